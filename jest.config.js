@@ -1,0 +1,45 @@
+// Jest projects: unit (beside the source), integration (real PostgreSQL and nats-server started once
+// by tests/support/globalSetup), end-to-end (boots the platform through the `npm start` launcher),
+// and charts (helm lint/template over the charts). TypeScript is compiled by swc, without type
+// checking (`npm run typecheck` does that).
+const transform = {
+  '^.+\\.(t|j)sx?$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
+  ],
+};
+const common = {
+  transform,
+  testEnvironment: 'node',
+  testEnvironmentOptions: { customExportConditions: ['parley-source', 'node', 'require', 'default'] },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+};
+
+module.exports = {
+  testTimeout: 60_000,
+  projects: [
+    {
+      ...common,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/services/*/src/**/*.test.ts', '<rootDir>/tools/**/*.test.ts', '<rootDir>/proto/**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
+    },
+    {
+      ...common,
+      displayName: 'integration',
+      testMatch: ['<rootDir>/services/*/test/integration/**/*.int.test.ts'],
+      globalSetup: '<rootDir>/tests/support/globalSetup.ts',
+      globalTeardown: '<rootDir>/tests/support/globalTeardown.ts',
+    },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/tests/e2e/**/*.e2e.test.ts'],
+    },
+    {
+      ...common,
+      displayName: 'charts',
+      testMatch: ['<rootDir>/tests/charts/**/*.chart.test.ts'],
+    },
+  ],
+};

@@ -1,0 +1,17 @@
+// The one import services use for contracts. Generated code lives in gen/ts (never edited by hand).
+export * as eventsV1 from './gen/ts/parley/events/v1/envelope';
+export * as identityV1 from './gen/ts/parley/identity/v1/identity';
+export * as numberingV1 from './gen/ts/parley/numbering/v1/numbering';
+export * as messagingV1 from './gen/ts/parley/messaging/v1/messaging';
+export * as billingV1 from './gen/ts/parley/billing/v1/billing';
+export * as privacyV1 from './gen/ts/parley/privacy/v1/privacy';
+
+/** The .proto files of every Parley package, relative to the proto directory (for gRPC reflection). */
+export const protoFiles = {
+  events: 'parley/events/v1/envelope.proto',
+  identity: 'parley/identity/v1/identity.proto',
+  numbering: 'parley/numbering/v1/numbering.proto',
+  messaging: 'parley/messaging/v1/messaging.proto',
+  billing: 'parley/billing/v1/billing.proto',
+  privacy: 'parley/privacy/v1/privacy.proto',
+} as const;

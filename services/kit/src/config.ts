@@ -1,0 +1,75 @@
+import { z } from 'zod';
+
+/** Thrown when the environment does not satisfy a service's schema; names every bad variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(
+      `invalid configuration:\n${problems.map((problem) => `  ${problem.variable}: ${problem.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+const port = z.coerce.number().int().min(0).max(65535);
+const postgresUrl = z
+  .string()
+  .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
+const natsUrl = z
+  .string()
+  .refine(
+    (value) => value.split(',').every((part) => /^(nats|tls|ws|wss):\/\/[^\s]+$/.test(part.trim())),
+    'must be one or more comma-separated nats:// URLs',
+  );
+
+/** Variables every service reads. A service extends this with its own. */
+export const serviceEnvSchema = z
+  .object({
+    LOG_LEVEL: logLevel.default('info'),
+    GRPC_HOST: z.string().min(1).default('0.0.0.0'),
+    GRPC_PORT: port.default(50051),
+    METRICS_PORT: port.default(9464),
+    DATABASE_URL: postgresUrl,
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    MIGRATIONS: z.enum(['apply', 'verify']).default('apply'),
+    NATS_URL: natsUrl,
+    NATS_CREDS_FILE: z.string().min(1).optional(),
+    NATS_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and hyphens')
+      .optional(),
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+    TENANCY_MODE: z.enum(['pooled', 'dedicated']).default('pooled'),
+    TENANT_ID: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
+      .optional(),
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  })
+  .superRefine((value, context) => {
+    if (value.TENANCY_MODE === 'dedicated' && !value.TENANT_ID) {
+      context.addIssue({ code: 'custom', path: ['TENANT_ID'], message: 'is required when TENANCY_MODE=dedicated' });
+    }
+  });
+
+export type ServiceEnv = z.infer<typeof serviceEnvSchema>;
+
+/**
+ * Parses the environment once. Empty strings count as unset, so `FOO=` in an env file falls back to the
+ * default instead of failing in a confusing way.
+ */
+export function parseEnv<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Record<string, string | undefined>,
+): z.infer<Schema> {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => ({
+    variable: issue.path.length > 0 ? String(issue.path[0]) : '(environment)',
+    message: cleaned[String(issue.path[0])] === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message,
+  }));
+  throw new ConfigError(problems);
+}
+
+export { z };

@@ -1,0 +1,42 @@
+import pg from 'pg';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { sql } from 'drizzle-orm';
+import { invalidArgument } from '../errors';
+
+export type Database = NodePgDatabase<Record<string, never>>;
+/** A transaction handle; the same query API as `Database`. */
+export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
+
+export function createPool(url: string, max = 10): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export function createDatabase(pool: pg.Pool): Database {
+  return drizzle(pool);
+}
+
+const tenantIdPattern = /^[a-z0-9][a-z0-9-]{1,62}$/;
+
+export function isTenantId(value: string): boolean {
+  return tenantIdPattern.test(value);
+}
+
+/**
+ * Runs `work` in a transaction whose row-level-security tenant is `tenantId`: every policy compares
+ * `tenant_id` with `current_setting('app.tenant_id')`, which is local to the transaction, so a pooled
+ * connection never carries one tenant's setting into another's work.
+ */
+export async function withTenant<T>(db: Database, tenantId: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
+  if (!isTenantId(tenantId)) {
+    throw invalidArgument('TENANT_ID_INVALID', 'tenant id must be a lowercase slug', [
+      { field: 'tenantId', description: 'lowercase letters, digits and hyphens, 2-63 characters' },
+    ]);
+  }
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`);
+    return work(tx);
+  });
+}

@@ -1,0 +1,42 @@
+/**
+ * The closed set of errors a service raises. Domain code throws these; exactly one adapter
+ * (grpc/status.ts) turns them into gRPC status, and the gateway turns that into problem+json.
+ * `reason` is a stable UPPER_SNAKE code that clients may switch on.
+ */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'failed_precondition'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'resource_exhausted'
+  | 'unavailable';
+
+export interface FieldViolation {
+  /** The field, as the API spells it (lowerCamelCase, dotted for nested fields). */
+  field: string;
+  description: string;
+}
+
+export class AppError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    readonly reason: string,
+    message: string,
+    readonly fieldViolations: FieldViolation[] = [],
+  ) {
+    super(message);
+    this.name = 'AppError';
+  }
+}
+
+export const invalidArgument = (reason: string, message: string, fieldViolations: FieldViolation[] = []) =>
+  new AppError('invalid_argument', reason, message, fieldViolations);
+export const notFound = (reason: string, message: string) => new AppError('not_found', reason, message);
+export const alreadyExists = (reason: string, message: string) => new AppError('already_exists', reason, message);
+export const failedPrecondition = (reason: string, message: string) =>
+  new AppError('failed_precondition', reason, message);
+export const unauthenticated = (reason: string, message: string) => new AppError('unauthenticated', reason, message);
+export const permissionDenied = (reason: string, message: string) =>
+  new AppError('permission_denied', reason, message);

@@ -1,0 +1,173 @@
+import {
+  Server,
+  ServerCredentials,
+  status,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type ServerWritableStream,
+} from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { ReflectionService } from '@grpc/reflection';
+import { loadSync } from '@grpc/proto-loader';
+import { metrics } from '@opentelemetry/api';
+import type { Logger } from '../logging';
+import { runWithContext } from '../context';
+import { callerFromMetadata, type Caller } from './caller';
+import { toServiceError } from './status';
+import { unauthenticated } from '../errors';
+
+const meter = metrics.getMeter('parley-kit');
+const requestCounter = meter.createCounter('rpc_server_requests_total', {
+  description: 'gRPC requests handled, by method and status code',
+});
+const requestDuration = meter.createHistogram('rpc_server_duration_seconds', {
+  description: 'gRPC request duration',
+  unit: 's',
+});
+
+export interface RpcContext<Request> {
+  request: Request;
+  /** The verified caller; present when the handler was declared with `requireCaller`. */
+  caller: Caller;
+  log: Logger;
+  /** Absolute deadline set by the client, if any. */
+  deadline?: Date;
+}
+
+export interface UnaryOptions {
+  /** Refuse the call (UNAUTHENTICATED) when no caller travels in the metadata. Default true. */
+  requireCaller?: boolean;
+}
+
+const anonymous: Caller = { tenantId: '', principal: 'anonymous', scopes: [] };
+
+/**
+ * Adapts an async handler to grpc-js: runs it with the caller's tenant in the log context, maps thrown
+ * errors through the one status adapter, and records RED metrics.
+ */
+export function unary<Request, Response>(
+  method: string,
+  log: Logger,
+  handler: (context: RpcContext<Request>) => Promise<Response>,
+  options: UnaryOptions = {},
+) {
+  const requireCaller = options.requireCaller ?? true;
+  return (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>): void => {
+    const started = process.hrtime.bigint();
+    const caller = callerFromMetadata(call.metadata);
+    const finish = (code: status) => {
+      const attributes = { method, code: status[code] ?? String(code) };
+      requestCounter.add(1, attributes);
+      requestDuration.record(Number(process.hrtime.bigint() - started) / 1e9, attributes);
+    };
+    runWithContext({ tenantId: caller?.tenantId, principal: caller?.principal }, () => {
+      const requestLog = log.child({ rpc: method });
+      const run = async (): Promise<Response> => {
+        if (requireCaller && !caller) throw unauthenticated('CALLER_MISSING', 'call carries no verified caller');
+        const rawDeadline = call.getDeadline();
+        const deadline =
+          rawDeadline instanceof Date ? rawDeadline : Number.isFinite(rawDeadline) ? new Date(rawDeadline) : undefined;
+        return handler({ request: call.request, caller: caller ?? anonymous, log: requestLog, deadline });
+      };
+      run().then(
+        (response) => {
+          finish(status.OK);
+          callback(null, response);
+        },
+        (error: unknown) => {
+          const serviceError = toServiceError(error, requestLog);
+          finish(serviceError.code ?? status.INTERNAL);
+          callback(serviceError, null);
+        },
+      );
+    });
+  };
+}
+
+/** Server-streaming counterpart of `unary`: the handler writes items with `send`. */
+export function serverStream<Request, Item>(
+  method: string,
+  log: Logger,
+  handler: (context: RpcContext<Request>, send: (item: Item) => Promise<void>) => Promise<void>,
+) {
+  return (call: ServerWritableStream<Request, Item>): void => {
+    const caller = callerFromMetadata(call.metadata);
+    runWithContext({ tenantId: caller?.tenantId, principal: caller?.principal }, () => {
+      const requestLog = log.child({ rpc: method });
+      const send = (item: Item) =>
+        new Promise<void>((resolve) => {
+          if (call.write(item)) resolve();
+          else call.once('drain', () => resolve());
+        });
+      const run = async () => {
+        if (!caller) throw unauthenticated('CALLER_MISSING', 'call carries no verified caller');
+        await handler({ request: call.request, caller, log: requestLog }, send);
+      };
+      run().then(
+        () => call.end(),
+        (error: unknown) => call.destroy(Object.assign(new Error('rpc failed'), toServiceError(error, requestLog))),
+      );
+    });
+  };
+}
+
+export interface GrpcServerOptions {
+  host: string;
+  port: number;
+  log: Logger;
+  services: { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
+  /** .proto files (relative to `protoDir`) to expose through server reflection. */
+  reflection?: { protoDir: string; files: string[] };
+}
+
+export interface GrpcServer {
+  port: number;
+  health: HealthImplementation;
+  /** Marks the service NOT_SERVING, lets in-flight calls finish for up to `timeoutMs`, then forces. */
+  shutdown(timeoutMs: number): Promise<void>;
+}
+
+export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcServer> {
+  const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  for (const service of options.services) server.addService(service.definition, service.implementation);
+  if (options.reflection) {
+    const definition = loadSync(options.reflection.files, {
+      includeDirs: [options.reflection.protoDir],
+      keepCase: true,
+      longs: String,
+    });
+    new ReflectionService(definition).addToServer(server);
+  }
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
+      error ? reject(error) : resolve(boundPort),
+    );
+  });
+  health.setStatus('', 'SERVING');
+  for (const service of options.services) {
+    const name = Object.values(service.definition)[0]?.path.split('/')[1];
+    if (name) health.setStatus(name, 'SERVING');
+  }
+  options.log.info({ port }, 'gRPC server listening');
+  return {
+    port,
+    health,
+    shutdown: (timeoutMs) =>
+      new Promise<void>((resolve) => {
+        health.setStatus('', 'NOT_SERVING');
+        const timer = setTimeout(() => {
+          options.log.warn('gRPC calls still running at shutdown deadline; forcing');
+          server.forceShutdown();
+          resolve();
+        }, timeoutMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}

@@ -1,0 +1,100 @@
+import type pg from 'pg';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { ServiceEnv } from './config';
+import { createLogger, type Logger } from './logging';
+import { createDatabase, createPool, type Database } from './db/database';
+import { migrate } from './db/migrate';
+import type { ServiceAssets } from './assets';
+import { connectNats, ensureStream, Naming } from './events/streams';
+import { Outbox, OutboxRelay } from './events/outbox';
+import { InboxConsumer, type EventHandler } from './events/inbox';
+import { startGrpcServer, type GrpcServer } from './grpc/server';
+
+export interface RuntimeOptions {
+  service: string;
+  version: string;
+  env: ServiceEnv;
+  assets: ServiceAssets;
+  /** Proto files (relative to the proto directory) this service serves, for reflection. */
+  protoFiles: string[];
+  log?: Logger;
+}
+
+export interface ServeOptions {
+  grpcServices: { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  consumers?: EventHandler<any>[];
+  /** Whether the service publishes events (owns a stream and runs an outbox relay). Default true. */
+  publishes?: boolean;
+}
+
+/**
+ * The infrastructure every service shares, built without I/O in the constructor: logger, pool, Drizzle,
+ * outbox. `start` migrates (or verifies) the schema, connects NATS, ensures streams and consumers, starts
+ * the relay and the gRPC server; `stop` tears down in reverse: stop taking calls, finish the message in
+ * hand, stop the relay, drain NATS, close the pool.
+ */
+export class ServiceRuntime {
+  readonly log: Logger;
+  readonly pool: pg.Pool;
+  readonly db: Database;
+  readonly outbox: Outbox;
+  readonly naming: Naming;
+  private nats?: NatsConnection;
+  private relay?: OutboxRelay;
+  private consumers: InboxConsumer<unknown>[] = [];
+  private grpc?: GrpcServer;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.log = options.log ?? createLogger({ service: options.service, version: options.version, level: options.env.LOG_LEVEL });
+    this.pool = createPool(options.env.DATABASE_URL, options.env.DATABASE_POOL_MAX);
+    this.db = createDatabase(this.pool);
+    this.outbox = new Outbox(options.service);
+    this.naming = new Naming(options.env.NATS_PREFIX);
+  }
+
+  get grpcPort(): number | undefined {
+    return this.grpc?.port;
+  }
+
+  /** Applies pending migrations regardless of MIGRATIONS (the `migrate` command and the Helm hook). */
+  async migrate(): Promise<string[]> {
+    return migrate(this.pool, this.options.assets.migrations, { mode: 'apply', log: this.log });
+  }
+
+  async start(serve: ServeOptions): Promise<void> {
+    const { env } = this.options;
+    await migrate(this.pool, this.options.assets.migrations, { mode: env.MIGRATIONS, log: this.log });
+    this.nats = await connectNats({ url: env.NATS_URL, name: this.options.service, credsFile: env.NATS_CREDS_FILE });
+    const js: JetStreamClient = jetstream(this.nats);
+    const jsm: JetStreamManager = await jetstreamManager(this.nats);
+    if (serve.publishes ?? true) {
+      await ensureStream(jsm, this.naming, this.options.service);
+      this.relay = new OutboxRelay({ pool: this.pool, js, naming: this.naming, log: this.log });
+      await this.relay.start();
+    }
+    for (const handler of serve.consumers ?? []) {
+      const consumer = new InboxConsumer({ db: this.db, js, jsm, naming: this.naming, log: this.log, handler });
+      await consumer.start();
+      this.consumers.push(consumer);
+    }
+    this.grpc = await startGrpcServer({
+      host: env.GRPC_HOST,
+      port: env.GRPC_PORT,
+      log: this.log,
+      services: serve.grpcServices,
+      reflection: { protoDir: this.options.assets.protoDir, files: this.options.protoFiles },
+    });
+  }
+
+  async stop(): Promise<void> {
+    const timeout = this.options.env.SHUTDOWN_TIMEOUT_MS;
+    await this.grpc?.shutdown(timeout);
+    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+    await this.relay?.stop();
+    await this.nats?.drain().catch(() => undefined);
+    await this.pool.end();
+  }
+}
