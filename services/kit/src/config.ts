@@ -22,9 +22,8 @@ const natsUrl = z
     'must be one or more comma-separated nats:// URLs',
   );
 
-/** Variables every service reads. A service extends this with its own. */
-export const serviceEnvSchema = z
-  .object({
+/** Variables every service reads. */
+export const serviceEnvShape = {
     LOG_LEVEL: logLevel.default('info'),
     GRPC_HOST: z.string().min(1).default('0.0.0.0'),
     GRPC_PORT: port.default(50051),
@@ -45,13 +44,19 @@ export const serviceEnvSchema = z
       .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
       .optional(),
     SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-  })
-  .superRefine((value, context) => {
-    if (value.TENANCY_MODE === 'dedicated' && !value.TENANT_ID) {
+};
+
+/** A service's environment schema: the shared variables plus its own. */
+export function serviceEnv<Extra extends z.ZodRawShape>(extra: Extra) {
+  return z.object({ ...serviceEnvShape, ...extra }).superRefine((value, context) => {
+    const shared = value as { TENANCY_MODE?: string; TENANT_ID?: string };
+    if (shared.TENANCY_MODE === 'dedicated' && !shared.TENANT_ID) {
       context.addIssue({ code: 'custom', path: ['TENANT_ID'], message: 'is required when TENANCY_MODE=dedicated' });
     }
   });
+}
 
+export const serviceEnvSchema = serviceEnv({});
 export type ServiceEnv = z.infer<typeof serviceEnvSchema>;
 
 /**

@@ -15,3 +15,5 @@ export * from './db/migrate';
 export * from './events/streams';
 export * from './events/outbox';
 export * from './events/inbox';
+export * from './paging';
+export * from './scopes';

@@ -1,5 +1,4 @@
 import type pg from 'pg';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { ServiceEnv } from './config';
@@ -10,7 +9,7 @@ import type { ServiceAssets } from './assets';
 import { connectNats, ensureStream, Naming } from './events/streams';
 import { Outbox, OutboxRelay } from './events/outbox';
 import { InboxConsumer, type EventHandler } from './events/inbox';
-import { startGrpcServer, type GrpcServer } from './grpc/server';
+import { startGrpcServer, type GrpcServer, type GrpcServiceRegistration } from './grpc/server';
 
 export interface RuntimeOptions {
   service: string;
@@ -23,7 +22,7 @@ export interface RuntimeOptions {
 }
 
 export interface ServeOptions {
-  grpcServices: { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
+  grpcServices: GrpcServiceRegistration[];
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   consumers?: EventHandler<any>[];
   /** Whether the service publishes events (owns a stream and runs an outbox relay). Default true. */
@@ -46,6 +45,7 @@ export class ServiceRuntime {
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
   private grpc?: GrpcServer;
+  private stopped?: Promise<void>;
 
   constructor(private readonly options: RuntimeOptions) {
     this.log = options.log ?? createLogger({ service: options.service, version: options.version, level: options.env.LOG_LEVEL });
@@ -65,6 +65,16 @@ export class ServiceRuntime {
   }
 
   async start(serve: ServeOptions): Promise<void> {
+    try {
+      await this.startParts(serve);
+    } catch (error) {
+      // Leave nothing running behind a failed start: no relay, no consumers, no open connections.
+      await this.stop().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private async startParts(serve: ServeOptions): Promise<void> {
     const { env } = this.options;
     await migrate(this.pool, this.options.assets.migrations, { mode: env.MIGRATIONS, log: this.log });
     this.nats = await connectNats({ url: env.NATS_URL, name: this.options.service, credsFile: env.NATS_CREDS_FILE });
@@ -90,6 +100,12 @@ export class ServiceRuntime {
   }
 
   async stop(): Promise<void> {
+    if (this.stopped) return this.stopped;
+    this.stopped = this.stopParts();
+    return this.stopped;
+  }
+
+  private async stopParts(): Promise<void> {
     const timeout = this.options.env.SHUTDOWN_TIMEOUT_MS;
     await this.grpc?.shutdown(timeout);
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));

@@ -102,6 +102,8 @@ export class OutboxRelay {
     this.running = true;
     this.listener = await this.options.pool.connect();
     this.listener.on('notification', () => this.wake?.());
+    // A dropped LISTEN connection only costs the wake-up; polling carries on.
+    this.listener.on('error', (error) => this.options.log.warn({ err: error }, 'outbox listener connection lost'));
     await this.listener.query('listen kit_outbox');
     this.loop = this.run();
   }

@@ -42,27 +42,34 @@ export function createClient<C extends Client>(
   });
 }
 
-type UnaryMethod<Request, Response> = (
-  request: Request,
-  metadata: Metadata,
-  options: Partial<CallOptions>,
-  callback: (error: ServiceError | null, response: Response) => void,
-) => unknown;
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** Any ts-proto unary client method; its last overload is `(request, metadata, options, callback)`. */
+export type UnaryMethod = (...args: any[]) => unknown;
+/** The response type of a unary client method (inferred from its last overload). */
+export type ResponseOf<M> = M extends (
+  request: any,
+  metadata: any,
+  options: any,
+  callback: (error: any, response: infer Response) => void,
+) => unknown
+  ? Response
+  : never;
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** Calls a unary method as a promise, with a deadline (default 5 s). */
-export function call<Request, Response>(
+export function call<M extends UnaryMethod>(
   client: Client,
-  method: UnaryMethod<Request, Response>,
-  request: Request,
+  method: M,
+  request: Parameters<M>[0],
   options: { metadata?: Metadata; timeoutMs?: number } = {},
-): Promise<Response> {
+): Promise<ResponseOf<M>> {
   return new Promise((resolve, reject) => {
     method.call(
       client,
       request,
       options.metadata ?? new Metadata(),
-      { deadline: new Date(Date.now() + (options.timeoutMs ?? 5_000)) },
-      (error, response) => (error ? reject(error) : resolve(response)),
+      { deadline: new Date(Date.now() + (options.timeoutMs ?? 5_000)) } satisfies Partial<CallOptions>,
+      (error: ServiceError | null, response: ResponseOf<M>) => (error ? reject(error) : resolve(response)),
     );
   });
 }

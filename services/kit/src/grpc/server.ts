@@ -113,11 +113,18 @@ export function serverStream<Request, Item>(
   };
 }
 
+export interface GrpcServiceRegistration {
+  /** Fully qualified name, e.g. "parley.numbering.v1.NumberingService"; health reports it by this name. */
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
 export interface GrpcServerOptions {
   host: string;
   port: number;
   log: Logger;
-  services: { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
+  services: GrpcServiceRegistration[];
   /** .proto files (relative to `protoDir`) to expose through server reflection. */
   reflection?: { protoDir: string; files: string[] };
 }
@@ -133,7 +140,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
-  for (const service of options.services) server.addService(service.definition, service.implementation);
+  for (const service of options.services) {
+    // grpc-js refuses a service without methods; a new service may not have its first RPC yet.
+    if (Object.keys(service.definition).length > 0) server.addService(service.definition, service.implementation);
+  }
   if (options.reflection) {
     const definition = loadSync(options.reflection.files, {
       includeDirs: [options.reflection.protoDir],
@@ -148,10 +158,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     );
   });
   health.setStatus('', 'SERVING');
-  for (const service of options.services) {
-    const name = Object.values(service.definition)[0]?.path.split('/')[1];
-    if (name) health.setStatus(name, 'SERVING');
-  }
+  for (const service of options.services) health.setStatus(service.name, 'SERVING');
   options.log.info({ port }, 'gRPC server listening');
   return {
     port,
@@ -159,6 +166,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     shutdown: (timeoutMs) =>
       new Promise<void>((resolve) => {
         health.setStatus('', 'NOT_SERVING');
+        for (const service of options.services) health.setStatus(service.name, 'NOT_SERVING');
         const timer = setTimeout(() => {
           options.log.warn('gRPC calls still running at shutdown deadline; forcing');
           server.forceShutdown();

@@ -1,0 +1,15 @@
+import { parseEnv, serviceEnv, z } from '@parley/kit';
+
+export const configSchema = serviceEnv({
+  /** ISO 4217 currency of newly opened billing accounts. */
+  BILLING_DEFAULT_CURRENCY: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
+    .default('USD'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  return parseEnv(configSchema, env);
+}

@@ -1,0 +1,55 @@
+import type { Server } from 'node:http';
+import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
+import { version } from '../package.json';
+import type { Config } from './config';
+import { Backends } from './backends';
+import { makeAuthenticate } from './auth';
+import { AccessLogRepository } from './db/accessLog';
+import { buildRoutes } from './http/routes';
+import { buildOpenApiDocument } from './http/openapi';
+import { close, createHttpApp, listen } from './http/server';
+
+export interface GatewayApp extends App {
+  runtime: ServiceRuntime;
+  /** The HTTP port actually bound (PORT=0 picks a free one). */
+  httpPort(): number | undefined;
+}
+
+/**
+ * Composition root: the shared runtime (its own database for access logs, gRPC health), the clients of
+ * every service, the route table and the OpenAPI document built from it, then the HTTP server.
+ */
+export function buildApp(config: Config): GatewayApp {
+  const runtime = new ServiceRuntime({ service: 'gateway', version, env: config, assets: locateAssets(__dirname), protoFiles: [] });
+  const backends = new Backends(config);
+  const accessLog = new AccessLogRepository(runtime.db, runtime.log);
+  const routes = buildRoutes(backends);
+  let document: object | undefined;
+  const http = createHttpApp({
+    routes,
+    openApiDocument: () => (document ??= buildOpenApiDocument(routes, version)),
+    authenticate: makeAuthenticate(backends),
+    recordAccess: (entry) => accessLog.record(entry),
+    log: runtime.log,
+  });
+  let server: Server | undefined;
+  return {
+    runtime,
+    httpPort: () => {
+      const address = server?.address();
+      return typeof address === 'object' && address ? address.port : undefined;
+    },
+    start: async () => {
+      await runtime.start({ grpcServices: [], publishes: false });
+      server = await listen(http, config.PORT, config.HOST);
+      runtime.log.info({ port: config.PORT, host: config.HOST }, 'HTTP server listening');
+    },
+    stop: async () => {
+      if (server) await close(server, config.SHUTDOWN_TIMEOUT_MS);
+      await accessLog.flush();
+      backends.close();
+      await runtime.stop();
+    },
+    migrate: () => runtime.migrate(),
+  };
+}

@@ -1,0 +1,74 @@
+import type { Client } from '@grpc/grpc-js';
+import {
+  call,
+  callerMetadata,
+  checkHealth,
+  createClient,
+  type Caller,
+  type HealthStatus,
+  type ResponseOf,
+  type UnaryMethod,
+} from '@parley/kit';
+import { billingV1, identityV1, messagingV1, numberingV1, privacyV1 } from '@parley/proto';
+import type { Config } from './config';
+
+/** gRPC clients for every service the gateway fronts, and the calls it makes on a caller's behalf. */
+export class Backends {
+  readonly identity: identityV1.IdentityServiceClient;
+  readonly numbering: numberingV1.NumberingServiceClient;
+  readonly messaging: messagingV1.MessagingServiceClient;
+  readonly billing: billingV1.BillingServiceClient;
+  readonly privacy: privacyV1.PrivacyServiceClient;
+  private readonly addresses: Record<string, string>;
+
+  constructor(private readonly config: Config) {
+    this.addresses = {
+      identity: config.IDENTITY_ADDR,
+      numbering: config.NUMBERING_ADDR,
+      messaging: config.MESSAGING_ADDR,
+      billing: config.BILLING_ADDR,
+      privacy: config.PRIVACY_ADDR,
+    };
+    this.identity = createClient(identityV1.IdentityServiceClient, config.IDENTITY_ADDR, {
+      serviceName: 'parley.identity.v1.IdentityService',
+      idempotentMethods: ['GetTenant', 'AuthenticateApiKey', 'CreateTenant'],
+    });
+    this.numbering = createClient(numberingV1.NumberingServiceClient, config.NUMBERING_ADDR, {
+      serviceName: 'parley.numbering.v1.NumberingService',
+      idempotentMethods: ['ListNumbers'],
+    });
+    this.messaging = createClient(messagingV1.MessagingServiceClient, config.MESSAGING_ADDR, {
+      serviceName: 'parley.messaging.v1.MessagingService',
+      idempotentMethods: ['ListMessages'],
+    });
+    this.billing = createClient(billingV1.BillingServiceClient, config.BILLING_ADDR, {
+      serviceName: 'parley.billing.v1.BillingService',
+      idempotentMethods: ['GetBalance'],
+    });
+    this.privacy = createClient(privacyV1.PrivacyServiceClient, config.PRIVACY_ADDR, {
+      serviceName: 'parley.privacy.v1.PrivacyService',
+      idempotentMethods: ['ListRequests'],
+    });
+  }
+
+  /** A unary call on behalf of `caller` (who travels in the metadata), with the upstream deadline. */
+  as<M extends UnaryMethod>(caller: Caller | undefined, client: Client, method: M, request: Parameters<M>[0]): Promise<ResponseOf<M>> {
+    return call(client, method, request, {
+      metadata: caller ? callerMetadata(caller) : undefined,
+      timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
+    });
+  }
+
+  async health(): Promise<Record<string, HealthStatus>> {
+    const entries = await Promise.all(
+      Object.entries(this.addresses).map(
+        async ([name, address]) => [name, await checkHealth(address, this.config.READINESS_TIMEOUT_MS)] as const,
+      ),
+    );
+    return Object.fromEntries(entries);
+  }
+
+  close(): void {
+    for (const client of [this.identity, this.numbering, this.messaging, this.billing, this.privacy]) client.close();
+  }
+}

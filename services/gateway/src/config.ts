@@ -1,0 +1,25 @@
+import { parseEnv, serviceEnv, z } from '@parley/kit';
+
+const address = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of the service gRPC endpoint');
+
+export const configSchema = serviceEnv({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  IDENTITY_ADDR: address,
+  NUMBERING_ADDR: address,
+  MESSAGING_ADDR: address,
+  BILLING_ADDR: address,
+  PRIVACY_ADDR: address,
+  /** How long /readyz waits for each service's health answer. */
+  READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
+  /** Deadline of each gRPC call made on behalf of an HTTP request. */
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  return parseEnv(configSchema, env);
+}

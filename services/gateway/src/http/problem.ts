@@ -1,0 +1,123 @@
+import { status as grpcStatus } from '@grpc/grpc-js';
+import type { Response } from 'express';
+import { trace } from '@opentelemetry/api';
+import { AppError, decodeServiceError, type FieldViolation } from '@parley/kit';
+import { INTERNAL, UPSTREAM_UNAVAILABLE } from '../domain/errors';
+
+/** An RFC 9457 problem document, with Parley's stable `code` and per-field `errors`. */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  instance?: string;
+  errors?: FieldViolation[];
+  traceId?: string;
+}
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly errors: FieldViolation[] = [],
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(detail);
+    this.name = 'HttpProblem';
+  }
+}
+
+const titles: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Content Too Large',
+  415: 'Unsupported Media Type',
+  422: 'Unprocessable Content',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+};
+
+const httpByGrpc: Partial<Record<grpcStatus, number>> = {
+  [grpcStatus.INVALID_ARGUMENT]: 400,
+  [grpcStatus.OUT_OF_RANGE]: 400,
+  [grpcStatus.UNAUTHENTICATED]: 401,
+  [grpcStatus.PERMISSION_DENIED]: 403,
+  [grpcStatus.NOT_FOUND]: 404,
+  [grpcStatus.ALREADY_EXISTS]: 409,
+  [grpcStatus.ABORTED]: 409,
+  [grpcStatus.FAILED_PRECONDITION]: 422,
+  [grpcStatus.RESOURCE_EXHAUSTED]: 429,
+  [grpcStatus.UNAVAILABLE]: 503,
+  [grpcStatus.DEADLINE_EXCEEDED]: 504,
+};
+
+const httpByKind: Record<AppError['kind'], number> = {
+  invalid_argument: 400,
+  unauthenticated: 401,
+  permission_denied: 403,
+  not_found: 404,
+  already_exists: 409,
+  failed_precondition: 422,
+  resource_exhausted: 429,
+  unavailable: 503,
+};
+
+export function problemType(code: string): string {
+  return `urn:parley:problem:${code.toLowerCase().replace(/_/g, '-')}`;
+}
+
+/** Turns anything thrown while serving a request into a problem; unknown errors say nothing about internals. */
+export function toProblem(error: unknown, instance: string): { problem: Problem; headers: Record<string, string> } {
+  let status = 500;
+  let code = INTERNAL;
+  let detail = 'internal error';
+  let errors: FieldViolation[] = [];
+  let headers: Record<string, string> = {};
+  if (error instanceof HttpProblem) {
+    ({ status, code, detail, errors, headers } = error);
+  } else if (error instanceof AppError) {
+    status = httpByKind[error.kind];
+    code = error.reason;
+    detail = error.message;
+    errors = error.fieldViolations;
+  } else if (typeof (error as { code?: unknown })?.code === 'number' && (error as { metadata?: unknown }).metadata) {
+    const decoded = decodeServiceError(error);
+    status = httpByGrpc[decoded.code as grpcStatus] ?? 500;
+    if (status === 500) {
+      code = INTERNAL;
+    } else if (decoded.code === grpcStatus.UNAVAILABLE || decoded.code === grpcStatus.DEADLINE_EXCEEDED) {
+      code = UPSTREAM_UNAVAILABLE;
+      detail = 'a backing service did not answer in time; retry later';
+    } else {
+      code = decoded.reason;
+      detail = decoded.message;
+      errors = decoded.fieldViolations;
+    }
+  }
+  const traceId = trace.getActiveSpan()?.spanContext().traceId;
+  return {
+    problem: {
+      type: problemType(code),
+      title: titles[status] ?? 'Error',
+      status,
+      detail,
+      code,
+      instance,
+      ...(errors.length > 0 ? { errors } : {}),
+      ...(traceId && !/^0+$/.test(traceId) ? { traceId } : {}),
+    },
+    headers,
+  };
+}
+
+export function sendProblem(res: Response, problem: Problem, headers: Record<string, string> = {}): void {
+  res.status(problem.status).set(headers).type('application/problem+json').send(JSON.stringify(problem));
+}

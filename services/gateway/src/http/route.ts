@@ -1,0 +1,56 @@
+import type { Request } from 'express';
+import type { Caller, Scope } from '@parley/kit';
+import type { z } from './zod';
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+export interface HandlerInput<Query, Params, Body> {
+  query: Query;
+  params: Params;
+  body: Body;
+  /** The verified caller; present on every route that declares a scope. */
+  caller: Caller;
+  request: Request;
+}
+
+/**
+ * One public route: its OpenAPI description and its implementation come from the same object, so a
+ * route cannot exist undocumented, and what the document promises is what the validator enforces.
+ */
+export interface Route<
+  Query extends z.ZodType = z.ZodType,
+  Params extends z.ZodType = z.ZodType,
+  Body extends z.ZodType = z.ZodType,
+  Result extends z.ZodType = z.ZodType,
+> {
+  method: Method;
+  /** OpenAPI-style path, e.g. `/v1/api-keys/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  tags: string[];
+  /** The scope a caller needs; routes without one are public. */
+  scope?: Scope;
+  query?: Query;
+  params?: Params;
+  body?: Body;
+  response: { status: number; description: string; schema: Result; contentType?: string };
+  /** Other documented outcomes that answer with the same schema (e.g. 503 from /readyz). */
+  alternateStatuses?: Record<number, string>;
+  /** Picks the status for a result when it is not always `response.status`. */
+  statusFor?: (result: z.infer<Result>) => number;
+  handler(input: HandlerInput<z.infer<Query>, z.infer<Params>, z.infer<Body>>): Promise<z.infer<Result>>;
+}
+
+/** Identity function that lets TypeScript infer a route's schemas, so handlers are typed from them. */
+export function route<Query extends z.ZodType, Params extends z.ZodType, Body extends z.ZodType, Result extends z.ZodType>(
+  definition: Route<Query, Params, Body, Result>,
+): Route<Query, Params, Body, Result> {
+  return definition;
+}
+
+/** `/v1/api-keys/{id}` → `/v1/api-keys/:id` for express. */
+export function expressPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}

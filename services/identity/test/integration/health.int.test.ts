@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { checkHealth } from '@parley/kit';
+import { startService, type RunningService } from '../../../../tests/support/service';
+import { buildApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+
+describe('identity: grpc.health.v1/Check', () => {
+  let service: RunningService;
+
+  beforeAll(async () => {
+    service = await startService('identity', (env) => buildApp(loadConfig(env)));
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+  });
+
+  describe('SERVING', () => {
+    it('answers SERVING for the server and for parley.identity.v1.IdentityService', async () => {
+      expect(await checkHealth(service.address)).toBe('SERVING');
+      expect(await checkHealth(service.address, 1_000, 'parley.identity.v1.IdentityService')).toBe('SERVING');
+    });
+  });
+
+  describe('after SIGTERM-style stop', () => {
+    it('stops answering', async () => {
+      await service.stop();
+      expect(await checkHealth(service.address, 500)).toBe('UNREACHABLE');
+    });
+  });
+});

@@ -1,0 +1,310 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { freePort } from './ports';
+import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
+import { findNatsServer, startNats, NATS_INSTALL_HINT, type NatsServer } from './nats';
+import { allServices, backendServices, type ServiceName } from './services';
+import { seedDemoTenant, type DevCredentials } from './seed';
+import type { LogPrinter } from './logs';
+
+export interface LaunchOptions {
+  repoRoot: string;
+  /** Where data and state live (`.parley/` by default). */
+  home: string;
+  gatewayHost: string;
+  gatewayPort: number;
+  readyTimeoutMs: number;
+  logLevel: string;
+  env: Record<string, string | undefined>;
+  printer: LogPrinter;
+}
+
+export class LaunchError extends Error {}
+
+interface ServiceProcess {
+  name: ServiceName;
+  child: ChildProcess;
+  exited: Promise<void>;
+  tail: string[];
+}
+
+export interface ProcessRecord {
+  name: string;
+  pid: number;
+}
+
+/**
+ * Runs the whole platform on one machine: PostgreSQL (one database and role per service), nats-server
+ * with JetStream, every service as its own process, then seeds the demo tenant. `stop` undoes it in
+ * reverse and may be called at any moment, also while starting.
+ */
+export class Launcher {
+  private postgres?: PostgresServer;
+  private nats?: NatsServer;
+  private services: ServiceProcess[] = [];
+  private stopping?: Promise<void>;
+  private crashHandlers: ((name: string, code: number | null, signal: string | null) => void)[] = [];
+  readonly startedAt = Date.now();
+  /** True when this start created the PostgreSQL cluster; false when it reused `.parley/pg`. */
+  freshCluster = false;
+
+  constructor(private readonly options: LaunchOptions) {}
+
+  private get files() {
+    const { home } = this.options;
+    return {
+      lock: join(home, 'launcher.pid'),
+      processes: join(home, 'processes.json'),
+      secrets: join(home, 'secrets.json'),
+      dev: join(home, 'dev.json'),
+      pg: join(home, 'pg'),
+      nats: join(home, 'nats'),
+    };
+  }
+
+  onCrash(handler: (name: string, code: number | null, signal: string | null) => void): void {
+    this.crashHandlers.push(handler);
+  }
+
+  processes(): ProcessRecord[] {
+    const records: ProcessRecord[] = [];
+    if (this.postgres?.process.pid) records.push({ name: 'postgres', pid: this.postgres.process.pid });
+    if (this.nats?.process.pid) records.push({ name: 'nats', pid: this.nats.process.pid });
+    for (const service of this.services) if (service.child.pid) records.push({ name: service.name, pid: service.child.pid });
+    return records;
+  }
+
+  async start(): Promise<DevCredentials> {
+    const { printer, home } = this.options;
+    const files = this.files;
+    mkdirSync(home, { recursive: true });
+    this.takeLock();
+    this.killLeftovers();
+    const natsBinary = findNatsServer(this.options.env);
+    if (!natsBinary) throw new LaunchError(NATS_INSTALL_HINT);
+
+    this.freshCluster = !existsSync(join(files.pg, 'PG_VERSION'));
+    printer.info(this.freshCluster ? 'creating the PostgreSQL cluster in .parley/pg' : 'reusing the PostgreSQL data in .parley/pg');
+    this.postgres = await startPostgres({
+      dataDir: files.pg,
+      port: await freePort(),
+      onLog: (line) => {
+        if (/ERROR|FATAL|PANIC|WARNING/.test(line)) printer.line('postgres', line, 'stderr');
+      },
+    });
+    this.recordProcesses();
+    this.checkStopping();
+    const secrets = this.databaseSecrets();
+    const databaseUrls: Record<string, string> = {};
+    for (const name of allServices) databaseUrls[name] = await ensureDatabase(this.postgres.adminUrl, name, secrets[name]!);
+
+    this.nats = await startNats({
+      binary: natsBinary,
+      port: await freePort(),
+      storeDir: files.nats,
+      onLog: (line) => {
+        if (/\[ERR\]|\[WRN\]|\[FTL\]/.test(line)) printer.line('nats', line, 'stderr');
+      },
+    });
+    this.recordProcesses();
+    this.checkStopping();
+
+    const grpcPorts: Record<string, number> = {};
+    for (const name of allServices) grpcPorts[name] = await freePort();
+    const gatewayUrl = `http://${this.options.gatewayHost}:${this.options.gatewayPort}`;
+    for (const name of allServices) {
+      const env: Record<string, string> = {
+        DATABASE_URL: databaseUrls[name]!,
+        NATS_URL: this.nats.url,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(grpcPorts[name]),
+        METRICS_HOST: '127.0.0.1',
+        METRICS_PORT: String(await freePort()),
+        LOG_LEVEL: this.options.logLevel,
+        PARLEY_HOME: home,
+      };
+      if (name === 'gateway') {
+        env.HOST = this.options.gatewayHost;
+        env.PORT = String(this.options.gatewayPort);
+        for (const backend of backendServices) env[`${backend.toUpperCase()}_ADDR`] = `127.0.0.1:${grpcPorts[backend]}`;
+      }
+      this.spawnService(name, env);
+    }
+    this.recordProcesses();
+
+    await this.waitUntilReady(gatewayUrl);
+    this.checkStopping();
+    const { credentials, reused } = await seedDemoTenant({
+      identityAddress: `127.0.0.1:${grpcPorts.identity}`,
+      gatewayUrl,
+      devFile: files.dev,
+    });
+    printer.info(reused ? 'reusing the demo tenant and API key from .parley/dev.json' : 'seeded the demo tenant');
+    return credentials;
+  }
+
+  /** Stops services (gateway first), then NATS, then PostgreSQL. Safe to call more than once. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      const gateway = this.services.filter((service) => service.name === 'gateway');
+      const others = this.services.filter((service) => service.name !== 'gateway');
+      await Promise.all(gateway.map((service) => this.stopService(service)));
+      await Promise.all(others.map((service) => this.stopService(service)));
+      await this.nats?.stop();
+      await this.postgres?.stop();
+      rmSync(this.files.processes, { force: true });
+      this.releaseLock();
+    })();
+    return this.stopping;
+  }
+
+  private checkStopping(): void {
+    if (this.stopping) throw new LaunchError('stopped while starting');
+  }
+
+  private takeLock(): void {
+    const { lock } = this.files;
+    if (existsSync(lock)) {
+      const pid = Number(readFileSync(lock, 'utf8'));
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new LaunchError(`another \`npm start\` (pid ${pid}) is using ${this.options.home}; stop it first`);
+      }
+    }
+    writeFileSync(lock, String(process.pid));
+  }
+
+  private releaseLock(): void {
+    const { lock } = this.files;
+    if (existsSync(lock) && Number(readFileSync(lock, 'utf8')) === process.pid) rmSync(lock, { force: true });
+  }
+
+  /** A launcher that was killed outright leaves its children behind; end them before starting anew. */
+  private killLeftovers(): void {
+    const { processes } = this.files;
+    if (!existsSync(processes)) return;
+    const records = JSON.parse(readFileSync(processes, 'utf8')) as ProcessRecord[];
+    for (const record of records) {
+      if (isAlive(record.pid) && belongsTo(record.pid, this.options.home)) {
+        this.options.printer.info(`stopping ${record.name} (pid ${record.pid}) left over from an earlier run`);
+        try {
+          process.kill(record.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+    }
+    rmSync(processes, { force: true });
+    const postmasterPid = join(this.files.pg, 'postmaster.pid');
+    if (existsSync(postmasterPid)) {
+      const pid = Number(readFileSync(postmasterPid, 'utf8').split('\n')[0]);
+      if (!pid || !isAlive(pid)) rmSync(postmasterPid, { force: true });
+    }
+  }
+
+  private recordProcesses(): void {
+    writeFileSync(this.files.processes, JSON.stringify(this.processes(), null, 2));
+  }
+
+  private databaseSecrets(): Record<string, string> {
+    const { secrets } = this.files;
+    const existing = existsSync(secrets) ? (JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>) : {};
+    for (const name of allServices) existing[name] ??= randomBytes(18).toString('base64url');
+    writeFileSync(secrets, JSON.stringify(existing, null, 2), { mode: 0o600 });
+    return existing;
+  }
+
+  private spawnService(name: ServiceName, serviceEnv: Record<string, string>): void {
+    const { repoRoot, env, printer } = this.options;
+    const child = spawn(
+      process.execPath,
+      ['--conditions=parley-source', '--import', 'tsx', join('services', name, 'src', 'main.ts')],
+      {
+        cwd: repoRoot,
+        // Its own process group: Ctrl-C reaches only the launcher, which stops everything in order.
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...env, NODE_ENV: env.NODE_ENV ?? 'development', ...serviceEnv },
+      },
+    );
+    const record: ServiceProcess = {
+      name,
+      child,
+      tail: [],
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+    };
+    const forward = (stream: 'stdout' | 'stderr') => {
+      let buffer = '';
+      child[stream]?.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split('\n');
+        buffer = lines.pop() ?? '';
+        for (const line of lines) {
+          if (!line) continue;
+          record.tail.push(line);
+          if (record.tail.length > 30) record.tail.shift();
+          printer.line(name, line, stream);
+        }
+      });
+    };
+    forward('stdout');
+    forward('stderr');
+    child.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      printer.banner(`${name} crashed (exit code ${code ?? 'none'}${signal ? `, signal ${signal}` : ''})`);
+      for (const line of record.tail.slice(-15)) printer.line(name, line, 'stderr');
+      for (const handler of this.crashHandlers) handler(name, code, signal);
+    });
+    this.services.push(record);
+  }
+
+  private async stopService(service: ServiceProcess): Promise<void> {
+    const { child } = service;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => {
+      this.options.printer.info(`${service.name} did not stop within 15 s; killing it`);
+      child.kill('SIGKILL');
+    }, 15_000);
+    await service.exited;
+    clearTimeout(timer);
+  }
+
+  private async waitUntilReady(gatewayUrl: string): Promise<void> {
+    const deadline = Date.now() + this.options.readyTimeoutMs;
+    let last = 'no answer yet';
+    while (Date.now() < deadline) {
+      this.checkStopping();
+      try {
+        const response = await fetch(`${gatewayUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
+        if (response.status === 200) return;
+        last = `${response.status} ${await response.text()}`;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new LaunchError(`the gateway was not ready after ${this.options.readyTimeoutMs} ms (last answer: ${last})`);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** True when the process's command line or environment names this launcher's home. */
+function belongsTo(pid: number, home: string): boolean {
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    if (cmdline.includes(home)) return true;
+    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PARLEY_HOME=${home}`);
+  } catch {
+    return false;
+  }
+}
