@@ -21,7 +21,11 @@ module.exports = {
     {
       ...common,
       displayName: 'unit',
-      testMatch: ['<rootDir>/services/*/src/**/*.test.ts', '<rootDir>/tools/**/*.test.ts', '<rootDir>/proto/**/*.test.ts'],
+      testMatch: [
+        '<rootDir>/services/*/src/**/*.test.ts',
+        '<rootDir>/tools/**/*.test.ts',
+        '<rootDir>/proto/**/*.test.ts',
+      ],
       testPathIgnorePatterns: ['/node_modules/', '\\.int\\.test\\.ts$', '\\.e2e\\.test\\.ts$'],
     },
     {

@@ -12,7 +12,10 @@ export interface TestInfra {
 /** The PostgreSQL and NATS servers started by globalSetup. */
 export function testInfra(): TestInfra {
   const raw = process.env[INFRA_ENV];
-  if (!raw) throw new Error('integration infrastructure is not running: run this test through the integration project');
+  if (!raw)
+    throw new Error(
+      'integration infrastructure is not running: run this test through the integration project',
+    );
   return JSON.parse(raw) as TestInfra;
 }
 

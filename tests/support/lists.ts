@@ -6,14 +6,21 @@ export interface ListProbe {
   /** Creates one row for the tenant, `index` seconds after a fixed base time; returns its id. */
   insert(tenantId: string, index: number): Promise<string>;
   /** Calls the list RPC as the tenant. */
-  list(tenantId: string, pageSize: number, pageToken: string): Promise<{ ids: string[]; nextPageToken: string }>;
+  list(
+    tenantId: string,
+    pageSize: number,
+    pageToken: string,
+  ): Promise<{ ids: string[]; nextPageToken: string }>;
 }
 
 /**
  * The contract every list RPC keeps: newest first, pages that neither skip nor repeat, only the caller's
  * tenant, and clear INVALID_ARGUMENTs for a bad page size or token.
  */
-export async function expectTenantScopedPaging(probe: ListProbe, tenants: [string, string] = ['list-a', 'list-b']): Promise<void> {
+export async function expectTenantScopedPaging(
+  probe: ListProbe,
+  tenants: [string, string] = ['list-a', 'list-b'],
+): Promise<void> {
   const [a, b] = tenants;
   const ofA: string[] = [];
   for (let index = 0; index < 5; index += 1) ofA.push(await probe.insert(a, index));

@@ -21,7 +21,12 @@ export async function expectEveryTenantTableWalled(db: Database): Promise<string
        and c.relname <> 'api_key_lookup'
      order by c.relname`);
   for (const table of tables.rows) {
-    expect({ table: table.table, enabled: table.enabled, forced: table.forced, hasPolicy: table.policies > 0 }).toEqual({
+    expect({
+      table: table.table,
+      enabled: table.enabled,
+      forced: table.forced,
+      hasPolicy: table.policies > 0,
+    }).toEqual({
       table: table.table,
       enabled: true,
       forced: true,
@@ -48,8 +53,14 @@ export async function expectTenantWall(
   expect(count(await db.execute<{ n: number }>(sql`select count(*)::int as n from ${table}`))).toBe(0);
 
   await withTenant(db, a, async (tx) => {
-    expect(count(await tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table} where tenant_id = ${b}`))).toBe(0);
-    expect(count(await tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table}`))).toBeGreaterThan(0);
+    expect(
+      count(
+        await tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table} where tenant_id = ${b}`),
+      ),
+    ).toBe(0);
+    expect(
+      count(await tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table}`)),
+    ).toBeGreaterThan(0);
     const updated = await tx.execute(sql`update ${table} set tenant_id = ${a} where tenant_id = ${b}`);
     expect(updated.rowCount).toBe(0);
     const deleted = await tx.execute(sql`delete from ${table} where tenant_id = ${b}`);
@@ -61,6 +72,10 @@ export async function expectTenantWall(
   );
   expect(refused).toMatch(/row-level security/);
   await withTenant(db, b, async (tx) => {
-    expect(count(await tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table} where tenant_id = ${b}`))).toBeGreaterThan(0);
+    expect(
+      count(
+        await tx.execute<{ n: number }>(sql`select count(*)::int as n from ${table} where tenant_id = ${b}`),
+      ),
+    ).toBeGreaterThan(0);
   });
 }

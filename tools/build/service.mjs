@@ -37,7 +37,9 @@ await build({
 });
 
 mkdirSync(join(dist, 'migrations'), { recursive: true });
-cpSync(join(root, 'services', 'kit', 'src', 'db', 'migrations'), join(dist, 'migrations', 'kit'), { recursive: true });
+cpSync(join(root, 'services', 'kit', 'src', 'db', 'migrations'), join(dist, 'migrations', 'kit'), {
+  recursive: true,
+});
 cpSync(join(serviceDir, 'src', 'db', 'migrations'), join(dist, 'migrations', 'service'), { recursive: true });
 cpSync(join(root, 'proto', 'parley'), join(dist, 'proto', 'parley'), { recursive: true });
 console.log(`built services/${name}/dist`);

@@ -12,38 +12,56 @@ set -euo pipefail
 
 HELM_VERSION="v3.21.4"
 KUBECONFORM_VERSION="v0.7.0"
-# The Kubernetes release whose API the rendered manifests are validated against.
+# The Kubernetes release whose API the rendered manifests are validated against
+# (tests/charts passes the same version to helm and kubeconform).
 KUBERNETES_VERSION="${PARLEY_KUBERNETES_VERSION:-v1.33.4}"
+# Bump when convert_openapi below changes, so cached schemas are rebuilt.
+SCHEMA_CONVERTER_REVISION=1
 
 TOOLS_DIR="${PARLEY_TOOLS_DIR:-$HOME/.cache/parley/bin}"
 SCHEMA_DIR="${PARLEY_K8S_SCHEMA_DIR:-$(dirname "$TOOLS_DIR")/k8s-schemas}"
-REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 
 log() { printf 'install-k8s-tools: %s\n' "$*" >&2; }
 
+# The Go toolchain's usual place, in case this shell's PATH lacks it.
+if ! command -v go >/dev/null && [[ -x /usr/local/go/bin/go ]]; then PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null || { log "go is required (used to build helm and kubeconform)"; exit 1; }
 command -v node >/dev/null || { log "node is required (used to convert the OpenAPI spec)"; exit 1; }
 mkdir -p "$TOOLS_DIR" "$SCHEMA_DIR"
 
-# Version check from the Go build info embedded in the binary: works for both tools
-# whatever their own --version output looks like.
-installed_version() {
+# Version of an installed binary, from the Go build info embedded in it.
+module_version() {
   local bin="$1"
   [[ -x "$bin" ]] || return 0
   go version -m "$bin" 2>/dev/null | awk '$1 == "mod" { print $3; exit }'
 }
 
-go_install() {
-  local name="$1" pkg="$2" version="$3"
-  local current
-  current="$(installed_version "$TOOLS_DIR/$name")"
-  if [[ "$current" == "$version" ]]; then
-    log "$name $version already in $TOOLS_DIR"
-    return
-  fi
-  log "building $name $version into $TOOLS_DIR (was: ${current:-absent})"
-  CGO_ENABLED=0 GOBIN="$TOOLS_DIR" GOFLAGS="-trimpath" go install "$pkg@$version"
+# helm reports its own version and default Kubernetes version from link-time variables
+# that its Makefile sets; a plain `go install` leaves them at placeholders (v3.21,
+# Kubernetes v1.20), so set them the same way. helm v3.21 is built on client-go v0.36.
+HELM_LDFLAGS="-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}"
+for pkg in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+  HELM_LDFLAGS+=" -X ${pkg}.k8sVersionMajor=1 -X ${pkg}.k8sVersionMinor=36"
+done
+
+helm_version() {
+  [[ -x "$TOOLS_DIR/helm" ]] || return 0
+  "$TOOLS_DIR/helm" version --template '{{.Version}}' 2>/dev/null || true
 }
+
+if [[ "$(helm_version)" == "$HELM_VERSION" ]]; then
+  log "helm $HELM_VERSION already in $TOOLS_DIR"
+else
+  log "building helm $HELM_VERSION into $TOOLS_DIR (was: $(helm_version || true))"
+  CGO_ENABLED=0 GOBIN="$TOOLS_DIR" go install -trimpath -ldflags "$HELM_LDFLAGS" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+fi
+
+if [[ "$(module_version "$TOOLS_DIR/kubeconform")" == "$KUBECONFORM_VERSION" ]]; then
+  log "kubeconform $KUBECONFORM_VERSION already in $TOOLS_DIR"
+else
+  log "building kubeconform $KUBECONFORM_VERSION into $TOOLS_DIR"
+  CGO_ENABLED=0 GOBIN="$TOOLS_DIR" go install -trimpath -ldflags "-s -w" "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+fi
 
 # Converts a Kubernetes OpenAPI v2 spec into kubeconform's "standalone-strict" layout:
 # one self-contained JSON schema per kind, named <kind>[-<group>]-<version>.json, with
@@ -120,12 +138,10 @@ console.error(`install-k8s-tools: wrote ${written} schemas to ${outDir}`);
 JS
 }
 
-go_install helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION"
-go_install kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION"
 
 # --- Kubernetes JSON schemas -------------------------------------------------------
 schema_out="$SCHEMA_DIR/${KUBERNETES_VERSION}-standalone-strict"
-if [[ -f "$schema_out/.complete" ]]; then
+if [[ "$(cat "$schema_out/.complete" 2>/dev/null)" == "$SCHEMA_CONVERTER_REVISION" ]]; then
   log "Kubernetes $KUBERNETES_VERSION schemas already in $schema_out"
 else
   log "fetching the Kubernetes $KUBERNETES_VERSION OpenAPI spec through the Go module proxy"
@@ -137,7 +153,7 @@ else
   convert_openapi "$spec" "$schema_out.tmp"
   rm -rf "$schema_out"
   mv "$schema_out.tmp" "$schema_out"
-  touch "$schema_out/.complete"
+  echo "$SCHEMA_CONVERTER_REVISION" > "$schema_out/.complete"
 fi
 
-log "ok: helm $(installed_version "$TOOLS_DIR/helm"), kubeconform $(installed_version "$TOOLS_DIR/kubeconform"), schemas $schema_out"
+log "ok: helm $(helm_version), kubeconform $(module_version "$TOOLS_DIR/kubeconform"), schemas $schema_out"

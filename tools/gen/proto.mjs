@@ -48,7 +48,9 @@ if (process.argv.includes('--check')) {
       return !existsSync(a) || !existsSync(b) || !readFileSync(a).equals(readFileSync(b));
     });
     if (stale.length > 0) {
-      console.error(`proto/gen is stale; run \`npm run gen\` and commit. Differing files:\n  ${stale.join('\n  ')}`);
+      console.error(
+        `proto/gen is stale; run \`npm run gen\` and commit. Differing files:\n  ${stale.join('\n  ')}`,
+      );
       process.exit(1);
     }
     console.log(`proto/gen is up to date (${names.size} files)`);

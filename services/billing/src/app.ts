@@ -28,7 +28,11 @@ export function buildApp(config: Config): BillingApp {
     start: () =>
       runtime.start({
         grpcServices: [
-          { name: 'parley.billing.v1.BillingService', definition: billingV1.BillingServiceService, implementation },
+          {
+            name: 'parley.billing.v1.BillingService',
+            definition: billingV1.BillingServiceService,
+            implementation,
+          },
         ],
         consumers: [onTenantCreated({ accounts, currency: config.BILLING_DEFAULT_CURRENCY })],
       }),

@@ -20,7 +20,13 @@ export interface GatewayApp extends App {
  * every service, the route table and the OpenAPI document built from it, then the HTTP server.
  */
 export function buildApp(config: Config): GatewayApp {
-  const runtime = new ServiceRuntime({ service: 'gateway', version, env: config, assets: locateAssets(__dirname), protoFiles: [] });
+  const runtime = new ServiceRuntime({
+    service: 'gateway',
+    version,
+    env: config,
+    assets: locateAssets(__dirname),
+    protoFiles: [],
+  });
   const backends = new Backends(config);
   const accessLog = new AccessLogRepository(runtime.db, runtime.log);
   const routes = buildRoutes(backends);

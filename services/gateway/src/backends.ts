@@ -52,7 +52,12 @@ export class Backends {
   }
 
   /** A unary call on behalf of `caller` (who travels in the metadata), with the upstream deadline. */
-  as<M extends UnaryMethod>(caller: Caller | undefined, client: Client, method: M, request: Parameters<M>[0]): Promise<ResponseOf<M>> {
+  as<M extends UnaryMethod>(
+    caller: Caller | undefined,
+    client: Client,
+    method: M,
+    request: Parameters<M>[0],
+  ): Promise<ResponseOf<M>> {
     return call(client, method, request, {
       metadata: caller ? callerMetadata(caller) : undefined,
       timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
@@ -62,13 +67,15 @@ export class Backends {
   async health(): Promise<Record<string, HealthStatus>> {
     const entries = await Promise.all(
       Object.entries(this.addresses).map(
-        async ([name, address]) => [name, await checkHealth(address, this.config.READINESS_TIMEOUT_MS)] as const,
+        async ([name, address]) =>
+          [name, await checkHealth(address, this.config.READINESS_TIMEOUT_MS)] as const,
       ),
     );
     return Object.fromEntries(entries);
   }
 
   close(): void {
-    for (const client of [this.identity, this.numbering, this.messaging, this.billing, this.privacy]) client.close();
+    for (const client of [this.identity, this.numbering, this.messaging, this.billing, this.privacy])
+      client.close();
   }
 }

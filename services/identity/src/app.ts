@@ -40,7 +40,11 @@ export function buildApp(config: Config): IdentityApp {
     start: () =>
       runtime.start({
         grpcServices: [
-          { name: 'parley.identity.v1.IdentityService', definition: identityV1.IdentityServiceService, implementation },
+          {
+            name: 'parley.identity.v1.IdentityService',
+            definition: identityV1.IdentityServiceService,
+            implementation,
+          },
         ],
       }),
     stop: () => runtime.stop(),

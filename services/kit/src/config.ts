@@ -11,7 +11,12 @@ export class ConfigError extends Error {
 }
 
 const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
-const port = z.coerce.number().int().min(0).max(65535);
+const portMessage = 'must be a TCP port number (0-65535)';
+const port = z.coerce
+  .number({ error: portMessage })
+  .int({ error: portMessage })
+  .min(0, { error: portMessage })
+  .max(65535, { error: portMessage });
 const postgresUrl = z
   .string()
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must be a postgres:// or postgresql:// URL');
@@ -24,26 +29,26 @@ const natsUrl = z
 
 /** Variables every service reads. */
 export const serviceEnvShape = {
-    LOG_LEVEL: logLevel.default('info'),
-    GRPC_HOST: z.string().min(1).default('0.0.0.0'),
-    GRPC_PORT: port.default(50051),
-    METRICS_PORT: port.default(9464),
-    DATABASE_URL: postgresUrl,
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    MIGRATIONS: z.enum(['apply', 'verify']).default('apply'),
-    NATS_URL: natsUrl,
-    NATS_CREDS_FILE: z.string().min(1).optional(),
-    NATS_PREFIX: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and hyphens')
-      .optional(),
-    OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
-    TENANCY_MODE: z.enum(['pooled', 'dedicated']).default('pooled'),
-    TENANT_ID: z
-      .string()
-      .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
-      .optional(),
-    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  LOG_LEVEL: logLevel.default('info'),
+  GRPC_HOST: z.string().min(1).default('0.0.0.0'),
+  GRPC_PORT: port.default(50051),
+  METRICS_PORT: port.default(9464),
+  DATABASE_URL: postgresUrl,
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  MIGRATIONS: z.enum(['apply', 'verify']).default('apply'),
+  NATS_URL: natsUrl,
+  NATS_CREDS_FILE: z.string().min(1).optional(),
+  NATS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and hyphens')
+    .optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  TENANCY_MODE: z.enum(['pooled', 'dedicated']).default('pooled'),
+  TENANT_ID: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
+    .optional(),
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
 };
 
 /** A service's environment schema: the shared variables plus its own. */
@@ -51,7 +56,11 @@ export function serviceEnv<Extra extends z.ZodRawShape>(extra: Extra) {
   return z.object({ ...serviceEnvShape, ...extra }).superRefine((value, context) => {
     const shared = value as { TENANCY_MODE?: string; TENANT_ID?: string };
     if (shared.TENANCY_MODE === 'dedicated' && !shared.TENANT_ID) {
-      context.addIssue({ code: 'custom', path: ['TENANT_ID'], message: 'is required when TENANCY_MODE=dedicated' });
+      context.addIssue({
+        code: 'custom',
+        path: ['TENANT_ID'],
+        message: 'is required when TENANCY_MODE=dedicated',
+      });
     }
   });
 }
@@ -67,12 +76,17 @@ export function parseEnv<Schema extends z.ZodType>(
   schema: Schema,
   env: Record<string, string | undefined>,
 ): z.infer<Schema> {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const cleaned = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  );
   const result = schema.safeParse(cleaned);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => ({
     variable: issue.path.length > 0 ? String(issue.path[0]) : '(environment)',
-    message: cleaned[String(issue.path[0])] === undefined && issue.code === 'invalid_type' ? 'is required' : issue.message,
+    message:
+      cleaned[String(issue.path[0])] === undefined && issue.code === 'invalid_type'
+        ? 'is required'
+        : issue.message,
   }));
   throw new ConfigError(problems);
 }

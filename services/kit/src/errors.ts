@@ -34,9 +34,11 @@ export class AppError extends Error {
 export const invalidArgument = (reason: string, message: string, fieldViolations: FieldViolation[] = []) =>
   new AppError('invalid_argument', reason, message, fieldViolations);
 export const notFound = (reason: string, message: string) => new AppError('not_found', reason, message);
-export const alreadyExists = (reason: string, message: string) => new AppError('already_exists', reason, message);
+export const alreadyExists = (reason: string, message: string) =>
+  new AppError('already_exists', reason, message);
 export const failedPrecondition = (reason: string, message: string) =>
   new AppError('failed_precondition', reason, message);
-export const unauthenticated = (reason: string, message: string) => new AppError('unauthenticated', reason, message);
+export const unauthenticated = (reason: string, message: string) =>
+  new AppError('unauthenticated', reason, message);
 export const permissionDenied = (reason: string, message: string) =>
   new AppError('permission_denied', reason, message);

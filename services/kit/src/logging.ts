@@ -32,7 +32,9 @@ export const redactedKeys = [
   'userAgent',
 ];
 
-const redactPaths = redactedKeys.flatMap((key) => [key, `*.${key}`]).concat(['req.headers.authorization', 'req.headers.cookie']);
+const redactPaths = redactedKeys
+  .flatMap((key) => [key, `*.${key}`])
+  .concat(['req.headers.authorization', 'req.headers.cookie']);
 
 const cardLikeDigits = /\b(?:\d[ -]?){13,19}\b/g;
 const emailLike = /[\w.+-]+@[\w-]+\.[\w.-]+/g;

@@ -28,7 +28,10 @@ export function encodePageToken(cursor: Cursor): string {
 export function decodePageToken(token: string): Cursor | undefined {
   if (token === '') return undefined;
   try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { at?: unknown; id?: unknown };
+    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      at?: unknown;
+      id?: unknown;
+    };
     const at = new Date(String(parsed.at));
     if (typeof parsed.id !== 'string' || Number.isNaN(at.getTime())) throw new Error('bad cursor');
     return { at, id: parsed.id };
@@ -43,7 +46,11 @@ export function decodePageToken(token: string): Cursor | undefined {
  * Splits one extra fetched row off a page: fetch `size + 1` rows, and if the extra one exists the page
  * has a successor whose token points after the last row kept.
  */
-export function toPage<Row>(rows: Row[], size: number, cursorOf: (row: Row) => Cursor): { items: Row[]; nextPageToken: string } {
+export function toPage<Row>(
+  rows: Row[],
+  size: number,
+  cursorOf: (row: Row) => Cursor,
+): { items: Row[]; nextPageToken: string } {
   const items = rows.slice(0, size);
   const last = items[items.length - 1];
   return { items, nextPageToken: rows.length > size && last ? encodePageToken(cursorOf(last)) : '' };

@@ -48,7 +48,9 @@ export class ServiceRuntime {
   private stopped?: Promise<void>;
 
   constructor(private readonly options: RuntimeOptions) {
-    this.log = options.log ?? createLogger({ service: options.service, version: options.version, level: options.env.LOG_LEVEL });
+    this.log =
+      options.log ??
+      createLogger({ service: options.service, version: options.version, level: options.env.LOG_LEVEL });
     this.pool = createPool(options.env.DATABASE_URL, options.env.DATABASE_POOL_MAX);
     this.db = createDatabase(this.pool);
     this.outbox = new Outbox(options.service);
@@ -77,7 +79,11 @@ export class ServiceRuntime {
   private async startParts(serve: ServeOptions): Promise<void> {
     const { env } = this.options;
     await migrate(this.pool, this.options.assets.migrations, { mode: env.MIGRATIONS, log: this.log });
-    this.nats = await connectNats({ url: env.NATS_URL, name: this.options.service, credsFile: env.NATS_CREDS_FILE });
+    this.nats = await connectNats({
+      url: env.NATS_URL,
+      name: this.options.service,
+      credsFile: env.NATS_CREDS_FILE,
+    });
     const js: JetStreamClient = jetstream(this.nats);
     const jsm: JetStreamManager = await jetstreamManager(this.nats);
     if (serve.publishes ?? true) {
@@ -86,7 +92,14 @@ export class ServiceRuntime {
       await this.relay.start();
     }
     for (const handler of serve.consumers ?? []) {
-      const consumer = new InboxConsumer({ db: this.db, js, jsm, naming: this.naming, log: this.log, handler });
+      const consumer = new InboxConsumer({
+        db: this.db,
+        js,
+        jsm,
+        naming: this.naming,
+        log: this.log,
+        handler,
+      });
       await consumer.start();
       this.consumers.push(consumer);
     }

@@ -28,14 +28,11 @@ export function runService(options: { service: string; argv: string[]; build: ()
     process.exit(1);
   };
   if (options.argv[2] === 'migrate') {
-    app.migrate().then(
-      async (applied) => {
-        console.error(`${options.service}: ${applied.length} migration(s) applied`);
-        await app.stop().catch(() => undefined);
-        process.exit(0);
-      },
-      fail,
-    );
+    app.migrate().then(async (applied) => {
+      console.error(`${options.service}: ${applied.length} migration(s) applied`);
+      await app.stop().catch(() => undefined);
+      process.exit(0);
+    }, fail);
     return;
   }
   let stopping = false;

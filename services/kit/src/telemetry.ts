@@ -50,15 +50,22 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   const endpoint = options.otlpEndpoint?.replace(/\/$/, '');
   const metricReaders: IMetricReader[] = [];
   if (options.metricsPort > 0) {
-    metricReaders.push(new PrometheusExporter({ port: options.metricsPort, host: options.metricsHost ?? '0.0.0.0' }));
+    metricReaders.push(
+      new PrometheusExporter({ port: options.metricsPort, host: options.metricsHost ?? '0.0.0.0' }),
+    );
   }
   if (endpoint) {
     metricReaders.push(
-      new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }) }),
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: `${endpoint}/v1/metrics` }),
+      }),
     );
   }
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: options.service, [ATTR_SERVICE_VERSION]: options.version }),
+    resource: resourceFromAttributes({
+      [ATTR_SERVICE_NAME]: options.service,
+      [ATTR_SERVICE_VERSION]: options.version,
+    }),
     spanProcessors: [
       endpoint
         ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))
@@ -96,7 +103,11 @@ export function withExtractedTraceContext<T>(carrier: Record<string, string>, wo
  * Entry for a service's `instrumentation.ts`: reads only the telemetry variables (the rest of the
  * configuration is validated later by the service) and starts the SDK.
  */
-export function startTelemetryFromEnv(service: string, version: string, env: Record<string, string | undefined>): Telemetry {
+export function startTelemetryFromEnv(
+  service: string,
+  version: string,
+  env: Record<string, string | undefined>,
+): Telemetry {
   const metricsPort = Number(env.METRICS_PORT ?? 9464);
   return startTelemetry({
     service,

@@ -27,7 +27,11 @@ export function buildApp(config: Config): MessagingApp {
     start: () =>
       runtime.start({
         grpcServices: [
-          { name: 'parley.messaging.v1.MessagingService', definition: messagingV1.MessagingServiceService, implementation },
+          {
+            name: 'parley.messaging.v1.MessagingService',
+            definition: messagingV1.MessagingServiceService,
+            implementation,
+          },
         ],
       }),
     stop: () => runtime.stop(),

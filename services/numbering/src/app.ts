@@ -27,7 +27,11 @@ export function buildApp(config: Config): NumberingApp {
     start: () =>
       runtime.start({
         grpcServices: [
-          { name: 'parley.numbering.v1.NumberingService', definition: numberingV1.NumberingServiceService, implementation },
+          {
+            name: 'parley.numbering.v1.NumberingService',
+            definition: numberingV1.NumberingServiceService,
+            implementation,
+          },
         ],
       }),
     stop: () => runtime.stop(),

@@ -27,7 +27,11 @@ export function buildApp(config: Config): PrivacyApp {
     start: () =>
       runtime.start({
         grpcServices: [
-          { name: 'parley.privacy.v1.PrivacyService', definition: privacyV1.PrivacyServiceService, implementation },
+          {
+            name: 'parley.privacy.v1.PrivacyService',
+            definition: privacyV1.PrivacyServiceService,
+            implementation,
+          },
         ],
       }),
     stop: () => runtime.stop(),

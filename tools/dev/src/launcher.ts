@@ -72,7 +72,8 @@ export class Launcher {
     const records: ProcessRecord[] = [];
     if (this.postgres?.process.pid) records.push({ name: 'postgres', pid: this.postgres.process.pid });
     if (this.nats?.process.pid) records.push({ name: 'nats', pid: this.nats.process.pid });
-    for (const service of this.services) if (service.child.pid) records.push({ name: service.name, pid: service.child.pid });
+    for (const service of this.services)
+      if (service.child.pid) records.push({ name: service.name, pid: service.child.pid });
     return records;
   }
 
@@ -86,7 +87,11 @@ export class Launcher {
     if (!natsBinary) throw new LaunchError(NATS_INSTALL_HINT);
 
     this.freshCluster = !existsSync(join(files.pg, 'PG_VERSION'));
-    printer.info(this.freshCluster ? 'creating the PostgreSQL cluster in .parley/pg' : 'reusing the PostgreSQL data in .parley/pg');
+    printer.info(
+      this.freshCluster
+        ? 'creating the PostgreSQL cluster in .parley/pg'
+        : 'reusing the PostgreSQL data in .parley/pg',
+    );
     this.postgres = await startPostgres({
       dataDir: files.pg,
       port: await freePort(),
@@ -98,7 +103,8 @@ export class Launcher {
     this.checkStopping();
     const secrets = this.databaseSecrets();
     const databaseUrls: Record<string, string> = {};
-    for (const name of allServices) databaseUrls[name] = await ensureDatabase(this.postgres.adminUrl, name, secrets[name]!);
+    for (const name of allServices)
+      databaseUrls[name] = await ensureDatabase(this.postgres.adminUrl, name, secrets[name]!);
 
     this.nats = await startNats({
       binary: natsBinary,
@@ -128,7 +134,8 @@ export class Launcher {
       if (name === 'gateway') {
         env.HOST = this.options.gatewayHost;
         env.PORT = String(this.options.gatewayPort);
-        for (const backend of backendServices) env[`${backend.toUpperCase()}_ADDR`] = `127.0.0.1:${grpcPorts[backend]}`;
+        for (const backend of backendServices)
+          env[`${backend.toUpperCase()}_ADDR`] = `127.0.0.1:${grpcPorts[backend]}`;
       }
       this.spawnService(name, env);
     }
@@ -141,7 +148,9 @@ export class Launcher {
       gatewayUrl,
       devFile: files.dev,
     });
-    printer.info(reused ? 'reusing the demo tenant and API key from .parley/dev.json' : 'seeded the demo tenant');
+    printer.info(
+      reused ? 'reusing the demo tenant and API key from .parley/dev.json' : 'seeded the demo tenant',
+    );
     return credentials;
   }
 
@@ -169,7 +178,9 @@ export class Launcher {
     if (existsSync(lock)) {
       const pid = Number(readFileSync(lock, 'utf8'));
       if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new LaunchError(`another \`npm start\` (pid ${pid}) is using ${this.options.home}; stop it first`);
+        throw new LaunchError(
+          `another \`npm start\` (pid ${pid}) is using ${this.options.home}; stop it first`,
+        );
       }
     }
     writeFileSync(lock, String(process.pid));
@@ -187,7 +198,9 @@ export class Launcher {
     const records = JSON.parse(readFileSync(processes, 'utf8')) as ProcessRecord[];
     for (const record of records) {
       if (isAlive(record.pid) && belongsTo(record.pid, this.options.home)) {
-        this.options.printer.info(`stopping ${record.name} (pid ${record.pid}) left over from an earlier run`);
+        this.options.printer.info(
+          `stopping ${record.name} (pid ${record.pid}) left over from an earlier run`,
+        );
         try {
           process.kill(record.pid, 'SIGKILL');
         } catch {
@@ -209,7 +222,9 @@ export class Launcher {
 
   private databaseSecrets(): Record<string, string> {
     const { secrets } = this.files;
-    const existing = existsSync(secrets) ? (JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>) : {};
+    const existing = existsSync(secrets)
+      ? (JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>)
+      : {};
     for (const name of allServices) existing[name] ??= randomBytes(18).toString('base64url');
     writeFileSync(secrets, JSON.stringify(existing, null, 2), { mode: 0o600 });
     return existing;
@@ -285,7 +300,9 @@ export class Launcher {
       }
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    throw new LaunchError(`the gateway was not ready after ${this.options.readyTimeoutMs} ms (last answer: ${last})`);
+    throw new LaunchError(
+      `the gateway was not ready after ${this.options.readyTimeoutMs} ms (last answer: ${last})`,
+    );
   }
 }
 

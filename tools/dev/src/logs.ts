@@ -1,5 +1,12 @@
 const colours = [36, 35, 33, 32, 34, 96, 95, 93];
-const levelColours: Record<string, number> = { trace: 90, debug: 90, info: 37, warn: 33, error: 31, fatal: 31 };
+const levelColours: Record<string, number> = {
+  trace: 90,
+  debug: 90,
+  info: 37,
+  warn: 33,
+  error: 31,
+  fatal: 31,
+};
 const hidden = new Set(['level', 'time', 'msg', 'service', 'version', 'pid', 'hostname']);
 
 export interface LogPrinter {
@@ -28,7 +35,9 @@ export function createPrinter(options: { colour: boolean; write?: (text: string)
           const level = String(record.level ?? 'info');
           const extras = Object.entries(record)
             .filter(([key]) => !hidden.has(key))
-            .map(([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+            .map(
+              ([key, value]) => `${key}=${typeof value === 'object' ? JSON.stringify(value) : String(value)}`,
+            )
             .join(' ');
           body = `${paint(levelColours[level] ?? 37, level.toUpperCase().padEnd(5))} ${String(record.msg)}${extras ? ` ${paint(90, extras)}` : ''}`;
         }

@@ -48,10 +48,14 @@ launcher.start().then(
   (credentials) => {
     const seconds = ((Date.now() - launcher.startedAt) / 1000).toFixed(1);
     printer.info(`Parley is up in ${seconds} s (${launcher.freshCluster ? 'fresh data' : 'existing data'})`);
-    printer.info(`  gateway   ${credentials.gatewayUrl}   (API docs: ${credentials.gatewayUrl}/v1/openapi.json)`);
+    printer.info(
+      `  gateway   ${credentials.gatewayUrl}   (API docs: ${credentials.gatewayUrl}/v1/openapi.json)`,
+    );
     printer.info(`  tenant    ${credentials.tenantId}`);
     printer.info(`  API key   ${credentials.apiKey}`);
-    printer.info(`  try       curl -H "Authorization: Bearer ${credentials.apiKey}" ${credentials.gatewayUrl}/v1/tenant`);
+    printer.info(
+      `  try       curl -H "Authorization: Bearer ${credentials.apiKey}" ${credentials.gatewayUrl}/v1/tenant`,
+    );
     printer.info(`  (also written to ${join(home, 'dev.json')}; Ctrl-C stops everything)`);
     printer.info('ready');
   },

@@ -10,7 +10,10 @@ export const NATS_INSTALL_HINT =
 export function findNatsServer(env: Record<string, string | undefined>): string | undefined {
   const candidates = env.NATS_SERVER_BIN
     ? [env.NATS_SERVER_BIN]
-    : (env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/usr/local/sbin']).map((dir) => join(dir, 'nats-server'));
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .concat(['/usr/sbin', '/usr/local/sbin'])
+        .map((dir) => join(dir, 'nats-server'));
   return candidates.find((candidate) => {
     try {
       accessSync(candidate, constants.X_OK);
@@ -35,10 +38,14 @@ export async function startNats(options: {
   onLog?: (line: string) => void;
 }): Promise<NatsServer> {
   mkdirSync(options.storeDir, { recursive: true });
-  const child = spawn(options.binary, ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', options.storeDir], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
+  const child = spawn(
+    options.binary,
+    ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', options.storeDir],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    },
+  );
   let output = '';
   const onData = (chunk: Buffer) => {
     output += chunk.toString();

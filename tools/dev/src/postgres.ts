@@ -80,7 +80,14 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     try {
       execFileSync(
         initdb,
-        [`--pgdata=${options.dataDir}`, `--username=${ADMIN_USER}`, `--pwfile=${pwfile}`, '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C'],
+        [
+          `--pgdata=${options.dataDir}`,
+          `--username=${ADMIN_USER}`,
+          `--pwfile=${pwfile}`,
+          '--auth=scram-sha-256',
+          '--encoding=UTF8',
+          '--locale=C',
+        ],
         { ...runAs, stdio: 'pipe' },
       );
     } catch (error) {
@@ -94,7 +101,20 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
   const password = readFileSync(passwordFile, 'utf8').trim();
   const child = spawn(
     postgres,
-    ['-D', options.dataDir, '-p', String(options.port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=300', '-c', 'fsync=off'],
+    [
+      '-D',
+      options.dataDir,
+      '-p',
+      String(options.port),
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'unix_socket_directories=',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'fsync=off',
+    ],
     { ...runAs, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
   const adminUrl = `postgres://${ADMIN_USER}:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`;
@@ -109,7 +129,9 @@ export async function startPostgres(options: StartPostgresOptions): Promise<Post
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`postgres exited with code ${code} before it was ready:\n${output}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`postgres exited with code ${code} before it was ready:\n${output}`)),
+    );
   });
   return {
     port: options.port,
@@ -143,12 +165,15 @@ export async function ensureDatabase(adminUrl: string, name: string, password: s
     const role = await client.query('select 1 from pg_roles where rolname = $1', [name]);
     const literal = client.escapeLiteral(password);
     if (role.rowCount === 0) {
-      await client.query(`create role ${quoteIdent(name)} login nosuperuser nobypassrls nocreaterole password ${literal}`);
+      await client.query(
+        `create role ${quoteIdent(name)} login nosuperuser nobypassrls nocreaterole password ${literal}`,
+      );
     } else {
       await client.query(`alter role ${quoteIdent(name)} password ${literal}`);
     }
     const database = await client.query('select 1 from pg_database where datname = $1', [name]);
-    if (database.rowCount === 0) await client.query(`create database ${quoteIdent(name)} owner ${quoteIdent(name)}`);
+    if (database.rowCount === 0)
+      await client.query(`create database ${quoteIdent(name)} owner ${quoteIdent(name)}`);
   } finally {
     await client.end();
   }

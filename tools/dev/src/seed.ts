@@ -33,7 +33,11 @@ export async function seedDemoTenant(options: {
         () => false,
       );
       if (stillValid) {
-        const credentials = { gatewayUrl: options.gatewayUrl, tenantId: DEMO_TENANT, apiKey: previous.apiKey };
+        const credentials = {
+          gatewayUrl: options.gatewayUrl,
+          tenantId: DEMO_TENANT,
+          apiKey: previous.apiKey,
+        };
         writeFileSync(options.devFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
         return { credentials, reused: true };
       }

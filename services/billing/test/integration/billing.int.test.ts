@@ -9,7 +9,10 @@ import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { buildApp as buildIdentity, type IdentityApp } from '../../../identity/test/integration/identityForTests';
+import {
+  buildApp as buildIdentity,
+  type IdentityApp,
+} from '../../../identity/test/integration/identityForTests';
 
 describe('billing service', () => {
   let billing: RunningService<BillingApp>;
@@ -17,14 +20,23 @@ describe('billing service', () => {
   let billingClient: billingV1.BillingServiceClient;
   let identityClient: identityV1.IdentityServiceClient;
   const natsPrefix = uniquePrefix('billing');
-  const as = (tenantId: string) => ({ metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }) });
+  const as = (tenantId: string) => ({
+    metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
+  });
 
   beforeAll(async () => {
     // Billing first: its consumer must cope with identity's stream not existing yet.
-    billing = await startService('billing', (env) => buildApp(loadConfig(env)), { NATS_PREFIX: natsPrefix, BILLING_DEFAULT_CURRENCY: 'EUR' });
+    billing = await startService('billing', (env) => buildApp(loadConfig(env)), {
+      NATS_PREFIX: natsPrefix,
+      BILLING_DEFAULT_CURRENCY: 'EUR',
+    });
     identity = await startService('identity', buildIdentity, { NATS_PREFIX: natsPrefix });
-    billingClient = createClient(billingV1.BillingServiceClient, billing.address, { serviceName: 'parley.billing.v1.BillingService' });
-    identityClient = createClient(identityV1.IdentityServiceClient, identity.address, { serviceName: 'parley.identity.v1.IdentityService' });
+    billingClient = createClient(billingV1.BillingServiceClient, billing.address, {
+      serviceName: 'parley.billing.v1.BillingService',
+    });
+    identityClient = createClient(identityV1.IdentityServiceClient, identity.address, {
+      serviceName: 'parley.identity.v1.IdentityService',
+    });
   });
 
   afterAll(async () => {
@@ -55,7 +67,11 @@ describe('billing service', () => {
 
   describe('BillingService/GetBalance', () => {
     it('answers NOT_FOUND for a tenant without an account', async () => {
-      await expectStatus(call(billingClient, billingClient.getBalance, {}, as('nobody')), status.NOT_FOUND, 'BILLING_ACCOUNT_NOT_FOUND');
+      await expectStatus(
+        call(billingClient, billingClient.getBalance, {}, as('nobody')),
+        status.NOT_FOUND,
+        'BILLING_ACCOUNT_NOT_FOUND',
+      );
     });
   });
 
@@ -64,7 +80,8 @@ describe('billing service', () => {
       expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual(['billing_accounts']);
       await expectTenantWall(billing.app.runtime.db, {
         table: 'billing_accounts',
-        insert: (tenantId) => sql`insert into billing_accounts (tenant_id) values (${tenantId}) on conflict do nothing`,
+        insert: (tenantId) =>
+          sql`insert into billing_accounts (tenant_id) values (${tenantId}) on conflict do nothing`,
       });
     });
   });

@@ -8,7 +8,9 @@ export const problemSchema = z
     title: z.string().openapi({ example: 'Bad Request' }),
     status: z.number().int().openapi({ example: 400 }),
     detail: z.string(),
-    code: z.string().openapi({ description: 'Stable UPPER_SNAKE error code; switch on this, not on detail.' }),
+    code: z
+      .string()
+      .openapi({ description: 'Stable UPPER_SNAKE error code; switch on this, not on detail.' }),
     instance: z.string().optional(),
     errors: z
       .array(z.object({ field: z.string(), description: z.string() }))
@@ -34,7 +36,8 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
   registry.register('Problem', problemSchema);
   for (const route of routes) {
     const errorResponses: Record<number, ReturnType<typeof problemResponse>> = {};
-    if (route.query || route.params || route.body) errorResponses[400] = problemResponse('The request is invalid; `errors` names each field.');
+    if (route.query || route.params || route.body)
+      errorResponses[400] = problemResponse('The request is invalid; `errors` names each field.');
     if (route.scope) {
       errorResponses[401] = problemResponse('Missing, invalid, expired or revoked credentials.');
       errorResponses[403] = problemResponse(`The credentials lack the \`${route.scope}\` scope.`);
@@ -45,15 +48,18 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       path: route.path,
       operationId: route.operationId,
       summary: route.summary,
-      description: [route.description, route.scope ? `Requires scope \`${route.scope}\`.` : undefined]
-        .filter(Boolean)
-        .join('\n\n') || undefined,
+      description:
+        [route.description, route.scope ? `Requires scope \`${route.scope}\`.` : undefined]
+          .filter(Boolean)
+          .join('\n\n') || undefined,
       tags: route.tags,
       security: route.scope ? [{ [bearer.name]: [] }] : [],
       request: {
         ...(route.query ? { query: route.query as never } : {}),
         ...(route.params ? { params: route.params as never } : {}),
-        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+        ...(route.body
+          ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
+          : {}),
       },
       responses: {
         [route.response.status]: {
@@ -63,7 +69,12 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
         ...Object.fromEntries(
           Object.entries(route.alternateStatuses ?? {}).map(([status, description]) => [
             status,
-            { description, content: { [route.response.contentType ?? 'application/json']: { schema: route.response.schema } } },
+            {
+              description,
+              content: {
+                [route.response.contentType ?? 'application/json']: { schema: route.response.schema },
+              },
+            },
           ]),
         ),
         ...errorResponses,

@@ -75,7 +75,10 @@ export function problemType(code: string): string {
 }
 
 /** Turns anything thrown while serving a request into a problem; unknown errors say nothing about internals. */
-export function toProblem(error: unknown, instance: string): { problem: Problem; headers: Record<string, string> } {
+export function toProblem(
+  error: unknown,
+  instance: string,
+): { problem: Problem; headers: Record<string, string> } {
   let status = 500;
   let code = INTERNAL;
   let detail = 'internal error';
@@ -88,7 +91,10 @@ export function toProblem(error: unknown, instance: string): { problem: Problem;
     code = error.reason;
     detail = error.message;
     errors = error.fieldViolations;
-  } else if (typeof (error as { code?: unknown })?.code === 'number' && (error as { metadata?: unknown }).metadata) {
+  } else if (
+    typeof (error as { code?: unknown })?.code === 'number' &&
+    (error as { metadata?: unknown }).metadata
+  ) {
     const decoded = decodeServiceError(error);
     status = httpByGrpc[decoded.code as grpcStatus] ?? 500;
     if (status === 500) {

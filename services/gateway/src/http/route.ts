@@ -44,9 +44,12 @@ export interface Route<
 }
 
 /** Identity function that lets TypeScript infer a route's schemas, so handlers are typed from them. */
-export function route<Query extends z.ZodType, Params extends z.ZodType, Body extends z.ZodType, Result extends z.ZodType>(
-  definition: Route<Query, Params, Body, Result>,
-): Route<Query, Params, Body, Result> {
+export function route<
+  Query extends z.ZodType,
+  Params extends z.ZodType,
+  Body extends z.ZodType,
+  Result extends z.ZodType,
+>(definition: Route<Query, Params, Body, Result>): Route<Query, Params, Body, Result> {
   return definition;
 }
 

@@ -32,8 +32,17 @@ const tenantSchema = z
   .openapi('Tenant');
 
 const modeNames: Record<number, 'pooled' | 'dedicated'> = { 1: 'pooled', 2: 'dedicated' };
-const jurisdictionNames: Record<number, 'gdpr' | 'uk_gdpr' | 'ccpa' | 'other'> = { 1: 'gdpr', 2: 'uk_gdpr', 3: 'ccpa', 4: 'other' };
-const statusNames: Record<number, 'active' | 'suspended' | 'closed'> = { 1: 'active', 2: 'suspended', 3: 'closed' };
+const jurisdictionNames: Record<number, 'gdpr' | 'uk_gdpr' | 'ccpa' | 'other'> = {
+  1: 'gdpr',
+  2: 'uk_gdpr',
+  3: 'ccpa',
+  4: 'other',
+};
+const statusNames: Record<number, 'active' | 'suspended' | 'closed'> = {
+  1: 'active',
+  2: 'suspended',
+  3: 'closed',
+};
 
 function tenantJson(tenant: identityV1.Tenant | undefined): z.infer<typeof tenantSchema> {
   if (!tenant) throw new Error('service answered without a tenant');
@@ -68,7 +77,10 @@ const createdApiKeySchema = apiKeySchema
 const readinessSchema = z
   .object({
     status: z.enum(['ready', 'not_ready']),
-    services: z.record(z.string(), z.enum(['SERVING', 'NOT_SERVING', 'UNKNOWN', 'SERVICE_UNKNOWN', 'UNREACHABLE'])),
+    services: z.record(
+      z.string(),
+      z.enum(['SERVING', 'NOT_SERVING', 'UNKNOWN', 'SERVICE_UNKNOWN', 'UNREACHABLE']),
+    ),
   })
   .openapi('Readiness');
 
@@ -105,7 +117,9 @@ export function buildRoutes(backends: Backends): Route[] {
       scope: 'tenant:read',
       response: { status: 200, description: 'The tenant', schema: tenantSchema },
       handler: async ({ caller }) => {
-        const { tenant } = await backends.as(caller, backends.identity, backends.identity.getTenant, { id: caller.tenantId });
+        const { tenant } = await backends.as(caller, backends.identity, backends.identity.getTenant, {
+          id: caller.tenantId,
+        });
         return tenantJson(tenant);
       },
     }),
@@ -113,7 +127,7 @@ export function buildRoutes(backends: Backends): Route[] {
       method: 'post',
       path: '/v1/api-keys',
       operationId: 'createApiKey',
-      summary: 'Create an API key for the caller\'s tenant',
+      summary: "Create an API key for the caller's tenant",
       description: 'The full key is in the response once; only its hash is stored.',
       tags: ['API keys'],
       scope: 'api-keys:write',
@@ -127,11 +141,16 @@ export function buildRoutes(backends: Backends): Route[] {
         .openapi('CreateApiKeyRequest'),
       response: { status: 201, description: 'Created', schema: createdApiKeySchema },
       handler: async ({ caller, body }) => {
-        const { apiKey, secret } = await backends.as(caller, backends.identity, backends.identity.createApiKey, {
-          name: body.name,
-          scopes: body.scopes,
-          expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
-        });
+        const { apiKey, secret } = await backends.as(
+          caller,
+          backends.identity,
+          backends.identity.createApiKey,
+          {
+            name: body.name,
+            scopes: body.scopes,
+            expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
+          },
+        );
         if (!apiKey) throw new Error('service answered without a key');
         return {
           id: apiKey.id,
@@ -157,7 +176,9 @@ export function buildRoutes(backends: Backends): Route[] {
         description: 'A page of numbers',
         schema: z
           .object({
-            numbers: z.array(z.object({ id: z.uuid(), e164: z.string(), country: z.string(), assignedAt: timestamp })),
+            numbers: z.array(
+              z.object({ id: z.uuid(), e164: z.string(), country: z.string(), assignedAt: timestamp }),
+            ),
             nextPageToken: nextPage,
           })
           .openapi('NumberPage'),
@@ -234,14 +255,20 @@ export function buildRoutes(backends: Backends): Route[] {
         schema: z
           .object({
             currency: z.string().openapi({ example: 'USD' }),
-            balanceMinor: z.string().openapi({ description: 'Minor units (cents) as a decimal string.', example: '0' }),
+            balanceMinor: z
+              .string()
+              .openapi({ description: 'Minor units (cents) as a decimal string.', example: '0' }),
             openedAt: timestamp,
           })
           .openapi('Balance'),
       },
       handler: async ({ caller }) => {
         const balance = await backends.as(caller, backends.billing, backends.billing.getBalance, {});
-        return { currency: balance.currency, balanceMinor: balance.balanceMinor, openedAt: iso(balance.openedAt) ?? '' };
+        return {
+          currency: balance.currency,
+          balanceMinor: balance.balanceMinor,
+          openedAt: iso(balance.openedAt) ?? '',
+        };
       },
     }),
     route({
@@ -258,7 +285,13 @@ export function buildRoutes(backends: Backends): Route[] {
         schema: z
           .object({
             requests: z.array(
-              z.object({ id: z.uuid(), type: z.string(), state: z.string(), receivedAt: timestamp, dueAt: timestamp }),
+              z.object({
+                id: z.uuid(),
+                type: z.string(),
+                state: z.string(),
+                receivedAt: timestamp,
+                dueAt: timestamp,
+              }),
             ),
             nextPageToken: nextPage,
           })

@@ -52,9 +52,15 @@ function handle(route: Route, deps: HttpDependencies): Handler {
     if (route.scope) {
       const credential = bearer.exec(request.get('authorization') ?? '')?.[1];
       if (!credential) {
-        throw new HttpProblem(401, AUTHENTICATION_REQUIRED, 'send `Authorization: Bearer <API key or token>`', [], {
-          'WWW-Authenticate': 'Bearer realm="parley"',
-        });
+        throw new HttpProblem(
+          401,
+          AUTHENTICATION_REQUIRED,
+          'send `Authorization: Bearer <API key or token>`',
+          [],
+          {
+            'WWW-Authenticate': 'Bearer realm="parley"',
+          },
+        );
       }
       caller = await deps.authenticate(credential);
       if (!grants(caller.scopes, route.scope)) {
@@ -69,7 +75,12 @@ function handle(route: Route, deps: HttpDependencies): Handler {
     const body = route.body?.safeParse(request.body ?? undefined);
     if (body && !body.success) problems.push(...violations(body.error));
     if (problems.length > 0) {
-      throw new HttpProblem(400, VALIDATION_FAILED, problems.map((p) => `${p.field}: ${p.description}`).join('; '), problems);
+      throw new HttpProblem(
+        400,
+        VALIDATION_FAILED,
+        problems.map((p) => `${p.field}: ${p.description}`).join('; '),
+        problems,
+      );
     }
     try {
       const result = await route.handler({
@@ -80,7 +91,10 @@ function handle(route: Route, deps: HttpDependencies): Handler {
         request,
       });
       const status = route.statusFor?.(result) ?? route.response.status;
-      response.status(status).type(route.response.contentType ?? 'application/json').send(JSON.stringify(result));
+      response
+        .status(status)
+        .type(route.response.contentType ?? 'application/json')
+        .send(JSON.stringify(result));
     } finally {
       if (caller) {
         deps.recordAccess?.({
@@ -125,7 +139,11 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
   }
   app.use((request, response) => {
     const { problem } = toProblem(
-      new HttpProblem(404, ROUTE_NOT_FOUND, `no route ${request.method} ${request.path}; see /v1/openapi.json`),
+      new HttpProblem(
+        404,
+        ROUTE_NOT_FOUND,
+        `no route ${request.method} ${request.path}; see /v1/openapi.json`,
+      ),
       request.path,
     );
     sendProblem(response, problem);
@@ -133,8 +151,10 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
   app.use((error: unknown, request: Request, response: Response, _next: NextFunction) => {
     let failure = error;
     const type = (error as { type?: string })?.type;
-    if (type === 'entity.parse.failed') failure = new HttpProblem(400, BODY_NOT_JSON, 'the request body is not valid JSON');
-    if (type === 'entity.too.large') failure = new HttpProblem(413, BODY_TOO_LARGE, 'the request body is larger than 1 MB');
+    if (type === 'entity.parse.failed')
+      failure = new HttpProblem(400, BODY_NOT_JSON, 'the request body is not valid JSON');
+    if (type === 'entity.too.large')
+      failure = new HttpProblem(413, BODY_TOO_LARGE, 'the request body is larger than 1 MB');
     const { problem, headers } = toProblem(failure, request.path);
     if (problem.status >= 500) deps.log.error({ err: error, route: request.path }, 'request failed');
     sendProblem(response, problem, headers);

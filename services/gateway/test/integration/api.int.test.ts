@@ -17,7 +17,11 @@ describe('gateway REST API', () => {
   let identity: identityV1.IdentityServiceClient;
   const keys: Record<string, string> = {};
 
-  async function request(method: string, path: string, options: { key?: string; body?: unknown; raw?: string } = {}): Promise<Answer> {
+  async function request(
+    method: string,
+    path: string,
+    options: { key?: string; body?: unknown; raw?: string } = {},
+  ): Promise<Answer> {
     const headers: Record<string, string> = {};
     if (options.key) headers.authorization = `Bearer ${options.key}`;
     if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
@@ -41,9 +45,14 @@ describe('gateway REST API', () => {
       tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
       jurisdiction: identityV1.Jurisdiction.JURISDICTION_UK_GDPR,
     });
-    const { secret } = await call(identity, identity.createApiKey, { name: 'test', scopes }, {
-      metadata: callerMetadata({ tenantId: id, principal: 'test', scopes: ['*'] }),
-    });
+    const { secret } = await call(
+      identity,
+      identity.createApiKey,
+      { name: 'test', scopes },
+      {
+        metadata: callerMetadata({ tenantId: id, principal: 'test', scopes: ['*'] }),
+      },
+    );
     return secret;
   }
 
@@ -54,9 +63,14 @@ describe('gateway REST API', () => {
     });
     keys.a = await tenantWithKey('tenant-a', ['*']);
     keys.b = await tenantWithKey('tenant-b', ['*']);
-    keys.numbersOnly = await call(identity, identity.createApiKey, { name: 'narrow', scopes: ['numbers:write'] }, {
-      metadata: callerMetadata({ tenantId: 'tenant-a', principal: 'test', scopes: ['*'] }),
-    }).then((response) => response.secret);
+    keys.numbersOnly = await call(
+      identity,
+      identity.createApiKey,
+      { name: 'narrow', scopes: ['numbers:write'] },
+      {
+        metadata: callerMetadata({ tenantId: 'tenant-a', principal: 'test', scopes: ['*'] }),
+      },
+    ).then((response) => response.secret);
   }, 120_000);
 
   afterAll(async () => {
@@ -71,7 +85,13 @@ describe('gateway REST API', () => {
       expect(ready.status).toBe(200);
       expect(ready.body).toEqual({
         status: 'ready',
-        services: { identity: 'SERVING', numbering: 'SERVING', messaging: 'SERVING', billing: 'SERVING', privacy: 'SERVING' },
+        services: {
+          identity: 'SERVING',
+          numbering: 'SERVING',
+          messaging: 'SERVING',
+          billing: 'SERVING',
+          privacy: 'SERVING',
+        },
       });
     });
   });
@@ -81,9 +101,21 @@ describe('gateway REST API', () => {
       const { status, body } = await request('GET', '/v1/openapi.json');
       expect(status).toBe(200);
       expect(body.openapi).toBe('3.1.0');
-      const paths = body.paths as Record<string, Record<string, { security?: unknown[]; responses: Record<string, unknown> }>>;
+      const paths = body.paths as Record<
+        string,
+        Record<string, { security?: unknown[]; responses: Record<string, unknown> }>
+      >;
       expect(Object.keys(paths).sort()).toEqual(
-        ['/healthz', '/readyz', '/v1/api-keys', '/v1/billing/balance', '/v1/messages', '/v1/numbers', '/v1/privacy/requests', '/v1/tenant'].sort(),
+        [
+          '/healthz',
+          '/readyz',
+          '/v1/api-keys',
+          '/v1/billing/balance',
+          '/v1/messages',
+          '/v1/numbers',
+          '/v1/privacy/requests',
+          '/v1/tenant',
+        ].sort(),
       );
       const listNumbers = paths['/v1/numbers']!.get!;
       expect(listNumbers.security).toEqual([{ bearerAuth: [] }]);
@@ -99,7 +131,11 @@ describe('gateway REST API', () => {
       expect(answer.status).toBe(401);
       expect(answer.type).toContain('application/problem+json');
       expect(answer.headers.get('www-authenticate')).toBe('Bearer realm="parley"');
-      expect(answer.body).toMatchObject({ status: 401, code: 'AUTHENTICATION_REQUIRED', instance: '/v1/tenant' });
+      expect(answer.body).toMatchObject({
+        status: 401,
+        code: 'AUTHENTICATION_REQUIRED',
+        instance: '/v1/tenant',
+      });
     });
 
     it('answers 401 for a key that is wrong, and for one revoked a moment ago', async () => {
@@ -112,7 +148,10 @@ describe('gateway REST API', () => {
       await withTenant(platform.backends.identity.app.runtime.db, 'tenant-c', (tx) =>
         tx.execute(sql`update api_keys set revoked_at = now()`),
       );
-      expect((await request('GET', '/v1/tenant', { key: doomed })).body).toMatchObject({ status: 401, code: 'API_KEY_REVOKED' });
+      expect((await request('GET', '/v1/tenant', { key: doomed })).body).toMatchObject({
+        status: 401,
+        code: 'API_KEY_REVOKED',
+      });
     });
 
     it('answers 403 when the key lacks the scope, and lets a write scope read', async () => {
@@ -126,15 +165,22 @@ describe('gateway REST API', () => {
 
   describe('tenant walls at the API', () => {
     it("shows each key only its own tenant's data", async () => {
-      expect((await request('GET', '/v1/tenant', { key: keys.a })).body).toMatchObject({ id: 'tenant-a', jurisdiction: 'uk_gdpr' });
+      expect((await request('GET', '/v1/tenant', { key: keys.a })).body).toMatchObject({
+        id: 'tenant-a',
+        jurisdiction: 'uk_gdpr',
+      });
       expect((await request('GET', '/v1/tenant', { key: keys.b })).body).toMatchObject({ id: 'tenant-b' });
       await withTenant(platform.backends.numbering.app.runtime.db, 'tenant-b', (tx) =>
-        tx.execute(sql`insert into numbers (tenant_id, e164, country) values ('tenant-b', '+447700900123', 'GB')`),
+        tx.execute(
+          sql`insert into numbers (tenant_id, e164, country) values ('tenant-b', '+447700900123', 'GB')`,
+        ),
       );
       const ofA = await request('GET', '/v1/numbers', { key: keys.a });
       const ofB = await request('GET', '/v1/numbers', { key: keys.b });
       expect(ofA.body).toEqual({ numbers: [], nextPageToken: '' });
-      expect((ofB.body.numbers as { e164: string }[]).map((number) => number.e164)).toEqual(['+447700900123']);
+      expect((ofB.body.numbers as { e164: string }[]).map((number) => number.e164)).toEqual([
+        '+447700900123',
+      ]);
     });
 
     it('reaches billing, messaging and privacy as the caller', async () => {
@@ -144,18 +190,29 @@ describe('gateway REST API', () => {
         return answer.body;
       });
       expect(balance).toMatchObject({ currency: 'USD', balanceMinor: '0' });
-      expect((await request('GET', '/v1/messages', { key: keys.a })).body).toEqual({ messages: [], nextPageToken: '' });
-      expect((await request('GET', '/v1/privacy/requests', { key: keys.a })).body).toEqual({ requests: [], nextPageToken: '' });
+      expect((await request('GET', '/v1/messages', { key: keys.a })).body).toEqual({
+        messages: [],
+        nextPageToken: '',
+      });
+      expect((await request('GET', '/v1/privacy/requests', { key: keys.a })).body).toEqual({
+        requests: [],
+        nextPageToken: '',
+      });
     });
   });
 
   describe('POST /v1/api-keys', () => {
     it('answers 201 with the full key once, and the new key works', async () => {
-      const created = await request('POST', '/v1/api-keys', { key: keys.a, body: { name: 'partner', scopes: ['tenant:read'] } });
+      const created = await request('POST', '/v1/api-keys', {
+        key: keys.a,
+        body: { name: 'partner', scopes: ['tenant:read'] },
+      });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ name: 'partner', scopes: ['tenant:read'] });
       expect(String(created.body.apiKey)).toMatch(/^prl_/);
-      expect((await request('GET', '/v1/tenant', { key: String(created.body.apiKey) })).body).toMatchObject({ id: 'tenant-a' });
+      expect((await request('GET', '/v1/tenant', { key: String(created.body.apiKey) })).body).toMatchObject({
+        id: 'tenant-a',
+      });
     });
 
     it('answers 400 naming each bad field, and writes nothing', async () => {
@@ -179,7 +236,11 @@ describe('gateway REST API', () => {
         key: keys.a,
         body: { name: 'late', scopes: ['*'], expiresAt: '2001-01-01T00:00:00Z' },
       });
-      expect(past.body).toMatchObject({ status: 400, code: 'API_KEY_INVALID_REQUEST', errors: [{ field: 'expiresAt' }] });
+      expect(past.body).toMatchObject({
+        status: 400,
+        code: 'API_KEY_INVALID_REQUEST',
+        errors: [{ field: 'expiresAt' }],
+      });
       expect((await request('POST', '/v1/api-keys', { key: keys.a, raw: '{"name":' })).body).toMatchObject({
         status: 400,
         code: 'BODY_NOT_JSON',
@@ -190,7 +251,10 @@ describe('gateway REST API', () => {
 
   describe('unknown routes and methods', () => {
     it('answers 404 and 405 as problems', async () => {
-      expect((await request('GET', '/v1/nothing-here')).body).toMatchObject({ status: 404, code: 'ROUTE_NOT_FOUND' });
+      expect((await request('GET', '/v1/nothing-here')).body).toMatchObject({
+        status: 404,
+        code: 'ROUTE_NOT_FOUND',
+      });
       const wrongMethod = await request('DELETE', '/v1/tenant');
       expect(wrongMethod.body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
       expect(wrongMethod.headers.get('allow')).toBe('GET');
@@ -220,7 +284,13 @@ describe('gateway REST API', () => {
       expect(answer.status).toBe(503);
       expect(answer.body).toEqual({
         status: 'not_ready',
-        services: { identity: 'SERVING', numbering: 'SERVING', messaging: 'SERVING', billing: 'UNREACHABLE', privacy: 'SERVING' },
+        services: {
+          identity: 'SERVING',
+          numbering: 'SERVING',
+          messaging: 'SERVING',
+          billing: 'UNREACHABLE',
+          privacy: 'SERVING',
+        },
       });
     });
   });

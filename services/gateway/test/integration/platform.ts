@@ -29,8 +29,12 @@ export async function startPlatform(): Promise<Platform> {
   const NATS_PREFIX = uniquePrefix('gw');
   const backends = {
     identity: await startService('identity', (env) => buildIdentity(identityConfig(env)), { NATS_PREFIX }),
-    numbering: await startService('numbering', (env) => buildNumbering(numberingConfig(env)), { NATS_PREFIX }),
-    messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), { NATS_PREFIX }),
+    numbering: await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
+      NATS_PREFIX,
+    }),
+    messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
+      NATS_PREFIX,
+    }),
     billing: await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX }),
     privacy: await startService('privacy', (env) => buildPrivacy(privacyConfig(env)), { NATS_PREFIX }),
   };

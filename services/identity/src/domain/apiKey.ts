@@ -60,7 +60,11 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
   const [scheme, n, rr, pp, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64');
-  const actual = await derive(secret, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(rr), p: Number(pp) });
+  const actual = await derive(secret, Buffer.from(salt, 'base64'), {
+    N: Number(n),
+    r: Number(rr),
+    p: Number(pp),
+  });
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
@@ -70,13 +74,18 @@ export interface NewApiKey {
   expiresAt?: Date;
 }
 
-export function parseNewApiKey(request: { name: string; scopes: string[]; expiresAt?: Date }, now: Date): NewApiKey {
+export function parseNewApiKey(
+  request: { name: string; scopes: string[]; expiresAt?: Date },
+  now: Date,
+): NewApiKey {
   const violations: FieldViolation[] = [];
   const name = request.name.trim();
-  if (name.length < 1 || name.length > 100) violations.push({ field: 'name', description: '1-100 characters' });
+  if (name.length < 1 || name.length > 100)
+    violations.push({ field: 'name', description: '1-100 characters' });
   if (request.scopes.length === 0) violations.push({ field: 'scopes', description: 'at least one scope' });
   const unknown = request.scopes.filter((scope) => !isScope(scope));
-  if (unknown.length > 0) violations.push({ field: 'scopes', description: `unknown scopes: ${unknown.join(', ')}` });
+  if (unknown.length > 0)
+    violations.push({ field: 'scopes', description: `unknown scopes: ${unknown.join(', ')}` });
   if (request.expiresAt && request.expiresAt.getTime() <= now.getTime()) {
     violations.push({ field: 'expiresAt', description: 'must be in the future' });
   }

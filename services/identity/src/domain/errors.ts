@@ -2,12 +2,20 @@
 import { alreadyExists, invalidArgument, notFound, unauthenticated, type FieldViolation } from '@parley/kit';
 
 export const invalidTenant = (violations: FieldViolation[]) =>
-  invalidArgument('TENANT_INVALID', violations.map((v) => `${v.field}: ${v.description}`).join('; '), violations);
+  invalidArgument(
+    'TENANT_INVALID',
+    violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+    violations,
+  );
 export const tenantConflict = (id: string) =>
   alreadyExists('TENANT_EXISTS', `tenant ${id} already exists with different attributes`);
 export const tenantNotFound = (id: string) => notFound('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
 export const invalidApiKeyRequest = (violations: FieldViolation[]) =>
-  invalidArgument('API_KEY_INVALID_REQUEST', violations.map((v) => `${v.field}: ${v.description}`).join('; '), violations);
+  invalidArgument(
+    'API_KEY_INVALID_REQUEST',
+    violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+    violations,
+  );
 export const apiKeyRejected = (reason: 'API_KEY_INVALID' | 'API_KEY_REVOKED' | 'API_KEY_EXPIRED') =>
   unauthenticated(
     reason,

@@ -30,10 +30,14 @@ const jurisdictions: Record<number, Jurisdiction> = {
 export function parseNewTenant(request: identityV1.CreateTenantRequest): NewTenant {
   const violations: FieldViolation[] = [];
   if (!slug.test(request.id)) {
-    violations.push({ field: 'id', description: 'lowercase letters, digits and inner hyphens, 2-63 characters' });
+    violations.push({
+      field: 'id',
+      description: 'lowercase letters, digits and inner hyphens, 2-63 characters',
+    });
   }
   const name = request.name.trim();
-  if (name.length < 1 || name.length > 200) violations.push({ field: 'name', description: '1-200 characters' });
+  if (name.length < 1 || name.length > 200)
+    violations.push({ field: 'name', description: '1-200 characters' });
   const tenancyMode = modes[request.tenancyMode];
   if (!tenancyMode) violations.push({ field: 'tenancyMode', description: 'pooled or dedicated' });
   const jurisdiction = jurisdictions[request.jurisdiction];
@@ -43,7 +47,9 @@ export function parseNewTenant(request: identityV1.CreateTenantRequest): NewTena
 }
 
 export function sameTenant(a: NewTenant, b: NewTenant): boolean {
-  return a.id === b.id && a.name === b.name && a.tenancyMode === b.tenancyMode && a.jurisdiction === b.jurisdiction;
+  return (
+    a.id === b.id && a.name === b.name && a.tenancyMode === b.tenancyMode && a.jurisdiction === b.jurisdiction
+  );
 }
 
 const statuses: Record<TenantStatus, identityV1.TenantStatus> = {

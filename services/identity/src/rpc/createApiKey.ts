@@ -20,8 +20,16 @@ export function toProtoApiKey(record: ApiKeyRecord): identityV1.ApiKey {
   };
 }
 
-export function makeCreateApiKey(deps: { apiKeys: ApiKeyRepository; tenants: TenantRepository; now?: () => Date }) {
-  return async ({ request, caller, log }: RpcContext<identityV1.CreateApiKeyRequest>): Promise<identityV1.CreateApiKeyResponse> => {
+export function makeCreateApiKey(deps: {
+  apiKeys: ApiKeyRepository;
+  tenants: TenantRepository;
+  now?: () => Date;
+}) {
+  return async ({
+    request,
+    caller,
+    log,
+  }: RpcContext<identityV1.CreateApiKeyRequest>): Promise<identityV1.CreateApiKeyResponse> => {
     const wanted = parseNewApiKey(request, deps.now?.() ?? new Date());
     if (!(await deps.tenants.find(caller.tenantId))) throw tenantNotFound(caller.tenantId);
     const key = generateKey();

@@ -5,7 +5,10 @@ import { tenantConflict } from '../domain/errors';
 import type { TenantRepository } from '../db/tenants';
 
 export function makeCreateTenant(deps: { tenants: TenantRepository }) {
-  return async ({ request, log }: RpcContext<identityV1.CreateTenantRequest>): Promise<identityV1.CreateTenantResponse> => {
+  return async ({
+    request,
+    log,
+  }: RpcContext<identityV1.CreateTenantRequest>): Promise<identityV1.CreateTenantResponse> => {
     const wanted = parseNewTenant(request);
     const { tenant, created } = await deps.tenants.create(wanted);
     if (!created && !sameTenant(tenant, wanted)) throw tenantConflict(wanted.id);

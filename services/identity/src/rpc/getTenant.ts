@@ -5,13 +5,17 @@ import { tenantNotFound } from '../domain/errors';
 import type { TenantRepository } from '../db/tenants';
 
 export function makeGetTenant(deps: { tenants: TenantRepository }) {
-  return async ({ request, caller }: RpcContext<identityV1.GetTenantRequest>): Promise<identityV1.GetTenantResponse> => {
+  return async ({
+    request,
+    caller,
+  }: RpcContext<identityV1.GetTenantRequest>): Promise<identityV1.GetTenantResponse> => {
     const id = request.id || caller.tenantId;
     // A caller sees only its own tenant; another tenant's id answers exactly like a missing one.
     if (id !== caller.tenantId) throw tenantNotFound(id);
     const tenant = await deps.tenants.find(id);
     if (!tenant) throw tenantNotFound(id);
-    if (tenant.status === 'suspended') throw permissionDenied('TENANT_SUSPENDED', `tenant ${id} is suspended`);
+    if (tenant.status === 'suspended')
+      throw permissionDenied('TENANT_SUSPENDED', `tenant ${id} is suspended`);
     return { tenant: toProtoTenant(tenant) };
   };
 }

@@ -29,7 +29,11 @@ export function isTenantId(value: string): boolean {
  * `tenant_id` with `current_setting('app.tenant_id')`, which is local to the transaction, so a pooled
  * connection never carries one tenant's setting into another's work.
  */
-export async function withTenant<T>(db: Database, tenantId: string, work: (tx: Transaction) => Promise<T>): Promise<T> {
+export async function withTenant<T>(
+  db: Database,
+  tenantId: string,
+  work: (tx: Transaction) => Promise<T>,
+): Promise<T> {
   if (!isTenantId(tenantId)) {
     throw invalidArgument('TENANT_ID_INVALID', 'tenant id must be a lowercase slug', [
       { field: 'tenantId', description: 'lowercase letters, digits and hyphens, 2-63 characters' },

@@ -66,7 +66,11 @@ export interface MigrateOptions {
  * transaction together with its row in `schema_migrations`. A migration edited after it was applied
  * is refused, because the database no longer matches what the file says.
  */
-export async function migrate(pool: pg.Pool, sources: MigrationSource[], options: MigrateOptions): Promise<string[]> {
+export async function migrate(
+  pool: pg.Pool,
+  sources: MigrationSource[],
+  options: MigrateOptions,
+): Promise<string[]> {
   const wanted = sources.flatMap(readMigrations);
   const client = await pool.connect();
   try {
@@ -104,17 +108,17 @@ export async function migrate(pool: pg.Pool, sources: MigrationSource[], options
       try {
         await client.query('begin');
         await client.query(migration.sql);
-        await client.query('insert into schema_migrations (scope, version, name, checksum) values ($1, $2, $3, $4)', [
-          migration.scope,
-          migration.version,
-          migration.name,
-          migration.checksum,
-        ]);
+        await client.query(
+          'insert into schema_migrations (scope, version, name, checksum) values ($1, $2, $3, $4)',
+          [migration.scope, migration.version, migration.name, migration.checksum],
+        );
         await client.query('commit');
         options.log.info({ migration: `${migration.scope}/${migration.name}` }, 'migration applied');
       } catch (error) {
         await client.query('rollback');
-        throw new SchemaError(`migration ${migration.scope}/${migration.name} failed: ${(error as Error).message}`);
+        throw new SchemaError(
+          `migration ${migration.scope}/${migration.name} failed: ${(error as Error).message}`,
+        );
       }
     }
     return pending.map((migration) => `${migration.scope}/${migration.name}`);

@@ -117,7 +117,10 @@ export class InboxConsumer<T> {
             return;
           }
           handledCounter.add(1, { consumer: handler.durable, outcome: 'retried' });
-          this.log.warn({ err: error, eventId: envelope.eventId, deliveries }, 'event handler failed; will retry');
+          this.log.warn(
+            { err: error, eventId: envelope.eventId, deliveries },
+            'event handler failed; will retry',
+          );
           message.nak(Math.min(60_000, 250 * 2 ** deliveries));
         }
       }),
@@ -137,7 +140,11 @@ export class InboxConsumer<T> {
     return envelope.tenantId ? withTenant(db, envelope.tenantId, work) : db.transaction(work);
   }
 
-  private async deadLetter(message: JsMsg, envelope: eventsV1.Envelope | undefined, error: unknown): Promise<void> {
+  private async deadLetter(
+    message: JsMsg,
+    envelope: eventsV1.Envelope | undefined,
+    error: unknown,
+  ): Promise<void> {
     const { db, handler } = this.options;
     const eventId = envelope?.eventId ?? message.headers?.get('Nats-Msg-Id') ?? `seq-${message.seq}`;
     this.log.error(

@@ -89,7 +89,9 @@ export class OutboxRelay {
 
   constructor(private readonly options: RelayOptions) {
     meter
-      .createObservableGauge('outbox_unpublished_events', { description: 'Events in the outbox not yet published' })
+      .createObservableGauge('outbox_unpublished_events', {
+        description: 'Events in the outbox not yet published',
+      })
       .addCallback((result) => result.observe(this.unpublished));
     meter
       .createObservableGauge('outbox_oldest_unpublished_age_seconds', {
@@ -103,7 +105,9 @@ export class OutboxRelay {
     this.listener = await this.options.pool.connect();
     this.listener.on('notification', () => this.wake?.());
     // A dropped LISTEN connection only costs the wake-up; polling carries on.
-    this.listener.on('error', (error) => this.options.log.warn({ err: error }, 'outbox listener connection lost'));
+    this.listener.on('error', (error) =>
+      this.options.log.warn({ err: error }, 'outbox listener connection lost'),
+    );
     await this.listener.query('listen kit_outbox');
     this.loop = this.run();
   }
@@ -163,15 +167,17 @@ export class OutboxRelay {
           sent.push(row.seq);
         } catch (error) {
           failure = error;
-          await client.query('update kit_outbox set attempts = attempts + 1, last_error = $2 where seq = $1', [
-            row.seq,
-            String((error as Error).message).slice(0, 500),
-          ]);
+          await client.query(
+            'update kit_outbox set attempts = attempts + 1, last_error = $2 where seq = $1',
+            [row.seq, String((error as Error).message).slice(0, 500)],
+          );
           break;
         }
       }
       if (sent.length > 0) {
-        await client.query('update kit_outbox set published_at = now() where seq = any($1::bigint[])', [sent]);
+        await client.query('update kit_outbox set published_at = now() where seq = any($1::bigint[])', [
+          sent,
+        ]);
       }
       await client.query('commit');
       await this.measure(client);

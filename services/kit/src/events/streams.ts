@@ -40,7 +40,9 @@ export class Naming {
 
   /** Strips the prefix back off a subject, giving the event type. */
   eventType(subject: string): string {
-    return this.prefix && subject.startsWith(`${this.prefix}.`) ? subject.slice(this.prefix.length + 1) : subject;
+    return this.prefix && subject.startsWith(`${this.prefix}.`)
+      ? subject.slice(this.prefix.length + 1)
+      : subject;
   }
 
   stream(owner: string): { name: string; subjects: string[] } {
@@ -71,7 +73,8 @@ export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner:
   try {
     const info = await jsm.streams.info(name);
     const same =
-      info.config.subjects?.join(',') === subjects.join(',') && info.config.duplicate_window === wanted.duplicate_window;
+      info.config.subjects?.join(',') === subjects.join(',') &&
+      info.config.duplicate_window === wanted.duplicate_window;
     if (!same) await jsm.streams.update(name, { ...info.config, ...wanted });
   } catch (error) {
     if (!isNotFound(error)) throw error;

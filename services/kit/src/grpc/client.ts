@@ -21,7 +21,11 @@ export interface ClientOptions {
  * service-config retries). Deadlines are per call: see `call`.
  */
 export function createClient<C extends Client>(
-  Constructor: new (address: string, creds: ReturnType<typeof credentials.createInsecure>, options?: ChannelOptions) => C,
+  Constructor: new (
+    address: string,
+    creds: ReturnType<typeof credentials.createInsecure>,
+    options?: ChannelOptions,
+  ) => C,
   address: string,
   options: ClientOptions,
 ): C {
@@ -79,7 +83,12 @@ export type HealthStatus = 'SERVING' | 'NOT_SERVING' | 'UNKNOWN' | 'SERVICE_UNKN
 const HealthClient = makeGenericClientConstructor(healthService, 'Health');
 const healthClients = new Map<string, Client>();
 
-const statusNames: Record<number, HealthStatus> = { 0: 'UNKNOWN', 1: 'SERVING', 2: 'NOT_SERVING', 3: 'SERVICE_UNKNOWN' };
+const statusNames: Record<number, HealthStatus> = {
+  0: 'UNKNOWN',
+  1: 'SERVING',
+  2: 'NOT_SERVING',
+  3: 'SERVICE_UNKNOWN',
+};
 
 /** Asks a server's standard grpc.health.v1 service; UNREACHABLE when it does not answer in time. */
 export function checkHealth(address: string, timeoutMs = 1_000, service = ''): Promise<HealthStatus> {

@@ -65,10 +65,15 @@ export function unary<Request, Response>(
     runWithContext({ tenantId: caller?.tenantId, principal: caller?.principal }, () => {
       const requestLog = log.child({ rpc: method });
       const run = async (): Promise<Response> => {
-        if (requireCaller && !caller) throw unauthenticated('CALLER_MISSING', 'call carries no verified caller');
+        if (requireCaller && !caller)
+          throw unauthenticated('CALLER_MISSING', 'call carries no verified caller');
         const rawDeadline = call.getDeadline();
         const deadline =
-          rawDeadline instanceof Date ? rawDeadline : Number.isFinite(rawDeadline) ? new Date(rawDeadline) : undefined;
+          rawDeadline instanceof Date
+            ? rawDeadline
+            : Number.isFinite(rawDeadline)
+              ? new Date(rawDeadline)
+              : undefined;
         return handler({ request: call.request, caller: caller ?? anonymous, log: requestLog, deadline });
       };
       run().then(
@@ -107,7 +112,8 @@ export function serverStream<Request, Item>(
       };
       run().then(
         () => call.end(),
-        (error: unknown) => call.destroy(Object.assign(new Error('rpc failed'), toServiceError(error, requestLog))),
+        (error: unknown) =>
+          call.destroy(Object.assign(new Error('rpc failed'), toServiceError(error, requestLog))),
       );
     });
   };
@@ -142,7 +148,8 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
   health.addToServer(server);
   for (const service of options.services) {
     // grpc-js refuses a service without methods; a new service may not have its first RPC yet.
-    if (Object.keys(service.definition).length > 0) server.addService(service.definition, service.implementation);
+    if (Object.keys(service.definition).length > 0)
+      server.addService(service.definition, service.implementation);
   }
   if (options.reflection) {
     const definition = loadSync(options.reflection.files, {
@@ -153,8 +160,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<GrpcS
     new ReflectionService(definition).addToServer(server);
   }
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, ServerCredentials.createInsecure(), (error, boundPort) =>
-      error ? reject(error) : resolve(boundPort),
+    server.bindAsync(
+      `${options.host}:${options.port}`,
+      ServerCredentials.createInsecure(),
+      (error, boundPort) => (error ? reject(error) : resolve(boundPort)),
     );
   });
   health.setStatus('', 'SERVING');

@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { sql } from 'drizzle-orm';
 import { jetstreamManager } from '@nats-io/jetstream';
 import {
   connectNats,
@@ -15,7 +14,12 @@ import {
   type Database,
 } from '@parley/kit';
 import type pg from 'pg';
-import { createTestDatabase, testInfra, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
+import {
+  createTestDatabase,
+  testInfra,
+  uniquePrefix,
+  type TestDatabase,
+} from '../../../../tests/support/infra';
 import { itemMessage, ITEM_EVENT } from './fixtures/itemEvent';
 
 const EVENTS = 400;
@@ -104,9 +108,15 @@ describe('kit events: transactional outbox and inbox', () => {
       await kill(consumer);
       expect(await applied()).toBeLessThan(EVENTS);
 
-      const [relayAgain, consumerAgain] = await Promise.all([startWorker('relay', env), startWorker('consumer', env)]);
+      const [relayAgain, consumerAgain] = await Promise.all([
+        startWorker('relay', env),
+        startWorker('consumer', env),
+      ]);
       try {
-        await waitFor('every event to be applied', async () => (await applied()) >= EVENTS && (await published()) === EVENTS);
+        await waitFor(
+          'every event to be applied',
+          async () => (await applied()) >= EVENTS && (await published()) === EVENTS,
+        );
         // Give a late redelivery the chance to (wrongly) apply something twice before we count.
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       } finally {
@@ -119,7 +129,9 @@ describe('kit events: transactional outbox and inbox', () => {
       expect(perEvent.rows).toHaveLength(EVENTS);
       expect(perEvent.rows.filter((row) => Number(row.times) !== 1)).toEqual([]);
       expect(await count('select count(distinct item) as n from effects')).toBe(EVENTS);
-      expect(await count(`select count(*) as n from kit_inbox where consumer = 'kittest-on-item-created'`)).toBe(EVENTS);
+      expect(
+        await count(`select count(*) as n from kit_inbox where consumer = 'kittest-on-item-created'`),
+      ).toBe(EVENTS);
 
       // The stream itself holds each event once: a publish repeated after a crash was dropped by Nats-Msg-Id.
       const nats = await connectNats({ url: testInfra().natsUrl, name: 'kit-test-check' });
@@ -136,7 +148,9 @@ describe('kit events: transactional outbox and inbox', () => {
   describe('when the state change rolls back', () => {
     it('leaves no event behind', async () => {
       const outbox = new Outbox('kittest');
-      const before = Number((await pool.query<{ n: string }>('select count(*) as n from kit_outbox')).rows[0]?.n);
+      const before = Number(
+        (await pool.query<{ n: string }>('select count(*) as n from kit_outbox')).rows[0]?.n,
+      );
       await expect(
         db.transaction(async (tx) => {
           await outbox.enqueue(tx, {
@@ -149,7 +163,9 @@ describe('kit events: transactional outbox and inbox', () => {
           throw new Error('state change failed');
         }),
       ).rejects.toThrow('state change failed');
-      const after = Number((await pool.query<{ n: string }>('select count(*) as n from kit_outbox')).rows[0]?.n);
+      const after = Number(
+        (await pool.query<{ n: string }>('select count(*) as n from kit_outbox')).rows[0]?.n,
+      );
       expect(after).toBe(before);
     });
   });

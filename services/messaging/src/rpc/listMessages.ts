@@ -8,8 +8,15 @@ const directions: Record<string, messagingV1.Direction> = {
 };
 
 export function makeListMessages(deps: { messages: MessageRepository }) {
-  return async ({ request, caller }: RpcContext<messagingV1.ListMessagesRequest>): Promise<messagingV1.ListMessagesResponse> => {
-    const page = await deps.messages.list(caller.tenantId, pageSize(request.pageSize), decodePageToken(request.pageToken));
+  return async ({
+    request,
+    caller,
+  }: RpcContext<messagingV1.ListMessagesRequest>): Promise<messagingV1.ListMessagesResponse> => {
+    const page = await deps.messages.list(
+      caller.tenantId,
+      pageSize(request.pageSize),
+      decodePageToken(request.pageToken),
+    );
     return {
       messages: page.items.map((row) => ({
         id: row.id,

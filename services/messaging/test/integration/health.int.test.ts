@@ -18,7 +18,9 @@ describe('messaging: grpc.health.v1/Check', () => {
   describe('SERVING', () => {
     it('answers SERVING for the server and for parley.messaging.v1.MessagingService', async () => {
       expect(await checkHealth(service.address)).toBe('SERVING');
-      expect(await checkHealth(service.address, 1_000, 'parley.messaging.v1.MessagingService')).toBe('SERVING');
+      expect(await checkHealth(service.address, 1_000, 'parley.messaging.v1.MessagingService')).toBe(
+        'SERVING',
+      );
     });
   });
 

@@ -14,7 +14,9 @@ describe('messaging service', () => {
 
   beforeAll(async () => {
     service = await startService('messaging', (env) => buildApp(loadConfig(env)));
-    client = createClient(messagingV1.MessagingServiceClient, service.address, { serviceName: 'parley.messaging.v1.MessagingService' });
+    client = createClient(messagingV1.MessagingServiceClient, service.address, {
+      serviceName: 'parley.messaging.v1.MessagingService',
+    });
   });
 
   afterAll(async () => {
@@ -36,10 +38,17 @@ describe('messaging service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(client, client.listMessages, { pageSize, pageToken }, {
-            metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
-          });
-          expect(page.messages.every((message) => message.direction === messagingV1.Direction.DIRECTION_OUTBOUND)).toBe(true);
+          const page = await call(
+            client,
+            client.listMessages,
+            { pageSize, pageToken },
+            {
+              metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
+            },
+          );
+          expect(
+            page.messages.every((message) => message.direction === messagingV1.Direction.DIRECTION_OUTBOUND),
+          ).toBe(true);
           return { ids: page.messages.map((message) => message.id), nextPageToken: page.nextPageToken };
         },
       });
@@ -49,7 +58,10 @@ describe('messaging service', () => {
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual(['messages']);
-      await expectTenantWall(service.app.runtime.db, { table: 'messages', insert: (tenantId) => insertMessage(tenantId, 0) });
+      await expectTenantWall(service.app.runtime.db, {
+        table: 'messages',
+        insert: (tenantId) => insertMessage(tenantId, 0),
+      });
     });
   });
 });

@@ -18,7 +18,9 @@ describe('numbering: grpc.health.v1/Check', () => {
   describe('SERVING', () => {
     it('answers SERVING for the server and for parley.numbering.v1.NumberingService', async () => {
       expect(await checkHealth(service.address)).toBe('SERVING');
-      expect(await checkHealth(service.address, 1_000, 'parley.numbering.v1.NumberingService')).toBe('SERVING');
+      expect(await checkHealth(service.address, 1_000, 'parley.numbering.v1.NumberingService')).toBe(
+        'SERVING',
+      );
     });
   });
 

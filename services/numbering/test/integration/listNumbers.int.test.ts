@@ -15,7 +15,9 @@ describe('numbering service', () => {
 
   beforeAll(async () => {
     service = await startService('numbering', (env) => buildApp(loadConfig(env)));
-    client = createClient(numberingV1.NumberingServiceClient, service.address, { serviceName: 'parley.numbering.v1.NumberingService' });
+    client = createClient(numberingV1.NumberingServiceClient, service.address, {
+      serviceName: 'parley.numbering.v1.NumberingService',
+    });
   });
 
   afterAll(async () => {
@@ -39,9 +41,14 @@ describe('numbering service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(client, client.listNumbers, { pageSize, pageToken }, {
-            metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
-          });
+          const page = await call(
+            client,
+            client.listNumbers,
+            { pageSize, pageToken },
+            {
+              metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
+            },
+          );
           return { ids: page.numbers.map((number) => number.id), nextPageToken: page.nextPageToken };
         },
       });
@@ -51,7 +58,10 @@ describe('numbering service', () => {
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual(['numbers']);
-      await expectTenantWall(service.app.runtime.db, { table: 'numbers', insert: (tenantId) => insertNumber(tenantId, 0) });
+      await expectTenantWall(service.app.runtime.db, {
+        table: 'numbers',
+        insert: (tenantId) => insertNumber(tenantId, 0),
+      });
     });
   });
 });

@@ -14,7 +14,9 @@ describe('privacy service', () => {
 
   beforeAll(async () => {
     service = await startService('privacy', (env) => buildApp(loadConfig(env)));
-    client = createClient(privacyV1.PrivacyServiceClient, service.address, { serviceName: 'parley.privacy.v1.PrivacyService' });
+    client = createClient(privacyV1.PrivacyServiceClient, service.address, {
+      serviceName: 'parley.privacy.v1.PrivacyService',
+    });
   });
 
   afterAll(async () => {
@@ -36,10 +38,17 @@ describe('privacy service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(client, client.listRequests, { pageSize, pageToken }, {
-            metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
-          });
-          expect(page.requests.every((request) => request.state === 'received' && request.type === 'access')).toBe(true);
+          const page = await call(
+            client,
+            client.listRequests,
+            { pageSize, pageToken },
+            {
+              metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
+            },
+          );
+          expect(
+            page.requests.every((request) => request.state === 'received' && request.type === 'access'),
+          ).toBe(true);
           return { ids: page.requests.map((request) => request.id), nextPageToken: page.nextPageToken };
         },
       });
@@ -49,7 +58,10 @@ describe('privacy service', () => {
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual(['subject_requests']);
-      await expectTenantWall(service.app.runtime.db, { table: 'subject_requests', insert: (tenantId) => insertRequest(tenantId, 0) });
+      await expectTenantWall(service.app.runtime.db, {
+        table: 'subject_requests',
+        insert: (tenantId) => insertRequest(tenantId, 0),
+      });
     });
   });
 });

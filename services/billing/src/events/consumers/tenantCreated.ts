@@ -3,7 +3,10 @@ import { identityV1 } from '@parley/proto';
 import type { AccountRepository } from '../../db/accounts';
 
 /** billing-on-tenant-created: every new tenant gets a prepaid account with a zero balance. */
-export function onTenantCreated(deps: { accounts: AccountRepository; currency: string }): EventHandler<identityV1.TenantCreated> {
+export function onTenantCreated(deps: {
+  accounts: AccountRepository;
+  currency: string;
+}): EventHandler<identityV1.TenantCreated> {
   return {
     durable: 'billing-on-tenant-created',
     eventType: 'identity.tenant.created',

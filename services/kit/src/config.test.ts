@@ -1,0 +1,66 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, parseEnv, serviceEnv, serviceEnvSchema, z } from './config';
+
+const valid = { DATABASE_URL: 'postgres://u:p@localhost/db', NATS_URL: 'nats://127.0.0.1:4222' };
+
+function problemsOf(env: Record<string, string | undefined>, schema: z.ZodType = serviceEnvSchema) {
+  try {
+    parseEnv(schema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('parseEnv', () => {
+  it('applies defaults to a minimal environment', () => {
+    expect(parseEnv(serviceEnvSchema, valid)).toMatchObject({
+      GRPC_PORT: 50051,
+      METRICS_PORT: 9464,
+      MIGRATIONS: 'apply',
+      TENANCY_MODE: 'pooled',
+    });
+  });
+
+  it('names every missing and every malformed variable', () => {
+    const problems = problemsOf({ DATABASE_URL: 'mysql://nope', GRPC_PORT: 'eighty', LOG_LEVEL: 'loud' });
+    expect(problems.map((problem) => problem.variable).sort()).toEqual([
+      'DATABASE_URL',
+      'GRPC_PORT',
+      'LOG_LEVEL',
+      'NATS_URL',
+    ]);
+    expect(problems.find((problem) => problem.variable === 'NATS_URL')?.message).toBe('is required');
+    expect(problems.find((problem) => problem.variable === 'DATABASE_URL')?.message).toMatch(/postgres/);
+    expect(problems.find((problem) => problem.variable === 'GRPC_PORT')?.message).toBe(
+      'must be a TCP port number (0-65535)',
+    );
+  });
+
+  it('treats an empty value as unset, so the default applies', () => {
+    expect(parseEnv(serviceEnvSchema, { ...valid, GRPC_PORT: '' }).GRPC_PORT).toBe(50051);
+  });
+
+  it('requires TENANT_ID in dedicated mode', () => {
+    expect(problemsOf({ ...valid, TENANCY_MODE: 'dedicated' })).toEqual([
+      { variable: 'TENANT_ID', message: 'is required when TENANCY_MODE=dedicated' },
+    ]);
+    expect(
+      parseEnv(serviceEnvSchema, { ...valid, TENANCY_MODE: 'dedicated', TENANT_ID: 'acme' }).TENANT_ID,
+    ).toBe('acme');
+  });
+
+  it("validates a service's own variables alongside the shared ones", () => {
+    const schema = serviceEnv({ CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be ISO 4217') });
+    expect(problemsOf({ ...valid, CURRENCY: 'dollars' }, schema)).toEqual([
+      { variable: 'CURRENCY', message: 'must be ISO 4217' },
+    ]);
+  });
+
+  it('says which variables are wrong in its message', () => {
+    expect(() => parseEnv(serviceEnvSchema, {})).toThrow(
+      /DATABASE_URL: is required[\s\S]*NATS_URL: is required/,
+    );
+  });
+});

@@ -1,0 +1,61 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from '@jest/globals';
+import { createLogger, scrubText } from './logging';
+import { runWithContext } from './context';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, log: createLogger({ service: 'numbering', version: '1.2.3', level: 'info', destination }) };
+}
+
+describe('createLogger', () => {
+  it('writes JSON with service, version and the tenant of the current work', () => {
+    const { lines, log } = capture();
+    runWithContext({ tenantId: 'acme' }, () => log.info('assigned'));
+    expect(lines[0]).toMatchObject({
+      service: 'numbering',
+      version: '1.2.3',
+      tenant_id: 'acme',
+      msg: 'assigned',
+      level: 'info',
+    });
+  });
+
+  it('redacts personal data and secrets wherever a careless caller puts them', () => {
+    const { lines, log } = capture();
+    log.info(
+      {
+        email: 'jane@example.com',
+        account: { phone: '+447700900123', fullName: 'Jane Roe' },
+        apiKey: 'prl_x',
+        count: 3,
+      },
+      'profile saved',
+    );
+    expect(lines[0]).toMatchObject({
+      email: '[redacted]',
+      account: { phone: '[redacted]', fullName: '[redacted]' },
+      apiKey: '[redacted]',
+      count: 3,
+    });
+    expect(JSON.stringify(lines[0])).not.toMatch(/jane|7700900123|Roe|prl_x/i);
+  });
+
+  it('masks numbers, emails and card-like digits inside messages', () => {
+    const { lines, log } = capture();
+    log.warn('sms to +447700900123 from bob@example.org paid with 4111 1111 1111 1111');
+    expect(lines[0]?.msg).toBe('sms to [phone] from [email] paid with [card?]');
+  });
+});
+
+describe('scrubText', () => {
+  it('leaves ordinary text alone', () => {
+    expect(scrubText('tenant acme created 3 numbers')).toBe('tenant acme created 3 numbers');
+  });
+});
