@@ -17,6 +17,7 @@ const common = {
 
 module.exports = {
   testTimeout: 60_000,
+  reporters: ['default', '<rootDir>/tools/jest/summaryReporter.js'],
   projects: [
     {
       ...common,

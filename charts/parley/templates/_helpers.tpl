@@ -1,0 +1,285 @@
+{{/*
+Services of the platform, in start-up order. Every per-service template ranges over this.
+*/}}
+{{- define "parley.serviceNames" -}}
+["gateway","identity","numbering","messaging","billing","privacy"]
+{{- end -}}
+
+{{/* Whether this release serves one dedicated tenant. */}}
+{{- define "parley.dedicated" -}}
+{{- if eq .Values.tenancy.mode "dedicated" -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Base name of every object: fullnameOverride, else `parley-<tenantId>` in dedicated mode,
+else the release name. Kept to 40 characters so `<base>-<service>-migrate` fits 63.
+*/}}
+{{- define "parley.fullname" -}}
+{{- $name := .Release.Name -}}
+{{- if .Values.fullnameOverride -}}
+{{- $name = .Values.fullnameOverride -}}
+{{- else if include "parley.dedicated" . -}}
+{{- $name = printf "parley-%s" (required "tenancy.tenantId is required when tenancy.mode is dedicated" .Values.tenancy.tenantId) -}}
+{{- end -}}
+{{- $name | trunc 40 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Names that follow the tenant: in dedicated mode each derives from tenancy.tenantId unless
+set explicitly. Returned as JSON: natsPrefix, natsAccount, realm, databasePrefix.
+*/}}
+{{- define "parley.tenancy" -}}
+{{- $v := .Values -}}
+{{- $t := dict "natsPrefix" $v.nats.prefix "natsAccount" ($v.nats.account | default "parley") "realm" ($v.keycloak.realm | default "parley") "databasePrefix" ($v.postgresql.databasePrefix | default "parley") -}}
+{{- if include "parley.dedicated" . -}}
+{{- $id := required "tenancy.tenantId is required when tenancy.mode is dedicated" $v.tenancy.tenantId -}}
+{{- $_ := set $t "natsPrefix" ($v.nats.prefix | default (printf "t-%s" $id)) -}}
+{{- $_ := set $t "natsAccount" ($v.nats.account | default (printf "tenant-%s" $id)) -}}
+{{- $_ := set $t "realm" ($v.keycloak.realm | default (printf "tenant-%s" $id)) -}}
+{{- $_ := set $t "databasePrefix" ($v.postgresql.databasePrefix | default (printf "tenant_%s" ($id | replace "-" "_"))) -}}
+{{- end -}}
+{{- toJson $t -}}
+{{- end -}}
+
+{{- define "parley.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Labels common to every object; `component` names the service or role. ctx: root, component */}}
+{{- define "parley.labels" -}}
+{{- $root := .root -}}
+helm.sh/chart: {{ include "parley.chart" $root }}
+{{ include "parley.selectorLabels" . }}
+app.kubernetes.io/version: {{ $root.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: parley
+app.kubernetes.io/managed-by: {{ $root.Release.Service }}
+{{- if include "parley.dedicated" $root }}
+parley.dev/tenant: {{ $root.Values.tenancy.tenantId }}
+{{- end }}
+{{- with $root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{- define "parley.selectorLabels" -}}
+app.kubernetes.io/name: parley
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/*
+Recursive merge of two maps: keys of `override` win, maps are merged key by key. Unlike
+mergeOverwrite it keeps false, 0 and "" from the override (pdb.enabled: false must win).
+*/}}
+{{- define "parley.deepMerge" -}}
+{{- $out := deepCopy .base -}}
+{{- range $key, $value := .override -}}
+{{- if and (kindIs "map" $value) (kindIs "map" (get $out $key)) -}}
+{{- $_ := set $out $key (include "parley.deepMerge" (dict "base" (get $out $key) "override" $value) | fromYaml) -}}
+{{- else -}}
+{{- $_ := set $out $key $value -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/*
+Effective settings of one service: `defaults` overridden by the service's own section.
+Also fails (even with --skip-schema-validation) on combinations the schema rejects.
+ctx: root, name. Returns YAML.
+*/}}
+{{- define "parley.serviceValues" -}}
+{{- $section := get .root.Values .name -}}
+{{- $svc := include "parley.deepMerge" (dict "base" .root.Values.defaults "override" $section) | fromYaml -}}
+{{- if and $svc.enabled $svc.pdb.enabled (not $svc.autoscaling.enabled) (eq (int $svc.replicaCount) 0) -}}
+{{- fail (printf "%s: replicaCount is 0 while pdb.enabled is true; disable the PDB or run at least one replica" .name) -}}
+{{- end -}}
+{{- toYaml $svc -}}
+{{- end -}}
+
+{{/* Name of a service's objects. ctx: root, name */}}
+{{- define "parley.serviceFullname" -}}
+{{- printf "%s-%s" (include "parley.fullname" .root) .name -}}
+{{- end -}}
+
+{{/* Image reference of a service. ctx: root, name, svc */}}
+{{- define "parley.image" -}}
+{{- $global := .root.Values.image -}}
+{{- $img := .svc.image | default dict -}}
+{{- $registry := ternary $img.registry $global.registry (hasKey $img "registry") -}}
+{{- $repository := $img.repository | default .name -}}
+{{- $tag := $img.tag | default $global.tag | default .root.Chart.AppVersion | toString -}}
+{{- $digest := $img.digest | default $global.digest -}}
+{{- if eq $tag "latest" -}}
+{{- fail (printf "%s: the image tag `latest` is not allowed; pin a version" .name) -}}
+{{- end -}}
+{{- $ref := $repository -}}
+{{- if $registry -}}{{- $ref = printf "%s/%s" (trimSuffix "/" $registry) $repository -}}{{- end -}}
+{{- printf "%s:%s" $ref $tag -}}
+{{- if $digest -}}@{{ $digest }}{{- end -}}
+{{- end -}}
+
+{{- define "parley.imagePullPolicy" -}}
+{{- .svc.image.pullPolicy | default .root.Values.image.pullPolicy -}}
+{{- end -}}
+
+{{/* Database name of a service. ctx: root, name, svc */}}
+{{- define "parley.databaseName" -}}
+{{- $t := include "parley.tenancy" .root | fromJson -}}
+{{- .svc.database.name | default (printf "%s_%s" $t.databasePrefix .name) -}}
+{{- end -}}
+
+{{/* Credentials Secret of a service's database. ctx: root, name, svc */}}
+{{- define "parley.databaseSecret" -}}
+{{- .svc.database.existingSecret | default .root.Values.postgresql.existingSecret | default (printf "%s-db" (include "parley.serviceFullname" .)) -}}
+{{- end -}}
+
+{{- define "parley.internalTokenSecret" -}}
+{{- .Values.internalToken.existingSecret | default (printf "%s-internal-token" (include "parley.fullname" .)) -}}
+{{- end -}}
+
+{{- define "parley.keycloakAdminSecret" -}}
+{{- .Values.keycloak.admin.existingSecret | default (printf "%s-keycloak-admin" (include "parley.fullname" .)) -}}
+{{- end -}}
+
+{{- define "parley.natsCredsSecret" -}}
+{{- $t := include "parley.tenancy" . | fromJson -}}
+{{- .Values.nats.auth.existingSecret | default (printf "%s-nats-creds" $t.natsAccount) -}}
+{{- end -}}
+
+{{/* Whether a service talks to Keycloak. */}}
+{{- define "parley.usesKeycloak" -}}
+{{- if has . (list "gateway" "identity") -}}true{{- end -}}
+{{- end -}}
+
+{{/*
+Plain settings of a service (its ConfigMap; inlined into the migration Job, which runs
+before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
+*/}}
+{{- define "parley.configData" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $t := include "parley.tenancy" $root | fromJson -}}
+{{- $data := dict
+  "LOG_LEVEL" .svc.logLevel
+  "GRPC_HOST" "0.0.0.0"
+  "GRPC_PORT" (toString .svc.ports.grpc)
+  "METRICS_PORT" (toString .svc.ports.metrics)
+  "MIGRATIONS" "verify"
+  "NATS_URL" $v.nats.url
+  "TENANCY_MODE" $v.tenancy.mode
+  "OTEL_SERVICE_NAME" (printf "parley-%s" .name)
+-}}
+{{- if $t.natsPrefix }}{{ $_ := set $data "NATS_PREFIX" $t.natsPrefix }}{{ end -}}
+{{- if $v.nats.auth.enabled }}{{ $_ := set $data "NATS_CREDS_FILE" (printf "/etc/parley/nats/%s" $v.nats.auth.credsKey) }}{{ end -}}
+{{- if $v.otel.endpoint }}{{ $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" $v.otel.endpoint }}{{ end -}}
+{{- if include "parley.dedicated" $root }}{{ $_ := set $data "TENANT_ID" $v.tenancy.tenantId }}{{ end -}}
+{{- if include "parley.usesKeycloak" .name -}}
+{{- $_ := set $data "KEYCLOAK_URL" $v.keycloak.url -}}
+{{- $_ := set $data "KEYCLOAK_REALM" $t.realm -}}
+{{- end -}}
+{{- if eq .name "gateway" -}}
+{{- $_ := set $data "PORT" (toString .svc.http.port) -}}
+{{- $_ := set $data "HOST" "0.0.0.0" -}}
+{{- range $backend := list "identity" "numbering" "messaging" "billing" "privacy" -}}
+{{- $b := include "parley.serviceValues" (dict "root" $root "name" $backend) | fromYaml -}}
+{{- $_ := set $data (printf "%s_ADDR" (upper $backend)) (printf "%s:%v" (include "parley.serviceFullname" (dict "root" $root "name" $backend)) $b.ports.grpc) -}}
+{{- end -}}
+{{- end -}}
+{{- range $key, $value := .svc.extraConfig -}}
+{{- $_ := set $data $key (toString $value) -}}
+{{- end -}}
+{{- toYaml $data -}}
+{{- end -}}
+
+{{/* Environment entries read from Secrets. ctx: root, name, svc */}}
+{{- define "parley.secretEnv" -}}
+{{- $v := .root.Values -}}
+{{- $dbSecret := include "parley.databaseSecret" . -}}
+{{- if .svc.database.urlKey }}
+- name: DATABASE_URL
+  valueFrom:
+    secretKeyRef: { name: {{ $dbSecret }}, key: {{ .svc.database.urlKey }} }
+{{- else }}
+- name: PGUSER
+  valueFrom:
+    secretKeyRef: { name: {{ $dbSecret }}, key: {{ $v.postgresql.usernameKey }} }
+- name: PGPASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ $dbSecret }}, key: {{ $v.postgresql.passwordKey }} }
+- name: DATABASE_URL
+  value: {{ printf "postgres://$(PGUSER):$(PGPASSWORD)@%s:%v/%s?sslmode=%s" $v.postgresql.host $v.postgresql.port (include "parley.databaseName" .) $v.postgresql.sslMode | quote }}
+{{- end }}
+- name: INTERNAL_TOKEN_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ include "parley.internalTokenSecret" .root }}, key: {{ $v.internalToken.key }} }
+{{- if eq .name "identity" }}
+- name: KEYCLOAK_ADMIN_CLIENT_ID
+  valueFrom:
+    secretKeyRef: { name: {{ include "parley.keycloakAdminSecret" .root }}, key: {{ $v.keycloak.admin.clientIdKey }} }
+- name: KEYCLOAK_ADMIN_CLIENT_SECRET
+  valueFrom:
+    secretKeyRef: { name: {{ include "parley.keycloakAdminSecret" .root }}, key: {{ $v.keycloak.admin.clientSecretKey }} }
+{{- end }}
+{{- with .svc.extraEnv }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Volumes every Parley pod mounts: /tmp (read-only root) and the NATS creds. ctx: root, svc */}}
+{{- define "parley.volumes" -}}
+- name: tmp
+  emptyDir:
+    sizeLimit: {{ .svc.tmpSizeLimit }}
+{{- if .root.Values.nats.auth.enabled }}
+- name: nats-creds
+  secret:
+    secretName: {{ include "parley.natsCredsSecret" .root }}
+    defaultMode: 0440
+{{- end }}
+{{- end -}}
+
+{{- define "parley.volumeMounts" -}}
+- name: tmp
+  mountPath: /tmp
+{{- if .root.Values.nats.auth.enabled }}
+- name: nats-creds
+  mountPath: /etc/parley/nats
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "parley.imagePullSecrets" -}}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod selector of every enabled Parley service of this release (gRPC peers). */}}
+{{- define "parley.servicePeersSelector" -}}
+{{- $root := . -}}
+{{- $enabled := list -}}
+{{- range $name := include "parley.serviceNames" $root | fromJsonArray -}}
+{{- if (get $root.Values $name).enabled }}{{ $enabled = append $enabled $name }}{{ end -}}
+{{- end -}}
+matchLabels:
+  app.kubernetes.io/name: parley
+  app.kubernetes.io/instance: {{ $root.Release.Name }}
+matchExpressions:
+  - key: app.kubernetes.io/component
+    operator: In
+    values: {{ toJson $enabled }}
+{{- end -}}
+
+{{/* Egress rule to one external dependency. ctx: rule (enabled, to, ports) */}}
+{{- define "parley.egressRule" -}}
+{{- if .enabled }}
+- ports: {{ toJson .ports }}
+  {{- with .to }}
+  to: {{ toJson . }}
+  {{- end }}
+{{- end }}
+{{- end -}}

@@ -1,0 +1,9 @@
+// Ends a Jest run with one plain line, "tests: N passed, N failed, N skipped", that any CI log reader can count.
+class SummaryReporter {
+  onRunComplete(_contexts, results) {
+    const { numPassedTests, numFailedTests, numPendingTests, numTodoTests } = results;
+    process.stdout.write(`\ntests: ${numPassedTests} passed, ${numFailedTests} failed, ${numPendingTests + numTodoTests} skipped\n`);
+  }
+}
+
+module.exports = SummaryReporter;
