@@ -8,8 +8,12 @@ const transform = {
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
+// ESM-only packages Jest must compile to CommonJS (Node itself loads them with require(esm)).
+const esmPackages = ['jose', '@keycloak/keycloak-admin-client', '@microsoft', 'camelize-ts', 'url-template'];
 const common = {
   transform,
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+
   testEnvironment: 'node',
   testEnvironmentOptions: { customExportConditions: ['parley-source', 'node', 'require', 'default'] },
   moduleFileExtensions: ['ts', 'js', 'json'],

@@ -104,8 +104,17 @@ describe('npm start (tools/dev launcher)', () => {
     await untilReady(run);
     expect(run.output()).toContain('creating the PostgreSQL cluster');
 
-    const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as Record<string, string>;
-    expect(Object.keys(dev).sort()).toEqual(['apiKey', 'gatewayUrl', 'tenantId']);
+    const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as Record<string, string> & {
+      owner: { username: string; password: string };
+    };
+    expect(Object.keys(dev).sort()).toEqual([
+      'adminApiKey',
+      'apiKey',
+      'gatewayUrl',
+      'owner',
+      'tenantId',
+      'tokenUrl',
+    ]);
     expect(dev.gatewayUrl).toBe(`http://127.0.0.1:${port}`);
     firstKey = dev.apiKey!;
 
@@ -128,6 +137,23 @@ describe('npm start (tools/dev launcher)', () => {
       body: { id: dev.tenantId, status: 'active' },
     });
     expect((await api('/v1/tenant')).status).toBe(401);
+    expect((await api('/v1/tenants', dev.adminApiKey)).status).toBe(200);
+
+    // The demo owner logs in with the printed credentials and uses the token at the gateway.
+    const login = await fetch(dev.tokenUrl!, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'parley-cli',
+        username: dev.owner.username,
+        password: dev.owner.password,
+      }),
+    });
+    const { access_token: token } = (await login.json()) as { access_token: string };
+    expect(await api('/v1/accounts/me', token)).toMatchObject({
+      status: 200,
+      body: { email: dev.owner.username, roles: ['owner'] },
+    });
 
     const recorded = JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as {
       name: string;

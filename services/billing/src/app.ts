@@ -1,4 +1,4 @@
-import { locateAssets, ServiceRuntime, unary, type App } from '@parley/kit';
+import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
 import { billingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
@@ -21,7 +21,7 @@ export function buildApp(config: Config): BillingApp {
   });
   const accounts = new AccountRepository(runtime.db);
   const implementation: billingV1.BillingServiceServer = {
-    getBalance: unary('GetBalance', runtime.log, makeGetBalance({ accounts })),
+    getBalance: runtime.unary('GetBalance', makeGetBalance({ accounts }), { scope: 'billing:read' }),
   };
   return {
     runtime,

@@ -3,9 +3,9 @@ import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { Backends } from './backends';
-import { makeAuthenticate } from './auth';
+import { makeAuthenticate, TokenVerifier } from './auth';
 import { AccessLogRepository } from './db/accessLog';
-import { buildRoutes } from './http/routes';
+import { buildRoutes } from './http/routes/index';
 import { buildOpenApiDocument } from './http/openapi';
 import { close, createHttpApp, listen } from './http/server';
 
@@ -27,14 +27,20 @@ export function buildApp(config: Config): GatewayApp {
     assets: locateAssets(__dirname),
     protoFiles: [],
   });
-  const backends = new Backends(config);
+  const backends = new Backends(config, runtime.tokens);
+  const tokens = new TokenVerifier({
+    baseUrl: config.KEYCLOAK_URL,
+    sharedRealm: config.KEYCLOAK_REALM,
+    audience: config.OIDC_AUDIENCE,
+    dedicatedTenant: config.TENANCY_MODE === 'dedicated' ? config.TENANT_ID : undefined,
+  });
   const accessLog = new AccessLogRepository(runtime.db, runtime.log);
   const routes = buildRoutes(backends);
   let document: object | undefined;
   const http = createHttpApp({
     routes,
     openApiDocument: () => (document ??= buildOpenApiDocument(routes, version)),
-    authenticate: makeAuthenticate(backends),
+    authenticate: makeAuthenticate(backends, tokens, runtime.log),
     recordAccess: (entry) => accessLog.record(entry),
     log: runtime.log,
   });

@@ -1,16 +1,158 @@
-import { unauthenticated, type Caller } from '@parley/kit';
+import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { isScope, isTenantId, scopesOfRoles, unauthenticated, type Caller, type Logger } from '@parley/kit';
 import type { Backends } from './backends';
 
-/** Resolves a bearer credential to the caller. API keys are checked by identity on every request. */
-export function makeAuthenticate(backends: Backends) {
-  return async (credential: string): Promise<Caller> => {
-    if (!credential.startsWith('prl_')) {
-      throw unauthenticated('CREDENTIAL_INVALID', 'the bearer credential is not a Parley API key');
+export interface TokenSettings {
+  /** Issuer base URL; undefined: access tokens are not accepted, only API keys. */
+  baseUrl?: string;
+  sharedRealm: string;
+  audience: string;
+  /** Dedicated release: only this tenant's realm is trusted. */
+  dedicatedTenant?: string;
+}
+
+const jwt = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Verifies Keycloak-shaped access tokens with jose against the issuing realm's JWKS. The JWKS is fetched
+ * once per realm and cached; a token signed with a key the cache does not know makes jose fetch again
+ * (at most every 30 s), so key rotation needs no restart. Issuer, audience, expiry and the tenant claim
+ * are all checked; a dedicated tenant's realm may only speak for that tenant.
+ */
+export class TokenVerifier {
+  private readonly keySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+  constructor(private readonly settings: TokenSettings) {}
+
+  /** The realm a trusted issuer URL names, or undefined for any issuer this gateway does not trust. */
+  private realmOf(issuer: string): string | undefined {
+    const base = this.settings.baseUrl?.replace(/\/$/, '');
+    if (!base || !issuer.startsWith(`${base}/realms/`)) return undefined;
+    const realm = issuer.slice(`${base}/realms/`.length);
+    if (this.settings.dedicatedTenant)
+      return realm === `tenant-${this.settings.dedicatedTenant}` ? realm : undefined;
+    if (realm === this.settings.sharedRealm) return realm;
+    return /^tenant-[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/.test(realm) ? realm : undefined;
+  }
+
+  private keySet(issuer: string) {
+    let keys = this.keySets.get(issuer);
+    if (!keys) {
+      keys = createRemoteJWKSet(new URL(`${issuer}/protocol/openid-connect/certs`), {
+        cooldownDuration: 30_000,
+        cacheMaxAge: 10 * 60_000,
+        timeoutDuration: 5_000,
+      });
+      this.keySets.set(issuer, keys);
     }
-    const { apiKey } = await backends.as(undefined, backends.identity, backends.identity.authenticateApiKey, {
-      secret: credential,
-    });
-    if (!apiKey) throw unauthenticated('CREDENTIAL_INVALID', 'the API key is not valid');
-    return { tenantId: apiKey.tenantId, principal: `api-key:${apiKey.id}`, scopes: apiKey.scopes };
+    return keys;
+  }
+
+  async verify(token: string): Promise<{ caller: Caller; payload: JWTPayload }> {
+    let issuer: string | undefined;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw unauthenticated('TOKEN_INVALID', 'the access token is not a JWT');
+    }
+    const realm = issuer ? this.realmOf(issuer) : undefined;
+    if (!issuer || !realm)
+      throw unauthenticated(
+        'TOKEN_ISSUER_UNTRUSTED',
+        'the access token comes from an issuer this API does not trust',
+      );
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, this.keySet(issuer), {
+        issuer,
+        audience: this.settings.audience,
+        algorithms: ['RS256', 'RS384', 'RS512', 'PS256', 'ES256', 'ES384', 'EdDSA'],
+        clockTolerance: 5,
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired)
+        throw unauthenticated('TOKEN_EXPIRED', 'the access token has expired');
+      if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'aud') {
+        throw unauthenticated(
+          'TOKEN_AUDIENCE_INVALID',
+          `the access token is not meant for ${this.settings.audience}`,
+        );
+      }
+      throw unauthenticated('TOKEN_INVALID', 'the access token could not be verified');
+    }
+    const tenantId = typeof payload.tenant_id === 'string' ? payload.tenant_id : '';
+    if (!isTenantId(tenantId))
+      throw unauthenticated('TOKEN_TENANT_MISSING', 'the access token names no tenant');
+    if (realm !== this.settings.sharedRealm && realm !== `tenant-${tenantId}`) {
+      throw unauthenticated(
+        'TOKEN_TENANT_MISMATCH',
+        'the access token names a tenant its realm does not serve',
+      );
+    }
+    if (!payload.sub) throw unauthenticated('TOKEN_INVALID', 'the access token has no subject');
+    if (typeof payload.parley_scopes === 'string') {
+      const scopes = payload.parley_scopes.split(' ').filter((scope) => isScope(scope) && scope !== '*');
+      return {
+        caller: { tenantId, principal: `client:${String(payload.azp ?? payload.sub)}`, scopes },
+        payload,
+      };
+    }
+    const roles = (payload.realm_access as { roles?: unknown } | undefined)?.roles;
+    const scopes = scopesOfRoles(
+      Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string') : [],
+    );
+    return { caller: { tenantId, principal: `user:${payload.sub}`, scopes }, payload };
+  }
+}
+
+/** What a request tells about where it comes from, for the login record. */
+export interface RequestOrigin {
+  ip: string;
+  userAgent: string;
+}
+
+/**
+ * Resolves a bearer credential to the caller: a Parley API key (checked by identity on every request, so
+ * revocation is immediate) or an access token. The first time a user's login session is seen, its IP and
+ * user agent are recorded as the account's last login.
+ */
+export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log: Logger) {
+  const seenLogins = new Map<string, number>();
+  return async (credential: string, origin: RequestOrigin): Promise<Caller> => {
+    if (credential.startsWith('prl_')) {
+      const { apiKey } = await backends.as(
+        backends.gatewayCaller,
+        backends.identity,
+        backends.identity.authenticateApiKey,
+        {
+          secret: credential,
+        },
+      );
+      if (!apiKey) throw unauthenticated('CREDENTIAL_INVALID', 'the API key is not valid');
+      return { tenantId: apiKey.tenantId, principal: `api-key:${apiKey.id}`, scopes: apiKey.scopes };
+    }
+    if (!jwt.test(credential)) {
+      throw unauthenticated(
+        'CREDENTIAL_INVALID',
+        'the bearer credential is neither a Parley API key nor an access token',
+      );
+    }
+    const { caller, payload } = await tokens.verify(credential);
+    if (caller.principal.startsWith('user:')) {
+      const session = `${caller.principal}:${String(payload.sid ?? payload.auth_time ?? payload.iat)}`;
+      if (!seenLogins.has(session)) {
+        if (seenLogins.size > 10_000) seenLogins.clear();
+        seenLogins.set(session, Date.now());
+        const at = new Date(Number(payload.auth_time ?? payload.iat ?? Date.now() / 1000) * 1000);
+        backends
+          .as(caller, backends.identity, backends.identity.recordLogin, {
+            ip: origin.ip,
+            userAgent: origin.userAgent,
+            at,
+          })
+          .catch((error: unknown) => log.warn({ err: error }, 'could not record the login'));
+      }
+    }
+    return caller;
   };
 }

@@ -6,6 +6,7 @@ import {
   createClient,
   type Caller,
   type HealthStatus,
+  type InternalTokens,
   type ResponseOf,
   type UnaryMethod,
 } from '@parley/kit';
@@ -20,8 +21,13 @@ export class Backends {
   readonly billing: billingV1.BillingServiceClient;
   readonly privacy: privacyV1.PrivacyServiceClient;
   private readonly addresses: Record<string, string>;
+  /** The gateway itself, when it asks identity who a caller is. */
+  readonly gatewayCaller: Caller = { tenantId: '', principal: 'service:gateway', scopes: ['internal'] };
 
-  constructor(private readonly config: Config) {
+  constructor(
+    private readonly config: Config,
+    private readonly tokens: InternalTokens,
+  ) {
     this.addresses = {
       identity: config.IDENTITY_ADDR,
       numbering: config.NUMBERING_ADDR,
@@ -31,7 +37,18 @@ export class Backends {
     };
     this.identity = createClient(identityV1.IdentityServiceClient, config.IDENTITY_ADDR, {
       serviceName: 'parley.identity.v1.IdentityService',
-      idempotentMethods: ['GetTenant', 'AuthenticateApiKey', 'CreateTenant'],
+      idempotentMethods: [
+        'GetTenant',
+        'ListTenants',
+        'AuthenticateApiKey',
+        'CreateTenant',
+        'GetAccount',
+        'ListAccounts',
+        'ListApiKeys',
+        'ListOAuthClients',
+        'RevokeApiKey',
+        'RecordLogin',
+      ],
     });
     this.numbering = createClient(numberingV1.NumberingServiceClient, config.NUMBERING_ADDR, {
       serviceName: 'parley.numbering.v1.NumberingService',
@@ -51,15 +68,15 @@ export class Backends {
     });
   }
 
-  /** A unary call on behalf of `caller` (who travels in the metadata), with the upstream deadline. */
-  as<M extends UnaryMethod>(
-    caller: Caller | undefined,
+  /** A unary call on behalf of `caller` (signed into an internal token), with the upstream deadline. */
+  async as<M extends UnaryMethod>(
+    caller: Caller,
     client: Client,
     method: M,
     request: Parameters<M>[0],
   ): Promise<ResponseOf<M>> {
     return call(client, method, request, {
-      metadata: caller ? callerMetadata(caller) : undefined,
+      metadata: await callerMetadata(this.tokens, caller),
       timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
     });
   }

@@ -16,6 +16,15 @@ export const configSchema = serviceEnv({
   READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
   /** Deadline of each gRPC call made on behalf of an HTTP request. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  /** Base URL of the token issuer (Keycloak, or the embedded provider in npm start): issuers are <url>/realms/<realm>. */
+  KEYCLOAK_URL: z.url().optional(),
+  /** The realm pooled tenants share; dedicated tenants' realms are tenant-<id>. */
+  KEYCLOAK_REALM: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be a realm name (lowercase letters, digits, hyphens)')
+    .default('parley'),
+  /** The audience an access token must carry. */
+  OIDC_AUDIENCE: z.string().min(1).default('parley-api'),
 });
 
 export type Config = z.infer<typeof configSchema>;

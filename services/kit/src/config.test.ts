@@ -1,7 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, parseEnv, serviceEnv, serviceEnvSchema, z } from './config';
 
-const valid = { DATABASE_URL: 'postgres://u:p@localhost/db', NATS_URL: 'nats://127.0.0.1:4222' };
+const valid = {
+  DATABASE_URL: 'postgres://u:p@localhost/db',
+  NATS_URL: 'nats://127.0.0.1:4222',
+  INTERNAL_TOKEN_KEY: 'k'.repeat(32),
+};
 
 function problemsOf(env: Record<string, string | undefined>, schema: z.ZodType = serviceEnvSchema) {
   try {
@@ -28,9 +32,11 @@ describe('parseEnv', () => {
     expect(problems.map((problem) => problem.variable).sort()).toEqual([
       'DATABASE_URL',
       'GRPC_PORT',
+      'INTERNAL_TOKEN_KEY',
       'LOG_LEVEL',
       'NATS_URL',
     ]);
+
     expect(problems.find((problem) => problem.variable === 'NATS_URL')?.message).toBe('is required');
     expect(problems.find((problem) => problem.variable === 'DATABASE_URL')?.message).toMatch(/postgres/);
     expect(problems.find((problem) => problem.variable === 'GRPC_PORT')?.message).toBe(

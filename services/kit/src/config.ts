@@ -49,6 +49,10 @@ export const serviceEnvShape = {
     .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
     .optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** Shared secret that signs the internal caller tokens services pass to each other. */
+  INTERNAL_TOKEN_KEY: z
+    .string()
+    .min(32, 'must be a random secret of at least 32 characters, the same in every service'),
 };
 
 /** A service's environment schema: the shared variables plus its own. */

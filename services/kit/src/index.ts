@@ -17,3 +17,4 @@ export * from './events/outbox';
 export * from './events/inbox';
 export * from './paging';
 export * from './scopes';
+export * from './auth/internalToken';

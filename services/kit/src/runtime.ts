@@ -9,7 +9,18 @@ import type { ServiceAssets } from './assets';
 import { connectNats, ensureStream, Naming } from './events/streams';
 import { Outbox, OutboxRelay } from './events/outbox';
 import { InboxConsumer, type EventHandler } from './events/inbox';
-import { startGrpcServer, type GrpcServer, type GrpcServiceRegistration } from './grpc/server';
+import {
+  serverStream,
+  startGrpcServer,
+  unary,
+  type GrpcServer,
+  type GrpcServiceRegistration,
+  type RpcContext,
+  type RpcOptions,
+} from './grpc/server';
+import { InternalTokens } from './auth/internalToken';
+import { callerMetadata, type Caller } from './grpc/caller';
+import type { Metadata } from '@grpc/grpc-js';
 
 export interface RuntimeOptions {
   service: string;
@@ -41,6 +52,7 @@ export class ServiceRuntime {
   readonly db: Database;
   readonly outbox: Outbox;
   readonly naming: Naming;
+  readonly tokens: InternalTokens;
   private nats?: NatsConnection;
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
@@ -55,6 +67,30 @@ export class ServiceRuntime {
     this.db = createDatabase(this.pool);
     this.outbox = new Outbox(options.service);
     this.naming = new Naming(options.env.NATS_PREFIX);
+    this.tokens = new InternalTokens(options.env.INTERNAL_TOKEN_KEY);
+  }
+
+  /** A unary handler bound to this service's logger and token verifier. */
+  unary<Request, Response>(
+    method: string,
+    handler: (context: RpcContext<Request>) => Promise<Response>,
+    options: RpcOptions = {},
+  ) {
+    return unary(method, { log: this.log, tokens: this.tokens }, handler, options);
+  }
+
+  /** A server-streaming handler bound to this service's logger and token verifier. */
+  serverStream<Request, Item>(
+    method: string,
+    handler: (context: RpcContext<Request>, send: (item: Item) => Promise<void>) => Promise<void>,
+    options: RpcOptions = {},
+  ) {
+    return serverStream(method, { log: this.log, tokens: this.tokens }, handler, options);
+  }
+
+  /** Metadata for calling another service as `caller`. */
+  metadataFor(caller: Caller): Promise<Metadata> {
+    return callerMetadata(this.tokens, caller);
   }
 
   get grpcPort(): number | undefined {

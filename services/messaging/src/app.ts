@@ -1,4 +1,4 @@
-import { locateAssets, ServiceRuntime, unary, type App } from '@parley/kit';
+import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
 import { messagingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
@@ -20,7 +20,7 @@ export function buildApp(config: Config): MessagingApp {
   });
   const messages = new MessageRepository(runtime.db);
   const implementation: messagingV1.MessagingServiceServer = {
-    listMessages: unary('ListMessages', runtime.log, makeListMessages({ messages })),
+    listMessages: runtime.unary('ListMessages', makeListMessages({ messages }), { scope: 'messages:read' }),
   };
   return {
     runtime,

@@ -1,4 +1,4 @@
-import { locateAssets, ServiceRuntime, unary, type App } from '@parley/kit';
+import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
 import { numberingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
@@ -20,7 +20,7 @@ export function buildApp(config: Config): NumberingApp {
   });
   const numbers = new NumberRepository(runtime.db);
   const implementation: numberingV1.NumberingServiceServer = {
-    listNumbers: unary('ListNumbers', runtime.log, makeListNumbers({ numbers })),
+    listNumbers: runtime.unary('ListNumbers', makeListNumbers({ numbers }), { scope: 'numbers:read' }),
   };
   return {
     runtime,

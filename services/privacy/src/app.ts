@@ -1,4 +1,4 @@
-import { locateAssets, ServiceRuntime, unary, type App } from '@parley/kit';
+import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
 import { privacyV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
@@ -20,7 +20,7 @@ export function buildApp(config: Config): PrivacyApp {
   });
   const requests = new RequestRepository(runtime.db);
   const implementation: privacyV1.PrivacyServiceServer = {
-    listRequests: unary('ListRequests', runtime.log, makeListRequests({ requests })),
+    listRequests: runtime.unary('ListRequests', makeListRequests({ requests }), { scope: 'privacy:read' }),
   };
   return {
     runtime,

@@ -101,10 +101,11 @@ export class Launcher {
     });
     this.recordProcesses();
     this.checkStopping();
-    const secrets = this.databaseSecrets();
+    const secrets = this.secrets();
     const databaseUrls: Record<string, string> = {};
     for (const name of allServices)
       databaseUrls[name] = await ensureDatabase(this.postgres.adminUrl, name, secrets[name]!);
+    const internalTokenKey = secrets.internalTokenKey!;
 
     this.nats = await startNats({
       binary: natsBinary,
@@ -120,6 +121,7 @@ export class Launcher {
     const grpcPorts: Record<string, number> = {};
     for (const name of allServices) grpcPorts[name] = await freePort();
     const gatewayUrl = `http://${this.options.gatewayHost}:${this.options.gatewayPort}`;
+    const identityProvider = this.identityProvider(await freePort());
     for (const name of allServices) {
       const env: Record<string, string> = {
         DATABASE_URL: databaseUrls[name]!,
@@ -130,8 +132,12 @@ export class Launcher {
         METRICS_PORT: String(await freePort()),
         LOG_LEVEL: this.options.logLevel,
         PARLEY_HOME: home,
+        INTERNAL_TOKEN_KEY: internalTokenKey,
       };
+      if (name === 'identity') Object.assign(env, identityProvider.identityEnv);
       if (name === 'gateway') {
+        env.KEYCLOAK_URL = identityProvider.issuerBaseUrl;
+        env.KEYCLOAK_REALM = identityProvider.realm;
         env.HOST = this.options.gatewayHost;
         env.PORT = String(this.options.gatewayPort);
         for (const backend of backendServices)
@@ -146,7 +152,9 @@ export class Launcher {
     const { credentials, reused } = await seedDemoTenant({
       identityAddress: `127.0.0.1:${grpcPorts.identity}`,
       gatewayUrl,
+      tokenUrl: `${identityProvider.issuerBaseUrl}/realms/${identityProvider.realm}/protocol/openid-connect/token`,
       devFile: files.dev,
+      internalTokenKey,
     });
     printer.info(
       reused ? 'reusing the demo tenant and API key from .parley/dev.json' : 'seeded the demo tenant',
@@ -220,14 +228,55 @@ export class Launcher {
     writeFileSync(this.files.processes, JSON.stringify(this.processes(), null, 2));
   }
 
-  private databaseSecrets(): Record<string, string> {
+  /** Database passwords and the internal token key, made once and kept in .parley/secrets.json. */
+  private secrets(): Record<string, string> {
     const { secrets } = this.files;
     const existing = existsSync(secrets)
       ? (JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>)
       : {};
     for (const name of allServices) existing[name] ??= randomBytes(18).toString('base64url');
+    existing.internalTokenKey ??= randomBytes(32).toString('base64url');
     writeFileSync(secrets, JSON.stringify(existing, null, 2), { mode: 0o600 });
     return existing;
+  }
+
+  /**
+   * The embedded identity provider inside identity, unless KEYCLOAK_URL (with admin credentials) points
+   * at a real Keycloak, which the end-to-end Keycloak suite does.
+   */
+  private identityProvider(embeddedPort: number) {
+    const { env } = this.options;
+    const realm = env.KEYCLOAK_REALM ?? 'parley';
+    if (env.KEYCLOAK_URL) {
+      const passThrough = [
+        'KEYCLOAK_ADMIN_USERNAME',
+        'KEYCLOAK_ADMIN_PASSWORD',
+        'KEYCLOAK_ADMIN_CLIENT_ID',
+        'KEYCLOAK_ADMIN_CLIENT_SECRET',
+      ].filter((name) => env[name]);
+      return {
+        realm,
+        issuerBaseUrl: env.KEYCLOAK_URL.replace(/\/$/, ''),
+        identityEnv: {
+          IDENTITY_PROVIDER: 'keycloak',
+          KEYCLOAK_URL: env.KEYCLOAK_URL,
+          KEYCLOAK_REALM: realm,
+          ...Object.fromEntries(passThrough.map((name) => [name, env[name] ?? ''])),
+        } as Record<string, string>,
+      };
+    }
+    const issuerBaseUrl = `http://127.0.0.1:${embeddedPort}`;
+    return {
+      realm,
+      issuerBaseUrl,
+      identityEnv: {
+        IDENTITY_PROVIDER: 'embedded',
+        KEYCLOAK_REALM: realm,
+        EMBEDDED_IDP_HOST: '127.0.0.1',
+        EMBEDDED_IDP_PORT: String(embeddedPort),
+        EMBEDDED_IDP_PUBLIC_URL: issuerBaseUrl,
+      } as Record<string, string>,
+    };
   }
 
   private spawnService(name: ServiceName, serviceEnv: Record<string, string>): void {

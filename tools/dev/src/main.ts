@@ -53,9 +53,15 @@ launcher.start().then(
     );
     printer.info(`  tenant    ${credentials.tenantId}`);
     printer.info(`  API key   ${credentials.apiKey}`);
+    printer.info(`  admin key ${credentials.adminApiKey}   (platform admin: /v1/tenants)`);
+    printer.info(`  owner     ${credentials.owner.username} / ${credentials.owner.password}`);
     printer.info(
       `  try       curl -H "Authorization: Bearer ${credentials.apiKey}" ${credentials.gatewayUrl}/v1/tenant`,
     );
+    printer.info(
+      `  log in     curl -d grant_type=password -d client_id=parley-cli -d username=${credentials.owner.username} -d 'password=${credentials.owner.password}' ${credentials.tokenUrl}`,
+    );
+
     printer.info(`  (also written to ${join(home, 'dev.json')}; Ctrl-C stops everything)`);
     printer.info('ready');
   },

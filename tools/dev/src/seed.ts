@@ -1,62 +1,122 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { call, callerMetadata, createClient } from '@parley/kit';
+import { randomBytes } from 'node:crypto';
+import {
+  call,
+  callerMetadata,
+  createClient,
+  decodeServiceError,
+  InternalTokens,
+  type Caller,
+} from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 
 export interface DevCredentials {
   gatewayUrl: string;
   tenantId: string;
+  /** An owner key of the demo tenant. */
   apiKey: string;
+  /** A platform-admin key (creates and lists tenants). */
+  adminApiKey: string;
+  /** The demo tenant's owner, who logs in at tokenUrl (password grant, client parley-cli). */
+  owner: { username: string; password: string };
+  tokenUrl: string;
 }
 
 export const DEMO_TENANT = 'demo';
+const OWNER_EMAIL = 'owner@demo.parley.test';
+const launcher: Omit<Caller, 'tenantId'> = {
+  principal: 'service:dev-launcher',
+  scopes: ['*', 'platform:admin', 'internal'],
+};
 
 /**
- * Makes sure the demo tenant exists and that dev.json holds a working API key for it: a key from an
- * earlier run is reused while identity still accepts it; otherwise a new one is made and written.
+ * Makes sure the demo tenant, its owner (who can log in) and a platform-admin key exist, and that dev.json
+ * holds working credentials for them. Keys and the owner's password from an earlier run are reused while
+ * identity still accepts them.
  */
 export async function seedDemoTenant(options: {
   identityAddress: string;
   gatewayUrl: string;
+  tokenUrl: string;
   devFile: string;
+  internalTokenKey: string;
 }): Promise<{ credentials: DevCredentials; reused: boolean }> {
+  const tokens = new InternalTokens(options.internalTokenKey);
   const client = createClient(identityV1.IdentityServiceClient, options.identityAddress, {
     serviceName: 'parley.identity.v1.IdentityService',
     idempotentMethods: ['CreateTenant', 'AuthenticateApiKey'],
   });
+  const as = async (tenantId: string) => ({
+    metadata: await callerMetadata(tokens, { ...launcher, tenantId }),
+  });
+  const keyWorks = async (secret: string | undefined, tenantId: string) =>
+    Boolean(secret) &&
+    (await call(client, client.authenticateApiKey, { secret: secret ?? '' }, await as('')).then(
+      (response) => response.apiKey?.tenantId === tenantId,
+      () => false,
+    ));
+  const newKey = async (tenantId: string, name: string, scopes: string[]) =>
+    (await call(client, client.createApiKey, { name, scopes }, await as(tenantId))).secret;
   try {
     const previous = existsSync(options.devFile)
       ? (JSON.parse(readFileSync(options.devFile, 'utf8')) as Partial<DevCredentials>)
-      : undefined;
-    if (previous?.apiKey && previous.tenantId === DEMO_TENANT) {
-      const stillValid = await call(client, client.authenticateApiKey, { secret: previous.apiKey }).then(
-        (response) => response.apiKey?.tenantId === DEMO_TENANT,
-        () => false,
-      );
-      if (stillValid) {
-        const credentials = {
-          gatewayUrl: options.gatewayUrl,
-          tenantId: DEMO_TENANT,
-          apiKey: previous.apiKey,
-        };
-        writeFileSync(options.devFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-        return { credentials, reused: true };
-      }
-    }
-    await call(client, client.createTenant, {
-      id: DEMO_TENANT,
-      name: 'Demo Tenant',
-      tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
-      jurisdiction: identityV1.Jurisdiction.JURISDICTION_GDPR,
-    });
+      : {};
     const created = await call(
       client,
-      client.createApiKey,
-      { name: 'npm start demo key', scopes: ['*'] },
-      { metadata: callerMetadata({ tenantId: DEMO_TENANT, principal: 'dev-launcher', scopes: ['*'] }) },
+      client.createTenant,
+      {
+        id: DEMO_TENANT,
+        name: 'Demo Tenant',
+        tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
+        jurisdiction: identityV1.Jurisdiction.JURISDICTION_GDPR,
+        minimumAge: 0,
+      },
+      await as(''),
     );
-    const credentials = { gatewayUrl: options.gatewayUrl, tenantId: DEMO_TENANT, apiKey: created.secret };
+    let reused = true;
+    let apiKey = created.ownerApiKey || previous.apiKey;
+    if (!(await keyWorks(apiKey, DEMO_TENANT))) {
+      apiKey = await newKey(DEMO_TENANT, 'npm start demo key', ['*']);
+      reused = false;
+    }
+    let adminApiKey = previous.adminApiKey;
+    if (!(await keyWorks(adminApiKey, 'platform'))) {
+      adminApiKey = await newKey('platform', 'npm start platform admin', ['platform:admin']);
+      reused = false;
+    }
+    let owner = previous.owner;
+    if (!owner || owner.username !== OWNER_EMAIL) {
+      owner = { username: OWNER_EMAIL, password: randomBytes(12).toString('base64url') };
+      try {
+        await call(
+          client,
+          client.createAccount,
+          {
+            profile: { fullName: 'Demo Owner', email: OWNER_EMAIL, ageAttested: true, clearAddress: false },
+            password: owner.password,
+            roles: ['owner'],
+            signupIp: '127.0.0.1',
+            signupUserAgent: 'parley dev launcher',
+          },
+          await as(DEMO_TENANT),
+        );
+        reused = false;
+      } catch (error) {
+        // The owner exists but its password is not in dev.json any more: it cannot be shown again.
+        if (decodeServiceError(error).reason !== 'ACCOUNT_EMAIL_TAKEN') throw error;
+        owner = { username: OWNER_EMAIL, password: '(unknown: delete .parley to start afresh)' };
+      }
+    }
+    const credentials: DevCredentials = {
+      gatewayUrl: options.gatewayUrl,
+      tenantId: DEMO_TENANT,
+      apiKey: apiKey ?? '',
+      adminApiKey: adminApiKey ?? '',
+      owner,
+      tokenUrl: options.tokenUrl,
+    };
     writeFileSync(options.devFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
-    return { credentials, reused: false };
+    return { credentials, reused };
   } finally {
     client.close();
   }

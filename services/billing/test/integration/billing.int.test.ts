@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
-import { call, callerMetadata, createClient } from '@parley/kit';
+import { call, createClient } from '@parley/kit';
+import { as, asPlatform } from '../../../../tests/support/callers';
 import { billingV1, identityV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
@@ -9,10 +10,7 @@ import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import {
-  buildApp as buildIdentity,
-  type IdentityApp,
-} from '../../../identity/test/integration/identityForTests';
+import { startIdentity, type IdentityApp } from '../../../identity/test/integration/identityForTests';
 
 describe('billing service', () => {
   let billing: RunningService<BillingApp>;
@@ -20,9 +18,6 @@ describe('billing service', () => {
   let billingClient: billingV1.BillingServiceClient;
   let identityClient: identityV1.IdentityServiceClient;
   const natsPrefix = uniquePrefix('billing');
-  const as = (tenantId: string) => ({
-    metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
-  });
 
   beforeAll(async () => {
     // Billing first: its consumer must cope with identity's stream not existing yet.
@@ -30,7 +25,7 @@ describe('billing service', () => {
       NATS_PREFIX: natsPrefix,
       BILLING_DEFAULT_CURRENCY: 'EUR',
     });
-    identity = await startService('identity', buildIdentity, { NATS_PREFIX: natsPrefix });
+    identity = await startIdentity({ NATS_PREFIX: natsPrefix });
     billingClient = createClient(billingV1.BillingServiceClient, billing.address, {
       serviceName: 'parley.billing.v1.BillingService',
     });
@@ -48,15 +43,22 @@ describe('billing service', () => {
 
   describe('billing-on-tenant-created', () => {
     it('opens a zero-balance account for a tenant identity creates', async () => {
-      await call(identityClient, identityClient.createTenant, {
-        id: 'initech',
-        name: 'Initech',
-        tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
-        jurisdiction: identityV1.Jurisdiction.JURISDICTION_CCPA,
-      });
-      const balance = await eventually('the billing account to open', () =>
-        call(billingClient, billingClient.getBalance, {}, as('initech')),
+      await call(
+        identityClient,
+        identityClient.createTenant,
+        {
+          id: 'initech',
+          name: 'Initech',
+          tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
+          jurisdiction: identityV1.Jurisdiction.JURISDICTION_CCPA,
+          minimumAge: 0,
+        },
+        await asPlatform(),
       );
+      const balance = await eventually('the billing account to open', async () =>
+        call(billingClient, billingClient.getBalance, {}, await as('initech')),
+      );
+
       expect(balance).toMatchObject({ tenantId: 'initech', currency: 'EUR', balanceMinor: '0' });
       const inbox = await billing.app.runtime.db.execute<{ n: number }>(
         sql`select count(*)::int as n from kit_inbox where consumer = 'billing-on-tenant-created'`,
@@ -68,7 +70,7 @@ describe('billing service', () => {
   describe('BillingService/GetBalance', () => {
     it('answers NOT_FOUND for a tenant without an account', async () => {
       await expectStatus(
-        call(billingClient, billingClient.getBalance, {}, as('nobody')),
+        call(billingClient, billingClient.getBalance, {}, await as('nobody')),
         status.NOT_FOUND,
         'BILLING_ACCOUNT_NOT_FOUND',
       );

@@ -18,7 +18,7 @@ export interface HttpDependencies {
   routes: Route[];
   openApiDocument: () => object;
   /** Resolves a bearer credential to a caller, or throws (401). */
-  authenticate: (credential: string) => Promise<Caller>;
+  authenticate: (credential: string, origin: { ip: string; userAgent: string }) => Promise<Caller>;
   /** Called once a request with a known caller has been answered. */
   recordAccess?: (entry: AccessEntry) => void;
   log: Logger;
@@ -62,7 +62,10 @@ function handle(route: Route, deps: HttpDependencies): Handler {
           },
         );
       }
-      caller = await deps.authenticate(credential);
+      caller = await deps.authenticate(credential, {
+        ip: request.ip ?? '',
+        userAgent: request.get('user-agent') ?? '',
+      });
       if (!grants(caller.scopes, route.scope)) {
         throw new HttpProblem(403, SCOPE_MISSING, `this operation needs the ${route.scope} scope`);
       }

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { call, callerMetadata, createClient, withTenant } from '@parley/kit';
+import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
+import { call, createClient, withTenant } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import { eventually } from '../../../../tests/support/grpc';
+import { asPlatform } from '../../../../tests/support/callers';
 import { startPlatform, type Platform } from './platform';
 
 interface Answer {
@@ -15,14 +17,15 @@ interface Answer {
 describe('gateway REST API', () => {
   let platform: Platform;
   let identity: identityV1.IdentityServiceClient;
+  let adminKey = '';
   const keys: Record<string, string> = {};
 
   async function request(
     method: string,
     path: string,
-    options: { key?: string; body?: unknown; raw?: string } = {},
+    options: { key?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
   ): Promise<Answer> {
-    const headers: Record<string, string> = {};
+    const headers: Record<string, string> = { ...options.headers };
     if (options.key) headers.authorization = `Bearer ${options.key}`;
     if (options.body !== undefined || options.raw !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${platform.baseUrl}${path}`, {
@@ -38,39 +41,66 @@ describe('gateway REST API', () => {
     };
   }
 
-  async function tenantWithKey(id: string, scopes: string[]): Promise<string> {
-    await call(identity, identity.createTenant, {
-      id,
-      name: `Tenant ${id}`,
-      tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
-      jurisdiction: identityV1.Jurisdiction.JURISDICTION_UK_GDPR,
+  const tokenUrl = () => `${platform.issuerBaseUrl}/realms/parley/protocol/openid-connect/token`;
+
+  async function login(username: string, password: string): Promise<string> {
+    const response = await fetch(tokenUrl(), {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'password', client_id: 'parley-cli', username, password }),
     });
-    const { secret } = await call(
-      identity,
-      identity.createApiKey,
-      { name: 'test', scopes },
-      {
-        metadata: callerMetadata({ tenantId: id, principal: 'test', scopes: ['*'] }),
-      },
+    const body = (await response.json()) as { access_token?: string };
+    if (!body.access_token) throw new Error(`login failed: ${JSON.stringify(body)}`);
+    return body.access_token;
+  }
+
+  /** Signs a token with the embedded provider's own key, with claims a test chooses. */
+  async function mint(
+    claims: Record<string, unknown>,
+    options: { issuer?: string; audience?: string; expiresIn?: string } = {},
+  ) {
+    const stored = await platform.identity.app.runtime.db.execute<{ kid: string; private_jwk: JWK }>(
+      sql`select kid, private_jwk from dev_idp.signing_keys limit 1`,
     );
-    return secret;
+    const row = stored.rows[0]!;
+    return new SignJWT({ tenant_id: 'tenant-a', realm_access: { roles: ['owner'] }, ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: row.kid })
+      .setIssuer(options.issuer ?? `${platform.issuerBaseUrl}/realms/parley`)
+      .setAudience(options.audience ?? 'parley-api')
+      .setSubject('mallory')
+      .setIssuedAt()
+      .setExpirationTime(options.expiresIn ?? '5m')
+      .sign(await importJWK(row.private_jwk, 'RS256'));
   }
 
   beforeAll(async () => {
     platform = await startPlatform();
-    identity = createClient(identityV1.IdentityServiceClient, platform.backends.identity.address, {
+    identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
       serviceName: 'parley.identity.v1.IdentityService',
     });
-    keys.a = await tenantWithKey('tenant-a', ['*']);
-    keys.b = await tenantWithKey('tenant-b', ['*']);
-    keys.numbersOnly = await call(
-      identity,
-      identity.createApiKey,
-      { name: 'narrow', scopes: ['numbers:write'] },
-      {
-        metadata: callerMetadata({ tenantId: 'tenant-a', principal: 'test', scopes: ['*'] }),
-      },
-    ).then((response) => response.secret);
+    adminKey = (
+      await call(
+        identity,
+        identity.createApiKey,
+        { name: 'ops', scopes: ['platform:admin'] },
+        await asPlatform(),
+      )
+    ).secret;
+    for (const id of ['tenant-a', 'tenant-b']) {
+      const created = await request('POST', '/v1/tenants', {
+        key: adminKey,
+        body: { id, name: `Tenant ${id}`, tenancyMode: 'pooled', jurisdiction: 'uk_gdpr' },
+      });
+      expect(created.status).toBe(201);
+      keys[id] = String(created.body.apiKey);
+    }
+    keys.numbersOnly = String(
+      (
+        await request('POST', '/v1/api-keys', {
+          key: keys['tenant-a'],
+          body: { name: 'narrow', scopes: ['numbers:write'] },
+        })
+      ).body.apiKey,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -103,29 +133,60 @@ describe('gateway REST API', () => {
       expect(body.openapi).toBe('3.1.0');
       const paths = body.paths as Record<
         string,
-        Record<string, { security?: unknown[]; responses: Record<string, unknown> }>
+        Record<string, { security?: unknown[]; responses: Record<string, unknown>; description?: string }>
       >;
-      expect(Object.keys(paths).sort()).toEqual(
-        [
-          '/healthz',
-          '/readyz',
+      expect(Object.keys(paths)).toEqual(
+        expect.arrayContaining([
+          '/v1/tenants',
+          '/v1/tenants/{id}',
+          '/v1/accounts',
+          '/v1/accounts/me',
+          '/v1/accounts/{id}',
+          '/v1/accounts/{id}/close',
+          '/v1/users',
+          '/v1/users/{id}/roles',
           '/v1/api-keys',
-          '/v1/billing/balance',
-          '/v1/messages',
-          '/v1/numbers',
-          '/v1/privacy/requests',
-          '/v1/tenant',
-        ].sort(),
+          '/v1/api-keys/{id}',
+          '/v1/oauth-clients',
+          '/v1/oauth-clients/{id}',
+        ]),
       );
       const listNumbers = paths['/v1/numbers']!.get!;
       expect(listNumbers.security).toEqual([{ bearerAuth: [] }]);
       expect(Object.keys(listNumbers.responses).sort()).toEqual(['200', '400', '401', '403', '500']);
-      expect(Object.keys(paths['/readyz']!.get!.responses)).toContain('503');
-      expect((body.components as { schemas: Record<string, unknown> }).schemas.Problem).toBeDefined();
+      expect(paths['/v1/tenants']!.post!.description).toContain('Requires scope `platform:admin`');
+      expect((body.components as { schemas: Record<string, unknown> }).schemas.Account).toBeDefined();
     });
   });
 
-  describe('authentication', () => {
+  describe('tenants (platform admin)', () => {
+    it('answers 200 without a key on a repeat, and 403 to a tenant key', async () => {
+      const again = await request('POST', '/v1/tenants', {
+        key: adminKey,
+        body: { id: 'tenant-a', name: 'Tenant tenant-a', tenancyMode: 'pooled', jurisdiction: 'uk_gdpr' },
+      });
+      expect(again.status).toBe(200);
+      expect(again.body).not.toHaveProperty('apiKey');
+      const listed = await request('GET', '/v1/tenants?pageSize=100', { key: adminKey });
+      expect((listed.body.tenants as { id: string }[]).map((t) => t.id)).toEqual(
+        expect.arrayContaining(['tenant-a', 'tenant-b']),
+      );
+      expect((await request('GET', '/v1/tenants', { key: keys['tenant-a'] })).body).toMatchObject({
+        status: 403,
+        code: 'SCOPE_MISSING',
+      });
+      expect(
+        (
+          await request('POST', '/v1/tenants', {
+            key: adminKey,
+            body: { id: 'Bad', name: '', tenancyMode: 'x' },
+          })
+        ).status,
+      ).toBe(400);
+    });
+  });
+
+  describe('API keys', () => {
     it('answers 401 problem+json without credentials, naming the scheme', async () => {
       const answer = await request('GET', '/v1/tenant');
       expect(answer.status).toBe(401);
@@ -136,21 +197,43 @@ describe('gateway REST API', () => {
         code: 'AUTHENTICATION_REQUIRED',
         instance: '/v1/tenant',
       });
+      expect((await request('GET', '/v1/tenant', { key: 'gibberish' })).body).toMatchObject({
+        status: 401,
+        code: 'CREDENTIAL_INVALID',
+      });
     });
 
-    it('answers 401 for a key that is wrong, and for one revoked a moment ago', async () => {
-      expect((await request('GET', '/v1/tenant', { key: `${keys.a!.slice(0, -2)}zz` })).body).toMatchObject({
-        status: 401,
-        code: 'API_KEY_INVALID',
+    it('answers 401 at once for a revoked or expired key', async () => {
+      const created = await request('POST', '/v1/api-keys', {
+        key: keys['tenant-a'],
+        body: { name: 'doomed', scopes: ['tenant:read'] },
       });
-      const doomed = await tenantWithKey('tenant-c', ['*']);
+      const doomed = String(created.body.apiKey);
       expect((await request('GET', '/v1/tenant', { key: doomed })).status).toBe(200);
-      await withTenant(platform.backends.identity.app.runtime.db, 'tenant-c', (tx) =>
-        tx.execute(sql`update api_keys set revoked_at = now()`),
-      );
+      expect(
+        (await request('DELETE', `/v1/api-keys/${String(created.body.id)}`, { key: keys['tenant-a'] })).body,
+      ).toMatchObject({
+        id: created.body.id,
+        revokedAt: expect.any(String),
+      });
       expect((await request('GET', '/v1/tenant', { key: doomed })).body).toMatchObject({
         status: 401,
         code: 'API_KEY_REVOKED',
+      });
+
+      const expiring = await request('POST', '/v1/api-keys', {
+        key: keys['tenant-a'],
+        body: {
+          name: 'brief',
+          scopes: ['tenant:read'],
+          expiresAt: new Date(Date.now() + 1500).toISOString(),
+        },
+      });
+      expect((await request('GET', '/v1/tenant', { key: String(expiring.body.apiKey) })).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect((await request('GET', '/v1/tenant', { key: String(expiring.body.apiKey) })).body).toMatchObject({
+        status: 401,
+        code: 'API_KEY_EXPIRED',
       });
     });
 
@@ -160,92 +243,287 @@ describe('gateway REST API', () => {
         code: 'SCOPE_MISSING',
       });
       expect((await request('GET', '/v1/numbers', { key: keys.numbersOnly })).status).toBe(200);
+      expect(
+        (await request('POST', '/v1/api-keys', { key: keys.numbersOnly, body: { name: 'x', scopes: ['*'] } }))
+          .status,
+      ).toBe(403);
+    });
+
+    it('lists without secrets, and answers 400 naming each bad field with nothing written', async () => {
+      const listed = await request('GET', '/v1/api-keys', { key: keys['tenant-a'] });
+      expect(JSON.stringify(listed.body)).not.toContain(keys['tenant-a']!.slice(-32));
+      const before = (listed.body.apiKeys as unknown[]).length;
+      const answer = await request('POST', '/v1/api-keys', {
+        key: keys['tenant-a'],
+        body: { name: '', scopes: ['everything'], expiresAt: 'tomorrow', extra: true },
+      });
+      expect(answer.body.code).toBe('VALIDATION_FAILED');
+      expect((answer.body.errors as { field: string }[]).map((error) => error.field).sort()).toEqual(
+        ['(body)', 'expiresAt', 'name', 'scopes.0'].sort(),
+      );
+      expect(
+        (await request('POST', '/v1/api-keys', { key: keys['tenant-a'], raw: '{"name":' })).body,
+      ).toMatchObject({ status: 400, code: 'BODY_NOT_JSON' });
+      expect(
+        ((await request('GET', '/v1/api-keys', { key: keys['tenant-a'] })).body.apiKeys as unknown[]).length,
+      ).toBe(before);
+    });
+  });
+
+  describe('accounts and users', () => {
+    let janeId = '';
+
+    it('signs up an account with its sign-up IP and user agent', async () => {
+      const created = await request('POST', '/v1/accounts', {
+        key: keys['tenant-a'],
+        headers: { 'user-agent': 'PartnerApp/2.1' },
+        body: {
+          fullName: 'Jane Roe',
+          email: 'jane@example.com',
+          phone: '+447911123456',
+          companyName: 'Roe Ltd',
+          companyLocation: 'London',
+          companyUrl: 'https://roe.example.com',
+          address: { street: '1 High St', city: 'London', postalCode: 'N1 9GU', country: 'GB' },
+          timeZone: 'Europe/London',
+          outgoingCallerId: '+447911123457',
+          dateOfBirth: '1990-05-01',
+          password: 'correct horse battery staple',
+        },
+      });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({
+        email: 'jane@example.com',
+        roles: ['member'],
+        signupUserAgent: 'PartnerApp/2.1',
+        address: { state: '', country: 'GB' },
+      });
+      expect(created.body.signupIp).toMatch(/127\.0\.0\.1/);
+      janeId = String(created.body.id);
+    });
+
+    it('answers 400 naming the field for a bad phone, email, time zone or an under-age holder, and writes nothing', async () => {
+      const cases: [Record<string, unknown>, string, string][] = [
+        [{ phone: '555-CALL-NOW' }, 'ACCOUNT_INVALID', 'phone'],
+        [{ email: 'not-an-email' }, 'ACCOUNT_INVALID', 'email'],
+        [{ timeZone: 'Europe/Atlantis' }, 'ACCOUNT_INVALID', 'timeZone'],
+        [
+          { dateOfBirth: new Date(Date.now() - 10 * 365.25 * 86_400_000).toISOString().slice(0, 10) },
+          'UNDER_MINIMUM_AGE',
+          'dateOfBirth',
+        ],
+      ];
+      for (const [field, code, name] of cases) {
+        const answer = await request('POST', '/v1/accounts', {
+          key: keys['tenant-a'],
+          body: { fullName: 'Someone', email: 'someone@example.com', ageAttested: true, ...field },
+        });
+        expect({
+          status: answer.status,
+          code: answer.body.code,
+          fields: (answer.body.errors as { field: string }[]).map((e) => e.field),
+        }).toEqual({
+          status: 400,
+          code,
+          fields: [name],
+        });
+      }
+      const users = await request('GET', '/v1/users', { key: keys['tenant-a'] });
+      expect((users.body.users as { email: string }[]).map((user) => user.email)).not.toContain(
+        'someone@example.com',
+      );
+    });
+
+    it('lets the user log in with a token, see and change their own profile, and records the login', async () => {
+      const token = await login('jane@example.com', 'correct horse battery staple');
+      const me = await request('GET', '/v1/accounts/me', {
+        key: token,
+        headers: { 'user-agent': 'JaneBrowser/1.0' },
+      });
+      expect(me.body).toMatchObject({ id: janeId, fullName: 'Jane Roe' });
+      const changed = await request('PATCH', '/v1/accounts/me', {
+        key: token,
+        body: { fullName: 'Jane Q. Roe', companyName: null },
+      });
+      expect(changed.body).toMatchObject({
+        fullName: 'Jane Q. Roe',
+        companyName: null,
+        phone: '+447911123456',
+      });
+      const recorded = await eventually('the login to be recorded', async () => {
+        const answer = await request('GET', `/v1/accounts/${janeId}`, { key: keys['tenant-a'] });
+        if (!answer.body.lastLoginAt) throw new Error('not yet');
+        return answer.body;
+      });
+      expect(recorded).toMatchObject({ lastLoginUserAgent: 'JaneBrowser/1.0' });
+      // A member's token reaches only what a member may do.
+      expect((await request('GET', '/v1/accounts', { key: token })).body).toMatchObject({
+        status: 403,
+        code: 'SCOPE_MISSING',
+      });
+      expect((await request('GET', `/v1/accounts/${janeId}`, { key: token })).status).toBe(403);
+      expect((await request('GET', '/v1/tenant', { key: token })).body).toMatchObject({ id: 'tenant-a' });
+    });
+
+    it('gives roles through the API, and the next login carries them', async () => {
+      const set = await request('PUT', `/v1/users/${janeId}/roles`, {
+        key: keys['tenant-a'],
+        body: { roles: ['support'] },
+      });
+      expect(set.body).toMatchObject({ roles: ['support'] });
+      const token = await login('jane@example.com', 'correct horse battery staple');
+      expect((await request('GET', '/v1/accounts', { key: token })).status).toBe(200);
+      expect((await request('POST', '/v1/accounts', { key: token, body: {} })).status).toBe(403);
+      expect(
+        (
+          await request('PUT', `/v1/users/${janeId}/roles`, {
+            key: keys['tenant-a'],
+            body: { roles: ['root'] },
+          })
+        ).status,
+      ).toBe(400);
+    });
+
+    it("never shows one tenant another's accounts, users or keys", async () => {
+      expect((await request('GET', `/v1/accounts/${janeId}`, { key: keys['tenant-b'] })).body).toMatchObject({
+        status: 404,
+        code: 'ACCOUNT_NOT_FOUND',
+      });
+      expect(
+        (await request('PATCH', `/v1/accounts/${janeId}`, { key: keys['tenant-b'], body: { fullName: 'X' } }))
+          .status,
+      ).toBe(404);
+      expect((await request('GET', '/v1/users', { key: keys['tenant-b'] })).body).toEqual({
+        users: [],
+        nextPageToken: '',
+      });
+      const keyOfA = (
+        (await request('GET', '/v1/api-keys', { key: keys['tenant-a'] })).body.apiKeys as { id: string }[]
+      )[0]!.id;
+      expect(
+        (await request('DELETE', `/v1/api-keys/${keyOfA}`, { key: keys['tenant-b'] })).body,
+      ).toMatchObject({ status: 404 });
+      expect(
+        (
+          (await request('GET', '/v1/api-keys', { key: keys['tenant-b'] })).body.apiKeys as { id: string }[]
+        ).map((k) => k.id),
+      ).not.toContain(keyOfA);
+    });
+
+    it('closes an account: 200 with closedAt, and the user can no longer log in', async () => {
+      const closed = await request('POST', `/v1/accounts/${janeId}/close`, { key: keys['tenant-a'] });
+      expect(closed.body).toMatchObject({ status: 'closed', closedAt: expect.any(String) });
+      await expect(login('jane@example.com', 'correct horse battery staple')).rejects.toThrow(/login failed/);
+    });
+  });
+
+  describe('access tokens', () => {
+    it('answers 401 for a token from an untrusted realm, for the wrong audience, expired, or forged', async () => {
+      // A dedicated tenant's realm may speak only for that tenant.
+      const dedicated = await request('POST', '/v1/tenants', {
+        key: adminKey,
+        body: { id: 'dedi', name: 'Dedicated', tenancyMode: 'dedicated', jurisdiction: 'gdpr' },
+      });
+      expect(dedicated.body).toMatchObject({ tenant: { realm: 'tenant-dedi' } });
+
+      expect((await request('GET', '/v1/tenant', { key: await mint({}) })).status).toBe(200);
+      const cases: [string, string][] = [
+        [await mint({}, { issuer: `${platform.issuerBaseUrl}/realms/other` }), 'TOKEN_ISSUER_UNTRUSTED'],
+        [await mint({}, { issuer: 'https://evil.example.com/realms/parley' }), 'TOKEN_ISSUER_UNTRUSTED'],
+        [await mint({}, { audience: 'some-other-api' }), 'TOKEN_AUDIENCE_INVALID'],
+        [await mint({}, { expiresIn: '-1m' }), 'TOKEN_EXPIRED'],
+        [await mint({ tenant_id: undefined }), 'TOKEN_TENANT_MISSING'],
+        [
+          await mint({ tenant_id: 'tenant-a' }, { issuer: `${platform.issuerBaseUrl}/realms/tenant-dedi` }),
+          'TOKEN_TENANT_MISMATCH',
+        ],
+      ];
+      for (const [token, code] of cases) {
+        expect({ code, answer: (await request('GET', '/v1/tenant', { key: token })).body }).toMatchObject({
+          code,
+          answer: { status: 401, code },
+        });
+      }
+      const { privateKey } = await generateKeyPair('RS256');
+      const forged = await new SignJWT({ tenant_id: 'tenant-a', realm_access: { roles: ['owner'] } })
+        .setProtectedHeader({ alg: 'RS256', kid: 'forged' })
+        .setIssuer(`${platform.issuerBaseUrl}/realms/parley`)
+        .setAudience('parley-api')
+        .setSubject('mallory')
+        .setExpirationTime('5m')
+        .sign(privateKey);
+      expect((await request('GET', '/v1/tenant', { key: forged })).body).toMatchObject({
+        status: 401,
+        code: 'TOKEN_INVALID',
+      });
+    });
+  });
+
+  describe('OAuth clients (client credentials)', () => {
+    it('creates a client whose tokens carry its scopes, and revoking it stops new tokens', async () => {
+      const created = await request('POST', '/v1/oauth-clients', {
+        key: keys['tenant-a'],
+        body: { name: 'CRM sync', scopes: ['numbers:read'] },
+      });
+      expect(created.status).toBe(201);
+      const grant = async () => {
+        const response = await fetch(String(created.body.tokenUrl), {
+          method: 'POST',
+          headers: {
+            authorization: `Basic ${Buffer.from(`${String(created.body.clientId)}:${String(created.body.clientSecret)}`).toString('base64')}`,
+          },
+          body: new URLSearchParams({ grant_type: 'client_credentials' }),
+        });
+        return { status: response.status, body: (await response.json()) as { access_token?: string } };
+      };
+      const { body } = await grant();
+      expect((await request('GET', '/v1/numbers', { key: body.access_token })).status).toBe(200);
+      expect((await request('GET', '/v1/accounts', { key: body.access_token })).body).toMatchObject({
+        status: 403,
+      });
+      expect((await request('GET', '/v1/oauth-clients', { key: keys['tenant-b'] })).body).toEqual({
+        clients: [],
+      });
+      expect(
+        (await request('DELETE', `/v1/oauth-clients/${String(created.body.id)}`, { key: keys['tenant-a'] }))
+          .body,
+      ).toMatchObject({
+        revokedAt: expect.any(String),
+      });
+      expect((await grant()).status).toBe(401);
     });
   });
 
   describe('tenant walls at the API', () => {
-    it("shows each key only its own tenant's data", async () => {
-      expect((await request('GET', '/v1/tenant', { key: keys.a })).body).toMatchObject({
-        id: 'tenant-a',
-        jurisdiction: 'uk_gdpr',
-      });
-      expect((await request('GET', '/v1/tenant', { key: keys.b })).body).toMatchObject({ id: 'tenant-b' });
+    it("shows each key only its own tenant's numbers, and reaches every service as the caller", async () => {
       await withTenant(platform.backends.numbering.app.runtime.db, 'tenant-b', (tx) =>
         tx.execute(
           sql`insert into numbers (tenant_id, e164, country) values ('tenant-b', '+447700900123', 'GB')`,
         ),
       );
-      const ofA = await request('GET', '/v1/numbers', { key: keys.a });
-      const ofB = await request('GET', '/v1/numbers', { key: keys.b });
-      expect(ofA.body).toEqual({ numbers: [], nextPageToken: '' });
-      expect((ofB.body.numbers as { e164: string }[]).map((number) => number.e164)).toEqual([
-        '+447700900123',
-      ]);
-    });
-
-    it('reaches billing, messaging and privacy as the caller', async () => {
+      expect((await request('GET', '/v1/numbers', { key: keys['tenant-a'] })).body).toEqual({
+        numbers: [],
+        nextPageToken: '',
+      });
+      expect(
+        (
+          (await request('GET', '/v1/numbers', { key: keys['tenant-b'] })).body.numbers as { e164: string }[]
+        ).map((n) => n.e164),
+      ).toEqual(['+447700900123']);
       const balance = await eventually('billing to open the account', async () => {
-        const answer = await request('GET', '/v1/billing/balance', { key: keys.a });
+        const answer = await request('GET', '/v1/billing/balance', { key: keys['tenant-a'] });
         if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
         return answer.body;
       });
       expect(balance).toMatchObject({ currency: 'USD', balanceMinor: '0' });
-      expect((await request('GET', '/v1/messages', { key: keys.a })).body).toEqual({
+      expect((await request('GET', '/v1/messages', { key: keys['tenant-a'] })).body).toEqual({
         messages: [],
         nextPageToken: '',
       });
-      expect((await request('GET', '/v1/privacy/requests', { key: keys.a })).body).toEqual({
+      expect((await request('GET', '/v1/privacy/requests', { key: keys['tenant-a'] })).body).toEqual({
         requests: [],
         nextPageToken: '',
       });
-    });
-  });
-
-  describe('POST /v1/api-keys', () => {
-    it('answers 201 with the full key once, and the new key works', async () => {
-      const created = await request('POST', '/v1/api-keys', {
-        key: keys.a,
-        body: { name: 'partner', scopes: ['tenant:read'] },
-      });
-      expect(created.status).toBe(201);
-      expect(created.body).toMatchObject({ name: 'partner', scopes: ['tenant:read'] });
-      expect(String(created.body.apiKey)).toMatch(/^prl_/);
-      expect((await request('GET', '/v1/tenant', { key: String(created.body.apiKey) })).body).toMatchObject({
-        id: 'tenant-a',
-      });
-    });
-
-    it('answers 400 naming each bad field, and writes nothing', async () => {
-      const count = async () =>
-        (
-          await withTenant(platform.backends.identity.app.runtime.db, 'tenant-a', (tx) =>
-            tx.execute<{ n: number }>(sql`select count(*)::int as n from api_keys`),
-          )
-        ).rows[0]?.n;
-      const before = await count();
-      const answer = await request('POST', '/v1/api-keys', {
-        key: keys.a,
-        body: { name: '', scopes: ['everything'], expiresAt: 'tomorrow', extra: true },
-      });
-      expect(answer.status).toBe(400);
-      expect(answer.body.code).toBe('VALIDATION_FAILED');
-      expect((answer.body.errors as { field: string }[]).map((error) => error.field).sort()).toEqual(
-        ['(body)', 'expiresAt', 'name', 'scopes.0'].sort(),
-      );
-      const past = await request('POST', '/v1/api-keys', {
-        key: keys.a,
-        body: { name: 'late', scopes: ['*'], expiresAt: '2001-01-01T00:00:00Z' },
-      });
-      expect(past.body).toMatchObject({
-        status: 400,
-        code: 'API_KEY_INVALID_REQUEST',
-        errors: [{ field: 'expiresAt' }],
-      });
-      expect((await request('POST', '/v1/api-keys', { key: keys.a, raw: '{"name":' })).body).toMatchObject({
-        status: 400,
-        code: 'BODY_NOT_JSON',
-      });
-      expect(await count()).toBe(before);
     });
   });
 
@@ -263,14 +541,14 @@ describe('gateway REST API', () => {
 
   describe('access log', () => {
     it("records authenticated calls under the caller's tenant only", async () => {
-      await request('GET', '/v1/tenant', { key: keys.b });
+      await request('GET', '/v1/tenant', { key: keys['tenant-b'] });
       const rows = await eventually('the access log write', async () => {
         const result = await withTenant(platform.gateway.app.runtime.db, 'tenant-b', (tx) =>
           tx.execute<{ tenant_id: string; route: string; status: number }>(
             sql`select tenant_id, route, status from access_log where route = '/v1/tenant'`,
           ),
         );
-        if (result.rows.length < 2) throw new Error('not yet written');
+        if (result.rows.length < 1) throw new Error('not yet written');
         return result.rows;
       });
       expect(rows.every((row) => row.tenant_id === 'tenant-b' && row.status === 200)).toBe(true);

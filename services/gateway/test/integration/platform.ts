@@ -3,8 +3,7 @@
 import type { App, ServiceRuntime } from '@parley/kit';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
-import { buildApp as buildIdentity } from '../../../identity/src/app';
-import { loadConfig as identityConfig } from '../../../identity/src/config';
+import { startIdentity, type IdentityApp } from '../../../identity/test/integration/identityForTests';
 import { buildApp as buildNumbering } from '../../../numbering/src/app';
 import { loadConfig as numberingConfig } from '../../../numbering/src/config';
 import { buildApp as buildMessaging } from '../../../messaging/src/app';
@@ -21,14 +20,21 @@ type AnyApp = App & { runtime: ServiceRuntime };
 export interface Platform {
   baseUrl: string;
   gateway: RunningService<GatewayApp>;
+  identity: RunningService<IdentityApp>;
   backends: Record<'identity' | 'numbering' | 'messaging' | 'billing' | 'privacy', RunningService<AnyApp>>;
+  /** Base URL of the embedded identity provider (the issuer is <url>/realms/parley). */
+  issuerBaseUrl: string;
   stop(): Promise<void>;
 }
 
 export async function startPlatform(): Promise<Platform> {
   const NATS_PREFIX = uniquePrefix('gw');
+  const identity = await startIdentity({ NATS_PREFIX });
+  const issuerBaseUrl = identity.app.idp
+    .tokenUrl('parley')
+    .replace('/realms/parley/protocol/openid-connect/token', '');
   const backends = {
-    identity: await startService('identity', (env) => buildIdentity(identityConfig(env)), { NATS_PREFIX }),
+    identity,
     numbering: await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
       NATS_PREFIX,
     }),
@@ -48,11 +54,15 @@ export async function startPlatform(): Promise<Platform> {
     MESSAGING_ADDR: backends.messaging.address,
     BILLING_ADDR: backends.billing.address,
     PRIVACY_ADDR: backends.privacy.address,
+    KEYCLOAK_URL: issuerBaseUrl,
+    KEYCLOAK_REALM: 'parley',
   });
   return {
     baseUrl: `http://127.0.0.1:${gateway.app.httpPort()}`,
     gateway,
+    identity,
     backends,
+    issuerBaseUrl,
     stop: async () => {
       await gateway.stop();
       await Promise.all(Object.values(backends).map((backend) => backend.stop()));

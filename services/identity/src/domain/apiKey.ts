@@ -77,13 +77,17 @@ export interface NewApiKey {
 export function parseNewApiKey(
   request: { name: string; scopes: string[]; expiresAt?: Date },
   now: Date,
+  platform = false,
 ): NewApiKey {
   const violations: FieldViolation[] = [];
   const name = request.name.trim();
   if (name.length < 1 || name.length > 100)
     violations.push({ field: 'name', description: '1-100 characters' });
   if (request.scopes.length === 0) violations.push({ field: 'scopes', description: 'at least one scope' });
-  const unknown = request.scopes.filter((scope) => !isScope(scope));
+  // Only the platform tenant's keys may carry platform:admin.
+  const unknown = request.scopes.filter(
+    (scope) => !isScope(scope) && !(platform && scope === 'platform:admin'),
+  );
   if (unknown.length > 0)
     violations.push({ field: 'scopes', description: `unknown scopes: ${unknown.join(', ')}` });
   if (request.expiresAt && request.expiresAt.getTime() <= now.getTime()) {

@@ -4,14 +4,19 @@ import { invalidTenant } from './errors';
 
 export type TenancyMode = 'pooled' | 'dedicated';
 export type Jurisdiction = 'gdpr' | 'uk_gdpr' | 'ccpa' | 'other';
-export type TenantStatus = 'active' | 'suspended' | 'closed';
+export type TenantStatus = 'provisioning' | 'active' | 'suspended' | 'closed';
 
 export interface NewTenant {
   id: string;
   name: string;
   tenancyMode: TenancyMode;
   jurisdiction: Jurisdiction;
+  minimumAge: number;
 }
+
+export const DEFAULT_MINIMUM_AGE = 18;
+/** Tenant ids that name the platform itself and cannot be taken. */
+export const reservedTenantIds = new Set(['platform', 'parley', 'admin', 'system', 'master']);
 
 const slug = /^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/;
 
@@ -34,6 +39,12 @@ export function parseNewTenant(request: identityV1.CreateTenantRequest): NewTena
       field: 'id',
       description: 'lowercase letters, digits and inner hyphens, 2-63 characters',
     });
+  } else if (reservedTenantIds.has(request.id)) {
+    violations.push({ field: 'id', description: `${request.id} is reserved` });
+  }
+  const minimumAge = request.minimumAge === 0 ? DEFAULT_MINIMUM_AGE : request.minimumAge;
+  if (!Number.isInteger(minimumAge) || minimumAge < 13 || minimumAge > 21) {
+    violations.push({ field: 'minimumAge', description: 'an age from 13 to 21' });
   }
   const name = request.name.trim();
   if (name.length < 1 || name.length > 200)
@@ -43,12 +54,16 @@ export function parseNewTenant(request: identityV1.CreateTenantRequest): NewTena
   const jurisdiction = jurisdictions[request.jurisdiction];
   if (!jurisdiction) violations.push({ field: 'jurisdiction', description: 'gdpr, uk_gdpr, ccpa or other' });
   if (violations.length > 0 || !tenancyMode || !jurisdiction) throw invalidTenant(violations);
-  return { id: request.id, name, tenancyMode, jurisdiction };
+  return { id: request.id, name, tenancyMode, jurisdiction, minimumAge };
 }
 
 export function sameTenant(a: NewTenant, b: NewTenant): boolean {
   return (
-    a.id === b.id && a.name === b.name && a.tenancyMode === b.tenancyMode && a.jurisdiction === b.jurisdiction
+    a.id === b.id &&
+    a.name === b.name &&
+    a.tenancyMode === b.tenancyMode &&
+    a.jurisdiction === b.jurisdiction &&
+    a.minimumAge === b.minimumAge
   );
 }
 
@@ -56,9 +71,12 @@ const statuses: Record<TenantStatus, identityV1.TenantStatus> = {
   active: identityV1.TenantStatus.TENANT_STATUS_ACTIVE,
   suspended: identityV1.TenantStatus.TENANT_STATUS_SUSPENDED,
   closed: identityV1.TenantStatus.TENANT_STATUS_CLOSED,
+  provisioning: identityV1.TenantStatus.TENANT_STATUS_PROVISIONING,
 };
 
-export function toProtoTenant(tenant: NewTenant & { status: string; createdAt: Date }): identityV1.Tenant {
+export function toProtoTenant(
+  tenant: NewTenant & { status: string; createdAt: Date; realm: string },
+): identityV1.Tenant {
   const mode = Object.entries(modes).find(([, value]) => value === tenant.tenancyMode)?.[0];
   const jurisdiction = Object.entries(jurisdictions).find(([, value]) => value === tenant.jurisdiction)?.[0];
   return {
@@ -68,5 +86,7 @@ export function toProtoTenant(tenant: NewTenant & { status: string; createdAt: D
     jurisdiction: Number(jurisdiction ?? 0),
     status: statuses[tenant.status as TenantStatus] ?? identityV1.TenantStatus.TENANT_STATUS_UNSPECIFIED,
     createdAt: tenant.createdAt,
+    minimumAge: tenant.minimumAge,
+    realm: tenant.realm,
   };
 }

@@ -3,9 +3,15 @@ import type { identityV1 } from '@parley/proto';
 import { parseKey, verifySecret } from '../domain/apiKey';
 import { apiKeyRejected } from '../domain/errors';
 import type { ApiKeyRepository } from '../db/apiKeys';
-import { toProtoApiKey } from './createApiKey';
+import type { TenantRepository } from '../db/tenants';
+import { toProtoApiKey } from './mappers';
+import { unauthenticated } from '@parley/kit';
 
-export function makeAuthenticateApiKey(deps: { apiKeys: ApiKeyRepository; now?: () => Date }) {
+export function makeAuthenticateApiKey(deps: {
+  apiKeys: ApiKeyRepository;
+  tenants: TenantRepository;
+  now?: () => Date;
+}) {
   return async ({
     request,
   }: RpcContext<identityV1.AuthenticateApiKeyRequest>): Promise<identityV1.AuthenticateApiKeyResponse> => {
@@ -18,6 +24,9 @@ export function makeAuthenticateApiKey(deps: { apiKeys: ApiKeyRepository; now?: 
     if (record.revokedAt) throw apiKeyRejected('API_KEY_REVOKED');
     if (record.expiresAt && record.expiresAt.getTime() <= now.getTime())
       throw apiKeyRejected('API_KEY_EXPIRED');
+    const tenant = await deps.tenants.find(record.tenantId);
+    if (tenant?.status !== 'active')
+      throw unauthenticated('TENANT_INACTIVE', `tenant ${record.tenantId} is not active`);
     await deps.apiKeys.touch(record, now);
     return { apiKey: toProtoApiKey(record) };
   };

@@ -1,24 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { RpcContext } from '@parley/kit';
 import type { identityV1 } from '@parley/proto';
-import { generateKey, hashSecret, parseNewApiKey, prefixOf } from '../domain/apiKey';
-import { tenantNotFound } from '../domain/errors';
-import type { ApiKeyRepository, ApiKeyRecord } from '../db/apiKeys';
+import { generateKey, hashSecret, parseNewApiKey } from '../domain/apiKey';
+import { ensureGrantable, requireActive } from '../domain/access';
+import type { ApiKeyRepository } from '../db/apiKeys';
 import type { TenantRepository } from '../db/tenants';
-
-export function toProtoApiKey(record: ApiKeyRecord): identityV1.ApiKey {
-  return {
-    id: record.id,
-    tenantId: record.tenantId,
-    name: record.name,
-    prefix: prefixOf(record.lookupId),
-    scopes: record.scopes,
-    createdAt: record.createdAt,
-    expiresAt: record.expiresAt ?? undefined,
-    lastUsedAt: record.lastUsedAt ?? undefined,
-    revokedAt: record.revokedAt ?? undefined,
-  };
-}
+import { toProtoApiKey } from './mappers';
 
 export function makeCreateApiKey(deps: {
   apiKeys: ApiKeyRepository;
@@ -30,8 +17,13 @@ export function makeCreateApiKey(deps: {
     caller,
     log,
   }: RpcContext<identityV1.CreateApiKeyRequest>): Promise<identityV1.CreateApiKeyResponse> => {
-    const wanted = parseNewApiKey(request, deps.now?.() ?? new Date());
-    if (!(await deps.tenants.find(caller.tenantId))) throw tenantNotFound(caller.tenantId);
+    const wanted = parseNewApiKey(
+      request,
+      deps.now?.() ?? new Date(),
+      caller.scopes.includes('platform:admin'),
+    );
+    requireActive(await deps.tenants.find(caller.tenantId), caller.tenantId);
+    ensureGrantable(caller, wanted.scopes);
     const key = generateKey();
     const record = await deps.apiKeys.insert({
       id: randomUUID(),

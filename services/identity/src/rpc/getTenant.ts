@@ -1,4 +1,4 @@
-import { permissionDenied, type RpcContext } from '@parley/kit';
+import { grants, type RpcContext } from '@parley/kit';
 import type { identityV1 } from '@parley/proto';
 import { toProtoTenant } from '../domain/tenant';
 import { tenantNotFound } from '../domain/errors';
@@ -10,12 +10,10 @@ export function makeGetTenant(deps: { tenants: TenantRepository }) {
     caller,
   }: RpcContext<identityV1.GetTenantRequest>): Promise<identityV1.GetTenantResponse> => {
     const id = request.id || caller.tenantId;
-    // A caller sees only its own tenant; another tenant's id answers exactly like a missing one.
-    if (id !== caller.tenantId) throw tenantNotFound(id);
+    // A tenant's caller sees only its own tenant; another tenant's id answers exactly like a missing one.
+    if (id !== caller.tenantId && !grants(caller.scopes, 'platform:admin')) throw tenantNotFound(id);
     const tenant = await deps.tenants.find(id);
     if (!tenant) throw tenantNotFound(id);
-    if (tenant.status === 'suspended')
-      throw permissionDenied('TENANT_SUSPENDED', `tenant ${id} is suspended`);
     return { tenant: toProtoTenant(tenant) };
   };
 }

@@ -1,8 +1,10 @@
 import { Metadata } from '@grpc/grpc-js';
+import { INTERNAL_TOKEN_METADATA_KEY, type InternalTokens } from '../auth/internalToken';
 
 /**
- * The verified caller, as the gateway forwards it to services in gRPC metadata. Services take the
- * tenant from here, never from a request body.
+ * The verified caller, as the gateway forwards it to services (inside a signed internal token in the
+ * gRPC metadata). Services take the tenant from here, never from a request body. `tenantId` is empty for
+ * platform-level callers (a platform admin, or the gateway itself while it authenticates someone).
  */
 export interface Caller {
   tenantId: string;
@@ -10,26 +12,14 @@ export interface Caller {
   scopes: string[];
 }
 
-export const CALLER_TENANT_KEY = 'parley-tenant-id';
-export const CALLER_PRINCIPAL_KEY = 'parley-principal';
-export const CALLER_SCOPES_KEY = 'parley-scopes';
-
-export function callerMetadata(caller: Caller): Metadata {
+/** Metadata carrying `caller` as a freshly signed internal token. */
+export async function callerMetadata(tokens: InternalTokens, caller: Caller): Promise<Metadata> {
   const metadata = new Metadata();
-  metadata.set(CALLER_TENANT_KEY, caller.tenantId);
-  metadata.set(CALLER_PRINCIPAL_KEY, caller.principal);
-  metadata.set(CALLER_SCOPES_KEY, caller.scopes.join(' '));
+  metadata.set(INTERNAL_TOKEN_METADATA_KEY, await tokens.sign(caller));
   return metadata;
 }
 
-export function callerFromMetadata(metadata: Metadata): Caller | undefined {
-  const tenantId = metadata.get(CALLER_TENANT_KEY)[0];
-  if (typeof tenantId !== 'string' || tenantId === '') return undefined;
-  const principal = metadata.get(CALLER_PRINCIPAL_KEY)[0];
-  const scopes = metadata.get(CALLER_SCOPES_KEY)[0];
-  return {
-    tenantId,
-    principal: typeof principal === 'string' ? principal : '',
-    scopes: typeof scopes === 'string' && scopes !== '' ? scopes.split(' ') : [],
-  };
+export function internalTokenFrom(metadata: Metadata): string | undefined {
+  const value = metadata.get(INTERNAL_TOKEN_METADATA_KEY)[0];
+  return typeof value === 'string' && value !== '' ? value : undefined;
 }

@@ -7,6 +7,7 @@ import {
   type ServerUnaryCall,
   type sendUnaryData,
   type ServerWritableStream,
+  type Metadata,
 } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { ReflectionService } from '@grpc/reflection';
@@ -14,9 +15,12 @@ import { loadSync } from '@grpc/proto-loader';
 import { metrics } from '@opentelemetry/api';
 import type { Logger } from '../logging';
 import { runWithContext } from '../context';
-import { callerFromMetadata, type Caller } from './caller';
+import { internalTokenFrom, type Caller } from './caller';
+import type { InternalTokens } from '../auth/internalToken';
+import { grants, type Scope } from '../scopes';
+import { isTenantId } from '../db/database';
 import { toServiceError } from './status';
-import { unauthenticated } from '../errors';
+import { permissionDenied, unauthenticated } from '../errors';
 
 const meter = metrics.getMeter('parley-kit');
 const requestCounter = meter.createCounter('rpc_server_requests_total', {
@@ -29,54 +33,77 @@ const requestDuration = meter.createHistogram('rpc_server_duration_seconds', {
 
 export interface RpcContext<Request> {
   request: Request;
-  /** The verified caller; present when the handler was declared with `requireCaller`. */
+  /** The verified caller, from the signed internal token. */
   caller: Caller;
   log: Logger;
   /** Absolute deadline set by the client, if any. */
   deadline?: Date;
 }
 
-export interface UnaryOptions {
-  /** Refuse the call (UNAUTHENTICATED) when no caller travels in the metadata. Default true. */
-  requireCaller?: boolean;
+export interface RpcOptions {
+  /** The scope the caller's token must grant. */
+  scope?: Scope;
+  /** Whether the caller must act for a tenant (default true); platform and internal calls have none. */
+  tenant?: boolean;
 }
 
-const anonymous: Caller = { tenantId: '', principal: 'anonymous', scopes: [] };
+export interface RpcDependencies {
+  log: Logger;
+  tokens: InternalTokens;
+}
 
 /**
- * Adapts an async handler to grpc-js: runs it with the caller's tenant in the log context, maps thrown
- * errors through the one status adapter, and records RED metrics.
+ * Verifies the caller a call carries: a valid internal token (else UNAUTHENTICATED), the scope the RPC
+ * needs and a tenant when it acts for one (else PERMISSION_DENIED).
+ */
+async function verifyCaller(metadata: Metadata, deps: RpcDependencies, options: RpcOptions): Promise<Caller> {
+  const token = internalTokenFrom(metadata);
+  if (!token) throw unauthenticated('CALLER_MISSING', 'call carries no internal token');
+  let caller: Caller;
+  try {
+    caller = await deps.tokens.verify(token);
+  } catch (error) {
+    throw unauthenticated('CALLER_INVALID', (error as Error).message);
+  }
+  if (options.scope && !grants(caller.scopes, options.scope)) {
+    throw permissionDenied('SCOPE_MISSING', `this call needs the ${options.scope} scope`);
+  }
+  if ((options.tenant ?? true) && !isTenantId(caller.tenantId)) {
+    throw permissionDenied('TENANT_MISSING', 'this call acts for a tenant, and the caller has none');
+  }
+  return caller;
+}
+
+function deadlineOf(call: { getDeadline(): Date | number }): Date | undefined {
+  const raw = call.getDeadline();
+  return raw instanceof Date ? raw : Number.isFinite(raw) ? new Date(raw) : undefined;
+}
+
+/**
+ * Adapts an async handler to grpc-js: verifies the caller, runs the handler with the caller's tenant in
+ * the log context, maps thrown errors through the one status adapter, and records RED metrics.
  */
 export function unary<Request, Response>(
   method: string,
-  log: Logger,
+  deps: RpcDependencies,
   handler: (context: RpcContext<Request>) => Promise<Response>,
-  options: UnaryOptions = {},
+  options: RpcOptions = {},
 ) {
-  const requireCaller = options.requireCaller ?? true;
   return (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>): void => {
     const started = process.hrtime.bigint();
-    const caller = callerFromMetadata(call.metadata);
     const finish = (code: status) => {
       const attributes = { method, code: status[code] ?? String(code) };
       requestCounter.add(1, attributes);
       requestDuration.record(Number(process.hrtime.bigint() - started) / 1e9, attributes);
     };
-    runWithContext({ tenantId: caller?.tenantId, principal: caller?.principal }, () => {
-      const requestLog = log.child({ rpc: method });
-      const run = async (): Promise<Response> => {
-        if (requireCaller && !caller)
-          throw unauthenticated('CALLER_MISSING', 'call carries no verified caller');
-        const rawDeadline = call.getDeadline();
-        const deadline =
-          rawDeadline instanceof Date
-            ? rawDeadline
-            : Number.isFinite(rawDeadline)
-              ? new Date(rawDeadline)
-              : undefined;
-        return handler({ request: call.request, caller: caller ?? anonymous, log: requestLog, deadline });
-      };
-      run().then(
+    const requestLog = deps.log.child({ rpc: method });
+    verifyCaller(call.metadata, deps, options)
+      .then((caller) =>
+        runWithContext({ tenantId: caller.tenantId || undefined, principal: caller.principal }, () =>
+          handler({ request: call.request, caller, log: requestLog, deadline: deadlineOf(call) }),
+        ),
+      )
+      .then(
         (response) => {
           finish(status.OK);
           callback(null, response);
@@ -87,35 +114,34 @@ export function unary<Request, Response>(
           callback(serviceError, null);
         },
       );
-    });
   };
 }
 
-/** Server-streaming counterpart of `unary`: the handler writes items with `send`. */
+/** Server-streaming counterpart of `unary`: the handler writes items with `send`, which honours back-pressure. */
 export function serverStream<Request, Item>(
   method: string,
-  log: Logger,
+  deps: RpcDependencies,
   handler: (context: RpcContext<Request>, send: (item: Item) => Promise<void>) => Promise<void>,
+  options: RpcOptions = {},
 ) {
   return (call: ServerWritableStream<Request, Item>): void => {
-    const caller = callerFromMetadata(call.metadata);
-    runWithContext({ tenantId: caller?.tenantId, principal: caller?.principal }, () => {
-      const requestLog = log.child({ rpc: method });
-      const send = (item: Item) =>
-        new Promise<void>((resolve) => {
-          if (call.write(item)) resolve();
-          else call.once('drain', () => resolve());
-        });
-      const run = async () => {
-        if (!caller) throw unauthenticated('CALLER_MISSING', 'call carries no verified caller');
-        await handler({ request: call.request, caller, log: requestLog }, send);
-      };
-      run().then(
+    const requestLog = deps.log.child({ rpc: method });
+    const send = (item: Item) =>
+      new Promise<void>((resolve) => {
+        if (call.write(item)) resolve();
+        else call.once('drain', () => resolve());
+      });
+    verifyCaller(call.metadata, deps, options)
+      .then((caller) =>
+        runWithContext({ tenantId: caller.tenantId || undefined, principal: caller.principal }, () =>
+          handler({ request: call.request, caller, log: requestLog, deadline: deadlineOf(call) }, send),
+        ),
+      )
+      .then(
         () => call.end(),
         (error: unknown) =>
           call.destroy(Object.assign(new Error('rpc failed'), toServiceError(error, requestLog))),
       );
-    });
   };
 }
 

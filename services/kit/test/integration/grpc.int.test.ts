@@ -6,6 +6,7 @@ import {
   AppError,
   call,
   callerMetadata,
+  InternalTokens,
   checkHealth,
   createClient,
   createLogger,
@@ -15,10 +16,11 @@ import {
 } from '@parley/kit';
 import { billingV1, protoFiles } from '@parley/proto';
 import { expectStatus } from '../../../../tests/support/grpc';
+import { as, testTokens } from '../../../../tests/support/callers';
 
 const log = createLogger({ service: 'kit-test', version: 'test', level: 'silent' });
 const protoDir = dirname(require.resolve('@parley/proto/package.json'));
-const caller = { metadata: callerMetadata({ tenantId: 'acme', principal: 'test', scopes: [] }) };
+
 const balance = {
   tenantId: 'acme',
   currency: 'USD',
@@ -35,7 +37,9 @@ async function serve(handler: () => Promise<billingV1.GetBalanceResponse>): Prom
       {
         name: 'parley.billing.v1.BillingService',
         definition: billingV1.BillingServiceService,
-        implementation: { getBalance: unary('GetBalance', log, handler) },
+        implementation: {
+          getBalance: unary('GetBalance', { log, tokens: testTokens }, handler, { scope: 'billing:read' }),
+        },
       },
     ],
     reflection: { protoDir, files: [protoFiles.billing] },
@@ -65,7 +69,7 @@ describe('kit gRPC server and client', () => {
       servers.push(server);
       const billing = client(server);
       await expectStatus(
-        call(billing, billing.getBalance, {}, { ...caller, timeoutMs: 100 }),
+        call(billing, billing.getBalance, {}, { ...(await as('acme')), timeoutMs: 100 }),
         status.DEADLINE_EXCEEDED,
       );
     });
@@ -81,10 +85,16 @@ describe('kit gRPC server and client', () => {
       });
       servers.push(server);
       const retrying = client(server, ['GetBalance']);
-      expect(await call(retrying, retrying.getBalance, {}, caller)).toMatchObject({ balanceMinor: '42' });
+      expect(await call(retrying, retrying.getBalance, {}, await as('acme'))).toMatchObject({
+        balanceMinor: '42',
+      });
       expect(attempts).toBe(3);
       const plain = client(server);
-      await expectStatus(call(plain, plain.getBalance, {}, caller), status.UNAVAILABLE, 'TRY_AGAIN');
+      await expectStatus(
+        call(plain, plain.getBalance, {}, await as('acme')),
+        status.UNAVAILABLE,
+        'TRY_AGAIN',
+      );
       expect(attempts).toBe(4);
     });
   });
@@ -97,7 +107,7 @@ describe('kit gRPC server and client', () => {
       servers.push(server);
       const billing = client(server);
       const { message } = await expectStatus(
-        call(billing, billing.getBalance, {}, caller),
+        call(billing, billing.getBalance, {}, await as('acme')),
         status.INTERNAL,
         'INTERNAL',
       );
@@ -110,6 +120,39 @@ describe('kit gRPC server and client', () => {
       const billing = client(server);
       await expectStatus(call(billing, billing.getBalance, {}), status.UNAUTHENTICATED, 'CALLER_MISSING');
     });
+
+    it('refuses a caller token signed with another key as UNAUTHENTICATED', async () => {
+      const server = await serve(async () => balance);
+      servers.push(server);
+      const billing = client(server);
+      const forger = new InternalTokens('not-the-shared-key-but-long-enough-0000');
+      const metadata = await callerMetadata(forger, {
+        tenantId: 'acme',
+        principal: 'mallory',
+        scopes: ['*'],
+      });
+      await expectStatus(
+        call(billing, billing.getBalance, {}, { metadata }),
+        status.UNAUTHENTICATED,
+        'CALLER_INVALID',
+      );
+    });
+
+    it('refuses a caller without the scope, or without a tenant, as PERMISSION_DENIED', async () => {
+      const server = await serve(async () => balance);
+      servers.push(server);
+      const billing = client(server);
+      await expectStatus(
+        call(billing, billing.getBalance, {}, await as('acme', ['numbers:read'])),
+        status.PERMISSION_DENIED,
+        'SCOPE_MISSING',
+      );
+      await expectStatus(
+        call(billing, billing.getBalance, {}, await as('', ['*'])),
+        status.PERMISSION_DENIED,
+        'TENANT_MISSING',
+      );
+    });
   });
 
   describe('graceful shutdown', () => {
@@ -118,7 +161,7 @@ describe('kit gRPC server and client', () => {
       const address = `127.0.0.1:${server.port}`;
       const billing = client(server);
       expect(await checkHealth(address, 1_000, 'parley.billing.v1.BillingService')).toBe('SERVING');
-      const inFlight = call(billing, billing.getBalance, {}, caller);
+      const inFlight = call(billing, billing.getBalance, {}, await as('acme'));
       await new Promise((resolve) => setTimeout(resolve, 50));
       const stopped = server.shutdown(5_000);
       expect(await inFlight).toMatchObject({ balanceMinor: '42' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { call, callerMetadata, createClient, withTenant } from '@parley/kit';
+import { call, createClient, withTenant } from '@parley/kit';
+import { as } from '../../../../tests/support/callers';
 import { messagingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
@@ -38,14 +39,7 @@ describe('messaging service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(
-            client,
-            client.listMessages,
-            { pageSize, pageToken },
-            {
-              metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
-            },
-          );
+          const page = await call(client, client.listMessages, { pageSize, pageToken }, await as(tenantId));
           expect(
             page.messages.every((message) => message.direction === messagingV1.Direction.DIRECTION_OUTBOUND),
           ).toBe(true);

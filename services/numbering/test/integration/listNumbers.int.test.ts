@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { call, callerMetadata, createClient, withTenant } from '@parley/kit';
+import { call, createClient, withTenant } from '@parley/kit';
+import { as } from '../../../../tests/support/callers';
 import { numberingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
@@ -41,14 +42,7 @@ describe('numbering service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(
-            client,
-            client.listNumbers,
-            { pageSize, pageToken },
-            {
-              metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
-            },
-          );
+          const page = await call(client, client.listNumbers, { pageSize, pageToken }, await as(tenantId));
           return { ids: page.numbers.map((number) => number.id), nextPageToken: page.nextPageToken };
         },
       });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { call, callerMetadata, createClient, withTenant } from '@parley/kit';
+import { call, createClient, withTenant } from '@parley/kit';
+import { as } from '../../../../tests/support/callers';
 import { privacyV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
@@ -38,14 +39,7 @@ describe('privacy service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(
-            client,
-            client.listRequests,
-            { pageSize, pageToken },
-            {
-              metadata: callerMetadata({ tenantId, principal: 'test', scopes: ['*'] }),
-            },
-          );
+          const page = await call(client, client.listRequests, { pageSize, pageToken }, await as(tenantId));
           expect(
             page.requests.every((request) => request.state === 'received' && request.type === 'access'),
           ).toBe(true);

@@ -130,6 +130,8 @@ export enum TenantStatus {
   TENANT_STATUS_SUSPENDED = 2,
   /** TENANT_STATUS_CLOSED - Closed: retention clocks running. */
   TENANT_STATUS_CLOSED = 3,
+  /** TENANT_STATUS_PROVISIONING - Being set up in the identity provider; repeating CreateTenant finishes it. */
+  TENANT_STATUS_PROVISIONING = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -147,6 +149,9 @@ export function tenantStatusFromJSON(object: any): TenantStatus {
     case 3:
     case "TENANT_STATUS_CLOSED":
       return TenantStatus.TENANT_STATUS_CLOSED;
+    case 4:
+    case "TENANT_STATUS_PROVISIONING":
+      return TenantStatus.TENANT_STATUS_PROVISIONING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -164,7 +169,52 @@ export function tenantStatusToJSON(object: TenantStatus): string {
       return "TENANT_STATUS_SUSPENDED";
     case TenantStatus.TENANT_STATUS_CLOSED:
       return "TENANT_STATUS_CLOSED";
+    case TenantStatus.TENANT_STATUS_PROVISIONING:
+      return "TENANT_STATUS_PROVISIONING";
     case TenantStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** AccountStatus is where an account is in its lifecycle. */
+export enum AccountStatus {
+  /** ACCOUNT_STATUS_UNSPECIFIED - Not set. */
+  ACCOUNT_STATUS_UNSPECIFIED = 0,
+  /** ACCOUNT_STATUS_ACTIVE - Active. */
+  ACCOUNT_STATUS_ACTIVE = 1,
+  /** ACCOUNT_STATUS_CLOSED - Closed; retention clocks run from closed_at. */
+  ACCOUNT_STATUS_CLOSED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function accountStatusFromJSON(object: any): AccountStatus {
+  switch (object) {
+    case 0:
+    case "ACCOUNT_STATUS_UNSPECIFIED":
+      return AccountStatus.ACCOUNT_STATUS_UNSPECIFIED;
+    case 1:
+    case "ACCOUNT_STATUS_ACTIVE":
+      return AccountStatus.ACCOUNT_STATUS_ACTIVE;
+    case 2:
+    case "ACCOUNT_STATUS_CLOSED":
+      return AccountStatus.ACCOUNT_STATUS_CLOSED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AccountStatus.UNRECOGNIZED;
+  }
+}
+
+export function accountStatusToJSON(object: AccountStatus): string {
+  switch (object) {
+    case AccountStatus.ACCOUNT_STATUS_UNSPECIFIED:
+      return "ACCOUNT_STATUS_UNSPECIFIED";
+    case AccountStatus.ACCOUNT_STATUS_ACTIVE:
+      return "ACCOUNT_STATUS_ACTIVE";
+    case AccountStatus.ACCOUNT_STATUS_CLOSED:
+      return "ACCOUNT_STATUS_CLOSED";
+    case AccountStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -183,7 +233,13 @@ export interface Tenant {
   /** Lifecycle status. */
   status: TenantStatus;
   /** When the tenant was created. */
-  createdAt?: Date | undefined;
+  createdAt?:
+    | Date
+    | undefined;
+  /** Youngest age at which the tenant's end users may sign up. */
+  minimumAge: number;
+  /** Identity-provider realm that issues the tenant's users' tokens. */
+  realm: string;
 }
 
 /** CreateTenantRequest names the tenant to create. */
@@ -196,9 +252,11 @@ export interface CreateTenantRequest {
   tenancyMode: TenancyMode;
   /** Default privacy law. */
   jurisdiction: Jurisdiction;
+  /** Youngest age at which end users may sign up (13-21); 0 means the default, 18. */
+  minimumAge: number;
 }
 
-/** CreateTenantResponse carries the tenant. */
+/** CreateTenantResponse carries the tenant and, on creation, its first owner key. */
 export interface CreateTenantResponse {
   /** The tenant, new or already existing with the same attributes. */
   tenant?:
@@ -206,6 +264,248 @@ export interface CreateTenantResponse {
     | undefined;
   /** True when this call created it, false when it already existed. */
   created: boolean;
+  /** The first owner API key in full, present only when this call created the tenant. */
+  ownerApiKey: string;
+}
+
+/** ListTenantsRequest pages through tenants. */
+export interface ListTenantsRequest {
+  /** Maximum tenants to return (1-100, default 50). */
+  pageSize: number;
+  /** Token from a previous response, empty for the first page. */
+  pageToken: string;
+}
+
+/** ListTenantsResponse is one page of tenants. */
+export interface ListTenantsResponse {
+  /** The tenants on this page, newest first. */
+  tenants: Tenant[];
+  /** Token for the next page, empty on the last. */
+  nextPageToken: string;
+}
+
+/** PostalAddress is an account holder's postal address. */
+export interface PostalAddress {
+  /** Street and number. */
+  street: string;
+  /** City or locality. */
+  city: string;
+  /** State, province or region. */
+  state: string;
+  /** Postal or ZIP code. */
+  postalCode: string;
+  /** ISO 3166-1 alpha-2 country code. */
+  country: string;
+}
+
+/** Account is an end user of a tenant: their profile, roles and sign-up and login facts. */
+export interface Account {
+  /** Account id (UUID). */
+  id: string;
+  /** Owning tenant. */
+  tenantId: string;
+  /** Full name. */
+  fullName: string;
+  /** Email address (also the login name). */
+  email: string;
+  /** Cell number in E.164. */
+  phone: string;
+  /** Company name. */
+  companyName: string;
+  /** Company location. */
+  companyLocation: string;
+  /** Company web site. */
+  companyUrl: string;
+  /** Postal address, when given. */
+  address?:
+    | PostalAddress
+    | undefined;
+  /** IANA time zone, e.g. "Europe/London". */
+  timeZone: string;
+  /** Outgoing caller ID in E.164. */
+  outgoingCallerId: string;
+  /** Date of birth (YYYY-MM-DD), when given instead of an age attestation. */
+  dateOfBirth: string;
+  /** True when the holder attested to being of age instead of giving a date of birth. */
+  ageAttested: boolean;
+  /** Roles in the tenant. */
+  roles: string[];
+  /** Lifecycle status. */
+  status: AccountStatus;
+  /** IP address the account signed up from. */
+  signupIp: string;
+  /** User agent the account signed up with. */
+  signupUserAgent: string;
+  /** IP address of the latest login. */
+  lastLoginIp: string;
+  /** User agent of the latest login. */
+  lastLoginUserAgent: string;
+  /** When the latest login happened. */
+  lastLoginAt?:
+    | Date
+    | undefined;
+  /** When the account was created. */
+  createdAt?:
+    | Date
+    | undefined;
+  /** When the account was last changed. */
+  updatedAt?:
+    | Date
+    | undefined;
+  /** When the account was closed. */
+  closedAt?: Date | undefined;
+}
+
+/** AccountProfile is what a sign-up or a patch may set; absent fields are left alone. */
+export interface AccountProfile {
+  /** Full name. */
+  fullName?:
+    | string
+    | undefined;
+  /** Email address. */
+  email?:
+    | string
+    | undefined;
+  /** Cell number, E.164 (or national with the address country). */
+  phone?:
+    | string
+    | undefined;
+  /** Company name; empty clears it. */
+  companyName?:
+    | string
+    | undefined;
+  /** Company location; empty clears it. */
+  companyLocation?:
+    | string
+    | undefined;
+  /** Company web site (http or https); empty clears it. */
+  companyUrl?:
+    | string
+    | undefined;
+  /** Postal address; replaces the whole address. */
+  address?:
+    | PostalAddress
+    | undefined;
+  /** True with an address present but empty: remove the address. */
+  clearAddress: boolean;
+  /** IANA time zone; empty clears it. */
+  timeZone?:
+    | string
+    | undefined;
+  /** Outgoing caller ID, E.164; empty clears it. */
+  outgoingCallerId?:
+    | string
+    | undefined;
+  /** Date of birth, YYYY-MM-DD. */
+  dateOfBirth?:
+    | string
+    | undefined;
+  /** Attestation of being at least the tenant's minimum age. */
+  ageAttested?: boolean | undefined;
+}
+
+/** CreateAccountRequest signs up an end user. */
+export interface CreateAccountRequest {
+  /** The profile; fullName, email and a date of birth or age attestation are required. */
+  profile?:
+    | AccountProfile
+    | undefined;
+  /** Initial password for logging in (12+ characters); without one the user cannot log in yet. */
+  password: string;
+  /** Roles; default ["member"]. */
+  roles: string[];
+  /** IP address the end user signed up from. */
+  signupIp: string;
+  /** User agent the end user signed up with. */
+  signupUserAgent: string;
+}
+
+/** CreateAccountResponse carries the new account. */
+export interface CreateAccountResponse {
+  /** The account. */
+  account?: Account | undefined;
+}
+
+/** GetAccountRequest names an account. */
+export interface GetAccountRequest {
+  /** Account id, or "me" for the calling user's own account. */
+  accountId: string;
+}
+
+/** GetAccountResponse carries the account. */
+export interface GetAccountResponse {
+  /** The account. */
+  account?: Account | undefined;
+}
+
+/** UpdateAccountRequest patches an account. */
+export interface UpdateAccountRequest {
+  /** Account id, or "me". */
+  accountId: string;
+  /** Fields to change. */
+  patch?: AccountProfile | undefined;
+}
+
+/** UpdateAccountResponse carries the changed account. */
+export interface UpdateAccountResponse {
+  /** The account after the change. */
+  account?: Account | undefined;
+}
+
+/** CloseAccountRequest names the account to close. */
+export interface CloseAccountRequest {
+  /** Account id. */
+  accountId: string;
+}
+
+/** CloseAccountResponse carries the closed account. */
+export interface CloseAccountResponse {
+  /** The account, now closed (closing twice returns the first closing). */
+  account?: Account | undefined;
+}
+
+/** ListAccountsRequest pages through accounts. */
+export interface ListAccountsRequest {
+  /** Maximum accounts to return (1-100, default 50). */
+  pageSize: number;
+  /** Token from a previous response, empty for the first page. */
+  pageToken: string;
+}
+
+/** ListAccountsResponse is one page of accounts. */
+export interface ListAccountsResponse {
+  /** The accounts on this page, newest first. */
+  accounts: Account[];
+  /** Token for the next page, empty on the last. */
+  nextPageToken: string;
+}
+
+/** SetRolesRequest replaces an account's roles. */
+export interface SetRolesRequest {
+  /** Account id. */
+  accountId: string;
+  /** The roles the account has afterwards. */
+  roles: string[];
+}
+
+/** SetRolesResponse carries the changed account. */
+export interface SetRolesResponse {
+  /** The account after the change. */
+  account?: Account | undefined;
+}
+
+/** RecordLoginRequest reports a login seen by the gateway. */
+export interface RecordLoginRequest {
+  /** IP address the user logged in from. */
+  ip: string;
+  /** User agent the user logged in with. */
+  userAgent: string;
+  /** When the login happened. */
+  at?: Date | undefined;
+}
+
+/** RecordLoginResponse is empty. */
+export interface RecordLoginResponse {
 }
 
 /** GetTenantRequest names a tenant. */
@@ -268,6 +568,92 @@ export interface CreateApiKeyResponse {
   secret: string;
 }
 
+/** ListApiKeysRequest asks for the caller's tenant's keys. */
+export interface ListApiKeysRequest {
+  /** Include revoked keys. */
+  includeRevoked: boolean;
+}
+
+/** ListApiKeysResponse lists keys, newest first. */
+export interface ListApiKeysResponse {
+  /** The keys. */
+  apiKeys: ApiKey[];
+}
+
+/** RevokeApiKeyRequest names the key to revoke. */
+export interface RevokeApiKeyRequest {
+  /** Key id. */
+  id: string;
+}
+
+/** RevokeApiKeyResponse carries the revoked key. */
+export interface RevokeApiKeyResponse {
+  /** The key, with revoked_at set. */
+  apiKey?: ApiKey | undefined;
+}
+
+/** OAuthClient is a partner integration's confidential client. */
+export interface OAuthClient {
+  /** Client record id (UUID). */
+  id: string;
+  /** Owning tenant. */
+  tenantId: string;
+  /** Human-readable name. */
+  name: string;
+  /** The OAuth client_id. */
+  clientId: string;
+  /** Scopes its tokens carry. */
+  scopes: string[];
+  /** Token endpoint for the client credentials grant. */
+  tokenUrl: string;
+  /** When it was created. */
+  createdAt?:
+    | Date
+    | undefined;
+  /** When it was revoked, if it was. */
+  revokedAt?: Date | undefined;
+}
+
+/** CreateOAuthClientRequest describes the client to create. */
+export interface CreateOAuthClientRequest {
+  /** Human-readable name. */
+  name: string;
+  /** Scopes its tokens carry. */
+  scopes: string[];
+}
+
+/** CreateOAuthClientResponse returns the client and its secret, shown once. */
+export interface CreateOAuthClientResponse {
+  /** The client. */
+  client?:
+    | OAuthClient
+    | undefined;
+  /** The client secret. */
+  clientSecret: string;
+}
+
+/** ListOAuthClientsRequest asks for the caller's tenant's clients. */
+export interface ListOAuthClientsRequest {
+}
+
+/** ListOAuthClientsResponse lists clients, newest first. */
+export interface ListOAuthClientsResponse {
+  /** The clients. */
+  clients: OAuthClient[];
+}
+
+/** RevokeOAuthClientRequest names the client to revoke. */
+export interface RevokeOAuthClientRequest {
+  /** Client record id. */
+  id: string;
+}
+
+/** RevokeOAuthClientResponse carries the revoked client. */
+export interface RevokeOAuthClientResponse {
+  /** The client, with revoked_at set. */
+  client?: OAuthClient | undefined;
+}
+
 /** AuthenticateApiKeyRequest carries a presented key. */
 export interface AuthenticateApiKeyRequest {
   /** The full key as presented by a caller. */
@@ -286,8 +672,41 @@ export interface TenantCreated {
   tenant?: Tenant | undefined;
 }
 
+/** AccountCreated is published as identity.account.created. */
+export interface AccountCreated {
+  /** Account id. */
+  accountId: string;
+  /** When it was created. */
+  createdAt?: Date | undefined;
+}
+
+/** AccountUpdated is published as identity.account.updated; it names the fields, never their values. */
+export interface AccountUpdated {
+  /** Account id. */
+  accountId: string;
+  /** API names of the changed fields. */
+  changedFields: string[];
+}
+
+/** AccountClosed is published as identity.account.closed; retention clocks start at closed_at. */
+export interface AccountClosed {
+  /** Account id. */
+  accountId: string;
+  /** When it was closed. */
+  closedAt?: Date | undefined;
+}
+
 function createBaseTenant(): Tenant {
-  return { id: "", name: "", tenancyMode: 0, jurisdiction: 0, status: 0, createdAt: undefined };
+  return {
+    id: "",
+    name: "",
+    tenancyMode: 0,
+    jurisdiction: 0,
+    status: 0,
+    createdAt: undefined,
+    minimumAge: 0,
+    realm: "",
+  };
 }
 
 export const Tenant: MessageFns<Tenant> = {
@@ -309,6 +728,12 @@ export const Tenant: MessageFns<Tenant> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(50).fork()).join();
+    }
+    if (message.minimumAge !== 0) {
+      writer.uint32(56).int32(message.minimumAge);
+    }
+    if (message.realm !== "") {
+      writer.uint32(66).string(message.realm);
     }
     return writer;
   },
@@ -374,6 +799,22 @@ export const Tenant: MessageFns<Tenant> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.minimumAge = reader.int32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.realm = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -402,6 +843,12 @@ export const Tenant: MessageFns<Tenant> = {
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
         : undefined,
+      minimumAge: isSet(object.minimumAge)
+        ? globalThis.Number(object.minimumAge)
+        : isSet(object.minimum_age)
+        ? globalThis.Number(object.minimum_age)
+        : 0,
+      realm: isSet(object.realm) ? globalThis.String(object.realm) : "",
     };
   },
 
@@ -425,6 +872,12 @@ export const Tenant: MessageFns<Tenant> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.minimumAge !== 0) {
+      obj.minimumAge = Math.round(message.minimumAge);
+    }
+    if (message.realm !== "") {
+      obj.realm = message.realm;
+    }
     return obj;
   },
 
@@ -439,12 +892,14 @@ export const Tenant: MessageFns<Tenant> = {
     message.jurisdiction = object.jurisdiction ?? 0;
     message.status = object.status ?? 0;
     message.createdAt = object.createdAt ?? undefined;
+    message.minimumAge = object.minimumAge ?? 0;
+    message.realm = object.realm ?? "";
     return message;
   },
 };
 
 function createBaseCreateTenantRequest(): CreateTenantRequest {
-  return { id: "", name: "", tenancyMode: 0, jurisdiction: 0 };
+  return { id: "", name: "", tenancyMode: 0, jurisdiction: 0, minimumAge: 0 };
 }
 
 export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
@@ -460,6 +915,9 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
     }
     if (message.jurisdiction !== 0) {
       writer.uint32(32).int32(message.jurisdiction);
+    }
+    if (message.minimumAge !== 0) {
+      writer.uint32(40).int32(message.minimumAge);
     }
     return writer;
   },
@@ -509,6 +967,14 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
             message.jurisdiction = reader.int32() as any;
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.minimumAge = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -531,6 +997,11 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
         ? tenancyModeFromJSON(object.tenancy_mode)
         : 0,
       jurisdiction: isSet(object.jurisdiction) ? jurisdictionFromJSON(object.jurisdiction) : 0,
+      minimumAge: isSet(object.minimumAge)
+        ? globalThis.Number(object.minimumAge)
+        : isSet(object.minimum_age)
+        ? globalThis.Number(object.minimum_age)
+        : 0,
     };
   },
 
@@ -548,6 +1019,9 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
     if (message.jurisdiction !== 0) {
       obj.jurisdiction = jurisdictionToJSON(message.jurisdiction);
     }
+    if (message.minimumAge !== 0) {
+      obj.minimumAge = Math.round(message.minimumAge);
+    }
     return obj;
   },
 
@@ -560,12 +1034,13 @@ export const CreateTenantRequest: MessageFns<CreateTenantRequest> = {
     message.name = object.name ?? "";
     message.tenancyMode = object.tenancyMode ?? 0;
     message.jurisdiction = object.jurisdiction ?? 0;
+    message.minimumAge = object.minimumAge ?? 0;
     return message;
   },
 };
 
 function createBaseCreateTenantResponse(): CreateTenantResponse {
-  return { tenant: undefined, created: false };
+  return { tenant: undefined, created: false, ownerApiKey: "" };
 }
 
 export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
@@ -575,6 +1050,9 @@ export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
     }
     if (message.created !== false) {
       writer.uint32(16).bool(message.created);
+    }
+    if (message.ownerApiKey !== "") {
+      writer.uint32(26).string(message.ownerApiKey);
     }
     return writer;
   },
@@ -608,6 +1086,14 @@ export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
             message.created = reader.bool();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.ownerApiKey = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -624,6 +1110,11 @@ export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
     return {
       tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined,
       created: isSet(object.created) ? globalThis.Boolean(object.created) : false,
+      ownerApiKey: isSet(object.ownerApiKey)
+        ? globalThis.String(object.ownerApiKey)
+        : isSet(object.owner_api_key)
+        ? globalThis.String(object.owner_api_key)
+        : "",
     };
   },
 
@@ -634,6 +1125,9 @@ export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
     }
     if (message.created !== false) {
       obj.created = message.created;
+    }
+    if (message.ownerApiKey !== "") {
+      obj.ownerApiKey = message.ownerApiKey;
     }
     return obj;
   },
@@ -647,6 +1141,2292 @@ export const CreateTenantResponse: MessageFns<CreateTenantResponse> = {
       ? Tenant.fromPartial(object.tenant)
       : undefined;
     message.created = object.created ?? false;
+    message.ownerApiKey = object.ownerApiKey ?? "";
+    return message;
+  },
+};
+
+function createBaseListTenantsRequest(): ListTenantsRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListTenantsRequest: MessageFns<ListTenantsRequest> = {
+  encode(message: ListTenantsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTenantsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTenantsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTenantsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTenantsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTenantsRequest>, I>>(base?: I): ListTenantsRequest {
+    return ListTenantsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTenantsRequest>, I>>(object: I): ListTenantsRequest {
+    const message = createBaseListTenantsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTenantsResponse(): ListTenantsResponse {
+  return { tenants: [], nextPageToken: "" };
+}
+
+export const ListTenantsResponse: MessageFns<ListTenantsResponse> = {
+  encode(message: ListTenantsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tenants) {
+      Tenant.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTenantsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTenantsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenants.push(Tenant.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTenantsResponse {
+    return {
+      tenants: globalThis.Array.isArray(object?.tenants) ? object.tenants.map((e: any) => Tenant.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTenantsResponse): unknown {
+    const obj: any = {};
+    if (message.tenants?.length) {
+      obj.tenants = message.tenants.map((e) => Tenant.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTenantsResponse>, I>>(base?: I): ListTenantsResponse {
+    return ListTenantsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTenantsResponse>, I>>(object: I): ListTenantsResponse {
+    const message = createBaseListTenantsResponse();
+    message.tenants = object.tenants?.map((e) => Tenant.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBasePostalAddress(): PostalAddress {
+  return { street: "", city: "", state: "", postalCode: "", country: "" };
+}
+
+export const PostalAddress: MessageFns<PostalAddress> = {
+  encode(message: PostalAddress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.street !== "") {
+      writer.uint32(10).string(message.street);
+    }
+    if (message.city !== "") {
+      writer.uint32(18).string(message.city);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.postalCode !== "") {
+      writer.uint32(34).string(message.postalCode);
+    }
+    if (message.country !== "") {
+      writer.uint32(42).string(message.country);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PostalAddress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePostalAddress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.street = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.city = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.postalCode = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PostalAddress {
+    return {
+      street: isSet(object.street) ? globalThis.String(object.street) : "",
+      city: isSet(object.city) ? globalThis.String(object.city) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      postalCode: isSet(object.postalCode)
+        ? globalThis.String(object.postalCode)
+        : isSet(object.postal_code)
+        ? globalThis.String(object.postal_code)
+        : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+    };
+  },
+
+  toJSON(message: PostalAddress): unknown {
+    const obj: any = {};
+    if (message.street !== "") {
+      obj.street = message.street;
+    }
+    if (message.city !== "") {
+      obj.city = message.city;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.postalCode !== "") {
+      obj.postalCode = message.postalCode;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PostalAddress>, I>>(base?: I): PostalAddress {
+    return PostalAddress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PostalAddress>, I>>(object: I): PostalAddress {
+    const message = createBasePostalAddress();
+    message.street = object.street ?? "";
+    message.city = object.city ?? "";
+    message.state = object.state ?? "";
+    message.postalCode = object.postalCode ?? "";
+    message.country = object.country ?? "";
+    return message;
+  },
+};
+
+function createBaseAccount(): Account {
+  return {
+    id: "",
+    tenantId: "",
+    fullName: "",
+    email: "",
+    phone: "",
+    companyName: "",
+    companyLocation: "",
+    companyUrl: "",
+    address: undefined,
+    timeZone: "",
+    outgoingCallerId: "",
+    dateOfBirth: "",
+    ageAttested: false,
+    roles: [],
+    status: 0,
+    signupIp: "",
+    signupUserAgent: "",
+    lastLoginIp: "",
+    lastLoginUserAgent: "",
+    lastLoginAt: undefined,
+    createdAt: undefined,
+    updatedAt: undefined,
+    closedAt: undefined,
+  };
+}
+
+export const Account: MessageFns<Account> = {
+  encode(message: Account, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.fullName !== "") {
+      writer.uint32(26).string(message.fullName);
+    }
+    if (message.email !== "") {
+      writer.uint32(34).string(message.email);
+    }
+    if (message.phone !== "") {
+      writer.uint32(42).string(message.phone);
+    }
+    if (message.companyName !== "") {
+      writer.uint32(50).string(message.companyName);
+    }
+    if (message.companyLocation !== "") {
+      writer.uint32(58).string(message.companyLocation);
+    }
+    if (message.companyUrl !== "") {
+      writer.uint32(66).string(message.companyUrl);
+    }
+    if (message.address !== undefined) {
+      PostalAddress.encode(message.address, writer.uint32(74).fork()).join();
+    }
+    if (message.timeZone !== "") {
+      writer.uint32(82).string(message.timeZone);
+    }
+    if (message.outgoingCallerId !== "") {
+      writer.uint32(90).string(message.outgoingCallerId);
+    }
+    if (message.dateOfBirth !== "") {
+      writer.uint32(98).string(message.dateOfBirth);
+    }
+    if (message.ageAttested !== false) {
+      writer.uint32(104).bool(message.ageAttested);
+    }
+    for (const v of message.roles) {
+      writer.uint32(114).string(v!);
+    }
+    if (message.status !== 0) {
+      writer.uint32(120).int32(message.status);
+    }
+    if (message.signupIp !== "") {
+      writer.uint32(130).string(message.signupIp);
+    }
+    if (message.signupUserAgent !== "") {
+      writer.uint32(138).string(message.signupUserAgent);
+    }
+    if (message.lastLoginIp !== "") {
+      writer.uint32(146).string(message.lastLoginIp);
+    }
+    if (message.lastLoginUserAgent !== "") {
+      writer.uint32(154).string(message.lastLoginUserAgent);
+    }
+    if (message.lastLoginAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.lastLoginAt), writer.uint32(162).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(170).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(178).fork()).join();
+    }
+    if (message.closedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.closedAt), writer.uint32(186).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Account {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccount();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.fullName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.phone = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.companyName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.companyLocation = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.companyUrl = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.address = PostalAddress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.outgoingCallerId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.dateOfBirth = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.ageAttested = reader.bool();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.signupIp = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.signupUserAgent = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.lastLoginIp = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.lastLoginUserAgent = reader.string();
+            continue;
+          }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.lastLoginAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 21: {
+            if (tag !== 170) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 23: {
+            if (tag !== 186) {
+              break;
+            }
+
+            message.closedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Account {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      fullName: isSet(object.fullName)
+        ? globalThis.String(object.fullName)
+        : isSet(object.full_name)
+        ? globalThis.String(object.full_name)
+        : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
+      companyName: isSet(object.companyName)
+        ? globalThis.String(object.companyName)
+        : isSet(object.company_name)
+        ? globalThis.String(object.company_name)
+        : "",
+      companyLocation: isSet(object.companyLocation)
+        ? globalThis.String(object.companyLocation)
+        : isSet(object.company_location)
+        ? globalThis.String(object.company_location)
+        : "",
+      companyUrl: isSet(object.companyUrl)
+        ? globalThis.String(object.companyUrl)
+        : isSet(object.company_url)
+        ? globalThis.String(object.company_url)
+        : "",
+      address: isSet(object.address) ? PostalAddress.fromJSON(object.address) : undefined,
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : "",
+      outgoingCallerId: isSet(object.outgoingCallerId)
+        ? globalThis.String(object.outgoingCallerId)
+        : isSet(object.outgoing_caller_id)
+        ? globalThis.String(object.outgoing_caller_id)
+        : "",
+      dateOfBirth: isSet(object.dateOfBirth)
+        ? globalThis.String(object.dateOfBirth)
+        : isSet(object.date_of_birth)
+        ? globalThis.String(object.date_of_birth)
+        : "",
+      ageAttested: isSet(object.ageAttested)
+        ? globalThis.Boolean(object.ageAttested)
+        : isSet(object.age_attested)
+        ? globalThis.Boolean(object.age_attested)
+        : false,
+      roles: globalThis.Array.isArray(object?.roles)
+        ? object.roles.map((e: any) => globalThis.String(e))
+        : [],
+      status: isSet(object.status) ? accountStatusFromJSON(object.status) : 0,
+      signupIp: isSet(object.signupIp)
+        ? globalThis.String(object.signupIp)
+        : isSet(object.signup_ip)
+        ? globalThis.String(object.signup_ip)
+        : "",
+      signupUserAgent: isSet(object.signupUserAgent)
+        ? globalThis.String(object.signupUserAgent)
+        : isSet(object.signup_user_agent)
+        ? globalThis.String(object.signup_user_agent)
+        : "",
+      lastLoginIp: isSet(object.lastLoginIp)
+        ? globalThis.String(object.lastLoginIp)
+        : isSet(object.last_login_ip)
+        ? globalThis.String(object.last_login_ip)
+        : "",
+      lastLoginUserAgent: isSet(object.lastLoginUserAgent)
+        ? globalThis.String(object.lastLoginUserAgent)
+        : isSet(object.last_login_user_agent)
+        ? globalThis.String(object.last_login_user_agent)
+        : "",
+      lastLoginAt: isSet(object.lastLoginAt)
+        ? fromJsonTimestamp(object.lastLoginAt)
+        : isSet(object.last_login_at)
+        ? fromJsonTimestamp(object.last_login_at)
+        : undefined,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+      closedAt: isSet(object.closedAt)
+        ? fromJsonTimestamp(object.closedAt)
+        : isSet(object.closed_at)
+        ? fromJsonTimestamp(object.closed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Account): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.fullName !== "") {
+      obj.fullName = message.fullName;
+    }
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.phone !== "") {
+      obj.phone = message.phone;
+    }
+    if (message.companyName !== "") {
+      obj.companyName = message.companyName;
+    }
+    if (message.companyLocation !== "") {
+      obj.companyLocation = message.companyLocation;
+    }
+    if (message.companyUrl !== "") {
+      obj.companyUrl = message.companyUrl;
+    }
+    if (message.address !== undefined) {
+      obj.address = PostalAddress.toJSON(message.address);
+    }
+    if (message.timeZone !== "") {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.outgoingCallerId !== "") {
+      obj.outgoingCallerId = message.outgoingCallerId;
+    }
+    if (message.dateOfBirth !== "") {
+      obj.dateOfBirth = message.dateOfBirth;
+    }
+    if (message.ageAttested !== false) {
+      obj.ageAttested = message.ageAttested;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.status !== 0) {
+      obj.status = accountStatusToJSON(message.status);
+    }
+    if (message.signupIp !== "") {
+      obj.signupIp = message.signupIp;
+    }
+    if (message.signupUserAgent !== "") {
+      obj.signupUserAgent = message.signupUserAgent;
+    }
+    if (message.lastLoginIp !== "") {
+      obj.lastLoginIp = message.lastLoginIp;
+    }
+    if (message.lastLoginUserAgent !== "") {
+      obj.lastLoginUserAgent = message.lastLoginUserAgent;
+    }
+    if (message.lastLoginAt !== undefined) {
+      obj.lastLoginAt = message.lastLoginAt.toISOString();
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    if (message.closedAt !== undefined) {
+      obj.closedAt = message.closedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Account>, I>>(base?: I): Account {
+    return Account.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Account>, I>>(object: I): Account {
+    const message = createBaseAccount();
+    message.id = object.id ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.fullName = object.fullName ?? "";
+    message.email = object.email ?? "";
+    message.phone = object.phone ?? "";
+    message.companyName = object.companyName ?? "";
+    message.companyLocation = object.companyLocation ?? "";
+    message.companyUrl = object.companyUrl ?? "";
+    message.address = (object.address !== undefined && object.address !== null)
+      ? PostalAddress.fromPartial(object.address)
+      : undefined;
+    message.timeZone = object.timeZone ?? "";
+    message.outgoingCallerId = object.outgoingCallerId ?? "";
+    message.dateOfBirth = object.dateOfBirth ?? "";
+    message.ageAttested = object.ageAttested ?? false;
+    message.roles = object.roles?.map((e) => e) || [];
+    message.status = object.status ?? 0;
+    message.signupIp = object.signupIp ?? "";
+    message.signupUserAgent = object.signupUserAgent ?? "";
+    message.lastLoginIp = object.lastLoginIp ?? "";
+    message.lastLoginUserAgent = object.lastLoginUserAgent ?? "";
+    message.lastLoginAt = object.lastLoginAt ?? undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    message.closedAt = object.closedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAccountProfile(): AccountProfile {
+  return {
+    fullName: undefined,
+    email: undefined,
+    phone: undefined,
+    companyName: undefined,
+    companyLocation: undefined,
+    companyUrl: undefined,
+    address: undefined,
+    clearAddress: false,
+    timeZone: undefined,
+    outgoingCallerId: undefined,
+    dateOfBirth: undefined,
+    ageAttested: undefined,
+  };
+}
+
+export const AccountProfile: MessageFns<AccountProfile> = {
+  encode(message: AccountProfile, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fullName !== undefined) {
+      writer.uint32(10).string(message.fullName);
+    }
+    if (message.email !== undefined) {
+      writer.uint32(18).string(message.email);
+    }
+    if (message.phone !== undefined) {
+      writer.uint32(26).string(message.phone);
+    }
+    if (message.companyName !== undefined) {
+      writer.uint32(34).string(message.companyName);
+    }
+    if (message.companyLocation !== undefined) {
+      writer.uint32(42).string(message.companyLocation);
+    }
+    if (message.companyUrl !== undefined) {
+      writer.uint32(50).string(message.companyUrl);
+    }
+    if (message.address !== undefined) {
+      PostalAddress.encode(message.address, writer.uint32(58).fork()).join();
+    }
+    if (message.clearAddress !== false) {
+      writer.uint32(64).bool(message.clearAddress);
+    }
+    if (message.timeZone !== undefined) {
+      writer.uint32(74).string(message.timeZone);
+    }
+    if (message.outgoingCallerId !== undefined) {
+      writer.uint32(82).string(message.outgoingCallerId);
+    }
+    if (message.dateOfBirth !== undefined) {
+      writer.uint32(90).string(message.dateOfBirth);
+    }
+    if (message.ageAttested !== undefined) {
+      writer.uint32(96).bool(message.ageAttested);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountProfile {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountProfile();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fullName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phone = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.companyName = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.companyLocation = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.companyUrl = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.address = PostalAddress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.clearAddress = reader.bool();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.timeZone = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.outgoingCallerId = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.dateOfBirth = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.ageAttested = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountProfile {
+    return {
+      fullName: isSet(object.fullName)
+        ? globalThis.String(object.fullName)
+        : isSet(object.full_name)
+        ? globalThis.String(object.full_name)
+        : undefined,
+      email: isSet(object.email) ? globalThis.String(object.email) : undefined,
+      phone: isSet(object.phone) ? globalThis.String(object.phone) : undefined,
+      companyName: isSet(object.companyName)
+        ? globalThis.String(object.companyName)
+        : isSet(object.company_name)
+        ? globalThis.String(object.company_name)
+        : undefined,
+      companyLocation: isSet(object.companyLocation)
+        ? globalThis.String(object.companyLocation)
+        : isSet(object.company_location)
+        ? globalThis.String(object.company_location)
+        : undefined,
+      companyUrl: isSet(object.companyUrl)
+        ? globalThis.String(object.companyUrl)
+        : isSet(object.company_url)
+        ? globalThis.String(object.company_url)
+        : undefined,
+      address: isSet(object.address) ? PostalAddress.fromJSON(object.address) : undefined,
+      clearAddress: isSet(object.clearAddress)
+        ? globalThis.Boolean(object.clearAddress)
+        : isSet(object.clear_address)
+        ? globalThis.Boolean(object.clear_address)
+        : false,
+      timeZone: isSet(object.timeZone)
+        ? globalThis.String(object.timeZone)
+        : isSet(object.time_zone)
+        ? globalThis.String(object.time_zone)
+        : undefined,
+      outgoingCallerId: isSet(object.outgoingCallerId)
+        ? globalThis.String(object.outgoingCallerId)
+        : isSet(object.outgoing_caller_id)
+        ? globalThis.String(object.outgoing_caller_id)
+        : undefined,
+      dateOfBirth: isSet(object.dateOfBirth)
+        ? globalThis.String(object.dateOfBirth)
+        : isSet(object.date_of_birth)
+        ? globalThis.String(object.date_of_birth)
+        : undefined,
+      ageAttested: isSet(object.ageAttested)
+        ? globalThis.Boolean(object.ageAttested)
+        : isSet(object.age_attested)
+        ? globalThis.Boolean(object.age_attested)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AccountProfile): unknown {
+    const obj: any = {};
+    if (message.fullName !== undefined) {
+      obj.fullName = message.fullName;
+    }
+    if (message.email !== undefined) {
+      obj.email = message.email;
+    }
+    if (message.phone !== undefined) {
+      obj.phone = message.phone;
+    }
+    if (message.companyName !== undefined) {
+      obj.companyName = message.companyName;
+    }
+    if (message.companyLocation !== undefined) {
+      obj.companyLocation = message.companyLocation;
+    }
+    if (message.companyUrl !== undefined) {
+      obj.companyUrl = message.companyUrl;
+    }
+    if (message.address !== undefined) {
+      obj.address = PostalAddress.toJSON(message.address);
+    }
+    if (message.clearAddress !== false) {
+      obj.clearAddress = message.clearAddress;
+    }
+    if (message.timeZone !== undefined) {
+      obj.timeZone = message.timeZone;
+    }
+    if (message.outgoingCallerId !== undefined) {
+      obj.outgoingCallerId = message.outgoingCallerId;
+    }
+    if (message.dateOfBirth !== undefined) {
+      obj.dateOfBirth = message.dateOfBirth;
+    }
+    if (message.ageAttested !== undefined) {
+      obj.ageAttested = message.ageAttested;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccountProfile>, I>>(base?: I): AccountProfile {
+    return AccountProfile.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccountProfile>, I>>(object: I): AccountProfile {
+    const message = createBaseAccountProfile();
+    message.fullName = object.fullName ?? undefined;
+    message.email = object.email ?? undefined;
+    message.phone = object.phone ?? undefined;
+    message.companyName = object.companyName ?? undefined;
+    message.companyLocation = object.companyLocation ?? undefined;
+    message.companyUrl = object.companyUrl ?? undefined;
+    message.address = (object.address !== undefined && object.address !== null)
+      ? PostalAddress.fromPartial(object.address)
+      : undefined;
+    message.clearAddress = object.clearAddress ?? false;
+    message.timeZone = object.timeZone ?? undefined;
+    message.outgoingCallerId = object.outgoingCallerId ?? undefined;
+    message.dateOfBirth = object.dateOfBirth ?? undefined;
+    message.ageAttested = object.ageAttested ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateAccountRequest(): CreateAccountRequest {
+  return { profile: undefined, password: "", roles: [], signupIp: "", signupUserAgent: "" };
+}
+
+export const CreateAccountRequest: MessageFns<CreateAccountRequest> = {
+  encode(message: CreateAccountRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.profile !== undefined) {
+      AccountProfile.encode(message.profile, writer.uint32(10).fork()).join();
+    }
+    if (message.password !== "") {
+      writer.uint32(18).string(message.password);
+    }
+    for (const v of message.roles) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.signupIp !== "") {
+      writer.uint32(34).string(message.signupIp);
+    }
+    if (message.signupUserAgent !== "") {
+      writer.uint32(42).string(message.signupUserAgent);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAccountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAccountRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.profile = AccountProfile.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.password = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.signupIp = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.signupUserAgent = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAccountRequest {
+    return {
+      profile: isSet(object.profile) ? AccountProfile.fromJSON(object.profile) : undefined,
+      password: isSet(object.password) ? globalThis.String(object.password) : "",
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => globalThis.String(e)) : [],
+      signupIp: isSet(object.signupIp)
+        ? globalThis.String(object.signupIp)
+        : isSet(object.signup_ip)
+        ? globalThis.String(object.signup_ip)
+        : "",
+      signupUserAgent: isSet(object.signupUserAgent)
+        ? globalThis.String(object.signupUserAgent)
+        : isSet(object.signup_user_agent)
+        ? globalThis.String(object.signup_user_agent)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateAccountRequest): unknown {
+    const obj: any = {};
+    if (message.profile !== undefined) {
+      obj.profile = AccountProfile.toJSON(message.profile);
+    }
+    if (message.password !== "") {
+      obj.password = message.password;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    if (message.signupIp !== "") {
+      obj.signupIp = message.signupIp;
+    }
+    if (message.signupUserAgent !== "") {
+      obj.signupUserAgent = message.signupUserAgent;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateAccountRequest>, I>>(base?: I): CreateAccountRequest {
+    return CreateAccountRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateAccountRequest>, I>>(object: I): CreateAccountRequest {
+    const message = createBaseCreateAccountRequest();
+    message.profile = (object.profile !== undefined && object.profile !== null)
+      ? AccountProfile.fromPartial(object.profile)
+      : undefined;
+    message.password = object.password ?? "";
+    message.roles = object.roles?.map((e) => e) || [];
+    message.signupIp = object.signupIp ?? "";
+    message.signupUserAgent = object.signupUserAgent ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateAccountResponse(): CreateAccountResponse {
+  return { account: undefined };
+}
+
+export const CreateAccountResponse: MessageFns<CreateAccountResponse> = {
+  encode(message: CreateAccountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== undefined) {
+      Account.encode(message.account, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAccountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAccountResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = Account.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAccountResponse {
+    return { account: isSet(object.account) ? Account.fromJSON(object.account) : undefined };
+  },
+
+  toJSON(message: CreateAccountResponse): unknown {
+    const obj: any = {};
+    if (message.account !== undefined) {
+      obj.account = Account.toJSON(message.account);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateAccountResponse>, I>>(base?: I): CreateAccountResponse {
+    return CreateAccountResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateAccountResponse>, I>>(object: I): CreateAccountResponse {
+    const message = createBaseCreateAccountResponse();
+    message.account = (object.account !== undefined && object.account !== null)
+      ? Account.fromPartial(object.account)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetAccountRequest(): GetAccountRequest {
+  return { accountId: "" };
+}
+
+export const GetAccountRequest: MessageFns<GetAccountRequest> = {
+  encode(message: GetAccountRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetAccountRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountRequest>, I>>(base?: I): GetAccountRequest {
+    return GetAccountRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountRequest>, I>>(object: I): GetAccountRequest {
+    const message = createBaseGetAccountRequest();
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAccountResponse(): GetAccountResponse {
+  return { account: undefined };
+}
+
+export const GetAccountResponse: MessageFns<GetAccountResponse> = {
+  encode(message: GetAccountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== undefined) {
+      Account.encode(message.account, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = Account.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountResponse {
+    return { account: isSet(object.account) ? Account.fromJSON(object.account) : undefined };
+  },
+
+  toJSON(message: GetAccountResponse): unknown {
+    const obj: any = {};
+    if (message.account !== undefined) {
+      obj.account = Account.toJSON(message.account);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountResponse>, I>>(base?: I): GetAccountResponse {
+    return GetAccountResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountResponse>, I>>(object: I): GetAccountResponse {
+    const message = createBaseGetAccountResponse();
+    message.account = (object.account !== undefined && object.account !== null)
+      ? Account.fromPartial(object.account)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateAccountRequest(): UpdateAccountRequest {
+  return { accountId: "", patch: undefined };
+}
+
+export const UpdateAccountRequest: MessageFns<UpdateAccountRequest> = {
+  encode(message: UpdateAccountRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.patch !== undefined) {
+      AccountProfile.encode(message.patch, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateAccountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateAccountRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patch = AccountProfile.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateAccountRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      patch: isSet(object.patch) ? AccountProfile.fromJSON(object.patch) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateAccountRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.patch !== undefined) {
+      obj.patch = AccountProfile.toJSON(message.patch);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateAccountRequest>, I>>(base?: I): UpdateAccountRequest {
+    return UpdateAccountRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateAccountRequest>, I>>(object: I): UpdateAccountRequest {
+    const message = createBaseUpdateAccountRequest();
+    message.accountId = object.accountId ?? "";
+    message.patch = (object.patch !== undefined && object.patch !== null)
+      ? AccountProfile.fromPartial(object.patch)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateAccountResponse(): UpdateAccountResponse {
+  return { account: undefined };
+}
+
+export const UpdateAccountResponse: MessageFns<UpdateAccountResponse> = {
+  encode(message: UpdateAccountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== undefined) {
+      Account.encode(message.account, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateAccountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateAccountResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = Account.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateAccountResponse {
+    return { account: isSet(object.account) ? Account.fromJSON(object.account) : undefined };
+  },
+
+  toJSON(message: UpdateAccountResponse): unknown {
+    const obj: any = {};
+    if (message.account !== undefined) {
+      obj.account = Account.toJSON(message.account);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateAccountResponse>, I>>(base?: I): UpdateAccountResponse {
+    return UpdateAccountResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateAccountResponse>, I>>(object: I): UpdateAccountResponse {
+    const message = createBaseUpdateAccountResponse();
+    message.account = (object.account !== undefined && object.account !== null)
+      ? Account.fromPartial(object.account)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCloseAccountRequest(): CloseAccountRequest {
+  return { accountId: "" };
+}
+
+export const CloseAccountRequest: MessageFns<CloseAccountRequest> = {
+  encode(message: CloseAccountRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseAccountRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseAccountRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseAccountRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CloseAccountRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CloseAccountRequest>, I>>(base?: I): CloseAccountRequest {
+    return CloseAccountRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CloseAccountRequest>, I>>(object: I): CloseAccountRequest {
+    const message = createBaseCloseAccountRequest();
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseCloseAccountResponse(): CloseAccountResponse {
+  return { account: undefined };
+}
+
+export const CloseAccountResponse: MessageFns<CloseAccountResponse> = {
+  encode(message: CloseAccountResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== undefined) {
+      Account.encode(message.account, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseAccountResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseAccountResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = Account.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseAccountResponse {
+    return { account: isSet(object.account) ? Account.fromJSON(object.account) : undefined };
+  },
+
+  toJSON(message: CloseAccountResponse): unknown {
+    const obj: any = {};
+    if (message.account !== undefined) {
+      obj.account = Account.toJSON(message.account);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CloseAccountResponse>, I>>(base?: I): CloseAccountResponse {
+    return CloseAccountResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CloseAccountResponse>, I>>(object: I): CloseAccountResponse {
+    const message = createBaseCloseAccountResponse();
+    message.account = (object.account !== undefined && object.account !== null)
+      ? Account.fromPartial(object.account)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListAccountsRequest(): ListAccountsRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListAccountsRequest: MessageFns<ListAccountsRequest> = {
+  encode(message: ListAccountsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAccountsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAccountsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccountsRequest>, I>>(base?: I): ListAccountsRequest {
+    return ListAccountsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccountsRequest>, I>>(object: I): ListAccountsRequest {
+    const message = createBaseListAccountsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListAccountsResponse(): ListAccountsResponse {
+  return { accounts: [], nextPageToken: "" };
+}
+
+export const ListAccountsResponse: MessageFns<ListAccountsResponse> = {
+  encode(message: ListAccountsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.accounts) {
+      Account.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accounts.push(Account.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAccountsResponse {
+    return {
+      accounts: globalThis.Array.isArray(object?.accounts) ? object.accounts.map((e: any) => Account.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAccountsResponse): unknown {
+    const obj: any = {};
+    if (message.accounts?.length) {
+      obj.accounts = message.accounts.map((e) => Account.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccountsResponse>, I>>(base?: I): ListAccountsResponse {
+    return ListAccountsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccountsResponse>, I>>(object: I): ListAccountsResponse {
+    const message = createBaseListAccountsResponse();
+    message.accounts = object.accounts?.map((e) => Account.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSetRolesRequest(): SetRolesRequest {
+  return { accountId: "", roles: [] };
+}
+
+export const SetRolesRequest: MessageFns<SetRolesRequest> = {
+  encode(message: SetRolesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    for (const v of message.roles) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRolesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRolesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.roles.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRolesRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: SetRolesRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRolesRequest>, I>>(base?: I): SetRolesRequest {
+    return SetRolesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRolesRequest>, I>>(object: I): SetRolesRequest {
+    const message = createBaseSetRolesRequest();
+    message.accountId = object.accountId ?? "";
+    message.roles = object.roles?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSetRolesResponse(): SetRolesResponse {
+  return { account: undefined };
+}
+
+export const SetRolesResponse: MessageFns<SetRolesResponse> = {
+  encode(message: SetRolesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.account !== undefined) {
+      Account.encode(message.account, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRolesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRolesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.account = Account.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRolesResponse {
+    return { account: isSet(object.account) ? Account.fromJSON(object.account) : undefined };
+  },
+
+  toJSON(message: SetRolesResponse): unknown {
+    const obj: any = {};
+    if (message.account !== undefined) {
+      obj.account = Account.toJSON(message.account);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRolesResponse>, I>>(base?: I): SetRolesResponse {
+    return SetRolesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRolesResponse>, I>>(object: I): SetRolesResponse {
+    const message = createBaseSetRolesResponse();
+    message.account = (object.account !== undefined && object.account !== null)
+      ? Account.fromPartial(object.account)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRecordLoginRequest(): RecordLoginRequest {
+  return { ip: "", userAgent: "", at: undefined };
+}
+
+export const RecordLoginRequest: MessageFns<RecordLoginRequest> = {
+  encode(message: RecordLoginRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ip !== "") {
+      writer.uint32(10).string(message.ip);
+    }
+    if (message.userAgent !== "") {
+      writer.uint32(18).string(message.userAgent);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordLoginRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordLoginRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.ip = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userAgent = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordLoginRequest {
+    return {
+      ip: isSet(object.ip) ? globalThis.String(object.ip) : "",
+      userAgent: isSet(object.userAgent)
+        ? globalThis.String(object.userAgent)
+        : isSet(object.user_agent)
+        ? globalThis.String(object.user_agent)
+        : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: RecordLoginRequest): unknown {
+    const obj: any = {};
+    if (message.ip !== "") {
+      obj.ip = message.ip;
+    }
+    if (message.userAgent !== "") {
+      obj.userAgent = message.userAgent;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordLoginRequest>, I>>(base?: I): RecordLoginRequest {
+    return RecordLoginRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordLoginRequest>, I>>(object: I): RecordLoginRequest {
+    const message = createBaseRecordLoginRequest();
+    message.ip = object.ip ?? "";
+    message.userAgent = object.userAgent ?? "";
+    message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRecordLoginResponse(): RecordLoginResponse {
+  return {};
+}
+
+export const RecordLoginResponse: MessageFns<RecordLoginResponse> = {
+  encode(_: RecordLoginResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordLoginResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordLoginResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RecordLoginResponse {
+    return {};
+  },
+
+  toJSON(_: RecordLoginResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordLoginResponse>, I>>(base?: I): RecordLoginResponse {
+    return RecordLoginResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordLoginResponse>, I>>(_: I): RecordLoginResponse {
+    const message = createBaseRecordLoginResponse();
     return message;
   },
 };
@@ -1210,6 +3990,939 @@ export const CreateApiKeyResponse: MessageFns<CreateApiKeyResponse> = {
   },
 };
 
+function createBaseListApiKeysRequest(): ListApiKeysRequest {
+  return { includeRevoked: false };
+}
+
+export const ListApiKeysRequest: MessageFns<ListApiKeysRequest> = {
+  encode(message: ListApiKeysRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.includeRevoked !== false) {
+      writer.uint32(8).bool(message.includeRevoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApiKeysRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApiKeysRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.includeRevoked = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListApiKeysRequest {
+    return {
+      includeRevoked: isSet(object.includeRevoked)
+        ? globalThis.Boolean(object.includeRevoked)
+        : isSet(object.include_revoked)
+        ? globalThis.Boolean(object.include_revoked)
+        : false,
+    };
+  },
+
+  toJSON(message: ListApiKeysRequest): unknown {
+    const obj: any = {};
+    if (message.includeRevoked !== false) {
+      obj.includeRevoked = message.includeRevoked;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListApiKeysRequest>, I>>(base?: I): ListApiKeysRequest {
+    return ListApiKeysRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApiKeysRequest>, I>>(object: I): ListApiKeysRequest {
+    const message = createBaseListApiKeysRequest();
+    message.includeRevoked = object.includeRevoked ?? false;
+    return message;
+  },
+};
+
+function createBaseListApiKeysResponse(): ListApiKeysResponse {
+  return { apiKeys: [] };
+}
+
+export const ListApiKeysResponse: MessageFns<ListApiKeysResponse> = {
+  encode(message: ListApiKeysResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.apiKeys) {
+      ApiKey.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListApiKeysResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListApiKeysResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiKeys.push(ApiKey.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListApiKeysResponse {
+    return {
+      apiKeys: globalThis.Array.isArray(object?.apiKeys)
+        ? object.apiKeys.map((e: any) => ApiKey.fromJSON(e))
+        : globalThis.Array.isArray(object?.api_keys)
+        ? object.api_keys.map((e: any) => ApiKey.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListApiKeysResponse): unknown {
+    const obj: any = {};
+    if (message.apiKeys?.length) {
+      obj.apiKeys = message.apiKeys.map((e) => ApiKey.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListApiKeysResponse>, I>>(base?: I): ListApiKeysResponse {
+    return ListApiKeysResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListApiKeysResponse>, I>>(object: I): ListApiKeysResponse {
+    const message = createBaseListApiKeysResponse();
+    message.apiKeys = object.apiKeys?.map((e) => ApiKey.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeApiKeyRequest(): RevokeApiKeyRequest {
+  return { id: "" };
+}
+
+export const RevokeApiKeyRequest: MessageFns<RevokeApiKeyRequest> = {
+  encode(message: RevokeApiKeyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeApiKeyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeApiKeyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeApiKeyRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: RevokeApiKeyRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeApiKeyRequest>, I>>(base?: I): RevokeApiKeyRequest {
+    return RevokeApiKeyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeApiKeyRequest>, I>>(object: I): RevokeApiKeyRequest {
+    const message = createBaseRevokeApiKeyRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeApiKeyResponse(): RevokeApiKeyResponse {
+  return { apiKey: undefined };
+}
+
+export const RevokeApiKeyResponse: MessageFns<RevokeApiKeyResponse> = {
+  encode(message: RevokeApiKeyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.apiKey !== undefined) {
+      ApiKey.encode(message.apiKey, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeApiKeyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeApiKeyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.apiKey = ApiKey.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeApiKeyResponse {
+    return {
+      apiKey: isSet(object.apiKey)
+        ? ApiKey.fromJSON(object.apiKey)
+        : isSet(object.api_key)
+        ? ApiKey.fromJSON(object.api_key)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RevokeApiKeyResponse): unknown {
+    const obj: any = {};
+    if (message.apiKey !== undefined) {
+      obj.apiKey = ApiKey.toJSON(message.apiKey);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeApiKeyResponse>, I>>(base?: I): RevokeApiKeyResponse {
+    return RevokeApiKeyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeApiKeyResponse>, I>>(object: I): RevokeApiKeyResponse {
+    const message = createBaseRevokeApiKeyResponse();
+    message.apiKey = (object.apiKey !== undefined && object.apiKey !== null)
+      ? ApiKey.fromPartial(object.apiKey)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOAuthClient(): OAuthClient {
+  return {
+    id: "",
+    tenantId: "",
+    name: "",
+    clientId: "",
+    scopes: [],
+    tokenUrl: "",
+    createdAt: undefined,
+    revokedAt: undefined,
+  };
+}
+
+export const OAuthClient: MessageFns<OAuthClient> = {
+  encode(message: OAuthClient, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.clientId !== "") {
+      writer.uint32(34).string(message.clientId);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.tokenUrl !== "") {
+      writer.uint32(50).string(message.tokenUrl);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(58).fork()).join();
+    }
+    if (message.revokedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.revokedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OAuthClient {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOAuthClient();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.clientId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.tokenUrl = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.revokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OAuthClient {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      clientId: isSet(object.clientId)
+        ? globalThis.String(object.clientId)
+        : isSet(object.client_id)
+        ? globalThis.String(object.client_id)
+        : "",
+      scopes: globalThis.Array.isArray(object?.scopes)
+        ? object.scopes.map((e: any) => globalThis.String(e))
+        : [],
+      tokenUrl: isSet(object.tokenUrl)
+        ? globalThis.String(object.tokenUrl)
+        : isSet(object.token_url)
+        ? globalThis.String(object.token_url)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      revokedAt: isSet(object.revokedAt)
+        ? fromJsonTimestamp(object.revokedAt)
+        : isSet(object.revoked_at)
+        ? fromJsonTimestamp(object.revoked_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OAuthClient): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.clientId !== "") {
+      obj.clientId = message.clientId;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    if (message.tokenUrl !== "") {
+      obj.tokenUrl = message.tokenUrl;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.revokedAt !== undefined) {
+      obj.revokedAt = message.revokedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<OAuthClient>, I>>(base?: I): OAuthClient {
+    return OAuthClient.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<OAuthClient>, I>>(object: I): OAuthClient {
+    const message = createBaseOAuthClient();
+    message.id = object.id ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.name = object.name ?? "";
+    message.clientId = object.clientId ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    message.tokenUrl = object.tokenUrl ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.revokedAt = object.revokedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateOAuthClientRequest(): CreateOAuthClientRequest {
+  return { name: "", scopes: [] };
+}
+
+export const CreateOAuthClientRequest: MessageFns<CreateOAuthClientRequest> = {
+  encode(message: CreateOAuthClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    for (const v of message.scopes) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateOAuthClientRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateOAuthClientRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.scopes.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateOAuthClientRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      scopes: globalThis.Array.isArray(object?.scopes) ? object.scopes.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: CreateOAuthClientRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.scopes?.length) {
+      obj.scopes = message.scopes;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateOAuthClientRequest>, I>>(base?: I): CreateOAuthClientRequest {
+    return CreateOAuthClientRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateOAuthClientRequest>, I>>(object: I): CreateOAuthClientRequest {
+    const message = createBaseCreateOAuthClientRequest();
+    message.name = object.name ?? "";
+    message.scopes = object.scopes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseCreateOAuthClientResponse(): CreateOAuthClientResponse {
+  return { client: undefined, clientSecret: "" };
+}
+
+export const CreateOAuthClientResponse: MessageFns<CreateOAuthClientResponse> = {
+  encode(message: CreateOAuthClientResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.client !== undefined) {
+      OAuthClient.encode(message.client, writer.uint32(10).fork()).join();
+    }
+    if (message.clientSecret !== "") {
+      writer.uint32(18).string(message.clientSecret);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateOAuthClientResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateOAuthClientResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.client = OAuthClient.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.clientSecret = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateOAuthClientResponse {
+    return {
+      client: isSet(object.client) ? OAuthClient.fromJSON(object.client) : undefined,
+      clientSecret: isSet(object.clientSecret)
+        ? globalThis.String(object.clientSecret)
+        : isSet(object.client_secret)
+        ? globalThis.String(object.client_secret)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateOAuthClientResponse): unknown {
+    const obj: any = {};
+    if (message.client !== undefined) {
+      obj.client = OAuthClient.toJSON(message.client);
+    }
+    if (message.clientSecret !== "") {
+      obj.clientSecret = message.clientSecret;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateOAuthClientResponse>, I>>(base?: I): CreateOAuthClientResponse {
+    return CreateOAuthClientResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateOAuthClientResponse>, I>>(object: I): CreateOAuthClientResponse {
+    const message = createBaseCreateOAuthClientResponse();
+    message.client = (object.client !== undefined && object.client !== null)
+      ? OAuthClient.fromPartial(object.client)
+      : undefined;
+    message.clientSecret = object.clientSecret ?? "";
+    return message;
+  },
+};
+
+function createBaseListOAuthClientsRequest(): ListOAuthClientsRequest {
+  return {};
+}
+
+export const ListOAuthClientsRequest: MessageFns<ListOAuthClientsRequest> = {
+  encode(_: ListOAuthClientsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOAuthClientsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOAuthClientsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListOAuthClientsRequest {
+    return {};
+  },
+
+  toJSON(_: ListOAuthClientsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListOAuthClientsRequest>, I>>(base?: I): ListOAuthClientsRequest {
+    return ListOAuthClientsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOAuthClientsRequest>, I>>(_: I): ListOAuthClientsRequest {
+    const message = createBaseListOAuthClientsRequest();
+    return message;
+  },
+};
+
+function createBaseListOAuthClientsResponse(): ListOAuthClientsResponse {
+  return { clients: [] };
+}
+
+export const ListOAuthClientsResponse: MessageFns<ListOAuthClientsResponse> = {
+  encode(message: ListOAuthClientsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.clients) {
+      OAuthClient.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListOAuthClientsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListOAuthClientsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.clients.push(OAuthClient.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListOAuthClientsResponse {
+    return {
+      clients: globalThis.Array.isArray(object?.clients) ? object.clients.map((e: any) => OAuthClient.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListOAuthClientsResponse): unknown {
+    const obj: any = {};
+    if (message.clients?.length) {
+      obj.clients = message.clients.map((e) => OAuthClient.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListOAuthClientsResponse>, I>>(base?: I): ListOAuthClientsResponse {
+    return ListOAuthClientsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListOAuthClientsResponse>, I>>(object: I): ListOAuthClientsResponse {
+    const message = createBaseListOAuthClientsResponse();
+    message.clients = object.clients?.map((e) => OAuthClient.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeOAuthClientRequest(): RevokeOAuthClientRequest {
+  return { id: "" };
+}
+
+export const RevokeOAuthClientRequest: MessageFns<RevokeOAuthClientRequest> = {
+  encode(message: RevokeOAuthClientRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeOAuthClientRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeOAuthClientRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeOAuthClientRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: RevokeOAuthClientRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeOAuthClientRequest>, I>>(base?: I): RevokeOAuthClientRequest {
+    return RevokeOAuthClientRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeOAuthClientRequest>, I>>(object: I): RevokeOAuthClientRequest {
+    const message = createBaseRevokeOAuthClientRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeOAuthClientResponse(): RevokeOAuthClientResponse {
+  return { client: undefined };
+}
+
+export const RevokeOAuthClientResponse: MessageFns<RevokeOAuthClientResponse> = {
+  encode(message: RevokeOAuthClientResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.client !== undefined) {
+      OAuthClient.encode(message.client, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeOAuthClientResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevokeOAuthClientResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.client = OAuthClient.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevokeOAuthClientResponse {
+    return { client: isSet(object.client) ? OAuthClient.fromJSON(object.client) : undefined };
+  },
+
+  toJSON(message: RevokeOAuthClientResponse): unknown {
+    const obj: any = {};
+    if (message.client !== undefined) {
+      obj.client = OAuthClient.toJSON(message.client);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RevokeOAuthClientResponse>, I>>(base?: I): RevokeOAuthClientResponse {
+    return RevokeOAuthClientResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RevokeOAuthClientResponse>, I>>(object: I): RevokeOAuthClientResponse {
+    const message = createBaseRevokeOAuthClientResponse();
+    message.client = (object.client !== undefined && object.client !== null)
+      ? OAuthClient.fromPartial(object.client)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseAuthenticateApiKeyRequest(): AuthenticateApiKeyRequest {
   return { secret: "" };
 }
@@ -1421,10 +5134,292 @@ export const TenantCreated: MessageFns<TenantCreated> = {
   },
 };
 
-/** IdentityService owns tenants, accounts, users and API keys. */
+function createBaseAccountCreated(): AccountCreated {
+  return { accountId: "", createdAt: undefined };
+}
+
+export const AccountCreated: MessageFns<AccountCreated> = {
+  encode(message: AccountCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountCreated {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AccountCreated): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccountCreated>, I>>(base?: I): AccountCreated {
+    return AccountCreated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccountCreated>, I>>(object: I): AccountCreated {
+    const message = createBaseAccountCreated();
+    message.accountId = object.accountId ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAccountUpdated(): AccountUpdated {
+  return { accountId: "", changedFields: [] };
+}
+
+export const AccountUpdated: MessageFns<AccountUpdated> = {
+  encode(message: AccountUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountUpdated {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AccountUpdated): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccountUpdated>, I>>(base?: I): AccountUpdated {
+    return AccountUpdated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccountUpdated>, I>>(object: I): AccountUpdated {
+    const message = createBaseAccountUpdated();
+    message.accountId = object.accountId ?? "";
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAccountClosed(): AccountClosed {
+  return { accountId: "", closedAt: undefined };
+}
+
+export const AccountClosed: MessageFns<AccountClosed> = {
+  encode(message: AccountClosed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.closedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.closedAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AccountClosed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAccountClosed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.closedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AccountClosed {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      closedAt: isSet(object.closedAt)
+        ? fromJsonTimestamp(object.closedAt)
+        : isSet(object.closed_at)
+        ? fromJsonTimestamp(object.closed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AccountClosed): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.closedAt !== undefined) {
+      obj.closedAt = message.closedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AccountClosed>, I>>(base?: I): AccountClosed {
+    return AccountClosed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AccountClosed>, I>>(object: I): AccountClosed {
+    const message = createBaseAccountClosed();
+    message.accountId = object.accountId ?? "";
+    message.closedAt = object.closedAt ?? undefined;
+    return message;
+  },
+};
+
+/**
+ * IdentityService owns tenants, accounts (and the users that log in with them), roles, API keys and
+ * partner OAuth clients, and provisions them in the identity provider (Keycloak).
+ */
 export type IdentityServiceService = typeof IdentityServiceService;
 export const IdentityServiceService = {
-  /** CreateTenant creates a tenant; calling it again with the same id and name returns the same tenant. */
+  /** CreateTenant creates and provisions a tenant (platform:admin); repeating it returns the same tenant. */
   createTenant: {
     path: "/parley.identity.v1.IdentityService/CreateTenant" as const,
     requestStream: false as const,
@@ -1435,7 +5430,7 @@ export const IdentityServiceService = {
       Buffer.from(CreateTenantResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateTenantResponse => CreateTenantResponse.decode(value),
   },
-  /** GetTenant returns one tenant. */
+  /** GetTenant returns the caller's tenant, or any tenant for a platform admin. */
   getTenant: {
     path: "/parley.identity.v1.IdentityService/GetTenant" as const,
     requestStream: false as const,
@@ -1444,6 +5439,90 @@ export const IdentityServiceService = {
     requestDeserialize: (value: Buffer): GetTenantRequest => GetTenantRequest.decode(value),
     responseSerialize: (value: GetTenantResponse): Buffer => Buffer.from(GetTenantResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetTenantResponse => GetTenantResponse.decode(value),
+  },
+  /** ListTenants pages through every tenant (platform:admin). */
+  listTenants: {
+    path: "/parley.identity.v1.IdentityService/ListTenants" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTenantsRequest): Buffer => Buffer.from(ListTenantsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTenantsRequest => ListTenantsRequest.decode(value),
+    responseSerialize: (value: ListTenantsResponse): Buffer => Buffer.from(ListTenantsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTenantsResponse => ListTenantsResponse.decode(value),
+  },
+  /** CreateAccount signs up an end user of the caller's tenant. */
+  createAccount: {
+    path: "/parley.identity.v1.IdentityService/CreateAccount" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateAccountRequest): Buffer => Buffer.from(CreateAccountRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateAccountRequest => CreateAccountRequest.decode(value),
+    responseSerialize: (value: CreateAccountResponse): Buffer =>
+      Buffer.from(CreateAccountResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateAccountResponse => CreateAccountResponse.decode(value),
+  },
+  /** GetAccount returns one account of the caller's tenant ("me" for the caller's own). */
+  getAccount: {
+    path: "/parley.identity.v1.IdentityService/GetAccount" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAccountRequest): Buffer => Buffer.from(GetAccountRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAccountRequest => GetAccountRequest.decode(value),
+    responseSerialize: (value: GetAccountResponse): Buffer => Buffer.from(GetAccountResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAccountResponse => GetAccountResponse.decode(value),
+  },
+  /** UpdateAccount changes the fields present in the patch. */
+  updateAccount: {
+    path: "/parley.identity.v1.IdentityService/UpdateAccount" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateAccountRequest): Buffer => Buffer.from(UpdateAccountRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateAccountRequest => UpdateAccountRequest.decode(value),
+    responseSerialize: (value: UpdateAccountResponse): Buffer =>
+      Buffer.from(UpdateAccountResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateAccountResponse => UpdateAccountResponse.decode(value),
+  },
+  /** CloseAccount closes an account; its retention clock starts at the closing time. */
+  closeAccount: {
+    path: "/parley.identity.v1.IdentityService/CloseAccount" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CloseAccountRequest): Buffer => Buffer.from(CloseAccountRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CloseAccountRequest => CloseAccountRequest.decode(value),
+    responseSerialize: (value: CloseAccountResponse): Buffer =>
+      Buffer.from(CloseAccountResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CloseAccountResponse => CloseAccountResponse.decode(value),
+  },
+  /** ListAccounts pages through the caller's tenant's accounts (the tenant's users). */
+  listAccounts: {
+    path: "/parley.identity.v1.IdentityService/ListAccounts" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAccountsRequest): Buffer => Buffer.from(ListAccountsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAccountsRequest => ListAccountsRequest.decode(value),
+    responseSerialize: (value: ListAccountsResponse): Buffer =>
+      Buffer.from(ListAccountsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAccountsResponse => ListAccountsResponse.decode(value),
+  },
+  /** SetRoles replaces an account's roles. */
+  setRoles: {
+    path: "/parley.identity.v1.IdentityService/SetRoles" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetRolesRequest): Buffer => Buffer.from(SetRolesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetRolesRequest => SetRolesRequest.decode(value),
+    responseSerialize: (value: SetRolesResponse): Buffer => Buffer.from(SetRolesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetRolesResponse => SetRolesResponse.decode(value),
+  },
+  /** RecordLogin stores the IP address and user agent of a user's latest login. */
+  recordLogin: {
+    path: "/parley.identity.v1.IdentityService/RecordLogin" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordLoginRequest): Buffer => Buffer.from(RecordLoginRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordLoginRequest => RecordLoginRequest.decode(value),
+    responseSerialize: (value: RecordLoginResponse): Buffer => Buffer.from(RecordLoginResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordLoginResponse => RecordLoginResponse.decode(value),
   },
   /** CreateApiKey creates an API key for the caller's tenant and returns the full key once. */
   createApiKey: {
@@ -1456,7 +5535,28 @@ export const IdentityServiceService = {
       Buffer.from(CreateApiKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateApiKeyResponse => CreateApiKeyResponse.decode(value),
   },
-  /** AuthenticateApiKey resolves a presented API key to its tenant and scopes. */
+  /** ListApiKeys lists the caller's tenant's API keys (never their secrets). */
+  listApiKeys: {
+    path: "/parley.identity.v1.IdentityService/ListApiKeys" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListApiKeysRequest): Buffer => Buffer.from(ListApiKeysRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListApiKeysRequest => ListApiKeysRequest.decode(value),
+    responseSerialize: (value: ListApiKeysResponse): Buffer => Buffer.from(ListApiKeysResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListApiKeysResponse => ListApiKeysResponse.decode(value),
+  },
+  /** RevokeApiKey revokes a key at once. */
+  revokeApiKey: {
+    path: "/parley.identity.v1.IdentityService/RevokeApiKey" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeApiKeyRequest): Buffer => Buffer.from(RevokeApiKeyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeApiKeyRequest => RevokeApiKeyRequest.decode(value),
+    responseSerialize: (value: RevokeApiKeyResponse): Buffer =>
+      Buffer.from(RevokeApiKeyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeApiKeyResponse => RevokeApiKeyResponse.decode(value),
+  },
+  /** AuthenticateApiKey resolves a presented API key to its tenant and scopes (internal). */
   authenticateApiKey: {
     path: "/parley.identity.v1.IdentityService/AuthenticateApiKey" as const,
     requestStream: false as const,
@@ -1468,21 +5568,83 @@ export const IdentityServiceService = {
       Buffer.from(AuthenticateApiKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AuthenticateApiKeyResponse => AuthenticateApiKeyResponse.decode(value),
   },
+  /** CreateOAuthClient creates a confidential client-credentials client for a partner integration. */
+  createOAuthClient: {
+    path: "/parley.identity.v1.IdentityService/CreateOAuthClient" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateOAuthClientRequest): Buffer =>
+      Buffer.from(CreateOAuthClientRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateOAuthClientRequest => CreateOAuthClientRequest.decode(value),
+    responseSerialize: (value: CreateOAuthClientResponse): Buffer =>
+      Buffer.from(CreateOAuthClientResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateOAuthClientResponse => CreateOAuthClientResponse.decode(value),
+  },
+  /** ListOAuthClients lists the caller's tenant's OAuth clients (never their secrets). */
+  listOAuthClients: {
+    path: "/parley.identity.v1.IdentityService/ListOAuthClients" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListOAuthClientsRequest): Buffer =>
+      Buffer.from(ListOAuthClientsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListOAuthClientsRequest => ListOAuthClientsRequest.decode(value),
+    responseSerialize: (value: ListOAuthClientsResponse): Buffer =>
+      Buffer.from(ListOAuthClientsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListOAuthClientsResponse => ListOAuthClientsResponse.decode(value),
+  },
+  /** RevokeOAuthClient deletes the client in the identity provider; its tokens stop working. */
+  revokeOAuthClient: {
+    path: "/parley.identity.v1.IdentityService/RevokeOAuthClient" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RevokeOAuthClientRequest): Buffer =>
+      Buffer.from(RevokeOAuthClientRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeOAuthClientRequest => RevokeOAuthClientRequest.decode(value),
+    responseSerialize: (value: RevokeOAuthClientResponse): Buffer =>
+      Buffer.from(RevokeOAuthClientResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeOAuthClientResponse => RevokeOAuthClientResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityServiceServer extends UntypedServiceImplementation {
-  /** CreateTenant creates a tenant; calling it again with the same id and name returns the same tenant. */
+  /** CreateTenant creates and provisions a tenant (platform:admin); repeating it returns the same tenant. */
   createTenant: handleUnaryCall<CreateTenantRequest, CreateTenantResponse>;
-  /** GetTenant returns one tenant. */
+  /** GetTenant returns the caller's tenant, or any tenant for a platform admin. */
   getTenant: handleUnaryCall<GetTenantRequest, GetTenantResponse>;
+  /** ListTenants pages through every tenant (platform:admin). */
+  listTenants: handleUnaryCall<ListTenantsRequest, ListTenantsResponse>;
+  /** CreateAccount signs up an end user of the caller's tenant. */
+  createAccount: handleUnaryCall<CreateAccountRequest, CreateAccountResponse>;
+  /** GetAccount returns one account of the caller's tenant ("me" for the caller's own). */
+  getAccount: handleUnaryCall<GetAccountRequest, GetAccountResponse>;
+  /** UpdateAccount changes the fields present in the patch. */
+  updateAccount: handleUnaryCall<UpdateAccountRequest, UpdateAccountResponse>;
+  /** CloseAccount closes an account; its retention clock starts at the closing time. */
+  closeAccount: handleUnaryCall<CloseAccountRequest, CloseAccountResponse>;
+  /** ListAccounts pages through the caller's tenant's accounts (the tenant's users). */
+  listAccounts: handleUnaryCall<ListAccountsRequest, ListAccountsResponse>;
+  /** SetRoles replaces an account's roles. */
+  setRoles: handleUnaryCall<SetRolesRequest, SetRolesResponse>;
+  /** RecordLogin stores the IP address and user agent of a user's latest login. */
+  recordLogin: handleUnaryCall<RecordLoginRequest, RecordLoginResponse>;
   /** CreateApiKey creates an API key for the caller's tenant and returns the full key once. */
   createApiKey: handleUnaryCall<CreateApiKeyRequest, CreateApiKeyResponse>;
-  /** AuthenticateApiKey resolves a presented API key to its tenant and scopes. */
+  /** ListApiKeys lists the caller's tenant's API keys (never their secrets). */
+  listApiKeys: handleUnaryCall<ListApiKeysRequest, ListApiKeysResponse>;
+  /** RevokeApiKey revokes a key at once. */
+  revokeApiKey: handleUnaryCall<RevokeApiKeyRequest, RevokeApiKeyResponse>;
+  /** AuthenticateApiKey resolves a presented API key to its tenant and scopes (internal). */
   authenticateApiKey: handleUnaryCall<AuthenticateApiKeyRequest, AuthenticateApiKeyResponse>;
+  /** CreateOAuthClient creates a confidential client-credentials client for a partner integration. */
+  createOAuthClient: handleUnaryCall<CreateOAuthClientRequest, CreateOAuthClientResponse>;
+  /** ListOAuthClients lists the caller's tenant's OAuth clients (never their secrets). */
+  listOAuthClients: handleUnaryCall<ListOAuthClientsRequest, ListOAuthClientsResponse>;
+  /** RevokeOAuthClient deletes the client in the identity provider; its tokens stop working. */
+  revokeOAuthClient: handleUnaryCall<RevokeOAuthClientRequest, RevokeOAuthClientResponse>;
 }
 
 export interface IdentityServiceClient extends Client {
-  /** CreateTenant creates a tenant; calling it again with the same id and name returns the same tenant. */
+  /** CreateTenant creates and provisions a tenant (platform:admin); repeating it returns the same tenant. */
   createTenant(
     request: CreateTenantRequest,
     callback: (error: ServiceError | null, response: CreateTenantResponse) => void,
@@ -1498,7 +5660,7 @@ export interface IdentityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateTenantResponse) => void,
   ): ClientUnaryCall;
-  /** GetTenant returns one tenant. */
+  /** GetTenant returns the caller's tenant, or any tenant for a platform admin. */
   getTenant(
     request: GetTenantRequest,
     callback: (error: ServiceError | null, response: GetTenantResponse) => void,
@@ -1513,6 +5675,134 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetTenantResponse) => void,
+  ): ClientUnaryCall;
+  /** ListTenants pages through every tenant (platform:admin). */
+  listTenants(
+    request: ListTenantsRequest,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
+  ): ClientUnaryCall;
+  listTenants(
+    request: ListTenantsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
+  ): ClientUnaryCall;
+  listTenants(
+    request: ListTenantsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateAccount signs up an end user of the caller's tenant. */
+  createAccount(
+    request: CreateAccountRequest,
+    callback: (error: ServiceError | null, response: CreateAccountResponse) => void,
+  ): ClientUnaryCall;
+  createAccount(
+    request: CreateAccountRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateAccountResponse) => void,
+  ): ClientUnaryCall;
+  createAccount(
+    request: CreateAccountRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateAccountResponse) => void,
+  ): ClientUnaryCall;
+  /** GetAccount returns one account of the caller's tenant ("me" for the caller's own). */
+  getAccount(
+    request: GetAccountRequest,
+    callback: (error: ServiceError | null, response: GetAccountResponse) => void,
+  ): ClientUnaryCall;
+  getAccount(
+    request: GetAccountRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAccountResponse) => void,
+  ): ClientUnaryCall;
+  getAccount(
+    request: GetAccountRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAccountResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateAccount changes the fields present in the patch. */
+  updateAccount(
+    request: UpdateAccountRequest,
+    callback: (error: ServiceError | null, response: UpdateAccountResponse) => void,
+  ): ClientUnaryCall;
+  updateAccount(
+    request: UpdateAccountRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateAccountResponse) => void,
+  ): ClientUnaryCall;
+  updateAccount(
+    request: UpdateAccountRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateAccountResponse) => void,
+  ): ClientUnaryCall;
+  /** CloseAccount closes an account; its retention clock starts at the closing time. */
+  closeAccount(
+    request: CloseAccountRequest,
+    callback: (error: ServiceError | null, response: CloseAccountResponse) => void,
+  ): ClientUnaryCall;
+  closeAccount(
+    request: CloseAccountRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CloseAccountResponse) => void,
+  ): ClientUnaryCall;
+  closeAccount(
+    request: CloseAccountRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CloseAccountResponse) => void,
+  ): ClientUnaryCall;
+  /** ListAccounts pages through the caller's tenant's accounts (the tenant's users). */
+  listAccounts(
+    request: ListAccountsRequest,
+    callback: (error: ServiceError | null, response: ListAccountsResponse) => void,
+  ): ClientUnaryCall;
+  listAccounts(
+    request: ListAccountsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAccountsResponse) => void,
+  ): ClientUnaryCall;
+  listAccounts(
+    request: ListAccountsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAccountsResponse) => void,
+  ): ClientUnaryCall;
+  /** SetRoles replaces an account's roles. */
+  setRoles(
+    request: SetRolesRequest,
+    callback: (error: ServiceError | null, response: SetRolesResponse) => void,
+  ): ClientUnaryCall;
+  setRoles(
+    request: SetRolesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetRolesResponse) => void,
+  ): ClientUnaryCall;
+  setRoles(
+    request: SetRolesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetRolesResponse) => void,
+  ): ClientUnaryCall;
+  /** RecordLogin stores the IP address and user agent of a user's latest login. */
+  recordLogin(
+    request: RecordLoginRequest,
+    callback: (error: ServiceError | null, response: RecordLoginResponse) => void,
+  ): ClientUnaryCall;
+  recordLogin(
+    request: RecordLoginRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordLoginResponse) => void,
+  ): ClientUnaryCall;
+  recordLogin(
+    request: RecordLoginRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordLoginResponse) => void,
   ): ClientUnaryCall;
   /** CreateApiKey creates an API key for the caller's tenant and returns the full key once. */
   createApiKey(
@@ -1530,7 +5820,39 @@ export interface IdentityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateApiKeyResponse) => void,
   ): ClientUnaryCall;
-  /** AuthenticateApiKey resolves a presented API key to its tenant and scopes. */
+  /** ListApiKeys lists the caller's tenant's API keys (never their secrets). */
+  listApiKeys(
+    request: ListApiKeysRequest,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  listApiKeys(
+    request: ListApiKeysRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  listApiKeys(
+    request: ListApiKeysRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListApiKeysResponse) => void,
+  ): ClientUnaryCall;
+  /** RevokeApiKey revokes a key at once. */
+  revokeApiKey(
+    request: RevokeApiKeyRequest,
+    callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  revokeApiKey(
+    request: RevokeApiKeyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  revokeApiKey(
+    request: RevokeApiKeyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /** AuthenticateApiKey resolves a presented API key to its tenant and scopes (internal). */
   authenticateApiKey(
     request: AuthenticateApiKeyRequest,
     callback: (error: ServiceError | null, response: AuthenticateApiKeyResponse) => void,
@@ -1545,6 +5867,54 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AuthenticateApiKeyResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateOAuthClient creates a confidential client-credentials client for a partner integration. */
+  createOAuthClient(
+    request: CreateOAuthClientRequest,
+    callback: (error: ServiceError | null, response: CreateOAuthClientResponse) => void,
+  ): ClientUnaryCall;
+  createOAuthClient(
+    request: CreateOAuthClientRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateOAuthClientResponse) => void,
+  ): ClientUnaryCall;
+  createOAuthClient(
+    request: CreateOAuthClientRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateOAuthClientResponse) => void,
+  ): ClientUnaryCall;
+  /** ListOAuthClients lists the caller's tenant's OAuth clients (never their secrets). */
+  listOAuthClients(
+    request: ListOAuthClientsRequest,
+    callback: (error: ServiceError | null, response: ListOAuthClientsResponse) => void,
+  ): ClientUnaryCall;
+  listOAuthClients(
+    request: ListOAuthClientsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListOAuthClientsResponse) => void,
+  ): ClientUnaryCall;
+  listOAuthClients(
+    request: ListOAuthClientsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListOAuthClientsResponse) => void,
+  ): ClientUnaryCall;
+  /** RevokeOAuthClient deletes the client in the identity provider; its tokens stop working. */
+  revokeOAuthClient(
+    request: RevokeOAuthClientRequest,
+    callback: (error: ServiceError | null, response: RevokeOAuthClientResponse) => void,
+  ): ClientUnaryCall;
+  revokeOAuthClient(
+    request: RevokeOAuthClientRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeOAuthClientResponse) => void,
+  ): ClientUnaryCall;
+  revokeOAuthClient(
+    request: RevokeOAuthClientRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeOAuthClientResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,144 @@
+import type { Backends } from '../../backends';
+import { route } from '../route';
+import { z } from '../zod';
+import {
+  apiKeyJson,
+  apiKeySchema,
+  idParams,
+  oauthClientJson,
+  oauthClientSchema,
+  scopeEnum,
+} from '../schemas';
+
+export function credentialRoutes(backends: Backends) {
+  const { identity } = backends;
+  return [
+    route({
+      method: 'post',
+      path: '/v1/api-keys',
+      operationId: 'createApiKey',
+      summary: "Create an API key for the caller's tenant",
+      description:
+        'The full key is in the response once; only its hash is stored. You can grant only scopes you hold.',
+      tags: ['API keys'],
+      scope: 'api-keys:write',
+      body: z
+        .object({
+          name: z.string().trim().min(1).max(100),
+          scopes: z.array(z.union([scopeEnum, z.literal('platform:admin')])).min(1),
+          expiresAt: z.iso.datetime({ offset: true }).optional(),
+        })
+        .strict()
+        .openapi('CreateApiKeyRequest'),
+      response: {
+        status: 201,
+        description: 'Created',
+        schema: apiKeySchema
+          .extend({ apiKey: z.string().openapi({ description: 'The full key. Shown once; store it now.' }) })
+          .openapi('CreatedApiKey'),
+      },
+      handler: async ({ caller, body }) => {
+        const { apiKey, secret } = await backends.as(caller, identity, identity.createApiKey, {
+          name: body.name,
+          scopes: body.scopes,
+          expiresAt: body.expiresAt ? new Date(body.expiresAt) : undefined,
+        });
+        return { ...apiKeyJson(apiKey), apiKey: secret };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/api-keys',
+      operationId: 'listApiKeys',
+      summary: "The tenant's API keys (never their secrets)",
+      tags: ['API keys'],
+      scope: 'api-keys:read',
+      query: z.object({ includeRevoked: z.enum(['true', 'false']).optional() }),
+      response: {
+        status: 200,
+        description: 'The keys',
+        schema: z.object({ apiKeys: z.array(apiKeySchema) }).openapi('ApiKeyList'),
+      },
+      handler: async ({ caller, query }) => {
+        const { apiKeys } = await backends.as(caller, identity, identity.listApiKeys, {
+          includeRevoked: query.includeRevoked === 'true',
+        });
+        return { apiKeys: apiKeys.map(apiKeyJson) };
+      },
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/api-keys/{id}',
+      operationId: 'revokeApiKey',
+      summary: 'Revoke an API key; it stops working at once',
+      tags: ['API keys'],
+      scope: 'api-keys:write',
+      params: idParams,
+      response: { status: 200, description: 'The revoked key', schema: apiKeySchema },
+      handler: async ({ caller, params }) =>
+        apiKeyJson((await backends.as(caller, identity, identity.revokeApiKey, { id: params.id })).apiKey),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/oauth-clients',
+      operationId: 'createOAuthClient',
+      summary: 'Create a confidential OAuth2 client for a partner integration',
+      description:
+        "A client-credentials client in the tenant's identity-provider realm; its tokens carry the tenant and the scopes given. The secret is in the response once.",
+      tags: ['OAuth clients'],
+      scope: 'oauth-clients:write',
+      body: z
+        .object({ name: z.string().trim().min(1).max(100), scopes: z.array(scopeEnum.exclude(['*'])).min(1) })
+        .strict()
+        .openapi('CreateOAuthClientRequest'),
+      response: {
+        status: 201,
+        description: 'Created',
+        schema: oauthClientSchema
+          .extend({ clientSecret: z.string().openapi({ description: 'Shown once; store it now.' }) })
+          .openapi('CreatedOAuthClient'),
+      },
+      handler: async ({ caller, body }) => {
+        const { client, clientSecret } = await backends.as(
+          caller,
+          identity,
+          identity.createOAuthClient,
+          body,
+        );
+        return { ...oauthClientJson(client), clientSecret };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/oauth-clients',
+      operationId: 'listOAuthClients',
+      summary: "The tenant's OAuth clients (never their secrets)",
+      tags: ['OAuth clients'],
+      scope: 'oauth-clients:read',
+      response: {
+        status: 200,
+        description: 'The clients',
+        schema: z.object({ clients: z.array(oauthClientSchema) }).openapi('OAuthClientList'),
+      },
+      handler: async ({ caller }) => ({
+        clients: (await backends.as(caller, identity, identity.listOAuthClients, {})).clients.map(
+          oauthClientJson,
+        ),
+      }),
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/oauth-clients/{id}',
+      operationId: 'revokeOAuthClient',
+      summary: 'Revoke an OAuth client; it can get no new tokens',
+      tags: ['OAuth clients'],
+      scope: 'oauth-clients:write',
+      params: idParams,
+      response: { status: 200, description: 'The revoked client', schema: oauthClientSchema },
+      handler: async ({ caller, params }) =>
+        oauthClientJson(
+          (await backends.as(caller, identity, identity.revokeOAuthClient, { id: params.id })).client,
+        ),
+    }),
+  ];
+}

@@ -1,0 +1,159 @@
+import { messagingV1 } from '@parley/proto';
+import type { Backends } from '../../backends';
+import { route } from '../route';
+import { z } from '../zod';
+import { iso, nextPage, pageQuery, timestamp } from '../schemas';
+
+export function dataRoutes(backends: Backends) {
+  return [
+    route({
+      method: 'get',
+      path: '/v1/numbers',
+      operationId: 'listNumbers',
+      summary: "The tenant's phone numbers, newest first",
+      tags: ['Numbers'],
+      scope: 'numbers:read',
+      query: pageQuery,
+      response: {
+        status: 200,
+        description: 'A page of numbers',
+        schema: z
+          .object({
+            numbers: z.array(
+              z.object({ id: z.uuid(), e164: z.string(), country: z.string(), assignedAt: timestamp }),
+            ),
+            nextPageToken: nextPage,
+          })
+          .openapi('NumberPage'),
+      },
+      handler: async ({ caller, query }) => {
+        const page = await backends.as(caller, backends.numbering, backends.numbering.listNumbers, {
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? '',
+        });
+        return {
+          numbers: page.numbers.map((number) => ({ ...number, assignedAt: iso(number.assignedAt) ?? '' })),
+          nextPageToken: page.nextPageToken,
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/messages',
+      operationId: 'listMessages',
+      summary: "The tenant's message metadata, newest first",
+      tags: ['Messages'],
+      scope: 'messages:read',
+      query: pageQuery,
+      response: {
+        status: 200,
+        description: 'A page of messages',
+        schema: z
+          .object({
+            messages: z.array(
+              z.object({
+                id: z.uuid(),
+                direction: z.enum(['outbound', 'inbound', 'unspecified']),
+                from: z.string(),
+                to: z.string(),
+                segments: z.number().int(),
+                status: z.string(),
+                createdAt: timestamp,
+              }),
+            ),
+            nextPageToken: nextPage,
+          })
+          .openapi('MessagePage'),
+      },
+      handler: async ({ caller, query }) => {
+        const page = await backends.as(caller, backends.messaging, backends.messaging.listMessages, {
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? '',
+        });
+        return {
+          messages: page.messages.map((message) => ({
+            ...message,
+            direction:
+              message.direction === messagingV1.Direction.DIRECTION_OUTBOUND
+                ? ('outbound' as const)
+                : message.direction === messagingV1.Direction.DIRECTION_INBOUND
+                  ? ('inbound' as const)
+                  : ('unspecified' as const),
+            createdAt: iso(message.createdAt) ?? '',
+          })),
+          nextPageToken: page.nextPageToken,
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/billing/balance',
+      operationId: 'getBalance',
+      summary: "The tenant's prepaid balance",
+      tags: ['Billing'],
+      scope: 'billing:read',
+      response: {
+        status: 200,
+        description: 'The balance',
+        schema: z
+          .object({
+            currency: z.string().openapi({ example: 'USD' }),
+            balanceMinor: z
+              .string()
+              .openapi({ description: 'Minor units (cents) as a decimal string.', example: '0' }),
+            openedAt: timestamp,
+          })
+          .openapi('Balance'),
+      },
+      handler: async ({ caller }) => {
+        const balance = await backends.as(caller, backends.billing, backends.billing.getBalance, {});
+        return {
+          currency: balance.currency,
+          balanceMinor: balance.balanceMinor,
+          openedAt: iso(balance.openedAt) ?? '',
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/requests',
+      operationId: 'listPrivacyRequests',
+      summary: "The tenant's data-subject requests, newest first",
+      tags: ['Privacy'],
+      scope: 'privacy:read',
+      query: pageQuery,
+      response: {
+        status: 200,
+        description: 'A page of requests',
+        schema: z
+          .object({
+            requests: z.array(
+              z.object({
+                id: z.uuid(),
+                type: z.string(),
+                state: z.string(),
+                receivedAt: timestamp,
+                dueAt: timestamp,
+              }),
+            ),
+            nextPageToken: nextPage,
+          })
+          .openapi('PrivacyRequestPage'),
+      },
+      handler: async ({ caller, query }) => {
+        const page = await backends.as(caller, backends.privacy, backends.privacy.listRequests, {
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? '',
+        });
+        return {
+          requests: page.requests.map((request) => ({
+            ...request,
+            receivedAt: iso(request.receivedAt) ?? '',
+            dueAt: iso(request.dueAt) ?? '',
+          })),
+          nextPageToken: page.nextPageToken,
+        };
+      },
+    }),
+  ];
+}

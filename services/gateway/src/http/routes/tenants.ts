@@ -1,0 +1,110 @@
+import type { Backends } from '../../backends';
+import { route } from '../route';
+import { z } from '../zod';
+import {
+  idParams,
+  jurisdictions,
+  nextPage,
+  pageQuery,
+  tenancyModes,
+  tenantJson,
+  tenantSchema,
+} from '../schemas';
+
+export function tenantRoutes(backends: Backends) {
+  const { identity } = backends;
+  return [
+    route({
+      method: 'post',
+      path: '/v1/tenants',
+      operationId: 'createTenant',
+      summary: 'Create and provision a tenant',
+      description:
+        'Provisions the tenant in the identity provider (an organization in the shared realm when pooled, a realm of its own when dedicated) and answers 201 with its first owner API key, shown once. Repeating the same request answers 200 with the tenant and no key; a request that failed half-way is finished by repeating it.',
+      tags: ['Tenants'],
+      scope: 'platform:admin',
+      body: z
+        .object({
+          id: z.string().min(2).max(63).openapi({ example: 'acme' }),
+          name: z.string().min(1).max(200),
+          tenancyMode: z.enum(['pooled', 'dedicated']),
+          jurisdiction: z.enum(['gdpr', 'uk_gdpr', 'ccpa', 'other']),
+          minimumAge: z.number().int().min(13).max(21).optional().openapi({ description: 'Default 18' }),
+        })
+        .strict()
+        .openapi('CreateTenantRequest'),
+      response: {
+        status: 201,
+        description: 'Created, with the first owner key',
+        schema: z
+          .object({
+            tenant: tenantSchema,
+            apiKey: z
+              .string()
+              .optional()
+              .openapi({ description: 'The first owner key in full; only in the 201 answer' }),
+          })
+          .openapi('CreatedTenant'),
+      },
+      alternateStatuses: { 200: 'The tenant already existed with these attributes' },
+      statusFor: (result) => (result.apiKey ? 201 : 200),
+      handler: async ({ caller, body }) => {
+        const response = await backends.as(caller, identity, identity.createTenant, {
+          id: body.id,
+          name: body.name,
+          tenancyMode: tenancyModes[body.tenancyMode],
+          jurisdiction: jurisdictions[body.jurisdiction],
+          minimumAge: body.minimumAge ?? 0,
+        });
+        return {
+          tenant: tenantJson(response.tenant),
+          ...(response.ownerApiKey ? { apiKey: response.ownerApiKey } : {}),
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/tenants',
+      operationId: 'listTenants',
+      summary: 'Every tenant, newest first',
+      tags: ['Tenants'],
+      scope: 'platform:admin',
+      query: pageQuery,
+      response: {
+        status: 200,
+        description: 'A page of tenants',
+        schema: z.object({ tenants: z.array(tenantSchema), nextPageToken: nextPage }).openapi('TenantPage'),
+      },
+      handler: async ({ caller, query }) => {
+        const page = await backends.as(caller, identity, identity.listTenants, {
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? '',
+        });
+        return { tenants: page.tenants.map(tenantJson), nextPageToken: page.nextPageToken };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/tenants/{id}',
+      operationId: 'getTenant',
+      summary: 'One tenant',
+      tags: ['Tenants'],
+      scope: 'platform:admin',
+      params: idParams,
+      response: { status: 200, description: 'The tenant', schema: tenantSchema },
+      handler: async ({ caller, params }) =>
+        tenantJson((await backends.as(caller, identity, identity.getTenant, { id: params.id })).tenant),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/tenant',
+      operationId: 'getCurrentTenant',
+      summary: "The caller's tenant",
+      tags: ['Tenants'],
+      scope: 'tenant:read',
+      response: { status: 200, description: 'The tenant', schema: tenantSchema },
+      handler: async ({ caller }) =>
+        tenantJson((await backends.as(caller, identity, identity.getTenant, { id: caller.tenantId })).tenant),
+    }),
+  ];
+}

@@ -1,0 +1,241 @@
+import { identityV1 } from '@parley/proto';
+import { roles, scopes } from '@parley/kit';
+import { z } from './zod';
+
+export const timestamp = z.iso.datetime().openapi({ example: '2026-11-22T09:30:00.000Z' });
+export const iso = (date: Date | undefined) => date?.toISOString();
+export const nextPage = z.string().openapi({ description: 'Empty on the last page.' });
+
+export const pageQuery = z.object({
+  pageSize: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({ description: 'Items per page (1-100, default 50).' }),
+  pageToken: z.string().max(500).optional().openapi({ description: 'nextPageToken of the previous page.' }),
+});
+
+export const idParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'Resource id' }) });
+
+const modeNames: Record<number, 'pooled' | 'dedicated'> = { 1: 'pooled', 2: 'dedicated' };
+const jurisdictionNames: Record<number, 'gdpr' | 'uk_gdpr' | 'ccpa' | 'other'> = {
+  1: 'gdpr',
+  2: 'uk_gdpr',
+  3: 'ccpa',
+  4: 'other',
+};
+const statusNames: Record<number, 'active' | 'suspended' | 'closed' | 'provisioning'> = {
+  1: 'active',
+  2: 'suspended',
+  3: 'closed',
+  4: 'provisioning',
+};
+export const tenancyModes = {
+  pooled: identityV1.TenancyMode.TENANCY_MODE_POOLED,
+  dedicated: identityV1.TenancyMode.TENANCY_MODE_DEDICATED,
+};
+export const jurisdictions = {
+  gdpr: identityV1.Jurisdiction.JURISDICTION_GDPR,
+  uk_gdpr: identityV1.Jurisdiction.JURISDICTION_UK_GDPR,
+  ccpa: identityV1.Jurisdiction.JURISDICTION_CCPA,
+  other: identityV1.Jurisdiction.JURISDICTION_OTHER,
+};
+
+export const tenantSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    tenancyMode: z.enum(['pooled', 'dedicated']),
+    jurisdiction: z.enum(['gdpr', 'uk_gdpr', 'ccpa', 'other']),
+    status: z.enum(['active', 'suspended', 'closed', 'provisioning']),
+    minimumAge: z.number().int(),
+    realm: z.string().openapi({ description: "Identity-provider realm of the tenant's users" }),
+    createdAt: timestamp,
+  })
+  .openapi('Tenant');
+
+export function tenantJson(tenant: identityV1.Tenant | undefined): z.infer<typeof tenantSchema> {
+  if (!tenant) throw new Error('service answered without a tenant');
+  return {
+    id: tenant.id,
+    name: tenant.name,
+    tenancyMode: modeNames[tenant.tenancyMode] ?? 'pooled',
+    jurisdiction: jurisdictionNames[tenant.jurisdiction] ?? 'other',
+    status: statusNames[tenant.status] ?? 'active',
+    minimumAge: tenant.minimumAge,
+    realm: tenant.realm,
+    createdAt: iso(tenant.createdAt) ?? '',
+  };
+}
+
+export const scopeEnum = z.enum(['*', ...scopes]);
+export const roleEnum = z.enum(roles as [string, ...string[]]);
+
+export const apiKeySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    prefix: z.string().openapi({ example: 'prl_3fK9aXbQ2mPz' }),
+    scopes: z.array(z.string()),
+    createdAt: timestamp,
+    expiresAt: timestamp.optional(),
+    lastUsedAt: timestamp.optional(),
+    revokedAt: timestamp.optional(),
+  })
+  .openapi('ApiKey');
+
+export function apiKeyJson(key: identityV1.ApiKey | undefined): z.infer<typeof apiKeySchema> {
+  if (!key) throw new Error('service answered without a key');
+  return {
+    id: key.id,
+    name: key.name,
+    prefix: key.prefix,
+    scopes: key.scopes,
+    createdAt: iso(key.createdAt) ?? '',
+    expiresAt: iso(key.expiresAt),
+    lastUsedAt: iso(key.lastUsedAt),
+    revokedAt: iso(key.revokedAt),
+  };
+}
+
+export const addressSchema = z
+  .object({
+    street: z.string().max(200),
+    city: z.string().max(100),
+    state: z.string().max(100).default(''),
+    postalCode: z.string().max(20).default(''),
+    country: z.string().openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
+  })
+  .strict()
+  .openapi('PostalAddress');
+
+export const accountSchema = z
+  .object({
+    id: z.uuid(),
+    fullName: z.string(),
+    email: z.string(),
+    phone: z.string().nullable(),
+    companyName: z.string().nullable(),
+    companyLocation: z.string().nullable(),
+    companyUrl: z.string().nullable(),
+    address: addressSchema.nullable(),
+    timeZone: z.string().nullable(),
+    outgoingCallerId: z.string().nullable(),
+    dateOfBirth: z.string().nullable(),
+    ageAttested: z.boolean(),
+    roles: z.array(z.string()),
+    status: z.enum(['active', 'closed']),
+    signupIp: z.string(),
+    signupUserAgent: z.string(),
+    lastLoginIp: z.string().nullable(),
+    lastLoginUserAgent: z.string().nullable(),
+    lastLoginAt: timestamp.nullable(),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+    closedAt: timestamp.nullable(),
+  })
+  .openapi('Account');
+
+const orNull = (value: string) => (value === '' ? null : value);
+
+export function accountJson(account: identityV1.Account | undefined): z.infer<typeof accountSchema> {
+  if (!account) throw new Error('service answered without an account');
+  return {
+    id: account.id,
+    fullName: account.fullName,
+    email: account.email,
+    phone: orNull(account.phone),
+    companyName: orNull(account.companyName),
+    companyLocation: orNull(account.companyLocation),
+    companyUrl: orNull(account.companyUrl),
+    address: account.address ?? null,
+    timeZone: orNull(account.timeZone),
+    outgoingCallerId: orNull(account.outgoingCallerId),
+    dateOfBirth: orNull(account.dateOfBirth),
+    ageAttested: account.ageAttested,
+    roles: account.roles,
+    status: account.status === identityV1.AccountStatus.ACCOUNT_STATUS_CLOSED ? 'closed' : 'active',
+    signupIp: account.signupIp,
+    signupUserAgent: account.signupUserAgent,
+    lastLoginIp: orNull(account.lastLoginIp),
+    lastLoginUserAgent: orNull(account.lastLoginUserAgent),
+    lastLoginAt: iso(account.lastLoginAt) ?? null,
+    createdAt: iso(account.createdAt) ?? '',
+    updatedAt: iso(account.updatedAt) ?? '',
+    closedAt: iso(account.closedAt) ?? null,
+  };
+}
+
+const optionalText = (max: number) => z.string().max(max).nullable().optional();
+
+/** The profile fields a sign-up or a PATCH may carry; in a PATCH `null` clears an optional field. */
+export const profileFields = {
+  fullName: z.string().max(200).optional(),
+  email: z.string().max(254).optional(),
+  phone: optionalText(32).openapi({ description: 'Cell number, E.164 (e.g. +447700900123)' }),
+  companyName: optionalText(200),
+  companyLocation: optionalText(200),
+  companyUrl: optionalText(500),
+  address: addressSchema.nullable().optional(),
+  timeZone: optionalText(64).openapi({ description: 'IANA time zone, e.g. Europe/London' }),
+  outgoingCallerId: optionalText(32).openapi({ description: 'E.164' }),
+  dateOfBirth: z
+    .string()
+    .max(10)
+    .optional()
+    .openapi({ description: 'YYYY-MM-DD; or give ageAttested instead' }),
+  ageAttested: z
+    .boolean()
+    .optional()
+    .openapi({ description: "Attests the holder is at least the tenant's minimum age" }),
+};
+
+type ProfileBody = { [K in keyof typeof profileFields]?: z.infer<(typeof profileFields)[K]> };
+
+/** JSON profile → the contract's AccountProfile (null → '' which clears; absent stays absent). */
+export function profileMessage(body: ProfileBody): identityV1.AccountProfile {
+  const text = (value: string | null | undefined) => (value === undefined ? undefined : (value ?? ''));
+  return {
+    fullName: body.fullName,
+    email: body.email,
+    phone: text(body.phone),
+    companyName: text(body.companyName),
+    companyLocation: text(body.companyLocation),
+    companyUrl: text(body.companyUrl),
+    address: body.address ?? undefined,
+    clearAddress: body.address === null,
+    timeZone: text(body.timeZone),
+    outgoingCallerId: text(body.outgoingCallerId),
+    dateOfBirth: body.dateOfBirth,
+    ageAttested: body.ageAttested,
+  };
+}
+
+export const oauthClientSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    clientId: z.string(),
+    scopes: z.array(z.string()),
+    tokenUrl: z.string().openapi({ description: 'Token endpoint for the client-credentials grant' }),
+    createdAt: timestamp,
+    revokedAt: timestamp.optional(),
+  })
+  .openapi('OAuthClient');
+
+export function oauthClientJson(
+  client: identityV1.OAuthClient | undefined,
+): z.infer<typeof oauthClientSchema> {
+  if (!client) throw new Error('service answered without a client');
+  return {
+    id: client.id,
+    name: client.name,
+    clientId: client.clientId,
+    scopes: client.scopes,
+    tokenUrl: client.tokenUrl,
+    createdAt: iso(client.createdAt) ?? '',
+    revokedAt: iso(client.revokedAt),
+  };
+}
