@@ -8,14 +8,13 @@
 // (the small parts Keycloak writes to) and symlinks to the read-only jars, plus its own data/ directory.
 // Servers therefore never write into the shared cache and several can run at once.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   accessSync,
   chmodSync,
   constants as fsConstants,
   copyFileSync,
   cpSync,
-  createWriteStream,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -31,14 +30,11 @@ import {
 import { createServer, type AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 
 /** Keycloak supports OpenJDK 17, 21 and 25; this release runs on all three (tested on 17 and 25). */
 export const KEYCLOAK_VERSION = '26.7.3';
 const MIN_JAVA = 17;
-const MAVEN_BASE = 'https://repo1.maven.org/maven2/org/keycloak/keycloak-quarkus-dist';
+const ARTIFACT = `org.keycloak:keycloak-quarkus-dist:${KEYCLOAK_VERSION}:zip`;
 /** Build-time options: must be the same for the pre-augmentation and every start, else Quarkus re-augments. */
 const BUILD_OPTIONS = ['--db=dev-mem', '--health-enabled=true'];
 const READY_MARKER = '.parley-ready';
@@ -129,6 +125,11 @@ export function keycloakUnavailableReason(env: NodeJS.ProcessEnv = process.env):
     return `Keycloak tests need a POSIX shell for kc.sh (platform ${process.platform})`;
   if (!findJava(env))
     return `Keycloak ${KEYCLOAK_VERSION} needs Java ${MIN_JAVA}+ and none was found (JAVA_HOME, /usr/lib/jvm, PATH)`;
+  if (
+    !onPath('mvn', env) &&
+    !existsSync(join(defaultCacheDir(), `keycloak-${KEYCLOAK_VERSION}`, READY_MARKER))
+  )
+    return `fetching Keycloak ${KEYCLOAK_VERSION} needs Maven (mvn), which was not found on PATH`;
   return undefined;
 }
 
@@ -137,36 +138,46 @@ function defaultCacheDir(): string {
   return join(root, 'keycloak', KEYCLOAK_VERSION);
 }
 
-async function download(url: string, file: string): Promise<string> {
-  const response = await fetch(url);
-  if (!response.ok || !response.body) throw new Error(`GET ${url}: HTTP ${response.status}`);
-  const hash = createHash('sha1');
-  await pipeline(
-    Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
-    async function* (source: AsyncIterable<Buffer>) {
-      for await (const chunk of source) {
-        hash.update(chunk);
-        yield chunk;
-      }
-    },
-    createWriteStream(file),
-  );
-  return hash.digest('hex');
-}
-
-async function expectedSha1(url: string): Promise<string> {
-  const response = await fetch(`${url}.sha1`);
-  if (!response.ok) throw new Error(`GET ${url}.sha1: HTTP ${response.status}`);
-  const match = /^[0-9a-f]{40}/i.exec((await response.text()).trim());
-  if (!match) throw new Error(`GET ${url}.sha1: not a SHA-1`);
-  return match[0].toLowerCase();
-}
-
 function run(command: string, args: string[], cwd: string): void {
   const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (result.error) throw result.error;
   if (result.status !== 0)
     throw new Error(`${command} ${args.join(' ')} exited ${result.status}: ${result.stderr.slice(-2000)}`);
+}
+
+/**
+ * The distribution zip, fetched from Maven Central by Maven itself (the ordinary client for that registry)
+ * into its local repository, which caches it outside this repository. Checksums are verified strictly.
+ */
+function fetchWithMaven(): string {
+  const mvn = onPath('mvn', process.env);
+  if (!mvn) throw new Error('Maven (mvn) is needed to fetch the Keycloak distribution');
+  const repository = process.env.PARLEY_MAVEN_REPO || join(homedir(), '.m2', 'repository');
+  const zip = join(
+    repository,
+    'org',
+    'keycloak',
+    'keycloak-quarkus-dist',
+    KEYCLOAK_VERSION,
+    `keycloak-quarkus-dist-${KEYCLOAK_VERSION}.zip`,
+  );
+  if (!existsSync(zip)) {
+    run(
+      mvn,
+      [
+        '-B',
+        '-q',
+        '--strict-checksums',
+        `-Dmaven.repo.local=${repository}`,
+        'dependency:get',
+        `-Dartifact=${ARTIFACT}`,
+        '-Dtransitive=false',
+      ],
+      tmpdir(),
+    );
+  }
+  if (!existsSync(zip)) throw new Error(`Maven reported success but ${zip} is missing`);
+  return zip;
 }
 
 /** unzip if installed, else the JDK's jar, else Python's zipfile module. */
@@ -181,7 +192,7 @@ function unpack(zip: string, into: string): void {
   throw new Error('cannot unpack the Keycloak zip: install unzip, a JDK (jar) or python3');
 }
 
-/** Downloads (once, verified against Maven Central's .sha1) and unpacks the distribution into the cache dir (default `${PARLEY_CACHE_DIR:-$HOME/.cache/parley}/keycloak/<version>`); returns the unpacked home. Safe if two processes race (download to temp file then rename). */
+/** Fetches the zip once with Maven (checksums verified strictly; Maven's local repository caches it) and unpacks the distribution into the cache dir (default `${PARLEY_CACHE_DIR:-$HOME/.cache/parley}/keycloak/<version>`); returns the unpacked home. Safe if two processes race (download to temp file then rename). */
 export async function ensureKeycloakDistribution(
   options: { cacheDir?: string; log?: (line: string) => void } = {},
 ): Promise<string> {
@@ -199,16 +210,11 @@ export async function ensureKeycloakDistribution(
   }
   const staging = mkdtempSync(join(cacheDir, '.staging-'));
   try {
-    const name = `keycloak-quarkus-dist-${KEYCLOAK_VERSION}.zip`;
-    const url = `${MAVEN_BASE}/${KEYCLOAK_VERSION}/${name}`;
-    const zip = join(staging, name);
     const started = Date.now();
-    log(`keycloak: downloading ${url}`);
-    const [expected, actual] = await Promise.all([expectedSha1(url), download(url, zip)]);
-    if (actual !== expected) throw new Error(`${url}: SHA-1 ${actual}, Maven Central says ${expected}`);
-    log(`keycloak: downloaded in ${((Date.now() - started) / 1000).toFixed(1)} s, unpacking`);
+    log(`keycloak: fetching ${ARTIFACT} with Maven`);
+    const zip = fetchWithMaven();
+    log(`keycloak: fetched in ${((Date.now() - started) / 1000).toFixed(1)} s, unpacking`);
     unpack(zip, staging);
-    rmSync(zip);
     const unpacked = join(staging, `keycloak-${KEYCLOAK_VERSION}`);
     for (const script of readdirSync(join(unpacked, 'bin'))) {
       if (script.endsWith('.sh')) chmodSync(join(unpacked, 'bin', script), 0o755);

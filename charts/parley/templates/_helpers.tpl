@@ -178,6 +178,10 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "KEYCLOAK_URL" $v.keycloak.url -}}
 {{- $_ := set $data "KEYCLOAK_REALM" $t.realm -}}
 {{- end -}}
+{{- if eq .name "identity" -}}
+{{- $_ := set $data "IDENTITY_PROVIDER" "keycloak" -}}
+{{- end -}}
+
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}

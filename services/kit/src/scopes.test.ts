@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { grants, isScope } from './scopes';
+import { grants, isScope, scopesOfRoles } from './scopes';
 
 describe('grants', () => {
   it('grants what is held, everything to *, and reads to the matching write', () => {
@@ -16,5 +16,24 @@ describe('isScope', () => {
   it('knows the catalogue', () => {
     expect(isScope('billing:read')).toBe(true);
     expect(isScope('billing:delete')).toBe(false);
+  });
+});
+
+describe('special scopes', () => {
+  it('are never implied by *: only held explicitly', () => {
+    expect(grants(['*'], 'platform:admin')).toBe(false);
+    expect(grants(['*'], 'internal')).toBe(false);
+    expect(grants(['platform:admin'], 'platform:admin')).toBe(true);
+  });
+});
+
+describe('scopesOfRoles', () => {
+  it('maps roles to the scopes they carry', () => {
+    expect(scopesOfRoles(['owner'])).toEqual(['*']);
+    expect(scopesOfRoles(['member'])).toEqual(['tenant:read', 'profile']);
+    const support = scopesOfRoles(['support']);
+    expect(grants(support, 'accounts:read')).toBe(true);
+    expect(grants(support, 'accounts:write')).toBe(false);
+    expect(scopesOfRoles(['unknown'])).toEqual([]);
   });
 });

@@ -165,7 +165,8 @@ export class KeycloakIdentityProvider implements IdentityProvider {
 
   private async organizationId(realm: string, alias: string): Promise<string | undefined> {
     const kc = await this.admin();
-    const found = await kc.organizations.find({ realm, search: alias, exact: true });
+    // Organizations are found by the tenant_id attribute Parley gives them (search matches names only).
+    const found = await kc.organizations.find({ realm, q: `tenant_id:${alias}`, max: 10 });
     return found.find((organization) => organization.alias === alias)?.id;
   }
 
