@@ -5,6 +5,7 @@ export * as numberingV1 from './gen/ts/parley/numbering/v1/numbering';
 export * as messagingV1 from './gen/ts/parley/messaging/v1/messaging';
 export * as billingV1 from './gen/ts/parley/billing/v1/billing';
 export * as privacyV1 from './gen/ts/parley/privacy/v1/privacy';
+export * as participantV1 from './gen/ts/parley/privacy/v1/participant';
 
 /** The .proto files of every Parley package, relative to the proto directory (for gRPC reflection). */
 export const protoFiles = {
@@ -14,4 +15,6 @@ export const protoFiles = {
   messaging: 'parley/messaging/v1/messaging.proto',
   billing: 'parley/billing/v1/billing.proto',
   privacy: 'parley/privacy/v1/privacy.proto',
+  participant: 'parley/privacy/v1/participant.proto',
+
 } as const;

@@ -8,6 +8,8 @@ import { AccessLogRepository } from './db/accessLog';
 import { buildRoutes } from './http/routes/index';
 import { buildOpenApiDocument } from './http/openapi';
 import { close, createHttpApp, listen } from './http/server';
+import { gatewayParticipant } from './privacy';
+
 
 export interface GatewayApp extends App {
   runtime: ServiceRuntime;
@@ -52,7 +54,7 @@ export function buildApp(config: Config): GatewayApp {
       return typeof address === 'object' && address ? address.port : undefined;
     },
     start: async () => {
-      await runtime.start({ grpcServices: [], publishes: false });
+      await runtime.start({ grpcServices: [], publishes: false, participant: gatewayParticipant });
       server = await listen(http, config.PORT, config.HOST);
       runtime.log.info({ port: config.PORT, host: config.HOST }, 'HTTP server listening');
     },

@@ -26,6 +26,8 @@ import { makeAuthenticateApiKey } from './rpc/authenticateApiKey';
 import { makeCreateOAuthClient } from './rpc/createOAuthClient';
 import { makeListOAuthClients } from './rpc/listOAuthClients';
 import { makeRevokeOAuthClient } from './rpc/revokeOAuthClient';
+import { makeResolveSubject } from './rpc/resolveSubject';
+import { identityParticipant } from './privacy';
 
 export interface IdentityApp extends App {
   runtime: ServiceRuntime;
@@ -110,6 +112,7 @@ export function buildApp(
     revokeOAuthClient: rpc('RevokeOAuthClient', makeRevokeOAuthClient({ clients, tenants, idp }), {
       scope: 'oauth-clients:write',
     }),
+    resolveSubject: rpc('ResolveSubject', makeResolveSubject({ db: runtime.db }), { scope: 'internal' }),
   };
   let issuerPort: number | undefined;
   return {
@@ -125,7 +128,12 @@ export function buildApp(
             implementation,
           },
         ],
+        participant: identityParticipant({
+          idp,
+          realmOf: async (tenantId) => (await tenants.find(tenantId))?.realm ?? config.KEYCLOAK_REALM,
+        }),
       });
+
       if (embedded) {
         issuerPort = await embedded.listen(config.EMBEDDED_IDP_PORT, config.EMBEDDED_IDP_HOST);
         await embedded.provisionTenant({ id: 'platform', name: 'Parley platform', tenancyMode: 'pooled' });

@@ -18,3 +18,5 @@ export * from './events/inbox';
 export * from './paging';
 export * from './scopes';
 export * from './auth/internalToken';
+export * from './privacy/subjects';
+export * from './privacy/participant';

@@ -19,6 +19,9 @@ import {
   type RpcOptions,
 } from './grpc/server';
 import { InternalTokens } from './auth/internalToken';
+import { participantService, participantTaskHandler, type PrivacyParticipant } from './privacy/participant';
+import { participantV1, protoFiles } from '@parley/proto';
+
 import { callerMetadata, type Caller } from './grpc/caller';
 import type { Metadata } from '@grpc/grpc-js';
 
@@ -38,6 +41,8 @@ export interface ServeOptions {
   consumers?: EventHandler<any>[];
   /** Whether the service publishes events (owns a stream and runs an outbox relay). Default true. */
   publishes?: boolean;
+  /** The service's part in data-subject requests: its inventory and actions (services/kit/PRIVACY.md). */
+  participant?: PrivacyParticipant;
 }
 
 /**
@@ -122,12 +127,29 @@ export class ServiceRuntime {
     });
     const js: JetStreamClient = jetstream(this.nats);
     const jsm: JetStreamManager = await jetstreamManager(this.nats);
-    if (serve.publishes ?? true) {
+    const consumers = [...(serve.consumers ?? [])];
+    const grpcServices = [...serve.grpcServices];
+    if (serve.participant) {
+      // Receipts go to privacy's stream; make sure it exists even when privacy starts later.
+      await ensureStream(jsm, this.naming, 'privacy');
+      const secret = env.INTERNAL_TOKEN_KEY;
+      consumers.push(participantTaskHandler({ participant: serve.participant, outbox: this.outbox, secret }));
+      const handlers = participantService(serve.participant, { db: this.db, secret });
+      grpcServices.push({
+        name: 'parley.privacy.v1.ParticipantService',
+        definition: participantV1.ParticipantServiceService,
+        implementation: {
+          describeData: this.unary('DescribeData', handlers.describeData, { scope: 'internal', tenant: false }),
+          exportSubject: this.serverStream('ExportSubject', handlers.exportSubject, { scope: 'internal' }),
+        },
+      });
+    }
+    if ((serve.publishes ?? true) || serve.participant) {
       await ensureStream(jsm, this.naming, this.options.service);
       this.relay = new OutboxRelay({ pool: this.pool, js, naming: this.naming, log: this.log });
       await this.relay.start();
     }
-    for (const handler of serve.consumers ?? []) {
+    for (const handler of consumers) {
       const consumer = new InboxConsumer({
         db: this.db,
         js,
@@ -143,8 +165,12 @@ export class ServiceRuntime {
       host: env.GRPC_HOST,
       port: env.GRPC_PORT,
       log: this.log,
-      services: serve.grpcServices,
-      reflection: { protoDir: this.options.assets.protoDir, files: this.options.protoFiles },
+      services: grpcServices,
+      reflection: {
+        protoDir: this.options.assets.protoDir,
+        files: serve.participant ? [...this.options.protoFiles, protoFiles.participant] : this.options.protoFiles,
+      },
+
     });
   }
 

@@ -104,7 +104,12 @@ export class EmbeddedIdentityProvider implements IdentityProvider {
       .where(and(eq(devUsers.realm, realm), eq(devUsers.id, userId)));
   }
 
+  async deleteUser(realm: string, userId: string): Promise<void> {
+    await this.options.db.delete(devUsers).where(and(eq(devUsers.realm, realm), eq(devUsers.id, userId)));
+  }
+
   async setRoles(realm: string, userId: string, roles: string[]): Promise<void> {
+
     await this.options.db
       .update(devUsers)
       .set({ roles })

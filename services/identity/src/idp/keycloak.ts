@@ -237,7 +237,15 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     );
   }
 
+  async deleteUser(realm: string, userId: string): Promise<void> {
+    const kc = await this.admin();
+    await kc.users.del({ realm, id: userId }).catch((error: { response?: { status?: number } }) => {
+      if (error.response?.status !== 404) throw error;
+    });
+  }
+
   async setRoles(realm: string, userId: string, roles: string[]): Promise<void> {
+
     const kc = await this.admin();
     const current = (await kc.users.listRealmRoleMappings({ realm, id: userId })).filter((role) =>
       tenantRoles.includes(role.name ?? ''),

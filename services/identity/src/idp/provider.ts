@@ -41,6 +41,9 @@ export interface IdentityProvider {
     changes: { email?: string; fullName?: string; enabled?: boolean },
   ): Promise<void>;
   setRoles(realm: string, userId: string, roles: string[]): Promise<void>;
+  /** Removes the user and their credentials (erasure). Deleting a user that is gone is not an error. */
+  deleteUser(realm: string, userId: string): Promise<void>;
+
   createClient(
     realm: string,
     tenantId: string,

@@ -220,6 +220,30 @@ export function accountStatusToJSON(object: AccountStatus): string {
   }
 }
 
+/** ResolveSubjectRequest names a data subject by one identifier. */
+export interface ResolveSubjectRequest {
+  /** Account id. */
+  accountId: string;
+  /** Email address. */
+  email: string;
+  /** Phone number. */
+  phone: string;
+}
+
+/** ResolveSubjectResponse lists every identifier of the subject found. */
+export interface ResolveSubjectResponse {
+  /** True when an account matched. */
+  found: boolean;
+  /** Account ids. */
+  accountIds: string[];
+  /** Email addresses, lower-case. */
+  emails: string[];
+  /** Phone numbers, E.164. */
+  phones: string[];
+  /** Identity-provider user ids. */
+  userIds: string[];
+}
+
 /** Tenant is a business that subscribes to Parley. */
 export interface Tenant {
   /** Slug id, lowercase letters, digits and hyphens. */
@@ -695,6 +719,252 @@ export interface AccountClosed {
   /** When it was closed. */
   closedAt?: Date | undefined;
 }
+
+function createBaseResolveSubjectRequest(): ResolveSubjectRequest {
+  return { accountId: "", email: "", phone: "" };
+}
+
+export const ResolveSubjectRequest: MessageFns<ResolveSubjectRequest> = {
+  encode(message: ResolveSubjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.email !== "") {
+      writer.uint32(18).string(message.email);
+    }
+    if (message.phone !== "") {
+      writer.uint32(26).string(message.phone);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveSubjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveSubjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phone = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveSubjectRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
+    };
+  },
+
+  toJSON(message: ResolveSubjectRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.phone !== "") {
+      obj.phone = message.phone;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveSubjectRequest>, I>>(base?: I): ResolveSubjectRequest {
+    return ResolveSubjectRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveSubjectRequest>, I>>(object: I): ResolveSubjectRequest {
+    const message = createBaseResolveSubjectRequest();
+    message.accountId = object.accountId ?? "";
+    message.email = object.email ?? "";
+    message.phone = object.phone ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveSubjectResponse(): ResolveSubjectResponse {
+  return { found: false, accountIds: [], emails: [], phones: [], userIds: [] };
+}
+
+export const ResolveSubjectResponse: MessageFns<ResolveSubjectResponse> = {
+  encode(message: ResolveSubjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.found !== false) {
+      writer.uint32(8).bool(message.found);
+    }
+    for (const v of message.accountIds) {
+      writer.uint32(18).string(v!);
+    }
+    for (const v of message.emails) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.phones) {
+      writer.uint32(34).string(v!);
+    }
+    for (const v of message.userIds) {
+      writer.uint32(42).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveSubjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveSubjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.found = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountIds.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.emails.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.phones.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.userIds.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveSubjectResponse {
+    return {
+      found: isSet(object.found) ? globalThis.Boolean(object.found) : false,
+      accountIds: globalThis.Array.isArray(object?.accountIds)
+        ? object.accountIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.account_ids)
+        ? object.account_ids.map((e: any) => globalThis.String(e))
+        : [],
+      emails: globalThis.Array.isArray(object?.emails) ? object.emails.map((e: any) => globalThis.String(e)) : [],
+      phones: globalThis.Array.isArray(object?.phones) ? object.phones.map((e: any) => globalThis.String(e)) : [],
+      userIds: globalThis.Array.isArray(object?.userIds)
+        ? object.userIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.user_ids)
+        ? object.user_ids.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ResolveSubjectResponse): unknown {
+    const obj: any = {};
+    if (message.found !== false) {
+      obj.found = message.found;
+    }
+    if (message.accountIds?.length) {
+      obj.accountIds = message.accountIds;
+    }
+    if (message.emails?.length) {
+      obj.emails = message.emails;
+    }
+    if (message.phones?.length) {
+      obj.phones = message.phones;
+    }
+    if (message.userIds?.length) {
+      obj.userIds = message.userIds;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveSubjectResponse>, I>>(base?: I): ResolveSubjectResponse {
+    return ResolveSubjectResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveSubjectResponse>, I>>(object: I): ResolveSubjectResponse {
+    const message = createBaseResolveSubjectResponse();
+    message.found = object.found ?? false;
+    message.accountIds = object.accountIds?.map((e) => e) || [];
+    message.emails = object.emails?.map((e) => e) || [];
+    message.phones = object.phones?.map((e) => e) || [];
+    message.userIds = object.userIds?.map((e) => e) || [];
+    return message;
+  },
+};
 
 function createBaseTenant(): Tenant {
   return {
@@ -5604,6 +5874,18 @@ export const IdentityServiceService = {
       Buffer.from(RevokeOAuthClientResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeOAuthClientResponse => RevokeOAuthClientResponse.decode(value),
   },
+  /** ResolveSubject finds every identifier identity holds for a data subject (internal, privacy). */
+  resolveSubject: {
+    path: "/parley.identity.v1.IdentityService/ResolveSubject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveSubjectRequest): Buffer =>
+      Buffer.from(ResolveSubjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveSubjectRequest => ResolveSubjectRequest.decode(value),
+    responseSerialize: (value: ResolveSubjectResponse): Buffer =>
+      Buffer.from(ResolveSubjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolveSubjectResponse => ResolveSubjectResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityServiceServer extends UntypedServiceImplementation {
@@ -5641,6 +5923,8 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   listOAuthClients: handleUnaryCall<ListOAuthClientsRequest, ListOAuthClientsResponse>;
   /** RevokeOAuthClient deletes the client in the identity provider; its tokens stop working. */
   revokeOAuthClient: handleUnaryCall<RevokeOAuthClientRequest, RevokeOAuthClientResponse>;
+  /** ResolveSubject finds every identifier identity holds for a data subject (internal, privacy). */
+  resolveSubject: handleUnaryCall<ResolveSubjectRequest, ResolveSubjectResponse>;
 }
 
 export interface IdentityServiceClient extends Client {
@@ -5915,6 +6199,22 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeOAuthClientResponse) => void,
+  ): ClientUnaryCall;
+  /** ResolveSubject finds every identifier identity holds for a data subject (internal, privacy). */
+  resolveSubject(
+    request: ResolveSubjectRequest,
+    callback: (error: ServiceError | null, response: ResolveSubjectResponse) => void,
+  ): ClientUnaryCall;
+  resolveSubject(
+    request: ResolveSubjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolveSubjectResponse) => void,
+  ): ClientUnaryCall;
+  resolveSubject(
+    request: ResolveSubjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolveSubjectResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -19,29 +19,130 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { CategoryReceipt, DataCategory } from "./participant";
+
+/** SubjectRef names a data subject by one identifier. */
+export interface SubjectRef {
+  /** Account id. */
+  accountId: string;
+  /** Email address. */
+  email: string;
+  /** Phone number, E.164. */
+  phone: string;
+}
+
+/** TaskState is where one participant's part of a request is. */
+export interface ParticipantTask {
+  /** The participant. */
+  participant: string;
+  /** pending | done. */
+  state: string;
+  /** When the task was sent. */
+  requestedAt?:
+    | Date
+    | undefined;
+  /** When the receipt arrived. */
+  completedAt?:
+    | Date
+    | undefined;
+  /** The receipt, per category. */
+  receipt: CategoryReceipt[];
+}
 
 /** SubjectRequest is a data-subject request. */
 export interface SubjectRequest {
   /** Request id (UUID). */
   id: string;
-  /** Request type, e.g. "access", "erasure". */
+  /** access | portability | rectification | erasure | restriction | objection | consent_withdrawal | opt_out_sale. */
   type: string;
-  /** Request state, e.g. "received", "completed". */
+  /** received | verifying | verified | in_progress | completed | partially_completed | denied | cancelled. */
   state: string;
   /** When it was received. */
   receivedAt?:
     | Date
     | undefined;
-  /** When the law says it must be answered. */
-  dueAt?: Date | undefined;
+  /** When the law says it must be answered (with extension and pauses). */
+  dueAt?:
+    | Date
+    | undefined;
+  /** gdpr | uk_gdpr | ccpa | other. */
+  jurisdiction: string;
+  /** The subject as submitted, as JSON. */
+  subjectJson: string;
+  /** on_track | due_soon | overdue. */
+  urgency: string;
+  /** True when the deadline was extended. */
+  extended: boolean;
+  /** The extension's reason. */
+  extensionReason: string;
+  /** True while the clock is paused. */
+  paused: boolean;
+  /** CCPA: confirm receipt to the subject by then. */
+  acknowledgeBy?:
+    | Date
+    | undefined;
+  /** Why it is denied, partially completed or cancelled. */
+  reason: string;
+  /** One task per participant. */
+  tasks: ParticipantTask[];
+  /** The participants not done yet. */
+  waitingFor: string[];
+  /** When it completed. */
+  completedAt?:
+    | Date
+    | undefined;
+  /** How the subject was verified: officer | session | code; empty while unverified. */
+  verifiedBy: string;
+  /** Rectification: the corrected fields as JSON. */
+  changesJson: string;
+  /** True when an export archive is ready. */
+  archiveReady: boolean;
 }
 
-/** ListRequestsRequest pages through requests. */
+/** SubmitRequestRequest describes a request. */
+export interface SubmitRequestRequest {
+  /** The request type. */
+  type: string;
+  /** The subject. */
+  subject?:
+    | SubjectRef
+    | undefined;
+  /** The law to follow; empty: the tenant's default. */
+  jurisdiction: string;
+  /** Rectification: corrected fields as a JSON object. */
+  changesJson: string;
+}
+
+/** SubmitRequestResponse carries the new request. */
+export interface SubmitRequestResponse {
+  /** The request. */
+  request?: SubjectRequest | undefined;
+}
+
+/** GetRequestRequest names a request. */
+export interface GetRequestRequest {
+  /** Request id. */
+  id: string;
+}
+
+/** GetRequestResponse carries a request. */
+export interface GetRequestResponse {
+  /** The request. */
+  request?: SubjectRequest | undefined;
+}
+
+/** ListRequestsRequest pages through requests with filters. */
 export interface ListRequestsRequest {
   /** Maximum requests to return (1-100, default 50). */
   pageSize: number;
   /** Token from a previous response, empty for the first page. */
   pageToken: string;
+  /** Only this state. */
+  state: string;
+  /** Only this type. */
+  type: string;
+  /** Only overdue requests. */
+  overdue: boolean;
 }
 
 /** ListRequestsResponse is one page of requests. */
@@ -52,8 +153,728 @@ export interface ListRequestsResponse {
   nextPageToken: string;
 }
 
+/** VerifyRequestRequest carries a one-time code. */
+export interface VerifyRequestRequest {
+  /** Request id. */
+  id: string;
+  /** The code the subject received. */
+  code: string;
+}
+
+/** ExtendRequestRequest extends a deadline. */
+export interface ExtendRequestRequest {
+  /** Request id. */
+  id: string;
+  /** The reason told to the subject. */
+  reason: string;
+}
+
+/** PauseRequestRequest pauses a clock. */
+export interface PauseRequestRequest {
+  /** Request id. */
+  id: string;
+  /** Why (e.g. waiting for the subject's answer). */
+  reason: string;
+}
+
+/** ResumeRequestRequest resumes a clock. */
+export interface ResumeRequestRequest {
+  /** Request id. */
+  id: string;
+}
+
+/** CancelRequestRequest cancels a request. */
+export interface CancelRequestRequest {
+  /** Request id. */
+  id: string;
+  /** Why. */
+  reason: string;
+}
+
+/** CreateArchiveLinkRequest names a completed export request. */
+export interface CreateArchiveLinkRequest {
+  /** Request id. */
+  id: string;
+}
+
+/** CreateArchiveLinkResponse is a download link's token. */
+export interface CreateArchiveLinkResponse {
+  /** The token; the link is /v1/privacy/archives/<token>. */
+  token: string;
+  /** When the link stops working. */
+  expiresAt?: Date | undefined;
+}
+
+/** DownloadArchiveRequest carries a link token. */
+export interface DownloadArchiveRequest {
+  /** The token. */
+  token: string;
+}
+
+/** DownloadArchiveResponse is the archive. */
+export interface DownloadArchiveResponse {
+  /** A file name for it. */
+  fileName: string;
+  /** The ZIP. */
+  zip: Buffer;
+}
+
+/** Consent is one entry of the append-only ledger. */
+export interface Consent {
+  /** Entry id. */
+  id: string;
+  /** The subject as recorded, as JSON. */
+  subjectJson: string;
+  /** marketing_email | marketing_sms | marketing_calls | cookies_essential | cookies_performance | cookies_marketing | sale_share. */
+  purpose: string;
+  /** Granted (true) or refused/withdrawn (false). */
+  granted: boolean;
+  /** How it was given: api | form | privacy_request | gpc. */
+  method: string;
+  /** The version of the text consented to. */
+  textVersion: string;
+  /** Who recorded it. */
+  recordedBy: string;
+  /** When. */
+  recordedAt?: Date | undefined;
+}
+
+/** RecordConsentRequest is a consent decision. */
+export interface RecordConsentRequest {
+  /** The subject. */
+  subject?:
+    | SubjectRef
+    | undefined;
+  /** The purpose. */
+  purpose: string;
+  /** Granted or not. */
+  granted: boolean;
+  /** How it was given. */
+  method: string;
+  /** The text version. */
+  textVersion: string;
+  /** True when the request carried the Global Privacy Control signal. */
+  globalPrivacyControl: boolean;
+}
+
+/** RecordConsentResponse carries the entries written (GPC adds a sale/share opt-out). */
+export interface RecordConsentResponse {
+  /** The entries. */
+  consents: Consent[];
+}
+
+/** ListConsentsRequest names a subject. */
+export interface ListConsentsRequest {
+  /** The subject. */
+  subject?: SubjectRef | undefined;
+}
+
+/** ListConsentsResponse is the subject's ledger. */
+export interface ListConsentsResponse {
+  /** The latest decision per purpose. */
+  current: Consent[];
+  /** Every entry, newest first. */
+  history: Consent[];
+}
+
+/** LegalHold keeps a subject's data from erasure. */
+export interface LegalHold {
+  /** Hold id. */
+  id: string;
+  /** The subject, as JSON. */
+  subjectJson: string;
+  /** Why. */
+  reason: string;
+  /** Who placed it. */
+  placedBy: string;
+  /** When. */
+  placedAt?:
+    | Date
+    | undefined;
+  /** When it was removed. */
+  removedAt?: Date | undefined;
+}
+
+/** PlaceLegalHoldRequest places a hold. */
+export interface PlaceLegalHoldRequest {
+  /** The subject. */
+  subject?:
+    | SubjectRef
+    | undefined;
+  /** Why. */
+  reason: string;
+}
+
+/** RemoveLegalHoldRequest removes a hold. */
+export interface RemoveLegalHoldRequest {
+  /** Hold id. */
+  id: string;
+}
+
+/** ListLegalHoldsRequest lists holds. */
+export interface ListLegalHoldsRequest {
+  /** Include removed holds. */
+  includeRemoved: boolean;
+}
+
+/** ListLegalHoldsResponse lists holds. */
+export interface ListLegalHoldsResponse {
+  /** The holds. */
+  holds: LegalHold[];
+}
+
+/** RetentionPolicy says how long one participant's category is kept. */
+export interface RetentionPolicy {
+  /** The participant. */
+  participant: string;
+  /** The category. */
+  category: string;
+  /** Days kept (counted as the participant's category defines: since creation, closure, ...). */
+  days: number;
+  /** True when this is the platform default, not a tenant setting. */
+  isDefault: boolean;
+}
+
+/** SetRetentionPolicyRequest sets a policy. */
+export interface SetRetentionPolicyRequest {
+  /** The participant. */
+  participant: string;
+  /** The category. */
+  category: string;
+  /** Days to keep. */
+  days: number;
+}
+
+/** ListRetentionPoliciesRequest lists policies. */
+export interface ListRetentionPoliciesRequest {
+}
+
+/** ListRetentionPoliciesResponse lists policies. */
+export interface ListRetentionPoliciesResponse {
+  /** The policies. */
+  policies: RetentionPolicy[];
+}
+
+/** RetentionRun is one enforcement run. */
+export interface RetentionRun {
+  /** Run id. */
+  id: string;
+  /** When it started. */
+  startedAt?:
+    | Date
+    | undefined;
+  /** completed when every participant reported. */
+  state: string;
+  /** One task per purged category. */
+  tasks: ParticipantTask[];
+}
+
+/** RunRetentionRequest starts a run now. */
+export interface RunRetentionRequest {
+}
+
+/** ListRetentionRunsRequest lists runs. */
+export interface ListRetentionRunsRequest {
+}
+
+/** ListRetentionRunsResponse lists runs, newest first. */
+export interface ListRetentionRunsResponse {
+  /** The runs. */
+  runs: RetentionRun[];
+}
+
+/** GetDataMapRequest asks for the data map. */
+export interface GetDataMapRequest {
+}
+
+/** DataMapEntry is one participant's categories. */
+export interface DataMapEntry {
+  /** The participant. */
+  participant: string;
+  /** Its categories. */
+  categories: DataCategory[];
+  /** True when it answered; false when it could not be reached. */
+  reachable: boolean;
+}
+
+/** GetDataMapResponse is the records of processing. */
+export interface GetDataMapResponse {
+  /** Per participant. */
+  participants: DataMapEntry[];
+}
+
+/** AuditEntry is one link of the chain. */
+export interface AuditEntry {
+  /** Sequence id. */
+  id: string;
+  /** When. */
+  at?:
+    | Date
+    | undefined;
+  /** Who. */
+  actor: string;
+  /** What, e.g. request.submitted. */
+  action: string;
+  /** The request, if any. */
+  requestId: string;
+  /** Details as JSON (no personal data beyond what the action needs). */
+  detailsJson: string;
+  /** The previous entry's hash. */
+  prevHash: string;
+  /** This entry's hash. */
+  hash: string;
+}
+
+/** ListAuditRequest pages through the log. */
+export interface ListAuditRequest {
+  /** Maximum entries (1-100, default 50). */
+  pageSize: number;
+  /** Token from a previous response. */
+  pageToken: string;
+  /** Only entries of this request. */
+  requestId: string;
+}
+
+/** ListAuditResponse is a page of entries, newest first. */
+export interface ListAuditResponse {
+  /** The entries. */
+  entries: AuditEntry[];
+  /** Token for the next page. */
+  nextPageToken: string;
+}
+
+/** VerifyAuditRequest asks for a verification. */
+export interface VerifyAuditRequest {
+}
+
+/** VerifyAuditResponse reports the chain's state. */
+export interface VerifyAuditResponse {
+  /** True when every link holds. */
+  valid: boolean;
+  /** Entries checked. */
+  entries: string;
+  /** The first entry whose link is broken. */
+  firstBrokenEntry: string;
+}
+
+/** Breach is a personal data breach. */
+export interface Breach {
+  /** Breach id. */
+  id: string;
+  /** What happened. */
+  description: string;
+  /** When it was discovered. */
+  discoveredAt?:
+    | Date
+    | undefined;
+  /** Data categories concerned. */
+  categories: string[];
+  /** How many subjects are affected (estimate). */
+  subjectsAffected: string;
+  /** The authority must be notified by then (72 hours after discovery). */
+  notifyBy?:
+    | Date
+    | undefined;
+  /** When the authority was notified. */
+  notifiedAt?:
+    | Date
+    | undefined;
+  /** on_track | due_soon | overdue | notified. */
+  status: string;
+}
+
+/** RecordBreachRequest registers a breach. */
+export interface RecordBreachRequest {
+  /** What happened. */
+  description: string;
+  /** When it was discovered. */
+  discoveredAt?:
+    | Date
+    | undefined;
+  /** Categories concerned. */
+  categories: string[];
+  /** Subjects affected. */
+  subjectsAffected: string;
+}
+
+/** ListBreachesRequest lists breaches. */
+export interface ListBreachesRequest {
+}
+
+/** ListBreachesResponse lists breaches, newest first. */
+export interface ListBreachesResponse {
+  /** The breaches. */
+  breaches: Breach[];
+}
+
+/** MarkBreachNotifiedRequest records the notification. */
+export interface MarkBreachNotifiedRequest {
+  /** Breach id. */
+  id: string;
+  /** When the authority was notified. */
+  notifiedAt?: Date | undefined;
+}
+
+/** MailMessage is one notification the dev mailbox received. */
+export interface MailMessage {
+  /** Recipient. */
+  to: string;
+  /** Subject line. */
+  subject: string;
+  /** Body text. */
+  text: string;
+  /** When. */
+  sentAt?: Date | undefined;
+}
+
+/** ReadMailboxRequest reads the dev mailbox. */
+export interface ReadMailboxRequest {
+  /** Only messages to this address; empty: all. */
+  to: string;
+}
+
+/** ReadMailboxResponse lists messages, newest first. */
+export interface ReadMailboxResponse {
+  /** The messages. */
+  messages: MailMessage[];
+}
+
+/** VerifyRequestResponse carries the result. */
+export interface VerifyRequestResponse {
+  /** The request. */
+  request?: SubjectRequest | undefined;
+}
+
+/** ExtendRequestResponse carries the result. */
+export interface ExtendRequestResponse {
+  /** The request. */
+  request?: SubjectRequest | undefined;
+}
+
+/** PauseRequestResponse carries the result. */
+export interface PauseRequestResponse {
+  /** The request. */
+  request?: SubjectRequest | undefined;
+}
+
+/** ResumeRequestResponse carries the result. */
+export interface ResumeRequestResponse {
+  /** The request. */
+  request?: SubjectRequest | undefined;
+}
+
+/** CancelRequestResponse carries the result. */
+export interface CancelRequestResponse {
+  /** The request. */
+  request?: SubjectRequest | undefined;
+}
+
+/** PlaceLegalHoldResponse carries the result. */
+export interface PlaceLegalHoldResponse {
+  /** The hold. */
+  hold?: LegalHold | undefined;
+}
+
+/** RemoveLegalHoldResponse carries the result. */
+export interface RemoveLegalHoldResponse {
+  /** The hold. */
+  hold?: LegalHold | undefined;
+}
+
+/** SetRetentionPolicyResponse carries the result. */
+export interface SetRetentionPolicyResponse {
+  /** The policy. */
+  policy?: RetentionPolicy | undefined;
+}
+
+/** RunRetentionResponse carries the result. */
+export interface RunRetentionResponse {
+  /** The run. */
+  run?: RetentionRun | undefined;
+}
+
+/** RecordBreachResponse carries the result. */
+export interface RecordBreachResponse {
+  /** The breach. */
+  breach?: Breach | undefined;
+}
+
+/** MarkBreachNotifiedResponse carries the result. */
+export interface MarkBreachNotifiedResponse {
+  /** The breach. */
+  breach?: Breach | undefined;
+}
+
+function createBaseSubjectRef(): SubjectRef {
+  return { accountId: "", email: "", phone: "" };
+}
+
+export const SubjectRef: MessageFns<SubjectRef> = {
+  encode(message: SubjectRef, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.email !== "") {
+      writer.uint32(18).string(message.email);
+    }
+    if (message.phone !== "") {
+      writer.uint32(26).string(message.phone);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubjectRef {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubjectRef();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.email = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phone = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubjectRef {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      email: isSet(object.email) ? globalThis.String(object.email) : "",
+      phone: isSet(object.phone) ? globalThis.String(object.phone) : "",
+    };
+  },
+
+  toJSON(message: SubjectRef): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.email !== "") {
+      obj.email = message.email;
+    }
+    if (message.phone !== "") {
+      obj.phone = message.phone;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubjectRef>, I>>(base?: I): SubjectRef {
+    return SubjectRef.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubjectRef>, I>>(object: I): SubjectRef {
+    const message = createBaseSubjectRef();
+    message.accountId = object.accountId ?? "";
+    message.email = object.email ?? "";
+    message.phone = object.phone ?? "";
+    return message;
+  },
+};
+
+function createBaseParticipantTask(): ParticipantTask {
+  return { participant: "", state: "", requestedAt: undefined, completedAt: undefined, receipt: [] };
+}
+
+export const ParticipantTask: MessageFns<ParticipantTask> = {
+  encode(message: ParticipantTask, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participant !== "") {
+      writer.uint32(10).string(message.participant);
+    }
+    if (message.state !== "") {
+      writer.uint32(18).string(message.state);
+    }
+    if (message.requestedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(34).fork()).join();
+    }
+    for (const v of message.receipt) {
+      CategoryReceipt.encode(v!, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ParticipantTask {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseParticipantTask();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.receipt.push(CategoryReceipt.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ParticipantTask {
+    return {
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      requestedAt: isSet(object.requestedAt)
+        ? fromJsonTimestamp(object.requestedAt)
+        : isSet(object.requested_at)
+        ? fromJsonTimestamp(object.requested_at)
+        : undefined,
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+      receipt: globalThis.Array.isArray(object?.receipt)
+        ? object.receipt.map((e: any) => CategoryReceipt.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ParticipantTask): unknown {
+    const obj: any = {};
+    if (message.participant !== "") {
+      obj.participant = message.participant;
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.requestedAt !== undefined) {
+      obj.requestedAt = message.requestedAt.toISOString();
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    if (message.receipt?.length) {
+      obj.receipt = message.receipt.map((e) => CategoryReceipt.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ParticipantTask>, I>>(base?: I): ParticipantTask {
+    return ParticipantTask.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ParticipantTask>, I>>(object: I): ParticipantTask {
+    const message = createBaseParticipantTask();
+    message.participant = object.participant ?? "";
+    message.state = object.state ?? "";
+    message.requestedAt = object.requestedAt ?? undefined;
+    message.completedAt = object.completedAt ?? undefined;
+    message.receipt = object.receipt?.map((e) => CategoryReceipt.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseSubjectRequest(): SubjectRequest {
-  return { id: "", type: "", state: "", receivedAt: undefined, dueAt: undefined };
+  return {
+    id: "",
+    type: "",
+    state: "",
+    receivedAt: undefined,
+    dueAt: undefined,
+    jurisdiction: "",
+    subjectJson: "",
+    urgency: "",
+    extended: false,
+    extensionReason: "",
+    paused: false,
+    acknowledgeBy: undefined,
+    reason: "",
+    tasks: [],
+    waitingFor: [],
+    completedAt: undefined,
+    verifiedBy: "",
+    changesJson: "",
+    archiveReady: false,
+  };
 }
 
 export const SubjectRequest: MessageFns<SubjectRequest> = {
@@ -72,6 +893,48 @@ export const SubjectRequest: MessageFns<SubjectRequest> = {
     }
     if (message.dueAt !== undefined) {
       Timestamp.encode(toTimestamp(message.dueAt), writer.uint32(42).fork()).join();
+    }
+    if (message.jurisdiction !== "") {
+      writer.uint32(50).string(message.jurisdiction);
+    }
+    if (message.subjectJson !== "") {
+      writer.uint32(58).string(message.subjectJson);
+    }
+    if (message.urgency !== "") {
+      writer.uint32(66).string(message.urgency);
+    }
+    if (message.extended !== false) {
+      writer.uint32(72).bool(message.extended);
+    }
+    if (message.extensionReason !== "") {
+      writer.uint32(82).string(message.extensionReason);
+    }
+    if (message.paused !== false) {
+      writer.uint32(88).bool(message.paused);
+    }
+    if (message.acknowledgeBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.acknowledgeBy), writer.uint32(98).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(106).string(message.reason);
+    }
+    for (const v of message.tasks) {
+      ParticipantTask.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.waitingFor) {
+      writer.uint32(122).string(v!);
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(130).fork()).join();
+    }
+    if (message.verifiedBy !== "") {
+      writer.uint32(138).string(message.verifiedBy);
+    }
+    if (message.changesJson !== "") {
+      writer.uint32(146).string(message.changesJson);
+    }
+    if (message.archiveReady !== false) {
+      writer.uint32(152).bool(message.archiveReady);
     }
     return writer;
   },
@@ -129,6 +992,118 @@ export const SubjectRequest: MessageFns<SubjectRequest> = {
             message.dueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.jurisdiction = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.subjectJson = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.urgency = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.extended = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.extensionReason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.acknowledgeBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.tasks.push(ParticipantTask.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.waitingFor.push(reader.string());
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.verifiedBy = reader.string();
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.changesJson = reader.string();
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.archiveReady = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -156,6 +1131,54 @@ export const SubjectRequest: MessageFns<SubjectRequest> = {
         : isSet(object.due_at)
         ? fromJsonTimestamp(object.due_at)
         : undefined,
+      jurisdiction: isSet(object.jurisdiction) ? globalThis.String(object.jurisdiction) : "",
+      subjectJson: isSet(object.subjectJson)
+        ? globalThis.String(object.subjectJson)
+        : isSet(object.subject_json)
+        ? globalThis.String(object.subject_json)
+        : "",
+      urgency: isSet(object.urgency) ? globalThis.String(object.urgency) : "",
+      extended: isSet(object.extended) ? globalThis.Boolean(object.extended) : false,
+      extensionReason: isSet(object.extensionReason)
+        ? globalThis.String(object.extensionReason)
+        : isSet(object.extension_reason)
+        ? globalThis.String(object.extension_reason)
+        : "",
+      paused: isSet(object.paused) ? globalThis.Boolean(object.paused) : false,
+      acknowledgeBy: isSet(object.acknowledgeBy)
+        ? fromJsonTimestamp(object.acknowledgeBy)
+        : isSet(object.acknowledge_by)
+        ? fromJsonTimestamp(object.acknowledge_by)
+        : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      tasks: globalThis.Array.isArray(object?.tasks)
+        ? object.tasks.map((e: any) => ParticipantTask.fromJSON(e))
+        : [],
+      waitingFor: globalThis.Array.isArray(object?.waitingFor)
+        ? object.waitingFor.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.waiting_for)
+        ? object.waiting_for.map((e: any) => globalThis.String(e))
+        : [],
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+      verifiedBy: isSet(object.verifiedBy)
+        ? globalThis.String(object.verifiedBy)
+        : isSet(object.verified_by)
+        ? globalThis.String(object.verified_by)
+        : "",
+      changesJson: isSet(object.changesJson)
+        ? globalThis.String(object.changesJson)
+        : isSet(object.changes_json)
+        ? globalThis.String(object.changes_json)
+        : "",
+      archiveReady: isSet(object.archiveReady)
+        ? globalThis.Boolean(object.archiveReady)
+        : isSet(object.archive_ready)
+        ? globalThis.Boolean(object.archive_ready)
+        : false,
     };
   },
 
@@ -176,6 +1199,48 @@ export const SubjectRequest: MessageFns<SubjectRequest> = {
     if (message.dueAt !== undefined) {
       obj.dueAt = message.dueAt.toISOString();
     }
+    if (message.jurisdiction !== "") {
+      obj.jurisdiction = message.jurisdiction;
+    }
+    if (message.subjectJson !== "") {
+      obj.subjectJson = message.subjectJson;
+    }
+    if (message.urgency !== "") {
+      obj.urgency = message.urgency;
+    }
+    if (message.extended !== false) {
+      obj.extended = message.extended;
+    }
+    if (message.extensionReason !== "") {
+      obj.extensionReason = message.extensionReason;
+    }
+    if (message.paused !== false) {
+      obj.paused = message.paused;
+    }
+    if (message.acknowledgeBy !== undefined) {
+      obj.acknowledgeBy = message.acknowledgeBy.toISOString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => ParticipantTask.toJSON(e));
+    }
+    if (message.waitingFor?.length) {
+      obj.waitingFor = message.waitingFor;
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    if (message.verifiedBy !== "") {
+      obj.verifiedBy = message.verifiedBy;
+    }
+    if (message.changesJson !== "") {
+      obj.changesJson = message.changesJson;
+    }
+    if (message.archiveReady !== false) {
+      obj.archiveReady = message.archiveReady;
+    }
     return obj;
   },
 
@@ -189,12 +1254,354 @@ export const SubjectRequest: MessageFns<SubjectRequest> = {
     message.state = object.state ?? "";
     message.receivedAt = object.receivedAt ?? undefined;
     message.dueAt = object.dueAt ?? undefined;
+    message.jurisdiction = object.jurisdiction ?? "";
+    message.subjectJson = object.subjectJson ?? "";
+    message.urgency = object.urgency ?? "";
+    message.extended = object.extended ?? false;
+    message.extensionReason = object.extensionReason ?? "";
+    message.paused = object.paused ?? false;
+    message.acknowledgeBy = object.acknowledgeBy ?? undefined;
+    message.reason = object.reason ?? "";
+    message.tasks = object.tasks?.map((e) => ParticipantTask.fromPartial(e)) || [];
+    message.waitingFor = object.waitingFor?.map((e) => e) || [];
+    message.completedAt = object.completedAt ?? undefined;
+    message.verifiedBy = object.verifiedBy ?? "";
+    message.changesJson = object.changesJson ?? "";
+    message.archiveReady = object.archiveReady ?? false;
+    return message;
+  },
+};
+
+function createBaseSubmitRequestRequest(): SubmitRequestRequest {
+  return { type: "", subject: undefined, jurisdiction: "", changesJson: "" };
+}
+
+export const SubmitRequestRequest: MessageFns<SubmitRequestRequest> = {
+  encode(message: SubmitRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== "") {
+      writer.uint32(10).string(message.type);
+    }
+    if (message.subject !== undefined) {
+      SubjectRef.encode(message.subject, writer.uint32(18).fork()).join();
+    }
+    if (message.jurisdiction !== "") {
+      writer.uint32(26).string(message.jurisdiction);
+    }
+    if (message.changesJson !== "") {
+      writer.uint32(34).string(message.changesJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subject = SubjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.jurisdiction = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.changesJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitRequestRequest {
+    return {
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      subject: isSet(object.subject) ? SubjectRef.fromJSON(object.subject) : undefined,
+      jurisdiction: isSet(object.jurisdiction) ? globalThis.String(object.jurisdiction) : "",
+      changesJson: isSet(object.changesJson)
+        ? globalThis.String(object.changesJson)
+        : isSet(object.changes_json)
+        ? globalThis.String(object.changes_json)
+        : "",
+    };
+  },
+
+  toJSON(message: SubmitRequestRequest): unknown {
+    const obj: any = {};
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.subject !== undefined) {
+      obj.subject = SubjectRef.toJSON(message.subject);
+    }
+    if (message.jurisdiction !== "") {
+      obj.jurisdiction = message.jurisdiction;
+    }
+    if (message.changesJson !== "") {
+      obj.changesJson = message.changesJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitRequestRequest>, I>>(base?: I): SubmitRequestRequest {
+    return SubmitRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitRequestRequest>, I>>(object: I): SubmitRequestRequest {
+    const message = createBaseSubmitRequestRequest();
+    message.type = object.type ?? "";
+    message.subject = (object.subject !== undefined && object.subject !== null)
+      ? SubjectRef.fromPartial(object.subject)
+      : undefined;
+    message.jurisdiction = object.jurisdiction ?? "";
+    message.changesJson = object.changesJson ?? "";
+    return message;
+  },
+};
+
+function createBaseSubmitRequestResponse(): SubmitRequestResponse {
+  return { request: undefined };
+}
+
+export const SubmitRequestResponse: MessageFns<SubmitRequestResponse> = {
+  encode(message: SubmitRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SubjectRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = SubjectRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitRequestResponse {
+    return { request: isSet(object.request) ? SubjectRequest.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: SubmitRequestResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = SubjectRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitRequestResponse>, I>>(base?: I): SubmitRequestResponse {
+    return SubmitRequestResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitRequestResponse>, I>>(object: I): SubmitRequestResponse {
+    const message = createBaseSubmitRequestResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SubjectRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetRequestRequest(): GetRequestRequest {
+  return { id: "" };
+}
+
+export const GetRequestRequest: MessageFns<GetRequestRequest> = {
+  encode(message: GetRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRequestRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetRequestRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRequestRequest>, I>>(base?: I): GetRequestRequest {
+    return GetRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRequestRequest>, I>>(object: I): GetRequestRequest {
+    const message = createBaseGetRequestRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetRequestResponse(): GetRequestResponse {
+  return { request: undefined };
+}
+
+export const GetRequestResponse: MessageFns<GetRequestResponse> = {
+  encode(message: GetRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SubjectRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = SubjectRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRequestResponse {
+    return { request: isSet(object.request) ? SubjectRequest.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: GetRequestResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = SubjectRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRequestResponse>, I>>(base?: I): GetRequestResponse {
+    return GetRequestResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRequestResponse>, I>>(object: I): GetRequestResponse {
+    const message = createBaseGetRequestResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SubjectRequest.fromPartial(object.request)
+      : undefined;
     return message;
   },
 };
 
 function createBaseListRequestsRequest(): ListRequestsRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: "", state: "", type: "", overdue: false };
 }
 
 export const ListRequestsRequest: MessageFns<ListRequestsRequest> = {
@@ -204,6 +1611,15 @@ export const ListRequestsRequest: MessageFns<ListRequestsRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.overdue !== false) {
+      writer.uint32(40).bool(message.overdue);
     }
     return writer;
   },
@@ -237,6 +1653,30 @@ export const ListRequestsRequest: MessageFns<ListRequestsRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.overdue = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -261,6 +1701,9 @@ export const ListRequestsRequest: MessageFns<ListRequestsRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      overdue: isSet(object.overdue) ? globalThis.Boolean(object.overdue) : false,
     };
   },
 
@@ -272,6 +1715,15 @@ export const ListRequestsRequest: MessageFns<ListRequestsRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.overdue !== false) {
+      obj.overdue = message.overdue;
+    }
     return obj;
   },
 
@@ -282,6 +1734,9 @@ export const ListRequestsRequest: MessageFns<ListRequestsRequest> = {
     const message = createBaseListRequestsRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.state = object.state ?? "";
+    message.type = object.type ?? "";
+    message.overdue = object.overdue ?? false;
     return message;
   },
 };
@@ -377,10 +1832,4778 @@ export const ListRequestsResponse: MessageFns<ListRequestsResponse> = {
   },
 };
 
-/** PrivacyService owns data-subject requests, consent, retention and the audit log. */
+function createBaseVerifyRequestRequest(): VerifyRequestRequest {
+  return { id: "", code: "" };
+}
+
+export const VerifyRequestRequest: MessageFns<VerifyRequestRequest> = {
+  encode(message: VerifyRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.code = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyRequestRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+    };
+  },
+
+  toJSON(message: VerifyRequestRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyRequestRequest>, I>>(base?: I): VerifyRequestRequest {
+    return VerifyRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyRequestRequest>, I>>(object: I): VerifyRequestRequest {
+    const message = createBaseVerifyRequestRequest();
+    message.id = object.id ?? "";
+    message.code = object.code ?? "";
+    return message;
+  },
+};
+
+function createBaseExtendRequestRequest(): ExtendRequestRequest {
+  return { id: "", reason: "" };
+}
+
+export const ExtendRequestRequest: MessageFns<ExtendRequestRequest> = {
+  encode(message: ExtendRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExtendRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExtendRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExtendRequestRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: ExtendRequestRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExtendRequestRequest>, I>>(base?: I): ExtendRequestRequest {
+    return ExtendRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExtendRequestRequest>, I>>(object: I): ExtendRequestRequest {
+    const message = createBaseExtendRequestRequest();
+    message.id = object.id ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBasePauseRequestRequest(): PauseRequestRequest {
+  return { id: "", reason: "" };
+}
+
+export const PauseRequestRequest: MessageFns<PauseRequestRequest> = {
+  encode(message: PauseRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseRequestRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PauseRequestRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseRequestRequest>, I>>(base?: I): PauseRequestRequest {
+    return PauseRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseRequestRequest>, I>>(object: I): PauseRequestRequest {
+    const message = createBasePauseRequestRequest();
+    message.id = object.id ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseResumeRequestRequest(): ResumeRequestRequest {
+  return { id: "" };
+}
+
+export const ResumeRequestRequest: MessageFns<ResumeRequestRequest> = {
+  encode(message: ResumeRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeRequestRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: ResumeRequestRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeRequestRequest>, I>>(base?: I): ResumeRequestRequest {
+    return ResumeRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeRequestRequest>, I>>(object: I): ResumeRequestRequest {
+    const message = createBaseResumeRequestRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelRequestRequest(): CancelRequestRequest {
+  return { id: "", reason: "" };
+}
+
+export const CancelRequestRequest: MessageFns<CancelRequestRequest> = {
+  encode(message: CancelRequestRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelRequestRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelRequestRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelRequestRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: CancelRequestRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelRequestRequest>, I>>(base?: I): CancelRequestRequest {
+    return CancelRequestRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelRequestRequest>, I>>(object: I): CancelRequestRequest {
+    const message = createBaseCancelRequestRequest();
+    message.id = object.id ?? "";
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateArchiveLinkRequest(): CreateArchiveLinkRequest {
+  return { id: "" };
+}
+
+export const CreateArchiveLinkRequest: MessageFns<CreateArchiveLinkRequest> = {
+  encode(message: CreateArchiveLinkRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateArchiveLinkRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateArchiveLinkRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateArchiveLinkRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: CreateArchiveLinkRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateArchiveLinkRequest>, I>>(base?: I): CreateArchiveLinkRequest {
+    return CreateArchiveLinkRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateArchiveLinkRequest>, I>>(object: I): CreateArchiveLinkRequest {
+    const message = createBaseCreateArchiveLinkRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateArchiveLinkResponse(): CreateArchiveLinkResponse {
+  return { token: "", expiresAt: undefined };
+}
+
+export const CreateArchiveLinkResponse: MessageFns<CreateArchiveLinkResponse> = {
+  encode(message: CreateArchiveLinkResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateArchiveLinkResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateArchiveLinkResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateArchiveLinkResponse {
+    return {
+      token: isSet(object.token) ? globalThis.String(object.token) : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreateArchiveLinkResponse): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateArchiveLinkResponse>, I>>(base?: I): CreateArchiveLinkResponse {
+    return CreateArchiveLinkResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateArchiveLinkResponse>, I>>(object: I): CreateArchiveLinkResponse {
+    const message = createBaseCreateArchiveLinkResponse();
+    message.token = object.token ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseDownloadArchiveRequest(): DownloadArchiveRequest {
+  return { token: "" };
+}
+
+export const DownloadArchiveRequest: MessageFns<DownloadArchiveRequest> = {
+  encode(message: DownloadArchiveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.token !== "") {
+      writer.uint32(10).string(message.token);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadArchiveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadArchiveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.token = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadArchiveRequest {
+    return { token: isSet(object.token) ? globalThis.String(object.token) : "" };
+  },
+
+  toJSON(message: DownloadArchiveRequest): unknown {
+    const obj: any = {};
+    if (message.token !== "") {
+      obj.token = message.token;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadArchiveRequest>, I>>(base?: I): DownloadArchiveRequest {
+    return DownloadArchiveRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadArchiveRequest>, I>>(object: I): DownloadArchiveRequest {
+    const message = createBaseDownloadArchiveRequest();
+    message.token = object.token ?? "";
+    return message;
+  },
+};
+
+function createBaseDownloadArchiveResponse(): DownloadArchiveResponse {
+  return { fileName: "", zip: Buffer.alloc(0) };
+}
+
+export const DownloadArchiveResponse: MessageFns<DownloadArchiveResponse> = {
+  encode(message: DownloadArchiveResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fileName !== "") {
+      writer.uint32(10).string(message.fileName);
+    }
+    if (message.zip.length !== 0) {
+      writer.uint32(18).bytes(message.zip);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DownloadArchiveResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDownloadArchiveResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.zip = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DownloadArchiveResponse {
+    return {
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+        ? globalThis.String(object.file_name)
+        : "",
+      zip: isSet(object.zip) ? Buffer.from(bytesFromBase64(object.zip)) : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: DownloadArchiveResponse): unknown {
+    const obj: any = {};
+    if (message.fileName !== "") {
+      obj.fileName = message.fileName;
+    }
+    if (message.zip.length !== 0) {
+      obj.zip = base64FromBytes(message.zip);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DownloadArchiveResponse>, I>>(base?: I): DownloadArchiveResponse {
+    return DownloadArchiveResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DownloadArchiveResponse>, I>>(object: I): DownloadArchiveResponse {
+    const message = createBaseDownloadArchiveResponse();
+    message.fileName = object.fileName ?? "";
+    message.zip = object.zip ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseConsent(): Consent {
+  return {
+    id: "",
+    subjectJson: "",
+    purpose: "",
+    granted: false,
+    method: "",
+    textVersion: "",
+    recordedBy: "",
+    recordedAt: undefined,
+  };
+}
+
+export const Consent: MessageFns<Consent> = {
+  encode(message: Consent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.subjectJson !== "") {
+      writer.uint32(18).string(message.subjectJson);
+    }
+    if (message.purpose !== "") {
+      writer.uint32(26).string(message.purpose);
+    }
+    if (message.granted !== false) {
+      writer.uint32(32).bool(message.granted);
+    }
+    if (message.method !== "") {
+      writer.uint32(42).string(message.method);
+    }
+    if (message.textVersion !== "") {
+      writer.uint32(50).string(message.textVersion);
+    }
+    if (message.recordedBy !== "") {
+      writer.uint32(58).string(message.recordedBy);
+    }
+    if (message.recordedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.recordedAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Consent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subjectJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.granted = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.textVersion = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.recordedBy = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.recordedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Consent {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      subjectJson: isSet(object.subjectJson)
+        ? globalThis.String(object.subjectJson)
+        : isSet(object.subject_json)
+        ? globalThis.String(object.subject_json)
+        : "",
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      granted: isSet(object.granted) ? globalThis.Boolean(object.granted) : false,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      textVersion: isSet(object.textVersion)
+        ? globalThis.String(object.textVersion)
+        : isSet(object.text_version)
+        ? globalThis.String(object.text_version)
+        : "",
+      recordedBy: isSet(object.recordedBy)
+        ? globalThis.String(object.recordedBy)
+        : isSet(object.recorded_by)
+        ? globalThis.String(object.recorded_by)
+        : "",
+      recordedAt: isSet(object.recordedAt)
+        ? fromJsonTimestamp(object.recordedAt)
+        : isSet(object.recorded_at)
+        ? fromJsonTimestamp(object.recorded_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Consent): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.subjectJson !== "") {
+      obj.subjectJson = message.subjectJson;
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.granted !== false) {
+      obj.granted = message.granted;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.textVersion !== "") {
+      obj.textVersion = message.textVersion;
+    }
+    if (message.recordedBy !== "") {
+      obj.recordedBy = message.recordedBy;
+    }
+    if (message.recordedAt !== undefined) {
+      obj.recordedAt = message.recordedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Consent>, I>>(base?: I): Consent {
+    return Consent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Consent>, I>>(object: I): Consent {
+    const message = createBaseConsent();
+    message.id = object.id ?? "";
+    message.subjectJson = object.subjectJson ?? "";
+    message.purpose = object.purpose ?? "";
+    message.granted = object.granted ?? false;
+    message.method = object.method ?? "";
+    message.textVersion = object.textVersion ?? "";
+    message.recordedBy = object.recordedBy ?? "";
+    message.recordedAt = object.recordedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRecordConsentRequest(): RecordConsentRequest {
+  return { subject: undefined, purpose: "", granted: false, method: "", textVersion: "", globalPrivacyControl: false };
+}
+
+export const RecordConsentRequest: MessageFns<RecordConsentRequest> = {
+  encode(message: RecordConsentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== undefined) {
+      SubjectRef.encode(message.subject, writer.uint32(10).fork()).join();
+    }
+    if (message.purpose !== "") {
+      writer.uint32(18).string(message.purpose);
+    }
+    if (message.granted !== false) {
+      writer.uint32(24).bool(message.granted);
+    }
+    if (message.method !== "") {
+      writer.uint32(34).string(message.method);
+    }
+    if (message.textVersion !== "") {
+      writer.uint32(42).string(message.textVersion);
+    }
+    if (message.globalPrivacyControl !== false) {
+      writer.uint32(48).bool(message.globalPrivacyControl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordConsentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordConsentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = SubjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.purpose = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.granted = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.textVersion = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.globalPrivacyControl = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordConsentRequest {
+    return {
+      subject: isSet(object.subject) ? SubjectRef.fromJSON(object.subject) : undefined,
+      purpose: isSet(object.purpose) ? globalThis.String(object.purpose) : "",
+      granted: isSet(object.granted) ? globalThis.Boolean(object.granted) : false,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      textVersion: isSet(object.textVersion)
+        ? globalThis.String(object.textVersion)
+        : isSet(object.text_version)
+        ? globalThis.String(object.text_version)
+        : "",
+      globalPrivacyControl: isSet(object.globalPrivacyControl)
+        ? globalThis.Boolean(object.globalPrivacyControl)
+        : isSet(object.global_privacy_control)
+        ? globalThis.Boolean(object.global_privacy_control)
+        : false,
+    };
+  },
+
+  toJSON(message: RecordConsentRequest): unknown {
+    const obj: any = {};
+    if (message.subject !== undefined) {
+      obj.subject = SubjectRef.toJSON(message.subject);
+    }
+    if (message.purpose !== "") {
+      obj.purpose = message.purpose;
+    }
+    if (message.granted !== false) {
+      obj.granted = message.granted;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.textVersion !== "") {
+      obj.textVersion = message.textVersion;
+    }
+    if (message.globalPrivacyControl !== false) {
+      obj.globalPrivacyControl = message.globalPrivacyControl;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordConsentRequest>, I>>(base?: I): RecordConsentRequest {
+    return RecordConsentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordConsentRequest>, I>>(object: I): RecordConsentRequest {
+    const message = createBaseRecordConsentRequest();
+    message.subject = (object.subject !== undefined && object.subject !== null)
+      ? SubjectRef.fromPartial(object.subject)
+      : undefined;
+    message.purpose = object.purpose ?? "";
+    message.granted = object.granted ?? false;
+    message.method = object.method ?? "";
+    message.textVersion = object.textVersion ?? "";
+    message.globalPrivacyControl = object.globalPrivacyControl ?? false;
+    return message;
+  },
+};
+
+function createBaseRecordConsentResponse(): RecordConsentResponse {
+  return { consents: [] };
+}
+
+export const RecordConsentResponse: MessageFns<RecordConsentResponse> = {
+  encode(message: RecordConsentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.consents) {
+      Consent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordConsentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordConsentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consents.push(Consent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordConsentResponse {
+    return {
+      consents: globalThis.Array.isArray(object?.consents) ? object.consents.map((e: any) => Consent.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RecordConsentResponse): unknown {
+    const obj: any = {};
+    if (message.consents?.length) {
+      obj.consents = message.consents.map((e) => Consent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordConsentResponse>, I>>(base?: I): RecordConsentResponse {
+    return RecordConsentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordConsentResponse>, I>>(object: I): RecordConsentResponse {
+    const message = createBaseRecordConsentResponse();
+    message.consents = object.consents?.map((e) => Consent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseListConsentsRequest(): ListConsentsRequest {
+  return { subject: undefined };
+}
+
+export const ListConsentsRequest: MessageFns<ListConsentsRequest> = {
+  encode(message: ListConsentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== undefined) {
+      SubjectRef.encode(message.subject, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = SubjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConsentsRequest {
+    return { subject: isSet(object.subject) ? SubjectRef.fromJSON(object.subject) : undefined };
+  },
+
+  toJSON(message: ListConsentsRequest): unknown {
+    const obj: any = {};
+    if (message.subject !== undefined) {
+      obj.subject = SubjectRef.toJSON(message.subject);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConsentsRequest>, I>>(base?: I): ListConsentsRequest {
+    return ListConsentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConsentsRequest>, I>>(object: I): ListConsentsRequest {
+    const message = createBaseListConsentsRequest();
+    message.subject = (object.subject !== undefined && object.subject !== null)
+      ? SubjectRef.fromPartial(object.subject)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListConsentsResponse(): ListConsentsResponse {
+  return { current: [], history: [] };
+}
+
+export const ListConsentsResponse: MessageFns<ListConsentsResponse> = {
+  encode(message: ListConsentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.current) {
+      Consent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.history) {
+      Consent.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListConsentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListConsentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.current.push(Consent.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.history.push(Consent.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListConsentsResponse {
+    return {
+      current: globalThis.Array.isArray(object?.current) ? object.current.map((e: any) => Consent.fromJSON(e)) : [],
+      history: globalThis.Array.isArray(object?.history) ? object.history.map((e: any) => Consent.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListConsentsResponse): unknown {
+    const obj: any = {};
+    if (message.current?.length) {
+      obj.current = message.current.map((e) => Consent.toJSON(e));
+    }
+    if (message.history?.length) {
+      obj.history = message.history.map((e) => Consent.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListConsentsResponse>, I>>(base?: I): ListConsentsResponse {
+    return ListConsentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListConsentsResponse>, I>>(object: I): ListConsentsResponse {
+    const message = createBaseListConsentsResponse();
+    message.current = object.current?.map((e) => Consent.fromPartial(e)) || [];
+    message.history = object.history?.map((e) => Consent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLegalHold(): LegalHold {
+  return { id: "", subjectJson: "", reason: "", placedBy: "", placedAt: undefined, removedAt: undefined };
+}
+
+export const LegalHold: MessageFns<LegalHold> = {
+  encode(message: LegalHold, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.subjectJson !== "") {
+      writer.uint32(18).string(message.subjectJson);
+    }
+    if (message.reason !== "") {
+      writer.uint32(26).string(message.reason);
+    }
+    if (message.placedBy !== "") {
+      writer.uint32(34).string(message.placedBy);
+    }
+    if (message.placedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.placedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.removedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.removedAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LegalHold {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLegalHold();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subjectJson = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.placedBy = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.placedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.removedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LegalHold {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      subjectJson: isSet(object.subjectJson)
+        ? globalThis.String(object.subjectJson)
+        : isSet(object.subject_json)
+        ? globalThis.String(object.subject_json)
+        : "",
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      placedBy: isSet(object.placedBy)
+        ? globalThis.String(object.placedBy)
+        : isSet(object.placed_by)
+        ? globalThis.String(object.placed_by)
+        : "",
+      placedAt: isSet(object.placedAt)
+        ? fromJsonTimestamp(object.placedAt)
+        : isSet(object.placed_at)
+        ? fromJsonTimestamp(object.placed_at)
+        : undefined,
+      removedAt: isSet(object.removedAt)
+        ? fromJsonTimestamp(object.removedAt)
+        : isSet(object.removed_at)
+        ? fromJsonTimestamp(object.removed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: LegalHold): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.subjectJson !== "") {
+      obj.subjectJson = message.subjectJson;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.placedBy !== "") {
+      obj.placedBy = message.placedBy;
+    }
+    if (message.placedAt !== undefined) {
+      obj.placedAt = message.placedAt.toISOString();
+    }
+    if (message.removedAt !== undefined) {
+      obj.removedAt = message.removedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LegalHold>, I>>(base?: I): LegalHold {
+    return LegalHold.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LegalHold>, I>>(object: I): LegalHold {
+    const message = createBaseLegalHold();
+    message.id = object.id ?? "";
+    message.subjectJson = object.subjectJson ?? "";
+    message.reason = object.reason ?? "";
+    message.placedBy = object.placedBy ?? "";
+    message.placedAt = object.placedAt ?? undefined;
+    message.removedAt = object.removedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBasePlaceLegalHoldRequest(): PlaceLegalHoldRequest {
+  return { subject: undefined, reason: "" };
+}
+
+export const PlaceLegalHoldRequest: MessageFns<PlaceLegalHoldRequest> = {
+  encode(message: PlaceLegalHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== undefined) {
+      SubjectRef.encode(message.subject, writer.uint32(10).fork()).join();
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceLegalHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceLegalHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = SubjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceLegalHoldRequest {
+    return {
+      subject: isSet(object.subject) ? SubjectRef.fromJSON(object.subject) : undefined,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+    };
+  },
+
+  toJSON(message: PlaceLegalHoldRequest): unknown {
+    const obj: any = {};
+    if (message.subject !== undefined) {
+      obj.subject = SubjectRef.toJSON(message.subject);
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceLegalHoldRequest>, I>>(base?: I): PlaceLegalHoldRequest {
+    return PlaceLegalHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceLegalHoldRequest>, I>>(object: I): PlaceLegalHoldRequest {
+    const message = createBasePlaceLegalHoldRequest();
+    message.subject = (object.subject !== undefined && object.subject !== null)
+      ? SubjectRef.fromPartial(object.subject)
+      : undefined;
+    message.reason = object.reason ?? "";
+    return message;
+  },
+};
+
+function createBaseRemoveLegalHoldRequest(): RemoveLegalHoldRequest {
+  return { id: "" };
+}
+
+export const RemoveLegalHoldRequest: MessageFns<RemoveLegalHoldRequest> = {
+  encode(message: RemoveLegalHoldRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveLegalHoldRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveLegalHoldRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveLegalHoldRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: RemoveLegalHoldRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveLegalHoldRequest>, I>>(base?: I): RemoveLegalHoldRequest {
+    return RemoveLegalHoldRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveLegalHoldRequest>, I>>(object: I): RemoveLegalHoldRequest {
+    const message = createBaseRemoveLegalHoldRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseListLegalHoldsRequest(): ListLegalHoldsRequest {
+  return { includeRemoved: false };
+}
+
+export const ListLegalHoldsRequest: MessageFns<ListLegalHoldsRequest> = {
+  encode(message: ListLegalHoldsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.includeRemoved !== false) {
+      writer.uint32(8).bool(message.includeRemoved);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLegalHoldsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLegalHoldsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.includeRemoved = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLegalHoldsRequest {
+    return {
+      includeRemoved: isSet(object.includeRemoved)
+        ? globalThis.Boolean(object.includeRemoved)
+        : isSet(object.include_removed)
+        ? globalThis.Boolean(object.include_removed)
+        : false,
+    };
+  },
+
+  toJSON(message: ListLegalHoldsRequest): unknown {
+    const obj: any = {};
+    if (message.includeRemoved !== false) {
+      obj.includeRemoved = message.includeRemoved;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListLegalHoldsRequest>, I>>(base?: I): ListLegalHoldsRequest {
+    return ListLegalHoldsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListLegalHoldsRequest>, I>>(object: I): ListLegalHoldsRequest {
+    const message = createBaseListLegalHoldsRequest();
+    message.includeRemoved = object.includeRemoved ?? false;
+    return message;
+  },
+};
+
+function createBaseListLegalHoldsResponse(): ListLegalHoldsResponse {
+  return { holds: [] };
+}
+
+export const ListLegalHoldsResponse: MessageFns<ListLegalHoldsResponse> = {
+  encode(message: ListLegalHoldsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.holds) {
+      LegalHold.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLegalHoldsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListLegalHoldsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.holds.push(LegalHold.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListLegalHoldsResponse {
+    return {
+      holds: globalThis.Array.isArray(object?.holds) ? object.holds.map((e: any) => LegalHold.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListLegalHoldsResponse): unknown {
+    const obj: any = {};
+    if (message.holds?.length) {
+      obj.holds = message.holds.map((e) => LegalHold.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListLegalHoldsResponse>, I>>(base?: I): ListLegalHoldsResponse {
+    return ListLegalHoldsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListLegalHoldsResponse>, I>>(object: I): ListLegalHoldsResponse {
+    const message = createBaseListLegalHoldsResponse();
+    message.holds = object.holds?.map((e) => LegalHold.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRetentionPolicy(): RetentionPolicy {
+  return { participant: "", category: "", days: 0, isDefault: false };
+}
+
+export const RetentionPolicy: MessageFns<RetentionPolicy> = {
+  encode(message: RetentionPolicy, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participant !== "") {
+      writer.uint32(10).string(message.participant);
+    }
+    if (message.category !== "") {
+      writer.uint32(18).string(message.category);
+    }
+    if (message.days !== 0) {
+      writer.uint32(24).int32(message.days);
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(32).bool(message.isDefault);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetentionPolicy {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetentionPolicy();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.days = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetentionPolicy {
+    return {
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      days: isSet(object.days) ? globalThis.Number(object.days) : 0,
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+    };
+  },
+
+  toJSON(message: RetentionPolicy): unknown {
+    const obj: any = {};
+    if (message.participant !== "") {
+      obj.participant = message.participant;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.days !== 0) {
+      obj.days = Math.round(message.days);
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetentionPolicy>, I>>(base?: I): RetentionPolicy {
+    return RetentionPolicy.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetentionPolicy>, I>>(object: I): RetentionPolicy {
+    const message = createBaseRetentionPolicy();
+    message.participant = object.participant ?? "";
+    message.category = object.category ?? "";
+    message.days = object.days ?? 0;
+    message.isDefault = object.isDefault ?? false;
+    return message;
+  },
+};
+
+function createBaseSetRetentionPolicyRequest(): SetRetentionPolicyRequest {
+  return { participant: "", category: "", days: 0 };
+}
+
+export const SetRetentionPolicyRequest: MessageFns<SetRetentionPolicyRequest> = {
+  encode(message: SetRetentionPolicyRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participant !== "") {
+      writer.uint32(10).string(message.participant);
+    }
+    if (message.category !== "") {
+      writer.uint32(18).string(message.category);
+    }
+    if (message.days !== 0) {
+      writer.uint32(24).int32(message.days);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRetentionPolicyRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRetentionPolicyRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.days = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRetentionPolicyRequest {
+    return {
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      days: isSet(object.days) ? globalThis.Number(object.days) : 0,
+    };
+  },
+
+  toJSON(message: SetRetentionPolicyRequest): unknown {
+    const obj: any = {};
+    if (message.participant !== "") {
+      obj.participant = message.participant;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.days !== 0) {
+      obj.days = Math.round(message.days);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRetentionPolicyRequest>, I>>(base?: I): SetRetentionPolicyRequest {
+    return SetRetentionPolicyRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRetentionPolicyRequest>, I>>(object: I): SetRetentionPolicyRequest {
+    const message = createBaseSetRetentionPolicyRequest();
+    message.participant = object.participant ?? "";
+    message.category = object.category ?? "";
+    message.days = object.days ?? 0;
+    return message;
+  },
+};
+
+function createBaseListRetentionPoliciesRequest(): ListRetentionPoliciesRequest {
+  return {};
+}
+
+export const ListRetentionPoliciesRequest: MessageFns<ListRetentionPoliciesRequest> = {
+  encode(_: ListRetentionPoliciesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRetentionPoliciesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRetentionPoliciesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListRetentionPoliciesRequest {
+    return {};
+  },
+
+  toJSON(_: ListRetentionPoliciesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRetentionPoliciesRequest>, I>>(base?: I): ListRetentionPoliciesRequest {
+    return ListRetentionPoliciesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRetentionPoliciesRequest>, I>>(_: I): ListRetentionPoliciesRequest {
+    const message = createBaseListRetentionPoliciesRequest();
+    return message;
+  },
+};
+
+function createBaseListRetentionPoliciesResponse(): ListRetentionPoliciesResponse {
+  return { policies: [] };
+}
+
+export const ListRetentionPoliciesResponse: MessageFns<ListRetentionPoliciesResponse> = {
+  encode(message: ListRetentionPoliciesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.policies) {
+      RetentionPolicy.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRetentionPoliciesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRetentionPoliciesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policies.push(RetentionPolicy.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRetentionPoliciesResponse {
+    return {
+      policies: globalThis.Array.isArray(object?.policies)
+        ? object.policies.map((e: any) => RetentionPolicy.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListRetentionPoliciesResponse): unknown {
+    const obj: any = {};
+    if (message.policies?.length) {
+      obj.policies = message.policies.map((e) => RetentionPolicy.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRetentionPoliciesResponse>, I>>(base?: I): ListRetentionPoliciesResponse {
+    return ListRetentionPoliciesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRetentionPoliciesResponse>, I>>(
+    object: I,
+  ): ListRetentionPoliciesResponse {
+    const message = createBaseListRetentionPoliciesResponse();
+    message.policies = object.policies?.map((e) => RetentionPolicy.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRetentionRun(): RetentionRun {
+  return { id: "", startedAt: undefined, state: "", tasks: [] };
+}
+
+export const RetentionRun: MessageFns<RetentionRun> = {
+  encode(message: RetentionRun, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(18).fork()).join();
+    }
+    if (message.state !== "") {
+      writer.uint32(26).string(message.state);
+    }
+    for (const v of message.tasks) {
+      ParticipantTask.encode(v!, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetentionRun {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetentionRun();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.tasks.push(ParticipantTask.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetentionRun {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => ParticipantTask.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: RetentionRun): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => ParticipantTask.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetentionRun>, I>>(base?: I): RetentionRun {
+    return RetentionRun.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetentionRun>, I>>(object: I): RetentionRun {
+    const message = createBaseRetentionRun();
+    message.id = object.id ?? "";
+    message.startedAt = object.startedAt ?? undefined;
+    message.state = object.state ?? "";
+    message.tasks = object.tasks?.map((e) => ParticipantTask.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRunRetentionRequest(): RunRetentionRequest {
+  return {};
+}
+
+export const RunRetentionRequest: MessageFns<RunRetentionRequest> = {
+  encode(_: RunRetentionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunRetentionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunRetentionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RunRetentionRequest {
+    return {};
+  },
+
+  toJSON(_: RunRetentionRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunRetentionRequest>, I>>(base?: I): RunRetentionRequest {
+    return RunRetentionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunRetentionRequest>, I>>(_: I): RunRetentionRequest {
+    const message = createBaseRunRetentionRequest();
+    return message;
+  },
+};
+
+function createBaseListRetentionRunsRequest(): ListRetentionRunsRequest {
+  return {};
+}
+
+export const ListRetentionRunsRequest: MessageFns<ListRetentionRunsRequest> = {
+  encode(_: ListRetentionRunsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRetentionRunsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRetentionRunsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListRetentionRunsRequest {
+    return {};
+  },
+
+  toJSON(_: ListRetentionRunsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRetentionRunsRequest>, I>>(base?: I): ListRetentionRunsRequest {
+    return ListRetentionRunsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRetentionRunsRequest>, I>>(_: I): ListRetentionRunsRequest {
+    const message = createBaseListRetentionRunsRequest();
+    return message;
+  },
+};
+
+function createBaseListRetentionRunsResponse(): ListRetentionRunsResponse {
+  return { runs: [] };
+}
+
+export const ListRetentionRunsResponse: MessageFns<ListRetentionRunsResponse> = {
+  encode(message: ListRetentionRunsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.runs) {
+      RetentionRun.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRetentionRunsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRetentionRunsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.runs.push(RetentionRun.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRetentionRunsResponse {
+    return {
+      runs: globalThis.Array.isArray(object?.runs) ? object.runs.map((e: any) => RetentionRun.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListRetentionRunsResponse): unknown {
+    const obj: any = {};
+    if (message.runs?.length) {
+      obj.runs = message.runs.map((e) => RetentionRun.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRetentionRunsResponse>, I>>(base?: I): ListRetentionRunsResponse {
+    return ListRetentionRunsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRetentionRunsResponse>, I>>(object: I): ListRetentionRunsResponse {
+    const message = createBaseListRetentionRunsResponse();
+    message.runs = object.runs?.map((e) => RetentionRun.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetDataMapRequest(): GetDataMapRequest {
+  return {};
+}
+
+export const GetDataMapRequest: MessageFns<GetDataMapRequest> = {
+  encode(_: GetDataMapRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDataMapRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDataMapRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetDataMapRequest {
+    return {};
+  },
+
+  toJSON(_: GetDataMapRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDataMapRequest>, I>>(base?: I): GetDataMapRequest {
+    return GetDataMapRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDataMapRequest>, I>>(_: I): GetDataMapRequest {
+    const message = createBaseGetDataMapRequest();
+    return message;
+  },
+};
+
+function createBaseDataMapEntry(): DataMapEntry {
+  return { participant: "", categories: [], reachable: false };
+}
+
+export const DataMapEntry: MessageFns<DataMapEntry> = {
+  encode(message: DataMapEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.participant !== "") {
+      writer.uint32(10).string(message.participant);
+    }
+    for (const v of message.categories) {
+      DataCategory.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.reachable !== false) {
+      writer.uint32(24).bool(message.reachable);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DataMapEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDataMapEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participant = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.categories.push(DataCategory.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.reachable = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DataMapEntry {
+    return {
+      participant: isSet(object.participant) ? globalThis.String(object.participant) : "",
+      categories: globalThis.Array.isArray(object?.categories)
+        ? object.categories.map((e: any) => DataCategory.fromJSON(e))
+        : [],
+      reachable: isSet(object.reachable) ? globalThis.Boolean(object.reachable) : false,
+    };
+  },
+
+  toJSON(message: DataMapEntry): unknown {
+    const obj: any = {};
+    if (message.participant !== "") {
+      obj.participant = message.participant;
+    }
+    if (message.categories?.length) {
+      obj.categories = message.categories.map((e) => DataCategory.toJSON(e));
+    }
+    if (message.reachable !== false) {
+      obj.reachable = message.reachable;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DataMapEntry>, I>>(base?: I): DataMapEntry {
+    return DataMapEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DataMapEntry>, I>>(object: I): DataMapEntry {
+    const message = createBaseDataMapEntry();
+    message.participant = object.participant ?? "";
+    message.categories = object.categories?.map((e) => DataCategory.fromPartial(e)) || [];
+    message.reachable = object.reachable ?? false;
+    return message;
+  },
+};
+
+function createBaseGetDataMapResponse(): GetDataMapResponse {
+  return { participants: [] };
+}
+
+export const GetDataMapResponse: MessageFns<GetDataMapResponse> = {
+  encode(message: GetDataMapResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.participants) {
+      DataMapEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDataMapResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDataMapResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.participants.push(DataMapEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDataMapResponse {
+    return {
+      participants: globalThis.Array.isArray(object?.participants)
+        ? object.participants.map((e: any) => DataMapEntry.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetDataMapResponse): unknown {
+    const obj: any = {};
+    if (message.participants?.length) {
+      obj.participants = message.participants.map((e) => DataMapEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDataMapResponse>, I>>(base?: I): GetDataMapResponse {
+    return GetDataMapResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDataMapResponse>, I>>(object: I): GetDataMapResponse {
+    const message = createBaseGetDataMapResponse();
+    message.participants = object.participants?.map((e) => DataMapEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAuditEntry(): AuditEntry {
+  return { id: "", at: undefined, actor: "", action: "", requestId: "", detailsJson: "", prevHash: "", hash: "" };
+}
+
+export const AuditEntry: MessageFns<AuditEntry> = {
+  encode(message: AuditEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(18).fork()).join();
+    }
+    if (message.actor !== "") {
+      writer.uint32(26).string(message.actor);
+    }
+    if (message.action !== "") {
+      writer.uint32(34).string(message.action);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(42).string(message.requestId);
+    }
+    if (message.detailsJson !== "") {
+      writer.uint32(50).string(message.detailsJson);
+    }
+    if (message.prevHash !== "") {
+      writer.uint32(58).string(message.prevHash);
+    }
+    if (message.hash !== "") {
+      writer.uint32(66).string(message.hash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuditEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.action = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.detailsJson = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.prevHash = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.hash = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuditEntry {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : "",
+      action: isSet(object.action) ? globalThis.String(object.action) : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      detailsJson: isSet(object.detailsJson)
+        ? globalThis.String(object.detailsJson)
+        : isSet(object.details_json)
+        ? globalThis.String(object.details_json)
+        : "",
+      prevHash: isSet(object.prevHash)
+        ? globalThis.String(object.prevHash)
+        : isSet(object.prev_hash)
+        ? globalThis.String(object.prev_hash)
+        : "",
+      hash: isSet(object.hash) ? globalThis.String(object.hash) : "",
+    };
+  },
+
+  toJSON(message: AuditEntry): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    if (message.actor !== "") {
+      obj.actor = message.actor;
+    }
+    if (message.action !== "") {
+      obj.action = message.action;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.detailsJson !== "") {
+      obj.detailsJson = message.detailsJson;
+    }
+    if (message.prevHash !== "") {
+      obj.prevHash = message.prevHash;
+    }
+    if (message.hash !== "") {
+      obj.hash = message.hash;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuditEntry>, I>>(base?: I): AuditEntry {
+    return AuditEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuditEntry>, I>>(object: I): AuditEntry {
+    const message = createBaseAuditEntry();
+    message.id = object.id ?? "";
+    message.at = object.at ?? undefined;
+    message.actor = object.actor ?? "";
+    message.action = object.action ?? "";
+    message.requestId = object.requestId ?? "";
+    message.detailsJson = object.detailsJson ?? "";
+    message.prevHash = object.prevHash ?? "";
+    message.hash = object.hash ?? "";
+    return message;
+  },
+};
+
+function createBaseListAuditRequest(): ListAuditRequest {
+  return { pageSize: 0, pageToken: "", requestId: "" };
+}
+
+export const ListAuditRequest: MessageFns<ListAuditRequest> = {
+  encode(message: ListAuditRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(26).string(message.requestId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAuditRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAuditRequest>, I>>(base?: I): ListAuditRequest {
+    return ListAuditRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAuditRequest>, I>>(object: I): ListAuditRequest {
+    const message = createBaseListAuditRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.requestId = object.requestId ?? "";
+    return message;
+  },
+};
+
+function createBaseListAuditResponse(): ListAuditResponse {
+  return { entries: [], nextPageToken: "" };
+}
+
+export const ListAuditResponse: MessageFns<ListAuditResponse> = {
+  encode(message: ListAuditResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      AuditEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAuditResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(AuditEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAuditResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => AuditEntry.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAuditResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => AuditEntry.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAuditResponse>, I>>(base?: I): ListAuditResponse {
+    return ListAuditResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAuditResponse>, I>>(object: I): ListAuditResponse {
+    const message = createBaseListAuditResponse();
+    message.entries = object.entries?.map((e) => AuditEntry.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseVerifyAuditRequest(): VerifyAuditRequest {
+  return {};
+}
+
+export const VerifyAuditRequest: MessageFns<VerifyAuditRequest> = {
+  encode(_: VerifyAuditRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAuditRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): VerifyAuditRequest {
+    return {};
+  },
+
+  toJSON(_: VerifyAuditRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyAuditRequest>, I>>(base?: I): VerifyAuditRequest {
+    return VerifyAuditRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyAuditRequest>, I>>(_: I): VerifyAuditRequest {
+    const message = createBaseVerifyAuditRequest();
+    return message;
+  },
+};
+
+function createBaseVerifyAuditResponse(): VerifyAuditResponse {
+  return { valid: false, entries: "0", firstBrokenEntry: "" };
+}
+
+export const VerifyAuditResponse: MessageFns<VerifyAuditResponse> = {
+  encode(message: VerifyAuditResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.valid !== false) {
+      writer.uint32(8).bool(message.valid);
+    }
+    if (message.entries !== "0") {
+      writer.uint32(16).int64(message.entries);
+    }
+    if (message.firstBrokenEntry !== "") {
+      writer.uint32(26).string(message.firstBrokenEntry);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyAuditResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyAuditResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.valid = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.entries = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.firstBrokenEntry = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyAuditResponse {
+    return {
+      valid: isSet(object.valid) ? globalThis.Boolean(object.valid) : false,
+      entries: isSet(object.entries) ? globalThis.String(object.entries) : "0",
+      firstBrokenEntry: isSet(object.firstBrokenEntry)
+        ? globalThis.String(object.firstBrokenEntry)
+        : isSet(object.first_broken_entry)
+        ? globalThis.String(object.first_broken_entry)
+        : "",
+    };
+  },
+
+  toJSON(message: VerifyAuditResponse): unknown {
+    const obj: any = {};
+    if (message.valid !== false) {
+      obj.valid = message.valid;
+    }
+    if (message.entries !== "0") {
+      obj.entries = message.entries;
+    }
+    if (message.firstBrokenEntry !== "") {
+      obj.firstBrokenEntry = message.firstBrokenEntry;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyAuditResponse>, I>>(base?: I): VerifyAuditResponse {
+    return VerifyAuditResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyAuditResponse>, I>>(object: I): VerifyAuditResponse {
+    const message = createBaseVerifyAuditResponse();
+    message.valid = object.valid ?? false;
+    message.entries = object.entries ?? "0";
+    message.firstBrokenEntry = object.firstBrokenEntry ?? "";
+    return message;
+  },
+};
+
+function createBaseBreach(): Breach {
+  return {
+    id: "",
+    description: "",
+    discoveredAt: undefined,
+    categories: [],
+    subjectsAffected: "0",
+    notifyBy: undefined,
+    notifiedAt: undefined,
+    status: "",
+  };
+}
+
+export const Breach: MessageFns<Breach> = {
+  encode(message: Breach, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.discoveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.discoveredAt), writer.uint32(26).fork()).join();
+    }
+    for (const v of message.categories) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.subjectsAffected !== "0") {
+      writer.uint32(40).int64(message.subjectsAffected);
+    }
+    if (message.notifyBy !== undefined) {
+      Timestamp.encode(toTimestamp(message.notifyBy), writer.uint32(50).fork()).join();
+    }
+    if (message.notifiedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.notifiedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.status !== "") {
+      writer.uint32(66).string(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Breach {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBreach();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.discoveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.categories.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.subjectsAffected = reader.int64().toString();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.notifyBy = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.notifiedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Breach {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      discoveredAt: isSet(object.discoveredAt)
+        ? fromJsonTimestamp(object.discoveredAt)
+        : isSet(object.discovered_at)
+        ? fromJsonTimestamp(object.discovered_at)
+        : undefined,
+      categories: globalThis.Array.isArray(object?.categories)
+        ? object.categories.map((e: any) => globalThis.String(e))
+        : [],
+      subjectsAffected: isSet(object.subjectsAffected)
+        ? globalThis.String(object.subjectsAffected)
+        : isSet(object.subjects_affected)
+        ? globalThis.String(object.subjects_affected)
+        : "0",
+      notifyBy: isSet(object.notifyBy)
+        ? fromJsonTimestamp(object.notifyBy)
+        : isSet(object.notify_by)
+        ? fromJsonTimestamp(object.notify_by)
+        : undefined,
+      notifiedAt: isSet(object.notifiedAt)
+        ? fromJsonTimestamp(object.notifiedAt)
+        : isSet(object.notified_at)
+        ? fromJsonTimestamp(object.notified_at)
+        : undefined,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+    };
+  },
+
+  toJSON(message: Breach): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.discoveredAt !== undefined) {
+      obj.discoveredAt = message.discoveredAt.toISOString();
+    }
+    if (message.categories?.length) {
+      obj.categories = message.categories;
+    }
+    if (message.subjectsAffected !== "0") {
+      obj.subjectsAffected = message.subjectsAffected;
+    }
+    if (message.notifyBy !== undefined) {
+      obj.notifyBy = message.notifyBy.toISOString();
+    }
+    if (message.notifiedAt !== undefined) {
+      obj.notifiedAt = message.notifiedAt.toISOString();
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Breach>, I>>(base?: I): Breach {
+    return Breach.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Breach>, I>>(object: I): Breach {
+    const message = createBaseBreach();
+    message.id = object.id ?? "";
+    message.description = object.description ?? "";
+    message.discoveredAt = object.discoveredAt ?? undefined;
+    message.categories = object.categories?.map((e) => e) || [];
+    message.subjectsAffected = object.subjectsAffected ?? "0";
+    message.notifyBy = object.notifyBy ?? undefined;
+    message.notifiedAt = object.notifiedAt ?? undefined;
+    message.status = object.status ?? "";
+    return message;
+  },
+};
+
+function createBaseRecordBreachRequest(): RecordBreachRequest {
+  return { description: "", discoveredAt: undefined, categories: [], subjectsAffected: "0" };
+}
+
+export const RecordBreachRequest: MessageFns<RecordBreachRequest> = {
+  encode(message: RecordBreachRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.description !== "") {
+      writer.uint32(10).string(message.description);
+    }
+    if (message.discoveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.discoveredAt), writer.uint32(18).fork()).join();
+    }
+    for (const v of message.categories) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.subjectsAffected !== "0") {
+      writer.uint32(32).int64(message.subjectsAffected);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordBreachRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordBreachRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.discoveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.categories.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.subjectsAffected = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordBreachRequest {
+    return {
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      discoveredAt: isSet(object.discoveredAt)
+        ? fromJsonTimestamp(object.discoveredAt)
+        : isSet(object.discovered_at)
+        ? fromJsonTimestamp(object.discovered_at)
+        : undefined,
+      categories: globalThis.Array.isArray(object?.categories)
+        ? object.categories.map((e: any) => globalThis.String(e))
+        : [],
+      subjectsAffected: isSet(object.subjectsAffected)
+        ? globalThis.String(object.subjectsAffected)
+        : isSet(object.subjects_affected)
+        ? globalThis.String(object.subjects_affected)
+        : "0",
+    };
+  },
+
+  toJSON(message: RecordBreachRequest): unknown {
+    const obj: any = {};
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.discoveredAt !== undefined) {
+      obj.discoveredAt = message.discoveredAt.toISOString();
+    }
+    if (message.categories?.length) {
+      obj.categories = message.categories;
+    }
+    if (message.subjectsAffected !== "0") {
+      obj.subjectsAffected = message.subjectsAffected;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordBreachRequest>, I>>(base?: I): RecordBreachRequest {
+    return RecordBreachRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordBreachRequest>, I>>(object: I): RecordBreachRequest {
+    const message = createBaseRecordBreachRequest();
+    message.description = object.description ?? "";
+    message.discoveredAt = object.discoveredAt ?? undefined;
+    message.categories = object.categories?.map((e) => e) || [];
+    message.subjectsAffected = object.subjectsAffected ?? "0";
+    return message;
+  },
+};
+
+function createBaseListBreachesRequest(): ListBreachesRequest {
+  return {};
+}
+
+export const ListBreachesRequest: MessageFns<ListBreachesRequest> = {
+  encode(_: ListBreachesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBreachesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBreachesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListBreachesRequest {
+    return {};
+  },
+
+  toJSON(_: ListBreachesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListBreachesRequest>, I>>(base?: I): ListBreachesRequest {
+    return ListBreachesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListBreachesRequest>, I>>(_: I): ListBreachesRequest {
+    const message = createBaseListBreachesRequest();
+    return message;
+  },
+};
+
+function createBaseListBreachesResponse(): ListBreachesResponse {
+  return { breaches: [] };
+}
+
+export const ListBreachesResponse: MessageFns<ListBreachesResponse> = {
+  encode(message: ListBreachesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.breaches) {
+      Breach.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListBreachesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListBreachesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.breaches.push(Breach.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListBreachesResponse {
+    return {
+      breaches: globalThis.Array.isArray(object?.breaches) ? object.breaches.map((e: any) => Breach.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListBreachesResponse): unknown {
+    const obj: any = {};
+    if (message.breaches?.length) {
+      obj.breaches = message.breaches.map((e) => Breach.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListBreachesResponse>, I>>(base?: I): ListBreachesResponse {
+    return ListBreachesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListBreachesResponse>, I>>(object: I): ListBreachesResponse {
+    const message = createBaseListBreachesResponse();
+    message.breaches = object.breaches?.map((e) => Breach.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMarkBreachNotifiedRequest(): MarkBreachNotifiedRequest {
+  return { id: "", notifiedAt: undefined };
+}
+
+export const MarkBreachNotifiedRequest: MessageFns<MarkBreachNotifiedRequest> = {
+  encode(message: MarkBreachNotifiedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.notifiedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.notifiedAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkBreachNotifiedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkBreachNotifiedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.notifiedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkBreachNotifiedRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      notifiedAt: isSet(object.notifiedAt)
+        ? fromJsonTimestamp(object.notifiedAt)
+        : isSet(object.notified_at)
+        ? fromJsonTimestamp(object.notified_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MarkBreachNotifiedRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.notifiedAt !== undefined) {
+      obj.notifiedAt = message.notifiedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MarkBreachNotifiedRequest>, I>>(base?: I): MarkBreachNotifiedRequest {
+    return MarkBreachNotifiedRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MarkBreachNotifiedRequest>, I>>(object: I): MarkBreachNotifiedRequest {
+    const message = createBaseMarkBreachNotifiedRequest();
+    message.id = object.id ?? "";
+    message.notifiedAt = object.notifiedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseMailMessage(): MailMessage {
+  return { to: "", subject: "", text: "", sentAt: undefined };
+}
+
+export const MailMessage: MessageFns<MailMessage> = {
+  encode(message: MailMessage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.to !== "") {
+      writer.uint32(10).string(message.to);
+    }
+    if (message.subject !== "") {
+      writer.uint32(18).string(message.subject);
+    }
+    if (message.text !== "") {
+      writer.uint32(26).string(message.text);
+    }
+    if (message.sentAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MailMessage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMailMessage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.subject = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.text = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MailMessage {
+    return {
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      subject: isSet(object.subject) ? globalThis.String(object.subject) : "",
+      text: isSet(object.text) ? globalThis.String(object.text) : "",
+      sentAt: isSet(object.sentAt)
+        ? fromJsonTimestamp(object.sentAt)
+        : isSet(object.sent_at)
+        ? fromJsonTimestamp(object.sent_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MailMessage): unknown {
+    const obj: any = {};
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.subject !== "") {
+      obj.subject = message.subject;
+    }
+    if (message.text !== "") {
+      obj.text = message.text;
+    }
+    if (message.sentAt !== undefined) {
+      obj.sentAt = message.sentAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MailMessage>, I>>(base?: I): MailMessage {
+    return MailMessage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MailMessage>, I>>(object: I): MailMessage {
+    const message = createBaseMailMessage();
+    message.to = object.to ?? "";
+    message.subject = object.subject ?? "";
+    message.text = object.text ?? "";
+    message.sentAt = object.sentAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReadMailboxRequest(): ReadMailboxRequest {
+  return { to: "" };
+}
+
+export const ReadMailboxRequest: MessageFns<ReadMailboxRequest> = {
+  encode(message: ReadMailboxRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.to !== "") {
+      writer.uint32(10).string(message.to);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadMailboxRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadMailboxRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadMailboxRequest {
+    return { to: isSet(object.to) ? globalThis.String(object.to) : "" };
+  },
+
+  toJSON(message: ReadMailboxRequest): unknown {
+    const obj: any = {};
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReadMailboxRequest>, I>>(base?: I): ReadMailboxRequest {
+    return ReadMailboxRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReadMailboxRequest>, I>>(object: I): ReadMailboxRequest {
+    const message = createBaseReadMailboxRequest();
+    message.to = object.to ?? "";
+    return message;
+  },
+};
+
+function createBaseReadMailboxResponse(): ReadMailboxResponse {
+  return { messages: [] };
+}
+
+export const ReadMailboxResponse: MessageFns<ReadMailboxResponse> = {
+  encode(message: ReadMailboxResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.messages) {
+      MailMessage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReadMailboxResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReadMailboxResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messages.push(MailMessage.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReadMailboxResponse {
+    return {
+      messages: globalThis.Array.isArray(object?.messages)
+        ? object.messages.map((e: any) => MailMessage.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReadMailboxResponse): unknown {
+    const obj: any = {};
+    if (message.messages?.length) {
+      obj.messages = message.messages.map((e) => MailMessage.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReadMailboxResponse>, I>>(base?: I): ReadMailboxResponse {
+    return ReadMailboxResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReadMailboxResponse>, I>>(object: I): ReadMailboxResponse {
+    const message = createBaseReadMailboxResponse();
+    message.messages = object.messages?.map((e) => MailMessage.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseVerifyRequestResponse(): VerifyRequestResponse {
+  return { request: undefined };
+}
+
+export const VerifyRequestResponse: MessageFns<VerifyRequestResponse> = {
+  encode(message: VerifyRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SubjectRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VerifyRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVerifyRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = SubjectRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VerifyRequestResponse {
+    return { request: isSet(object.request) ? SubjectRequest.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: VerifyRequestResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = SubjectRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<VerifyRequestResponse>, I>>(base?: I): VerifyRequestResponse {
+    return VerifyRequestResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<VerifyRequestResponse>, I>>(object: I): VerifyRequestResponse {
+    const message = createBaseVerifyRequestResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SubjectRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseExtendRequestResponse(): ExtendRequestResponse {
+  return { request: undefined };
+}
+
+export const ExtendRequestResponse: MessageFns<ExtendRequestResponse> = {
+  encode(message: ExtendRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SubjectRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExtendRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExtendRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = SubjectRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExtendRequestResponse {
+    return { request: isSet(object.request) ? SubjectRequest.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: ExtendRequestResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = SubjectRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExtendRequestResponse>, I>>(base?: I): ExtendRequestResponse {
+    return ExtendRequestResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExtendRequestResponse>, I>>(object: I): ExtendRequestResponse {
+    const message = createBaseExtendRequestResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SubjectRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePauseRequestResponse(): PauseRequestResponse {
+  return { request: undefined };
+}
+
+export const PauseRequestResponse: MessageFns<PauseRequestResponse> = {
+  encode(message: PauseRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SubjectRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = SubjectRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PauseRequestResponse {
+    return { request: isSet(object.request) ? SubjectRequest.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: PauseRequestResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = SubjectRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PauseRequestResponse>, I>>(base?: I): PauseRequestResponse {
+    return PauseRequestResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PauseRequestResponse>, I>>(object: I): PauseRequestResponse {
+    const message = createBasePauseRequestResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SubjectRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseResumeRequestResponse(): ResumeRequestResponse {
+  return { request: undefined };
+}
+
+export const ResumeRequestResponse: MessageFns<ResumeRequestResponse> = {
+  encode(message: ResumeRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SubjectRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResumeRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResumeRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = SubjectRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResumeRequestResponse {
+    return { request: isSet(object.request) ? SubjectRequest.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: ResumeRequestResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = SubjectRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResumeRequestResponse>, I>>(base?: I): ResumeRequestResponse {
+    return ResumeRequestResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResumeRequestResponse>, I>>(object: I): ResumeRequestResponse {
+    const message = createBaseResumeRequestResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SubjectRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCancelRequestResponse(): CancelRequestResponse {
+  return { request: undefined };
+}
+
+export const CancelRequestResponse: MessageFns<CancelRequestResponse> = {
+  encode(message: CancelRequestResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      SubjectRequest.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelRequestResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelRequestResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = SubjectRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelRequestResponse {
+    return { request: isSet(object.request) ? SubjectRequest.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: CancelRequestResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = SubjectRequest.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelRequestResponse>, I>>(base?: I): CancelRequestResponse {
+    return CancelRequestResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelRequestResponse>, I>>(object: I): CancelRequestResponse {
+    const message = createBaseCancelRequestResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? SubjectRequest.fromPartial(object.request)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePlaceLegalHoldResponse(): PlaceLegalHoldResponse {
+  return { hold: undefined };
+}
+
+export const PlaceLegalHoldResponse: MessageFns<PlaceLegalHoldResponse> = {
+  encode(message: PlaceLegalHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      LegalHold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceLegalHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlaceLegalHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hold = LegalHold.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlaceLegalHoldResponse {
+    return { hold: isSet(object.hold) ? LegalHold.fromJSON(object.hold) : undefined };
+  },
+
+  toJSON(message: PlaceLegalHoldResponse): unknown {
+    const obj: any = {};
+    if (message.hold !== undefined) {
+      obj.hold = LegalHold.toJSON(message.hold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlaceLegalHoldResponse>, I>>(base?: I): PlaceLegalHoldResponse {
+    return PlaceLegalHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlaceLegalHoldResponse>, I>>(object: I): PlaceLegalHoldResponse {
+    const message = createBasePlaceLegalHoldResponse();
+    message.hold = (object.hold !== undefined && object.hold !== null) ? LegalHold.fromPartial(object.hold) : undefined;
+    return message;
+  },
+};
+
+function createBaseRemoveLegalHoldResponse(): RemoveLegalHoldResponse {
+  return { hold: undefined };
+}
+
+export const RemoveLegalHoldResponse: MessageFns<RemoveLegalHoldResponse> = {
+  encode(message: RemoveLegalHoldResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.hold !== undefined) {
+      LegalHold.encode(message.hold, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RemoveLegalHoldResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRemoveLegalHoldResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.hold = LegalHold.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RemoveLegalHoldResponse {
+    return { hold: isSet(object.hold) ? LegalHold.fromJSON(object.hold) : undefined };
+  },
+
+  toJSON(message: RemoveLegalHoldResponse): unknown {
+    const obj: any = {};
+    if (message.hold !== undefined) {
+      obj.hold = LegalHold.toJSON(message.hold);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RemoveLegalHoldResponse>, I>>(base?: I): RemoveLegalHoldResponse {
+    return RemoveLegalHoldResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RemoveLegalHoldResponse>, I>>(object: I): RemoveLegalHoldResponse {
+    const message = createBaseRemoveLegalHoldResponse();
+    message.hold = (object.hold !== undefined && object.hold !== null) ? LegalHold.fromPartial(object.hold) : undefined;
+    return message;
+  },
+};
+
+function createBaseSetRetentionPolicyResponse(): SetRetentionPolicyResponse {
+  return { policy: undefined };
+}
+
+export const SetRetentionPolicyResponse: MessageFns<SetRetentionPolicyResponse> = {
+  encode(message: SetRetentionPolicyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.policy !== undefined) {
+      RetentionPolicy.encode(message.policy, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetRetentionPolicyResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetRetentionPolicyResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.policy = RetentionPolicy.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetRetentionPolicyResponse {
+    return { policy: isSet(object.policy) ? RetentionPolicy.fromJSON(object.policy) : undefined };
+  },
+
+  toJSON(message: SetRetentionPolicyResponse): unknown {
+    const obj: any = {};
+    if (message.policy !== undefined) {
+      obj.policy = RetentionPolicy.toJSON(message.policy);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetRetentionPolicyResponse>, I>>(base?: I): SetRetentionPolicyResponse {
+    return SetRetentionPolicyResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetRetentionPolicyResponse>, I>>(object: I): SetRetentionPolicyResponse {
+    const message = createBaseSetRetentionPolicyResponse();
+    message.policy = (object.policy !== undefined && object.policy !== null)
+      ? RetentionPolicy.fromPartial(object.policy)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRunRetentionResponse(): RunRetentionResponse {
+  return { run: undefined };
+}
+
+export const RunRetentionResponse: MessageFns<RunRetentionResponse> = {
+  encode(message: RunRetentionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.run !== undefined) {
+      RetentionRun.encode(message.run, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RunRetentionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRunRetentionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.run = RetentionRun.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RunRetentionResponse {
+    return { run: isSet(object.run) ? RetentionRun.fromJSON(object.run) : undefined };
+  },
+
+  toJSON(message: RunRetentionResponse): unknown {
+    const obj: any = {};
+    if (message.run !== undefined) {
+      obj.run = RetentionRun.toJSON(message.run);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RunRetentionResponse>, I>>(base?: I): RunRetentionResponse {
+    return RunRetentionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RunRetentionResponse>, I>>(object: I): RunRetentionResponse {
+    const message = createBaseRunRetentionResponse();
+    message.run = (object.run !== undefined && object.run !== null) ? RetentionRun.fromPartial(object.run) : undefined;
+    return message;
+  },
+};
+
+function createBaseRecordBreachResponse(): RecordBreachResponse {
+  return { breach: undefined };
+}
+
+export const RecordBreachResponse: MessageFns<RecordBreachResponse> = {
+  encode(message: RecordBreachResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.breach !== undefined) {
+      Breach.encode(message.breach, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordBreachResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordBreachResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.breach = Breach.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordBreachResponse {
+    return { breach: isSet(object.breach) ? Breach.fromJSON(object.breach) : undefined };
+  },
+
+  toJSON(message: RecordBreachResponse): unknown {
+    const obj: any = {};
+    if (message.breach !== undefined) {
+      obj.breach = Breach.toJSON(message.breach);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordBreachResponse>, I>>(base?: I): RecordBreachResponse {
+    return RecordBreachResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordBreachResponse>, I>>(object: I): RecordBreachResponse {
+    const message = createBaseRecordBreachResponse();
+    message.breach = (object.breach !== undefined && object.breach !== null)
+      ? Breach.fromPartial(object.breach)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMarkBreachNotifiedResponse(): MarkBreachNotifiedResponse {
+  return { breach: undefined };
+}
+
+export const MarkBreachNotifiedResponse: MessageFns<MarkBreachNotifiedResponse> = {
+  encode(message: MarkBreachNotifiedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.breach !== undefined) {
+      Breach.encode(message.breach, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MarkBreachNotifiedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMarkBreachNotifiedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.breach = Breach.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MarkBreachNotifiedResponse {
+    return { breach: isSet(object.breach) ? Breach.fromJSON(object.breach) : undefined };
+  },
+
+  toJSON(message: MarkBreachNotifiedResponse): unknown {
+    const obj: any = {};
+    if (message.breach !== undefined) {
+      obj.breach = Breach.toJSON(message.breach);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MarkBreachNotifiedResponse>, I>>(base?: I): MarkBreachNotifiedResponse {
+    return MarkBreachNotifiedResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MarkBreachNotifiedResponse>, I>>(object: I): MarkBreachNotifiedResponse {
+    const message = createBaseMarkBreachNotifiedResponse();
+    message.breach = (object.breach !== undefined && object.breach !== null)
+      ? Breach.fromPartial(object.breach)
+      : undefined;
+    return message;
+  },
+};
+
+/**
+ * PrivacyService owns data-subject requests, verification, the consent ledger, legal holds, retention,
+ * the data map, the hash-chained audit log and the breach register.
+ */
 export type PrivacyServiceService = typeof PrivacyServiceService;
 export const PrivacyServiceService = {
-  /** ListRequests lists the caller's tenant's data-subject requests, newest first. */
+  /** SubmitRequest records a data-subject request and, once verified, fans it out to every participant. */
+  submitRequest: {
+    path: "/parley.privacy.v1.PrivacyService/SubmitRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SubmitRequestRequest): Buffer => Buffer.from(SubmitRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitRequestRequest => SubmitRequestRequest.decode(value),
+    responseSerialize: (value: SubmitRequestResponse): Buffer =>
+      Buffer.from(SubmitRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitRequestResponse => SubmitRequestResponse.decode(value),
+  },
+  /** GetRequest returns a request with its clock and each participant's task and receipt. */
+  getRequest: {
+    path: "/parley.privacy.v1.PrivacyService/GetRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRequestRequest): Buffer => Buffer.from(GetRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRequestRequest => GetRequestRequest.decode(value),
+    responseSerialize: (value: GetRequestResponse): Buffer => Buffer.from(GetRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRequestResponse => GetRequestResponse.decode(value),
+  },
+  /** ListRequests lists the caller's tenant's requests, newest first. */
   listRequests: {
     path: "/parley.privacy.v1.PrivacyService/ListRequests" as const,
     requestStream: false as const,
@@ -391,15 +6614,355 @@ export const PrivacyServiceService = {
       Buffer.from(ListRequestsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListRequestsResponse => ListRequestsResponse.decode(value),
   },
+  /** VerifyRequest checks the one-time code sent to the subject. */
+  verifyRequest: {
+    path: "/parley.privacy.v1.PrivacyService/VerifyRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyRequestRequest): Buffer => Buffer.from(VerifyRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyRequestRequest => VerifyRequestRequest.decode(value),
+    responseSerialize: (value: VerifyRequestResponse): Buffer =>
+      Buffer.from(VerifyRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyRequestResponse => VerifyRequestResponse.decode(value),
+  },
+  /** ExtendRequest extends the deadline once, with a reason told to the subject. */
+  extendRequest: {
+    path: "/parley.privacy.v1.PrivacyService/ExtendRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ExtendRequestRequest): Buffer => Buffer.from(ExtendRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ExtendRequestRequest => ExtendRequestRequest.decode(value),
+    responseSerialize: (value: ExtendRequestResponse): Buffer =>
+      Buffer.from(ExtendRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ExtendRequestResponse => ExtendRequestResponse.decode(value),
+  },
+  /** PauseRequest stops the clock while waiting for the subject. */
+  pauseRequest: {
+    path: "/parley.privacy.v1.PrivacyService/PauseRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PauseRequestRequest): Buffer => Buffer.from(PauseRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PauseRequestRequest => PauseRequestRequest.decode(value),
+    responseSerialize: (value: PauseRequestResponse): Buffer =>
+      Buffer.from(PauseRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PauseRequestResponse => PauseRequestResponse.decode(value),
+  },
+  /** ResumeRequest restarts the clock. */
+  resumeRequest: {
+    path: "/parley.privacy.v1.PrivacyService/ResumeRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResumeRequestRequest): Buffer => Buffer.from(ResumeRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResumeRequestRequest => ResumeRequestRequest.decode(value),
+    responseSerialize: (value: ResumeRequestResponse): Buffer =>
+      Buffer.from(ResumeRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResumeRequestResponse => ResumeRequestResponse.decode(value),
+  },
+  /** CancelRequest cancels a request that has not been carried out. */
+  cancelRequest: {
+    path: "/parley.privacy.v1.PrivacyService/CancelRequest" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelRequestRequest): Buffer => Buffer.from(CancelRequestRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelRequestRequest => CancelRequestRequest.decode(value),
+    responseSerialize: (value: CancelRequestResponse): Buffer =>
+      Buffer.from(CancelRequestResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelRequestResponse => CancelRequestResponse.decode(value),
+  },
+  /** CreateArchiveLink returns an expiring link to the export archive, for the verified requester. */
+  createArchiveLink: {
+    path: "/parley.privacy.v1.PrivacyService/CreateArchiveLink" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateArchiveLinkRequest): Buffer =>
+      Buffer.from(CreateArchiveLinkRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateArchiveLinkRequest => CreateArchiveLinkRequest.decode(value),
+    responseSerialize: (value: CreateArchiveLinkResponse): Buffer =>
+      Buffer.from(CreateArchiveLinkResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateArchiveLinkResponse => CreateArchiveLinkResponse.decode(value),
+  },
+  /** DownloadArchive returns the archive behind a link token. */
+  downloadArchive: {
+    path: "/parley.privacy.v1.PrivacyService/DownloadArchive" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DownloadArchiveRequest): Buffer =>
+      Buffer.from(DownloadArchiveRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DownloadArchiveRequest => DownloadArchiveRequest.decode(value),
+    responseSerialize: (value: DownloadArchiveResponse): Buffer =>
+      Buffer.from(DownloadArchiveResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DownloadArchiveResponse => DownloadArchiveResponse.decode(value),
+  },
+  /** RecordConsent appends a consent decision to the ledger. */
+  recordConsent: {
+    path: "/parley.privacy.v1.PrivacyService/RecordConsent" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordConsentRequest): Buffer => Buffer.from(RecordConsentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordConsentRequest => RecordConsentRequest.decode(value),
+    responseSerialize: (value: RecordConsentResponse): Buffer =>
+      Buffer.from(RecordConsentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordConsentResponse => RecordConsentResponse.decode(value),
+  },
+  /** ListConsents returns a subject's current consents and their history. */
+  listConsents: {
+    path: "/parley.privacy.v1.PrivacyService/ListConsents" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListConsentsRequest): Buffer => Buffer.from(ListConsentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListConsentsRequest => ListConsentsRequest.decode(value),
+    responseSerialize: (value: ListConsentsResponse): Buffer =>
+      Buffer.from(ListConsentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListConsentsResponse => ListConsentsResponse.decode(value),
+  },
+  /** PlaceLegalHold keeps a subject's data from erasure until removed. */
+  placeLegalHold: {
+    path: "/parley.privacy.v1.PrivacyService/PlaceLegalHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PlaceLegalHoldRequest): Buffer =>
+      Buffer.from(PlaceLegalHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceLegalHoldRequest => PlaceLegalHoldRequest.decode(value),
+    responseSerialize: (value: PlaceLegalHoldResponse): Buffer =>
+      Buffer.from(PlaceLegalHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlaceLegalHoldResponse => PlaceLegalHoldResponse.decode(value),
+  },
+  /** RemoveLegalHold lifts a hold. */
+  removeLegalHold: {
+    path: "/parley.privacy.v1.PrivacyService/RemoveLegalHold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RemoveLegalHoldRequest): Buffer =>
+      Buffer.from(RemoveLegalHoldRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RemoveLegalHoldRequest => RemoveLegalHoldRequest.decode(value),
+    responseSerialize: (value: RemoveLegalHoldResponse): Buffer =>
+      Buffer.from(RemoveLegalHoldResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RemoveLegalHoldResponse => RemoveLegalHoldResponse.decode(value),
+  },
+  /** ListLegalHolds lists the tenant's holds. */
+  listLegalHolds: {
+    path: "/parley.privacy.v1.PrivacyService/ListLegalHolds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListLegalHoldsRequest): Buffer =>
+      Buffer.from(ListLegalHoldsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLegalHoldsRequest => ListLegalHoldsRequest.decode(value),
+    responseSerialize: (value: ListLegalHoldsResponse): Buffer =>
+      Buffer.from(ListLegalHoldsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLegalHoldsResponse => ListLegalHoldsResponse.decode(value),
+  },
+  /** SetRetentionPolicy sets how long one category is kept for the tenant. */
+  setRetentionPolicy: {
+    path: "/parley.privacy.v1.PrivacyService/SetRetentionPolicy" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetRetentionPolicyRequest): Buffer =>
+      Buffer.from(SetRetentionPolicyRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetRetentionPolicyRequest => SetRetentionPolicyRequest.decode(value),
+    responseSerialize: (value: SetRetentionPolicyResponse): Buffer =>
+      Buffer.from(SetRetentionPolicyResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetRetentionPolicyResponse => SetRetentionPolicyResponse.decode(value),
+  },
+  /** ListRetentionPolicies lists the tenant's policies, defaults included. */
+  listRetentionPolicies: {
+    path: "/parley.privacy.v1.PrivacyService/ListRetentionPolicies" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRetentionPoliciesRequest): Buffer =>
+      Buffer.from(ListRetentionPoliciesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRetentionPoliciesRequest => ListRetentionPoliciesRequest.decode(value),
+    responseSerialize: (value: ListRetentionPoliciesResponse): Buffer =>
+      Buffer.from(ListRetentionPoliciesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRetentionPoliciesResponse => ListRetentionPoliciesResponse.decode(value),
+  },
+  /** RunRetention asks every participant to purge what is past its time now, and reports the run. */
+  runRetention: {
+    path: "/parley.privacy.v1.PrivacyService/RunRetention" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RunRetentionRequest): Buffer => Buffer.from(RunRetentionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RunRetentionRequest => RunRetentionRequest.decode(value),
+    responseSerialize: (value: RunRetentionResponse): Buffer =>
+      Buffer.from(RunRetentionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RunRetentionResponse => RunRetentionResponse.decode(value),
+  },
+  /** ListRetentionRuns lists past runs with what was purged. */
+  listRetentionRuns: {
+    path: "/parley.privacy.v1.PrivacyService/ListRetentionRuns" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRetentionRunsRequest): Buffer =>
+      Buffer.from(ListRetentionRunsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRetentionRunsRequest => ListRetentionRunsRequest.decode(value),
+    responseSerialize: (value: ListRetentionRunsResponse): Buffer =>
+      Buffer.from(ListRetentionRunsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRetentionRunsResponse => ListRetentionRunsResponse.decode(value),
+  },
+  /** GetDataMap assembles the records of processing from every participant's declarations. */
+  getDataMap: {
+    path: "/parley.privacy.v1.PrivacyService/GetDataMap" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetDataMapRequest): Buffer => Buffer.from(GetDataMapRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetDataMapRequest => GetDataMapRequest.decode(value),
+    responseSerialize: (value: GetDataMapResponse): Buffer => Buffer.from(GetDataMapResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetDataMapResponse => GetDataMapResponse.decode(value),
+  },
+  /** ListAudit pages through the audit log. */
+  listAudit: {
+    path: "/parley.privacy.v1.PrivacyService/ListAudit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAuditRequest): Buffer => Buffer.from(ListAuditRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuditRequest => ListAuditRequest.decode(value),
+    responseSerialize: (value: ListAuditResponse): Buffer => Buffer.from(ListAuditResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuditResponse => ListAuditResponse.decode(value),
+  },
+  /** VerifyAudit recomputes the hash chain and reports the first broken link. */
+  verifyAudit: {
+    path: "/parley.privacy.v1.PrivacyService/VerifyAudit" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: VerifyAuditRequest): Buffer => Buffer.from(VerifyAuditRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): VerifyAuditRequest => VerifyAuditRequest.decode(value),
+    responseSerialize: (value: VerifyAuditResponse): Buffer => Buffer.from(VerifyAuditResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): VerifyAuditResponse => VerifyAuditResponse.decode(value),
+  },
+  /** RecordBreach registers a personal data breach and starts its 72-hour clock. */
+  recordBreach: {
+    path: "/parley.privacy.v1.PrivacyService/RecordBreach" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordBreachRequest): Buffer => Buffer.from(RecordBreachRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordBreachRequest => RecordBreachRequest.decode(value),
+    responseSerialize: (value: RecordBreachResponse): Buffer =>
+      Buffer.from(RecordBreachResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordBreachResponse => RecordBreachResponse.decode(value),
+  },
+  /** ListBreaches lists the tenant's breaches. */
+  listBreaches: {
+    path: "/parley.privacy.v1.PrivacyService/ListBreaches" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListBreachesRequest): Buffer => Buffer.from(ListBreachesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListBreachesRequest => ListBreachesRequest.decode(value),
+    responseSerialize: (value: ListBreachesResponse): Buffer =>
+      Buffer.from(ListBreachesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListBreachesResponse => ListBreachesResponse.decode(value),
+  },
+  /** MarkBreachNotified records that the authority was notified. */
+  markBreachNotified: {
+    path: "/parley.privacy.v1.PrivacyService/MarkBreachNotified" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: MarkBreachNotifiedRequest): Buffer =>
+      Buffer.from(MarkBreachNotifiedRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): MarkBreachNotifiedRequest => MarkBreachNotifiedRequest.decode(value),
+    responseSerialize: (value: MarkBreachNotifiedResponse): Buffer =>
+      Buffer.from(MarkBreachNotifiedResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): MarkBreachNotifiedResponse => MarkBreachNotifiedResponse.decode(value),
+  },
+  /** ReadMailbox returns what the development mailbox received (npm start only). */
+  readMailbox: {
+    path: "/parley.privacy.v1.PrivacyService/ReadMailbox" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReadMailboxRequest): Buffer => Buffer.from(ReadMailboxRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReadMailboxRequest => ReadMailboxRequest.decode(value),
+    responseSerialize: (value: ReadMailboxResponse): Buffer => Buffer.from(ReadMailboxResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReadMailboxResponse => ReadMailboxResponse.decode(value),
+  },
 } as const;
 
 export interface PrivacyServiceServer extends UntypedServiceImplementation {
-  /** ListRequests lists the caller's tenant's data-subject requests, newest first. */
+  /** SubmitRequest records a data-subject request and, once verified, fans it out to every participant. */
+  submitRequest: handleUnaryCall<SubmitRequestRequest, SubmitRequestResponse>;
+  /** GetRequest returns a request with its clock and each participant's task and receipt. */
+  getRequest: handleUnaryCall<GetRequestRequest, GetRequestResponse>;
+  /** ListRequests lists the caller's tenant's requests, newest first. */
   listRequests: handleUnaryCall<ListRequestsRequest, ListRequestsResponse>;
+  /** VerifyRequest checks the one-time code sent to the subject. */
+  verifyRequest: handleUnaryCall<VerifyRequestRequest, VerifyRequestResponse>;
+  /** ExtendRequest extends the deadline once, with a reason told to the subject. */
+  extendRequest: handleUnaryCall<ExtendRequestRequest, ExtendRequestResponse>;
+  /** PauseRequest stops the clock while waiting for the subject. */
+  pauseRequest: handleUnaryCall<PauseRequestRequest, PauseRequestResponse>;
+  /** ResumeRequest restarts the clock. */
+  resumeRequest: handleUnaryCall<ResumeRequestRequest, ResumeRequestResponse>;
+  /** CancelRequest cancels a request that has not been carried out. */
+  cancelRequest: handleUnaryCall<CancelRequestRequest, CancelRequestResponse>;
+  /** CreateArchiveLink returns an expiring link to the export archive, for the verified requester. */
+  createArchiveLink: handleUnaryCall<CreateArchiveLinkRequest, CreateArchiveLinkResponse>;
+  /** DownloadArchive returns the archive behind a link token. */
+  downloadArchive: handleUnaryCall<DownloadArchiveRequest, DownloadArchiveResponse>;
+  /** RecordConsent appends a consent decision to the ledger. */
+  recordConsent: handleUnaryCall<RecordConsentRequest, RecordConsentResponse>;
+  /** ListConsents returns a subject's current consents and their history. */
+  listConsents: handleUnaryCall<ListConsentsRequest, ListConsentsResponse>;
+  /** PlaceLegalHold keeps a subject's data from erasure until removed. */
+  placeLegalHold: handleUnaryCall<PlaceLegalHoldRequest, PlaceLegalHoldResponse>;
+  /** RemoveLegalHold lifts a hold. */
+  removeLegalHold: handleUnaryCall<RemoveLegalHoldRequest, RemoveLegalHoldResponse>;
+  /** ListLegalHolds lists the tenant's holds. */
+  listLegalHolds: handleUnaryCall<ListLegalHoldsRequest, ListLegalHoldsResponse>;
+  /** SetRetentionPolicy sets how long one category is kept for the tenant. */
+  setRetentionPolicy: handleUnaryCall<SetRetentionPolicyRequest, SetRetentionPolicyResponse>;
+  /** ListRetentionPolicies lists the tenant's policies, defaults included. */
+  listRetentionPolicies: handleUnaryCall<ListRetentionPoliciesRequest, ListRetentionPoliciesResponse>;
+  /** RunRetention asks every participant to purge what is past its time now, and reports the run. */
+  runRetention: handleUnaryCall<RunRetentionRequest, RunRetentionResponse>;
+  /** ListRetentionRuns lists past runs with what was purged. */
+  listRetentionRuns: handleUnaryCall<ListRetentionRunsRequest, ListRetentionRunsResponse>;
+  /** GetDataMap assembles the records of processing from every participant's declarations. */
+  getDataMap: handleUnaryCall<GetDataMapRequest, GetDataMapResponse>;
+  /** ListAudit pages through the audit log. */
+  listAudit: handleUnaryCall<ListAuditRequest, ListAuditResponse>;
+  /** VerifyAudit recomputes the hash chain and reports the first broken link. */
+  verifyAudit: handleUnaryCall<VerifyAuditRequest, VerifyAuditResponse>;
+  /** RecordBreach registers a personal data breach and starts its 72-hour clock. */
+  recordBreach: handleUnaryCall<RecordBreachRequest, RecordBreachResponse>;
+  /** ListBreaches lists the tenant's breaches. */
+  listBreaches: handleUnaryCall<ListBreachesRequest, ListBreachesResponse>;
+  /** MarkBreachNotified records that the authority was notified. */
+  markBreachNotified: handleUnaryCall<MarkBreachNotifiedRequest, MarkBreachNotifiedResponse>;
+  /** ReadMailbox returns what the development mailbox received (npm start only). */
+  readMailbox: handleUnaryCall<ReadMailboxRequest, ReadMailboxResponse>;
 }
 
 export interface PrivacyServiceClient extends Client {
-  /** ListRequests lists the caller's tenant's data-subject requests, newest first. */
+  /** SubmitRequest records a data-subject request and, once verified, fans it out to every participant. */
+  submitRequest(
+    request: SubmitRequestRequest,
+    callback: (error: ServiceError | null, response: SubmitRequestResponse) => void,
+  ): ClientUnaryCall;
+  submitRequest(
+    request: SubmitRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SubmitRequestResponse) => void,
+  ): ClientUnaryCall;
+  submitRequest(
+    request: SubmitRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SubmitRequestResponse) => void,
+  ): ClientUnaryCall;
+  /** GetRequest returns a request with its clock and each participant's task and receipt. */
+  getRequest(
+    request: GetRequestRequest,
+    callback: (error: ServiceError | null, response: GetRequestResponse) => void,
+  ): ClientUnaryCall;
+  getRequest(
+    request: GetRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRequestResponse) => void,
+  ): ClientUnaryCall;
+  getRequest(
+    request: GetRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRequestResponse) => void,
+  ): ClientUnaryCall;
+  /** ListRequests lists the caller's tenant's requests, newest first. */
   listRequests(
     request: ListRequestsRequest,
     callback: (error: ServiceError | null, response: ListRequestsResponse) => void,
@@ -415,6 +6978,374 @@ export interface PrivacyServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListRequestsResponse) => void,
   ): ClientUnaryCall;
+  /** VerifyRequest checks the one-time code sent to the subject. */
+  verifyRequest(
+    request: VerifyRequestRequest,
+    callback: (error: ServiceError | null, response: VerifyRequestResponse) => void,
+  ): ClientUnaryCall;
+  verifyRequest(
+    request: VerifyRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyRequestResponse) => void,
+  ): ClientUnaryCall;
+  verifyRequest(
+    request: VerifyRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyRequestResponse) => void,
+  ): ClientUnaryCall;
+  /** ExtendRequest extends the deadline once, with a reason told to the subject. */
+  extendRequest(
+    request: ExtendRequestRequest,
+    callback: (error: ServiceError | null, response: ExtendRequestResponse) => void,
+  ): ClientUnaryCall;
+  extendRequest(
+    request: ExtendRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ExtendRequestResponse) => void,
+  ): ClientUnaryCall;
+  extendRequest(
+    request: ExtendRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ExtendRequestResponse) => void,
+  ): ClientUnaryCall;
+  /** PauseRequest stops the clock while waiting for the subject. */
+  pauseRequest(
+    request: PauseRequestRequest,
+    callback: (error: ServiceError | null, response: PauseRequestResponse) => void,
+  ): ClientUnaryCall;
+  pauseRequest(
+    request: PauseRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PauseRequestResponse) => void,
+  ): ClientUnaryCall;
+  pauseRequest(
+    request: PauseRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PauseRequestResponse) => void,
+  ): ClientUnaryCall;
+  /** ResumeRequest restarts the clock. */
+  resumeRequest(
+    request: ResumeRequestRequest,
+    callback: (error: ServiceError | null, response: ResumeRequestResponse) => void,
+  ): ClientUnaryCall;
+  resumeRequest(
+    request: ResumeRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResumeRequestResponse) => void,
+  ): ClientUnaryCall;
+  resumeRequest(
+    request: ResumeRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResumeRequestResponse) => void,
+  ): ClientUnaryCall;
+  /** CancelRequest cancels a request that has not been carried out. */
+  cancelRequest(
+    request: CancelRequestRequest,
+    callback: (error: ServiceError | null, response: CancelRequestResponse) => void,
+  ): ClientUnaryCall;
+  cancelRequest(
+    request: CancelRequestRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelRequestResponse) => void,
+  ): ClientUnaryCall;
+  cancelRequest(
+    request: CancelRequestRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelRequestResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateArchiveLink returns an expiring link to the export archive, for the verified requester. */
+  createArchiveLink(
+    request: CreateArchiveLinkRequest,
+    callback: (error: ServiceError | null, response: CreateArchiveLinkResponse) => void,
+  ): ClientUnaryCall;
+  createArchiveLink(
+    request: CreateArchiveLinkRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateArchiveLinkResponse) => void,
+  ): ClientUnaryCall;
+  createArchiveLink(
+    request: CreateArchiveLinkRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateArchiveLinkResponse) => void,
+  ): ClientUnaryCall;
+  /** DownloadArchive returns the archive behind a link token. */
+  downloadArchive(
+    request: DownloadArchiveRequest,
+    callback: (error: ServiceError | null, response: DownloadArchiveResponse) => void,
+  ): ClientUnaryCall;
+  downloadArchive(
+    request: DownloadArchiveRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DownloadArchiveResponse) => void,
+  ): ClientUnaryCall;
+  downloadArchive(
+    request: DownloadArchiveRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DownloadArchiveResponse) => void,
+  ): ClientUnaryCall;
+  /** RecordConsent appends a consent decision to the ledger. */
+  recordConsent(
+    request: RecordConsentRequest,
+    callback: (error: ServiceError | null, response: RecordConsentResponse) => void,
+  ): ClientUnaryCall;
+  recordConsent(
+    request: RecordConsentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordConsentResponse) => void,
+  ): ClientUnaryCall;
+  recordConsent(
+    request: RecordConsentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordConsentResponse) => void,
+  ): ClientUnaryCall;
+  /** ListConsents returns a subject's current consents and their history. */
+  listConsents(
+    request: ListConsentsRequest,
+    callback: (error: ServiceError | null, response: ListConsentsResponse) => void,
+  ): ClientUnaryCall;
+  listConsents(
+    request: ListConsentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListConsentsResponse) => void,
+  ): ClientUnaryCall;
+  listConsents(
+    request: ListConsentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListConsentsResponse) => void,
+  ): ClientUnaryCall;
+  /** PlaceLegalHold keeps a subject's data from erasure until removed. */
+  placeLegalHold(
+    request: PlaceLegalHoldRequest,
+    callback: (error: ServiceError | null, response: PlaceLegalHoldResponse) => void,
+  ): ClientUnaryCall;
+  placeLegalHold(
+    request: PlaceLegalHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlaceLegalHoldResponse) => void,
+  ): ClientUnaryCall;
+  placeLegalHold(
+    request: PlaceLegalHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlaceLegalHoldResponse) => void,
+  ): ClientUnaryCall;
+  /** RemoveLegalHold lifts a hold. */
+  removeLegalHold(
+    request: RemoveLegalHoldRequest,
+    callback: (error: ServiceError | null, response: RemoveLegalHoldResponse) => void,
+  ): ClientUnaryCall;
+  removeLegalHold(
+    request: RemoveLegalHoldRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RemoveLegalHoldResponse) => void,
+  ): ClientUnaryCall;
+  removeLegalHold(
+    request: RemoveLegalHoldRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RemoveLegalHoldResponse) => void,
+  ): ClientUnaryCall;
+  /** ListLegalHolds lists the tenant's holds. */
+  listLegalHolds(
+    request: ListLegalHoldsRequest,
+    callback: (error: ServiceError | null, response: ListLegalHoldsResponse) => void,
+  ): ClientUnaryCall;
+  listLegalHolds(
+    request: ListLegalHoldsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLegalHoldsResponse) => void,
+  ): ClientUnaryCall;
+  listLegalHolds(
+    request: ListLegalHoldsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLegalHoldsResponse) => void,
+  ): ClientUnaryCall;
+  /** SetRetentionPolicy sets how long one category is kept for the tenant. */
+  setRetentionPolicy(
+    request: SetRetentionPolicyRequest,
+    callback: (error: ServiceError | null, response: SetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setRetentionPolicy(
+    request: SetRetentionPolicyRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  setRetentionPolicy(
+    request: SetRetentionPolicyRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetRetentionPolicyResponse) => void,
+  ): ClientUnaryCall;
+  /** ListRetentionPolicies lists the tenant's policies, defaults included. */
+  listRetentionPolicies(
+    request: ListRetentionPoliciesRequest,
+    callback: (error: ServiceError | null, response: ListRetentionPoliciesResponse) => void,
+  ): ClientUnaryCall;
+  listRetentionPolicies(
+    request: ListRetentionPoliciesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRetentionPoliciesResponse) => void,
+  ): ClientUnaryCall;
+  listRetentionPolicies(
+    request: ListRetentionPoliciesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRetentionPoliciesResponse) => void,
+  ): ClientUnaryCall;
+  /** RunRetention asks every participant to purge what is past its time now, and reports the run. */
+  runRetention(
+    request: RunRetentionRequest,
+    callback: (error: ServiceError | null, response: RunRetentionResponse) => void,
+  ): ClientUnaryCall;
+  runRetention(
+    request: RunRetentionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RunRetentionResponse) => void,
+  ): ClientUnaryCall;
+  runRetention(
+    request: RunRetentionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RunRetentionResponse) => void,
+  ): ClientUnaryCall;
+  /** ListRetentionRuns lists past runs with what was purged. */
+  listRetentionRuns(
+    request: ListRetentionRunsRequest,
+    callback: (error: ServiceError | null, response: ListRetentionRunsResponse) => void,
+  ): ClientUnaryCall;
+  listRetentionRuns(
+    request: ListRetentionRunsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRetentionRunsResponse) => void,
+  ): ClientUnaryCall;
+  listRetentionRuns(
+    request: ListRetentionRunsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRetentionRunsResponse) => void,
+  ): ClientUnaryCall;
+  /** GetDataMap assembles the records of processing from every participant's declarations. */
+  getDataMap(
+    request: GetDataMapRequest,
+    callback: (error: ServiceError | null, response: GetDataMapResponse) => void,
+  ): ClientUnaryCall;
+  getDataMap(
+    request: GetDataMapRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetDataMapResponse) => void,
+  ): ClientUnaryCall;
+  getDataMap(
+    request: GetDataMapRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetDataMapResponse) => void,
+  ): ClientUnaryCall;
+  /** ListAudit pages through the audit log. */
+  listAudit(
+    request: ListAuditRequest,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
+  ): ClientUnaryCall;
+  listAudit(
+    request: ListAuditRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
+  ): ClientUnaryCall;
+  listAudit(
+    request: ListAuditRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAuditResponse) => void,
+  ): ClientUnaryCall;
+  /** VerifyAudit recomputes the hash chain and reports the first broken link. */
+  verifyAudit(
+    request: VerifyAuditRequest,
+    callback: (error: ServiceError | null, response: VerifyAuditResponse) => void,
+  ): ClientUnaryCall;
+  verifyAudit(
+    request: VerifyAuditRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: VerifyAuditResponse) => void,
+  ): ClientUnaryCall;
+  verifyAudit(
+    request: VerifyAuditRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: VerifyAuditResponse) => void,
+  ): ClientUnaryCall;
+  /** RecordBreach registers a personal data breach and starts its 72-hour clock. */
+  recordBreach(
+    request: RecordBreachRequest,
+    callback: (error: ServiceError | null, response: RecordBreachResponse) => void,
+  ): ClientUnaryCall;
+  recordBreach(
+    request: RecordBreachRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordBreachResponse) => void,
+  ): ClientUnaryCall;
+  recordBreach(
+    request: RecordBreachRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordBreachResponse) => void,
+  ): ClientUnaryCall;
+  /** ListBreaches lists the tenant's breaches. */
+  listBreaches(
+    request: ListBreachesRequest,
+    callback: (error: ServiceError | null, response: ListBreachesResponse) => void,
+  ): ClientUnaryCall;
+  listBreaches(
+    request: ListBreachesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListBreachesResponse) => void,
+  ): ClientUnaryCall;
+  listBreaches(
+    request: ListBreachesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListBreachesResponse) => void,
+  ): ClientUnaryCall;
+  /** MarkBreachNotified records that the authority was notified. */
+  markBreachNotified(
+    request: MarkBreachNotifiedRequest,
+    callback: (error: ServiceError | null, response: MarkBreachNotifiedResponse) => void,
+  ): ClientUnaryCall;
+  markBreachNotified(
+    request: MarkBreachNotifiedRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: MarkBreachNotifiedResponse) => void,
+  ): ClientUnaryCall;
+  markBreachNotified(
+    request: MarkBreachNotifiedRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: MarkBreachNotifiedResponse) => void,
+  ): ClientUnaryCall;
+  /** ReadMailbox returns what the development mailbox received (npm start only). */
+  readMailbox(
+    request: ReadMailboxRequest,
+    callback: (error: ServiceError | null, response: ReadMailboxResponse) => void,
+  ): ClientUnaryCall;
+  readMailbox(
+    request: ReadMailboxRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReadMailboxResponse) => void,
+  ): ClientUnaryCall;
+  readMailbox(
+    request: ReadMailboxRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReadMailboxResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const PrivacyServiceClient = makeGenericClientConstructor(
@@ -425,6 +7356,14 @@ export const PrivacyServiceClient = makeGenericClientConstructor(
   service: typeof PrivacyServiceService;
   serviceName: string;
 };
+
+function bytesFromBase64(b64: string): Uint8Array {
+  return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  return globalThis.Buffer.from(arr).toString("base64");
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

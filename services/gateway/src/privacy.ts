@@ -1,0 +1,75 @@
+import { and, asc, gt, inArray, lt } from 'drizzle-orm';
+import { receiptLine, type DataCategory, type PrivacyParticipant, type SubjectIdentifiers } from '@parley/kit';
+import { accessLog } from './db/schema';
+
+export const gatewayCategories: DataCategory[] = [
+  {
+    id: 'access_log',
+    description: 'Calls made to the API: time, route, status, IP address and user agent',
+    subjects: ['account holders who call the API', 'partner integrations'],
+    purpose: 'Secure the service; investigate abuse and support requests',
+    legalBasis: 'legitimate interests',
+    retention: '30 days',
+    legalObligation: '',
+  },
+];
+
+const principals = (subject: SubjectIdentifiers) => subject.userIds.map((id) => `user:${id}`);
+const BATCH = 500;
+
+/** The gateway as a privacy participant: its access log of a subject's own calls. */
+export const gatewayParticipant: PrivacyParticipant = {
+  name: 'gateway',
+  categories: gatewayCategories,
+  async *export(tx, subject) {
+    const wanted = principals(subject);
+    if (wanted.length === 0) return;
+    let after = 0;
+    for (;;) {
+      const rows = await tx
+        .select()
+        .from(accessLog)
+        .where(and(inArray(accessLog.principal, wanted), gt(accessLog.id, after)))
+        .orderBy(asc(accessLog.id))
+        .limit(BATCH);
+      for (const row of rows) {
+        yield {
+          category: 'access_log',
+          record: {
+            at: row.occurredAt.toISOString(),
+            method: row.method,
+            route: row.route,
+            status: row.status,
+            ip: row.ip,
+            userAgent: row.userAgent,
+          },
+        };
+      }
+      if (rows.length < BATCH) return;
+      after = rows[rows.length - 1]!.id;
+    }
+  },
+  async erase(tx, subject, context) {
+    const wanted = principals(subject);
+    if (context.hold) {
+      const rows = wanted.length > 0 ? await tx.select({ id: accessLog.id }).from(accessLog).where(inArray(accessLog.principal, wanted)) : [];
+      return [receiptLine('access_log', { kept: String(rows.length), keptBasis: `legal hold: ${context.hold}` })];
+    }
+    const gone = wanted.length > 0 ? await tx.delete(accessLog).where(inArray(accessLog.principal, wanted)).returning({ id: accessLog.id }) : [];
+    return [receiptLine('access_log', { deleted: String(gone.length) })];
+  },
+  async rectify() {
+    // The access log records what happened; there is nothing in it to correct.
+    return [receiptLine('access_log')];
+  },
+  async restrict(tx, subject) {
+    const wanted = principals(subject);
+    const rows = wanted.length > 0 ? await tx.select({ id: accessLog.id }).from(accessLog).where(inArray(accessLog.principal, wanted)) : [];
+    return [receiptLine('access_log', { restricted: String(rows.length) })];
+  },
+  async purge(tx, category, before) {
+    if (category !== 'access_log') return [receiptLine(category)];
+    const gone = await tx.delete(accessLog).where(lt(accessLog.occurredAt, before)).returning({ id: accessLog.id });
+    return [receiptLine('access_log', { deleted: String(gone.length) })];
+  },
+};

@@ -1,0 +1,142 @@
+import { PrivacyAction, invalidArgument, type FieldViolation } from '@parley/kit';
+import type { Jurisdiction } from './clock';
+
+export const requestTypes = [
+  'access',
+  'portability',
+  'rectification',
+  'erasure',
+  'restriction',
+  'objection',
+  'consent_withdrawal',
+  'opt_out_sale',
+] as const;
+export type RequestType = (typeof requestTypes)[number];
+
+export const consentPurposes = [
+  'marketing_email',
+  'marketing_sms',
+  'marketing_calls',
+  'cookies_essential',
+  'cookies_performance',
+  'cookies_marketing',
+  'sale_share',
+] as const;
+export type ConsentPurpose = (typeof consentPurposes)[number];
+
+/** The participant action a request type fans out; ledger-only types have none. */
+export function actionFor(type: RequestType): number | undefined {
+  switch (type) {
+    case 'access':
+    case 'portability':
+      return PrivacyAction.PRIVACY_ACTION_EXPORT;
+    case 'erasure':
+      return PrivacyAction.PRIVACY_ACTION_ERASE;
+    case 'rectification':
+      return PrivacyAction.PRIVACY_ACTION_RECTIFY;
+    case 'restriction':
+      return PrivacyAction.PRIVACY_ACTION_RESTRICT;
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The consent entries a ledger-only request writes: an objection stops marketing, a withdrawal withdraws
+ * every consent that is not strictly necessary, an opt-out of sale/share records exactly that.
+ */
+export function consentsWithdrawnBy(type: RequestType): ConsentPurpose[] {
+  switch (type) {
+    case 'objection':
+      return ['marketing_email', 'marketing_sms', 'marketing_calls'];
+    case 'consent_withdrawal':
+      return consentPurposes.filter((purpose) => purpose !== 'cookies_essential');
+    case 'opt_out_sale':
+      return ['sale_share'];
+    default:
+      return [];
+  }
+}
+
+export interface SubjectRef {
+  accountId?: string;
+  email?: string;
+  phone?: string;
+}
+
+export interface Submission {
+  type: RequestType;
+  subject: SubjectRef;
+  jurisdiction?: Jurisdiction;
+  changes?: Record<string, unknown>;
+}
+
+const rectifiable = [
+  'fullName',
+  'email',
+  'phone',
+  'companyName',
+  'companyLocation',
+  'companyUrl',
+  'address',
+  'timeZone',
+  'outgoingCallerId',
+  'dateOfBirth',
+];
+
+/** Checks a submission and names every bad field. */
+export function parseSubmission(input: {
+  type: string;
+  subject?: { accountId: string; email: string; phone: string };
+  jurisdiction: string;
+  changesJson: string;
+}): Submission {
+  const violations: FieldViolation[] = [];
+  if (!(requestTypes as readonly string[]).includes(input.type)) {
+    violations.push({ field: 'type', description: `one of ${requestTypes.join(', ')}` });
+  }
+  const subject: SubjectRef = {};
+  if (input.subject?.accountId) subject.accountId = input.subject.accountId;
+  if (input.subject?.email) subject.email = input.subject.email.trim().toLowerCase();
+  if (input.subject?.phone) subject.phone = input.subject.phone.trim();
+  if (Object.keys(subject).length !== 1) {
+    violations.push({ field: 'subject', description: 'exactly one of accountId, email or phone' });
+  }
+  if (subject.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(subject.email)) {
+    violations.push({ field: 'subject.email', description: 'a valid email address' });
+  }
+  if (subject.phone && !/^\+[1-9]\d{6,14}$/.test(subject.phone)) {
+    violations.push({ field: 'subject.phone', description: 'E.164, e.g. +447911123456' });
+  }
+  let jurisdiction: Jurisdiction | undefined;
+  if (input.jurisdiction) {
+    if (!['gdpr', 'uk_gdpr', 'ccpa', 'other'].includes(input.jurisdiction)) {
+      violations.push({ field: 'jurisdiction', description: 'gdpr, uk_gdpr, ccpa or other' });
+    } else jurisdiction = input.jurisdiction as Jurisdiction;
+  }
+  let changes: Record<string, unknown> | undefined;
+  if (input.type === 'rectification') {
+    try {
+      changes = JSON.parse(input.changesJson || '{}') as Record<string, unknown>;
+    } catch {
+      changes = {};
+    }
+    const keys = Object.keys(changes ?? {});
+    const unknown = keys.filter((key) => !rectifiable.includes(key));
+    if (keys.length === 0 || unknown.length > 0) {
+      violations.push({
+        field: 'changes',
+        description: unknown.length > 0 ? `cannot correct: ${unknown.join(', ')}` : `at least one of ${rectifiable.join(', ')}`,
+      });
+    }
+  } else if (input.changesJson && input.changesJson !== '{}') {
+    violations.push({ field: 'changes', description: 'only rectification requests carry changes' });
+  }
+  if (violations.length > 0) {
+    throw invalidArgument('PRIVACY_REQUEST_INVALID', violations.map((v) => `${v.field}: ${v.description}`).join('; '), violations);
+  }
+  return { type: input.type as RequestType, subject, jurisdiction, changes };
+}
+
+/** States a request may still act in. */
+export const openStates = ['received', 'verifying', 'verified', 'in_progress'];

@@ -1,0 +1,68 @@
+import { credentials, type ServiceError } from '@grpc/grpc-js';
+import { call, callerMetadata, type Caller, type InternalTokens } from '@parley/kit';
+import { participantV1 } from '@parley/proto';
+
+/**
+ * The services taking part in data-subject requests, by name, with a gRPC client each: the inventory for
+ * the data map, and the export stream for access requests.
+ */
+export class Participants {
+  private readonly clients = new Map<string, participantV1.ParticipantServiceClient>();
+
+  constructor(
+    directory: Record<string, string>,
+    private readonly tokens: InternalTokens,
+  ) {
+    for (const [name, address] of Object.entries(directory)) {
+      this.clients.set(name, new participantV1.ParticipantServiceClient(address, credentials.createInsecure()));
+    }
+  }
+
+  get names(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  private client(name: string) {
+    const client = this.clients.get(name);
+    if (!client) throw new Error(`unknown privacy participant ${name}`);
+    return client;
+  }
+
+  async describe(name: string, tenantId: string): Promise<participantV1.DescribeDataResponse> {
+    const client = this.client(name);
+    return call(client, client.describeData, {}, {
+      metadata: await callerMetadata(this.tokens, { tenantId, principal: 'service:privacy', scopes: ['internal'] }),
+      timeoutMs: 3_000,
+    });
+  }
+
+  /** Pulls a subject's records from a participant as they stream in. */
+  async *export(name: string, caller: Caller, request: participantV1.ExportSubjectRequest): AsyncIterable<participantV1.ExportSubjectResponse> {
+    const stream = this.client(name).exportSubject(request, await callerMetadata(this.tokens, caller), {
+      deadline: new Date(Date.now() + 10 * 60_000),
+    });
+    try {
+      for await (const item of stream as AsyncIterable<participantV1.ExportSubjectResponse>) yield item;
+    } catch (error) {
+      throw new Error(`export from ${name} failed: ${(error as ServiceError).details ?? (error as Error).message}`);
+    }
+  }
+
+  close(): void {
+    for (const client of this.clients.values()) client.close();
+  }
+}
+
+/** "identity=host:port,gateway=host:port" → { identity: 'host:port', ... }. */
+export function parseDirectory(value: string): Record<string, string> {
+  return Object.fromEntries(
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter(Boolean)
+      .map((entry) => {
+        const [name, address] = entry.split('=');
+        return [name!.trim(), (address ?? '').trim()];
+      }),
+  );
+}

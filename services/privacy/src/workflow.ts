@@ -1,0 +1,485 @@
+import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import {
+  PrivacyAction,
+  failedPrecondition,
+  grants,
+  identifierHashes,
+  invalidArgument,
+  notFound,
+  permissionDenied,
+  privacyTaskEvent,
+  withTenant,
+  type Caller,
+  type Database,
+  type Logger,
+  type Outbox,
+  type Transaction,
+} from '@parley/kit';
+import { participantV1 } from '@parley/proto';
+import {
+  archiveLinks,
+  archives,
+  consents,
+  exportRecords,
+  legalHolds,
+  requestTasks,
+  retentionRuns,
+  subjectRequests,
+  verificationCodes,
+  type Identifiers,
+  type RequestTaskRow,
+  type SubjectRequestRow,
+} from './db/schema';
+import type { AuditLog } from './db/audit';
+import type { Notifier } from './notifications';
+import type { Participants } from './participants';
+import { actionFor, consentsWithdrawnBy, openStates, type Submission } from './domain/requests';
+import { acknowledgeBy, dueAt, extend, openClock, pause, resume, urgency, type Clock, type Jurisdiction } from './domain/clock';
+import { buildArchive, type ExportRecord } from './domain/archive';
+import { hashToken, randomToken, type Sealer } from './domain/sealing';
+
+export interface SubjectDirectory {
+  /** Every identifier the platform holds for the subject (identity's ResolveSubject). */
+  resolve(tenantId: string, subject: Submission['subject']): Promise<Identifiers>;
+  /** The tenant's default privacy law. */
+  jurisdictionOf(tenantId: string): Promise<Jurisdiction>;
+}
+
+export interface WorkflowDeps {
+  db: Database;
+  outbox: Outbox;
+  audit: AuditLog;
+  notifier: Notifier;
+  participants: Participants;
+  subjects: SubjectDirectory;
+  sealer: Sealer;
+  /** The platform's shared secret, for the salted subject hashes every participant computes alike. */
+  secret: string;
+  log: Logger;
+  codeTtlMs: number;
+  linkTtlMs: number;
+  now?: () => Date;
+}
+
+export interface RequestView {
+  row: SubjectRequestRow;
+  tasks: RequestTaskRow[];
+  clock: Clock;
+  dueAt: Date;
+  urgency: string;
+  acknowledgeBy?: Date;
+  archiveReady: boolean;
+}
+
+const CODE_ATTEMPTS = 5;
+const emptyIdentifiers: Identifiers = { accountIds: [], emails: [], phones: [], userIds: [] };
+
+function clockOf(row: SubjectRequestRow): Clock {
+  return {
+    jurisdiction: row.jurisdiction as Jurisdiction,
+    receivedAt: row.receivedAt,
+    baseDueAt: row.baseDueAt ?? row.dueAt,
+    extended: row.extended,
+    extensionReason: row.extensionReason ?? undefined,
+    pausedAt: row.pausedAt ?? undefined,
+    pausedMs: row.pausedMs,
+  };
+}
+
+const hashCode = (code: string) => createHash('sha256').update(code).digest();
+
+/**
+ * The life of a data-subject request: submission and verification, the legal clock, the fan-out of one
+ * durable task per participant, the receipts coming back, the export archive, and completion. Every step
+ * writes to the audit chain in the same transaction as the change it records.
+ */
+export class RequestWorkflow {
+  constructor(private readonly deps: WorkflowDeps) {}
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  private audit(tx: Transaction, tenantId: string, actor: string, action: string, requestId: string | undefined, details: Record<string, unknown>) {
+    return this.deps.audit.append(tx, { tenantId, actor, action, requestId, details });
+  }
+
+  async submit(caller: Caller, submission: Submission): Promise<RequestView> {
+    const { tenantId } = caller;
+    const identifiers = await this.deps.subjects.resolve(tenantId, submission.subject);
+    const jurisdiction = submission.jurisdiction ?? (await this.deps.subjects.jurisdictionOf(tenantId));
+    const receivedAt = this.now();
+    const clock = openClock(jurisdiction, receivedAt);
+    const officer = grants(caller.scopes, 'privacy:write');
+    const session = caller.principal.startsWith('user:') && identifiers.userIds.includes(caller.principal.slice(5));
+    const verifiedBy = officer ? 'officer' : session ? 'session' : undefined;
+    const contact = identifiers.emails[0];
+    if (!verifiedBy && !contact) {
+      throw failedPrecondition('NO_VERIFICATION_CHANNEL', 'the subject has no email address to send a verification code to');
+    }
+    const id = randomUUID();
+    await withTenant(this.deps.db, tenantId, async (tx) => {
+      await tx.insert(subjectRequests).values({
+        id,
+        tenantId,
+        type: submission.type,
+        state: verifiedBy ? 'verified' : 'verifying',
+        receivedAt,
+        dueAt: clock.baseDueAt,
+        baseDueAt: clock.baseDueAt,
+        jurisdiction,
+        subject: submission.subject as Record<string, string>,
+        identifiers,
+        changes: submission.changes ?? null,
+        extended: false,
+        pausedMs: 0,
+        verifiedBy: verifiedBy ?? null,
+        requester: caller.principal,
+        overdueAnnounced: false,
+      });
+      await this.audit(tx, tenantId, caller.principal, 'request.received', id, {
+        type: submission.type,
+        jurisdiction,
+        dueAt: clock.baseDueAt.toISOString(),
+        verifiedBy: verifiedBy ?? null,
+      });
+      if (contact) {
+        const ack = acknowledgeBy(clock);
+        await this.deps.notifier.send(tx, {
+          tenantId,
+          to: contact,
+          subject: 'We received your privacy request',
+          text: `We received your ${submission.type.replace('_', ' ')} request (${id}) and will answer by ${clock.baseDueAt.toISOString().slice(0, 10)}.${ack ? ` This confirms receipt as required by law.` : ''}`,
+        });
+      }
+      if (!verifiedBy && contact) await this.sendCode(tx, tenantId, id, contact);
+      if (verifiedBy) await this.dispatch(tx, tenantId, id, caller.principal);
+    });
+    return this.view(tenantId, id);
+  }
+
+  private async sendCode(tx: Transaction, tenantId: string, requestId: string, to: string): Promise<void> {
+    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+    await tx
+      .insert(verificationCodes)
+      .values({ tenantId, requestId, codeHash: hashCode(code).toString('hex'), sentTo: to, expiresAt: new Date(this.now().getTime() + this.deps.codeTtlMs), attempts: 0 })
+      .onConflictDoUpdate({
+        target: verificationCodes.requestId,
+        set: { codeHash: hashCode(code).toString('hex'), expiresAt: new Date(this.now().getTime() + this.deps.codeTtlMs), attempts: 0, sentAt: this.now() },
+      });
+    await this.deps.notifier.send(tx, {
+      tenantId,
+      to,
+      subject: 'Your verification code',
+      text: `Your code to confirm privacy request ${requestId} is ${code}. It expires in ${Math.round(this.deps.codeTtlMs / 60_000)} minutes.`,
+    });
+    await this.audit(tx, tenantId, 'service:privacy', 'verification.code_sent', requestId, {});
+  }
+
+  async verify(caller: Caller, id: string, code: string): Promise<RequestView> {
+    await withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const row = await this.load(tx, id);
+      if (row.state !== 'verifying') throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} is ${row.state}`);
+      const [stored] = await tx.select().from(verificationCodes).where(eq(verificationCodes.requestId, id));
+      if (!stored) throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} has no code outstanding`);
+      if (stored.attempts >= CODE_ATTEMPTS) {
+        throw permissionDenied('VERIFICATION_LOCKED', 'too many wrong codes; the request must be submitted again');
+      }
+      if (stored.expiresAt.getTime() < this.now().getTime()) throw failedPrecondition('CODE_EXPIRED', 'the code has expired');
+      const expected = Buffer.from(stored.codeHash, 'hex');
+      const ok = /^\d{6}$/.test(code) && timingSafeEqual(expected, hashCode(code));
+      if (!ok) {
+        await tx.update(verificationCodes).set({ attempts: stored.attempts + 1 }).where(eq(verificationCodes.requestId, id));
+        await this.audit(tx, caller.tenantId, caller.principal, 'verification.failed', id, { attempts: stored.attempts + 1 });
+        return;
+      }
+      await tx.delete(verificationCodes).where(eq(verificationCodes.requestId, id));
+      await tx.update(subjectRequests).set({ state: 'verified', verifiedBy: 'code' }).where(eq(subjectRequests.id, id));
+      await this.audit(tx, caller.tenantId, caller.principal, 'request.verified', id, { by: 'code' });
+      await this.dispatch(tx, caller.tenantId, id, caller.principal);
+    });
+    const view = await this.view(caller.tenantId, id);
+    if (view.row.state === 'verifying') throw invalidArgument('CODE_INVALID', 'the code is not right', [{ field: 'code', description: 'the 6-digit code sent to the subject' }]);
+    return view;
+  }
+
+  /** Carries out a verified request: ledger entries, or one durable task per participant. */
+  private async dispatch(tx: Transaction, tenantId: string, id: string, actor: string): Promise<void> {
+    const row = await this.load(tx, id);
+    const type = row.type as Submission['type'];
+    const withdrawn = consentsWithdrawnBy(type);
+    const hashes = identifierHashes(this.deps.secret, tenantId, { ...emptyIdentifiers, ...row.identifiers });
+    if (withdrawn.length > 0) {
+      for (const purpose of withdrawn) {
+        await tx.insert(consents).values({
+          id: randomUUID(),
+          tenantId,
+          subject: row.subject,
+          subjectHashes: hashes,
+          purpose,
+          granted: false,
+          method: 'privacy_request',
+          textVersion: `request:${id}`,
+          recordedBy: actor,
+        });
+      }
+      await tx.update(subjectRequests).set({ state: 'completed', completedAt: this.now() }).where(eq(subjectRequests.id, id));
+      await this.audit(tx, tenantId, actor, 'request.completed', id, { consentsWithdrawn: withdrawn });
+      return;
+    }
+    const action = actionFor(type);
+    if (action === undefined) throw new Error(`request type ${type} has no action`);
+    let hold: string | undefined;
+    if (action === PrivacyAction.PRIVACY_ACTION_ERASE) {
+      const holds = await tx
+        .select()
+        .from(legalHolds)
+        .where(and(isNull(legalHolds.removedAt), sql`${legalHolds.subjectHashes} && ${hashes}::text[]`));
+      hold = holds.map((entry) => entry.reason).join('; ') || undefined;
+    }
+    for (const participant of this.deps.participants.names) {
+      await tx.insert(requestTasks).values({ tenantId, requestId: id, participant, action, state: 'pending' });
+      await this.deps.outbox.enqueue(tx, {
+        type: privacyTaskEvent(participant),
+        tenantId,
+        payloadType: 'parley.privacy.v1.PrivacyTask',
+        messageType: participantV1.PrivacyTask,
+        payload: {
+          requestId: id,
+          participant,
+          action,
+          subject: { ...emptyIdentifiers, ...row.identifiers },
+          changesJson: row.changes ? JSON.stringify(row.changes) : '',
+          legalHoldReason: hold ?? '',
+          purgeCategory: '',
+        },
+      });
+    }
+    await tx.update(subjectRequests).set({ state: 'in_progress', reason: hold ? `legal hold: ${hold}` : null }).where(eq(subjectRequests.id, id));
+    await this.audit(tx, tenantId, actor, 'request.dispatched', id, {
+      action: participantV1.PrivacyAction[action],
+      participants: this.deps.participants.names,
+      legalHold: hold ? true : false,
+    });
+  }
+
+  /** A participant's receipt: records it, pulls an export's records, and completes the request when all are in. */
+  async onReceipt(tx: Transaction, tenantId: string, receipt: participantV1.PrivacyReceipt): Promise<void> {
+    const [task] = await tx
+      .select()
+      .from(requestTasks)
+      .where(and(eq(requestTasks.requestId, receipt.requestId), eq(requestTasks.participant, receipt.participant), eq(requestTasks.action, receipt.action)));
+    if (!task || task.state === 'done') return;
+    if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT) {
+      const row = await this.load(tx, receipt.requestId);
+      for await (const item of this.deps.participants.export(receipt.participant, { tenantId, principal: 'service:privacy', scopes: ['internal'] }, {
+        requestId: receipt.requestId,
+        subject: { ...emptyIdentifiers, ...row.identifiers },
+      })) {
+        await tx.insert(exportRecords).values({
+          tenantId,
+          requestId: receipt.requestId,
+          participant: receipt.participant,
+          category: item.category,
+          sealed: this.deps.sealer.seal(Buffer.from(item.recordJson), `${tenantId}:${receipt.requestId}`),
+        });
+      }
+    }
+    await tx
+      .update(requestTasks)
+      .set({ state: 'done', completedAt: this.now(), receipt: receipt.categories.map((line) => ({ ...line })) })
+      .where(and(eq(requestTasks.requestId, receipt.requestId), eq(requestTasks.participant, receipt.participant), eq(requestTasks.action, receipt.action)));
+    await this.audit(tx, tenantId, `service:${receipt.participant}`, 'task.receipt', receipt.requestId, {
+      participant: receipt.participant,
+      categories: receipt.categories,
+    });
+    const pending = await tx
+      .select({ participant: requestTasks.participant })
+      .from(requestTasks)
+      .where(and(eq(requestTasks.requestId, receipt.requestId), eq(requestTasks.state, 'pending')));
+    if (pending.length > 0) return;
+    const [run] = await tx.select().from(retentionRuns).where(eq(retentionRuns.id, receipt.requestId));
+    if (run) {
+      await tx.update(retentionRuns).set({ state: 'completed' }).where(eq(retentionRuns.id, run.id));
+      await this.audit(tx, tenantId, 'service:privacy', 'retention.completed', run.id, {});
+      return;
+    }
+    await this.complete(tx, tenantId, receipt.requestId);
+  }
+
+  private async complete(tx: Transaction, tenantId: string, id: string): Promise<void> {
+    const row = await this.load(tx, id);
+    if (!openStates.includes(row.state)) return;
+    const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
+    if (row.type === 'access' || row.type === 'portability') {
+      const records = await tx.select().from(exportRecords).where(eq(exportRecords.requestId, id)).orderBy(asc(exportRecords.seq));
+      const sealer = this.deps.sealer;
+      const exported: ExportRecord[] = records.map((record) => ({
+        participant: record.participant,
+        category: record.category,
+        data: JSON.parse(sealer.open(record.sealed, `${tenantId}:${id}`).toString()) as Record<string, unknown>,
+      }));
+      const { zip, manifest } = await buildArchive({
+        request: { id, type: row.type, tenantId, receivedAt: row.receivedAt, completedAt: this.now(), jurisdiction: row.jurisdiction },
+        subject: { ...row.subject, identifiers: row.identifiers },
+        participants: tasks.map((task) => ({ name: task.participant, receipt: task.receipt })),
+        records: exported,
+      });
+      await tx.insert(archives).values({ tenantId, requestId: id, sealed: sealer.seal(zip, `${tenantId}:${id}:archive`), manifest, requester: row.requester });
+      await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
+    }
+    const kept = tasks.flatMap((task) => (task.receipt ?? []) as { kept?: string; keptBasis?: string }[]).filter((line) => Number(line.kept ?? 0) > 0);
+    const state = kept.length > 0 && row.type === 'erasure' ? 'partially_completed' : 'completed';
+    const reason = state === 'partially_completed' ? [...new Set(kept.map((line) => line.keptBasis))].join('; ') : row.reason;
+    await tx.update(subjectRequests).set({ state, completedAt: this.now(), reason }).where(eq(subjectRequests.id, id));
+    await this.audit(tx, tenantId, 'service:privacy', 'request.completed', id, { state, participants: tasks.map((task) => task.participant) });
+    const contact = row.identifiers.emails?.[0];
+    if (contact && row.type !== 'erasure') {
+      await this.deps.notifier.send(tx, {
+        tenantId,
+        to: contact,
+        subject: 'Your privacy request is complete',
+        text: `Your ${row.type.replace('_', ' ')} request (${id}) is ${state.replace('_', ' ')}.`,
+      });
+    }
+  }
+
+  private async load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
+    const [row] = /^[0-9a-f-]{36}$/i.test(id) ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)) : [];
+    if (!row) throw notFound('PRIVACY_REQUEST_NOT_FOUND', `privacy request ${id} does not exist`);
+    return row;
+  }
+
+  async view(tenantId: string, id: string): Promise<RequestView> {
+    return withTenant(this.deps.db, tenantId, async (tx) => {
+      const row = await this.load(tx, id);
+      const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id)).orderBy(asc(requestTasks.participant));
+      const [archive] = await tx.select({ id: archives.requestId }).from(archives).where(eq(archives.requestId, id));
+      return this.toView(row, tasks, Boolean(archive));
+    });
+  }
+
+  toView(row: SubjectRequestRow, tasks: RequestTaskRow[], archiveReady: boolean): RequestView {
+    const clock = clockOf(row);
+    const now = this.now();
+    const open = openStates.includes(row.state);
+    return {
+      row,
+      tasks,
+      clock,
+      dueAt: dueAt(clock, now),
+      urgency: open ? urgency(clock, now) : 'on_track',
+      acknowledgeBy: acknowledgeBy(clock),
+      archiveReady,
+    };
+  }
+
+  async list(tenantId: string, filters: { state?: string; type?: string; overdue?: boolean; size: number; before?: { at: Date; id: string } }) {
+    return withTenant(this.deps.db, tenantId, async (tx) => {
+      const rows = await tx
+        .select()
+        .from(subjectRequests)
+        .where(
+          and(
+            filters.state ? eq(subjectRequests.state, filters.state) : undefined,
+            filters.type ? eq(subjectRequests.type, filters.type) : undefined,
+            filters.overdue ? and(inArray(subjectRequests.state, openStates), sql`${subjectRequests.dueAt} < now()`) : undefined,
+            filters.before
+              ? sql`(${subjectRequests.receivedAt}, ${subjectRequests.id}) < (${filters.before.at}, ${filters.before.id})`
+              : undefined,
+          ),
+        )
+        .orderBy(desc(subjectRequests.receivedAt), desc(subjectRequests.id))
+        .limit(filters.size + 1);
+      const ids = rows.map((row) => row.id);
+      const tasks = ids.length > 0 ? await tx.select().from(requestTasks).where(inArray(requestTasks.requestId, ids)) : [];
+      return rows.map((row) => this.toView(row, tasks.filter((task) => task.requestId === row.id), false));
+    });
+  }
+
+  /** Applies a clock change (extend, pause, resume) and records it. */
+  async changeClock(caller: Caller, id: string, change: 'extend' | 'pause' | 'resume', reason: string): Promise<RequestView> {
+    await withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const row = await this.load(tx, id);
+      if (!openStates.includes(row.state)) throw failedPrecondition('REQUEST_CLOSED', `request ${id} is ${row.state}`);
+      const now = this.now();
+      const before = clockOf(row);
+      const after = change === 'extend' ? extend(before, reason, now) : change === 'pause' ? pause(before, now) : resume(before, now);
+      await tx
+        .update(subjectRequests)
+        .set({
+          extended: after.extended,
+          extensionReason: after.extensionReason ?? null,
+          baseDueAt: after.baseDueAt,
+          pausedAt: after.pausedAt ?? null,
+          pausedMs: after.pausedMs,
+          dueAt: dueAt(after, now),
+          overdueAnnounced: false,
+        })
+        .where(eq(subjectRequests.id, id));
+      await this.audit(tx, caller.tenantId, caller.principal, `request.${change === 'extend' ? 'extended' : change === 'pause' ? 'paused' : 'resumed'}`, id, {
+        reason: reason || null,
+        dueAt: dueAt(after, now).toISOString(),
+      });
+      const contact = row.identifiers.emails?.[0];
+      if (change === 'extend' && contact) {
+        await this.deps.notifier.send(tx, {
+          tenantId: caller.tenantId,
+          to: contact,
+          subject: 'Your privacy request needs more time',
+          text: `We need more time to answer request ${id}: ${reason}. The new deadline is ${dueAt(after, now).toISOString().slice(0, 10)}.`,
+        });
+      }
+    });
+    return this.view(caller.tenantId, id);
+  }
+
+  async cancel(caller: Caller, id: string, reason: string): Promise<RequestView> {
+    await withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const row = await this.load(tx, id);
+      if (!['received', 'verifying', 'verified'].includes(row.state)) {
+        throw failedPrecondition('REQUEST_NOT_CANCELLABLE', `request ${id} is ${row.state} and can no longer be cancelled`);
+      }
+      await tx.update(subjectRequests).set({ state: 'cancelled', reason: reason || 'cancelled' }).where(eq(subjectRequests.id, id));
+      await tx.delete(verificationCodes).where(eq(verificationCodes.requestId, id));
+      await this.audit(tx, caller.tenantId, caller.principal, 'request.cancelled', id, { reason: reason || null });
+    });
+    return this.view(caller.tenantId, id);
+  }
+
+  /** An expiring link to the archive, for the verified requester or the subject themselves only. */
+  async archiveLink(caller: Caller, id: string): Promise<{ token: string; expiresAt: Date }> {
+    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const row = await this.load(tx, id);
+      const [archive] = await tx.select({ requester: archives.requester }).from(archives).where(eq(archives.requestId, id));
+      if (!archive) throw failedPrecondition('ARCHIVE_NOT_READY', `request ${id} has no archive (yet)`);
+      const subjectItself = caller.principal.startsWith('user:') && row.identifiers.userIds?.includes(caller.principal.slice(5));
+      if (caller.principal !== archive.requester && !subjectItself) {
+        throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
+      }
+      const token = randomToken();
+      const expiresAt = new Date(this.now().getTime() + this.deps.linkTtlMs);
+      await tx.insert(archiveLinks).values({ tokenHash: hashToken(token), tenantId: caller.tenantId, requestId: id, expiresAt });
+      await this.audit(tx, caller.tenantId, caller.principal, 'archive.link_created', id, { expiresAt: expiresAt.toISOString() });
+      return { token, expiresAt };
+    });
+  }
+
+  async download(token: string): Promise<{ fileName: string; zip: Buffer }> {
+    const [link] = await this.deps.db.select().from(archiveLinks).where(eq(archiveLinks.tokenHash, hashToken(token)));
+    if (!link || link.expiresAt.getTime() < this.now().getTime()) {
+      throw notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
+    }
+    return withTenant(this.deps.db, link.tenantId, async (tx) => {
+      const [archive] = await tx.select().from(archives).where(eq(archives.requestId, link.requestId));
+      if (!archive) throw notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
+      await this.audit(tx, link.tenantId, 'link', 'archive.downloaded', link.requestId, {});
+      return {
+        fileName: `parley-export-${link.requestId}.zip`,
+        zip: this.deps.sealer.open(archive.sealed, `${link.tenantId}:${link.requestId}:archive`),
+      };
+    });
+  }
+}
