@@ -16,5 +16,4 @@ export const protoFiles = {
   billing: 'parley/billing/v1/billing.proto',
   privacy: 'parley/privacy/v1/privacy.proto',
   participant: 'parley/privacy/v1/participant.proto',
-
 } as const;

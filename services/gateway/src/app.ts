@@ -10,7 +10,6 @@ import { buildOpenApiDocument } from './http/openapi';
 import { close, createHttpApp, listen } from './http/server';
 import { gatewayParticipant } from './privacy';
 
-
 export interface GatewayApp extends App {
   runtime: ServiceRuntime;
   /** The HTTP port actually bound (PORT=0 picks a free one). */

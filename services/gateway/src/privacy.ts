@@ -1,5 +1,10 @@
 import { and, asc, gt, inArray, lt } from 'drizzle-orm';
-import { receiptLine, type DataCategory, type PrivacyParticipant, type SubjectIdentifiers } from '@parley/kit';
+import {
+  receiptLine,
+  type DataCategory,
+  type PrivacyParticipant,
+  type SubjectIdentifiers,
+} from '@parley/kit';
 import { accessLog } from './db/schema';
 
 export const gatewayCategories: DataCategory[] = [
@@ -52,10 +57,21 @@ export const gatewayParticipant: PrivacyParticipant = {
   async erase(tx, subject, context) {
     const wanted = principals(subject);
     if (context.hold) {
-      const rows = wanted.length > 0 ? await tx.select({ id: accessLog.id }).from(accessLog).where(inArray(accessLog.principal, wanted)) : [];
-      return [receiptLine('access_log', { kept: String(rows.length), keptBasis: `legal hold: ${context.hold}` })];
+      const rows =
+        wanted.length > 0
+          ? await tx.select({ id: accessLog.id }).from(accessLog).where(inArray(accessLog.principal, wanted))
+          : [];
+      return [
+        receiptLine('access_log', { kept: String(rows.length), keptBasis: `legal hold: ${context.hold}` }),
+      ];
     }
-    const gone = wanted.length > 0 ? await tx.delete(accessLog).where(inArray(accessLog.principal, wanted)).returning({ id: accessLog.id }) : [];
+    const gone =
+      wanted.length > 0
+        ? await tx
+            .delete(accessLog)
+            .where(inArray(accessLog.principal, wanted))
+            .returning({ id: accessLog.id })
+        : [];
     return [receiptLine('access_log', { deleted: String(gone.length) })];
   },
   async rectify() {
@@ -64,12 +80,18 @@ export const gatewayParticipant: PrivacyParticipant = {
   },
   async restrict(tx, subject) {
     const wanted = principals(subject);
-    const rows = wanted.length > 0 ? await tx.select({ id: accessLog.id }).from(accessLog).where(inArray(accessLog.principal, wanted)) : [];
+    const rows =
+      wanted.length > 0
+        ? await tx.select({ id: accessLog.id }).from(accessLog).where(inArray(accessLog.principal, wanted))
+        : [];
     return [receiptLine('access_log', { restricted: String(rows.length) })];
   },
   async purge(tx, category, before) {
     if (category !== 'access_log') return [receiptLine(category)];
-    const gone = await tx.delete(accessLog).where(lt(accessLog.occurredAt, before)).returning({ id: accessLog.id });
+    const gone = await tx
+      .delete(accessLog)
+      .where(lt(accessLog.occurredAt, before))
+      .returning({ id: accessLog.id });
     return [receiptLine('access_log', { deleted: String(gone.length) })];
   },
 };

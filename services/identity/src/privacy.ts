@@ -1,10 +1,15 @@
 import { and, eq, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
-import { receiptLine, type DataCategory, type PrivacyParticipant, type SubjectIdentifiers, type Transaction } from '@parley/kit';
+import {
+  receiptLine,
+  type DataCategory,
+  type PrivacyParticipant,
+  type SubjectIdentifiers,
+  type Transaction,
+} from '@parley/kit';
 import { accounts, type AccountRow } from './db/schema';
 import { applyProfile, type ProfileInput } from './domain/account';
 import type { IdentityProvider } from './idp/provider';
 import { profileOf } from './db/accounts';
-
 
 /** What identity holds about account holders (the seeds' "account data" and "usage data"). */
 export const identityCategories: DataCategory[] = [
@@ -32,7 +37,8 @@ export const identityCategories: DataCategory[] = [
 function matching(subject: SubjectIdentifiers): SQL | undefined {
   const clauses: SQL[] = [];
   if (subject.accountIds.length > 0) clauses.push(inArray(accounts.id, subject.accountIds));
-  if (subject.emails.length > 0) clauses.push(sql`lower(${accounts.email}) in ${subject.emails.map((e) => e.toLowerCase())}`);
+  if (subject.emails.length > 0)
+    clauses.push(sql`lower(${accounts.email}) in ${subject.emails.map((e) => e.toLowerCase())}`);
   if (subject.userIds.length > 0) clauses.push(inArray(accounts.idpUserId, subject.userIds));
   return clauses.length > 0 ? or(...clauses) : sql`false`;
 }
@@ -59,10 +65,16 @@ function profileRecord(account: AccountRow) {
 }
 
 /** Identity as a privacy participant: the account profile and login facts of a subject. */
-export function identityParticipant(deps: { idp: IdentityProvider; realmOf: (tenantId: string) => Promise<string> }): PrivacyParticipant {
+export function identityParticipant(deps: {
+  idp: IdentityProvider;
+  realmOf: (tenantId: string) => Promise<string>;
+}): PrivacyParticipant {
   const held = (hold: string, count: number) =>
-    identityCategories.map((category) => receiptLine(category.id, { kept: String(count), keptBasis: `legal hold: ${hold}` }));
-  const find = (tx: Transaction, subject: SubjectIdentifiers) => tx.select().from(accounts).where(matching(subject));
+    identityCategories.map((category) =>
+      receiptLine(category.id, { kept: String(count), keptBasis: `legal hold: ${hold}` }),
+    );
+  const find = (tx: Transaction, subject: SubjectIdentifiers) =>
+    tx.select().from(accounts).where(matching(subject));
   return {
     name: 'identity',
     categories: identityCategories,
@@ -89,18 +101,34 @@ export function identityParticipant(deps: { idp: IdentityProvider; realmOf: (ten
       if (context.hold) return held(context.hold, rows.length);
       const realm = await deps.realmOf(context.tenantId);
       for (const row of rows) if (row.idpUserId) await deps.idp.deleteUser(realm, row.idpUserId);
-      if (rows.length > 0) await tx.delete(accounts).where(inArray(accounts.id, rows.map((row) => row.id)));
+      if (rows.length > 0)
+        await tx.delete(accounts).where(
+          inArray(
+            accounts.id,
+            rows.map((row) => row.id),
+          ),
+        );
       return identityCategories.map((category) => receiptLine(category.id, { deleted: String(rows.length) }));
     },
     async rectify(tx, subject, changes, context) {
       const rows = await find(tx, subject);
       let corrected = 0;
       for (const row of rows) {
-        const { profile, changed } = applyProfile(profileOf(row), changes as ProfileInput, { minimumAge: 0, today: new Date() });
+        const { profile, changed } = applyProfile(profileOf(row), changes as ProfileInput, {
+          minimumAge: 0,
+          today: new Date(),
+        });
         if (changed.length === 0) continue;
-        await tx.update(accounts).set({ ...profile, updatedAt: new Date() }).where(eq(accounts.id, row.id));
+        await tx
+          .update(accounts)
+          .set({ ...profile, updatedAt: new Date() })
+          .where(eq(accounts.id, row.id));
         if (changed.includes('email') || changed.includes('fullName')) {
-          if (row.idpUserId) await deps.idp.updateUser(await deps.realmOf(context.tenantId), row.idpUserId, { email: profile.email, fullName: profile.fullName });
+          if (row.idpUserId)
+            await deps.idp.updateUser(await deps.realmOf(context.tenantId), row.idpUserId, {
+              email: profile.email,
+              fullName: profile.fullName,
+            });
         }
         corrected += 1;
       }
@@ -108,13 +136,17 @@ export function identityParticipant(deps: { idp: IdentityProvider; realmOf: (ten
     },
     async restrict(tx, subject) {
       const rows = await find(tx, subject);
-      return identityCategories.map((category) => receiptLine(category.id, { restricted: String(rows.length) }));
+      return identityCategories.map((category) =>
+        receiptLine(category.id, { restricted: String(rows.length) }),
+      );
     },
     async purge(tx, category, before) {
       if (category !== 'account_profile' && category !== 'login_facts') return [receiptLine(category)];
       const gone = await tx
         .delete(accounts)
-        .where(and(eq(accounts.status, 'closed'), isNotNull(accounts.closedAt), lt(accounts.closedAt, before)))
+        .where(
+          and(eq(accounts.status, 'closed'), isNotNull(accounts.closedAt), lt(accounts.closedAt, before)),
+        )
         .returning({ id: accounts.id });
       return identityCategories.map((entry) => receiptLine(entry.id, { deleted: String(gone.length) }));
     },

@@ -59,3 +59,22 @@ describe('scrubText', () => {
     expect(scrubText('tenant acme created 3 numbers')).toBe('tenant acme created 3 numbers');
   });
 });
+
+describe('error serialization', () => {
+  it('drops the statement parameters a database error carries', () => {
+    const { lines, log } = capture();
+    const failure = Object.assign(
+      new Error('Failed query: select * from accounts where email = $1\nparams: jane@example.com'),
+      {
+        params: ['jane@example.com'],
+        cause: Object.assign(new Error('duplicate key'), { code: '23505' }),
+      },
+    );
+    log.warn({ err: failure }, 'insert failed');
+    const text = JSON.stringify(lines[0]);
+    expect(text).not.toContain('jane@example.com');
+    expect(lines[0]).toMatchObject({
+      err: { message: 'Failed query: select * from accounts where email = $1', cause: { code: '23505' } },
+    });
+  });
+});

@@ -45,6 +45,23 @@ export function scrubText(text: string): string {
   return text.replace(cardLikeDigits, '[card?]').replace(emailLike, '[email]').replace(phoneLike, '[phone]');
 }
 
+/**
+ * Errors as log fields: type, message and code only. Database errors carry the statement's parameters in
+ * their message (`params: ...`) and properties — personal data — so those are cut.
+ */
+export function serializeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: scrubText(String(error)) };
+  const withoutParams = (text: string) => scrubText(text.replace(/\nparams: [\s\S]*$/, ''));
+  const { cause, code } = error as { cause?: unknown; code?: unknown };
+  return {
+    type: error.name,
+    message: withoutParams(error.message),
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    ...(cause instanceof Error ? { cause: serializeError(cause) } : {}),
+    stack: error.stack ? withoutParams(error.stack).split('\n').slice(0, 6).join('\n') : undefined,
+  };
+}
+
 export interface LoggerConfig {
   service: string;
   version: string;
@@ -60,6 +77,8 @@ export function createLogger(config: LoggerConfig): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: redactPaths, censor: '[redacted]' },
     formatters: { level: (label) => ({ level: label }) },
+    serializers: { err: serializeError },
+
     hooks: {
       logMethod(args, method) {
         const scrubbed = args.map((arg) => (typeof arg === 'string' ? scrubText(arg) : arg)) as typeof args;

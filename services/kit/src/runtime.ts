@@ -139,7 +139,10 @@ export class ServiceRuntime {
         name: 'parley.privacy.v1.ParticipantService',
         definition: participantV1.ParticipantServiceService,
         implementation: {
-          describeData: this.unary('DescribeData', handlers.describeData, { scope: 'internal', tenant: false }),
+          describeData: this.unary('DescribeData', handlers.describeData, {
+            scope: 'internal',
+            tenant: false,
+          }),
           exportSubject: this.serverStream('ExportSubject', handlers.exportSubject, { scope: 'internal' }),
         },
       });
@@ -168,9 +171,10 @@ export class ServiceRuntime {
       services: grpcServices,
       reflection: {
         protoDir: this.options.assets.protoDir,
-        files: serve.participant ? [...this.options.protoFiles, protoFiles.participant] : this.options.protoFiles,
+        files: serve.participant
+          ? [...this.options.protoFiles, protoFiles.participant]
+          : this.options.protoFiles,
       },
-
     });
   }
 

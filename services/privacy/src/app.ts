@@ -1,16 +1,30 @@
-import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
-import { privacyV1, protoFiles } from '@parley/proto';
+import { call, createClient, locateAssets, ServiceRuntime, type App } from '@parley/kit';
+import { identityV1, privacyV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
-import { RequestRepository } from './db/requests';
-import { makeListRequests } from './rpc/listRequests';
+import { AuditLog } from './db/audit';
+import { MailboxNotifier, SmtpNotifier, type Notifier } from './notifications';
+import { Participants, parseDirectory } from './participants';
+import { Sealer } from './domain/sealing';
+import type { Jurisdiction } from './domain/clock';
+import { RequestWorkflow, type SubjectDirectory } from './workflow';
+import { Ledger } from './ledger';
+import { Scheduling } from './scheduling';
+import { privacyParticipant } from './privacy';
+import { onReceiptSubmitted } from './events/consumers/receiptSubmitted';
+import { makeRequestHandlers } from './rpc/requests';
+import { makeLedgerHandlers } from './rpc/ledger';
 
 export interface PrivacyApp extends App {
   runtime: ServiceRuntime;
+  workflow: RequestWorkflow;
+  scheduling: Scheduling;
 }
 
-/** Composition root: builds the runtime, then the repositories, then the RPC handlers. */
-export function buildApp(config: Config): PrivacyApp {
+const jurisdictions: Record<number, Jurisdiction> = { 1: 'gdpr', 2: 'uk_gdpr', 3: 'ccpa', 4: 'other' };
+
+/** Composition root: runtime, identity client, participants, notifier, then the workflow and handlers. */
+export function buildApp(config: Config, overrides: { now?: () => Date } = {}): PrivacyApp {
   const runtime = new ServiceRuntime({
     service: 'privacy',
     version,
@@ -18,14 +32,129 @@ export function buildApp(config: Config): PrivacyApp {
     assets: locateAssets(__dirname),
     protoFiles: [protoFiles.privacy],
   });
-  const requests = new RequestRepository(runtime.db);
+  const { db, outbox, log, tokens } = runtime;
+  const identity = createClient(identityV1.IdentityServiceClient, config.IDENTITY_ADDR, {
+    serviceName: 'parley.identity.v1.IdentityService',
+    idempotentMethods: ['ResolveSubject', 'GetTenant', 'ListTenants'],
+  });
+  const internal = (tenantId: string, scopes = ['internal']) =>
+    runtime.metadataFor({ tenantId, principal: 'service:privacy', scopes });
+  const subjects: SubjectDirectory = {
+    async resolve(tenantId, subject) {
+      const found = await call(
+        identity,
+        identity.resolveSubject,
+        {
+          accountId: subject.accountId ?? '',
+          email: subject.email ?? '',
+          phone: subject.phone ?? '',
+        },
+        { metadata: await internal(tenantId) },
+      );
+      return {
+        accountIds: found.accountIds,
+        emails: found.emails,
+        phones: found.phones,
+        userIds: found.userIds,
+      };
+    },
+    async jurisdictionOf(tenantId) {
+      const { tenant } = await call(
+        identity,
+        identity.getTenant,
+        { id: tenantId },
+        { metadata: await internal(tenantId) },
+      );
+      return jurisdictions[tenant?.jurisdiction ?? 0] ?? 'gdpr';
+    },
+  };
+  const participants = new Participants(parseDirectory(config.PRIVACY_PARTICIPANTS), tokens);
+  const mailbox = config.NOTIFICATIONS === 'mailbox' ? new MailboxNotifier(db) : undefined;
+  const notifier: Notifier = mailbox ?? new SmtpNotifier(config.SMTP_URL ?? '', config.NOTIFICATION_FROM);
+  const audit = new AuditLog(db);
+  const secret = config.INTERNAL_TOKEN_KEY;
+  const workflow = new RequestWorkflow({
+    db,
+    outbox,
+    audit,
+    notifier,
+    participants,
+    subjects,
+    sealer: new Sealer(config.PRIVACY_ARCHIVE_KEY),
+    secret,
+    log,
+    codeTtlMs: config.VERIFICATION_CODE_TTL_MINUTES * 60_000,
+    linkTtlMs: config.ARCHIVE_LINK_TTL_MINUTES * 60_000,
+    now: overrides.now,
+  });
+  const ledger = new Ledger({ db, audit, subjects, secret, now: overrides.now });
+  const scheduling = new Scheduling({
+    db,
+    outbox,
+    audit,
+    ledger,
+    participants,
+    log,
+    now: overrides.now,
+    tenants: async () => {
+      const ids: string[] = [];
+      let pageToken = '';
+      do {
+        const page = await call(
+          identity,
+          identity.listTenants,
+          { pageSize: 100, pageToken },
+          {
+            metadata: await internal('platform', ['platform:admin']),
+          },
+        );
+        ids.push(...page.tenants.filter((tenant) => tenant.id !== 'platform').map((tenant) => tenant.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      return ids;
+    },
+  });
+  const requests = makeRequestHandlers({ workflow });
+  const ledgerHandlers = makeLedgerHandlers({ ledger, scheduling, audit, participants, mailbox });
+  const rpc = runtime.unary.bind(runtime);
+  const read = { scope: 'privacy:read' } as const;
+  const write = { scope: 'privacy:write' } as const;
   const implementation: privacyV1.PrivacyServiceServer = {
-    listRequests: runtime.unary('ListRequests', makeListRequests({ requests }), { scope: 'privacy:read' }),
+    // Subjects submit and verify their own requests (self-service); officers and partners too.
+    submitRequest: rpc('SubmitRequest', requests.submitRequest, { scope: 'profile' }),
+    verifyRequest: rpc('VerifyRequest', requests.verifyRequest, { scope: 'profile' }),
+    getRequest: rpc('GetRequest', requests.getRequest, read),
+    listRequests: rpc('ListRequests', requests.listRequests, read),
+    extendRequest: rpc('ExtendRequest', requests.extendRequest, write),
+    pauseRequest: rpc('PauseRequest', requests.pauseRequest, write),
+    resumeRequest: rpc('ResumeRequest', requests.resumeRequest, write),
+    cancelRequest: rpc('CancelRequest', requests.cancelRequest, write),
+    createArchiveLink: rpc('CreateArchiveLink', requests.createArchiveLink, { scope: 'profile' }),
+    // The link token is the credential; the gateway asks on the downloader's behalf.
+    downloadArchive: rpc('DownloadArchive', requests.downloadArchive, { scope: 'internal', tenant: false }),
+    recordConsent: rpc('RecordConsent', ledgerHandlers.recordConsent, { scope: 'profile' }),
+    listConsents: rpc('ListConsents', ledgerHandlers.listConsents, read),
+    placeLegalHold: rpc('PlaceLegalHold', ledgerHandlers.placeLegalHold, write),
+    removeLegalHold: rpc('RemoveLegalHold', ledgerHandlers.removeLegalHold, write),
+    listLegalHolds: rpc('ListLegalHolds', ledgerHandlers.listLegalHolds, read),
+    setRetentionPolicy: rpc('SetRetentionPolicy', ledgerHandlers.setRetentionPolicy, write),
+    listRetentionPolicies: rpc('ListRetentionPolicies', ledgerHandlers.listRetentionPolicies, read),
+    runRetention: rpc('RunRetention', ledgerHandlers.runRetention, write),
+    listRetentionRuns: rpc('ListRetentionRuns', ledgerHandlers.listRetentionRuns, read),
+    getDataMap: rpc('GetDataMap', ledgerHandlers.getDataMap, read),
+    listAudit: rpc('ListAudit', ledgerHandlers.listAudit, read),
+    verifyAudit: rpc('VerifyAudit', ledgerHandlers.verifyAudit, read),
+    recordBreach: rpc('RecordBreach', ledgerHandlers.recordBreach, write),
+    listBreaches: rpc('ListBreaches', ledgerHandlers.listBreaches, read),
+    markBreachNotified: rpc('MarkBreachNotified', ledgerHandlers.markBreachNotified, write),
+    readMailbox: rpc('ReadMailbox', ledgerHandlers.readMailbox, read),
   };
   return {
     runtime,
-    start: () =>
-      runtime.start({
+    workflow,
+    scheduling,
+    start: async () => {
+      await runtime.start({
         grpcServices: [
           {
             name: 'parley.privacy.v1.PrivacyService',
@@ -33,8 +162,17 @@ export function buildApp(config: Config): PrivacyApp {
             implementation,
           },
         ],
-      }),
-    stop: () => runtime.stop(),
+        consumers: [onReceiptSubmitted({ workflow })],
+        participant: privacyParticipant,
+      });
+      scheduling.start(config.DEADLINE_SCAN_INTERVAL_MS, config.RETENTION_INTERVAL_MS);
+    },
+    stop: async () => {
+      scheduling.stop();
+      participants.close();
+      identity.close();
+      await runtime.stop();
+    },
     migrate: () => runtime.migrate(),
   };
 }

@@ -24,12 +24,22 @@ export class MailboxNotifier implements Notifier {
   constructor(private readonly db: Database) {}
 
   async send(tx: Transaction, notice: Notice): Promise<void> {
-    await tx.insert(mailbox).values({ tenantId: notice.tenantId, toAddress: notice.to, subject: notice.subject, body: notice.text });
+    await tx.insert(mailbox).values({
+      tenantId: notice.tenantId,
+      toAddress: notice.to,
+      subject: notice.subject,
+      body: notice.text,
+    });
   }
 
   async read(tenantId: string, to?: string) {
     return withTenant(this.db, tenantId, (tx) =>
-      tx.select().from(mailbox).where(to ? eq(mailbox.toAddress, to) : undefined).orderBy(desc(mailbox.id)).limit(100),
+      tx
+        .select()
+        .from(mailbox)
+        .where(to ? eq(mailbox.toAddress, to) : undefined)
+        .orderBy(desc(mailbox.id))
+        .limit(100),
     );
   }
 }
@@ -45,6 +55,11 @@ export class SmtpNotifier implements Notifier {
   }
 
   async send(_tx: Transaction, notice: Notice): Promise<void> {
-    await this.transport.sendMail({ from: this.from, to: notice.to, subject: notice.subject, text: notice.text });
+    await this.transport.sendMail({
+      from: this.from,
+      to: notice.to,
+      subject: notice.subject,
+      text: notice.text,
+    });
   }
 }

@@ -14,7 +14,10 @@ export class Participants {
     private readonly tokens: InternalTokens,
   ) {
     for (const [name, address] of Object.entries(directory)) {
-      this.clients.set(name, new participantV1.ParticipantServiceClient(address, credentials.createInsecure()));
+      this.clients.set(
+        name,
+        new participantV1.ParticipantServiceClient(address, credentials.createInsecure()),
+      );
     }
   }
 
@@ -30,21 +33,36 @@ export class Participants {
 
   async describe(name: string, tenantId: string): Promise<participantV1.DescribeDataResponse> {
     const client = this.client(name);
-    return call(client, client.describeData, {}, {
-      metadata: await callerMetadata(this.tokens, { tenantId, principal: 'service:privacy', scopes: ['internal'] }),
-      timeoutMs: 3_000,
-    });
+    return call(
+      client,
+      client.describeData,
+      {},
+      {
+        metadata: await callerMetadata(this.tokens, {
+          tenantId,
+          principal: 'service:privacy',
+          scopes: ['internal'],
+        }),
+        timeoutMs: 3_000,
+      },
+    );
   }
 
   /** Pulls a subject's records from a participant as they stream in. */
-  async *export(name: string, caller: Caller, request: participantV1.ExportSubjectRequest): AsyncIterable<participantV1.ExportSubjectResponse> {
+  async *export(
+    name: string,
+    caller: Caller,
+    request: participantV1.ExportSubjectRequest,
+  ): AsyncIterable<participantV1.ExportSubjectResponse> {
     const stream = this.client(name).exportSubject(request, await callerMetadata(this.tokens, caller), {
       deadline: new Date(Date.now() + 10 * 60_000),
     });
     try {
       for await (const item of stream as AsyncIterable<participantV1.ExportSubjectResponse>) yield item;
     } catch (error) {
-      throw new Error(`export from ${name} failed: ${(error as ServiceError).details ?? (error as Error).message}`);
+      throw new Error(
+        `export from ${name} failed: ${(error as ServiceError).details ?? (error as Error).message}`,
+      );
     }
   }
 

@@ -17,6 +17,7 @@ import {
   type Outbox,
   type Transaction,
 } from '@parley/kit';
+import { textArray } from '@parley/kit';
 import { participantV1 } from '@parley/proto';
 import {
   archiveLinks,
@@ -36,7 +37,17 @@ import type { AuditLog } from './db/audit';
 import type { Notifier } from './notifications';
 import type { Participants } from './participants';
 import { actionFor, consentsWithdrawnBy, openStates, type Submission } from './domain/requests';
-import { acknowledgeBy, dueAt, extend, openClock, pause, resume, urgency, type Clock, type Jurisdiction } from './domain/clock';
+import {
+  acknowledgeBy,
+  dueAt,
+  extend,
+  openClock,
+  pause,
+  resume,
+  urgency,
+  type Clock,
+  type Jurisdiction,
+} from './domain/clock';
 import { buildArchive, type ExportRecord } from './domain/archive';
 import { hashToken, randomToken, type Sealer } from './domain/sealing';
 
@@ -102,7 +113,14 @@ export class RequestWorkflow {
     return this.deps.now?.() ?? new Date();
   }
 
-  private audit(tx: Transaction, tenantId: string, actor: string, action: string, requestId: string | undefined, details: Record<string, unknown>) {
+  private audit(
+    tx: Transaction,
+    tenantId: string,
+    actor: string,
+    action: string,
+    requestId: string | undefined,
+    details: Record<string, unknown>,
+  ) {
     return this.deps.audit.append(tx, { tenantId, actor, action, requestId, details });
   }
 
@@ -113,11 +131,15 @@ export class RequestWorkflow {
     const receivedAt = this.now();
     const clock = openClock(jurisdiction, receivedAt);
     const officer = grants(caller.scopes, 'privacy:write');
-    const session = caller.principal.startsWith('user:') && identifiers.userIds.includes(caller.principal.slice(5));
+    const session =
+      caller.principal.startsWith('user:') && identifiers.userIds.includes(caller.principal.slice(5));
     const verifiedBy = officer ? 'officer' : session ? 'session' : undefined;
     const contact = identifiers.emails[0];
     if (!verifiedBy && !contact) {
-      throw failedPrecondition('NO_VERIFICATION_CHANNEL', 'the subject has no email address to send a verification code to');
+      throw failedPrecondition(
+        'NO_VERIFICATION_CHANNEL',
+        'the subject has no email address to send a verification code to',
+      );
     }
     const id = randomUUID();
     await withTenant(this.deps.db, tenantId, async (tx) => {
@@ -164,10 +186,22 @@ export class RequestWorkflow {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     await tx
       .insert(verificationCodes)
-      .values({ tenantId, requestId, codeHash: hashCode(code).toString('hex'), sentTo: to, expiresAt: new Date(this.now().getTime() + this.deps.codeTtlMs), attempts: 0 })
+      .values({
+        tenantId,
+        requestId,
+        codeHash: hashCode(code).toString('hex'),
+        sentTo: to,
+        expiresAt: new Date(this.now().getTime() + this.deps.codeTtlMs),
+        attempts: 0,
+      })
       .onConflictDoUpdate({
         target: verificationCodes.requestId,
-        set: { codeHash: hashCode(code).toString('hex'), expiresAt: new Date(this.now().getTime() + this.deps.codeTtlMs), attempts: 0, sentAt: this.now() },
+        set: {
+          codeHash: hashCode(code).toString('hex'),
+          expiresAt: new Date(this.now().getTime() + this.deps.codeTtlMs),
+          attempts: 0,
+          sentAt: this.now(),
+        },
       });
     await this.deps.notifier.send(tx, {
       tenantId,
@@ -181,27 +215,44 @@ export class RequestWorkflow {
   async verify(caller: Caller, id: string, code: string): Promise<RequestView> {
     await withTenant(this.deps.db, caller.tenantId, async (tx) => {
       const row = await this.load(tx, id);
-      if (row.state !== 'verifying') throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} is ${row.state}`);
+      if (row.state !== 'verifying')
+        throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} is ${row.state}`);
       const [stored] = await tx.select().from(verificationCodes).where(eq(verificationCodes.requestId, id));
-      if (!stored) throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} has no code outstanding`);
+      if (!stored)
+        throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} has no code outstanding`);
       if (stored.attempts >= CODE_ATTEMPTS) {
-        throw permissionDenied('VERIFICATION_LOCKED', 'too many wrong codes; the request must be submitted again');
+        throw permissionDenied(
+          'VERIFICATION_LOCKED',
+          'too many wrong codes; the request must be submitted again',
+        );
       }
-      if (stored.expiresAt.getTime() < this.now().getTime()) throw failedPrecondition('CODE_EXPIRED', 'the code has expired');
+      if (stored.expiresAt.getTime() < this.now().getTime())
+        throw failedPrecondition('CODE_EXPIRED', 'the code has expired');
       const expected = Buffer.from(stored.codeHash, 'hex');
       const ok = /^\d{6}$/.test(code) && timingSafeEqual(expected, hashCode(code));
       if (!ok) {
-        await tx.update(verificationCodes).set({ attempts: stored.attempts + 1 }).where(eq(verificationCodes.requestId, id));
-        await this.audit(tx, caller.tenantId, caller.principal, 'verification.failed', id, { attempts: stored.attempts + 1 });
+        await tx
+          .update(verificationCodes)
+          .set({ attempts: stored.attempts + 1 })
+          .where(eq(verificationCodes.requestId, id));
+        await this.audit(tx, caller.tenantId, caller.principal, 'verification.failed', id, {
+          attempts: stored.attempts + 1,
+        });
         return;
       }
       await tx.delete(verificationCodes).where(eq(verificationCodes.requestId, id));
-      await tx.update(subjectRequests).set({ state: 'verified', verifiedBy: 'code' }).where(eq(subjectRequests.id, id));
+      await tx
+        .update(subjectRequests)
+        .set({ state: 'verified', verifiedBy: 'code' })
+        .where(eq(subjectRequests.id, id));
       await this.audit(tx, caller.tenantId, caller.principal, 'request.verified', id, { by: 'code' });
       await this.dispatch(tx, caller.tenantId, id, caller.principal);
     });
     const view = await this.view(caller.tenantId, id);
-    if (view.row.state === 'verifying') throw invalidArgument('CODE_INVALID', 'the code is not right', [{ field: 'code', description: 'the 6-digit code sent to the subject' }]);
+    if (view.row.state === 'verifying')
+      throw invalidArgument('CODE_INVALID', 'the code is not right', [
+        { field: 'code', description: 'the 6-digit code sent to the subject' },
+      ]);
     return view;
   }
 
@@ -225,7 +276,10 @@ export class RequestWorkflow {
           recordedBy: actor,
         });
       }
-      await tx.update(subjectRequests).set({ state: 'completed', completedAt: this.now() }).where(eq(subjectRequests.id, id));
+      await tx
+        .update(subjectRequests)
+        .set({ state: 'completed', completedAt: this.now() })
+        .where(eq(subjectRequests.id, id));
       await this.audit(tx, tenantId, actor, 'request.completed', id, { consentsWithdrawn: withdrawn });
       return;
     }
@@ -236,11 +290,13 @@ export class RequestWorkflow {
       const holds = await tx
         .select()
         .from(legalHolds)
-        .where(and(isNull(legalHolds.removedAt), sql`${legalHolds.subjectHashes} && ${hashes}::text[]`));
+        .where(and(isNull(legalHolds.removedAt), sql`${legalHolds.subjectHashes} && ${textArray(hashes)}`));
       hold = holds.map((entry) => entry.reason).join('; ') || undefined;
     }
     for (const participant of this.deps.participants.names) {
-      await tx.insert(requestTasks).values({ tenantId, requestId: id, participant, action, state: 'pending' });
+      await tx
+        .insert(requestTasks)
+        .values({ tenantId, requestId: id, participant, action, state: 'pending' });
       await this.deps.outbox.enqueue(tx, {
         type: privacyTaskEvent(participant),
         tenantId,
@@ -257,7 +313,10 @@ export class RequestWorkflow {
         },
       });
     }
-    await tx.update(subjectRequests).set({ state: 'in_progress', reason: hold ? `legal hold: ${hold}` : null }).where(eq(subjectRequests.id, id));
+    await tx
+      .update(subjectRequests)
+      .set({ state: 'in_progress', reason: hold ? `legal hold: ${hold}` : null })
+      .where(eq(subjectRequests.id, id));
     await this.audit(tx, tenantId, actor, 'request.dispatched', id, {
       action: participantV1.PrivacyAction[action],
       participants: this.deps.participants.names,
@@ -267,17 +326,30 @@ export class RequestWorkflow {
 
   /** A participant's receipt: records it, pulls an export's records, and completes the request when all are in. */
   async onReceipt(tx: Transaction, tenantId: string, receipt: participantV1.PrivacyReceipt): Promise<void> {
+    const category =
+      receipt.action === PrivacyAction.PRIVACY_ACTION_PURGE ? (receipt.categories[0]?.category ?? '') : '';
     const [task] = await tx
       .select()
       .from(requestTasks)
-      .where(and(eq(requestTasks.requestId, receipt.requestId), eq(requestTasks.participant, receipt.participant), eq(requestTasks.action, receipt.action)));
+      .where(
+        and(
+          eq(requestTasks.requestId, receipt.requestId),
+          eq(requestTasks.participant, receipt.participant),
+          eq(requestTasks.action, receipt.action),
+          eq(requestTasks.category, category),
+        ),
+      );
     if (!task || task.state === 'done') return;
     if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT) {
       const row = await this.load(tx, receipt.requestId);
-      for await (const item of this.deps.participants.export(receipt.participant, { tenantId, principal: 'service:privacy', scopes: ['internal'] }, {
-        requestId: receipt.requestId,
-        subject: { ...emptyIdentifiers, ...row.identifiers },
-      })) {
+      for await (const item of this.deps.participants.export(
+        receipt.participant,
+        { tenantId, principal: 'service:privacy', scopes: ['internal'] },
+        {
+          requestId: receipt.requestId,
+          subject: { ...emptyIdentifiers, ...row.identifiers },
+        },
+      )) {
         await tx.insert(exportRecords).values({
           tenantId,
           requestId: receipt.requestId,
@@ -289,8 +361,19 @@ export class RequestWorkflow {
     }
     await tx
       .update(requestTasks)
-      .set({ state: 'done', completedAt: this.now(), receipt: receipt.categories.map((line) => ({ ...line })) })
-      .where(and(eq(requestTasks.requestId, receipt.requestId), eq(requestTasks.participant, receipt.participant), eq(requestTasks.action, receipt.action)));
+      .set({
+        state: 'done',
+        completedAt: this.now(),
+        receipt: receipt.categories.map((line) => ({ ...line })),
+      })
+      .where(
+        and(
+          eq(requestTasks.requestId, receipt.requestId),
+          eq(requestTasks.participant, receipt.participant),
+          eq(requestTasks.action, receipt.action),
+          eq(requestTasks.category, category),
+        ),
+      );
     await this.audit(tx, tenantId, `service:${receipt.participant}`, 'task.receipt', receipt.requestId, {
       participant: receipt.participant,
       categories: receipt.categories,
@@ -314,27 +397,58 @@ export class RequestWorkflow {
     if (!openStates.includes(row.state)) return;
     const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
     if (row.type === 'access' || row.type === 'portability') {
-      const records = await tx.select().from(exportRecords).where(eq(exportRecords.requestId, id)).orderBy(asc(exportRecords.seq));
+      const records = await tx
+        .select()
+        .from(exportRecords)
+        .where(eq(exportRecords.requestId, id))
+        .orderBy(asc(exportRecords.seq));
       const sealer = this.deps.sealer;
       const exported: ExportRecord[] = records.map((record) => ({
         participant: record.participant,
         category: record.category,
-        data: JSON.parse(sealer.open(record.sealed, `${tenantId}:${id}`).toString()) as Record<string, unknown>,
+        data: JSON.parse(sealer.open(record.sealed, `${tenantId}:${id}`).toString()) as Record<
+          string,
+          unknown
+        >,
       }));
       const { zip, manifest } = await buildArchive({
-        request: { id, type: row.type, tenantId, receivedAt: row.receivedAt, completedAt: this.now(), jurisdiction: row.jurisdiction },
+        request: {
+          id,
+          type: row.type,
+          tenantId,
+          receivedAt: row.receivedAt,
+          completedAt: this.now(),
+          jurisdiction: row.jurisdiction,
+        },
         subject: { ...row.subject, identifiers: row.identifiers },
         participants: tasks.map((task) => ({ name: task.participant, receipt: task.receipt })),
         records: exported,
       });
-      await tx.insert(archives).values({ tenantId, requestId: id, sealed: sealer.seal(zip, `${tenantId}:${id}:archive`), manifest, requester: row.requester });
+      await tx.insert(archives).values({
+        tenantId,
+        requestId: id,
+        sealed: sealer.seal(zip, `${tenantId}:${id}:archive`),
+        manifest,
+        requester: row.requester,
+      });
       await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
     }
-    const kept = tasks.flatMap((task) => (task.receipt ?? []) as { kept?: string; keptBasis?: string }[]).filter((line) => Number(line.kept ?? 0) > 0);
+    const kept = tasks
+      .flatMap((task) => (task.receipt ?? []) as { kept?: string; keptBasis?: string }[])
+      .filter((line) => Number(line.kept ?? 0) > 0);
     const state = kept.length > 0 && row.type === 'erasure' ? 'partially_completed' : 'completed';
-    const reason = state === 'partially_completed' ? [...new Set(kept.map((line) => line.keptBasis))].join('; ') : row.reason;
-    await tx.update(subjectRequests).set({ state, completedAt: this.now(), reason }).where(eq(subjectRequests.id, id));
-    await this.audit(tx, tenantId, 'service:privacy', 'request.completed', id, { state, participants: tasks.map((task) => task.participant) });
+    const reason =
+      state === 'partially_completed'
+        ? [...new Set(kept.map((line) => line.keptBasis))].join('; ')
+        : row.reason;
+    await tx
+      .update(subjectRequests)
+      .set({ state, completedAt: this.now(), reason })
+      .where(eq(subjectRequests.id, id));
+    await this.audit(tx, tenantId, 'service:privacy', 'request.completed', id, {
+      state,
+      participants: tasks.map((task) => task.participant),
+    });
     const contact = row.identifiers.emails?.[0];
     if (contact && row.type !== 'erasure') {
       await this.deps.notifier.send(tx, {
@@ -347,7 +461,9 @@ export class RequestWorkflow {
   }
 
   private async load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
-    const [row] = /^[0-9a-f-]{36}$/i.test(id) ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)) : [];
+    const [row] = /^[0-9a-f-]{36}$/i.test(id)
+      ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id))
+      : [];
     if (!row) throw notFound('PRIVACY_REQUEST_NOT_FOUND', `privacy request ${id} does not exist`);
     return row;
   }
@@ -355,8 +471,15 @@ export class RequestWorkflow {
   async view(tenantId: string, id: string): Promise<RequestView> {
     return withTenant(this.deps.db, tenantId, async (tx) => {
       const row = await this.load(tx, id);
-      const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id)).orderBy(asc(requestTasks.participant));
-      const [archive] = await tx.select({ id: archives.requestId }).from(archives).where(eq(archives.requestId, id));
+      const tasks = await tx
+        .select()
+        .from(requestTasks)
+        .where(eq(requestTasks.requestId, id))
+        .orderBy(asc(requestTasks.participant));
+      const [archive] = await tx
+        .select({ id: archives.requestId })
+        .from(archives)
+        .where(eq(archives.requestId, id));
       return this.toView(row, tasks, Boolean(archive));
     });
   }
@@ -376,7 +499,16 @@ export class RequestWorkflow {
     };
   }
 
-  async list(tenantId: string, filters: { state?: string; type?: string; overdue?: boolean; size: number; before?: { at: Date; id: string } }) {
+  async list(
+    tenantId: string,
+    filters: {
+      state?: string;
+      type?: string;
+      overdue?: boolean;
+      size: number;
+      before?: { at: Date; id: string };
+    },
+  ) {
     return withTenant(this.deps.db, tenantId, async (tx) => {
       const rows = await tx
         .select()
@@ -385,7 +517,9 @@ export class RequestWorkflow {
           and(
             filters.state ? eq(subjectRequests.state, filters.state) : undefined,
             filters.type ? eq(subjectRequests.type, filters.type) : undefined,
-            filters.overdue ? and(inArray(subjectRequests.state, openStates), sql`${subjectRequests.dueAt} < now()`) : undefined,
+            filters.overdue
+              ? and(inArray(subjectRequests.state, openStates), sql`${subjectRequests.dueAt} < now()`)
+              : undefined,
             filters.before
               ? sql`(${subjectRequests.receivedAt}, ${subjectRequests.id}) < (${filters.before.at}, ${filters.before.id})`
               : undefined,
@@ -394,19 +528,39 @@ export class RequestWorkflow {
         .orderBy(desc(subjectRequests.receivedAt), desc(subjectRequests.id))
         .limit(filters.size + 1);
       const ids = rows.map((row) => row.id);
-      const tasks = ids.length > 0 ? await tx.select().from(requestTasks).where(inArray(requestTasks.requestId, ids)) : [];
-      return rows.map((row) => this.toView(row, tasks.filter((task) => task.requestId === row.id), false));
+      const tasks =
+        ids.length > 0
+          ? await tx.select().from(requestTasks).where(inArray(requestTasks.requestId, ids))
+          : [];
+      return rows.map((row) =>
+        this.toView(
+          row,
+          tasks.filter((task) => task.requestId === row.id),
+          false,
+        ),
+      );
     });
   }
 
   /** Applies a clock change (extend, pause, resume) and records it. */
-  async changeClock(caller: Caller, id: string, change: 'extend' | 'pause' | 'resume', reason: string): Promise<RequestView> {
+  async changeClock(
+    caller: Caller,
+    id: string,
+    change: 'extend' | 'pause' | 'resume',
+    reason: string,
+  ): Promise<RequestView> {
     await withTenant(this.deps.db, caller.tenantId, async (tx) => {
       const row = await this.load(tx, id);
-      if (!openStates.includes(row.state)) throw failedPrecondition('REQUEST_CLOSED', `request ${id} is ${row.state}`);
+      if (!openStates.includes(row.state))
+        throw failedPrecondition('REQUEST_CLOSED', `request ${id} is ${row.state}`);
       const now = this.now();
       const before = clockOf(row);
-      const after = change === 'extend' ? extend(before, reason, now) : change === 'pause' ? pause(before, now) : resume(before, now);
+      const after =
+        change === 'extend'
+          ? extend(before, reason, now)
+          : change === 'pause'
+            ? pause(before, now)
+            : resume(before, now);
       await tx
         .update(subjectRequests)
         .set({
@@ -419,10 +573,17 @@ export class RequestWorkflow {
           overdueAnnounced: false,
         })
         .where(eq(subjectRequests.id, id));
-      await this.audit(tx, caller.tenantId, caller.principal, `request.${change === 'extend' ? 'extended' : change === 'pause' ? 'paused' : 'resumed'}`, id, {
-        reason: reason || null,
-        dueAt: dueAt(after, now).toISOString(),
-      });
+      await this.audit(
+        tx,
+        caller.tenantId,
+        caller.principal,
+        `request.${change === 'extend' ? 'extended' : change === 'pause' ? 'paused' : 'resumed'}`,
+        id,
+        {
+          reason: reason || null,
+          dueAt: dueAt(after, now).toISOString(),
+        },
+      );
       const contact = row.identifiers.emails?.[0];
       if (change === 'extend' && contact) {
         await this.deps.notifier.send(tx, {
@@ -440,11 +601,19 @@ export class RequestWorkflow {
     await withTenant(this.deps.db, caller.tenantId, async (tx) => {
       const row = await this.load(tx, id);
       if (!['received', 'verifying', 'verified'].includes(row.state)) {
-        throw failedPrecondition('REQUEST_NOT_CANCELLABLE', `request ${id} is ${row.state} and can no longer be cancelled`);
+        throw failedPrecondition(
+          'REQUEST_NOT_CANCELLABLE',
+          `request ${id} is ${row.state} and can no longer be cancelled`,
+        );
       }
-      await tx.update(subjectRequests).set({ state: 'cancelled', reason: reason || 'cancelled' }).where(eq(subjectRequests.id, id));
+      await tx
+        .update(subjectRequests)
+        .set({ state: 'cancelled', reason: reason || 'cancelled' })
+        .where(eq(subjectRequests.id, id));
       await tx.delete(verificationCodes).where(eq(verificationCodes.requestId, id));
-      await this.audit(tx, caller.tenantId, caller.principal, 'request.cancelled', id, { reason: reason || null });
+      await this.audit(tx, caller.tenantId, caller.principal, 'request.cancelled', id, {
+        reason: reason || null,
+      });
     });
     return this.view(caller.tenantId, id);
   }
@@ -453,28 +622,40 @@ export class RequestWorkflow {
   async archiveLink(caller: Caller, id: string): Promise<{ token: string; expiresAt: Date }> {
     return withTenant(this.deps.db, caller.tenantId, async (tx) => {
       const row = await this.load(tx, id);
-      const [archive] = await tx.select({ requester: archives.requester }).from(archives).where(eq(archives.requestId, id));
+      const [archive] = await tx
+        .select({ requester: archives.requester })
+        .from(archives)
+        .where(eq(archives.requestId, id));
       if (!archive) throw failedPrecondition('ARCHIVE_NOT_READY', `request ${id} has no archive (yet)`);
-      const subjectItself = caller.principal.startsWith('user:') && row.identifiers.userIds?.includes(caller.principal.slice(5));
+      const subjectItself =
+        caller.principal.startsWith('user:') && row.identifiers.userIds?.includes(caller.principal.slice(5));
       if (caller.principal !== archive.requester && !subjectItself) {
         throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
       }
       const token = randomToken();
       const expiresAt = new Date(this.now().getTime() + this.deps.linkTtlMs);
-      await tx.insert(archiveLinks).values({ tokenHash: hashToken(token), tenantId: caller.tenantId, requestId: id, expiresAt });
-      await this.audit(tx, caller.tenantId, caller.principal, 'archive.link_created', id, { expiresAt: expiresAt.toISOString() });
+      await tx
+        .insert(archiveLinks)
+        .values({ tokenHash: hashToken(token), tenantId: caller.tenantId, requestId: id, expiresAt });
+      await this.audit(tx, caller.tenantId, caller.principal, 'archive.link_created', id, {
+        expiresAt: expiresAt.toISOString(),
+      });
       return { token, expiresAt };
     });
   }
 
   async download(token: string): Promise<{ fileName: string; zip: Buffer }> {
-    const [link] = await this.deps.db.select().from(archiveLinks).where(eq(archiveLinks.tokenHash, hashToken(token)));
+    const [link] = await this.deps.db
+      .select()
+      .from(archiveLinks)
+      .where(eq(archiveLinks.tokenHash, hashToken(token)));
     if (!link || link.expiresAt.getTime() < this.now().getTime()) {
       throw notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
     }
     return withTenant(this.deps.db, link.tenantId, async (tx) => {
       const [archive] = await tx.select().from(archives).where(eq(archives.requestId, link.requestId));
-      if (!archive) throw notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
+      if (!archive)
+        throw notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
       await this.audit(tx, link.tenantId, 'link', 'archive.downloaded', link.requestId, {});
       return {
         fileName: `parley-export-${link.requestId}.zip`,

@@ -135,6 +135,14 @@ export class Launcher {
         INTERNAL_TOKEN_KEY: internalTokenKey,
       };
       if (name === 'identity') Object.assign(env, identityProvider.identityEnv);
+      if (name === 'privacy') {
+        env.IDENTITY_ADDR = `127.0.0.1:${grpcPorts.identity}`;
+        env.PRIVACY_PARTICIPANTS = ['identity', 'gateway', 'privacy']
+          .map((participant) => `${participant}=127.0.0.1:${grpcPorts[participant]}`)
+          .join(',');
+        env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
+        env.NOTIFICATIONS = 'mailbox';
+      }
       if (name === 'gateway') {
         env.KEYCLOAK_URL = identityProvider.issuerBaseUrl;
         env.KEYCLOAK_REALM = identityProvider.realm;
@@ -236,6 +244,8 @@ export class Launcher {
       : {};
     for (const name of allServices) existing[name] ??= randomBytes(18).toString('base64url');
     existing.internalTokenKey ??= randomBytes(32).toString('base64url');
+    existing.privacyArchiveKey ??= randomBytes(32).toString('base64url');
+
     writeFileSync(secrets, JSON.stringify(existing, null, 2), { mode: 0o600 });
     return existing;
   }

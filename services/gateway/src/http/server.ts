@@ -94,10 +94,20 @@ function handle(route: Route, deps: HttpDependencies): Handler {
         request,
       });
       const status = route.statusFor?.(result) ?? route.response.status;
-      response
-        .status(status)
-        .type(route.response.contentType ?? 'application/json')
-        .send(JSON.stringify(result));
+      const file = (result as { file?: { name: string; body: Buffer } } | undefined)?.file;
+      if (file && Buffer.isBuffer(file.body)) {
+        // A download: the bytes as they are, never cached.
+        response
+          .status(status)
+          .type(route.response.contentType ?? 'application/octet-stream')
+          .set({ 'Content-Disposition': `attachment; filename="${file.name}"`, 'Cache-Control': 'no-store' })
+          .send(file.body);
+      } else {
+        response
+          .status(status)
+          .type(route.response.contentType ?? 'application/json')
+          .send(JSON.stringify(result));
+      }
     } finally {
       if (caller) {
         deps.recordAccess?.({

@@ -109,7 +109,6 @@ export class EmbeddedIdentityProvider implements IdentityProvider {
   }
 
   async setRoles(realm: string, userId: string, roles: string[]): Promise<void> {
-
     await this.options.db
       .update(devUsers)
       .set({ roles })

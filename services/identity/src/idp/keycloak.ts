@@ -245,7 +245,6 @@ export class KeycloakIdentityProvider implements IdentityProvider {
   }
 
   async setRoles(realm: string, userId: string, roles: string[]): Promise<void> {
-
     const kc = await this.admin();
     const current = (await kc.users.listRealmRoleMappings({ realm, id: userId })).filter((role) =>
       tenantRoles.includes(role.name ?? ''),

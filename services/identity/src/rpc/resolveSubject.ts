@@ -9,12 +9,17 @@ import { accounts } from '../db/schema';
  * reaches all of the subject's data. An unknown subject resolves to just the identifier given.
  */
 export function makeResolveSubject(deps: { db: Database }) {
-  return async ({ request, caller }: RpcContext<identityV1.ResolveSubjectRequest>): Promise<identityV1.ResolveSubjectResponse> => {
+  return async ({
+    request,
+    caller,
+  }: RpcContext<identityV1.ResolveSubjectRequest>): Promise<identityV1.ResolveSubjectResponse> => {
     const given = [request.accountId, request.email, request.phone].filter((value) => value !== '');
     if (given.length !== 1) {
-      throw invalidArgument('SUBJECT_INVALID', 'name the subject by exactly one of accountId, email or phone', [
-        { field: 'subject', description: 'exactly one of accountId, email, phone' },
-      ]);
+      throw invalidArgument(
+        'SUBJECT_INVALID',
+        'name the subject by exactly one of accountId, email or phone',
+        [{ field: 'subject', description: 'exactly one of accountId, email, phone' }],
+      );
     }
     const phone = request.phone ? (parsePhoneNumberFromString(request.phone)?.number ?? request.phone) : '';
     const rows = await withTenant(deps.db, caller.tenantId, (tx) =>
@@ -31,7 +36,9 @@ export function makeResolveSubject(deps: { db: Database }) {
               : sql`${accounts.phone} = ${phone}`,
         ),
     );
-    const unique = (values: (string | null)[]) => [...new Set(values.filter((value): value is string => Boolean(value)))];
+    const unique = (values: (string | null)[]) => [
+      ...new Set(values.filter((value): value is string => Boolean(value))),
+    ];
     return {
       found: rows.length > 0,
       accountIds: unique([...rows.map((row) => row.id), request.accountId]),

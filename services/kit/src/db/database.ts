@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import { invalidArgument } from '../errors';
 
 export type Database = NodePgDatabase<Record<string, never>>;
@@ -43,4 +43,17 @@ export async function withTenant<T>(
     await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`);
     return work(tx);
   });
+}
+
+/**
+ * A text[] literal for SQL (`array[$1, $2]::text[]`): drizzle expands a JS array in a template into a
+ * row, which PostgreSQL cannot cast to an array.
+ */
+export function textArray(values: string[]): SQL {
+  return values.length === 0
+    ? sql`array[]::text[]`
+    : sql`array[${sql.join(
+        values.map((value) => sql`${value}`),
+        sql`, `,
+      )}]::text[]`;
 }

@@ -13,7 +13,10 @@ export type CategoryReceipt = participantV1.CategoryReceipt;
 export const PrivacyAction = participantV1.PrivacyAction;
 
 /** A receipt line with every count zero except those given. */
-export function receiptLine(category: string, counts: Partial<Omit<CategoryReceipt, 'category'>> = {}): CategoryReceipt {
+export function receiptLine(
+  category: string,
+  counts: Partial<Omit<CategoryReceipt, 'category'>> = {},
+): CategoryReceipt {
   return {
     category,
     exported: '0',
@@ -23,7 +26,9 @@ export function receiptLine(category: string, counts: Partial<Omit<CategoryRecei
     kept: '0',
     restricted: '0',
     keptBasis: '',
-    ...Object.fromEntries(Object.entries(counts).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value])),
+    ...Object.fromEntries(
+      Object.entries(counts).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value]),
+    ),
   } as CategoryReceipt;
 }
 
@@ -45,27 +50,56 @@ export interface PrivacyParticipant {
   /** The data inventory: every category of personal data it holds. */
   categories: DataCategory[];
   /** Streams the subject's records; read in batches so a million rows need no more memory than a thousand. */
-  export(tx: Transaction, subject: SubjectIdentifiers, context: ActionContext): AsyncIterable<{ category: string; record: Record<string, unknown> }>;
+  export(
+    tx: Transaction,
+    subject: SubjectIdentifiers,
+    context: ActionContext,
+  ): AsyncIterable<{ category: string; record: Record<string, unknown> }>;
   /**
    * Deletes the subject's data, or anonymises what a category's legal obligation says must be kept. Under
    * a legal hold (`hold` set) keeps everything and reports it kept with the hold as basis.
    */
-  erase(tx: Transaction, subject: SubjectIdentifiers, context: ActionContext & { hold?: string }): Promise<CategoryReceipt[]>;
+  erase(
+    tx: Transaction,
+    subject: SubjectIdentifiers,
+    context: ActionContext & { hold?: string },
+  ): Promise<CategoryReceipt[]>;
   /** Applies corrected fields (API names, e.g. fullName, email) wherever the participant holds them. */
-  rectify(tx: Transaction, subject: SubjectIdentifiers, changes: Record<string, unknown>, context: ActionContext): Promise<CategoryReceipt[]>;
+  rectify(
+    tx: Transaction,
+    subject: SubjectIdentifiers,
+    changes: Record<string, unknown>,
+    context: ActionContext,
+  ): Promise<CategoryReceipt[]>;
   /** Counts what a restriction covers; the kit records the restriction itself (see isRestricted). */
-  restrict(tx: Transaction, subject: SubjectIdentifiers, restricted: boolean, context: ActionContext): Promise<CategoryReceipt[]>;
+  restrict(
+    tx: Transaction,
+    subject: SubjectIdentifiers,
+    restricted: boolean,
+    context: ActionContext,
+  ): Promise<CategoryReceipt[]>;
   /** Deletes a category's records older than `before` (retention). */
-  purge(tx: Transaction, category: string, before: Date, context: Omit<ActionContext, 'hashes'>): Promise<CategoryReceipt[]>;
+  purge(
+    tx: Transaction,
+    category: string,
+    before: Date,
+    context: Omit<ActionContext, 'hashes'>,
+  ): Promise<CategoryReceipt[]>;
 }
 
 const taskEvent = (participant: string) => `privacy.task.requested.${participant}`;
 export const RECEIPT_EVENT = 'privacy.receipt.submitted';
 
 /** Counts the export records per category, for the receipt of an export task. */
-async function countExport(participant: PrivacyParticipant, tx: Transaction, subject: SubjectIdentifiers, context: ActionContext) {
+async function countExport(
+  participant: PrivacyParticipant,
+  tx: Transaction,
+  subject: SubjectIdentifiers,
+  context: ActionContext,
+) {
   const counts = new Map(participant.categories.map((category) => [category.id, 0]));
-  for await (const { category } of participant.export(tx, subject, context)) counts.set(category, (counts.get(category) ?? 0) + 1);
+  for await (const { category } of participant.export(tx, subject, context))
+    counts.set(category, (counts.get(category) ?? 0) + 1);
   return [...counts].map(([category, exported]) => receiptLine(category, { exported: String(exported) }));
 }
 
@@ -88,8 +122,13 @@ export function participantTaskHandler(deps: {
     async handle(tx, event, log) {
       const task = event.payload;
       const tenantId = event.envelope.tenantId;
+      // A retention run sends one purge per category under the same run id.
+      const key =
+        task.action === PrivacyAction.PRIVACY_ACTION_PURGE
+          ? `${task.requestId}/${task.purgeCategory}`
+          : task.requestId;
       const stored = await tx.execute<{ receipt: Buffer }>(
-        sql`select receipt from kit_privacy_receipts where tenant_id = ${tenantId} and request_id = ${task.requestId} and action = ${task.action}`,
+        sql`select receipt from kit_privacy_receipts where tenant_id = ${tenantId} and request_id = ${key} and action = ${task.action}`,
       );
       let receipt: participantV1.PrivacyReceipt;
       if (stored.rows[0]) {
@@ -104,11 +143,19 @@ export function participantTaskHandler(deps: {
             categories = await countExport(participant, tx, subject, context);
             break;
           case PrivacyAction.PRIVACY_ACTION_ERASE:
-            categories = await participant.erase(tx, subject, { ...context, hold: task.legalHoldReason || undefined });
+            categories = await participant.erase(tx, subject, {
+              ...context,
+              hold: task.legalHoldReason || undefined,
+            });
             if (!task.legalHoldReason) await recordTombstone(tx, tenantId, hashes);
             break;
           case PrivacyAction.PRIVACY_ACTION_RECTIFY:
-            categories = await participant.rectify(tx, subject, JSON.parse(task.changesJson || '{}') as Record<string, unknown>, context);
+            categories = await participant.rectify(
+              tx,
+              subject,
+              JSON.parse(task.changesJson || '{}') as Record<string, unknown>,
+              context,
+            );
             break;
           case PrivacyAction.PRIVACY_ACTION_RESTRICT:
           case PrivacyAction.PRIVACY_ACTION_UNRESTRICT: {
@@ -118,17 +165,29 @@ export function participantTaskHandler(deps: {
             break;
           }
           case PrivacyAction.PRIVACY_ACTION_PURGE:
-            categories = await participant.purge(tx, task.purgeCategory, task.purgeBefore ?? new Date(0), { tenantId, log });
+            categories = await participant.purge(tx, task.purgeCategory, task.purgeBefore ?? new Date(0), {
+              tenantId,
+              log,
+            });
             break;
           default:
             throw new Error(`unknown privacy action ${task.action}`);
         }
-        receipt = { requestId: task.requestId, participant: participant.name, action: task.action, categories, completedAt: new Date() };
+        receipt = {
+          requestId: task.requestId,
+          participant: participant.name,
+          action: task.action,
+          categories,
+          completedAt: new Date(),
+        };
         await tx.execute(
           sql`insert into kit_privacy_receipts (tenant_id, request_id, action, receipt)
-              values (${tenantId}, ${task.requestId}, ${task.action}, ${Buffer.from(participantV1.PrivacyReceipt.encode(receipt).finish())})`,
+              values (${tenantId}, ${key}, ${task.action}, ${Buffer.from(participantV1.PrivacyReceipt.encode(receipt).finish())})`,
         );
-        log.info({ requestId: task.requestId, action: participantV1.PrivacyAction[task.action] }, 'privacy task carried out');
+        log.info(
+          { requestId: task.requestId, action: participantV1.PrivacyAction[task.action] },
+          'privacy task carried out',
+        );
       }
       await deps.outbox.enqueue(tx, {
         type: RECEIPT_EVENT,
@@ -154,7 +213,11 @@ export function participantService(participant: PrivacyParticipant, deps: { db: 
     ): Promise<void> => {
       const subject = request.subject ?? { accountIds: [], emails: [], phones: [], userIds: [] };
       await withTenant(deps.db, caller.tenantId, async (tx) => {
-        const context = { tenantId: caller.tenantId, hashes: identifierHashes(deps.secret, caller.tenantId, subject), log };
+        const context = {
+          tenantId: caller.tenantId,
+          hashes: identifierHashes(deps.secret, caller.tenantId, subject),
+          log,
+        };
         for await (const { category, record } of participant.export(tx, subject, context)) {
           await send({ category, recordJson: JSON.stringify(record) });
         }

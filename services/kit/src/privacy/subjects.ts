@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { participantV1 } from '@parley/proto';
-import type { Transaction } from '../db/database';
+import { textArray, type Transaction } from '../db/database';
 
 export type SubjectIdentifiers = participantV1.SubjectIdentifiers;
 
@@ -35,10 +35,15 @@ export async function recordTombstone(tx: Transaction, tenantId: string, hashes:
   }
 }
 
-async function anyOf(tx: Transaction, table: 'kit_privacy_tombstones' | 'kit_privacy_restrictions', tenantId: string, hashes: string[]) {
+async function anyOf(
+  tx: Transaction,
+  table: 'kit_privacy_tombstones' | 'kit_privacy_restrictions',
+  tenantId: string,
+  hashes: string[],
+) {
   if (hashes.length === 0) return false;
   const result = await tx.execute<{ found: boolean }>(
-    sql`select exists (select 1 from ${sql.identifier(table)} where tenant_id = ${tenantId} and identifier_hash = any(${hashes})) as found`,
+    sql`select exists (select 1 from ${sql.identifier(table)} where tenant_id = ${tenantId} and identifier_hash = any(${textArray(hashes)})) as found`,
   );
   return result.rows[0]?.found === true;
 }
@@ -53,7 +58,12 @@ export function isRestricted(tx: Transaction, tenantId: string, hashes: string[]
   return anyOf(tx, 'kit_privacy_restrictions', tenantId, hashes);
 }
 
-export async function setRestricted(tx: Transaction, tenantId: string, hashes: string[], restricted: boolean): Promise<void> {
+export async function setRestricted(
+  tx: Transaction,
+  tenantId: string,
+  hashes: string[],
+  restricted: boolean,
+): Promise<void> {
   for (const hash of hashes) {
     await tx.execute(
       restricted

@@ -35,7 +35,12 @@ export class AuditLog {
     });
   }
 
-  async list(tenantId: string, size: number, before: number | undefined, requestId?: string): Promise<AuditRow[]> {
+  async list(
+    tenantId: string,
+    size: number,
+    before: number | undefined,
+    requestId?: string,
+  ): Promise<AuditRow[]> {
     return withTenant(this.db, tenantId, (tx) =>
       tx
         .select()

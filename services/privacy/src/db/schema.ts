@@ -1,4 +1,15 @@
-import { bigint, bigserial, boolean, customType, jsonb, pgTable, text, timestamp, uuid, integer } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  boolean,
+  customType,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uuid,
+  integer,
+} from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
 const ts = (name: string) => timestamp(name, { withTimezone: true });
@@ -38,8 +49,10 @@ export const requestTasks = pgTable('request_tasks', {
   requestId: uuid('request_id').notNull(),
   participant: text('participant').notNull(),
   action: integer('action').notNull(),
+  category: text('category').notNull().default(''),
   state: text('state').notNull(),
   requestedAt: ts('requested_at').notNull().defaultNow(),
+
   completedAt: ts('completed_at'),
   receipt: jsonb('receipt').$type<Record<string, unknown>[]>(),
 });

@@ -126,14 +126,21 @@ export function parseSubmission(input: {
     if (keys.length === 0 || unknown.length > 0) {
       violations.push({
         field: 'changes',
-        description: unknown.length > 0 ? `cannot correct: ${unknown.join(', ')}` : `at least one of ${rectifiable.join(', ')}`,
+        description:
+          unknown.length > 0
+            ? `cannot correct: ${unknown.join(', ')}`
+            : `at least one of ${rectifiable.join(', ')}`,
       });
     }
   } else if (input.changesJson && input.changesJson !== '{}') {
     violations.push({ field: 'changes', description: 'only rectification requests carry changes' });
   }
   if (violations.length > 0) {
-    throw invalidArgument('PRIVACY_REQUEST_INVALID', violations.map((v) => `${v.field}: ${v.description}`).join('; '), violations);
+    throw invalidArgument(
+      'PRIVACY_REQUEST_INVALID',
+      violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+      violations,
+    );
   }
   return { type: input.type as RequestType, subject, jurisdiction, changes };
 }

@@ -114,46 +114,5 @@ export function dataRoutes(backends: Backends) {
         };
       },
     }),
-    route({
-      method: 'get',
-      path: '/v1/privacy/requests',
-      operationId: 'listPrivacyRequests',
-      summary: "The tenant's data-subject requests, newest first",
-      tags: ['Privacy'],
-      scope: 'privacy:read',
-      query: pageQuery,
-      response: {
-        status: 200,
-        description: 'A page of requests',
-        schema: z
-          .object({
-            requests: z.array(
-              z.object({
-                id: z.uuid(),
-                type: z.string(),
-                state: z.string(),
-                receivedAt: timestamp,
-                dueAt: timestamp,
-              }),
-            ),
-            nextPageToken: nextPage,
-          })
-          .openapi('PrivacyRequestPage'),
-      },
-      handler: async ({ caller, query }) => {
-        const page = await backends.as(caller, backends.privacy, backends.privacy.listRequests, {
-          pageSize: query.pageSize ?? 0,
-          pageToken: query.pageToken ?? '',
-        });
-        return {
-          requests: page.requests.map((request) => ({
-            ...request,
-            receivedAt: iso(request.receivedAt) ?? '',
-            dueAt: iso(request.dueAt) ?? '',
-          })),
-          nextPageToken: page.nextPageToken,
-        };
-      },
-    }),
   ];
 }

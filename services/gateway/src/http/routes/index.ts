@@ -5,6 +5,7 @@ import { tenantRoutes } from './tenants';
 import { accountRoutes } from './accounts';
 import { credentialRoutes } from './credentials';
 import { dataRoutes } from './data';
+import { privacyRoutes } from './privacy';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(backends: Backends): Route[] {
@@ -14,5 +15,6 @@ export function buildRoutes(backends: Backends): Route[] {
     ...accountRoutes(backends),
     ...credentialRoutes(backends),
     ...dataRoutes(backends),
+    ...privacyRoutes(backends),
   ] as Route[];
 }

@@ -27,12 +27,15 @@ create table request_tasks (
   request_id uuid not null,
   participant text not null,
   action integer not null,
+  -- Retention purges: one task per category.
+  category text not null default '',
   state text not null default 'pending' check (state in ('pending', 'done')),
   requested_at timestamptz not null default now(),
   completed_at timestamptz,
   receipt jsonb,
-  primary key (request_id, participant, action)
+  primary key (request_id, participant, action, category)
 );
+
 
 create table verification_codes (
   tenant_id text not null,

@@ -605,6 +605,14 @@ export interface MarkBreachNotifiedResponse {
   breach?: Breach | undefined;
 }
 
+/** RequestOverdue is published as privacy.request.overdue when a request passes its deadline unanswered. */
+export interface RequestOverdue {
+  /** The request. */
+  requestId: string;
+  /** The deadline it passed. */
+  dueAt?: Date | undefined;
+}
+
 function createBaseSubjectRef(): SubjectRef {
   return { accountId: "", email: "", phone: "" };
 }
@@ -6572,6 +6580,99 @@ export const MarkBreachNotifiedResponse: MessageFns<MarkBreachNotifiedResponse> 
     message.breach = (object.breach !== undefined && object.breach !== null)
       ? Breach.fromPartial(object.breach)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseRequestOverdue(): RequestOverdue {
+  return { requestId: "", dueAt: undefined };
+}
+
+export const RequestOverdue: MessageFns<RequestOverdue> = {
+  encode(message: RequestOverdue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.dueAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.dueAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestOverdue {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestOverdue();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.dueAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestOverdue {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      dueAt: isSet(object.dueAt)
+        ? fromJsonTimestamp(object.dueAt)
+        : isSet(object.due_at)
+        ? fromJsonTimestamp(object.due_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RequestOverdue): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.dueAt !== undefined) {
+      obj.dueAt = message.dueAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RequestOverdue>, I>>(base?: I): RequestOverdue {
+    return RequestOverdue.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RequestOverdue>, I>>(object: I): RequestOverdue {
+    const message = createBaseRequestOverdue();
+    message.requestId = object.requestId ?? "";
+    message.dueAt = object.dueAt ?? undefined;
     return message;
   },
 };

@@ -1,0 +1,795 @@
+import type { Backends } from '../../backends';
+import { route } from '../route';
+import { z } from '../zod';
+import { idParams, iso, nextPage, timestamp } from '../schemas';
+import type { privacyV1 } from '@parley/proto';
+
+const requestTypes = [
+  'access',
+  'portability',
+  'rectification',
+  'erasure',
+  'restriction',
+  'objection',
+  'consent_withdrawal',
+  'opt_out_sale',
+] as const;
+const purposes = [
+  'marketing_email',
+  'marketing_sms',
+  'marketing_calls',
+  'cookies_essential',
+  'cookies_performance',
+  'cookies_marketing',
+  'sale_share',
+] as const;
+
+const subjectSchema = z
+  .object({
+    accountId: z.string().max(100).optional(),
+    email: z.string().max(254).optional(),
+    phone: z.string().max(32).optional(),
+  })
+  .strict()
+  .openapi('SubjectRef', { description: 'Exactly one identifier of the data subject' });
+
+const receiptLine = z.object({
+  category: z.string(),
+  exported: z.number(),
+  deleted: z.number(),
+  anonymised: z.number(),
+  corrected: z.number(),
+  kept: z.number(),
+  restricted: z.number(),
+  keptBasis: z.string().optional(),
+});
+
+const taskSchema = z.object({
+  participant: z.string(),
+  state: z.enum(['pending', 'done']),
+  requestedAt: timestamp,
+  completedAt: timestamp.nullable(),
+  receipt: z.array(receiptLine),
+});
+
+const requestSchema = z
+  .object({
+    id: z.uuid(),
+    type: z.enum(requestTypes),
+    state: z.enum([
+      'received',
+      'verifying',
+      'verified',
+      'in_progress',
+      'completed',
+      'partially_completed',
+      'denied',
+      'cancelled',
+    ]),
+    jurisdiction: z.string(),
+    subject: z.record(z.string(), z.unknown()),
+    receivedAt: timestamp,
+    dueAt: timestamp,
+    urgency: z.enum(['on_track', 'due_soon', 'overdue']),
+    extended: z.boolean(),
+    extensionReason: z.string().nullable(),
+    paused: z.boolean(),
+    acknowledgeBy: timestamp.nullable().openapi({ description: 'CCPA: confirm receipt by then' }),
+    verifiedBy: z
+      .string()
+      .nullable()
+      .openapi({ description: 'officer, session or code; null while unverified' }),
+    reason: z.string().nullable(),
+    tasks: z.array(taskSchema),
+    waitingFor: z.array(z.string()).openapi({ description: 'Participants that have not answered yet' }),
+    completedAt: timestamp.nullable(),
+    archiveReady: z.boolean(),
+  })
+  .openapi('PrivacyRequest');
+
+const counts = (line: privacyV1.ParticipantTask['receipt'][number]) => ({
+  category: line.category,
+  exported: Number(line.exported),
+  deleted: Number(line.deleted),
+  anonymised: Number(line.anonymised),
+  corrected: Number(line.corrected),
+  kept: Number(line.kept),
+  restricted: Number(line.restricted),
+  ...(line.keptBasis ? { keptBasis: line.keptBasis } : {}),
+});
+
+const taskJson = (task: privacyV1.ParticipantTask) => ({
+  participant: task.participant,
+  state: task.state as 'pending' | 'done',
+  requestedAt: iso(task.requestedAt) ?? '',
+  completedAt: iso(task.completedAt) ?? null,
+  receipt: task.receipt.map(counts),
+});
+
+function requestJson(request: privacyV1.SubjectRequest | undefined): z.infer<typeof requestSchema> {
+  if (!request) throw new Error('service answered without a request');
+  return {
+    id: request.id,
+    type: request.type as (typeof requestTypes)[number],
+    state: request.state as z.infer<typeof requestSchema>['state'],
+    jurisdiction: request.jurisdiction,
+    subject: JSON.parse(request.subjectJson || '{}') as Record<string, unknown>,
+    receivedAt: iso(request.receivedAt) ?? '',
+    dueAt: iso(request.dueAt) ?? '',
+    urgency: request.urgency as 'on_track' | 'due_soon' | 'overdue',
+    extended: request.extended,
+    extensionReason: request.extensionReason || null,
+    paused: request.paused,
+    acknowledgeBy: iso(request.acknowledgeBy) ?? null,
+    verifiedBy: request.verifiedBy || null,
+    reason: request.reason || null,
+    tasks: request.tasks.map(taskJson),
+    waitingFor: request.waitingFor,
+    completedAt: iso(request.completedAt) ?? null,
+    archiveReady: request.archiveReady,
+  };
+}
+
+const consentSchema = z
+  .object({
+    id: z.uuid(),
+    subject: z.record(z.string(), z.unknown()),
+    purpose: z.string(),
+    granted: z.boolean(),
+    method: z.string(),
+    textVersion: z.string(),
+    recordedBy: z.string(),
+    recordedAt: timestamp,
+  })
+  .openapi('Consent');
+const consentJson = (consent: privacyV1.Consent) => ({
+  id: consent.id,
+  subject: JSON.parse(consent.subjectJson) as Record<string, unknown>,
+  purpose: consent.purpose,
+  granted: consent.granted,
+  method: consent.method,
+  textVersion: consent.textVersion,
+  recordedBy: consent.recordedBy,
+  recordedAt: iso(consent.recordedAt) ?? '',
+});
+
+const holdSchema = z
+  .object({
+    id: z.uuid(),
+    subject: z.record(z.string(), z.unknown()),
+    reason: z.string(),
+    placedBy: z.string(),
+    placedAt: timestamp,
+    removedAt: timestamp.nullable(),
+  })
+  .openapi('LegalHold');
+const holdJson = (hold: privacyV1.LegalHold | undefined) => ({
+  id: hold?.id ?? '',
+  subject: JSON.parse(hold?.subjectJson ?? '{}') as Record<string, unknown>,
+  reason: hold?.reason ?? '',
+  placedBy: hold?.placedBy ?? '',
+  placedAt: iso(hold?.placedAt) ?? '',
+  removedAt: iso(hold?.removedAt) ?? null,
+});
+
+const breachSchema = z
+  .object({
+    id: z.uuid(),
+    description: z.string(),
+    discoveredAt: timestamp,
+    categories: z.array(z.string()),
+    subjectsAffected: z.number(),
+    notifyBy: timestamp.openapi({ description: '72 hours after discovery' }),
+    notifiedAt: timestamp.nullable(),
+    status: z.enum(['on_track', 'due_soon', 'overdue', 'notified']),
+  })
+  .openapi('Breach');
+const breachJson = (breach: privacyV1.Breach | undefined) => ({
+  id: breach?.id ?? '',
+  description: breach?.description ?? '',
+  discoveredAt: iso(breach?.discoveredAt) ?? '',
+  categories: breach?.categories ?? [],
+  subjectsAffected: Number(breach?.subjectsAffected ?? 0),
+  notifyBy: iso(breach?.notifyBy) ?? '',
+  notifiedAt: iso(breach?.notifiedAt) ?? null,
+  status: (breach?.status ?? 'on_track') as 'on_track' | 'due_soon' | 'overdue' | 'notified',
+});
+
+const runSchema = z
+  .object({ id: z.uuid(), startedAt: timestamp, state: z.string(), tasks: z.array(taskSchema) })
+  .openapi('RetentionRun');
+const runJson = (run: privacyV1.RetentionRun | undefined) => ({
+  id: run?.id ?? '',
+  startedAt: iso(run?.startedAt) ?? '',
+  state: run?.state ?? '',
+  tasks: (run?.tasks ?? []).map(taskJson),
+});
+
+const subjectQuery = subjectSchema;
+const reasonBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
+const optionalReason = z.object({ reason: z.string().max(1000).optional() }).strict();
+
+export function privacyRoutes(backends: Backends) {
+  const { privacy } = backends;
+  const tags = ['Privacy'];
+  const clockRoute = (
+    action: 'extend' | 'pause' | 'resume' | 'cancel',
+    summary: string,
+    body: z.ZodType,
+    call: (
+      caller: Parameters<Backends['as']>[0],
+      id: string,
+      reason: string,
+    ) => Promise<privacyV1.SubjectRequest | undefined>,
+  ) =>
+    route({
+      method: 'post',
+      path: `/v1/privacy/requests/{id}/${action}`,
+      operationId: `${action}PrivacyRequest`,
+      summary,
+      tags,
+      scope: 'privacy:write',
+      params: idParams,
+      body,
+      response: { status: 200, description: 'The request after the change', schema: requestSchema },
+      handler: async ({ caller, params, body: input }) =>
+        requestJson(await call(caller, params.id, (input as { reason?: string } | undefined)?.reason ?? '')),
+    });
+  return [
+    route({
+      method: 'post',
+      path: '/v1/privacy/requests',
+      operationId: 'submitPrivacyRequest',
+      summary: 'Submit a data-subject request',
+      description:
+        "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code sent to the subject (POST .../verify). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days).",
+      tags,
+      scope: 'profile',
+      body: z
+        .object({
+          type: z.enum(requestTypes),
+          subject: subjectSchema,
+          jurisdiction: z.enum(['gdpr', 'uk_gdpr', 'ccpa', 'other']).optional(),
+          changes: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .openapi({ description: 'Rectification: the corrected fields (fullName, email, phone, ...)' }),
+        })
+        .strict()
+        .openapi('SubmitPrivacyRequest'),
+      response: { status: 201, description: 'Received', schema: requestSchema },
+      handler: async ({ caller, body }) =>
+        requestJson(
+          (
+            await backends.as(caller, privacy, privacy.submitRequest, {
+              type: body.type,
+              subject: {
+                accountId: body.subject.accountId ?? '',
+                email: body.subject.email ?? '',
+                phone: body.subject.phone ?? '',
+              },
+              jurisdiction: body.jurisdiction ?? '',
+              changesJson: body.changes ? JSON.stringify(body.changes) : '',
+            })
+          ).request,
+        ),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/requests',
+      operationId: 'listPrivacyRequests',
+      summary: "The tenant's data-subject requests, newest first",
+      tags,
+      scope: 'privacy:read',
+      query: z.object({
+        state: z.string().max(40).optional(),
+        type: z.enum(requestTypes).optional(),
+        overdue: z.enum(['true', 'false']).optional(),
+        pageSize: z.coerce.number().int().min(1).max(100).optional(),
+        pageToken: z.string().max(500).optional(),
+      }),
+      response: {
+        status: 200,
+        description: 'A page of requests',
+        schema: z
+          .object({ requests: z.array(requestSchema), nextPageToken: nextPage })
+          .openapi('PrivacyRequestPage'),
+      },
+      handler: async ({ caller, query }) => {
+        const page = await backends.as(caller, privacy, privacy.listRequests, {
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? '',
+          state: query.state ?? '',
+          type: query.type ?? '',
+          overdue: query.overdue === 'true',
+        });
+        return { requests: page.requests.map(requestJson), nextPageToken: page.nextPageToken };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/requests/{id}',
+      operationId: 'getPrivacyRequest',
+      summary: "A request: state, due date, and each participant's task and receipt",
+      tags,
+      scope: 'privacy:read',
+      params: idParams,
+      response: { status: 200, description: 'The request', schema: requestSchema },
+      handler: async ({ caller, params }) =>
+        requestJson((await backends.as(caller, privacy, privacy.getRequest, { id: params.id })).request),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/privacy/requests/{id}/verify',
+      operationId: 'verifyPrivacyRequest',
+      summary: 'Verify a request with the one-time code sent to the subject',
+      tags,
+      scope: 'profile',
+      params: idParams,
+      body: z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict(),
+      response: { status: 200, description: 'Verified and under way', schema: requestSchema },
+      handler: async ({ caller, params, body }) =>
+        requestJson(
+          (await backends.as(caller, privacy, privacy.verifyRequest, { id: params.id, code: body.code }))
+            .request,
+        ),
+    }),
+    clockRoute(
+      'extend',
+      'Extend the deadline once, with a reason told to the subject',
+      reasonBody,
+      async (caller, id, reason) =>
+        (await backends.as(caller, privacy, privacy.extendRequest, { id, reason })).request,
+    ),
+    clockRoute(
+      'pause',
+      'Pause the clock while waiting for the subject',
+      optionalReason,
+      async (caller, id, reason) =>
+        (await backends.as(caller, privacy, privacy.pauseRequest, { id, reason })).request,
+    ),
+    clockRoute(
+      'resume',
+      'Resume the clock; the due date moves by the time paused',
+      optionalReason,
+      async (caller, id) => (await backends.as(caller, privacy, privacy.resumeRequest, { id })).request,
+    ),
+    clockRoute(
+      'cancel',
+      'Cancel a request that has not been carried out',
+      optionalReason,
+      async (caller, id, reason) =>
+        (await backends.as(caller, privacy, privacy.cancelRequest, { id, reason })).request,
+    ),
+    route({
+      method: 'get',
+      path: '/v1/privacy/requests/{id}/archive',
+      operationId: 'getPrivacyArchiveLink',
+      summary: 'An expiring download link to the export archive (ZIP)',
+      description:
+        'For the verified requester, or the subject logged in, only. The link needs no credentials and expires.',
+      tags,
+      scope: 'profile',
+      params: idParams,
+      response: {
+        status: 200,
+        description: 'The link',
+        schema: z.object({ url: z.string(), expiresAt: timestamp }).openapi('ArchiveLink'),
+      },
+      handler: async ({ caller, params }) => {
+        const link = await backends.as(caller, privacy, privacy.createArchiveLink, { id: params.id });
+        return { url: `/v1/privacy/archives/${link.token}`, expiresAt: iso(link.expiresAt) ?? '' };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/archives/{id}',
+      operationId: 'downloadPrivacyArchive',
+      summary: 'Download an export archive through its link',
+      tags,
+      params: idParams,
+      response: {
+        status: 200,
+        description: 'The ZIP: manifest.json and a JSON and a CSV file per category',
+        schema: z.string().openapi({ format: 'binary' }),
+        contentType: 'application/zip',
+      },
+      handler: async ({ params }) => {
+        const archive = await backends.as(backends.gatewayCaller, privacy, privacy.downloadArchive, {
+          token: params.id,
+        });
+        return { file: { name: archive.fileName, body: archive.zip } } as never;
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/privacy/consents',
+      operationId: 'recordConsent',
+      summary: 'Record a consent decision (append-only)',
+      description:
+        'A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.',
+      tags,
+      scope: 'profile',
+      body: z
+        .object({
+          subject: subjectSchema,
+          purpose: z.enum(purposes),
+          granted: z.boolean(),
+          method: z.enum(['api', 'form', 'banner', 'gpc', 'import']).optional(),
+          textVersion: z.string().min(1).max(100),
+        })
+        .strict()
+        .openapi('RecordConsentRequest'),
+      response: {
+        status: 201,
+        description: 'The entries written',
+        schema: z.object({ consents: z.array(consentSchema) }),
+      },
+      handler: async ({ caller, body, request }) => ({
+        consents: (
+          await backends.as(caller, privacy, privacy.recordConsent, {
+            subject: {
+              accountId: body.subject.accountId ?? '',
+              email: body.subject.email ?? '',
+              phone: body.subject.phone ?? '',
+            },
+            purpose: body.purpose,
+            granted: body.granted,
+            method: body.method ?? 'api',
+            textVersion: body.textVersion,
+            globalPrivacyControl: request.get('sec-gpc') === '1',
+          })
+        ).consents.map(consentJson),
+      }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/consents',
+      operationId: 'listConsents',
+      summary: "A subject's current consents and their history",
+      tags,
+      scope: 'privacy:read',
+      query: subjectQuery,
+      response: {
+        status: 200,
+        description: 'The ledger',
+        schema: z.object({ current: z.array(consentSchema), history: z.array(consentSchema) }),
+      },
+      handler: async ({ caller, query }) => {
+        const ledger = await backends.as(caller, privacy, privacy.listConsents, {
+          subject: { accountId: query.accountId ?? '', email: query.email ?? '', phone: query.phone ?? '' },
+        });
+        return { current: ledger.current.map(consentJson), history: ledger.history.map(consentJson) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/privacy/legal-holds',
+      operationId: 'placeLegalHold',
+      summary: "Place a legal hold on a subject's data",
+      description: 'While a hold stands, erasure keeps the held data and every receipt says so.',
+      tags,
+      scope: 'privacy:write',
+      body: z.object({ subject: subjectSchema, reason: z.string().trim().min(3).max(1000) }).strict(),
+      response: { status: 201, description: 'Placed', schema: holdSchema },
+      handler: async ({ caller, body }) =>
+        holdJson(
+          (
+            await backends.as(caller, privacy, privacy.placeLegalHold, {
+              subject: {
+                accountId: body.subject.accountId ?? '',
+                email: body.subject.email ?? '',
+                phone: body.subject.phone ?? '',
+              },
+              reason: body.reason,
+            })
+          ).hold,
+        ),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/legal-holds',
+      operationId: 'listLegalHolds',
+      summary: "The tenant's legal holds",
+      tags,
+      scope: 'privacy:read',
+      query: z.object({ includeRemoved: z.enum(['true', 'false']).optional() }),
+      response: { status: 200, description: 'The holds', schema: z.object({ holds: z.array(holdSchema) }) },
+      handler: async ({ caller, query }) => ({
+        holds: (
+          await backends.as(caller, privacy, privacy.listLegalHolds, {
+            includeRemoved: query.includeRemoved === 'true',
+          })
+        ).holds.map(holdJson),
+      }),
+    }),
+    route({
+      method: 'delete',
+      path: '/v1/privacy/legal-holds/{id}',
+      operationId: 'removeLegalHold',
+      summary: 'Remove a legal hold',
+      tags,
+      scope: 'privacy:write',
+      params: idParams,
+      response: { status: 200, description: 'Removed', schema: holdSchema },
+      handler: async ({ caller, params }) =>
+        holdJson((await backends.as(caller, privacy, privacy.removeLegalHold, { id: params.id })).hold),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/retention-policies',
+      operationId: 'listRetentionPolicies',
+      summary: "Retention per participant category: the defaults and the tenant's own",
+      tags,
+      scope: 'privacy:read',
+      response: {
+        status: 200,
+        description: 'The policies',
+        schema: z.object({
+          policies: z.array(
+            z.object({
+              participant: z.string(),
+              category: z.string(),
+              days: z.number(),
+              isDefault: z.boolean(),
+            }),
+          ),
+        }),
+      },
+      handler: async ({ caller }) => backends.as(caller, privacy, privacy.listRetentionPolicies, {}),
+    }),
+    route({
+      method: 'put',
+      path: '/v1/privacy/retention-policies',
+      operationId: 'setRetentionPolicy',
+      summary: 'Set how long one category is kept for this tenant',
+      tags,
+      scope: 'privacy:write',
+      body: z
+        .object({
+          participant: z.string().min(1).max(40),
+          category: z.string().min(1).max(64),
+          days: z.number().int().min(1).max(36500),
+        })
+        .strict(),
+      response: {
+        status: 200,
+        description: 'The policy',
+        schema: z.object({
+          participant: z.string(),
+          category: z.string(),
+          days: z.number(),
+          isDefault: z.boolean(),
+        }),
+      },
+      handler: async ({ caller, body }) => {
+        const { policy } = await backends.as(caller, privacy, privacy.setRetentionPolicy, body);
+        return policy ?? { ...body, isDefault: false };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/privacy/retention-runs',
+      operationId: 'runRetention',
+      summary: 'Enforce retention now: every participant purges what is past its time',
+      tags,
+      scope: 'privacy:write',
+      response: { status: 202, description: 'Started; the receipts are the report', schema: runSchema },
+      handler: async ({ caller }) =>
+        runJson((await backends.as(caller, privacy, privacy.runRetention, {})).run),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/retention-runs',
+      operationId: 'listRetentionRuns',
+      summary: 'Past retention runs and what each purged',
+      tags,
+      scope: 'privacy:read',
+      response: { status: 200, description: 'The runs', schema: z.object({ runs: z.array(runSchema) }) },
+      handler: async ({ caller }) => ({
+        runs: (await backends.as(caller, privacy, privacy.listRetentionRuns, {})).runs.map(runJson),
+      }),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/data-map',
+      operationId: 'getDataMap',
+      summary: 'The records of processing, assembled live from every participant',
+      tags,
+      scope: 'privacy:read',
+      response: {
+        status: 200,
+        description: 'The data map',
+        schema: z
+          .object({
+            participants: z.array(
+              z.object({
+                participant: z.string(),
+                reachable: z.boolean(),
+                categories: z.array(
+                  z.object({
+                    id: z.string(),
+                    description: z.string(),
+                    subjects: z.array(z.string()),
+                    purpose: z.string(),
+                    legalBasis: z.string(),
+                    retention: z.string(),
+                    legalObligation: z.string(),
+                  }),
+                ),
+              }),
+            ),
+          })
+          .openapi('DataMap'),
+      },
+      handler: async ({ caller }) => backends.as(caller, privacy, privacy.getDataMap, {}),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/audit',
+      operationId: 'listAudit',
+      summary: 'The audit log, newest first',
+      tags,
+      scope: 'privacy:read',
+      query: z.object({
+        requestId: z.string().max(100).optional(),
+        pageSize: z.coerce.number().int().min(1).max(100).optional(),
+        pageToken: z.string().max(500).optional(),
+      }),
+      response: {
+        status: 200,
+        description: 'A page of entries',
+        schema: z.object({
+          entries: z.array(
+            z.object({
+              id: z.string(),
+              at: timestamp,
+              actor: z.string(),
+              action: z.string(),
+              requestId: z.string().nullable(),
+              details: z.record(z.string(), z.unknown()),
+              prevHash: z.string(),
+              hash: z.string(),
+            }),
+          ),
+          nextPageToken: nextPage,
+        }),
+      },
+      handler: async ({ caller, query }) => {
+        const page = await backends.as(caller, privacy, privacy.listAudit, {
+          pageSize: query.pageSize ?? 0,
+          pageToken: query.pageToken ?? '',
+          requestId: query.requestId ?? '',
+        });
+        return {
+          entries: page.entries.map((entry) => ({
+            id: entry.id,
+            at: iso(entry.at) ?? '',
+            actor: entry.actor,
+            action: entry.action,
+            requestId: entry.requestId || null,
+            details: JSON.parse(entry.detailsJson) as Record<string, unknown>,
+            prevHash: entry.prevHash,
+            hash: entry.hash,
+          })),
+          nextPageToken: page.nextPageToken,
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/audit/verify',
+      operationId: 'verifyAudit',
+      summary: 'Recompute the audit hash chain',
+      tags,
+      scope: 'privacy:read',
+      response: {
+        status: 200,
+        description:
+          '{"valid": true, "entries": n} or {"valid": false, "entries": n, "firstBrokenEntry": id}',
+        schema: z
+          .object({ valid: z.boolean(), entries: z.number(), firstBrokenEntry: z.string().optional() })
+          .openapi('AuditVerification'),
+      },
+      handler: async ({ caller }) => {
+        const result = await backends.as(caller, privacy, privacy.verifyAudit, {});
+        return result.valid
+          ? { valid: true, entries: Number(result.entries) }
+          : { valid: false, entries: Number(result.entries), firstBrokenEntry: result.firstBrokenEntry };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/privacy/breaches',
+      operationId: 'recordBreach',
+      summary: 'Register a personal data breach; the authority must hear within 72 hours of discovery',
+      tags,
+      scope: 'privacy:write',
+      body: z
+        .object({
+          description: z.string().min(5).max(5000),
+          discoveredAt: z.iso.datetime({ offset: true }),
+          categories: z.array(z.string().min(1).max(64)).min(1),
+          subjectsAffected: z.number().int().min(0),
+        })
+        .strict()
+        .openapi('RecordBreachRequest'),
+      response: { status: 201, description: 'Registered', schema: breachSchema },
+      handler: async ({ caller, body }) =>
+        breachJson(
+          (
+            await backends.as(caller, privacy, privacy.recordBreach, {
+              description: body.description,
+              discoveredAt: new Date(body.discoveredAt),
+              categories: body.categories,
+              subjectsAffected: String(body.subjectsAffected),
+            })
+          ).breach,
+        ),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/breaches',
+      operationId: 'listBreaches',
+      summary: "The tenant's breach register",
+      tags,
+      scope: 'privacy:read',
+      response: {
+        status: 200,
+        description: 'The breaches',
+        schema: z.object({ breaches: z.array(breachSchema) }),
+      },
+      handler: async ({ caller }) => ({
+        breaches: (await backends.as(caller, privacy, privacy.listBreaches, {})).breaches.map(breachJson),
+      }),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/privacy/breaches/{id}/notified',
+      operationId: 'markBreachNotified',
+      summary: 'Record that the supervisory authority was notified',
+      tags,
+      scope: 'privacy:write',
+      params: idParams,
+      body: z.object({ notifiedAt: z.iso.datetime({ offset: true }).optional() }).strict(),
+      response: { status: 200, description: 'The breach', schema: breachSchema },
+      handler: async ({ caller, params, body }) =>
+        breachJson(
+          (
+            await backends.as(caller, privacy, privacy.markBreachNotified, {
+              id: params.id,
+              notifiedAt: body.notifiedAt ? new Date(body.notifiedAt) : new Date(),
+            })
+          ).breach,
+        ),
+    }),
+    route({
+      method: 'get',
+      path: '/v1/privacy/dev/mailbox',
+      operationId: 'readDevMailbox',
+      summary: 'What the development mailbox received (npm start only): codes and notices to subjects',
+      tags,
+      scope: 'privacy:read',
+      query: z.object({ to: z.string().max(254).optional() }),
+      response: {
+        status: 200,
+        description: 'Messages, newest first',
+        schema: z.object({
+          messages: z.array(
+            z.object({ to: z.string(), subject: z.string(), text: z.string(), sentAt: timestamp }),
+          ),
+        }),
+      },
+      handler: async ({ caller, query }) => ({
+        messages: (
+          await backends.as(caller, privacy, privacy.readMailbox, { to: query.to ?? '' })
+        ).messages.map((message) => ({
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          sentAt: iso(message.sentAt) ?? '',
+        })),
+      }),
+    }),
+  ];
+}

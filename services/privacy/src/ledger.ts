@@ -1,0 +1,344 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import {
+  failedPrecondition,
+  identifierHashes,
+  invalidArgument,
+  notFound,
+  withTenant,
+  type Caller,
+  type Database,
+} from '@parley/kit';
+import { textArray } from '@parley/kit';
+import { breaches, consents, legalHolds, retentionPolicies } from './db/schema';
+import type { AuditLog } from './db/audit';
+import { consentPurposes, type SubjectRef } from './domain/requests';
+import type { SubjectDirectory } from './workflow';
+
+/** Default retention (days) per participant category, from the seeds; tenants may set their own. */
+export const defaultRetention: Record<string, number> = {
+  'identity/account_profile': 90,
+  'identity/login_facts': 90,
+  'gateway/access_log': 30,
+  'privacy/consent_records': 5 * 365,
+  'messaging/message_metadata': 365,
+  'billing/financial_records': 7 * 365,
+};
+
+const BREACH_NOTIFY_MS = 72 * 3_600_000;
+
+export function subjectOf(ref: { accountId: string; email: string; phone: string } | undefined): SubjectRef {
+  const subject: SubjectRef = {};
+  if (ref?.accountId) subject.accountId = ref.accountId;
+  if (ref?.email) subject.email = ref.email.trim().toLowerCase();
+  if (ref?.phone) subject.phone = ref.phone.trim();
+  if (Object.keys(subject).length !== 1) {
+    throw invalidArgument('SUBJECT_INVALID', 'name the subject by exactly one of accountId, email or phone', [
+      { field: 'subject', description: 'exactly one of accountId, email, phone' },
+    ]);
+  }
+  return subject;
+}
+
+/**
+ * The consent ledger, legal holds, retention policies and the breach register: each change is appended to
+ * the audit chain in the same transaction.
+ */
+export class Ledger {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      audit: AuditLog;
+      subjects: SubjectDirectory;
+      secret: string;
+      now?: () => Date;
+    },
+  ) {}
+
+  private now() {
+    return this.deps.now?.() ?? new Date();
+  }
+
+  private async hashesOf(tenantId: string, subject: SubjectRef) {
+    const identifiers = await this.deps.subjects.resolve(tenantId, subject);
+    return identifierHashes(this.deps.secret, tenantId, identifiers);
+  }
+
+  /** Appends consent decisions; the Global Privacy Control signal adds an opt-out of sale/share. */
+  async recordConsent(
+    caller: Caller,
+    input: {
+      subject: SubjectRef;
+      purpose: string;
+      granted: boolean;
+      method: string;
+      textVersion: string;
+      gpc: boolean;
+    },
+  ) {
+    const violations = [];
+    if (!(consentPurposes as readonly string[]).includes(input.purpose)) {
+      violations.push({ field: 'purpose', description: `one of ${consentPurposes.join(', ')}` });
+    }
+    if (!['api', 'form', 'banner', 'gpc', 'import'].includes(input.method)) {
+      violations.push({ field: 'method', description: 'api, form, banner, gpc or import' });
+    }
+    if (input.textVersion.trim() === '' || input.textVersion.length > 100) {
+      violations.push({
+        field: 'textVersion',
+        description: 'the version of the text the subject saw, 1-100 characters',
+      });
+    }
+    if (input.purpose === 'cookies_essential' && !input.granted) {
+      violations.push({
+        field: 'granted',
+        description: 'essential cookies cannot be refused; they need no consent',
+      });
+    }
+    if (violations.length > 0) {
+      throw invalidArgument(
+        'CONSENT_INVALID',
+        violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+        violations,
+      );
+    }
+    const hashes = await this.hashesOf(caller.tenantId, input.subject);
+    const entries = [{ purpose: input.purpose, granted: input.granted, method: input.method }];
+    if (input.gpc && !(input.purpose === 'sale_share' && !input.granted)) {
+      entries.push({ purpose: 'sale_share', granted: false, method: 'gpc' });
+    }
+    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const written = [];
+      for (const entry of entries) {
+        const [row] = await tx
+          .insert(consents)
+          .values({
+            id: randomUUID(),
+            tenantId: caller.tenantId,
+            subject: input.subject as Record<string, string>,
+            subjectHashes: hashes,
+            purpose: entry.purpose,
+            granted: entry.granted,
+            method: entry.method,
+            textVersion: input.textVersion,
+            recordedBy: caller.principal,
+            recordedAt: this.now(),
+          })
+          .returning();
+        written.push(row!);
+        await this.deps.audit.append(tx, {
+          tenantId: caller.tenantId,
+          actor: caller.principal,
+          action: 'consent.recorded',
+          details: {
+            purpose: entry.purpose,
+            granted: entry.granted,
+            method: entry.method,
+            textVersion: input.textVersion,
+          },
+        });
+      }
+      return written;
+    });
+  }
+
+  async consentsOf(caller: Caller, subject: SubjectRef) {
+    const hashes = await this.hashesOf(caller.tenantId, subject);
+    const history = await withTenant(this.deps.db, caller.tenantId, (tx) =>
+      tx
+        .select()
+        .from(consents)
+        .where(sql`${consents.subjectHashes} && ${textArray(hashes)}`)
+        .orderBy(desc(consents.recordedAt)),
+    );
+    const current = [...new Map([...history].reverse().map((row) => [row.purpose, row])).values()];
+    return { current, history };
+  }
+
+  async placeHold(caller: Caller, subject: SubjectRef, reason: string) {
+    if (reason.trim().length < 3)
+      throw invalidArgument('HOLD_INVALID', 'a legal hold needs a reason', [
+        { field: 'reason', description: 'why the data must be kept' },
+      ]);
+    const hashes = await this.hashesOf(caller.tenantId, subject);
+    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const [hold] = await tx
+        .insert(legalHolds)
+        .values({
+          id: randomUUID(),
+          tenantId: caller.tenantId,
+          subject: subject as Record<string, string>,
+          subjectHashes: hashes,
+          reason: reason.trim(),
+          placedBy: caller.principal,
+        })
+        .returning();
+      await this.deps.audit.append(tx, {
+        tenantId: caller.tenantId,
+        actor: caller.principal,
+        action: 'legal_hold.placed',
+        details: { holdId: hold!.id, reason: reason.trim() },
+      });
+      return hold!;
+    });
+  }
+
+  async removeHold(caller: Caller, id: string) {
+    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const [hold] = /^[0-9a-f-]{36}$/i.test(id)
+        ? await tx
+            .update(legalHolds)
+            .set({ removedAt: this.now() })
+            .where(and(eq(legalHolds.id, id), isNull(legalHolds.removedAt)))
+            .returning()
+        : [];
+      if (!hold) throw notFound('LEGAL_HOLD_NOT_FOUND', `no active legal hold ${id}`);
+      await this.deps.audit.append(tx, {
+        tenantId: caller.tenantId,
+        actor: caller.principal,
+        action: 'legal_hold.removed',
+        details: { holdId: id },
+      });
+      return hold;
+    });
+  }
+
+  async holds(caller: Caller, includeRemoved: boolean) {
+    return withTenant(this.deps.db, caller.tenantId, (tx) =>
+      tx
+        .select()
+        .from(legalHolds)
+        .where(includeRemoved ? undefined : isNull(legalHolds.removedAt))
+        .orderBy(desc(legalHolds.placedAt)),
+    );
+  }
+
+  async setPolicy(
+    caller: Caller,
+    participant: string,
+    category: string,
+    days: number,
+    known: (participant: string, category: string) => Promise<boolean>,
+  ) {
+    if (!Number.isInteger(days) || days < 1 || days > 36_500) {
+      throw invalidArgument('RETENTION_INVALID', 'days must be 1-36500', [
+        { field: 'days', description: 'whole days, 1-36500' },
+      ]);
+    }
+    if (!(await known(participant, category))) {
+      throw invalidArgument('RETENTION_INVALID', `${participant} declares no category ${category}`, [
+        { field: 'category', description: 'a category from the data map' },
+      ]);
+    }
+    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      await tx
+        .insert(retentionPolicies)
+        .values({ tenantId: caller.tenantId, participant, category, days })
+        .onConflictDoUpdate({
+          target: [retentionPolicies.tenantId, retentionPolicies.participant, retentionPolicies.category],
+          set: { days },
+        });
+      await this.deps.audit.append(tx, {
+        tenantId: caller.tenantId,
+        actor: caller.principal,
+        action: 'retention.policy_set',
+        details: { participant, category, days },
+      });
+      return { participant, category, days, isDefault: false };
+    });
+  }
+
+  async policies(tenantId: string) {
+    const own = await withTenant(this.deps.db, tenantId, (tx) => tx.select().from(retentionPolicies));
+    const merged = new Map(
+      Object.entries(defaultRetention).map(([key, days]) => [key, { days, isDefault: true }]),
+    );
+    for (const row of own)
+      merged.set(`${row.participant}/${row.category}`, { days: row.days, isDefault: false });
+    return [...merged].map(([key, value]) => {
+      const [participant, category] = key.split('/') as [string, string];
+      return { participant, category, ...value };
+    });
+  }
+
+  async recordBreach(
+    caller: Caller,
+    input: { description: string; discoveredAt?: Date; categories: string[]; subjectsAffected: number },
+  ) {
+    const violations = [];
+    if (input.description.trim().length < 5)
+      violations.push({ field: 'description', description: 'what happened, 5+ characters' });
+    if (!input.discoveredAt || input.discoveredAt.getTime() > this.now().getTime() + 60_000) {
+      violations.push({ field: 'discoveredAt', description: 'when it was discovered, not in the future' });
+    }
+    if (input.categories.length === 0)
+      violations.push({ field: 'categories', description: 'at least one data category' });
+    if (!Number.isInteger(input.subjectsAffected) || input.subjectsAffected < 0) {
+      violations.push({ field: 'subjectsAffected', description: 'a whole number, 0 or more' });
+    }
+    if (violations.length > 0) {
+      throw invalidArgument(
+        'BREACH_INVALID',
+        violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+        violations,
+      );
+    }
+    const discoveredAt = input.discoveredAt!;
+    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const [breach] = await tx
+        .insert(breaches)
+        .values({
+          id: randomUUID(),
+          tenantId: caller.tenantId,
+          description: input.description.trim(),
+          discoveredAt,
+          categories: input.categories,
+          subjectsAffected: input.subjectsAffected,
+          notifyBy: new Date(discoveredAt.getTime() + BREACH_NOTIFY_MS),
+        })
+        .returning();
+      await this.deps.audit.append(tx, {
+        tenantId: caller.tenantId,
+        actor: caller.principal,
+        action: 'breach.recorded',
+        details: { breachId: breach!.id, notifyBy: breach!.notifyBy.toISOString() },
+      });
+      return breach!;
+    });
+  }
+
+  async breachList(caller: Caller) {
+    return withTenant(this.deps.db, caller.tenantId, (tx) =>
+      tx.select().from(breaches).orderBy(desc(breaches.discoveredAt)),
+    );
+  }
+
+  async markNotified(caller: Caller, id: string, at: Date) {
+    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
+      const [current] = /^[0-9a-f-]{36}$/i.test(id)
+        ? await tx.select().from(breaches).where(eq(breaches.id, id))
+        : [];
+      if (!current) throw notFound('BREACH_NOT_FOUND', `breach ${id} does not exist`);
+      if (current.notifiedAt)
+        throw failedPrecondition('BREACH_ALREADY_NOTIFIED', 'the authority was already notified');
+      const [breach] = await tx
+        .update(breaches)
+        .set({ notifiedAt: at })
+        .where(eq(breaches.id, id))
+        .returning();
+      await this.deps.audit.append(tx, {
+        tenantId: caller.tenantId,
+        actor: caller.principal,
+        action: 'breach.notified',
+        details: { breachId: id, late: at > current.notifyBy },
+      });
+      return breach!;
+    });
+  }
+
+  breachStatus(breach: { notifyBy: Date; notifiedAt: Date | null }): string {
+    if (breach.notifiedAt) return 'notified';
+    const left = breach.notifyBy.getTime() - this.now().getTime();
+    return left < 0 ? 'overdue' : left < 24 * 3_600_000 ? 'due_soon' : 'on_track';
+  }
+}
