@@ -11,6 +11,10 @@ export interface RunningService<A extends App = App & { runtime: ServiceRuntime 
   env: Record<string, string>;
   /** Stops the service (idempotent) and drops its database. */
   stop(): Promise<void>;
+  /** Stops the process-equivalent but keeps its database, as a crash or a deploy would. */
+  halt(): Promise<void>;
+  /** Starts a new instance on the same database, NATS prefix and gRPC port. */
+  restart(): Promise<void>;
 }
 
 /**
@@ -37,18 +41,31 @@ export async function startService<A extends App & { runtime: ServiceRuntime }>(
 
     ...extraEnv,
   };
-  const app = build(env);
-  await app.start();
+  const first = build(env);
+  await first.start();
+  const address = `127.0.0.1:${first.runtime.grpcPort}`;
+  let halted: Promise<void> | undefined;
   let stopped: Promise<void> | undefined;
-  return {
-    app,
-    address: `127.0.0.1:${app.runtime.grpcPort}`,
+  const running: RunningService<A> = {
+    app: first,
+    address,
     database,
     natsPrefix,
     env,
+    halt: () => {
+      halted ??= running.app.stop();
+      return halted;
+    },
+    restart: async () => {
+      await running.halt();
+      running.app = build({ ...env, GRPC_PORT: address.split(':')[1]! });
+      await running.app.start();
+      halted = undefined;
+    },
     stop: () => {
-      stopped ??= app.stop().then(() => database.drop());
+      stopped ??= running.halt().then(() => database.drop());
       return stopped;
     },
   };
+  return running;
 }

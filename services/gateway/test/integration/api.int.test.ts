@@ -5,7 +5,7 @@ import { call, createClient, withTenant } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import { eventually } from '../../../../tests/support/grpc';
 import { asPlatform } from '../../../../tests/support/callers';
-import { startPlatform, type Platform } from './platform';
+import { startPlatform, type Platform } from '../../../../tests/support/platform';
 
 interface Answer {
   status: number;

@@ -164,12 +164,17 @@ export function participantTaskHandler(deps: {
             categories = await participant.restrict(tx, subject, restricted, context);
             break;
           }
-          case PrivacyAction.PRIVACY_ACTION_PURGE:
-            categories = await participant.purge(tx, task.purgeCategory, task.purgeBefore ?? new Date(0), {
+          case PrivacyAction.PRIVACY_ACTION_PURGE: {
+            // A purge answers for its one category: privacy matches the receipt to the task by it.
+            const lines = await participant.purge(tx, task.purgeCategory, task.purgeBefore ?? new Date(0), {
               tenantId,
               log,
             });
+            categories = [
+              lines.find((line) => line.category === task.purgeCategory) ?? receiptLine(task.purgeCategory),
+            ];
             break;
+          }
           default:
             throw new Error(`unknown privacy action ${task.action}`);
         }

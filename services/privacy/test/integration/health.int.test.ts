@@ -8,7 +8,13 @@ describe('privacy: grpc.health.v1/Check', () => {
   let service: RunningService;
 
   beforeAll(async () => {
-    service = await startService('privacy', (env) => buildApp(loadConfig(env)));
+    service = await startService('privacy', (env) => buildApp(loadConfig(env)), {
+      IDENTITY_ADDR: '127.0.0.1:1',
+      PRIVACY_PARTICIPANTS: 'privacy=127.0.0.1:1',
+      PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
+      DEADLINE_SCAN_INTERVAL_MS: '0',
+      RETENTION_INTERVAL_MS: '0',
+    });
   });
 
   afterAll(async () => {

@@ -14,7 +14,13 @@ describe('privacy service', () => {
   let client: privacyV1.PrivacyServiceClient;
 
   beforeAll(async () => {
-    service = await startService('privacy', (env) => buildApp(loadConfig(env)));
+    service = await startService('privacy', (env) => buildApp(loadConfig(env)), {
+      IDENTITY_ADDR: '127.0.0.1:1',
+      PRIVACY_PARTICIPANTS: 'privacy=127.0.0.1:1',
+      PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
+      DEADLINE_SCAN_INTERVAL_MS: '0',
+      RETENTION_INTERVAL_MS: '0',
+    });
     client = createClient(privacyV1.PrivacyServiceClient, service.address, {
       serviceName: 'parley.privacy.v1.PrivacyService',
     });
@@ -39,7 +45,12 @@ describe('privacy service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(client, client.listRequests, { pageSize, pageToken }, await as(tenantId));
+          const page = await call(
+            client,
+            client.listRequests,
+            { pageSize, pageToken, state: '', type: '', overdue: false },
+            await as(tenantId),
+          );
           expect(
             page.requests.every((request) => request.state === 'received' && request.type === 'access'),
           ).toBe(true);
@@ -51,7 +62,20 @@ describe('privacy service', () => {
 
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
-      expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual(['subject_requests']);
+      expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual([
+        'archives',
+        'audit_log',
+        'breaches',
+        'consents',
+        'export_records',
+        'legal_holds',
+        'mailbox',
+        'request_tasks',
+        'retention_policies',
+        'retention_runs',
+        'subject_requests',
+        'verification_codes',
+      ]);
       await expectTenantWall(service.app.runtime.db, {
         table: 'subject_requests',
         insert: (tenantId) => insertRequest(tenantId, 0),

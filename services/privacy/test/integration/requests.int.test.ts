@@ -1,0 +1,553 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { call, createClient, withTenant } from '@parley/kit';
+import { identityV1, privacyV1 } from '@parley/proto';
+import { eventually } from '../../../../tests/support/grpc';
+import { as, asPlatform } from '../../../../tests/support/callers';
+import { startPlatform, type Platform } from '../../../../tests/support/platform';
+import { readArchive } from '../../src/domain/archive';
+
+interface Answer {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/**
+ * Data-subject requests across the real platform: identity, the gateway and privacy itself take part, each
+ * with its own database, over real NATS and gRPC, driven through the gateway's REST API.
+ */
+describe('privacy: data-subject requests across every participant', () => {
+  let platform: Platform;
+  let ownerKey = '';
+  const tenant = 'rights';
+  const people = {
+    ann: { email: 'ann@example.com', password: 'ann-long-password-1', id: '' },
+    bob: { email: 'bob@example.com', password: 'bob-long-password-2', id: '' },
+    cat: { email: 'cat@example.com', password: 'cat-long-password-3', id: '' },
+  };
+
+  async function api(
+    method: string,
+    path: string,
+    credential?: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
+    const response = await fetch(`${platform.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...headers,
+        ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return {
+      status: response.status,
+      body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { raw: text },
+    };
+  }
+
+  async function login(email: string, password: string): Promise<string> {
+    const response = await fetch(`${platform.issuerBaseUrl}/realms/parley/protocol/openid-connect/token`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: 'parley-cli',
+        username: email,
+        password,
+      }),
+    });
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  async function settled(id: string): Promise<Record<string, unknown>> {
+    return eventually(
+      `request ${id} to settle`,
+      async () => {
+        const answer = await api('GET', `/v1/privacy/requests/${id}`, ownerKey);
+        if (['in_progress', 'verified'].includes(String(answer.body.state)))
+          throw new Error(`still ${String(answer.body.state)}`);
+        return answer.body;
+      },
+      30_000,
+    );
+  }
+
+  beforeAll(async () => {
+    platform = await startPlatform();
+    const identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
+      serviceName: 'parley.identity.v1.IdentityService',
+    });
+    const created = await call(
+      identity,
+      identity.createTenant,
+      {
+        id: tenant,
+        name: 'Rights Ltd',
+        tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
+        jurisdiction: identityV1.Jurisdiction.JURISDICTION_GDPR,
+        minimumAge: 0,
+      },
+      await asPlatform(),
+    );
+    identity.close();
+    ownerKey = created.ownerApiKey;
+    for (const [name, person] of Object.entries(people)) {
+      const account = await api('POST', '/v1/accounts', ownerKey, {
+        fullName: `${name} Person`,
+        email: person.email,
+        ageAttested: true,
+        password: person.password,
+      });
+      person.id = String(account.body.id);
+      // Each logs in and calls the API (access log), and gives marketing consent (consent ledger).
+      const token = await login(person.email, person.password);
+      expect((await api('GET', '/v1/accounts/me', token)).status).toBe(200);
+      await api('POST', '/v1/privacy/consents', token, {
+        subject: { email: person.email },
+        purpose: 'marketing_email',
+        granted: true,
+        textVersion: 'v3',
+      });
+    }
+    await eventually('the access log to hold every call', async () => {
+      const rows = await withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ n: number }>(sql`select count(distinct principal)::int as n from access_log`),
+      );
+      if (rows.rows[0]!.n < 3) throw new Error('not yet');
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  describe('access', () => {
+    it("yields an archive whose manifest lists every participant, holding the subject's data and nothing of anyone else's", async () => {
+      const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'access',
+        subject: { email: people.ann.email },
+      });
+      expect(submitted).toMatchObject({ status: 201, body: { verifiedBy: 'officer', jurisdiction: 'gdpr' } });
+      const done = await settled(String(submitted.body.id));
+      expect(done).toMatchObject({ state: 'completed', archiveReady: true, waitingFor: [] });
+      const link = await api('GET', `/v1/privacy/requests/${String(submitted.body.id)}/archive`, ownerKey);
+      const download = await fetch(`${platform.baseUrl}${String(link.body.url)}`);
+      expect(download.headers.get('content-type')).toContain('application/zip');
+      const files = readArchive(Buffer.from(await download.arrayBuffer()));
+      const manifest = JSON.parse(files.get('manifest.json')!.toString()) as {
+        participants: { name: string; records: number }[];
+        categories: { participant: string; category: string; records: number }[];
+      };
+      expect(manifest.participants.map((participant) => participant.name).sort()).toEqual([
+        'gateway',
+        'identity',
+        'privacy',
+      ]);
+      const categories = Object.fromEntries(
+        manifest.categories.map((entry) => [`${entry.participant}/${entry.category}`, entry.records]),
+      );
+      expect(categories).toMatchObject({ 'identity/account_profile': 1, 'privacy/consent_records': 1 });
+      expect(categories['gateway/access_log']).toBeGreaterThanOrEqual(1);
+      const everything = [...files.values()].map((file) => file.toString()).join('\n');
+      expect(everything).toContain(people.ann.email);
+      expect(files.get('data/identity/account_profile.csv')!.toString()).toContain('ann Person');
+      for (const other of [people.bob, people.cat]) {
+        expect(everything).not.toContain(other.email);
+        expect(everything).not.toContain(other.id);
+      }
+      // The link is for the requester only, and expires: a stranger's key gets no link.
+      const stranger = await api(
+        'GET',
+        `/v1/privacy/requests/${String(submitted.body.id)}/archive`,
+        await login(people.cat.email, people.cat.password),
+      );
+      expect(stranger.status).toBe(403);
+      expect((await fetch(`${platform.baseUrl}/v1/privacy/archives/not-a-token`)).status).toBe(404);
+    });
+  });
+
+  describe('self-service verification', () => {
+    it('holds a request for someone else until the code sent to the subject is given', async () => {
+      const annToken = await login(people.ann.email, people.ann.password);
+      const submitted = await api('POST', '/v1/privacy/requests', annToken, {
+        type: 'access',
+        subject: { email: people.cat.email },
+      });
+      expect(submitted.body).toMatchObject({ state: 'verifying', verifiedBy: null, tasks: [] });
+      const id = String(submitted.body.id);
+      expect(
+        (await api('POST', `/v1/privacy/requests/${id}/verify`, annToken, { code: '000000' })).body,
+      ).toMatchObject({ status: 400, code: 'CODE_INVALID' });
+      const mailbox = await api('GET', `/v1/privacy/dev/mailbox?to=${people.cat.email}`, ownerKey);
+      const message = (mailbox.body.messages as { subject: string; text: string }[]).find(
+        (entry) => entry.text.includes(id) && entry.subject.includes('code'),
+      );
+      const code = /is (\d{6})/.exec(message?.text ?? '')?.[1];
+      expect(code).toMatch(/^\d{6}$/);
+      expect((await api('POST', `/v1/privacy/requests/${id}/verify`, annToken, { code })).body).toMatchObject(
+        { verifiedBy: 'code' },
+      );
+      expect(await settled(id)).toMatchObject({ state: 'completed' });
+      // The subject's own request is verified by their session.
+      const own = await api('POST', '/v1/privacy/requests', annToken, {
+        type: 'objection',
+        subject: { email: people.ann.email },
+      });
+      expect(own.body).toMatchObject({ verifiedBy: 'session', state: 'completed' });
+      const consents = await api('GET', `/v1/privacy/consents?email=${people.ann.email}`, ownerKey);
+      expect(
+        (consents.body.current as { purpose: string; granted: boolean }[]).find(
+          (entry) => entry.purpose === 'marketing_email',
+        ),
+      ).toMatchObject({ granted: false });
+    });
+  });
+
+  describe('legal hold', () => {
+    it('keeps held data through an erasure, and every receipt says so', async () => {
+      const hold = await api('POST', '/v1/privacy/legal-holds', ownerKey, {
+        subject: { email: people.cat.email },
+        reason: 'litigation 2026-17',
+      });
+      expect(hold.status).toBe(201);
+      const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'erasure',
+        subject: { email: people.cat.email },
+      });
+      const done = await settled(String(submitted.body.id));
+      expect(done.state).toBe('partially_completed');
+      expect(String(done.reason)).toContain('litigation 2026-17');
+      const receipts = (
+        done.tasks as { receipt: { kept: number; deleted: number; keptBasis?: string }[] }[]
+      ).flatMap((task) => task.receipt);
+      expect(receipts.every((line) => line.deleted === 0)).toBe(true);
+      expect(
+        receipts
+          .filter((line) => line.kept > 0)
+          .every((line) => line.keptBasis?.includes('litigation 2026-17')),
+      ).toBe(true);
+      expect((await api('GET', `/v1/accounts/${people.cat.id}`, ownerKey)).status).toBe(200);
+      await api('DELETE', `/v1/privacy/legal-holds/${String(hold.body.id)}`, ownerKey);
+    });
+  });
+
+  describe('erasure', () => {
+    it('completes with a receipt per participant, leaves the other subject alone, and is not undone by a late event', async () => {
+      const bobUser = (
+        await withTenant(platform.identity.app.runtime.db, tenant, (tx) =>
+          tx.execute<{ idp_user_id: string }>(
+            sql`select idp_user_id from accounts where id = ${people.bob.id}`,
+          ),
+        )
+      ).rows[0]!.idp_user_id;
+      const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'erasure',
+        subject: { accountId: people.bob.id },
+      });
+      const done = await settled(String(submitted.body.id));
+      expect(done.state).toBe('completed');
+      const tasks = done.tasks as {
+        participant: string;
+        state: string;
+        receipt: { category: string; deleted: number; anonymised: number }[];
+      }[];
+      expect(tasks.map((task) => task.participant).sort()).toEqual(['gateway', 'identity', 'privacy']);
+      const lines = Object.fromEntries(
+        tasks.flatMap((task) => task.receipt.map((line) => [`${task.participant}/${line.category}`, line])),
+      );
+      expect(lines['identity/account_profile']).toMatchObject({ deleted: 1 });
+      expect(lines['gateway/access_log']!.deleted).toBeGreaterThanOrEqual(1);
+      expect(lines['privacy/consent_records']).toMatchObject({ deleted: 0, anonymised: 1 });
+
+      expect((await api('GET', `/v1/accounts/${people.bob.id}`, ownerKey)).status).toBe(404);
+      const bobLogs = await withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ n: number }>(
+          sql`select count(*)::int as n from access_log where principal = ${`user:${bobUser}`}`,
+        ),
+      );
+      expect(bobLogs.rows[0]!.n).toBe(0);
+      const consents = await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ subject: string }>(sql`select subject::text from consents`),
+      );
+      expect(consents.rows.map((row) => row.subject).join()).not.toContain(people.bob.email);
+      // Ann is untouched.
+      expect((await api('GET', `/v1/accounts/${people.ann.id}`, ownerKey)).status).toBe(200);
+      // A late login report for the erased user brings nothing back.
+      const identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
+        serviceName: 'parley.identity.v1.IdentityService',
+      });
+      await call(
+        identity,
+        identity.recordLogin,
+        { ip: '203.0.113.9', userAgent: 'late', at: new Date() },
+        await as(tenant, ['profile'], `user:${bobUser}`),
+      );
+      identity.close();
+      const left = await withTenant(platform.identity.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ n: number }>(
+          sql`select count(*)::int as n from accounts where idp_user_id = ${bobUser}`,
+        ),
+      );
+      expect(left.rows[0]!.n).toBe(0);
+      const login = await fetch(`${platform.issuerBaseUrl}/realms/parley/protocol/openid-connect/token`, {
+        method: 'POST',
+        body: new URLSearchParams({
+          grant_type: 'password',
+          client_id: 'parley-cli',
+          username: people.bob.email,
+          password: people.bob.password,
+        }),
+      });
+      expect(login.status).toBe(401);
+    });
+
+    it('waits for a participant that is down, says which, and completes once it is back, erasing once', async () => {
+      const privacyClient = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
+        serviceName: 'parley.privacy.v1.PrivacyService',
+      });
+      const annUser = (
+        await withTenant(platform.identity.app.runtime.db, tenant, (tx) =>
+          tx.execute<{ idp_user_id: string }>(
+            sql`select idp_user_id from accounts where id = ${people.ann.id}`,
+          ),
+        )
+      ).rows[0]!.idp_user_id;
+      await platform.gateway.halt();
+      try {
+        const { request } = await call(
+          privacyClient,
+          privacyClient.submitRequest,
+          {
+            type: 'erasure',
+            subject: { accountId: people.ann.id, email: '', phone: '' },
+            jurisdiction: '',
+            changesJson: '',
+          },
+          await as(tenant, ['privacy:write', 'profile']),
+        );
+        const id = request!.id;
+        const waiting = await eventually('identity and privacy to answer', async () => {
+          const { request: current } = await call(
+            privacyClient,
+            privacyClient.getRequest,
+            { id },
+            await as(tenant, ['privacy:read']),
+          );
+          if (current!.waitingFor.length !== 1)
+            throw new Error(`waiting for ${current!.waitingFor.join(',')}`);
+          return current!;
+        });
+        expect(waiting).toMatchObject({ state: 'in_progress', waitingFor: ['gateway'] });
+        await platform.gateway.restart();
+        const finished = await eventually(
+          'the gateway to answer after its restart',
+          async () => {
+            const { request: current } = await call(
+              privacyClient,
+              privacyClient.getRequest,
+              { id },
+              await as(tenant, ['privacy:read']),
+            );
+            if (current!.state !== 'completed') throw new Error(current!.state);
+            return current!;
+          },
+          60_000,
+        );
+        const gatewayReceipt = finished.tasks.find((task) => task.participant === 'gateway')!.receipt[0]!;
+        expect(Number(gatewayReceipt.deleted)).toBeGreaterThanOrEqual(1);
+        const remaining = await withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
+          tx.execute<{ n: number }>(
+            sql`select count(*)::int as n from access_log where principal = ${`user:${annUser}`}`,
+          ),
+        );
+        expect(remaining.rows[0]!.n).toBe(0);
+        const receipts = await withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
+          tx.execute<{ n: number }>(
+            sql`select count(*)::int as n from kit_privacy_receipts where request_id = ${id}`,
+          ),
+        );
+        expect(receipts.rows[0]!.n).toBe(1);
+      } finally {
+        privacyClient.close();
+      }
+    }, 120_000);
+  });
+
+  describe('clocks', () => {
+    it('extends once with a reason told to the subject, and pausing moves the due date', async () => {
+      const dave = await api('POST', '/v1/accounts', ownerKey, {
+        fullName: 'Dave',
+        email: 'dave@example.com',
+        ageAttested: true,
+      });
+      const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'rectification',
+        subject: { accountId: String(dave.body.id) },
+        changes: { fullName: 'David' },
+      });
+      const id = String(submitted.body.id);
+      await settled(id);
+      expect((await api('GET', `/v1/accounts/${String(dave.body.id)}`, ownerKey)).body).toMatchObject({
+        fullName: 'David',
+      });
+
+      // Someone other than the subject asks: the request waits for the subject's code, so it stays open.
+      const slow = await api(
+        'POST',
+        '/v1/privacy/requests',
+        await login(people.cat.email, people.cat.password),
+        {
+          type: 'access',
+          subject: { email: 'dave@example.com' },
+        },
+      );
+      const slowId = String(slow.body.id);
+      const due = new Date(String(slow.body.dueAt));
+      expect(
+        (await api('POST', `/v1/privacy/requests/${slowId}/extend`, ownerKey, { reason: '' })).status,
+      ).toBe(400);
+      const extended = await api('POST', `/v1/privacy/requests/${slowId}/extend`, ownerKey, {
+        reason: 'the request is complex',
+      });
+      expect(extended.body).toMatchObject({ extended: true, extensionReason: 'the request is complex' });
+      expect(new Date(String(extended.body.dueAt)).getTime()).toBeGreaterThan(
+        due.getTime() + 55 * 86_400_000,
+      );
+      expect(
+        (await api('POST', `/v1/privacy/requests/${slowId}/extend`, ownerKey, { reason: 'again' })).body,
+      ).toMatchObject({ status: 422, code: 'ALREADY_EXTENDED' });
+      const paused = await api('POST', `/v1/privacy/requests/${slowId}/pause`, ownerKey, {
+        reason: 'waiting for ID',
+      });
+      expect(paused.body).toMatchObject({ paused: true });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const resumed = await api('POST', `/v1/privacy/requests/${slowId}/resume`, ownerKey, {});
+      expect(
+        new Date(String(resumed.body.dueAt)).getTime() - new Date(String(extended.body.dueAt)).getTime(),
+      ).toBeGreaterThanOrEqual(300);
+      const mail = await api('GET', '/v1/privacy/dev/mailbox?to=dave@example.com', ownerKey);
+      expect(
+        (mail.body.messages as { text: string }[]).some((message) =>
+          message.text.includes('the request is complex'),
+        ),
+      ).toBe(true);
+      expect(
+        (await api('POST', `/v1/privacy/requests/${slowId}/cancel`, ownerKey, { reason: 'withdrawn' })).body,
+      ).toMatchObject({ state: 'cancelled' });
+    });
+  });
+
+  describe('data map, retention and breaches', () => {
+    it('assembles the data map live from every participant', async () => {
+      const map = await api('GET', '/v1/privacy/data-map', ownerKey);
+      const entries = map.body.participants as {
+        participant: string;
+        reachable: boolean;
+        categories: { id: string; legalBasis: string }[];
+      }[];
+      expect(entries.map((entry) => `${entry.participant}:${entry.reachable}`).sort()).toEqual([
+        'gateway:true',
+        'identity:true',
+        'privacy:true',
+      ]);
+      expect(
+        entries.find((entry) => entry.participant === 'identity')!.categories.map((category) => category.id),
+      ).toEqual(['account_profile', 'login_facts']);
+    });
+
+    it("purges what is past a tenant's retention policy, and reports it", async () => {
+      await withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
+        tx.execute(sql`insert into access_log (tenant_id, principal, method, route, status, duration_ms, ip, user_agent, occurred_at)
+                       values (${tenant}, 'user:old', 'GET', '/v1/tenant', 200, 1, '198.51.100.1', 'old', now() - interval '40 days')`),
+      );
+      expect(
+        (
+          await api('PUT', '/v1/privacy/retention-policies', ownerKey, {
+            participant: 'gateway',
+            category: 'nope',
+            days: 5,
+          })
+        ).status,
+      ).toBe(400);
+      const run = await api('POST', '/v1/privacy/retention-runs', ownerKey);
+      expect(run.status).toBe(202);
+      const report = await eventually('the retention run to finish', async () => {
+        const runs = await api('GET', '/v1/privacy/retention-runs', ownerKey);
+        const found = (
+          runs.body.runs as {
+            id: string;
+            state: string;
+            tasks: { participant: string; receipt: { deleted: number }[] }[];
+          }[]
+        ).find((entry) => entry.id === run.body.id);
+        if (found?.state !== 'completed') throw new Error('running');
+        return found;
+      });
+      const accessLog = report.tasks.find((task) => task.participant === 'gateway/access_log');
+      expect(accessLog?.receipt[0]?.deleted).toBe(1);
+    });
+
+    it('tracks the 72-hour clock of a breach', async () => {
+      const discovered = new Date(Date.now() - 71 * 3_600_000);
+      const breach = await api('POST', '/v1/privacy/breaches', ownerKey, {
+        description: 'laptop stolen',
+        discoveredAt: discovered.toISOString(),
+        categories: ['account_profile'],
+        subjectsAffected: 12,
+      });
+      expect(breach.body).toMatchObject({
+        status: 'due_soon',
+        notifyBy: new Date(discovered.getTime() + 72 * 3_600_000).toISOString(),
+      });
+      expect(
+        (
+          await api('POST', '/v1/privacy/breaches', ownerKey, {
+            description: 'x',
+            discoveredAt: 'yesterday',
+            categories: [],
+            subjectsAffected: -1,
+          })
+        ).status,
+      ).toBe(400);
+      const notified = await api(
+        'POST',
+        `/v1/privacy/breaches/${String(breach.body.id)}/notified`,
+        ownerKey,
+        {},
+      );
+      expect(notified.body).toMatchObject({ status: 'notified' });
+    });
+  });
+
+  describe('audit', () => {
+    it('verifies the chain, and points at a row edited by hand', async () => {
+      expect((await api('GET', '/v1/privacy/audit/verify', ownerKey)).body).toMatchObject({ valid: true });
+      const entries = (await api('GET', '/v1/privacy/audit?pageSize=100', ownerKey)).body.entries as {
+        id: string;
+        action: string;
+      }[];
+      expect(entries.map((entry) => entry.action)).toEqual(
+        expect.arrayContaining([
+          'request.received',
+          'request.dispatched',
+          'task.receipt',
+          'request.completed',
+          'consent.recorded',
+          'legal_hold.placed',
+        ]),
+      );
+      const victim = entries[Math.floor(entries.length / 2)]!;
+      await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+        tx.execute(sql`update audit_log set details = '{"tampered": true}' where id = ${Number(victim.id)}`),
+      );
+      expect((await api('GET', '/v1/privacy/audit/verify', ownerKey)).body).toEqual({
+        valid: false,
+        entries: expect.any(Number),
+        firstBrokenEntry: victim.id,
+      });
+    });
+  });
+});

@@ -1,0 +1,84 @@
+// Boots every backend service and the gateway in this process, on one NATS prefix, each with its own
+// database: the whole platform behind one HTTP port, for integration tests across services.
+import type { App, ServiceRuntime } from '@parley/kit';
+import { startService, type RunningService } from './service';
+import { uniquePrefix } from './infra';
+import { freePort } from '../../tools/dev/src/ports';
+import { startIdentity, type IdentityApp } from '../../services/identity/test/integration/identityForTests';
+import { buildApp as buildNumbering } from '../../services/numbering/src/app';
+import { loadConfig as numberingConfig } from '../../services/numbering/src/config';
+import { buildApp as buildMessaging } from '../../services/messaging/src/app';
+import { loadConfig as messagingConfig } from '../../services/messaging/src/config';
+import { buildApp as buildBilling } from '../../services/billing/src/app';
+import { loadConfig as billingConfig } from '../../services/billing/src/config';
+import { buildApp as buildPrivacy } from '../../services/privacy/src/app';
+import { loadConfig as privacyConfig } from '../../services/privacy/src/config';
+import { buildApp as buildGateway, type GatewayApp } from '../../services/gateway/src/app';
+import { loadConfig as gatewayConfig } from '../../services/gateway/src/config';
+
+type AnyApp = App & { runtime: ServiceRuntime };
+
+export interface Platform {
+  baseUrl: string;
+  gateway: RunningService<GatewayApp>;
+  identity: RunningService<IdentityApp>;
+  backends: Record<'identity' | 'numbering' | 'messaging' | 'billing' | 'privacy', RunningService<AnyApp>>;
+  /** Base URL of the embedded identity provider (the issuer is <url>/realms/parley). */
+  issuerBaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startPlatform(): Promise<Platform> {
+  const NATS_PREFIX = uniquePrefix('gw');
+  // Privacy and the gateway name each other (participant and backend), so their ports are chosen first.
+  const [gatewayPort, privacyPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const identity = await startIdentity({ NATS_PREFIX });
+  const issuerBaseUrl = identity.app.idp
+    .tokenUrl('parley')
+    .replace('/realms/parley/protocol/openid-connect/token', '');
+  const backends = {
+    identity,
+    numbering: await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
+      NATS_PREFIX,
+    }),
+    messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
+      NATS_PREFIX,
+    }),
+    billing: await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX }),
+    privacy: await startService('privacy', (env) => buildPrivacy(privacyConfig(env)), {
+      NATS_PREFIX,
+      GRPC_PORT: String(privacyPort),
+      IDENTITY_ADDR: identity.address,
+      PRIVACY_PARTICIPANTS: `identity=${identity.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
+      PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
+      DEADLINE_SCAN_INTERVAL_MS: '0',
+      RETENTION_INTERVAL_MS: '0',
+    }),
+  };
+  const gatewayEnv = {
+    NATS_PREFIX,
+    GRPC_PORT: String(gatewayPort),
+    PORT: String(httpPort),
+    HOST: '127.0.0.1',
+    READINESS_TIMEOUT_MS: '500',
+    IDENTITY_ADDR: backends.identity.address,
+    NUMBERING_ADDR: backends.numbering.address,
+    MESSAGING_ADDR: backends.messaging.address,
+    BILLING_ADDR: backends.billing.address,
+    PRIVACY_ADDR: backends.privacy.address,
+    KEYCLOAK_URL: issuerBaseUrl,
+    KEYCLOAK_REALM: 'parley',
+  };
+  const gateway = await startService('gateway', (env) => buildGateway(gatewayConfig(env)), gatewayEnv);
+  return {
+    baseUrl: `http://127.0.0.1:${gateway.app.httpPort()}`,
+    gateway,
+    identity,
+    backends,
+    issuerBaseUrl,
+    stop: async () => {
+      await gateway.stop();
+      await Promise.all(Object.values(backends).map((backend) => backend.stop()));
+    },
+  };
+}
