@@ -253,7 +253,13 @@ describeWithTools()('charts/parley', () => {
         }
       }
       expect([...secretRefs].sort()).toEqual(
-        [...services.map((s) => `blue-${s}-db`), 'blue-internal-token', 'blue-keycloak-admin'].sort(),
+        [
+          ...services.map((s) => `blue-${s}-db`),
+          'blue-internal-token',
+          'blue-keycloak-admin',
+          'blue-privacy-archive',
+          'blue-smtp',
+        ].sort(),
       );
     });
 

@@ -181,6 +181,18 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if eq .name "identity" -}}
 {{- $_ := set $data "IDENTITY_PROVIDER" "keycloak" -}}
 {{- end -}}
+{{- if eq .name "privacy" -}}
+{{- $id := include "parley.serviceValues" (dict "root" $root "name" "identity") | fromYaml -}}
+{{- $_ := set $data "IDENTITY_ADDR" (printf "%s:%v" (include "parley.serviceFullname" (dict "root" $root "name" "identity")) $id.ports.grpc) -}}
+{{- $participants := list -}}
+{{- range $p := list "identity" "gateway" "privacy" -}}
+{{- $pv := include "parley.serviceValues" (dict "root" $root "name" $p) | fromYaml -}}
+{{- $participants = append $participants (printf "%s=%s:%v" $p (include "parley.serviceFullname" (dict "root" $root "name" $p)) $pv.ports.grpc) -}}
+{{- end -}}
+{{- $_ := set $data "PRIVACY_PARTICIPANTS" (join "," $participants) -}}
+{{- $_ := set $data "NOTIFICATIONS" $v.notifications.mode -}}
+{{- $_ := set $data "NOTIFICATION_FROM" $v.notifications.from -}}
+{{- end -}}
 
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
@@ -217,8 +229,19 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: INTERNAL_TOKEN_KEY
   valueFrom:
     secretKeyRef: { name: {{ include "parley.internalTokenSecret" .root }}, key: {{ $v.internalToken.key }} }
+{{- if eq .name "privacy" }}
+- name: PRIVACY_ARCHIVE_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ $v.privacyArchive.existingSecret | default (printf "%s-privacy-archive" (include "parley.fullname" .root)) }}, key: {{ $v.privacyArchive.key }} }
+{{- if eq $v.notifications.mode "smtp" }}
+- name: SMTP_URL
+  valueFrom:
+    secretKeyRef: { name: {{ $v.notifications.smtp.existingSecret | default (printf "%s-smtp" (include "parley.fullname" .root)) }}, key: {{ $v.notifications.smtp.urlKey }} }
+{{- end }}
+{{- end }}
 {{- if eq .name "identity" }}
 - name: KEYCLOAK_ADMIN_CLIENT_ID
+
   valueFrom:
     secretKeyRef: { name: {{ include "parley.keycloakAdminSecret" .root }}, key: {{ $v.keycloak.admin.clientIdKey }} }
 - name: KEYCLOAK_ADMIN_CLIENT_SECRET
