@@ -46,17 +46,7 @@ function matching(subject: SubjectIdentifiers): SQL | undefined {
 function profileRecord(account: AccountRow) {
   return {
     accountId: account.id,
-    fullName: account.fullName,
-    email: account.email,
-    phone: account.phone,
-    companyName: account.companyName,
-    companyLocation: account.companyLocation,
-    companyUrl: account.companyUrl,
-    address: account.address,
-    timeZone: account.timeZone,
-    outgoingCallerId: account.outgoingCallerId,
-    dateOfBirth: account.dateOfBirth,
-    ageAttested: account.ageAttested,
+    ...profileOf(account),
     roles: account.roles,
     status: account.status,
     createdAt: account.createdAt.toISOString(),

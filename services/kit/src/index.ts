@@ -20,3 +20,4 @@ export * from './scopes';
 export * from './auth/internalToken';
 export * from './privacy/subjects';
 export * from './privacy/participant';
+export * from './privacy/vocabulary';

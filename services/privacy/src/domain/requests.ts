@@ -1,28 +1,17 @@
-import { PrivacyAction, invalidArgument, type FieldViolation } from '@parley/kit';
+import {
+  PrivacyAction,
+  consentPurposes,
+  invalidArgument,
+  privacyRequestTypes,
+  type ConsentPurpose,
+  type FieldViolation,
+  type PrivacyRequestType,
+} from '@parley/kit';
 import type { Jurisdiction } from './clock';
 
-export const requestTypes = [
-  'access',
-  'portability',
-  'rectification',
-  'erasure',
-  'restriction',
-  'objection',
-  'consent_withdrawal',
-  'opt_out_sale',
-] as const;
-export type RequestType = (typeof requestTypes)[number];
-
-export const consentPurposes = [
-  'marketing_email',
-  'marketing_sms',
-  'marketing_calls',
-  'cookies_essential',
-  'cookies_performance',
-  'cookies_marketing',
-  'sale_share',
-] as const;
-export type ConsentPurpose = (typeof consentPurposes)[number];
+export const requestTypes = privacyRequestTypes;
+export type RequestType = PrivacyRequestType;
+export { consentPurposes, type ConsentPurpose };
 
 /** The participant action a request type fans out; ledger-only types have none. */
 export function actionFor(type: RequestType): number | undefined {

@@ -3,26 +3,10 @@ import { route } from '../route';
 import { z } from '../zod';
 import { idParams, iso, nextPage, timestamp } from '../schemas';
 import type { privacyV1 } from '@parley/proto';
+import { consentPurposes, privacyRequestTypes } from '@parley/kit';
 
-const requestTypes = [
-  'access',
-  'portability',
-  'rectification',
-  'erasure',
-  'restriction',
-  'objection',
-  'consent_withdrawal',
-  'opt_out_sale',
-] as const;
-const purposes = [
-  'marketing_email',
-  'marketing_sms',
-  'marketing_calls',
-  'cookies_essential',
-  'cookies_performance',
-  'cookies_marketing',
-  'sale_share',
-] as const;
+const requestTypes = privacyRequestTypes;
+const purposes = consentPurposes;
 
 const subjectSchema = z
   .object({
