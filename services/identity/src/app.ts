@@ -88,7 +88,16 @@ export function buildApp(
       scope: 'accounts:write',
     }),
     getAccount: rpc('GetAccount', makeGetAccount({ accounts }), { scope: 'profile' }),
-    updateAccount: rpc('UpdateAccount', makeUpdateAccount({ accounts, tenants, idp }), { scope: 'profile' }),
+    updateAccount: rpc(
+      'UpdateAccount',
+      makeUpdateAccount({
+        accounts,
+        tenants,
+        idp,
+        restrictions: { db: runtime.db, secret: config.INTERNAL_TOKEN_KEY },
+      }),
+      { scope: 'profile' },
+    ),
     closeAccount: rpc('CloseAccount', makeCloseAccount({ accounts, tenants, idp }), {
       scope: 'accounts:write',
     }),

@@ -1,4 +1,13 @@
-import { alreadyExists, failedPrecondition, type RpcContext } from '@parley/kit';
+import {
+  alreadyExists,
+  failedPrecondition,
+  identifierHashes,
+  isRestricted,
+  withTenant,
+  type Database,
+  type RpcContext,
+} from '@parley/kit';
+
 import type { identityV1 } from '@parley/proto';
 import { applyProfile } from '../domain/account';
 import { requireActive } from '../domain/access';
@@ -12,6 +21,8 @@ export function makeUpdateAccount(deps: {
   accounts: AccountRepository;
   tenants: TenantRepository;
   idp: IdentityProvider;
+  /** Restriction checks: the database and the platform secret subject hashes are keyed with. */
+  restrictions: { db: Database; secret: string };
   now?: () => Date;
 }) {
   return async ({
@@ -22,6 +33,21 @@ export function makeUpdateAccount(deps: {
     const account = await resolveAccount(deps.accounts, caller, request.accountId, 'accounts:write');
     if (account.status === 'closed')
       throw failedPrecondition('ACCOUNT_CLOSED', 'a closed account cannot be changed');
+    // A holder who restricted processing gets their data stored, not used: corrections go through a
+    // rectification request instead.
+    const hashes = identifierHashes(deps.restrictions.secret, tenant.id, {
+      accountIds: [account.id],
+      emails: [account.email.toLowerCase()],
+      phones: account.phone ? [account.phone] : [],
+      userIds: account.idpUserId ? [account.idpUserId] : [],
+    });
+    if (await withTenant(deps.restrictions.db, tenant.id, (tx) => isRestricted(tx, tenant.id, hashes))) {
+      throw failedPrecondition(
+        'PROCESSING_RESTRICTED',
+        "processing of this account is restricted at the holder's request; submit a rectification request to correct it",
+      );
+    }
+
     const { profile, changed } = applyProfile(profileOf(account), profileInput(request.patch), {
       minimumAge: tenant.minimumAge,
       today: deps.now?.() ?? new Date(),

@@ -64,6 +64,9 @@ export interface RelayOptions {
   batchSize?: number;
   /** Longest wait between looks when no NOTIFY arrives. */
   pollMs?: number;
+  /** How long published events stay in the outbox (days, default 1), and how often that is enforced. */
+  keepPublishedDays?: number;
+  pruneEveryMs?: number;
 }
 
 interface OutboxRow {
@@ -124,10 +127,17 @@ export class OutboxRelay {
 
   private async run(): Promise<void> {
     let failures = 0;
+    let prunedAt = 0;
     while (this.running) {
       try {
         const published = await this.publishBatch();
         failures = 0;
+        // Published events have served their purpose; they may carry personal data, so they do not stay.
+        if (Date.now() - prunedAt > (this.options.pruneEveryMs ?? 3_600_000)) {
+          prunedAt = Date.now();
+          const pruned = await this.prune(this.options.keepPublishedDays ?? 1);
+          if (pruned > 0) this.options.log.info({ pruned }, 'published outbox events pruned');
+        }
         if (published >= (this.options.batchSize ?? 100)) continue;
         await this.sleep(this.options.pollMs ?? 1_000);
       } catch (error) {
@@ -216,8 +226,8 @@ export class OutboxRelay {
   /** Deletes published rows older than `days` (they have served their purpose). */
   async prune(days: number): Promise<number> {
     const result = await this.options.pool.query(
-      `delete from kit_outbox where published_at is not null and published_at < now() - make_interval(days => $1)`,
-      [days],
+      `delete from kit_outbox where published_at is not null and published_at < now() - make_interval(secs => $1)`,
+      [days * 86_400],
     );
     return result.rowCount ?? 0;
   }

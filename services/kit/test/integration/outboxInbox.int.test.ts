@@ -11,6 +11,7 @@ import {
   migrate,
   Naming,
   Outbox,
+  OutboxRelay,
   type Database,
 } from '@parley/kit';
 import type pg from 'pg';
@@ -168,5 +169,34 @@ describe('kit events: transactional outbox and inbox', () => {
       );
       expect(after).toBe(before);
     });
+  });
+});
+
+describe('kit events: published events do not linger', () => {
+  it('prunes published outbox rows past their keep time, never unpublished ones', async () => {
+    const database = await createTestDatabase('prune');
+    const pool = createPool(database.url, 2);
+    try {
+      const log = createLogger({ service: 'kit-test', version: 'test', level: 'silent' });
+      await migrate(pool, [locateAssets(__dirname).migrations[0]!], { mode: 'apply', log });
+      await pool.query(
+        `insert into kit_outbox (event_id, event_type, envelope, published_at) values
+           (gen_random_uuid(), 'kittest.item.created', '\\x00', now() - interval '3 days'),
+           (gen_random_uuid(), 'kittest.item.created', '\\x00', now()),
+           (gen_random_uuid(), 'kittest.item.created', '\\x00', null)`,
+      );
+      await pool.query(
+        `update kit_outbox set created_at = now() - interval '3 days' where published_at is null`,
+      );
+      const relay = new OutboxRelay({ pool, js: undefined as never, naming: new Naming(), log });
+      expect(await relay.prune(1)).toBe(1);
+      const left = await pool.query<{ published: boolean }>(
+        'select published_at is not null as published from kit_outbox order by seq',
+      );
+      expect(left.rows.map((row) => row.published)).toEqual([true, false]);
+    } finally {
+      await pool.end();
+      await database.drop();
+    }
   });
 });

@@ -440,6 +440,41 @@ describe('privacy: data-subject requests across every participant', () => {
     });
   });
 
+  describe('restriction', () => {
+    it('stops the profile being changed, while it is still stored and readable', async () => {
+      const eve = await api('POST', '/v1/accounts', ownerKey, {
+        fullName: 'Eve',
+        email: 'eve@example.com',
+        ageAttested: true,
+      });
+      const eveId = String(eve.body.id);
+      expect((await api('PATCH', `/v1/accounts/${eveId}`, ownerKey, { companyName: 'Before' })).status).toBe(
+        200,
+      );
+      const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'restriction',
+        subject: { accountId: eveId },
+      });
+      const done = await settled(String(submitted.body.id));
+      expect(done.state).toBe('completed');
+      const identityReceipt = (
+        done.tasks as { participant: string; receipt: { category: string; restricted: number }[] }[]
+      ).find((task) => task.participant === 'identity');
+      expect(identityReceipt?.receipt.find((line) => line.category === 'account_profile')?.restricted).toBe(
+        1,
+      );
+      expect(
+        (await api('PATCH', `/v1/accounts/${eveId}`, ownerKey, { companyName: 'After' })).body,
+      ).toMatchObject({
+        status: 422,
+        code: 'PROCESSING_RESTRICTED',
+      });
+      expect((await api('GET', `/v1/accounts/${eveId}`, ownerKey)).body).toMatchObject({
+        companyName: 'Before',
+      });
+    });
+  });
+
   describe('data map, retention and breaches', () => {
     it('assembles the data map live from every participant', async () => {
       const map = await api('GET', '/v1/privacy/data-map', ownerKey);
