@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import {
+  isUuid,
+  textArray,
   failedPrecondition,
   identifierHashes,
   invalidArgument,
@@ -9,10 +11,9 @@ import {
   type Caller,
   type Database,
 } from '@parley/kit';
-import { textArray } from '@parley/kit';
 import { breaches, consents, legalHolds, retentionPolicies } from './db/schema';
 import type { AuditLog } from './db/audit';
-import { consentPurposes, type SubjectRef } from './domain/requests';
+import { consentPurposes, type SubjectRef, readSubject } from './domain/requests';
 import type { SubjectDirectory } from './workflow';
 
 /** Default retention (days) per participant category, from the seeds; tenants may set their own. */
@@ -28,10 +29,7 @@ export const defaultRetention: Record<string, number> = {
 const BREACH_NOTIFY_MS = 72 * 3_600_000;
 
 export function subjectOf(ref: { accountId: string; email: string; phone: string } | undefined): SubjectRef {
-  const subject: SubjectRef = {};
-  if (ref?.accountId) subject.accountId = ref.accountId;
-  if (ref?.email) subject.email = ref.email.trim().toLowerCase();
-  if (ref?.phone) subject.phone = ref.phone.trim();
+  const subject = readSubject(ref);
   if (Object.keys(subject).length !== 1) {
     throw invalidArgument('SUBJECT_INVALID', 'name the subject by exactly one of accountId, email or phone', [
       { field: 'subject', description: 'exactly one of accountId, email, phone' },
@@ -185,7 +183,7 @@ export class Ledger {
 
   async removeHold(caller: Caller, id: string) {
     return withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const [hold] = /^[0-9a-f-]{36}$/i.test(id)
+      const [hold] = isUuid(id)
         ? await tx
             .update(legalHolds)
             .set({ removedAt: this.now() })
@@ -315,9 +313,7 @@ export class Ledger {
 
   async markNotified(caller: Caller, id: string, at: Date) {
     return withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const [current] = /^[0-9a-f-]{36}$/i.test(id)
-        ? await tx.select().from(breaches).where(eq(breaches.id, id))
-        : [];
+      const [current] = isUuid(id) ? await tx.select().from(breaches).where(eq(breaches.id, id)) : [];
       if (!current) throw notFound('BREACH_NOT_FOUND', `breach ${id} does not exist`);
       if (current.notifiedAt)
         throw failedPrecondition('BREACH_ALREADY_NOTIFIED', 'the authority was already notified');

@@ -1,6 +1,5 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
-import { receiptLine, type DataCategory, type PrivacyParticipant } from '@parley/kit';
-import { textArray } from '@parley/kit';
+import { textArray, receiptLine, type DataCategory, type PrivacyParticipant } from '@parley/kit';
 import { consents, legalHolds, mailbox, subjectRequests, verificationCodes } from './db/schema';
 
 const ACCOUNTABILITY =

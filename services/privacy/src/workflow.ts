@@ -2,6 +2,8 @@ import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import {
+  isUuid,
+  textArray,
   PrivacyAction,
   failedPrecondition,
   grants,
@@ -17,7 +19,6 @@ import {
   type Outbox,
   type Transaction,
 } from '@parley/kit';
-import { textArray } from '@parley/kit';
 import { participantV1 } from '@parley/proto';
 import {
   archiveLinks,
@@ -461,9 +462,7 @@ export class RequestWorkflow {
   }
 
   private async load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
-    const [row] = /^[0-9a-f-]{36}$/i.test(id)
-      ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id))
-      : [];
+    const [row] = isUuid(id) ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)) : [];
     if (!row) throw notFound('PRIVACY_REQUEST_NOT_FOUND', `privacy request ${id} does not exist`);
     return row;
   }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, sql } from 'drizzle-orm';
 import {
+  isUuid,
   olderThan,
   toPage,
   withTenant,
@@ -97,7 +98,7 @@ export class AccountRepository {
   }
 
   async find(tenantId: string, id: string): Promise<Account | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row] = await withTenant(this.db, tenantId, (tx) =>
       tx.select().from(accounts).where(eq(accounts.id, id)),
     );

@@ -1,5 +1,5 @@
 import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
-import { withTenant, type Database, type Transaction } from '@parley/kit';
+import { isUuid, withTenant, type Database, type Transaction } from '@parley/kit';
 import { apiKeyLookup, apiKeys, type ApiKeyRow } from './schema';
 
 export type ApiKeyRecord = ApiKeyRow;
@@ -31,7 +31,7 @@ export class ApiKeyRepository {
   }
 
   async find(tenantId: string, id: string): Promise<ApiKeyRecord | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row] = await withTenant(this.db, tenantId, (tx) =>
       tx.select().from(apiKeys).where(eq(apiKeys.id, id)),
     );

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { withTenant, type Database } from '@parley/kit';
+import { isUuid, withTenant, type Database } from '@parley/kit';
 import { oauthClients, type OAuthClientRow } from './schema';
 
 export class OAuthClientRepository {
@@ -31,7 +31,7 @@ export class OAuthClientRepository {
   }
 
   async find(tenantId: string, id: string): Promise<OAuthClientRow | undefined> {
-    if (!/^[0-9a-f-]{36}$/i.test(id)) return undefined;
+    if (!isUuid(id)) return undefined;
     const [row] = await withTenant(this.db, tenantId, (tx) =>
       tx.select().from(oauthClients).where(eq(oauthClients.id, id)),
     );

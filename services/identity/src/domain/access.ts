@@ -1,4 +1,5 @@
-import { grants, permissionDenied, failedPrecondition, notFound, type Caller, type Scope } from '@parley/kit';
+import { grants, permissionDenied, failedPrecondition, type Caller, type Scope } from '@parley/kit';
+import { tenantNotFound } from './errors';
 import type { Tenant } from '../db/tenants';
 
 /** A caller may hand out only scopes it holds itself; `*` only when it holds `*`. */
@@ -15,8 +16,14 @@ export function ensureGrantable(caller: Caller, requested: string[]): void {
 }
 
 /** The tenant, when it is active; otherwise the reason it cannot be used. */
-export function requireActive(tenant: Tenant | undefined, id: string): Tenant {
-  if (!tenant) throw notFound('TENANT_NOT_FOUND', `tenant ${id} does not exist`);
+/** The tenant, or NOT_FOUND. */
+export function requireTenant(tenant: Tenant | undefined, id: string): Tenant {
+  if (!tenant) throw tenantNotFound(id);
+  return tenant;
+}
+
+export function requireActive(found: Tenant | undefined, id: string): Tenant {
+  const tenant = requireTenant(found, id);
   if (tenant.status === 'provisioning') {
     throw failedPrecondition(
       'TENANT_PROVISIONING',

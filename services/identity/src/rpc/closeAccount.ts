@@ -5,7 +5,7 @@ import type { TenantRepository } from '../db/tenants';
 import type { IdentityProvider } from '../idp/provider';
 import { toProtoAccount } from './mappers';
 import { resolveAccount } from './getAccount';
-import { tenantNotFound } from '../domain/errors';
+import { requireTenant } from '../domain/access';
 
 /** Closes an account: its login is disabled first, then it is marked closed with identity.account.closed. */
 export function makeCloseAccount(deps: {
@@ -19,8 +19,7 @@ export function makeCloseAccount(deps: {
     caller,
     log,
   }: RpcContext<identityV1.CloseAccountRequest>): Promise<identityV1.CloseAccountResponse> => {
-    const tenant = await deps.tenants.find(caller.tenantId);
-    if (!tenant) throw tenantNotFound(caller.tenantId);
+    const tenant = requireTenant(await deps.tenants.find(caller.tenantId), caller.tenantId);
     const account = await resolveAccount(deps.accounts, caller, request.accountId, 'accounts:write');
     if (account.status === 'closed') return { account: toProtoAccount(account) };
     if (account.idpUserId) await deps.idp.updateUser(tenant.realm, account.idpUserId, { enabled: false });

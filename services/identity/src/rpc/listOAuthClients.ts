@@ -4,7 +4,7 @@ import type { OAuthClientRepository } from '../db/oauthClients';
 import type { TenantRepository } from '../db/tenants';
 import type { IdentityProvider } from '../idp/provider';
 import { toProtoClient } from './mappers';
-import { tenantNotFound } from '../domain/errors';
+import { requireTenant } from '../domain/access';
 
 export function makeListOAuthClients(deps: {
   clients: OAuthClientRepository;
@@ -14,8 +14,7 @@ export function makeListOAuthClients(deps: {
   return async ({
     caller,
   }: RpcContext<identityV1.ListOAuthClientsRequest>): Promise<identityV1.ListOAuthClientsResponse> => {
-    const tenant = await deps.tenants.find(caller.tenantId);
-    if (!tenant) throw tenantNotFound(caller.tenantId);
+    const tenant = requireTenant(await deps.tenants.find(caller.tenantId), caller.tenantId);
     const tokenUrl = deps.idp.tokenUrl(tenant.realm);
     return { clients: (await deps.clients.list(tenant.id)).map((row) => toProtoClient(row, tokenUrl)) };
   };

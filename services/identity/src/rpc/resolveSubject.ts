@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { invalidArgument, withTenant, type Database, type RpcContext } from '@parley/kit';
+import { isUuid, invalidArgument, withTenant, type Database, type RpcContext } from '@parley/kit';
 import type { identityV1 } from '@parley/proto';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { accounts } from '../db/schema';
@@ -28,7 +28,7 @@ export function makeResolveSubject(deps: { db: Database }) {
         .from(accounts)
         .where(
           request.accountId
-            ? /^[0-9a-f-]{36}$/i.test(request.accountId)
+            ? isUuid(request.accountId)
               ? sql`${accounts.id} = ${request.accountId}`
               : sql`false`
             : request.email

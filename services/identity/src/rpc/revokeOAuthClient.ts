@@ -4,7 +4,7 @@ import type { OAuthClientRepository } from '../db/oauthClients';
 import type { TenantRepository } from '../db/tenants';
 import type { IdentityProvider } from '../idp/provider';
 import { toProtoClient } from './mappers';
-import { tenantNotFound } from '../domain/errors';
+import { requireTenant } from '../domain/access';
 
 /** Deletes the client in the identity provider (no new tokens), then marks it revoked here. */
 export function makeRevokeOAuthClient(deps: {
@@ -18,8 +18,7 @@ export function makeRevokeOAuthClient(deps: {
     caller,
     log,
   }: RpcContext<identityV1.RevokeOAuthClientRequest>): Promise<identityV1.RevokeOAuthClientResponse> => {
-    const tenant = await deps.tenants.find(caller.tenantId);
-    if (!tenant) throw tenantNotFound(caller.tenantId);
+    const tenant = requireTenant(await deps.tenants.find(caller.tenantId), caller.tenantId);
     const client = await deps.clients.find(tenant.id, request.id);
     if (!client) throw notFound('OAUTH_CLIENT_NOT_FOUND', `OAuth client ${request.id} does not exist`);
     const tokenUrl = deps.idp.tokenUrl(tenant.realm);

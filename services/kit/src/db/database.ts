@@ -57,3 +57,10 @@ export function textArray(values: string[]): SQL {
         sql`, `,
       )}]::text[]`;
 }
+
+const uuidPattern = /^[0-9a-f-]{36}$/i;
+
+/** True for a UUID-shaped id; anything else cannot match a uuid column, so lookups can answer "not found". */
+export function isUuid(value: string): boolean {
+  return uuidPattern.test(value);
+}

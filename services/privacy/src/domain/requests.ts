@@ -53,6 +53,17 @@ export interface SubjectRef {
   phone?: string;
 }
 
+/** The identifiers given (empty ones dropped), normalised: email lower-cased, everything trimmed. */
+export function readSubject(
+  ref: { accountId: string; email: string; phone: string } | undefined,
+): SubjectRef {
+  const subject: SubjectRef = {};
+  if (ref?.accountId) subject.accountId = ref.accountId;
+  if (ref?.email) subject.email = ref.email.trim().toLowerCase();
+  if (ref?.phone) subject.phone = ref.phone.trim();
+  return subject;
+}
+
 export interface Submission {
   type: RequestType;
   subject: SubjectRef;
@@ -84,10 +95,7 @@ export function parseSubmission(input: {
   if (!(requestTypes as readonly string[]).includes(input.type)) {
     violations.push({ field: 'type', description: `one of ${requestTypes.join(', ')}` });
   }
-  const subject: SubjectRef = {};
-  if (input.subject?.accountId) subject.accountId = input.subject.accountId;
-  if (input.subject?.email) subject.email = input.subject.email.trim().toLowerCase();
-  if (input.subject?.phone) subject.phone = input.subject.phone.trim();
+  const subject = readSubject(input.subject);
   if (Object.keys(subject).length !== 1) {
     violations.push({ field: 'subject', description: 'exactly one of accountId, email or phone' });
   }

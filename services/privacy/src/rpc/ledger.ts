@@ -5,7 +5,7 @@ import type { Scheduling } from '../scheduling';
 import type { AuditLog } from '../db/audit';
 import type { Participants } from '../participants';
 import type { MailboxNotifier } from '../notifications';
-import { participantV1 } from '@parley/proto';
+import { toProtoTask } from './requests';
 import { failedPrecondition } from '@parley/kit';
 
 type ConsentRow = Awaited<ReturnType<Ledger['recordConsent']>>[number];
@@ -183,14 +183,6 @@ function toRun(entry: Awaited<ReturnType<Scheduling['runs']>>[number]): privacyV
     id: entry.run.id,
     startedAt: entry.run.startedAt,
     state: entry.run.state,
-    tasks: entry.tasks.map((task) => ({
-      participant: `${task.participant}/${task.category}`,
-      state: task.state,
-      requestedAt: task.requestedAt,
-      completedAt: task.completedAt ?? undefined,
-      receipt: (task.receipt ?? []).map((line) =>
-        participantV1.CategoryReceipt.fromPartial(line as Partial<participantV1.CategoryReceipt>),
-      ),
-    })),
+    tasks: entry.tasks.map(toProtoTask),
   };
 }

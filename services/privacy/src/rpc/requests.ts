@@ -2,6 +2,20 @@ import { decodePageToken, encodePageToken, pageSize, type RpcContext } from '@pa
 import { participantV1, type privacyV1 } from '@parley/proto';
 import { parseSubmission } from '../domain/requests';
 import type { RequestView, RequestWorkflow } from '../workflow';
+import type { RequestTaskRow } from '../db/schema';
+
+/** A participant's task as the contract shows it; purges name their category (`gateway/access_log`). */
+export function toProtoTask(task: RequestTaskRow): privacyV1.ParticipantTask {
+  return {
+    participant: task.category ? `${task.participant}/${task.category}` : task.participant,
+    state: task.state,
+    requestedAt: task.requestedAt,
+    completedAt: task.completedAt ?? undefined,
+    receipt: (task.receipt ?? []).map((line) =>
+      participantV1.CategoryReceipt.fromPartial(line as Partial<participantV1.CategoryReceipt>),
+    ),
+  };
+}
 
 export function toProtoRequest(view: RequestView): privacyV1.SubjectRequest {
   const { row } = view;
@@ -19,15 +33,7 @@ export function toProtoRequest(view: RequestView): privacyV1.SubjectRequest {
     paused: Boolean(row.pausedAt),
     acknowledgeBy: view.acknowledgeBy,
     reason: row.reason ?? '',
-    tasks: view.tasks.map((task) => ({
-      participant: task.category ? `${task.participant}/${task.category}` : task.participant,
-      state: task.state,
-      requestedAt: task.requestedAt,
-      completedAt: task.completedAt ?? undefined,
-      receipt: (task.receipt ?? []).map((line) =>
-        participantV1.CategoryReceipt.fromPartial(line as Partial<participantV1.CategoryReceipt>),
-      ),
-    })),
+    tasks: view.tasks.map(toProtoTask),
     waitingFor: view.tasks.filter((task) => task.state === 'pending').map((task) => task.participant),
     completedAt: row.completedAt ?? undefined,
     verifiedBy: row.verifiedBy ?? '',

@@ -190,6 +190,11 @@ const runJson = (run: privacyV1.RetentionRun | undefined) => ({
 });
 
 const subjectQuery = subjectSchema;
+
+/** A subject as the privacy contract takes it: every identifier present, the ones not given empty. */
+function subjectMessage(subject: z.infer<typeof subjectSchema>): privacyV1.SubjectRef {
+  return { accountId: subject.accountId ?? '', email: subject.email ?? '', phone: subject.phone ?? '' };
+}
 const reasonBody = z.object({ reason: z.string().trim().min(1).max(1000) }).strict();
 const optionalReason = z.object({ reason: z.string().max(1000).optional() }).strict();
 
@@ -247,11 +252,7 @@ export function privacyRoutes(backends: Backends) {
           (
             await backends.as(caller, privacy, privacy.submitRequest, {
               type: body.type,
-              subject: {
-                accountId: body.subject.accountId ?? '',
-                email: body.subject.email ?? '',
-                phone: body.subject.phone ?? '',
-              },
+              subject: subjectMessage(body.subject),
               jurisdiction: body.jurisdiction ?? '',
               changesJson: body.changes ? JSON.stringify(body.changes) : '',
             })
@@ -412,11 +413,7 @@ export function privacyRoutes(backends: Backends) {
       handler: async ({ caller, body, request }) => ({
         consents: (
           await backends.as(caller, privacy, privacy.recordConsent, {
-            subject: {
-              accountId: body.subject.accountId ?? '',
-              email: body.subject.email ?? '',
-              phone: body.subject.phone ?? '',
-            },
+            subject: subjectMessage(body.subject),
             purpose: body.purpose,
             granted: body.granted,
             method: body.method ?? 'api',
@@ -441,7 +438,7 @@ export function privacyRoutes(backends: Backends) {
       },
       handler: async ({ caller, query }) => {
         const ledger = await backends.as(caller, privacy, privacy.listConsents, {
-          subject: { accountId: query.accountId ?? '', email: query.email ?? '', phone: query.phone ?? '' },
+          subject: subjectMessage(query),
         });
         return { current: ledger.current.map(consentJson), history: ledger.history.map(consentJson) };
       },
@@ -460,11 +457,7 @@ export function privacyRoutes(backends: Backends) {
         holdJson(
           (
             await backends.as(caller, privacy, privacy.placeLegalHold, {
-              subject: {
-                accountId: body.subject.accountId ?? '',
-                email: body.subject.email ?? '',
-                phone: body.subject.phone ?? '',
-              },
+              subject: subjectMessage(body.subject),
               reason: body.reason,
             })
           ).hold,
