@@ -16,6 +16,7 @@ export * from './events/streams';
 export * from './events/outbox';
 export * from './events/inbox';
 export * from './paging';
+export * from './money';
 export * from './scopes';
 export * from './auth/internalToken';
 export * from './privacy/subjects';
