@@ -12,6 +12,7 @@ export * from './grpc/server';
 export * from './grpc/client';
 export * from './db/database';
 export * from './db/migrate';
+export * from './db/partitions';
 export * from './events/streams';
 export * from './events/outbox';
 export * from './events/inbox';
