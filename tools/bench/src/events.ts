@@ -307,6 +307,7 @@ async function main(): Promise<number> {
       `    ${through.events} of ${settings.events} events handled in ${through.seconds} s: ${through.eventsPerSecond} events/s` +
         (through.completed ? '' : ' (INCOMPLETE: time budget ran out)'),
     );
+    if (through.handledTwice > 0) say(`    ${through.handledTwice} events were handled twice`);
     say(`    commit-to-handled latency: p50 ${through.latencyMs.p50} ms, p99 ${through.latencyMs.p99} ms`);
     say(`ratio outbox/inbox to raw: ${ratio} (target >= ${TARGET_RATIO})`);
     say(

@@ -118,6 +118,7 @@ describe('Money', () => {
       'charge.currency',
     );
     expect(violation(() => Money.parse('92233720368547758.08', 'USD')).reason).toBe('MONEY_OUT_OF_RANGE');
+    expect(violation(() => Money.parse('9'.repeat(100_000), 'USD', 'total')).field).toBe('total');
   });
 
   it('round-trips through its JSON form, which is the proto message shape', () => {

@@ -54,7 +54,8 @@ export class Money {
    */
   static parse(text: string, currencyCode: string, field = 'amount', currencyField = 'currency'): Money {
     const { code, digits } = lookupCurrency(currencyCode, currencyField);
-    const value = parseDecimal(text, { field, maxScale: digits });
+    // 19 digits is int64's width: longer input is refused before it is turned into a number at all.
+    const value = parseDecimal(text, { field, maxScale: digits, maxIntegerDigits: 19 });
     return Money.of(value.coefficient * 10n ** BigInt(digits - value.scale), code, field);
   }
 
