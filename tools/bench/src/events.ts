@@ -36,6 +36,8 @@ interface Settings {
   relayBatchSize: number;
   relayPollMs: number;
   maxSeconds: number;
+  /** Producer pace in events/s; 0 produces as fast as possible (throughput, latency includes backlog). */
+  rate: number;
   out: string;
 }
 
@@ -54,6 +56,7 @@ function readSettings(argv: string[]): Settings {
       'relay-batch': { type: 'string', default: '500' },
       'relay-poll-ms': { type: 'string', default: '50' },
       'max-seconds': { type: 'string', default: '300' },
+      rate: { type: 'string', default: '0' },
       out: { type: 'string', default: join(__dirname, '..', 'results', 'events.json') },
     },
   });
@@ -79,6 +82,7 @@ function readSettings(argv: string[]): Settings {
     relayBatchSize: int('relay-batch', 1, 10_000),
     relayPollMs: int('relay-poll-ms', 1, 60_000),
     maxSeconds: int('max-seconds', 5, 3_600),
+    rate: int('rate', 0, 10_000_000),
     out: resolve(values.out ?? ''),
   };
 }
@@ -194,6 +198,12 @@ async function outboxToInbox(
     while (next < transactions && performance.now() < deadline) {
       const first = next * settings.eventsPerTransaction;
       next += 1;
+      if (settings.rate > 0) {
+        // Paced: transaction n starts no earlier than its slot, so latency is measured without a backlog.
+        const slot = started + (first / settings.rate) * 1000;
+        const wait = slot - performance.now();
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       const count = Math.min(settings.eventsPerTransaction, settings.events - first);
       const items = Array.from({ length: count }, (_, index) =>
         payloadFor(first + index, settings.payloadBytes),
