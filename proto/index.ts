@@ -1,4 +1,5 @@
 // The one import services use for contracts. Generated code lives in gen/ts (never edited by hand).
+export * as commonV1 from './gen/ts/parley/common/v1/money';
 export * as eventsV1 from './gen/ts/parley/events/v1/envelope';
 export * as identityV1 from './gen/ts/parley/identity/v1/identity';
 export * as numberingV1 from './gen/ts/parley/numbering/v1/numbering';
@@ -9,6 +10,7 @@ export * as participantV1 from './gen/ts/parley/privacy/v1/participant';
 
 /** The .proto files of every Parley package, relative to the proto directory (for gRPC reflection). */
 export const protoFiles = {
+  common: 'parley/common/v1/money.proto',
   events: 'parley/events/v1/envelope.proto',
   identity: 'parley/identity/v1/identity.proto',
   numbering: 'parley/numbering/v1/numbering.proto',

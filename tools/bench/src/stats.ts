@@ -1,0 +1,76 @@
+import { readFileSync, readdirSync } from 'node:fs';
+
+/** The value below which `fraction` of the samples fall (nearest-rank), or undefined for no samples. */
+export function percentile(sorted: readonly number[], fraction: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  const rank = Math.ceil(fraction * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+export function latencySummary(samplesMs: number[]): {
+  p50: number;
+  p99: number;
+  max: number;
+  samples: number;
+} {
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const round = (value: number | undefined) => Math.round((value ?? Number.NaN) * 100) / 100;
+  return {
+    p50: round(percentile(sorted, 0.5)),
+    p99: round(percentile(sorted, 0.99)),
+    max: round(sorted[sorted.length - 1]),
+    samples: sorted.length,
+  };
+}
+
+/** Resident memory of a process and all its descendants, in bytes (Linux /proc); 0 where unreadable. */
+export function treeRssBytes(pid: number): number {
+  let total = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    try {
+      const status = readFileSync(`/proc/${current}/status`, 'utf8');
+      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      if (match) total += Number(match[1]) * 1024;
+      for (const task of readdirSync(`/proc/${current}/task`)) {
+        const children = readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim();
+        if (children) stack.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // The process ended between two reads, or /proc is not there (not Linux).
+    }
+  }
+  return total;
+}
+
+/** Samples peak resident memory of this process and of the servers it started. */
+export class MemorySampler {
+  private timer?: NodeJS.Timeout;
+  readonly peaks = { benchRss: 0, natsServerRss: 0, postgresRss: 0 };
+
+  constructor(private readonly pids: { nats?: number; postgres?: number }) {}
+
+  start(everyMs = 200): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.sample();
+    // maxRSS (kilobytes) is the kernel's own high-water mark for this process, between samples too.
+    this.peaks.benchRss = Math.max(this.peaks.benchRss, process.resourceUsage().maxRSS * 1024);
+  }
+
+  private sample(): void {
+    this.peaks.benchRss = Math.max(this.peaks.benchRss, process.memoryUsage.rss());
+    if (this.pids.nats)
+      this.peaks.natsServerRss = Math.max(this.peaks.natsServerRss, treeRssBytes(this.pids.nats));
+    if (this.pids.postgres)
+      this.peaks.postgresRss = Math.max(this.peaks.postgresRss, treeRssBytes(this.pids.postgres));
+  }
+}
+
+export const mebibytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
