@@ -13,6 +13,7 @@ export * from './grpc/client';
 export * from './db/database';
 export * from './db/migrate';
 export * from './events/streams';
+export * from './events/permissions';
 export * from './events/outbox';
 export * from './events/inbox';
 export * from './paging';
