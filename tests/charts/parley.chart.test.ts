@@ -276,7 +276,7 @@ describeWithTools()('charts/parley', () => {
     it('changes checksum/config when a setting changes', () => {
       const before = find(objects, 'Deployment', 'blue-billing').spec.template.metadata.annotations;
       const after = find(
-        render(platformChart, { release: 'blue', set: { 'billing.logLevel': 'debug' } }),
+        render(platformChart, { release: 'blue', set: { 'services.billing.logLevel': 'debug' } }),
         'Deployment',
         'blue-billing',
       ).spec.template.metadata.annotations;
@@ -388,7 +388,7 @@ describeWithTools()('charts/parley', () => {
         const deployment = find(objects, 'Deployment', `parley-acme-${svc}`);
         expect(envOf(containersOf(deployment)[0]).DATABASE_URL).toMatch(new RegExp(`/tenant_acme_${svc}\\?`));
         const creds = podSpecOf(deployment).volumes.find((v: { name: string }) => v.name === 'nats-creds');
-        expect(creds.secret.secretName).toBe('tenant-acme-nats-creds');
+        expect(creds.secret.secretName).toBe(`parley-acme-${svc}-nats`);
       }
       expect(find(objects, 'ConfigMap', 'parley-acme-identity').data?.KEYCLOAK_REALM).toBe('tenant-acme');
       expect(find(objects, 'ConfigMap', 'parley-acme-gateway').data?.IDENTITY_ADDR).toBe(
@@ -406,7 +406,11 @@ describeWithTools()('charts/parley', () => {
   describe('rejected values', () => {
     const rejections: [string, RenderOptions, RegExp][] = [
       ['an unknown top-level key', { set: { replicas: 3 } }, /additional properties 'replicas' not allowed/],
-      ['an unknown key in a service section', { set: { 'billing.replica': 2 } }, /at '\/billing\/replica'/],
+      [
+        'an unknown key in a service section',
+        { set: { 'services.billing.replica': 2 } },
+        /at '\/services\/billing\/replica'/,
+      ],
       [
         'a misspelt key in defaults',
         { set: { 'defaults.pdb.enable': true } },
@@ -420,8 +424,8 @@ describeWithTools()('charts/parley', () => {
       ],
       [
         'replicaCount 0 on a service with the PDB on',
-        { set: { 'identity.replicaCount': 0 } },
-        /identity\/replicaCount/,
+        { set: { 'services.identity.replicaCount': 0 } },
+        /services\/identity\/replicaCount/,
       ],
       [
         'replicaCount 0 in defaults with the PDB on',
@@ -448,7 +452,7 @@ describeWithTools()('charts/parley', () => {
 
     it('accepts replicaCount 0 once the PDB is disabled for that service', () => {
       const objects = render(platformChart, {
-        set: { 'identity.replicaCount': 0, 'identity.pdb.enabled': false },
+        set: { 'services.identity.replicaCount': 0, 'services.identity.pdb.enabled': false },
       });
       expect(find(objects, 'Deployment', 'parley-identity').spec.replicas).toBe(0);
       expect(byKind(objects, 'PodDisruptionBudget').map((p) => p.metadata.name)).not.toContain(
