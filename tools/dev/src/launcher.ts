@@ -6,7 +6,7 @@ import { freePort } from './ports';
 import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
 import { natsPermissions } from '@parley/kit/src/events/permissions';
 import { findNatsServer, startNats, NATS_INSTALL_HINT, type NatsServer } from './nats';
-import { calleeAddresses, loadServices, privacyParticipants, type ServiceDeclaration } from './services';
+import { loadServices, serviceWiring, type ServiceDeclaration } from './services';
 import { seedDemoTenant, type DevCredentials } from './seed';
 import type { LogPrinter } from './logs';
 
@@ -158,11 +158,10 @@ export class Launcher {
         LOG_LEVEL: this.options.logLevel,
         PARLEY_HOME: home,
         INTERNAL_TOKEN_KEY: internalTokenKey,
-        ...calleeAddresses(service, addressOf),
+        ...serviceWiring(service, this.declared, addressOf),
       };
       if (name === 'identity') Object.assign(env, identityProvider.identityEnv);
       if (name === 'privacy') {
-        env.PRIVACY_PARTICIPANTS = privacyParticipants(this.declared, addressOf);
         env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
         env.NOTIFICATIONS = 'mailbox';
       }

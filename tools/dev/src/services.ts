@@ -98,3 +98,17 @@ export function privacyParticipants(
     .map((service) => `${service.name}=${addressOf(service.name)}`)
     .join(',');
 }
+
+/**
+ * The variables that wire a service to the others, from the declaration alone: `<CALLEE>_ADDR` for each
+ * service it calls and, for privacy, the participants it fans tasks out to.
+ */
+export function serviceWiring(
+  service: ServiceDeclaration,
+  services: ServiceDeclaration[],
+  addressOf: (name: string) => string,
+): Record<string, string> {
+  const env = calleeAddresses(service, addressOf);
+  if (service.name === 'privacy') env.PRIVACY_PARTICIPANTS = privacyParticipants(services, addressOf);
+  return env;
+}
