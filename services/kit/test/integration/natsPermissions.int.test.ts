@@ -1,11 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { awaitStream, connectNats, ensureConsumer, ensureStream, Naming, natsPermissions } from '@parley/kit';
-import { freePort } from '../../../../tools/dev/src/ports';
+import { freePort, waitForPort } from '../../../../tools/dev/src/ports';
+import { natsUsers } from '../../../../tools/dev/src/natsUsers';
 import {
   findNatsServer,
   startNats,
@@ -226,5 +228,54 @@ describe('NATS users per service', () => {
         /Permissions Violation/,
       );
     });
+  });
+});
+
+describe('npm run nats:users -- --format config (a cluster whose passwords come from its environment)', () => {
+  it('configures a nats-server whose users are held to their own subjects', async () => {
+    const binary = findNatsServer(process.env);
+    if (!binary) throw new Error(NATS_INSTALL_HINT);
+    const dir = mkdtempSync(join(tmpdir(), 'parley-nats-config-'));
+    const port = await freePort();
+    writeFileSync(
+      join(dir, 'users.conf'),
+      natsUsers(loadServices(), { account: 'parley', format: 'config' }),
+    );
+    writeFileSync(
+      join(dir, 'nats.conf'),
+      `listen: "127.0.0.1:${port}"\njetstream: { store_dir: ${JSON.stringify(join(dir, 'js'))} }\ninclude users.conf\n`,
+    );
+    const passwords = Object.fromEntries(
+      loadServices().map((service) => [`NATS_PASSWORD_${service.name.toUpperCase()}`, `pw-${service.name}`]),
+    );
+    const child = spawn(binary, ['-c', join(dir, 'nats.conf')], {
+      env: { ...process.env, ...passwords },
+      stdio: 'ignore',
+    });
+    try {
+      await waitForPort(port, 20_000);
+      const url = `nats://127.0.0.1:${port}`;
+      await expect(connectNats({ url, name: 'x', user: 'identity', password: 'wrong' })).rejects.toThrow(
+        /authorization/i,
+      );
+      const identity = await connectNats({
+        url,
+        name: 'identity',
+        user: 'identity',
+        password: 'pw-identity',
+      });
+      try {
+        await ensureStream(await jetstreamManager(identity), new Naming(), 'identity');
+        expect((await jetstream(identity).publish('identity.tenant.created', 'x')).stream).toBe('IDENTITY');
+        await expect(jetstream(identity).publish('billing.account.opened', 'forged')).rejects.toThrow(
+          /Permissions Violation/,
+        );
+      } finally {
+        await identity.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
