@@ -17,6 +17,7 @@ import {
   render,
   selects,
   services,
+  declaredServices,
   type K8sObject,
   type RenderOptions,
 } from './support/k8s';
@@ -228,6 +229,71 @@ describeWithTools()('charts/parley', () => {
           expect(gatewayConfig[`${svc.toUpperCase()}_ADDR`]).toBe(`blue-${svc}:${grpc.port}`);
       }
       expect(gatewayConfig.PORT).toBe('8080');
+    });
+
+    it('wires services as services.json declares: <CALLEE>_ADDR for each call, privacy its participants', () => {
+      for (const service of declaredServices) {
+        const data = find(objects, 'ConfigMap', `blue-${service.name}`).data ?? {};
+        const addresses = Object.keys(data).filter((key) => key.endsWith('_ADDR'));
+        expect([service.name, addresses.sort()]).toEqual([
+          service.name,
+          service.calls.map((callee) => `${callee.toUpperCase()}_ADDR`).sort(),
+        ]);
+      }
+      const participants = declaredServices.filter((service) => service.privacyParticipant);
+      expect(
+        find(objects, 'ConfigMap', 'blue-privacy').data?.PRIVACY_PARTICIPANTS?.split(',').sort(),
+      ).toEqual(participants.map((service) => `${service.name}=blue-${service.name}:50051`).sort());
+    });
+
+    it('leaves a disabled participant out of privacy fan-out, and refuses a call to an unknown service', () => {
+      const withoutGateway = render(platformChart, {
+        release: 'blue',
+        set: { 'services.gateway.enabled': false },
+      });
+      expect(find(withoutGateway, 'ConfigMap', 'blue-privacy').data?.PRIVACY_PARTICIPANTS).not.toContain(
+        'gateway',
+      );
+      const unknown = helmTemplate(platformChart, { set: { 'services.billing.calls[0]': 'nowhere' } });
+      expect(unknown.ok).toBe(false);
+      expect(unknown.stderr).toMatch(/services.billing.calls names nowhere/);
+    });
+
+    it('connects each service to NATS as its own user: a creds file or a user and password from its Secret', () => {
+      const creds = render(platformChart, { release: 'blue', set: { 'nats.auth.enabled': true } });
+      const password = render(platformChart, {
+        release: 'blue',
+        set: {
+          'nats.auth.enabled': true,
+          'nats.auth.type': 'password',
+          'services.billing.nats.existingSecret': 'mine',
+        },
+      });
+      for (const svc of services) {
+        const credsPod = podSpecOf(find(creds, 'Deployment', `blue-${svc}`));
+        expect(find(creds, 'ConfigMap', `blue-${svc}`).data?.NATS_CREDS_FILE).toBe(
+          '/etc/parley/nats/user.creds',
+        );
+        expect(
+          credsPod.volumes.find((v: { name: string }) => v.name === 'nats-creds').secret.secretName,
+        ).toBe(`blue-${svc}-nats`);
+        const passwordPod = podSpecOf(find(password, 'Deployment', `blue-${svc}`));
+        const env = passwordPod.containers[0].env as {
+          name: string;
+          valueFrom?: { secretKeyRef: { name: string; key: string } };
+        }[];
+        const secret = svc === 'billing' ? 'mine' : `blue-${svc}-nats`;
+        expect(env.find((e) => e.name === 'NATS_USER')?.valueFrom?.secretKeyRef).toEqual({
+          name: secret,
+          key: 'username',
+        });
+        expect(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+          name: secret,
+          key: 'password',
+        });
+        expect(find(password, 'ConfigMap', `blue-${svc}`).data?.NATS_CREDS_FILE).toBeUndefined();
+        expect(passwordPod.volumes.map((v: { name: string }) => v.name)).not.toContain('nats-creds');
+      }
     });
 
     it('configures services to verify migrations and the hook Jobs to apply them', () => {
