@@ -571,6 +571,12 @@ describeWithTools()('charts/parley', () => {
       for (const svc of services) expect(notes).toContain(`blue-${svc}-db`);
     });
 
+    it("names each service's own NATS Secret when NATS auth is on", () => {
+      const notes = renderNotes({ release: 'blue', set: { 'nats.auth.enabled': true } });
+      for (const svc of services)
+        expect(notes).toContain(`blue-${svc}-nats  (NATS user of ${svc}, account parley)`);
+    });
+
     it('gives the public URL when the Ingress is enabled', () => {
       const notes = renderNotes({
         release: 'blue',
