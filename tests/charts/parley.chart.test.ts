@@ -17,6 +17,7 @@ import {
   render,
   selects,
   services,
+  declaredServices,
   type K8sObject,
   type RenderOptions,
 } from './support/k8s';
@@ -230,6 +231,71 @@ describeWithTools()('charts/parley', () => {
       expect(gatewayConfig.PORT).toBe('8080');
     });
 
+    it('wires services as services.json declares: <CALLEE>_ADDR for each call, privacy its participants', () => {
+      for (const service of declaredServices) {
+        const data = find(objects, 'ConfigMap', `blue-${service.name}`).data ?? {};
+        const addresses = Object.keys(data).filter((key) => key.endsWith('_ADDR'));
+        expect([service.name, addresses.sort()]).toEqual([
+          service.name,
+          service.calls.map((callee) => `${callee.toUpperCase()}_ADDR`).sort(),
+        ]);
+      }
+      const participants = declaredServices.filter((service) => service.privacyParticipant);
+      expect(
+        find(objects, 'ConfigMap', 'blue-privacy').data?.PRIVACY_PARTICIPANTS?.split(',').sort(),
+      ).toEqual(participants.map((service) => `${service.name}=blue-${service.name}:50051`).sort());
+    });
+
+    it('leaves a disabled participant out of privacy fan-out, and refuses a call to an unknown service', () => {
+      const withoutGateway = render(platformChart, {
+        release: 'blue',
+        set: { 'services.gateway.enabled': false },
+      });
+      expect(find(withoutGateway, 'ConfigMap', 'blue-privacy').data?.PRIVACY_PARTICIPANTS).not.toContain(
+        'gateway',
+      );
+      const unknown = helmTemplate(platformChart, { set: { 'services.billing.calls[0]': 'nowhere' } });
+      expect(unknown.ok).toBe(false);
+      expect(unknown.stderr).toMatch(/services.billing.calls names nowhere/);
+    });
+
+    it('connects each service to NATS as its own user: a creds file or a user and password from its Secret', () => {
+      const creds = render(platformChart, { release: 'blue', set: { 'nats.auth.enabled': true } });
+      const password = render(platformChart, {
+        release: 'blue',
+        set: {
+          'nats.auth.enabled': true,
+          'nats.auth.type': 'password',
+          'services.billing.nats.existingSecret': 'mine',
+        },
+      });
+      for (const svc of services) {
+        const credsPod = podSpecOf(find(creds, 'Deployment', `blue-${svc}`));
+        expect(find(creds, 'ConfigMap', `blue-${svc}`).data?.NATS_CREDS_FILE).toBe(
+          '/etc/parley/nats/user.creds',
+        );
+        expect(
+          credsPod.volumes.find((v: { name: string }) => v.name === 'nats-creds').secret.secretName,
+        ).toBe(`blue-${svc}-nats`);
+        const passwordPod = podSpecOf(find(password, 'Deployment', `blue-${svc}`));
+        const env = passwordPod.containers[0].env as {
+          name: string;
+          valueFrom?: { secretKeyRef: { name: string; key: string } };
+        }[];
+        const secret = svc === 'billing' ? 'mine' : `blue-${svc}-nats`;
+        expect(env.find((e) => e.name === 'NATS_USER')?.valueFrom?.secretKeyRef).toEqual({
+          name: secret,
+          key: 'username',
+        });
+        expect(env.find((e) => e.name === 'NATS_PASSWORD')?.valueFrom?.secretKeyRef).toEqual({
+          name: secret,
+          key: 'password',
+        });
+        expect(find(password, 'ConfigMap', `blue-${svc}`).data?.NATS_CREDS_FILE).toBeUndefined();
+        expect(passwordPod.volumes.map((v: { name: string }) => v.name)).not.toContain('nats-creds');
+      }
+    });
+
     it('configures services to verify migrations and the hook Jobs to apply them', () => {
       for (const svc of services) {
         expect(find(objects, 'ConfigMap', `blue-${svc}`).data?.MIGRATIONS).toBe('verify');
@@ -276,7 +342,7 @@ describeWithTools()('charts/parley', () => {
     it('changes checksum/config when a setting changes', () => {
       const before = find(objects, 'Deployment', 'blue-billing').spec.template.metadata.annotations;
       const after = find(
-        render(platformChart, { release: 'blue', set: { 'billing.logLevel': 'debug' } }),
+        render(platformChart, { release: 'blue', set: { 'services.billing.logLevel': 'debug' } }),
         'Deployment',
         'blue-billing',
       ).spec.template.metadata.annotations;
@@ -388,7 +454,7 @@ describeWithTools()('charts/parley', () => {
         const deployment = find(objects, 'Deployment', `parley-acme-${svc}`);
         expect(envOf(containersOf(deployment)[0]).DATABASE_URL).toMatch(new RegExp(`/tenant_acme_${svc}\\?`));
         const creds = podSpecOf(deployment).volumes.find((v: { name: string }) => v.name === 'nats-creds');
-        expect(creds.secret.secretName).toBe('tenant-acme-nats-creds');
+        expect(creds.secret.secretName).toBe(`parley-acme-${svc}-nats`);
       }
       expect(find(objects, 'ConfigMap', 'parley-acme-identity').data?.KEYCLOAK_REALM).toBe('tenant-acme');
       expect(find(objects, 'ConfigMap', 'parley-acme-gateway').data?.IDENTITY_ADDR).toBe(
@@ -406,7 +472,11 @@ describeWithTools()('charts/parley', () => {
   describe('rejected values', () => {
     const rejections: [string, RenderOptions, RegExp][] = [
       ['an unknown top-level key', { set: { replicas: 3 } }, /additional properties 'replicas' not allowed/],
-      ['an unknown key in a service section', { set: { 'billing.replica': 2 } }, /at '\/billing\/replica'/],
+      [
+        'an unknown key in a service section',
+        { set: { 'services.billing.replica': 2 } },
+        /at '\/services\/billing\/replica'/,
+      ],
       [
         'a misspelt key in defaults',
         { set: { 'defaults.pdb.enable': true } },
@@ -420,8 +490,8 @@ describeWithTools()('charts/parley', () => {
       ],
       [
         'replicaCount 0 on a service with the PDB on',
-        { set: { 'identity.replicaCount': 0 } },
-        /identity\/replicaCount/,
+        { set: { 'services.identity.replicaCount': 0 } },
+        /services\/identity\/replicaCount/,
       ],
       [
         'replicaCount 0 in defaults with the PDB on',
@@ -448,7 +518,7 @@ describeWithTools()('charts/parley', () => {
 
     it('accepts replicaCount 0 once the PDB is disabled for that service', () => {
       const objects = render(platformChart, {
-        set: { 'identity.replicaCount': 0, 'identity.pdb.enabled': false },
+        set: { 'services.identity.replicaCount': 0, 'services.identity.pdb.enabled': false },
       });
       expect(find(objects, 'Deployment', 'parley-identity').spec.replicas).toBe(0);
       expect(byKind(objects, 'PodDisruptionBudget').map((p) => p.metadata.name)).not.toContain(
@@ -499,6 +569,12 @@ describeWithTools()('charts/parley', () => {
       expect(notes).toContain('kubectl -n apps port-forward svc/blue-gateway 8080:80');
       expect(notes).toContain('helm test blue -n apps');
       for (const svc of services) expect(notes).toContain(`blue-${svc}-db`);
+    });
+
+    it("names each service's own NATS Secret when NATS auth is on", () => {
+      const notes = renderNotes({ release: 'blue', set: { 'nats.auth.enabled': true } });
+      for (const svc of services)
+        expect(notes).toContain(`blue-${svc}-nats  (NATS user of ${svc}, account parley)`);
     });
 
     it('gives the public URL when the Ingress is enabled', () => {

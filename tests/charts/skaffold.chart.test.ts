@@ -105,10 +105,12 @@ describe('skaffold.yaml', () => {
     it('sets every service image of the platform releases from the built artifacts', () => {
       for (const release of releases.filter((r) => r.chartPath === 'charts/parley')) {
         for (const svc of services) {
-          expect(release.setValueTemplates?.[`${svc}.image.repository`]).toBe(
+          expect(release.setValueTemplates?.[`services.${svc}.image.repository`]).toBe(
             `{{.IMAGE_REPO_parley_${svc}}}`,
           );
-          expect(release.setValueTemplates?.[`${svc}.image.tag`]).toBe(`{{.IMAGE_TAG_parley_${svc}}}`);
+          expect(release.setValueTemplates?.[`services.${svc}.image.tag`]).toBe(
+            `{{.IMAGE_TAG_parley_${svc}}}`,
+          );
         }
       }
     });

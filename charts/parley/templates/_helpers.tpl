@@ -1,8 +1,9 @@
 {{/*
-Services of the platform, in start-up order. Every per-service template ranges over this.
+Services of the platform: the keys of the `services` map, sorted. Every per-service template
+ranges over this, so a service needs nothing but its entry in values (tools/new-service adds it).
 */}}
 {{- define "parley.serviceNames" -}}
-["gateway","identity","numbering","messaging","billing","privacy"]
+{{- keys .Values.services | sortAlpha | toJson -}}
 {{- end -}}
 
 {{/* Whether this release serves one dedicated tenant. */}}
@@ -89,8 +90,11 @@ Also fails (even with --skip-schema-validation) on combinations the schema rejec
 ctx: root, name. Returns YAML.
 */}}
 {{- define "parley.serviceValues" -}}
-{{- $section := get .root.Values .name -}}
+{{- $section := get .root.Values.services .name -}}
 {{- $svc := include "parley.deepMerge" (dict "base" .root.Values.defaults "override" $section) | fromYaml -}}
+{{- range $key := list "image" "database" "nats" -}}
+{{- if not (get $svc $key) }}{{ $_ := set $svc $key dict }}{{ end -}}
+{{- end -}}
 {{- if and $svc.enabled $svc.pdb.enabled (not $svc.autoscaling.enabled) (eq (int $svc.replicaCount) 0) -}}
 {{- fail (printf "%s: replicaCount is 0 while pdb.enabled is true; disable the PDB or run at least one replica" .name) -}}
 {{- end -}}
@@ -120,7 +124,7 @@ ctx: root, name. Returns YAML.
 {{- end -}}
 
 {{- define "parley.imagePullPolicy" -}}
-{{- .svc.image.pullPolicy | default .root.Values.image.pullPolicy -}}
+{{- (.svc.image | default dict).pullPolicy | default .root.Values.image.pullPolicy -}}
 {{- end -}}
 
 {{/* Database name of a service. ctx: root, name, svc */}}
@@ -142,9 +146,15 @@ ctx: root, name. Returns YAML.
 {{- .Values.keycloak.admin.existingSecret | default (printf "%s-keycloak-admin" (include "parley.fullname" .)) -}}
 {{- end -}}
 
-{{- define "parley.natsCredsSecret" -}}
-{{- $t := include "parley.tenancy" . | fromJson -}}
-{{- .Values.nats.auth.existingSecret | default (printf "%s-nats-creds" $t.natsAccount) -}}
+{{/* Secret with a service's own NATS user (creds file, or user name and password). ctx: root, name, svc */}}
+{{- define "parley.natsSecret" -}}
+{{- (.svc.nats | default dict).existingSecret | default (printf "%s-nats" (include "parley.serviceFullname" .)) -}}
+{{- end -}}
+
+{{/* gRPC address of a service of this release. ctx: root, name */}}
+{{- define "parley.serviceAddress" -}}
+{{- $svc := include "parley.serviceValues" . | fromYaml -}}
+{{- printf "%s:%v" (include "parley.serviceFullname" .) $svc.ports.grpc -}}
 {{- end -}}
 
 {{/* Whether a service talks to Keycloak. */}}
@@ -171,7 +181,7 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
   "OTEL_SERVICE_NAME" (printf "parley-%s" .name)
 -}}
 {{- if $t.natsPrefix }}{{ $_ := set $data "NATS_PREFIX" $t.natsPrefix }}{{ end -}}
-{{- if $v.nats.auth.enabled }}{{ $_ := set $data "NATS_CREDS_FILE" (printf "/etc/parley/nats/%s" $v.nats.auth.credsKey) }}{{ end -}}
+{{- if and $v.nats.auth.enabled (eq $v.nats.auth.type "creds") }}{{ $_ := set $data "NATS_CREDS_FILE" (printf "/etc/parley/nats/%s" $v.nats.auth.credsKey) }}{{ end -}}
 {{- if $v.otel.endpoint }}{{ $_ := set $data "OTEL_EXPORTER_OTLP_ENDPOINT" $v.otel.endpoint }}{{ end -}}
 {{- if include "parley.dedicated" $root }}{{ $_ := set $data "TENANT_ID" $v.tenancy.tenantId }}{{ end -}}
 {{- if include "parley.usesKeycloak" .name -}}
@@ -181,13 +191,19 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if eq .name "identity" -}}
 {{- $_ := set $data "IDENTITY_PROVIDER" "keycloak" -}}
 {{- end -}}
+{{- range $callee := .svc.calls | default list -}}
+{{- if not (hasKey $v.services $callee) -}}
+{{- fail (printf "services.%s.calls names %s, which has no entry under services" $.name $callee) -}}
+{{- end -}}
+{{- $_ := set $data (printf "%s_ADDR" (upper $callee)) (include "parley.serviceAddress" (dict "root" $root "name" $callee)) -}}
+{{- end -}}
 {{- if eq .name "privacy" -}}
-{{- $id := include "parley.serviceValues" (dict "root" $root "name" "identity") | fromYaml -}}
-{{- $_ := set $data "IDENTITY_ADDR" (printf "%s:%v" (include "parley.serviceFullname" (dict "root" $root "name" "identity")) $id.ports.grpc) -}}
 {{- $participants := list -}}
-{{- range $p := list "identity" "gateway" "privacy" -}}
+{{- range $p := include "parley.serviceNames" $root | fromJsonArray -}}
 {{- $pv := include "parley.serviceValues" (dict "root" $root "name" $p) | fromYaml -}}
-{{- $participants = append $participants (printf "%s=%s:%v" $p (include "parley.serviceFullname" (dict "root" $root "name" $p)) $pv.ports.grpc) -}}
+{{- if and $pv.enabled $pv.privacyParticipant -}}
+{{- $participants = append $participants (printf "%s=%s" $p (include "parley.serviceAddress" (dict "root" $root "name" $p))) -}}
+{{- end -}}
 {{- end -}}
 {{- $_ := set $data "PRIVACY_PARTICIPANTS" (join "," $participants) -}}
 {{- $_ := set $data "NOTIFICATIONS" $v.notifications.mode -}}
@@ -197,10 +213,6 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}
-{{- range $backend := list "identity" "numbering" "messaging" "billing" "privacy" -}}
-{{- $b := include "parley.serviceValues" (dict "root" $root "name" $backend) | fromYaml -}}
-{{- $_ := set $data (printf "%s_ADDR" (upper $backend)) (printf "%s:%v" (include "parley.serviceFullname" (dict "root" $root "name" $backend)) $b.ports.grpc) -}}
-{{- end -}}
 {{- end -}}
 {{- range $key, $value := .svc.extraConfig -}}
 {{- $_ := set $data $key (toString $value) -}}
@@ -229,6 +241,14 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: INTERNAL_TOKEN_KEY
   valueFrom:
     secretKeyRef: { name: {{ include "parley.internalTokenSecret" .root }}, key: {{ $v.internalToken.key }} }
+{{- if and $v.nats.auth.enabled (eq $v.nats.auth.type "password") }}
+- name: NATS_USER
+  valueFrom:
+    secretKeyRef: { name: {{ include "parley.natsSecret" . }}, key: {{ $v.nats.auth.usernameKey }} }
+- name: NATS_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ include "parley.natsSecret" . }}, key: {{ $v.nats.auth.passwordKey }} }
+{{- end }}
 {{- if eq .name "privacy" }}
 - name: PRIVACY_ARCHIVE_KEY
   valueFrom:
@@ -253,15 +273,15 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- end }}
 {{- end -}}
 
-{{/* Volumes every Parley pod mounts: /tmp (read-only root) and the NATS creds. ctx: root, svc */}}
+{{/* Volumes every Parley pod mounts: /tmp (read-only root) and the service's NATS creds. ctx: root, name, svc */}}
 {{- define "parley.volumes" -}}
 - name: tmp
   emptyDir:
     sizeLimit: {{ .svc.tmpSizeLimit }}
-{{- if .root.Values.nats.auth.enabled }}
+{{- if and .root.Values.nats.auth.enabled (eq .root.Values.nats.auth.type "creds") }}
 - name: nats-creds
   secret:
-    secretName: {{ include "parley.natsCredsSecret" .root }}
+    secretName: {{ include "parley.natsSecret" . }}
     defaultMode: 0440
 {{- end }}
 {{- end -}}
@@ -269,7 +289,7 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- define "parley.volumeMounts" -}}
 - name: tmp
   mountPath: /tmp
-{{- if .root.Values.nats.auth.enabled }}
+{{- if and .root.Values.nats.auth.enabled (eq .root.Values.nats.auth.type "creds") }}
 - name: nats-creds
   mountPath: /etc/parley/nats
   readOnly: true
@@ -290,7 +310,7 @@ imagePullSecrets:
 {{- $root := . -}}
 {{- $enabled := list -}}
 {{- range $name := include "parley.serviceNames" $root | fromJsonArray -}}
-{{- if (get $root.Values $name).enabled }}{{ $enabled = append $enabled $name }}{{ end -}}
+{{- if (get $root.Values.services $name).enabled }}{{ $enabled = append $enabled $name }}{{ end -}}
 {{- end -}}
 matchLabels:
   app.kubernetes.io/name: parley

@@ -27,10 +27,11 @@ parley.dev/tenant: {{ include "tenant.id" . }}
 {{- toJson .Values.secrets.names -}}
 {{- else -}}
 {{- $names := list -}}
-{{- range $svc := list "gateway" "identity" "numbering" "messaging" "billing" "privacy" -}}
+{{- range $svc := .Values.services -}}
 {{- $names = append $names (printf "parley-%s-%s-db" $id $svc) -}}
+{{- $names = append $names (printf "parley-%s-%s-nats" $id $svc) -}}
 {{- end -}}
-{{- $names = concat $names (list (printf "parley-%s-internal-token" $id) (printf "parley-%s-keycloak-admin" $id) (printf "parley-%s-privacy-archive" $id) (printf "parley-%s-smtp" $id) (printf "tenant-%s-nats-creds" $id)) -}}
+{{- $names = concat $names (list (printf "parley-%s-internal-token" $id) (printf "parley-%s-keycloak-admin" $id) (printf "parley-%s-privacy-archive" $id) (printf "parley-%s-smtp" $id)) -}}
 {{- toJson $names -}}
 {{- end -}}
 {{- end -}}

@@ -57,6 +57,24 @@ describe('parseEnv', () => {
     ).toBe('acme');
   });
 
+  it('takes a NATS user and password together, and not with a creds file', () => {
+    expect(
+      parseEnv(serviceEnvSchema, { ...valid, NATS_USER: 'billing', NATS_PASSWORD: 'secret' }),
+    ).toMatchObject({
+      NATS_USER: 'billing',
+      NATS_PASSWORD: 'secret',
+    });
+    expect(problemsOf({ ...valid, NATS_USER: 'billing' }).map((problem) => problem.variable)).toEqual([
+      'NATS_PASSWORD',
+    ]);
+    expect(problemsOf({ ...valid, NATS_PASSWORD: 'secret' }).map((problem) => problem.variable)).toEqual([
+      'NATS_USER',
+    ]);
+    expect(
+      problemsOf({ ...valid, NATS_USER: 'billing', NATS_PASSWORD: 'secret', NATS_CREDS_FILE: '/creds' }),
+    ).toEqual([{ variable: 'NATS_CREDS_FILE', message: expect.stringMatching(/NATS_USER/) }]);
+  });
+
   it("validates a service's own variables alongside the shared ones", () => {
     const schema = serviceEnv({ CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'must be ISO 4217') });
     expect(problemsOf({ ...valid, CURRENCY: 'dollars' }, schema)).toEqual([

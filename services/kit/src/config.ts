@@ -38,6 +38,9 @@ export const serviceEnvShape = {
   MIGRATIONS: z.enum(['apply', 'verify']).default('apply'),
   NATS_URL: natsUrl,
   NATS_CREDS_FILE: z.string().min(1).optional(),
+  /** The service's own NATS user and password (instead of a creds file), e.g. `npm start` and dev clusters. */
+  NATS_USER: z.string().min(1).optional(),
+  NATS_PASSWORD: z.string().min(1).optional(),
   NATS_PREFIX: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and hyphens')
@@ -58,7 +61,27 @@ export const serviceEnvShape = {
 /** A service's environment schema: the shared variables plus its own. */
 export function serviceEnv<Extra extends z.ZodRawShape>(extra: Extra) {
   return z.object({ ...serviceEnvShape, ...extra }).superRefine((value, context) => {
-    const shared = value as { TENANCY_MODE?: string; TENANT_ID?: string };
+    const shared = value as {
+      TENANCY_MODE?: string;
+      TENANT_ID?: string;
+      NATS_USER?: string;
+      NATS_PASSWORD?: string;
+      NATS_CREDS_FILE?: string;
+    };
+    if (Boolean(shared.NATS_USER) !== Boolean(shared.NATS_PASSWORD)) {
+      context.addIssue({
+        code: 'custom',
+        path: [shared.NATS_USER ? 'NATS_PASSWORD' : 'NATS_USER'],
+        message: 'is required when the other of NATS_USER and NATS_PASSWORD is set',
+      });
+    }
+    if (shared.NATS_USER && shared.NATS_CREDS_FILE) {
+      context.addIssue({
+        code: 'custom',
+        path: ['NATS_CREDS_FILE'],
+        message: 'cannot be set together with NATS_USER; choose a creds file or a user and password',
+      });
+    }
     if (shared.TENANCY_MODE === 'dedicated' && !shared.TENANT_ID) {
       context.addIssue({
         code: 'custom',

@@ -124,14 +124,15 @@ export class ServiceRuntime {
       url: env.NATS_URL,
       name: this.options.service,
       credsFile: env.NATS_CREDS_FILE,
+      user: env.NATS_USER,
+      password: env.NATS_PASSWORD,
     });
     const js: JetStreamClient = jetstream(this.nats);
     const jsm: JetStreamManager = await jetstreamManager(this.nats);
     const consumers = [...(serve.consumers ?? [])];
     const grpcServices = [...serve.grpcServices];
     if (serve.participant) {
-      // Receipts go to privacy's stream; make sure it exists even when privacy starts later.
-      await ensureStream(jsm, this.naming, 'privacy');
+      // Receipts go to privacy's stream, which privacy owns; its outbox relay retries until it exists.
       const secret = env.INTERNAL_TOKEN_KEY;
       consumers.push(participantTaskHandler({ participant: serve.participant, outbox: this.outbox, secret }));
       const handlers = participantService(serve.participant, { db: this.db, secret });

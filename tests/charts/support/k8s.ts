@@ -7,11 +7,14 @@ import { homedir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { describe } from '@jest/globals';
 import { parseAllDocuments } from 'yaml';
+import { loadServices } from '../../../tools/dev/src/services';
 
 export const repoRoot = resolve(__dirname, '../../..');
 export const platformChart = join(repoRoot, 'charts/parley');
 export const tenantChart = join(repoRoot, 'charts/tenant');
-export const services = ['gateway', 'identity', 'numbering', 'messaging', 'billing', 'privacy'] as const;
+/** Every service, as services.json at the repository root declares them. */
+export const declaredServices = loadServices(resolve(__dirname, '../../..'));
+export const services = declaredServices.map((service) => service.name);
 
 /** Must match KUBERNETES_VERSION in tools/ci/install-k8s-tools.sh. */
 export const kubernetesVersion = process.env.PARLEY_KUBERNETES_VERSION?.replace(/^v/, '') ?? '1.33.4';

@@ -4,8 +4,9 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './ports';
 import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
+import { natsPermissions } from '@parley/kit/src/events/permissions';
 import { findNatsServer, startNats, NATS_INSTALL_HINT, type NatsServer } from './nats';
-import { allServices, backendServices, type ServiceName } from './services';
+import { loadServices, serviceWiring, type ServiceDeclaration } from './services';
 import { seedDemoTenant, type DevCredentials } from './seed';
 import type { LogPrinter } from './logs';
 
@@ -24,7 +25,7 @@ export interface LaunchOptions {
 export class LaunchError extends Error {}
 
 interface ServiceProcess {
-  name: ServiceName;
+  name: string;
   child: ChildProcess;
   exited: Promise<void>;
   tail: string[];
@@ -46,11 +47,15 @@ export class Launcher {
   private services: ServiceProcess[] = [];
   private stopping?: Promise<void>;
   private crashHandlers: ((name: string, code: number | null, signal: string | null) => void)[] = [];
+  /** The services to run, in start order, as services.json at the repository root declares them. */
+  private readonly declared: ServiceDeclaration[];
   readonly startedAt = Date.now();
   /** True when this start created the PostgreSQL cluster; false when it reused `.parley/pg`. */
   freshCluster = false;
 
-  constructor(private readonly options: LaunchOptions) {}
+  constructor(private readonly options: LaunchOptions) {
+    this.declared = loadServices(options.repoRoot);
+  }
 
   private get files() {
     const { home } = this.options;
@@ -61,6 +66,7 @@ export class Launcher {
       dev: join(home, 'dev.json'),
       pg: join(home, 'pg'),
       nats: join(home, 'nats'),
+      natsConfig: join(home, 'nats.conf'),
     };
   }
 
@@ -102,6 +108,7 @@ export class Launcher {
     this.recordProcesses();
     this.checkStopping();
     const secrets = this.secrets();
+    const allServices = this.declared.map((service) => service.name);
     const databaseUrls: Record<string, string> = {};
     for (const name of allServices)
       databaseUrls[name] = await ensureDatabase(this.postgres.adminUrl, name, secrets[name]!);
@@ -111,8 +118,22 @@ export class Launcher {
       binary: natsBinary,
       port: await freePort(),
       storeDir: files.nats,
+      configFile: files.natsConfig,
+      // One user per service, allowed to publish only on its own subjects (services.json says which).
+      users: this.declared.map((service) => ({
+        user: service.name,
+        password: secrets[natsSecret(service.name)]!,
+        permissions: natsPermissions({
+          service: service.name,
+          publishesEvents: service.publishesEvents,
+          privacyParticipant: service.privacyParticipant,
+          consumes: service.consumes,
+        }),
+      })),
       onLog: (line) => {
-        if (/\[ERR\]|\[WRN\]|\[FTL\]/.test(line)) printer.line('nats', line, 'stderr');
+        // Plaintext passwords are fine in a 0600 file on loopback; every other warning is shown.
+        if (/\[ERR\]|\[WRN\]|\[FTL\]/.test(line) && !/Plaintext passwords/.test(line))
+          printer.line('nats', line, 'stderr');
       },
     });
     this.recordProcesses();
@@ -122,10 +143,14 @@ export class Launcher {
     for (const name of allServices) grpcPorts[name] = await freePort();
     const gatewayUrl = `http://${this.options.gatewayHost}:${this.options.gatewayPort}`;
     const identityProvider = this.identityProvider(await freePort());
-    for (const name of allServices) {
+    const addressOf = (name: string) => `127.0.0.1:${grpcPorts[name]}`;
+    for (const service of this.declared) {
+      const { name } = service;
       const env: Record<string, string> = {
         DATABASE_URL: databaseUrls[name]!,
         NATS_URL: this.nats.url,
+        NATS_USER: name,
+        NATS_PASSWORD: secrets[natsSecret(name)]!,
         GRPC_HOST: '127.0.0.1',
         GRPC_PORT: String(grpcPorts[name]),
         METRICS_HOST: '127.0.0.1',
@@ -133,13 +158,10 @@ export class Launcher {
         LOG_LEVEL: this.options.logLevel,
         PARLEY_HOME: home,
         INTERNAL_TOKEN_KEY: internalTokenKey,
+        ...serviceWiring(service, this.declared, addressOf),
       };
       if (name === 'identity') Object.assign(env, identityProvider.identityEnv);
       if (name === 'privacy') {
-        env.IDENTITY_ADDR = `127.0.0.1:${grpcPorts.identity}`;
-        env.PRIVACY_PARTICIPANTS = ['identity', 'gateway', 'privacy']
-          .map((participant) => `${participant}=127.0.0.1:${grpcPorts[participant]}`)
-          .join(',');
         env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
         env.NOTIFICATIONS = 'mailbox';
       }
@@ -148,8 +170,6 @@ export class Launcher {
         env.KEYCLOAK_REALM = identityProvider.realm;
         env.HOST = this.options.gatewayHost;
         env.PORT = String(this.options.gatewayPort);
-        for (const backend of backendServices)
-          env[`${backend.toUpperCase()}_ADDR`] = `127.0.0.1:${grpcPorts[backend]}`;
       }
       this.spawnService(name, env);
     }
@@ -236,13 +256,19 @@ export class Launcher {
     writeFileSync(this.files.processes, JSON.stringify(this.processes(), null, 2));
   }
 
-  /** Database passwords and the internal token key, made once and kept in .parley/secrets.json. */
+  /**
+   * Database and NATS passwords of every service and the internal token key, made once and kept in
+   * .parley/secrets.json (a service added later gets its own on the next start).
+   */
   private secrets(): Record<string, string> {
     const { secrets } = this.files;
     const existing = existsSync(secrets)
       ? (JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>)
       : {};
-    for (const name of allServices) existing[name] ??= randomBytes(18).toString('base64url');
+    for (const { name } of this.declared) {
+      existing[name] ??= randomBytes(18).toString('base64url');
+      existing[natsSecret(name)] ??= randomBytes(24).toString('base64url');
+    }
     existing.internalTokenKey ??= randomBytes(32).toString('base64url');
     existing.privacyArchiveKey ??= randomBytes(32).toString('base64url');
 
@@ -289,7 +315,7 @@ export class Launcher {
     };
   }
 
-  private spawnService(name: ServiceName, serviceEnv: Record<string, string>): void {
+  private spawnService(name: string, serviceEnv: Record<string, string>): void {
     const { repoRoot, env, printer } = this.options;
     const child = spawn(
       process.execPath,
@@ -363,6 +389,11 @@ export class Launcher {
       `the gateway was not ready after ${this.options.readyTimeoutMs} ms (last answer: ${last})`,
     );
   }
+}
+
+/** Key of a service's NATS password in .parley/secrets.json. */
+function natsSecret(service: string): string {
+  return `nats:${service}`;
 }
 
 function isAlive(pid: number): boolean {

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, chmodSync, constants, mkdirSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
+import type { NatsPermissions } from '@parley/kit/src/events/permissions';
 import { waitForPort } from './ports';
 
 export const NATS_INSTALL_HINT =
@@ -30,22 +31,62 @@ export interface NatsServer {
   stop(): Promise<void>;
 }
 
-/** Starts nats-server with JetStream on loopback, storing streams under `storeDir`. */
+/** A NATS user of one service: its password and what it may publish and subscribe to. */
+export interface NatsUser {
+  user: string;
+  password: string;
+  permissions: NatsPermissions;
+}
+
+/**
+ * A nats-server configuration: loopback listener, JetStream under `storeDir`, and when `users` are given,
+ * one user per service whose permissions allow only what is listed (everything else is refused).
+ */
+export function natsServerConfig(options: { port: number; storeDir: string; users?: NatsUser[] }): string {
+  const quote = (value: string) => JSON.stringify(value);
+  const list = (values: string[]) => `[${values.map(quote).join(', ')}]`;
+  const lines = [
+    `listen: ${quote(`127.0.0.1:${options.port}`)}`,
+    `jetstream: { store_dir: ${quote(options.storeDir)} }`,
+  ];
+  if (options.users?.length) {
+    lines.push('authorization: {', '  users: [');
+    for (const { user, password, permissions } of options.users) {
+      lines.push(
+        `    { user: ${quote(user)}, password: ${quote(password)}, permissions: {`,
+        `        publish: { allow: ${list(permissions.publish)} },`,
+        `        subscribe: { allow: ${list(permissions.subscribe)} } } }`,
+      );
+    }
+    lines.push('  ]', '}');
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Starts nats-server with JetStream on loopback, storing streams under `storeDir`. With `users`, it runs
+ * from a config file written to `configFile` (mode 0600: it holds the passwords) and admits only them.
+ */
 export async function startNats(options: {
   binary: string;
   port: number;
   storeDir: string;
+  users?: NatsUser[];
+  configFile?: string;
   onLog?: (line: string) => void;
 }): Promise<NatsServer> {
   mkdirSync(options.storeDir, { recursive: true });
-  const child = spawn(
-    options.binary,
-    ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', options.storeDir],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    },
-  );
+  let args = ['-a', '127.0.0.1', '-p', String(options.port), '-js', '-sd', options.storeDir];
+  if (options.users?.length) {
+    const configFile = options.configFile ?? join(dirname(options.storeDir), 'nats.conf');
+    writeFileSync(configFile, natsServerConfig(options), { mode: 0o600 });
+    chmodSync(configFile, 0o600);
+    args = ['-c', configFile];
+  }
+  const child = spawn(options.binary, args, {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let output = '';
   const onData = (chunk: Buffer) => {
     output += chunk.toString();

@@ -71,6 +71,7 @@ export class InboxConsumer<T> {
       durable: handler.durable,
       eventType: handler.eventType,
       ackWaitMs: handler.ackWaitMs ?? 30_000,
+      onWaitForStream: (stream) => this.log.info({ stream }, 'waiting for the producer to create its stream'),
     });
     const consumer = await js.consumers.get(stream, handler.durable);
     this.messages = await consumer.consume({ max_messages: 64 });

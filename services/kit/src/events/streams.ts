@@ -15,6 +15,9 @@ export interface NatsOptions {
   url: string;
   name: string;
   credsFile?: string;
+  /** A user and password instead of a creds file. */
+  user?: string;
+  password?: string;
 }
 
 export async function connectNats(options: NatsOptions): Promise<NatsConnection> {
@@ -24,6 +27,8 @@ export async function connectNats(options: NatsOptions): Promise<NatsConnection>
     maxReconnectAttempts: -1,
     reconnectTimeWait: 500,
     authenticator: options.credsFile ? credsAuthenticator(readFileSync(options.credsFile)) : undefined,
+    user: options.user,
+    pass: options.password,
   });
 }
 
@@ -94,19 +99,61 @@ export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner:
   return name;
 }
 
+/**
+ * The stream `owner` publishes to, for a consumer or a participant sending receipts. It is looked up, not
+ * reconfigured: the owner alone manages its stream. When it does not exist yet it is created if this NATS
+ * user may (an unauthenticated development server); a service whose user may not (each service has its
+ * own user, services.json) waits until the owner has started and created it.
+ */
+export async function awaitStream(
+  jsm: JetStreamManager,
+  naming: Naming,
+  owner: string,
+  options: { pollMs?: number; onWait?: (stream: string) => void } = {},
+): Promise<string> {
+  const { name } = naming.stream(owner);
+  let mayCreate = true;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await jsm.streams.info(name);
+      return name;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    if (mayCreate) {
+      try {
+        return await ensureStream(jsm, naming, owner);
+      } catch (error) {
+        if (!isPermissionViolation(error)) throw error;
+        mayCreate = false;
+      }
+    }
+    if (attempt % 20 === 0) options.onWait?.(name);
+    await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
+  }
+}
+
+export function isPermissionViolation(error: unknown): boolean {
+  return /permissions violation/i.test(String((error as Error)?.message ?? ''));
+}
+
 export interface ConsumerSettings {
   durable: string;
   eventType: string;
   ackWaitMs: number;
+  /** Called (every ten seconds or so) while the producer's stream does not exist yet. */
+  onWaitForStream?: (stream: string) => void;
 }
 
-/** Creates or updates a durable pull consumer filtered to one event type. */
+/** Creates or updates a durable pull consumer filtered to one event type, on its producer's stream. */
 export async function ensureConsumer(
   jsm: JetStreamManager,
   naming: Naming,
   settings: ConsumerSettings,
 ): Promise<{ stream: string }> {
-  const stream = await ensureStream(jsm, naming, Naming.owner(settings.eventType));
+  const stream = await awaitStream(jsm, naming, Naming.owner(settings.eventType), {
+    onWait: settings.onWaitForStream,
+  });
   const config = {
     durable_name: settings.durable,
     ack_policy: AckPolicy.Explicit,
