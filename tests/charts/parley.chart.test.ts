@@ -249,13 +249,16 @@ describeWithTools()('charts/parley', () => {
       for (const deployment of byKind(objects, 'Deployment')) {
         for (const entry of containersOf(deployment)[0].env) {
           if (entry.valueFrom?.secretKeyRef) secretRefs.add(entry.valueFrom.secretKeyRef.name);
-          if (/PASSWORD|SECRET|TOKEN_KEY/.test(entry.name)) expect(entry.value).toBeUndefined();
+          if (/PASSWORD|SECRET|TOKEN_KEY|PEPPER|HASH_KEY/.test(entry.name))
+            expect(entry.value).toBeUndefined();
         }
       }
       expect([...secretRefs].sort()).toEqual(
         [
           ...services.map((s) => `blue-${s}-db`),
           'blue-internal-token',
+          'blue-api-key-pepper',
+          'blue-subject-hash-key',
           'blue-keycloak-admin',
           'blue-privacy-archive',
           'blue-smtp',

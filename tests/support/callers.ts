@@ -5,6 +5,9 @@ import { callerMetadata, InternalTokens } from '@parley/kit';
 export const TEST_INTERNAL_TOKEN_KEY = 'test-internal-token-key-0123456789abcdef';
 export const testTokens = new InternalTokens(TEST_INTERNAL_TOKEN_KEY);
 
+/** SUBJECT_HASH_KEY of every service under test: compute expected subject hashes with it. */
+export const TEST_SUBJECT_HASH_KEY = 'test-subject-hash-key-0123456789abcdefgh';
+
 /** Call options carrying a signed caller, as the gateway would send them. */
 export async function as(
   tenantId: string,

@@ -229,6 +229,13 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: INTERNAL_TOKEN_KEY
   valueFrom:
     secretKeyRef: { name: {{ include "parley.internalTokenSecret" .root }}, key: {{ $v.internalToken.key }} }
+{{- $subjectSecret := $v.subjectHashKey.existingSecret | default (printf "%s-subject-hash-key" (include "parley.fullname" .root)) }}
+- name: SUBJECT_HASH_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ $subjectSecret }}, key: {{ $v.subjectHashKey.key }} }
+- name: SUBJECT_HASH_KEYS_PREVIOUS
+  valueFrom:
+    secretKeyRef: { name: {{ $subjectSecret }}, key: {{ $v.subjectHashKey.previousKey }}, optional: true }
 {{- if eq .name "privacy" }}
 - name: PRIVACY_ARCHIVE_KEY
   valueFrom:
@@ -240,6 +247,9 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- end }}
 {{- end }}
 {{- if eq .name "identity" }}
+- name: API_KEY_PEPPER
+  valueFrom:
+    secretKeyRef: { name: {{ $v.apiKeyPepper.existingSecret | default (printf "%s-api-key-pepper" (include "parley.fullname" .root)) }}, key: {{ $v.apiKeyPepper.key }} }
 - name: KEYCLOAK_ADMIN_CLIENT_ID
 
   valueFrom:

@@ -5,6 +5,7 @@ const valid = {
   DATABASE_URL: 'postgres://u:p@localhost/db',
   NATS_URL: 'nats://127.0.0.1:4222',
   INTERNAL_TOKEN_KEY: 'k'.repeat(32),
+  SUBJECT_HASH_KEY: 's'.repeat(32),
 };
 
 function problemsOf(env: Record<string, string | undefined>, schema: z.ZodType = serviceEnvSchema) {
@@ -35,6 +36,7 @@ describe('parseEnv', () => {
       'INTERNAL_TOKEN_KEY',
       'LOG_LEVEL',
       'NATS_URL',
+      'SUBJECT_HASH_KEY',
     ]);
 
     expect(problems.find((problem) => problem.variable === 'NATS_URL')?.message).toBe('is required');

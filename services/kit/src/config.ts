@@ -53,6 +53,27 @@ export const serviceEnvShape = {
   INTERNAL_TOKEN_KEY: z
     .string()
     .min(32, 'must be a random secret of at least 32 characters, the same in every service'),
+  /**
+   * The key subject identifiers are hashed with (tombstones, restrictions, consents, legal holds): a
+   * secret of its own, the same in every service. See services/kit/PRIVACY.md for rotating it.
+   */
+  SUBJECT_HASH_KEY: z
+    .string()
+    .min(32, 'must be a random secret of at least 32 characters, the same in every service'),
+  /** Keys SUBJECT_HASH_KEY replaced, newest first, comma-separated: stored hashes are matched under them too. */
+  SUBJECT_HASH_KEYS_PREVIOUS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((key) => key.trim())
+        .filter((key) => key !== ''),
+    )
+    .refine(
+      (keys) => keys.every((key) => key.length >= 32),
+      'must be comma-separated keys of at least 32 characters each (the keys SUBJECT_HASH_KEY replaced)',
+    )
+    .default([]),
 };
 
 /** A service's environment schema: the shared variables plus its own. */

@@ -20,6 +20,7 @@ import {
 } from './grpc/server';
 import { InternalTokens } from './auth/internalToken';
 import { participantService, participantTaskHandler, type PrivacyParticipant } from './privacy/participant';
+import type { SubjectHashKeys } from './privacy/subjects';
 import { participantV1, protoFiles } from '@parley/proto';
 
 import { callerMetadata, type Caller } from './grpc/caller';
@@ -58,6 +59,8 @@ export class ServiceRuntime {
   readonly outbox: Outbox;
   readonly naming: Naming;
   readonly tokens: InternalTokens;
+  /** SUBJECT_HASH_KEY (writes) and SUBJECT_HASH_KEYS_PREVIOUS (matched too), for subject hashes. */
+  readonly subjectHashKeys: SubjectHashKeys;
   private nats?: NatsConnection;
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
@@ -73,6 +76,10 @@ export class ServiceRuntime {
     this.outbox = new Outbox(options.service);
     this.naming = new Naming(options.env.NATS_PREFIX);
     this.tokens = new InternalTokens(options.env.INTERNAL_TOKEN_KEY);
+    this.subjectHashKeys = {
+      current: options.env.SUBJECT_HASH_KEY,
+      previous: options.env.SUBJECT_HASH_KEYS_PREVIOUS,
+    };
   }
 
   /** A unary handler bound to this service's logger and token verifier. */
@@ -132,7 +139,7 @@ export class ServiceRuntime {
     if (serve.participant) {
       // Receipts go to privacy's stream; make sure it exists even when privacy starts later.
       await ensureStream(jsm, this.naming, 'privacy');
-      const secret = env.INTERNAL_TOKEN_KEY;
+      const secret = this.subjectHashKeys;
       consumers.push(participantTaskHandler({ participant: serve.participant, outbox: this.outbox, secret }));
       const handlers = participantService(serve.participant, { db: this.db, secret });
       grpcServices.push({

@@ -72,7 +72,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
   const mailbox = config.NOTIFICATIONS === 'mailbox' ? new MailboxNotifier(db) : undefined;
   const notifier: Notifier = mailbox ?? new SmtpNotifier(config.SMTP_URL ?? '', config.NOTIFICATION_FROM);
   const audit = new AuditLog(db);
-  const secret = config.INTERNAL_TOKEN_KEY;
+  const secret = runtime.subjectHashKeys;
   const workflow = new RequestWorkflow({
     db,
     outbox,

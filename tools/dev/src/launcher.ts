@@ -133,8 +133,12 @@ export class Launcher {
         LOG_LEVEL: this.options.logLevel,
         PARLEY_HOME: home,
         INTERNAL_TOKEN_KEY: internalTokenKey,
+        SUBJECT_HASH_KEY: secrets.subjectHashKey!,
       };
-      if (name === 'identity') Object.assign(env, identityProvider.identityEnv);
+      if (name === 'identity') {
+        Object.assign(env, identityProvider.identityEnv);
+        env.API_KEY_PEPPER = secrets.apiKeyPepper!;
+      }
       if (name === 'privacy') {
         env.IDENTITY_ADDR = `127.0.0.1:${grpcPorts.identity}`;
         env.PRIVACY_PARTICIPANTS = ['identity', 'gateway', 'privacy']
@@ -242,9 +246,13 @@ export class Launcher {
     const existing = existsSync(secrets)
       ? (JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>)
       : {};
+    // Subject hashes were once keyed with the internal token key: an existing .parley keeps that value as
+    // its subject hash key, so its tombstones, restrictions and consents still match.
+    existing.subjectHashKey ??= existing.internalTokenKey ?? randomBytes(32).toString('base64url');
     for (const name of allServices) existing[name] ??= randomBytes(18).toString('base64url');
     existing.internalTokenKey ??= randomBytes(32).toString('base64url');
     existing.privacyArchiveKey ??= randomBytes(32).toString('base64url');
+    existing.apiKeyPepper ??= randomBytes(32).toString('base64url');
 
     writeFileSync(secrets, JSON.stringify(existing, null, 2), { mode: 0o600 });
     return existing;
