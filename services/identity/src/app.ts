@@ -85,7 +85,11 @@ export function buildApp(
   const implementation: identityV1.IdentityServiceServer = {
     createTenant: rpc('CreateTenant', makeCreateTenant({ tenants, apiKeys, digester, idp }), platform),
     getTenant: rpc('GetTenant', makeGetTenant({ tenants }), { tenant: false }),
-    listTenants: rpc('ListTenants', makeListTenants({ tenants }), platform),
+    // Privacy lists tenants for its retention runs as itself, with the internal scope.
+    listTenants: rpc('ListTenants', makeListTenants({ tenants }), {
+      scope: ['platform:admin', 'internal'],
+      tenant: false,
+    }),
     createAccount: rpc('CreateAccount', makeCreateAccount({ accounts, tenants, idp }), {
       scope: 'accounts:write',
     }),

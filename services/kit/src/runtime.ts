@@ -75,7 +75,11 @@ export class ServiceRuntime {
     this.db = createDatabase(this.pool);
     this.outbox = new Outbox(options.service);
     this.naming = new Naming(options.env.NATS_PREFIX);
-    this.tokens = new InternalTokens(options.env.INTERNAL_TOKEN_KEY);
+    this.tokens = new InternalTokens({
+      issuer: options.service,
+      privateKey: options.env.INTERNAL_TOKEN_PRIVATE_KEY,
+      publicKeys: options.env.INTERNAL_TOKEN_PUBLIC_KEYS,
+    });
     this.subjectHashKeys = {
       current: options.env.SUBJECT_HASH_KEY,
       previous: options.env.SUBJECT_HASH_KEYS_PREVIOUS,

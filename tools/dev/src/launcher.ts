@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { generateInternalTokenKeyPair, internalTokenPublicKeySet } from '@parley/kit';
 import { freePort } from './ports';
 import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
 import { findNatsServer, startNats, NATS_INSTALL_HINT, type NatsServer } from './nats';
@@ -105,7 +106,11 @@ export class Launcher {
     const databaseUrls: Record<string, string> = {};
     for (const name of allServices)
       databaseUrls[name] = await ensureDatabase(this.postgres.adminUrl, name, secrets[name]!);
-    const internalTokenKey = secrets.internalTokenKey!;
+    // Each service signs internal tokens with its own key; all of them verify with every public key.
+    const privateKeys = Object.fromEntries(
+      allServices.map((name) => [name, secrets[`internalTokenPrivateKey.${name}`]!]),
+    );
+    const publicKeys = internalTokenPublicKeySet(privateKeys);
 
     this.nats = await startNats({
       binary: natsBinary,
@@ -132,7 +137,8 @@ export class Launcher {
         METRICS_PORT: String(await freePort()),
         LOG_LEVEL: this.options.logLevel,
         PARLEY_HOME: home,
-        INTERNAL_TOKEN_KEY: internalTokenKey,
+        INTERNAL_TOKEN_PRIVATE_KEY: privateKeys[name]!,
+        INTERNAL_TOKEN_PUBLIC_KEYS: publicKeys,
         SUBJECT_HASH_KEY: secrets.subjectHashKey!,
       };
       if (name === 'identity') {
@@ -166,7 +172,8 @@ export class Launcher {
       gatewayUrl,
       tokenUrl: `${identityProvider.issuerBaseUrl}/realms/${identityProvider.realm}/protocol/openid-connect/token`,
       devFile: files.dev,
-      internalTokenKey,
+      gatewayPrivateKey: privateKeys.gateway!,
+      internalTokenPublicKeys: publicKeys,
     });
     printer.info(
       reused ? 'reusing the demo tenant and API key from .parley/dev.json' : 'seeded the demo tenant',
@@ -240,7 +247,10 @@ export class Launcher {
     writeFileSync(this.files.processes, JSON.stringify(this.processes(), null, 2));
   }
 
-  /** Database passwords and the internal token key, made once and kept in .parley/secrets.json. */
+  /**
+   * Database passwords, every service's internal-token private key, the subject hash key and the API key
+   * pepper, made once and kept in .parley/secrets.json.
+   */
   private secrets(): Record<string, string> {
     const { secrets } = this.files;
     const existing = existsSync(secrets)
@@ -250,7 +260,8 @@ export class Launcher {
     // its subject hash key, so its tombstones, restrictions and consents still match.
     existing.subjectHashKey ??= existing.internalTokenKey ?? randomBytes(32).toString('base64url');
     for (const name of allServices) existing[name] ??= randomBytes(18).toString('base64url');
-    existing.internalTokenKey ??= randomBytes(32).toString('base64url');
+    for (const name of allServices)
+      existing[`internalTokenPrivateKey.${name}`] ??= generateInternalTokenKeyPair(name).privateKey;
     existing.privacyArchiveKey ??= randomBytes(32).toString('base64url');
     existing.apiKeyPepper ??= randomBytes(32).toString('base64url');
 
