@@ -27,7 +27,9 @@ export function makeAuthenticateApiKey(deps: {
     const record = await deps.apiKeys.findForAuthentication(digest, parsed.lookupId);
     if (!record) throw apiKeyRejected('API_KEY_INVALID');
     if (isLegacyHash(record.secretHash)) {
-      // Only keys issued before keyed hashes, each at most once: the first success replaces the hash.
+      // Only keys issued before keyed hashes, each until its first success replaces the hash. Until then a
+      // wrong secret behind such a key's prefix still costs an scrypt run, as before: the one timing
+      // difference left, and it ends for each old key at its first use (or when it is revoked and rotated).
       if (!(await verifySecret(parsed.secret, record.secretHash))) throw apiKeyRejected('API_KEY_INVALID');
       await deps.apiKeys.upgradeDigest(record, digest, deps.digester.stored(digest));
     } else if (!deps.digester.matches(digest, record.secretHash)) {
