@@ -315,18 +315,42 @@ describeWithTools()('charts/parley', () => {
       for (const deployment of byKind(objects, 'Deployment')) {
         for (const entry of containersOf(deployment)[0].env) {
           if (entry.valueFrom?.secretKeyRef) secretRefs.add(entry.valueFrom.secretKeyRef.name);
-          if (/PASSWORD|SECRET|TOKEN_KEY/.test(entry.name)) expect(entry.value).toBeUndefined();
+          if (/PASSWORD|SECRET|TOKEN_|PEPPER|HASH_KEY/.test(entry.name)) expect(entry.value).toBeUndefined();
         }
       }
       expect([...secretRefs].sort()).toEqual(
         [
           ...services.map((s) => `blue-${s}-db`),
-          'blue-internal-token',
+          ...services.map((s) => `blue-${s}-internal-token`),
+          'blue-internal-token-public',
+          'blue-api-key-pepper',
+          'blue-subject-hash-key',
           'blue-keycloak-admin',
           'blue-privacy-archive',
           'blue-smtp',
         ].sort(),
       );
+    });
+
+    it('gives each service only its own internal-token private key, and every service the public keys', () => {
+      for (const svc of services) {
+        const env = containersOf(find(objects, 'Deployment', `blue-${svc}`))[0].env as {
+          name: string;
+          valueFrom?: { secretKeyRef?: { name: string; key: string } };
+        }[];
+        const ref = (name: string) => env.find((entry) => entry.name === name)?.valueFrom?.secretKeyRef;
+        expect(ref('INTERNAL_TOKEN_PRIVATE_KEY')).toEqual({
+          name: `blue-${svc}-internal-token`,
+          key: 'private-key',
+        });
+        expect(ref('INTERNAL_TOKEN_PUBLIC_KEYS')).toEqual({
+          name: 'blue-internal-token-public',
+          key: 'jwks',
+        });
+        expect(ref('SUBJECT_HASH_KEY')).toEqual({ name: 'blue-subject-hash-key', key: 'key' });
+        expect(env.some((entry) => entry.name === 'INTERNAL_TOKEN_KEY')).toBe(false);
+        expect(env.some((entry) => entry.name === 'API_KEY_PEPPER')).toBe(svc === 'identity');
+      }
     });
 
     it('sets no tenant, no NATS prefix and the shared realm', () => {

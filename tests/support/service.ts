@@ -1,6 +1,6 @@
 import type { App, ServiceRuntime } from '@parley/kit';
 import { createTestDatabase, testInfra, uniquePrefix, type TestDatabase } from './infra';
-import { TEST_INTERNAL_TOKEN_KEY } from './callers';
+import { TEST_SUBJECT_HASH_KEY, testTokenEnv } from './callers';
 
 export interface RunningService<A extends App = App & { runtime: ServiceRuntime }> {
   app: A;
@@ -37,7 +37,8 @@ export async function startService<A extends App & { runtime: ServiceRuntime }>(
     METRICS_PORT: '0',
     LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_TIMEOUT_MS: '2000',
-    INTERNAL_TOKEN_KEY: TEST_INTERNAL_TOKEN_KEY,
+    ...testTokenEnv(label),
+    SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
 
     ...extraEnv,
   };

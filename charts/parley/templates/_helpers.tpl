@@ -138,8 +138,14 @@ ctx: root, name. Returns YAML.
 {{- .svc.database.existingSecret | default .root.Values.postgresql.existingSecret | default (printf "%s-db" (include "parley.serviceFullname" .)) -}}
 {{- end -}}
 
-{{- define "parley.internalTokenSecret" -}}
-{{- .Values.internalToken.existingSecret | default (printf "%s-internal-token" (include "parley.fullname" .)) -}}
+{{/* Secret with a service's own internal-token private key. ctx: root, name */}}
+{{- define "parley.internalTokenPrivateSecret" -}}
+{{- get .root.Values.internalToken.privateKeys.existingSecrets .name | default (printf "%s-%s-internal-token" (include "parley.fullname" .root) .name) -}}
+{{- end -}}
+
+{{/* Secret with every service's internal-token public key (a JWKS). */}}
+{{- define "parley.internalTokenPublicSecret" -}}
+{{- .Values.internalToken.publicKeys.existingSecret | default (printf "%s-internal-token-public" (include "parley.fullname" .)) -}}
 {{- end -}}
 
 {{- define "parley.keycloakAdminSecret" -}}
@@ -238,9 +244,19 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: DATABASE_URL
   value: {{ printf "postgres://$(PGUSER):$(PGPASSWORD)@%s:%v/%s?sslmode=%s" $v.postgresql.host $v.postgresql.port (include "parley.databaseName" .) $v.postgresql.sslMode | quote }}
 {{- end }}
-- name: INTERNAL_TOKEN_KEY
+- name: INTERNAL_TOKEN_PRIVATE_KEY
   valueFrom:
-    secretKeyRef: { name: {{ include "parley.internalTokenSecret" .root }}, key: {{ $v.internalToken.key }} }
+    secretKeyRef: { name: {{ include "parley.internalTokenPrivateSecret" . }}, key: {{ $v.internalToken.privateKeys.key }} }
+- name: INTERNAL_TOKEN_PUBLIC_KEYS
+  valueFrom:
+    secretKeyRef: { name: {{ include "parley.internalTokenPublicSecret" .root }}, key: {{ $v.internalToken.publicKeys.key }} }
+{{- $subjectSecret := $v.subjectHashKey.existingSecret | default (printf "%s-subject-hash-key" (include "parley.fullname" .root)) }}
+- name: SUBJECT_HASH_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ $subjectSecret }}, key: {{ $v.subjectHashKey.key }} }
+- name: SUBJECT_HASH_KEYS_PREVIOUS
+  valueFrom:
+    secretKeyRef: { name: {{ $subjectSecret }}, key: {{ $v.subjectHashKey.previousKey }}, optional: true }
 {{- if and $v.nats.auth.enabled (eq $v.nats.auth.type "password") }}
 - name: NATS_USER
   valueFrom:
@@ -260,6 +276,9 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- end }}
 {{- end }}
 {{- if eq .name "identity" }}
+- name: API_KEY_PEPPER
+  valueFrom:
+    secretKeyRef: { name: {{ $v.apiKeyPepper.existingSecret | default (printf "%s-api-key-pepper" (include "parley.fullname" .root)) }}, key: {{ $v.apiKeyPepper.key }} }
 - name: KEYCLOAK_ADMIN_CLIENT_ID
 
   valueFrom:

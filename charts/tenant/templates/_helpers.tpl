@@ -30,8 +30,9 @@ parley.dev/tenant: {{ include "tenant.id" . }}
 {{- range $svc := .Values.services -}}
 {{- $names = append $names (printf "parley-%s-%s-db" $id $svc) -}}
 {{- $names = append $names (printf "parley-%s-%s-nats" $id $svc) -}}
+{{- $names = append $names (printf "parley-%s-%s-internal-token" $id $svc) -}}
 {{- end -}}
-{{- $names = concat $names (list (printf "parley-%s-internal-token" $id) (printf "parley-%s-keycloak-admin" $id) (printf "parley-%s-privacy-archive" $id) (printf "parley-%s-smtp" $id)) -}}
+{{- $names = concat $names (list (printf "parley-%s-internal-token-public" $id) (printf "parley-%s-api-key-pepper" $id) (printf "parley-%s-subject-hash-key" $id) (printf "parley-%s-keycloak-admin" $id) (printf "parley-%s-privacy-archive" $id) (printf "parley-%s-smtp" $id)) -}}
 {{- toJson $names -}}
 {{- end -}}
 {{- end -}}

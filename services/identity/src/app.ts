@@ -28,6 +28,7 @@ import { makeListOAuthClients } from './rpc/listOAuthClients';
 import { makeRevokeOAuthClient } from './rpc/revokeOAuthClient';
 import { makeResolveSubject } from './rpc/resolveSubject';
 import { identityParticipant } from './privacy';
+import { ApiKeyDigester } from './domain/apiKey';
 
 export interface IdentityApp extends App {
   runtime: ServiceRuntime;
@@ -76,14 +77,19 @@ export function buildApp(
   const idp = overrides.wrapIdentityProvider?.(chosen) ?? chosen;
   const tenants = new TenantRepository(runtime.db, runtime.outbox);
   const apiKeys = new ApiKeyRepository(runtime.db);
+  const digester = new ApiKeyDigester(config.API_KEY_PEPPER);
   const accounts = new AccountRepository(runtime.db, runtime.outbox);
   const clients = new OAuthClientRepository(runtime.db);
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
   const implementation: identityV1.IdentityServiceServer = {
-    createTenant: rpc('CreateTenant', makeCreateTenant({ tenants, apiKeys, idp }), platform),
+    createTenant: rpc('CreateTenant', makeCreateTenant({ tenants, apiKeys, digester, idp }), platform),
     getTenant: rpc('GetTenant', makeGetTenant({ tenants }), { tenant: false }),
-    listTenants: rpc('ListTenants', makeListTenants({ tenants }), platform),
+    // Privacy lists tenants for its retention runs as itself, with the internal scope.
+    listTenants: rpc('ListTenants', makeListTenants({ tenants }), {
+      scope: ['platform:admin', 'internal'],
+      tenant: false,
+    }),
     createAccount: rpc('CreateAccount', makeCreateAccount({ accounts, tenants, idp }), {
       scope: 'accounts:write',
     }),
@@ -94,7 +100,7 @@ export function buildApp(
         accounts,
         tenants,
         idp,
-        restrictions: { db: runtime.db, secret: config.INTERNAL_TOKEN_KEY },
+        restrictions: { db: runtime.db, secret: runtime.subjectHashKeys },
       }),
       { scope: 'profile' },
     ),
@@ -104,11 +110,13 @@ export function buildApp(
     listAccounts: rpc('ListAccounts', makeListAccounts({ accounts }), { scope: 'accounts:read' }),
     setRoles: rpc('SetRoles', makeSetRoles({ accounts, tenants, idp }), { scope: 'users:write' }),
     recordLogin: rpc('RecordLogin', makeRecordLogin({ accounts }), { scope: 'profile' }),
-    createApiKey: rpc('CreateApiKey', makeCreateApiKey({ apiKeys, tenants }), { scope: 'api-keys:write' }),
+    createApiKey: rpc('CreateApiKey', makeCreateApiKey({ apiKeys, tenants, digester }), {
+      scope: 'api-keys:write',
+    }),
     listApiKeys: rpc('ListApiKeys', makeListApiKeys({ apiKeys }), { scope: 'api-keys:read' }),
     revokeApiKey: rpc('RevokeApiKey', makeRevokeApiKey({ apiKeys }), { scope: 'api-keys:write' }),
     // The gateway asks before it knows who the caller is.
-    authenticateApiKey: rpc('AuthenticateApiKey', makeAuthenticateApiKey({ apiKeys, tenants }), {
+    authenticateApiKey: rpc('AuthenticateApiKey', makeAuthenticateApiKey({ apiKeys, tenants, digester }), {
       scope: 'internal',
       tenant: false,
     }),

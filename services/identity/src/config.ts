@@ -1,6 +1,11 @@
 import { parseEnv, serviceEnv, z } from '@parley/kit';
 
 export const configSchema = serviceEnv({
+  /**
+   * The pepper API keys are hashed with (HMAC-SHA-256): a secret of its own, never stored in the database.
+   * Changing it invalidates every key issued since keyed hashes were introduced.
+   */
+  API_KEY_PEPPER: z.string().min(32, 'must be a random secret of at least 32 characters'),
   /** keycloak: provision in and trust a Keycloak server; embedded: the built-in stand-in (npm start, tests). */
   IDENTITY_PROVIDER: z.enum(['keycloak', 'embedded']).default('embedded'),
   KEYCLOAK_URL: z.url().optional(),

@@ -1,10 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, parseEnv, serviceEnv, serviceEnvSchema, z } from './config';
+import { generateInternalTokenKeyPair } from './auth/internalToken';
+
+const gatewayKeys = generateInternalTokenKeyPair('gateway');
 
 const valid = {
   DATABASE_URL: 'postgres://u:p@localhost/db',
   NATS_URL: 'nats://127.0.0.1:4222',
-  INTERNAL_TOKEN_KEY: 'k'.repeat(32),
+  INTERNAL_TOKEN_PRIVATE_KEY: gatewayKeys.privateKey,
+  INTERNAL_TOKEN_PUBLIC_KEYS: JSON.stringify({ keys: [gatewayKeys.publicJwk] }),
+  SUBJECT_HASH_KEY: 's'.repeat(32),
 };
 
 function problemsOf(env: Record<string, string | undefined>, schema: z.ZodType = serviceEnvSchema) {
@@ -32,9 +37,11 @@ describe('parseEnv', () => {
     expect(problems.map((problem) => problem.variable).sort()).toEqual([
       'DATABASE_URL',
       'GRPC_PORT',
-      'INTERNAL_TOKEN_KEY',
+      'INTERNAL_TOKEN_PRIVATE_KEY',
+      'INTERNAL_TOKEN_PUBLIC_KEYS',
       'LOG_LEVEL',
       'NATS_URL',
+      'SUBJECT_HASH_KEY',
     ]);
 
     expect(problems.find((problem) => problem.variable === 'NATS_URL')?.message).toBe('is required');
@@ -42,6 +49,32 @@ describe('parseEnv', () => {
     expect(problems.find((problem) => problem.variable === 'GRPC_PORT')?.message).toBe(
       'must be a TCP port number (0-65535)',
     );
+  });
+
+  it('names a bad internal-token key or key set, and a short previous subject hash key', () => {
+    const problems = problemsOf({
+      ...valid,
+      INTERNAL_TOKEN_PRIVATE_KEY: 'k'.repeat(40),
+      INTERNAL_TOKEN_PUBLIC_KEYS: JSON.stringify({ keys: [{ ...gatewayKeys.publicJwk, kid: 'privacy' }] }),
+      SUBJECT_HASH_KEYS_PREVIOUS: `${'p'.repeat(32)},short`,
+    });
+    expect(problems.map((problem) => problem.variable).sort()).toEqual([
+      'INTERNAL_TOKEN_PRIVATE_KEY',
+      'INTERNAL_TOKEN_PUBLIC_KEYS',
+      'SUBJECT_HASH_KEYS_PREVIOUS',
+    ]);
+    expect(problems.find((problem) => problem.variable === 'INTERNAL_TOKEN_PRIVATE_KEY')?.message).toMatch(
+      /Ed25519 private key/,
+    );
+    expect(problems.find((problem) => problem.variable === 'INTERNAL_TOKEN_PUBLIC_KEYS')?.message).toMatch(
+      /gateway/,
+    );
+    expect(
+      parseEnv(serviceEnvSchema, {
+        ...valid,
+        SUBJECT_HASH_KEYS_PREVIOUS: `${'p'.repeat(32)}, ${'q'.repeat(32)}`,
+      }).SUBJECT_HASH_KEYS_PREVIOUS,
+    ).toEqual(['p'.repeat(32), 'q'.repeat(32)]);
   });
 
   it('treats an empty value as unset, so the default applies', () => {

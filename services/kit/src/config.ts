@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { internalTokenPrivateKeySchema, internalTokenPublicKeysSchema } from './auth/internalToken';
 
 /** Thrown when the environment does not satisfy a service's schema; names every bad variable. */
 export class ConfigError extends Error {
@@ -52,10 +53,31 @@ export const serviceEnvShape = {
     .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
     .optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
-  /** Shared secret that signs the internal caller tokens services pass to each other. */
-  INTERNAL_TOKEN_KEY: z
+  /** This service's own Ed25519 private key for the internal caller tokens it signs (PEM or JWK JSON). */
+  INTERNAL_TOKEN_PRIVATE_KEY: internalTokenPrivateKeySchema,
+  /** Every service's public key, as a JWKS whose `kid` names the service; the gateway's is required. */
+  INTERNAL_TOKEN_PUBLIC_KEYS: internalTokenPublicKeysSchema,
+  /**
+   * The key subject identifiers are hashed with (tombstones, restrictions, consents, legal holds): a
+   * secret of its own, the same in every service. See services/kit/PRIVACY.md for rotating it.
+   */
+  SUBJECT_HASH_KEY: z
     .string()
     .min(32, 'must be a random secret of at least 32 characters, the same in every service'),
+  /** Keys SUBJECT_HASH_KEY replaced, newest first, comma-separated: stored hashes are matched under them too. */
+  SUBJECT_HASH_KEYS_PREVIOUS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((key) => key.trim())
+        .filter((key) => key !== ''),
+    )
+    .refine(
+      (keys) => keys.every((key) => key.length >= 32),
+      'must be comma-separated keys of at least 32 characters each (the keys SUBJECT_HASH_KEY replaced)',
+    )
+    .default([]),
 };
 
 /** A service's environment schema: the shared variables plus its own. */

@@ -20,6 +20,7 @@ import {
 } from './grpc/server';
 import { InternalTokens } from './auth/internalToken';
 import { participantService, participantTaskHandler, type PrivacyParticipant } from './privacy/participant';
+import type { SubjectHashKeys } from './privacy/subjects';
 import { participantV1, protoFiles } from '@parley/proto';
 
 import { callerMetadata, type Caller } from './grpc/caller';
@@ -58,6 +59,8 @@ export class ServiceRuntime {
   readonly outbox: Outbox;
   readonly naming: Naming;
   readonly tokens: InternalTokens;
+  /** SUBJECT_HASH_KEY (writes) and SUBJECT_HASH_KEYS_PREVIOUS (matched too), for subject hashes. */
+  readonly subjectHashKeys: SubjectHashKeys;
   private nats?: NatsConnection;
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
@@ -72,7 +75,15 @@ export class ServiceRuntime {
     this.db = createDatabase(this.pool);
     this.outbox = new Outbox(options.service);
     this.naming = new Naming(options.env.NATS_PREFIX);
-    this.tokens = new InternalTokens(options.env.INTERNAL_TOKEN_KEY);
+    this.tokens = new InternalTokens({
+      issuer: options.service,
+      privateKey: options.env.INTERNAL_TOKEN_PRIVATE_KEY,
+      publicKeys: options.env.INTERNAL_TOKEN_PUBLIC_KEYS,
+    });
+    this.subjectHashKeys = {
+      current: options.env.SUBJECT_HASH_KEY,
+      previous: options.env.SUBJECT_HASH_KEYS_PREVIOUS,
+    };
   }
 
   /** A unary handler bound to this service's logger and token verifier. */
@@ -133,7 +144,7 @@ export class ServiceRuntime {
     const grpcServices = [...serve.grpcServices];
     if (serve.participant) {
       // Receipts go to privacy's stream, which privacy owns; its outbox relay retries until it exists.
-      const secret = env.INTERNAL_TOKEN_KEY;
+      const secret = this.subjectHashKeys;
       consumers.push(participantTaskHandler({ participant: serve.participant, outbox: this.outbox, secret }));
       const handlers = participantService(serve.participant, { db: this.db, secret });
       grpcServices.push({

@@ -37,8 +37,9 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     serviceName: 'parley.identity.v1.IdentityService',
     idempotentMethods: ['ResolveSubject', 'GetTenant', 'ListTenants'],
   });
-  const internal = (tenantId: string, scopes = ['internal']) =>
-    runtime.metadataFor({ tenantId, principal: 'service:privacy', scopes });
+  // Privacy calls other services as itself, with the internal scope: the only caller its key may assert.
+  const internal = (tenantId: string) =>
+    runtime.metadataFor({ tenantId, principal: 'service:privacy', scopes: ['internal'] });
   const subjects: SubjectDirectory = {
     async resolve(tenantId, subject) {
       const found = await call(
@@ -72,7 +73,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
   const mailbox = config.NOTIFICATIONS === 'mailbox' ? new MailboxNotifier(db) : undefined;
   const notifier: Notifier = mailbox ?? new SmtpNotifier(config.SMTP_URL ?? '', config.NOTIFICATION_FROM);
   const audit = new AuditLog(db);
-  const secret = config.INTERNAL_TOKEN_KEY;
+  const secret = runtime.subjectHashKeys;
   const workflow = new RequestWorkflow({
     db,
     outbox,
@@ -105,7 +106,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
           identity.listTenants,
           { pageSize: 100, pageToken },
           {
-            metadata: await internal('platform', ['platform:admin']),
+            metadata: await internal(''),
           },
         );
         ids.push(...page.tenants.filter((tenant) => tenant.id !== 'platform').map((tenant) => tenant.id));

@@ -5,6 +5,8 @@ import {
   textArray,
   failedPrecondition,
   identifierHashes,
+  matchingHashes,
+  type SubjectHashKeys,
   invalidArgument,
   notFound,
   withTenant,
@@ -48,7 +50,8 @@ export class Ledger {
       db: Database;
       audit: AuditLog;
       subjects: SubjectDirectory;
-      secret: string;
+      /** SUBJECT_HASH_KEY and the previous ones: write under the current key, match under all. */
+      secret: SubjectHashKeys;
       now?: () => Date;
     },
   ) {}
@@ -57,9 +60,13 @@ export class Ledger {
     return this.deps.now?.() ?? new Date();
   }
 
+  /** The subject's hashes: `current` to store, `matching` (under every key) to look stored ones up. */
   private async hashesOf(tenantId: string, subject: SubjectRef) {
     const identifiers = await this.deps.subjects.resolve(tenantId, subject);
-    return identifierHashes(this.deps.secret, tenantId, identifiers);
+    return {
+      current: identifierHashes(this.deps.secret, tenantId, identifiers),
+      matching: matchingHashes(this.deps.secret, tenantId, identifiers),
+    };
   }
 
   /** Appends consent decisions; the Global Privacy Control signal adds an opt-out of sale/share. */
@@ -114,7 +121,7 @@ export class Ledger {
             id: randomUUID(),
             tenantId: caller.tenantId,
             subject: input.subject as Record<string, string>,
-            subjectHashes: hashes,
+            subjectHashes: hashes.current,
             purpose: entry.purpose,
             granted: entry.granted,
             method: entry.method,
@@ -146,7 +153,7 @@ export class Ledger {
       tx
         .select()
         .from(consents)
-        .where(sql`${consents.subjectHashes} && ${textArray(hashes)}`)
+        .where(sql`${consents.subjectHashes} && ${textArray(hashes.matching)}`)
         .orderBy(desc(consents.recordedAt)),
     );
     const current = [...new Map([...history].reverse().map((row) => [row.purpose, row])).values()];
@@ -166,7 +173,7 @@ export class Ledger {
           id: randomUUID(),
           tenantId: caller.tenantId,
           subject: subject as Record<string, string>,
-          subjectHashes: hashes,
+          subjectHashes: hashes.current,
           reason: reason.trim(),
           placedBy: caller.principal,
         })

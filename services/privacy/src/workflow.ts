@@ -8,6 +8,8 @@ import {
   failedPrecondition,
   grants,
   identifierHashes,
+  matchingHashes,
+  type SubjectHashKeys,
   invalidArgument,
   notFound,
   permissionDenied,
@@ -67,8 +69,8 @@ export interface WorkflowDeps {
   participants: Participants;
   subjects: SubjectDirectory;
   sealer: Sealer;
-  /** The platform's shared secret, for the salted subject hashes every participant computes alike. */
-  secret: string;
+  /** SUBJECT_HASH_KEY and the previous ones, for the keyed subject hashes every participant computes alike. */
+  secret: SubjectHashKeys;
   log: Logger;
   codeTtlMs: number;
   linkTtlMs: number;
@@ -262,7 +264,8 @@ export class RequestWorkflow {
     const row = await this.load(tx, id);
     const type = row.type as Submission['type'];
     const withdrawn = consentsWithdrawnBy(type);
-    const hashes = identifierHashes(this.deps.secret, tenantId, { ...emptyIdentifiers, ...row.identifiers });
+    const identifiers = { ...emptyIdentifiers, ...row.identifiers };
+    const hashes = identifierHashes(this.deps.secret, tenantId, identifiers);
     if (withdrawn.length > 0) {
       for (const purpose of withdrawn) {
         await tx.insert(consents).values({
@@ -291,7 +294,12 @@ export class RequestWorkflow {
       const holds = await tx
         .select()
         .from(legalHolds)
-        .where(and(isNull(legalHolds.removedAt), sql`${legalHolds.subjectHashes} && ${textArray(hashes)}`));
+        .where(
+          and(
+            isNull(legalHolds.removedAt),
+            sql`${legalHolds.subjectHashes} && ${textArray(matchingHashes(this.deps.secret, tenantId, identifiers))}`,
+          ),
+        );
       hold = holds.map((entry) => entry.reason).join('; ') || undefined;
     }
     for (const participant of this.deps.participants.names) {

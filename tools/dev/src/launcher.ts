@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { generateInternalTokenKeyPair, internalTokenPublicKeySet } from '@parley/kit';
 import { freePort } from './ports';
 import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
 import { natsPermissions } from '@parley/kit/src/events/permissions';
@@ -112,7 +113,11 @@ export class Launcher {
     const databaseUrls: Record<string, string> = {};
     for (const name of allServices)
       databaseUrls[name] = await ensureDatabase(this.postgres.adminUrl, name, secrets[name]!);
-    const internalTokenKey = secrets.internalTokenKey!;
+    // Each service signs internal tokens with its own key; all of them verify with every public key.
+    const privateKeys = Object.fromEntries(
+      allServices.map((name) => [name, secrets[`internalTokenPrivateKey.${name}`]!]),
+    );
+    const publicKeys = internalTokenPublicKeySet(privateKeys);
 
     this.nats = await startNats({
       binary: natsBinary,
@@ -157,10 +162,15 @@ export class Launcher {
         METRICS_PORT: String(await freePort()),
         LOG_LEVEL: this.options.logLevel,
         PARLEY_HOME: home,
-        INTERNAL_TOKEN_KEY: internalTokenKey,
+        INTERNAL_TOKEN_PRIVATE_KEY: privateKeys[name]!,
+        INTERNAL_TOKEN_PUBLIC_KEYS: publicKeys,
+        SUBJECT_HASH_KEY: secrets.subjectHashKey!,
         ...serviceWiring(service, this.declared, addressOf),
       };
-      if (name === 'identity') Object.assign(env, identityProvider.identityEnv);
+      if (name === 'identity') {
+        Object.assign(env, identityProvider.identityEnv);
+        env.API_KEY_PEPPER = secrets.apiKeyPepper!;
+      }
       if (name === 'privacy') {
         env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
         env.NOTIFICATIONS = 'mailbox';
@@ -182,7 +192,8 @@ export class Launcher {
       gatewayUrl,
       tokenUrl: `${identityProvider.issuerBaseUrl}/realms/${identityProvider.realm}/protocol/openid-connect/token`,
       devFile: files.dev,
-      internalTokenKey,
+      gatewayPrivateKey: privateKeys.gateway!,
+      internalTokenPublicKeys: publicKeys,
     });
     printer.info(
       reused ? 'reusing the demo tenant and API key from .parley/dev.json' : 'seeded the demo tenant',
@@ -257,20 +268,25 @@ export class Launcher {
   }
 
   /**
-   * Database and NATS passwords of every service and the internal token key, made once and kept in
-   * .parley/secrets.json (a service added later gets its own on the next start).
+   * Database and NATS passwords and the internal-token private key of every service, the subject hash
+   * key and the API key pepper, made once and kept in .parley/secrets.json (a service added later gets
+   * its own on the next start).
    */
   private secrets(): Record<string, string> {
     const { secrets } = this.files;
     const existing = existsSync(secrets)
       ? (JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>)
       : {};
+    // Subject hashes were once keyed with the internal token key: an existing .parley keeps that value as
+    // its subject hash key, so its tombstones, restrictions and consents still match.
+    existing.subjectHashKey ??= existing.internalTokenKey ?? randomBytes(32).toString('base64url');
     for (const { name } of this.declared) {
       existing[name] ??= randomBytes(18).toString('base64url');
       existing[natsSecret(name)] ??= randomBytes(24).toString('base64url');
+      existing[`internalTokenPrivateKey.${name}`] ??= generateInternalTokenKeyPair(name).privateKey;
     }
-    existing.internalTokenKey ??= randomBytes(32).toString('base64url');
     existing.privacyArchiveKey ??= randomBytes(32).toString('base64url');
+    existing.apiKeyPepper ??= randomBytes(32).toString('base64url');
 
     writeFileSync(secrets, JSON.stringify(existing, null, 2), { mode: 0o600 });
     return existing;

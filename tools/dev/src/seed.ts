@@ -39,9 +39,15 @@ export async function seedDemoTenant(options: {
   gatewayUrl: string;
   tokenUrl: string;
   devFile: string;
-  internalTokenKey: string;
+  /** The gateway's internal-token private key: the launcher seeds as the gateway would call. */
+  gatewayPrivateKey: string;
+  internalTokenPublicKeys: string;
 }): Promise<{ credentials: DevCredentials; reused: boolean }> {
-  const tokens = new InternalTokens(options.internalTokenKey);
+  const tokens = new InternalTokens({
+    issuer: 'gateway',
+    privateKey: options.gatewayPrivateKey,
+    publicKeys: options.internalTokenPublicKeys,
+  });
   const client = createClient(identityV1.IdentityServiceClient, options.identityAddress, {
     serviceName: 'parley.identity.v1.IdentityService',
     idempotentMethods: ['CreateTenant', 'AuthenticateApiKey'],

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { withTenant } from '@parley/kit';
 import { describeParticipantConformance } from '../../../kit/src/privacy/conformance';
 import { startService } from '../../../../tests/support/service';
-import { TEST_INTERNAL_TOKEN_KEY } from '../../../../tests/support/callers';
+import { TEST_SUBJECT_HASH_KEY } from '../../../../tests/support/callers';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { gatewayParticipant } from '../../src/privacy';
@@ -23,7 +23,7 @@ describeParticipantConformance('gateway (access log)', async () => {
     participant: gatewayParticipant,
     db,
     tenantId: 'acme',
-    secret: TEST_INTERNAL_TOKEN_KEY,
+    secret: TEST_SUBJECT_HASH_KEY,
     async seed() {
       const user = randomUUID();
       await withTenant(db, 'acme', (tx) =>

@@ -8,13 +8,18 @@ export type NewApiKeyRecord = Omit<ApiKeyRecord, 'createdAt' | 'lastUsedAt' | 'r
 export class ApiKeyRepository {
   constructor(private readonly db: Database) {}
 
-  async insert(record: NewApiKeyRecord): Promise<ApiKeyRecord> {
-    return withTenant(this.db, record.tenantId, (tx) => this.insertIn(tx, record));
+  async insert(record: NewApiKeyRecord, digest: Buffer): Promise<ApiKeyRecord> {
+    return withTenant(this.db, record.tenantId, (tx) => this.insertIn(tx, record, digest));
   }
 
-  /** Inserts inside the caller's (tenant-scoped) transaction, e.g. with the tenant's activation. */
-  async insertIn(tx: Transaction, record: NewApiKeyRecord): Promise<ApiKeyRecord> {
-    await tx.insert(apiKeyLookup).values({ lookupId: record.lookupId, tenantId: record.tenantId });
+  /**
+   * Inserts inside the caller's (tenant-scoped) transaction, e.g. with the tenant's activation. `digest` is
+   * the key's keyed hash; `record.secretHash` holds the same digest in its stored form.
+   */
+  async insertIn(tx: Transaction, record: NewApiKeyRecord, digest: Buffer): Promise<ApiKeyRecord> {
+    await tx
+      .insert(apiKeyLookup)
+      .values({ lookupId: record.lookupId, tenantId: record.tenantId, secretDigest: digest });
     const [row] = await tx.insert(apiKeys).values(record).returning();
     if (!row) throw new Error('api key insert returned nothing');
     return row;
@@ -52,14 +57,46 @@ export class ApiKeyRepository {
     });
   }
 
-  /** Finds a key by its lookup id, under the tenant the lookup index names. */
-  async findByLookupId(lookupId: string): Promise<ApiKeyRecord | undefined> {
-    const [entry] = await this.db.select().from(apiKeyLookup).where(eq(apiKeyLookup.lookupId, lookupId));
+  /**
+   * The key a presented key may be: the one whose digest is `digest`, or else a key issued before digests
+   * with this lookup id (still holding its scrypt hash). One query either way, so a miss costs the same
+   * whether or not the lookup id exists; the row is then read under the tenant the lookup index names.
+   */
+  async findForAuthentication(digest: Buffer, lookupId: string): Promise<ApiKeyRecord | undefined> {
+    const [entry] = await this.db
+      .select()
+      .from(apiKeyLookup)
+      .where(
+        or(
+          eq(apiKeyLookup.secretDigest, digest),
+          and(eq(apiKeyLookup.lookupId, lookupId), isNull(apiKeyLookup.secretDigest)),
+        ),
+      )
+      .limit(1);
     if (!entry) return undefined;
     const [row] = await withTenant(this.db, entry.tenantId, (tx) =>
-      tx.select().from(apiKeys).where(eq(apiKeys.lookupId, lookupId)),
+      tx.select().from(apiKeys).where(eq(apiKeys.lookupId, entry.lookupId)),
     );
     return row;
+  }
+
+  /**
+   * Replaces an old key's scrypt hash by its keyed hash, once it has proven the secret: later uses take the
+   * fast path. Compare-and-set on the old hash, so two concurrent first uses write it once.
+   */
+  async upgradeDigest(record: ApiKeyRecord, digest: Buffer, stored: string): Promise<void> {
+    await withTenant(this.db, record.tenantId, async (tx) => {
+      const updated = await tx
+        .update(apiKeys)
+        .set({ secretHash: stored })
+        .where(and(eq(apiKeys.id, record.id), eq(apiKeys.secretHash, record.secretHash)))
+        .returning({ id: apiKeys.id });
+      if (updated.length === 0) return;
+      await tx
+        .update(apiKeyLookup)
+        .set({ secretDigest: digest })
+        .where(and(eq(apiKeyLookup.lookupId, record.lookupId), isNull(apiKeyLookup.secretDigest)));
+    });
   }
 
   /** Records use, at most once a minute per key, so authentication does not write on every request. */

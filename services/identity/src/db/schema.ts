@@ -1,4 +1,15 @@
-import { boolean, date, integer, jsonb, pgSchema, pgTable, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  customType,
+  date,
+  integer,
+  jsonb,
+  pgSchema,
+  pgTable,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { Address } from '../domain/account';
 
 export const tenants = pgTable('tenants', {
@@ -25,9 +36,13 @@ export const apiKeys = pgTable('api_keys', {
   revokedAt: timestamp('revoked_at', { withTimezone: true }),
 });
 
+const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
+
 export const apiKeyLookup = pgTable('api_key_lookup', {
   lookupId: text('lookup_id').primaryKey(),
   tenantId: text('tenant_id').notNull(),
+  /** HMAC-SHA-256 of the whole key under API_KEY_PEPPER; null only for a key issued before, not yet used. */
+  secretDigest: bytea('secret_digest'),
 });
 
 export const accounts = pgTable('accounts', {

@@ -1,11 +1,11 @@
-import { randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, randomInt, scrypt, timingSafeEqual } from 'node:crypto';
 import { isScope, type FieldViolation } from '@parley/kit';
 import { invalidApiKeyRequest } from './errors';
 
 /**
- * An API key is `prl_<lookup id>_<secret>`: the lookup id (12 base62 characters) finds the key row, the
- * secret (32 base62 characters, ~190 bits) proves possession and is stored only as an scrypt hash.
- * `prl_<lookup id>` is the visible prefix shown in listings.
+ * An API key is `prl_<lookup id>_<secret>`: 12 base62 characters that name the key in listings
+ * (`prl_<lookup id>` is its visible prefix) and 32 base62 characters of secret (~190 bits). The key is
+ * stored only as a keyed hash (see ApiKeyDigester); keys issued before that were stored as scrypt hashes.
  */
 const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const keyPattern = /^prl_([0-9A-Za-z]{12})_([0-9A-Za-z]{32})$/;
@@ -36,6 +36,55 @@ export function parseKey(full: string): { lookupId: string; secret: string } | u
 
 export const prefixOf = (lookupId: string) => `prl_${lookupId}`;
 
+/** Tag of a stored keyed hash: `hmac-sha256$<base64 digest>`. */
+const HMAC_SCHEME = 'hmac-sha256';
+
+/**
+ * The keyed hash an API key is stored and found by: HMAC-SHA-256 of the whole presented key under a pepper,
+ * a secret of its own (API_KEY_PEPPER) kept outside the database.
+ *
+ * Why not a password hash: the secret is ~190 random bits, so nobody can guess it whether it is hashed fast
+ * or slowly; a slow hash only burns 50-90 ms of CPU per request. The pepper makes a stolen table useless on
+ * its own (no one can compute a digest without it).
+ *
+ * Why timing reveals nothing: authentication computes the digest (the same work for every well-formed key),
+ * then asks PostgreSQL for the row whose unique-indexed digest equals it. An unknown key and a known lookup
+ * id with a wrong secret are the same case: a digest no row has, one index probe, no row. There is no step
+ * that runs only when the lookup id exists (the old scheme ran scrypt only then). The index comparison
+ * itself leaks nothing useful: the attacker cannot choose digests, since each is an HMAC under the pepper.
+ * A found row is compared once more with `timingSafeEqual` against the tenant's own record.
+ */
+export class ApiKeyDigester {
+  private readonly pepper: Buffer;
+
+  constructor(pepper: string) {
+    if (pepper.length < 32) throw new Error('API_KEY_PEPPER must be at least 32 characters');
+    this.pepper = Buffer.from(pepper, 'utf8');
+  }
+
+  /** The 32-byte digest of a presented key (the whole `prl_..._...` string). */
+  digest(fullKey: string): Buffer {
+    return createHmac('sha256', this.pepper).update(fullKey, 'utf8').digest();
+  }
+
+  /** The form stored in `api_keys.secret_hash`. */
+  stored(digest: Buffer): string {
+    return `${HMAC_SCHEME}$${digest.toString('base64')}`;
+  }
+
+  /** Whether `stored` is this digest, compared in constant time; false for any other scheme. */
+  matches(digest: Buffer, stored: string): boolean {
+    const [scheme, encoded] = stored.split('$');
+    if (scheme !== HMAC_SCHEME || !encoded) return false;
+    const expected = Buffer.from(encoded, 'base64');
+    return expected.length === digest.length && timingSafeEqual(expected, digest);
+  }
+}
+
+/** Whether a stored hash is the scrypt form of keys issued before keyed hashes (upgraded on first use). */
+export const isLegacyHash = (stored: string) => stored.startsWith('scrypt$');
+
+// scrypt stays for what people choose (the embedded provider's passwords), and for verifying old keys.
 const N = 16_384;
 const r = 8;
 const p = 1;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RpcContext } from '@parley/kit';
 import type { identityV1 } from '@parley/proto';
-import { generateKey, hashSecret, parseNewApiKey } from '../domain/apiKey';
+import { generateKey, parseNewApiKey, type ApiKeyDigester } from '../domain/apiKey';
 import { ensureGrantable, requireActive } from '../domain/access';
 import type { ApiKeyRepository } from '../db/apiKeys';
 import type { TenantRepository } from '../db/tenants';
@@ -10,6 +10,7 @@ import { toProtoApiKey } from './mappers';
 export function makeCreateApiKey(deps: {
   apiKeys: ApiKeyRepository;
   tenants: TenantRepository;
+  digester: ApiKeyDigester;
   now?: () => Date;
 }) {
   return async ({
@@ -25,15 +26,19 @@ export function makeCreateApiKey(deps: {
     requireActive(await deps.tenants.find(caller.tenantId), caller.tenantId);
     ensureGrantable(caller, wanted.scopes);
     const key = generateKey();
-    const record = await deps.apiKeys.insert({
-      id: randomUUID(),
-      tenantId: caller.tenantId,
-      lookupId: key.lookupId,
-      name: wanted.name,
-      scopes: wanted.scopes,
-      secretHash: await hashSecret(key.secret),
-      expiresAt: wanted.expiresAt ?? null,
-    });
+    const digest = deps.digester.digest(key.full);
+    const record = await deps.apiKeys.insert(
+      {
+        id: randomUUID(),
+        tenantId: caller.tenantId,
+        lookupId: key.lookupId,
+        name: wanted.name,
+        scopes: wanted.scopes,
+        secretHash: deps.digester.stored(digest),
+        expiresAt: wanted.expiresAt ?? null,
+      },
+      digest,
+    );
     log.info({ apiKeyId: record.id, prefix: key.prefix }, 'api key created');
     return { apiKey: toProtoApiKey(record), secret: key.full };
   };

@@ -3,7 +3,7 @@ import { AppError, type RpcContext } from '@parley/kit';
 import type { identityV1 } from '@parley/proto';
 import { parseNewTenant, sameTenant, toProtoTenant } from '../domain/tenant';
 import { tenantConflict } from '../domain/errors';
-import { generateKey, hashSecret } from '../domain/apiKey';
+import { generateKey, type ApiKeyDigester } from '../domain/apiKey';
 import type { TenantRepository } from '../db/tenants';
 import type { ApiKeyRepository } from '../db/apiKeys';
 import type { IdentityProvider } from '../idp/provider';
@@ -16,6 +16,7 @@ import type { IdentityProvider } from '../idp/provider';
 export function makeCreateTenant(deps: {
   tenants: TenantRepository;
   apiKeys: ApiKeyRepository;
+  digester: ApiKeyDigester;
   idp: IdentityProvider;
 }) {
   return async ({
@@ -41,17 +42,21 @@ export function makeCreateTenant(deps: {
     }
 
     const key = generateKey();
-    const secretHash = await hashSecret(key.secret);
+    const digest = deps.digester.digest(key.full);
     const activated = await deps.tenants.activate(wanted.id, (tx) =>
-      deps.apiKeys.insertIn(tx, {
-        id: randomUUID(),
-        tenantId: wanted.id,
-        lookupId: key.lookupId,
-        name: 'owner (created with the tenant)',
-        scopes: ['*'],
-        secretHash,
-        expiresAt: null,
-      }),
+      deps.apiKeys.insertIn(
+        tx,
+        {
+          id: randomUUID(),
+          tenantId: wanted.id,
+          lookupId: key.lookupId,
+          name: 'owner (created with the tenant)',
+          scopes: ['*'],
+          secretHash: deps.digester.stored(digest),
+          expiresAt: null,
+        },
+        digest,
+      ),
     );
     if (!activated) {
       // Someone else finished it between our look and our flip: answer as a repeat.

@@ -1,11 +1,12 @@
 import {
   alreadyExists,
   failedPrecondition,
-  identifierHashes,
   isRestricted,
+  matchingHashes,
   withTenant,
   type Database,
   type RpcContext,
+  type SubjectHashKeys,
 } from '@parley/kit';
 
 import type { identityV1 } from '@parley/proto';
@@ -21,8 +22,8 @@ export function makeUpdateAccount(deps: {
   accounts: AccountRepository;
   tenants: TenantRepository;
   idp: IdentityProvider;
-  /** Restriction checks: the database and the platform secret subject hashes are keyed with. */
-  restrictions: { db: Database; secret: string };
+  /** Restriction checks: the database and the subject hash keys (SUBJECT_HASH_KEY and previous ones). */
+  restrictions: { db: Database; secret: SubjectHashKeys };
   now?: () => Date;
 }) {
   return async ({
@@ -35,7 +36,7 @@ export function makeUpdateAccount(deps: {
       throw failedPrecondition('ACCOUNT_CLOSED', 'a closed account cannot be changed');
     // A holder who restricted processing gets their data stored, not used: corrections go through a
     // rectification request instead.
-    const hashes = identifierHashes(deps.restrictions.secret, tenant.id, {
+    const hashes = matchingHashes(deps.restrictions.secret, tenant.id, {
       accountIds: [account.id],
       emails: [account.email.toLowerCase()],
       phones: account.phone ? [account.phone] : [],

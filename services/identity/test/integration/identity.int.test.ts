@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
-import { call, createClient, withTenant } from '@parley/kit';
+import { createHmac, randomUUID } from 'node:crypto';
+import { call, createClient, textArray, withTenant } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import type { RunningService } from '../../../../tests/support/service';
 import { expectStatus, eventually } from '../../../../tests/support/grpc';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
 import { as, asPlatform } from '../../../../tests/support/callers';
 import type { IdentityProvider } from '../../src/idp/provider';
-import { startIdentity, tokenUrl, type IdentityApp } from './identityForTests';
+import { generateKey, hashSecret, parseKey } from '../../src/domain/apiKey';
+import { startIdentity, tokenUrl, TEST_API_KEY_PEPPER, type IdentityApp } from './identityForTests';
 
 const { TenancyMode, Jurisdiction } = identityV1;
 const tenant = (
@@ -439,7 +441,7 @@ describe('identity service', () => {
       const stored = await withTenant(db(), 'acme', (tx) =>
         tx.execute<{ secret_hash: string }>(sql`select secret_hash from api_keys where id = ${apiKey?.id}`),
       );
-      expect(stored.rows[0]?.secret_hash).toMatch(/^scrypt\$/);
+      expect(stored.rows[0]?.secret_hash).toMatch(/^hmac-sha256\$/);
       expect(stored.rows[0]?.secret_hash).not.toContain(secret.slice(-32));
       const listed = await call(client, client.listApiKeys, { includeRevoked: false }, await as('acme'));
       expect(listed.apiKeys.map((key) => key.id)).toContain(apiKey?.id);
@@ -506,6 +508,83 @@ describe('identity service', () => {
         call(client, client.authenticateApiKey, { secret }, await as('acme')),
         status.PERMISSION_DENIED,
         'SCOPE_MISSING',
+      );
+    });
+    it('finds a key by its keyed hash: an unknown key and a wrong secret behind a real prefix fail alike', async () => {
+      const { secret } = await call(
+        client,
+        client.createApiKey,
+        { name: 'fast', scopes: ['*'] },
+        await as('acme'),
+      );
+      const gateway = await as('', ['internal']);
+      const digest = createHmac('sha256', TEST_API_KEY_PEPPER).update(secret).digest();
+      const lookup = await db().execute<{ secret_digest: Buffer }>(
+        sql`select secret_digest from api_key_lookup where lookup_id = ${parseKey(secret)!.lookupId}`,
+      );
+      expect(lookup.rows[0]?.secret_digest.equals(digest)).toBe(true);
+      expect((await call(client, client.authenticateApiKey, { secret }, gateway)).apiKey?.tenantId).toBe(
+        'acme',
+      );
+      const wrongSecret = `${secret.slice(0, -32)}${'A'.repeat(32)}`;
+      const unknown = `prl_${'Z'.repeat(12)}_${secret.slice(-32)}`;
+      for (const presented of [wrongSecret, unknown]) {
+        await expectStatus(
+          call(client, client.authenticateApiKey, { secret: presented }, gateway),
+          status.UNAUTHENTICATED,
+          'API_KEY_INVALID',
+        );
+      }
+    });
+
+    it('still accepts a key issued with an scrypt hash, and upgrades it to the keyed hash on first use', async () => {
+      const key = generateKey();
+      const id = randomUUID();
+      await withTenant(db(), 'acme', async (tx) => {
+        await tx.execute(
+          sql`insert into api_key_lookup (lookup_id, tenant_id) values (${key.lookupId}, 'acme')`,
+        );
+        await tx.execute(
+          sql`insert into api_keys (id, tenant_id, lookup_id, name, scopes, secret_hash)
+              values (${id}, 'acme', ${key.lookupId}, 'issued long ago', ${textArray(['numbers:read'])}, ${await hashSecret(key.secret)})`,
+        );
+      });
+      const storedHash = () =>
+        withTenant(
+          db(),
+          'acme',
+          async (tx) =>
+            (
+              await tx.execute<{ secret_hash: string }>(
+                sql`select secret_hash from api_keys where id = ${id}`,
+              )
+            ).rows[0]?.secret_hash,
+        );
+      const gateway = await as('', ['internal']);
+
+      // A wrong secret behind the old key's prefix is refused and changes nothing.
+      await expectStatus(
+        call(client, client.authenticateApiKey, { secret: `${key.prefix}_${'A'.repeat(32)}` }, gateway),
+        status.UNAUTHENTICATED,
+        'API_KEY_INVALID',
+      );
+      expect(await storedHash()).toMatch(/^scrypt\$/);
+
+      const first = await call(client, client.authenticateApiKey, { secret: key.full }, gateway);
+      expect(first.apiKey).toMatchObject({ id, tenantId: 'acme', scopes: ['numbers:read'] });
+      const digest = createHmac('sha256', TEST_API_KEY_PEPPER).update(key.full).digest();
+      expect(await storedHash()).toBe(`hmac-sha256$${digest.toString('base64')}`);
+      const lookup = await db().execute<{ secret_digest: Buffer }>(
+        sql`select secret_digest from api_key_lookup where lookup_id = ${key.lookupId}`,
+      );
+      expect(lookup.rows[0]?.secret_digest.equals(digest)).toBe(true);
+
+      const again = await call(client, client.authenticateApiKey, { secret: key.full }, gateway);
+      expect(again.apiKey?.id).toBe(id);
+      await expectStatus(
+        call(client, client.authenticateApiKey, { secret: `${key.prefix}_${'A'.repeat(32)}` }, gateway),
+        status.UNAUTHENTICATED,
+        'API_KEY_INVALID',
       );
     });
   });

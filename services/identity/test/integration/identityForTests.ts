@@ -7,6 +7,9 @@ import { loadConfig } from '../../src/config';
 
 export type { IdentityApp };
 
+/** The pepper identity under test hashes API keys with. */
+export const TEST_API_KEY_PEPPER = 'test-api-key-pepper-0123456789abcdefghij';
+
 export async function startIdentity(
   extraEnv: Record<string, string> = {},
   overrides: Parameters<typeof buildApp>[1] = {},
@@ -14,6 +17,7 @@ export async function startIdentity(
   const port = await freePort();
   return startService('identity', (env) => buildApp(loadConfig(env), overrides), {
     IDENTITY_PROVIDER: 'embedded',
+    API_KEY_PEPPER: TEST_API_KEY_PEPPER,
     EMBEDDED_IDP_HOST: '127.0.0.1',
     EMBEDDED_IDP_PORT: String(port),
     EMBEDDED_IDP_PUBLIC_URL: `http://127.0.0.1:${port}`,

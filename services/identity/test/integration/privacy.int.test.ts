@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { call, createClient, withTenant } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import { describeParticipantConformance } from '../../../kit/src/privacy/conformance';
-import { as, asPlatform, TEST_INTERNAL_TOKEN_KEY } from '../../../../tests/support/callers';
+import { as, asPlatform, TEST_SUBJECT_HASH_KEY } from '../../../../tests/support/callers';
 import { identityParticipant } from '../../src/privacy';
 import { startIdentity } from './identityForTests';
 
@@ -28,7 +28,7 @@ describeParticipantConformance('identity (account profile, login facts)', async 
     participant: identityParticipant({ idp: service.app.idp, realmOf: async () => 'parley' }),
     db,
     tenantId: 'conf',
-    secret: TEST_INTERNAL_TOKEN_KEY,
+    secret: TEST_SUBJECT_HASH_KEY,
     async seed(label) {
       const { account } = await call(
         client,

@@ -41,8 +41,8 @@ export interface RpcContext<Request> {
 }
 
 export interface RpcOptions {
-  /** The scope the caller's token must grant. */
-  scope?: Scope;
+  /** The scope the caller's token must grant (a list: any one of them). */
+  scope?: Scope | readonly Scope[];
   /** Whether the caller must act for a tenant (default true); platform and internal calls have none. */
   tenant?: boolean;
 }
@@ -65,8 +65,10 @@ async function verifyCaller(metadata: Metadata, deps: RpcDependencies, options: 
   } catch (error) {
     throw unauthenticated('CALLER_INVALID', (error as Error).message);
   }
-  if (options.scope && !grants(caller.scopes, options.scope)) {
-    throw permissionDenied('SCOPE_MISSING', `this call needs the ${options.scope} scope`);
+  const needed: readonly Scope[] =
+    options.scope === undefined ? [] : typeof options.scope === 'string' ? [options.scope] : options.scope;
+  if (needed.length > 0 && !needed.some((scope) => grants(caller.scopes, scope))) {
+    throw permissionDenied('SCOPE_MISSING', `this call needs the ${needed.join(' or ')} scope`);
   }
   if ((options.tenant ?? true) && !isTenantId(caller.tenantId)) {
     throw permissionDenied('TENANT_MISSING', 'this call acts for a tenant, and the caller has none');

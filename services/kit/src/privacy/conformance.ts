@@ -8,15 +8,22 @@ import { withTenant, type Database } from '../db/database';
 import { Outbox } from '../events/outbox';
 import { createLogger } from '../logging';
 import { participantTaskHandler, PrivacyAction, type PrivacyParticipant } from './participant';
-import { identifierHashes, isErased, isRestricted, type SubjectIdentifiers } from './subjects';
+import {
+  identifierHashes,
+  isErased,
+  isRestricted,
+  matchingHashes,
+  type SubjectHashKeys,
+  type SubjectIdentifiers,
+} from './subjects';
 
 export interface ConformanceFixture {
   participant: PrivacyParticipant;
   /** The participant's database, migrated (the kit's tables included). */
   db: Database;
   tenantId: string;
-  /** The shared secret the subject hashes are keyed with. */
-  secret: string;
+  /** The subject hash key(s) the participant runs with (SUBJECT_HASH_KEY, and any previous ones). */
+  secret: SubjectHashKeys;
   /** Stores data about a new subject in every category the participant declares; returns the subject. */
   seed(label: string): Promise<SubjectIdentifiers>;
   teardown(): Promise<void>;
@@ -45,8 +52,7 @@ export function describeParticipantConformance(
       await fixture?.teardown();
     });
 
-    const hashes = (subject: SubjectIdentifiers) =>
-      identifierHashes(fixture.secret, fixture.tenantId, subject);
+    const hashes = (subject: SubjectIdentifiers) => matchingHashes(fixture.secret, fixture.tenantId, subject);
     const identifiersOf = (subject: SubjectIdentifiers) => [
       ...subject.accountIds,
       ...subject.emails,
@@ -60,6 +66,7 @@ export function describeParticipantConformance(
         for await (const item of fixture.participant.export(tx, subject, {
           tenantId: fixture.tenantId,
           hashes: hashes(subject),
+          currentHashes: identifierHashes(fixture.secret, fixture.tenantId, subject),
           log,
         })) {
           records.push(item);

@@ -6,7 +6,14 @@ import type { EventHandler } from '../events/inbox';
 import type { Outbox } from '../events/outbox';
 import type { Logger } from '../logging';
 import type { RpcContext } from '../grpc/server';
-import { identifierHashes, recordTombstone, setRestricted, type SubjectIdentifiers } from './subjects';
+import {
+  identifierHashes,
+  matchingHashes,
+  recordTombstone,
+  setRestricted,
+  type SubjectHashKeys,
+  type SubjectIdentifiers,
+} from './subjects';
 
 export type DataCategory = participantV1.DataCategory;
 export type CategoryReceipt = participantV1.CategoryReceipt;
@@ -34,8 +41,13 @@ export function receiptLine(
 
 export interface ActionContext {
   tenantId: string;
-  /** Salted hashes of the subject's identifiers (for tombstones and restriction checks). */
+  /**
+   * Keyed hashes of the subject's identifiers under every subject hash key, current first: match stored
+   * hashes (consents, holds, restrictions) against these. Records that store hashes write `currentHashes`.
+   */
   hashes: string[];
+  /** The same identifiers hashed under the current key only: what to store. */
+  currentHashes?: string[];
   log: Logger;
 }
 
@@ -111,7 +123,8 @@ async function countExport(
 export function participantTaskHandler(deps: {
   participant: PrivacyParticipant;
   outbox: Outbox;
-  secret: string;
+  /** SUBJECT_HASH_KEY and the previous ones (a plain string: one key). */
+  secret: SubjectHashKeys;
 }): EventHandler<participantV1.PrivacyTask> {
   const { participant } = deps;
   return {
@@ -135,8 +148,9 @@ export function participantTaskHandler(deps: {
         receipt = participantV1.PrivacyReceipt.decode(stored.rows[0].receipt);
       } else {
         const subject = task.subject ?? { accountIds: [], emails: [], phones: [], userIds: [] };
-        const hashes = identifierHashes(deps.secret, tenantId, subject);
-        const context: ActionContext = { tenantId, hashes, log };
+        const currentHashes = identifierHashes(deps.secret, tenantId, subject);
+        const hashes = matchingHashes(deps.secret, tenantId, subject);
+        const context: ActionContext = { tenantId, hashes, currentHashes, log };
         let categories: CategoryReceipt[];
         switch (task.action) {
           case PrivacyAction.PRIVACY_ACTION_EXPORT:
@@ -147,7 +161,7 @@ export function participantTaskHandler(deps: {
               ...context,
               hold: task.legalHoldReason || undefined,
             });
-            if (!task.legalHoldReason) await recordTombstone(tx, tenantId, hashes);
+            if (!task.legalHoldReason) await recordTombstone(tx, tenantId, currentHashes);
             break;
           case PrivacyAction.PRIVACY_ACTION_RECTIFY:
             categories = await participant.rectify(
@@ -160,7 +174,7 @@ export function participantTaskHandler(deps: {
           case PrivacyAction.PRIVACY_ACTION_RESTRICT:
           case PrivacyAction.PRIVACY_ACTION_UNRESTRICT: {
             const restricted = task.action === PrivacyAction.PRIVACY_ACTION_RESTRICT;
-            await setRestricted(tx, tenantId, hashes, restricted);
+            await setRestricted(tx, tenantId, restricted ? currentHashes : hashes, restricted);
             categories = await participant.restrict(tx, subject, restricted, context);
             break;
           }
@@ -206,7 +220,10 @@ export function participantTaskHandler(deps: {
 }
 
 /** The ParticipantService gRPC handlers: the inventory, and one subject's records as a stream. */
-export function participantService(participant: PrivacyParticipant, deps: { db: Database; secret: string }) {
+export function participantService(
+  participant: PrivacyParticipant,
+  deps: { db: Database; secret: SubjectHashKeys },
+) {
   return {
     describeData: async (): Promise<participantV1.DescribeDataResponse> => ({
       participant: participant.name,
@@ -220,7 +237,8 @@ export function participantService(participant: PrivacyParticipant, deps: { db: 
       await withTenant(deps.db, caller.tenantId, async (tx) => {
         const context = {
           tenantId: caller.tenantId,
-          hashes: identifierHashes(deps.secret, caller.tenantId, subject),
+          hashes: matchingHashes(deps.secret, caller.tenantId, subject),
+          currentHashes: identifierHashes(deps.secret, caller.tenantId, subject),
           log,
         };
         for await (const { category, record } of participant.export(tx, subject, context)) {

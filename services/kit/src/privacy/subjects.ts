@@ -17,13 +17,46 @@ export function identifierPairs(subject: SubjectIdentifiers): [string, string][]
 }
 
 /**
- * Salted hashes of a subject's identifiers: HMAC-SHA256 keyed with the platform's shared secret, over the
- * tenant, the kind and the value. Every participant computes the same hash, none can reverse it.
+ * The keys subject identifiers are hashed with (SUBJECT_HASH_KEY, then SUBJECT_HASH_KEYS_PREVIOUS): a
+ * secret of its own, never the internal-token key, so rotating token keys cannot orphan a tombstone. New
+ * hashes are written under `current`; stored ones are matched under every key, so rotation loses nothing
+ * (see PRIVACY.md, "Rotating the subject hash key"). A plain string is one key with no previous ones.
  */
-export function identifierHashes(secret: string, tenantId: string, subject: SubjectIdentifiers): string[] {
-  return identifierPairs(subject).map(([kind, value]) =>
-    createHmac('sha256', `parley-subject:${secret}`).update(`${tenantId}\n${kind}\n${value}`).digest('hex'),
+export type SubjectHashKeys = string | { current: string; previous: readonly string[] };
+
+function keysOf(keys: SubjectHashKeys): string[] {
+  return typeof keys === 'string' ? [keys] : [keys.current, ...keys.previous];
+}
+
+function hashUnder(key: string, tenantId: string, pairs: [string, string][]): string[] {
+  return pairs.map(([kind, value]) =>
+    createHmac('sha256', `parley-subject:${key}`).update(`${tenantId}\n${kind}\n${value}`).digest('hex'),
   );
+}
+
+/**
+ * Keyed hashes of a subject's identifiers, under the current key: HMAC-SHA256 over the tenant, the kind
+ * and the value. Every participant computes the same hash, none can reverse it. Use these to write.
+ */
+export function identifierHashes(
+  keys: SubjectHashKeys,
+  tenantId: string,
+  subject: SubjectIdentifiers,
+): string[] {
+  return hashUnder(keysOf(keys)[0]!, tenantId, identifierPairs(subject));
+}
+
+/**
+ * The subject's hashes under every key, current first: what a stored hash may be. Use these to match
+ * (tombstones, restrictions, consents, legal holds), never to write.
+ */
+export function matchingHashes(
+  keys: SubjectHashKeys,
+  tenantId: string,
+  subject: SubjectIdentifiers,
+): string[] {
+  const pairs = identifierPairs(subject);
+  return [...new Set(keysOf(keys).flatMap((key) => hashUnder(key, tenantId, pairs)))];
 }
 
 /** Remembers an erased subject (only hashes) so later events about them can be recognised and dropped. */
@@ -58,17 +91,26 @@ export function isRestricted(tx: Transaction, tenantId: string, hashes: string[]
   return anyOf(tx, 'kit_privacy_restrictions', tenantId, hashes);
 }
 
+/**
+ * Restricts (records `hashes`, the current key's) or lifts a restriction (deletes every hash in `hashes`,
+ * so pass the matching hashes under every key: a restriction recorded before a rotation is lifted too).
+ */
 export async function setRestricted(
   tx: Transaction,
   tenantId: string,
   hashes: string[],
   restricted: boolean,
 ): Promise<void> {
+  if (!restricted) {
+    if (hashes.length === 0) return;
+    await tx.execute(
+      sql`delete from kit_privacy_restrictions where tenant_id = ${tenantId} and identifier_hash = any(${textArray(hashes)})`,
+    );
+    return;
+  }
   for (const hash of hashes) {
     await tx.execute(
-      restricted
-        ? sql`insert into kit_privacy_restrictions (tenant_id, identifier_hash) values (${tenantId}, ${hash}) on conflict do nothing`
-        : sql`delete from kit_privacy_restrictions where tenant_id = ${tenantId} and identifier_hash = ${hash}`,
+      sql`insert into kit_privacy_restrictions (tenant_id, identifier_hash) values (${tenantId}, ${hash}) on conflict do nothing`,
     );
   }
 }

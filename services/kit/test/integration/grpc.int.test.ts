@@ -6,6 +6,7 @@ import {
   AppError,
   call,
   callerMetadata,
+  generateInternalTokenKeyPair,
   InternalTokens,
   checkHealth,
   createClient,
@@ -16,7 +17,7 @@ import {
 } from '@parley/kit';
 import { billingV1, protoFiles } from '@parley/proto';
 import { expectStatus } from '../../../../tests/support/grpc';
-import { as, testTokens } from '../../../../tests/support/callers';
+import { as, testTokens, TEST_INTERNAL_TOKEN_PUBLIC_KEYS } from '../../../../tests/support/callers';
 
 const log = createLogger({ service: 'kit-test', version: 'test', level: 'silent' });
 const protoDir = dirname(require.resolve('@parley/proto/package.json'));
@@ -125,7 +126,12 @@ describe('kit gRPC server and client', () => {
       const server = await serve(async () => balance);
       servers.push(server);
       const billing = client(server);
-      const forger = new InternalTokens('not-the-shared-key-but-long-enough-0000');
+      // A key pair nobody published, claiming to be the gateway.
+      const forger = new InternalTokens({
+        issuer: 'gateway',
+        privateKey: generateInternalTokenKeyPair('gateway').privateKey,
+        publicKeys: TEST_INTERNAL_TOKEN_PUBLIC_KEYS,
+      });
       const metadata = await callerMetadata(forger, {
         tenantId: 'acme',
         principal: 'mallory',

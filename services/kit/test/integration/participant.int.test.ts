@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import {
@@ -7,15 +7,22 @@ import {
   createPool,
   identifierHashes,
   isErased,
+  isRestricted,
   locateAssets,
+  matchingHashes,
   migrate,
+  Outbox,
+  participantTaskHandler,
+  PrivacyAction,
   receiptLine,
   textArray,
   withTenant,
   type PrivacyParticipant,
+  type SubjectHashKeys,
   type SubjectIdentifiers,
   type Transaction,
 } from '@parley/kit';
+import { eventsV1, participantV1 } from '@parley/proto';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/support/infra';
 import { describeParticipantConformance } from '../../src/privacy/conformance';
 
@@ -187,5 +194,70 @@ describe('a late event about an erased subject', () => {
       tx.execute<{ caller: string }>(sql`select caller from test_call_records`),
     );
     expect(rows.rows.map((row) => row.caller)).toEqual(['+447911000002']);
+  });
+});
+
+describe('rotating the subject hash key', () => {
+  const OLD_KEY = 'subject-hash-key-before-rotation-0123456789';
+  const NEW_KEY = 'subject-hash-key-after-rotation-abcdefghijk';
+  const rotated = { current: NEW_KEY, previous: [OLD_KEY] };
+  let db: ReturnType<typeof createDatabase>;
+  const log = createLogger({ service: 'kit-test', version: 'test', level: 'silent' });
+  beforeAll(async () => {
+    db = await setupDatabase();
+  });
+  afterAll(async () => {
+    await shared?.end();
+    await database.drop();
+  });
+
+  async function runTask(secret: SubjectHashKeys, action: number, subject: SubjectIdentifiers) {
+    const handler = participantTaskHandler({
+      participant: callsParticipant,
+      outbox: new Outbox('calls'),
+      secret,
+    });
+    const payload = participantV1.PrivacyTask.fromPartial({ requestId: randomUUID(), action, subject });
+    const envelope = eventsV1.Envelope.fromPartial({ eventId: randomUUID(), tenantId: TENANT });
+    await withTenant(db, TENANT, (tx) => handler.handle(tx, { envelope, payload }, log));
+  }
+  const person = (phone: string): SubjectIdentifiers => ({
+    accountIds: [],
+    emails: [],
+    phones: [phone],
+    userIds: [],
+  });
+
+  it('still recognises a tombstone written under the previous key, and writes new ones under the current key', async () => {
+    const before = person('+447911000101');
+    await runTask(OLD_KEY, PrivacyAction.PRIVACY_ACTION_ERASE, before);
+
+    await withTenant(db, TENANT, async (tx) => {
+      // Under the new key alone the old tombstone is invisible: that is what rotation without the list would orphan.
+      expect(await isErased(tx, TENANT, identifierHashes(NEW_KEY, TENANT, before))).toBe(false);
+      expect(await isErased(tx, TENANT, matchingHashes(rotated, TENANT, before))).toBe(true);
+      expect(await isErased(tx, TENANT, matchingHashes(rotated, TENANT, person('+447911000199')))).toBe(
+        false,
+      );
+    });
+
+    const after = person('+447911000102');
+    await runTask(rotated, PrivacyAction.PRIVACY_ACTION_ERASE, after);
+    const stored = await withTenant(db, TENANT, (tx) =>
+      tx.execute<{ identifier_hash: string }>(
+        sql`select identifier_hash from kit_privacy_tombstones where identifier_hash = any(${textArray(matchingHashes(rotated, TENANT, after))})`,
+      ),
+    );
+    expect(stored.rows.map((row) => row.identifier_hash)).toEqual(identifierHashes(NEW_KEY, TENANT, after));
+  });
+
+  it('lifts a restriction recorded under the previous key', async () => {
+    const subject = person('+447911000103');
+    await runTask(OLD_KEY, PrivacyAction.PRIVACY_ACTION_RESTRICT, subject);
+    const restricted = () =>
+      withTenant(db, TENANT, (tx) => isRestricted(tx, TENANT, matchingHashes(rotated, TENANT, subject)));
+    expect(await restricted()).toBe(true);
+    await runTask(rotated, PrivacyAction.PRIVACY_ACTION_UNRESTRICT, subject);
+    expect(await restricted()).toBe(false);
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { identifierHashes, withTenant } from '@parley/kit';
 import { describeParticipantConformance } from '../../../kit/src/privacy/conformance';
 import { startService } from '../../../../tests/support/service';
-import { TEST_INTERNAL_TOKEN_KEY } from '../../../../tests/support/callers';
+import { TEST_SUBJECT_HASH_KEY } from '../../../../tests/support/callers';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { consents, subjectRequests } from '../../src/db/schema';
@@ -21,7 +21,7 @@ describeParticipantConformance('privacy (consent records, requests)', async () =
     participant: privacyParticipant,
     db,
     tenantId: 'acme',
-    secret: TEST_INTERNAL_TOKEN_KEY,
+    secret: TEST_SUBJECT_HASH_KEY,
     async seed(label) {
       const subject = {
         accountIds: [randomUUID()],
@@ -34,7 +34,7 @@ describeParticipantConformance('privacy (consent records, requests)', async () =
           id: randomUUID(),
           tenantId: 'acme',
           subject: { email: subject.emails[0]! },
-          subjectHashes: identifierHashes(TEST_INTERNAL_TOKEN_KEY, 'acme', subject),
+          subjectHashes: identifierHashes(TEST_SUBJECT_HASH_KEY, 'acme', subject),
           purpose: 'marketing_email',
           granted: true,
           method: 'api',
