@@ -3,3 +3,7 @@
 -- names fields, never their values.
 alter table request_tasks add column failure_code text;
 alter table request_tasks add column failure_reason text;
+alter table request_tasks drop constraint request_tasks_state_check;
+alter table request_tasks add constraint request_tasks_state_check check (state in ('pending', 'done', 'failed'));
+alter table request_tasks add constraint request_tasks_failure_check
+  check ((state = 'failed') = (failure_code is not null and failure_reason is not null));
