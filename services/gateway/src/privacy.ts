@@ -16,43 +16,41 @@ export const gatewayCategories: DataCategory[] = [
     legalBasis: 'legitimate interests',
     retention: '30 days',
     legalObligation: '',
+    defaultRetentionDays: 30,
   },
 ];
 
 const principals = (subject: SubjectIdentifiers) => subject.userIds.map((id) => `user:${id}`);
-const BATCH = 500;
 
 /** The gateway as a privacy participant: its access log of a subject's own calls. */
 export const gatewayParticipant: PrivacyParticipant = {
   name: 'gateway',
   categories: gatewayCategories,
-  async *export(tx, subject) {
+  async export(tx, subject, context, cursor) {
     const wanted = principals(subject);
-    if (wanted.length === 0) return;
-    let after = 0;
-    for (;;) {
-      const rows = await tx
-        .select()
-        .from(accessLog)
-        .where(and(inArray(accessLog.principal, wanted), gt(accessLog.id, after)))
-        .orderBy(asc(accessLog.id))
-        .limit(BATCH);
-      for (const row of rows) {
-        yield {
-          category: 'access_log',
-          record: {
-            at: row.occurredAt.toISOString(),
-            method: row.method,
-            route: row.route,
-            status: row.status,
-            ip: row.ip,
-            userAgent: row.userAgent,
-          },
-        };
-      }
-      if (rows.length < BATCH) return;
-      after = rows[rows.length - 1]!.id;
-    }
+    if (wanted.length === 0) return { records: [] };
+    // The cursor is the id of the last row sent; rows are read in id order, a page at a time.
+    const after = cursor ? Number(cursor) : 0;
+    const rows = await tx
+      .select()
+      .from(accessLog)
+      .where(and(inArray(accessLog.principal, wanted), gt(accessLog.id, after)))
+      .orderBy(asc(accessLog.id))
+      .limit(context.limit);
+    return {
+      records: rows.map((row) => ({
+        category: 'access_log',
+        record: {
+          at: row.occurredAt.toISOString(),
+          method: row.method,
+          route: row.route,
+          status: row.status,
+          ip: row.ip,
+          userAgent: row.userAgent,
+        },
+      })),
+      next: rows.length === context.limit ? String(rows[rows.length - 1]!.id) : undefined,
+    };
   },
   async erase(tx, subject, context) {
     const wanted = principals(subject);

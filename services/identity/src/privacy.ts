@@ -22,6 +22,7 @@ export const identityCategories: DataCategory[] = [
     legalBasis: 'contract',
     retention: 'while the account is active; deleted 90 days after it is closed',
     legalObligation: '',
+    defaultRetentionDays: 90,
   },
   {
     id: 'login_facts',
@@ -31,6 +32,7 @@ export const identityCategories: DataCategory[] = [
     legalBasis: 'legitimate interests',
     retention: 'while the account is active; deleted 90 days after it is closed',
     legalObligation: '',
+    defaultRetentionDays: 90,
   },
 ];
 
@@ -68,23 +70,25 @@ export function identityParticipant(deps: {
   return {
     name: 'identity',
     categories: identityCategories,
-    async *export(tx, subject) {
-      // A subject has one account per tenant (two at most, by email and by id); no batching needed.
+    async export(tx, subject) {
+      // A subject has one account per tenant (two at most, by email and by id): one page holds it all.
       const rows = await find(tx, subject);
-      for (const row of rows) yield { category: 'account_profile', record: profileRecord(row) };
-      for (const row of rows) {
-        yield {
-          category: 'login_facts',
-          record: {
-            accountId: row.id,
-            signupIp: row.signupIp,
-            signupUserAgent: row.signupUserAgent,
-            lastLoginIp: row.lastLoginIp,
-            lastLoginUserAgent: row.lastLoginUserAgent,
-            lastLoginAt: row.lastLoginAt?.toISOString() ?? null,
-          },
-        };
-      }
+      return {
+        records: [
+          ...rows.map((row) => ({ category: 'account_profile', record: profileRecord(row) })),
+          ...rows.map((row) => ({
+            category: 'login_facts',
+            record: {
+              accountId: row.id,
+              signupIp: row.signupIp,
+              signupUserAgent: row.signupUserAgent,
+              lastLoginIp: row.lastLoginIp,
+              lastLoginUserAgent: row.lastLoginUserAgent,
+              lastLoginAt: row.lastLoginAt?.toISOString() ?? null,
+            },
+          })),
+        ],
+      };
     },
     async erase(tx, subject, context) {
       const rows = await find(tx, subject);

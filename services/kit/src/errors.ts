@@ -42,3 +42,17 @@ export const unauthenticated = (reason: string, message: string) =>
   new AppError('unauthenticated', reason, message);
 export const permissionDenied = (reason: string, message: string) =>
   new AppError('permission_denied', reason, message);
+
+/**
+ * True for an error that retrying cannot cure: the input is wrong (invalid argument), the state of things
+ * forbids it (failed precondition), or it clashes with what exists (already exists). Everything else, a
+ * database or a dependency that is down included, may pass and is worth retrying.
+ */
+export function isPermanentError(error: unknown): error is AppError {
+  return (
+    error instanceof AppError &&
+    (error.kind === 'invalid_argument' ||
+      error.kind === 'failed_precondition' ||
+      error.kind === 'already_exists')
+  );
+}

@@ -18,15 +18,13 @@ import type { AuditLog } from './db/audit';
 import { consentPurposes, type SubjectRef, readSubject } from './domain/requests';
 import type { SubjectDirectory } from './workflow';
 
-/** Default retention (days) per participant category, from the seeds; tenants may set their own. */
-export const defaultRetention: Record<string, number> = {
-  'identity/account_profile': 90,
-  'identity/login_facts': 90,
-  'gateway/access_log': 30,
-  'privacy/consent_records': 5 * 365,
-  'messaging/message_metadata': 365,
-  'billing/financial_records': 7 * 365,
-};
+/** A category's declared default retention, as its participant describes it (DescribeData). */
+export interface DeclaredRetention {
+  participant: string;
+  category: string;
+  /** 0: kept while needed, no automatic purge. */
+  defaultRetentionDays: number;
+}
 
 const BREACH_NOTIFY_MS = 72 * 3_600_000;
 
@@ -253,10 +251,19 @@ export class Ledger {
     });
   }
 
-  async policies(tenantId: string) {
+  /**
+   * The retention policies in force: each category's default as its participant declares it (those kept
+   * while needed have none), overridden by the tenant's own policies.
+   */
+  async policies(tenantId: string, declared: DeclaredRetention[]) {
     const own = await withTenant(this.deps.db, tenantId, (tx) => tx.select().from(retentionPolicies));
     const merged = new Map(
-      Object.entries(defaultRetention).map(([key, days]) => [key, { days, isDefault: true }]),
+      declared
+        .filter((entry) => entry.defaultRetentionDays > 0)
+        .map((entry) => [
+          `${entry.participant}/${entry.category}`,
+          { days: entry.defaultRetentionDays, isDefault: true },
+        ]),
     );
     for (const row of own)
       merged.set(`${row.participant}/${row.category}`, { days: row.days, isDefault: false });

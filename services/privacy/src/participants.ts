@@ -1,6 +1,7 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import { call, callerMetadata, type Caller, type InternalTokens } from '@parley/kit';
 import { participantV1 } from '@parley/proto';
+import type { DeclaredRetention } from './ledger';
 
 /**
  * The services taking part in data-subject requests, by name, with a gRPC client each: the inventory for
@@ -45,6 +46,32 @@ export class Participants {
         }),
         timeoutMs: 3_000,
       },
+    );
+  }
+
+  /**
+   * The data map: every participant's inventory as it describes it now; one that cannot be reached is
+   * listed unreachable with no categories.
+   */
+  async dataMap(
+    tenantId: string,
+  ): Promise<{ participant: string; categories: participantV1.DataCategory[]; reachable: boolean }[]> {
+    return Promise.all(
+      this.names.map(async (name) => {
+        const described = await this.describe(name, tenantId).catch(() => undefined);
+        return { participant: name, categories: described?.categories ?? [], reachable: Boolean(described) };
+      }),
+    );
+  }
+
+  /** Every declared category's default retention, from the participants that answer. */
+  async declaredRetention(tenantId: string): Promise<DeclaredRetention[]> {
+    return (await this.dataMap(tenantId)).flatMap((entry) =>
+      entry.categories.map((category) => ({
+        participant: entry.participant,
+        category: category.id,
+        defaultRetentionDays: category.defaultRetentionDays,
+      })),
     );
   }
 

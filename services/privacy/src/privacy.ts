@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
 import { textArray, receiptLine, type DataCategory, type PrivacyParticipant } from '@parley/kit';
 import { consents, legalHolds, mailbox, subjectRequests, verificationCodes } from './db/schema';
 
@@ -13,8 +13,9 @@ export const privacyCategories: DataCategory[] = [
     subjects: ['account holders', 'website visitors', 'people a tenant messages'],
     purpose: 'Honour and prove consent, opt-outs of sale/share and the Global Privacy Control signal',
     legalBasis: 'legal obligation',
-    retention: '5 years',
+    retention: '5 years after it was recorded',
     legalObligation: ACCOUNTABILITY,
+    defaultRetentionDays: 5 * 365,
   },
   {
     id: 'privacy_requests',
@@ -24,6 +25,7 @@ export const privacyCategories: DataCategory[] = [
     legalBasis: 'legal obligation',
     retention: 'as long as needed to prove compliance',
     legalObligation: ACCOUNTABILITY,
+    defaultRetentionDays: 0,
   },
 ];
 
@@ -37,29 +39,49 @@ const overlaps = (column: unknown, hashes: string[]) => sql`${column} && ${textA
 export const privacyParticipant: PrivacyParticipant = {
   name: 'privacy',
   categories: privacyCategories,
-  async *export(tx, subject, context) {
-    const rows = await tx.select().from(consents).where(overlaps(consents.subjectHashes, context.hashes));
-    for (const row of rows) {
-      yield {
-        category: 'consent_records',
-        record: {
-          purpose: row.purpose,
-          granted: row.granted,
-          method: row.method,
-          textVersion: row.textVersion,
-          recordedBy: row.recordedBy,
-          recordedAt: row.recordedAt.toISOString(),
-        },
+  async export(tx, subject, context, cursor) {
+    // Consent records first, then requests, each in id order; the cursor is "<category>:<last id sent>".
+    const [category = 'consent_records', after = ''] = (cursor ?? '').split(/:(.*)/s).filter(Boolean);
+    if (category === 'consent_records') {
+      const rows = await tx
+        .select()
+        .from(consents)
+        .where(
+          and(overlaps(consents.subjectHashes, context.hashes), after ? gt(consents.id, after) : undefined),
+        )
+        .orderBy(asc(consents.id))
+        .limit(context.limit);
+      return {
+        records: rows.map((row) => ({
+          category: 'consent_records',
+          record: {
+            purpose: row.purpose,
+            granted: row.granted,
+            method: row.method,
+            textVersion: row.textVersion,
+            recordedBy: row.recordedBy,
+            recordedAt: row.recordedAt.toISOString(),
+          },
+        })),
+        next:
+          rows.length === context.limit
+            ? `consent_records:${rows[rows.length - 1]!.id}`
+            : 'privacy_requests:',
       };
     }
     const requests = await tx
       .select()
       .from(subjectRequests)
       .where(
-        sql`${subjectRequests.identifiers}->'emails' ?| ${textArray(subject.emails)} or ${subjectRequests.identifiers}->'accountIds' ?| ${textArray(subject.accountIds)}`,
-      );
-    for (const row of requests) {
-      yield {
+        and(
+          sql`(${subjectRequests.identifiers}->'emails' ?| ${textArray(subject.emails)} or ${subjectRequests.identifiers}->'accountIds' ?| ${textArray(subject.accountIds)})`,
+          after ? gt(subjectRequests.id, after) : undefined,
+        ),
+      )
+      .orderBy(asc(subjectRequests.id))
+      .limit(context.limit);
+    return {
+      records: requests.map((row) => ({
         category: 'privacy_requests',
         record: {
           id: row.id,
@@ -68,8 +90,12 @@ export const privacyParticipant: PrivacyParticipant = {
           receivedAt: row.receivedAt.toISOString(),
           dueAt: row.dueAt.toISOString(),
         },
-      };
-    }
+      })),
+      next:
+        requests.length === context.limit
+          ? `privacy_requests:${requests[requests.length - 1]!.id}`
+          : undefined,
+    };
   },
   async erase(tx, subject, context) {
     const held = await tx.select().from(consents).where(overlaps(consents.subjectHashes, context.hashes));

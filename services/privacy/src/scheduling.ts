@@ -140,17 +140,14 @@ export class Scheduling {
 
   /** Starts a retention run for one tenant; returns its id. */
   async runRetention(tenantId: string, actor: string): Promise<string> {
-    const policies = await this.deps.ledger.policies(tenantId);
-    const declared = new Map<string, string[]>();
-    for (const name of this.deps.participants.names) {
-      const described = await this.deps.participants.describe(name, tenantId).catch(() => undefined);
-      if (described)
-        declared.set(
-          name,
-          described.categories.map((category) => category.id),
-        );
-    }
-    const due = policies.filter((policy) => declared.get(policy.participant)?.includes(policy.category));
+    // Only categories a participant declares now are purged; their defaults come from the same answer.
+    const declared = await this.deps.participants.declaredRetention(tenantId);
+    const policies = await this.deps.ledger.policies(tenantId, declared);
+    const due = policies.filter((policy) =>
+      declared.some(
+        (entry) => entry.participant === policy.participant && entry.category === policy.category,
+      ),
+    );
     const id = randomUUID();
     const now = this.now();
     await withTenant(this.deps.db, tenantId, async (tx) => {

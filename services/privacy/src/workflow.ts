@@ -5,6 +5,7 @@ import {
   isUuid,
   textArray,
   PrivacyAction,
+  ReceiptOutcome,
   failedPrecondition,
   grants,
   identifierHashes,
@@ -348,8 +349,10 @@ export class RequestWorkflow {
           eq(requestTasks.category, category),
         ),
       );
-    if (!task || task.state === 'done') return;
-    if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT) {
+    // A receipt seen again (redelivered, or answered twice) changes nothing.
+    if (!task || task.state !== 'pending') return;
+    const failed = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
+    if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT && !failed) {
       const row = await this.load(tx, receipt.requestId);
       for await (const item of this.deps.participants.export(
         receipt.participant,
@@ -371,9 +374,11 @@ export class RequestWorkflow {
     await tx
       .update(requestTasks)
       .set({
-        state: 'done',
+        state: failed ? 'failed' : 'done',
         completedAt: this.now(),
         receipt: receipt.categories.map((line) => ({ ...line })),
+        failureCode: failed ? receipt.failureCode || 'FAILED' : null,
+        failureReason: failed ? receipt.failureReason || 'the participant gave no reason' : null,
       })
       .where(
         and(
@@ -383,10 +388,16 @@ export class RequestWorkflow {
           eq(requestTasks.category, category),
         ),
       );
-    await this.audit(tx, tenantId, `service:${receipt.participant}`, 'task.receipt', receipt.requestId, {
-      participant: receipt.participant,
-      categories: receipt.categories,
-    });
+    await this.audit(
+      tx,
+      tenantId,
+      `service:${receipt.participant}`,
+      failed ? 'task.failed' : 'task.receipt',
+      receipt.requestId,
+      failed
+        ? { participant: receipt.participant, code: receipt.failureCode, reason: receipt.failureReason }
+        : { participant: receipt.participant, categories: receipt.categories },
+    );
     const pending = await tx
       .select({ participant: requestTasks.participant })
       .from(requestTasks)
@@ -394,8 +405,13 @@ export class RequestWorkflow {
     if (pending.length > 0) return;
     const [run] = await tx.select().from(retentionRuns).where(eq(retentionRuns.id, receipt.requestId));
     if (run) {
-      await tx.update(retentionRuns).set({ state: 'completed' }).where(eq(retentionRuns.id, run.id));
-      await this.audit(tx, tenantId, 'service:privacy', 'retention.completed', run.id, {});
+      const failures = await tx
+        .select({ participant: requestTasks.participant })
+        .from(requestTasks)
+        .where(and(eq(requestTasks.requestId, run.id), eq(requestTasks.state, 'failed')));
+      const state = failures.length > 0 ? 'partially_completed' : 'completed';
+      await tx.update(retentionRuns).set({ state }).where(eq(retentionRuns.id, run.id));
+      await this.audit(tx, tenantId, 'service:privacy', 'retention.completed', run.id, { state });
       return;
     }
     await this.complete(tx, tenantId, receipt.requestId);
@@ -445,11 +461,14 @@ export class RequestWorkflow {
     const kept = tasks
       .flatMap((task) => (task.receipt ?? []) as { kept?: string; keptBasis?: string }[])
       .filter((line) => Number(line.kept ?? 0) > 0);
-    const state = kept.length > 0 && row.type === 'erasure' ? 'partially_completed' : 'completed';
-    const reason =
-      state === 'partially_completed'
-        ? [...new Set(kept.map((line) => line.keptBasis))].join('; ')
-        : row.reason;
+    // A participant that could not carry out its part, or kept data under a law or a hold, makes the
+    // request partially completed; the reason names each participant and why.
+    const failures = tasks
+      .filter((task) => task.state === 'failed')
+      .map((task) => `${task.participant} could not carry it out: ${task.failureReason ?? task.failureCode}`);
+    const keptBases = row.type === 'erasure' ? [...new Set(kept.map((line) => line.keptBasis ?? ''))] : [];
+    const state = failures.length > 0 || keptBases.length > 0 ? 'partially_completed' : 'completed';
+    const reason = state === 'partially_completed' ? [...failures, ...keptBases].join('; ') : row.reason;
     await tx
       .update(subjectRequests)
       .set({ state, completedAt: this.now(), reason })
@@ -457,6 +476,7 @@ export class RequestWorkflow {
     await this.audit(tx, tenantId, 'service:privacy', 'request.completed', id, {
       state,
       participants: tasks.map((task) => task.participant),
+      failed: tasks.filter((task) => task.state === 'failed').map((task) => task.participant),
     });
     const contact = row.identifiers.emails?.[0];
     if (contact && row.type !== 'erasure') {

@@ -29,6 +29,8 @@ describeParticipantConformance('identity (account profile, login facts)', async 
     db,
     tenantId: 'conf',
     secret: TEST_SUBJECT_HASH_KEY,
+    // The account API's own validation: identity refuses an email that is not one.
+    refusedChanges: { email: 'not-an-email' },
     async seed(label) {
       const { account } = await call(
         client,

@@ -20,7 +20,7 @@ import type { InternalTokens } from '../auth/internalToken';
 import { grants, type Scope } from '../scopes';
 import { isTenantId } from '../db/database';
 import { toServiceError } from './status';
-import { permissionDenied, unauthenticated } from '../errors';
+import { AppError, permissionDenied, unauthenticated } from '../errors';
 
 const meter = metrics.getMeter('parley-kit');
 const requestCounter = meter.createCounter('rpc_server_requests_total', {
@@ -128,10 +128,20 @@ export function serverStream<Request, Item>(
 ) {
   return (call: ServerWritableStream<Request, Item>): void => {
     const requestLog = deps.log.child({ rpc: method });
+    // A reader that cancels (or goes away) makes every later `send` fail, so the handler stops instead of
+    // waiting for a 'drain' that never comes.
+    let gone = false;
+    call.once('cancelled', () => {
+      gone = true;
+      call.emit('drain');
+    });
     const send = (item: Item) =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((resolve, reject) => {
+        const cancelled = () =>
+          reject(new AppError('unavailable', 'STREAM_CANCELLED', 'the reader cancelled the stream'));
+        if (gone) return cancelled();
         if (call.write(item)) resolve();
-        else call.once('drain', () => resolve());
+        else call.once('drain', () => (gone ? cancelled() : resolve()));
       });
     verifyCaller(call.metadata, deps, options)
       .then((caller) =>

@@ -7,7 +7,14 @@ import { eventsV1, participantV1 } from '@parley/proto';
 import { withTenant, type Database } from '../db/database';
 import { Outbox } from '../events/outbox';
 import { createLogger } from '../logging';
-import { participantTaskHandler, PrivacyAction, type PrivacyParticipant } from './participant';
+import {
+  exportPages,
+  participantTaskHandler,
+  PrivacyAction,
+  ReceiptOutcome,
+  type ExportRecord,
+  type PrivacyParticipant,
+} from './participant';
 import {
   identifierHashes,
   isErased,
@@ -26,6 +33,11 @@ export interface ConformanceFixture {
   secret: SubjectHashKeys;
   /** Stores data about a new subject in every category the participant declares; returns the subject. */
   seed(label: string): Promise<SubjectIdentifiers>;
+  /**
+   * Corrected fields the participant must refuse (e.g. an email that is not one), when it holds any it
+   * can refuse: rectification with them must end in a failure receipt that changes nothing.
+   */
+  refusedChanges?: Record<string, unknown>;
   teardown(): Promise<void>;
 }
 
@@ -60,19 +72,25 @@ export function describeParticipantConformance(
       ...subject.userIds,
     ];
 
+    /** The subject's export as the kit reads it: page by page (pages of 2, so paging is exercised). */
     async function exported(subject: SubjectIdentifiers) {
-      return withTenant(fixture.db, fixture.tenantId, async (tx) => {
-        const records: { category: string; record: Record<string, unknown> }[] = [];
-        for await (const item of fixture.participant.export(tx, subject, {
+      const records: ExportRecord[] = [];
+      for await (const page of exportPages(
+        fixture.db,
+        fixture.participant,
+        subject,
+        {
           tenantId: fixture.tenantId,
           hashes: hashes(subject),
           currentHashes: identifierHashes(fixture.secret, fixture.tenantId, subject),
           log,
-        })) {
-          records.push(item);
-        }
-        return records;
-      });
+        },
+        2,
+      )) {
+        expect(page.length).toBeLessThanOrEqual(4);
+        records.push(...page);
+      }
+      return records;
     }
 
     /** Runs a task through the kit's handler, as a JetStream delivery would; returns the receipt it published. */
@@ -108,6 +126,7 @@ export function describeParticipantConformance(
       return participantV1.PrivacyReceipt.decode(eventsV1.Envelope.decode(row!.envelope).payload);
     }
 
+    const emptySubject: SubjectIdentifiers = { accountIds: [], emails: [], phones: [], userIds: [] };
     const declared = () => fixture.participant.categories.map((category) => category.id).sort();
     const obliged = () =>
       new Set(
@@ -116,7 +135,7 @@ export function describeParticipantConformance(
           .map((category) => category.id),
       );
 
-    it('declares each category with purpose, legal basis and retention', () => {
+    it('declares each category with purpose, legal basis, retention and a default retention in days', () => {
       expect(fixture.participant.categories.length).toBeGreaterThan(0);
       for (const category of fixture.participant.categories) {
         expect(category.id).toMatch(/^[a-z][a-z0-9_]*$/);
@@ -125,7 +144,82 @@ export function describeParticipantConformance(
             (text) => text.length > 0,
           ),
         ).toBe(true);
+        // 0 is "while needed": no automatic purge. Anything else is whole days, at most 100 years.
+        expect({ category: category.id, days: Number.isInteger(category.defaultRetentionDays) }).toEqual({
+          category: category.id,
+          days: true,
+        });
+        expect(category.defaultRetentionDays).toBeGreaterThanOrEqual(0);
+        expect(category.defaultRetentionDays).toBeLessThanOrEqual(36_500);
       }
+    });
+
+    it('purges each category it declares a default retention for, and answers for that category', async () => {
+      const purged = fixture.participant.categories.filter((category) => category.defaultRetentionDays > 0);
+      const runId = randomUUID();
+      for (const category of purged) {
+        // A cutoff in the distant past: nothing seeded is that old, so nothing goes.
+        const receipt = await task(runId, PrivacyAction.PRIVACY_ACTION_PURGE, emptySubject, {
+          purgeCategory: category.id,
+          purgeBefore: new Date('2000-01-01T00:00:00Z'),
+        });
+        expect(receipt.outcome).toBe(ReceiptOutcome.RECEIPT_OUTCOME_COMPLETED);
+        expect(receipt.categories.map((line) => line.category)).toEqual([category.id]);
+      }
+    });
+
+    it('answers a task it cannot carry out with a failure receipt, the same one every time, and changes nothing', async () => {
+      const a = await fixture.seed('fail-a');
+      const before = await exported(a);
+      const requestId = randomUUID();
+      // Rectification whose changes are not a JSON object: a permanent failure, whatever the participant.
+      const first = await task(requestId, PrivacyAction.PRIVACY_ACTION_RECTIFY, a, { changesJson: '[1,2]' });
+      const second = await task(requestId, PrivacyAction.PRIVACY_ACTION_RECTIFY, a, { changesJson: '[1,2]' });
+      expect(second).toEqual(first);
+      expect(first).toMatchObject({
+        outcome: ReceiptOutcome.RECEIPT_OUTCOME_FAILED,
+        failureCode: 'CHANGES_INVALID',
+        categories: [],
+      });
+      expect(first.failureReason.length).toBeGreaterThan(0);
+      // An action it does not know (sent by a newer privacy service): failed, not retried for ever.
+      const unknown = await task(randomUUID(), 99, a);
+      expect(unknown).toMatchObject({
+        outcome: ReceiptOutcome.RECEIPT_OUTCOME_FAILED,
+        failureCode: 'PRIVACY_ACTION_UNKNOWN',
+      });
+      expect(await exported(a)).toEqual(before);
+    });
+
+    it('refuses a correction it cannot accept with a failure receipt naming no personal data, and keeps the data as it was', async () => {
+      const refused = fixture.refusedChanges;
+      if (!refused) {
+        // A participant that refuses no correction (it holds nothing it corrects) still answers every
+        // rectification with a completed receipt, whatever the values.
+        const receipt = await task(
+          randomUUID(),
+          PrivacyAction.PRIVACY_ACTION_RECTIFY,
+          await fixture.seed('ok'),
+          {
+            changesJson: JSON.stringify({ email: 'not-an-email' }),
+          },
+        );
+        expect(receipt.outcome).toBe(ReceiptOutcome.RECEIPT_OUTCOME_COMPLETED);
+        return;
+      }
+      const a = await fixture.seed('refuse-a');
+      const before = await exported(a);
+      const receipt = await task(randomUUID(), PrivacyAction.PRIVACY_ACTION_RECTIFY, a, {
+        changesJson: JSON.stringify(refused),
+      });
+      expect(receipt.outcome).toBe(ReceiptOutcome.RECEIPT_OUTCOME_FAILED);
+      expect(receipt.failureCode).toMatch(/^[A-Z][A-Z0-9_]*$/);
+      expect(receipt.failureReason.length).toBeGreaterThan(0);
+      const text = `${receipt.failureCode} ${receipt.failureReason}`;
+      for (const identifier of identifiersOf(a)) expect(text).not.toContain(identifier);
+      for (const value of Object.values(refused))
+        if (typeof value === 'string' && value.length > 3) expect(text).not.toContain(value);
+      expect(await exported(a)).toEqual(before);
     });
 
     it("exports every declared category for the subject, and nothing of another subject's", async () => {

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { participantV1 } from '@parley/proto';
 import type { Database, Transaction } from '../db/database';
 import { withTenant } from '../db/database';
+import { failedPrecondition, invalidArgument, isPermanentError } from '../errors';
 import type { EventHandler } from '../events/inbox';
 import type { Outbox } from '../events/outbox';
 import type { Logger } from '../logging';
@@ -18,6 +19,10 @@ import {
 export type DataCategory = participantV1.DataCategory;
 export type CategoryReceipt = participantV1.CategoryReceipt;
 export const PrivacyAction = participantV1.PrivacyAction;
+export const ReceiptOutcome = participantV1.ReceiptOutcome;
+
+/** How many records the kit asks a participant for per export page. */
+export const EXPORT_PAGE_SIZE = 500;
 
 /** A receipt line with every count zero except those given. */
 export function receiptLine(
@@ -51,22 +56,49 @@ export interface ActionContext {
   log: Logger;
 }
 
+export interface ExportContext extends ActionContext {
+  /** How many records a page should hold, roughly: a page may be shorter, or a little longer. */
+  limit: number;
+}
+
+/** One record of an export: its category and the record as the subject will see it. */
+export interface ExportRecord {
+  category: string;
+  record: Record<string, unknown>;
+}
+
+/** One page of an export, and where the next one starts. */
+export interface ExportPage {
+  records: ExportRecord[];
+  /** The cursor of the next page, opaque to the kit; absent when this page was the last. */
+  next?: string;
+}
+
 /**
  * What a service implements to take part in data-subject requests (see services/kit/PRIVACY.md). Every
  * method runs inside a transaction with the tenant set, so row-level security scopes it; the kit records
- * the receipt in the same transaction, which makes every action idempotent per request.
+ * the receipt in the same transaction, which makes every action idempotent per request. A method that
+ * throws one of the kit's permanent errors (invalid argument, failed precondition, already exists: see
+ * `isPermanentError`) has its changes rolled back and answers with a failure receipt carrying the error's
+ * code and message; any other error is retried.
  */
 export interface PrivacyParticipant {
   /** The participant's name: its service name, e.g. "identity". */
   name: string;
   /** The data inventory: every category of personal data it holds. */
   categories: DataCategory[];
-  /** Streams the subject's records; read in batches so a million rows need no more memory than a thousand. */
+  /**
+   * One page of the subject's records, about `context.limit` of them, starting at `cursor` (undefined for
+   * the first page). The kit calls it once per page, each time in a transaction of its own, and sends the
+   * page outside it: so a slow or cancelled reader never holds a transaction open, and a million rows need
+   * no more memory than a page. Return `next` until the last page.
+   */
   export(
     tx: Transaction,
     subject: SubjectIdentifiers,
-    context: ActionContext,
-  ): AsyncIterable<{ category: string; record: Record<string, unknown> }>;
+    context: ExportContext,
+    cursor: string | undefined,
+  ): Promise<ExportPage>;
   /**
    * Deletes the subject's data, or anonymises what a category's legal obligation says must be kept. Under
    * a legal hold (`hold` set) keeps everything and reports it kept with the hold as basis.
@@ -102,7 +134,31 @@ export interface PrivacyParticipant {
 const taskEvent = (participant: string) => `privacy.task.requested.${participant}`;
 export const RECEIPT_EVENT = 'privacy.receipt.submitted';
 
-/** Counts the export records per category, for the receipt of an export task. */
+/**
+ * Reads a subject's export page by page, each page in a short transaction of its own, and yields the
+ * pages; nothing is held open between them, so the consumer may take as long as it likes with each.
+ */
+export async function* exportPages(
+  db: Database,
+  participant: PrivacyParticipant,
+  subject: SubjectIdentifiers,
+  context: ActionContext,
+  limit = EXPORT_PAGE_SIZE,
+): AsyncGenerator<ExportRecord[]> {
+  let cursor: string | undefined;
+  do {
+    const at: string | undefined = cursor;
+    const page = await withTenant(db, context.tenantId, (tx) =>
+      participant.export(tx, subject, { ...context, limit }, at),
+    );
+    if (page.next !== undefined && page.next === at)
+      throw new Error(`${participant.name} returned the same export cursor twice`);
+    yield page.records;
+    cursor = page.next;
+  } while (cursor !== undefined);
+}
+
+/** Counts the export records per category, for the receipt of an export task (in the task's transaction). */
 async function countExport(
   participant: PrivacyParticipant,
   tx: Transaction,
@@ -110,10 +166,79 @@ async function countExport(
   context: ActionContext,
 ) {
   const counts = new Map(participant.categories.map((category) => [category.id, 0]));
-  for await (const { category } of participant.export(tx, subject, context))
-    counts.set(category, (counts.get(category) ?? 0) + 1);
+  let cursor: string | undefined;
+  do {
+    const page = await participant.export(tx, subject, { ...context, limit: EXPORT_PAGE_SIZE }, cursor);
+    for (const { category } of page.records) counts.set(category, (counts.get(category) ?? 0) + 1);
+    if (page.next !== undefined && page.next === cursor)
+      throw new Error(`${participant.name} returned the same export cursor twice`);
+    cursor = page.next;
+  } while (cursor !== undefined);
   return [...counts].map(([category, exported]) => receiptLine(category, { exported: String(exported) }));
 }
+
+function parseChanges(json: string): Record<string, unknown> {
+  let changes: unknown;
+  try {
+    changes = JSON.parse(json || '{}');
+  } catch {
+    changes = undefined;
+  }
+  if (typeof changes !== 'object' || changes === null || Array.isArray(changes)) {
+    throw invalidArgument('CHANGES_INVALID', 'changes must be a JSON object of corrected fields', [
+      { field: 'changes', description: 'a JSON object of corrected fields' },
+    ]);
+  }
+  return changes as Record<string, unknown>;
+}
+
+/** Carries out one task; throws what the participant throws. */
+async function carryOut(
+  participant: PrivacyParticipant,
+  tx: Transaction,
+  task: participantV1.PrivacyTask,
+  context: ActionContext,
+): Promise<CategoryReceipt[]> {
+  const { tenantId, hashes, log } = context;
+  const subject = task.subject ?? { accountIds: [], emails: [], phones: [], userIds: [] };
+  switch (task.action) {
+    case PrivacyAction.PRIVACY_ACTION_EXPORT:
+      return countExport(participant, tx, subject, context);
+    case PrivacyAction.PRIVACY_ACTION_ERASE: {
+      const lines = await participant.erase(tx, subject, {
+        ...context,
+        hold: task.legalHoldReason || undefined,
+      });
+      if (!task.legalHoldReason) await recordTombstone(tx, tenantId, context.currentHashes ?? hashes);
+      return lines;
+    }
+    case PrivacyAction.PRIVACY_ACTION_RECTIFY:
+      return participant.rectify(tx, subject, parseChanges(task.changesJson), context);
+    case PrivacyAction.PRIVACY_ACTION_RESTRICT:
+    case PrivacyAction.PRIVACY_ACTION_UNRESTRICT: {
+      const restricted = task.action === PrivacyAction.PRIVACY_ACTION_RESTRICT;
+      // A restriction is written under the current key; lifting it removes it under every key.
+      await setRestricted(tx, tenantId, restricted ? (context.currentHashes ?? hashes) : hashes, restricted);
+      return participant.restrict(tx, subject, restricted, context);
+    }
+    case PrivacyAction.PRIVACY_ACTION_PURGE: {
+      // A purge answers for its one category: privacy matches the receipt to the task by it.
+      const lines = await participant.purge(tx, task.purgeCategory, task.purgeBefore ?? new Date(0), {
+        tenantId,
+        log,
+      });
+      return [lines.find((line) => line.category === task.purgeCategory) ?? receiptLine(task.purgeCategory)];
+    }
+    default:
+      throw failedPrecondition(
+        'PRIVACY_ACTION_UNKNOWN',
+        `${participant.name} does not know privacy action ${task.action}`,
+      );
+  }
+}
+
+/** Failure reasons are error messages, which never carry personal data; this bounds their length. */
+const MAX_FAILURE_REASON = 1_000;
 
 /**
  * The durable consumer of `privacy.task.requested.<participant>`: carries out the task in the inbox
@@ -123,7 +248,6 @@ async function countExport(
 export function participantTaskHandler(deps: {
   participant: PrivacyParticipant;
   outbox: Outbox;
-  /** SUBJECT_HASH_KEY and the previous ones (a plain string: one key). */
   secret: SubjectHashKeys;
 }): EventHandler<participantV1.PrivacyTask> {
   const { participant } = deps;
@@ -148,65 +272,42 @@ export function participantTaskHandler(deps: {
         receipt = participantV1.PrivacyReceipt.decode(stored.rows[0].receipt);
       } else {
         const subject = task.subject ?? { accountIds: [], emails: [], phones: [], userIds: [] };
-        const currentHashes = identifierHashes(deps.secret, tenantId, subject);
-        const hashes = matchingHashes(deps.secret, tenantId, subject);
-        const context: ActionContext = { tenantId, hashes, currentHashes, log };
-        let categories: CategoryReceipt[];
-        switch (task.action) {
-          case PrivacyAction.PRIVACY_ACTION_EXPORT:
-            categories = await countExport(participant, tx, subject, context);
-            break;
-          case PrivacyAction.PRIVACY_ACTION_ERASE:
-            categories = await participant.erase(tx, subject, {
-              ...context,
-              hold: task.legalHoldReason || undefined,
-            });
-            if (!task.legalHoldReason) await recordTombstone(tx, tenantId, currentHashes);
-            break;
-          case PrivacyAction.PRIVACY_ACTION_RECTIFY:
-            categories = await participant.rectify(
-              tx,
-              subject,
-              JSON.parse(task.changesJson || '{}') as Record<string, unknown>,
-              context,
-            );
-            break;
-          case PrivacyAction.PRIVACY_ACTION_RESTRICT:
-          case PrivacyAction.PRIVACY_ACTION_UNRESTRICT: {
-            const restricted = task.action === PrivacyAction.PRIVACY_ACTION_RESTRICT;
-            await setRestricted(tx, tenantId, restricted ? currentHashes : hashes, restricted);
-            categories = await participant.restrict(tx, subject, restricted, context);
-            break;
-          }
-          case PrivacyAction.PRIVACY_ACTION_PURGE: {
-            // A purge answers for its one category: privacy matches the receipt to the task by it.
-            const lines = await participant.purge(tx, task.purgeCategory, task.purgeBefore ?? new Date(0), {
-              tenantId,
-              log,
-            });
-            categories = [
-              lines.find((line) => line.category === task.purgeCategory) ?? receiptLine(task.purgeCategory),
-            ];
-            break;
-          }
-          default:
-            throw new Error(`unknown privacy action ${task.action}`);
-        }
+        const context: ActionContext = {
+          tenantId,
+          hashes: matchingHashes(deps.secret, tenantId, subject),
+          currentHashes: identifierHashes(deps.secret, tenantId, subject),
+          log,
+        };
         receipt = {
           requestId: task.requestId,
           participant: participant.name,
           action: task.action,
-          categories,
+          categories: [],
           completedAt: new Date(),
+          outcome: ReceiptOutcome.RECEIPT_OUTCOME_COMPLETED,
+          failureCode: '',
+          failureReason: '',
         };
+        try {
+          // A savepoint: a task that fails half-way leaves nothing behind, and the failure receipt is stored.
+          receipt.categories = await tx.transaction((savepoint) =>
+            carryOut(participant, savepoint, task, context),
+          );
+        } catch (error) {
+          // Transient failures (the database, the identity provider down) are retried by the inbox.
+          if (!isPermanentError(error)) throw error;
+          receipt.outcome = ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
+          receipt.failureCode = error.reason;
+          receipt.failureReason = error.message.slice(0, MAX_FAILURE_REASON);
+        }
         await tx.execute(
           sql`insert into kit_privacy_receipts (tenant_id, request_id, action, receipt)
               values (${tenantId}, ${key}, ${task.action}, ${Buffer.from(participantV1.PrivacyReceipt.encode(receipt).finish())})`,
         );
-        log.info(
-          { requestId: task.requestId, action: participantV1.PrivacyAction[task.action] },
-          'privacy task carried out',
-        );
+        const facts = { requestId: task.requestId, action: participantV1.PrivacyAction[task.action] };
+        if (receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_FAILED)
+          log.warn({ ...facts, code: receipt.failureCode }, 'privacy task cannot be carried out');
+        else log.info(facts, 'privacy task carried out');
       }
       await deps.outbox.enqueue(tx, {
         type: RECEIPT_EVENT,
@@ -222,7 +323,7 @@ export function participantTaskHandler(deps: {
 /** The ParticipantService gRPC handlers: the inventory, and one subject's records as a stream. */
 export function participantService(
   participant: PrivacyParticipant,
-  deps: { db: Database; secret: SubjectHashKeys },
+  deps: { db: Database; secret: SubjectHashKeys; pageSize?: number },
 ) {
   return {
     describeData: async (): Promise<participantV1.DescribeDataResponse> => ({
@@ -234,17 +335,18 @@ export function participantService(
       send: (item: participantV1.ExportSubjectResponse) => Promise<void>,
     ): Promise<void> => {
       const subject = request.subject ?? { accountIds: [], emails: [], phones: [], userIds: [] };
-      await withTenant(deps.db, caller.tenantId, async (tx) => {
-        const context = {
-          tenantId: caller.tenantId,
-          hashes: matchingHashes(deps.secret, caller.tenantId, subject),
-          currentHashes: identifierHashes(deps.secret, caller.tenantId, subject),
-          log,
-        };
-        for await (const { category, record } of participant.export(tx, subject, context)) {
+      const context = {
+        tenantId: caller.tenantId,
+        hashes: matchingHashes(deps.secret, caller.tenantId, subject),
+        currentHashes: identifierHashes(deps.secret, caller.tenantId, subject),
+        log,
+      };
+      // Each page is read in its own transaction and sent after it has ended: `send` waits while the
+      // reader is slow (back-pressure) and fails once it has gone, and no transaction is open meanwhile.
+      for await (const records of exportPages(deps.db, participant, subject, context, deps.pageSize)) {
+        for (const { category, record } of records)
           await send({ category, recordJson: JSON.stringify(record) });
-        }
-      });
+      }
     },
   };
 }

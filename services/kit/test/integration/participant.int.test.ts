@@ -1,20 +1,28 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { credentials } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
+import { eventsV1, participantV1 } from '@parley/proto';
 import {
   createDatabase,
   createLogger,
   createPool,
   identifierHashes,
+  invalidArgument,
   isErased,
   isRestricted,
   locateAssets,
   matchingHashes,
   migrate,
   Outbox,
+  participantService,
   participantTaskHandler,
   PrivacyAction,
+  ReceiptOutcome,
   receiptLine,
+  serverStream,
+  startGrpcServer,
+  type GrpcServer,
   textArray,
   withTenant,
   type PrivacyParticipant,
@@ -22,11 +30,13 @@ import {
   type SubjectIdentifiers,
   type Transaction,
 } from '@parley/kit';
-import { eventsV1, participantV1 } from '@parley/proto';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/support/infra';
 import { describeParticipantConformance } from '../../src/privacy/conformance';
+import { as, testTokens } from '../../../../tests/support/callers';
 
 const SECRET = 'conformance-secret-0123456789abcdefghij';
+/** The transaction id of every call-records page read, to show each page had a transaction of its own. */
+const exportPageTransactions: string[] = [];
 const TENANT = 'calls-co';
 
 /**
@@ -45,6 +55,7 @@ const callsParticipant: PrivacyParticipant = {
       legalBasis: 'contract',
       retention: 'while the tenant keeps them',
       legalObligation: '',
+      defaultRetentionDays: 0,
     },
     {
       id: 'call_records',
@@ -52,19 +63,38 @@ const callsParticipant: PrivacyParticipant = {
       subjects: ['callers'],
       purpose: 'Billing and lawful intercept',
       legalBasis: 'legal obligation',
-      retention: '2 years',
+      retention: '2 years after the call',
       legalObligation: 'telecom data retention act (test)',
+      defaultRetentionDays: 730,
     },
   ],
-  async *export(tx, subject) {
-    const contacts = await tx.execute<{ email: string; name: string }>(
-      sql`select email, name from test_contacts where email = any(${textArray(subject.emails)}) order by email`,
+  async export(tx, subject, context, cursor) {
+    // Contacts in one page (a handful per subject), then call records in pages by id: "calls:<last id>".
+    if (cursor === undefined) {
+      const contacts = await tx.execute<{ email: string; name: string }>(
+        sql`select email, name from test_contacts where email = any(${textArray(subject.emails)}) order by email`,
+      );
+      return {
+        records: contacts.rows.map((row) => ({ category: 'contacts', record: row })),
+        next: 'calls:0',
+      };
+    }
+    const after = Number(cursor.slice('calls:'.length));
+    const calls = await tx.execute<{ id: string; caller: string; callee: string }>(
+      sql`select id, caller, callee from test_call_records
+          where caller = any(${textArray(subject.phones)}) and id > ${after} order by id limit ${context.limit}`,
     );
-    for (const row of contacts.rows) yield { category: 'contacts', record: row };
-    const calls = await tx.execute<{ caller: string; callee: string }>(
-      sql`select caller, callee from test_call_records where caller = any(${textArray(subject.phones)}) order by id`,
+    exportPageTransactions.push(
+      (await tx.execute<{ txid: string }>(sql`select txid_current()::text as txid`)).rows[0]!.txid,
     );
-    for (const row of calls.rows) yield { category: 'call_records', record: row };
+    const last = calls.rows[calls.rows.length - 1];
+    return {
+      records: calls.rows.map(({ caller, callee }) => ({
+        category: 'call_records',
+        record: { caller, callee },
+      })),
+      next: calls.rows.length === context.limit && last ? `calls:${last.id}` : undefined,
+    };
   },
   async erase(tx, subject, context) {
     const contacts = sql`from test_contacts where email = any(${textArray(subject.emails)})`;
@@ -91,8 +121,22 @@ const callsParticipant: PrivacyParticipant = {
       }),
     ];
   },
-  async rectify() {
-    return [receiptLine('contacts'), receiptLine('call_records')];
+  async rectify(tx, subject, changes) {
+    // Writes first and checks afterwards, so the test sees the kit roll a refused correction back.
+    if (typeof changes.name !== 'string') return [receiptLine('contacts'), receiptLine('call_records')];
+    const corrected = await tx.execute(
+      sql`update test_contacts set name = ${changes.name} where email = any(${textArray(subject.emails)})`,
+    );
+    if (changes.name.trim() === '') {
+      throw invalidArgument('CONTACT_INVALID', 'name: 1-200 characters', [
+        { field: 'name', description: '1-200 characters' },
+      ]);
+    }
+    if (changes.name === 'database down') throw new Error('connect ECONNREFUSED 127.0.0.1:5432');
+    return [
+      receiptLine('contacts', { corrected: String(corrected.rowCount ?? 0) }),
+      receiptLine('call_records'),
+    ];
   },
   async restrict(tx, subject) {
     const rows = await tx.execute<{ n: number }>(
@@ -142,6 +186,7 @@ describeParticipantConformance('a participant with a legal obligation to keep ca
     db,
     tenantId: TENANT,
     secret: SECRET,
+    refusedChanges: { name: '   ' },
     async seed(label) {
       const email = `${label}@example.com`;
       const phone = `+4479${String(randomInt(10_000_000, 99_999_999))}`;
@@ -259,5 +304,192 @@ describe('rotating the subject hash key', () => {
     expect(await restricted()).toBe(true);
     await runTask(rotated, PrivacyAction.PRIVACY_ACTION_UNRESTRICT, subject);
     expect(await restricted()).toBe(false);
+  });
+});
+
+describe('the task handler', () => {
+  let db: ReturnType<typeof createDatabase>;
+  const handler = participantTaskHandler({
+    participant: callsParticipant,
+    outbox: new Outbox('calls'),
+    secret: SECRET,
+  });
+  const silent = createLogger({ service: 'kit-test', version: 'test', level: 'silent' });
+  beforeAll(async () => {
+    db = await setupDatabase();
+  });
+  afterAll(async () => {
+    await shared?.end();
+    await database.drop();
+  });
+
+  const rectify = (requestId: string, email: string, name: string) =>
+    withTenant(db, TENANT, (tx) =>
+      handler.handle(
+        tx,
+        {
+          envelope: eventsV1.Envelope.fromPartial({ eventId: randomUUID(), tenantId: TENANT }),
+          payload: participantV1.PrivacyTask.fromPartial({
+            requestId,
+            participant: 'calls',
+            action: PrivacyAction.PRIVACY_ACTION_RECTIFY,
+            subject: { accountIds: [], emails: [email], phones: [], userIds: [] },
+            changesJson: JSON.stringify({ name }),
+          }),
+        },
+        silent,
+      ),
+    );
+  const state = () =>
+    withTenant(db, TENANT, async (tx) => ({
+      names: (
+        await tx.execute<{ name: string }>(sql`select name from test_contacts order by email`)
+      ).rows.map((row) => row.name),
+      receipts: Number(
+        (await tx.execute<{ n: number }>(sql`select count(*)::int as n from kit_privacy_receipts`)).rows[0]!
+          .n,
+      ),
+      outbox: Number(
+        (await tx.execute<{ n: number }>(sql`select count(*)::int as n from kit_outbox`)).rows[0]!.n,
+      ),
+    }));
+
+  it('throws a transient failure for the inbox to retry, leaving no receipt and no change behind', async () => {
+    await withTenant(db, TENANT, (tx) =>
+      tx.execute(
+        sql`insert into test_contacts (tenant_id, email, name) values (${TENANT}, 'x@example.com', 'Old')`,
+      ),
+    );
+    const requestId = randomUUID();
+    await expect(rectify(requestId, 'x@example.com', 'database down')).rejects.toThrow('ECONNREFUSED');
+    expect(await state()).toEqual({ names: ['Old'], receipts: 0, outbox: 0 });
+    // When the dependency is back the same task is carried out.
+    await rectify(requestId, 'x@example.com', 'New');
+    expect(await state()).toEqual({ names: ['New'], receipts: 1, outbox: 1 });
+  });
+
+  it('rolls a refused correction back and stores the failure receipt it publishes', async () => {
+    const requestId = randomUUID();
+    await rectify(requestId, 'x@example.com', ' ');
+    expect(await state()).toEqual({ names: ['New'], receipts: 2, outbox: 2 });
+    const [row] = (
+      await withTenant(db, TENANT, (tx) =>
+        tx.execute<{ envelope: Buffer }>(sql`select envelope from kit_outbox order by seq desc limit 1`),
+      )
+    ).rows;
+    const receipt = participantV1.PrivacyReceipt.decode(eventsV1.Envelope.decode(row!.envelope).payload);
+    expect(receipt).toMatchObject({
+      requestId,
+      participant: 'calls',
+      outcome: ReceiptOutcome.RECEIPT_OUTCOME_FAILED,
+      failureCode: 'CONTACT_INVALID',
+      failureReason: 'name: 1-200 characters',
+    });
+  });
+});
+
+describe('ExportSubject over gRPC', () => {
+  const RECORDS = 5_000;
+  const PAGE = 500;
+  const phone = '+447911555000';
+  const subject: SubjectIdentifiers = {
+    accountIds: [],
+    emails: ['big@example.com'],
+    phones: [phone],
+    userIds: [],
+  };
+  const silent = createLogger({ service: 'kit-test', version: 'test', level: 'silent' });
+  let db: ReturnType<typeof createDatabase>;
+  let server: GrpcServer;
+  let client: participantV1.ParticipantServiceClient;
+
+  beforeAll(async () => {
+    db = await setupDatabase();
+    await shared!.query(
+      `insert into test_call_records (tenant_id, caller, callee) select $1, $2, '+15550000000' from generate_series(1, $3)`,
+      [TENANT, phone, RECORDS],
+    );
+    const handlers = participantService(callsParticipant, { db, secret: SECRET, pageSize: PAGE });
+    server = await startGrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      log: silent,
+      services: [
+        {
+          name: 'parley.privacy.v1.ParticipantService',
+          definition: participantV1.ParticipantServiceService,
+          implementation: {
+            exportSubject: serverStream(
+              'ExportSubject',
+              { log: silent, tokens: testTokens },
+              handlers.exportSubject,
+              {
+                scope: 'internal',
+              },
+            ),
+          },
+        },
+      ],
+    });
+    client = new participantV1.ParticipantServiceClient(
+      `127.0.0.1:${server.port}`,
+      credentials.createInsecure(),
+    );
+  });
+  afterAll(async () => {
+    client?.close();
+    await server?.shutdown(100);
+    await shared?.end();
+    await database.drop();
+  });
+
+  const open = async () =>
+    client.exportSubject({ requestId: randomUUID(), subject }, (await as(TENANT, ['internal'])).metadata);
+
+  /** Connections checked out of the pool, and sessions of this database idle inside a transaction. */
+  const held = async () => ({
+    checkedOut: shared!.totalCount - shared!.idleCount,
+    idleInTransaction: Number(
+      (
+        await shared!.query<{ n: number }>(
+          `select count(*)::int as n from pg_stat_activity where datname = current_database() and state like 'idle in transaction%'`,
+        )
+      ).rows[0]!.n,
+    ),
+  });
+
+  it('streams a large export in pages, each read in a transaction of its own', async () => {
+    exportPageTransactions.length = 0;
+    let received = 0;
+    for await (const item of (await open()) as AsyncIterable<participantV1.ExportSubjectResponse>) {
+      if (item.category === 'call_records') received += 1;
+    }
+    expect(received).toBe(RECORDS);
+    // 10 full pages and the empty one that ends it, each in a different transaction.
+    expect(exportPageTransactions.length).toBe(RECORDS / PAGE + 1);
+    expect(new Set(exportPageTransactions).size).toBe(exportPageTransactions.length);
+  });
+
+  it('holds no transaction or connection once the reader cancels midway', async () => {
+    const stream = await open();
+    let received = 0;
+    await new Promise<void>((resolve) => {
+      stream.on('data', () => {
+        received += 1;
+        if (received === 10) {
+          // A reader that stops reading and goes away.
+          stream.pause();
+          stream.cancel();
+          resolve();
+        }
+      });
+      stream.on('error', () => undefined);
+    });
+    let now = await held();
+    for (let attempt = 0; attempt < 50 && (now.checkedOut > 0 || now.idleInTransaction > 0); attempt += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      now = await held();
+    }
+    expect(now).toEqual({ checkedOut: 0, idleInTransaction: 0 });
   });
 });

@@ -55,6 +55,9 @@ export const requestTasks = pgTable('request_tasks', {
 
   completedAt: ts('completed_at'),
   receipt: jsonb('receipt').$type<Record<string, unknown>[]>(),
+  /** A failed task: the participant's stable error code and its reason (no personal data). */
+  failureCode: text('failure_code'),
+  failureReason: text('failure_reason'),
 });
 
 export const verificationCodes = pgTable('verification_codes', {

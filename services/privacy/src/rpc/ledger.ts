@@ -49,13 +49,7 @@ export function makeLedgerHandlers(deps: {
     notifiedAt: row.notifiedAt ?? undefined,
     status: ledger.breachStatus(row),
   });
-  const dataMap = async (tenantId: string) =>
-    Promise.all(
-      deps.participants.names.map(async (name) => {
-        const described = await deps.participants.describe(name, tenantId).catch(() => undefined);
-        return { participant: name, categories: described?.categories ?? [], reachable: Boolean(described) };
-      }),
-    );
+  const dataMap = (tenantId: string) => deps.participants.dataMap(tenantId);
   return {
     recordConsent: async ({ request, caller }: RpcContext<privacyV1.RecordConsentRequest>) => ({
       consents: (
@@ -97,7 +91,10 @@ export function makeLedgerHandlers(deps: {
       ),
     }),
     listRetentionPolicies: async ({ caller }: RpcContext<privacyV1.ListRetentionPoliciesRequest>) => ({
-      policies: await ledger.policies(caller.tenantId),
+      policies: await ledger.policies(
+        caller.tenantId,
+        await deps.participants.declaredRetention(caller.tenantId),
+      ),
     }),
     runRetention: async ({ caller }: RpcContext<privacyV1.RunRetentionRequest>) => {
       const id = await deps.scheduling.runRetention(caller.tenantId, caller.principal);

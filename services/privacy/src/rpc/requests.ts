@@ -14,6 +14,8 @@ export function toProtoTask(task: RequestTaskRow): privacyV1.ParticipantTask {
     receipt: (task.receipt ?? []).map((line) =>
       participantV1.CategoryReceipt.fromPartial(line as Partial<participantV1.CategoryReceipt>),
     ),
+    failureCode: task.failureCode ?? '',
+    failureReason: task.failureReason ?? '',
   };
 }
 

@@ -376,6 +376,69 @@ describe('privacy: data-subject requests across every participant', () => {
     }, 120_000);
   });
 
+  describe('rectification', () => {
+    it('ends partially_completed naming the participant that refuses a value and why, with the other receipts kept', async () => {
+      const fay = await api('POST', '/v1/accounts', ownerKey, {
+        fullName: 'Fay Person',
+        email: 'fay@example.com',
+        ageAttested: true,
+      });
+      expect(fay.status).toBe(201);
+      const fayId = String(fay.body.id);
+      const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'rectification',
+        subject: { accountId: fayId },
+        changes: { email: 'not-an-email' },
+      });
+      expect(submitted.status).toBe(201);
+      const id = String(submitted.body.id);
+      const done = await settled(id);
+      expect(done.state).toBe('partially_completed');
+      expect(done.waitingFor).toEqual([]);
+      const tasks = done.tasks as {
+        participant: string;
+        state: string;
+        receipt: { category: string }[];
+        failureCode: string | null;
+        failureReason: string | null;
+      }[];
+      const byName = Object.fromEntries(tasks.map((task) => [task.participant, task]));
+      expect(byName.identity).toMatchObject({
+        state: 'failed',
+        receipt: [],
+        failureCode: 'ACCOUNT_INVALID',
+        failureReason: 'email: a valid email address',
+      });
+      // The others answered as usual, and their receipts are there.
+      for (const name of ['gateway', 'privacy']) {
+        expect(byName[name]).toMatchObject({ state: 'done', failureCode: null, failureReason: null });
+        expect(byName[name]!.receipt.length).toBeGreaterThan(0);
+      }
+      expect(done.reason).toBe('identity could not carry it out: email: a valid email address');
+      // The reason and the failure say which field, never the refused value or the subject.
+      expect(JSON.stringify([done.reason, byName.identity])).not.toMatch(/not-an-email|fay@example\.com/);
+      // Identity changed nothing.
+      expect((await api('GET', `/v1/accounts/${fayId}`, ownerKey)).body).toMatchObject({
+        email: 'fay@example.com',
+      });
+      // The same through the privacy contract (GetRequest), and in the audit chain.
+      const privacyClient = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
+        serviceName: 'parley.privacy.v1.PrivacyService',
+      });
+      const { request } = await call(privacyClient, privacyClient.getRequest, { id }, await as(tenant));
+      privacyClient.close();
+      expect(request).toMatchObject({ state: 'partially_completed', reason: done.reason });
+      expect(request!.tasks.find((task) => task.participant === 'identity')).toMatchObject({
+        state: 'failed',
+        failureCode: 'ACCOUNT_INVALID',
+      });
+      const audit = await api('GET', `/v1/privacy/audit?requestId=${id}`, ownerKey);
+      expect((audit.body.entries as { action: string }[]).map((entry) => entry.action)).toEqual(
+        expect.arrayContaining(['task.failed', 'request.completed']),
+      );
+    });
+  });
+
   describe('clocks', () => {
     it('extends once with a reason told to the subject, and pausing moves the due date', async () => {
       const dave = await api('POST', '/v1/accounts', ownerKey, {
@@ -493,11 +556,65 @@ describe('privacy: data-subject requests across every participant', () => {
       ).toEqual(['account_profile', 'login_facts']);
     });
 
-    it("purges what is past a tenant's retention policy, and reports it", async () => {
-      await withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
-        tx.execute(sql`insert into access_log (tenant_id, principal, method, route, status, duration_ms, ip, user_agent, occurred_at)
-                       values (${tenant}, 'user:old', 'GET', '/v1/tenant', 200, 1, '198.51.100.1', 'old', now() - interval '40 days')`),
+    it('takes each default retention from what its participant declares, and shows it in the data map', async () => {
+      const map = await api('GET', '/v1/privacy/data-map', ownerKey);
+      const declared = Object.fromEntries(
+        (
+          map.body.participants as {
+            participant: string;
+            categories: { id: string; defaultRetentionDays: number }[];
+          }[]
+        ).flatMap((entry) =>
+          entry.categories.map((category) => [
+            `${entry.participant}/${category.id}`,
+            category.defaultRetentionDays,
+          ]),
+        ),
       );
+      expect(declared).toEqual({
+        'gateway/access_log': 30,
+        'identity/account_profile': 90,
+        'identity/login_facts': 90,
+        'privacy/consent_records': 1825,
+        'privacy/privacy_requests': 0,
+      });
+      const policies = await api('GET', '/v1/privacy/retention-policies', ownerKey);
+      // Every category with a declared default, and nothing else: no table of services that do not exist.
+      expect(
+        (
+          policies.body.policies as {
+            participant: string;
+            category: string;
+            days: number;
+            isDefault: boolean;
+          }[]
+        )
+          .map((policy) => `${policy.participant}/${policy.category}:${policy.days}:${policy.isDefault}`)
+          .sort(),
+      ).toEqual([
+        'gateway/access_log:30:true',
+        'identity/account_profile:90:true',
+        'identity/login_facts:90:true',
+        'privacy/consent_records:1825:true',
+      ]);
+    });
+
+    it("purges what is past the declared default or the tenant's own policy, and reports it", async () => {
+      const old = (days: number, agent: string) =>
+        withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
+          tx.execute(sql`insert into access_log (tenant_id, principal, method, route, status, duration_ms, ip, user_agent, occurred_at)
+                         values (${tenant}, 'user:old', 'GET', '/v1/tenant', 200, 1, '198.51.100.1', ${agent}, now() - make_interval(days => ${days}))`),
+        );
+      const agents = async () =>
+        (
+          await withTenant(platform.gateway.app.runtime.db, tenant, (tx) =>
+            tx.execute<{ user_agent: string }>(
+              sql`select user_agent from access_log where principal = 'user:old' order by user_agent`,
+            ),
+          )
+        ).rows.map((row) => row.user_agent);
+      await old(40, 'forty days');
+      await old(20, 'twenty days');
       expect(
         (
           await api('PUT', '/v1/privacy/retention-policies', ownerKey, {
@@ -523,6 +640,25 @@ describe('privacy: data-subject requests across every participant', () => {
       });
       const accessLog = report.tasks.find((task) => task.participant === 'gateway/access_log');
       expect(accessLog?.receipt[0]?.deleted).toBe(1);
+      // The gateway's declared 30 days: the 40-day-old call went, the 20-day-old one stays.
+      expect(await agents()).toEqual(['twenty days']);
+
+      // The tenant's own policy overrides the declared default.
+      const set = await api('PUT', '/v1/privacy/retention-policies', ownerKey, {
+        participant: 'gateway',
+        category: 'access_log',
+        days: 10,
+      });
+      expect(set.body).toMatchObject({ days: 10, isDefault: false });
+      const second = await api('POST', '/v1/privacy/retention-runs', ownerKey);
+      await eventually('the second retention run to finish', async () => {
+        const runs = await api('GET', '/v1/privacy/retention-runs', ownerKey);
+        const found = (runs.body.runs as { id: string; state: string }[]).find(
+          (entry) => entry.id === second.body.id,
+        );
+        if (found?.state !== 'completed') throw new Error('running');
+      });
+      expect(await agents()).toEqual([]);
     });
 
     it('tracks the 72-hour clock of a breach', async () => {

@@ -30,10 +30,21 @@ const receiptLine = z.object({
 
 const taskSchema = z.object({
   participant: z.string(),
-  state: z.enum(['pending', 'done']),
+  state: z.enum(['pending', 'done', 'failed']).openapi({
+    description:
+      'pending: no answer yet; done: carried out, the receipt says what was done; failed: the participant cannot carry it out (see failureReason), and the request ends partially_completed',
+  }),
   requestedAt: timestamp,
   completedAt: timestamp.nullable(),
   receipt: z.array(receiptLine),
+  failureCode: z
+    .string()
+    .nullable()
+    .openapi({ description: "Failed: the participant's stable error code", example: 'ACCOUNT_INVALID' }),
+  failureReason: z.string().nullable().openapi({
+    description: 'Failed: why the participant cannot carry out the task; names fields, never their values',
+    example: 'email: a valid email address',
+  }),
 });
 
 const requestSchema = z
@@ -63,7 +74,10 @@ const requestSchema = z
       .string()
       .nullable()
       .openapi({ description: 'officer, session or code; null while unverified' }),
-    reason: z.string().nullable(),
+    reason: z.string().nullable().openapi({
+      description:
+        'Why it is denied, cancelled or partially completed: each participant that could not carry out its task and why, and what was kept under a law or a legal hold',
+    }),
     tasks: z.array(taskSchema),
     waitingFor: z.array(z.string()).openapi({ description: 'Participants that have not answered yet' }),
     completedAt: timestamp.nullable(),
@@ -84,10 +98,12 @@ const counts = (line: privacyV1.ParticipantTask['receipt'][number]) => ({
 
 const taskJson = (task: privacyV1.ParticipantTask) => ({
   participant: task.participant,
-  state: task.state as 'pending' | 'done',
+  state: task.state as 'pending' | 'done' | 'failed',
   requestedAt: iso(task.requestedAt) ?? '',
   completedAt: iso(task.completedAt) ?? null,
   receipt: task.receipt.map(counts),
+  failureCode: task.failureCode || null,
+  failureReason: task.failureReason || null,
 });
 
 function requestJson(request: privacyV1.SubjectRequest | undefined): z.infer<typeof requestSchema> {
@@ -231,7 +247,7 @@ export function privacyRoutes(backends: Backends) {
       operationId: 'submitPrivacyRequest',
       summary: 'Submit a data-subject request',
       description:
-        "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code sent to the subject (POST .../verify). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days).",
+        "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code sent to the subject (POST .../verify). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days). It ends completed when every participant has carried out its part, or partially_completed when one could not (a rectified value it refuses, for instance: its task is failed with failureReason) or kept data under a law or a legal hold; `reason` then says who and why.",
       tags,
       scope: 'profile',
       body: z
@@ -508,7 +524,10 @@ export function privacyRoutes(backends: Backends) {
               participant: z.string(),
               category: z.string(),
               days: z.number(),
-              isDefault: z.boolean(),
+              isDefault: z.boolean().openapi({
+                description:
+                  "true: the participant's declared default (see the data map's defaultRetentionDays); false: the tenant's own policy",
+              }),
             }),
           ),
         }),
@@ -592,6 +611,11 @@ export function privacyRoutes(backends: Backends) {
                     legalBasis: z.string(),
                     retention: z.string(),
                     legalObligation: z.string(),
+                    defaultRetentionDays: z.number().int().min(0).openapi({
+                      description:
+                        "The participant's default retention in days, used unless the tenant sets a policy; 0: kept while needed, no automatic purge",
+                      example: 30,
+                    }),
                   }),
                 ),
               }),

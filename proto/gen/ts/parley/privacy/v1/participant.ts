@@ -93,6 +93,52 @@ export function privacyActionToJSON(object: PrivacyAction): string {
   }
 }
 
+/** ReceiptOutcome says whether the participant carried out the task. */
+export enum ReceiptOutcome {
+  /** RECEIPT_OUTCOME_UNSPECIFIED - Not set: receipts from before outcomes existed, which were all completed. */
+  RECEIPT_OUTCOME_UNSPECIFIED = 0,
+  /** RECEIPT_OUTCOME_COMPLETED - The task was carried out; `categories` says what was done. */
+  RECEIPT_OUTCOME_COMPLETED = 1,
+  /**
+   * RECEIPT_OUTCOME_FAILED - The task cannot be carried out, for a reason that retrying will not change (a value the participant
+   * refuses, a field it does not know, a legal obligation); nothing was changed, `failure_reason` says why.
+   */
+  RECEIPT_OUTCOME_FAILED = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function receiptOutcomeFromJSON(object: any): ReceiptOutcome {
+  switch (object) {
+    case 0:
+    case "RECEIPT_OUTCOME_UNSPECIFIED":
+      return ReceiptOutcome.RECEIPT_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "RECEIPT_OUTCOME_COMPLETED":
+      return ReceiptOutcome.RECEIPT_OUTCOME_COMPLETED;
+    case 2:
+    case "RECEIPT_OUTCOME_FAILED":
+      return ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ReceiptOutcome.UNRECOGNIZED;
+  }
+}
+
+export function receiptOutcomeToJSON(object: ReceiptOutcome): string {
+  switch (object) {
+    case ReceiptOutcome.RECEIPT_OUTCOME_UNSPECIFIED:
+      return "RECEIPT_OUTCOME_UNSPECIFIED";
+    case ReceiptOutcome.RECEIPT_OUTCOME_COMPLETED:
+      return "RECEIPT_OUTCOME_COMPLETED";
+    case ReceiptOutcome.RECEIPT_OUTCOME_FAILED:
+      return "RECEIPT_OUTCOME_FAILED";
+    case ReceiptOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** DataCategory is one kind of personal data a participant holds: the record of processing. */
 export interface DataCategory {
   /** Stable id, lower_snake, e.g. "account_profile". */
@@ -109,6 +155,12 @@ export interface DataCategory {
   retention: string;
   /** When a law obliges keeping it, which law: erasure then anonymises instead of deleting. Empty otherwise. */
   legalObligation: string;
+  /**
+   * The default retention in days, counted as `retention` says (since creation, since closure, ...):
+   * retention runs purge older records unless the tenant set its own policy. 0: kept while needed, no
+   * automatic purge.
+   */
+  defaultRetentionDays: number;
 }
 
 /** SubjectIdentifiers are every identifier Parley holds for one data subject in one tenant. */
@@ -193,7 +245,10 @@ export interface CategoryReceipt {
   keptBasis: string;
 }
 
-/** PrivacyReceipt is published as privacy.receipt.submitted when a participant has done a task. */
+/**
+ * PrivacyReceipt is published as privacy.receipt.submitted when a participant has done a task, or has
+ * found that it cannot.
+ */
 export interface PrivacyReceipt {
   /** The task's request id. */
   requestId: string;
@@ -204,11 +259,28 @@ export interface PrivacyReceipt {
   /** Per category. */
   categories: CategoryReceipt[];
   /** When it was done. */
-  completedAt?: Date | undefined;
+  completedAt?:
+    | Date
+    | undefined;
+  /** Completed or failed. */
+  outcome: ReceiptOutcome;
+  /** Failed: the stable error code, e.g. "ACCOUNT_INVALID". */
+  failureCode: string;
+  /** Failed: why, in words that name fields, never their values (no personal data). */
+  failureReason: string;
 }
 
 function createBaseDataCategory(): DataCategory {
-  return { id: "", description: "", subjects: [], purpose: "", legalBasis: "", retention: "", legalObligation: "" };
+  return {
+    id: "",
+    description: "",
+    subjects: [],
+    purpose: "",
+    legalBasis: "",
+    retention: "",
+    legalObligation: "",
+    defaultRetentionDays: 0,
+  };
 }
 
 export const DataCategory: MessageFns<DataCategory> = {
@@ -233,6 +305,9 @@ export const DataCategory: MessageFns<DataCategory> = {
     }
     if (message.legalObligation !== "") {
       writer.uint32(58).string(message.legalObligation);
+    }
+    if (message.defaultRetentionDays !== 0) {
+      writer.uint32(64).int32(message.defaultRetentionDays);
     }
     return writer;
   },
@@ -306,6 +381,14 @@ export const DataCategory: MessageFns<DataCategory> = {
             message.legalObligation = reader.string();
             continue;
           }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.defaultRetentionDays = reader.int32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -335,6 +418,11 @@ export const DataCategory: MessageFns<DataCategory> = {
         : isSet(object.legal_obligation)
         ? globalThis.String(object.legal_obligation)
         : "",
+      defaultRetentionDays: isSet(object.defaultRetentionDays)
+        ? globalThis.Number(object.defaultRetentionDays)
+        : isSet(object.default_retention_days)
+        ? globalThis.Number(object.default_retention_days)
+        : 0,
     };
   },
 
@@ -361,6 +449,9 @@ export const DataCategory: MessageFns<DataCategory> = {
     if (message.legalObligation !== "") {
       obj.legalObligation = message.legalObligation;
     }
+    if (message.defaultRetentionDays !== 0) {
+      obj.defaultRetentionDays = Math.round(message.defaultRetentionDays);
+    }
     return obj;
   },
 
@@ -376,6 +467,7 @@ export const DataCategory: MessageFns<DataCategory> = {
     message.legalBasis = object.legalBasis ?? "";
     message.retention = object.retention ?? "";
     message.legalObligation = object.legalObligation ?? "";
+    message.defaultRetentionDays = object.defaultRetentionDays ?? 0;
     return message;
   },
 };
@@ -1231,7 +1323,16 @@ export const CategoryReceipt: MessageFns<CategoryReceipt> = {
 };
 
 function createBasePrivacyReceipt(): PrivacyReceipt {
-  return { requestId: "", participant: "", action: 0, categories: [], completedAt: undefined };
+  return {
+    requestId: "",
+    participant: "",
+    action: 0,
+    categories: [],
+    completedAt: undefined,
+    outcome: 0,
+    failureCode: "",
+    failureReason: "",
+  };
 }
 
 export const PrivacyReceipt: MessageFns<PrivacyReceipt> = {
@@ -1250,6 +1351,15 @@ export const PrivacyReceipt: MessageFns<PrivacyReceipt> = {
     }
     if (message.completedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(42).fork()).join();
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(48).int32(message.outcome);
+    }
+    if (message.failureCode !== "") {
+      writer.uint32(58).string(message.failureCode);
+    }
+    if (message.failureReason !== "") {
+      writer.uint32(66).string(message.failureReason);
     }
     return writer;
   },
@@ -1307,6 +1417,30 @@ export const PrivacyReceipt: MessageFns<PrivacyReceipt> = {
             message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.failureCode = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.failureReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1336,6 +1470,17 @@ export const PrivacyReceipt: MessageFns<PrivacyReceipt> = {
         : isSet(object.completed_at)
         ? fromJsonTimestamp(object.completed_at)
         : undefined,
+      outcome: isSet(object.outcome) ? receiptOutcomeFromJSON(object.outcome) : 0,
+      failureCode: isSet(object.failureCode)
+        ? globalThis.String(object.failureCode)
+        : isSet(object.failure_code)
+        ? globalThis.String(object.failure_code)
+        : "",
+      failureReason: isSet(object.failureReason)
+        ? globalThis.String(object.failureReason)
+        : isSet(object.failure_reason)
+        ? globalThis.String(object.failure_reason)
+        : "",
     };
   },
 
@@ -1356,6 +1501,15 @@ export const PrivacyReceipt: MessageFns<PrivacyReceipt> = {
     if (message.completedAt !== undefined) {
       obj.completedAt = message.completedAt.toISOString();
     }
+    if (message.outcome !== 0) {
+      obj.outcome = receiptOutcomeToJSON(message.outcome);
+    }
+    if (message.failureCode !== "") {
+      obj.failureCode = message.failureCode;
+    }
+    if (message.failureReason !== "") {
+      obj.failureReason = message.failureReason;
+    }
     return obj;
   },
 
@@ -1369,6 +1523,9 @@ export const PrivacyReceipt: MessageFns<PrivacyReceipt> = {
     message.action = object.action ?? 0;
     message.categories = object.categories?.map((e) => CategoryReceipt.fromPartial(e)) || [];
     message.completedAt = object.completedAt ?? undefined;
+    message.outcome = object.outcome ?? 0;
+    message.failureCode = object.failureCode ?? "";
+    message.failureReason = object.failureReason ?? "";
     return message;
   },
 };

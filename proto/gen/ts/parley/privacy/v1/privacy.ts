@@ -35,7 +35,7 @@ export interface SubjectRef {
 export interface ParticipantTask {
   /** The participant. */
   participant: string;
-  /** pending | done. */
+  /** pending | done | failed. */
   state: string;
   /** When the task was sent. */
   requestedAt?:
@@ -47,6 +47,10 @@ export interface ParticipantTask {
     | undefined;
   /** The receipt, per category. */
   receipt: CategoryReceipt[];
+  /** Failed: the participant's stable error code, e.g. "ACCOUNT_INVALID". */
+  failureCode: string;
+  /** Failed: why the participant could not carry out the task (names fields, never their values). */
+  failureReason: string;
 }
 
 /** SubjectRequest is a data-subject request. */
@@ -719,7 +723,15 @@ export const SubjectRef: MessageFns<SubjectRef> = {
 };
 
 function createBaseParticipantTask(): ParticipantTask {
-  return { participant: "", state: "", requestedAt: undefined, completedAt: undefined, receipt: [] };
+  return {
+    participant: "",
+    state: "",
+    requestedAt: undefined,
+    completedAt: undefined,
+    receipt: [],
+    failureCode: "",
+    failureReason: "",
+  };
 }
 
 export const ParticipantTask: MessageFns<ParticipantTask> = {
@@ -738,6 +750,12 @@ export const ParticipantTask: MessageFns<ParticipantTask> = {
     }
     for (const v of message.receipt) {
       CategoryReceipt.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.failureCode !== "") {
+      writer.uint32(50).string(message.failureCode);
+    }
+    if (message.failureReason !== "") {
+      writer.uint32(58).string(message.failureReason);
     }
     return writer;
   },
@@ -795,6 +813,22 @@ export const ParticipantTask: MessageFns<ParticipantTask> = {
             message.receipt.push(CategoryReceipt.decode(reader, reader.uint32()));
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.failureCode = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.failureReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -824,6 +858,16 @@ export const ParticipantTask: MessageFns<ParticipantTask> = {
       receipt: globalThis.Array.isArray(object?.receipt)
         ? object.receipt.map((e: any) => CategoryReceipt.fromJSON(e))
         : [],
+      failureCode: isSet(object.failureCode)
+        ? globalThis.String(object.failureCode)
+        : isSet(object.failure_code)
+        ? globalThis.String(object.failure_code)
+        : "",
+      failureReason: isSet(object.failureReason)
+        ? globalThis.String(object.failureReason)
+        : isSet(object.failure_reason)
+        ? globalThis.String(object.failure_reason)
+        : "",
     };
   },
 
@@ -844,6 +888,12 @@ export const ParticipantTask: MessageFns<ParticipantTask> = {
     if (message.receipt?.length) {
       obj.receipt = message.receipt.map((e) => CategoryReceipt.toJSON(e));
     }
+    if (message.failureCode !== "") {
+      obj.failureCode = message.failureCode;
+    }
+    if (message.failureReason !== "") {
+      obj.failureReason = message.failureReason;
+    }
     return obj;
   },
 
@@ -857,6 +907,8 @@ export const ParticipantTask: MessageFns<ParticipantTask> = {
     message.requestedAt = object.requestedAt ?? undefined;
     message.completedAt = object.completedAt ?? undefined;
     message.receipt = object.receipt?.map((e) => CategoryReceipt.fromPartial(e)) || [];
+    message.failureCode = object.failureCode ?? "";
+    message.failureReason = object.failureReason ?? "";
     return message;
   },
 };
