@@ -209,6 +209,40 @@ describe('gateway: Idempotency-Key and shared rate limits', () => {
       expect(await keysNamed(keys['tenant-a']!, 'bad-key')).toBe(0);
     });
 
+    it('keeps no 5xx answer, so a retry with the same key after the outage acts once', async () => {
+      const body = {
+        description: 'laptop lost on a train',
+        discoveredAt: new Date().toISOString(),
+        categories: ['contact details'],
+        subjectsAffected: 3,
+      };
+      const headers = { 'Idempotency-Key': 'breach-during-outage' };
+      await platform.backends.privacy.halt();
+      const down = await api('POST', '/v1/privacy/breaches', { key: keys['tenant-a'], body, headers });
+      expect(down.status).toBe(503);
+      await platform.backends.privacy.restart();
+      let first: Answer | undefined;
+      const deadline = Date.now() + 20_000;
+      // The gateway's channel reconnects with backoff; every 503 meanwhile is forgotten too.
+      while (Date.now() < deadline) {
+        first = await api('POST', '/v1/privacy/breaches', { key: keys['tenant-a'], body, headers });
+        if (first.status !== 503) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(first?.status).toBe(201);
+      expect(first?.headers.get('idempotent-replayed')).toBeNull();
+      const again = await api('POST', '/v1/privacy/breaches', { key: keys['tenant-a'], body, headers });
+      expect(again.status).toBe(201);
+      expect(again.headers.get('idempotent-replayed')).toBe('true');
+      expect(again.body.id).toBe(first?.body.id);
+      const register = await api('GET', '/v1/privacy/breaches', { key: keys['tenant-a'] });
+      expect(
+        (register.body.breaches as { description: string }[]).filter(
+          (breach) => breach.description === body.description,
+        ),
+      ).toHaveLength(1);
+    });
+
     it('documents the header and its outcomes in the OpenAPI document', async () => {
       const document = await api('GET', '/v1/openapi.json');
       const paths = document.body.paths as Record<
