@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call, createClient } from '@parley/kit';
+import { call, createClient, withTenant } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import { asPlatform } from '../../../../tests/support/callers';
 import { startPlatform, type Platform } from '../../../../tests/support/platform';
@@ -241,6 +243,69 @@ describe('gateway: Idempotency-Key and shared rate limits', () => {
           (breach) => breach.description === body.description,
         ),
       ).toHaveLength(1);
+    });
+
+    it('does not leave a key stuck when the gateway holding it is killed mid-request', async () => {
+      // A privacy endpoint that accepts connections and never answers keeps the request in flight.
+      const sockets: Socket[] = [];
+      const silent: Server = createServer((socket) => sockets.push(socket));
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const port = (silent.address() as { port: number }).port;
+      const doomed = await startGatewayProcess({
+        ...platform.gateway.env,
+        HOST: '127.0.0.1',
+        PRIVACY_ADDR: `127.0.0.1:${port}`,
+        UPSTREAM_TIMEOUT_MS: '60000',
+        IDEMPOTENCY_LEASE_MS: '2000',
+      });
+      try {
+        const body = {
+          description: 'backup tape missing',
+          discoveredAt: new Date().toISOString(),
+          categories: ['contact details'],
+          subjectsAffected: 1,
+        };
+        const headers = { 'Idempotency-Key': 'breach-killed-gateway' };
+        const inFlight = request(doomed.baseUrl, 'POST', '/v1/privacy/breaches', {
+          key: keys['tenant-a'],
+          body,
+          headers,
+        }).catch(() => undefined);
+        const held = async () =>
+          (
+            await withTenant(platform.gateway.app.runtime.db, 'tenant-a', (tx) =>
+              tx.execute(
+                sql`select 1 from kit_idempotency_keys where idempotency_key = 'breach-killed-gateway'`,
+              ),
+            )
+          ).rows.length > 0;
+        const deadline = Date.now() + 20_000;
+        while (!(await held()) && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        expect(await held()).toBe(true);
+        doomed.child.kill('SIGKILL');
+        await new Promise((resolve) => doomed.child.once('exit', resolve));
+        await inFlight;
+        const busy = await api('POST', '/v1/privacy/breaches', { key: keys['tenant-a'], body, headers });
+        expect(busy.status).toBe(409);
+        expect(busy.body.code).toBe('IDEMPOTENCY_KEY_IN_USE');
+        const wait = Number(busy.headers.get('retry-after'));
+        expect(wait).toBeGreaterThanOrEqual(1);
+        expect(wait).toBeLessThanOrEqual(2);
+        await new Promise((resolve) => setTimeout(resolve, wait * 1000 + 200));
+        const taken = await api('POST', '/v1/privacy/breaches', { key: keys['tenant-a'], body, headers });
+        expect(taken.status).toBe(201);
+        const register = await api('GET', '/v1/privacy/breaches', { key: keys['tenant-a'] });
+        expect(
+          (register.body.breaches as { description: string }[]).filter(
+            (breach) => breach.description === body.description,
+          ),
+        ).toHaveLength(1);
+      } finally {
+        await stopProcess(doomed.child);
+        sockets.forEach((socket) => socket.destroy());
+        silent.close();
+      }
     });
 
     it('documents the header and its outcomes in the OpenAPI document', async () => {

@@ -192,5 +192,19 @@ describe('kit idempotency and shared rate limits', () => {
         await otherPool.end();
       }
     });
+
+    it('keeps limiting in memory, at 1/replicas of the limit, while PostgreSQL is unreachable', async () => {
+      const deadPool = createPool('postgres://nobody:nothing@127.0.0.1:1/none', 1);
+      try {
+        const limiter = new SharedRateLimiter({ pool: deadPool, replicas: 2 });
+        const policy = { name: 'down', points: 4, windowSeconds: 60 };
+        const allowed = [];
+        for (let index = 0; index < 3; index += 1)
+          allowed.push((await limiter.consume(policy, 'sender-1')).allowed);
+        expect(allowed).toEqual([true, true, false]);
+      } finally {
+        await deadPool.end();
+      }
+    });
   });
 });
