@@ -229,6 +229,15 @@ describeWithTools()('charts/parley', () => {
           expect(gatewayConfig[`${svc.toUpperCase()}_ADDR`]).toBe(`blue-${svc}:${grpc.port}`);
       }
       expect(gatewayConfig.PORT).toBe('8080');
+      // Rate limits and idempotency from gateway values; the store-down fallback divides by the replicas.
+      expect(gatewayConfig).toMatchObject({
+        RATE_LIMIT_WINDOW_SECONDS: '60',
+        RATE_LIMIT_PER_PRINCIPAL: '1200',
+        RATE_LIMIT_PER_TENANT: '6000',
+        RATE_LIMIT_PER_IP: '60',
+        RATE_LIMIT_REPLICAS: '2',
+        IDEMPOTENCY_LEASE_MS: '60000',
+      });
     });
 
     it('wires services as services.json declares: <CALLEE>_ADDR for each call, privacy its participants', () => {

@@ -219,6 +219,15 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}
+{{- $_ := set $data "RATE_LIMIT_WINDOW_SECONDS" (toString .svc.rateLimits.windowSeconds) -}}
+{{- $_ := set $data "RATE_LIMIT_PER_PRINCIPAL" (toString .svc.rateLimits.perPrincipal) -}}
+{{- $_ := set $data "RATE_LIMIT_PER_TENANT" (toString .svc.rateLimits.perTenant) -}}
+{{- $_ := set $data "RATE_LIMIT_PER_IP" (toString .svc.rateLimits.perIp) -}}
+{{- $_ := set $data "RATE_LIMIT_OVERRIDE_CACHE_MS" (toString .svc.rateLimits.overrideCacheMs) -}}
+{{- /* While the database is unreachable each replica allows 1/N of a limit (kit SharedRateLimiter). */ -}}
+{{- $replicas := ternary .svc.autoscaling.minReplicas .svc.replicaCount .svc.autoscaling.enabled -}}
+{{- $_ := set $data "RATE_LIMIT_REPLICAS" (toString (max 1 (int $replicas))) -}}
+{{- $_ := set $data "IDEMPOTENCY_LEASE_MS" (toString .svc.idempotency.leaseMs) -}}
 {{- end -}}
 {{- range $key, $value := .svc.extraConfig -}}
 {{- $_ := set $data $key (toString $value) -}}

@@ -1,10 +1,12 @@
 import type { Server } from 'node:http';
-import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
+import { IdempotencyKeys, locateAssets, ServiceRuntime, SharedRateLimiter, type App } from '@parley/kit';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { Backends } from './backends';
 import { makeAuthenticate, TokenVerifier } from './auth';
 import { AccessLogRepository } from './db/accessLog';
+import { RateLimitOverrides } from './db/rateLimitOverrides';
+import { GatewayRateLimits, type RateLimitDefaults } from './http/rateLimiting';
 import { buildRoutes } from './http/routes/index';
 import { buildOpenApiDocument } from './http/openapi';
 import { close, createHttpApp, listen } from './http/server';
@@ -36,13 +38,29 @@ export function buildApp(config: Config): GatewayApp {
     dedicatedTenant: config.TENANCY_MODE === 'dedicated' ? config.TENANT_ID : undefined,
   });
   const accessLog = new AccessLogRepository(runtime.db, runtime.log);
-  const routes = buildRoutes(backends);
+  const rateLimitDefaults: RateLimitDefaults = {
+    windowSeconds: config.RATE_LIMIT_WINDOW_SECONDS,
+    perPrincipal: config.RATE_LIMIT_PER_PRINCIPAL,
+    perTenant: config.RATE_LIMIT_PER_TENANT,
+    perIp: config.RATE_LIMIT_PER_IP,
+  };
+  const overrides = new RateLimitOverrides(runtime.db, config.RATE_LIMIT_OVERRIDE_CACHE_MS);
+  const rateLimits = new GatewayRateLimits(
+    new SharedRateLimiter({ pool: runtime.pool, replicas: config.RATE_LIMIT_REPLICAS }),
+    overrides,
+    rateLimitDefaults,
+    runtime.log,
+  );
+  const idempotencyKeys = new IdempotencyKeys(runtime.db, { leaseMs: config.IDEMPOTENCY_LEASE_MS });
+  const routes = buildRoutes(backends, { overrides, defaults: rateLimitDefaults });
   let document: object | undefined;
   const http = createHttpApp({
     routes,
     openApiDocument: () => (document ??= buildOpenApiDocument(routes, version)),
     authenticate: makeAuthenticate(backends, tokens, runtime.log),
     recordAccess: (entry) => accessLog.record(entry),
+    rateLimits,
+    idempotencyKeys,
     log: runtime.log,
   });
   let server: Server | undefined;

@@ -68,7 +68,10 @@ export class Backends {
     });
   }
 
-  /** A unary call on behalf of `caller` (signed into an internal token), with the upstream deadline. */
+  /**
+   * A unary call on behalf of `caller` (signed into an internal token), with the upstream deadline and
+   * the request id of the HTTP request being served (see `requestIdOf`).
+   */
   async as<M extends UnaryMethod>(
     caller: Caller,
     client: Client,

@@ -25,6 +25,20 @@ export const configSchema = serviceEnv({
     .default('parley'),
   /** The audience an access token must carry. */
   OIDC_AUDIENCE: z.string().min(1).default('parley-api'),
+  /** Length of every rate-limit window, in seconds. */
+  RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+  /** Requests per window for each API key, OAuth client or user (0: no such limit). */
+  RATE_LIMIT_PER_PRINCIPAL: z.coerce.number().int().min(0).max(10_000_000).default(1_200),
+  /** Requests per window for each tenant, all its callers together (0: no such limit). */
+  RATE_LIMIT_PER_TENANT: z.coerce.number().int().min(0).max(10_000_000).default(6_000),
+  /** Requests per window for each client IP address on routes open without credentials (0: no limit). */
+  RATE_LIMIT_PER_IP: z.coerce.number().int().min(0).max(10_000_000).default(60),
+  /** How long a replica keeps a tenant's rate-limit override before reading it again. */
+  RATE_LIMIT_OVERRIDE_CACHE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  /** Gateway replicas sharing the limits; while the database is unreachable each replica allows 1/N. */
+  RATE_LIMIT_REPLICAS: z.coerce.number().int().min(1).max(1_000).default(1),
+  /** How long a request holds its Idempotency-Key before a retry may take it over (a crashed replica). */
+  IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,5 +1,7 @@
 import { and, asc, gt, inArray, lt } from 'drizzle-orm';
 import {
+  eraseIdempotencyKeys,
+  purgeIdempotencyKeys,
   receiptLine,
   type DataCategory,
   type PrivacyParticipant,
@@ -63,6 +65,8 @@ export const gatewayParticipant: PrivacyParticipant = {
         receiptLine('access_log', { kept: String(rows.length), keptBasis: `legal hold: ${context.hold}` }),
       ];
     }
+    // Answers kept for Idempotency-Key replays may describe the subject: they go with the calls.
+    await eraseIdempotencyKeys(tx, wanted);
     const gone =
       wanted.length > 0
         ? await tx
@@ -86,6 +90,8 @@ export const gatewayParticipant: PrivacyParticipant = {
   },
   async purge(tx, category, before) {
     if (category !== 'access_log') return [receiptLine(category)];
+    // Idempotency keys live 24 hours; the daily run also clears those of tenants that stopped calling.
+    await purgeIdempotencyKeys(tx, new Date(Date.now() - 24 * 60 * 60 * 1000));
     const gone = await tx
       .delete(accessLog)
       .where(lt(accessLog.occurredAt, before))

@@ -4,6 +4,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface WorkContext {
   tenantId?: string;
   principal?: string;
+  /** The request id an RPC carried (or the gateway assigned); forwarded on calls made while serving it. */
+  requestId?: string;
 }
 
 const storage = new AsyncLocalStorage<WorkContext>();

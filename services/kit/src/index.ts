@@ -24,3 +24,6 @@ export * from './auth/internalToken';
 export * from './privacy/subjects';
 export * from './privacy/participant';
 export * from './privacy/vocabulary';
+export * from './idempotency/idempotencyKeys';
+export * from './idempotency/handledRequests';
+export * from './rateLimit';

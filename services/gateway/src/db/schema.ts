@@ -12,3 +12,11 @@ export const accessLog = pgTable('access_log', {
   userAgent: text('user_agent').notNull(),
   occurredAt: timestamp('occurred_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+export const tenantRateLimits = pgTable('tenant_rate_limits', {
+  tenantId: text('tenant_id').primaryKey(),
+  perPrincipal: integer('per_principal'),
+  perTenant: integer('per_tenant'),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});

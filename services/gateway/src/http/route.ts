@@ -38,6 +38,17 @@ export interface Route<
   response: { status: number; description: string; schema: Result; contentType?: string };
   /** Other documented outcomes that answer with the same schema (e.g. 503 from /readyz). */
   alternateStatuses?: Record<number, string>;
+  /**
+   * Whether the route honours `Idempotency-Key` (replay of the first answer for a repeated request).
+   * Default: every authenticated POST. Set false for a POST that creates nothing.
+   */
+  idempotent?: boolean;
+  /**
+   * Which rate limits count this route: `caller` (per API key or user, and per tenant; the default on
+   * authenticated routes), `client-ip` (per client address: for routes open without credentials, such as
+   * sign-up, login or a data subject's own request) or `none` (the default on open routes).
+   */
+  rateLimit?: 'caller' | 'client-ip' | 'none';
   /** Picks the status for a result when it is not always `response.status`. */
   statusFor?: (result: z.infer<Result>) => number;
   handler(input: HandlerInput<z.infer<Query>, z.infer<Params>, z.infer<Body>>): Promise<z.infer<Result>>;

@@ -1,6 +1,13 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
-import { grants, type Caller, type Logger } from '@parley/kit';
+import {
+  grants,
+  runWithContext,
+  type Caller,
+  type IdempotencyKeys,
+  type Logger,
+  type RequestIdentity,
+} from '@parley/kit';
 import type { z } from './zod';
 import { expressPath, type Route } from './route';
 import { HttpProblem, sendProblem, toProblem } from './problem';
@@ -12,7 +19,11 @@ import {
   ROUTE_NOT_FOUND,
   SCOPE_MISSING,
   VALIDATION_FAILED,
+  IDEMPOTENCY_KEY_IN_USE,
+  IDEMPOTENCY_KEY_REUSED,
 } from '../domain/errors';
+import { rateLimitOutcome, type GatewayRateLimits } from './rateLimiting';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf, requestIdentity, requestIdOf } from './idempotency';
 
 export interface HttpDependencies {
   routes: Route[];
@@ -21,6 +32,10 @@ export interface HttpDependencies {
   authenticate: (credential: string, origin: { ip: string; userAgent: string }) => Promise<Caller>;
   /** Called once a request with a known caller has been answered. */
   recordAccess?: (entry: AccessEntry) => void;
+  /** Shared rate limits; without them nothing is limited. */
+  rateLimits?: GatewayRateLimits;
+  /** The Idempotency-Key store; without it the header is ignored. */
+  idempotencyKeys?: IdempotencyKeys;
   log: Logger;
 }
 
@@ -45,69 +60,179 @@ function violations(error: z.ZodError, prefix?: string) {
 
 type Handler = (request: Request, response: Response) => Promise<void>;
 
+/** What a handler's result or failure becomes on the wire. */
+interface Answer {
+  status: number;
+  contentType: string;
+  body: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Whether a route takes Idempotency-Key: declared, else every authenticated POST. */
+export function isIdempotent(route: Route): boolean {
+  return route.idempotent ?? (route.method === 'post' && route.scope !== undefined);
+}
+
+/** Which limits a route counts against: declared, else the caller's on authenticated routes. */
+export function rateLimitOf(route: Route): 'caller' | 'client-ip' | 'none' {
+  return route.rateLimit ?? (route.scope ? 'caller' : 'none');
+}
+
+async function authenticateFor(route: Route, request: Request, deps: HttpDependencies): Promise<Caller> {
+  const credential = bearer.exec(request.get('authorization') ?? '')?.[1];
+  if (!credential) {
+    throw new HttpProblem(
+      401,
+      AUTHENTICATION_REQUIRED,
+      'send `Authorization: Bearer <API key or token>`',
+      [],
+      {
+        'WWW-Authenticate': 'Bearer realm="parley"',
+      },
+    );
+  }
+  const caller = await deps.authenticate(credential, {
+    ip: request.ip ?? '',
+    userAgent: request.get('user-agent') ?? '',
+  });
+  if (!grants(caller.scopes, route.scope!)) {
+    throw new HttpProblem(403, SCOPE_MISSING, `this operation needs the ${route.scope} scope`);
+  }
+  return caller;
+}
+
+/** Runs the route's handler and turns its result into the answer (a download, or JSON). */
+async function produce(
+  route: Route,
+  request: Request,
+  caller: Caller | undefined,
+  parsed: { query: unknown; params: unknown; body: unknown },
+): Promise<Answer> {
+  const result = await route.handler({ ...parsed, caller: caller as Caller, request } as never);
+  const status = route.statusFor?.(result) ?? route.response.status;
+  const file = (result as { file?: { name: string; body: Buffer } } | undefined)?.file;
+  if (file && Buffer.isBuffer(file.body)) {
+    // A download: the bytes as they are, never cached.
+    return {
+      status,
+      contentType: route.response.contentType ?? 'application/octet-stream',
+      body: file.body,
+      headers: { 'Content-Disposition': `attachment; filename="${file.name}"`, 'Cache-Control': 'no-store' },
+    };
+  }
+  return {
+    status,
+    contentType: route.response.contentType ?? 'application/json',
+    body: Buffer.from(JSON.stringify(result)),
+    headers: {},
+  };
+}
+
+function send(response: Response, answer: Answer): void {
+  response.status(answer.status).type(answer.contentType).set(answer.headers).send(answer.body);
+}
+
+/**
+ * Carries out a request that sent an Idempotency-Key: the first attempt runs and its answer is kept
+ * (unless it is a 5xx, which the client may retry); a repeat of the same request replays that answer; the
+ * same key for another request is a 422, and a repeat while the first still runs a 409.
+ */
+async function runIdempotently(
+  keys: IdempotencyKeys,
+  identity: RequestIdentity,
+  request: Request,
+  run: () => Promise<Answer>,
+): Promise<Answer> {
+  const claim = await keys.claim(identity);
+  if (claim.outcome === 'replay') {
+    return {
+      status: claim.status,
+      contentType: claim.contentType,
+      body: claim.body,
+      headers: { 'Idempotent-Replayed': 'true' },
+    };
+  }
+  if (claim.outcome === 'mismatch') {
+    throw new HttpProblem(
+      422,
+      IDEMPOTENCY_KEY_REUSED,
+      `this ${IDEMPOTENCY_KEY_HEADER} was already used for a different request; use a new key for a new request`,
+      [{ field: IDEMPOTENCY_KEY_HEADER, description: 'already used with another method, path or body' }],
+    );
+  }
+  if (claim.outcome === 'in_progress') {
+    throw new HttpProblem(
+      409,
+      IDEMPOTENCY_KEY_IN_USE,
+      `a request with this ${IDEMPOTENCY_KEY_HEADER} is still being carried out; retry shortly to get its answer`,
+      [],
+      { 'Retry-After': String(claim.retryAfterSeconds) },
+    );
+  }
+  let answer: Answer;
+  try {
+    answer = await run();
+  } catch (error) {
+    const { problem, headers } = toProblem(error, request.path);
+    if (problem.status >= 500) {
+      await keys.release(identity);
+      throw error;
+    }
+    answer = {
+      status: problem.status,
+      contentType: 'application/problem+json',
+      body: Buffer.from(JSON.stringify(problem)),
+      headers,
+    };
+  }
+  if (answer.status >= 500) await keys.release(identity);
+  else await keys.complete(identity, answer);
+  return answer;
+}
+
 function handle(route: Route, deps: HttpDependencies): Handler {
+  const idempotent = isIdempotent(route) && deps.idempotencyKeys !== undefined;
+  const limits = rateLimitOf(route);
   return async (request, response) => {
     const started = process.hrtime.bigint();
     let caller: Caller | undefined;
-    if (route.scope) {
-      const credential = bearer.exec(request.get('authorization') ?? '')?.[1];
-      if (!credential) {
+    try {
+      if (limits === 'client-ip' && deps.rateLimits) {
+        const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countClient(request.ip ?? ''));
+        response.set(headers);
+        if (refusal) throw refusal;
+      }
+      if (route.scope) caller = await authenticateFor(route, request, deps);
+      if (limits === 'caller' && caller && deps.rateLimits) {
+        const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countCaller(caller));
+        response.set(headers);
+        if (refusal) throw refusal;
+      }
+      const key = idempotent && caller ? idempotencyKeyOf(request) : undefined;
+      const problems = [];
+      const query = route.query?.safeParse(request.query);
+      if (query && !query.success) problems.push(...violations(query.error));
+      const params = route.params?.safeParse(request.params);
+      if (params && !params.success) problems.push(...violations(params.error));
+      const body = route.body?.safeParse(request.body ?? undefined);
+      if (body && !body.success) problems.push(...violations(body.error));
+      if (problems.length > 0) {
         throw new HttpProblem(
-          401,
-          AUTHENTICATION_REQUIRED,
-          'send `Authorization: Bearer <API key or token>`',
-          [],
-          {
-            'WWW-Authenticate': 'Bearer realm="parley"',
-          },
+          400,
+          VALIDATION_FAILED,
+          problems.map((p) => `${p.field}: ${p.description}`).join('; '),
+          problems,
         );
       }
-      caller = await deps.authenticate(credential, {
-        ip: request.ip ?? '',
-        userAgent: request.get('user-agent') ?? '',
-      });
-      if (!grants(caller.scopes, route.scope)) {
-        throw new HttpProblem(403, SCOPE_MISSING, `this operation needs the ${route.scope} scope`);
-      }
-    }
-    const problems = [];
-    const query = route.query?.safeParse(request.query);
-    if (query && !query.success) problems.push(...violations(query.error));
-    const params = route.params?.safeParse(request.params);
-    if (params && !params.success) problems.push(...violations(params.error));
-    const body = route.body?.safeParse(request.body ?? undefined);
-    if (body && !body.success) problems.push(...violations(body.error));
-    if (problems.length > 0) {
-      throw new HttpProblem(
-        400,
-        VALIDATION_FAILED,
-        problems.map((p) => `${p.field}: ${p.description}`).join('; '),
-        problems,
-      );
-    }
-    try {
-      const result = await route.handler({
-        query: query?.data,
-        params: params?.data,
-        body: body?.data,
-        caller: caller as Caller,
-        request,
-      });
-      const status = route.statusFor?.(result) ?? route.response.status;
-      const file = (result as { file?: { name: string; body: Buffer } } | undefined)?.file;
-      if (file && Buffer.isBuffer(file.body)) {
-        // A download: the bytes as they are, never cached.
-        response
-          .status(status)
-          .type(route.response.contentType ?? 'application/octet-stream')
-          .set({ 'Content-Disposition': `attachment; filename="${file.name}"`, 'Cache-Control': 'no-store' })
-          .send(file.body);
-      } else {
-        response
-          .status(status)
-          .type(route.response.contentType ?? 'application/json')
-          .send(JSON.stringify(result));
-      }
+      const requestId = requestIdOf(request, caller?.tenantId ?? '', key);
+      response.set('X-Request-Id', requestId);
+      const parsed = { query: query?.data, params: params?.data, body: body?.data };
+      const run = () => runWithContext({ requestId }, () => produce(route, request, caller, parsed));
+      const answer =
+        key && caller && deps.idempotencyKeys
+          ? await runIdempotently(deps.idempotencyKeys, requestIdentity(request, caller, key), request, run)
+          : await run();
+      send(response, answer);
     } finally {
       if (caller) {
         deps.recordAccess?.({
@@ -131,7 +256,13 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
   app.set('trust proxy', 'loopback, linklocal, uniquelocal');
   app.set('query parser', 'simple');
   app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
-  app.get('/v1/openapi.json', (_request, response) => {
+  app.get('/v1/openapi.json', async (request, response) => {
+    // Open to anyone, so limited per client address like every other open route that asks for it.
+    if (deps.rateLimits) {
+      const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countClient(request.ip ?? ''));
+      response.set(headers);
+      if (refusal) throw refusal;
+    }
     response.json(deps.openApiDocument());
   });
   const methodsByPath = new Map<string, string[]>();

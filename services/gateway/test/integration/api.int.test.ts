@@ -153,7 +153,7 @@ describe('gateway REST API', () => {
       );
       const listNumbers = paths['/v1/numbers']!.get!;
       expect(listNumbers.security).toEqual([{ bearerAuth: [] }]);
-      expect(Object.keys(listNumbers.responses).sort()).toEqual(['200', '400', '401', '403', '500']);
+      expect(Object.keys(listNumbers.responses).sort()).toEqual(['200', '400', '401', '403', '429', '500']);
       expect(paths['/v1/tenants']!.post!.description).toContain('Requires scope `platform:admin`');
       expect((body.components as { schemas: Record<string, unknown> }).schemas.Account).toBeDefined();
     });

@@ -15,7 +15,7 @@ import { loadSync } from '@grpc/proto-loader';
 import { metrics } from '@opentelemetry/api';
 import type { Logger } from '../logging';
 import { runWithContext } from '../context';
-import { internalTokenFrom, type Caller } from './caller';
+import { internalTokenFrom, requestIdFrom, type Caller } from './caller';
 import type { InternalTokens } from '../auth/internalToken';
 import { grants, type Scope } from '../scopes';
 import { isTenantId } from '../db/database';
@@ -38,6 +38,11 @@ export interface RpcContext<Request> {
   log: Logger;
   /** Absolute deadline set by the client, if any. */
   deadline?: Date;
+  /**
+   * The request id the call carried (`parley-request-id` metadata): the same on every retry of one
+   * logical request. Pass it to `onceForRequest` to carry out a creating RPC at most once.
+   */
+  requestId?: string;
 }
 
 export interface RpcOptions {
@@ -99,10 +104,19 @@ export function unary<Request, Response>(
       requestDuration.record(Number(process.hrtime.bigint() - started) / 1e9, attributes);
     };
     const requestLog = deps.log.child({ rpc: method });
+    const requestId = requestIdFrom(call.metadata);
     verifyCaller(call.metadata, deps, options)
       .then((caller) =>
-        runWithContext({ tenantId: caller.tenantId || undefined, principal: caller.principal }, () =>
-          handler({ request: call.request, caller, log: requestLog, deadline: deadlineOf(call) }),
+        runWithContext(
+          { tenantId: caller.tenantId || undefined, principal: caller.principal, requestId },
+          () =>
+            handler({
+              request: call.request,
+              caller,
+              log: requestLog,
+              deadline: deadlineOf(call),
+              requestId,
+            }),
         ),
       )
       .then(
@@ -143,10 +157,16 @@ export function serverStream<Request, Item>(
         if (call.write(item)) resolve();
         else call.once('drain', () => (gone ? cancelled() : resolve()));
       });
+    const requestId = requestIdFrom(call.metadata);
     verifyCaller(call.metadata, deps, options)
       .then((caller) =>
-        runWithContext({ tenantId: caller.tenantId || undefined, principal: caller.principal }, () =>
-          handler({ request: call.request, caller, log: requestLog, deadline: deadlineOf(call) }, send),
+        runWithContext(
+          { tenantId: caller.tenantId || undefined, principal: caller.principal, requestId },
+          () =>
+            handler(
+              { request: call.request, caller, log: requestLog, deadline: deadlineOf(call), requestId },
+              send,
+            ),
         ),
       )
       .then(

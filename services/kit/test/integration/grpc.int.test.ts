@@ -12,8 +12,10 @@ import {
   createClient,
   createLogger,
   startGrpcServer,
+  runWithContext,
   unary,
   type GrpcServer,
+  type RpcContext,
 } from '@parley/kit';
 import { billingV1, protoFiles } from '@parley/proto';
 import { expectStatus } from '../../../../tests/support/grpc';
@@ -29,7 +31,9 @@ const balance = {
   openedAt: new Date('2026-01-01T00:00:00Z'),
 };
 
-async function serve(handler: () => Promise<billingV1.GetBalanceResponse>): Promise<GrpcServer> {
+async function serve(
+  handler: (context: RpcContext<billingV1.GetBalanceRequest>) => Promise<billingV1.GetBalanceResponse>,
+): Promise<GrpcServer> {
   return startGrpcServer({
     host: '127.0.0.1',
     port: 0,
@@ -62,6 +66,30 @@ describe('kit gRPC server and client', () => {
   afterEach(async () => {
     clients.splice(0).forEach((each) => each.close());
     await Promise.all(servers.splice(0).map((server) => server.shutdown(100)));
+  });
+
+  describe('request ids', () => {
+    it('exposes the request id a call carries on the RpcContext, and forwards the one being served', async () => {
+      const seen: (string | undefined)[] = [];
+      const server = await serve(async ({ requestId }) => {
+        seen.push(requestId);
+        return balance;
+      });
+      servers.push(server);
+      const billing = client(server);
+      const caller = { tenantId: 'acme', principal: 'test', scopes: ['*'] };
+      await call(
+        billing,
+        billing.getBalance,
+        {},
+        { metadata: await callerMetadata(testTokens, caller, 'idem-1') },
+      );
+      await runWithContext({ requestId: 'req-2' }, async () =>
+        call(billing, billing.getBalance, {}, { metadata: await callerMetadata(testTokens, caller) }),
+      );
+      await call(billing, billing.getBalance, {}, await as('acme'));
+      expect(seen).toEqual(['idem-1', 'req-2', undefined]);
+    });
   });
 
   describe('deadlines', () => {

@@ -6,9 +6,15 @@ import { accountRoutes } from './accounts';
 import { credentialRoutes } from './credentials';
 import { dataRoutes } from './data';
 import { privacyRoutes } from './privacy';
+import { rateLimitRoutes } from './rateLimits';
+import type { RateLimitOverrides } from '../../db/rateLimitOverrides';
+import type { RateLimitDefaults } from '../rateLimiting';
 
 /** Every public route. The OpenAPI document is generated from this list. */
-export function buildRoutes(backends: Backends): Route[] {
+export function buildRoutes(
+  backends: Backends,
+  rateLimits: { overrides: RateLimitOverrides; defaults: RateLimitDefaults },
+): Route[] {
   return [
     ...operationRoutes(backends),
     ...tenantRoutes(backends),
@@ -16,5 +22,6 @@ export function buildRoutes(backends: Backends): Route[] {
     ...credentialRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
+    ...rateLimitRoutes(rateLimits.overrides, rateLimits.defaults),
   ] as Route[];
 }
