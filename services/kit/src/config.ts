@@ -49,6 +49,11 @@ export const serviceEnvShape = {
     .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
     .optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** The schema of the service's database that holds the job queue's tables (services/kit/JOBS.md). */
+  JOBS_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL schema name')
+    .default('pgboss'),
   /** Shared secret that signs the internal caller tokens services pass to each other. */
   INTERNAL_TOKEN_KEY: z
     .string()

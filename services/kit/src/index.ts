@@ -15,6 +15,8 @@ export * from './db/migrate';
 export * from './events/streams';
 export * from './events/outbox';
 export * from './events/inbox';
+export * from './jobs/jobs';
+export * from './jobs/schedule';
 export * from './paging';
 export * from './scopes';
 export * from './auth/internalToken';
