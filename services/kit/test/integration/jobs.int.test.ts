@@ -195,6 +195,26 @@ describe('kit jobs: durable jobs on PostgreSQL', () => {
     });
   });
 
+  describe('MIGRATIONS=verify', () => {
+    it('refuses to start on a database whose queue schema was never installed, and starts once it is', async () => {
+      const fresh = await createTestDatabase('jobs_verify');
+      const options = { connectionString: fresh.url, schema: 'pgboss', service: 'kit-test', log };
+      try {
+        const unmigrated = new Jobs(options);
+        await expect(unmigrated.start({ migrate: false })).rejects.toThrow('pg-boss is not installed');
+        await unmigrated.stop(1000);
+        // What the `migrate` command (and the Helm hook) does before verify-mode replicas start.
+        await new Jobs(options).migrate();
+        const verified = new Jobs(options);
+        await verified.start({ migrate: false });
+        expect(await verified.send('after-verify', { ok: true })).toBeDefined();
+        await verified.stop(1000);
+      } finally {
+        await fresh.drop();
+      }
+    });
+  });
+
   describe('a worker killed mid-job', () => {
     let child: ChildProcess | undefined;
     afterAll(() => {
