@@ -55,6 +55,7 @@ function reasonOf(error: unknown): string {
 export class Scheduling {
   private overdue = 0;
   private dueSoon = 0;
+  private gaugeReading?: { at: number; counts: Promise<{ overdue: number; dueSoon: number }> };
 
   constructor(
     private readonly deps: {
@@ -78,12 +79,12 @@ export class Scheduling {
       .createObservableGauge('privacy_requests_overdue', {
         description: 'Open data-subject requests past their legal deadline',
       })
-      .addCallback((result) => result.observe(this.overdue));
+      .addCallback(async (result) => result.observe((await this.gauges()).overdue));
     meter
       .createObservableGauge('privacy_requests_due_soon', {
         description: 'Open data-subject requests due within 7 days',
       })
-      .addCallback((result) => result.observe(this.dueSoon));
+      .addCallback(async (result) => result.observe((await this.gauges()).dueSoon));
   }
 
   private now() {
@@ -216,8 +217,7 @@ export class Scheduling {
     }
   }
 
-  async scanDeadlines(): Promise<number> {
-    const now = this.now();
+  private async openRequests(now: Date) {
     const open = await withTenant(this.deps.db, 'platform', (tx) =>
       tx.select().from(subjectRequests).where(inArray(subjectRequests.state, openStates)),
     );
@@ -225,6 +225,30 @@ export class Scheduling {
     this.dueSoon = open.filter(
       (row) => !row.pausedAt && row.dueAt >= now && row.dueAt.getTime() - now.getTime() < 7 * 86_400_000,
     ).length;
+    return open;
+  }
+
+  /**
+   * The gauges as every replica reports them: the scan runs in one replica a minute, so each replica
+   * counts for itself when scraped (at most every 15 seconds), and reports its last counts if that fails.
+   */
+  private gauges(): Promise<{ overdue: number; dueSoon: number }> {
+    if (!this.gaugeReading || Date.now() - this.gaugeReading.at > 15_000) {
+      const last = { overdue: this.overdue, dueSoon: this.dueSoon };
+      this.gaugeReading = {
+        at: Date.now(),
+        counts: this.openRequests(this.now()).then(
+          () => ({ overdue: this.overdue, dueSoon: this.dueSoon }),
+          () => last,
+        ),
+      };
+    }
+    return this.gaugeReading.counts;
+  }
+
+  async scanDeadlines(): Promise<number> {
+    const now = this.now();
+    const open = await this.openRequests(now);
     let announced = 0;
     for (const row of open.filter(
       (candidate) => !candidate.pausedAt && candidate.dueAt < now && !candidate.overdueAnnounced,

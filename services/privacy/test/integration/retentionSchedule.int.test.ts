@@ -13,11 +13,11 @@ import {
   uniquePrefix,
   type TestDatabase,
 } from '../../../../tests/support/infra';
-import type { RunningService } from '../../../../tests/support/service';
+import { startService, type RunningService } from '../../../../tests/support/service';
 import { startIdentity, type IdentityApp } from '../../../identity/test/integration/identityForTests';
 import { buildApp, type PrivacyApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { auditLog, retentionCycles, retentionRuns } from '../../src/db/schema';
+import { auditLog, retentionCycles, retentionRuns, subjectRequests } from '../../src/db/schema';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 const TENANT = 'acme';
@@ -243,6 +243,68 @@ describe('privacy retention on the job queue', () => {
       expect(actions.at(-1)).toBe('retention.cycle.completed');
       expect(actions.slice(0, -1).every((action) => action === 'retention.cycle.retrying')).toBe(true);
     }, 150_000);
+  });
+
+  describe('the deadline scan', () => {
+    let service: RunningService<PrivacyApp>;
+
+    beforeAll(async () => {
+      service = await startService('privacy_deadlines', (env) => buildApp(loadConfig(env)), {
+        IDENTITY_ADDR: identity.address,
+        PRIVACY_PARTICIPANTS: `identity=${identity.address}`,
+        PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
+        NOTIFICATIONS: 'mailbox',
+        RETENTION_RUN_AT: 'off',
+        DEADLINE_SCAN_CRON: '*/5 * * * *',
+      });
+    });
+
+    afterAll(async () => {
+      await service?.stop();
+    });
+
+    it('is scheduled on the queue and announces an overdue request once', async () => {
+      const { db, pool } = service.app.runtime;
+      const { rows: schedules } = await pool.query<{ cron: string; timezone: string }>(
+        `select cron, timezone from pgboss.schedule where name = 'privacy-deadline-scan'`,
+      );
+      expect(schedules).toEqual([{ cron: '*/5 * * * *', timezone: 'UTC' }]);
+      const [request] = await withTenant(db, TENANT, (tx) =>
+        tx
+          .insert(subjectRequests)
+          .values({
+            tenantId: TENANT,
+            type: 'access',
+            state: 'in_progress',
+            dueAt: new Date(Date.now() - 60_000),
+            jurisdiction: 'gdpr',
+            subject: { email: 'late@privacy.example' },
+            identifiers: { accountIds: [], emails: ['late@privacy.example'], phones: [], userIds: [] },
+            extended: false,
+            pausedMs: 0,
+            requester: 'test',
+            overdueAnnounced: false,
+          })
+          .returning(),
+      );
+      // What the schedule sends each period, sent twice now: the second scan finds nothing new.
+      await service.app.runtime.jobs.send('privacy-deadline-scan', {});
+      await service.app.runtime.jobs.send('privacy-deadline-scan', {});
+      await waitFor('both scans to run', async () => {
+        const { rows } = await pool.query<{ n: number }>(
+          `select count(*)::int as n from pgboss.job where name = 'privacy-deadline-scan' and state = 'completed'`,
+        );
+        return rows[0]!.n === 2;
+      });
+      const announced = await withTenant(db, TENANT, (tx) =>
+        tx.select().from(auditLog).where(eq(auditLog.action, 'request.overdue')),
+      );
+      expect(announced.map((entry) => entry.requestId)).toEqual([request!.id]);
+      const [row] = await withTenant(db, TENANT, (tx) =>
+        tx.select().from(subjectRequests).where(eq(subjectRequests.id, request!.id)),
+      );
+      expect(row?.overdueAnnounced).toBe(true);
+    });
   });
 
   describe('two privacy processes on one database', () => {
