@@ -9,7 +9,17 @@ const transform = {
   ],
 };
 // ESM-only packages Jest must compile to CommonJS (Node itself loads them with require(esm)).
-const esmPackages = ['jose', '@keycloak/keycloak-admin-client', '@microsoft', 'camelize-ts', 'url-template'];
+// pg-boss and two of its dependencies are ESM-only.
+const esmPackages = [
+  'jose',
+  '@keycloak/keycloak-admin-client',
+  '@microsoft',
+  'camelize-ts',
+  'url-template',
+  'pg-boss',
+  'serialize-error',
+  'non-error',
+];
 const common = {
   transform,
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],

@@ -51,8 +51,8 @@ export async function startPlatform(): Promise<Platform> {
       IDENTITY_ADDR: identity.address,
       PRIVACY_PARTICIPANTS: `identity=${identity.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
       PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
-      DEADLINE_SCAN_INTERVAL_MS: '0',
-      RETENTION_INTERVAL_MS: '0',
+      DEADLINE_SCAN_CRON: 'off',
+      RETENTION_RUN_AT: 'off',
     }),
   };
   const gatewayEnv = {

@@ -185,6 +185,7 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
   "NATS_URL" $v.nats.url
   "TENANCY_MODE" $v.tenancy.mode
   "OTEL_SERVICE_NAME" (printf "parley-%s" .name)
+  "JOBS_SCHEMA" $v.jobs.schema
 -}}
 {{- if $t.natsPrefix }}{{ $_ := set $data "NATS_PREFIX" $t.natsPrefix }}{{ end -}}
 {{- if and $v.nats.auth.enabled (eq $v.nats.auth.type "creds") }}{{ $_ := set $data "NATS_CREDS_FILE" (printf "/etc/parley/nats/%s" $v.nats.auth.credsKey) }}{{ end -}}
@@ -214,6 +215,9 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "PRIVACY_PARTICIPANTS" (join "," $participants) -}}
 {{- $_ := set $data "NOTIFICATIONS" $v.notifications.mode -}}
 {{- $_ := set $data "NOTIFICATION_FROM" $v.notifications.from -}}
+{{- $_ := set $data "RETENTION_RUN_AT" $v.privacySchedule.retentionRunAt -}}
+{{- $_ := set $data "RETENTION_RETRY_DELAY_SECONDS" (toString $v.privacySchedule.retentionRetryDelaySeconds) -}}
+{{- $_ := set $data "DEADLINE_SCAN_CRON" $v.privacySchedule.deadlineScanCron -}}
 {{- end -}}
 
 {{- if eq .name "gateway" -}}

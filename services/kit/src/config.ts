@@ -53,6 +53,11 @@ export const serviceEnvShape = {
     .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a tenant slug')
     .optional(),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(10_000),
+  /** The schema of the service's database that holds the job queue's tables (services/kit/JOBS.md). */
+  JOBS_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lowercase PostgreSQL schema name')
+    .default('pgboss'),
   /** This service's own Ed25519 private key for the internal caller tokens it signs (PEM or JWK JSON). */
   INTERNAL_TOKEN_PRIVATE_KEY: internalTokenPrivateKeySchema,
   /** Every service's public key, as a JWKS whose `kid` names the service; the gateway's is required. */

@@ -17,6 +17,8 @@ export * from './events/streams';
 export * from './events/permissions';
 export * from './events/outbox';
 export * from './events/inbox';
+export * from './jobs/jobs';
+export * from './jobs/schedule';
 export * from './paging';
 export * from './money';
 export * from './scopes';

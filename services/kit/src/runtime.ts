@@ -19,6 +19,7 @@ import {
   type RpcOptions,
 } from './grpc/server';
 import { InternalTokens } from './auth/internalToken';
+import { Jobs, type JobsTuning } from './jobs/jobs';
 import { participantService, participantTaskHandler, type PrivacyParticipant } from './privacy/participant';
 import type { SubjectHashKeys } from './privacy/subjects';
 import { participantV1, protoFiles } from '@parley/proto';
@@ -34,6 +35,8 @@ export interface RuntimeOptions {
   /** Proto files (relative to the proto directory) this service serves, for reflection. */
   protoFiles: string[];
   log?: Logger;
+  /** Shorter job-queue timings, for tests. */
+  jobsTuning?: JobsTuning;
 }
 
 export interface ServeOptions {
@@ -44,6 +47,11 @@ export interface ServeOptions {
   publishes?: boolean;
   /** The service's part in data-subject requests: its inventory and actions (services/kit/PRIVACY.md). */
   participant?: PrivacyParticipant;
+  /**
+   * Start the job queue even when no worker or schedule is defined (a service that only sends jobs).
+   * It starts anyway as soon as `runtime.jobs` has a worker or a schedule.
+   */
+  jobs?: boolean;
 }
 
 /**
@@ -61,6 +69,8 @@ export class ServiceRuntime {
   readonly tokens: InternalTokens;
   /** SUBJECT_HASH_KEY (writes) and SUBJECT_HASH_KEYS_PREVIOUS (matched too), for subject hashes. */
   readonly subjectHashKeys: SubjectHashKeys;
+  /** Durable jobs, timers and cron (services/kit/JOBS.md): define workers and schedules before start. */
+  readonly jobs: Jobs;
   private nats?: NatsConnection;
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
@@ -84,6 +94,13 @@ export class ServiceRuntime {
       current: options.env.SUBJECT_HASH_KEY,
       previous: options.env.SUBJECT_HASH_KEYS_PREVIOUS,
     };
+    this.jobs = new Jobs({
+      connectionString: options.env.DATABASE_URL,
+      schema: options.env.JOBS_SCHEMA,
+      service: options.service,
+      log: this.log,
+      ...(options.jobsTuning ? { tuning: options.jobsTuning } : {}),
+    });
   }
 
   /** A unary handler bound to this service's logger and token verifier. */
@@ -115,7 +132,12 @@ export class ServiceRuntime {
 
   /** Applies pending migrations regardless of MIGRATIONS (the `migrate` command and the Helm hook). */
   async migrate(): Promise<string[]> {
-    return migrate(this.pool, this.options.assets.migrations, { mode: 'apply', log: this.log });
+    const applied = await migrate(this.pool, this.options.assets.migrations, {
+      mode: 'apply',
+      log: this.log,
+    });
+    await this.jobs.migrate();
+    return applied;
   }
 
   async start(serve: ServeOptions): Promise<void> {
@@ -131,6 +153,9 @@ export class ServiceRuntime {
   private async startParts(serve: ServeOptions): Promise<void> {
     const { env } = this.options;
     await migrate(this.pool, this.options.assets.migrations, { mode: env.MIGRATIONS, log: this.log });
+    // After the service's own migrations, so a job that runs at once finds its tables. In verify mode
+    // the queue's schema must already be there (the migrate command installs it too).
+    if (this.jobs.used || serve.jobs) await this.jobs.start({ migrate: env.MIGRATIONS === 'apply' });
     this.nats = await connectNats({
       url: env.NATS_URL,
       name: this.options.service,
@@ -199,6 +224,9 @@ export class ServiceRuntime {
   private async stopParts(): Promise<void> {
     const timeout = this.options.env.SHUTDOWN_TIMEOUT_MS;
     await this.grpc?.shutdown(timeout);
+    // Stop taking jobs and let the ones in hand finish (up to the timeout) while NATS and the pool are
+    // still there for them; a job cut off is retried by another replica after it expires.
+    await this.jobs.stop(timeout);
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
     await this.relay?.stop();
     await this.nats?.drain().catch(() => undefined);

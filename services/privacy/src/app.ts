@@ -10,6 +10,7 @@ import type { Jurisdiction } from './domain/clock';
 import { RequestWorkflow, type SubjectDirectory } from './workflow';
 import { Ledger } from './ledger';
 import { Scheduling } from './scheduling';
+import { retentionCron } from './domain/retentionSchedule';
 import { privacyParticipant } from './privacy';
 import { onReceiptSubmitted } from './events/consumers/receiptSubmitted';
 import { makeRequestHandlers } from './rpc/requests';
@@ -96,6 +97,10 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     ledger,
     participants,
     log,
+    jobs: runtime.jobs,
+    retentionCron: retentionCron(config),
+    retentionRetryDelaySeconds: config.RETENTION_RETRY_DELAY_SECONDS,
+    deadlineCron: config.DEADLINE_SCAN_CRON === 'off' ? undefined : config.DEADLINE_SCAN_CRON,
     now: overrides.now,
     tenants: async () => {
       const ids: string[] = [];
@@ -155,6 +160,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     workflow,
     scheduling,
     start: async () => {
+      await scheduling.register();
       await runtime.start({
         grpcServices: [
           {
@@ -166,13 +172,13 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
         consumers: [onReceiptSubmitted({ workflow })],
         participant: privacyParticipant,
       });
-      scheduling.start(config.DEADLINE_SCAN_INTERVAL_MS, config.RETENTION_INTERVAL_MS);
+      await scheduling.catchUp();
     },
     stop: async () => {
-      scheduling.stop();
+      // The runtime lets a job in hand finish first, and it may still call identity and participants.
+      await runtime.stop();
       participants.close();
       identity.close();
-      await runtime.stop();
     },
     migrate: () => runtime.migrate(),
   };

@@ -1,5 +1,6 @@
-import { parseEnv, serviceEnv, z } from '@parley/kit';
+import { isCronExpression, isTimeOfDay, parseEnv, serviceEnv, z } from '@parley/kit';
 
+const cron = z.string().refine((value) => isCronExpression(value), 'must be a five-field cron expression');
 const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of a gRPC endpoint');
 
 export const configSchema = serviceEnv({
@@ -20,10 +21,26 @@ export const configSchema = serviceEnv({
   NOTIFICATION_FROM: z.string().min(3).default('privacy@localhost'),
   VERIFICATION_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
   ARCHIVE_LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(1440),
-  /** How often deadlines are checked (0: never). */
-  DEADLINE_SCAN_INTERVAL_MS: z.coerce.number().int().min(0).default(60_000),
-  /** How often retention runs for every tenant (0: only when asked through the API). */
-  RETENTION_INTERVAL_MS: z.coerce.number().int().min(0).default(86_400_000),
+  /**
+   * When retention runs for every tenant each day, HH:MM in UTC (off: only when asked through the API).
+   * A run missed while no replica was up is made up at start-up.
+   */
+  RETENTION_RUN_AT: z
+    .string()
+    .refine((value) => value === 'off' || isTimeOfDay(value), 'must be a time of day HH:MM (UTC) or off')
+    .default('03:00'),
+  /** Replaces RETENTION_RUN_AT with any five-field cron expression (UTC), e.g. weekly: `0 3 * * 1`. */
+  RETENTION_CRON: cron.optional(),
+  /** Base of the backoff (doubling, capped at an hour) while a participant is down during a run. */
+  RETENTION_RETRY_DELAY_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  /** When deadlines are checked, a five-field cron expression in UTC (off: never). */
+  DEADLINE_SCAN_CRON: z
+    .string()
+    .refine(
+      (value) => value === 'off' || isCronExpression(value),
+      'must be a five-field cron expression or off',
+    )
+    .default('* * * * *'),
 }).superRefine((value, context) => {
   if (value.NOTIFICATIONS === 'smtp' && !value.SMTP_URL) {
     context.addIssue({ code: 'custom', path: ['SMTP_URL'], message: 'is required when NOTIFICATIONS=smtp' });

@@ -131,6 +131,24 @@ export const retentionRuns = pgTable('retention_runs', {
   tenantId: text('tenant_id').notNull(),
   startedAt: ts('started_at').notNull().defaultNow(),
   state: text('state').notNull(),
+  /** The scheduled cycle that started it; null for a run asked for through the API. */
+  cycle: ts('cycle'),
+});
+
+/** A participant a scheduled retention cycle is waiting for, and why (a gRPC status name). */
+export interface WaitingFor {
+  participant: string;
+  reason: string;
+}
+
+export const retentionCycles = pgTable('retention_cycles', {
+  period: ts('period').primaryKey(),
+  state: text('state').$type<'running' | 'retrying' | 'completed' | 'failed'>().notNull(),
+  attempts: integer('attempts').notNull(),
+  waitingFor: jsonb('waiting_for').$type<WaitingFor[]>().notNull(),
+  startedAt: ts('started_at').notNull().defaultNow(),
+  updatedAt: ts('updated_at').notNull().defaultNow(),
+  completedAt: ts('completed_at'),
 });
 
 export const auditLog = pgTable('audit_log', {

@@ -18,8 +18,8 @@ describe('privacy service', () => {
       IDENTITY_ADDR: '127.0.0.1:1',
       PRIVACY_PARTICIPANTS: 'privacy=127.0.0.1:1',
       PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
-      DEADLINE_SCAN_INTERVAL_MS: '0',
-      RETENTION_INTERVAL_MS: '0',
+      DEADLINE_SCAN_CRON: 'off',
+      RETENTION_RUN_AT: 'off',
     });
     client = createClient(privacyV1.PrivacyServiceClient, service.address, {
       serviceName: 'parley.privacy.v1.PrivacyService',
