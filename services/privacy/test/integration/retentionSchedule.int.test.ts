@@ -6,7 +6,7 @@ import { call, createClient, createDatabase, createPool, withTenant, type Databa
 import { identityV1 } from '@parley/proto';
 import type pg from 'pg';
 import { freePort } from '../../../../tools/dev/src/ports';
-import { asPlatform, TEST_INTERNAL_TOKEN_KEY } from '../../../../tests/support/callers';
+import { asPlatform, TEST_SUBJECT_HASH_KEY, testTokenEnv } from '../../../../tests/support/callers';
 import {
   createTestDatabase,
   testInfra,
@@ -79,7 +79,8 @@ function privacyEnv(
     METRICS_PORT: '0',
     LOG_LEVEL: process.env.PARLEY_TEST_LOG_LEVEL ?? 'silent',
     SHUTDOWN_TIMEOUT_MS: '2000',
-    INTERNAL_TOKEN_KEY: TEST_INTERNAL_TOKEN_KEY,
+    ...testTokenEnv('privacy'),
+    SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
     PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
     NOTIFICATIONS: 'mailbox',
     DEADLINE_SCAN_CRON: 'off',
