@@ -9,7 +9,14 @@ const transform = {
   ],
 };
 // ESM-only packages Jest must compile to CommonJS (Node itself loads them with require(esm)).
-const esmPackages = ['jose', '@keycloak/keycloak-admin-client', '@microsoft', 'camelize-ts', 'url-template'];
+const esmPackages = [
+  'jose',
+  'uuid',
+  '@keycloak/keycloak-admin-client',
+  '@microsoft',
+  'camelize-ts',
+  'url-template',
+];
 const common = {
   transform,
   transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],

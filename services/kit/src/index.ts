@@ -21,3 +21,4 @@ export * from './auth/internalToken';
 export * from './privacy/subjects';
 export * from './privacy/participant';
 export * from './privacy/vocabulary';
+export * from './events/deadLetters';

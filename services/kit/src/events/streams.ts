@@ -63,18 +63,46 @@ export class Naming {
 
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
-/** Creates or updates a service's stream; safe to call from every replica and every consumer at start-up. */
-export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner: string): Promise<string> {
+/** How a service's own stream is kept (NATS_STREAM_* variables). */
+export interface StreamSettings {
+  replicas: number;
+  maxAgeMs: number;
+  /** -1: no size limit. */
+  maxBytes: number;
+}
+
+export const defaultStreamSettings: StreamSettings = {
+  replicas: 1,
+  maxAgeMs: 7 * 24 * 3_600_000,
+  maxBytes: -1,
+};
+
+/**
+ * Creates or updates the stream of the service that owns it, and only that service calls it: the producer
+ * alone decides its stream's subjects, replicas and limits. Safe to call from every replica at start-up.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  naming: Naming,
+  owner: string,
+  settings: StreamSettings = defaultStreamSettings,
+): Promise<string> {
   const { name, subjects } = naming.stream(owner);
   const wanted = {
     subjects,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    max_age: nanos(settings.maxAgeMs),
+    max_bytes: settings.maxBytes,
+    num_replicas: settings.replicas,
   };
   try {
     const info = await jsm.streams.info(name);
     const same =
       info.config.subjects?.join(',') === subjects.join(',') &&
-      info.config.duplicate_window === wanted.duplicate_window;
+      info.config.duplicate_window === wanted.duplicate_window &&
+      info.config.max_age === wanted.max_age &&
+      info.config.max_bytes === wanted.max_bytes &&
+      info.config.num_replicas === wanted.num_replicas;
     if (!same) await jsm.streams.update(name, { ...info.config, ...wanted });
   } catch (error) {
     if (!isNotFound(error)) throw error;
@@ -84,7 +112,6 @@ export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner:
         ...wanted,
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
-        max_age: nanos(7 * 24 * 3_600_000),
       });
     } catch (addError) {
       // Another replica created it between our look and our add.
@@ -94,38 +121,67 @@ export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner:
   return name;
 }
 
+/** The stream does not exist yet: its owning service has not started. Consumers wait for it. */
+export class StreamMissingError extends Error {
+  constructor(readonly stream: string) {
+    super(`stream ${stream} does not exist yet (its service has not started)`);
+    this.name = 'StreamMissingError';
+  }
+}
+
 export interface ConsumerSettings {
   durable: string;
   eventType: string;
-  ackWaitMs: number;
+  /** Server-side redelivery delays after a delivery that was not acknowledged; the last one repeats. */
+  backoffMs: number[];
+  /** Deliveries before the server stops delivering; the consumer parks an event before that. */
+  maxDeliver: number;
+  maxAckPending?: number;
 }
 
-/** Creates or updates a durable pull consumer filtered to one event type. */
+/**
+ * Creates or updates a durable pull consumer filtered to one event type, on the stream of the service
+ * that owns the event type. Never creates that stream: throws StreamMissingError until its owner has.
+ * Changed settings (backoff, max deliver, filter, ack pending) are applied to an existing consumer.
+ */
 export async function ensureConsumer(
   jsm: JetStreamManager,
   naming: Naming,
   settings: ConsumerSettings,
 ): Promise<{ stream: string }> {
-  const stream = await ensureStream(jsm, naming, Naming.owner(settings.eventType));
-  const config = {
-    durable_name: settings.durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+  const stream = naming.stream(Naming.owner(settings.eventType)).name;
+  const backoff = settings.backoffMs.map((ms) => nanos(ms));
+  const wanted = {
     filter_subject: naming.subject(settings.eventType),
-    ack_wait: nanos(settings.ackWaitMs),
-    max_ack_pending: 1_000,
+    // With a backoff list the server waits backoff[n-1] for the ack of the n-th delivery; the first one
+    // is the ack wait.
+    ack_wait: backoff[0] ?? nanos(30_000),
+    backoff,
+    max_deliver: settings.maxDeliver,
+    max_ack_pending: settings.maxAckPending ?? 1_000,
   };
   try {
     const info = await jsm.consumers.info(stream, settings.durable);
-    if (info.config.ack_wait !== config.ack_wait || info.config.filter_subject !== config.filter_subject) {
-      await jsm.consumers.update(stream, settings.durable, {
-        ack_wait: config.ack_wait,
-        filter_subject: config.filter_subject,
-      });
-    }
+    const same =
+      info.config.ack_wait === wanted.ack_wait &&
+      info.config.filter_subject === wanted.filter_subject &&
+      info.config.max_deliver === wanted.max_deliver &&
+      info.config.max_ack_pending === wanted.max_ack_pending &&
+      (info.config.backoff ?? []).join(',') === backoff.join(',');
+    if (!same) await jsm.consumers.update(stream, settings.durable, wanted);
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(stream, config);
+    try {
+      await jsm.consumers.add(stream, {
+        durable_name: settings.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ...wanted,
+      });
+    } catch (addError) {
+      if (isNotFound(addError)) throw new StreamMissingError(stream);
+      throw addError;
+    }
   }
   return { stream };
 }

@@ -4,6 +4,7 @@ import type { Database, Transaction } from '../db/database';
 import { withTenant } from '../db/database';
 import type { EventHandler } from '../events/inbox';
 import type { Outbox } from '../events/outbox';
+import { eraseDeadLetters } from '../events/deadLetters';
 import type { Logger } from '../logging';
 import type { RpcContext } from '../grpc/server';
 import { identifierHashes, recordTombstone, setRestricted, type SubjectIdentifiers } from './subjects';
@@ -87,6 +88,9 @@ export interface PrivacyParticipant {
   ): Promise<CategoryReceipt[]>;
 }
 
+/** The receipt line that counts a subject's parked events (kit_dead_letters) deleted by an erasure. */
+export const PARKED_EVENTS_CATEGORY = 'parked_events';
+
 const taskEvent = (participant: string) => `privacy.task.requested.${participant}`;
 export const RECEIPT_EVENT = 'privacy.receipt.submitted';
 
@@ -147,7 +151,18 @@ export function participantTaskHandler(deps: {
               ...context,
               hold: task.legalHoldReason || undefined,
             });
-            if (!task.legalHoldReason) await recordTombstone(tx, tenantId, hashes);
+            if (!task.legalHoldReason) {
+              await recordTombstone(tx, tenantId, hashes);
+              // Parked copies of events about the subject go too (they are kept only for operators).
+              // The receipt names them only when there were some, so it still lists the declared categories.
+              const parked = await eraseDeadLetters(tx, tenantId, hashes);
+              if (parked > 0) {
+                categories = [
+                  ...categories,
+                  receiptLine(PARKED_EVENTS_CATEGORY, { deleted: String(parked) }),
+                ];
+              }
+            }
             break;
           case PrivacyAction.PRIVACY_ACTION_RECTIFY:
             categories = await participant.rectify(
