@@ -42,6 +42,8 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       errorResponses[401] = problemResponse('Missing, invalid, expired or revoked credentials.');
       errorResponses[403] = problemResponse(`The credentials lack the \`${route.scope}\` scope.`);
     }
+    for (const [status, description] of Object.entries(route.problems ?? {}))
+      errorResponses[Number(status)] = problemResponse(description);
     errorResponses[500] = problemResponse('Unexpected error.');
     registry.registerPath({
       method: route.method,

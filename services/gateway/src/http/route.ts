@@ -38,6 +38,8 @@ export interface Route<
   response: { status: number; description: string; schema: Result; contentType?: string };
   /** Other documented outcomes that answer with the same schema (e.g. 503 from /readyz). */
   alternateStatuses?: Record<number, string>;
+  /** Problem answers the route may give besides the ones every route has (400, 401, 403, 500). */
+  problems?: Record<number, string>;
   /** Picks the status for a result when it is not always `response.status`. */
   statusFor?: (result: z.infer<Result>) => number;
   handler(input: HandlerInput<z.infer<Query>, z.infer<Params>, z.infer<Body>>): Promise<z.infer<Result>>;

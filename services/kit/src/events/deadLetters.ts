@@ -74,13 +74,16 @@ export async function listDeadLetters(
   if (request.tenantId) conditions.push(sql`tenant_id = ${request.tenantId}`);
   if (request.reason) conditions.push(sql`reason = ${request.reason}`);
   if (cursor && isUuid(cursor.id)) {
-    conditions.push(sql`(parked_at, id) < (${cursor.at.toISOString()}::timestamptz, ${cursor.id}::uuid)`);
+    // Cursors carry milliseconds; compare at that precision so no row is skipped between pages.
+    conditions.push(
+      sql`(date_trunc('milliseconds', parked_at), id) < (${cursor.at.toISOString()}::timestamptz, ${cursor.id}::uuid)`,
+    );
   }
   const result = await db.execute<DeadLetterRow>(
     sql`select id::text, source, consumer, event_id::text, event_type, tenant_id, aggregate_key, envelope, reason,
                error, attempts, parked_at
           from kit_dead_letters where ${sql.join(conditions, sql` and `)}
-         order by parked_at desc, id desc limit ${size + 1}`,
+         order by date_trunc('milliseconds', parked_at) desc, id desc limit ${size + 1}`,
   );
   const page = toPage(result.rows, size, (row) => ({ at: new Date(row.parked_at), id: row.id }));
   return { deadLetters: page.items.map(toDeadLetter), nextPageToken: page.nextPageToken };

@@ -6,6 +6,7 @@ import { accountRoutes } from './accounts';
 import { credentialRoutes } from './credentials';
 import { dataRoutes } from './data';
 import { privacyRoutes } from './privacy';
+import { deadLetterRoutes } from './deadLetters';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(backends: Backends): Route[] {
@@ -16,5 +17,6 @@ export function buildRoutes(backends: Backends): Route[] {
     ...credentialRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
+    ...deadLetterRoutes(backends),
   ] as Route[];
 }
