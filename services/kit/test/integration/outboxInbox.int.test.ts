@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import {
   connectNats,
   createDatabase,
@@ -436,6 +436,89 @@ describe('kit events: poison, transient failures and dead letters', () => {
       );
       const ghost = await jsm.streams.info(naming.stream('kitghost').name);
       expect(ghost.state.messages).toBe(1);
+    });
+  });
+
+  describe('streams and consumers', () => {
+    const consumerFor = (
+      eventType: string,
+      durable: string,
+      settings: { backoffMs: number[]; maxDeliver: number },
+    ) =>
+      new InboxConsumer({
+        db,
+        js: jetstream(nats),
+        jsm,
+        naming,
+        log,
+        settings,
+        handler: { durable, eventType, messageType: itemMessage, handle: async () => undefined },
+      });
+
+    it("takes the producer's stream replicas, max age and max bytes from its settings, and applies changes", async () => {
+      const name = await ensureStream(jsm, naming, 'kitcfg', {
+        replicas: 1,
+        maxAgeMs: 3_600_000,
+        maxBytes: 1_000_000,
+      });
+      let info = await jsm.streams.info(name);
+      expect(info.config).toMatchObject({
+        num_replicas: 1,
+        max_age: 3_600_000 * 1_000_000,
+        max_bytes: 1_000_000,
+      });
+      await ensureStream(jsm, naming, 'kitcfg', { replicas: 1, maxAgeMs: 7_200_000, maxBytes: -1 });
+      info = await jsm.streams.info(name);
+      expect(info.config).toMatchObject({ max_age: 7_200_000 * 1_000_000, max_bytes: -1 });
+    });
+
+    it('applies changed backoff and max deliver to a consumer created with older settings', async () => {
+      const stream = naming.stream('kitcfg').name;
+      await jsm.consumers.add(stream, {
+        durable_name: 'kitcfg-on-thing-happened',
+        ack_policy: AckPolicy.Explicit,
+        filter_subject: naming.subject('kitcfg.thing.happened'),
+        ack_wait: 30_000 * 1_000_000,
+      });
+      const upgraded = consumerFor('kitcfg.thing.happened', 'kitcfg-on-thing-happened', {
+        backoffMs: [400, 800],
+        maxDeliver: 7,
+      });
+      await upgraded.start();
+      try {
+        await waitFor('the consumer settings to be updated', async () => {
+          const info = await jsm.consumers.info(stream, 'kitcfg-on-thing-happened');
+          return info.config.max_deliver === 7 && (info.config.backoff ?? []).length === 2;
+        });
+        const info = await jsm.consumers.info(stream, 'kitcfg-on-thing-happened');
+        expect(info.config).toMatchObject({
+          ack_wait: 400 * 1_000_000,
+          backoff: [400 * 1_000_000, 800 * 1_000_000],
+        });
+      } finally {
+        await upgraded.stop();
+      }
+    });
+
+    it("waits for another service's stream instead of creating it", async () => {
+      const waiting = consumerFor('kitlate.thing.happened', 'kitcfg-on-late-thing', {
+        backoffMs: [400],
+        maxDeliver: 5,
+      });
+      await waiting.start();
+      try {
+        await sleep(700);
+        await expect(jsm.streams.info(naming.stream('kitlate').name)).rejects.toThrow(/not found/);
+        await ensureStream(jsm, naming, 'kitlate');
+        await waitFor('the consumer to attach', async () =>
+          jsm.consumers.info(naming.stream('kitlate').name, 'kitcfg-on-late-thing').then(
+            () => true,
+            () => false,
+          ),
+        );
+      } finally {
+        await waiting.stop();
+      }
     });
   });
 
