@@ -139,6 +139,9 @@ export class InboxConsumer<T> {
   private space?: () => void;
   private heartbeat?: NodeJS.Timeout;
   private wakeAttach?: () => void;
+  private markAttached!: () => void;
+  /** Resolves once the consumer exists on the server and messages flow (its stream may appear late). */
+  readonly attached = new Promise<void>((resolve) => (this.markAttached = resolve));
 
   constructor(private readonly options: InboxConsumerOptions<T>) {
     this.log = options.log.child({ consumer: options.handler.durable });
@@ -192,9 +195,16 @@ export class InboxConsumer<T> {
           maxDeliver: this.settings.maxDeliver,
         });
         const consumer = await js.consumers.get(stream, handler.durable);
-        this.messages = await consumer.consume({
+        const messages = await consumer.consume({
           max_messages: Math.max(64, this.settings.concurrency * this.settings.batchSize * 2),
         });
+        if (!this.running) {
+          // Stopped while attaching.
+          await messages.close();
+          return;
+        }
+        this.messages = messages;
+        this.markAttached();
         break;
       } catch (error) {
         attempts += 1;

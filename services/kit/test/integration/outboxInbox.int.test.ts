@@ -309,6 +309,7 @@ describe('kit events: poison, transient failures and dead letters', () => {
     await relay.start();
     consumer = newConsumer();
     await consumer.start();
+    await consumer.attached;
   });
 
   afterAll(async () => {
@@ -321,6 +322,10 @@ describe('kit events: poison, transient failures and dead letters', () => {
 
   describe('a validation failure', () => {
     it('is parked at once with its reason, does not hold back its aggregate, and is never delivered again', async () => {
+      const stream = naming.stream('kittest').name;
+      const deliveries = async () =>
+        (await jsm.consumers.info(stream, handler.durable)).delivered.consumer_seq;
+      const before = await deliveries();
       await enqueue({ item: 1001, key: 'poison:1', fail: 'invalid' });
       await enqueue({ item: 1002, key: 'poison:1' });
       await waitFor('the event behind the poison to be applied', async () =>
@@ -339,7 +344,9 @@ describe('kit events: poison, transient failures and dead letters', () => {
       await consumer.start();
       await sleep(2_000);
       expect(calls.get(1001)).toBe(1);
-      const info = await jsm.consumers.info(naming.stream('kittest').name, handler.durable);
+      // The server itself never sent it again: two deliveries in all, one per event.
+      expect((await deliveries()) - before).toBe(2);
+      const info = await jsm.consumers.info(stream, handler.durable);
       expect(info.num_ack_pending).toBe(0);
     });
 
