@@ -4,7 +4,7 @@ import { metrics } from '@opentelemetry/api';
 import type { JetStreamClient, JetStreamManager, JsMsg, ConsumerMessages } from '@nats-io/jetstream';
 import { eventsV1 } from '@parley/proto';
 import type { Database, Transaction } from '../db/database';
-import { isTenantId, isUuid } from '../db/database';
+import { isTenantId, isUuid, runAfterCommit } from '../db/database';
 import { AppError } from '../errors';
 import type { Logger } from '../logging';
 import { runWithContext } from '../context';
@@ -211,7 +211,7 @@ export class InboxConsumer<T> {
         const level = error instanceof StreamMissingError && attempts < 20 ? 'info' : 'warn';
         this.log[level]({ err: error, attempts }, 'consumer cannot attach yet; retrying');
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, Math.min(5_000, 100 * 2 ** Math.min(attempts, 6)));
+          const timer = setTimeout(resolve, Math.min(2_000, 100 * 2 ** Math.min(attempts, 5)));
           this.wakeAttach = () => {
             clearTimeout(timer);
             resolve();
@@ -330,11 +330,14 @@ export class InboxConsumer<T> {
     if (ready.length === 0) return;
     if (ready.length > 1) {
       try {
+        let committed: Transaction | undefined;
         const outcomes = await db.transaction(async (tx) => {
+          committed = tx;
           const results: Outcome[] = [];
           for (const item of ready) results.push(await this.applyOne(tx, item));
           return results;
         });
+        if (committed) runAfterCommit(committed);
         this.settle(ready, outcomes);
         return;
       } catch {
@@ -353,7 +356,12 @@ export class InboxConsumer<T> {
     await withExtractedTraceContext(carrier, () =>
       runWithContext({ tenantId: envelope?.tenantId || undefined }, async () => {
         try {
-          const outcome = await db.transaction((tx) => this.applyOne(tx, item));
+          let committed: Transaction | undefined;
+          const outcome = await db.transaction((tx) => {
+            committed = tx;
+            return this.applyOne(tx, item);
+          });
+          if (committed) runAfterCommit(committed);
           this.settle([item], [outcome]);
         } catch (error) {
           const reason = permanentReason(error);

@@ -6,7 +6,7 @@ import { headers as natsHeaders } from '@nats-io/nats-core';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { eventsV1 } from '@parley/proto';
 import type { Database, Transaction } from '../db/database';
-import { withTenant } from '../db/database';
+import { afterCommit, withTenant } from '../db/database';
 import type { Logger } from '../logging';
 import { injectTraceContext } from '../telemetry';
 import { identifierHashes, type SubjectIdentifiers } from '../privacy/subjects';
@@ -52,12 +52,14 @@ export const EVENT_HEADERS = {
 
 /**
  * The producer side of the outbox: `enqueue` writes the event in the caller's transaction, so the event
- * exists if and only if the state change that caused it committed. Call `committed()` after the
- * transaction commits (or run it with `transaction`/`withTenant`) to wake the relay at once; otherwise
- * the relay finds the event on its next poll.
+ * exists if and only if the state change that caused it committed. The relay of this process is woken
+ * once the transaction commits when it runs through the kit's `withTenant` (or this class's
+ * `transaction`/`withTenant`); after a plain `db.transaction`, call `committed()`, or the relay finds the
+ * event on its next poll.
  */
 export class Outbox {
   private readonly listeners = new Set<() => void>();
+  private readonly wake = () => this.committed();
 
   /**
    * @param producer the service name
@@ -112,6 +114,7 @@ export class Outbox {
       sql`insert into kit_outbox (event_id, event_type, tenant_id, envelope, aggregate_key, subject_hashes)
           values (${eventId}, ${event.type}, ${event.tenantId}, ${Buffer.from(envelope)}, ${key}, ${`{${subjectHashes.join(',')}}`}::text[])`,
     );
+    afterCommit(tx, this.wake);
     return eventId;
   }
 
@@ -133,11 +136,9 @@ export class Outbox {
     return result;
   }
 
-  /** Like `withTenant`, and wakes the relay after the transaction commits. */
-  async withTenant<R>(db: Database, tenantId: string, work: (tx: Transaction) => Promise<R>): Promise<R> {
-    const result = await withTenant(db, tenantId, work);
-    this.committed();
-    return result;
+  /** `withTenant` (which wakes the relay after commit already); here for symmetry with `transaction`. */
+  withTenant<R>(db: Database, tenantId: string, work: (tx: Transaction) => Promise<R>): Promise<R> {
+    return withTenant(db, tenantId, work);
   }
 }
 

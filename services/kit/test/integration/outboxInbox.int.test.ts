@@ -21,6 +21,7 @@ import {
   OutboxRelay,
   replayDeadLetter,
   runEventHousekeeping,
+  withTenant,
   type Database,
   type EventHandler,
 } from '@parley/kit';
@@ -517,12 +518,10 @@ describe('kit events: poison, transient failures and dead letters', () => {
         await sleep(700);
         await expect(jsm.streams.info(naming.stream('kitlate').name)).rejects.toThrow(/not found/);
         await ensureStream(jsm, naming, 'kitlate');
-        await waitFor('the consumer to attach', async () =>
-          jsm.consumers.info(naming.stream('kitlate').name, 'kitcfg-on-late-thing').then(
-            () => true,
-            () => false,
-          ),
-        );
+        let attached = false;
+        void waiting.attached.then(() => (attached = true));
+        await waitFor('the consumer to attach', async () => attached, 30_000);
+        await jsm.consumers.info(naming.stream('kitlate').name, 'kitcfg-on-late-thing');
       } finally {
         await waiting.stop();
       }
@@ -547,5 +546,33 @@ describe('kit events: poison, transient failures and dead letters', () => {
       expect(left.rows).toEqual([{ age: 13 }]);
       await pool.query('delete from kit_dead_letters');
     });
+  });
+});
+
+describe('kit events: waking the relay', () => {
+  it('publishes an event as soon as the withTenant transaction that enqueued it commits, without polling', async () => {
+    const { database, pool, db } = await freshDatabase('wake');
+    const nats = await connectNats({ url: testInfra().natsUrl, name: 'kit-test-wake' });
+    const naming = new Naming(uniquePrefix('wake'));
+    const outbox = new Outbox('kittest');
+    const relay = new OutboxRelay({ pool, js: jetstream(nats), naming, log, outbox, pollMs: 600_000 });
+    try {
+      await ensureStream(await jetstreamManager(nats), naming, 'kittest');
+      await relay.start();
+      await waitFor('the relay to become active', async () => relay.isActive);
+      // Its first look found nothing; with a ten-minute poll only the after-commit wake can publish this.
+      await sleep(300);
+      await withTenant(db, 'acme', (tx) => outbox.enqueue(tx, itemEvent({ item: 1 })));
+      await waitFor(
+        'the event to be published',
+        async () => Number((await pool.query('select count(*) as n from kit_outbox')).rows[0].n) === 0,
+        3_000,
+      );
+    } finally {
+      await relay.stop();
+      await nats.close();
+      await pool.end();
+      await database.drop();
+    }
   });
 });
