@@ -9,9 +9,9 @@ const transform = {
   ],
 };
 // ESM-only packages Jest must compile to CommonJS (Node itself loads them with require(esm)).
-// pg-boss and two of its dependencies are ESM-only.
 const esmPackages = [
   'jose',
+  'uuid',
   '@keycloak/keycloak-admin-client',
   '@microsoft',
   'camelize-ts',

@@ -7,6 +7,7 @@ export * as messagingV1 from './gen/ts/parley/messaging/v1/messaging';
 export * as billingV1 from './gen/ts/parley/billing/v1/billing';
 export * as privacyV1 from './gen/ts/parley/privacy/v1/privacy';
 export * as participantV1 from './gen/ts/parley/privacy/v1/participant';
+export * as kitV1 from './gen/ts/parley/kit/v1/dead_letters';
 
 /** The .proto files of every Parley package, relative to the proto directory (for gRPC reflection). */
 export const protoFiles = {
@@ -18,4 +19,5 @@ export const protoFiles = {
   billing: 'parley/billing/v1/billing.proto',
   privacy: 'parley/privacy/v1/privacy.proto',
   participant: 'parley/privacy/v1/participant.proto',
+  deadLetters: 'parley/kit/v1/dead_letters.proto',
 } as const;

@@ -183,6 +183,15 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
   "METRICS_PORT" (toString .svc.ports.metrics)
   "MIGRATIONS" "verify"
   "NATS_URL" $v.nats.url
+  "NATS_STREAM_REPLICAS" (toString $v.nats.stream.replicas)
+  "NATS_STREAM_MAX_AGE_HOURS" (toString $v.nats.stream.maxAgeHours)
+  "NATS_STREAM_MAX_BYTES" (toString (int64 $v.nats.stream.maxBytes))
+  "EVENT_MAX_DELIVER" (toString $v.events.maxDeliver)
+  "EVENT_BACKOFF_MS" (join "," $v.events.backoffMs)
+  "EVENT_CONCURRENCY" (toString $v.events.concurrency)
+  "EVENT_ORDER_WAIT_MS" (toString (int64 $v.events.orderWaitMs))
+  "OUTBOX_MAX_ATTEMPTS" (toString $v.events.outboxMaxAttempts)
+  "DEAD_LETTER_RETENTION_DAYS" (toString $v.events.deadLetterRetentionDays)
   "TENANCY_MODE" $v.tenancy.mode
   "OTEL_SERVICE_NAME" (printf "parley-%s" .name)
   "JOBS_SCHEMA" $v.jobs.schema

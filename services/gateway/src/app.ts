@@ -30,7 +30,11 @@ export function buildApp(config: Config): GatewayApp {
     assets: locateAssets(__dirname),
     protoFiles: [],
   });
-  const backends = new Backends(config, runtime.tokens);
+  const backends = new Backends(
+    config,
+    runtime.tokens,
+    () => `127.0.0.1:${runtime.grpcPort ?? config.GRPC_PORT}`,
+  );
   const tokens = new TokenVerifier({
     baseUrl: config.KEYCLOAK_URL,
     sharedRealm: config.KEYCLOAK_REALM,

@@ -10,7 +10,7 @@ import {
   type ResponseOf,
   type UnaryMethod,
 } from '@parley/kit';
-import { billingV1, identityV1, messagingV1, numberingV1, privacyV1 } from '@parley/proto';
+import { billingV1, identityV1, kitV1, messagingV1, numberingV1, privacyV1 } from '@parley/proto';
 import type { Config } from './config';
 
 /** gRPC clients for every service the gateway fronts, and the calls it makes on a caller's behalf. */
@@ -21,12 +21,18 @@ export class Backends {
   readonly billing: billingV1.BillingServiceClient;
   readonly privacy: privacyV1.PrivacyServiceClient;
   private readonly addresses: Record<string, string>;
+  private readonly deadLetterClients = new Map<string, kitV1.DeadLetterServiceClient>();
   /** The gateway itself, when it asks identity who a caller is. */
   readonly gatewayCaller: Caller = { tenantId: '', principal: 'service:gateway', scopes: ['internal'] };
 
+  /**
+   * @param ownAddress where the gateway's own runtime serves gRPC (its DeadLetterService), known once it
+   *   has started
+   */
   constructor(
     private readonly config: Config,
     private readonly tokens: InternalTokens,
+    private readonly ownAddress: () => string = () => `127.0.0.1:${config.GRPC_PORT}`,
   ) {
     this.addresses = {
       identity: config.IDENTITY_ADDR,
@@ -84,6 +90,26 @@ export class Backends {
     });
   }
 
+  /** Every service whose dead letters the gateway can show: the backends and the gateway itself. */
+  get deadLetterServices(): string[] {
+    return [...Object.keys(this.addresses), 'gateway'];
+  }
+
+  /** The DeadLetterService of one service (see deadLetterServices). */
+  deadLetters(service: string): kitV1.DeadLetterServiceClient {
+    let client = this.deadLetterClients.get(service);
+    if (!client) {
+      const address = service === 'gateway' ? this.ownAddress() : this.addresses[service];
+      if (!address) throw new Error(`no address for service ${service}`);
+      client = createClient(kitV1.DeadLetterServiceClient, address, {
+        serviceName: 'parley.kit.v1.DeadLetterService',
+        idempotentMethods: ['ListDeadLetters', 'DiscardDeadLetter'],
+      });
+      this.deadLetterClients.set(service, client);
+    }
+    return client;
+  }
+
   async health(): Promise<Record<string, HealthStatus>> {
     const entries = await Promise.all(
       Object.entries(this.addresses).map(
@@ -97,5 +123,6 @@ export class Backends {
   close(): void {
     for (const client of [this.identity, this.numbering, this.messaging, this.billing, this.privacy])
       client.close();
+    for (const client of this.deadLetterClients.values()) client.close();
   }
 }

@@ -77,6 +77,27 @@ describe('parseEnv', () => {
     ).toEqual(['p'.repeat(32), 'q'.repeat(32)]);
   });
 
+  it('reads the event settings, and names a bad backoff list or a max deliver that does not exceed it', () => {
+    expect(parseEnv(serviceEnvSchema, { ...valid, EVENT_BACKOFF_MS: '200, 1000' })).toMatchObject({
+      EVENT_BACKOFF_MS: [200, 1000],
+      EVENT_MAX_DELIVER: 200,
+      NATS_STREAM_MAX_AGE_HOURS: 168,
+      NATS_STREAM_MAX_BYTES: -1,
+      DEAD_LETTER_RETENTION_DAYS: 14,
+    });
+    expect(problemsOf({ ...valid, EVENT_BACKOFF_MS: '1s,2s' }).map((problem) => problem.variable)).toEqual([
+      'EVENT_BACKOFF_MS',
+    ]);
+    expect(
+      problemsOf({ ...valid, EVENT_BACKOFF_MS: '1000,2000,3000', EVENT_MAX_DELIVER: '3' }).map(
+        (problem) => problem.variable,
+      ),
+    ).toEqual(['EVENT_MAX_DELIVER']);
+    expect(problemsOf({ ...valid, NATS_STREAM_MAX_BYTES: '0' }).map((problem) => problem.variable)).toEqual([
+      'NATS_STREAM_MAX_BYTES',
+    ]);
+  });
+
   it('treats an empty value as unset, so the default applies', () => {
     expect(parseEnv(serviceEnvSchema, { ...valid, GRPC_PORT: '' }).GRPC_PORT).toBe(50051);
   });

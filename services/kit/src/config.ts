@@ -28,6 +28,16 @@ const natsUrl = z
     'must be one or more comma-separated nats:// URLs',
   );
 
+const positiveInt = (name: string) =>
+  z.coerce.number({ error: `${name} must be a whole number` }).int({ error: 'must be a whole number' });
+const backoffList = z
+  .string()
+  .refine(
+    (value) => value.split(',').every((part) => /^\d+$/.test(part.trim()) && Number(part) >= 100),
+    'must be a comma-separated list of milliseconds, each at least 100 (e.g. 1000,5000,30000)',
+  )
+  .transform((value) => value.split(',').map((part) => Number(part.trim())));
+
 /** Variables every service reads. */
 export const serviceEnvShape = {
   LOG_LEVEL: logLevel.default('info'),
@@ -46,6 +56,30 @@ export const serviceEnvShape = {
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lowercase letters, digits and hyphens')
     .optional(),
+  /** Replicas of the service's own JetStream stream (1, 3 or 5 in a cluster). */
+  NATS_STREAM_REPLICAS: positiveInt('NATS_STREAM_REPLICAS').min(1).max(5).default(1),
+  /** How long the service's stream keeps events (hours). Inbox rows are kept twice as long plus two days. */
+  NATS_STREAM_MAX_AGE_HOURS: positiveInt('NATS_STREAM_MAX_AGE_HOURS')
+    .min(1)
+    .max(24 * 365)
+    .default(168),
+  /** Size limit of the service's stream in bytes; -1 for none (then max age alone limits it). */
+  NATS_STREAM_MAX_BYTES: positiveInt('NATS_STREAM_MAX_BYTES')
+    .min(-1)
+    .refine((value) => value !== 0, 'must be -1 (no limit) or a positive number of bytes')
+    .default(-1),
+  /** Deliveries of one event before a consumer parks it as RETRIES_EXHAUSTED (must exceed the backoff steps). */
+  EVENT_MAX_DELIVER: positiveInt('EVENT_MAX_DELIVER').min(2).max(10_000).default(200),
+  /** Server-side redelivery delays after a transient failure, in ms; the last one repeats. */
+  EVENT_BACKOFF_MS: backoffList.default([5_000, 15_000, 60_000, 300_000, 600_000]),
+  /** Events a consumer applies at once (different aggregates in parallel, one aggregate in order). */
+  EVENT_CONCURRENCY: positiveInt('EVENT_CONCURRENCY').min(1).max(256).default(8),
+  /** How long a consumer waits for a missing earlier event of an aggregate before applying a later one. */
+  EVENT_ORDER_WAIT_MS: positiveInt('EVENT_ORDER_WAIT_MS').min(1_000).default(600_000),
+  /** Publish attempts refused for good (too large, not allowed) before an outbox row is parked. */
+  OUTBOX_MAX_ATTEMPTS: positiveInt('OUTBOX_MAX_ATTEMPTS').min(1).max(100).default(5),
+  /** Days a parked event or outbox row is kept before it is purged (it may hold personal data). */
+  DEAD_LETTER_RETENTION_DAYS: positiveInt('DEAD_LETTER_RETENTION_DAYS').min(1).max(365).default(14),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   TENANCY_MODE: z.enum(['pooled', 'dedicated']).default('pooled'),
   TENANT_ID: z
@@ -94,6 +128,8 @@ export function serviceEnv<Extra extends z.ZodRawShape>(extra: Extra) {
       NATS_USER?: string;
       NATS_PASSWORD?: string;
       NATS_CREDS_FILE?: string;
+      EVENT_MAX_DELIVER?: number;
+      EVENT_BACKOFF_MS?: number[];
     };
     if (Boolean(shared.NATS_USER) !== Boolean(shared.NATS_PASSWORD)) {
       context.addIssue({
@@ -107,6 +143,17 @@ export function serviceEnv<Extra extends z.ZodRawShape>(extra: Extra) {
         code: 'custom',
         path: ['NATS_CREDS_FILE'],
         message: 'cannot be set together with NATS_USER; choose a creds file or a user and password',
+      });
+    }
+    if (
+      shared.EVENT_MAX_DELIVER !== undefined &&
+      shared.EVENT_BACKOFF_MS !== undefined &&
+      shared.EVENT_MAX_DELIVER <= shared.EVENT_BACKOFF_MS.length
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['EVENT_MAX_DELIVER'],
+        message: 'must be greater than the number of EVENT_BACKOFF_MS steps',
       });
     }
     if (shared.TENANCY_MODE === 'dedicated' && !shared.TENANT_ID) {

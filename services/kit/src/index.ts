@@ -29,3 +29,4 @@ export * from './privacy/vocabulary';
 export * from './idempotency/idempotencyKeys';
 export * from './idempotency/handledRequests';
 export * from './rateLimit';
+export * from './events/deadLetters';

@@ -3,12 +3,18 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { ServiceEnv } from './config';
 import { createLogger, type Logger } from './logging';
-import { createDatabase, createPool, type Database } from './db/database';
+import { createDatabase, createPool, type Database, type Transaction } from './db/database';
 import { migrate } from './db/migrate';
 import type { ServiceAssets } from './assets';
-import { connectNats, ensureStream, Naming } from './events/streams';
+import { connectNats, ensureStream, Naming, type StreamSettings } from './events/streams';
 import { Outbox, OutboxRelay } from './events/outbox';
-import { InboxConsumer, type EventHandler } from './events/inbox';
+import { InboxConsumer, type EventHandler, type InboxSettings } from './events/inbox';
+import {
+  discardDeadLetter,
+  EventHousekeeping,
+  listDeadLetters,
+  replayDeadLetter,
+} from './events/deadLetters';
 import {
   serverStream,
   startGrpcServer,
@@ -22,7 +28,7 @@ import { InternalTokens } from './auth/internalToken';
 import { Jobs, type JobsTuning } from './jobs/jobs';
 import { participantService, participantTaskHandler, type PrivacyParticipant } from './privacy/participant';
 import type { SubjectHashKeys } from './privacy/subjects';
-import { participantV1, protoFiles } from '@parley/proto';
+import { kitV1, participantV1, protoFiles } from '@parley/proto';
 
 import { callerMetadata, type Caller } from './grpc/caller';
 import type { Metadata } from '@grpc/grpc-js';
@@ -74,6 +80,7 @@ export class ServiceRuntime {
   private nats?: NatsConnection;
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
+  private housekeeping?: EventHousekeeping;
   private grpc?: GrpcServer;
   private stopped?: Promise<void>;
 
@@ -83,7 +90,11 @@ export class ServiceRuntime {
       createLogger({ service: options.service, version: options.version, level: options.env.LOG_LEVEL });
     this.pool = createPool(options.env.DATABASE_URL, options.env.DATABASE_POOL_MAX);
     this.db = createDatabase(this.pool);
-    this.outbox = new Outbox(options.service);
+    // Subjects of events are stored as hashes under the current subject hash key (SUBJECT_HASH_KEY).
+    this.outbox = new Outbox(options.service, {
+      current: options.env.SUBJECT_HASH_KEY,
+      previous: options.env.SUBJECT_HASH_KEYS_PREVIOUS,
+    });
     this.naming = new Naming(options.env.NATS_PREFIX);
     this.tokens = new InternalTokens({
       issuer: options.service,
@@ -101,6 +112,37 @@ export class ServiceRuntime {
       log: this.log,
       ...(options.jobsTuning ? { tuning: options.jobsTuning } : {}),
     });
+  }
+
+  /** Runs `work` in a transaction and wakes the outbox relay once it commits. */
+  transaction<R>(work: (tx: Transaction) => Promise<R>): Promise<R> {
+    return this.outbox.transaction(this.db, work);
+  }
+
+  /** `withTenant`, waking the outbox relay once the transaction commits. */
+  withTenant<R>(tenantId: string, work: (tx: Transaction) => Promise<R>): Promise<R> {
+    return this.outbox.withTenant(this.db, tenantId, work);
+  }
+
+  /** The service's own stream settings (NATS_STREAM_* variables). */
+  get streamSettings(): StreamSettings {
+    const { env } = this.options;
+    return {
+      replicas: env.NATS_STREAM_REPLICAS,
+      maxAgeMs: env.NATS_STREAM_MAX_AGE_HOURS * 3_600_000,
+      maxBytes: env.NATS_STREAM_MAX_BYTES,
+    };
+  }
+
+  /** How consumers behave (EVENT_* variables). */
+  get inboxSettings(): Partial<InboxSettings> {
+    const { env } = this.options;
+    return {
+      backoffMs: env.EVENT_BACKOFF_MS,
+      maxDeliver: env.EVENT_MAX_DELIVER,
+      concurrency: env.EVENT_CONCURRENCY,
+      orderWaitMs: env.EVENT_ORDER_WAIT_MS,
+    };
   }
 
   /** A unary handler bound to this service's logger and token verifier. */
@@ -185,8 +227,15 @@ export class ServiceRuntime {
       });
     }
     if ((serve.publishes ?? true) || serve.participant) {
-      await ensureStream(jsm, this.naming, this.options.service);
-      this.relay = new OutboxRelay({ pool: this.pool, js, naming: this.naming, log: this.log });
+      await ensureStream(jsm, this.naming, this.options.service, this.streamSettings);
+      this.relay = new OutboxRelay({
+        pool: this.pool,
+        js,
+        naming: this.naming,
+        log: this.log,
+        outbox: this.outbox,
+        maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
+      });
       await this.relay.start();
     }
     for (const handler of consumers) {
@@ -197,10 +246,22 @@ export class ServiceRuntime {
         naming: this.naming,
         log: this.log,
         handler,
+        settings: this.inboxSettings,
+        afterCommit: () => this.outbox.committed(),
       });
       await consumer.start();
       this.consumers.push(consumer);
     }
+    this.housekeeping = new EventHousekeeping(
+      this.db,
+      {
+        deadLetterDays: env.DEAD_LETTER_RETENTION_DAYS,
+        streamMaxAgeMs: env.NATS_STREAM_MAX_AGE_HOURS * 3_600_000,
+      },
+      this.log,
+    );
+    this.housekeeping.start();
+    grpcServices.push(this.deadLetterService());
     this.grpc = await startGrpcServer({
       host: env.GRPC_HOST,
       port: env.GRPC_PORT,
@@ -209,10 +270,41 @@ export class ServiceRuntime {
       reflection: {
         protoDir: this.options.assets.protoDir,
         files: serve.participant
-          ? [...this.options.protoFiles, protoFiles.participant]
-          : this.options.protoFiles,
+          ? [...this.options.protoFiles, protoFiles.participant, protoFiles.deadLetters]
+          : [...this.options.protoFiles, protoFiles.deadLetters],
       },
     });
+  }
+
+  /** The dead-letter admin service every service serves (scope platform:admin). */
+  private deadLetterService(): GrpcServiceRegistration {
+    const admin = { scope: 'platform:admin', tenant: false } as const;
+    const consumers = () => new Map(this.consumers.map((consumer) => [consumer.durable, consumer]));
+    return {
+      name: 'parley.kit.v1.DeadLetterService',
+      definition: kitV1.DeadLetterServiceService,
+      implementation: {
+        listDeadLetters: this.unary(
+          'ListDeadLetters',
+          async ({ request }: RpcContext<kitV1.ListDeadLettersRequest>) => listDeadLetters(this.db, request),
+          admin,
+        ),
+        replayDeadLetter: this.unary(
+          'ReplayDeadLetter',
+          async ({ request }: RpcContext<kitV1.ReplayDeadLetterRequest>) =>
+            replayDeadLetter(this.db, request.id, consumers(), () => this.outbox.committed()),
+          admin,
+        ),
+        discardDeadLetter: this.unary(
+          'DiscardDeadLetter',
+          async ({ request }: RpcContext<kitV1.DiscardDeadLetterRequest>) => {
+            await discardDeadLetter(this.db, request.id);
+            return {};
+          },
+          admin,
+        ),
+      },
+    };
   }
 
   async stop(): Promise<void> {
@@ -228,6 +320,7 @@ export class ServiceRuntime {
     // still there for them; a job cut off is retried by another replica after it expires.
     await this.jobs.stop(timeout);
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+    await this.housekeeping?.stop();
     await this.relay?.stop();
     await this.nats?.drain().catch(() => undefined);
     await this.pool.end();

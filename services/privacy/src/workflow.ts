@@ -310,6 +310,8 @@ export class RequestWorkflow {
       await this.deps.outbox.enqueue(tx, {
         type: privacyTaskEvent(participant),
         tenantId,
+        key: `privacy-request:${id}`,
+        subject: { ...emptyIdentifiers, ...row.identifiers },
         payloadType: 'parley.privacy.v1.PrivacyTask',
         messageType: participantV1.PrivacyTask,
         payload: {

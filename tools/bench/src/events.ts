@@ -98,17 +98,19 @@ function payloadFor(item: number, payloadBytes: number): BenchItem {
 
 /** An envelope as the relay publishes it, so raw publishes carry the same bytes per message. */
 function sampleEnvelope(payloadBytes: number): Uint8Array {
-  return eventsV1.Envelope.encode({
-    eventId: randomUUID(),
-    type: BENCH_EVENT,
-    tenantId: 'bench',
-    occurredAt: new Date(),
-    producer: 'bench',
-    traceparent: '',
-    tracestate: '',
-    payloadType: 'bench.Item',
-    payload: Buffer.from(benchItemMessage.encode(payloadFor(0, payloadBytes)).finish()),
-  }).finish();
+  return eventsV1.Envelope.encode(
+    eventsV1.Envelope.fromPartial({
+      eventId: randomUUID(),
+      type: BENCH_EVENT,
+      tenantId: 'bench',
+      occurredAt: new Date(),
+      producer: 'bench',
+      traceparent: '',
+      tracestate: '',
+      payloadType: 'bench.Item',
+      payload: Buffer.from(benchItemMessage.encode(payloadFor(0, payloadBytes)).finish()),
+    }),
+  ).finish();
 }
 
 interface RawResult {

@@ -98,6 +98,8 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
         headers: { ...rateLimitResponseHeaders, 'Retry-After': retryAfterHeader },
       } as ReturnType<typeof problemResponse>;
     }
+    for (const [status, description] of Object.entries(route.problems ?? {}))
+      errorResponses[Number(status)] = problemResponse(description);
     errorResponses[500] = problemResponse('Unexpected error.');
     registry.registerPath({
       method: route.method,

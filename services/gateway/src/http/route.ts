@@ -49,6 +49,8 @@ export interface Route<
    * sign-up, login or a data subject's own request) or `none` (the default on open routes).
    */
   rateLimit?: 'caller' | 'client-ip' | 'none';
+  /** Problem answers the route may give besides the ones every route has (400, 401, 403, 500). */
+  problems?: Record<number, string>;
   /** Picks the status for a result when it is not always `response.status`. */
   statusFor?: (result: z.infer<Result>) => number;
   handler(input: HandlerInput<z.infer<Query>, z.infer<Params>, z.infer<Body>>): Promise<z.infer<Result>>;

@@ -1,8 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
 import { call, createClient, withTenant } from '@parley/kit';
-import { identityV1 } from '@parley/proto';
+import { eventsV1, identityV1 } from '@parley/proto';
 import { eventually } from '../../../../tests/support/grpc';
 import { asPlatform } from '../../../../tests/support/callers';
 import { startPlatform, type Platform } from '../../../../tests/support/platform';
@@ -555,6 +556,211 @@ describe('gateway REST API', () => {
     });
   });
 
+  describe('dead letters (platform admin)', () => {
+    const billingEntry = '0193a1f2-7c4e-7b6a-9d2e-5f8a1c3b4d01';
+    const consumerEntry = '0193a1f2-7c4e-7b6a-9d2e-5f8a1c3b4d02';
+    const gatewayEntry = '0193a1f2-7c4e-7b6a-9d2e-5f8a1c3b4d03';
+    const outboxEventId = '0193a1f2-7c4e-7b6a-9d2e-5f8a1c3b4e01';
+
+    function envelope(eventId: string, type: string, tenantId: string): Buffer {
+      return Buffer.from(
+        eventsV1.Envelope.encode(
+          eventsV1.Envelope.fromPartial({
+            eventId,
+            type,
+            tenantId,
+            producer: type.split('.')[0],
+            payloadType: 'test.Payload',
+            payload: Buffer.from('{"hello":"world"}'),
+          }),
+        ).finish(),
+      );
+    }
+
+    beforeAll(async () => {
+      const park = (
+        db: typeof platform.gateway.app.runtime.db,
+        row: {
+          id: string;
+          source: string;
+          consumer: string;
+          eventId: string;
+          type: string;
+          tenant: string;
+          reason: string;
+          minutesAgo: number;
+        },
+      ) =>
+        db.execute(
+          sql`insert into kit_dead_letters (id, source, consumer, event_id, event_type, tenant_id, envelope, reason, error, attempts, parked_at)
+              values (${row.id}, ${row.source}, ${row.consumer}, ${row.eventId}, ${row.type}, ${row.tenant},
+                      ${envelope(row.eventId, row.type, row.tenant)}, ${row.reason}, 'test', 1,
+                      now() - make_interval(mins => ${row.minutesAgo}))`,
+        );
+      const billingDb = platform.backends.billing.app.runtime.db;
+      await park(billingDb, {
+        id: billingEntry,
+        source: 'outbox',
+        consumer: '',
+        eventId: outboxEventId,
+        type: 'billing.test.parked',
+        tenant: 'tenant-a',
+        reason: 'PUBLISH_REFUSED',
+        minutesAgo: 1,
+      });
+      await park(billingDb, {
+        id: consumerEntry,
+        source: 'consumer',
+        consumer: 'billing-on-nothing',
+        eventId: randomUUID(),
+        type: 'identity.tenant.created',
+        tenant: 'tenant-b',
+        reason: 'INVALID_ARGUMENT',
+        minutesAgo: 2,
+      });
+      await park(platform.gateway.app.runtime.db, {
+        id: gatewayEntry,
+        source: 'consumer',
+        consumer: 'gateway-on-privacy-task',
+        eventId: randomUUID(),
+        type: 'privacy.task.requested.gateway',
+        tenant: 'tenant-a',
+        reason: 'UNDECODABLE',
+        minutesAgo: 3,
+      });
+    });
+
+    it('lists the entries of every service and of the gateway itself, newest first, and filters them', async () => {
+      const all = await request('GET', '/v1/admin/dead-letters', { key: adminKey });
+      expect(all.status).toBe(200);
+      const ids = (all.body.deadLetters as { id: string }[]).map((entry) => entry.id);
+      expect(ids).toEqual([`billing:${billingEntry}`, `billing:${consumerEntry}`, `gateway:${gatewayEntry}`]);
+      expect(all.body.unreachable).toEqual([]);
+      const first = (all.body.deadLetters as Record<string, unknown>[])[0]!;
+      expect(first).toMatchObject({
+        service: 'billing',
+        source: 'outbox',
+        tenantId: 'tenant-a',
+        reason: 'PUBLISH_REFUSED',
+        eventType: 'billing.test.parked',
+        payloadType: 'test.Payload',
+      });
+      expect(Buffer.from(String(first.payload), 'base64').toString()).toBe('{"hello":"world"}');
+
+      const list = async (query: string) =>
+        (
+          (await request('GET', `/v1/admin/dead-letters?${query}`, { key: adminKey })).body.deadLetters as {
+            id: string;
+          }[]
+        ).map((entry) => entry.id);
+      expect(await list('service=billing')).toEqual([`billing:${billingEntry}`, `billing:${consumerEntry}`]);
+      expect(await list('tenant=tenant-a')).toEqual([`billing:${billingEntry}`, `gateway:${gatewayEntry}`]);
+      expect(await list('reason=INVALID_ARGUMENT')).toEqual([`billing:${consumerEntry}`]);
+      const bad = await request('GET', '/v1/admin/dead-letters?reason=not-a-code', { key: adminKey });
+      expect(bad).toMatchObject({ status: 400, type: expect.stringContaining('application/problem+json') });
+      expect((await request('GET', '/v1/admin/dead-letters?service=nowhere', { key: adminKey })).status).toBe(
+        400,
+      );
+    });
+
+    it('pages across services without losing or repeating an entry', async () => {
+      const seen: string[] = [];
+      let token = '';
+      for (let page = 0; page < 5; page += 1) {
+        const answer = await request(
+          'GET',
+          `/v1/admin/dead-letters?pageSize=1${token ? `&pageToken=${token}` : ''}`,
+          { key: adminKey },
+        );
+        expect(answer.status).toBe(200);
+        seen.push(...(answer.body.deadLetters as { id: string }[]).map((entry) => entry.id));
+        token = String(answer.body.nextPageToken);
+        if (!token) break;
+      }
+      expect(seen).toEqual([
+        `billing:${billingEntry}`,
+        `billing:${consumerEntry}`,
+        `gateway:${gatewayEntry}`,
+      ]);
+      expect(
+        (await request('GET', '/v1/admin/dead-letters?pageToken=garbage', { key: adminKey })).status,
+      ).toBe(400);
+    });
+
+    it('answers 403 to a tenant key', async () => {
+      for (const [method, path] of [
+        ['GET', '/v1/admin/dead-letters'],
+        ['POST', `/v1/admin/dead-letters/billing:${billingEntry}/replay`],
+        ['POST', `/v1/admin/dead-letters/billing:${billingEntry}/discard`],
+      ] as const) {
+        expect(await request(method, path, { key: keys['tenant-a'] })).toMatchObject({
+          status: 403,
+          type: expect.stringContaining('application/problem+json'),
+          body: { code: 'SCOPE_MISSING' },
+        });
+      }
+    });
+
+    it('replays an outbox entry into the outbox, which publishes it', async () => {
+      const replayed = await request('POST', `/v1/admin/dead-letters/billing:${billingEntry}/replay`, {
+        key: adminKey,
+      });
+      expect(replayed).toMatchObject({
+        status: 200,
+        body: { id: `billing:${billingEntry}`, outcome: 'requeued' },
+      });
+      await eventually('the replayed row to be published', async () => {
+        const left = await platform.backends.billing.app.runtime.db.execute<{ n: number }>(
+          sql`select count(*)::int as n from kit_outbox where event_id = ${outboxEventId}`,
+        );
+        if (left.rows[0]?.n !== 0) throw new Error('still in the outbox');
+      });
+      expect(
+        await request('POST', `/v1/admin/dead-letters/billing:${billingEntry}/replay`, { key: adminKey }),
+      ).toMatchObject({ status: 404, body: { code: 'DEAD_LETTER_NOT_FOUND' } });
+    });
+
+    it('answers 422 when the consumer of an entry does not run, and discards it', async () => {
+      expect(
+        await request('POST', `/v1/admin/dead-letters/billing:${consumerEntry}/replay`, { key: adminKey }),
+      ).toMatchObject({
+        status: 422,
+        type: expect.stringContaining('application/problem+json'),
+        body: { code: 'CONSUMER_NOT_RUNNING' },
+      });
+      expect(
+        await request('POST', `/v1/admin/dead-letters/billing:${consumerEntry}/discard`, { key: adminKey }),
+      ).toMatchObject({ status: 200, body: { id: `billing:${consumerEntry}`, discarded: true } });
+      expect(
+        await request('POST', `/v1/admin/dead-letters/billing:${consumerEntry}/discard`, { key: adminKey }),
+      ).toMatchObject({ status: 404, body: { code: 'DEAD_LETTER_NOT_FOUND' } });
+    });
+
+    it('refuses an id that does not name a service and a UUID', async () => {
+      for (const id of ['nope', `nowhere:${gatewayEntry}`, 'billing:not-a-uuid']) {
+        expect(
+          await request('POST', `/v1/admin/dead-letters/${id}/discard`, { key: adminKey }),
+        ).toMatchObject({ status: 400, body: { code: 'DEAD_LETTER_ID_INVALID' } });
+      }
+    });
+
+    it('is in the OpenAPI document with its problem answers', async () => {
+      const document = (await request('GET', '/v1/openapi.json')).body as {
+        paths: Record<string, Record<string, { responses: Record<string, unknown> }>>;
+      };
+      expect(Object.keys(document.paths['/v1/admin/dead-letters']!.get!.responses).sort()).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '500',
+      ]);
+      expect(
+        Object.keys(document.paths['/v1/admin/dead-letters/{id}/replay']!.post!.responses).sort(),
+      ).toEqual(['200', '400', '401', '403', '404', '422', '500', '503']);
+    });
+  });
+
   describe('GET /readyz when a service is down', () => {
     it('answers 503 naming the service that does not answer', async () => {
       await platform.backends.billing.stop();
@@ -570,6 +776,15 @@ describe('gateway REST API', () => {
           privacy: 'SERVING',
         },
       });
+    });
+
+    it('still lists dead letters, naming the service that does not answer', async () => {
+      const answer = await request('GET', '/v1/admin/dead-letters', { key: adminKey });
+      expect(answer.status).toBe(200);
+      expect(answer.body.unreachable).toEqual(['billing']);
+      expect((answer.body.deadLetters as { id: string }[]).map((entry) => entry.id)).toEqual([
+        'gateway:0193a1f2-7c4e-7b6a-9d2e-5f8a1c3b4d03',
+      ]);
     });
   });
 });

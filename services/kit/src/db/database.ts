@@ -39,10 +39,33 @@ export async function withTenant<T>(
       { field: 'tenantId', description: 'lowercase letters, digits and hyphens, 2-63 characters' },
     ]);
   }
-  return db.transaction(async (tx) => {
+  let committed: Transaction | undefined;
+  const result = await db.transaction(async (tx) => {
+    committed = tx;
     await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`);
     return work(tx);
   });
+  if (committed) runAfterCommit(committed);
+  return result;
+}
+
+const afterCommitHooks = new WeakMap<Transaction, Set<() => void>>();
+
+/**
+ * Registers `hook` to run once `tx` has committed (the outbox uses it to wake its relay). Honoured by
+ * `withTenant` and `runAfterCommit`; a transaction run otherwise, or rolled back, never runs it.
+ */
+export function afterCommit(tx: Transaction, hook: () => void): void {
+  const hooks = afterCommitHooks.get(tx) ?? new Set();
+  hooks.add(hook);
+  afterCommitHooks.set(tx, hooks);
+}
+
+/** Runs the hooks registered for `tx`; call it after the transaction committed. */
+export function runAfterCommit(tx: Transaction): void {
+  const hooks = afterCommitHooks.get(tx);
+  afterCommitHooks.delete(tx);
+  for (const hook of hooks ?? []) hook();
 }
 
 /**

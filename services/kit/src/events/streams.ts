@@ -68,18 +68,46 @@ export class Naming {
 
 const DUPLICATE_WINDOW_MS = 10 * 60_000;
 
-/** Creates or updates a service's stream; safe to call from every replica and every consumer at start-up. */
-export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner: string): Promise<string> {
+/** How a service's own stream is kept (NATS_STREAM_* variables). */
+export interface StreamSettings {
+  replicas: number;
+  maxAgeMs: number;
+  /** -1: no size limit. */
+  maxBytes: number;
+}
+
+export const defaultStreamSettings: StreamSettings = {
+  replicas: 1,
+  maxAgeMs: 7 * 24 * 3_600_000,
+  maxBytes: -1,
+};
+
+/**
+ * Creates or updates the stream of the service that owns it, and only that service calls it: the producer
+ * alone decides its stream's subjects, replicas and limits. Safe to call from every replica at start-up.
+ */
+export async function ensureStream(
+  jsm: JetStreamManager,
+  naming: Naming,
+  owner: string,
+  settings: StreamSettings = defaultStreamSettings,
+): Promise<string> {
   const { name, subjects } = naming.stream(owner);
   const wanted = {
     subjects,
     duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+    max_age: nanos(settings.maxAgeMs),
+    max_bytes: settings.maxBytes,
+    num_replicas: settings.replicas,
   };
   try {
     const info = await jsm.streams.info(name);
     const same =
       info.config.subjects?.join(',') === subjects.join(',') &&
-      info.config.duplicate_window === wanted.duplicate_window;
+      info.config.duplicate_window === wanted.duplicate_window &&
+      info.config.max_age === wanted.max_age &&
+      info.config.max_bytes === wanted.max_bytes &&
+      info.config.num_replicas === wanted.num_replicas;
     if (!same) await jsm.streams.update(name, { ...info.config, ...wanted });
   } catch (error) {
     if (!isNotFound(error)) throw error;
@@ -89,7 +117,6 @@ export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner:
         ...wanted,
         retention: RetentionPolicy.Limits,
         storage: StorageType.File,
-        max_age: nanos(7 * 24 * 3_600_000),
       });
     } catch (addError) {
       // Another replica created it between our look and our add.
@@ -100,10 +127,9 @@ export async function ensureStream(jsm: JetStreamManager, naming: Naming, owner:
 }
 
 /**
- * The stream `owner` publishes to, for a consumer or a participant sending receipts. It is looked up, not
- * reconfigured: the owner alone manages its stream. When it does not exist yet it is created if this NATS
- * user may (an unauthenticated development server); a service whose user may not (each service has its
- * own user, services.json) waits until the owner has started and created it.
+ * Waits until the stream `owner` publishes to exists, and returns its name. It is looked up, never
+ * created or reconfigured: the owner alone manages its stream (with per-service NATS users, no other
+ * service may create it anyway).
  */
 export async function awaitStream(
   jsm: JetStreamManager,
@@ -112,21 +138,12 @@ export async function awaitStream(
   options: { pollMs?: number; onWait?: (stream: string) => void } = {},
 ): Promise<string> {
   const { name } = naming.stream(owner);
-  let mayCreate = true;
   for (let attempt = 0; ; attempt++) {
     try {
       await jsm.streams.info(name);
       return name;
     } catch (error) {
       if (!isNotFound(error)) throw error;
-    }
-    if (mayCreate) {
-      try {
-        return await ensureStream(jsm, naming, owner);
-      } catch (error) {
-        if (!isPermissionViolation(error)) throw error;
-        mayCreate = false;
-      }
     }
     if (attempt % 20 === 0) options.onWait?.(name);
     await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
@@ -137,42 +154,67 @@ export function isPermissionViolation(error: unknown): boolean {
   return /permissions violation/i.test(String((error as Error)?.message ?? ''));
 }
 
+/** The stream does not exist yet: its owning service has not started. Consumers wait for it. */
+export class StreamMissingError extends Error {
+  constructor(readonly stream: string) {
+    super(`stream ${stream} does not exist yet (its service has not started)`);
+    this.name = 'StreamMissingError';
+  }
+}
+
 export interface ConsumerSettings {
   durable: string;
   eventType: string;
-  ackWaitMs: number;
-  /** Called (every ten seconds or so) while the producer's stream does not exist yet. */
-  onWaitForStream?: (stream: string) => void;
+  /** Server-side redelivery delays after a delivery that was not acknowledged; the last one repeats. */
+  backoffMs: number[];
+  /** Deliveries before the server stops delivering; the consumer parks an event before that. */
+  maxDeliver: number;
+  maxAckPending?: number;
 }
 
-/** Creates or updates a durable pull consumer filtered to one event type, on its producer's stream. */
+/**
+ * Creates or updates a durable pull consumer filtered to one event type, on the stream of the service
+ * that owns the event type. Never creates that stream: throws StreamMissingError until its owner has.
+ * Changed settings (backoff, max deliver, filter, ack pending) are applied to an existing consumer.
+ */
 export async function ensureConsumer(
   jsm: JetStreamManager,
   naming: Naming,
   settings: ConsumerSettings,
 ): Promise<{ stream: string }> {
-  const stream = await awaitStream(jsm, naming, Naming.owner(settings.eventType), {
-    onWait: settings.onWaitForStream,
-  });
-  const config = {
-    durable_name: settings.durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: DeliverPolicy.All,
+  const stream = naming.stream(Naming.owner(settings.eventType)).name;
+  const backoff = settings.backoffMs.map((ms) => nanos(ms));
+  const wanted = {
     filter_subject: naming.subject(settings.eventType),
-    ack_wait: nanos(settings.ackWaitMs),
-    max_ack_pending: 1_000,
+    // With a backoff list the server waits backoff[n-1] for the ack of the n-th delivery; the first one
+    // is the ack wait.
+    ack_wait: backoff[0] ?? nanos(30_000),
+    backoff,
+    max_deliver: settings.maxDeliver,
+    max_ack_pending: settings.maxAckPending ?? 1_000,
   };
   try {
     const info = await jsm.consumers.info(stream, settings.durable);
-    if (info.config.ack_wait !== config.ack_wait || info.config.filter_subject !== config.filter_subject) {
-      await jsm.consumers.update(stream, settings.durable, {
-        ack_wait: config.ack_wait,
-        filter_subject: config.filter_subject,
-      });
-    }
+    const same =
+      info.config.ack_wait === wanted.ack_wait &&
+      info.config.filter_subject === wanted.filter_subject &&
+      info.config.max_deliver === wanted.max_deliver &&
+      info.config.max_ack_pending === wanted.max_ack_pending &&
+      (info.config.backoff ?? []).join(',') === backoff.join(',');
+    if (!same) await jsm.consumers.update(stream, settings.durable, wanted);
   } catch (error) {
     if (!isNotFound(error)) throw error;
-    await jsm.consumers.add(stream, config);
+    try {
+      await jsm.consumers.add(stream, {
+        durable_name: settings.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ...wanted,
+      });
+    } catch (addError) {
+      if (isNotFound(addError)) throw new StreamMissingError(stream);
+      throw addError;
+    }
   }
   return { stream };
 }

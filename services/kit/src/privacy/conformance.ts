@@ -55,7 +55,7 @@ export function describeParticipantConformance(
       fixture = await setup();
       handler = participantTaskHandler({
         participant: fixture.participant,
-        outbox: new Outbox(fixture.participant.name),
+        outbox: new Outbox(fixture.participant.name, fixture.secret),
         secret: fixture.secret,
       });
     });

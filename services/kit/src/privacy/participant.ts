@@ -3,6 +3,7 @@ import { participantV1 } from '@parley/proto';
 import type { Database, Transaction } from '../db/database';
 import { withTenant } from '../db/database';
 import { failedPrecondition, invalidArgument, isPermanentError } from '../errors';
+import { eraseDeadLetters } from '../events/deadLetters';
 import type { EventHandler } from '../events/inbox';
 import type { Outbox } from '../events/outbox';
 import type { Logger } from '../logging';
@@ -131,6 +132,9 @@ export interface PrivacyParticipant {
   ): Promise<CategoryReceipt[]>;
 }
 
+/** The receipt line that counts a subject's parked events (kit_dead_letters) deleted by an erasure. */
+export const PARKED_EVENTS_CATEGORY = 'parked_events';
+
 const taskEvent = (participant: string) => `privacy.task.requested.${participant}`;
 export const RECEIPT_EVENT = 'privacy.receipt.submitted';
 
@@ -209,8 +213,14 @@ async function carryOut(
         ...context,
         hold: task.legalHoldReason || undefined,
       });
-      if (!task.legalHoldReason) await recordTombstone(tx, tenantId, context.currentHashes ?? hashes);
-      return lines;
+      if (task.legalHoldReason) return lines;
+      await recordTombstone(tx, tenantId, context.currentHashes ?? hashes);
+      // Parked copies of events about the subject go too (they are kept only for operators). The receipt
+      // names them only when there were some, so it still lists exactly the declared categories.
+      const parked = await eraseDeadLetters(tx, tenantId, hashes);
+      return parked > 0
+        ? [...lines, receiptLine(PARKED_EVENTS_CATEGORY, { deleted: String(parked) })]
+        : lines;
     }
     case PrivacyAction.PRIVACY_ACTION_RECTIFY:
       return participant.rectify(tx, subject, parseChanges(task.changesJson), context);

@@ -162,7 +162,8 @@ describe('NATS users per service', () => {
       const { stream } = await ensureConsumer(await jetstreamManager(billing), naming, {
         durable: 'billing-on-tenant-created',
         eventType: 'identity.tenant.created',
-        ackWaitMs: 30_000,
+        backoffMs: [30_000],
+        maxDeliver: 10,
       });
       expect(stream).toBe('IDENTITY');
       const consumer = await jetstream(billing).consumers.get('IDENTITY', 'billing-on-tenant-created');

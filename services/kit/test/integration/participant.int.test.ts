@@ -15,6 +15,7 @@ import {
   matchingHashes,
   migrate,
   Outbox,
+  PARKED_EVENTS_CATEGORY,
   participantService,
   participantTaskHandler,
   PrivacyAction,
@@ -491,5 +492,95 @@ describe('ExportSubject over gRPC', () => {
       now = await held();
     }
     expect(now).toEqual({ checkedOut: 0, idleInTransaction: 0 });
+  });
+});
+
+describe('erasure and parked events', () => {
+  let db: ReturnType<typeof createDatabase>;
+  beforeAll(async () => {
+    db = await setupDatabase();
+  });
+  afterAll(async () => {
+    await shared?.end();
+    await database.drop();
+  });
+
+  /** An event about `subject` that was parked: enqueued with its subject, then moved to dead letters. */
+  async function parkEventAbout(tenantId: string, subject: SubjectIdentifiers): Promise<void> {
+    const outbox = new Outbox('calls', SECRET);
+    await withTenant(db, tenantId, async (tx) => {
+      const eventId = await outbox.enqueue(tx, {
+        type: 'calls.call.recorded',
+        tenantId,
+        subject,
+        payloadType: 'parley.participant.v1.SubjectIdentifiers',
+        messageType: participantV1.SubjectIdentifiers,
+        payload: subject,
+      });
+      await tx.execute(
+        sql`insert into kit_dead_letters (id, source, event_id, event_type, tenant_id, subject_hashes, envelope, reason, error, attempts)
+            select gen_random_uuid(), 'outbox', event_id, event_type, tenant_id, subject_hashes, envelope, 'PUBLISH_REFUSED', 'x', 5
+              from kit_outbox where event_id = ${eventId}`,
+      );
+      await tx.execute(sql`delete from kit_outbox where event_id = ${eventId}`);
+    });
+  }
+
+  it("deletes the erased subject's parked events, counts them in the receipt, and leaves everyone else's", async () => {
+    const subject: SubjectIdentifiers = {
+      accountIds: [],
+      emails: [],
+      phones: ['+447911000009'],
+      userIds: [],
+    };
+    const other: SubjectIdentifiers = {
+      accountIds: [],
+      emails: ['other@example.com'],
+      phones: [],
+      userIds: [],
+    };
+    await parkEventAbout(TENANT, subject);
+    await parkEventAbout(TENANT, subject);
+    await parkEventAbout(TENANT, other);
+    await parkEventAbout('other-co', subject);
+    const stored = await db.execute<{ subject_hashes: string[] }>(
+      sql`select subject_hashes from kit_dead_letters`,
+    );
+    expect(JSON.stringify(stored.rows)).not.toContain('+447911000009');
+
+    const handler = participantTaskHandler({
+      participant: callsParticipant,
+      outbox: new Outbox('calls', SECRET),
+      secret: SECRET,
+    });
+    const envelope = eventsV1.Envelope.fromPartial({ eventId: randomUUID(), tenantId: TENANT });
+    const payload = participantV1.PrivacyTask.fromPartial({
+      requestId: randomUUID(),
+      participant: 'calls',
+      action: PrivacyAction.PRIVACY_ACTION_ERASE,
+      subject,
+    });
+    await withTenant(db, TENANT, (tx) =>
+      handler.handle(
+        tx,
+        { envelope, payload },
+        createLogger({ service: 't', version: 't', level: 'silent' }),
+      ),
+    );
+
+    const left = await db.execute<{ tenant_id: string; subject_hashes: string[] }>(
+      sql`select tenant_id, subject_hashes from kit_dead_letters order by tenant_id`,
+    );
+    expect(left.rows.map((row) => row.tenant_id)).toEqual(['calls-co', 'other-co']);
+    expect(left.rows[0]!.subject_hashes).toEqual(identifierHashes(SECRET, TENANT, other));
+    const receiptRow = await db.execute<{ receipt: Buffer }>(
+      sql`select envelope as receipt from kit_outbox where event_type = 'privacy.receipt.submitted'`,
+    );
+    const receipt = participantV1.PrivacyReceipt.decode(
+      eventsV1.Envelope.decode(receiptRow.rows[0]!.receipt).payload,
+    );
+    expect(receipt.categories.find((line) => line.category === PARKED_EVENTS_CATEGORY)).toMatchObject({
+      deleted: '2',
+    });
   });
 });

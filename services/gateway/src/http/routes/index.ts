@@ -9,6 +9,7 @@ import { privacyRoutes } from './privacy';
 import { rateLimitRoutes } from './rateLimits';
 import type { RateLimitOverrides } from '../../db/rateLimitOverrides';
 import type { RateLimitDefaults } from '../rateLimiting';
+import { deadLetterRoutes } from './deadLetters';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -23,5 +24,6 @@ export function buildRoutes(
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(rateLimits.overrides, rateLimits.defaults),
+    ...deadLetterRoutes(backends),
   ] as Route[];
 }

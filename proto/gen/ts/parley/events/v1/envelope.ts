@@ -33,6 +33,26 @@ export interface Envelope {
   payloadType: string;
   /** The payload message, protobuf-encoded. */
   payload: Buffer;
+  /**
+   * The aggregate the event is about, e.g. "message:0190f1c2-...". Events with the same type and key are
+   * applied by every consumer in the order their transactions committed. Empty: no ordering promised.
+   */
+  aggregateKey: string;
+  /**
+   * Position of this event among the events of its type and key, from 1, assigned at enqueue under a row
+   * lock so that version order is commit order.
+   */
+  aggregateVersion: string;
+  /**
+   * When the producer started counting versions for this type and key (Unix milliseconds); a new epoch
+   * restarts the versions at 1 after the producer forgot a long-silent key.
+   */
+  aggregateEpoch: string;
+  /**
+   * Salted hashes of the identifiers of the data subject the event is about (services/kit/PRIVACY.md),
+   * so that a parked copy of the event can be found and deleted when the subject is erased.
+   */
+  subjectHashes: string[];
 }
 
 function createBaseEnvelope(): Envelope {
@@ -46,6 +66,10 @@ function createBaseEnvelope(): Envelope {
     tracestate: "",
     payloadType: "",
     payload: Buffer.alloc(0),
+    aggregateKey: "",
+    aggregateVersion: "0",
+    aggregateEpoch: "0",
+    subjectHashes: [],
   };
 }
 
@@ -77,6 +101,18 @@ export const Envelope: MessageFns<Envelope> = {
     }
     if (message.payload.length !== 0) {
       writer.uint32(74).bytes(message.payload);
+    }
+    if (message.aggregateKey !== "") {
+      writer.uint32(82).string(message.aggregateKey);
+    }
+    if (message.aggregateVersion !== "0") {
+      writer.uint32(88).uint64(message.aggregateVersion);
+    }
+    if (message.aggregateEpoch !== "0") {
+      writer.uint32(96).int64(message.aggregateEpoch);
+    }
+    for (const v of message.subjectHashes) {
+      writer.uint32(106).string(v!);
     }
     return writer;
   },
@@ -166,6 +202,38 @@ export const Envelope: MessageFns<Envelope> = {
             message.payload = Buffer.from(reader.bytes());
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.aggregateKey = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.aggregateVersion = reader.uint64().toString();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.aggregateEpoch = reader.int64().toString();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.subjectHashes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -205,6 +273,26 @@ export const Envelope: MessageFns<Envelope> = {
         ? globalThis.String(object.payload_type)
         : "",
       payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      aggregateKey: isSet(object.aggregateKey)
+        ? globalThis.String(object.aggregateKey)
+        : isSet(object.aggregate_key)
+        ? globalThis.String(object.aggregate_key)
+        : "",
+      aggregateVersion: isSet(object.aggregateVersion)
+        ? globalThis.String(object.aggregateVersion)
+        : isSet(object.aggregate_version)
+        ? globalThis.String(object.aggregate_version)
+        : "0",
+      aggregateEpoch: isSet(object.aggregateEpoch)
+        ? globalThis.String(object.aggregateEpoch)
+        : isSet(object.aggregate_epoch)
+        ? globalThis.String(object.aggregate_epoch)
+        : "0",
+      subjectHashes: globalThis.Array.isArray(object?.subjectHashes)
+        ? object.subjectHashes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.subject_hashes)
+        ? object.subject_hashes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -237,6 +325,18 @@ export const Envelope: MessageFns<Envelope> = {
     if (message.payload.length !== 0) {
       obj.payload = base64FromBytes(message.payload);
     }
+    if (message.aggregateKey !== "") {
+      obj.aggregateKey = message.aggregateKey;
+    }
+    if (message.aggregateVersion !== "0") {
+      obj.aggregateVersion = message.aggregateVersion;
+    }
+    if (message.aggregateEpoch !== "0") {
+      obj.aggregateEpoch = message.aggregateEpoch;
+    }
+    if (message.subjectHashes?.length) {
+      obj.subjectHashes = message.subjectHashes;
+    }
     return obj;
   },
 
@@ -254,6 +354,10 @@ export const Envelope: MessageFns<Envelope> = {
     message.tracestate = object.tracestate ?? "";
     message.payloadType = object.payloadType ?? "";
     message.payload = object.payload ?? Buffer.alloc(0);
+    message.aggregateKey = object.aggregateKey ?? "";
+    message.aggregateVersion = object.aggregateVersion ?? "0";
+    message.aggregateEpoch = object.aggregateEpoch ?? "0";
+    message.subjectHashes = object.subjectHashes?.map((e) => e) || [];
     return message;
   },
 };
