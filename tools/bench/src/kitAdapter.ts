@@ -4,7 +4,7 @@
 //
 // Kit calls made here: migrate(pool, [kit migrations]) · createPool · createDatabase · withTenant ·
 // new Outbox('bench').enqueue(tx, event) · ensureStream(jsm, naming, 'bench') ·
-// new OutboxRelay({ pool, js, naming, log, batchSize, pollMs }).start()/.stop() ·
+// new OutboxRelay({ pool, js, naming, log, outbox, batchSize, pollMs }).start()/.stop() ·
 // new InboxConsumer({ db, js, jsm, naming, log, handler }).start()/.stop() · connectNats · Naming.
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
@@ -90,6 +90,8 @@ export async function createKitPipeline(options: PipelineOptions): Promise<Event
   )`);
   const naming = new Naming();
   const outbox = new Outbox('bench');
+  /** Distinct aggregates the events are about (each is applied in order, different ones in parallel). */
+  const AGGREGATES = 1_000;
   const running: { stop(): Promise<void> }[] = [];
 
   return {
@@ -104,6 +106,8 @@ export async function createKitPipeline(options: PipelineOptions): Promise<Event
             await outbox.enqueue(tx, {
               type: BENCH_EVENT,
               tenantId,
+              // Realistic events name their aggregate: consumers then apply each one's events in order.
+              key: `item:${payload.item % AGGREGATES}`,
               payloadType: 'bench.Item',
               messageType: benchItemMessage,
               payload,
@@ -144,6 +148,8 @@ export async function createKitPipeline(options: PipelineOptions): Promise<Event
           js: jetstream(nc),
           naming,
           log: options.log,
+          // The producer commits in this process: the outbox wakes the relay after each commit.
+          outbox,
           batchSize: options.relayBatchSize,
           pollMs: options.relayPollMs,
         });

@@ -98,8 +98,14 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
         headers: { ...rateLimitResponseHeaders, 'Retry-After': retryAfterHeader },
       } as ReturnType<typeof problemResponse>;
     }
-    for (const [status, description] of Object.entries(route.problems ?? {}))
-      errorResponses[Number(status)] = problemResponse(description);
+    // A route's own problem answers; where one shares a status with the idempotency answers, both are named.
+    for (const [status, description] of Object.entries(route.problems ?? {})) {
+      const code = Number(status);
+      const existing = code === 400 ? undefined : errorResponses[code];
+      errorResponses[code] = existing
+        ? { ...existing, description: `${description} Or: ${existing.description}` }
+        : problemResponse(description);
+    }
     errorResponses[500] = problemResponse('Unexpected error.');
     registry.registerPath({
       method: route.method,

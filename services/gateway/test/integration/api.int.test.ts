@@ -753,11 +753,24 @@ describe('gateway REST API', () => {
         '400',
         '401',
         '403',
+        '429',
         '500',
       ]);
-      expect(
-        Object.keys(document.paths['/v1/admin/dead-letters/{id}/replay']!.post!.responses).sort(),
-      ).toEqual(['200', '400', '401', '403', '404', '422', '500', '503']);
+      const replay = document.paths['/v1/admin/dead-letters/{id}/replay']!.post!.responses;
+      expect(Object.keys(replay).sort()).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '404',
+        '409',
+        '422',
+        '429',
+        '500',
+        '503',
+      ]);
+      // The route's own 422 and the idempotency key's 422 are both described.
+      expect((replay['422'] as { description: string }).description).toMatch(/IDEMPOTENCY_KEY_REUSED/);
     });
   });
 
