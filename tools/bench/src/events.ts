@@ -172,6 +172,9 @@ async function rawPublishes(infra: BenchInfra, settings: Settings, deadline: num
 
 interface PipelineResult extends RawResult {
   produced: number;
+  /** How long the producers took to commit every event, and the commit rate that gives. */
+  producedSeconds: number;
+  producedPerSecond: number;
   handledTwice: number;
   latencyMs: { p50: number; p99: number; max: number; samples: number };
 }
@@ -217,6 +220,7 @@ async function outboxToInbox(
     }
   };
   await Promise.all(Array.from({ length: settings.producers }, producer));
+  const producedSeconds = (performance.now() - started) / 1000;
   const timeLeft = Math.max(0, deadline - performance.now());
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([allHandled, new Promise((resolve) => (timer = setTimeout(resolve, timeLeft)))]);
@@ -232,6 +236,8 @@ async function outboxToInbox(
   return {
     events: handledAt.size,
     produced,
+    producedSeconds: round(producedSeconds, 3),
+    producedPerSecond: producedSeconds > 0 ? Math.round(produced / producedSeconds) : 0,
     seconds: round(seconds, 3),
     eventsPerSecond: seconds > 0 ? Math.round(handledAt.size / seconds) : 0,
     completed: handledAt.size >= settings.events,
@@ -318,6 +324,9 @@ async function main(): Promise<number> {
     say(
       `    ${through.events} of ${settings.events} events handled in ${through.seconds} s: ${through.eventsPerSecond} events/s` +
         (through.completed ? '' : ' (INCOMPLETE: time budget ran out)'),
+    );
+    say(
+      `    producers committed them in ${through.producedSeconds} s: ${through.producedPerSecond} events/s`,
     );
     if (through.handledTwice > 0) say(`    ${through.handledTwice} events were handled twice`);
     say(`    commit-to-handled latency: p50 ${through.latencyMs.p50} ms, p99 ${through.latencyMs.p99} ms`);
