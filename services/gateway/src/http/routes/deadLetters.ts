@@ -6,7 +6,7 @@ import { DEAD_LETTER_ID_INVALID, VALIDATION_FAILED } from '../../domain/errors';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
 import { z } from '../zod';
-import { iso, nextPage, timestamp } from '../schemas';
+import { iso, nextPage, pageQuery, timestamp } from '../schemas';
 
 const deadLetterSchema = z
   .object({
@@ -129,7 +129,8 @@ export function deadLetterRoutes(backends: Backends) {
         'Events a consumer parked (a validation failure, an undecodable payload, retries exhausted) and outbox rows a relay could not publish, from every service (or the one named), newest first. Services that do not answer are named in `unreachable`; the rest are listed. Entries are kept `DEAD_LETTER_RETENTION_DAYS` at most and are erased with their data subject.',
       tags: ['Operations'],
       scope: 'platform:admin',
-      query: z.object({
+      // The page token holds a cursor per service, so it may be longer than a single list's.
+      query: pageQuery.extend({
         service: z
           .enum(services as [string, ...string[]])
           .optional()
@@ -140,13 +141,6 @@ export function deadLetterRoutes(backends: Backends) {
           .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an UPPER_SNAKE reason code')
           .optional()
           .openapi({ description: 'Only entries with this reason code', example: 'RETRIES_EXHAUSTED' }),
-        pageSize: z.coerce
-          .number()
-          .int()
-          .min(1)
-          .max(100)
-          .optional()
-          .openapi({ description: 'Items per page (1-100, default 50).' }),
         pageToken: z
           .string()
           .max(4_000)
