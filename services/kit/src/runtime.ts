@@ -11,7 +11,7 @@ import { Outbox, OutboxRelay } from './events/outbox';
 import { InboxConsumer, type EventHandler, type InboxSettings } from './events/inbox';
 import {
   discardDeadLetter,
-  EventHousekeeping,
+  runEventHousekeeping,
   listDeadLetters,
   replayDeadLetter,
 } from './events/deadLetters';
@@ -33,6 +33,10 @@ import { kitV1, participantV1, protoFiles } from '@parley/proto';
 import { callerMetadata, type Caller } from './grpc/caller';
 import type { Metadata } from '@grpc/grpc-js';
 
+/** The kit's own job: event housekeeping, at minute 7 of every hour. */
+const EVENT_HOUSEKEEPING_QUEUE = 'kit-event-housekeeping';
+const EVENT_HOUSEKEEPING_CRON = '7 * * * *';
+
 export interface RuntimeOptions {
   service: string;
   version: string;
@@ -53,11 +57,6 @@ export interface ServeOptions {
   publishes?: boolean;
   /** The service's part in data-subject requests: its inventory and actions (services/kit/PRIVACY.md). */
   participant?: PrivacyParticipant;
-  /**
-   * Start the job queue even when no worker or schedule is defined (a service that only sends jobs).
-   * It starts anyway as soon as `runtime.jobs` has a worker or a schedule.
-   */
-  jobs?: boolean;
 }
 
 /**
@@ -80,7 +79,6 @@ export class ServiceRuntime {
   private nats?: NatsConnection;
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
-  private housekeeping?: EventHousekeeping;
   private grpc?: GrpcServer;
   private stopped?: Promise<void>;
 
@@ -197,7 +195,19 @@ export class ServiceRuntime {
     await migrate(this.pool, this.options.assets.migrations, { mode: env.MIGRATIONS, log: this.log });
     // After the service's own migrations, so a job that runs at once finds its tables. In verify mode
     // the queue's schema must already be there (the migrate command installs it too).
-    if (this.jobs.used || serve.jobs) await this.jobs.start({ migrate: env.MIGRATIONS === 'apply' });
+    // Event housekeeping (expired dead letters, inbox rows and versions past their windows) runs on the job
+    // queue: hourly, once across the service's replicas, and now at start-up (it is idempotent).
+    const retention = {
+      deadLetterDays: env.DEAD_LETTER_RETENTION_DAYS,
+      streamMaxAgeMs: env.NATS_STREAM_MAX_AGE_HOURS * 3_600_000,
+    };
+    await this.jobs.work(EVENT_HOUSEKEEPING_QUEUE, async ({ log }) => {
+      const counts = await runEventHousekeeping(this.db, retention);
+      if (Object.values(counts).some((count) => count > 0)) log.info(counts, 'event housekeeping done');
+    });
+    await this.jobs.schedule(EVENT_HOUSEKEEPING_QUEUE, EVENT_HOUSEKEEPING_CRON);
+    await this.jobs.start({ migrate: env.MIGRATIONS === 'apply' });
+    await this.jobs.send(EVENT_HOUSEKEEPING_QUEUE, {}, { singletonKey: 'start-up' });
     this.nats = await connectNats({
       url: env.NATS_URL,
       name: this.options.service,
@@ -252,15 +262,6 @@ export class ServiceRuntime {
       await consumer.start();
       this.consumers.push(consumer);
     }
-    this.housekeeping = new EventHousekeeping(
-      this.db,
-      {
-        deadLetterDays: env.DEAD_LETTER_RETENTION_DAYS,
-        streamMaxAgeMs: env.NATS_STREAM_MAX_AGE_HOURS * 3_600_000,
-      },
-      this.log,
-    );
-    this.housekeeping.start();
     grpcServices.push(this.deadLetterService());
     this.grpc = await startGrpcServer({
       host: env.GRPC_HOST,
@@ -320,7 +321,6 @@ export class ServiceRuntime {
     // still there for them; a job cut off is retried by another replica after it expires.
     await this.jobs.stop(timeout);
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
-    await this.housekeeping?.stop();
     await this.relay?.stop();
     await this.nats?.drain().catch(() => undefined);
     await this.pool.end();

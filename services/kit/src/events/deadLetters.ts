@@ -4,7 +4,6 @@ import { eventsV1, kitV1 } from '@parley/proto';
 import type { Database, Transaction } from '../db/database';
 import { isUuid, textArray } from '../db/database';
 import { failedPrecondition, invalidArgument, notFound } from '../errors';
-import type { Logger } from '../logging';
 import { decodePageToken, pageSize, toPage } from '../paging';
 import type { InboxConsumer } from './inbox';
 
@@ -217,8 +216,8 @@ async function deleteInChunks(db: Database, statement: ReturnType<typeof sql>): 
 
 /**
  * Event housekeeping: purges expired dead letters, inbox rows past their window and forgotten aggregate
- * versions. Idempotent, so every replica may run it. Until the kit's job queue schedules it, the runtime
- * runs it on a timer (`EventHousekeeping`).
+ * versions. Idempotent. The runtime runs it on the kit's job queue (hourly, once across replicas, and
+ * at start-up).
  */
 export async function runEventHousekeeping(
   db: Database,
@@ -247,36 +246,4 @@ export async function runEventHousekeeping(
   };
   for (const [table, count] of Object.entries(counts)) if (count > 0) purgedCounter.add(count, { table });
   return counts;
-}
-
-/** Runs `runEventHousekeeping` now and then every `everyMs` (default hourly) until stopped. */
-export class EventHousekeeping {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
-
-  constructor(
-    private readonly db: Database,
-    private readonly retention: EventRetention,
-    private readonly log: Logger,
-    private readonly everyMs = 3_600_000,
-  ) {}
-
-  start(): void {
-    const tick = () => {
-      this.running = runEventHousekeeping(this.db, this.retention)
-        .then((counts) => {
-          if (Object.values(counts).some((count) => count > 0))
-            this.log.info(counts, 'event housekeeping done');
-        })
-        .catch((error) => this.log.warn({ err: error }, 'event housekeeping failed; will try again'));
-    };
-    tick();
-    this.timer = setInterval(tick, this.everyMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
 }
