@@ -20,11 +20,21 @@ function tryListen(port: number): Promise<number | undefined> {
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
     const candidate = 20_000 + Math.floor(Math.random() * 12_000);
+    // A port handed out earlier may not be bound yet by the process it was meant for: never give it twice.
+    if (handedOut.has(candidate)) continue;
     const port = await tryListen(candidate);
-    if (port) return port;
+    if (port) return handOut(port);
   }
   const port = await tryListen(0);
   if (!port) throw new Error('no free TCP port on 127.0.0.1');
+  return handOut(port);
+}
+
+/** Every port this process has handed out (a launcher picks about fifteen before any is bound). */
+const handedOut = new Set<number>();
+
+function handOut(port: number): number {
+  handedOut.add(port);
   return port;
 }
 
