@@ -67,11 +67,7 @@ export class Participants {
   /** Every declared category's default retention, from the participants that answer. */
   async declaredRetention(tenantId: string): Promise<DeclaredRetention[]> {
     return (await this.dataMap(tenantId)).flatMap((entry) =>
-      entry.categories.map((category) => ({
-        participant: entry.participant,
-        category: category.id,
-        defaultRetentionDays: category.defaultRetentionDays,
-      })),
+      retentionOf(entry.participant, entry.categories),
     );
   }
 
@@ -110,4 +106,16 @@ export function parseDirectory(value: string): Record<string, string> {
         return [name!.trim(), (address ?? '').trim()];
       }),
   );
+}
+
+/** The default retention a participant declares for each of its categories. */
+export function retentionOf(
+  participant: string,
+  categories: participantV1.DataCategory[],
+): DeclaredRetention[] {
+  return categories.map((category) => ({
+    participant,
+    category: category.id,
+    defaultRetentionDays: category.defaultRetentionDays,
+  }));
 }

@@ -16,7 +16,7 @@ import { participantV1, privacyV1 } from '@parley/proto';
 import { requestTasks, retentionCycles, retentionRuns, subjectRequests, type WaitingFor } from './db/schema';
 import type { AuditLog } from './db/audit';
 import type { DeclaredRetention, Ledger } from './ledger';
-import type { Participants } from './participants';
+import { retentionOf, type Participants } from './participants';
 import { openStates } from './domain/requests';
 import { missedPeriod, periodOf } from './domain/retentionSchedule';
 
@@ -305,12 +305,7 @@ export class Scheduling {
     for (const name of this.deps.participants.names) {
       try {
         const described = await this.deps.participants.describe(name, tenantId);
-        for (const category of described.categories)
-          declared.push({
-            participant: name,
-            category: category.id,
-            defaultRetentionDays: category.defaultRetentionDays,
-          });
+        declared.push(...retentionOf(name, described.categories));
       } catch (error) {
         waitingFor.push({ participant: name, reason: reasonOf(error) });
       }

@@ -169,11 +169,6 @@ export class Jobs {
 
   constructor(private readonly options: JobsOptions) {}
 
-  /** True once a worker or a schedule is defined: the runtime starts the queue only when it is used. */
-  get used(): boolean {
-    return this.workers.length > 0 || this.schedules.length > 0;
-  }
-
   get started(): boolean {
     return this.boss !== undefined;
   }
