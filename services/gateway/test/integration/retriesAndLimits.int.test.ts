@@ -389,6 +389,18 @@ describe('gateway: Idempotency-Key and shared rate limits', () => {
         body: { perPrincipal: 100 },
       });
       expect(notAdmin.status).toBe(403);
+      // Limits for a tenant that does not exist are refused: identity is asked before anything is stored.
+      const unknown = await request(
+        replicas[0]!.baseUrl,
+        'PUT',
+        '/v1/admin/tenants/no-such-tenant/rate-limits',
+        {
+          key: adminKey,
+          body: { perPrincipal: 5 },
+        },
+      );
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.code).toBe('TENANT_NOT_FOUND');
     });
 
     it('limits open routes per client address, across processes', async () => {

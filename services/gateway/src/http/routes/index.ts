@@ -23,7 +23,7 @@ export function buildRoutes(
     ...credentialRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
-    ...rateLimitRoutes(rateLimits.overrides, rateLimits.defaults),
+    ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),
     ...deadLetterRoutes(backends),
   ] as Route[];
 }

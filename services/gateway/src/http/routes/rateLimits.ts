@@ -1,4 +1,5 @@
 import { notFound } from '@parley/kit';
+import type { Backends } from '../../backends';
 import type { RateLimitOverride, RateLimitOverrides } from '../../db/rateLimitOverrides';
 import type { RateLimitDefaults } from '../rateLimiting';
 import { route } from '../route';
@@ -33,7 +34,11 @@ const rateLimitsSchema = z
   .openapi('TenantRateLimits');
 
 /** A platform admin's view and control of one tenant's rate limits (stored in the gateway's database). */
-export function rateLimitRoutes(overrides: RateLimitOverrides, defaults: RateLimitDefaults) {
+export function rateLimitRoutes(
+  backends: Backends,
+  overrides: RateLimitOverrides,
+  defaults: RateLimitDefaults,
+) {
   const effective = (tenantId: string, override: RateLimitOverride | undefined) => ({
     tenantId,
     windowSeconds: defaults.windowSeconds,
@@ -79,15 +84,19 @@ export function rateLimitRoutes(overrides: RateLimitOverrides, defaults: RateLim
         .strict()
         .openapi('SetTenantRateLimitsRequest'),
       response: { status: 200, description: 'The limits now in force', schema: rateLimitsSchema },
-      handler: async ({ caller, params, body }) =>
-        effective(
+      problems: { 404: 'No tenant has this id (`TENANT_NOT_FOUND`); nothing was stored.' },
+      handler: async ({ caller, params, body }) => {
+        // Limits only for a tenant that exists: identity answers NOT_FOUND (404) for any other id.
+        await backends.as(caller, backends.identity, backends.identity.getTenant, { id: params.tenantId });
+        return effective(
           params.tenantId,
           await overrides.put(
             params.tenantId,
             { perPrincipal: body.perPrincipal ?? null, perTenant: body.perTenant ?? null },
             caller.principal,
           ),
-        ),
+        );
+      },
     }),
     route({
       method: 'delete',
