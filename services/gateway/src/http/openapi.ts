@@ -3,6 +3,9 @@ import { z } from './zod';
 import type { Route } from './route';
 import { isIdempotent, rateLimitOf } from './server';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency';
+import { credentialCodes, problemCatalogue, statusesOf, type ProblemCode } from './problemCodes';
+import { problemType, titles } from './problem';
+import { exampleOf } from './examples';
 
 export const problemSchema = z
   .object({
@@ -21,11 +24,6 @@ export const problemSchema = z
     traceId: z.string().optional(),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details' });
-
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: problemSchema } },
-});
 
 const idempotencyHeaders = z.object({
   [IDEMPOTENCY_KEY_HEADER]: z
@@ -58,6 +56,77 @@ const retryAfterHeader = {
   schema: { type: 'integer' as const, example: 12 },
 };
 
+/**
+ * Every problem code a route can answer with: the ones that follow from its shape, and the ones its backends
+ * give (declared on the route).
+ */
+export function problemCodesOf(route: Route): ProblemCode[] {
+  const codes = new Set<ProblemCode>();
+  const add = (...more: ProblemCode[]) => more.forEach((code) => codes.add(code));
+  if (route.query || route.params || route.body) add('VALIDATION_FAILED');
+  if (route.body) add('BODY_NOT_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
+  if (route.params) add('RESOURCE_NOT_FOUND');
+  if (route.scope) add(...credentialCodes, 'SCOPE_MISSING');
+  if (isIdempotent(route) && route.scope)
+    add('IDEMPOTENCY_KEY_INVALID', 'IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED');
+  if (rateLimitOf(route) !== 'none') add('RATE_LIMITED');
+  add(...(route.problems ?? []));
+  add('INTERNAL');
+  if (route.callsBackends ?? route.scope !== undefined) add('UPSTREAM_UNAVAILABLE');
+  return [...codes];
+}
+
+type Json = Record<string, unknown>;
+
+/** The problem answers of one status: the codes it can carry, as an enum, each explained, with an example. */
+function problemAnswer(route: Route, status: number, codes: ProblemCode[]): Json {
+  const headers: Json = {};
+  if (status === 429) Object.assign(headers, rateLimitResponseHeaders, { 'Retry-After': retryAfterHeader });
+  if (status === 409 && codes.includes('IDEMPOTENCY_KEY_IN_USE')) headers['Retry-After'] = retryAfterHeader;
+  if (status === 401)
+    headers['WWW-Authenticate'] = {
+      description: 'Sent when no credential was given: `Bearer realm="parley"`.',
+      schema: { type: 'string' },
+    };
+  const [first] = codes as [ProblemCode];
+  return {
+    description: [
+      `${titles[status] ?? 'Error'}. \`code\` is one of:`,
+      ...codes.map((code) => `- \`${code}\`: ${problemCatalogue[code].description}`),
+    ].join('\n'),
+    ...(Object.keys(headers).length > 0 ? { headers } : {}),
+    content: {
+      'application/problem+json': {
+        schema: {
+          allOf: [
+            { $ref: '#/components/schemas/Problem' },
+            {
+              type: 'object',
+              properties: {
+                status: { type: 'integer', enum: [status] },
+                code: { type: 'string', enum: codes },
+              },
+            },
+          ],
+        },
+        example: {
+          type: problemType(first),
+          title: titles[status] ?? 'Error',
+          status,
+          detail: problemCatalogue[first].description,
+          code: first,
+          instance: route.path,
+          ...(first === 'VALIDATION_FAILED'
+            ? {
+                errors: [{ field: 'name', description: 'Too big: expected string to have <=100 characters' }],
+              }
+            : {}),
+        },
+      },
+    },
+  };
+}
+
 /** Builds the OpenAPI 3.1 document from the route table. */
 export function buildOpenApiDocument(routes: Route[], version: string) {
   const registry = new OpenAPIRegistry();
@@ -68,45 +137,9 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
   });
   registry.register('Problem', problemSchema);
   for (const route of routes) {
-    const errorResponses: Record<number, ReturnType<typeof problemResponse>> = {};
-    if (route.query || route.params || route.body)
-      errorResponses[400] = problemResponse('The request is invalid; `errors` names each field.');
-    if (route.scope) {
-      errorResponses[401] = problemResponse('Missing, invalid, expired or revoked credentials.');
-      errorResponses[403] = problemResponse(`The credentials lack the \`${route.scope}\` scope.`);
-    }
     const idempotent = isIdempotent(route) && route.scope !== undefined;
     const limited = rateLimitOf(route) !== 'none';
-    if (idempotent) {
-      errorResponses[400] = problemResponse(
-        'The request is invalid (`errors` names each field), or the `Idempotency-Key` header is malformed (`IDEMPOTENCY_KEY_INVALID`).',
-      );
-      errorResponses[409] = problemResponse(
-        'A request with the same `Idempotency-Key` is still being carried out (`IDEMPOTENCY_KEY_IN_USE`); retry after `Retry-After` seconds to get its answer.',
-      );
-      errorResponses[422] = problemResponse(
-        'The `Idempotency-Key` was already used for a different request (`IDEMPOTENCY_KEY_REUSED`).',
-      );
-    }
-    if (limited) {
-      errorResponses[429] = {
-        ...problemResponse(
-          route.rateLimit === 'client-ip'
-            ? 'Too many requests from this client address (`RATE_LIMITED`); retry after `Retry-After` seconds.'
-            : 'Too many requests for this API key or tenant (`RATE_LIMITED`); retry after `Retry-After` seconds.',
-        ),
-        headers: { ...rateLimitResponseHeaders, 'Retry-After': retryAfterHeader },
-      } as ReturnType<typeof problemResponse>;
-    }
-    // A route's own problem answers; where one shares a status with the idempotency answers, both are named.
-    for (const [status, description] of Object.entries(route.problems ?? {})) {
-      const code = Number(status);
-      const existing = code === 400 ? undefined : errorResponses[code];
-      errorResponses[code] = existing
-        ? { ...existing, description: `${description} Or: ${existing.description}` }
-        : problemResponse(description);
-    }
-    errorResponses[500] = problemResponse('Unexpected error.');
+    const contentType = route.response.contentType ?? 'application/json';
     registry.registerPath({
       method: route.method,
       path: route.path,
@@ -130,31 +163,61 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
         [route.response.status]: {
           description: route.response.description,
           ...(limited ? { headers: rateLimitResponseHeaders } : {}),
-          content: { [route.response.contentType ?? 'application/json']: { schema: route.response.schema } },
+          content: { [contentType]: { schema: route.response.schema } },
         },
         ...Object.fromEntries(
           Object.entries(route.alternateStatuses ?? {}).map(([status, description]) => [
             status,
-            {
-              description,
-              content: {
-                [route.response.contentType ?? 'application/json']: { schema: route.response.schema },
-              },
-            },
+            { description, content: { [contentType]: { schema: route.response.schema } } },
           ]),
         ),
-        ...errorResponses,
       },
     });
   }
-  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+  const document = new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'Parley API',
       version,
       description:
-        'The public REST API of Parley: virtual numbers, messaging, billing and privacy. Errors are `application/problem+json` with a stable `code`.',
+        'The public REST API of Parley: virtual numbers, messaging, billing and privacy. Errors are `application/problem+json` with a stable `code`; each operation lists, per status, every `code` it can answer with.',
     },
     servers: [{ url: '/' }],
   });
+  const components = (document.components?.schemas ?? {}) as Record<string, unknown>;
+  for (const route of routes) {
+    const operation = (document.paths?.[route.path] as Record<string, Json> | undefined)?.[route.method];
+    if (!operation) continue;
+    // Examples: the route's own, else made from the schemas' field examples.
+    const requestMedia = (operation.requestBody as Json | undefined)?.content as
+      Record<string, Json> | undefined;
+    for (const media of Object.values(requestMedia ?? {}))
+      media.example = route.examples?.request ?? exampleOf(media.schema, components);
+    const responses = operation.responses as Record<string, Json>;
+    for (const status of [route.response.status, ...Object.keys(route.alternateStatuses ?? {}).map(Number)]) {
+      for (const media of Object.values((responses[status]?.content ?? {}) as Record<string, Json>)) {
+        const example =
+          status === route.response.status && route.examples?.response !== undefined
+            ? route.examples.response
+            : exampleOf(media.schema, components);
+        if (example !== undefined) media.example = example;
+      }
+    }
+    // Problem answers, grouped by status; a status the route also answers with its own body gets both.
+    const byStatus = new Map<number, ProblemCode[]>();
+    for (const code of problemCodesOf(route))
+      for (const status of statusesOf(code)) byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    for (const [status, codes] of [...byStatus].sort(([a], [b]) => a - b)) {
+      const answer = problemAnswer(route, status, codes);
+      const existing = responses[status];
+      responses[status] = existing
+        ? {
+            ...existing,
+            description: `${String(existing.description)} Or a problem: ${String(answer.description)}`,
+            content: { ...(existing.content as Json), ...(answer.content as Json) },
+          }
+        : answer;
+    }
+  }
+  return document;
 }

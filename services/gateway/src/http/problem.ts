@@ -29,7 +29,7 @@ export class HttpProblem extends Error {
   }
 }
 
-const titles: Record<number, string> = {
+export const titles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',

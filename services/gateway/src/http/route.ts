@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import type { Caller, Scope } from '@parley/kit';
 import type { z } from './zod';
+import type { ProblemCode } from './problemCodes';
 
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -49,8 +50,23 @@ export interface Route<
    * sign-up, login or a data subject's own request) or `none` (the default on open routes).
    */
   rateLimit?: 'caller' | 'client-ip' | 'none';
-  /** Problem answers the route may give besides the ones every route has (400, 401, 403, 500). */
-  problems?: Record<number, string>;
+  /**
+   * The problem codes the route's backends can answer with (e.g. `ACCOUNT_NOT_FOUND`), beyond the ones
+   * that follow from its shape (validation, credentials, scope, Idempotency-Key, rate limits, body size and
+   * type, 500, and 503 when it calls a backend): the document lists each under its status, and the fuzzing
+   * suite fails on an answer with a code not listed.
+   */
+  problems?: readonly ProblemCode[];
+  /**
+   * Whether the route calls a backing service, so may answer 503 `UPSTREAM_UNAVAILABLE`. Default: every
+   * authenticated route (authentication itself asks identity).
+   */
+  callsBackends?: boolean;
+  /**
+   * Examples for the document. Without them, examples are made from the schemas' own field examples; give
+   * them where that would not say enough. Both must satisfy the route's schemas (a unit test checks).
+   */
+  examples?: { request?: z.input<Body>; response?: z.infer<Result> };
   /** Picks the status for a result when it is not always `response.status`. */
   statusFor?: (result: z.infer<Result>) => number;
   handler(input: HandlerInput<z.infer<Query>, z.infer<Params>, z.infer<Body>>): Promise<z.infer<Result>>;

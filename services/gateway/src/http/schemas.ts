@@ -4,7 +4,17 @@ import { z } from './zod';
 
 export const timestamp = z.iso.datetime().openapi({ example: '2026-11-22T09:30:00.000Z' });
 export const iso = (date: Date | undefined) => date?.toISOString();
-export const nextPage = z.string().openapi({ description: 'Empty on the last page.' });
+export const nextPage = z.string().openapi({
+  description:
+    'Opaque cursor for the next page: pass it back unchanged as `pageToken`. Empty on the last page.',
+  example: '',
+});
+
+/** An opaque page cursor: only ever one this API handed out, passed back as it is. */
+export const pageToken = z.string().max(500).optional().openapi({
+  description:
+    'Opaque cursor: the `nextPageToken` of the previous page, passed back unchanged with the same filters. Do not build, parse or keep it; its form may change at any time. A token this API did not issue answers 400 `PAGE_TOKEN_INVALID`.',
+});
 
 export const pageQuery = z.object({
   pageSize: z.coerce
@@ -14,10 +24,16 @@ export const pageQuery = z.object({
     .max(100)
     .optional()
     .openapi({ description: 'Items per page (1-100, default 50).' }),
-  pageToken: z.string().max(500).optional().openapi({ description: 'nextPageToken of the previous page.' }),
+  pageToken,
 });
 
-export const idParams = z.object({ id: z.string().min(1).max(100).openapi({ description: 'Resource id' }) });
+export const idParams = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(100)
+    .openapi({ description: 'Resource id', example: '3f2c8a4e-5b7d-4e1a-9c6f-0d8b2a7e4f13' }),
+});
 
 const modeNames: Record<number, 'pooled' | 'dedicated'> = { 1: 'pooled', 2: 'dedicated' };
 const jurisdictionNames: Record<number, 'gdpr' | 'uk_gdpr' | 'ccpa' | 'other'> = {
@@ -71,6 +87,22 @@ export function tenantJson(tenant: identityV1.Tenant | undefined): z.infer<typeo
 }
 
 export const scopeEnum = z.enum(['*', ...scopes]);
+
+/**
+ * A scope a new API key may carry. The document offers what a tenant's key may be given; the platform
+ * operator's own tenant may also give `platform:admin` (identity refuses it to every other tenant).
+ */
+export const apiKeyScope = z
+  .string()
+  .refine((scope) => scopeEnum.safeParse(scope).success || scope === 'platform:admin', {
+    message: `one of ${scopeEnum.options.join(', ')}`,
+  })
+  .openapi({
+    type: 'string',
+    enum: scopeEnum.options,
+    description:
+      "`*` for every tenant scope. Only scopes the caller holds can be given. (The platform operator's own tenant may also give `platform:admin`; no other tenant can.)",
+  });
 export const roleEnum = z.enum(roles as [string, ...string[]]);
 
 export const apiKeySchema = z
@@ -102,10 +134,10 @@ export function apiKeyJson(key: identityV1.ApiKey | undefined): z.infer<typeof a
 
 export const addressSchema = z
   .object({
-    street: z.string().max(200),
-    city: z.string().max(100),
+    street: z.string().max(200).openapi({ example: '12 St James Square' }),
+    city: z.string().max(100).openapi({ example: 'London' }),
     state: z.string().max(100).default(''),
-    postalCode: z.string().max(20).default(''),
+    postalCode: z.string().max(20).default('').openapi({ example: 'SW1Y 4LB' }),
     country: z.string().openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
   })
   .strict()
@@ -172,20 +204,29 @@ const optionalText = (max: number) => z.string().max(max).nullable().optional();
 
 /** The profile fields a sign-up or a PATCH may carry; in a PATCH `null` clears an optional field. */
 export const profileFields = {
-  fullName: z.string().max(200).optional(),
-  email: z.string().max(254).optional(),
-  phone: optionalText(32).openapi({ description: 'Cell number, E.164 (e.g. +447700900123)' }),
-  companyName: optionalText(200),
-  companyLocation: optionalText(200),
-  companyUrl: optionalText(500),
+  fullName: z.string().max(200).optional().openapi({ example: 'Ada Lovelace' }),
+  email: z.string().max(254).optional().openapi({ example: 'ada@example.com' }),
+  phone: optionalText(32).openapi({
+    description: 'Cell number, E.164 (e.g. +447911123456)',
+    example: '+447911123456',
+  }),
+  companyName: optionalText(200).openapi({ example: 'Analytical Engines Ltd' }),
+  companyLocation: optionalText(200).openapi({ example: 'London' }),
+  companyUrl: optionalText(500).openapi({ example: 'https://engines.example.com' }),
   address: addressSchema.nullable().optional(),
-  timeZone: optionalText(64).openapi({ description: 'IANA time zone, e.g. Europe/London' }),
-  outgoingCallerId: optionalText(32).openapi({ description: 'E.164' }),
+  timeZone: optionalText(64).openapi({
+    description: 'IANA time zone, e.g. Europe/London',
+    example: 'Europe/London',
+  }),
+  outgoingCallerId: optionalText(32).openapi({
+    description: 'E.164, e.g. +442079460958',
+    example: '+442079460958',
+  }),
   dateOfBirth: z
     .string()
     .max(10)
     .optional()
-    .openapi({ description: 'YYYY-MM-DD; or give ageAttested instead' }),
+    .openapi({ description: 'YYYY-MM-DD; or give ageAttested instead', example: '1990-05-01' }),
   ageAttested: z
     .boolean()
     .optional()

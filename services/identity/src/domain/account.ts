@@ -83,6 +83,9 @@ function text(value: string, field: string, max: number, violations: FieldViolat
   return trimmed === '' ? null : trimmed;
 }
 
+/** The number a phone error suggests as an example; it must itself be valid (a unit test checks). */
+export const PHONE_EXAMPLE = '+447911123456';
+
 function e164(
   value: string,
   field: string,
@@ -92,7 +95,7 @@ function e164(
   if (value.trim() === '') return null;
   const parsed = parsePhoneNumberFromString(value, (country as CountryCode | undefined) ?? undefined);
   if (!parsed || !parsed.isValid()) {
-    violations.push({ field, description: 'a valid phone number in E.164 form, e.g. +447700900123' });
+    violations.push({ field, description: `a valid phone number in E.164 form, e.g. ${PHONE_EXAMPLE}` });
     return null;
   }
   return parsed.number;

@@ -2,6 +2,7 @@ import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
 import {
+  apiKeyScope,
   apiKeyJson,
   apiKeySchema,
   idParams,
@@ -17,6 +18,7 @@ export function credentialRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/api-keys',
       operationId: 'createApiKey',
+      problems: ['API_KEY_INVALID_REQUEST', 'SCOPE_ESCALATION'],
       summary: "Create an API key for the caller's tenant",
       description:
         'The full key is in the response once; only its hash is stored. You can grant only scopes you hold.',
@@ -25,7 +27,10 @@ export function credentialRoutes(backends: Backends) {
       body: z
         .object({
           name: z.string().trim().min(1).max(100),
-          scopes: z.array(z.union([scopeEnum, z.literal('platform:admin')])).min(1),
+          scopes: z
+            .array(apiKeyScope)
+            .min(1)
+            .openapi({ example: ['numbers:read', 'messages:read'] }),
           expiresAt: z.iso.datetime({ offset: true }).optional(),
         })
         .strict()
@@ -70,6 +75,7 @@ export function credentialRoutes(backends: Backends) {
       method: 'delete',
       path: '/v1/api-keys/{id}',
       operationId: 'revokeApiKey',
+      problems: ['API_KEY_NOT_FOUND'],
       summary: 'Revoke an API key; it stops working at once',
       tags: ['API keys'],
       scope: 'api-keys:write',
@@ -82,6 +88,12 @@ export function credentialRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/oauth-clients',
       operationId: 'createOAuthClient',
+      problems: [
+        'API_KEY_INVALID_REQUEST',
+        'SCOPE_ESCALATION',
+        'TENANT_PROVISIONING',
+        'IDENTITY_PROVIDER_UNAVAILABLE',
+      ],
       summary: 'Create a confidential OAuth2 client for a partner integration',
       description:
         "A client-credentials client in the tenant's identity-provider realm; its tokens carry the tenant and the scopes given. The secret is in the response once.",
@@ -112,6 +124,7 @@ export function credentialRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/oauth-clients',
       operationId: 'listOAuthClients',
+      problems: ['IDENTITY_PROVIDER_UNAVAILABLE'],
       summary: "The tenant's OAuth clients (never their secrets)",
       tags: ['OAuth clients'],
       scope: 'oauth-clients:read',
@@ -130,6 +143,7 @@ export function credentialRoutes(backends: Backends) {
       method: 'delete',
       path: '/v1/oauth-clients/{id}',
       operationId: 'revokeOAuthClient',
+      problems: ['OAUTH_CLIENT_NOT_FOUND', 'IDENTITY_PROVIDER_UNAVAILABLE'],
       summary: 'Revoke an OAuth client; it can get no new tokens',
       tags: ['OAuth clients'],
       scope: 'oauth-clients:write',

@@ -114,10 +114,7 @@ export function deadLetterRoutes(backends: Backends) {
     return { service: match[1]!, entryId: match[2]!.toLowerCase() };
   }
 
-  const actionProblems = {
-    404: 'No such entry (`DEAD_LETTER_NOT_FOUND`).',
-    503: 'The service holding the entry did not answer (`UPSTREAM_UNAVAILABLE`).',
-  };
+  const actionProblems = ['DEAD_LETTER_ID_INVALID', 'DEAD_LETTER_NOT_FOUND'] as const;
 
   return [
     route({
@@ -141,11 +138,10 @@ export function deadLetterRoutes(backends: Backends) {
           .regex(/^[A-Z][A-Z0-9_]{0,63}$/, 'must be an UPPER_SNAKE reason code')
           .optional()
           .openapi({ description: 'Only entries with this reason code', example: 'RETRIES_EXHAUSTED' }),
-        pageToken: z
-          .string()
-          .max(4_000)
-          .optional()
-          .openapi({ description: 'nextPageToken of the previous page.' }),
+        pageToken: z.string().max(4_000).optional().openapi({
+          description:
+            'Opaque cursor: the `nextPageToken` of the previous page, passed back unchanged with the same filters. Do not build, parse or keep it.',
+        }),
       }),
       response: {
         status: 200,
@@ -229,10 +225,7 @@ export function deadLetterRoutes(backends: Backends) {
       tags: ['Operations'],
       scope: 'platform:admin',
       params: deadLetterParams,
-      problems: {
-        ...actionProblems,
-        422: 'The consumer failed to apply it again (`REPLAY_FAILED`), no longer runs (`CONSUMER_NOT_RUNNING`), or the event cannot be decoded (`DEAD_LETTER_UNDECODABLE`).',
-      },
+      problems: [...actionProblems, 'REPLAY_FAILED', 'CONSUMER_NOT_RUNNING', 'DEAD_LETTER_UNDECODABLE'],
       response: {
         status: 200,
         description: 'What the replay did',

@@ -1,7 +1,8 @@
 import type { Backends } from '../../backends';
 import { route } from '../route';
+import type { ProblemCode } from '../problemCodes';
 import { z } from '../zod';
-import { idParams, iso, nextPage, timestamp } from '../schemas';
+import { idParams, iso, nextPage, pageQuery, timestamp } from '../schemas';
 import type { privacyV1 } from '@parley/proto';
 import { consentPurposes, privacyRequestTypes } from '@parley/kit';
 
@@ -10,12 +11,19 @@ const purposes = consentPurposes;
 
 const subjectSchema = z
   .object({
-    accountId: z.string().max(100).optional(),
-    email: z.string().max(254).optional(),
-    phone: z.string().max(32).optional(),
+    accountId: z.string().max(100).optional().openapi({ example: '3f2c8a4e-5b7d-4e1a-9c6f-0d8b2a7e4f13' }),
+    email: z.string().max(254).optional().openapi({ example: 'ada@example.com' }),
+    phone: z
+      .string()
+      .max(32)
+      .optional()
+      .openapi({ description: 'E.164, e.g. +447911123456', example: '+447911123456' }),
   })
   .strict()
-  .openapi('SubjectRef', { description: 'Exactly one identifier of the data subject' });
+  .openapi('SubjectRef', {
+    description: 'Exactly one identifier of the data subject',
+    example: { email: 'ada@example.com' },
+  });
 
 const receiptLine = z.object({
   category: z.string(),
@@ -207,6 +215,9 @@ const runJson = (run: privacyV1.RetentionRun | undefined) => ({
 
 const subjectQuery = subjectSchema;
 
+/** More than everyone alive: a bound that no real breach reaches, and that stays an exact JSON number. */
+const MAX_SUBJECTS_AFFECTED = 10_000_000_000;
+
 /** A subject as the privacy contract takes it: every identifier present, the ones not given empty. */
 function subjectMessage(subject: z.infer<typeof subjectSchema>): privacyV1.SubjectRef {
   return { accountId: subject.accountId ?? '', email: subject.email ?? '', phone: subject.phone ?? '' };
@@ -221,6 +232,7 @@ export function privacyRoutes(backends: Backends) {
     action: 'extend' | 'pause' | 'resume' | 'cancel',
     summary: string,
     body: z.ZodType,
+    problems: ProblemCode[],
     call: (
       caller: Parameters<Backends['as']>[0],
       id: string,
@@ -236,6 +248,7 @@ export function privacyRoutes(backends: Backends) {
       scope: 'privacy:write',
       params: idParams,
       body,
+      problems: ['PRIVACY_REQUEST_NOT_FOUND', 'REQUEST_CLOSED', ...problems],
       response: { status: 200, description: 'The request after the change', schema: requestSchema },
       handler: async ({ caller, params, body: input }) =>
         requestJson(await call(caller, params.id, (input as { reason?: string } | undefined)?.reason ?? '')),
@@ -245,6 +258,15 @@ export function privacyRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/privacy/requests',
       operationId: 'submitPrivacyRequest',
+      problems: [
+        'SUBJECT_INVALID',
+        'PRIVACY_REQUEST_INVALID',
+        'CHANGES_INVALID',
+        'JURISDICTION_UNKNOWN',
+        'ACCOUNT_NOT_FOUND',
+        'NO_VERIFICATION_CHANNEL',
+        'PROCESSING_RESTRICTED',
+      ],
       summary: 'Submit a data-subject request',
       description:
         "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code sent to the subject (POST .../verify). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days). It ends completed when every participant has carried out its part, or partially_completed when one could not (a rectified value it refuses, for instance: its task is failed with failureReason) or kept data under a law or a legal hold; `reason` then says who and why.",
@@ -279,6 +301,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/requests',
       operationId: 'listPrivacyRequests',
+      problems: ['PAGE_TOKEN_INVALID', 'PAGE_SIZE_INVALID', 'PRIVACY_REQUEST_INVALID'],
       summary: "The tenant's data-subject requests, newest first",
       tags,
       scope: 'privacy:read',
@@ -286,8 +309,7 @@ export function privacyRoutes(backends: Backends) {
         state: z.string().max(40).optional(),
         type: z.enum(requestTypes).optional(),
         overdue: z.enum(['true', 'false']).optional(),
-        pageSize: z.coerce.number().int().min(1).max(100).optional(),
-        pageToken: z.string().max(500).optional(),
+        ...pageQuery.shape,
       }),
       response: {
         status: 200,
@@ -311,6 +333,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/requests/{id}',
       operationId: 'getPrivacyRequest',
+      problems: ['PRIVACY_REQUEST_NOT_FOUND', 'NOT_THE_REQUESTER'],
       summary: "A request: state, due date, and each participant's task and receipt",
       tags,
       scope: 'privacy:read',
@@ -323,11 +346,26 @@ export function privacyRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/privacy/requests/{id}/verify',
       operationId: 'verifyPrivacyRequest',
+      problems: [
+        'PRIVACY_REQUEST_NOT_FOUND',
+        'CODE_INVALID',
+        'NOT_THE_REQUESTER',
+        'VERIFICATION_LOCKED',
+        'CODE_EXPIRED',
+        'NOT_AWAITING_VERIFICATION',
+      ],
       summary: 'Verify a request with the one-time code sent to the subject',
       tags,
       scope: 'profile',
       params: idParams,
-      body: z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict(),
+      body: z
+        .object({
+          code: z
+            .string()
+            .regex(/^\d{6}$/, 'six digits')
+            .openapi({ example: '492817' }),
+        })
+        .strict(),
       response: { status: 200, description: 'Verified and under way', schema: requestSchema },
       handler: async ({ caller, params, body }) =>
         requestJson(
@@ -339,6 +377,7 @@ export function privacyRoutes(backends: Backends) {
       'extend',
       'Extend the deadline once, with a reason told to the subject',
       reasonBody,
+      ['EXTENSION_REASON_REQUIRED', 'ALREADY_EXTENDED', 'EXTENSION_NOT_ALLOWED', 'EXTENSION_TOO_LATE'],
       async (caller, id, reason) =>
         (await backends.as(caller, privacy, privacy.extendRequest, { id, reason })).request,
     ),
@@ -346,6 +385,7 @@ export function privacyRoutes(backends: Backends) {
       'pause',
       'Pause the clock while waiting for the subject',
       optionalReason,
+      ['ALREADY_PAUSED'],
       async (caller, id, reason) =>
         (await backends.as(caller, privacy, privacy.pauseRequest, { id, reason })).request,
     ),
@@ -353,12 +393,14 @@ export function privacyRoutes(backends: Backends) {
       'resume',
       'Resume the clock; the due date moves by the time paused',
       optionalReason,
+      ['NOT_PAUSED', 'RESUMED_BEFORE_PAUSED'],
       async (caller, id) => (await backends.as(caller, privacy, privacy.resumeRequest, { id })).request,
     ),
     clockRoute(
       'cancel',
       'Cancel a request that has not been carried out',
       optionalReason,
+      ['REQUEST_NOT_CANCELLABLE'],
       async (caller, id, reason) =>
         (await backends.as(caller, privacy, privacy.cancelRequest, { id, reason })).request,
     ),
@@ -366,6 +408,12 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/requests/{id}/archive',
       operationId: 'getPrivacyArchiveLink',
+      problems: [
+        'PRIVACY_REQUEST_NOT_FOUND',
+        'NOT_THE_REQUESTER',
+        'ARCHIVE_NOT_READY',
+        'SEALED_ARCHIVE_UNREADABLE',
+      ],
       summary: 'An expiring download link to the export archive (ZIP)',
       description:
         'For the verified requester, or the subject logged in, only. The link needs no credentials and expires.',
@@ -386,6 +434,12 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/archives/{id}',
       operationId: 'downloadPrivacyArchive',
+      problems: [
+        'ARCHIVE_LINK_INVALID',
+        'ARCHIVE_NOT_READY',
+        'SEALED_ARCHIVE_UNREADABLE',
+        'UPSTREAM_UNAVAILABLE',
+      ],
       summary: 'Download an export archive through its link',
       tags,
       params: idParams,
@@ -406,6 +460,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/privacy/consents',
       operationId: 'recordConsent',
+      problems: ['SUBJECT_INVALID', 'CONSENT_INVALID', 'ACCOUNT_NOT_FOUND'],
       summary: 'Record a consent decision (append-only)',
       description:
         'A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.',
@@ -443,6 +498,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/consents',
       operationId: 'listConsents',
+      problems: ['SUBJECT_INVALID'],
       summary: "A subject's current consents and their history",
       tags,
       scope: 'privacy:read',
@@ -463,6 +519,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/privacy/legal-holds',
       operationId: 'placeLegalHold',
+      problems: ['SUBJECT_INVALID', 'HOLD_INVALID'],
       summary: "Place a legal hold on a subject's data",
       description: 'While a hold stands, erasure keeps the held data and every receipt says so.',
       tags,
@@ -500,6 +557,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'delete',
       path: '/v1/privacy/legal-holds/{id}',
       operationId: 'removeLegalHold',
+      problems: ['LEGAL_HOLD_NOT_FOUND'],
       summary: 'Remove a legal hold',
       tags,
       scope: 'privacy:write',
@@ -538,6 +596,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'put',
       path: '/v1/privacy/retention-policies',
       operationId: 'setRetentionPolicy',
+      problems: ['RETENTION_INVALID'],
       summary: 'Set how long one category is kept for this tenant',
       tags,
       scope: 'privacy:write',
@@ -629,13 +688,13 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/audit',
       operationId: 'listAudit',
+      problems: ['PAGE_TOKEN_INVALID', 'PAGE_SIZE_INVALID', 'AUDIT_ENTRY_ID_INVALID'],
       summary: 'The audit log, newest first',
       tags,
       scope: 'privacy:read',
       query: z.object({
         requestId: z.string().max(100).optional(),
-        pageSize: z.coerce.number().int().min(1).max(100).optional(),
-        pageToken: z.string().max(500).optional(),
+        ...pageQuery.shape,
       }),
       response: {
         status: 200,
@@ -703,6 +762,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/privacy/breaches',
       operationId: 'recordBreach',
+      problems: ['BREACH_INVALID'],
       summary: 'Register a personal data breach; the authority must hear within 72 hours of discovery',
       tags,
       scope: 'privacy:write',
@@ -711,7 +771,15 @@ export function privacyRoutes(backends: Backends) {
           description: z.string().min(5).max(5000),
           discoveredAt: z.iso.datetime({ offset: true }),
           categories: z.array(z.string().min(1).max(64)).min(1),
-          subjectsAffected: z.number().int().min(0),
+          subjectsAffected: z
+            .number()
+            .int()
+            .min(0)
+            .max(MAX_SUBJECTS_AFFECTED)
+            .openapi({
+              description: `How many people the breach touches, 0-${MAX_SUBJECTS_AFFECTED.toLocaleString('en')} (an estimate is fine).`,
+              example: 1200,
+            }),
         })
         .strict()
         .openapi('RecordBreachRequest'),
@@ -748,6 +816,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/privacy/breaches/{id}/notified',
       operationId: 'markBreachNotified',
+      problems: ['BREACH_NOT_FOUND', 'BREACH_INVALID', 'BREACH_ALREADY_NOTIFIED'],
       summary: 'Record that the supervisory authority was notified',
       tags,
       scope: 'privacy:write',
@@ -768,6 +837,7 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/dev/mailbox',
       operationId: 'readDevMailbox',
+      problems: ['MAILBOX_DISABLED'],
       summary: 'What the development mailbox received (npm start only): codes and notices to subjects',
       tags,
       scope: 'privacy:read',

@@ -58,6 +58,7 @@ export function rateLimitRoutes(
       method: 'get',
       path: '/v1/admin/tenants/{tenantId}/rate-limits',
       operationId: 'getTenantRateLimits',
+      problems: ['TENANT_NOT_FOUND'],
       summary: "A tenant's effective rate limits",
       description: 'A limit of 0 means no such limit.',
       tags: ['Rate limits'],
@@ -84,7 +85,7 @@ export function rateLimitRoutes(
         .strict()
         .openapi('SetTenantRateLimitsRequest'),
       response: { status: 200, description: 'The limits now in force', schema: rateLimitsSchema },
-      problems: { 404: 'No tenant has this id (`TENANT_NOT_FOUND`); nothing was stored.' },
+      problems: ['TENANT_NOT_FOUND'],
       handler: async ({ caller, params, body }) => {
         // Limits only for a tenant that exists: identity answers NOT_FOUND (404) for any other id.
         await backends.as(caller, backends.identity, backends.identity.getTenant, { id: params.tenantId });
@@ -102,6 +103,7 @@ export function rateLimitRoutes(
       method: 'delete',
       path: '/v1/admin/tenants/{tenantId}/rate-limits',
       operationId: 'resetTenantRateLimits',
+      problems: ['RATE_LIMITS_NOT_OVERRIDDEN'],
       summary: "Remove a tenant's own rate limits; the defaults apply again",
       tags: ['Rate limits'],
       scope: 'platform:admin',

@@ -1,0 +1,156 @@
+/**
+ * Every stable problem `code` the public API can answer with, the HTTP status it comes with, and what it
+ * means to a partner. A route names the codes its backends can give (`Route.problems`); the ones that follow
+ * from the route's shape (a body, an id, a scope, Idempotency-Key, rate limits) are added by
+ * `problemCodesOf`. The OpenAPI document lists, per operation and status, exactly these codes as an enum, so
+ * an answer carrying an undeclared code fails the API fuzzing suite instead of drifting unnoticed.
+ */
+interface ProblemDefinition {
+  status: number;
+  /** A second status the same code comes with (a backend that is down: 503; one that is too slow: 504). */
+  alsoStatus?: number;
+  description: string;
+}
+
+const define = <T extends Record<string, ProblemDefinition>>(catalogue: T) => catalogue;
+
+export const problemCatalogue = define({
+  // The gateway's own answers, for any route of the right shape.
+  VALIDATION_FAILED: { status: 400, description: 'A field fails its schema; `errors` names each field.' },
+  BODY_NOT_JSON: { status: 400, description: 'The body is not valid JSON.' },
+  REQUEST_MALFORMED: { status: 400, description: 'The request cannot be read as HTTP asks.' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, description: 'The `Idempotency-Key` header is malformed.' },
+  AUTHENTICATION_REQUIRED: { status: 401, description: 'No `Authorization: Bearer` credential was sent.' },
+  CREDENTIAL_INVALID: { status: 401, description: 'The credential is neither an API key nor a token.' },
+  API_KEY_INVALID: { status: 401, description: 'The API key is not one Parley issued.' },
+  API_KEY_REVOKED: { status: 401, description: 'The API key has been revoked.' },
+  API_KEY_EXPIRED: { status: 401, description: 'The API key has expired.' },
+  TOKEN_INVALID: { status: 401, description: 'The access token is not one Parley can verify.' },
+  TOKEN_EXPIRED: { status: 401, description: 'The access token has expired.' },
+  TOKEN_ISSUER_UNTRUSTED: { status: 401, description: 'The access token comes from an untrusted issuer.' },
+  TOKEN_AUDIENCE_INVALID: { status: 401, description: 'The access token is not meant for this API.' },
+  TOKEN_TENANT_MISSING: { status: 401, description: 'The access token names no tenant.' },
+  TOKEN_TENANT_MISMATCH: { status: 401, description: "The access token's tenant does not match its realm." },
+  TENANT_INACTIVE: { status: 401, description: "The credential's tenant is suspended or closed." },
+  SCOPE_MISSING: { status: 403, description: 'The credential lacks the scope this operation needs.' },
+  RESOURCE_NOT_FOUND: { status: 404, description: 'A path parameter is not a well-formed id.' },
+  IDEMPOTENCY_KEY_IN_USE: {
+    status: 409,
+    description:
+      'A request with the same `Idempotency-Key` is still being carried out; retry after `Retry-After` seconds.',
+  },
+  BODY_TOO_LARGE: { status: 413, description: 'The body is larger than 1 MB.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, description: 'The body is not `application/json`.' },
+  IDEMPOTENCY_KEY_REUSED: {
+    status: 422,
+    description: 'The `Idempotency-Key` was already used for a different request.',
+  },
+  RATE_LIMITED: { status: 429, description: 'Too many requests; retry after `Retry-After` seconds.' },
+  INTERNAL: { status: 500, description: 'An unexpected error; nothing about it is disclosed.' },
+  UPSTREAM_UNAVAILABLE: {
+    status: 503,
+    alsoStatus: 504,
+    description: 'A backing service did not answer (503) or not in time (504); retry later.',
+  },
+
+  // What the services behind the gateway answer.
+  PAGE_TOKEN_INVALID: { status: 400, description: '`pageToken` is not one this API issued for this list.' },
+  PAGE_SIZE_INVALID: { status: 400, description: '`pageSize` is out of range.' },
+  TENANT_INVALID: { status: 400, description: 'A tenant attribute is invalid; `errors` names it.' },
+  TENANT_ID_INVALID: { status: 400, description: 'The tenant id is not a valid id.' },
+  JURISDICTION_UNKNOWN: { status: 400, description: 'The jurisdiction is not one Parley knows.' },
+  TENANT_NOT_FOUND: { status: 404, description: 'No tenant has this id.' },
+  TENANT_EXISTS: { status: 409, description: 'A tenant with this id exists with different attributes.' },
+  TENANT_PROVISIONING: { status: 422, description: 'The tenant is still being provisioned.' },
+  ACCOUNT_INVALID: { status: 400, description: 'A profile field is invalid; `errors` names it.' },
+  PASSWORD_INVALID: { status: 400, description: 'The password is too short or too weak.' },
+  UNDER_MINIMUM_AGE: { status: 400, description: "The holder is younger than the tenant's minimum age." },
+  ROLES_INVALID: { status: 400, description: 'A role is unknown or not one the caller may give.' },
+  ACCOUNT_NOT_FOUND: { status: 404, description: 'No account of your tenant has this id.' },
+  ACCOUNT_EMAIL_TAKEN: { status: 409, description: 'Another account of your tenant has this e-mail.' },
+  ACCOUNT_CLOSED: { status: 422, description: 'The account is closed.' },
+  NOT_A_USER: {
+    status: 403,
+    description: 'The credential is not a logged-in user (an API key has no account).',
+  },
+  SCOPE_ESCALATION: {
+    status: 403,
+    description: 'The request grants a scope or role the caller does not hold.',
+  },
+  API_KEY_INVALID_REQUEST: {
+    status: 400,
+    description: 'The key request is invalid; `errors` names the field.',
+  },
+  API_KEY_NOT_FOUND: { status: 404, description: 'No API key of your tenant has this id.' },
+  OAUTH_CLIENT_NOT_FOUND: { status: 404, description: 'No OAuth client of your tenant has this id.' },
+  IDENTITY_PROVIDER_UNAVAILABLE: { status: 503, description: 'The identity provider did not answer.' },
+  RATE_LIMITS_NOT_OVERRIDDEN: { status: 404, description: 'This tenant has no rate limits of its own.' },
+  DEAD_LETTER_ID_INVALID: { status: 400, description: 'The id is not `<service>:<uuid>` as listed.' },
+  DEAD_LETTER_NOT_FOUND: { status: 404, description: 'No parked entry has this id.' },
+  REPLAY_FAILED: { status: 422, description: 'The consumer failed to apply the event again.' },
+  CONSUMER_NOT_RUNNING: { status: 422, description: "The event's consumer no longer runs." },
+  DEAD_LETTER_UNDECODABLE: { status: 422, description: 'The parked event cannot be decoded.' },
+  BILLING_ACCOUNT_NOT_FOUND: { status: 404, description: 'The caller has no billing account yet.' },
+
+  // Privacy.
+  SUBJECT_INVALID: { status: 400, description: 'The subject names no one, or more than one way.' },
+  PRIVACY_REQUEST_INVALID: { status: 400, description: 'The request is invalid; `errors` names the field.' },
+  CHANGES_INVALID: { status: 400, description: 'A rectification change is invalid; `errors` names it.' },
+  CONSENT_INVALID: { status: 400, description: 'The consent is invalid; `errors` names the field.' },
+  HOLD_INVALID: { status: 400, description: 'The legal hold is invalid; `errors` names the field.' },
+  RETENTION_INVALID: { status: 400, description: 'The retention period is invalid.' },
+  BREACH_INVALID: { status: 400, description: 'The breach record is invalid; `errors` names the field.' },
+  AUDIT_ENTRY_ID_INVALID: { status: 400, description: 'The audit entry id is invalid.' },
+  EXTENSION_REASON_REQUIRED: { status: 400, description: 'Extending a deadline needs a reason.' },
+  CODE_INVALID: { status: 400, description: 'The verification code is wrong.' },
+  NOT_THE_REQUESTER: { status: 403, description: 'Only the one who filed the request may do this.' },
+  VERIFICATION_LOCKED: { status: 403, description: 'Too many wrong codes; the request is locked.' },
+  PRIVACY_REQUEST_NOT_FOUND: { status: 404, description: 'No privacy request of your tenant has this id.' },
+  LEGAL_HOLD_NOT_FOUND: { status: 404, description: 'No legal hold of your tenant has this id.' },
+  BREACH_NOT_FOUND: { status: 404, description: 'No breach of your tenant has this id.' },
+  ARCHIVE_LINK_INVALID: { status: 404, description: 'The archive link is unknown, expired or used up.' },
+  NOT_AWAITING_VERIFICATION: { status: 422, description: 'The request is not waiting for a code.' },
+  NO_VERIFICATION_CHANNEL: { status: 422, description: 'The subject has no e-mail or phone to verify by.' },
+  CODE_EXPIRED: { status: 422, description: 'The verification code has expired.' },
+  REQUEST_CLOSED: { status: 422, description: 'The request is already closed.' },
+  REQUEST_NOT_CANCELLABLE: { status: 422, description: 'The request can no longer be cancelled.' },
+  PROCESSING_RESTRICTED: {
+    status: 422,
+    description: "The subject's data is restricted from this processing.",
+  },
+  RESUMED_BEFORE_PAUSED: { status: 400, description: 'The clock cannot resume before it was paused.' },
+  ALREADY_PAUSED: { status: 422, description: 'The deadline clock is already paused.' },
+  NOT_PAUSED: { status: 422, description: 'The deadline clock is not paused.' },
+  ALREADY_EXTENDED: { status: 422, description: 'The deadline was already extended once.' },
+  EXTENSION_NOT_ALLOWED: { status: 422, description: 'The jurisdiction allows no extension.' },
+  EXTENSION_TOO_LATE: { status: 422, description: 'The deadline has passed; it can no longer be extended.' },
+  ARCHIVE_NOT_READY: { status: 422, description: 'The archive is not ready yet.' },
+  SEALED_ARCHIVE_UNREADABLE: { status: 422, description: 'The archive can no longer be opened.' },
+  BREACH_ALREADY_NOTIFIED: { status: 422, description: 'The breach was already marked notified.' },
+  PRIVACY_ACTION_UNKNOWN: { status: 422, description: 'The action does not apply to this kind of request.' },
+  MAILBOX_DISABLED: { status: 422, description: 'The dev mailbox is off (it exists only in development).' },
+});
+
+export type ProblemCode = keyof typeof problemCatalogue;
+
+/** The statuses a code comes with. */
+export function statusesOf(code: ProblemCode): number[] {
+  const definition: ProblemDefinition = problemCatalogue[code];
+  return definition.alsoStatus ? [definition.status, definition.alsoStatus] : [definition.status];
+}
+
+/** Every code a failed credential check answers with (401), for any authenticated route. */
+export const credentialCodes: ProblemCode[] = [
+  'AUTHENTICATION_REQUIRED',
+  'CREDENTIAL_INVALID',
+  'API_KEY_INVALID',
+  'API_KEY_REVOKED',
+  'API_KEY_EXPIRED',
+  'TOKEN_INVALID',
+  'TOKEN_EXPIRED',
+  'TOKEN_ISSUER_UNTRUSTED',
+  'TOKEN_AUDIENCE_INVALID',
+  'TOKEN_TENANT_MISSING',
+  'TOKEN_TENANT_MISMATCH',
+  'TENANT_INACTIVE',
+];
