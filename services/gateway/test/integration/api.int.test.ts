@@ -154,7 +154,16 @@ describe('gateway REST API', () => {
       );
       const listNumbers = paths['/v1/numbers']!.get!;
       expect(listNumbers.security).toEqual([{ bearerAuth: [] }]);
-      expect(Object.keys(listNumbers.responses).sort()).toEqual(['200', '400', '401', '403', '429', '500']);
+      expect(Object.keys(listNumbers.responses).sort()).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '429',
+        '500',
+        '503',
+        '504',
+      ]);
       expect(paths['/v1/tenants']!.post!.description).toContain('Requires scope `platform:admin`');
       expect((body.components as { schemas: Record<string, unknown> }).schemas.Account).toBeDefined();
     });
@@ -755,6 +764,8 @@ describe('gateway REST API', () => {
         '403',
         '429',
         '500',
+        '503',
+        '504',
       ]);
       const replay = document.paths['/v1/admin/dead-letters/{id}/replay']!.post!.responses;
       expect(Object.keys(replay).sort()).toEqual([
@@ -768,6 +779,7 @@ describe('gateway REST API', () => {
         '429',
         '500',
         '503',
+        '504',
       ]);
       // The route's own 422 and the idempotency key's 422 are both described.
       expect((replay['422'] as { description: string }).description).toMatch(/IDEMPOTENCY_KEY_REUSED/);
