@@ -42,14 +42,20 @@ function processesOfHome(): number[] {
 }
 
 /** Runs schemathesis to its end; resolves with its exit code and everything it printed. */
-function runSchemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
+function runSchemathesis(key: string, args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     let output = '';
     // In the suite's own folder: schemathesis keeps a cache of past failures in its working directory,
     // which must neither land in the repository nor steer the next run.
-    const child = spawn(schemathesis!, ['run', ...args], {
+    const config = join(__dirname, 'schemathesis.toml');
+    const child = spawn(schemathesis!, ['--config-file', config, 'run', ...args], {
       cwd: home,
-      env: { ...process.env, NO_COLOR: '1', SCHEMATHESIS_HOOKS: join(__dirname, 'schemathesis_hooks.py') },
+      env: {
+        ...process.env,
+        NO_COLOR: '1',
+        SCHEMATHESIS_HOOKS: join(__dirname, 'schemathesis_hooks.py'),
+        PARLEY_FUZZ_KEY: key,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -112,10 +118,8 @@ describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis
 
   // Bounded so the whole suite (boot included) stays under about three minutes on two cores: a few
   // examples per operation and kind of input, one worker, a fixed seed so a failure can be reproduced.
-  const common = (key: string) => [
+  const common = () => [
     `${gateway}/v1/openapi.json`,
-    '--header',
-    `Authorization: Bearer ${key}`,
     '--checks',
     'all',
     // Not positive_data_acceptance: a request the document calls valid may still be refused for what the
@@ -143,8 +147,8 @@ describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis
     // The one exclusion: revokeApiKey. The stateful phase feeds ids from listApiKeys into other operations,
     // so it would revoke the very key the run authenticates with, and every later request would be a 401
     // that tests nothing. revokeApiKey is fuzzed on its own below, where no operation can hand it that id.
-    const run = await runSchemathesis([
-      ...common(tenantKey),
+    const run = await runSchemathesis(tenantKey, [
+      ...common(),
       '--exclude-operation-id',
       'revokeApiKey',
       '--max-time',
@@ -155,8 +159,8 @@ describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis
   }, 150_000);
 
   it('finds nothing wrong when revoking API keys', async () => {
-    const run = await runSchemathesis([
-      ...common(tenantKey),
+    const run = await runSchemathesis(tenantKey, [
+      ...common(),
       '--include-operation-id',
       'revokeApiKey',
       '--max-time',

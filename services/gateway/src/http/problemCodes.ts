@@ -45,6 +45,10 @@ export const problemCatalogue = define({
     status: 422,
     description: 'The `Idempotency-Key` was already used for a different request.',
   },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    description: 'The request line and headers together are larger than the server accepts (16 KB).',
+  },
   RATE_LIMITED: { status: 429, description: 'Too many requests; retry after `Retry-After` seconds.' },
   INTERNAL: { status: 500, description: 'An unexpected error; nothing about it is disclosed.' },
   UPSTREAM_UNAVAILABLE: {
