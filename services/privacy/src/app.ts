@@ -54,6 +54,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
         { metadata: await internal(tenantId) },
       );
       return {
+        found: found.found,
         accountIds: found.accountIds,
         emails: found.emails,
         phones: found.phones,
@@ -86,6 +87,11 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     secret,
     log,
     codeTtlMs: config.VERIFICATION_CODE_TTL_MINUTES * 60_000,
+    caps: {
+      requestsPerRequester: config.PRIVACY_REQUESTS_PER_REQUESTER_PER_DAY,
+      codesPerSubject: config.PRIVACY_CODES_PER_SUBJECT_PER_DAY,
+      attemptsPerDay: config.VERIFICATION_ATTEMPTS_PER_DAY,
+    },
     linkTtlMs: config.ARCHIVE_LINK_TTL_MINUTES * 60_000,
     now: overrides.now,
   });

@@ -408,9 +408,12 @@ export function privacyRoutes(backends: Backends) {
       operationId: 'recordConsent',
       summary: 'Record a consent decision (append-only)',
       description:
-        'A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.',
+        "A privacy officer (privacy:write) records decisions for any subject (a signed form, an import). Anyone else records only their own: a logged-in user whose own account, e-mail or phone the subject names; any other subject, or a credential that is nobody's self (an API key without privacy:write), is refused with 403 `CONSENT_NOT_OWN` and nothing is written. A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.",
       tags,
       scope: 'profile',
+      problems: {
+        403: 'Without `privacy:write`, the subject must be the caller (`CONSENT_NOT_OWN`); nothing was written.',
+      },
       body: z
         .object({
           subject: subjectSchema,
