@@ -6,6 +6,7 @@ import {
   textArray,
   PrivacyAction,
   ReceiptOutcome,
+  receiptLine,
   failedPrecondition,
   grants,
   identifierHashes,
@@ -55,6 +56,7 @@ import {
 import { buildArchive, type ExportRecord } from './domain/archive';
 import { hashToken, randomToken, type Sealer } from './domain/sealing';
 import { IntakeLimits, type IntakeCaps } from './intakeLimits';
+import { privacyParticipant } from './privacy';
 
 export interface SubjectDirectory {
   /**
@@ -384,23 +386,11 @@ export class RequestWorkflow {
       await tx
         .insert(requestTasks)
         .values({ tenantId, requestId: id, participant, action, state: 'pending' });
-      await this.deps.outbox.enqueue(tx, {
-        type: privacyTaskEvent(participant),
-        tenantId,
-        key: `privacy-request:${id}`,
-        subject: { ...emptyIdentifiers, ...row.identifiers },
-        payloadType: 'parley.privacy.v1.PrivacyTask',
-        messageType: participantV1.PrivacyTask,
-        payload: {
-          requestId: id,
-          participant,
-          action,
-          subject: { ...emptyIdentifiers, ...row.identifiers },
-          changesJson: row.changes ? JSON.stringify(row.changes) : '',
-          legalHoldReason: hold ?? '',
-          purgeCategory: '',
-        },
-      });
+      // Privacy's own copy of a corrected value (the consent records) follows the holders: its task is
+      // sent once every other participant has applied the correction (see releaseOwnRectification).
+      if (action === PrivacyAction.PRIVACY_ACTION_RECTIFY && participant === privacyParticipant.name)
+        continue;
+      await this.sendTask(tx, tenantId, row, participant, action, hold);
     }
     await tx
       .update(subjectRequests)
@@ -410,6 +400,70 @@ export class RequestWorkflow {
       action: participantV1.PrivacyAction[action],
       participants: this.deps.participants.names,
       legalHold: hold ? true : false,
+    });
+  }
+
+  private async sendTask(
+    tx: Transaction,
+    tenantId: string,
+    row: SubjectRequestRow,
+    participant: string,
+    action: number,
+    hold: string | undefined,
+  ): Promise<void> {
+    await this.deps.outbox.enqueue(tx, {
+      type: privacyTaskEvent(participant),
+      tenantId,
+      key: `privacy-request:${row.id}`,
+      subject: { ...emptyIdentifiers, ...row.identifiers },
+      payloadType: 'parley.privacy.v1.PrivacyTask',
+      messageType: participantV1.PrivacyTask,
+      payload: {
+        requestId: row.id,
+        participant,
+        action,
+        subject: { ...emptyIdentifiers, ...row.identifiers },
+        changesJson: row.changes ? JSON.stringify(row.changes) : '',
+        legalHoldReason: hold ?? '',
+        purgeCategory: '',
+      },
+    });
+  }
+
+  /**
+   * A rectification reaches privacy's own records only after every holder accepted it: once the last
+   * other participant has answered, privacy's task is sent if all of them applied the correction, and is
+   * otherwise closed with nothing corrected (a value a holder refused never becomes privacy's copy).
+   */
+  private async releaseOwnRectification(tx: Transaction, tenantId: string, id: string): Promise<void> {
+    // The request row is locked so that, of the receipts coming in at once, exactly one sees all the others.
+    const [row] = await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)).for('update');
+    if (!row) return;
+    const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
+    const own = tasks.find((task) => task.participant === privacyParticipant.name);
+    const others = tasks.filter((task) => task.participant !== privacyParticipant.name);
+    if (!own || own.state !== 'pending' || others.some((task) => task.state === 'pending')) return;
+    const refused = others.filter((task) => task.state === 'failed').map((task) => task.participant);
+    if (refused.length === 0) {
+      await this.sendTask(
+        tx,
+        tenantId,
+        row,
+        own.participant,
+        PrivacyAction.PRIVACY_ACTION_RECTIFY,
+        undefined,
+      );
+      return;
+    }
+    const receipt = privacyParticipant.categories.map((category) => receiptLine(category.id));
+    await tx
+      .update(requestTasks)
+      .set({ state: 'done', completedAt: this.now(), receipt: receipt.map((line) => ({ ...line })) })
+      .where(and(eq(requestTasks.requestId, id), eq(requestTasks.participant, own.participant)));
+    await this.audit(tx, tenantId, 'service:privacy', 'task.receipt', id, {
+      participant: own.participant,
+      categories: receipt,
+      notApplied: `refused by ${refused.join(', ')}`,
     });
   }
 
@@ -477,6 +531,12 @@ export class RequestWorkflow {
         ? { participant: receipt.participant, code: receipt.failureCode, reason: receipt.failureReason }
         : { participant: receipt.participant, categories: receipt.categories },
     );
+    if (
+      receipt.action === PrivacyAction.PRIVACY_ACTION_RECTIFY &&
+      receipt.participant !== privacyParticipant.name
+    ) {
+      await this.releaseOwnRectification(tx, tenantId, receipt.requestId);
+    }
     const pending = await tx
       .select({ participant: requestTasks.participant })
       .from(requestTasks)
