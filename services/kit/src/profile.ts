@@ -243,46 +243,58 @@ export function applyProfile(
   return { profile: next, changed };
 }
 
-/** A postal address as the API takes it: types and lengths (the rules are in `applyProfile`). */
-export const addressFields = z
-  .object({
-    street: z.string().max(200),
-    city: z.string().max(100),
-    state: z.string().max(100).default(''),
-    postalCode: z.string().max(20).default(''),
-    country: z.string().max(100),
-  })
-  .strict();
-
 /**
- * Each profile field a change may carry, with its JSON type and length limit. The account API builds its
- * request schema from these (adding `null` to clear and its documentation); a rectification request's
- * `changes` are exactly these fields.
+ * The profile's JSON schemas: each field a change may carry with its type and length limit (the rules are
+ * in `applyProfile`), and a rectification request's `changes` (at least one of those fields, nothing
+ * else). The account API builds its request schema from these (adding `null` to clear, and its
+ * documentation); privacy and identity check rectifications with them.
+ *
+ * A function, so that each caller gets schemas made after it set zod up: the gateway's OpenAPI extension
+ * adds `.openapi()` only to schemas created after it ran.
  */
-export const profileFieldTypes = {
-  fullName: z.string().max(200),
-  email: z.string().max(254),
-  phone: z.string().max(32),
-  companyName: z.string().max(200),
-  companyLocation: z.string().max(200),
-  companyUrl: z.string().max(500),
-  address: addressFields,
-  timeZone: z.string().max(64),
-  outgoingCallerId: z.string().max(32),
-  dateOfBirth: z.string().max(10),
-};
+export function profileSchemas() {
+  const address = z
+    .object({
+      street: z.string().max(200),
+      city: z.string().max(100),
+      state: z.string().max(100).default(''),
+      postalCode: z.string().max(20).default(''),
+      country: z.string().max(100),
+    })
+    .strict();
+  const fields = {
+    fullName: z.string().max(200),
+    email: z.string().max(254),
+    phone: z.string().max(32),
+    companyName: z.string().max(200),
+    companyLocation: z.string().max(200),
+    companyUrl: z.string().max(500),
+    address,
+    timeZone: z.string().max(64),
+    outgoingCallerId: z.string().max(32),
+    dateOfBirth: z.string().max(10),
+  };
+  const rectification = z
+    .object({
+      fullName: fields.fullName.optional(),
+      email: fields.email.optional(),
+      phone: fields.phone.optional(),
+      companyName: fields.companyName.optional(),
+      companyLocation: fields.companyLocation.optional(),
+      companyUrl: fields.companyUrl.optional(),
+      address: fields.address.optional(),
+      timeZone: fields.timeZone.optional(),
+      outgoingCallerId: fields.outgoingCallerId.optional(),
+      dateOfBirth: fields.dateOfBirth.optional(),
+    })
+    .strict();
+  return { address, fields, rectification };
+}
+
+const schemas = profileSchemas();
 
 /** The fields a rectification request may correct. */
-export const rectifiableFields = Object.keys(profileFieldTypes) as (keyof typeof profileFieldTypes)[];
-
-/** A rectification request's `changes`: at least one profile field, nothing else. */
-export const rectificationChanges = z
-  .object(
-    Object.fromEntries(
-      Object.entries(profileFieldTypes).map(([field, schema]) => [field, schema.optional()]),
-    ) as { [K in keyof typeof profileFieldTypes]: z.ZodOptional<(typeof profileFieldTypes)[K]> },
-  )
-  .strict();
+export const rectifiableFields = Object.keys(schemas.fields);
 
 const placeholder: Profile = {
   fullName: 'placeholder',
@@ -309,7 +321,7 @@ export function checkRectification(
   prefix = 'changes',
 ): { changes: ProfileInput; violations: FieldViolation[] } {
   const named = (path: PropertyKey[]) => [prefix, ...path.map(String)].join('.');
-  const parsed = rectificationChanges.safeParse(changes);
+  const parsed = schemas.rectification.safeParse(changes);
   if (!parsed.success) {
     return {
       changes: {},

@@ -1,5 +1,5 @@
 import { identityV1 } from '@parley/proto';
-import { addressFields, profileFieldTypes, roles, scopes } from '@parley/kit';
+import { profileSchemas, roles, scopes } from '@parley/kit';
 import { z } from './zod';
 
 export const timestamp = z.iso.datetime().openapi({ example: '2026-11-22T09:30:00.000Z' });
@@ -100,9 +100,12 @@ export function apiKeyJson(key: identityV1.ApiKey | undefined): z.infer<typeof a
   };
 }
 
-export const addressSchema = addressFields
+/** The kit's profile schemas, made after `./zod` set up `.openapi()`. */
+export const profile = profileSchemas();
+
+export const addressSchema = profile.address
   .extend({
-    country: addressFields.shape.country.openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
+    country: profile.address.shape.country.openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
   })
   .strict()
   .openapi('PostalAddress');
@@ -164,11 +167,11 @@ export function accountJson(account: identityV1.Account | undefined): z.infer<ty
   };
 }
 
-const field = profileFieldTypes;
+const field = profile.fields;
 
 /**
  * The profile fields a sign-up or a PATCH may carry; in a PATCH `null` clears an optional field. Types and
- * lengths are the kit's (`profileFieldTypes`), shared with rectification requests.
+ * lengths are the kit's (`profileSchemas`), shared with rectification requests.
  */
 export const profileFields = {
   fullName: field.fullName.optional(),

@@ -1,9 +1,9 @@
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
-import { idParams, iso, nextPage, timestamp } from '../schemas';
+import { idParams, iso, nextPage, profile, timestamp } from '../schemas';
 import type { privacyV1 } from '@parley/proto';
-import { consentPurposes, privacyRequestTypes, rectificationChanges } from '@parley/kit';
+import { consentPurposes, privacyRequestTypes } from '@parley/kit';
 
 const requestTypes = privacyRequestTypes;
 const purposes = consentPurposes;
@@ -255,7 +255,7 @@ export function privacyRoutes(backends: Backends) {
           type: z.enum(requestTypes),
           subject: subjectSchema,
           jurisdiction: z.enum(['gdpr', 'uk_gdpr', 'ccpa', 'other']).optional(),
-          changes: rectificationChanges.optional().openapi({
+          changes: profile.rectification.optional().openapi({
             description:
               'Rectification: the corrected profile fields, checked as the account API checks them (types, lengths, formats); a bad one answers 400 naming it (`changes.email`) and nothing is stored',
             example: { email: 'ann.new@example.com' },
