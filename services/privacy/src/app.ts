@@ -73,7 +73,15 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
   };
   const participants = new Participants(parseDirectory(config.PRIVACY_PARTICIPANTS), tokens);
   const mailbox = config.NOTIFICATIONS === 'mailbox' ? new MailboxNotifier(db) : undefined;
-  const notifier: Notifier = mailbox ?? new SmtpNotifier(config.SMTP_URL ?? '', config.NOTIFICATION_FROM);
+  const smtp = mailbox
+    ? undefined
+    : new SmtpNotifier({
+        db,
+        jobs: runtime.jobs,
+        url: config.SMTP_URL ?? '',
+        from: config.NOTIFICATION_FROM,
+      });
+  const notifier: Notifier = mailbox ?? smtp!;
   const audit = new AuditLog(db);
   const secret = runtime.subjectHashKeys;
   const workflow = new RequestWorkflow({
@@ -167,6 +175,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     scheduling,
     start: async () => {
       await scheduling.register();
+      await smtp?.register();
       await runtime.start({
         grpcServices: [
           {
@@ -185,6 +194,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
       await runtime.stop();
       participants.close();
       identity.close();
+      smtp?.close();
     },
     migrate: () => runtime.migrate(),
   };
