@@ -1,5 +1,5 @@
 import { identityV1 } from '@parley/proto';
-import { roles, scopes } from '@parley/kit';
+import { profileSchemas, roles, scopes } from '@parley/kit';
 import { z } from './zod';
 
 export const timestamp = z.iso.datetime().openapi({ example: '2026-11-22T09:30:00.000Z' });
@@ -100,13 +100,12 @@ export function apiKeyJson(key: identityV1.ApiKey | undefined): z.infer<typeof a
   };
 }
 
-export const addressSchema = z
-  .object({
-    street: z.string().max(200),
-    city: z.string().max(100),
-    state: z.string().max(100).default(''),
-    postalCode: z.string().max(20).default(''),
-    country: z.string().openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
+/** The kit's profile schemas, made after `./zod` set up `.openapi()`. */
+export const profile = profileSchemas();
+
+export const addressSchema = profile.address
+  .extend({
+    country: profile.address.shape.country.openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
   })
   .strict()
   .openapi('PostalAddress');
@@ -168,22 +167,29 @@ export function accountJson(account: identityV1.Account | undefined): z.infer<ty
   };
 }
 
-const optionalText = (max: number) => z.string().max(max).nullable().optional();
+const field = profile.fields;
 
-/** The profile fields a sign-up or a PATCH may carry; in a PATCH `null` clears an optional field. */
+/**
+ * The profile fields a sign-up or a PATCH may carry; in a PATCH `null` clears an optional field. Types and
+ * lengths are the kit's (`profileSchemas`), shared with rectification requests.
+ */
 export const profileFields = {
-  fullName: z.string().max(200).optional(),
-  email: z.string().max(254).optional(),
-  phone: optionalText(32).openapi({ description: 'Cell number, E.164 (e.g. +447700900123)' }),
-  companyName: optionalText(200),
-  companyLocation: optionalText(200),
-  companyUrl: optionalText(500),
+  fullName: field.fullName.optional(),
+  email: field.email.optional(),
+  phone: field.phone
+    .nullable()
+    .optional()
+    .openapi({ description: 'Cell number, E.164 (e.g. +447700900123)' }),
+  companyName: field.companyName.nullable().optional(),
+  companyLocation: field.companyLocation.nullable().optional(),
+  companyUrl: field.companyUrl.nullable().optional(),
   address: addressSchema.nullable().optional(),
-  timeZone: optionalText(64).openapi({ description: 'IANA time zone, e.g. Europe/London' }),
-  outgoingCallerId: optionalText(32).openapi({ description: 'E.164' }),
-  dateOfBirth: z
-    .string()
-    .max(10)
+  timeZone: field.timeZone
+    .nullable()
+    .optional()
+    .openapi({ description: 'IANA time zone, e.g. Europe/London' }),
+  outgoingCallerId: field.outgoingCallerId.nullable().optional().openapi({ description: 'E.164' }),
+  dateOfBirth: field.dateOfBirth
     .optional()
     .openapi({ description: 'YYYY-MM-DD; or give ageAttested instead' }),
   ageAttested: z

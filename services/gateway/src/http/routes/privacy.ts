@@ -1,7 +1,7 @@
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
-import { idParams, iso, nextPage, timestamp } from '../schemas';
+import { idParams, iso, nextPage, profile, timestamp } from '../schemas';
 import type { privacyV1 } from '@parley/proto';
 import { consentPurposes, privacyRequestTypes } from '@parley/kit';
 
@@ -247,7 +247,7 @@ export function privacyRoutes(backends: Backends) {
       operationId: 'submitPrivacyRequest',
       summary: 'Submit a data-subject request',
       description:
-        "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code sent to the subject (POST .../verify). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days). It ends completed when every participant has carried out its part, or partially_completed when one could not (a rectified value it refuses, for instance: its task is failed with failureReason) or kept data under a law or a legal hold; `reason` then says who and why.",
+        "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code mailed to the address the tenant holds for the subject (POST .../verify), valid for minutes. A request about an e-mail or phone the tenant does not hold sends nothing and answers exactly as for one it holds (201, state verifying), so it tells nothing about who is a customer. Without privacy:write, requests are capped per requester and per subject per day (429 `PRIVACY_REQUEST_LIMIT`). Rectification `changes` are checked here as the account API checks a profile change (400 naming the field, e.g. `changes.email`). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days). It ends completed when every participant has carried out its part, or partially_completed when one could not (a rectified value it refuses, for instance: its task is failed with failureReason) or kept data under a law or a legal hold; `reason` then says who and why.",
       tags,
       scope: 'profile',
       body: z
@@ -255,14 +255,18 @@ export function privacyRoutes(backends: Backends) {
           type: z.enum(requestTypes),
           subject: subjectSchema,
           jurisdiction: z.enum(['gdpr', 'uk_gdpr', 'ccpa', 'other']).optional(),
-          changes: z
-            .record(z.string(), z.unknown())
-            .optional()
-            .openapi({ description: 'Rectification: the corrected fields (fullName, email, phone, ...)' }),
+          changes: profile.rectification.optional().openapi({
+            description:
+              'Rectification: the corrected profile fields, checked as the account API checks them (types, lengths, formats); a bad one answers 400 naming it (`changes.email`) and nothing is stored',
+            example: { email: 'ann.new@example.com' },
+          }),
         })
         .strict()
         .openapi('SubmitPrivacyRequest'),
       response: { status: 201, description: 'Received', schema: requestSchema },
+      problems: {
+        429: 'Without `privacy:write`: this requester filed, or this subject was named in, as many requests today (UTC) as allowed (`PRIVACY_REQUEST_LIMIT`); nothing was written or sent.',
+      },
       handler: async ({ caller, body }) =>
         requestJson(
           (
@@ -329,6 +333,13 @@ export function privacyRoutes(backends: Backends) {
       params: idParams,
       body: z.object({ code: z.string().regex(/^\d{6}$/, 'six digits') }).strict(),
       response: { status: 200, description: 'Verified and under way', schema: requestSchema },
+      problems: {
+        400: 'The request is invalid (`errors` names each field; a malformed `Idempotency-Key` is `IDEMPOTENCY_KEY_INVALID`), or the code is not right (`CODE_INVALID`): each guess spends one of 5 attempts.',
+        403: 'Five wrong codes were given for this request (`VERIFICATION_LOCKED`): submit it again.',
+        404: 'No such request (`PRIVACY_REQUEST_NOT_FOUND`).',
+        422: 'The request awaits no code (`NOT_AWAITING_VERIFICATION`), or the code expired (`CODE_EXPIRED`): submit it again.',
+        429: 'As many guesses today (UTC) for this subject or by this requester as allowed, across every request (`VERIFICATION_LIMIT`).',
+      },
       handler: async ({ caller, params, body }) =>
         requestJson(
           (await backends.as(caller, privacy, privacy.verifyRequest, { id: params.id, code: body.code }))
@@ -408,9 +419,12 @@ export function privacyRoutes(backends: Backends) {
       operationId: 'recordConsent',
       summary: 'Record a consent decision (append-only)',
       description:
-        'A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.',
+        "A privacy officer (privacy:write) records decisions for any subject (a signed form, an import). Anyone else records only their own: a logged-in user whose own account, e-mail or phone the subject names; any other subject, or a credential that is nobody's self (an API key without privacy:write), is refused with 403 `CONSENT_NOT_OWN` and nothing is written. A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.",
       tags,
       scope: 'profile',
+      problems: {
+        403: 'Without `privacy:write`, the subject must be the caller (`CONSENT_NOT_OWN`); nothing was written.',
+      },
       body: z
         .object({
           subject: subjectSchema,
