@@ -191,6 +191,15 @@ describe('services/<svc>/Dockerfile', () => {
     for (const image of images) expect(image).toMatch(/:(?!latest$)[\w.-]+$/);
   });
 
+  it('builds and runs on Node.js 24, the current LTS (Node 20 reached end of life in April 2026)', () => {
+    const image = (name: string) => new RegExp(`^ARG ${name}=(\\S+)$`, 'm').exec(text)?.[1];
+    // The build stage's Debian release is the runtime's, so native addons link against the same glibc.
+    expect(image('NODE_IMAGE')).toMatch(/^node:24\.\d+\.\d+-bookworm-slim$/);
+    expect(image('RUNTIME_IMAGE')).toBe('gcr.io/distroless/nodejs24-debian12:nonroot');
+    expect(text).toContain(`org.opencontainers.image.base.name="${image('RUNTIME_IMAGE')}"`);
+    expect(text).not.toMatch(/node(js)?:?20/);
+  });
+
   it('runs as a non-root numeric user, without HEALTHCHECK, with OCI labels', () => {
     const user = /^USER (\d+)(?::(\d+))?$/m.exec(text);
     expect(Number(user?.[1])).toBeGreaterThan(0);

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../tools/dev/src/ports';
+import { isAlive } from '../../tools/dev/src/processes';
 
 const repoRoot = join(__dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
@@ -13,6 +14,9 @@ interface Launch {
   output: () => string;
   exited: Promise<number | null>;
 }
+
+/** The launcher a test started last: stopped after the test if the test failed before stopping it. */
+let current: Launch | undefined;
 
 /** Runs the launcher exactly as `npm start` does, in its own PARLEY_HOME. */
 function launch(env: Record<string, string>): Launch {
@@ -28,11 +32,12 @@ function launch(env: Record<string, string>): Launch {
   );
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  return {
+  current = {
     child,
     output: () => output,
     exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
   };
+  return current;
 }
 
 async function untilReady(run: Launch): Promise<void> {
@@ -46,14 +51,8 @@ async function untilReady(run: Launch): Promise<void> {
   throw new Error(`launcher not ready after 90 s:\n${run.output()}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** A zombie (exited, not yet reaped) counts as gone. */
+const alive = isAlive;
 
 /** Every process whose command line or environment mentions this test's PARLEY_HOME. */
 function processesOfHome(): number[] {
@@ -72,6 +71,47 @@ function processesOfHome(): number[] {
     .filter((pid) => pid !== process.pid);
 }
 
+interface ProcessRecord {
+  name: string;
+  pid: number;
+}
+
+function recorded(): ProcessRecord[] {
+  return JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as ProcessRecord[];
+}
+
+async function until<T>(what: string, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value !== undefined) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`not within 90 s: ${what}`);
+}
+
+/** Polls the gateway's /readyz from the moment of launch; at its first 200, says whether dev.json was there. */
+async function devJsonAtFirstReady(port: number, run: Launch): Promise<boolean> {
+  for (;;) {
+    if (run.child.exitCode !== null) throw new Error(`launcher exited:\n${run.output()}`);
+    const status = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.status,
+      () => 0,
+    );
+    if (status === 200) return existsSync(join(home, 'dev.json'));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The id of a running service's process, once it differs from `not` (a restart) and runs. */
+function serviceProcess(name: string, not?: number): Promise<number> {
+  return until(`${name} running${not ? ` again after pid ${not}` : ''}`, () => {
+    if (!existsSync(join(home, 'processes.json'))) return undefined;
+    const pid = recorded().find((entry) => entry.name === name)?.pid;
+    return pid && pid !== not && alive(pid) ? pid : undefined;
+  });
+}
+
 async function api(path: string, key?: string): Promise<{ status: number; body: Record<string, unknown> }> {
   const { gatewayUrl } = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as { gatewayUrl: string };
   const response = await fetch(`${gatewayUrl}${path}`, {
@@ -83,6 +123,16 @@ async function api(path: string, key?: string): Promise<{ status: number; body: 
 describe('npm start (tools/dev launcher)', () => {
   let port: number;
   let firstKey: string;
+  let ownerToken: string;
+  let tokenUrl: string;
+  let orphans: ProcessRecord[];
+
+  afterEach(async () => {
+    if (current && current.child.exitCode === null && current.child.signalCode === null) {
+      current.child.kill('SIGINT');
+      await current.exited;
+    }
+  });
 
   afterAll(() => {
     for (const pid of processesOfHome()) process.kill(pid, 'SIGKILL');
@@ -101,8 +151,14 @@ describe('npm start (tools/dev launcher)', () => {
   it('brings up all six services, seeds working credentials, and Ctrl-C leaves nothing running', async () => {
     port = await freePort();
     const run = launch({ PORT: String(port) });
+    // A script that waits for /readyz must find the credentials written (issue 9, item 13).
+    const devJsonWhenReady = devJsonAtFirstReady(port, run);
     await untilReady(run);
-    expect(run.output()).toContain('creating the PostgreSQL cluster');
+    expect(await devJsonWhenReady).toBe(true);
+    // PARLEY_HOME is outside the repository here: messages name it, not `.parley`.
+    expect(run.output()).toContain(`creating the PostgreSQL cluster in ${join(home, 'pg')}`);
+    expect(run.output()).toContain(`seeded the demo tenant (credentials in ${join(home, 'dev.json')})`);
+    expect(run.output()).not.toContain('.parley/');
 
     const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as Record<string, string> & {
       owner: { username: string; password: string };
@@ -150,43 +206,92 @@ describe('npm start (tools/dev launcher)', () => {
       }),
     });
     const { access_token: token } = (await login.json()) as { access_token: string };
+    ownerToken = token;
+    tokenUrl = dev.tokenUrl!;
     expect(await api('/v1/accounts/me', token)).toMatchObject({
       status: 200,
       body: { email: dev.owner.username, roles: ['owner'] },
     });
 
-    const recorded = JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as {
-      name: string;
-      pid: number;
-    }[];
-    expect(recorded.map((entry) => entry.name).sort()).toEqual(
+    const started = recorded();
+    expect(started.map((entry) => entry.name).sort()).toEqual(
       ['billing', 'gateway', 'identity', 'messaging', 'nats', 'numbering', 'postgres', 'privacy'].sort(),
     );
-    expect(recorded.every((entry) => alive(entry.pid))).toBe(true);
+    expect(started.every((entry) => alive(entry.pid))).toBe(true);
 
     run.child.kill('SIGINT');
     expect(await run.exited).toBe(0);
-    expect(recorded.filter((entry) => alive(entry.pid))).toEqual([]);
+    expect(started.filter((entry) => alive(entry.pid))).toEqual([]);
     expect(processesOfHome()).toEqual([]);
     expect(existsSync(join(home, 'processes.json'))).toBe(false);
-  });
+  }, 180_000);
 
-  it('reuses the data on a second start, and a crashed service is reported loudly and stops everything', async () => {
+  it('reuses the data and the login server port, and restarts a crashed service loudly', async () => {
     const run = launch({ PORT: String(port) });
     await untilReady(run);
     expect(run.output()).toContain('reusing the PostgreSQL data');
     expect(run.output()).toContain('reusing the demo tenant and API key');
-    expect(JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')).apiKey).toBe(firstKey);
+    const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as Record<string, string>;
+    expect(dev.apiKey).toBe(firstKey);
+    expect((await api('/v1/tenant', firstKey)).status).toBe(200);
+    // The login server listens where it did before, so a token from the first run still works (item 13).
+    expect(dev.tokenUrl).toBe(tokenUrl);
+    expect((await api('/v1/accounts/me', ownerToken)).status).toBe(200);
+
+    // One crashed service no longer takes the platform down: it is restarted after a delay (item 12).
+    const billing = await serviceProcess('billing');
+    process.kill(billing, 'SIGKILL');
+    const restarted = await serviceProcess('billing', billing);
+    expect(run.output()).toMatch(/!!! billing crashed \(exit code none, signal SIGKILL\) !!!/);
+    expect(run.output()).toMatch(/restarting billing in 1 s \(restart 1 of 3 within 60 s\)/);
+    await until('billing serving again', async () => {
+      const ready = await api('/readyz');
+      return ready.status === 200 ? ready : undefined;
+    });
+    expect(run.child.exitCode).toBeNull();
+    expect(alive(restarted)).toBe(true);
+
+    // The launcher dies without a chance to stop anything: what it started keeps running, PostgreSQL with
+    // its lock on the data directory (a service may end by itself once its log pipe is gone).
+    const started = recorded();
+    run.child.kill('SIGKILL');
+    await run.exited;
+    orphans = started.filter((entry) => alive(entry.pid));
+    expect(orphans.map((entry) => entry.name)).toContain('postgres');
+  }, 240_000);
+
+  it('starts after a killed launcher (stale lock, PostgreSQL still running), and gives up on a service that keeps crashing', async () => {
+    const run = launch({ PORT: String(port) });
+    await untilReady(run);
+    for (const { name, pid } of orphans)
+      expect(run.output()).toContain(
+        `stopping ${name} (pid ${pid}), left over from a launcher that was killed`,
+      );
+    expect(orphans.filter((entry) => alive(entry.pid))).toEqual([]);
     expect((await api('/v1/tenant', firstKey)).status).toBe(200);
 
-    const recorded = JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as {
-      name: string;
-      pid: number;
-    }[];
-    const billing = recorded.find((entry) => entry.name === 'billing')!;
-    process.kill(billing.pid, 'SIGKILL');
+    // Four crashes within a minute: three restarts, then the launcher gives up and stops everything.
+    let pid = await serviceProcess('billing');
+    for (let crash = 1; crash <= 3; crash += 1) {
+      process.kill(pid, 'SIGKILL');
+      pid = await serviceProcess('billing', pid);
+    }
+    process.kill(pid, 'SIGKILL');
     expect(await run.exited).toBe(1);
-    expect(run.output()).toMatch(/!!! billing crashed \(exit code none, signal SIGKILL\) !!!/);
+    expect(run.output()).toMatch(/restart 3 of 3 within 60 s/);
+    expect(run.output()).toMatch(/!!! billing crashed 4 times within 60 s: giving up on it !!!/);
     expect(processesOfHome()).toEqual([]);
-  });
+  }, 240_000);
+
+  it('stops everything in order when the terminal is closed (SIGHUP)', async () => {
+    const run = launch({ PORT: String(port) });
+    await untilReady(run);
+    const started = recorded();
+    run.child.kill('SIGHUP');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain('the terminal was closed (SIGHUP): stopping everything');
+    expect(started.filter((entry) => alive(entry.pid))).toEqual([]);
+    expect(processesOfHome()).toEqual([]);
+    expect(existsSync(join(home, 'launcher.pid'))).toBe(false);
+  }, 180_000);
 });

@@ -28,7 +28,10 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-export async function startPlatform(): Promise<Platform> {
+/** `privacyEnv`: variables the privacy service gets besides (or instead of) the defaults below. */
+export async function startPlatform(
+  options: { privacyEnv?: Record<string, string> } = {},
+): Promise<Platform> {
   const NATS_PREFIX = uniquePrefix('gw');
   // Privacy and the gateway name each other (participant and backend), so their ports are chosen first.
   const [gatewayPort, privacyPort, httpPort] = [await freePort(), await freePort(), await freePort()];
@@ -53,6 +56,7 @@ export async function startPlatform(): Promise<Platform> {
       PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
       DEADLINE_SCAN_CRON: 'off',
       RETENTION_RUN_AT: 'off',
+      ...options.privacyEnv,
     }),
   };
   const gatewayEnv = {

@@ -227,6 +227,10 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "RETENTION_RUN_AT" $v.privacySchedule.retentionRunAt -}}
 {{- $_ := set $data "RETENTION_RETRY_DELAY_SECONDS" (toString $v.privacySchedule.retentionRetryDelaySeconds) -}}
 {{- $_ := set $data "DEADLINE_SCAN_CRON" $v.privacySchedule.deadlineScanCron -}}
+{{- $_ := set $data "VERIFICATION_CODE_TTL_MINUTES" (toString $v.privacyVerification.codeTtlMinutes) -}}
+{{- $_ := set $data "PRIVACY_REQUESTS_PER_REQUESTER_PER_DAY" (toString $v.privacyVerification.requestsPerRequesterPerDay) -}}
+{{- $_ := set $data "PRIVACY_CODES_PER_SUBJECT_PER_DAY" (toString $v.privacyVerification.codesPerSubjectPerDay) -}}
+{{- $_ := set $data "VERIFICATION_ATTEMPTS_PER_DAY" (toString $v.privacyVerification.attemptsPerDay) -}}
 {{- end -}}
 
 {{- if eq .name "gateway" -}}

@@ -1,5 +1,8 @@
 import { and, eq, inArray, isNotNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import {
+  alreadyExists,
+  checkRectification,
+  invalidArgument,
   receiptLine,
   type DataCategory,
   type PrivacyParticipant,
@@ -7,7 +10,7 @@ import {
   type Transaction,
 } from '@parley/kit';
 import { accounts, type AccountRow } from './db/schema';
-import { applyProfile, type ProfileInput } from './domain/account';
+import { applyProfile } from './domain/account';
 import type { IdentityProvider } from './idp/provider';
 import { profileOf } from './db/accounts';
 
@@ -105,28 +108,60 @@ export function identityParticipant(deps: {
       return identityCategories.map((category) => receiptLine(category.id, { deleted: String(rows.length) }));
     },
     async rectify(tx, subject, changes, context) {
+      // All or nothing: every value and every account is checked before anything is written; the database
+      // writes share the task's transaction (the kit's savepoint undoes them on a throw); the identity
+      // provider, which no transaction covers, is changed last and put back if a later change fails.
+      const today = new Date();
+      const checked = checkRectification(changes, today);
+      if (checked.violations.length > 0) {
+        throw invalidArgument(
+          'ACCOUNT_INVALID',
+          checked.violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+          checked.violations,
+        );
+      }
       const rows = await find(tx, subject);
-      let corrected = 0;
-      for (const row of rows) {
-        const { profile, changed } = applyProfile(profileOf(row), changes as ProfileInput, {
-          minimumAge: 0,
-          today: new Date(),
-        });
-        if (changed.length === 0) continue;
+      const planned = rows
+        .map((row) => ({ row, ...applyProfile(profileOf(row), checked.changes, { minimumAge: 0, today }) }))
+        .filter((plan) => plan.changed.length > 0);
+      for (const { row, profile, changed } of planned) {
+        if (!changed.includes('email')) continue;
+        const [holder] = await tx
+          .select({ id: accounts.id })
+          .from(accounts)
+          .where(sql`lower(${accounts.email}) = lower(${profile.email}) and ${accounts.id} <> ${row.id}`);
+        if (holder) throw alreadyExists('ACCOUNT_EMAIL_TAKEN', 'changes.email: another account uses it');
+      }
+      for (const { row, profile } of planned) {
         await tx
           .update(accounts)
-          .set({ ...profile, updatedAt: new Date() })
+          .set({ ...profile, updatedAt: today })
           .where(eq(accounts.id, row.id));
-        if (changed.includes('email') || changed.includes('fullName')) {
-          if (row.idpUserId)
-            await deps.idp.updateUser(await deps.realmOf(context.tenantId), row.idpUserId, {
-              email: profile.email,
-              fullName: profile.fullName,
-            });
-        }
-        corrected += 1;
       }
-      return [receiptLine('account_profile', { corrected: String(corrected) }), receiptLine('login_facts')];
+      const realm = await deps.realmOf(context.tenantId);
+      const done: (typeof planned)[number][] = [];
+      try {
+        for (const plan of planned) {
+          const { row, profile, changed } = plan;
+          if (!row.idpUserId || !(changed.includes('email') || changed.includes('fullName'))) continue;
+          await deps.idp.updateUser(realm, row.idpUserId, {
+            email: profile.email,
+            fullName: profile.fullName,
+          });
+          done.push(plan);
+        }
+      } catch (error) {
+        for (const { row } of done.reverse()) {
+          await deps.idp
+            .updateUser(realm, row.idpUserId!, { email: row.email, fullName: row.fullName })
+            .catch(() => undefined);
+        }
+        throw error;
+      }
+      return [
+        receiptLine('account_profile', { corrected: String(planned.length) }),
+        receiptLine('login_facts'),
+      ];
     },
     async restrict(tx, subject) {
       const rows = await find(tx, subject);

@@ -42,6 +42,9 @@ export const unauthenticated = (reason: string, message: string) =>
   new AppError('unauthenticated', reason, message);
 export const permissionDenied = (reason: string, message: string) =>
   new AppError('permission_denied', reason, message);
+/** A quota is used up (429 at the gateway): the message says which and when it resets, never whose. */
+export const resourceExhausted = (reason: string, message: string) =>
+  new AppError('resource_exhausted', reason, message);
 
 /**
  * True for an error that retrying cannot cure: the input is wrong (invalid argument), the state of things

@@ -30,3 +30,4 @@ export * from './idempotency/idempotencyKeys';
 export * from './idempotency/handledRequests';
 export * from './rateLimit';
 export * from './events/deadLetters';
+export * from './profile';

@@ -54,6 +54,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
         { metadata: await internal(tenantId) },
       );
       return {
+        found: found.found,
         accountIds: found.accountIds,
         emails: found.emails,
         phones: found.phones,
@@ -72,7 +73,15 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
   };
   const participants = new Participants(parseDirectory(config.PRIVACY_PARTICIPANTS), tokens);
   const mailbox = config.NOTIFICATIONS === 'mailbox' ? new MailboxNotifier(db) : undefined;
-  const notifier: Notifier = mailbox ?? new SmtpNotifier(config.SMTP_URL ?? '', config.NOTIFICATION_FROM);
+  const smtp = mailbox
+    ? undefined
+    : new SmtpNotifier({
+        db,
+        jobs: runtime.jobs,
+        url: config.SMTP_URL ?? '',
+        from: config.NOTIFICATION_FROM,
+      });
+  const notifier: Notifier = mailbox ?? smtp!;
   const audit = new AuditLog(db);
   const secret = runtime.subjectHashKeys;
   const workflow = new RequestWorkflow({
@@ -86,6 +95,11 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     secret,
     log,
     codeTtlMs: config.VERIFICATION_CODE_TTL_MINUTES * 60_000,
+    caps: {
+      requestsPerRequester: config.PRIVACY_REQUESTS_PER_REQUESTER_PER_DAY,
+      codesPerSubject: config.PRIVACY_CODES_PER_SUBJECT_PER_DAY,
+      attemptsPerDay: config.VERIFICATION_ATTEMPTS_PER_DAY,
+    },
     linkTtlMs: config.ARCHIVE_LINK_TTL_MINUTES * 60_000,
     now: overrides.now,
   });
@@ -161,6 +175,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     scheduling,
     start: async () => {
       await scheduling.register();
+      await smtp?.register();
       await runtime.start({
         grpcServices: [
           {
@@ -179,6 +194,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
       await runtime.stop();
       participants.close();
       identity.close();
+      smtp?.close();
     },
     migrate: () => runtime.migrate(),
   };

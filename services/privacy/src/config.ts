@@ -19,7 +19,14 @@ export const configSchema = serviceEnv({
   NOTIFICATIONS: z.enum(['mailbox', 'smtp']).default('mailbox'),
   SMTP_URL: z.string().min(1).optional(),
   NOTIFICATION_FROM: z.string().min(3).default('privacy@localhost'),
-  VERIFICATION_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(1440).default(15),
+  /** How long a verification code sent to a subject stays valid: minutes, at most an hour. */
+  VERIFICATION_CODE_TTL_MINUTES: z.coerce.number().int().min(1).max(60).default(15),
+  /** Requests one requester without privacy:write may file per UTC day (their own and others'). */
+  PRIVACY_REQUESTS_PER_REQUESTER_PER_DAY: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Third-party requests (verification codes issued) about one subject per UTC day, held or not. */
+  PRIVACY_CODES_PER_SUBJECT_PER_DAY: z.coerce.number().int().min(1).max(100).default(3),
+  /** Code guesses per subject and per requester per UTC day, across requests and resubmissions. */
+  VERIFICATION_ATTEMPTS_PER_DAY: z.coerce.number().int().min(1).max(100).default(10),
   ARCHIVE_LINK_TTL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(1440),
   /**
    * When retention runs for every tenant each day, HH:MM in UTC (off: only when asked through the API).

@@ -4,11 +4,13 @@ import {
   isUuid,
   textArray,
   failedPrecondition,
+  grants,
   identifierHashes,
   matchingHashes,
   type SubjectHashKeys,
   invalidArgument,
   notFound,
+  permissionDenied,
   withTenant,
   type Caller,
   type Database,
@@ -62,6 +64,7 @@ export class Ledger {
   private async hashesOf(tenantId: string, subject: SubjectRef) {
     const identifiers = await this.deps.subjects.resolve(tenantId, subject);
     return {
+      userIds: identifiers.userIds,
       current: identifierHashes(this.deps.secret, tenantId, identifiers),
       matching: matchingHashes(this.deps.secret, tenantId, identifiers),
     };
@@ -106,6 +109,16 @@ export class Ledger {
       );
     }
     const hashes = await this.hashesOf(caller.tenantId, input.subject);
+    // Only a privacy officer records decisions for others (a signed form, an import); anyone else decides
+    // for themselves: a logged-in user whose own account the subject names. A key without privacy:write
+    // is nobody's self.
+    const self = caller.principal.startsWith('user:') && hashes.userIds.includes(caller.principal.slice(5));
+    if (!grants(caller.scopes, 'privacy:write') && !self) {
+      throw permissionDenied(
+        'CONSENT_NOT_OWN',
+        'only your own consent can be recorded without privacy:write; name yourself as the subject',
+      );
+    }
     const entries = [{ purpose: input.purpose, granted: input.granted, method: input.method }];
     if (input.gpc && !(input.purpose === 'sale_share' && !input.granted)) {
       entries.push({ purpose: 'sale_share', granted: false, method: 'gpc' });

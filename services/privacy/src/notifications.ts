@@ -1,6 +1,6 @@
 import { createTransport, type Transporter } from 'nodemailer';
 import { desc, eq } from 'drizzle-orm';
-import { withTenant, type Database, type Transaction } from '@parley/kit';
+import { withTenant, type Database, type Jobs, type Transaction } from '@parley/kit';
 import { mailbox } from './db/schema';
 
 export interface Notice {
@@ -16,7 +16,10 @@ export interface Notice {
  * messaging can send.)
  */
 export interface Notifier {
-  /** Sends within the caller's transaction where it can (the mailbox), so a rollback unsends. */
+  /**
+   * Sends within the caller's transaction, so a rollback unsends: the mailbox stores it, SMTP queues it
+   * for delivery once the transaction commits.
+   */
   send(tx: Transaction, notice: Notice): Promise<void>;
 }
 
@@ -44,22 +47,63 @@ export class MailboxNotifier implements Notifier {
   }
 }
 
+/** The kit job queue that delivers notices by SMTP. */
+export const NOTICE_QUEUE = 'privacy-notice';
+
+/**
+ * Sends notices by SMTP once the transaction that made them has committed. The notice waits in the
+ * mailbox table (the outgoing queue, covered by erasure like everything else there) and a job on the
+ * kit's queue, sent in the same transaction and carrying only the row's id, hands it to the mail server
+ * and deletes it. So a rollback unsends, a mail server that is down is retried with backoff rather than
+ * failing the request, and no answer waits on the mail server: a request about a subject the tenant holds
+ * (mailed) takes as long as one about a subject it does not (not mailed), which would otherwise tell them
+ * apart. Delivery is at least once: a crash between handing a notice over and deleting it sends it again.
+ */
 export class SmtpNotifier implements Notifier {
   private readonly transport: Transporter;
 
-  constructor(
-    url: string,
-    private readonly from: string,
-  ) {
-    this.transport = createTransport(url);
+  constructor(private readonly deps: { db: Database; jobs: Jobs; url: string; from: string }) {
+    this.transport = createTransport(deps.url);
   }
 
-  async send(_tx: Transaction, notice: Notice): Promise<void> {
+  async send(tx: Transaction, notice: Notice): Promise<void> {
+    const [row] = await tx
+      .insert(mailbox)
+      .values({
+        tenantId: notice.tenantId,
+        toAddress: notice.to,
+        subject: notice.subject,
+        body: notice.text,
+      })
+      .returning({ id: mailbox.id });
+    await this.deps.jobs.send(NOTICE_QUEUE, { id: row!.id }, { tx, tenantId: notice.tenantId });
+  }
+
+  /** Starts delivering (before the runtime starts its queue). */
+  async register(): Promise<void> {
+    await this.deps.jobs.work<{ id: number }>(
+      NOTICE_QUEUE,
+      async (job) => this.deliver(job.tenantId ?? '', job.data.id),
+      { retryLimit: 30, retryDelaySeconds: 30, retryBackoff: true, retryDelayMaxSeconds: 3600 },
+    );
+  }
+
+  private async deliver(tenantId: string, id: number): Promise<void> {
+    const [notice] = await withTenant(this.deps.db, tenantId, (tx) =>
+      tx.select().from(mailbox).where(eq(mailbox.id, id)),
+    );
+    // Gone: delivered already, or erased with its subject before it went out.
+    if (!notice) return;
     await this.transport.sendMail({
-      from: this.from,
-      to: notice.to,
+      from: this.deps.from,
+      to: notice.toAddress,
       subject: notice.subject,
-      text: notice.text,
+      text: notice.body,
     });
+    await withTenant(this.deps.db, tenantId, (tx) => tx.delete(mailbox).where(eq(mailbox.id, id)));
+  }
+
+  close(): void {
+    this.transport.close();
   }
 }

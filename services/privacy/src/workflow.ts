@@ -1,11 +1,12 @@
 import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import {
   isUuid,
   textArray,
   PrivacyAction,
   ReceiptOutcome,
+  receiptLine,
   failedPrecondition,
   grants,
   identifierHashes,
@@ -54,10 +55,15 @@ import {
 } from './domain/clock';
 import { buildArchive, type ExportRecord } from './domain/archive';
 import { hashToken, randomToken, type Sealer } from './domain/sealing';
+import { IntakeLimits, type IntakeCaps } from './intakeLimits';
+import { privacyParticipant } from './privacy';
 
 export interface SubjectDirectory {
-  /** Every identifier the platform holds for the subject (identity's ResolveSubject). */
-  resolve(tenantId: string, subject: Submission['subject']): Promise<Identifiers>;
+  /**
+   * Every identifier the platform holds for the subject (identity's ResolveSubject); `found` is false when
+   * the tenant holds no account for it (the identifiers are then just the one given).
+   */
+  resolve(tenantId: string, subject: Submission['subject']): Promise<Identifiers & { found: boolean }>;
   /** The tenant's default privacy law. */
   jurisdictionOf(tenantId: string): Promise<Jurisdiction>;
 }
@@ -75,6 +81,8 @@ export interface WorkflowDeps {
   log: Logger;
   codeTtlMs: number;
   linkTtlMs: number;
+  /** Daily caps on requests, codes and guesses without privacy:write. */
+  caps: IntakeCaps;
   now?: () => Date;
 }
 
@@ -111,7 +119,18 @@ const hashCode = (code: string) => createHash('sha256').update(code).digest();
  * writes to the audit chain in the same transaction as the change it records.
  */
 export class RequestWorkflow {
-  constructor(private readonly deps: WorkflowDeps) {}
+  private readonly limits: IntakeLimits;
+
+  constructor(private readonly deps: WorkflowDeps) {
+    this.limits = new IntakeLimits(() => this.now());
+  }
+
+  /** Counter keys for a subject: one keyed hash per identifier, so naming it another way counts the same. */
+  private subjectKeys(tenantId: string, identifiers: Partial<Identifiers>): string[] {
+    return identifierHashes(this.deps.secret, tenantId, { ...emptyIdentifiers, ...identifiers }).map(
+      (hash) => `subject:${hash}`,
+    );
+  }
 
   private now(): Date {
     return this.deps.now?.() ?? new Date();
@@ -130,7 +149,7 @@ export class RequestWorkflow {
 
   async submit(caller: Caller, submission: Submission): Promise<RequestView> {
     const { tenantId } = caller;
-    const identifiers = await this.deps.subjects.resolve(tenantId, submission.subject);
+    const { found, ...identifiers } = await this.deps.subjects.resolve(tenantId, submission.subject);
     const jurisdiction = submission.jurisdiction ?? (await this.deps.subjects.jurisdictionOf(tenantId));
     const receivedAt = this.now();
     const clock = openClock(jurisdiction, receivedAt);
@@ -138,15 +157,38 @@ export class RequestWorkflow {
     const session =
       caller.principal.startsWith('user:') && identifiers.userIds.includes(caller.principal.slice(5));
     const verifiedBy = officer ? 'officer' : session ? 'session' : undefined;
-    const contact = identifiers.emails[0];
-    if (!verifiedBy && !contact) {
-      throw failedPrecondition(
-        'NO_VERIFICATION_CHANNEL',
-        'the subject has no email address to send a verification code to',
-      );
-    }
+    // Notices go to an address the tenant holds, never to one a requester typed in. A third party's request
+    // about a subject the tenant does not hold sends nothing and answers exactly as for one it holds (the
+    // same state, a code outstanding that nobody received), so requests cannot probe who is a customer.
+    const contact = found || verifiedBy === 'officer' ? identifiers.emails[0] : undefined;
     const id = randomUUID();
     await withTenant(this.deps.db, tenantId, async (tx) => {
+      if (!officer) {
+        await this.limits.take(
+          tx,
+          tenantId,
+          'requests',
+          [`requester:${caller.principal}`],
+          this.deps.caps.requestsPerRequester,
+          {
+            reason: 'PRIVACY_REQUEST_LIMIT',
+            message: `at most ${this.deps.caps.requestsPerRequester} privacy requests a day without privacy:write; try again tomorrow (UTC)`,
+          },
+        );
+      }
+      if (!verifiedBy) {
+        await this.limits.take(
+          tx,
+          tenantId,
+          'codes',
+          this.subjectKeys(tenantId, identifiers),
+          this.deps.caps.codesPerSubject,
+          {
+            reason: 'PRIVACY_REQUEST_LIMIT',
+            message: `at most ${this.deps.caps.codesPerSubject} requests a day about one subject need a code; try again tomorrow (UTC)`,
+          },
+        );
+      }
       await tx.insert(subjectRequests).values({
         id,
         tenantId,
@@ -171,22 +213,36 @@ export class RequestWorkflow {
         dueAt: clock.baseDueAt.toISOString(),
         verifiedBy: verifiedBy ?? null,
       });
-      if (contact) {
-        const ack = acknowledgeBy(clock);
-        await this.deps.notifier.send(tx, {
-          tenantId,
-          to: contact,
-          subject: 'We received your privacy request',
-          text: `We received your ${submission.type.replace('_', ' ')} request (${id}) and will answer by ${clock.baseDueAt.toISOString().slice(0, 10)}.${ack ? ` This confirms receipt as required by law.` : ''}`,
-        });
+      const received = `We received your ${submission.type.replace('_', ' ')} request (${id}) and will answer by ${clock.baseDueAt.toISOString().slice(0, 10)}.${acknowledgeBy(clock) ? ` This confirms receipt as required by law.` : ''}`;
+      if (verifiedBy) {
+        if (contact) {
+          await this.deps.notifier.send(tx, {
+            tenantId,
+            to: contact,
+            subject: 'We received your privacy request',
+            text: received,
+          });
+        }
+        await this.dispatch(tx, tenantId, id, caller.principal);
+      } else {
+        // One message, the code with the acknowledgement, and only to a subject the tenant holds.
+        await this.issueCode(tx, tenantId, id, contact, received);
       }
-      if (!verifiedBy && contact) await this.sendCode(tx, tenantId, id, contact);
-      if (verifiedBy) await this.dispatch(tx, tenantId, id, caller.principal);
     });
     return this.view(tenantId, id);
   }
 
-  private async sendCode(tx: Transaction, tenantId: string, requestId: string, to: string): Promise<void> {
+  /**
+   * Stores a fresh code for the request and mails it to `to`; without `to` (a subject the tenant does not
+   * hold) the code is stored all the same and sent to nobody, so verifying behaves alike either way.
+   */
+  private async issueCode(
+    tx: Transaction,
+    tenantId: string,
+    requestId: string,
+    to: string | undefined,
+    received: string,
+  ): Promise<void> {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     await tx
       .insert(verificationCodes)
@@ -194,7 +250,7 @@ export class RequestWorkflow {
         tenantId,
         requestId,
         codeHash: hashCode(code).toString('hex'),
-        sentTo: to,
+        sentTo: to ?? '',
         expiresAt: new Date(this.now().getTime() + this.deps.codeTtlMs),
         attempts: 0,
       })
@@ -207,12 +263,16 @@ export class RequestWorkflow {
           sentAt: this.now(),
         },
       });
-    await this.deps.notifier.send(tx, {
-      tenantId,
-      to,
-      subject: 'Your verification code',
-      text: `Your code to confirm privacy request ${requestId} is ${code}. It expires in ${Math.round(this.deps.codeTtlMs / 60_000)} minutes.`,
-    });
+    if (to) {
+      await this.deps.notifier.send(tx, {
+        tenantId,
+        to,
+        subject: 'Your verification code',
+        text: `${received} Your code to confirm privacy request ${requestId} is ${code}. It expires in ${Math.round(this.deps.codeTtlMs / 60_000)} minutes.`,
+      });
+    }
+    // The same entry either way: the audit log is readable by the tenant's officers, not the requester,
+    // but it must not tell a code that went out from one that did not either.
     await this.audit(tx, tenantId, 'service:privacy', 'verification.code_sent', requestId, {});
   }
 
@@ -221,26 +281,45 @@ export class RequestWorkflow {
       const row = await this.load(tx, id);
       if (row.state !== 'verifying')
         throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} is ${row.state}`);
-      const [stored] = await tx.select().from(verificationCodes).where(eq(verificationCodes.requestId, id));
-      if (!stored)
+      const [outstanding] = await tx
+        .select()
+        .from(verificationCodes)
+        .where(eq(verificationCodes.requestId, id));
+      if (!outstanding)
         throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} has no code outstanding`);
-      if (stored.attempts >= CODE_ATTEMPTS) {
+      if (outstanding.expiresAt.getTime() < this.now().getTime())
+        throw failedPrecondition('CODE_EXPIRED', 'the code has expired; submit the request again');
+      // Guesses are capped per day across every request about the subject and every request of the
+      // requester, so resubmitting buys no fresh guesses beyond the cap.
+      await this.limits.take(
+        tx,
+        caller.tenantId,
+        'attempts',
+        [`requester:${caller.principal}`, ...this.subjectKeys(caller.tenantId, row.identifiers)],
+        this.deps.caps.attemptsPerDay,
+        {
+          reason: 'VERIFICATION_LIMIT',
+          message: `at most ${this.deps.caps.attemptsPerDay} code guesses a day; try again tomorrow (UTC)`,
+        },
+      );
+      // The attempt is spent before the code is compared, in one conditional update: parallel guesses
+      // queue on the row, and at most CODE_ATTEMPTS of them are ever compared.
+      const [stored] = await tx
+        .update(verificationCodes)
+        .set({ attempts: sql`${verificationCodes.attempts} + 1` })
+        .where(and(eq(verificationCodes.requestId, id), lt(verificationCodes.attempts, CODE_ATTEMPTS)))
+        .returning();
+      if (!stored) {
         throw permissionDenied(
           'VERIFICATION_LOCKED',
           'too many wrong codes; the request must be submitted again',
         );
       }
-      if (stored.expiresAt.getTime() < this.now().getTime())
-        throw failedPrecondition('CODE_EXPIRED', 'the code has expired');
       const expected = Buffer.from(stored.codeHash, 'hex');
       const ok = /^\d{6}$/.test(code) && timingSafeEqual(expected, hashCode(code));
       if (!ok) {
-        await tx
-          .update(verificationCodes)
-          .set({ attempts: stored.attempts + 1 })
-          .where(eq(verificationCodes.requestId, id));
         await this.audit(tx, caller.tenantId, caller.principal, 'verification.failed', id, {
-          attempts: stored.attempts + 1,
+          attempts: stored.attempts,
         });
         return;
       }
@@ -307,23 +386,11 @@ export class RequestWorkflow {
       await tx
         .insert(requestTasks)
         .values({ tenantId, requestId: id, participant, action, state: 'pending' });
-      await this.deps.outbox.enqueue(tx, {
-        type: privacyTaskEvent(participant),
-        tenantId,
-        key: `privacy-request:${id}`,
-        subject: { ...emptyIdentifiers, ...row.identifiers },
-        payloadType: 'parley.privacy.v1.PrivacyTask',
-        messageType: participantV1.PrivacyTask,
-        payload: {
-          requestId: id,
-          participant,
-          action,
-          subject: { ...emptyIdentifiers, ...row.identifiers },
-          changesJson: row.changes ? JSON.stringify(row.changes) : '',
-          legalHoldReason: hold ?? '',
-          purgeCategory: '',
-        },
-      });
+      // Privacy's own copy of a corrected value (the consent records) follows the holders: its task is
+      // sent once every other participant has applied the correction (see releaseOwnRectification).
+      if (action === PrivacyAction.PRIVACY_ACTION_RECTIFY && participant === privacyParticipant.name)
+        continue;
+      await this.sendTask(tx, tenantId, row, participant, action, hold);
     }
     await tx
       .update(subjectRequests)
@@ -333,6 +400,70 @@ export class RequestWorkflow {
       action: participantV1.PrivacyAction[action],
       participants: this.deps.participants.names,
       legalHold: hold ? true : false,
+    });
+  }
+
+  private async sendTask(
+    tx: Transaction,
+    tenantId: string,
+    row: SubjectRequestRow,
+    participant: string,
+    action: number,
+    hold: string | undefined,
+  ): Promise<void> {
+    await this.deps.outbox.enqueue(tx, {
+      type: privacyTaskEvent(participant),
+      tenantId,
+      key: `privacy-request:${row.id}`,
+      subject: { ...emptyIdentifiers, ...row.identifiers },
+      payloadType: 'parley.privacy.v1.PrivacyTask',
+      messageType: participantV1.PrivacyTask,
+      payload: {
+        requestId: row.id,
+        participant,
+        action,
+        subject: { ...emptyIdentifiers, ...row.identifiers },
+        changesJson: row.changes ? JSON.stringify(row.changes) : '',
+        legalHoldReason: hold ?? '',
+        purgeCategory: '',
+      },
+    });
+  }
+
+  /**
+   * A rectification reaches privacy's own records only after every holder accepted it: once the last
+   * other participant has answered, privacy's task is sent if all of them applied the correction, and is
+   * otherwise closed with nothing corrected (a value a holder refused never becomes privacy's copy).
+   */
+  private async releaseOwnRectification(tx: Transaction, tenantId: string, id: string): Promise<void> {
+    // The request row is locked so that, of the receipts coming in at once, exactly one sees all the others.
+    const [row] = await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)).for('update');
+    if (!row) return;
+    const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
+    const own = tasks.find((task) => task.participant === privacyParticipant.name);
+    const others = tasks.filter((task) => task.participant !== privacyParticipant.name);
+    if (!own || own.state !== 'pending' || others.some((task) => task.state === 'pending')) return;
+    const refused = others.filter((task) => task.state === 'failed').map((task) => task.participant);
+    if (refused.length === 0) {
+      await this.sendTask(
+        tx,
+        tenantId,
+        row,
+        own.participant,
+        PrivacyAction.PRIVACY_ACTION_RECTIFY,
+        undefined,
+      );
+      return;
+    }
+    const receipt = privacyParticipant.categories.map((category) => receiptLine(category.id));
+    await tx
+      .update(requestTasks)
+      .set({ state: 'done', completedAt: this.now(), receipt: receipt.map((line) => ({ ...line })) })
+      .where(and(eq(requestTasks.requestId, id), eq(requestTasks.participant, own.participant)));
+    await this.audit(tx, tenantId, 'service:privacy', 'task.receipt', id, {
+      participant: own.participant,
+      categories: receipt,
+      notApplied: `refused by ${refused.join(', ')}`,
     });
   }
 
@@ -400,6 +531,12 @@ export class RequestWorkflow {
         ? { participant: receipt.participant, code: receipt.failureCode, reason: receipt.failureReason }
         : { participant: receipt.participant, categories: receipt.categories },
     );
+    if (
+      receipt.action === PrivacyAction.PRIVACY_ACTION_RECTIFY &&
+      receipt.participant !== privacyParticipant.name
+    ) {
+      await this.releaseOwnRectification(tx, tenantId, receipt.requestId);
+    }
     const pending = await tx
       .select({ participant: requestTasks.participant })
       .from(requestTasks)

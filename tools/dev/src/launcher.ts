@@ -1,9 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { generateInternalTokenKeyPair, internalTokenPublicKeySet } from '@parley/kit';
-import { freePort } from './ports';
+import {
+  checkHealth,
+  closeHealthClients,
+  generateInternalTokenKeyPair,
+  internalTokenPublicKeySet,
+} from '@parley/kit';
+import { freePort, keptPort } from './ports';
+import { belongsTo, isAlive, isLauncher, processesInside, stopProcess } from './processes';
+import { DEV_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './supervisor';
 import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
 import { natsPermissions } from '@parley/kit/src/events/permissions';
 import { findNatsServer, startNats, NATS_INSTALL_HINT, type NatsServer } from './nats';
@@ -21,15 +28,21 @@ export interface LaunchOptions {
   logLevel: string;
   env: Record<string, string | undefined>;
   printer: LogPrinter;
+  /** When a crashed service is restarted and when the launcher gives up (DEV_RESTART_POLICY by default). */
+  restartPolicy?: RestartPolicyOptions;
 }
 
 export class LaunchError extends Error {}
 
+/** One service under supervision: its current process, and what it takes to start it again. */
 interface ServiceProcess {
   name: string;
+  env: Record<string, string>;
   child: ChildProcess;
   exited: Promise<void>;
   tail: string[];
+  restarts: RestartPolicy;
+  restartTimer?: NodeJS.Timeout;
 }
 
 export interface ProcessRecord {
@@ -39,15 +52,17 @@ export interface ProcessRecord {
 
 /**
  * Runs the whole platform on one machine: PostgreSQL (one database and role per service), nats-server
- * with JetStream, every service as its own process, then seeds the demo tenant. `stop` undoes it in
- * reverse and may be called at any moment, also while starting.
+ * with JetStream, every service but the gateway as its own process, then seeds the demo tenant and writes
+ * dev.json, and only then starts the gateway, so that its `/readyz` answers 200 only when the credentials
+ * can be read. A crashed service is restarted with backoff until it crashes too often (`RestartPolicy`).
+ * `stop` undoes it in reverse and may be called at any moment, also while starting.
  */
 export class Launcher {
   private postgres?: PostgresServer;
   private nats?: NatsServer;
   private services: ServiceProcess[] = [];
   private stopping?: Promise<void>;
-  private crashHandlers: ((name: string, code: number | null, signal: string | null) => void)[] = [];
+  private giveUpHandlers: ((name: string) => void)[] = [];
   /** The services to run, in start order, as services.json at the repository root declares them. */
   private readonly declared: ServiceDeclaration[];
   readonly startedAt = Date.now();
@@ -68,11 +83,19 @@ export class Launcher {
       pg: join(home, 'pg'),
       nats: join(home, 'nats'),
       natsConfig: join(home, 'nats.conf'),
+      ports: join(home, 'ports.json'),
     };
   }
 
-  onCrash(handler: (name: string, code: number | null, signal: string | null) => void): void {
-    this.crashHandlers.push(handler);
+  /** A path inside the data folder as messages show it: relative to the working directory when below it. */
+  private shown(path: string): string {
+    const below = relative(process.cwd(), path);
+    return below && !below.startsWith('..') && !isAbsolute(below) ? below : path;
+  }
+
+  /** Called when a service crashed too often to be restarted again: the platform cannot work without it. */
+  onGiveUp(handler: (name: string) => void): void {
+    this.giveUpHandlers.push(handler);
   }
 
   processes(): ProcessRecord[] {
@@ -89,15 +112,15 @@ export class Launcher {
     const files = this.files;
     mkdirSync(home, { recursive: true });
     this.takeLock();
-    this.killLeftovers();
+    await this.stopLeftovers();
     const natsBinary = findNatsServer(this.options.env);
     if (!natsBinary) throw new LaunchError(NATS_INSTALL_HINT);
 
     this.freshCluster = !existsSync(join(files.pg, 'PG_VERSION'));
     printer.info(
       this.freshCluster
-        ? 'creating the PostgreSQL cluster in .parley/pg'
-        : 'reusing the PostgreSQL data in .parley/pg',
+        ? `creating the PostgreSQL cluster in ${this.shown(files.pg)}`
+        : `reusing the PostgreSQL data in ${this.shown(files.pg)}`,
     );
     this.postgres = await startPostgres({
       dataDir: files.pg,
@@ -147,8 +170,9 @@ export class Launcher {
     const grpcPorts: Record<string, number> = {};
     for (const name of allServices) grpcPorts[name] = await freePort();
     const gatewayUrl = `http://${this.options.gatewayHost}:${this.options.gatewayPort}`;
-    const identityProvider = this.identityProvider(await freePort());
+    const identityProvider = await this.identityProvider();
     const addressOf = (name: string) => `127.0.0.1:${grpcPorts[name]}`;
+    const serviceEnv: Record<string, Record<string, string>> = {};
     for (const service of this.declared) {
       const { name } = service;
       const env: Record<string, string> = {
@@ -181,29 +205,43 @@ export class Launcher {
         env.HOST = this.options.gatewayHost;
         env.PORT = String(this.options.gatewayPort);
       }
-      this.spawnService(name, env);
+      serviceEnv[name] = env;
     }
+    const backends = this.declared.filter((service) => service.name !== 'gateway');
+    for (const { name } of backends) this.spawnService(name, serviceEnv[name]!);
     this.recordProcesses();
-
-    await this.waitUntilReady(gatewayUrl);
+    await this.waitUntilServing(backends.map(({ name }) => [name, addressOf(name)] as const));
+    closeHealthClients();
     this.checkStopping();
+
     const { credentials, reused } = await seedDemoTenant({
       identityAddress: `127.0.0.1:${grpcPorts.identity}`,
       gatewayUrl,
       tokenUrl: `${identityProvider.issuerBaseUrl}/realms/${identityProvider.realm}/protocol/openid-connect/token`,
       devFile: files.dev,
+      dataFolder: this.shown(home),
       gatewayPrivateKey: privateKeys.gateway!,
       internalTokenPublicKeys: publicKeys,
     });
     printer.info(
-      reused ? 'reusing the demo tenant and API key from .parley/dev.json' : 'seeded the demo tenant',
+      reused
+        ? `reusing the demo tenant and API key from ${this.shown(files.dev)}`
+        : `seeded the demo tenant (credentials in ${this.shown(files.dev)})`,
     );
+    this.checkStopping();
+
+    // Last, the gateway: its /readyz is what scripts wait for, and dev.json is written by now.
+    this.spawnService('gateway', serviceEnv.gateway!);
+    this.recordProcesses();
+    await this.waitUntilReady(gatewayUrl);
     return credentials;
   }
 
   /** Stops services (gateway first), then NATS, then PostgreSQL. Safe to call more than once. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
+      for (const service of this.services) clearTimeout(service.restartTimer);
+      closeHealthClients();
       const gateway = this.services.filter((service) => service.name === 'gateway');
       const others = this.services.filter((service) => service.name !== 'gateway');
       await Promise.all(gateway.map((service) => this.stopService(service)));
@@ -220,11 +258,15 @@ export class Launcher {
     if (this.stopping) throw new LaunchError('stopped while starting');
   }
 
+  /**
+   * One launcher per data folder. The lock of a launcher that died without stopping (SIGKILL) is stale: its
+   * pid is gone, or belongs to another program by now; then this launcher takes it over.
+   */
   private takeLock(): void {
     const { lock } = this.files;
     if (existsSync(lock)) {
       const pid = Number(readFileSync(lock, 'utf8'));
-      if (pid && pid !== process.pid && isAlive(pid)) {
+      if (pid && pid !== process.pid && isLauncher(pid)) {
         throw new LaunchError(
           `another \`npm start\` (pid ${pid}) is using ${this.options.home}; stop it first`,
         );
@@ -238,29 +280,47 @@ export class Launcher {
     if (existsSync(lock) && Number(readFileSync(lock, 'utf8')) === process.pid) rmSync(lock, { force: true });
   }
 
-  /** A launcher that was killed outright leaves its children behind; end them before starting anew. */
-  private killLeftovers(): void {
-    const { processes } = this.files;
-    if (!existsSync(processes)) return;
-    const records = JSON.parse(readFileSync(processes, 'utf8')) as ProcessRecord[];
-    for (const record of records) {
-      if (isAlive(record.pid) && belongsTo(record.pid, this.options.home)) {
-        this.options.printer.info(
-          `stopping ${record.name} (pid ${record.pid}) left over from an earlier run`,
+  /**
+   * A launcher that was killed outright (SIGKILL, or a closed terminal) leaves its children behind, and
+   * PostgreSQL's lock on the data directory with them: a new server refuses to start while the old one or
+   * any of its processes still runs. End them in order (services, then NATS, then PostgreSQL with a fast
+   * shutdown, which also removes its lock), and wait until they are gone before starting anew.
+   */
+  private async stopLeftovers(): Promise<void> {
+    const { processes, pg } = this.files;
+    const { home, printer } = this.options;
+    const leftovers = existsSync(processes)
+      ? (JSON.parse(readFileSync(processes, 'utf8')) as ProcessRecord[]).filter(
+          (record) => isAlive(record.pid) && belongsTo(record.pid, home),
+        )
+      : [];
+    // The server of our data directory, even when processes.json was never written: its pid is in its lock.
+    const postmasterPid = join(pg, 'postmaster.pid');
+    const postmaster = existsSync(postmasterPid)
+      ? Number(readFileSync(postmasterPid, 'utf8').split('\n')[0])
+      : 0;
+    if (postmaster && processesInside(pg).includes(postmaster)) {
+      if (!leftovers.some((record) => record.pid === postmaster))
+        leftovers.push({ name: 'postgres', pid: postmaster });
+    }
+    const rank = (name: string) => (name === 'postgres' ? 2 : name === 'nats' ? 1 : 0);
+    for (const stage of [0, 1, 2]) {
+      const now = leftovers.filter((record) => rank(record.name) === stage);
+      for (const record of now)
+        printer.info(
+          `stopping ${record.name} (pid ${record.pid}), left over from a launcher that was killed`,
         );
-        try {
-          process.kill(record.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
+      await Promise.all(
+        now.map((record) =>
+          stopProcess(record.pid, record.name === 'postgres' ? 'SIGINT' : 'SIGTERM', 15_000),
+        ),
+      );
     }
+    // After a SIGKILL, PostgreSQL's own processes end by themselves a moment after the server.
+    const deadline = Date.now() + 10_000;
+    while (processesInside(pg).length > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     rmSync(processes, { force: true });
-    const postmasterPid = join(this.files.pg, 'postmaster.pid');
-    if (existsSync(postmasterPid)) {
-      const pid = Number(readFileSync(postmasterPid, 'utf8').split('\n')[0]);
-      if (!pid || !isAlive(pid)) rmSync(postmasterPid, { force: true });
-    }
   }
 
   private recordProcesses(): void {
@@ -296,8 +356,8 @@ export class Launcher {
    * The embedded identity provider inside identity, unless KEYCLOAK_URL (with admin credentials) points
    * at a real Keycloak, which the end-to-end Keycloak suite does.
    */
-  private identityProvider(embeddedPort: number) {
-    const { env } = this.options;
+  private async identityProvider() {
+    const { env, printer } = this.options;
     const realm = env.KEYCLOAK_REALM ?? 'parley';
     if (env.KEYCLOAK_URL) {
       const passThrough = [
@@ -317,6 +377,12 @@ export class Launcher {
         } as Record<string, string>,
       };
     }
+    // The issuer URL is in every token: the same port on every start keeps tokens valid across restarts.
+    const { port: embeddedPort, replaced } = await keptPort(this.files.ports, 'loginServer');
+    if (replaced)
+      printer.info(
+        `the dev login server's port ${replaced} (kept in ${this.shown(this.files.ports)}) is taken by another program; using ${embeddedPort} from now on: log in again, earlier tokens name the old port`,
+      );
     const issuerBaseUrl = `http://127.0.0.1:${embeddedPort}`;
     return {
       realm,
@@ -331,8 +397,23 @@ export class Launcher {
     };
   }
 
-  private spawnService(name: string, serviceEnv: Record<string, string>): void {
-    const { repoRoot, env, printer } = this.options;
+  private spawnService(name: string, env: Record<string, string>): void {
+    const service: ServiceProcess = {
+      name,
+      env,
+      tail: [],
+      restarts: new RestartPolicy(this.options.restartPolicy ?? DEV_RESTART_POLICY),
+      ...this.run(name, env),
+    };
+    this.services.push(service);
+    this.watch(service);
+  }
+
+  private run(
+    name: string,
+    serviceEnv: Record<string, string>,
+  ): { child: ChildProcess; exited: Promise<void> } {
+    const { repoRoot, env } = this.options;
     const child = spawn(
       process.execPath,
       ['--conditions=parley-source', '--import', 'tsx', join('services', name, 'src', 'main.ts')],
@@ -344,12 +425,13 @@ export class Launcher {
         env: { ...env, NODE_ENV: env.NODE_ENV ?? 'development', ...serviceEnv },
       },
     );
-    const record: ServiceProcess = {
-      name,
-      child,
-      tail: [],
-      exited: new Promise((resolve) => child.once('exit', () => resolve())),
-    };
+    return { child, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+  }
+
+  /** Forwards the current process's output and, when it exits unasked, lets the restart policy decide. */
+  private watch(service: ServiceProcess): void {
+    const { printer } = this.options;
+    const { name, child } = service;
     const forward = (stream: 'stdout' | 'stderr') => {
       let buffer = '';
       child[stream]?.on('data', (chunk: Buffer) => {
@@ -358,8 +440,8 @@ export class Launcher {
         buffer = lines.pop() ?? '';
         for (const line of lines) {
           if (!line) continue;
-          record.tail.push(line);
-          if (record.tail.length > 30) record.tail.shift();
+          service.tail.push(line);
+          if (service.tail.length > 30) service.tail.shift();
           printer.line(name, line, stream);
         }
       });
@@ -369,10 +451,28 @@ export class Launcher {
     child.once('exit', (code, signal) => {
       if (this.stopping) return;
       printer.banner(`${name} crashed (exit code ${code ?? 'none'}${signal ? `, signal ${signal}` : ''})`);
-      for (const line of record.tail.slice(-15)) printer.line(name, line, 'stderr');
-      for (const handler of this.crashHandlers) handler(name, code, signal);
+      for (const line of service.tail.slice(-15)) printer.line(name, line, 'stderr');
+      const decision = service.restarts.crashed(Date.now());
+      const { maxRestarts, windowMs } = service.restarts.options;
+      if (decision.action === 'give-up') {
+        printer.banner(
+          `${name} crashed ${decision.crashes} times within ${windowMs / 1000} s: giving up on it`,
+        );
+        for (const handler of this.giveUpHandlers) handler(name);
+        return;
+      }
+      printer.info(
+        `restarting ${name} in ${decision.delayMs / 1000} s (restart ${decision.restart} of ${maxRestarts} within ${windowMs / 1000} s)`,
+      );
+      service.restartTimer = setTimeout(() => {
+        service.restartTimer = undefined;
+        if (this.stopping) return;
+        Object.assign(service, this.run(name, service.env));
+        this.recordProcesses();
+        printer.info(`restarted ${name} (pid ${service.child.pid})`);
+        this.watch(service);
+      }, decision.delayMs);
     });
-    this.services.push(record);
   }
 
   private async stopService(service: ServiceProcess): Promise<void> {
@@ -385,6 +485,22 @@ export class Launcher {
     }, 15_000);
     await service.exited;
     clearTimeout(timer);
+  }
+
+  /** Waits until every service answers its gRPC health check with SERVING. */
+  private async waitUntilServing(addresses: (readonly [string, string])[]): Promise<void> {
+    const deadline = Date.now() + this.options.readyTimeoutMs;
+    let waiting = addresses;
+    while (Date.now() < deadline) {
+      this.checkStopping();
+      const answers = await Promise.all(addresses.map(([, address]) => checkHealth(address, 2_000)));
+      waiting = addresses.filter((_, index) => answers[index] !== 'SERVING');
+      if (waiting.length === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    throw new LaunchError(
+      `${waiting.map(([name]) => name).join(', ')} not serving after ${this.options.readyTimeoutMs} ms`,
+    );
   }
 
   private async waitUntilReady(gatewayUrl: string): Promise<void> {
@@ -410,24 +526,4 @@ export class Launcher {
 /** Key of a service's NATS password in .parley/secrets.json. */
 function natsSecret(service: string): string {
   return `nats:${service}`;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** True when the process's command line or environment names this launcher's home. */
-function belongsTo(pid: number, home: string): boolean {
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (cmdline.includes(home)) return true;
-    return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PARLEY_HOME=${home}`);
-  } catch {
-    return false;
-  }
 }

@@ -1,4 +1,5 @@
-// `npm start`: reads the environment, runs the launcher, and turns Ctrl-C / SIGTERM into an orderly stop.
+// `npm start`: reads the environment, runs the launcher, and turns Ctrl-C, SIGTERM and a closed terminal
+// (SIGHUP) into an orderly stop.
 import { join, resolve } from 'node:path';
 import { Launcher, LaunchError } from './launcher';
 import { createPrinter } from './logs';
@@ -40,9 +41,14 @@ function shutdown(code: number, reason: string): void {
   );
 }
 
+// Once the terminal is closed, writing to it fails (EIO, EPIPE): that must not cut the orderly stop short.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+
 process.on('SIGINT', () => (exiting ? process.exit(130) : shutdown(0, 'Ctrl-C')));
 process.on('SIGTERM', () => shutdown(0, 'SIGTERM'));
-launcher.onCrash((name) => shutdown(1, `${name} crashed`));
+// The services run in their own sessions, so a closed terminal hangs up on the launcher alone.
+process.on('SIGHUP', () => shutdown(0, 'the terminal was closed (SIGHUP)'));
+launcher.onGiveUp((name) => shutdown(1, `${name} keeps crashing`));
 
 launcher.start().then(
   (credentials) => {

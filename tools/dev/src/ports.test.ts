@@ -1,5 +1,9 @@
-import { describe, expect, it } from '@jest/globals';
-import { freePort } from './ports';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, jest } from '@jest/globals';
+import { freePort, keptPort } from './ports';
 
 describe('freePort', () => {
   it('never hands out the same port twice in one process, since none is bound before all are picked', async () => {
@@ -9,5 +13,32 @@ describe('freePort', () => {
     for (let index = 0; index < 300; index += 1) ports.push(await freePort());
     expect(new Set(ports).size).toBe(ports.length);
     expect(ports.every((port) => port >= 1 && port <= 65_535)).toBe(true);
+  });
+});
+
+describe('keptPort', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'parley-ports-')), 'ports.json');
+
+  it('gives the same port on every start, and a new one (kept from then on) when that one is taken', async () => {
+    const first = await keptPort(file, 'login');
+    expect(first.replaced).toBeUndefined();
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ login: first.port });
+
+    // A later start is another process: it has handed out nothing yet.
+    jest.resetModules();
+    const again = await (require('./ports') as typeof import('./ports')).keptPort(file, 'login');
+    expect(again).toEqual({ port: first.port });
+
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(first.port, '127.0.0.1', resolve));
+    try {
+      jest.resetModules();
+      const moved = await (require('./ports') as typeof import('./ports')).keptPort(file, 'login');
+      expect(moved.replaced).toBe(first.port);
+      expect(moved.port).not.toBe(first.port);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ login: moved.port });
+    } finally {
+      squatter.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 function tryListen(port: number): Promise<number | undefined> {
@@ -28,6 +29,22 @@ export async function freePort(): Promise<number> {
   const port = await tryListen(0);
   if (!port) throw new Error('no free TCP port on 127.0.0.1');
   return handOut(port);
+}
+
+/**
+ * A port that stays the same across starts, kept in the JSON file `file` under `name` (the dev login
+ * server's: its address is the issuer of every token, so a new port would invalidate them all). The kept
+ * port when it is free; otherwise a new free one, which is kept from then on, and `replaced` names the
+ * old one so the caller can say why tokens stopped working.
+ */
+export async function keptPort(file: string, name: string): Promise<{ port: number; replaced?: number }> {
+  const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
+  const previous = kept[name];
+  if (previous && !handedOut.has(previous) && (await tryListen(previous)) === previous)
+    return { port: handOut(previous) };
+  const port = await freePort();
+  writeFileSync(file, `${JSON.stringify({ ...kept, [name]: port }, null, 2)}\n`);
+  return previous ? { port, replaced: previous } : { port };
 }
 
 /** Every port this process has handed out (a launcher picks about fifteen before any is bound). */

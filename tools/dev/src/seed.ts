@@ -39,6 +39,8 @@ export async function seedDemoTenant(options: {
   gatewayUrl: string;
   tokenUrl: string;
   devFile: string;
+  /** The data folder (PARLEY_HOME) as messages name it. */
+  dataFolder: string;
   /** The gateway's internal-token private key: the launcher seeds as the gateway would call. */
   gatewayPrivateKey: string;
   internalTokenPublicKeys: string;
@@ -110,7 +112,10 @@ export async function seedDemoTenant(options: {
       } catch (error) {
         // The owner exists but its password is not in dev.json any more: it cannot be shown again.
         if (decodeServiceError(error).reason !== 'ACCOUNT_EMAIL_TAKEN') throw error;
-        owner = { username: OWNER_EMAIL, password: '(unknown: delete .parley to start afresh)' };
+        owner = {
+          username: OWNER_EMAIL,
+          password: `(unknown: delete ${options.dataFolder} to start afresh)`,
+        };
       }
     }
     const credentials: DevCredentials = {

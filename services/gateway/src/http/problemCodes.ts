@@ -106,16 +106,39 @@ export const problemCatalogue = define({
   BREACH_INVALID: { status: 400, description: 'The breach record is invalid; `errors` names the field.' },
   AUDIT_ENTRY_ID_INVALID: { status: 400, description: 'The audit entry id is invalid.' },
   EXTENSION_REASON_REQUIRED: { status: 400, description: 'Extending a deadline needs a reason.' },
-  CODE_INVALID: { status: 400, description: 'The verification code is wrong.' },
+  CODE_INVALID: {
+    status: 400,
+    description: 'The verification code is wrong; each guess spends one of 5 attempts.',
+  },
   NOT_THE_REQUESTER: { status: 403, description: 'Only the one who filed the request may do this.' },
-  VERIFICATION_LOCKED: { status: 403, description: 'Too many wrong codes; the request is locked.' },
+  VERIFICATION_LOCKED: {
+    status: 403,
+    description: 'Five wrong codes were given for this request: submit it again.',
+  },
+  CONSENT_NOT_OWN: {
+    status: 403,
+    description: 'Without `privacy:write`, the subject must be the caller; nothing was written.',
+  },
+  PRIVACY_REQUEST_LIMIT: {
+    status: 429,
+    description:
+      'Without `privacy:write`: this requester filed, or this subject was named in, as many requests today (UTC) as allowed; nothing was written or sent.',
+  },
+  VERIFICATION_LIMIT: {
+    status: 429,
+    description:
+      'As many code guesses today (UTC) for this subject or by this requester as allowed, across every request.',
+  },
   PRIVACY_REQUEST_NOT_FOUND: { status: 404, description: 'No privacy request of your tenant has this id.' },
   LEGAL_HOLD_NOT_FOUND: { status: 404, description: 'No legal hold of your tenant has this id.' },
   BREACH_NOT_FOUND: { status: 404, description: 'No breach of your tenant has this id.' },
   ARCHIVE_LINK_INVALID: { status: 404, description: 'The archive link is unknown, expired or used up.' },
   NOT_AWAITING_VERIFICATION: { status: 422, description: 'The request is not waiting for a code.' },
   NO_VERIFICATION_CHANNEL: { status: 422, description: 'The subject has no e-mail or phone to verify by.' },
-  CODE_EXPIRED: { status: 422, description: 'The verification code has expired.' },
+  CODE_EXPIRED: {
+    status: 422,
+    description: 'The verification code expired (it lasts minutes): submit again.',
+  },
   REQUEST_CLOSED: { status: 422, description: 'The request is already closed.' },
   REQUEST_NOT_CANCELLABLE: { status: 422, description: 'The request can no longer be cancelled.' },
   PROCESSING_RESTRICTED: {

@@ -1,5 +1,5 @@
 import { identityV1 } from '@parley/proto';
-import { roles, scopes } from '@parley/kit';
+import { PHONE_EXAMPLE, profileSchemas, roles, scopes } from '@parley/kit';
 import { z } from './zod';
 
 export const timestamp = z.iso.datetime().openapi({ example: '2026-11-22T09:30:00.000Z' });
@@ -132,13 +132,15 @@ export function apiKeyJson(key: identityV1.ApiKey | undefined): z.infer<typeof a
   };
 }
 
-export const addressSchema = z
-  .object({
-    street: z.string().max(200).openapi({ example: '12 St James Square' }),
-    city: z.string().max(100).openapi({ example: 'London' }),
-    state: z.string().max(100).default(''),
-    postalCode: z.string().max(20).default('').openapi({ example: 'SW1Y 4LB' }),
-    country: z.string().openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
+/** The kit's profile schemas, made after `./zod` set up `.openapi()`. */
+export const profile = profileSchemas();
+
+export const addressSchema = profile.address
+  .extend({
+    street: profile.address.shape.street.openapi({ example: '12 St James Square' }),
+    city: profile.address.shape.city.openapi({ example: 'London' }),
+    postalCode: profile.address.shape.postalCode.openapi({ example: 'SW1Y 4LB' }),
+    country: profile.address.shape.country.openapi({ description: 'ISO 3166-1 alpha-2', example: 'GB' }),
   })
   .strict()
   .openapi('PostalAddress');
@@ -200,31 +202,32 @@ export function accountJson(account: identityV1.Account | undefined): z.infer<ty
   };
 }
 
-const optionalText = (max: number) => z.string().max(max).nullable().optional();
+const field = profile.fields;
 
-/** The profile fields a sign-up or a PATCH may carry; in a PATCH `null` clears an optional field. */
+/**
+ * The profile fields a sign-up or a PATCH may carry; in a PATCH `null` clears an optional field. Types and
+ * lengths are the kit's (`profileSchemas`), shared with rectification requests.
+ */
 export const profileFields = {
-  fullName: z.string().max(200).optional().openapi({ example: 'Ada Lovelace' }),
-  email: z.string().max(254).optional().openapi({ example: 'ada@example.com' }),
-  phone: optionalText(32).openapi({
-    description: 'Cell number, E.164 (e.g. +447911123456)',
-    example: '+447911123456',
-  }),
-  companyName: optionalText(200).openapi({ example: 'Analytical Engines Ltd' }),
-  companyLocation: optionalText(200).openapi({ example: 'London' }),
-  companyUrl: optionalText(500).openapi({ example: 'https://engines.example.com' }),
+  fullName: field.fullName.optional().openapi({ example: 'Ada Lovelace' }),
+  email: field.email.optional().openapi({ example: 'ada@example.com' }),
+  phone: field.phone
+    .nullable()
+    .optional()
+    .openapi({ description: `Cell number, E.164 (e.g. ${PHONE_EXAMPLE})`, example: PHONE_EXAMPLE }),
+  companyName: field.companyName.nullable().optional().openapi({ example: 'Analytical Engines Ltd' }),
+  companyLocation: field.companyLocation.nullable().optional().openapi({ example: 'London' }),
+  companyUrl: field.companyUrl.nullable().optional().openapi({ example: 'https://engines.example.com' }),
   address: addressSchema.nullable().optional(),
-  timeZone: optionalText(64).openapi({
-    description: 'IANA time zone, e.g. Europe/London',
-    example: 'Europe/London',
-  }),
-  outgoingCallerId: optionalText(32).openapi({
-    description: 'E.164, e.g. +442079460958',
-    example: '+442079460958',
-  }),
-  dateOfBirth: z
-    .string()
-    .max(10)
+  timeZone: field.timeZone
+    .nullable()
+    .optional()
+    .openapi({ description: 'IANA time zone, e.g. Europe/London', example: 'Europe/London' }),
+  outgoingCallerId: field.outgoingCallerId
+    .nullable()
+    .optional()
+    .openapi({ description: 'E.164, e.g. +442079460958', example: '+442079460958' }),
+  dateOfBirth: field.dateOfBirth
     .optional()
     .openapi({ description: 'YYYY-MM-DD; or give ageAttested instead', example: '1990-05-01' }),
   ageAttested: z

@@ -9,6 +9,8 @@ import {
   timestamp,
   uuid,
   integer,
+  date,
+  primaryKey,
 } from 'drizzle-orm/pg-core';
 
 const bytea = customType<{ data: Buffer }>({ dataType: () => 'bytea' });
@@ -182,6 +184,19 @@ export const mailbox = pgTable('mailbox', {
   body: text('body').notNull(),
   sentAt: ts('sent_at').notNull().defaultNow(),
 });
+
+/** Daily caps on requests, codes and guesses without privacy:write (migration 0005). */
+export const intakeCounters = pgTable(
+  'intake_counters',
+  {
+    tenantId: text('tenant_id').notNull(),
+    counter: text('counter').notNull(),
+    key: text('key').notNull(),
+    day: date('day').notNull(),
+    count: integer('count').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.counter, table.key, table.day] })],
+);
 
 export type SubjectRequestRow = typeof subjectRequests.$inferSelect;
 export type RequestTaskRow = typeof requestTasks.$inferSelect;

@@ -1,5 +1,6 @@
 import {
   PrivacyAction,
+  checkRectification,
   consentPurposes,
   invalidArgument,
   privacyRequestTypes,
@@ -71,26 +72,20 @@ export interface Submission {
   changes?: Record<string, unknown>;
 }
 
-const rectifiable = [
-  'fullName',
-  'email',
-  'phone',
-  'companyName',
-  'companyLocation',
-  'companyUrl',
-  'address',
-  'timeZone',
-  'outgoingCallerId',
-  'dateOfBirth',
-];
-
-/** Checks a submission and names every bad field. */
-export function parseSubmission(input: {
-  type: string;
-  subject?: { accountId: string; email: string; phone: string };
-  jurisdiction: string;
-  changesJson: string;
-}): Submission {
+/**
+ * Checks a submission and names every bad field. A rectification's `changes` are checked as the account
+ * API checks a profile change (the kit's profile rules), so a value the holder would refuse is refused
+ * here, before anything is stored or sent to a participant.
+ */
+export function parseSubmission(
+  input: {
+    type: string;
+    subject?: { accountId: string; email: string; phone: string };
+    jurisdiction: string;
+    changesJson: string;
+  },
+  today: Date = new Date(),
+): Submission {
   const violations: FieldViolation[] = [];
   if (!(requestTypes as readonly string[]).includes(input.type)) {
     violations.push({ field: 'type', description: `one of ${requestTypes.join(', ')}` });
@@ -113,21 +108,16 @@ export function parseSubmission(input: {
   }
   let changes: Record<string, unknown> | undefined;
   if (input.type === 'rectification') {
+    let given: unknown;
     try {
-      changes = JSON.parse(input.changesJson || '{}') as Record<string, unknown>;
+      given = JSON.parse(input.changesJson || '{}');
     } catch {
-      changes = {};
+      violations.push({ field: 'changes', description: 'a JSON object of corrected profile fields' });
     }
-    const keys = Object.keys(changes ?? {});
-    const unknown = keys.filter((key) => !rectifiable.includes(key));
-    if (keys.length === 0 || unknown.length > 0) {
-      violations.push({
-        field: 'changes',
-        description:
-          unknown.length > 0
-            ? `cannot correct: ${unknown.join(', ')}`
-            : `at least one of ${rectifiable.join(', ')}`,
-      });
+    if (given !== undefined) {
+      const checked = checkRectification(given, today);
+      violations.push(...checked.violations);
+      changes = checked.changes as Record<string, unknown>;
     }
   } else if (input.changesJson && input.changesJson !== '{}') {
     violations.push({ field: 'changes', description: 'only rectification requests carry changes' });

@@ -68,6 +68,7 @@ describe('privacy service', () => {
         'breaches',
         'consents',
         'export_records',
+        'intake_counters',
         'legal_holds',
         'mailbox',
         'request_tasks',

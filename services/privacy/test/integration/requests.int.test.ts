@@ -377,7 +377,7 @@ describe('privacy: data-subject requests across every participant', () => {
   });
 
   describe('rectification', () => {
-    it('ends partially_completed naming the participant that refuses a value and why, with the other receipts kept', async () => {
+    it('ends partially_completed naming the participant that refuses a value and why, with nothing of it applied anywhere', async () => {
       const fay = await api('POST', '/v1/accounts', ownerKey, {
         fullName: 'Fay Person',
         email: 'fay@example.com',
@@ -385,10 +385,32 @@ describe('privacy: data-subject requests across every participant', () => {
       });
       expect(fay.status).toBe(201);
       const fayId = String(fay.body.id);
+      const taken = 'gil@example.com';
+      expect(
+        (
+          await api('POST', '/v1/accounts', ownerKey, {
+            fullName: 'Gil Person',
+            email: taken,
+            ageAttested: true,
+          })
+        ).status,
+      ).toBe(201);
+      expect(
+        (
+          await api('POST', '/v1/privacy/consents', ownerKey, {
+            subject: { accountId: fayId },
+            purpose: 'marketing_email',
+            granted: true,
+            textVersion: 'v3',
+          })
+        ).status,
+      ).toBe(201);
+      // A well-formed address (so it passes intake) that another account already uses: identity refuses
+      // it, and the name corrected with it must not be applied alone.
       const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
         type: 'rectification',
         subject: { accountId: fayId },
-        changes: { email: 'not-an-email' },
+        changes: { email: taken, fullName: 'Fay Renamed' },
       });
       expect(submitted.status).toBe(201);
       const id = String(submitted.body.id);
@@ -406,20 +428,30 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(byName.identity).toMatchObject({
         state: 'failed',
         receipt: [],
-        failureCode: 'ACCOUNT_INVALID',
-        failureReason: 'email: a valid email address',
+        failureCode: 'ACCOUNT_EMAIL_TAKEN',
+        failureReason: 'changes.email: another account uses it',
       });
       // The others answered as usual, and their receipts are there.
       for (const name of ['gateway', 'privacy']) {
         expect(byName[name]).toMatchObject({ state: 'done', failureCode: null, failureReason: null });
         expect(byName[name]!.receipt.length).toBeGreaterThan(0);
       }
-      expect(done.reason).toBe('identity could not carry it out: email: a valid email address');
+      // Privacy's own records waited for the holder, which refused: nothing of it became privacy's copy.
+      expect(
+        (byName.privacy!.receipt as unknown as { corrected: number }[]).every((line) => line.corrected === 0),
+      ).toBe(true);
+      const ledger = await api('GET', `/v1/privacy/consents?accountId=${fayId}`, ownerKey);
+      expect((ledger.body.history as { subject: unknown }[]).map((entry) => entry.subject)).toEqual([
+        { accountId: fayId },
+      ]);
+      expect(JSON.stringify(ledger.body)).not.toContain(taken);
+      expect(done.reason).toBe('identity could not carry it out: changes.email: another account uses it');
       // The reason and the failure say which field, never the refused value or the subject.
-      expect(JSON.stringify([done.reason, byName.identity])).not.toMatch(/not-an-email|fay@example\.com/);
-      // Identity changed nothing.
+      expect(JSON.stringify([done.reason, byName.identity])).not.toMatch(/gil@example\.com|fay@example\.com/);
+      // Identity changed nothing, the name included (all or nothing).
       expect((await api('GET', `/v1/accounts/${fayId}`, ownerKey)).body).toMatchObject({
         email: 'fay@example.com',
+        fullName: 'Fay Person',
       });
       // The same through the privacy contract (GetRequest), and in the audit chain.
       const privacyClient = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
@@ -430,7 +462,7 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(request).toMatchObject({ state: 'partially_completed', reason: done.reason });
       expect(request!.tasks.find((task) => task.participant === 'identity')).toMatchObject({
         state: 'failed',
-        failureCode: 'ACCOUNT_INVALID',
+        failureCode: 'ACCOUNT_EMAIL_TAKEN',
       });
       const audit = await api('GET', `/v1/privacy/audit?requestId=${id}`, ownerKey);
       expect((audit.body.entries as { action: string }[]).map((entry) => entry.action)).toEqual(

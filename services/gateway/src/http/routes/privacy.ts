@@ -2,7 +2,7 @@ import type { Backends } from '../../backends';
 import { route } from '../route';
 import type { ProblemCode } from '../problemCodes';
 import { z } from '../zod';
-import { idParams, iso, nextPage, pageQuery, timestamp } from '../schemas';
+import { idParams, iso, nextPage, pageQuery, profile, timestamp } from '../schemas';
 import type { privacyV1 } from '@parley/proto';
 import { consentPurposes, privacyRequestTypes } from '@parley/kit';
 
@@ -266,10 +266,11 @@ export function privacyRoutes(backends: Backends) {
         'ACCOUNT_NOT_FOUND',
         'NO_VERIFICATION_CHANNEL',
         'PROCESSING_RESTRICTED',
+        'PRIVACY_REQUEST_LIMIT',
       ],
       summary: 'Submit a data-subject request',
       description:
-        "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code sent to the subject (POST .../verify). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days). It ends completed when every participant has carried out its part, or partially_completed when one could not (a rectified value it refuses, for instance: its task is failed with failureReason) or kept data under a law or a legal hold; `reason` then says who and why.",
+        "A tenant's privacy officer (privacy:write) submits on a subject's behalf and the request is verified by that submission; a logged-in subject's own request is verified by their session; anyone else's waits for the one-time code mailed to the address the tenant holds for the subject (POST .../verify), valid for minutes. A request about an e-mail or phone the tenant does not hold sends nothing and answers exactly as for one it holds (201, state verifying), so it tells nothing about who is a customer. Without privacy:write, requests are capped per requester and per subject per day (429 `PRIVACY_REQUEST_LIMIT`). Rectification `changes` are checked here as the account API checks a profile change (400 naming the field, e.g. `changes.email`). Once verified it goes to every participant; the due date follows the jurisdiction (GDPR one calendar month, CCPA 45 days). It ends completed when every participant has carried out its part, or partially_completed when one could not (a rectified value it refuses, for instance: its task is failed with failureReason) or kept data under a law or a legal hold; `reason` then says who and why.",
       tags,
       scope: 'profile',
       body: z
@@ -277,10 +278,11 @@ export function privacyRoutes(backends: Backends) {
           type: z.enum(requestTypes),
           subject: subjectSchema,
           jurisdiction: z.enum(['gdpr', 'uk_gdpr', 'ccpa', 'other']).optional(),
-          changes: z
-            .record(z.string(), z.unknown())
-            .optional()
-            .openapi({ description: 'Rectification: the corrected fields (fullName, email, phone, ...)' }),
+          changes: profile.rectification.optional().openapi({
+            description:
+              'Rectification: the corrected profile fields, checked as the account API checks them (types, lengths, formats); a bad one answers 400 naming it (`changes.email`) and nothing is stored',
+            example: { email: 'ann.new@example.com' },
+          }),
         })
         .strict()
         .openapi('SubmitPrivacyRequest'),
@@ -353,6 +355,7 @@ export function privacyRoutes(backends: Backends) {
         'VERIFICATION_LOCKED',
         'CODE_EXPIRED',
         'NOT_AWAITING_VERIFICATION',
+        'VERIFICATION_LIMIT',
       ],
       summary: 'Verify a request with the one-time code sent to the subject',
       tags,
@@ -460,10 +463,10 @@ export function privacyRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/privacy/consents',
       operationId: 'recordConsent',
-      problems: ['SUBJECT_INVALID', 'CONSENT_INVALID', 'ACCOUNT_NOT_FOUND'],
+      problems: ['SUBJECT_INVALID', 'CONSENT_INVALID', 'CONSENT_NOT_OWN', 'ACCOUNT_NOT_FOUND'],
       summary: 'Record a consent decision (append-only)',
       description:
-        'A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.',
+        "A privacy officer (privacy:write) records decisions for any subject (a signed form, an import). Anyone else records only their own: a logged-in user whose own account, e-mail or phone the subject names; any other subject, or a credential that is nobody's self (an API key without privacy:write), is refused with 403 `CONSENT_NOT_OWN` and nothing is written. A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) also records an opt-out of sale/share.",
       tags,
       scope: 'profile',
       body: z
