@@ -1,5 +1,6 @@
 import type { Backends } from '../../backends';
 import { route } from '../route';
+import type { ProblemCode } from '../problemCodes';
 import { z } from '../zod';
 import {
   accountJson,
@@ -26,6 +27,16 @@ const signUpBody = z
   })
   .strict()
   .openapi('CreateAccountRequest');
+
+/** What changing a profile can answer, besides what every route with a body can. */
+const profileChangeProblems: ProblemCode[] = [
+  'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_INVALID',
+  'UNDER_MINIMUM_AGE',
+  'ACCOUNT_EMAIL_TAKEN',
+  'ACCOUNT_CLOSED',
+  'IDENTITY_PROVIDER_UNAVAILABLE',
+];
 
 const patchBody = z.object(profileFields).strict().openapi('UpdateAccountRequest');
 
@@ -109,15 +120,7 @@ export function accountRoutes(backends: Backends) {
       method: 'patch',
       path: '/v1/accounts/me',
       operationId: 'updateMyAccount',
-      problems: [
-        'NOT_A_USER',
-        'ACCOUNT_NOT_FOUND',
-        'ACCOUNT_INVALID',
-        'UNDER_MINIMUM_AGE',
-        'ACCOUNT_EMAIL_TAKEN',
-        'ACCOUNT_CLOSED',
-        'IDENTITY_PROVIDER_UNAVAILABLE',
-      ],
+      problems: ['NOT_A_USER', ...profileChangeProblems],
       summary: "Change the logged-in user's own profile",
       description:
         'Fields present are changed; `null` clears an optional field; absent fields stay as they are.',
@@ -154,14 +157,7 @@ export function accountRoutes(backends: Backends) {
       method: 'patch',
       path: '/v1/accounts/{id}',
       operationId: 'updateAccount',
-      problems: [
-        'ACCOUNT_NOT_FOUND',
-        'ACCOUNT_INVALID',
-        'UNDER_MINIMUM_AGE',
-        'ACCOUNT_EMAIL_TAKEN',
-        'ACCOUNT_CLOSED',
-        'IDENTITY_PROVIDER_UNAVAILABLE',
-      ],
+      problems: profileChangeProblems,
       summary: "Change an account's profile",
       tags: ['Accounts'],
       scope: 'accounts:write',
