@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from './zod';
 import type { Route } from './route';
 import { isIdempotent, rateLimitOf } from './server';
-import { IDEMPOTENCY_KEY_HEADER } from './idempotency';
+import { IDEMPOTENCY_KEY_HEADER, REQUEST_ID_HEADER } from './idempotency';
 
 export const problemSchema = z
   .object({
@@ -19,12 +19,28 @@ export const problemSchema = z
       .optional()
       .openapi({ description: 'One entry per invalid field, named as in the request.' }),
     traceId: z.string().optional(),
+    requestId: z
+      .string()
+      .optional()
+      .openapi({
+        description: 'The X-Request-Id of the request this answers; quote it when asking about it.',
+      }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details' });
 
 const problemResponse = (description: string) => ({
   description,
   content: { 'application/problem+json': { schema: problemSchema } },
+});
+
+const requestIdDescription =
+  "Names this request in the answer (`X-Request-Id`, and `requestId` in a problem body) and in Parley's logs. A valid one you send (1-128 characters of letters, digits, `.`, `_`, `:`, `-`) is echoed; otherwise Parley makes one.";
+
+const requestIdHeaders = z.object({
+  [REQUEST_ID_HEADER]: z
+    .string()
+    .optional()
+    .openapi({ description: requestIdDescription, example: 'order-7f3a9c:attempt-1' }),
 });
 
 const idempotencyHeaders = z.object({
@@ -53,6 +69,10 @@ const rateLimitResponseHeaders = {
   },
 };
 
+const requestIdResponseHeader = {
+  [REQUEST_ID_HEADER]: { description: requestIdDescription, schema: { type: 'string' as const } },
+};
+
 const retryAfterHeader = {
   description: 'Seconds to wait before retrying.',
   schema: { type: 'integer' as const, example: 12 },
@@ -70,7 +90,17 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
   for (const route of routes) {
     const errorResponses: Record<number, ReturnType<typeof problemResponse>> = {};
     if (route.query || route.params || route.body)
-      errorResponses[400] = problemResponse('The request is invalid; `errors` names each field.');
+      errorResponses[400] = problemResponse(
+        'The request is invalid (a field fails its schema, or its text holds a control character such as NUL); `errors` names each field.',
+      );
+    if (route.params)
+      errorResponses[404] = problemResponse(
+        'A path parameter is not a well-formed id, so names nothing (`RESOURCE_NOT_FOUND`).',
+      );
+    if (route.body)
+      errorResponses[415] = problemResponse(
+        'The body is not sent as `Content-Type: application/json` (`UNSUPPORTED_MEDIA_TYPE`).',
+      );
     if (route.scope) {
       errorResponses[401] = problemResponse('Missing, invalid, expired or revoked credentials.');
       errorResponses[403] = problemResponse(`The credentials lack the \`${route.scope}\` scope.`);
@@ -79,7 +109,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
     const limited = rateLimitOf(route) !== 'none';
     if (idempotent) {
       errorResponses[400] = problemResponse(
-        'The request is invalid (`errors` names each field), or the `Idempotency-Key` header is malformed (`IDEMPOTENCY_KEY_INVALID`).',
+        'The request is invalid (a field fails its schema, or its text holds a control character such as NUL; `errors` names each field), or the `Idempotency-Key` header is malformed (`IDEMPOTENCY_KEY_INVALID`).',
       );
       errorResponses[409] = problemResponse(
         'A request with the same `Idempotency-Key` is still being carried out (`IDEMPOTENCY_KEY_IN_USE`); retry after `Retry-After` seconds to get its answer.',
@@ -106,6 +136,9 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
         ? { ...existing, description: `${description} Or: ${existing.description}` }
         : problemResponse(description);
     }
+    errorResponses[431] = problemResponse(
+      "The request's header block is larger than the server accepts (16 KB) (`HEADERS_TOO_LARGE`).",
+    );
     errorResponses[500] = problemResponse('Unexpected error.');
     registry.registerPath({
       method: route.method,
@@ -121,7 +154,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       request: {
         ...(route.query ? { query: route.query as never } : {}),
         ...(route.params ? { params: route.params as never } : {}),
-        ...(idempotent ? { headers: idempotencyHeaders as never } : {}),
+        headers: (idempotent ? requestIdHeaders.extend(idempotencyHeaders.shape) : requestIdHeaders) as never,
         ...(route.body
           ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
           : {}),
@@ -129,7 +162,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       responses: {
         [route.response.status]: {
           description: route.response.description,
-          ...(limited ? { headers: rateLimitResponseHeaders } : {}),
+          headers: { ...requestIdResponseHeader, ...(limited ? rateLimitResponseHeaders : {}) },
           content: { [route.response.contentType ?? 'application/json']: { schema: route.response.schema } },
         },
         ...Object.fromEntries(

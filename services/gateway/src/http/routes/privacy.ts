@@ -1,7 +1,7 @@
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
-import { idParams, iso, nextPage, timestamp } from '../schemas';
+import { idParams, iso, linkTokenParams, nextPage, timestamp } from '../schemas';
 import type { privacyV1 } from '@parley/proto';
 import { consentPurposes, privacyRequestTypes } from '@parley/kit';
 
@@ -388,7 +388,7 @@ export function privacyRoutes(backends: Backends) {
       operationId: 'downloadPrivacyArchive',
       summary: 'Download an export archive through its link',
       tags,
-      params: idParams,
+      params: linkTokenParams,
       response: {
         status: 200,
         description: 'The ZIP: manifest.json and a JSON and a CSV file per category',
