@@ -318,10 +318,13 @@ function handle(route: Route, deps: HttpDependencies): Handler {
   };
 }
 
-/** Runs an async step and passes on to the next one, or to the error handler with what it threw. */
-function step(work: Handler): RequestHandler {
+/**
+ * Runs an async step, then passes on to the next one (unless it is the last, which has answered), or to
+ * the error handler with what it threw.
+ */
+function step(work: Handler, last = false): RequestHandler {
   return (request, response, next) => {
-    work(request, response).then(() => next(), next);
+    work(request, response).then(() => (last ? undefined : next()), next);
   };
 }
 
@@ -360,7 +363,7 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
     const path = expressPath(route.path);
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), route.method.toUpperCase()]);
     // The body is read only once the caller is known, so a refusal of it is recorded against the caller.
-    app[route.method](path, step(admit(route, deps)), json, step(handle(route, deps)));
+    app[route.method](path, step(admit(route, deps)), json, step(handle(route, deps), true));
   }
   for (const [path, methods] of methodsByPath) {
     app.all(path, (request, response) => {
