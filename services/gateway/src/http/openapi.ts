@@ -19,12 +19,9 @@ export const problemSchema = z
       .optional()
       .openapi({ description: 'One entry per invalid field, named as in the request.' }),
     traceId: z.string().optional(),
-    requestId: z
-      .string()
-      .optional()
-      .openapi({
-        description: 'The X-Request-Id of the request this answers; quote it when asking about it.',
-      }),
+    requestId: z.string().optional().openapi({
+      description: 'The X-Request-Id of the request this answers; quote it when asking about it.',
+    }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details' });
 
