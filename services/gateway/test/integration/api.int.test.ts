@@ -154,7 +154,15 @@ describe('gateway REST API', () => {
       );
       const listNumbers = paths['/v1/numbers']!.get!;
       expect(listNumbers.security).toEqual([{ bearerAuth: [] }]);
-      expect(Object.keys(listNumbers.responses).sort()).toEqual(['200', '400', '401', '403', '429', '500']);
+      expect(Object.keys(listNumbers.responses).sort()).toEqual([
+        '200',
+        '400',
+        '401',
+        '403',
+        '429',
+        '431',
+        '500',
+      ]);
       expect(paths['/v1/tenants']!.post!.description).toContain('Requires scope `platform:admin`');
       expect((body.components as { schemas: Record<string, unknown> }).schemas.Account).toBeDefined();
     });
@@ -754,6 +762,7 @@ describe('gateway REST API', () => {
         '401',
         '403',
         '429',
+        '431',
         '500',
       ]);
       const replay = document.paths['/v1/admin/dead-letters/{id}/replay']!.post!.responses;
@@ -766,6 +775,7 @@ describe('gateway REST API', () => {
         '409',
         '422',
         '429',
+        '431',
         '500',
         '503',
       ]);
