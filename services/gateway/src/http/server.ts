@@ -303,6 +303,7 @@ function handle(route: Route, deps: HttpDependencies): Handler {
     const key = idempotent && caller ? idempotencyKeyOf(request) : undefined;
     const parsed = parseInput(route, request);
     const requestId = forwardedRequestIdOf(requestIdOfResponse(response)!, caller?.tenantId ?? '', key);
+    response.locals.forwardedRequestId = requestId;
     const run = () => runWithContext({ requestId }, () => produce(route, request, caller, parsed));
     const answer =
       key && caller && deps.idempotencyKeys
@@ -396,7 +397,13 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
     const { problem, headers } = toProblem(failure, request.path);
     if (problem.status >= 500)
       deps.log.error(
-        { err: error, route: request.path, request_id: requestIdOfResponse(response) },
+        {
+          err: error,
+          route: request.path,
+          request_id: requestIdOfResponse(response),
+          // What the services logged it under, when an Idempotency-Key made it another id.
+          forwarded_request_id: (response.locals as { forwardedRequestId?: string }).forwardedRequestId,
+        },
         'request failed',
       );
     sendProblem(response, problem, headers);
