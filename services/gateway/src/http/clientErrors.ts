@@ -20,10 +20,12 @@ function refusalOf(code: string | undefined): Pick<Problem, 'status' | 'code' | 
 /**
  * The HTTP server's `clientError` listener: a request Node could not parse never reaches express, and
  * Node's own answer is a status line without a body. This one is problem+json with a request id, like
- * every other refusal. A connection that is gone (reset, or no longer writable) is only closed.
+ * every other refusal. A connection that is gone (reset, no longer writable, or mid-answer) is only closed.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  // As Node's own handler: never write into a connection whose current answer has already begun.
+  const answering = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === 'ECONNRESET' || !socket.writable || answering?.headersSent) {
     socket.destroy();
     return;
   }
