@@ -237,7 +237,18 @@ describeWithTools()('charts/parley', () => {
         RATE_LIMIT_PER_IP: '60',
         RATE_LIMIT_REPLICAS: '2',
         IDEMPOTENCY_LEASE_MS: '60000',
+        // No proxy is trusted unless the operator names one.
+        TRUSTED_PROXIES: '',
       });
+    });
+
+    it('passes the trusted proxies to the gateway', () => {
+      const withProxies = render(platformChart, {
+        set: { 'services.gateway.http.trustedProxies': '{10.0.0.0/8,fd00::/8,loopback}' },
+      });
+      expect(find(withProxies, 'ConfigMap', 'parley-gateway').data?.TRUSTED_PROXIES).toBe(
+        '10.0.0.0/8,fd00::/8,loopback',
+      );
     });
 
     it('wires services as services.json declares: <CALLEE>_ADDR for each call, privacy its participants', () => {
@@ -532,6 +543,11 @@ describeWithTools()('charts/parley', () => {
         /defaults\/replicaCount/,
       ],
       ['the latest image tag', { set: { 'image.tag': 'latest' } }, /image\/tag/],
+      [
+        'a trusted proxy that is not an address or range',
+        { set: { 'services.gateway.http.trustedProxies': '{everyone}' } },
+        /trustedProxies/,
+      ],
       ['dedicated mode without a tenant id', { set: { 'tenancy.mode': 'dedicated' } }, /tenantId/],
       ['an unknown tenancy mode', { set: { 'tenancy.mode': 'shared' } }, /tenancy\/mode/],
       [

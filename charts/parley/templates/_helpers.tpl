@@ -236,6 +236,7 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}
+{{- $_ := set $data "TRUSTED_PROXIES" (join "," (.svc.http.trustedProxies | default list)) -}}
 {{- $_ := set $data "RATE_LIMIT_WINDOW_SECONDS" (toString .svc.rateLimits.windowSeconds) -}}
 {{- $_ := set $data "RATE_LIMIT_PER_PRINCIPAL" (toString .svc.rateLimits.perPrincipal) -}}
 {{- $_ := set $data "RATE_LIMIT_PER_TENANT" (toString .svc.rateLimits.perTenant) -}}

@@ -65,6 +65,7 @@ export function buildApp(config: Config): GatewayApp {
     recordAccess: (entry) => accessLog.record(entry),
     rateLimits,
     idempotencyKeys,
+    trustedProxies: config.TRUSTED_PROXIES,
     log: runtime.log,
   });
   let server: Server | undefined;

@@ -76,7 +76,7 @@ export class Backends {
 
   /**
    * A unary call on behalf of `caller` (signed into an internal token), with the upstream deadline and
-   * the request id of the HTTP request being served (see `requestIdOf`).
+   * the request id of the HTTP request being served (see `forwardedRequestIdOf`).
    */
   async as<M extends UnaryMethod>(
     caller: Caller,

@@ -1,12 +1,44 @@
+import { isIP } from 'node:net';
 import { parseEnv, serviceEnv, z } from '@parley/kit';
 
 const address = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of the service gRPC endpoint');
 
+const proxyRanges = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An address, a CIDR range, or one of express's named ranges. */
+function isProxyEntry(entry: string): boolean {
+  if (proxyRanges.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * The proxies whose X-Forwarded-For, -Proto and -Host are believed: comma-separated addresses, CIDR ranges
+ * or `loopback`, `linklocal`, `uniquelocal`. Empty (the default): none, the client is the peer address.
+ */
+export const trustedProxies = z
+  .string()
+  .default('')
+  .transform((value) =>
+    value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry.length > 0),
+  )
+  .refine(
+    (entries) => entries.every(isProxyEntry),
+    'must be comma-separated IP addresses, CIDR ranges (10.0.0.0/8) or loopback, linklocal, uniquelocal',
+  );
+
 export const configSchema = serviceEnv({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
+  TRUSTED_PROXIES: trustedProxies,
   IDENTITY_ADDR: address,
   NUMBERING_ADDR: address,
   MESSAGING_ADDR: address,

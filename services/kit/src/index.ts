@@ -3,6 +3,7 @@ export * from './context';
 export * from './logging';
 export * from './telemetry';
 export * from './errors';
+export * from './text';
 export * from './assets';
 export * from './runtime';
 export * from './service';

@@ -27,6 +27,14 @@ describe('createLogger', () => {
     });
   });
 
+  it('carries the id of the request being served, so a partner-quoted X-Request-Id finds its lines', () => {
+    const { lines, log } = capture();
+    runWithContext({ tenantId: 'acme', requestId: 'partner.order-7:try_1' }, () => log.info('assigned'));
+    log.info('between requests');
+    expect(lines[0]).toMatchObject({ request_id: 'partner.order-7:try_1' });
+    expect(lines[1]).not.toHaveProperty('request_id');
+  });
+
   it('redacts personal data and secrets wherever a careless caller puts them', () => {
     const { lines, log } = capture();
     log.info(

@@ -87,8 +87,9 @@ export function createLogger(config: LoggerConfig): Logger {
     },
     mixin() {
       const fields: Record<string, string> = {};
-      const { tenantId } = currentContext();
+      const { tenantId, requestId } = currentContext();
       if (tenantId) fields.tenant_id = tenantId;
+      if (requestId) fields.request_id = requestId;
       const spanContext = trace.getActiveSpan()?.spanContext();
       if (spanContext && isSpanContextValid(spanContext)) {
         fields.trace_id = spanContext.traceId;

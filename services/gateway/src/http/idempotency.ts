@@ -1,12 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Request } from 'express';
-import {
-  isValidIdempotencyKey,
-  isValidRequestId,
-  requestFingerprint,
-  type Caller,
-  type RequestIdentity,
-} from '@parley/kit';
+import { isValidIdempotencyKey, requestFingerprint, type Caller, type RequestIdentity } from '@parley/kit';
 import { IDEMPOTENCY_KEY_INVALID } from '../domain/errors';
 import { HttpProblem } from './problem';
 
@@ -44,13 +38,34 @@ export function requestIdentity(request: Request, caller: Caller, key: string): 
   };
 }
 
+export const REQUEST_ID_HEADER = 'X-Request-Id';
+
+/** A client's X-Request-Id we echo: 1 to 128 characters of letters, digits, `.`, `_`, `:` and `-`. */
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function isValidHttpRequestId(value: string): boolean {
+  return requestIdPattern.test(value);
+}
+
+/**
+ * The id of one HTTP request: the client's X-Request-Id when it is valid (so a partner can quote their own
+ * id to support), else a new UUID. It is in the answer's X-Request-Id, the problem body and the log lines.
+ */
+export function httpRequestIdOf(request: Request): string {
+  const given = request.get(REQUEST_ID_HEADER);
+  return given !== undefined && isValidHttpRequestId(given) ? given : randomUUID();
+}
+
 /**
  * The request id sent to services in gRPC metadata: derived from the Idempotency-Key and the tenant when
  * there is one (so every retry carries the same id and services can deduplicate behind the gateway),
- * else the client's X-Request-Id, else a new one.
+ * else the HTTP request's id.
  */
-export function requestIdOf(request: Request, tenantId: string, key: string | undefined): string {
+export function forwardedRequestIdOf(
+  httpRequestId: string,
+  tenantId: string,
+  key: string | undefined,
+): string {
   if (key) return `idem-${createHash('sha256').update(`${tenantId}\n${key}`).digest('hex').slice(0, 40)}`;
-  const given = request.get('x-request-id');
-  return given && isValidRequestId(given) ? given : randomUUID();
+  return httpRequestId;
 }

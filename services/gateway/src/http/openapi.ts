@@ -2,7 +2,7 @@ import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-ope
 import { z } from './zod';
 import type { Route } from './route';
 import { isIdempotent, rateLimitOf } from './server';
-import { IDEMPOTENCY_KEY_HEADER } from './idempotency';
+import { IDEMPOTENCY_KEY_HEADER, REQUEST_ID_HEADER } from './idempotency';
 import { credentialCodes, problemCatalogue, statusesOf, type ProblemCode } from './problemCodes';
 import { problemType, titles } from './problem';
 import { exampleOf } from './examples';
@@ -22,8 +22,21 @@ export const problemSchema = z
       .optional()
       .openapi({ description: 'One entry per invalid field, named as in the request.' }),
     traceId: z.string().optional(),
+    requestId: z.string().optional().openapi({
+      description: 'The X-Request-Id of the request this answers; quote it when asking about it.',
+    }),
   })
   .openapi('Problem', { description: 'RFC 9457 problem details' });
+
+const requestIdDescription =
+  "Names this request in the answer (`X-Request-Id`, and `requestId` in a problem body) and in Parley's logs. A valid one you send (1-128 characters of letters, digits, `.`, `_`, `:`, `-`) is echoed; otherwise Parley makes one.";
+
+const requestIdHeaders = z.object({
+  [REQUEST_ID_HEADER]: z
+    .string()
+    .optional()
+    .openapi({ description: requestIdDescription, example: 'order-7f3a9c:attempt-1' }),
+});
 
 const idempotencyHeaders = z.object({
   [IDEMPOTENCY_KEY_HEADER]: z
@@ -51,6 +64,10 @@ const rateLimitResponseHeaders = {
   },
 };
 
+const requestIdResponseHeader = {
+  [REQUEST_ID_HEADER]: { description: requestIdDescription, schema: { type: 'string' as const } },
+};
+
 const retryAfterHeader = {
   description: 'Seconds to wait before retrying.',
   schema: { type: 'integer' as const, example: 12 },
@@ -63,7 +80,7 @@ const retryAfterHeader = {
 export function problemCodesOf(route: Route): ProblemCode[] {
   const codes = new Set<ProblemCode>();
   const add = (...more: ProblemCode[]) => more.forEach((code) => codes.add(code));
-  if (route.query || route.params || route.body) add('VALIDATION_FAILED');
+  if (route.query || route.params || route.body) add('VALIDATION_FAILED', 'CONTROL_CHARACTER');
   if (route.body) add('BODY_NOT_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
   if (route.params) add('RESOURCE_NOT_FOUND');
   if (route.scope) add(...credentialCodes, 'SCOPE_MISSING');
@@ -80,7 +97,7 @@ type Json = Record<string, unknown>;
 
 /** The problem answers of one status: the codes it can carry, as an enum, each explained, with an example. */
 function problemAnswer(route: Route, status: number, codes: ProblemCode[]): Json {
-  const headers: Json = {};
+  const headers: Json = { ...requestIdResponseHeader };
   if (status === 429) Object.assign(headers, rateLimitResponseHeaders, { 'Retry-After': retryAfterHeader });
   if (status === 409 && codes.includes('IDEMPOTENCY_KEY_IN_USE')) headers['Retry-After'] = retryAfterHeader;
   if (status === 401)
@@ -154,7 +171,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       request: {
         ...(route.query ? { query: route.query as never } : {}),
         ...(route.params ? { params: route.params as never } : {}),
-        ...(idempotent ? { headers: idempotencyHeaders as never } : {}),
+        headers: (idempotent ? requestIdHeaders.extend(idempotencyHeaders.shape) : requestIdHeaders) as never,
         ...(route.body
           ? { body: { required: true, content: { 'application/json': { schema: route.body } } } }
           : {}),
@@ -162,7 +179,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       responses: {
         [route.response.status]: {
           description: route.response.description,
-          ...(limited ? { headers: rateLimitResponseHeaders } : {}),
+          headers: { ...requestIdResponseHeader, ...(limited ? rateLimitResponseHeaders : {}) },
           content: { [contentType]: { schema: route.response.schema } },
         },
         ...Object.fromEntries(

@@ -14,6 +14,8 @@ export interface Problem {
   instance?: string;
   errors?: FieldViolation[];
   traceId?: string;
+  /** The request's X-Request-Id: quote it when asking about this answer. */
+  requestId?: string;
 }
 
 export class HttpProblem extends Error {
@@ -35,6 +37,7 @@ export const titles: Record<number, string> = {
   403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -70,6 +73,10 @@ const httpByKind: Record<AppError['kind'], number> = {
   resource_exhausted: 429,
   unavailable: 503,
 };
+
+export function problemTitle(status: number): string {
+  return titles[status] ?? 'Error';
+}
 
 export function problemType(code: string): string {
   return `urn:parley:problem:${code.toLowerCase().replace(/_/g, '-')}`;
@@ -113,7 +120,7 @@ export function toProblem(
   return {
     problem: {
       type: problemType(code),
-      title: titles[status] ?? 'Error',
+      title: problemTitle(status),
       status,
       detail,
       code,
@@ -125,6 +132,17 @@ export function toProblem(
   };
 }
 
+/** The request id the gateway gave this request (set first thing, see server.ts). */
+export function requestIdOfResponse(res: Response): string | undefined {
+  return (res.locals as { requestId?: string }).requestId;
+}
+
+/** The problem as sent: with the request's id, so a partner can quote it. */
+export function problemBody(res: Response, problem: Problem): Buffer {
+  const requestId = requestIdOfResponse(res);
+  return Buffer.from(JSON.stringify(requestId ? { ...problem, requestId } : problem));
+}
+
 export function sendProblem(res: Response, problem: Problem, headers: Record<string, string> = {}): void {
-  res.status(problem.status).set(headers).type('application/problem+json').send(JSON.stringify(problem));
+  res.status(problem.status).set(headers).type('application/problem+json').send(problemBody(res, problem));
 }

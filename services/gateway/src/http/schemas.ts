@@ -27,12 +27,30 @@ export const pageQuery = z.object({
   pageToken,
 });
 
+/**
+ * The `{id}` of a resource: a UUID. A path parameter that is not a well-formed id names no resource, so
+ * the route answers 404 (the server turns a failed params check into 404, never 400 or 500).
+ */
 export const idParams = z.object({
   id: z
+    .uuid()
+    .openapi({ description: 'Resource id (a UUID)', example: '0b7c6f8e-3a52-4f9d-9c1e-2d4a6b8c0e1f' }),
+});
+
+/** The `{id}` of a tenant: its slug. */
+export const tenantIdParams = z.object({
+  id: z
     .string()
-    .min(1)
-    .max(100)
-    .openapi({ description: 'Resource id', example: '3f2c8a4e-5b7d-4e1a-9c6f-0d8b2a7e4f13' }),
+    .regex(/^[a-z0-9][a-z0-9-]{0,61}[a-z0-9]$/, 'must be a tenant id (lowercase letters, digits, hyphens)')
+    .openapi({ description: 'Tenant id', example: 'acme' }),
+});
+
+/** The `{id}` of a download link: its opaque token. */
+export const linkTokenParams = z.object({
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,200}$/, 'must be a link token as issued')
+    .openapi({ description: 'The opaque token of the link, as issued' }),
 });
 
 const modeNames: Record<number, 'pooled' | 'dedicated'> = { 1: 'pooled', 2: 'dedicated' };

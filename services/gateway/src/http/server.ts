@@ -1,6 +1,7 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Server } from 'node:http';
 import {
+  controlCharacterViolations,
   grants,
   runWithContext,
   type Caller,
@@ -10,7 +11,8 @@ import {
 } from '@parley/kit';
 import type { z } from './zod';
 import { expressPath, type Route } from './route';
-import { HttpProblem, sendProblem, toProblem } from './problem';
+import { HttpProblem, problemBody, requestIdOfResponse, sendProblem, toProblem } from './problem';
+import { answerClientError } from './clientErrors';
 import {
   AUTHENTICATION_REQUIRED,
   BODY_NOT_JSON,
@@ -21,9 +23,18 @@ import {
   VALIDATION_FAILED,
   IDEMPOTENCY_KEY_IN_USE,
   IDEMPOTENCY_KEY_REUSED,
+  RESOURCE_NOT_FOUND,
+  UNSUPPORTED_MEDIA_TYPE,
 } from '../domain/errors';
 import { rateLimitOutcome, type GatewayRateLimits } from './rateLimiting';
-import { IDEMPOTENCY_KEY_HEADER, idempotencyKeyOf, requestIdentity, requestIdOf } from './idempotency';
+import {
+  forwardedRequestIdOf,
+  httpRequestIdOf,
+  IDEMPOTENCY_KEY_HEADER,
+  idempotencyKeyOf,
+  REQUEST_ID_HEADER,
+  requestIdentity,
+} from './idempotency';
 
 export interface HttpDependencies {
   routes: Route[];
@@ -36,6 +47,11 @@ export interface HttpDependencies {
   rateLimits?: GatewayRateLimits;
   /** The Idempotency-Key store; without it the header is ignored. */
   idempotencyKeys?: IdempotencyKeys;
+  /**
+   * Proxies whose X-Forwarded-For / -Proto / -Host are believed (addresses, CIDR ranges, or express's
+   * `loopback`, `linklocal`, `uniquelocal`); empty: none, the client is the peer address.
+   */
+  trustedProxies?: string[];
   log: Logger;
 }
 
@@ -78,7 +94,8 @@ export function rateLimitOf(route: Route): 'caller' | 'client-ip' | 'none' {
   return route.rateLimit ?? (route.scope ? 'caller' : 'none');
 }
 
-async function authenticateFor(route: Route, request: Request, deps: HttpDependencies): Promise<Caller> {
+/** The caller a request's bearer credential stands for, or a 401. */
+async function authenticate(request: Request, deps: HttpDependencies): Promise<Caller> {
   const credential = bearer.exec(request.get('authorization') ?? '')?.[1];
   if (!credential) {
     throw new HttpProblem(
@@ -91,14 +108,62 @@ async function authenticateFor(route: Route, request: Request, deps: HttpDepende
       },
     );
   }
-  const caller = await deps.authenticate(credential, {
+  return deps.authenticate(credential, {
     ip: request.ip ?? '',
     userAgent: request.get('user-agent') ?? '',
   });
+}
+
+function requireScope(route: Route, caller: Caller): void {
   if (!grants(caller.scopes, route.scope!)) {
     throw new HttpProblem(403, SCOPE_MISSING, `this operation needs the ${route.scope} scope`);
   }
-  return caller;
+}
+
+const jsonTypes = ['application/json', 'application/*+json'];
+
+/**
+ * Everything wrong with the request's input: a body that is not JSON (415), a path parameter that is not a
+ * well-formed id (404: it names no resource), text holding control characters or failing its schema (400,
+ * naming each field).
+ */
+function parseInput(route: Route, request: Request): { query: unknown; params: unknown; body: unknown } {
+  if (route.body && request.is(jsonTypes) === false) {
+    throw new HttpProblem(
+      415,
+      UNSUPPORTED_MEDIA_TYPE,
+      'the request body must be JSON: send `Content-Type: application/json`',
+      [{ field: 'Content-Type', description: 'must be application/json' }],
+      { 'Accept-Post': 'application/json' },
+    );
+  }
+  const params = route.params?.safeParse(request.params);
+  if (params && !params.success) {
+    const problems = violations(params.error);
+    throw new HttpProblem(
+      404,
+      RESOURCE_NOT_FOUND,
+      `no such resource: ${problems.map((p) => `${p.field} ${p.description}`).join('; ')}`,
+      problems,
+    );
+  }
+  const problems = [
+    ...controlCharacterViolations(request.query, '(query)'),
+    ...controlCharacterViolations(request.body ?? undefined, '(body)'),
+  ];
+  const query = route.query?.safeParse(request.query);
+  if (query && !query.success) problems.push(...violations(query.error));
+  const body = route.body?.safeParse(request.body ?? undefined);
+  if (body && !body.success) problems.push(...violations(body.error));
+  if (problems.length > 0) {
+    throw new HttpProblem(
+      400,
+      VALIDATION_FAILED,
+      problems.map((p) => `${p.field}: ${p.description}`).join('; '),
+      problems,
+    );
+  }
+  return { query: query?.data, params: params?.data, body: body?.data };
 }
 
 /** Runs the route's handler and turns its result into the answer (a download, or JSON). */
@@ -141,6 +206,7 @@ async function runIdempotently(
   keys: IdempotencyKeys,
   identity: RequestIdentity,
   request: Request,
+  response: Response,
   run: () => Promise<Answer>,
 ): Promise<Answer> {
   const claim = await keys.claim(identity);
@@ -181,7 +247,7 @@ async function runIdempotently(
     answer = {
       status: problem.status,
       contentType: 'application/problem+json',
-      body: Buffer.from(JSON.stringify(problem)),
+      body: problemBody(response, problem),
       headers,
     };
   }
@@ -190,62 +256,76 @@ async function runIdempotently(
   return answer;
 }
 
-function handle(route: Route, deps: HttpDependencies): Handler {
-  const idempotent = isIdempotent(route) && deps.idempotencyKeys !== undefined;
+/**
+ * Admits a request to its route: the client's rate limit on open routes, then the caller (401), whose
+ * access is recorded with the status actually sent once the answer is finished (whatever answered it: a
+ * refusal here, the body parser, validation or the handler), then the scope (403) and the caller's limits.
+ */
+function admit(route: Route, deps: HttpDependencies): Handler {
   const limits = rateLimitOf(route);
   return async (request, response) => {
     const started = process.hrtime.bigint();
-    let caller: Caller | undefined;
-    try {
-      if (limits === 'client-ip' && deps.rateLimits) {
-        const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countClient(request.ip ?? ''));
-        response.set(headers);
-        if (refusal) throw refusal;
-      }
-      if (route.scope) caller = await authenticateFor(route, request, deps);
-      if (limits === 'caller' && caller && deps.rateLimits) {
-        const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countCaller(caller));
-        response.set(headers);
-        if (refusal) throw refusal;
-      }
-      const key = idempotent && caller ? idempotencyKeyOf(request) : undefined;
-      const problems = [];
-      const query = route.query?.safeParse(request.query);
-      if (query && !query.success) problems.push(...violations(query.error));
-      const params = route.params?.safeParse(request.params);
-      if (params && !params.success) problems.push(...violations(params.error));
-      const body = route.body?.safeParse(request.body ?? undefined);
-      if (body && !body.success) problems.push(...violations(body.error));
-      if (problems.length > 0) {
-        throw new HttpProblem(
-          400,
-          VALIDATION_FAILED,
-          problems.map((p) => `${p.field}: ${p.description}`).join('; '),
-          problems,
-        );
-      }
-      const requestId = requestIdOf(request, caller?.tenantId ?? '', key);
-      response.set('X-Request-Id', requestId);
-      const parsed = { query: query?.data, params: params?.data, body: body?.data };
-      const run = () => runWithContext({ requestId }, () => produce(route, request, caller, parsed));
-      const answer =
-        key && caller && deps.idempotencyKeys
-          ? await runIdempotently(deps.idempotencyKeys, requestIdentity(request, caller, key), request, run)
-          : await run();
-      send(response, answer);
-    } finally {
-      if (caller) {
-        deps.recordAccess?.({
+    if (limits === 'client-ip' && deps.rateLimits) {
+      const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countClient(request.ip ?? ''));
+      response.set(headers);
+      if (refusal) throw refusal;
+    }
+    if (!route.scope) return;
+    const caller = await authenticate(request, deps);
+    (response.locals as { caller?: Caller }).caller = caller;
+    if (deps.recordAccess) {
+      const record = deps.recordAccess;
+      response.once('finish', () =>
+        record({
           caller,
           method: route.method.toUpperCase(),
           route: route.path,
-          status: response.headersSent ? response.statusCode : 500,
+          status: response.statusCode,
           durationMs: Number(process.hrtime.bigint() - started) / 1e6,
           ip: request.ip ?? '',
           userAgent: request.get('user-agent') ?? '',
-        });
-      }
+        }),
+      );
     }
+    requireScope(route, caller);
+    if (limits === 'caller' && deps.rateLimits) {
+      const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countCaller(caller));
+      response.set(headers);
+      if (refusal) throw refusal;
+    }
+  };
+}
+
+function handle(route: Route, deps: HttpDependencies): Handler {
+  const idempotent = isIdempotent(route) && deps.idempotencyKeys !== undefined;
+  return async (request, response) => {
+    const caller = (response.locals as { caller?: Caller }).caller;
+    const key = idempotent && caller ? idempotencyKeyOf(request) : undefined;
+    const parsed = parseInput(route, request);
+    const requestId = forwardedRequestIdOf(requestIdOfResponse(response)!, caller?.tenantId ?? '', key);
+    response.locals.forwardedRequestId = requestId;
+    const run = () => runWithContext({ requestId }, () => produce(route, request, caller, parsed));
+    const answer =
+      key && caller && deps.idempotencyKeys
+        ? await runIdempotently(
+            deps.idempotencyKeys,
+            requestIdentity(request, caller, key),
+            request,
+            response,
+            run,
+          )
+        : await run();
+    send(response, answer);
+  };
+}
+
+/**
+ * Runs an async step, then passes on to the next one (unless it is the last, which has answered), or to
+ * the error handler with what it threw.
+ */
+function step(work: Handler, last = false): RequestHandler {
+  return (request, response, next) => {
+    work(request, response).then(() => (last ? undefined : next()), next);
   };
 }
 
@@ -253,9 +333,23 @@ function handle(route: Route, deps: HttpDependencies): Handler {
 export function createHttpApp(deps: HttpDependencies): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.set('trust proxy', 'loopback, linklocal, uniquelocal');
+  // X-Forwarded-* are believed only from the proxies the operator named: anyone else could claim any
+  // address (and it would become a sign-up IP, an access-log entry, a rate-limit key).
+  app.set('trust proxy', deps.trustedProxies && deps.trustedProxies.length > 0 ? deps.trustedProxies : false);
   app.set('query parser', 'simple');
-  app.use(express.json({ limit: '1mb', type: ['application/json', 'application/*+json'] }));
+  app.use((request, response, next) => {
+    const requestId = httpRequestIdOf(request);
+    response.locals.requestId = requestId;
+    // Answers carry tenants' data, credentials and people's personal data: no cache may keep them, and no
+    // browser may guess another type than the one declared.
+    response.set({
+      [REQUEST_ID_HEADER]: requestId,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    next();
+  });
+  const json = express.json({ limit: '1mb', type: jsonTypes });
   app.get('/v1/openapi.json', async (request, response) => {
     // Open to anyone, so limited per client address like every other open route that asks for it.
     if (deps.rateLimits) {
@@ -269,7 +363,8 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
   for (const route of deps.routes) {
     const path = expressPath(route.path);
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), route.method.toUpperCase()]);
-    app[route.method](path, handle(route, deps));
+    // The body is read only once the caller is known, so a refusal of it is recorded against the caller.
+    app[route.method](path, step(admit(route, deps)), json, step(handle(route, deps), true));
   }
   for (const [path, methods] of methodsByPath) {
     app.all(path, (request, response) => {
@@ -300,7 +395,17 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
     if (type === 'entity.too.large')
       failure = new HttpProblem(413, BODY_TOO_LARGE, 'the request body is larger than 1 MB');
     const { problem, headers } = toProblem(failure, request.path);
-    if (problem.status >= 500) deps.log.error({ err: error, route: request.path }, 'request failed');
+    if (problem.status >= 500)
+      deps.log.error(
+        {
+          err: error,
+          route: request.path,
+          request_id: requestIdOfResponse(response),
+          // What the services logged it under, when an Idempotency-Key made it another id.
+          forwarded_request_id: (response.locals as { forwardedRequestId?: string }).forwardedRequestId,
+        },
+        'request failed',
+      );
     sendProblem(response, problem, headers);
   });
   return app;
@@ -309,6 +414,9 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
 export function listen(app: express.Express, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(server)));
+    // Node answers a request it cannot parse (a header block over the limit, broken HTTP) with a bare
+    // status line; this answers problem+json like every other refusal.
+    server.on('clientError', answerClientError);
   });
 }
 

@@ -746,11 +746,11 @@ describe('gateway REST API', () => {
       ).toMatchObject({ status: 404, body: { code: 'DEAD_LETTER_NOT_FOUND' } });
     });
 
-    it('refuses an id that does not name a service and a UUID', async () => {
+    it('answers 404 for an id that does not name a service and a UUID', async () => {
       for (const id of ['nope', `nowhere:${gatewayEntry}`, 'billing:not-a-uuid']) {
         expect(
           await request('POST', `/v1/admin/dead-letters/${id}/discard`, { key: adminKey }),
-        ).toMatchObject({ status: 400, body: { code: 'DEAD_LETTER_ID_INVALID' } });
+        ).toMatchObject({ status: 404, body: { code: 'DEAD_LETTER_NOT_FOUND' } });
       }
     });
 

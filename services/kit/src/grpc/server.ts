@@ -20,7 +20,8 @@ import type { InternalTokens } from '../auth/internalToken';
 import { grants, type Scope } from '../scopes';
 import { isTenantId } from '../db/database';
 import { toServiceError } from './status';
-import { AppError, permissionDenied, unauthenticated } from '../errors';
+import { AppError, invalidArgument, permissionDenied, unauthenticated } from '../errors';
+import { controlCharacterViolations } from '../text';
 
 const meter = metrics.getMeter('parley-kit');
 const requestCounter = meter.createCounter('rpc_server_requests_total', {
@@ -81,6 +82,33 @@ async function verifyCaller(metadata: Metadata, deps: RpcDependencies, options: 
   return caller;
 }
 
+/**
+ * Refuses a request whose text holds a control character, naming each field: a NUL byte would otherwise
+ * reach PostgreSQL and fail there as an internal error, and no stored text needs one. Every RPC of every
+ * service passes here, so no handler can forget it.
+ */
+function refuseControlCharacters(request: unknown): void {
+  const violations = controlCharacterViolations(request, '(request)');
+  if (violations.length > 0) {
+    throw invalidArgument(
+      'CONTROL_CHARACTER',
+      violations.map((violation) => `${violation.field}: ${violation.description}`).join('; '),
+      violations,
+    );
+  }
+}
+
+/** The verified caller, once the request's text has passed too. */
+async function admit(
+  call: { metadata: Metadata; request: unknown },
+  deps: RpcDependencies,
+  options: RpcOptions,
+): Promise<Caller> {
+  const caller = await verifyCaller(call.metadata, deps, options);
+  refuseControlCharacters(call.request);
+  return caller;
+}
+
 function deadlineOf(call: { getDeadline(): Date | number }): Date | undefined {
   const raw = call.getDeadline();
   return raw instanceof Date ? raw : Number.isFinite(raw) ? new Date(raw) : undefined;
@@ -105,7 +133,7 @@ export function unary<Request, Response>(
     };
     const requestLog = deps.log.child({ rpc: method });
     const requestId = requestIdFrom(call.metadata);
-    verifyCaller(call.metadata, deps, options)
+    admit(call, deps, options)
       .then((caller) =>
         runWithContext(
           { tenantId: caller.tenantId || undefined, principal: caller.principal, requestId },
@@ -158,7 +186,7 @@ export function serverStream<Request, Item>(
         else call.once('drain', () => (gone ? cancelled() : resolve()));
       });
     const requestId = requestIdFrom(call.metadata);
-    verifyCaller(call.metadata, deps, options)
+    admit(call, deps, options)
       .then((caller) =>
         runWithContext(
           { tenantId: caller.tenantId || undefined, principal: caller.principal, requestId },

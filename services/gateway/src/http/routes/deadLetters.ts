@@ -2,7 +2,7 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { decodeServiceError, encodePageToken } from '@parley/kit';
 import { kitV1 } from '@parley/proto';
 import type { Backends } from '../../backends';
-import { DEAD_LETTER_ID_INVALID, VALIDATION_FAILED } from '../../domain/errors';
+import { DEAD_LETTER_NOT_FOUND, VALIDATION_FAILED } from '../../domain/errors';
 import { HttpProblem } from '../problem';
 import { route } from '../route';
 import { z } from '../zod';
@@ -107,14 +107,18 @@ export function deadLetterRoutes(backends: Backends) {
   function target(id: string): { service: string; entryId: string } {
     const match = idPattern.exec(id);
     if (!match || !services.includes(match[1]!)) {
-      throw new HttpProblem(400, DEAD_LETTER_ID_INVALID, 'the id must be `<service>:<uuid>` as listed', [
-        { field: 'id', description: `one of ${services.join(', ')}, a colon, and the entry's UUID` },
-      ]);
+      // An id that is not well formed names no entry: 404, like every other malformed id.
+      throw new HttpProblem(
+        404,
+        DEAD_LETTER_NOT_FOUND,
+        'no such entry; ids are `<service>:<uuid>` as listed',
+        [{ field: 'id', description: `one of ${services.join(', ')}, a colon, and the entry's UUID` }],
+      );
     }
     return { service: match[1]!, entryId: match[2]!.toLowerCase() };
   }
 
-  const actionProblems = ['DEAD_LETTER_ID_INVALID', 'DEAD_LETTER_NOT_FOUND'] as const;
+  const actionProblems = ['DEAD_LETTER_NOT_FOUND'] as const;
 
   return [
     route({

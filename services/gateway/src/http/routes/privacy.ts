@@ -2,7 +2,7 @@ import type { Backends } from '../../backends';
 import { route } from '../route';
 import type { ProblemCode } from '../problemCodes';
 import { z } from '../zod';
-import { idParams, iso, nextPage, pageQuery, profile, timestamp } from '../schemas';
+import { idParams, iso, linkTokenParams, nextPage, pageQuery, profile, timestamp } from '../schemas';
 import type { privacyV1 } from '@parley/proto';
 import { consentPurposes, privacyRequestTypes } from '@parley/kit';
 
@@ -445,7 +445,7 @@ export function privacyRoutes(backends: Backends) {
       ],
       summary: 'Download an export archive through its link',
       tags,
-      params: idParams,
+      params: linkTokenParams,
       response: {
         status: 200,
         description: 'The ZIP: manifest.json and a JSON and a CSV file per category',

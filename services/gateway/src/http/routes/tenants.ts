@@ -2,7 +2,7 @@ import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
 import {
-  idParams,
+  tenantIdParams,
   jurisdictions,
   nextPage,
   pageQuery,
@@ -99,7 +99,7 @@ export function tenantRoutes(backends: Backends) {
       summary: 'One tenant',
       tags: ['Tenants'],
       scope: 'platform:admin',
-      params: idParams,
+      params: tenantIdParams,
       response: { status: 200, description: 'The tenant', schema: tenantSchema },
       handler: async ({ caller, params }) =>
         tenantJson((await backends.as(caller, identity, identity.getTenant, { id: params.id })).tenant),
