@@ -63,7 +63,7 @@ const retryAfterHeader = {
 export function problemCodesOf(route: Route): ProblemCode[] {
   const codes = new Set<ProblemCode>();
   const add = (...more: ProblemCode[]) => more.forEach((code) => codes.add(code));
-  if (route.query || route.params || route.body) add('VALIDATION_FAILED');
+  if (route.query || route.params || route.body) add('VALIDATION_FAILED', 'CONTROL_CHARACTER');
   if (route.body) add('BODY_NOT_JSON', 'BODY_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE');
   if (route.params) add('RESOURCE_NOT_FOUND');
   if (route.scope) add(...credentialCodes, 'SCOPE_MISSING');

@@ -17,6 +17,10 @@ const define = <T extends Record<string, ProblemDefinition>>(catalogue: T) => ca
 export const problemCatalogue = define({
   // The gateway's own answers, for any route of the right shape.
   VALIDATION_FAILED: { status: 400, description: 'A field fails its schema; `errors` names each field.' },
+  CONTROL_CHARACTER: {
+    status: 400,
+    description: 'A text field holds a control character (such as NUL); `errors` names the field.',
+  },
   BODY_NOT_JSON: { status: 400, description: 'The body is not valid JSON.' },
   REQUEST_MALFORMED: { status: 400, description: 'The request cannot be read as HTTP asks.' },
   IDEMPOTENCY_KEY_INVALID: { status: 400, description: 'The `Idempotency-Key` header is malformed.' },
