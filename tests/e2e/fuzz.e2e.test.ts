@@ -108,6 +108,13 @@ describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis
     });
     expect(created.status).toBe(201);
     tenantKey = ((await created.json()) as { apiKey: string }).apiKey;
+    // Limits high enough that the fuzzer's burst is not mostly 429s (which would test only the limiter).
+    const limits = await fetch(`${gateway}/v1/admin/tenants/fuzz/rate-limits`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${dev.adminApiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ perPrincipal: 1_000_000, perTenant: 1_000_000 }),
+    });
+    expect(limits.status).toBe(200);
   }, 120_000);
 
   afterAll(() => {
