@@ -24,7 +24,8 @@ if (unavailable) console.log(`skipping the API fuzzing suite: ${unavailable}`);
 const describeWithSchemathesis = unavailable ? describe.skip : describe;
 
 const repoRoot = join(__dirname, '..', '..');
-const home = mkdtempSync(join(tmpdir(), 'parley-fuzz-'));
+/** The suite's PARLEY_HOME, made when it runs (a skipped suite leaves nothing behind). */
+let home = '';
 
 /** Every process whose environment names this suite's PARLEY_HOME (the launcher and what it started). */
 function processesOfHome(): number[] {
@@ -72,6 +73,7 @@ describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis
   let tenantKey = '';
 
   beforeAll(async () => {
+    home = mkdtempSync(join(tmpdir(), 'parley-fuzz-'));
     launcher = spawn(
       process.execPath,
       ['--conditions=parley-source', '--import', 'tsx', 'tools/dev/src/main.ts'],
@@ -119,6 +121,7 @@ describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis
 
   afterAll(() => {
     launcher?.kill('SIGINT');
+    if (!home) return;
     for (const pid of processesOfHome()) process.kill(pid, 'SIGKILL');
     rmSync(home, { recursive: true, force: true });
   });
