@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, relative } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import {
@@ -324,7 +324,9 @@ export class Launcher {
   }
 
   private recordProcesses(): void {
-    writeFileSync(this.files.processes, JSON.stringify(this.processes(), null, 2));
+    // Written whole then renamed, so a reader (a later launcher, a test) never sees half a file.
+    writeFileSync(`${this.files.processes}.tmp`, JSON.stringify(this.processes(), null, 2));
+    renameSync(`${this.files.processes}.tmp`, this.files.processes);
   }
 
   /**
