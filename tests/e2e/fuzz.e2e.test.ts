@@ -1,9 +1,17 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { freePort } from '../../tools/dev/src/ports';
+import {
+  describeWhenAvailable,
+  devCredentials,
+  launch,
+  processesOfHome,
+  untilReady,
+  type Launch,
+} from '../support/launcher';
 
 /**
  * API fuzzing: schemathesis (installed by .ci/run with tools/ci/install-schemathesis.sh) generates requests
@@ -18,29 +26,10 @@ const schemathesis = [join(venv, 'bin', 'st'), 'st'].find(
 const unavailable = schemathesis
   ? undefined
   : `schemathesis not found in ${venv} or on PATH (install it with tools/ci/install-schemathesis.sh)`;
-if (unavailable && process.env.CI === 'true')
-  throw new Error(`CI must run the API fuzzing suite, but: ${unavailable}`);
-if (unavailable) console.log(`skipping the API fuzzing suite: ${unavailable}`);
-const describeWithSchemathesis = unavailable ? describe.skip : describe;
+const describeWithSchemathesis = describeWhenAvailable('the API fuzzing suite', unavailable);
 
-const repoRoot = join(__dirname, '..', '..');
 /** The suite's PARLEY_HOME, made when it runs (a skipped suite leaves nothing behind). */
 let home = '';
-
-/** Every process whose environment names this suite's PARLEY_HOME (the launcher and what it started). */
-function processesOfHome(): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`PARLEY_HOME=${home}`);
-      } catch {
-        return false;
-      }
-    })
-    .filter((pid) => pid !== process.pid);
-}
 
 /** Runs schemathesis to its end; resolves with its exit code and everything it printed. */
 function runSchemathesis(key: string, args: string[]): Promise<{ code: number | null; output: string }> {
@@ -67,40 +56,15 @@ function runSchemathesis(key: string, args: string[]): Promise<{ code: number | 
 }
 
 describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis)', () => {
-  let launcher: ChildProcess;
-  let launcherOutput = '';
+  let launcher: Launch | undefined;
   let gateway = '';
   let tenantKey = '';
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'parley-fuzz-'));
-    launcher = spawn(
-      process.execPath,
-      ['--conditions=parley-source', '--import', 'tsx', 'tools/dev/src/main.ts'],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          PARLEY_HOME: home,
-          PORT: String(await freePort()),
-          NO_COLOR: '1',
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    launcher.stdout?.on('data', (chunk: Buffer) => (launcherOutput += chunk.toString()));
-    launcher.stderr?.on('data', (chunk: Buffer) => (launcherOutput += chunk.toString()));
-    const deadline = Date.now() + 90_000;
-    while (!/\| ready\n/.test(launcherOutput)) {
-      if (launcher.exitCode !== null) throw new Error(`launcher exited:\n${launcherOutput}`);
-      if (Date.now() > deadline) throw new Error(`launcher not ready after 90 s:\n${launcherOutput}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as {
-      gatewayUrl: string;
-      adminApiKey: string;
-    };
+    launcher = launch(home, { PORT: String(await freePort()) });
+    await untilReady(launcher);
+    const dev = devCredentials(home);
     gateway = dev.gatewayUrl;
     // A tenant of its own, so the run starts from a clean slate and cannot disturb the demo tenant.
     const created = await fetch(`${gateway}/v1/tenants`, {
@@ -120,9 +84,9 @@ describeWithSchemathesis('API fuzzing against the OpenAPI document (schemathesis
   }, 120_000);
 
   afterAll(() => {
-    launcher?.kill('SIGINT');
+    launcher?.child.kill('SIGINT');
     if (!home) return;
-    for (const pid of processesOfHome()) process.kill(pid, 'SIGKILL');
+    for (const pid of processesOfHome(home)) process.kill(pid, 'SIGKILL');
     rmSync(home, { recursive: true, force: true });
   });
 

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
 import { freePort } from '../../tools/dev/src/ports';
+import { describeWhenAvailable, devCredentials, launch, untilReady, type Launch } from '../support/launcher';
 import {
   adminToken,
   keycloakUnavailableReason,
@@ -17,18 +17,13 @@ import {
  * tenants, users and partner clients in Keycloak, and the gateway verifies Keycloak's own tokens.
  */
 const unavailable = keycloakUnavailableReason();
-if (unavailable && process.env.CI === 'true')
-  throw new Error(`CI must run the Keycloak suite, but: ${unavailable}`);
-if (unavailable) console.log(`skipping the Keycloak suite: ${unavailable}`);
-const describeWithKeycloak = unavailable ? describe.skip : describe;
+const describeWithKeycloak = describeWhenAvailable('the Keycloak suite', unavailable);
 
-const repoRoot = join(__dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'parley-kc-e2e-'));
 
 describeWithKeycloak('identity against a real Keycloak', () => {
   let keycloak: KeycloakServer;
-  let launcher: ChildProcess;
-  let output = '';
+  let launcher: Launch | undefined;
   let gateway = '';
   let adminKey = '';
   /** The first owner key of each tenant the first test creates. */
@@ -72,44 +67,22 @@ describeWithKeycloak('identity against a real Keycloak', () => {
   beforeAll(async () => {
     keycloak = await startKeycloak({ timeoutMs: 280_000 });
     const port = await freePort();
-    launcher = spawn(
-      process.execPath,
-      ['--conditions=parley-source', '--import', 'tsx', 'tools/dev/src/main.ts'],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          PARLEY_HOME: home,
-          PORT: String(port),
-          NO_COLOR: '1',
-          LOG_LEVEL: 'warn',
-          KEYCLOAK_URL: keycloak.url,
-          KEYCLOAK_ADMIN_USERNAME: keycloak.adminUsername,
-          KEYCLOAK_ADMIN_PASSWORD: keycloak.adminPassword,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    launcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    launcher.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 120_000;
-    while (!/\| ready\n/.test(output)) {
-      if (launcher.exitCode !== null || Date.now() > deadline)
-        throw new Error(`platform did not start:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as {
-      gatewayUrl: string;
-      adminApiKey: string;
-    };
+    launcher = launch(home, {
+      PORT: String(port),
+      KEYCLOAK_URL: keycloak.url,
+      KEYCLOAK_ADMIN_USERNAME: keycloak.adminUsername,
+      KEYCLOAK_ADMIN_PASSWORD: keycloak.adminPassword,
+    });
+    await untilReady(launcher, 120_000);
+    const dev = devCredentials(home);
     gateway = dev.gatewayUrl;
     adminKey = dev.adminApiKey;
   }, 420_000);
 
   afterAll(async () => {
-    if (launcher && launcher.exitCode === null) {
-      launcher.kill('SIGINT');
-      await new Promise((resolve) => launcher.once('exit', resolve));
+    if (launcher && launcher.child.exitCode === null) {
+      launcher.child.kill('SIGINT');
+      await launcher.exited;
     }
     await keycloak?.stop();
     rmSync(home, { recursive: true, force: true });

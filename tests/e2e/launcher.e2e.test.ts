@@ -1,75 +1,31 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../tools/dev/src/ports';
 import { isAlive } from '../../tools/dev/src/processes';
+import {
+  launch as launchIn,
+  processesOfHome as processesOf,
+  untilReady,
+  type Launch,
+} from '../support/launcher';
 
-const repoRoot = join(__dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'parley-e2e-'));
-
-interface Launch {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-}
 
 /** The launcher a test started last: stopped after the test if the test failed before stopping it. */
 let current: Launch | undefined;
 
-/** Runs the launcher exactly as `npm start` does, in its own PARLEY_HOME. */
+/** Runs the launcher exactly as `npm start` does, in this test's PARLEY_HOME. */
 function launch(env: Record<string, string>): Launch {
-  let output = '';
-  const child = spawn(
-    process.execPath,
-    ['--conditions=parley-source', '--import', 'tsx', 'tools/dev/src/main.ts'],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, PARLEY_HOME: home, NO_COLOR: '1', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  current = {
-    child,
-    output: () => output,
-    exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))),
-  };
+  current = launchIn(home, env);
   return current;
-}
-
-async function untilReady(run: Launch): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (/\| ready\n/.test(run.output())) return;
-    if (run.child.exitCode !== null)
-      throw new Error(`launcher exited ${run.child.exitCode}:\n${run.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`launcher not ready after 90 s:\n${run.output()}`);
 }
 
 /** A zombie (exited, not yet reaped) counts as gone. */
 const alive = isAlive;
 
-/** Every process whose command line or environment mentions this test's PARLEY_HOME. */
-function processesOfHome(): number[] {
-  return readdirSync('/proc')
-    .filter((entry) => /^\d+$/.test(entry))
-    .map(Number)
-    .filter((pid) => {
-      try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-        const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
-        return cmdline.includes(home) || environ.split('\0').includes(`PARLEY_HOME=${home}`);
-      } catch {
-        return false;
-      }
-    })
-    .filter((pid) => pid !== process.pid);
-}
+const processesOfHome = () => processesOf(home);
 
 interface ProcessRecord {
   name: string;

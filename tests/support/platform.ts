@@ -1,6 +1,8 @@
 // Boots every backend service and the gateway in this process, on one NATS prefix, each with its own
 // database: the whole platform behind one HTTP port, for integration tests across services.
-import type { App, ServiceRuntime } from '@parley/kit';
+import { call, createClient, type App, type ServiceRuntime } from '@parley/kit';
+import { identityV1 } from '@parley/proto';
+import { asPlatform } from './callers';
 import { startService, type RunningService } from './service';
 import { uniquePrefix } from './infra';
 import { freePort } from '../../tools/dev/src/ports';
@@ -85,4 +87,21 @@ export async function startPlatform(
       await Promise.all(Object.values(backends).map((backend) => backend.stop()));
     },
   };
+}
+
+/**
+ * A gRPC client of the platform's identity service and a fresh `platform:admin` API key made through it:
+ * how a gateway suite gets the operator's credential to create its tenants over HTTP.
+ */
+export async function platformOperator(platform: Platform) {
+  const identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
+    serviceName: 'parley.identity.v1.IdentityService',
+  });
+  const { secret } = await call(
+    identity,
+    identity.createApiKey,
+    { name: 'ops', scopes: ['platform:admin'] },
+    await asPlatform(),
+  );
+  return { identity, adminKey: secret };
 }

@@ -107,6 +107,21 @@ function e164(
 
 export class UnderMinimumAge extends Error {}
 
+/** A profile with nothing in it yet: what a sign-up starts from. */
+const blankProfile: Profile = {
+  fullName: '',
+  email: '',
+  phone: null,
+  companyName: null,
+  companyLocation: null,
+  companyUrl: null,
+  address: null,
+  timeZone: null,
+  outgoingCallerId: null,
+  dateOfBirth: null,
+  ageAttested: false,
+};
+
 /**
  * Applies `input` to `current` (a sign-up when `current` is undefined) and checks every field, naming
  * each one that is wrong. Sign-up needs a full name, an email, and a date of birth or an age attestation;
@@ -120,19 +135,7 @@ export function applyProfile(
   const violations: FieldViolation[] = [];
   const next: Profile = current
     ? { ...current, address: current.address ? { ...current.address } : null }
-    : {
-        fullName: '',
-        email: '',
-        phone: null,
-        companyName: null,
-        companyLocation: null,
-        companyUrl: null,
-        address: null,
-        timeZone: null,
-        outgoingCallerId: null,
-        dateOfBirth: null,
-        ageAttested: false,
-      };
+    : { ...blankProfile };
 
   if (input.fullName !== undefined || !current) {
     const name = (input.fullName ?? '').trim();
@@ -299,17 +302,11 @@ const schemas = profileSchemas();
 /** The fields a rectification request may correct. */
 export const rectifiableFields = Object.keys(schemas.fields);
 
+/** A complete profile to apply corrections to, so only the corrected fields' own rules are checked. */
 const placeholder: Profile = {
+  ...blankProfile,
   fullName: 'placeholder',
   email: 'placeholder@example.com',
-  phone: null,
-  companyName: null,
-  companyLocation: null,
-  companyUrl: null,
-  address: null,
-  timeZone: null,
-  outgoingCallerId: null,
-  dateOfBirth: null,
   ageAttested: true,
 };
 

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { generateKeyPair, importJWK, SignJWT, type JWK } from 'jose';
-import { call, createClient, withTenant } from '@parley/kit';
+import { withTenant } from '@parley/kit';
 import { eventsV1, identityV1 } from '@parley/proto';
 import { eventually } from '../../../../tests/support/grpc';
-import { asPlatform } from '../../../../tests/support/callers';
-import { startPlatform, type Platform } from '../../../../tests/support/platform';
+import { platformOperator, startPlatform, type Platform } from '../../../../tests/support/platform';
 
 interface Answer {
   status: number;
@@ -75,17 +74,7 @@ describe('gateway REST API', () => {
 
   beforeAll(async () => {
     platform = await startPlatform();
-    identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
-      serviceName: 'parley.identity.v1.IdentityService',
-    });
-    adminKey = (
-      await call(
-        identity,
-        identity.createApiKey,
-        { name: 'ops', scopes: ['platform:admin'] },
-        await asPlatform(),
-      )
-    ).secret;
+    ({ identity, adminKey } = await platformOperator(platform));
     for (const id of ['tenant-a', 'tenant-b']) {
       const created = await request('POST', '/v1/tenants', {
         key: adminKey,

@@ -5,9 +5,9 @@ import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
 import { call, createClient, withTenant } from '@parley/kit';
 import { identityV1, privacyV1 } from '@parley/proto';
-import { as, asPlatform } from '../../../../tests/support/callers';
+import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
-import { startPlatform, type Platform } from '../../../../tests/support/platform';
+import { platformOperator, startPlatform, type Platform } from '../../../../tests/support/platform';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { buildApp, type GatewayApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
@@ -62,20 +62,10 @@ describe('gateway hardening (issue 9: input, access log, proxies, headers)', () 
 
   beforeAll(async () => {
     platform = await startPlatform();
-    identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
-      serviceName: 'parley.identity.v1.IdentityService',
-    });
+    ({ identity, adminKey } = await platformOperator(platform));
     privacy = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
       serviceName: 'parley.privacy.v1.PrivacyService',
     });
-    adminKey = (
-      await call(
-        identity,
-        identity.createApiKey,
-        { name: 'ops', scopes: ['platform:admin'] },
-        await asPlatform(),
-      )
-    ).secret;
     const tenant = await request('POST', '/v1/tenants', {
       key: adminKey,
       body: { id: TENANT, name: 'Hardened Ltd', tenancyMode: 'pooled', jurisdiction: 'uk_gdpr' },

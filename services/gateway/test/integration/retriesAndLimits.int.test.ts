@@ -3,10 +3,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call, createClient, withTenant } from '@parley/kit';
+import { withTenant } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
-import { asPlatform } from '../../../../tests/support/callers';
-import { startPlatform, type Platform } from '../../../../tests/support/platform';
+import { platformOperator, startPlatform, type Platform } from '../../../../tests/support/platform';
 import { freePort } from '../../../../tools/dev/src/ports';
 
 interface Answer {
@@ -92,17 +91,7 @@ describe('gateway: Idempotency-Key and shared rate limits', () => {
 
   beforeAll(async () => {
     platform = await startPlatform();
-    identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
-      serviceName: 'parley.identity.v1.IdentityService',
-    });
-    adminKey = (
-      await call(
-        identity,
-        identity.createApiKey,
-        { name: 'ops', scopes: ['platform:admin'] },
-        await asPlatform(),
-      )
-    ).secret;
+    ({ identity, adminKey } = await platformOperator(platform));
     for (const id of ['tenant-a', 'tenant-b']) {
       const created = await api('POST', '/v1/tenants', {
         key: adminKey,

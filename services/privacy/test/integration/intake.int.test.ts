@@ -4,11 +4,7 @@ import { call, createClient, withTenant } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import { asPlatform } from '../../../../tests/support/callers';
 import { startPlatform, type Platform } from '../../../../tests/support/platform';
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
+import { gatewayCall, userLogin, type CallArgs } from '../../../../tests/support/http';
 
 /**
  * What reaches privacy from outside, through the gateway's REST API on the real platform: who may record
@@ -21,34 +17,8 @@ describe('privacy intake through the gateway', () => {
   const tenant = 'intake';
   const people: Record<string, { email: string; password: string; id: string; token: string }> = {};
 
-  async function api(method: string, path: string, credential?: string, body?: unknown): Promise<Answer> {
-    const response = await fetch(`${platform.baseUrl}${path}`, {
-      method,
-      headers: {
-        ...(credential ? { authorization: `Bearer ${credential}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { raw: text },
-    };
-  }
-
-  async function login(email: string, password: string): Promise<string> {
-    const response = await fetch(`${platform.issuerBaseUrl}/realms/parley/protocol/openid-connect/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'parley-cli',
-        username: email,
-        password,
-      }),
-    });
-    return ((await response.json()) as { access_token: string }).access_token;
-  }
+  const api = (...args: CallArgs) => gatewayCall(platform, ...args);
+  const login = (email: string, password: string) => userLogin(platform, email, password);
 
   /** A member of the tenant (no privacy:write), signed up by the owner and logged in. */
   async function member(name: string) {

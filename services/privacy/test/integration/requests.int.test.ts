@@ -5,12 +5,8 @@ import { identityV1, privacyV1 } from '@parley/proto';
 import { eventually } from '../../../../tests/support/grpc';
 import { as, asPlatform } from '../../../../tests/support/callers';
 import { startPlatform, type Platform } from '../../../../tests/support/platform';
+import { gatewayCall, userLogin, type CallArgs } from '../../../../tests/support/http';
 import { readArchive } from '../../src/domain/archive';
-
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-}
 
 /**
  * Data-subject requests across the real platform: identity, the gateway and privacy itself take part, each
@@ -26,41 +22,8 @@ describe('privacy: data-subject requests across every participant', () => {
     cat: { email: 'cat@example.com', password: 'cat-long-password-3', id: '' },
   };
 
-  async function api(
-    method: string,
-    path: string,
-    credential?: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ): Promise<Answer> {
-    const response = await fetch(`${platform.baseUrl}${path}`, {
-      method,
-      headers: {
-        ...headers,
-        ...(credential ? { authorization: `Bearer ${credential}` } : {}),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : { raw: text },
-    };
-  }
-
-  async function login(email: string, password: string): Promise<string> {
-    const response = await fetch(`${platform.issuerBaseUrl}/realms/parley/protocol/openid-connect/token`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: 'parley-cli',
-        username: email,
-        password,
-      }),
-    });
-    return ((await response.json()) as { access_token: string }).access_token;
-  }
+  const api = (...args: CallArgs) => gatewayCall(platform, ...args);
+  const login = (email: string, password: string) => userLogin(platform, email, password);
 
   async function settled(id: string): Promise<Record<string, unknown>> {
     return eventually(
