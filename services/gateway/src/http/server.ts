@@ -143,7 +143,7 @@ function parseInput(route: Route, request: Request): { query: unknown; params: u
     throw new HttpProblem(
       404,
       RESOURCE_NOT_FOUND,
-      `no such resource: ${problems.map((p) => `${p.field} ${p.description}`).join('; ')}`,
+      `no such resource: ${problems.map((p) => `the ${p.field} in the path is not a well-formed one (${p.description})`).join('; ')}`,
       problems,
     );
   }
