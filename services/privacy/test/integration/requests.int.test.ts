@@ -24,6 +24,7 @@ describe('privacy: data-subject requests across every participant', () => {
     ann: { email: 'ann@example.com', password: 'ann-long-password-1', id: '' },
     bob: { email: 'bob@example.com', password: 'bob-long-password-2', id: '' },
     cat: { email: 'cat@example.com', password: 'cat-long-password-3', id: '' },
+    dan: { email: 'dan@example.com', password: 'dan-long-password-4', id: '' },
   };
 
   async function api(
@@ -134,7 +135,9 @@ describe('privacy: data-subject requests across every participant', () => {
       const done = await settled(String(submitted.body.id));
       expect(done).toMatchObject({ state: 'completed', archiveReady: true, waitingFor: [] });
       const link = await api('GET', `/v1/privacy/requests/${String(submitted.body.id)}/archive`, ownerKey);
-      const download = await fetch(`${platform.baseUrl}${String(link.body.url)}`);
+      const download = await fetch(`${platform.baseUrl}${String(link.body.url)}`, {
+        headers: { authorization: `Bearer ${ownerKey}` },
+      });
       expect(download.headers.get('content-type')).toContain('application/zip');
       const files = readArchive(Buffer.from(await download.arrayBuffer()));
       const manifest = JSON.parse(files.get('manifest.json')!.toString()) as {
@@ -165,7 +168,44 @@ describe('privacy: data-subject requests across every participant', () => {
         await login(people.cat.email, people.cat.password),
       );
       expect(stranger.status).toBe(403);
-      expect((await fetch(`${platform.baseUrl}/v1/privacy/archives/not-a-token`)).status).toBe(404);
+      expect((await api('GET', '/v1/privacy/archives/not-a-token', ownerKey)).status).toBe(404);
+    });
+
+    it("opens an archive only with the requester's credentials, and a rotated key keeps the request", async () => {
+      const key = async (name: string) =>
+        String(
+          (await api('POST', '/v1/api-keys', ownerKey, { name, scopes: ['privacy:write', 'profile'] })).body
+            .apiKey,
+        );
+      const officerKey = await key('officer before rotation');
+      const submitted = await api('POST', '/v1/privacy/requests', officerKey, {
+        type: 'portability',
+        subject: { email: people.ann.email },
+      });
+      expect(submitted.status).toBe(201);
+      const id = String(submitted.body.id);
+      await settled(id);
+      const { url } = (await api('GET', `/v1/privacy/requests/${id}/archive`, officerKey)).body;
+      // The link alone opens nothing; someone else's credentials neither.
+      expect((await api('GET', String(url))).status).toBe(401);
+      const cat = await login(people.cat.email, people.cat.password);
+      expect((await api('GET', String(url), cat)).status).toBe(403);
+      expect((await api('GET', String(url), officerKey)).status).toBe(200);
+      // The officer's key is rotated: the new one gets a fresh link and opens it; the old one is refused.
+      const rotated = await key('officer after rotation');
+      const listed = await api('GET', '/v1/api-keys', ownerKey);
+      const old = (listed.body.apiKeys as { id: string; name: string }[]).find(
+        (item) => item.name === 'officer before rotation',
+      )!;
+      expect((await api('DELETE', `/v1/api-keys/${old.id}`, ownerKey)).status).toBeLessThan(300);
+      expect((await api('GET', String(url), officerKey)).status).toBe(401);
+      const fresh = await api('GET', `/v1/privacy/requests/${id}/archive`, rotated);
+      expect(fresh.status).toBe(200);
+      const download = await fetch(`${platform.baseUrl}${String(fresh.body.url)}`, {
+        headers: { authorization: `Bearer ${rotated}` },
+      });
+      expect(download.status).toBe(200);
+      expect(readArchive(Buffer.from(await download.arrayBuffer())).has('manifest.json')).toBe(true);
     });
   });
 
@@ -302,6 +342,40 @@ describe('privacy: data-subject requests across every participant', () => {
         }),
       });
       expect(login.status).toBe(401);
+    });
+
+    it('destroys every archive and link about the subject, made before it, and says so in the receipt', async () => {
+      const access = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'access',
+        subject: { email: people.dan.email },
+      });
+      await settled(String(access.body.id));
+      const link = await api('GET', `/v1/privacy/requests/${String(access.body.id)}/archive`, ownerKey);
+      expect((await api('GET', String(link.body.url), ownerKey)).status).toBe(200);
+
+      const erasure = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'erasure',
+        subject: { accountId: people.dan.id },
+      });
+      const done = await settled(String(erasure.body.id));
+      const privacyTask = (
+        done.tasks as { participant: string; receipt: { category: string; deleted: number }[] }[]
+      ).find((task) => task.participant === 'privacy')!;
+      expect(privacyTask.receipt.find((line) => line.category === 'export_archives')).toMatchObject({
+        deleted: 1,
+      });
+      // The old link, a fresh link and the stored copy are all gone (so a restart brings nothing back).
+      expect((await api('GET', String(link.body.url), ownerKey)).status).toBe(404);
+      expect(
+        (await api('GET', `/v1/privacy/requests/${String(access.body.id)}/archive`, ownerKey)).status,
+      ).not.toBe(200);
+      const stored = await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ archives: number; links: number }>(
+          sql`select (select count(*)::int from archives where request_id = ${String(access.body.id)}) as archives,
+                     (select count(*)::int from archive_links where request_id = ${String(access.body.id)}) as links`,
+        ),
+      );
+      expect(stored.rows[0]).toEqual({ archives: 0, links: 0 });
     });
 
     it('waits for a participant that is down, says which, and completes once it is back, erasing once', async () => {
