@@ -352,6 +352,8 @@ describe('privacy: data-subject requests across every participant', () => {
       await settled(String(access.body.id));
       const link = await api('GET', `/v1/privacy/requests/${String(access.body.id)}/archive`, ownerKey);
       expect((await api('GET', String(link.body.url), ownerKey)).status).toBe(200);
+      const danToken = await login(people.dan.email, people.dan.password);
+      expect((await api('GET', '/v1/accounts/me', danToken)).status).toBe(200);
 
       const erasure = await api('POST', '/v1/privacy/requests', ownerKey, {
         type: 'erasure',
@@ -376,6 +378,13 @@ describe('privacy: data-subject requests across every participant', () => {
         ),
       );
       expect(stored.rows[0]).toEqual({ archives: 0, links: 0 });
+      // The erased subject's token, issued before, stops working: 401, not 404 for a missing account.
+      const me = await eventually("the erased subject's token to be refused", async () => {
+        const answer = await api('GET', '/v1/accounts/me', danToken);
+        if (answer.status === 404 || answer.status === 200) throw new Error(`still ${answer.status}`);
+        return answer;
+      });
+      expect(me).toMatchObject({ status: 401, body: { code: 'ACCOUNT_CLOSED' } });
     });
 
     it('waits for a participant that is down, says which, and completes once it is back, erasing once', async () => {
@@ -651,6 +660,7 @@ describe('privacy: data-subject requests across every participant', () => {
         'identity/login_facts': 90,
         'privacy/consent_records': 1825,
         'privacy/privacy_requests': 0,
+        'privacy/export_archives': 30,
       });
       const policies = await api('GET', '/v1/privacy/retention-policies', ownerKey);
       // Every category with a declared default, and nothing else: no table of services that do not exist.
@@ -670,6 +680,7 @@ describe('privacy: data-subject requests across every participant', () => {
         'identity/account_profile:90:true',
         'identity/login_facts:90:true',
         'privacy/consent_records:1825:true',
+        'privacy/export_archives:30:true',
       ]);
     });
 
@@ -770,10 +781,17 @@ describe('privacy: data-subject requests across every participant', () => {
   describe('audit', () => {
     it('verifies the chain, and points at a row edited by hand', async () => {
       expect((await api('GET', '/v1/privacy/audit/verify', ownerKey)).body).toMatchObject({ valid: true });
-      const entries = (await api('GET', '/v1/privacy/audit?pageSize=100', ownerKey)).body.entries as {
-        id: string;
-        action: string;
-      }[];
+      const entries: { id: string; action: string }[] = [];
+      let pageToken = '';
+      do {
+        const page = await api(
+          'GET',
+          `/v1/privacy/audit?pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
+          ownerKey,
+        );
+        entries.push(...(page.body.entries as { id: string; action: string }[]));
+        pageToken = String(page.body.nextPageToken ?? '');
+      } while (pageToken);
       expect(entries.map((entry) => entry.action)).toEqual(
         expect.arrayContaining([
           'request.received',
