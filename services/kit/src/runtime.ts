@@ -258,6 +258,7 @@ export class ServiceRuntime {
         handler,
         settings: this.inboxSettings,
         afterCommit: () => this.outbox.committed(),
+        subjectHashKeys: this.subjectHashKeys,
       });
       await consumer.start();
       this.consumers.push(consumer);
