@@ -191,6 +191,7 @@ export const privacyParticipant: PrivacyParticipant = {
     // Archives first, while the requests still name the subject: an archive is a copy of everything
     // exported about them, so it goes, with every link to it, whenever it was made.
     const destroyed = await destroyArchives(tx, requestIds);
+    // The `erased` key also tells an export still in progress not to make an archive (workflow.complete).
     const anonymous = { erased: 'identifiers replaced by salted hashes' };
     await tx
       .update(consents)

@@ -423,7 +423,11 @@ export class RequestWorkflow {
     const row = await this.load(tx, id);
     if (!openStates.includes(row.state)) return;
     const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
-    if (row.type === 'access' || row.type === 'portability') {
+    // An erasure of the subject that overtook this export anonymised the request: no archive is made of
+    // what was gathered before it, and the parts gathered go.
+    const subjectErased = 'erased' in row.subject;
+    if (subjectErased) await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
+    if ((row.type === 'access' || row.type === 'portability') && !subjectErased) {
       const records = await tx
         .select()
         .from(exportRecords)

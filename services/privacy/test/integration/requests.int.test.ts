@@ -25,6 +25,7 @@ describe('privacy: data-subject requests across every participant', () => {
     bob: { email: 'bob@example.com', password: 'bob-long-password-2', id: '' },
     cat: { email: 'cat@example.com', password: 'cat-long-password-3', id: '' },
     dan: { email: 'dan@example.com', password: 'dan-long-password-4', id: '' },
+    eve: { email: 'eve@example.com', password: 'eve-long-password-5', id: '' },
   };
 
   async function api(
@@ -453,6 +454,61 @@ describe('privacy: data-subject requests across every participant', () => {
           ),
         );
         expect(receipts.rows[0]!.n).toBe(1);
+      } finally {
+        privacyClient.close();
+      }
+    }, 120_000);
+  });
+
+  describe('an export overtaken by an erasure', () => {
+    it('makes no archive of what it gathered before the erasure', async () => {
+      const privacyClient = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
+        serviceName: 'parley.privacy.v1.PrivacyService',
+      });
+      const officer = () => as(tenant, ['privacy:write', 'profile']);
+      const submit = async (type: string) =>
+        (
+          await call(
+            privacyClient,
+            privacyClient.submitRequest,
+            {
+              type,
+              subject: { accountId: people.eve.id, email: '', phone: '' },
+              jurisdiction: '',
+              changesJson: '',
+            },
+            await officer(),
+          )
+        ).request!.id;
+      const current = async (id: string) =>
+        (await call(privacyClient, privacyClient.getRequest, { id }, await officer())).request!;
+      // The gateway holds the access request back; the erasure overtakes it at privacy and identity.
+      await platform.gateway.halt();
+      try {
+        const access = await submit('access');
+        const erasure = await submit('erasure');
+        await eventually('privacy to erase while the export waits', async () => {
+          const privacyTask = (await current(erasure)).tasks.find((task) => task.participant === 'privacy');
+          if (privacyTask?.state !== 'done') throw new Error('privacy has not erased yet');
+        });
+        await platform.gateway.restart();
+        const finished = await eventually(
+          'the export to finish',
+          async () => {
+            const request = await current(access);
+            if (!['completed', 'partially_completed'].includes(request.state)) throw new Error(request.state);
+            return request;
+          },
+          60_000,
+        );
+        expect(finished.archiveReady).toBe(false);
+        const stored = await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+          tx.execute<{ n: number }>(
+            sql`select (select count(*) from archives where request_id = ${access})::int
+                     + (select count(*) from export_records where request_id = ${access})::int as n`,
+          ),
+        );
+        expect(stored.rows[0]!.n).toBe(0);
       } finally {
         privacyClient.close();
       }
