@@ -60,7 +60,7 @@ describeWithKeycloak('identity against a real Keycloak', () => {
     });
     return {
       status: response.status,
-      body: (await response.json()) as { access_token?: string; error?: string },
+      body: (await response.json()) as { access_token?: string; refresh_token?: string; error?: string },
     };
   }
 
@@ -162,6 +162,46 @@ describeWithKeycloak('identity against a real Keycloak', () => {
     expect((await api('GET', '/v1/tenant', token)).body).toMatchObject({ id: 'acme' });
     // A developer may not manage users.
     expect((await api('GET', '/v1/users', token)).body).toMatchObject({ status: 403, code: 'SCOPE_MISSING' });
+  });
+
+  it("ends a closed account's Keycloak sessions, and the gateway refuses its access token with 401", async () => {
+    const acmeKey = ownerKey('acme');
+    const password = 'leaving soon, long password';
+    const created = await api('POST', '/v1/accounts', acmeKey, {
+      fullName: 'Leo Leaving',
+      email: 'leo@acme.example',
+      ageAttested: true,
+      password,
+    });
+    expect(created.status).toBe(201);
+    const login = await grant('parley', {
+      grant_type: 'password',
+      client_id: 'parley-cli',
+      username: 'leo@acme.example',
+      password,
+    });
+    const token = login.body.access_token!;
+    const userId = String(decodeJwt(token).sub);
+    expect((await api('GET', '/v1/accounts/me', token)).status).toBe(200);
+    expect(((await keycloakAdmin(`/parley/users/${userId}/sessions`)).body as unknown[]).length).toBe(1);
+
+    const closed = await api('POST', `/v1/accounts/${String(created.body.id)}/close`, acmeKey);
+    expect(closed.status).toBe(200);
+    expect((await keycloakAdmin(`/parley/users/${userId}/sessions`)).body).toEqual([]);
+    const refreshed = await grant('parley', {
+      grant_type: 'refresh_token',
+      client_id: 'parley-cli',
+      refresh_token: login.body.refresh_token!,
+    });
+    expect(refreshed.status).toBe(400);
+    // The access token Keycloak issued before is still unexpired: the gateway refuses it all the same.
+    const deadline = Date.now() + 30_000;
+    let me = await api('GET', '/v1/accounts/me', token);
+    while (me.status === 200 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      me = await api('GET', '/v1/accounts/me', token);
+    }
+    expect(me.body).toMatchObject({ status: 401, code: 'TOKEN_ACCOUNT_CLOSED' });
   });
 
   it('creates, uses and revokes an API key: 401 at once after revocation', async () => {

@@ -1,5 +1,7 @@
 import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { isScope, isTenantId, scopesOfRoles, unauthenticated, type Caller, type Logger } from '@parley/kit';
+import { identityV1 } from '@parley/proto';
 import type { Backends } from './backends';
 
 export interface TokenSettings {
@@ -112,12 +114,37 @@ export interface RequestOrigin {
 }
 
 /**
+ * How long a replica trusts identity's answer that a user may act. Closing or erasing an account reaches
+ * every replica within this time (identity is asked, so there is nothing to keep in step between
+ * replicas); within it, one call per user, not per request.
+ */
+export const USER_STATUS_CACHE_MS = 5_000;
+
+/**
  * Resolves a bearer credential to the caller: a Parley API key (checked by identity on every request, so
- * revocation is immediate) or an access token. The first time a user's login session is seen, its IP and
+ * revocation is immediate) or an access token, refused once the user's account is closed or erased (identity
+ * says so; the answer is cached for USER_STATUS_CACHE_MS). The first time a user's login session is seen, its IP and
  * user agent are recorded as the account's last login.
  */
 export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log: Logger) {
   const seenLogins = new Map<string, number>();
+  const userStatus = new LRUCache<string, identityV1.UserStatus>({ max: 10_000, ttl: USER_STATUS_CACHE_MS });
+  const requireActiveUser = async (tenantId: string, userId: string) => {
+    const key = `${tenantId}\n${userId}`;
+    let status = userStatus.get(key);
+    if (status === undefined) {
+      ({ status } = await backends.as(
+        backends.gatewayCaller,
+        backends.identity,
+        backends.identity.getUserStatus,
+        { tenantId, userId },
+      ));
+      userStatus.set(key, status);
+    }
+    if (status !== identityV1.UserStatus.USER_STATUS_ACTIVE) {
+      throw unauthenticated('TOKEN_ACCOUNT_CLOSED', 'the account this access token belongs to is closed or erased');
+    }
+  };
   return async (credential: string, origin: RequestOrigin): Promise<Caller> => {
     if (credential.startsWith('prl_')) {
       const { apiKey } = await backends.as(
@@ -139,6 +166,7 @@ export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log:
     }
     const { caller, payload } = await tokens.verify(credential);
     if (caller.principal.startsWith('user:')) {
+      await requireActiveUser(caller.tenantId, caller.principal.slice('user:'.length));
       const session = `${caller.principal}:${String(payload.sid ?? payload.auth_time ?? payload.iat)}`;
       if (!seenLogins.has(session)) {
         if (seenLogins.size > 10_000) seenLogins.clear();

@@ -27,6 +27,7 @@ import { makeCreateOAuthClient } from './rpc/createOAuthClient';
 import { makeListOAuthClients } from './rpc/listOAuthClients';
 import { makeRevokeOAuthClient } from './rpc/revokeOAuthClient';
 import { makeResolveSubject } from './rpc/resolveSubject';
+import { makeGetUserStatus } from './rpc/getUserStatus';
 import { identityParticipant } from './privacy';
 import { ApiKeyDigester } from './domain/apiKey';
 
@@ -130,6 +131,12 @@ export function buildApp(
       scope: 'oauth-clients:write',
     }),
     resolveSubject: rpc('ResolveSubject', makeResolveSubject({ db: runtime.db }), { scope: 'internal' }),
+    // The gateway asks for the tenant a token names, before it trusts the token.
+    getUserStatus: rpc(
+      'GetUserStatus',
+      makeGetUserStatus({ db: runtime.db, subjectHashKeys: runtime.subjectHashKeys }),
+      { scope: 'internal', tenant: false },
+    ),
   };
   let issuerPort: number | undefined;
   return {

@@ -97,7 +97,11 @@ export function identityParticipant(deps: {
       const rows = await find(tx, subject);
       if (context.hold) return held(context.hold, rows.length);
       const realm = await deps.realmOf(context.tenantId);
-      for (const row of rows) if (row.idpUserId) await deps.idp.deleteUser(realm, row.idpUserId);
+      for (const row of rows) {
+        if (!row.idpUserId) continue;
+        await deps.idp.endSessions(realm, row.idpUserId);
+        await deps.idp.deleteUser(realm, row.idpUserId);
+      }
       if (rows.length > 0)
         await tx.delete(accounts).where(
           inArray(

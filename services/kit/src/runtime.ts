@@ -218,6 +218,13 @@ export class ServiceRuntime {
     const js: JetStreamClient = jetstream(this.nats);
     const jsm: JetStreamManager = await jetstreamManager(this.nats);
     const consumers = [...(serve.consumers ?? [])];
+    const naming = consumers.find((handler) => handler.subject);
+    if (naming && !serve.participant) {
+      // Tombstones are written by the participant's erasure: without one, nothing would ever be dropped.
+      throw new Error(
+        `consumer ${naming.durable} creates data about people from events, so ${this.options.service} must be a privacy participant (services/kit/PRIVACY.md)`,
+      );
+    }
     const grpcServices = [...serve.grpcServices];
     if (serve.participant) {
       // Receipts go to privacy's stream, which privacy owns; its outbox relay retries until it exists.
@@ -258,6 +265,7 @@ export class ServiceRuntime {
         handler,
         settings: this.inboxSettings,
         afterCommit: () => this.outbox.committed(),
+        subjectHashKeys: this.subjectHashKeys,
       });
       await consumer.start();
       this.consumers.push(consumer);

@@ -150,8 +150,8 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     resumeRequest: rpc('ResumeRequest', requests.resumeRequest, write),
     cancelRequest: rpc('CancelRequest', requests.cancelRequest, write),
     createArchiveLink: rpc('CreateArchiveLink', requests.createArchiveLink, { scope: 'profile' }),
-    // The link token is the credential; the gateway asks on the downloader's behalf.
-    downloadArchive: rpc('DownloadArchive', requests.downloadArchive, { scope: 'internal', tenant: false }),
+    // The link token and the requester's own credentials together open the archive.
+    downloadArchive: rpc('DownloadArchive', requests.downloadArchive, { scope: 'profile' }),
     recordConsent: rpc('RecordConsent', ledgerHandlers.recordConsent, { scope: 'profile' }),
     listConsents: rpc('ListConsents', ledgerHandlers.listConsents, read),
     placeLegalHold: rpc('PlaceLegalHold', ledgerHandlers.placeLegalHold, write),

@@ -1,6 +1,22 @@
-import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
-import { textArray, receiptLine, type DataCategory, type PrivacyParticipant } from '@parley/kit';
-import { consents, legalHolds, mailbox, subjectRequests, verificationCodes } from './db/schema';
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import {
+  textArray,
+  receiptLine,
+  type DataCategory,
+  type PrivacyParticipant,
+  type SubjectIdentifiers,
+  type Transaction,
+} from '@parley/kit';
+import {
+  archiveLinks,
+  archives,
+  consents,
+  exportRecords,
+  legalHolds,
+  mailbox,
+  subjectRequests,
+  verificationCodes,
+} from './db/schema';
 
 const ACCOUNTABILITY =
   'GDPR Art. 5(2) and 7(1): the controller must be able to demonstrate consent and how requests were handled';
@@ -27,7 +43,44 @@ export const privacyCategories: DataCategory[] = [
     legalObligation: ACCOUNTABILITY,
     defaultRetentionDays: 0,
   },
+  {
+    id: 'export_archives',
+    description:
+      'Sealed access and portability archives (everything exported about the subject) and their download links',
+    subjects: ['data subjects who made an access or portability request'],
+    purpose: 'Hand the subject, or whom they asked, a copy of their data',
+    legalBasis: 'legal obligation',
+    retention: '30 days after it was made; destroyed at once when the subject is erased',
+    legalObligation: '',
+    defaultRetentionDays: 30,
+  },
 ];
+
+/** The requests made about a subject, matched on any identifier they were filed with or resolved to. */
+function requestsAbout(tx: Transaction, subject: SubjectIdentifiers) {
+  const identifiers = subjectRequests.identifiers;
+  return tx
+    .select({ id: subjectRequests.id })
+    .from(subjectRequests)
+    .where(
+      sql`(${identifiers}->'emails' ?| ${textArray(subject.emails)} or ${identifiers}->'accountIds' ?| ${textArray(subject.accountIds)} or ${identifiers}->'phones' ?| ${textArray(subject.phones)} or ${identifiers}->'userIds' ?| ${textArray(subject.userIds)})`,
+    );
+}
+
+/**
+ * Destroys the sealed archives of these requests with every link to them and any export part not yet
+ * assembled; returns how many archives were destroyed.
+ */
+async function destroyArchives(tx: Transaction, requestIds: string[]): Promise<number> {
+  if (requestIds.length === 0) return 0;
+  await tx.delete(archiveLinks).where(inArray(archiveLinks.requestId, requestIds));
+  await tx.delete(exportRecords).where(inArray(exportRecords.requestId, requestIds));
+  const gone = await tx
+    .delete(archives)
+    .where(inArray(archives.requestId, requestIds))
+    .returning({ id: archives.requestId });
+  return gone.length;
+}
 
 const overlaps = (column: unknown, hashes: string[]) => sql`${column} && ${textArray(hashes)}`;
 
@@ -69,15 +122,27 @@ export const privacyParticipant: PrivacyParticipant = {
             : 'privacy_requests:',
       };
     }
+    const about = requestsAbout(tx, subject);
+    if (category === 'export_archives') {
+      const rows = await tx
+        .select({ requestId: archives.requestId, createdAt: archives.createdAt })
+        .from(archives)
+        .where(and(inArray(archives.requestId, about), after ? gt(archives.requestId, after) : undefined))
+        .orderBy(asc(archives.requestId))
+        .limit(context.limit);
+      return {
+        records: rows.map((row) => ({
+          category: 'export_archives',
+          record: { requestId: row.requestId, createdAt: row.createdAt.toISOString() },
+        })),
+        next:
+          rows.length === context.limit ? `export_archives:${rows[rows.length - 1]!.requestId}` : undefined,
+      };
+    }
     const requests = await tx
       .select()
       .from(subjectRequests)
-      .where(
-        and(
-          sql`(${subjectRequests.identifiers}->'emails' ?| ${textArray(subject.emails)} or ${subjectRequests.identifiers}->'accountIds' ?| ${textArray(subject.accountIds)})`,
-          after ? gt(subjectRequests.id, after) : undefined,
-        ),
-      )
+      .where(and(inArray(subjectRequests.id, about), after ? gt(subjectRequests.id, after) : undefined))
       .orderBy(asc(subjectRequests.id))
       .limit(context.limit);
     return {
@@ -94,18 +159,20 @@ export const privacyParticipant: PrivacyParticipant = {
       next:
         requests.length === context.limit
           ? `privacy_requests:${requests[requests.length - 1]!.id}`
-          : undefined,
+          : 'export_archives:',
     };
   },
   async erase(tx, subject, context) {
     const held = await tx.select().from(consents).where(overlaps(consents.subjectHashes, context.hashes));
-    const requests = await tx
-      .select({ id: subjectRequests.id })
-      .from(subjectRequests)
-      .where(
-        sql`${subjectRequests.identifiers}->'emails' ?| ${textArray(subject.emails)} or ${subjectRequests.identifiers}->'accountIds' ?| ${textArray(subject.accountIds)}`,
-      );
+    const requests = await requestsAbout(tx, subject);
+    const requestIds = requests.map((request) => request.id);
     if (context.hold) {
+      const sealed = requestIds.length
+        ? await tx
+            .select({ id: archives.requestId })
+            .from(archives)
+            .where(inArray(archives.requestId, requestIds))
+        : [];
       return [
         receiptLine('consent_records', {
           kept: String(held.length),
@@ -115,8 +182,16 @@ export const privacyParticipant: PrivacyParticipant = {
           kept: String(requests.length),
           keptBasis: `legal hold: ${context.hold}`,
         }),
+        receiptLine('export_archives', {
+          kept: String(sealed.length),
+          keptBasis: `legal hold: ${context.hold}`,
+        }),
       ];
     }
+    // Archives first, while the requests still name the subject: an archive is a copy of everything
+    // exported about them, so it goes, with every link to it, whenever it was made.
+    const destroyed = await destroyArchives(tx, requestIds);
+    // The `erased` key also tells an export still in progress not to make an archive (workflow.complete).
     const anonymous = { erased: 'identifiers replaced by salted hashes' };
     await tx
       .update(consents)
@@ -140,11 +215,17 @@ export const privacyParticipant: PrivacyParticipant = {
     return [
       receiptLine('consent_records', { anonymised: String(held.length), keptBasis: ACCOUNTABILITY }),
       receiptLine('privacy_requests', { anonymised: String(requests.length), keptBasis: ACCOUNTABILITY }),
+      receiptLine('export_archives', { deleted: String(destroyed) }),
     ];
   },
   async rectify(tx, subject, changes, context) {
     const email = typeof changes.email === 'string' ? changes.email.toLowerCase() : undefined;
-    if (!email) return [receiptLine('consent_records'), receiptLine('privacy_requests')];
+    if (!email)
+      return [
+        receiptLine('consent_records'),
+        receiptLine('privacy_requests'),
+        receiptLine('export_archives'),
+      ];
     const rows = await tx.select().from(consents).where(overlaps(consents.subjectHashes, context.hashes));
     for (const row of rows) {
       await tx
@@ -155,6 +236,7 @@ export const privacyParticipant: PrivacyParticipant = {
     return [
       receiptLine('consent_records', { corrected: String(rows.length) }),
       receiptLine('privacy_requests'),
+      receiptLine('export_archives'),
     ];
   },
   async restrict(tx, _subject, _restricted, context) {
@@ -165,9 +247,21 @@ export const privacyParticipant: PrivacyParticipant = {
     return [
       receiptLine('consent_records', { restricted: String(rows.length) }),
       receiptLine('privacy_requests'),
+      receiptLine('export_archives'),
     ];
   },
   async purge(tx, category, before) {
+    if (category === 'export_archives') {
+      const old = await tx
+        .select({ id: archives.requestId })
+        .from(archives)
+        .where(lt(archives.createdAt, before));
+      const destroyed = await destroyArchives(
+        tx,
+        old.map((row) => row.id),
+      );
+      return [receiptLine('export_archives', { deleted: String(destroyed) })];
+    }
     if (category !== 'consent_records') return [receiptLine(category)];
     const gone = await tx
       .delete(consents)

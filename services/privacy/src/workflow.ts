@@ -560,7 +560,11 @@ export class RequestWorkflow {
     const row = await this.load(tx, id);
     if (!openStates.includes(row.state)) return;
     const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
-    if (row.type === 'access' || row.type === 'portability') {
+    // An erasure of the subject that overtook this export anonymised the request: no archive is made of
+    // what was gathered before it, and the parts gathered go.
+    const subjectErased = 'erased' in row.subject;
+    if (subjectErased) await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
+    if ((row.type === 'access' || row.type === 'portability') && !subjectErased) {
       const records = await tx
         .select()
         .from(exportRecords)
@@ -784,18 +788,29 @@ export class RequestWorkflow {
     return this.view(caller.tenantId, id);
   }
 
+  /**
+   * Whether the caller may have the request's archive: the requester themselves (the same user or
+   * client; for a request a tenant credential filed, the tenant's privacy office, so a rotated API key
+   * does not lose the request), or the subject logged in.
+   */
+  private mayHaveArchive(caller: Caller, row: SubjectRequestRow): boolean {
+    if (caller.principal === row.requester) return true;
+    if (caller.principal.startsWith('user:') && row.identifiers.userIds?.includes(caller.principal.slice(5)))
+      return true;
+    const filedByTenantCredential = /^(api-key|client):/.test(row.requester);
+    return filedByTenantCredential && grants(caller.scopes, 'privacy:write');
+  }
+
   /** An expiring link to the archive, for the verified requester or the subject themselves only. */
   async archiveLink(caller: Caller, id: string): Promise<{ token: string; expiresAt: Date }> {
     return withTenant(this.deps.db, caller.tenantId, async (tx) => {
       const row = await this.load(tx, id);
       const [archive] = await tx
-        .select({ requester: archives.requester })
+        .select({ id: archives.requestId })
         .from(archives)
         .where(eq(archives.requestId, id));
       if (!archive) throw failedPrecondition('ARCHIVE_NOT_READY', `request ${id} has no archive (yet)`);
-      const subjectItself =
-        caller.principal.startsWith('user:') && row.identifiers.userIds?.includes(caller.principal.slice(5));
-      if (caller.principal !== archive.requester && !subjectItself) {
+      if (!this.mayHaveArchive(caller, row)) {
         throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
       }
       const token = randomToken();
@@ -810,19 +825,28 @@ export class RequestWorkflow {
     });
   }
 
-  async download(token: string): Promise<{ fileName: string; zip: Buffer }> {
+  /**
+   * The archive behind a link, for a caller who may have it: the link alone is not enough, so a link
+   * that leaks (a forwarded mail, a proxy log) opens nothing. An archive destroyed by an erasure or its
+   * retention has no links left.
+   */
+  async download(caller: Caller, token: string): Promise<{ fileName: string; zip: Buffer }> {
+    const invalid = () =>
+      notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
     const [link] = await this.deps.db
       .select()
       .from(archiveLinks)
       .where(eq(archiveLinks.tokenHash, hashToken(token)));
-    if (!link || link.expiresAt.getTime() < this.now().getTime()) {
-      throw notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
+    if (!link || link.tenantId !== caller.tenantId || link.expiresAt.getTime() < this.now().getTime()) {
+      throw invalid();
     }
     return withTenant(this.deps.db, link.tenantId, async (tx) => {
       const [archive] = await tx.select().from(archives).where(eq(archives.requestId, link.requestId));
-      if (!archive)
-        throw notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
-      await this.audit(tx, link.tenantId, 'link', 'archive.downloaded', link.requestId, {});
+      if (!archive) throw invalid();
+      if (!this.mayHaveArchive(caller, await this.load(tx, link.requestId))) {
+        throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
+      }
+      await this.audit(tx, link.tenantId, caller.principal, 'archive.downloaded', link.requestId, {});
       return {
         fileName: `parley-export-${link.requestId}.zip`,
         zip: this.deps.sealer.open(archive.sealed, `${link.tenantId}:${link.requestId}:archive`),

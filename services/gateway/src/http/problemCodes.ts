@@ -34,6 +34,10 @@ export const problemCatalogue = define({
   TOKEN_ISSUER_UNTRUSTED: { status: 401, description: 'The access token comes from an untrusted issuer.' },
   TOKEN_AUDIENCE_INVALID: { status: 401, description: 'The access token is not meant for this API.' },
   TOKEN_TENANT_MISSING: { status: 401, description: 'The access token names no tenant.' },
+  TOKEN_ACCOUNT_CLOSED: {
+    status: 401,
+    description: 'The access token belongs to an account that has since been closed or erased.',
+  },
   TOKEN_TENANT_MISMATCH: { status: 401, description: "The access token's tenant does not match its realm." },
   TENANT_INACTIVE: { status: 401, description: "The credential's tenant is suspended or closed." },
   SCOPE_MISSING: { status: 403, description: 'The credential lacks the scope this operation needs.' },
@@ -183,5 +187,6 @@ export const credentialCodes: ProblemCode[] = [
   'TOKEN_AUDIENCE_INVALID',
   'TOKEN_TENANT_MISSING',
   'TOKEN_TENANT_MISMATCH',
+  'TOKEN_ACCOUNT_CLOSED',
   'TENANT_INACTIVE',
 ];

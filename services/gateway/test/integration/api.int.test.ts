@@ -459,6 +459,33 @@ describe('gateway REST API', () => {
     });
   });
 
+  describe('access tokens of a closed account', () => {
+    it('answers 401 TOKEN_ACCOUNT_CLOSED to a token issued before the account was closed, /v1/accounts/me too', async () => {
+      const password = 'closing-long-password-1';
+      const account = await request('POST', '/v1/accounts', {
+        key: keys['tenant-a'],
+        body: { fullName: 'Leaving Person', email: 'leaving@example.com', ageAttested: true, password },
+      });
+      expect(account.status).toBe(201);
+      const token = await login('leaving@example.com', password);
+      expect((await request('GET', '/v1/accounts/me', { key: token })).status).toBe(200);
+      const closed = await request('POST', `/v1/accounts/${String(account.body.id)}/close`, {
+        key: keys['tenant-a'],
+      });
+      expect(closed.status).toBe(200);
+      // Every replica asks identity, whose answer it keeps a few seconds: the token stops within them.
+      const refused = await eventually("the closed account's token to be refused", async () => {
+        const answer = await request('GET', '/v1/accounts/me', { key: token });
+        if (answer.status === 200) throw new Error('still accepted');
+        return answer;
+      });
+      expect(refused.body).toMatchObject({ status: 401, code: 'TOKEN_ACCOUNT_CLOSED' });
+      expect((await request('GET', '/v1/tenant', { key: token })).status).toBe(401);
+      // Someone else's token of the same tenant still works.
+      expect((await request('GET', '/v1/tenant', { key: await mint({}) })).status).toBe(200);
+    });
+  });
+
   describe('OAuth clients (client credentials)', () => {
     it('creates a client whose tokens carry its scopes, and revoking it stops new tokens', async () => {
       const created = await request('POST', '/v1/oauth-clients', {

@@ -55,15 +55,32 @@ export class AccountRepository {
     private readonly outbox: Outbox,
   ) {}
 
+  /**
+   * Publishes an account event, declaring the account holder as its subject: the event names them (their
+   * account id), so a parked copy is found and deleted when they are erased, and consumers drop it then.
+   */
   private announce(
     tx: Transaction,
-    tenantId: string,
+    account: Pick<AccountRow, 'id' | 'tenantId' | 'idpUserId'>,
     type: string,
     payloadType: string,
     messageType: never,
     payload: unknown,
   ) {
-    return this.outbox.enqueue(tx, { type, tenantId, payloadType, messageType, payload: payload as never });
+    const subject = {
+      accountIds: [account.id],
+      emails: [],
+      phones: [],
+      userIds: account.idpUserId ? [account.idpUserId] : [],
+    };
+    return this.outbox.enqueue(tx, {
+      type,
+      tenantId: account.tenantId,
+      subject,
+      payloadType,
+      messageType,
+      payload: payload as never,
+    });
   }
 
   async create(
@@ -80,7 +97,7 @@ export class AccountRepository {
         if (!row) throw new Error('account insert returned nothing');
         await this.announce(
           tx,
-          tenantId,
+          row,
           'identity.account.created',
           'parley.identity.v1.AccountCreated',
           identityV1.AccountCreated as never,
@@ -146,7 +163,7 @@ export class AccountRepository {
         if (!row) throw new Error('account vanished during update');
         await this.announce(
           tx,
-          account.tenantId,
+          row,
           'identity.account.updated',
           'parley.identity.v1.AccountUpdated',
           identityV1.AccountUpdated as never,
@@ -173,7 +190,7 @@ export class AccountRepository {
       if (!row) throw new Error('account vanished during update');
       await this.announce(
         tx,
-        account.tenantId,
+        row,
         'identity.account.updated',
         'parley.identity.v1.AccountUpdated',
         identityV1.AccountUpdated as never,
@@ -201,7 +218,7 @@ export class AccountRepository {
       }
       await this.announce(
         tx,
-        account.tenantId,
+        row,
         'identity.account.closed',
         'parley.identity.v1.AccountClosed',
         identityV1.AccountClosed as never,

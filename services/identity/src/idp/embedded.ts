@@ -104,6 +104,9 @@ export class EmbeddedIdentityProvider implements IdentityProvider {
       .where(and(eq(devUsers.realm, realm), eq(devUsers.id, userId)));
   }
 
+  /** The embedded provider keeps no sessions (no refresh tokens): its access tokens are all there is. */
+  async endSessions(): Promise<void> {}
+
   async deleteUser(realm: string, userId: string): Promise<void> {
     await this.options.db.delete(devUsers).where(and(eq(devUsers.realm, realm), eq(devUsers.id, userId)));
   }

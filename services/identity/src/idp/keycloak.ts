@@ -237,6 +237,13 @@ export class KeycloakIdentityProvider implements IdentityProvider {
     );
   }
 
+  async endSessions(realm: string, userId: string): Promise<void> {
+    const kc = await this.admin();
+    await kc.users.logout({ realm, id: userId }).catch((error: { response?: { status?: number } }) => {
+      if (error.response?.status !== 404) throw error;
+    });
+  }
+
   async deleteUser(realm: string, userId: string): Promise<void> {
     const kc = await this.admin();
     await kc.users.del({ realm, id: userId }).catch((error: { response?: { status?: number } }) => {

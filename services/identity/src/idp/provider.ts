@@ -41,6 +41,12 @@ export interface IdentityProvider {
     changes: { email?: string; fullName?: string; enabled?: boolean },
   ): Promise<void>;
   setRoles(realm: string, userId: string, roles: string[]): Promise<void>;
+  /**
+   * Ends every session the user has at the provider (closure, erasure), so no refresh token gets them a
+   * new access token. Access tokens already issued are refused by the gateway (GetUserStatus). A user
+   * that is gone is not an error.
+   */
+  endSessions(realm: string, userId: string): Promise<void>;
   /** Removes the user and their credentials (erasure). Deleting a user that is gone is not an error. */
   deleteUser(realm: string, userId: string): Promise<void>;
 

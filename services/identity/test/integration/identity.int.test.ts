@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { createHmac, randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { call, connectNats, createClient, textArray, withTenant } from '@parley/kit';
+import { call, connectNats, createClient, identifierHashes, textArray, withTenant } from '@parley/kit';
 import { eventsV1, identityV1 } from '@parley/proto';
 import { testInfra } from '../../../../tests/support/infra';
 import type { RunningService } from '../../../../tests/support/service';
@@ -436,7 +436,25 @@ describe('identity service', () => {
       expect(account?.closedAt).toBeInstanceOf(Date);
       const again = await call(client, client.closeAccount, { accountId: janeId }, await as('acme'));
       expect(again.account?.closedAt).toEqual(account?.closedAt);
-      expect((await outboxOf('acme')).filter((type) => type === 'identity.account.closed')).toHaveLength(1);
+      const closed = (await publishedEvents()).filter(
+        (event) => event.tenantId === 'acme' && event.type === 'identity.account.closed',
+      );
+      expect(closed).toHaveLength(1);
+      // The event names the account holder: its subject hashes let an erasure find a parked copy, and
+      // every consumer drop it once they are erased.
+      const [row] = (
+        await withTenant(db(), 'acme', (tx) =>
+          tx.execute<{ idp_user_id: string }>(sql`select idp_user_id from accounts where id = ${janeId}`),
+        )
+      ).rows;
+      expect(closed[0]!.subjectHashes).toEqual(
+        identifierHashes(service.app.runtime.subjectHashKeys, 'acme', {
+          accountIds: [janeId],
+          emails: [],
+          phones: [],
+          userIds: [row!.idp_user_id],
+        }),
+      );
       expect(
         (await passwordGrant(tokenUrl(service), 'jane@example.com', 'correct horse battery staple')).status,
       ).toBe(401);

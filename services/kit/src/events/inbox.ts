@@ -10,6 +10,7 @@ import type { Logger } from '../logging';
 import { runWithContext } from '../context';
 import { withExtractedTraceContext } from '../telemetry';
 import { EVENT_HEADERS, type MessageType } from './outbox';
+import { isErased, matchingHashes, type SubjectHashKeys, type SubjectIdentifiers } from '../privacy/subjects';
 import { ensureConsumer, StreamMissingError, type Naming } from './streams';
 
 export interface ReceivedEvent<T> {
@@ -30,6 +31,19 @@ export interface EventHandler<T> {
    * is parked at once. Any other error is transient: the event is redelivered with the server's backoff.
    */
   handle(tx: Transaction, event: ReceivedEvent<T>, log: Logger): Promise<void>;
+  /**
+   * Who the event is about, when its payload names a person (an account id, a phone number). Before the
+   * handler runs, the inbox checks the erasure tombstones: the hashes the producer declared with the event
+   * (`envelope.subject_hashes`), and these identifiers hashed under every subject hash key (so a tombstone
+   * written before a key rotation is found too). An event about an erased subject is dropped: marked
+   * handled, nothing applied, so a late event cannot bring the person back.
+   */
+  subject?(event: ReceivedEvent<T>): SubjectIdentifiers | undefined;
+  /**
+   * `'apply'` only for a consumer that must act on events about erased subjects: the privacy task
+   * consumer (an erasure repeated answers with its stored receipt). Default `'drop'`, for every consumer.
+   */
+  erasedSubjects?: 'drop' | 'apply';
   /** Deliveries before a transiently failing event is parked (RETRIES_EXHAUSTED). Default EVENT_MAX_DELIVER. */
   maxDeliveries?: number;
   /** The first redelivery delay, which is also the ack wait. Default the first EVENT_BACKOFF_MS step. */
@@ -94,6 +108,8 @@ export interface InboxConsumerOptions<T> {
   settings?: Partial<InboxSettings>;
   /** Called after a transaction that applied events commits (wakes the outbox relay of this process). */
   afterCommit?: () => void;
+  /** The subject hash keys (SUBJECT_HASH_KEY and previous ones), to match a handler's `subject`. */
+  subjectHashKeys?: SubjectHashKeys;
 }
 
 interface Item<T> {
@@ -111,7 +127,7 @@ interface Item<T> {
   replay?: boolean;
 }
 
-type Outcome = 'applied' | 'duplicate' | 'late' | 'waiting' | 'skipped';
+type Outcome = 'applied' | 'duplicate' | 'late' | 'waiting' | 'skipped' | 'erased';
 
 export interface ReplayResult {
   outcome: 'applied' | 'duplicate';
@@ -438,11 +454,35 @@ export class InboxConsumer<T> {
         'an earlier version of this aggregate never arrived; applying the later one',
       );
     }
-    await handler.handle(tx, { envelope, payload: item.payload as T }, this.log);
+    const event = { envelope, payload: item.payload as T };
+    const erased = await this.aboutErasedSubject(tx, event);
+    if (erased) {
+      this.log.info({ eventId: envelope.eventId }, 'dropped an event about an erased subject');
+    } else {
+      await handler.handle(tx, event, this.log);
+    }
     if (key && order !== 'behind') {
       await this.recordVersion(tx, key, envelope.aggregateEpoch, envelope.aggregateVersion);
     }
-    return order === 'behind' ? 'late' : 'applied';
+    return erased ? 'erased' : order === 'behind' ? 'late' : 'applied';
+  }
+
+  /** True when the event is about a subject erased in this service (see `EventHandler.subject`). */
+  private async aboutErasedSubject(tx: Transaction, event: ReceivedEvent<T>): Promise<boolean> {
+    const { handler, subjectHashKeys } = this.options;
+    if (handler.erasedSubjects === 'apply') return false;
+    const tenantId = event.envelope.tenantId;
+    const declared = handler.subject?.(event);
+    if (declared && !subjectHashKeys) {
+      throw new Error(
+        `consumer ${handler.durable} names a subject but was built without the subject hash keys`,
+      );
+    }
+    const hashes = [
+      ...event.envelope.subjectHashes,
+      ...(declared && subjectHashKeys ? matchingHashes(subjectHashKeys, tenantId, declared) : []),
+    ];
+    return hashes.length > 0 && isErased(tx, tenantId, hashes);
   }
 
   private async applySkip(tx: Transaction, item: Item<T>): Promise<Outcome> {

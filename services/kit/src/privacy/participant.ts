@@ -265,6 +265,9 @@ export function participantTaskHandler(deps: {
     durable: `${participant.name}-on-privacy-task`,
     eventType: taskEvent(participant.name),
     messageType: participantV1.PrivacyTask,
+    // A task is about its subject by definition, erased or not: an erasure sent again must find its
+    // stored receipt, and a retention purge names no one.
+    erasedSubjects: 'apply',
     ackWaitMs: 60_000,
     async handle(tx, event, log) {
       const task = event.payload;

@@ -87,7 +87,7 @@ export function makeRequestHandlers(deps: { workflow: RequestWorkflow }) {
     }),
     createArchiveLink: async ({ request, caller }: RpcContext<privacyV1.CreateArchiveLinkRequest>) =>
       workflow.archiveLink(caller, request.id),
-    downloadArchive: async ({ request }: RpcContext<privacyV1.DownloadArchiveRequest>) =>
-      workflow.download(request.token),
+    downloadArchive: async ({ request, caller }: RpcContext<privacyV1.DownloadArchiveRequest>) =>
+      workflow.download(caller, request.token),
   };
 }

@@ -5,7 +5,7 @@ import { startService } from '../../../../tests/support/service';
 import { TEST_SUBJECT_HASH_KEY } from '../../../../tests/support/callers';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { consents, subjectRequests } from '../../src/db/schema';
+import { archiveLinks, archives, consents, subjectRequests } from '../../src/db/schema';
 import { privacyParticipant } from '../../src/privacy';
 
 describeParticipantConformance('privacy (consent records, requests)', async () => {
@@ -41,7 +41,9 @@ describeParticipantConformance('privacy (consent records, requests)', async () =
           textVersion: 'v1',
           recordedBy: 'test',
         });
+        const requestId = randomUUID();
         await tx.insert(subjectRequests).values({
+          id: requestId,
           tenantId: 'acme',
           type: 'access',
           state: 'completed',
@@ -54,6 +56,17 @@ describeParticipantConformance('privacy (consent records, requests)', async () =
           requester: 'test',
           overdueAnnounced: false,
         });
+        // The access request's sealed archive, and a link to it.
+        await tx.insert(archives).values({
+          tenantId: 'acme',
+          requestId,
+          sealed: Buffer.from('sealed archive'),
+          manifest: {},
+          requester: 'test',
+        });
+        await tx
+          .insert(archiveLinks)
+          .values({ tokenHash: randomUUID(), tenantId: 'acme', requestId, expiresAt: new Date() });
       });
       return subject;
     },

@@ -20,6 +20,8 @@ describe('privacy: data-subject requests across every participant', () => {
     ann: { email: 'ann@example.com', password: 'ann-long-password-1', id: '' },
     bob: { email: 'bob@example.com', password: 'bob-long-password-2', id: '' },
     cat: { email: 'cat@example.com', password: 'cat-long-password-3', id: '' },
+    dan: { email: 'dan@example.com', password: 'dan-long-password-4', id: '' },
+    eve: { email: 'eve@example.com', password: 'eve-long-password-5', id: '' },
   };
 
   const api = (...args: CallArgs) => gatewayCall(platform, ...args);
@@ -97,7 +99,9 @@ describe('privacy: data-subject requests across every participant', () => {
       const done = await settled(String(submitted.body.id));
       expect(done).toMatchObject({ state: 'completed', archiveReady: true, waitingFor: [] });
       const link = await api('GET', `/v1/privacy/requests/${String(submitted.body.id)}/archive`, ownerKey);
-      const download = await fetch(`${platform.baseUrl}${String(link.body.url)}`);
+      const download = await fetch(`${platform.baseUrl}${String(link.body.url)}`, {
+        headers: { authorization: `Bearer ${ownerKey}` },
+      });
       expect(download.headers.get('content-type')).toContain('application/zip');
       const files = readArchive(Buffer.from(await download.arrayBuffer()));
       const manifest = JSON.parse(files.get('manifest.json')!.toString()) as {
@@ -128,7 +132,44 @@ describe('privacy: data-subject requests across every participant', () => {
         await login(people.cat.email, people.cat.password),
       );
       expect(stranger.status).toBe(403);
-      expect((await fetch(`${platform.baseUrl}/v1/privacy/archives/not-a-token`)).status).toBe(404);
+      expect((await api('GET', '/v1/privacy/archives/not-a-token', ownerKey)).status).toBe(404);
+    });
+
+    it("opens an archive only with the requester's credentials, and a rotated key keeps the request", async () => {
+      const key = async (name: string) =>
+        String(
+          (await api('POST', '/v1/api-keys', ownerKey, { name, scopes: ['privacy:write', 'profile'] })).body
+            .apiKey,
+        );
+      const officerKey = await key('officer before rotation');
+      const submitted = await api('POST', '/v1/privacy/requests', officerKey, {
+        type: 'portability',
+        subject: { email: people.ann.email },
+      });
+      expect(submitted.status).toBe(201);
+      const id = String(submitted.body.id);
+      await settled(id);
+      const { url } = (await api('GET', `/v1/privacy/requests/${id}/archive`, officerKey)).body;
+      // The link alone opens nothing; someone else's credentials neither.
+      expect((await api('GET', String(url))).status).toBe(401);
+      const cat = await login(people.cat.email, people.cat.password);
+      expect((await api('GET', String(url), cat)).status).toBe(403);
+      expect((await api('GET', String(url), officerKey)).status).toBe(200);
+      // The officer's key is rotated: the new one gets a fresh link and opens it; the old one is refused.
+      const rotated = await key('officer after rotation');
+      const listed = await api('GET', '/v1/api-keys', ownerKey);
+      const old = (listed.body.apiKeys as { id: string; name: string }[]).find(
+        (item) => item.name === 'officer before rotation',
+      )!;
+      expect((await api('DELETE', `/v1/api-keys/${old.id}`, ownerKey)).status).toBeLessThan(300);
+      expect((await api('GET', String(url), officerKey)).status).toBe(401);
+      const fresh = await api('GET', `/v1/privacy/requests/${id}/archive`, rotated);
+      expect(fresh.status).toBe(200);
+      const download = await fetch(`${platform.baseUrl}${String(fresh.body.url)}`, {
+        headers: { authorization: `Bearer ${rotated}` },
+      });
+      expect(download.status).toBe(200);
+      expect(readArchive(Buffer.from(await download.arrayBuffer())).has('manifest.json')).toBe(true);
     });
   });
 
@@ -267,6 +308,49 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(login.status).toBe(401);
     });
 
+    it('destroys every archive and link about the subject, made before it, and says so in the receipt', async () => {
+      const access = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'access',
+        subject: { email: people.dan.email },
+      });
+      await settled(String(access.body.id));
+      const link = await api('GET', `/v1/privacy/requests/${String(access.body.id)}/archive`, ownerKey);
+      expect((await api('GET', String(link.body.url), ownerKey)).status).toBe(200);
+      const danToken = await login(people.dan.email, people.dan.password);
+      expect((await api('GET', '/v1/accounts/me', danToken)).status).toBe(200);
+
+      const erasure = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'erasure',
+        subject: { accountId: people.dan.id },
+      });
+      const done = await settled(String(erasure.body.id));
+      const privacyTask = (
+        done.tasks as { participant: string; receipt: { category: string; deleted: number }[] }[]
+      ).find((task) => task.participant === 'privacy')!;
+      expect(privacyTask.receipt.find((line) => line.category === 'export_archives')).toMatchObject({
+        deleted: 1,
+      });
+      // The old link, a fresh link and the stored copy are all gone (so a restart brings nothing back).
+      expect((await api('GET', String(link.body.url), ownerKey)).status).toBe(404);
+      expect(
+        (await api('GET', `/v1/privacy/requests/${String(access.body.id)}/archive`, ownerKey)).status,
+      ).not.toBe(200);
+      const stored = await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ archives: number; links: number }>(
+          sql`select (select count(*)::int from archives where request_id = ${String(access.body.id)}) as archives,
+                     (select count(*)::int from archive_links where request_id = ${String(access.body.id)}) as links`,
+        ),
+      );
+      expect(stored.rows[0]).toEqual({ archives: 0, links: 0 });
+      // The erased subject's token, issued before, stops working: 401, not 404 for a missing account.
+      const me = await eventually("the erased subject's token to be refused", async () => {
+        const answer = await api('GET', '/v1/accounts/me', danToken);
+        if (answer.status === 404 || answer.status === 200) throw new Error(`still ${answer.status}`);
+        return answer;
+      });
+      expect(me).toMatchObject({ status: 401, body: { code: 'TOKEN_ACCOUNT_CLOSED' } });
+    });
+
     it('waits for a participant that is down, says which, and completes once it is back, erasing once', async () => {
       const privacyClient = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
         serviceName: 'parley.privacy.v1.PrivacyService',
@@ -333,6 +417,61 @@ describe('privacy: data-subject requests across every participant', () => {
           ),
         );
         expect(receipts.rows[0]!.n).toBe(1);
+      } finally {
+        privacyClient.close();
+      }
+    }, 120_000);
+  });
+
+  describe('an export overtaken by an erasure', () => {
+    it('makes no archive of what it gathered before the erasure', async () => {
+      const privacyClient = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
+        serviceName: 'parley.privacy.v1.PrivacyService',
+      });
+      const officer = () => as(tenant, ['privacy:write', 'profile']);
+      const submit = async (type: string) =>
+        (
+          await call(
+            privacyClient,
+            privacyClient.submitRequest,
+            {
+              type,
+              subject: { accountId: people.eve.id, email: '', phone: '' },
+              jurisdiction: '',
+              changesJson: '',
+            },
+            await officer(),
+          )
+        ).request!.id;
+      const current = async (id: string) =>
+        (await call(privacyClient, privacyClient.getRequest, { id }, await officer())).request!;
+      // The gateway holds the access request back; the erasure overtakes it at privacy and identity.
+      await platform.gateway.halt();
+      try {
+        const access = await submit('access');
+        const erasure = await submit('erasure');
+        await eventually('privacy to erase while the export waits', async () => {
+          const privacyTask = (await current(erasure)).tasks.find((task) => task.participant === 'privacy');
+          if (privacyTask?.state !== 'done') throw new Error('privacy has not erased yet');
+        });
+        await platform.gateway.restart();
+        const finished = await eventually(
+          'the export to finish',
+          async () => {
+            const request = await current(access);
+            if (!['completed', 'partially_completed'].includes(request.state)) throw new Error(request.state);
+            return request;
+          },
+          60_000,
+        );
+        expect(finished.archiveReady).toBe(false);
+        const stored = await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+          tx.execute<{ n: number }>(
+            sql`select (select count(*) from archives where request_id = ${access})::int
+                     + (select count(*) from export_records where request_id = ${access})::int as n`,
+          ),
+        );
+        expect(stored.rows[0]!.n).toBe(0);
       } finally {
         privacyClient.close();
       }
@@ -572,6 +711,7 @@ describe('privacy: data-subject requests across every participant', () => {
         'identity/login_facts': 90,
         'privacy/consent_records': 1825,
         'privacy/privacy_requests': 0,
+        'privacy/export_archives': 30,
       });
       const policies = await api('GET', '/v1/privacy/retention-policies', ownerKey);
       // Every category with a declared default, and nothing else: no table of services that do not exist.
@@ -591,6 +731,7 @@ describe('privacy: data-subject requests across every participant', () => {
         'identity/account_profile:90:true',
         'identity/login_facts:90:true',
         'privacy/consent_records:1825:true',
+        'privacy/export_archives:30:true',
       ]);
     });
 
@@ -691,10 +832,17 @@ describe('privacy: data-subject requests across every participant', () => {
   describe('audit', () => {
     it('verifies the chain, and points at a row edited by hand', async () => {
       expect((await api('GET', '/v1/privacy/audit/verify', ownerKey)).body).toMatchObject({ valid: true });
-      const entries = (await api('GET', '/v1/privacy/audit?pageSize=100', ownerKey)).body.entries as {
-        id: string;
-        action: string;
-      }[];
+      const entries: { id: string; action: string }[] = [];
+      let pageToken = '';
+      do {
+        const page = await api(
+          'GET',
+          `/v1/privacy/audit?pageSize=100${pageToken ? `&pageToken=${encodeURIComponent(pageToken)}` : ''}`,
+          ownerKey,
+        );
+        entries.push(...(page.body.entries as { id: string; action: string }[]));
+        pageToken = String(page.body.nextPageToken ?? '');
+      } while (pageToken);
       expect(entries.map((entry) => entry.action)).toEqual(
         expect.arrayContaining([
           'request.received',

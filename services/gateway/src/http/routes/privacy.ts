@@ -419,7 +419,7 @@ export function privacyRoutes(backends: Backends) {
       ],
       summary: 'An expiring download link to the export archive (ZIP)',
       description:
-        'For the verified requester, or the subject logged in, only. The link needs no credentials and expires.',
+        'For the verified requester, or the subject logged in, only. The link expires, and opens the archive only with the credentials of someone who may have it (the requester, or for a request filed with an API key or client, any credential of the tenant holding privacy:write, so a rotated key loses nothing). An erasure of the subject destroys the archive and every link.',
       tags,
       scope: 'profile',
       params: idParams,
@@ -439,12 +439,16 @@ export function privacyRoutes(backends: Backends) {
       operationId: 'downloadPrivacyArchive',
       problems: [
         'ARCHIVE_LINK_INVALID',
+        'NOT_THE_REQUESTER',
         'ARCHIVE_NOT_READY',
         'SEALED_ARCHIVE_UNREADABLE',
         'UPSTREAM_UNAVAILABLE',
       ],
       summary: 'Download an export archive through its link',
+      description:
+        "Needs the requester's own credentials as well as the link: the link alone opens nothing. Answers 404 once the link has expired or the archive was destroyed (by the subject's erasure or its retention).",
       tags,
+      scope: 'profile',
       params: linkTokenParams,
       response: {
         status: 200,
@@ -452,8 +456,8 @@ export function privacyRoutes(backends: Backends) {
         schema: z.string().openapi({ format: 'binary' }),
         contentType: 'application/zip',
       },
-      handler: async ({ params }) => {
-        const archive = await backends.as(backends.gatewayCaller, privacy, privacy.downloadArchive, {
+      handler: async ({ caller, params }) => {
+        const archive = await backends.as(caller, privacy, privacy.downloadArchive, {
           token: params.id,
         });
         return { file: { name: archive.fileName, body: archive.zip } } as never;

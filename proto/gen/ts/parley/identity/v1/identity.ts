@@ -20,6 +20,56 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
 
+/** UserStatus is what identity knows of a user. */
+export enum UserStatus {
+  /** USER_STATUS_UNSPECIFIED - Not set. */
+  USER_STATUS_UNSPECIFIED = 0,
+  /** USER_STATUS_ACTIVE - The user may act: an open account, or a user with no account at all (an operator in the provider). */
+  USER_STATUS_ACTIVE = 1,
+  /** USER_STATUS_CLOSED - The user's account is closed. */
+  USER_STATUS_CLOSED = 2,
+  /** USER_STATUS_ERASED - The user's account was erased. */
+  USER_STATUS_ERASED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function userStatusFromJSON(object: any): UserStatus {
+  switch (object) {
+    case 0:
+    case "USER_STATUS_UNSPECIFIED":
+      return UserStatus.USER_STATUS_UNSPECIFIED;
+    case 1:
+    case "USER_STATUS_ACTIVE":
+      return UserStatus.USER_STATUS_ACTIVE;
+    case 2:
+    case "USER_STATUS_CLOSED":
+      return UserStatus.USER_STATUS_CLOSED;
+    case 3:
+    case "USER_STATUS_ERASED":
+      return UserStatus.USER_STATUS_ERASED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return UserStatus.UNRECOGNIZED;
+  }
+}
+
+export function userStatusToJSON(object: UserStatus): string {
+  switch (object) {
+    case UserStatus.USER_STATUS_UNSPECIFIED:
+      return "USER_STATUS_UNSPECIFIED";
+    case UserStatus.USER_STATUS_ACTIVE:
+      return "USER_STATUS_ACTIVE";
+    case UserStatus.USER_STATUS_CLOSED:
+      return "USER_STATUS_CLOSED";
+    case UserStatus.USER_STATUS_ERASED:
+      return "USER_STATUS_ERASED";
+    case UserStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** TenancyMode says whether a tenant shares the platform release or has its own. */
 export enum TenancyMode {
   /** TENANCY_MODE_UNSPECIFIED - Not set; rejected. */
@@ -218,6 +268,20 @@ export function accountStatusToJSON(object: AccountStatus): string {
     default:
       return "UNRECOGNIZED";
   }
+}
+
+/** GetUserStatusRequest names a user of the identity provider. */
+export interface GetUserStatusRequest {
+  /** The tenant the user's token names. */
+  tenantId: string;
+  /** The identity provider's user id (the token's subject). */
+  userId: string;
+}
+
+/** GetUserStatusResponse carries the user's status. */
+export interface GetUserStatusResponse {
+  /** The status. */
+  status: UserStatus;
 }
 
 /** ResolveSubjectRequest names a data subject by one identifier. */
@@ -719,6 +783,166 @@ export interface AccountClosed {
   /** When it was closed. */
   closedAt?: Date | undefined;
 }
+
+function createBaseGetUserStatusRequest(): GetUserStatusRequest {
+  return { tenantId: "", userId: "" };
+}
+
+export const GetUserStatusRequest: MessageFns<GetUserStatusRequest> = {
+  encode(message: GetUserStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.userId !== "") {
+      writer.uint32(18).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUserStatusRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUserStatusRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.userId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUserStatusRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      userId: isSet(object.userId)
+        ? globalThis.String(object.userId)
+        : isSet(object.user_id)
+        ? globalThis.String(object.user_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetUserStatusRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUserStatusRequest>, I>>(base?: I): GetUserStatusRequest {
+    return GetUserStatusRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUserStatusRequest>, I>>(object: I): GetUserStatusRequest {
+    const message = createBaseGetUserStatusRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetUserStatusResponse(): GetUserStatusResponse {
+  return { status: 0 };
+}
+
+export const GetUserStatusResponse: MessageFns<GetUserStatusResponse> = {
+  encode(message: GetUserStatusResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetUserStatusResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetUserStatusResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetUserStatusResponse {
+    return { status: isSet(object.status) ? userStatusFromJSON(object.status) : 0 };
+  },
+
+  toJSON(message: GetUserStatusResponse): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = userStatusToJSON(message.status);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetUserStatusResponse>, I>>(base?: I): GetUserStatusResponse {
+    return GetUserStatusResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetUserStatusResponse>, I>>(object: I): GetUserStatusResponse {
+    const message = createBaseGetUserStatusResponse();
+    message.status = object.status ?? 0;
+    return message;
+  },
+};
 
 function createBaseResolveSubjectRequest(): ResolveSubjectRequest {
   return { accountId: "", email: "", phone: "" };
@@ -5886,6 +6110,20 @@ export const IdentityServiceService = {
       Buffer.from(ResolveSubjectResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ResolveSubjectResponse => ResolveSubjectResponse.decode(value),
   },
+  /**
+   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
+   * log in with is closed or erased (internal, the gateway).
+   */
+  getUserStatus: {
+    path: "/parley.identity.v1.IdentityService/GetUserStatus" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetUserStatusRequest): Buffer => Buffer.from(GetUserStatusRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetUserStatusRequest => GetUserStatusRequest.decode(value),
+    responseSerialize: (value: GetUserStatusResponse): Buffer =>
+      Buffer.from(GetUserStatusResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetUserStatusResponse => GetUserStatusResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityServiceServer extends UntypedServiceImplementation {
@@ -5925,6 +6163,11 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   revokeOAuthClient: handleUnaryCall<RevokeOAuthClientRequest, RevokeOAuthClientResponse>;
   /** ResolveSubject finds every identifier identity holds for a data subject (internal, privacy). */
   resolveSubject: handleUnaryCall<ResolveSubjectRequest, ResolveSubjectResponse>;
+  /**
+   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
+   * log in with is closed or erased (internal, the gateway).
+   */
+  getUserStatus: handleUnaryCall<GetUserStatusRequest, GetUserStatusResponse>;
 }
 
 export interface IdentityServiceClient extends Client {
@@ -6215,6 +6458,25 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ResolveSubjectResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
+   * log in with is closed or erased (internal, the gateway).
+   */
+  getUserStatus(
+    request: GetUserStatusRequest,
+    callback: (error: ServiceError | null, response: GetUserStatusResponse) => void,
+  ): ClientUnaryCall;
+  getUserStatus(
+    request: GetUserStatusRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetUserStatusResponse) => void,
+  ): ClientUnaryCall;
+  getUserStatus(
+    request: GetUserStatusRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetUserStatusResponse) => void,
   ): ClientUnaryCall;
 }
 
