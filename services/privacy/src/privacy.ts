@@ -16,6 +16,7 @@ export const privacyCategories: DataCategory[] = [
     retention: '5 years after it was recorded',
     legalObligation: ACCOUNTABILITY,
     defaultRetentionDays: 5 * 365,
+    consentPurposes: [],
   },
   {
     id: 'privacy_requests',
@@ -26,6 +27,7 @@ export const privacyCategories: DataCategory[] = [
     retention: 'as long as needed to prove compliance',
     legalObligation: ACCOUNTABILITY,
     defaultRetentionDays: 0,
+    consentPurposes: [],
   },
 ];
 

@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from './zod';
-import type { Route } from './route';
+import { scopeText, type Route } from './route';
 import { isIdempotent, rateLimitOf } from './server';
 import { IDEMPOTENCY_KEY_HEADER } from './idempotency';
 
@@ -73,7 +73,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       errorResponses[400] = problemResponse('The request is invalid; `errors` names each field.');
     if (route.scope) {
       errorResponses[401] = problemResponse('Missing, invalid, expired or revoked credentials.');
-      errorResponses[403] = problemResponse(`The credentials lack the \`${route.scope}\` scope.`);
+      errorResponses[403] = problemResponse(`The credentials lack the ${scopeText(route)} scope.`);
     }
     const idempotent = isIdempotent(route) && route.scope !== undefined;
     const limited = rateLimitOf(route) !== 'none';
@@ -113,7 +113,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       operationId: route.operationId,
       summary: route.summary,
       description:
-        [route.description, route.scope ? `Requires scope \`${route.scope}\`.` : undefined]
+        [route.description, route.scope ? `Requires scope ${scopeText(route)}.` : undefined]
           .filter(Boolean)
           .join('\n\n') || undefined,
       tags: route.tags,

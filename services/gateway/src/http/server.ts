@@ -9,7 +9,7 @@ import {
   type RequestIdentity,
 } from '@parley/kit';
 import type { z } from './zod';
-import { expressPath, type Route } from './route';
+import { expressPath, scopesOf, type Route } from './route';
 import { HttpProblem, sendProblem, toProblem } from './problem';
 import {
   AUTHENTICATION_REQUIRED,
@@ -95,8 +95,12 @@ async function authenticateFor(route: Route, request: Request, deps: HttpDepende
     ip: request.ip ?? '',
     userAgent: request.get('user-agent') ?? '',
   });
-  if (!grants(caller.scopes, route.scope!)) {
-    throw new HttpProblem(403, SCOPE_MISSING, `this operation needs the ${route.scope} scope`);
+  if (!scopesOf(route).some((scope) => grants(caller.scopes, scope))) {
+    throw new HttpProblem(
+      403,
+      SCOPE_MISSING,
+      `this operation needs the ${scopesOf(route).join(' or ')} scope`,
+    );
   }
   return caller;
 }
