@@ -26,6 +26,14 @@ const receiptLine = z.object({
   kept: z.number(),
   restricted: z.number(),
   keptBasis: z.string().optional(),
+  stopped: z
+    .array(z.enum(purposes))
+    .optional()
+    .openapi({
+      description:
+        'Objection, consent withdrawal, opt-out of sale/share: the purposes this category is no longer used for',
+      example: ['marketing_email', 'sale_share'],
+    }),
 });
 
 const taskSchema = z.object({
@@ -94,6 +102,7 @@ const counts = (line: privacyV1.ParticipantTask['receipt'][number]) => ({
   kept: Number(line.kept),
   restricted: Number(line.restricted),
   ...(line.keptBasis ? { keptBasis: line.keptBasis } : {}),
+  ...(line.stopped.length > 0 ? { stopped: line.stopped as (typeof purposes)[number][] } : {}),
 });
 
 const taskJson = (task: privacyV1.ParticipantTask) => ({
@@ -140,6 +149,14 @@ const consentSchema = z
     textVersion: z.string(),
     recordedBy: z.string(),
     recordedAt: timestamp,
+    basis: z.string().optional().openapi({
+      description:
+        'In `current` only: why this entry is the decision in force (for sale/share, how the Global Privacy Control rule applies)',
+    }),
+    overrides: z.uuid().optional().openapi({
+      description:
+        'In `current` only: a later entry this one wins over (a grant that does not override a GPC opt-out)',
+    }),
   })
   .openapi('Consent');
 const consentJson = (consent: privacyV1.Consent) => ({
@@ -151,6 +168,8 @@ const consentJson = (consent: privacyV1.Consent) => ({
   textVersion: consent.textVersion,
   recordedBy: consent.recordedBy,
   recordedAt: iso(consent.recordedAt) ?? '',
+  ...(consent.basis ? { basis: consent.basis } : {}),
+  ...(consent.overrides ? { overrides: consent.overrides } : {}),
 });
 
 const holdSchema = z
@@ -280,8 +299,10 @@ export function privacyRoutes(backends: Backends) {
       path: '/v1/privacy/requests',
       operationId: 'listPrivacyRequests',
       summary: "The tenant's data-subject requests, newest first",
+      description:
+        'With privacy:read, every request of the tenant; otherwise (a logged-in subject) only those the caller filed or that are about them.',
       tags,
-      scope: 'privacy:read',
+      scope: ['privacy:read', 'profile'],
       query: z.object({
         state: z.string().max(40).optional(),
         type: z.enum(requestTypes).optional(),
@@ -312,8 +333,11 @@ export function privacyRoutes(backends: Backends) {
       path: '/v1/privacy/requests/{id}',
       operationId: 'getPrivacyRequest',
       summary: "A request: state, due date, and each participant's task and receipt",
+      description:
+        'With privacy:read, any request of the tenant; otherwise (a logged-in subject) one the caller filed or that is about them: any other answers 404.',
       tags,
-      scope: 'privacy:read',
+      scope: ['privacy:read', 'profile'],
+      problems: { 404: 'No such request, or not one the caller may read (`PRIVACY_REQUEST_NOT_FOUND`).' },
       params: idParams,
       response: { status: 200, description: 'The request', schema: requestSchema },
       handler: async ({ caller, params }) =>
