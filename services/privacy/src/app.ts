@@ -125,13 +125,14 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
   const rpc = runtime.unary.bind(runtime);
   const read = { scope: 'privacy:read' } as const;
   const write = { scope: 'privacy:write' } as const;
+  const ownOrRead = { scope: ['profile', 'privacy:read'] } as const;
   const implementation: privacyV1.PrivacyServiceServer = {
     // Subjects submit and verify their own requests (self-service); officers and partners too.
     submitRequest: rpc('SubmitRequest', requests.submitRequest, { scope: 'profile' }),
     verifyRequest: rpc('VerifyRequest', requests.verifyRequest, { scope: 'profile' }),
     // A subject reads their own requests; privacy:read reads every one of the tenant's (see viewFor).
-    getRequest: rpc('GetRequest', requests.getRequest, { scope: 'profile' }),
-    listRequests: rpc('ListRequests', requests.listRequests, { scope: 'profile' }),
+    getRequest: rpc('GetRequest', requests.getRequest, ownOrRead),
+    listRequests: rpc('ListRequests', requests.listRequests, ownOrRead),
     extendRequest: rpc('ExtendRequest', requests.extendRequest, write),
     pauseRequest: rpc('PauseRequest', requests.pauseRequest, write),
     resumeRequest: rpc('ResumeRequest', requests.resumeRequest, write),

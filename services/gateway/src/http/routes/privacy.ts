@@ -640,6 +640,11 @@ export function privacyRoutes(backends: Backends) {
                         "The participant's default retention in days, used unless the tenant sets a policy; 0: kept while needed, no automatic purge",
                       example: 30,
                     }),
+                    consentPurposes: z.array(z.string()).openapi({
+                      description:
+                        'The consent purposes (see Consent.purpose) the data is used for; an objection, withdrawal or opt-out of one of them stops that use, and the receipt says so',
+                      example: ['marketing_email', 'sale_share'],
+                    }),
                   }),
                 ),
               }),
