@@ -85,6 +85,7 @@ export function buildApp(config: Config): GatewayApp {
     stop: async () => {
       if (server) await close(server, config.SHUTDOWN_TIMEOUT_MS);
       await accessLog.flush();
+      await globalPrivacyControl.settled();
       backends.close();
       await runtime.stop();
     },

@@ -12,11 +12,14 @@ export const carriesGpc = (request: Request) => request.get('sec-gpc')?.trim() =
  * The Global Privacy Control signal (`Sec-GPC: 1`) seen on sign-up and on a user's authenticated
  * requests, reported to privacy's consent ledger as an opt-out of sale/share for that user. Privacy records
  * it once (not again while it is in force, nor over an opt-in the user made after it); this gateway also
- * remembers whom it has reported, so a user's every request does not cost a call. A failure to report is
- * logged and retried with the user's next request; it never fails the request itself.
+ * remembers whom it has reported, so a user's every request does not cost a call. The report runs beside
+ * the request, never in its way: privacy slow or down delays and fails no request. A failed report is
+ * logged and tried again with the user's next request.
  */
 export class GlobalPrivacyControl {
   private readonly reported = new Map<string, true>();
+  /** Reports under way, one per user, so that requests arriving together make one. */
+  private readonly reporting = new Map<string, Promise<void>>();
 
   constructor(
     private readonly backends: Backends,
@@ -24,11 +27,9 @@ export class GlobalPrivacyControl {
   ) {}
 
   /** An authenticated request: reports the signal for its user (API keys and clients are no one's). */
-  async seen(caller: Caller, request: Request): Promise<void> {
+  seen(caller: Caller, request: Request): void {
     if (!carriesGpc(request) || !caller.principal.startsWith('user:')) return;
-    const key = `${caller.tenantId}\n${caller.principal}`;
-    if (this.reported.has(key)) return;
-    await this.report(key, caller.tenantId, async () => {
+    this.report(`${caller.tenantId}\n${caller.principal}`, caller.tenantId, async () => {
       const { identity } = this.backends;
       const { account } = await this.backends.as(caller, identity, identity.getAccount, { accountId: 'me' });
       return account?.id;
@@ -36,12 +37,23 @@ export class GlobalPrivacyControl {
   }
 
   /** A sign-up: reports the signal for the account just created. */
-  async signedUp(tenantId: string, accountId: string, request: Request): Promise<void> {
+  signedUp(tenantId: string, accountId: string, request: Request): void {
     if (!carriesGpc(request)) return;
-    await this.report(`${tenantId}\naccount:${accountId}`, tenantId, async () => accountId);
+    this.report(`${tenantId}\naccount:${accountId}`, tenantId, async () => accountId);
   }
 
-  private async report(key: string, tenantId: string, accountOf: () => Promise<string | undefined>) {
+  /** Waits for the reports under way (a test, or a stop that wants them done). */
+  async settled(): Promise<void> {
+    await Promise.all(this.reporting.values());
+  }
+
+  private report(key: string, tenantId: string, accountOf: () => Promise<string | undefined>): void {
+    if (this.reported.has(key) || this.reporting.has(key)) return;
+    const running = this.send(key, tenantId, accountOf).finally(() => this.reporting.delete(key));
+    this.reporting.set(key, running);
+  }
+
+  private async send(key: string, tenantId: string, accountOf: () => Promise<string | undefined>) {
     try {
       const accountId = await accountOf();
       if (!accountId) return;

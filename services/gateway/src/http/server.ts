@@ -32,8 +32,8 @@ export interface HttpDependencies {
   authenticate: (credential: string, origin: { ip: string; userAgent: string }) => Promise<Caller>;
   /** Called once a request with a known caller has been answered. */
   recordAccess?: (entry: AccessEntry) => void;
-  /** Called with each authenticated caller before the route runs (the Global Privacy Control signal). */
-  onAuthenticated?: (caller: Caller, request: Request) => Promise<void>;
+  /** Told of each authenticated caller before the route runs (the Global Privacy Control signal). */
+  onAuthenticated?: (caller: Caller, request: Request) => void;
   /** Shared rate limits; without them nothing is limited. */
   rateLimits?: GatewayRateLimits;
   /** The Idempotency-Key store; without it the header is ignored. */
@@ -209,7 +209,7 @@ function handle(route: Route, deps: HttpDependencies): Handler {
         if (refusal) throw refusal;
       }
       if (route.scope) caller = await authenticateFor(route, request, deps);
-      if (caller) await deps.onAuthenticated?.(caller, request);
+      if (caller) deps.onAuthenticated?.(caller, request);
       if (limits === 'caller' && caller && deps.rateLimits) {
         const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countCaller(caller));
         response.set(headers);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { eventually } from '../../../../tests/support/grpc';
 import { apiOf, createTenantOn, loginTo, type Api } from '../../../../tests/support/http';
 import { startPlatform, type Platform } from '../../../../tests/support/platform';
 
@@ -37,6 +38,14 @@ describe('gateway: the Global Privacy Control signal', () => {
     return { id: String(account.body.id), token: await loginTo(platform, email, password) };
   }
 
+  /** The subject's sale/share entries once the gateway's report (made beside the request) has landed. */
+  const reported = (accountId: string, entries: number) =>
+    eventually(`${entries} sale/share entries`, async () => {
+      const found = await saleShare(accountId);
+      if (found.history.length < entries) throw new Error(`${found.history.length} so far`);
+      return found;
+    });
+
   async function saleShare(accountId: string) {
     const ledger = await api('GET', `/v1/privacy/consents?accountId=${accountId}`, ownerKey);
     expect(ledger.status).toBe(200);
@@ -58,7 +67,7 @@ describe('gateway: the Global Privacy Control signal', () => {
   describe('POST /v1/accounts with Sec-GPC: 1', () => {
     it('records an opt-out of sale/share for the new account; without the signal nothing is recorded', async () => {
       const ann = await signUp('ann', gpc);
-      const { current, history } = await saleShare(ann.id);
+      const { current, history } = await reported(ann.id, 1);
       expect(history).toHaveLength(1);
       expect(current).toMatchObject({ granted: false, method: 'gpc' });
       expect(current?.basis).toContain('Global Privacy Control');
@@ -75,14 +84,49 @@ describe('gateway: the Global Privacy Control signal', () => {
         Array.from({ length: 5 }, () => api('GET', '/v1/accounts/me', carl.token, undefined, gpc)),
       );
       expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200, 200, 200]);
+      await reported(carl.id, 1);
+      // Straight to the ledger, past the gateway's memory: privacy itself records the signal only once.
+      await api(
+        'POST',
+        '/v1/privacy/consents',
+        carl.token,
+        { subject: { accountId: carl.id }, purpose: 'marketing_sms', granted: true, textVersion: 'sms-v1' },
+        gpc,
+      );
       await api('GET', '/v1/accounts/me', carl.token, undefined, gpc);
       const { current, history } = await saleShare(carl.id);
       expect(history).toHaveLength(1);
       expect(current).toMatchObject({ granted: false, method: 'gpc' });
     });
 
+    it('is recorded once when requests carrying it reach the ledger at the same time', async () => {
+      const fay = await signUp('fay');
+      const purposes = ['marketing_email', 'marketing_sms', 'marketing_calls', 'cookies_performance'];
+      const answers = await Promise.all(
+        Array.from({ length: 12 }, (_, index) =>
+          api(
+            'POST',
+            '/v1/privacy/consents',
+            fay.token,
+            {
+              subject: { accountId: fay.id },
+              purpose: purposes[index % purposes.length],
+              granted: true,
+              textVersion: 'v1',
+            },
+            gpc,
+          ),
+        ),
+      );
+      expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 201));
+      const written = answers.flatMap((answer) => answer.body.consents as Consent[]);
+      expect(written.filter((entry) => entry.method === 'gpc')).toHaveLength(1);
+      expect((await saleShare(fay.id)).history).toHaveLength(1);
+    });
+
     it('is not recorded again over an explicit opt-in the user made after it, and the current state says why the opt-in wins', async () => {
       const dora = await signUp('dora', gpc);
+      await reported(dora.id, 1);
       const optIn = await api('POST', '/v1/privacy/consents', dora.token, {
         subject: { accountId: dora.id },
         purpose: 'sale_share',
@@ -114,6 +158,7 @@ describe('gateway: the Global Privacy Control signal', () => {
 
     it('wins over a later cookie-banner grant, which the ledger keeps and the current state names as overridden', async () => {
       const erin = await signUp('erin', gpc);
+      await reported(erin.id, 1);
       const banner = await api('POST', '/v1/privacy/consents', erin.token, {
         subject: { accountId: erin.id },
         purpose: 'sale_share',

@@ -57,7 +57,7 @@ export function accountRoutes(backends: Backends, globalPrivacyControl?: GlobalP
           signupIp: request.ip ?? '',
           signupUserAgent: request.get('user-agent') ?? '',
         });
-        if (account) await globalPrivacyControl?.signedUp(caller.tenantId, account.id, request);
+        if (account) globalPrivacyControl?.signedUp(caller.tenantId, account.id, request);
         return accountJson(account);
       },
     }),
