@@ -1,3 +1,8 @@
+// Talking to a running platform as a partner or a logged-in user would: the gateway's REST API over HTTP,
+// and the password login of the identity provider.
+import { call, createClient } from '@parley/kit';
+import { identityV1 } from '@parley/proto';
+import { asPlatform } from './callers';
 import type { Platform } from './platform';
 
 /** A gateway answer: its status and its JSON body (`{ raw }` when the body is not JSON). */
@@ -46,5 +51,38 @@ export async function userLogin(
     method: 'POST',
     body: new URLSearchParams({ grant_type: 'password', client_id: 'parley-cli', username: email, password }),
   });
-  return ((await response.json()) as { access_token: string }).access_token;
+  const answer = (await response.json()) as { access_token?: string };
+  if (!answer.access_token) throw new Error(`login of a test user failed (${response.status})`);
+  return answer.access_token;
+}
+
+export type Api = (...args: CallArgs) => Promise<Answer>;
+
+/** `gatewayCall` bound to one platform. */
+export function apiOf(platform: Pick<Platform, 'baseUrl'>): Api {
+  return (...args) => gatewayCall(platform, ...args);
+}
+
+/** A new pooled GDPR tenant; answers its owner's API key. */
+export async function createTenantOn(platform: Platform, id: string): Promise<string> {
+  const identity = createClient(identityV1.IdentityServiceClient, platform.identity.address, {
+    serviceName: 'parley.identity.v1.IdentityService',
+  });
+  try {
+    const created = await call(
+      identity,
+      identity.createTenant,
+      {
+        id,
+        name: `${id} Ltd`,
+        tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
+        jurisdiction: identityV1.Jurisdiction.JURISDICTION_GDPR,
+        minimumAge: 0,
+      },
+      await asPlatform(),
+    );
+    return created.ownerApiKey;
+  } finally {
+    identity.close();
+  }
 }

@@ -11,6 +11,7 @@ import { buildRoutes } from './http/routes/index';
 import { buildOpenApiDocument } from './http/openapi';
 import { close, createHttpApp, listen } from './http/server';
 import { gatewayParticipant } from './privacy';
+import { GlobalPrivacyControl } from './globalPrivacyControl';
 
 export interface GatewayApp extends App {
   runtime: ServiceRuntime;
@@ -56,13 +57,15 @@ export function buildApp(config: Config): GatewayApp {
     runtime.log,
   );
   const idempotencyKeys = new IdempotencyKeys(runtime.db, { leaseMs: config.IDEMPOTENCY_LEASE_MS });
-  const routes = buildRoutes(backends, { overrides, defaults: rateLimitDefaults });
+  const globalPrivacyControl = new GlobalPrivacyControl(backends, runtime.log);
+  const routes = buildRoutes(backends, { overrides, defaults: rateLimitDefaults }, globalPrivacyControl);
   let document: object | undefined;
   const http = createHttpApp({
     routes,
     openApiDocument: () => (document ??= buildOpenApiDocument(routes, version)),
     authenticate: makeAuthenticate(backends, tokens, runtime.log),
     recordAccess: (entry) => accessLog.record(entry),
+    onAuthenticated: (caller, request) => globalPrivacyControl.seen(caller, request),
     rateLimits,
     idempotencyKeys,
     trustedProxies: config.TRUSTED_PROXIES,
@@ -83,6 +86,7 @@ export function buildApp(config: Config): GatewayApp {
     stop: async () => {
       if (server) await close(server, config.SHUTDOWN_TIMEOUT_MS);
       await accessLog.flush();
+      await globalPrivacyControl.settled();
       backends.close();
       await runtime.stop();
     },

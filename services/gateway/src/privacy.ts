@@ -19,6 +19,7 @@ export const gatewayCategories: DataCategory[] = [
     retention: '30 days',
     legalObligation: '',
     defaultRetentionDays: 30,
+    consentPurposes: [],
   },
 ];
 

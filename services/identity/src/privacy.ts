@@ -26,6 +26,8 @@ export const identityCategories: DataCategory[] = [
     retention: 'while the account is active; deleted 90 days after it is closed',
     legalObligation: '',
     defaultRetentionDays: 90,
+    // Contact details reach the holder with marketing, and are shared for marketing only with consent.
+    consentPurposes: ['marketing_email', 'marketing_sms', 'marketing_calls', 'sale_share'],
   },
   {
     id: 'login_facts',
@@ -36,6 +38,7 @@ export const identityCategories: DataCategory[] = [
     retention: 'while the account is active; deleted 90 days after it is closed',
     legalObligation: '',
     defaultRetentionDays: 90,
+    consentPurposes: [],
   },
 ];
 

@@ -139,12 +139,14 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
   const rpc = runtime.unary.bind(runtime);
   const read = { scope: 'privacy:read' } as const;
   const write = { scope: 'privacy:write' } as const;
+  const ownOrRead = { scope: ['profile', 'privacy:read'] } as const;
   const implementation: privacyV1.PrivacyServiceServer = {
     // Subjects submit and verify their own requests (self-service); officers and partners too.
     submitRequest: rpc('SubmitRequest', requests.submitRequest, { scope: 'profile' }),
     verifyRequest: rpc('VerifyRequest', requests.verifyRequest, { scope: 'profile' }),
-    getRequest: rpc('GetRequest', requests.getRequest, read),
-    listRequests: rpc('ListRequests', requests.listRequests, read),
+    // A subject reads their own requests; privacy:read reads every one of the tenant's (see viewFor).
+    getRequest: rpc('GetRequest', requests.getRequest, ownOrRead),
+    listRequests: rpc('ListRequests', requests.listRequests, ownOrRead),
     extendRequest: rpc('ExtendRequest', requests.extendRequest, write),
     pauseRequest: rpc('PauseRequest', requests.pauseRequest, write),
     resumeRequest: rpc('ResumeRequest', requests.resumeRequest, write),
@@ -154,6 +156,10 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     downloadArchive: rpc('DownloadArchive', requests.downloadArchive, { scope: 'profile' }),
     recordConsent: rpc('RecordConsent', ledgerHandlers.recordConsent, { scope: 'profile' }),
     listConsents: rpc('ListConsents', ledgerHandlers.listConsents, read),
+    // The gateway reports the Global Privacy Control signal it sees on a subject's requests.
+    recordGlobalPrivacyControl: rpc('RecordGlobalPrivacyControl', ledgerHandlers.recordGlobalPrivacyControl, {
+      scope: 'internal',
+    }),
     placeLegalHold: rpc('PlaceLegalHold', ledgerHandlers.placeLegalHold, write),
     removeLegalHold: rpc('RemoveLegalHold', ledgerHandlers.removeLegalHold, write),
     listLegalHolds: rpc('ListLegalHolds', ledgerHandlers.listLegalHolds, read),

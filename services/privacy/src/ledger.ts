@@ -14,10 +14,12 @@ import {
   withTenant,
   type Caller,
   type Database,
+  type Transaction,
 } from '@parley/kit';
 import { breaches, consents, legalHolds, retentionPolicies } from './db/schema';
 import type { AuditLog } from './db/audit';
 import { consentPurposes, type SubjectRef, readSubject } from './domain/requests';
+import { currentDecisions, GPC_METHOD, gpcToRecord } from './domain/consentState';
 import type { SubjectDirectory } from './workflow';
 
 /** A category's declared default retention, as its participant describes it (DescribeData). */
@@ -119,43 +121,96 @@ export class Ledger {
         'only your own consent can be recorded without privacy:write; name yourself as the subject',
       );
     }
-    const entries = [{ purpose: input.purpose, granted: input.granted, method: input.method }];
-    if (input.gpc && !(input.purpose === 'sale_share' && !input.granted)) {
-      entries.push({ purpose: 'sale_share', granted: false, method: 'gpc' });
-    }
     return withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const written = [];
-      for (const entry of entries) {
-        const [row] = await tx
-          .insert(consents)
-          .values({
-            id: randomUUID(),
-            tenantId: caller.tenantId,
-            subject: input.subject as Record<string, string>,
-            subjectHashes: hashes.current,
-            purpose: entry.purpose,
-            granted: entry.granted,
-            method: entry.method,
-            textVersion: input.textVersion,
-            recordedBy: caller.principal,
-            recordedAt: this.now(),
-          })
-          .returning();
-        written.push(row!);
-        await this.deps.audit.append(tx, {
-          tenantId: caller.tenantId,
-          actor: caller.principal,
-          action: 'consent.recorded',
-          details: {
-            purpose: entry.purpose,
-            granted: entry.granted,
-            method: entry.method,
-            textVersion: input.textVersion,
-          },
-        });
-      }
-      return written;
+      // The signal the request carried is recorded first (once: see gpcToRecord), then the choice made.
+      const gpc = input.gpc ? await this.recordGpcIn(tx, caller, input.subject, hashes) : undefined;
+      const row = await this.append(tx, caller, input.subject, hashes.current, input);
+      return gpc ? [gpc, row] : [row];
     });
+  }
+
+  private async append(
+    tx: Transaction,
+    caller: Caller,
+    subject: SubjectRef,
+    hashes: string[],
+    entry: { purpose: string; granted: boolean; method: string; textVersion: string },
+  ) {
+    const [row] = await tx
+      .insert(consents)
+      .values({
+        id: randomUUID(),
+        tenantId: caller.tenantId,
+        subject: subject as Record<string, string>,
+        subjectHashes: hashes,
+        purpose: entry.purpose,
+        granted: entry.granted,
+        method: entry.method,
+        textVersion: entry.textVersion,
+        recordedBy: caller.principal,
+        recordedAt: this.now(),
+      })
+      .returning();
+    await this.deps.audit.append(tx, {
+      tenantId: caller.tenantId,
+      actor: caller.principal,
+      action: 'consent.recorded',
+      details: {
+        purpose: entry.purpose,
+        granted: entry.granted,
+        method: entry.method,
+        textVersion: entry.textVersion,
+      },
+    });
+    return row!;
+  }
+
+  /**
+   * Records the Global Privacy Control signal as an opt-out of sale/share when `gpcToRecord` says so, under
+   * a lock on the subject so that requests arriving together record it once; answers the entry written.
+   */
+  private async recordGpcIn(
+    tx: Transaction,
+    caller: Caller,
+    subject: SubjectRef,
+    hashes: { current: string[]; matching: string[] },
+  ) {
+    await tx.execute(
+      sql`select pg_advisory_xact_lock(hashtextextended(${`consents:${caller.tenantId}:${[...hashes.current].sort().join(',')}`}, 0))`,
+    );
+    const entries = await tx
+      .select()
+      .from(consents)
+      .where(
+        and(
+          eq(consents.purpose, 'sale_share'),
+          sql`${consents.subjectHashes} && ${textArray(hashes.matching)}`,
+        ),
+      );
+    if (!gpcToRecord(entries)) return undefined;
+    return this.append(tx, caller, subject, hashes.current, {
+      purpose: 'sale_share',
+      granted: false,
+      method: GPC_METHOD,
+      textVersion: 'Sec-GPC: 1',
+    });
+  }
+
+  /**
+   * The Global Privacy Control signal seen on a request of the subject's (sign-up, or any authenticated
+   * request of theirs): recorded once as an opt-out of sale/share. Answers whether it wrote one, and the
+   * sale/share decision in force.
+   */
+  async recordGlobalPrivacyControl(caller: Caller, subject: SubjectRef) {
+    const hashes = await this.hashesOf(caller.tenantId, subject);
+    const recorded = await withTenant(this.deps.db, caller.tenantId, (tx) =>
+      this.recordGpcIn(tx, caller, subject, hashes),
+    );
+    const { current } = await this.consentsOf(caller, subject);
+    return {
+      recorded: recorded !== undefined,
+      current: current.find((entry) => entry.purpose === 'sale_share'),
+    };
   }
 
   async consentsOf(caller: Caller, subject: SubjectRef) {
@@ -167,7 +222,12 @@ export class Ledger {
         .where(sql`${consents.subjectHashes} && ${textArray(hashes.matching)}`)
         .orderBy(desc(consents.recordedAt)),
     );
-    const current = [...new Map([...history].reverse().map((row) => [row.purpose, row])).values()];
+    // The decision in force per purpose, with why: the Global Privacy Control rule for sale/share.
+    const current = currentDecisions(history).map(({ entry, basis, overrides }) => ({
+      ...entry,
+      basis,
+      overrides: overrides?.id,
+    }));
     return { current, history };
   }
 

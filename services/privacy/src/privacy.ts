@@ -32,6 +32,7 @@ export const privacyCategories: DataCategory[] = [
     retention: '5 years after it was recorded',
     legalObligation: ACCOUNTABILITY,
     defaultRetentionDays: 5 * 365,
+    consentPurposes: [],
   },
   {
     id: 'privacy_requests',
@@ -42,6 +43,7 @@ export const privacyCategories: DataCategory[] = [
     retention: 'as long as needed to prove compliance',
     legalObligation: ACCOUNTABILITY,
     defaultRetentionDays: 0,
+    consentPurposes: [],
   },
   {
     id: 'export_archives',
@@ -53,6 +55,7 @@ export const privacyCategories: DataCategory[] = [
     retention: '30 days after it was made; destroyed at once when the subject is erased',
     legalObligation: '',
     defaultRetentionDays: 30,
+    consentPurposes: [],
   },
 ];
 

@@ -349,6 +349,7 @@ export class Scheduling {
             subject: { accountIds: [], emails: [], phones: [], userIds: [] },
             changesJson: '',
             legalHoldReason: '',
+            purposes: [],
             purgeCategory: policy.category,
             purgeBefore: before,
           },

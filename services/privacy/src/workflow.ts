@@ -111,6 +111,26 @@ function clockOf(row: SubjectRequestRow): Clock {
   };
 }
 
+const userOf = (caller: Caller) =>
+  caller.principal.startsWith('user:') ? caller.principal.slice('user:'.length) : undefined;
+
+/** Whether the caller filed the request or is its subject (logged in as them). */
+function isOwn(caller: Caller, row: SubjectRequestRow): boolean {
+  const user = userOf(caller);
+  return (
+    row.requester === caller.principal ||
+    (user !== undefined && row.identifiers.userIds?.includes(user) === true)
+  );
+}
+
+/** The same as `isOwn`, as a condition on subject_requests. */
+function ownedBy(caller: Caller) {
+  const user = userOf(caller);
+  return user === undefined
+    ? eq(subjectRequests.requester, caller.principal)
+    : sql`(${subjectRequests.requester} = ${caller.principal} or ${subjectRequests.identifiers} -> 'userIds' ? ${user})`;
+}
+
 const hashCode = (code: string) => createHash('sha256').update(code).digest();
 
 /**
@@ -339,7 +359,7 @@ export class RequestWorkflow {
     return view;
   }
 
-  /** Carries out a verified request: ledger entries, or one durable task per participant. */
+  /** Carries out a verified request: one durable task per participant, and for objections ledger entries. */
   private async dispatch(tx: Transaction, tenantId: string, id: string, actor: string): Promise<void> {
     const row = await this.load(tx, id);
     const type = row.type as Submission['type'];
@@ -360,15 +380,10 @@ export class RequestWorkflow {
           recordedBy: actor,
         });
       }
-      await tx
-        .update(subjectRequests)
-        .set({ state: 'completed', completedAt: this.now() })
-        .where(eq(subjectRequests.id, id));
-      await this.audit(tx, tenantId, actor, 'request.completed', id, { consentsWithdrawn: withdrawn });
-      return;
+      await this.audit(tx, tenantId, actor, 'consents.withdrawn', id, { purposes: withdrawn });
     }
+    // The ledger now says what the subject wants; every participant is told to stop, and says what stopped.
     const action = actionFor(type);
-    if (action === undefined) throw new Error(`request type ${type} has no action`);
     let hold: string | undefined;
     if (action === PrivacyAction.PRIVACY_ACTION_ERASE) {
       const holds = await tx
@@ -390,7 +405,7 @@ export class RequestWorkflow {
       // sent once every other participant has applied the correction (see releaseOwnRectification).
       if (action === PrivacyAction.PRIVACY_ACTION_RECTIFY && participant === privacyParticipant.name)
         continue;
-      await this.sendTask(tx, tenantId, row, participant, action, hold);
+      await this.sendTask(tx, tenantId, row, participant, action, hold, withdrawn);
     }
     await tx
       .update(subjectRequests)
@@ -410,6 +425,7 @@ export class RequestWorkflow {
     participant: string,
     action: number,
     hold: string | undefined,
+    purposes: string[] = [],
   ): Promise<void> {
     await this.deps.outbox.enqueue(tx, {
       type: privacyTaskEvent(participant),
@@ -426,6 +442,7 @@ export class RequestWorkflow {
         changesJson: row.changes ? JSON.stringify(row.changes) : '',
         legalHoldReason: hold ?? '',
         purgeCategory: '',
+        purposes,
       },
     });
   }
@@ -638,6 +655,19 @@ export class RequestWorkflow {
     return row;
   }
 
+  /**
+   * A request as `caller` may see it: a privacy officer (privacy:read) any of the tenant's, anyone else
+   * only one they filed or that is about them (their session's user); others' answer not found, so that
+   * request ids reveal nothing.
+   */
+  async viewFor(caller: Caller, id: string): Promise<RequestView> {
+    const view = await this.view(caller.tenantId, id);
+    if (!grants(caller.scopes, 'privacy:read') && !isOwn(caller, view.row)) {
+      throw notFound('PRIVACY_REQUEST_NOT_FOUND', `privacy request ${id} does not exist`);
+    }
+    return view;
+  }
+
   async view(tenantId: string, id: string): Promise<RequestView> {
     return withTenant(this.deps.db, tenantId, async (tx) => {
       const row = await this.load(tx, id);
@@ -672,6 +702,8 @@ export class RequestWorkflow {
   async list(
     tenantId: string,
     filters: {
+      /** Only the requests this caller filed or that are about them (a caller without privacy:read). */
+      ownedBy?: Caller;
       state?: string;
       type?: string;
       overdue?: boolean;
@@ -690,6 +722,7 @@ export class RequestWorkflow {
             filters.overdue
               ? and(inArray(subjectRequests.state, openStates), sql`${subjectRequests.dueAt} < now()`)
               : undefined,
+            filters.ownedBy ? ownedBy(filters.ownedBy) : undefined,
             filters.before
               ? sql`(${subjectRequests.receivedAt}, ${subjectRequests.id}) < (${filters.before.at}, ${filters.before.id})`
               : undefined,

@@ -1,6 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from './zod';
-import type { Route } from './route';
+import { scopeText, type Route } from './route';
 import { isIdempotent, rateLimitOf } from './server';
 import { IDEMPOTENCY_KEY_HEADER, REQUEST_ID_HEADER } from './idempotency';
 import { credentialCodes, problemCatalogue, statusesOf, type ProblemCode } from './problemCodes';
@@ -163,7 +163,7 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       operationId: route.operationId,
       summary: route.summary,
       description:
-        [route.description, route.scope ? `Requires scope \`${route.scope}\`.` : undefined]
+        [route.description, route.scope ? `Requires scope ${scopeText(route)}.` : undefined]
           .filter(Boolean)
           .join('\n\n') || undefined,
       tags: route.tags,

@@ -31,8 +31,8 @@ export interface Route<
   summary: string;
   description?: string;
   tags: string[];
-  /** The scope a caller needs; routes without one are public. */
-  scope?: Scope;
+  /** The scope a caller needs, or a list of which any one will do; routes without one are public. */
+  scope?: Scope | readonly Scope[];
   query?: Query;
   params?: Params;
   body?: Body;
@@ -80,6 +80,18 @@ export function route<
   Result extends z.ZodType,
 >(definition: Route<Query, Params, Body, Result>): Route<Query, Params, Body, Result> {
   return definition;
+}
+
+/** The scopes of which a caller needs one. */
+export function scopesOf(route: Pick<Route, 'scope'>): readonly Scope[] {
+  return route.scope === undefined ? [] : typeof route.scope === 'string' ? [route.scope] : route.scope;
+}
+
+/** The needed scope in words: "`profile`", or "`profile` or `privacy:read`". */
+export function scopeText(route: Pick<Route, 'scope'>): string {
+  return scopesOf(route)
+    .map((scope) => `\`${scope}\``)
+    .join(' or ');
 }
 
 /** `/v1/api-keys/{id}` → `/v1/api-keys/:id` for express. */

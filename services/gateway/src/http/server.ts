@@ -10,7 +10,7 @@ import {
   type RequestIdentity,
 } from '@parley/kit';
 import type { z } from './zod';
-import { expressPath, type Route } from './route';
+import { expressPath, scopesOf, type Route } from './route';
 import { HttpProblem, problemBody, requestIdOfResponse, sendProblem, toProblem } from './problem';
 import { answerClientError } from './clientErrors';
 import {
@@ -43,6 +43,8 @@ export interface HttpDependencies {
   authenticate: (credential: string, origin: { ip: string; userAgent: string }) => Promise<Caller>;
   /** Called once a request with a known caller has been answered. */
   recordAccess?: (entry: AccessEntry) => void;
+  /** Told of each authenticated caller before the route runs (the Global Privacy Control signal). */
+  onAuthenticated?: (caller: Caller, request: Request) => void;
   /** Shared rate limits; without them nothing is limited. */
   rateLimits?: GatewayRateLimits;
   /** The Idempotency-Key store; without it the header is ignored. */
@@ -115,8 +117,12 @@ async function authenticate(request: Request, deps: HttpDependencies): Promise<C
 }
 
 function requireScope(route: Route, caller: Caller): void {
-  if (!grants(caller.scopes, route.scope!)) {
-    throw new HttpProblem(403, SCOPE_MISSING, `this operation needs the ${route.scope} scope`);
+  if (!scopesOf(route).some((scope) => grants(caller.scopes, scope))) {
+    throw new HttpProblem(
+      403,
+      SCOPE_MISSING,
+      `this operation needs the ${scopesOf(route).join(' or ')} scope`,
+    );
   }
 }
 
@@ -288,6 +294,7 @@ function admit(route: Route, deps: HttpDependencies): Handler {
       );
     }
     requireScope(route, caller);
+    deps.onAuthenticated?.(caller, request);
     if (limits === 'caller' && deps.rateLimits) {
       const { headers, refusal } = rateLimitOutcome(await deps.rateLimits.countCaller(caller));
       response.set(headers);

@@ -15,9 +15,11 @@ import {
   type ExportRecord,
   type PrivacyParticipant,
 } from './participant';
+import { consentPurposes } from './vocabulary';
 import {
   identifierHashes,
   isErased,
+  isObjectedTo,
   isRestricted,
   matchingHashes,
   type SubjectHashKeys,
@@ -108,6 +110,7 @@ export function describeParticipantConformance(
         changesJson: '',
         legalHoldReason: '',
         purgeCategory: '',
+        purposes: [],
         ...extra,
       };
       const envelope = eventsV1.Envelope.fromPartial({
@@ -151,6 +154,16 @@ export function describeParticipantConformance(
         });
         expect(category.defaultRetentionDays).toBeGreaterThanOrEqual(0);
         expect(category.defaultRetentionDays).toBeLessThanOrEqual(36_500);
+        // The purposes it uses the data for, from the consent vocabulary (an objection names them).
+        expect({
+          category: category.id,
+          unknown: category.consentPurposes.filter(
+            (p) => !(consentPurposes as readonly string[]).includes(p),
+          ),
+        }).toEqual({
+          category: category.id,
+          unknown: [],
+        });
       }
     });
 
@@ -280,6 +293,59 @@ export function describeParticipantConformance(
       expect(await restricted()).toBe(true);
       await task(randomUUID(), PrivacyAction.PRIVACY_ACTION_UNRESTRICT, a);
       expect(await restricted()).toBe(false);
+    });
+
+    it('stops using data for what a subject objects to, names per category what stopped, the same every time, and deletes nothing', async () => {
+      const a = await fixture.seed('object-a');
+      const b = await fixture.seed('object-b');
+      const before = await exported(a);
+      const requestId = randomUUID();
+      const purposes = [...consentPurposes];
+      const first = await task(requestId, PrivacyAction.PRIVACY_ACTION_OBJECT, a, { purposes });
+      const second = await task(requestId, PrivacyAction.PRIVACY_ACTION_OBJECT, a, { purposes });
+      expect(second).toEqual(first);
+      expect(first.outcome).toBe(ReceiptOutcome.RECEIPT_OUTCOME_COMPLETED);
+      // One line per category used for any of the purposes, naming exactly those; none for the others.
+      const stopped = (lines: participantV1.CategoryReceipt[]) =>
+        lines
+          .map((line) => ({ category: line.category, stopped: [...line.stopped].sort() }))
+          .sort((x, y) => x.category.localeCompare(y.category));
+      const users = (wanted: readonly string[]) =>
+        fixture.participant.categories
+          .map((category) => ({
+            category: category.id,
+            stopped: category.consentPurposes.filter((p) => wanted.includes(p)).sort(),
+          }))
+          .filter((line) => line.stopped.length > 0)
+          .sort((x, y) => x.category.localeCompare(y.category));
+      expect(stopped(first.categories)).toEqual(users(purposes));
+      const objected = (subject: SubjectIdentifiers, purpose: string) =>
+        withTenant(fixture.db, fixture.tenantId, (tx) =>
+          isObjectedTo(tx, fixture.tenantId, hashes(subject), purpose),
+        );
+      for (const purpose of purposes) {
+        expect({ purpose, a: await objected(a, purpose), b: await objected(b, purpose) }).toEqual({
+          purpose,
+          a: true,
+          b: false,
+        });
+      }
+      expect(await exported(a)).toEqual(before);
+      // One purpose only: only the categories used for it answer, and only for it.
+      const narrow = await task(randomUUID(), PrivacyAction.PRIVACY_ACTION_OBJECT, b, {
+        purposes: ['sale_share'],
+      });
+      expect(stopped(narrow.categories)).toEqual(users(['sale_share']));
+      expect(await objected(b, 'sale_share')).toBe(true);
+      expect(await objected(b, 'marketing_email')).toBe(false);
+      // A purpose outside the vocabulary is a task it cannot carry out.
+      const unknown = await task(randomUUID(), PrivacyAction.PRIVACY_ACTION_OBJECT, b, {
+        purposes: ['telepathy'],
+      });
+      expect(unknown).toMatchObject({
+        outcome: ReceiptOutcome.RECEIPT_OUTCOME_FAILED,
+        failureCode: 'PURPOSES_INVALID',
+      });
     });
 
     it('keeps everything under a legal hold and says so in the receipt', async () => {

@@ -3,6 +3,7 @@ import { participantV1 } from '@parley/proto';
 import type { Database, Transaction } from '../db/database';
 import { withTenant } from '../db/database';
 import { failedPrecondition, invalidArgument, isPermanentError } from '../errors';
+import { consentPurposes } from './vocabulary';
 import { eraseDeadLetters } from '../events/deadLetters';
 import type { EventHandler } from '../events/inbox';
 import type { Outbox } from '../events/outbox';
@@ -11,6 +12,7 @@ import type { RpcContext } from '../grpc/server';
 import {
   identifierHashes,
   matchingHashes,
+  recordObjection,
   recordTombstone,
   setRestricted,
   type SubjectHashKeys,
@@ -39,6 +41,7 @@ export function receiptLine(
     kept: '0',
     restricted: '0',
     keptBasis: '',
+    stopped: [],
     ...Object.fromEntries(
       Object.entries(counts).map(([key, value]) => [key, typeof value === 'number' ? String(value) : value]),
     ),
@@ -123,6 +126,18 @@ export interface PrivacyParticipant {
     restricted: boolean,
     context: ActionContext,
   ): Promise<CategoryReceipt[]>;
+  /**
+   * Optional: stops what the participant itself does with the subject's data for `purposes` (an
+   * objection, a consent withdrawal, an opt-out of sale/share), beyond what the kit does for every
+   * participant: record the objection (checked with `isObjectedTo`) and answer one receipt line per
+   * category declared (`consentPurposes`) for any of the purposes, naming those stopped.
+   */
+  object?(
+    tx: Transaction,
+    subject: SubjectIdentifiers,
+    purposes: string[],
+    context: ActionContext,
+  ): Promise<void>;
   /** Deletes a category's records older than `before` (retention). */
   purge(
     tx: Transaction,
@@ -196,6 +211,18 @@ function parseChanges(json: string): Record<string, unknown> {
   return changes as Record<string, unknown>;
 }
 
+function parsePurposes(purposes: string[]): string[] {
+  const unknown = purposes.filter((purpose) => !(consentPurposes as readonly string[]).includes(purpose));
+  if (purposes.length === 0 || unknown.length > 0) {
+    throw invalidArgument(
+      'PURPOSES_INVALID',
+      `purposes must be one or more of ${consentPurposes.join(', ')}`,
+      [{ field: 'purposes', description: `one or more of ${consentPurposes.join(', ')}` }],
+    );
+  }
+  return [...new Set(purposes)];
+}
+
 /** Carries out one task; throws what the participant throws. */
 async function carryOut(
   participant: PrivacyParticipant,
@@ -230,6 +257,17 @@ async function carryOut(
       // A restriction is written under the current key; lifting it removes it under every key.
       await setRestricted(tx, tenantId, restricted ? (context.currentHashes ?? hashes) : hashes, restricted);
       return participant.restrict(tx, subject, restricted, context);
+    }
+    case PrivacyAction.PRIVACY_ACTION_OBJECT: {
+      const purposes = parsePurposes(task.purposes);
+      await recordObjection(tx, tenantId, context.currentHashes ?? hashes, purposes, task.requestId);
+      await participant.object?.(tx, subject, purposes, context);
+      // The receipt names what stopped: each category used for one of the purposes. A participant that
+      // uses no data for them answers with no lines, which says just that.
+      return participant.categories.flatMap((category) => {
+        const stopped = category.consentPurposes.filter((purpose) => purposes.includes(purpose));
+        return stopped.length > 0 ? [receiptLine(category.id, { stopped })] : [];
+      });
     }
     case PrivacyAction.PRIVACY_ACTION_PURGE: {
       // A purge answers for its one category: privacy matches the receipt to the task by it.

@@ -114,3 +114,42 @@ export async function setRestricted(
     );
   }
 }
+
+/**
+ * Records that the subject's data must no longer be used for `purposes` (an objection, a consent
+ * withdrawal, an opt-out of sale/share), under `hashes` (the current key's). Recording it again changes
+ * nothing.
+ */
+export async function recordObjection(
+  tx: Transaction,
+  tenantId: string,
+  hashes: string[],
+  purposes: string[],
+  requestId: string,
+): Promise<void> {
+  for (const hash of hashes) {
+    for (const purpose of purposes) {
+      await tx.execute(
+        sql`insert into kit_privacy_objections (tenant_id, identifier_hash, purpose, request_id)
+            values (${tenantId}, ${hash}, ${purpose}, ${requestId}) on conflict do nothing`,
+      );
+    }
+  }
+}
+
+/**
+ * True when the subject objected to (or withdrew consent for, or opted out of) `purpose`: check it before
+ * using their data for that purpose (a marketing send, a sale or share). Match with every key's hashes.
+ */
+export async function isObjectedTo(
+  tx: Transaction,
+  tenantId: string,
+  hashes: string[],
+  purpose: string,
+): Promise<boolean> {
+  if (hashes.length === 0) return false;
+  const result = await tx.execute<{ found: boolean }>(
+    sql`select exists (select 1 from kit_privacy_objections where tenant_id = ${tenantId} and purpose = ${purpose} and identifier_hash = any(${textArray(hashes)})) as found`,
+  );
+  return result.rows[0]?.found === true;
+}

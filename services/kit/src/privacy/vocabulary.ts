@@ -5,6 +5,7 @@ export const privacyRequestTypes = [
   'rectification',
   'erasure',
   'restriction',
+  'restriction_lift',
   'objection',
   'consent_withdrawal',
   'opt_out_sale',

@@ -57,6 +57,7 @@ const callsParticipant: PrivacyParticipant = {
       retention: 'while the tenant keeps them',
       legalObligation: '',
       defaultRetentionDays: 0,
+      consentPurposes: ['marketing_email'],
     },
     {
       id: 'call_records',
@@ -67,6 +68,7 @@ const callsParticipant: PrivacyParticipant = {
       retention: '2 years after the call',
       legalObligation: 'telecom data retention act (test)',
       defaultRetentionDays: 730,
+      consentPurposes: [],
     },
   ],
   async export(tx, subject, context, cursor) {

@@ -14,8 +14,12 @@ export const requestTypes = privacyRequestTypes;
 export type RequestType = PrivacyRequestType;
 export { consentPurposes, type ConsentPurpose };
 
-/** The participant action a request type fans out; ledger-only types have none. */
-export function actionFor(type: RequestType): number | undefined {
+/**
+ * The participant action a request type fans out. An objection, a consent withdrawal and an opt-out of
+ * sale/share are written to the consent ledger and also go to every participant as PRIVACY_ACTION_OBJECT
+ * (see `consentsWithdrawnBy` for the purposes), whose receipts say what stopped.
+ */
+export function actionFor(type: RequestType): number {
   switch (type) {
     case 'access':
     case 'portability':
@@ -26,13 +30,17 @@ export function actionFor(type: RequestType): number | undefined {
       return PrivacyAction.PRIVACY_ACTION_RECTIFY;
     case 'restriction':
       return PrivacyAction.PRIVACY_ACTION_RESTRICT;
-    default:
-      return undefined;
+    case 'restriction_lift':
+      return PrivacyAction.PRIVACY_ACTION_UNRESTRICT;
+    case 'objection':
+    case 'consent_withdrawal':
+    case 'opt_out_sale':
+      return PrivacyAction.PRIVACY_ACTION_OBJECT;
   }
 }
 
 /**
- * The consent entries a ledger-only request writes: an objection stops marketing, a withdrawal withdraws
+ * The consent entries (and the purposes of the objection task) a request writes: an objection stops marketing, a withdrawal withdraws
  * every consent that is not strictly necessary, an opt-out of sale/share records exactly that.
  */
 export function consentsWithdrawnBy(type: RequestType): ConsentPurpose[] {

@@ -8,8 +8,13 @@ import type { MailboxNotifier } from '../notifications';
 import { toProtoTask } from './requests';
 import { failedPrecondition } from '@parley/kit';
 
-type ConsentRow = Awaited<ReturnType<Ledger['recordConsent']>>[number];
+type ConsentRow = Awaited<ReturnType<Ledger['recordConsent']>>[number] & {
+  basis?: string;
+  overrides?: string;
+};
 const toConsent = (row: ConsentRow): privacyV1.Consent => ({
+  basis: row.basis ?? '',
+  overrides: row.overrides ?? '',
   id: row.id,
   subjectJson: JSON.stringify(row.subject),
   purpose: row.purpose,
@@ -63,6 +68,16 @@ export function makeLedgerHandlers(deps: {
         })
       ).map(toConsent),
     }),
+    recordGlobalPrivacyControl: async ({
+      request,
+      caller,
+    }: RpcContext<privacyV1.RecordGlobalPrivacyControlRequest>) => {
+      const { recorded, current } = await ledger.recordGlobalPrivacyControl(
+        caller,
+        subjectOf(request.subject),
+      );
+      return { recorded, current: current ? toConsent(current) : undefined };
+    },
     listConsents: async ({ request, caller }: RpcContext<privacyV1.ListConsentsRequest>) => {
       const { current, history } = await ledger.consentsOf(caller, subjectOf(request.subject));
       return { current: current.map(toConsent), history: history.map(toConsent) };

@@ -1,4 +1,4 @@
-import { decodePageToken, encodePageToken, pageSize, type RpcContext } from '@parley/kit';
+import { decodePageToken, encodePageToken, grants, pageSize, type RpcContext } from '@parley/kit';
 import { participantV1, type privacyV1 } from '@parley/proto';
 import { parseSubmission } from '../domain/requests';
 import type { RequestView, RequestWorkflow } from '../workflow';
@@ -51,12 +51,13 @@ export function makeRequestHandlers(deps: { workflow: RequestWorkflow }) {
       request: toProtoRequest(await workflow.submit(caller, parseSubmission(request))),
     }),
     getRequest: async ({ request, caller }: RpcContext<privacyV1.GetRequestRequest>) => ({
-      request: toProtoRequest(await workflow.view(caller.tenantId, request.id)),
+      request: toProtoRequest(await workflow.viewFor(caller, request.id)),
     }),
     listRequests: async ({ request, caller }: RpcContext<privacyV1.ListRequestsRequest>) => {
       const size = pageSize(request.pageSize);
       const views = await workflow.list(caller.tenantId, {
         size,
+        ownedBy: grants(caller.scopes, 'privacy:read') ? undefined : caller,
         state: request.state || undefined,
         type: request.type || undefined,
         overdue: request.overdue,

@@ -200,7 +200,8 @@ describe('privacy: data-subject requests across every participant', () => {
         type: 'objection',
         subject: { email: people.ann.email },
       });
-      expect(own.body).toMatchObject({ verifiedBy: 'session', state: 'completed' });
+      expect(own.body).toMatchObject({ verifiedBy: 'session' });
+      expect(await settled(String(own.body.id))).toMatchObject({ state: 'completed' });
       const consents = await api('GET', `/v1/privacy/consents?email=${people.ann.email}`, ownerKey);
       expect(
         (consents.body.current as { purpose: string; granted: boolean }[]).find(

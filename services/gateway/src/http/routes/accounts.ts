@@ -1,4 +1,5 @@
 import type { Backends } from '../../backends';
+import type { GlobalPrivacyControl } from '../../globalPrivacyControl';
 import { route } from '../route';
 import type { ProblemCode } from '../problemCodes';
 import { z } from '../zod';
@@ -40,7 +41,7 @@ const profileChangeProblems: ProblemCode[] = [
 
 const patchBody = z.object(profileFields).strict().openapi('UpdateAccountRequest');
 
-export function accountRoutes(backends: Backends) {
+export function accountRoutes(backends: Backends, globalPrivacyControl?: GlobalPrivacyControl) {
   const { identity } = backends;
   const page = (accounts: Parameters<typeof accountJson>[0][], token: string) => ({
     accounts: accounts.map(accountJson),
@@ -63,7 +64,7 @@ export function accountRoutes(backends: Backends) {
       ],
       summary: "Sign up an end user of the caller's tenant",
       description:
-        "Validates every field (E.164 numbers, email, IANA time zone, URL, ISO country) and refuses holders younger than the tenant's minimum age. The request's IP address and user agent are recorded as the sign-up's.",
+        "Validates every field (E.164 numbers, email, IANA time zone, URL, ISO country) and refuses holders younger than the tenant's minimum age. The request's IP address and user agent are recorded as the sign-up's. A request carrying the Global Privacy Control signal (`Sec-GPC: 1`) records an opt-out of sale/share for the new account in the consent ledger.",
       tags: ['Accounts'],
       scope: 'accounts:write',
       body: signUpBody,
@@ -77,6 +78,7 @@ export function accountRoutes(backends: Backends) {
           signupIp: request.ip ?? '',
           signupUserAgent: request.get('user-agent') ?? '',
         });
+        if (account) globalPrivacyControl?.signedUp(caller.tenantId, account.id, request);
         return accountJson(account);
       },
     }),

@@ -10,16 +10,18 @@ import { rateLimitRoutes } from './rateLimits';
 import type { RateLimitOverrides } from '../../db/rateLimitOverrides';
 import type { RateLimitDefaults } from '../rateLimiting';
 import { deadLetterRoutes } from './deadLetters';
+import type { GlobalPrivacyControl } from '../../globalPrivacyControl';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
   backends: Backends,
   rateLimits: { overrides: RateLimitOverrides; defaults: RateLimitDefaults },
+  globalPrivacyControl?: GlobalPrivacyControl,
 ): Route[] {
   return [
     ...operationRoutes(backends),
     ...tenantRoutes(backends),
-    ...accountRoutes(backends),
+    ...accountRoutes(backends, globalPrivacyControl),
     ...credentialRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),

@@ -34,6 +34,14 @@ const receiptLine = z.object({
   kept: z.number(),
   restricted: z.number(),
   keptBasis: z.string().optional(),
+  stopped: z
+    .array(z.enum(purposes))
+    .optional()
+    .openapi({
+      description:
+        'Objection, consent withdrawal, opt-out of sale/share: the purposes this category is no longer used for',
+      example: ['marketing_email', 'sale_share'],
+    }),
 });
 
 const taskSchema = z.object({
@@ -102,6 +110,7 @@ const counts = (line: privacyV1.ParticipantTask['receipt'][number]) => ({
   kept: Number(line.kept),
   restricted: Number(line.restricted),
   ...(line.keptBasis ? { keptBasis: line.keptBasis } : {}),
+  ...(line.stopped.length > 0 ? { stopped: line.stopped as (typeof purposes)[number][] } : {}),
 });
 
 const taskJson = (task: privacyV1.ParticipantTask) => ({
@@ -148,6 +157,14 @@ const consentSchema = z
     textVersion: z.string(),
     recordedBy: z.string(),
     recordedAt: timestamp,
+    basis: z.string().optional().openapi({
+      description:
+        'In `current` only: why this entry is the decision in force (for sale/share, how the Global Privacy Control rule applies)',
+    }),
+    overrides: z.uuid().optional().openapi({
+      description:
+        'In `current` only: a later entry this one wins over (a grant that does not override a GPC opt-out)',
+    }),
   })
   .openapi('Consent');
 const consentJson = (consent: privacyV1.Consent) => ({
@@ -159,6 +176,8 @@ const consentJson = (consent: privacyV1.Consent) => ({
   textVersion: consent.textVersion,
   recordedBy: consent.recordedBy,
   recordedAt: iso(consent.recordedAt) ?? '',
+  ...(consent.basis ? { basis: consent.basis } : {}),
+  ...(consent.overrides ? { overrides: consent.overrides } : {}),
 });
 
 const holdSchema = z
@@ -305,8 +324,10 @@ export function privacyRoutes(backends: Backends) {
       operationId: 'listPrivacyRequests',
       problems: ['PAGE_TOKEN_INVALID', 'PAGE_SIZE_INVALID', 'PRIVACY_REQUEST_INVALID'],
       summary: "The tenant's data-subject requests, newest first",
+      description:
+        'With privacy:read, every request of the tenant; otherwise (a logged-in subject) only those the caller filed or that are about them.',
       tags,
-      scope: 'privacy:read',
+      scope: ['privacy:read', 'profile'],
       query: z.object({
         state: z.string().max(40).optional(),
         type: z.enum(requestTypes).optional(),
@@ -335,10 +356,12 @@ export function privacyRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/privacy/requests/{id}',
       operationId: 'getPrivacyRequest',
-      problems: ['PRIVACY_REQUEST_NOT_FOUND', 'NOT_THE_REQUESTER'],
+      problems: ['PRIVACY_REQUEST_NOT_FOUND'],
       summary: "A request: state, due date, and each participant's task and receipt",
+      description:
+        'With privacy:read, any request of the tenant; otherwise (a logged-in subject) one the caller filed or that is about them: any other answers 404.',
       tags,
-      scope: 'privacy:read',
+      scope: ['privacy:read', 'profile'],
       params: idParams,
       response: { status: 200, description: 'The request', schema: requestSchema },
       handler: async ({ caller, params }) =>
@@ -681,6 +704,11 @@ export function privacyRoutes(backends: Backends) {
                       description:
                         "The participant's default retention in days, used unless the tenant sets a policy; 0: kept while needed, no automatic purge",
                       example: 30,
+                    }),
+                    consentPurposes: z.array(z.string()).openapi({
+                      description:
+                        'The consent purposes (see Consent.purpose) the data is used for; an objection, withdrawal or opt-out of one of them stops that use, and the receipt says so',
+                      example: ['marketing_email', 'sale_share'],
                     }),
                   }),
                 ),

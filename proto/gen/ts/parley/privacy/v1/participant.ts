@@ -38,6 +38,11 @@ export enum PrivacyAction {
   PRIVACY_ACTION_UNRESTRICT = 5,
   /** PRIVACY_ACTION_PURGE - Delete a category's records older than a cutoff (retention). */
   PRIVACY_ACTION_PURGE = 6,
+  /**
+   * PRIVACY_ACTION_OBJECT - Stop using the subject's data for the task's `purposes` (objection, consent withdrawal, opt-out of
+   * sale/share); the receipt names, per category, the purposes stopped.
+   */
+  PRIVACY_ACTION_OBJECT = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -64,6 +69,9 @@ export function privacyActionFromJSON(object: any): PrivacyAction {
     case 6:
     case "PRIVACY_ACTION_PURGE":
       return PrivacyAction.PRIVACY_ACTION_PURGE;
+    case 7:
+    case "PRIVACY_ACTION_OBJECT":
+      return PrivacyAction.PRIVACY_ACTION_OBJECT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -87,6 +95,8 @@ export function privacyActionToJSON(object: PrivacyAction): string {
       return "PRIVACY_ACTION_UNRESTRICT";
     case PrivacyAction.PRIVACY_ACTION_PURGE:
       return "PRIVACY_ACTION_PURGE";
+    case PrivacyAction.PRIVACY_ACTION_OBJECT:
+      return "PRIVACY_ACTION_OBJECT";
     case PrivacyAction.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -161,6 +171,12 @@ export interface DataCategory {
    * automatic purge.
    */
   defaultRetentionDays: number;
+  /**
+   * The consent purposes this category's data is used for (marketing_email, marketing_sms,
+   * marketing_calls, cookies_performance, cookies_marketing, sale_share): an objection, a consent
+   * withdrawal or an opt-out of sale/share for one of them stops that use. Empty: used for none of them.
+   */
+  consentPurposes: string[];
 }
 
 /** SubjectIdentifiers are every identifier Parley holds for one data subject in one tenant. */
@@ -222,7 +238,11 @@ export interface PrivacyTask {
   /** Purge: the category whose old records go. */
   purgeCategory: string;
   /** Purge: records older than this go. */
-  purgeBefore?: Date | undefined;
+  purgeBefore?:
+    | Date
+    | undefined;
+  /** Object: the consent purposes whose use of the subject's data must stop. */
+  purposes: string[];
 }
 
 /** CategoryReceipt says what a participant did with one category. */
@@ -243,6 +263,8 @@ export interface CategoryReceipt {
   restricted: string;
   /** Why records were kept: a legal obligation or a legal hold. */
   keptBasis: string;
+  /** Object: the purposes this category's data is no longer used for. */
+  stopped: string[];
 }
 
 /**
@@ -280,6 +302,7 @@ function createBaseDataCategory(): DataCategory {
     retention: "",
     legalObligation: "",
     defaultRetentionDays: 0,
+    consentPurposes: [],
   };
 }
 
@@ -308,6 +331,9 @@ export const DataCategory: MessageFns<DataCategory> = {
     }
     if (message.defaultRetentionDays !== 0) {
       writer.uint32(64).int32(message.defaultRetentionDays);
+    }
+    for (const v of message.consentPurposes) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -389,6 +415,14 @@ export const DataCategory: MessageFns<DataCategory> = {
             message.defaultRetentionDays = reader.int32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.consentPurposes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -423,6 +457,11 @@ export const DataCategory: MessageFns<DataCategory> = {
         : isSet(object.default_retention_days)
         ? globalThis.Number(object.default_retention_days)
         : 0,
+      consentPurposes: globalThis.Array.isArray(object?.consentPurposes)
+        ? object.consentPurposes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.consent_purposes)
+        ? object.consent_purposes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -452,6 +491,9 @@ export const DataCategory: MessageFns<DataCategory> = {
     if (message.defaultRetentionDays !== 0) {
       obj.defaultRetentionDays = Math.round(message.defaultRetentionDays);
     }
+    if (message.consentPurposes?.length) {
+      obj.consentPurposes = message.consentPurposes;
+    }
     return obj;
   },
 
@@ -468,6 +510,7 @@ export const DataCategory: MessageFns<DataCategory> = {
     message.retention = object.retention ?? "";
     message.legalObligation = object.legalObligation ?? "";
     message.defaultRetentionDays = object.defaultRetentionDays ?? 0;
+    message.consentPurposes = object.consentPurposes?.map((e) => e) || [];
     return message;
   },
 };
@@ -926,6 +969,7 @@ function createBasePrivacyTask(): PrivacyTask {
     legalHoldReason: "",
     purgeCategory: "",
     purgeBefore: undefined,
+    purposes: [],
   };
 }
 
@@ -954,6 +998,9 @@ export const PrivacyTask: MessageFns<PrivacyTask> = {
     }
     if (message.purgeBefore !== undefined) {
       Timestamp.encode(toTimestamp(message.purgeBefore), writer.uint32(66).fork()).join();
+    }
+    for (const v of message.purposes) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -1035,6 +1082,14 @@ export const PrivacyTask: MessageFns<PrivacyTask> = {
             message.purgeBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.purposes.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1077,6 +1132,9 @@ export const PrivacyTask: MessageFns<PrivacyTask> = {
         : isSet(object.purge_before)
         ? fromJsonTimestamp(object.purge_before)
         : undefined,
+      purposes: globalThis.Array.isArray(object?.purposes)
+        ? object.purposes.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1106,6 +1164,9 @@ export const PrivacyTask: MessageFns<PrivacyTask> = {
     if (message.purgeBefore !== undefined) {
       obj.purgeBefore = message.purgeBefore.toISOString();
     }
+    if (message.purposes?.length) {
+      obj.purposes = message.purposes;
+    }
     return obj;
   },
 
@@ -1124,6 +1185,7 @@ export const PrivacyTask: MessageFns<PrivacyTask> = {
     message.legalHoldReason = object.legalHoldReason ?? "";
     message.purgeCategory = object.purgeCategory ?? "";
     message.purgeBefore = object.purgeBefore ?? undefined;
+    message.purposes = object.purposes?.map((e) => e) || [];
     return message;
   },
 };
@@ -1138,6 +1200,7 @@ function createBaseCategoryReceipt(): CategoryReceipt {
     kept: "0",
     restricted: "0",
     keptBasis: "",
+    stopped: [],
   };
 }
 
@@ -1166,6 +1229,9 @@ export const CategoryReceipt: MessageFns<CategoryReceipt> = {
     }
     if (message.keptBasis !== "") {
       writer.uint32(66).string(message.keptBasis);
+    }
+    for (const v of message.stopped) {
+      writer.uint32(74).string(v!);
     }
     return writer;
   },
@@ -1247,6 +1313,14 @@ export const CategoryReceipt: MessageFns<CategoryReceipt> = {
             message.keptBasis = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.stopped.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1273,6 +1347,7 @@ export const CategoryReceipt: MessageFns<CategoryReceipt> = {
         : isSet(object.kept_basis)
         ? globalThis.String(object.kept_basis)
         : "",
+      stopped: globalThis.Array.isArray(object?.stopped) ? object.stopped.map((e: any) => globalThis.String(e)) : [],
     };
   },
 
@@ -1302,6 +1377,9 @@ export const CategoryReceipt: MessageFns<CategoryReceipt> = {
     if (message.keptBasis !== "") {
       obj.keptBasis = message.keptBasis;
     }
+    if (message.stopped?.length) {
+      obj.stopped = message.stopped;
+    }
     return obj;
   },
 
@@ -1318,6 +1396,7 @@ export const CategoryReceipt: MessageFns<CategoryReceipt> = {
     message.kept = object.kept ?? "0";
     message.restricted = object.restricted ?? "0";
     message.keptBasis = object.keptBasis ?? "";
+    message.stopped = object.stopped?.map((e) => e) || [];
     return message;
   },
 };

@@ -240,7 +240,16 @@ export interface Consent {
   /** Who recorded it. */
   recordedBy: string;
   /** When. */
-  recordedAt?: Date | undefined;
+  recordedAt?:
+    | Date
+    | undefined;
+  /**
+   * In the current state only: why this entry decides its purpose, e.g. "latest decision", or that a
+   * Global Privacy Control opt-out wins over a grant (CCPA regulations section 7025(c)(3)).
+   */
+  basis: string;
+  /** In the current state only: the id of a later entry this one wins over, when there is one. */
+  overrides: string;
 }
 
 /** RecordConsentRequest is a consent decision. */
@@ -265,6 +274,20 @@ export interface RecordConsentRequest {
 export interface RecordConsentResponse {
   /** The entries. */
   consents: Consent[];
+}
+
+/** RecordGlobalPrivacyControlRequest names the subject whose request carried the signal. */
+export interface RecordGlobalPrivacyControlRequest {
+  /** The subject (their account). */
+  subject?: SubjectRef | undefined;
+}
+
+/** RecordGlobalPrivacyControlResponse says whether an opt-out was written. */
+export interface RecordGlobalPrivacyControlResponse {
+  /** True when this signal wrote an opt-out; false when one was in force or an explicit opt-in came after. */
+  recorded: boolean;
+  /** The subject's sale/share decision now in force. */
+  current?: Consent | undefined;
 }
 
 /** ListConsentsRequest names a subject. */
@@ -2621,6 +2644,8 @@ function createBaseConsent(): Consent {
     textVersion: "",
     recordedBy: "",
     recordedAt: undefined,
+    basis: "",
+    overrides: "",
   };
 }
 
@@ -2649,6 +2674,12 @@ export const Consent: MessageFns<Consent> = {
     }
     if (message.recordedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.recordedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.basis !== "") {
+      writer.uint32(74).string(message.basis);
+    }
+    if (message.overrides !== "") {
+      writer.uint32(82).string(message.overrides);
     }
     return writer;
   },
@@ -2730,6 +2761,22 @@ export const Consent: MessageFns<Consent> = {
             message.recordedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.basis = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.overrides = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2768,6 +2815,8 @@ export const Consent: MessageFns<Consent> = {
         : isSet(object.recorded_at)
         ? fromJsonTimestamp(object.recorded_at)
         : undefined,
+      basis: isSet(object.basis) ? globalThis.String(object.basis) : "",
+      overrides: isSet(object.overrides) ? globalThis.String(object.overrides) : "",
     };
   },
 
@@ -2797,6 +2846,12 @@ export const Consent: MessageFns<Consent> = {
     if (message.recordedAt !== undefined) {
       obj.recordedAt = message.recordedAt.toISOString();
     }
+    if (message.basis !== "") {
+      obj.basis = message.basis;
+    }
+    if (message.overrides !== "") {
+      obj.overrides = message.overrides;
+    }
     return obj;
   },
 
@@ -2813,6 +2868,8 @@ export const Consent: MessageFns<Consent> = {
     message.textVersion = object.textVersion ?? "";
     message.recordedBy = object.recordedBy ?? "";
     message.recordedAt = object.recordedAt ?? undefined;
+    message.basis = object.basis ?? "";
+    message.overrides = object.overrides ?? "";
     return message;
   },
 };
@@ -3041,6 +3098,170 @@ export const RecordConsentResponse: MessageFns<RecordConsentResponse> = {
   fromPartial<I extends Exact<DeepPartial<RecordConsentResponse>, I>>(object: I): RecordConsentResponse {
     const message = createBaseRecordConsentResponse();
     message.consents = object.consents?.map((e) => Consent.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRecordGlobalPrivacyControlRequest(): RecordGlobalPrivacyControlRequest {
+  return { subject: undefined };
+}
+
+export const RecordGlobalPrivacyControlRequest: MessageFns<RecordGlobalPrivacyControlRequest> = {
+  encode(message: RecordGlobalPrivacyControlRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.subject !== undefined) {
+      SubjectRef.encode(message.subject, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordGlobalPrivacyControlRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordGlobalPrivacyControlRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.subject = SubjectRef.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordGlobalPrivacyControlRequest {
+    return { subject: isSet(object.subject) ? SubjectRef.fromJSON(object.subject) : undefined };
+  },
+
+  toJSON(message: RecordGlobalPrivacyControlRequest): unknown {
+    const obj: any = {};
+    if (message.subject !== undefined) {
+      obj.subject = SubjectRef.toJSON(message.subject);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordGlobalPrivacyControlRequest>, I>>(
+    base?: I,
+  ): RecordGlobalPrivacyControlRequest {
+    return RecordGlobalPrivacyControlRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordGlobalPrivacyControlRequest>, I>>(
+    object: I,
+  ): RecordGlobalPrivacyControlRequest {
+    const message = createBaseRecordGlobalPrivacyControlRequest();
+    message.subject = (object.subject !== undefined && object.subject !== null)
+      ? SubjectRef.fromPartial(object.subject)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseRecordGlobalPrivacyControlResponse(): RecordGlobalPrivacyControlResponse {
+  return { recorded: false, current: undefined };
+}
+
+export const RecordGlobalPrivacyControlResponse: MessageFns<RecordGlobalPrivacyControlResponse> = {
+  encode(message: RecordGlobalPrivacyControlResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.recorded !== false) {
+      writer.uint32(8).bool(message.recorded);
+    }
+    if (message.current !== undefined) {
+      Consent.encode(message.current, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RecordGlobalPrivacyControlResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRecordGlobalPrivacyControlResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.recorded = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.current = Consent.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RecordGlobalPrivacyControlResponse {
+    return {
+      recorded: isSet(object.recorded) ? globalThis.Boolean(object.recorded) : false,
+      current: isSet(object.current) ? Consent.fromJSON(object.current) : undefined,
+    };
+  },
+
+  toJSON(message: RecordGlobalPrivacyControlResponse): unknown {
+    const obj: any = {};
+    if (message.recorded !== false) {
+      obj.recorded = message.recorded;
+    }
+    if (message.current !== undefined) {
+      obj.current = Consent.toJSON(message.current);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RecordGlobalPrivacyControlResponse>, I>>(
+    base?: I,
+  ): RecordGlobalPrivacyControlResponse {
+    return RecordGlobalPrivacyControlResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RecordGlobalPrivacyControlResponse>, I>>(
+    object: I,
+  ): RecordGlobalPrivacyControlResponse {
+    const message = createBaseRecordGlobalPrivacyControlResponse();
+    message.recorded = object.recorded ?? false;
+    message.current = (object.current !== undefined && object.current !== null)
+      ? Consent.fromPartial(object.current)
+      : undefined;
     return message;
   },
 };
@@ -6868,6 +7089,24 @@ export const PrivacyServiceService = {
       Buffer.from(ListConsentsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListConsentsResponse => ListConsentsResponse.decode(value),
   },
+  /**
+   * RecordGlobalPrivacyControl records the Global Privacy Control signal (Sec-GPC: 1) seen for a subject
+   * as an opt-out of sale/share, once: nothing is written when it is already in force or the subject has
+   * since opted in explicitly (internal: the gateway, which sees the signal).
+   */
+  recordGlobalPrivacyControl: {
+    path: "/parley.privacy.v1.PrivacyService/RecordGlobalPrivacyControl" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RecordGlobalPrivacyControlRequest): Buffer =>
+      Buffer.from(RecordGlobalPrivacyControlRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RecordGlobalPrivacyControlRequest =>
+      RecordGlobalPrivacyControlRequest.decode(value),
+    responseSerialize: (value: RecordGlobalPrivacyControlResponse): Buffer =>
+      Buffer.from(RecordGlobalPrivacyControlResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RecordGlobalPrivacyControlResponse =>
+      RecordGlobalPrivacyControlResponse.decode(value),
+  },
   /** PlaceLegalHold keeps a subject's data from erasure until removed. */
   placeLegalHold: {
     path: "/parley.privacy.v1.PrivacyService/PlaceLegalHold" as const,
@@ -7052,6 +7291,12 @@ export interface PrivacyServiceServer extends UntypedServiceImplementation {
   recordConsent: handleUnaryCall<RecordConsentRequest, RecordConsentResponse>;
   /** ListConsents returns a subject's current consents and their history. */
   listConsents: handleUnaryCall<ListConsentsRequest, ListConsentsResponse>;
+  /**
+   * RecordGlobalPrivacyControl records the Global Privacy Control signal (Sec-GPC: 1) seen for a subject
+   * as an opt-out of sale/share, once: nothing is written when it is already in force or the subject has
+   * since opted in explicitly (internal: the gateway, which sees the signal).
+   */
+  recordGlobalPrivacyControl: handleUnaryCall<RecordGlobalPrivacyControlRequest, RecordGlobalPrivacyControlResponse>;
   /** PlaceLegalHold keeps a subject's data from erasure until removed. */
   placeLegalHold: handleUnaryCall<PlaceLegalHoldRequest, PlaceLegalHoldResponse>;
   /** RemoveLegalHold lifts a hold. */
@@ -7274,6 +7519,26 @@ export interface PrivacyServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListConsentsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RecordGlobalPrivacyControl records the Global Privacy Control signal (Sec-GPC: 1) seen for a subject
+   * as an opt-out of sale/share, once: nothing is written when it is already in force or the subject has
+   * since opted in explicitly (internal: the gateway, which sees the signal).
+   */
+  recordGlobalPrivacyControl(
+    request: RecordGlobalPrivacyControlRequest,
+    callback: (error: ServiceError | null, response: RecordGlobalPrivacyControlResponse) => void,
+  ): ClientUnaryCall;
+  recordGlobalPrivacyControl(
+    request: RecordGlobalPrivacyControlRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RecordGlobalPrivacyControlResponse) => void,
+  ): ClientUnaryCall;
+  recordGlobalPrivacyControl(
+    request: RecordGlobalPrivacyControlRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RecordGlobalPrivacyControlResponse) => void,
   ): ClientUnaryCall;
   /** PlaceLegalHold keeps a subject's data from erasure until removed. */
   placeLegalHold(
