@@ -10,6 +10,7 @@ import { rateLimitRoutes } from './rateLimits';
 import type { RateLimitOverrides } from '../../db/rateLimitOverrides';
 import type { RateLimitDefaults } from '../rateLimiting';
 import { deadLetterRoutes } from './deadLetters';
+import { numberRoutes } from './numbers';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -21,6 +22,7 @@ export function buildRoutes(
     ...tenantRoutes(backends),
     ...accountRoutes(backends),
     ...credentialRoutes(backends),
+    ...numberRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),
