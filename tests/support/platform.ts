@@ -3,6 +3,7 @@
 import type { App, ServiceRuntime } from '@parley/kit';
 import { startService, type RunningService } from './service';
 import { uniquePrefix } from './infra';
+import { startCarrierSim, type CarrierSimHandle } from './carrierSim';
 import { freePort } from '../../tools/dev/src/ports';
 import { startIdentity, type IdentityApp } from '../../services/identity/test/integration/identityForTests';
 import { buildApp as buildNumbering } from '../../services/numbering/src/app';
@@ -25,6 +26,8 @@ export interface Platform {
   backends: Record<'identity' | 'numbering' | 'messaging' | 'billing' | 'privacy', RunningService<AnyApp>>;
   /** Base URL of the embedded identity provider (the issuer is <url>/realms/parley). */
   issuerBaseUrl: string;
+  /** The carrier simulator numbering buys and ports numbers from (its own process). */
+  carrier: CarrierSimHandle;
   stop(): Promise<void>;
 }
 
@@ -32,6 +35,7 @@ export async function startPlatform(): Promise<Platform> {
   const NATS_PREFIX = uniquePrefix('gw');
   // Privacy and the gateway name each other (participant and backend), so their ports are chosen first.
   const [gatewayPort, privacyPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const carrier = await startCarrierSim();
   const identity = await startIdentity({ NATS_PREFIX });
   const issuerBaseUrl = identity.app.idp
     .tokenUrl('parley')
@@ -40,6 +44,7 @@ export async function startPlatform(): Promise<Platform> {
     identity,
     numbering: await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
       NATS_PREFIX,
+      ...carrier.env,
     }),
     messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
       NATS_PREFIX,
@@ -76,9 +81,11 @@ export async function startPlatform(): Promise<Platform> {
     identity,
     backends,
     issuerBaseUrl,
+    carrier,
     stop: async () => {
       await gateway.stop();
       await Promise.all(Object.values(backends).map((backend) => backend.stop()));
+      await carrier.stop();
     },
   };
 }

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { call, createClient, withTenant } from '@parley/kit';
 import { as } from '../../../../tests/support/callers';
 import { numberingV1 } from '@parley/proto';
+import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
@@ -11,11 +12,13 @@ import { loadConfig } from '../../src/config';
 
 describe('numbering service', () => {
   let service: RunningService<NumberingApp>;
+  let carrier: CarrierSimHandle;
   let client: numberingV1.NumberingServiceClient;
   let sequence = 0;
 
   beforeAll(async () => {
-    service = await startService('numbering', (env) => buildApp(loadConfig(env)));
+    carrier = await startCarrierSim();
+    service = await startService('numbering', (env) => buildApp(loadConfig(env)), carrier.env);
     client = createClient(numberingV1.NumberingServiceClient, service.address, {
       serviceName: 'parley.numbering.v1.NumberingService',
     });
@@ -24,6 +27,7 @@ describe('numbering service', () => {
   afterAll(async () => {
     client?.close();
     await service?.stop();
+    await carrier?.stop();
   });
 
   const insertNumber = (tenantId: string, index: number) => {
