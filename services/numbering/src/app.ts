@@ -77,7 +77,9 @@ export function buildApp(config: Config): NumberingApp {
     }),
     // Messaging resolves numbers of any tenant (an inbound message names only the number).
     resolveNumber: rpc('ResolveNumber', makeResolveNumber(deps), { scope: 'internal', tenant: false }),
-    listAccountNumbers: rpc('ListAccountNumbers', makeListAccountNumbers(deps), { scope: ['internal', 'numbers:read'] }),
+    listAccountNumbers: rpc('ListAccountNumbers', makeListAccountNumbers(deps), {
+      scope: ['internal', 'numbers:read'],
+    }),
   };
   return {
     runtime,
@@ -96,8 +98,14 @@ export function buildApp(config: Config): NumberingApp {
         pollingIntervalSeconds: 0.5,
         expireInSeconds: 120,
       });
-      await runtime.jobs.work(QUEUES.releaseNumber, makeReleaseNumberJob(deps), { ...follow, expireInSeconds: 120 });
-      await runtime.jobs.work(QUEUES.endQuarantine, makeEndQuarantine(deps), { retryLimit: 50, retryBackoff: true });
+      await runtime.jobs.work(QUEUES.releaseNumber, makeReleaseNumberJob(deps), {
+        ...follow,
+        expireInSeconds: 120,
+      });
+      await runtime.jobs.work(QUEUES.endQuarantine, makeEndQuarantine(deps), {
+        retryLimit: 50,
+        retryBackoff: true,
+      });
       await runtime.start({
         grpcServices: [
           {

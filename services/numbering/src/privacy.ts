@@ -15,7 +15,8 @@ import { releaseInTransaction } from './rpc/releaseNumber';
 export const numberingCategories: DataCategory[] = [
   {
     id: 'managed_numbers',
-    description: 'Phone numbers an account manages, with their friendly names and outgoing caller ID settings',
+    description:
+      'Phone numbers an account manages, with their friendly names and outgoing caller ID settings',
     subjects: ['account holders'],
     purpose: 'Provide the numbers the account uses; route its calls and messages',
     legalBasis: 'contract',
@@ -25,7 +26,7 @@ export const numberingCategories: DataCategory[] = [
   },
   {
     id: 'forwarding_targets',
-    description: 'Numbers calls and messages are forwarded to (often a third person\'s number)',
+    description: "Numbers calls and messages are forwarded to (often a third person's number)",
     subjects: ['account holders', 'people calls and messages are forwarded to'],
     purpose: 'Forward calls and messages as the account holder configured',
     legalBasis: 'contract',
@@ -40,9 +41,9 @@ export const numberingCategories: DataCategory[] = [
     subjects: ['account holders', 'authorised persons of the losing carrier account'],
     purpose: 'Move numbers from another carrier and prove the port was authorised',
     legalBasis: 'contract; legal obligation',
-    retention: 'three years after the port-in finished, or as long as the law of the tenant\'s country asks',
+    retention: "three years after the port-in finished, or as long as the law of the tenant's country asks",
     legalObligation:
-      'number portability rules oblige carriers to keep proof of a port\'s authorisation; erasure anonymises the record and keeps the numbers and dates',
+      "number portability rules oblige carriers to keep proof of a port's authorisation; erasure anonymises the record and keeps the numbers and dates",
     defaultRetentionDays: 1095,
   },
 ];
@@ -64,7 +65,8 @@ function forwardingOf(subject: SubjectIdentifiers): SQL {
 function portInsOf(subject: SubjectIdentifiers): SQL {
   const clauses: SQL[] = [];
   if (subject.accountIds.length > 0) clauses.push(inArray(portIns.accountId, subject.accountIds));
-  if (subject.phones.length > 0) clauses.push(sql`${portIns.phoneNumbers} && ${sql.param(subject.phones)}::text[]`);
+  if (subject.phones.length > 0)
+    clauses.push(sql`${portIns.phoneNumbers} && ${sql.param(subject.phones)}::text[]`);
   return and(isNotNull(portIns.authorizedName), clauses.length > 0 ? or(...clauses) : none)!;
 }
 
@@ -107,7 +109,14 @@ export function numberingParticipant(
 ): PrivacyParticipant {
   const counts = async (tx: Transaction, subject: SubjectIdentifiers) => {
     const count = async (table: typeof numbers | typeof portIns, where: SQL) =>
-      Number((await tx.select({ n: sql<number>`count(*)::int` }).from(table).where(where))[0]?.n ?? 0);
+      Number(
+        (
+          await tx
+            .select({ n: sql<number>`count(*)::int` })
+            .from(table)
+            .where(where)
+        )[0]?.n ?? 0,
+      );
     return {
       managed_numbers: await count(numbers, and(ownedBy(subject), sql`${numbers.status} <> 'released'`)!),
       forwarding_targets: await count(numbers, forwardingOf(subject)),
@@ -137,7 +146,8 @@ export function numberingParticipant(
             ...(rows.length > limit ? { next: `p:${page[page.length - 1]!.id}` } : {}),
           };
         }
-        const where = stage === 'n' ? and(ownedBy(subject), sql`${numbers.status} <> 'released'`) : forwardingOf(subject);
+        const where =
+          stage === 'n' ? and(ownedBy(subject), sql`${numbers.status} <> 'released'`) : forwardingOf(subject);
         const rows = await tx
           .select()
           .from(numbers)

@@ -118,7 +118,11 @@ export class NumberRepository {
     return row!;
   }
 
-  async update(tx: Transaction, id: string, values: Partial<typeof numbers.$inferInsert>): Promise<NumberRow> {
+  async update(
+    tx: Transaction,
+    id: string,
+    values: Partial<typeof numbers.$inferInsert>,
+  ): Promise<NumberRow> {
     const [row] = await tx
       .update(numbers)
       .set({ ...values, updatedAt: new Date() })

@@ -1,6 +1,13 @@
 import { and, desc, eq, gt, sql } from 'drizzle-orm';
 import type { Transaction } from '@parley/kit';
-import { numberOrders, offers, reservations, type OfferRow, type OrderRow, type ReservationRow } from './schema';
+import {
+  numberOrders,
+  offers,
+  reservations,
+  type OfferRow,
+  type OrderRow,
+  type ReservationRow,
+} from './schema';
 import { isUuid } from './numbers';
 
 /** How long a search result can be bought at the price it showed. */
@@ -28,7 +35,11 @@ export class OrderRepository {
     return row!;
   }
 
-  async update(tx: Transaction, id: string, values: Partial<typeof numberOrders.$inferInsert>): Promise<OrderRow> {
+  async update(
+    tx: Transaction,
+    id: string,
+    values: Partial<typeof numberOrders.$inferInsert>,
+  ): Promise<OrderRow> {
     const [row] = await tx.update(numberOrders).set(values).where(eq(numberOrders.id, id)).returning();
     return row!;
   }
@@ -59,7 +70,10 @@ export class OrderRepository {
     return row;
   }
 
-  async insertReservation(tx: Transaction, values: typeof reservations.$inferInsert): Promise<ReservationRow> {
+  async insertReservation(
+    tx: Transaction,
+    values: typeof reservations.$inferInsert,
+  ): Promise<ReservationRow> {
     const [row] = await tx.insert(reservations).values(values).returning();
     return row!;
   }

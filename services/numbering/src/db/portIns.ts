@@ -18,7 +18,11 @@ export class PortInRepository {
     return row!;
   }
 
-  async update(tx: Transaction, id: string, values: Partial<typeof portIns.$inferInsert>): Promise<PortInRow> {
+  async update(
+    tx: Transaction,
+    id: string,
+    values: Partial<typeof portIns.$inferInsert>,
+  ): Promise<PortInRow> {
     const [row] = await tx
       .update(portIns)
       .set({ ...values, updatedAt: new Date() })

@@ -19,7 +19,10 @@ export const numbers = pgTable('numbers', {
   assignedAt: at('assigned_at').notNull().defaultNow(),
   status: text('status').$type<'active' | 'quarantined' | 'released'>().notNull().default('active'),
   type: text('type').notNull().default('local'),
-  capabilities: text('capabilities').array().notNull().default(sql`'{}'`),
+  capabilities: text('capabilities')
+    .array()
+    .notNull()
+    .default(sql`'{}'`),
   locality: text('locality').notNull().default(''),
   region: text('region').notNull().default(''),
   accountId: text('account_id'),

@@ -2,16 +2,27 @@ import { sql } from 'drizzle-orm';
 import type { Transaction } from '@parley/kit';
 import { tenantSettings } from './schema';
 
-export type Settings = Pick<typeof tenantSettings.$inferSelect, 'billingCurrency' | 'quarantineDays' | 'erasurePolicy'>;
+export type Settings = Pick<
+  typeof tenantSettings.$inferSelect,
+  'billingCurrency' | 'quarantineDays' | 'erasurePolicy'
+>;
 
-export const DEFAULT_SETTINGS: Settings = { billingCurrency: 'USD', quarantineDays: 30, erasurePolicy: 'unassign' };
+export const DEFAULT_SETTINGS: Settings = {
+  billingCurrency: 'USD',
+  quarantineDays: 30,
+  erasurePolicy: 'unassign',
+};
 
 /** A tenant's numbering settings; a tenant that never set any has the defaults. */
 export class SettingsRepository {
   async get(tx: Transaction): Promise<Settings> {
     const [row] = await tx.select().from(tenantSettings);
     return row
-      ? { billingCurrency: row.billingCurrency, quarantineDays: row.quarantineDays, erasurePolicy: row.erasurePolicy }
+      ? {
+          billingCurrency: row.billingCurrency,
+          quarantineDays: row.quarantineDays,
+          erasurePolicy: row.erasurePolicy,
+        }
       : DEFAULT_SETTINGS;
   }
 

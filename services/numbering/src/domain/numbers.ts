@@ -98,7 +98,10 @@ export const DEFAULT_EXCHANGE_RATES = 'USD:EUR=0.92,USD:GBP=0.79,USD:CAD=1.37,US
 /** Parses `USD:EUR=0.92,USD:GBP=0.79`; throws a message naming the bad entry. */
 export function parseExchangeRates(text: string): ExchangeRates {
   const rates = new Map<string, Decimal>();
-  for (const entry of text.split(',').map((part) => part.trim()).filter(Boolean)) {
+  for (const entry of text
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)) {
     const match = /^([A-Z]{3}):([A-Z]{3})=(\d{1,9}(?:\.\d{1,9})?)$/.exec(entry);
     if (!match) throw new Error(`"${entry}" is not FROM:TO=rate (e.g. USD:EUR=0.92)`);
     const [, from, to, rate] = match;
@@ -185,7 +188,8 @@ export function applyNumberPatch(
   const violations: FieldViolation[] = [];
   const next = { ...current };
   if (patch.friendlyName !== undefined) {
-    if (patch.friendlyName.length > 100) violations.push({ field: 'friendlyName', description: 'at most 100 characters' });
+    if (patch.friendlyName.length > 100)
+      violations.push({ field: 'friendlyName', description: 'at most 100 characters' });
     next.friendlyName = patch.friendlyName.trim();
   }
   if (patch.accountId !== undefined) {
@@ -196,10 +200,13 @@ export function applyNumberPatch(
   }
   if (patch.forwardingTarget !== undefined) {
     next.forwardingTarget =
-      patch.forwardingTarget === '' ? null : (validE164(patch.forwardingTarget, 'forwardingTarget', violations) ?? null);
+      patch.forwardingTarget === ''
+        ? null
+        : (validE164(patch.forwardingTarget, 'forwardingTarget', violations) ?? null);
   }
   if (patch.callerId !== undefined) {
-    next.callerId = patch.callerId === '' ? null : (validE164(patch.callerId, 'callerId', violations) ?? null);
+    next.callerId =
+      patch.callerId === '' ? null : (validE164(patch.callerId, 'callerId', violations) ?? null);
   }
   if (patch.messagingWebhookUrl !== undefined) {
     next.messagingWebhookUrl = httpsUrl(patch.messagingWebhookUrl, 'messagingWebhookUrl', violations);
@@ -220,12 +227,16 @@ export function applyNumberPatch(
     next.throughputClass = patch.throughputClass;
   }
   if (violations.length > 0) throw invalidRequest(violations);
-  const changed = (Object.keys(next) as (keyof NumberConfiguration)[]).filter((key) => next[key] !== current[key]);
+  const changed = (Object.keys(next) as (keyof NumberConfiguration)[]).filter(
+    (key) => next[key] !== current[key],
+  );
   const messaging = capabilities.includes('sms') || capabilities.includes('mms');
-  if (patch.messagingWebhookUrl && !messaging) return { next, changed, missingCapability: ['sms', 'messagingWebhookUrl'] };
+  if (patch.messagingWebhookUrl && !messaging)
+    return { next, changed, missingCapability: ['sms', 'messagingWebhookUrl'] };
   if (patch.voiceWebhookUrl && !capabilities.includes('voice')) {
     return { next, changed, missingCapability: ['voice', 'voiceWebhookUrl'] };
   }
-  if (patch.callerId && !capabilities.includes('voice')) return { next, changed, missingCapability: ['voice', 'callerId'] };
+  if (patch.callerId && !capabilities.includes('voice'))
+    return { next, changed, missingCapability: ['voice', 'callerId'] };
   return { next, changed };
 }

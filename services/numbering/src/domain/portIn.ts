@@ -16,13 +16,26 @@ export interface PortInInput {
   accountNumber: string;
   pin: string;
   authorizedName: string;
-  address: { line1: string; line2: string; city: string; region: string; postalCode: string; country: string };
+  address: {
+    line1: string;
+    line2: string;
+    city: string;
+    region: string;
+    postalCode: string;
+    country: string;
+  };
   requestedDate?: Date | undefined;
   documents: { kind: string; fileName: string; sizeBytes: string | number }[];
   accountId: string;
 }
 
-const bounded = (value: string, field: string, max: number, violations: FieldViolation[], required = true) => {
+const bounded = (
+  value: string,
+  field: string,
+  max: number,
+  violations: FieldViolation[],
+  required = true,
+) => {
   const trimmed = value.trim();
   if (required && trimmed === '') violations.push({ field, description: 'required' });
   else if (trimmed.length > max) violations.push({ field, description: `at most ${max} characters` });

@@ -16,7 +16,10 @@ export interface Resolution {
 }
 
 export class ResolveCache {
-  private readonly entries = new Map<string, { value: Resolution | null; expires: number; generation: number }>();
+  private readonly entries = new Map<
+    string,
+    { value: Resolution | null; expires: number; generation: number }
+  >();
   private generation = 0;
 
   constructor(

@@ -29,7 +29,9 @@ export function makeFollowOrder(deps: NumberingDeps) {
           order.id,
           reservation && reservation.expiresAt > new Date() ? reservation.supplierReservationId : undefined,
         );
-        await deps.withTenant(tenantId, (tx) => deps.orders.update(tx, order.id, { supplierOrderId: supplierOrder.id }));
+        await deps.withTenant(tenantId, (tx) =>
+          deps.orders.update(tx, order.id, { supplierOrderId: supplierOrder.id }),
+        );
       }
     } catch (error) {
       if (error instanceof SupplierError && error.kind !== 'unavailable') {
@@ -39,7 +41,11 @@ export function makeFollowOrder(deps: NumberingDeps) {
       throw error; // unavailable: retried with backoff
     }
     if (supplierOrder.status === 'pending') {
-      await deps.jobs.send(QUEUES.followOrder, { orderId: order.id }, { tenantId, startAfter: FOLLOW_SECONDS });
+      await deps.jobs.send(
+        QUEUES.followOrder,
+        { orderId: order.id },
+        { tenantId, startAfter: FOLLOW_SECONDS },
+      );
       return;
     }
     if (supplierOrder.status === 'failed') {
@@ -54,7 +60,11 @@ async function fail(deps: NumberingDeps, tenantId: string, order: OrderRow, reas
   await deps.withTenant(tenantId, async (tx) => {
     const current = await deps.orders.find(tx, order.id, true);
     if (!current || current.status !== 'pending') return;
-    await deps.orders.update(tx, order.id, { status: 'failed', failureReason: reason, completedAt: new Date() });
+    await deps.orders.update(tx, order.id, {
+      status: 'failed',
+      failureReason: reason,
+      completedAt: new Date(),
+    });
     await deps.numbers.unclaim(tx, order.e164);
   });
 }
@@ -93,7 +103,12 @@ async function activate(deps: NumberingDeps, tenantId: string, orderId: string) 
     const row = previous
       ? await deps.numbers.update(tx, previous.id, values)
       : await deps.numbers.insert(tx, { ...values, throughputClass: defaultThroughputClass(details.type) });
-    await deps.numbers.setHolder(tx, order.e164, { state: 'active', numberId: row.id, quarantineUntil: null, reclaimUntil: null });
+    await deps.numbers.setHolder(tx, order.e164, {
+      state: 'active',
+      numberId: row.id,
+      quarantineUntil: null,
+      reclaimUntil: null,
+    });
     await deps.orders.update(tx, order.id, { status: 'active', numberId: row.id, completedAt: now });
     await publishAssigned(deps.outbox, tx, row);
     return order.e164;

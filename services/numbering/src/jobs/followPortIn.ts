@@ -22,7 +22,11 @@ export function makeFollowPortIn(deps: NumberingDeps) {
       if (error instanceof SupplierError && error.kind !== 'unavailable') {
         await deps.withTenant(tenantId, async (tx) => {
           for (const e164 of row.phoneNumbers) await deps.numbers.unclaim(tx, e164);
-          await deps.portIns.update(tx, row.id, { status: 'exception', exceptionReason: error.code || error.kind, pin: null });
+          await deps.portIns.update(tx, row.id, {
+            status: 'exception',
+            exceptionReason: error.code || error.kind,
+            pin: null,
+          });
         });
         return;
       }
@@ -45,7 +49,11 @@ export function makeFollowPortIn(deps: NumberingDeps) {
       }
       if (state.status !== 'ported') {
         await deps.portIns.update(tx, locked.id, changes);
-        await deps.jobs.send(QUEUES.followPortIn, { portInId: locked.id }, { tx, tenantId, startAfter: FOLLOW_SECONDS });
+        await deps.jobs.send(
+          QUEUES.followPortIn,
+          { portInId: locked.id },
+          { tx, tenantId, startAfter: FOLLOW_SECONDS },
+        );
         return [];
       }
       const { billingCurrency } = await deps.settings.get(tx);
@@ -93,7 +101,11 @@ export function makeFollowPortIn(deps: NumberingDeps) {
       reference: row.id,
     });
     await deps.withTenant(row.tenantId, (tx) =>
-      deps.portIns.update(tx, row.id, { supplierPortInId: submitted.id, status: submitted.status, pin: null }),
+      deps.portIns.update(tx, row.id, {
+        supplierPortInId: submitted.id,
+        status: submitted.status,
+        pin: null,
+      }),
     );
     return submitted;
   }

@@ -16,7 +16,8 @@ export function makeEndQuarantine(deps: Pick<NumberingDeps, 'withTenant' | 'numb
   return async (job: JobContext<{ numberId: string }>): Promise<void> => {
     await deps.withTenant(job.tenantId!, async (tx) => {
       const row = await deps.numbers.find(tx, job.data.numberId, true);
-      if (!row || row.status !== 'quarantined' || !row.quarantineUntil || row.quarantineUntil > new Date()) return;
+      if (!row || row.status !== 'quarantined' || !row.quarantineUntil || row.quarantineUntil > new Date())
+        return;
       await deps.numbers.update(tx, row.id, { status: 'released' });
     });
   };

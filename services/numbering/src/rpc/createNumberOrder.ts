@@ -15,7 +15,12 @@ import type { OrderRow } from '../db/schema';
 import { orderMessage } from './mappers';
 
 /** Retries while the supplier is down: about a day with backoff capped at five minutes. */
-export const ORDER_RETRIES = { retryLimit: 300, retryDelaySeconds: 2, retryBackoff: true, retryDelayMaxSeconds: 300 };
+export const ORDER_RETRIES = {
+  retryLimit: 300,
+  retryDelaySeconds: 2,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 300,
+};
 
 /**
  * Buys a number: checks it may be bought by this tenant, claims it in the directory, records a pending
@@ -23,7 +28,9 @@ export const ORDER_RETRIES = { retryLimit: 300, retryDelaySeconds: 2, retryBacko
  * request (same request id) answers with the same order; a concurrent or later request for a number the
  * tenant already has a pending order for gets that order too, so nothing is bought twice.
  */
-export function makeCreateNumberOrder(deps: Pick<NumberingDeps, 'withTenant' | 'orders' | 'numbers' | 'jobs'>) {
+export function makeCreateNumberOrder(
+  deps: Pick<NumberingDeps, 'withTenant' | 'orders' | 'numbers' | 'jobs'>,
+) {
   return async ({
     request,
     caller,
@@ -37,8 +44,10 @@ export function makeCreateNumberOrder(deps: Pick<NumberingDeps, 'withTenant' | '
     if (!e164 || violations.length > 0) throw invalidRequest(violations);
     const tenantId = caller.tenantId;
     const order = await deps.withTenant(tenantId, async (tx) => {
-      const { result } = await onceForRequest(tx, { requestId, operation: 'CreateNumberOrder' }, async () =>
-        (await place(tx)).id,
+      const { result } = await onceForRequest(
+        tx,
+        { requestId, operation: 'CreateNumberOrder' },
+        async () => (await place(tx)).id,
       );
       return (await deps.orders.find(tx, result))!;
     });
@@ -51,7 +60,8 @@ export function makeCreateNumberOrder(deps: Pick<NumberingDeps, 'withTenant' | '
       const own = await deps.numbers.findLive(tx, e164!);
       if (own?.status === 'active') throw numberAlreadyOwned();
       const holder = await deps.numbers.holder(tx, e164!);
-      if (holder && holder.tenantId !== tenantId && holder.state !== 'quarantined') throw numberNotAvailable();
+      if (holder && holder.tenantId !== tenantId && holder.state !== 'quarantined')
+        throw numberNotAvailable();
       if (holder?.state === 'quarantined' && holder.quarantineUntil && holder.quarantineUntil > now) {
         const mayReclaim = holder.tenantId === tenantId && holder.reclaimUntil && holder.reclaimUntil > now;
         if (!mayReclaim) throw numberInQuarantine();

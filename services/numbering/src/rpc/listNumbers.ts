@@ -21,12 +21,17 @@ export function makeListNumbers(deps: { numbers: NumberRepository }) {
       violations.push({ field: 'country', description: 'an ISO 3166-1 alpha-2 code, e.g. US' });
     }
     if (violations.length > 0) throw invalidRequest(violations);
-    const page = await deps.numbers.list(caller.tenantId, pageSize(request.pageSize), decodePageToken(request.pageToken), {
-      ...(request.capability ? { capability: request.capability } : {}),
-      ...(request.status ? { status: request.status } : {}),
-      ...(request.country ? { country: request.country } : {}),
-      ...(request.accountId ? { accountId: request.accountId } : {}),
-    });
+    const page = await deps.numbers.list(
+      caller.tenantId,
+      pageSize(request.pageSize),
+      decodePageToken(request.pageToken),
+      {
+        ...(request.capability ? { capability: request.capability } : {}),
+        ...(request.status ? { status: request.status } : {}),
+        ...(request.country ? { country: request.country } : {}),
+        ...(request.accountId ? { accountId: request.accountId } : {}),
+      },
+    );
     return { numbers: page.items.map(numberMessage), nextPageToken: page.nextPageToken };
   };
 }

@@ -38,7 +38,9 @@ export function makeUpdateNumberingSettings(deps: Pick<NumberingDeps, 'withTenan
     }
     if (
       request.quarantineDays !== undefined &&
-      (!Number.isInteger(request.quarantineDays) || request.quarantineDays < 0 || request.quarantineDays > 365)
+      (!Number.isInteger(request.quarantineDays) ||
+        request.quarantineDays < 0 ||
+        request.quarantineDays > 365)
     ) {
       violations.push({ field: 'quarantineDays', description: 'an integer from 0 to 365' });
     }
@@ -51,7 +53,8 @@ export function makeUpdateNumberingSettings(deps: Pick<NumberingDeps, 'withTenan
       return deps.settings.put(tx, caller.tenantId, {
         billingCurrency: request.billingCurrency ?? current.billingCurrency,
         quarantineDays: request.quarantineDays ?? current.quarantineDays,
-        erasurePolicy: (request.erasurePolicy as Settings['erasurePolicy'] | undefined) ?? current.erasurePolicy,
+        erasurePolicy:
+          (request.erasurePolicy as Settings['erasurePolicy'] | undefined) ?? current.erasurePolicy,
       });
     });
     return { settings: message(settings) };

@@ -2,12 +2,23 @@ import { randomUUID } from 'node:crypto';
 import { decodePageToken, onceForRequest, pageSize, type RpcContext } from '@parley/kit';
 import type { numberingV1 } from '@parley/proto';
 import { QUEUES, type NumberingDeps } from '../deps';
-import { fromSupplier, numberAlreadyOwned, numberNotAvailable, portInNotCancellable, portInNotFound } from '../domain/errors';
+import {
+  fromSupplier,
+  numberAlreadyOwned,
+  numberNotAvailable,
+  portInNotCancellable,
+  portInNotFound,
+} from '../domain/errors';
 import { checkCancellable, validatePortIn } from '../domain/portIn';
 import { SupplierError } from '../domain/supplier';
 import { portInMessage } from './mappers';
 
-export const PORT_IN_RETRIES = { retryLimit: 300, retryDelaySeconds: 2, retryBackoff: true, retryDelayMaxSeconds: 300 };
+export const PORT_IN_RETRIES = {
+  retryLimit: 300,
+  retryDelaySeconds: 2,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 300,
+};
 
 /**
  * Records a port-in and claims its numbers in the directory (nobody can buy them meanwhile); unless it is
@@ -55,7 +66,11 @@ export function makeCreatePortIn(deps: Pick<NumberingDeps, 'withTenant' | 'portI
           accountId: input.accountId,
         });
         if (!request.draft) {
-          await deps.jobs.send(QUEUES.followPortIn, { portInId: created.id }, { tx, tenantId, ...PORT_IN_RETRIES });
+          await deps.jobs.send(
+            QUEUES.followPortIn,
+            { portInId: created.id },
+            { tx, tenantId, ...PORT_IN_RETRIES },
+          );
         }
         return created.id;
       });
@@ -66,7 +81,10 @@ export function makeCreatePortIn(deps: Pick<NumberingDeps, 'withTenant' | 'portI
 }
 
 export function makeGetPortIn(deps: Pick<NumberingDeps, 'withTenant' | 'portIns'>) {
-  return async ({ request, caller }: RpcContext<numberingV1.GetPortInRequest>): Promise<numberingV1.GetPortInResponse> => {
+  return async ({
+    request,
+    caller,
+  }: RpcContext<numberingV1.GetPortInRequest>): Promise<numberingV1.GetPortInResponse> => {
     const row = await deps.withTenant(caller.tenantId, (tx) => deps.portIns.find(tx, request.portInId));
     if (!row) throw portInNotFound();
     return { portIn: portInMessage(row) };
@@ -78,7 +96,11 @@ export function makeListPortIns(deps: Pick<NumberingDeps, 'portIns'>) {
     request,
     caller,
   }: RpcContext<numberingV1.ListPortInsRequest>): Promise<numberingV1.ListPortInsResponse> => {
-    const page = await deps.portIns.list(caller.tenantId, pageSize(request.pageSize), decodePageToken(request.pageToken));
+    const page = await deps.portIns.list(
+      caller.tenantId,
+      pageSize(request.pageSize),
+      decodePageToken(request.pageToken),
+    );
     return { portIns: page.items.map(portInMessage), nextPageToken: page.nextPageToken };
   };
 }
@@ -87,7 +109,9 @@ export function makeListPortIns(deps: Pick<NumberingDeps, 'portIns'>) {
  * Cancels a port-in: refused once it is activating or ported, and within 48 hours of the confirmed date.
  * A submitted port-in is cancelled at the supplier first; its numbers are freed.
  */
-export function makeCancelPortIn(deps: Pick<NumberingDeps, 'withTenant' | 'portIns' | 'numbers' | 'supplier'>) {
+export function makeCancelPortIn(
+  deps: Pick<NumberingDeps, 'withTenant' | 'portIns' | 'numbers' | 'supplier'>,
+) {
   return async ({
     request,
     caller,

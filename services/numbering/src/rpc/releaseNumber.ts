@@ -7,7 +7,12 @@ import { publishReleased } from '../events/published';
 import type { NumberRow } from '../db/schema';
 import { numberMessage } from './mappers';
 
-export const RELEASE_RETRIES = { retryLimit: 300, retryDelaySeconds: 5, retryBackoff: true, retryDelayMaxSeconds: 600 };
+export const RELEASE_RETRIES = {
+  retryLimit: 300,
+  retryDelaySeconds: 5,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 600,
+};
 
 /**
  * Puts an active number into quarantine (the tenant's quarantine days) and, in the same transaction, the
@@ -29,7 +34,11 @@ export async function releaseInTransaction(
     reclaimUntil,
   });
   await deps.numbers.setHolder(tx, row.e164, { state: 'quarantined', quarantineUntil, reclaimUntil });
-  await deps.jobs.send(QUEUES.releaseNumber, { numberId: row.id }, { tx, tenantId: row.tenantId, ...RELEASE_RETRIES });
+  await deps.jobs.send(
+    QUEUES.releaseNumber,
+    { numberId: row.id },
+    { tx, tenantId: row.tenantId, ...RELEASE_RETRIES },
+  );
   await deps.jobs.send(
     QUEUES.endQuarantine,
     { numberId: row.id },
@@ -39,7 +48,9 @@ export async function releaseInTransaction(
   return row;
 }
 
-export function makeReleaseNumber(deps: Pick<NumberingDeps, 'withTenant' | 'numbers' | 'outbox' | 'jobs' | 'settings' | 'cache'>) {
+export function makeReleaseNumber(
+  deps: Pick<NumberingDeps, 'withTenant' | 'numbers' | 'outbox' | 'jobs' | 'settings' | 'cache'>,
+) {
   return async ({
     request,
     caller,

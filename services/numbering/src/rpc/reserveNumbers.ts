@@ -2,12 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { onceForRequest, type FieldViolation, type RpcContext } from '@parley/kit';
 import type { numberingV1 } from '@parley/proto';
 import type { NumberingDeps } from '../deps';
-import { fromSupplier, invalidRequest, numberInQuarantine, numberNotAvailable, numberNotOffered } from '../domain/errors';
+import {
+  fromSupplier,
+  invalidRequest,
+  numberInQuarantine,
+  numberNotAvailable,
+  numberNotOffered,
+} from '../domain/errors';
 import { MAX_RESERVATION, RESERVATION_SECONDS, validE164 } from '../domain/numbers';
 import { reservationMessage } from './mappers';
 
 /** Holds up to 10 numbers the tenant found, for 30 minutes, at the supplier. */
-export function makeReserveNumbers(deps: Pick<NumberingDeps, 'withTenant' | 'supplier' | 'orders' | 'numbers'>) {
+export function makeReserveNumbers(
+  deps: Pick<NumberingDeps, 'withTenant' | 'supplier' | 'orders' | 'numbers'>,
+) {
   return async ({
     request,
     caller,

@@ -10,7 +10,9 @@ import type { Resolution } from '../domain/resolveCache';
  * from the in-process cache; a miss reads the directory (who holds it) and the tenant's row once.
  */
 export function makeResolveNumber(deps: Pick<NumberingDeps, 'db' | 'withTenant' | 'numbers' | 'cache'>) {
-  return async ({ request }: RpcContext<numberingV1.ResolveNumberRequest>): Promise<numberingV1.ResolveNumberResponse> => {
+  return async ({
+    request,
+  }: RpcContext<numberingV1.ResolveNumberRequest>): Promise<numberingV1.ResolveNumberResponse> => {
     const e164 = request.phoneNumber;
     if (!isE164(e164)) {
       throw invalidRequest([{ field: 'phoneNumber', description: 'an E.164 number, e.g. +14155550123' }]);

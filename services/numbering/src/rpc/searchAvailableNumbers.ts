@@ -10,7 +10,9 @@ import { priceIn, searchQuery } from '../domain/numbers';
  * or in quarantine), prices the rest in the tenant's billing currency, and remembers what it showed so the
  * tenant can buy at that price.
  */
-export function makeSearchAvailableNumbers(deps: Pick<NumberingDeps, 'withTenant' | 'supplier' | 'settings' | 'orders' | 'rates'>) {
+export function makeSearchAvailableNumbers(
+  deps: Pick<NumberingDeps, 'withTenant' | 'supplier' | 'settings' | 'orders' | 'rates'>,
+) {
   return async ({
     request,
     caller,

@@ -46,7 +46,12 @@ describe('numbering service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(client, client.listNumbers, { pageSize, pageToken, capability: "", status: "", country: "", accountId: "" }, await as(tenantId));
+          const page = await call(
+            client,
+            client.listNumbers,
+            { pageSize, pageToken, capability: '', status: '', country: '', accountId: '' },
+            await as(tenantId),
+          );
           return { ids: page.numbers.map((number) => number.id), nextPageToken: page.nextPageToken };
         },
       });

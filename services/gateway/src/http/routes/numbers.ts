@@ -15,7 +15,9 @@ const accountId = z.string().max(64).openapi({ description: 'An account id of th
 const money = z
   .object({
     currency: z.string().openapi({ example: 'USD' }),
-    minorUnits: z.string().openapi({ description: 'Minor units (cents) as an integer string', example: '115' }),
+    minorUnits: z
+      .string()
+      .openapi({ description: 'Minor units (cents) as an integer string', example: '115' }),
   })
   .openapi('Money');
 const moneyJson = (value: { currency: string; minorUnits: string } | undefined) =>
@@ -63,7 +65,9 @@ const numberSchema = z
     accountId: z.string(),
     friendlyName: z.string(),
     forwardingTarget: z.string().openapi({ description: 'E.164, empty for none', example: '+14155550199' }),
-    callerId: z.string().openapi({ description: 'Caller ID on forwarded calls, empty for the number itself' }),
+    callerId: z
+      .string()
+      .openapi({ description: 'Caller ID on forwarded calls, empty for the number itself' }),
     messagingWebhookUrl: z.string(),
     voiceWebhookUrl: z.string(),
     messagingProfile: z.string(),
@@ -79,7 +83,15 @@ const numberSchema = z
 const portInSchema = z
   .object({
     id: z.uuid(),
-    status: z.enum(['draft', 'submitted', 'exception', 'foc_date_confirmed', 'activating', 'ported', 'cancelled']),
+    status: z.enum([
+      'draft',
+      'submitted',
+      'exception',
+      'foc_date_confirmed',
+      'activating',
+      'ported',
+      'cancelled',
+    ]),
     phoneNumbers: z.array(e164),
     losingCarrier: z.string(),
     accountNumber: z.string(),
@@ -161,7 +173,10 @@ const patchBody = z
       .string()
       .max(16)
       .optional()
-      .openapi({ description: 'E.164 number calls and messages go on to; empty string clears', example: '+14155550199' }),
+      .openapi({
+        description: 'E.164 number calls and messages go on to; empty string clears',
+        example: '+14155550199',
+      }),
     callerId: z
       .string()
       .max(16)
@@ -196,7 +211,11 @@ const portInBody = z
     documents: z
       .array(
         z
-          .object({ kind: z.string().min(1).max(50), fileName: z.string().min(1).max(200), sizeBytes: z.number().int().min(0) })
+          .object({
+            kind: z.string().min(1).max(50),
+            fileName: z.string().min(1).max(200),
+            sizeBytes: z.number().int().min(0),
+          })
           .strict(),
       )
       .max(20)
@@ -214,7 +233,7 @@ export function numberRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/available-numbers',
       operationId: 'searchAvailableNumbers',
-      summary: 'Search numbers to buy, priced in the tenant\'s billing currency',
+      summary: "Search numbers to buy, priced in the tenant's billing currency",
       description:
         '`contains` is digits and `*` (any one digit) matched anywhere in the national number; every capability listed is required. Numbers someone holds (bought, porting or in quarantine) are not shown.',
       tags: ['Numbers'],
@@ -229,7 +248,13 @@ export function numberRoutes(backends: Backends) {
           .optional()
           .openapi({ description: 'Comma-separated: sms, mms, voice', example: 'sms,voice' }),
         contains: z.string().max(15).optional().openapi({ example: '55' }),
-        limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: '1-100, default 20' }),
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .optional()
+          .openapi({ description: '1-100, default 20' }),
       }),
       response: {
         status: 200,
@@ -308,7 +333,7 @@ export function numberRoutes(backends: Backends) {
         .openapi('BuyNumberRequest', { example: { phoneNumber: '+14155550123' } }),
       response: { status: 202, description: 'The order, pending', schema: orderSchema },
       problems: {
-        409: 'Taken by another buyer (`NUMBER_NOT_AVAILABLE`), already the tenant\'s (`NUMBER_ALREADY_OWNED`), or in quarantine (`NUMBER_IN_QUARANTINE`).',
+        409: "Taken by another buyer (`NUMBER_NOT_AVAILABLE`), already the tenant's (`NUMBER_ALREADY_OWNED`), or in quarantine (`NUMBER_IN_QUARANTINE`).",
         422: 'Not found by a search (`NUMBER_NOT_SEARCHED`), or its reservation expired (`RESERVATION_EXPIRED`).',
       },
       handler: async ({ caller, body }) =>
@@ -332,7 +357,9 @@ export function numberRoutes(backends: Backends) {
       response: { status: 200, description: 'The order', schema: orderSchema },
       problems: { 404: 'No such order in this tenant (`NUMBER_ORDER_NOT_FOUND`).' },
       handler: async ({ caller, params }) =>
-        orderJson((await backends.as(caller, numbering, numbering.getNumberOrder, { orderId: params.id })).order),
+        orderJson(
+          (await backends.as(caller, numbering, numbering.getNumberOrder, { orderId: params.id })).order,
+        ),
     }),
     route({
       method: 'get',
@@ -375,7 +402,9 @@ export function numberRoutes(backends: Backends) {
       response: { status: 200, description: 'The number', schema: numberSchema },
       problems: { 404: 'No such number in this tenant (`NUMBER_NOT_FOUND`).' },
       handler: async ({ caller, params }) =>
-        numberJson((await backends.as(caller, numbering, numbering.getNumber, { numberId: params.id })).number),
+        numberJson(
+          (await backends.as(caller, numbering, numbering.getNumber, { numberId: params.id })).number,
+        ),
     }),
     route({
       method: 'patch',
@@ -395,7 +424,8 @@ export function numberRoutes(backends: Backends) {
       },
       handler: async ({ caller, params, body }) =>
         numberJson(
-          (await backends.as(caller, numbering, numbering.updateNumber, { numberId: params.id, patch: body })).number,
+          (await backends.as(caller, numbering, numbering.updateNumber, { numberId: params.id, patch: body }))
+            .number,
         ),
     }),
     route({
@@ -411,7 +441,9 @@ export function numberRoutes(backends: Backends) {
       response: { status: 200, description: 'The number, quarantined', schema: numberSchema },
       problems: { 404: 'No such number in this tenant (`NUMBER_NOT_FOUND`).' },
       handler: async ({ caller, params }) =>
-        numberJson((await backends.as(caller, numbering, numbering.releaseNumber, { numberId: params.id })).number),
+        numberJson(
+          (await backends.as(caller, numbering, numbering.releaseNumber, { numberId: params.id })).number,
+        ),
     }),
     route({
       method: 'post',
@@ -425,7 +457,7 @@ export function numberRoutes(backends: Backends) {
       body: portInBody,
       response: { status: 202, description: 'The port-in', schema: portInSchema },
       problems: {
-        409: 'A number is held by someone on the platform (`NUMBER_NOT_AVAILABLE`) or already the tenant\'s (`NUMBER_ALREADY_OWNED`).',
+        409: "A number is held by someone on the platform (`NUMBER_NOT_AVAILABLE`) or already the tenant's (`NUMBER_ALREADY_OWNED`).",
       },
       handler: async ({ caller, body }) =>
         portInJson(
@@ -436,7 +468,11 @@ export function numberRoutes(backends: Backends) {
               accountNumber: body.accountNumber,
               pin: body.pin ?? '',
               authorizedName: body.authorizedName,
-              address: { ...body.address, line2: body.address.line2 ?? '', region: body.address.region ?? '' },
+              address: {
+                ...body.address,
+                line2: body.address.line2 ?? '',
+                region: body.address.region ?? '',
+              },
               requestedDate: new Date(body.requestedDate),
               documents: (body.documents ?? []).map((doc) => ({ ...doc, sizeBytes: String(doc.sizeBytes) })),
               accountId: body.accountId ?? '',
@@ -477,14 +513,17 @@ export function numberRoutes(backends: Backends) {
       response: { status: 200, description: 'The port-in', schema: portInSchema },
       problems: { 404: 'No such port-in in this tenant (`PORT_IN_NOT_FOUND`).' },
       handler: async ({ caller, params }) =>
-        portInJson((await backends.as(caller, numbering, numbering.getPortIn, { portInId: params.id })).portIn),
+        portInJson(
+          (await backends.as(caller, numbering, numbering.getPortIn, { portInId: params.id })).portIn,
+        ),
     }),
     route({
       method: 'post',
       path: '/v1/port-ins/{id}/cancel',
       operationId: 'cancelPortIn',
       summary: 'Cancel a port-in',
-      description: 'Refused once it is activating or ported, and within 48 hours of the confirmed (FOC) date.',
+      description:
+        'Refused once it is activating or ported, and within 48 hours of the confirmed (FOC) date.',
       tags: ['Port-ins'],
       scope: 'numbers:write',
       params: idParams,
@@ -495,7 +534,9 @@ export function numberRoutes(backends: Backends) {
         503: supplierDown,
       },
       handler: async ({ caller, params }) =>
-        portInJson((await backends.as(caller, numbering, numbering.cancelPortIn, { portInId: params.id })).portIn),
+        portInJson(
+          (await backends.as(caller, numbering, numbering.cancelPortIn, { portInId: params.id })).portIn,
+        ),
     }),
     route({
       method: 'get',
@@ -514,7 +555,7 @@ export function numberRoutes(backends: Backends) {
       operationId: 'updateNumberingSettings',
       summary: "Change the tenant's billing currency, quarantine days or erasure policy",
       description:
-        'The billing currency must be the supplier\'s (USD) or one the exchange-rate table (`EXCHANGE_RATES`) converts into.',
+        "The billing currency must be the supplier's (USD) or one the exchange-rate table (`EXCHANGE_RATES`) converts into.",
       tags: ['Numbers'],
       scope: 'tenant:write',
       body: z
@@ -527,7 +568,9 @@ export function numberRoutes(backends: Backends) {
         .openapi('UpdateNumberingSettingsRequest'),
       response: { status: 200, description: 'The settings after the change', schema: settingsSchema },
       handler: async ({ caller, body }) =>
-        settingsJson((await backends.as(caller, numbering, numbering.updateNumberingSettings, body)).settings),
+        settingsJson(
+          (await backends.as(caller, numbering, numbering.updateNumberingSettings, body)).settings,
+        ),
     }),
   ];
 }
