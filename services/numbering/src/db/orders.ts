@@ -78,12 +78,21 @@ export class OrderRepository {
     return row!;
   }
 
-  /** The tenant's latest reservation holding the number, expired or not. */
+  async findReservation(tx: Transaction, id: string): Promise<ReservationRow | undefined> {
+    const [row] = await tx.select().from(reservations).where(eq(reservations.id, id));
+    return row;
+  }
+
+  /** The tenant's latest reservation holding the number that no order has used yet, expired or not. */
   async reservationFor(tx: Transaction, e164: string): Promise<ReservationRow | undefined> {
     const [row] = await tx
       .select()
       .from(reservations)
-      .where(sql`${e164} = any(${reservations.phoneNumbers})`)
+      .where(
+        sql`${e164} = any(${reservations.phoneNumbers})
+            and not exists (select 1 from number_orders o
+                             where o.reservation_id = ${reservations.id} and o.e164 = ${e164})`,
+      )
       .orderBy(desc(reservations.expiresAt))
       .limit(1);
     return row;

@@ -89,11 +89,15 @@ export function searchQuery(input: {
  */
 export type ExchangeRates = ReadonlyMap<string, Decimal>;
 
+const ONE: Decimal = { coefficient: 1n, scale: 0 };
+
 /**
- * The platform's default rates (EXCHANGE_RATES overrides them). A supplier quotes in USD; operators set
- * their own rates, this table only makes a fresh installation price in the listed currencies.
+ * The platform's default rates (EXCHANGE_RATES replaces them). The supplier quotes each country in its own
+ * currency (USD, GBP, EUR, KES); a pair not listed converts through USD (FROM:USD, then USD:TO). Operators
+ * set their own rates; this table only lets a fresh installation price in the listed currencies.
  */
-export const DEFAULT_EXCHANGE_RATES = 'USD:EUR=0.92,USD:GBP=0.79,USD:CAD=1.37,USD:KES=129.50';
+export const DEFAULT_EXCHANGE_RATES =
+  'USD:EUR=0.92,USD:GBP=0.79,USD:CAD=1.37,USD:KES=129.5,EUR:USD=1.087,GBP:USD=1.266,CAD:USD=0.73,KES:USD=0.0077';
 
 /** Parses `USD:EUR=0.92,USD:GBP=0.79`; throws a message naming the bad entry. */
 export function parseExchangeRates(text: string): ExchangeRates {
@@ -120,9 +124,12 @@ export function priceIn(price: SupplierPrice, billingCurrency: string, rates: Ex
   const from = lookupCurrency(price.currency);
   const amount = parseDecimal(price.amount, { field: 'price', maxScale: 9 });
   if (from.code === billingCurrency) return Money.of(roundHalfAwayFromZero(amount, from.digits), from.code);
-  const rate = rates.get(`${from.code}:${billingCurrency}`);
-  if (!rate) throw currencyNotSupported(billingCurrency);
   const target = lookupCurrency(billingCurrency);
+  const direct = rates.get(`${from.code}:${target.code}`);
+  const toUsd = from.code === 'USD' ? ONE : rates.get(`${from.code}:USD`);
+  const fromUsd = target.code === 'USD' ? ONE : rates.get(`USD:${target.code}`);
+  const rate = direct ?? (toUsd && fromUsd ? multiplyDecimals(toUsd, fromUsd) : undefined);
+  if (!rate) throw currencyNotSupported(target.code);
   return Money.of(roundHalfAwayFromZero(multiplyDecimals(amount, rate), target.digits), target.code);
 }
 

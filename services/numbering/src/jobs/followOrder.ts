@@ -22,7 +22,7 @@ export function makeFollowOrder(deps: NumberingDeps) {
         supplierOrder = await deps.supplier.getOrder(order.supplierOrderId);
       } else {
         const reservation = order.reservationId
-          ? await deps.withTenant(tenantId, (tx) => deps.orders.reservationFor(tx, order.e164))
+          ? await deps.withTenant(tenantId, (tx) => deps.orders.findReservation(tx, order.reservationId!))
           : undefined;
         supplierOrder = await deps.supplier.order(
           [order.e164],

@@ -3,6 +3,7 @@ import { onceForRequest, type FieldViolation, type RpcContext, type Transaction 
 import type { numberingV1 } from '@parley/proto';
 import { QUEUES, type NumberingDeps } from '../deps';
 import {
+  fromSupplier,
   invalidRequest,
   numberAlreadyOwned,
   numberInQuarantine,
@@ -10,7 +11,8 @@ import {
   numberNotOffered,
   reservationExpired,
 } from '../domain/errors';
-import { validE164 } from '../domain/numbers';
+import { RESERVATION_SECONDS, validE164 } from '../domain/numbers';
+import { SupplierError } from '../domain/supplier';
 import type { OrderRow } from '../db/schema';
 import { orderMessage } from './mappers';
 
@@ -29,7 +31,7 @@ export const ORDER_RETRIES = {
  * tenant already has a pending order for gets that order too, so nothing is bought twice.
  */
 export function makeCreateNumberOrder(
-  deps: Pick<NumberingDeps, 'withTenant' | 'orders' | 'numbers' | 'jobs'>,
+  deps: Pick<NumberingDeps, 'withTenant' | 'orders' | 'numbers' | 'jobs' | 'supplier'>,
 ) {
   return async ({
     request,
@@ -77,16 +79,39 @@ export function makeCreateNumberOrder(
         if (raced) return raced;
         throw numberNotAvailable();
       }
+      const id = randomUUID();
+      const held = reservation && reservation.expiresAt > now ? reservation : await hold(tx, id);
       const row = await deps.orders.insert(tx, {
-        id: randomUUID(),
+        id,
         tenantId,
         e164: e164!,
         accountId: request.accountId || null,
         status: 'pending',
-        reservationId: reservation && reservation.expiresAt > now ? reservation.id : null,
+        reservationId: held?.id ?? null,
       });
       await deps.jobs.send(QUEUES.followOrder, { orderId: row.id }, { tx, tenantId, ...ORDER_RETRIES });
       return row;
+    }
+
+    /**
+     * Holds the number at the supplier before the order is accepted, so a number another buyer took since
+     * the search is a 409 now rather than a failed order later. A supplier that is down does not stop the
+     * purchase: the order is kept and placed by its job once the supplier is back.
+     */
+    async function hold(tx: Transaction, orderId: string) {
+      try {
+        const reservation = await deps.supplier.reserve([e164!], RESERVATION_SECONDS, `order:${orderId}`);
+        return await deps.orders.insertReservation(tx, {
+          id: randomUUID(),
+          tenantId,
+          phoneNumbers: [e164!],
+          supplierReservationId: reservation.id,
+          expiresAt: reservation.expiresAt,
+        });
+      } catch (error) {
+        if (error instanceof SupplierError && error.kind === 'unavailable') return undefined;
+        throw fromSupplier(error);
+      }
     }
   };
 }
