@@ -91,7 +91,7 @@ export class OrderRepository {
       .where(
         sql`${e164} = any(${reservations.phoneNumbers})
             and not exists (select 1 from number_orders o
-                             where o.reservation_id = ${reservations.id} and o.e164 = ${e164})`,
+                             where o.reservation_id = ${reservations.id})`,
       )
       .orderBy(desc(reservations.expiresAt))
       .limit(1);
