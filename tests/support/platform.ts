@@ -40,12 +40,13 @@ export async function startPlatform(): Promise<Platform> {
   const issuerBaseUrl = identity.app.idp
     .tokenUrl('parley')
     .replace('/realms/parley/protocol/openid-connect/token', '');
+  const numbering = await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
+    NATS_PREFIX,
+    ...carrier.env,
+  });
   const backends = {
     identity,
-    numbering: await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
-      NATS_PREFIX,
-      ...carrier.env,
-    }),
+    numbering,
     messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
       NATS_PREFIX,
     }),
@@ -54,7 +55,7 @@ export async function startPlatform(): Promise<Platform> {
       NATS_PREFIX,
       GRPC_PORT: String(privacyPort),
       IDENTITY_ADDR: identity.address,
-      PRIVACY_PARTICIPANTS: `identity=${identity.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
+      PRIVACY_PARTICIPANTS: `identity=${identity.address},numbering=${numbering.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
       PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
       DEADLINE_SCAN_CRON: 'off',
       RETENTION_RUN_AT: 'off',
