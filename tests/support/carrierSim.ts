@@ -1,7 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnCarrierSim } from '@parley/carrier-sim';
 
 export interface CarrierSimHandle {
   /** Base URL of the simulator's HTTP API. */
@@ -26,13 +24,11 @@ export interface CarrierSimOptions {
   orderDelayMs?: number;
   /** How long a port-in stays in each state (default 300 ms). */
   portStepMs?: number;
-  /** How long a `…9992` request is held before the simulator gives up (default 30 s). */
+  /** How long a `…9992` request is held before the simulator answers 504 (default 30 s). */
   holdMs?: number;
   /** Any other CARRIER_SIM_* variable. */
   env?: Record<string, string>;
 }
-
-const repoRoot = resolve(__dirname, '..', '..');
 
 /**
  * Spawns the carrier simulator (tools/carrier-sim) as its own process on a free loopback port and waits
@@ -41,52 +37,22 @@ const repoRoot = resolve(__dirname, '..', '..');
 export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<CarrierSimHandle> {
   const apiKey = `sim_${randomBytes(18).toString('base64url')}`;
   const callbackSecret = randomBytes(24).toString('base64url');
-  const child = spawn(
-    process.execPath,
-    ['--conditions=parley-source', '--import', 'tsx', join('tools', 'carrier-sim', 'src', 'main.ts')],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'test',
-        CARRIER_SIM_HOST: '127.0.0.1',
-        CARRIER_SIM_PORT: '0',
-        CARRIER_SIM_API_KEY: apiKey,
-        CARRIER_SIM_CALLBACK_SECRET: callbackSecret,
-        CARRIER_SIM_ORDER_DELAY_MS: String(options.orderDelayMs ?? 200),
-        CARRIER_SIM_PORT_STEP_MS: String(options.portStepMs ?? 300),
-        CARRIER_SIM_HOLD_MS: String(options.holdMs ?? 30_000),
-        CARRIER_SIM_CALLBACK_RETRY_MS: '50',
-        ...options.env,
-      },
+  const sim = await spawnCarrierSim({
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'test',
+      CARRIER_SIM_HOST: '127.0.0.1',
+      CARRIER_SIM_PORT: '0',
+      CARRIER_SIM_API_KEY: apiKey,
+      CARRIER_SIM_CALLBACK_SECRET: callbackSecret,
+      CARRIER_SIM_ORDER_DELAY_MS: String(options.orderDelayMs ?? 200),
+      CARRIER_SIM_PORT_STEP_MS: String(options.portStepMs ?? 300),
+      CARRIER_SIM_HOLD_MS: String(options.holdMs ?? 30_000),
+      CARRIER_SIM_CALLBACK_RETRY_MS: '50',
+      ...options.env,
     },
-  );
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-4000);
   });
-  const url = await new Promise<string>((done, fail) => {
-    const lines = createInterface({ input: child.stdout });
-    const timer = setTimeout(() => fail(new Error(`carrier-sim did not start in 30 s: ${stderr}`)), 30_000);
-    lines.on('line', (line) => {
-      try {
-        const parsed = JSON.parse(line) as { event?: string; url?: string };
-        if (parsed.event === 'listening' && parsed.url) {
-          clearTimeout(timer);
-          done(parsed.url);
-        }
-      } catch {
-        // not a JSON line
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      fail(new Error(`carrier-sim exited with ${code} before listening: ${stderr}`));
-    });
-  });
-  child.stdout.resume();
+  const { url } = sim;
 
   const control = async (method: string, path: string, body?: unknown) => {
     const response = await fetch(`${url}/control${path}`, {
@@ -102,7 +68,6 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
     return response.status === 204 ? undefined : ((await response.json()) as { data: unknown }).data;
   };
 
-  let stopped: Promise<void> | undefined;
   return {
     url,
     apiKey,
@@ -121,15 +86,6 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
       await control('DELETE', '/outage');
     },
     counters: async () => (await control('GET', '/counters')) as Record<string, number>,
-    stop: () => {
-      stopped ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-        await exited;
-        clearTimeout(timer);
-      })();
-      return stopped;
-    },
+    stop: () => sim.stop(),
   };
 }

@@ -3,3 +3,4 @@ export { startCarrierSim, type CarrierSim } from './server';
 export { loadSimConfig, type SimConfig } from './config';
 export { signCallback, verifyCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER, EVENT_ID_HEADER } from './signing';
 export { MAGIC_SUFFIXES } from './numbers/inventory';
+export { spawnCarrierSim, type SpawnedCarrierSim } from './spawn';

@@ -2,8 +2,16 @@
 // every failure the simulator can give comes out as the NumberSupplier contract says.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
-import { SupplierError, type NumberSupplier, type SupplierOrder } from '../../src/domain/supplier';
+import {
+  SupplierError,
+  type NumberSupplier,
+  type SupplierOrder,
+  type SupplierPortIn,
+  type SupplierPortInRequest,
+} from '../../src/domain/supplier';
 import { makeSupplier } from '../../src/supplier';
 
 const reference = () => randomUUID();
@@ -119,6 +127,252 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
       });
       const error = await supplierError(wrong.search({ country: 'US', capabilities: [], limit: 1 }));
       expect(error).toMatchObject({ kind: 'unavailable', code: 'unauthorized' });
+    });
+  });
+
+  const findOne = async (country: string, contains?: string) => {
+    const [number] = await supplier.search({ country, capabilities: [], contains, limit: 1 });
+    if (!number) throw new Error(`no number in ${country} matching ${contains}`);
+    return number.phoneNumber;
+  };
+  const magic = (suffix: string) => findOne('US', `415***${suffix}`);
+  const settled = (orderId: string) =>
+    until(
+      () => supplier.getOrder(orderId),
+      (order: SupplierOrder) => order.status !== 'pending',
+    );
+
+  describe('reservations', () => {
+    it('holds numbers out of search until ordered with the reservation', async () => {
+      const numbers = (
+        await supplier.search({ country: 'DE', type: 'mobile', capabilities: [], limit: 2 })
+      ).map((number) => number.phoneNumber);
+      const reservation = await supplier.reserve(numbers, 600, reference());
+      expect(reservation.phoneNumbers).toEqual(numbers);
+      expect(reservation.expiresAt.getTime()).toBeGreaterThan(Date.now());
+      const visible = await supplier.search({
+        country: 'DE',
+        capabilities: [],
+        contains: numbers[0]!.slice(3),
+        limit: 5,
+      });
+      expect(visible.map((number) => number.phoneNumber)).not.toContain(numbers[0]);
+      const order = await supplier.order(numbers, reference(), reservation.id);
+      expect((await settled(order.id)).status).toBe('completed');
+    });
+
+    it('answers reservation_expired for an order made with a reservation past its TTL', async () => {
+      const number = await findOne('FR');
+      const reservation = await supplier.reserve([number], 1, reference());
+      await new Promise((resolve) => setTimeout(resolve, reservation.expiresAt.getTime() - Date.now() + 50));
+      const error = await supplierError(supplier.order([number], reference(), reservation.id));
+      expect(error).toMatchObject({ kind: 'reservation_expired', code: 'reservation_expired' });
+    });
+  });
+
+  describe('magic numbers', () => {
+    it('…9990: the order is accepted, then fails with carrier_rejected, and the number is for sale again', async () => {
+      const number = await magic('9990');
+      const order = await supplier.order([number], reference());
+      expect(order.status).toBe('pending');
+      const failed = await settled(order.id);
+      expect(failed).toMatchObject({ status: 'failed', failureReason: 'carrier_rejected' });
+      expect(await magic('9990')).toBe(number);
+    });
+
+    it('…9991: appears in search, but another buyer takes it on reserve and on order', async () => {
+      const number = await magic('9991');
+      expect(await supplierError(supplier.reserve([number], 60, reference()))).toMatchObject({
+        kind: 'number_unavailable',
+      });
+      expect(await supplierError(supplier.order([number], reference()))).toMatchObject({
+        kind: 'number_unavailable',
+      });
+    });
+
+    it('…9992: the supplier never answers within the timeout, which is unavailable', async () => {
+      const number = await magic('9992');
+      expect(await supplierError(supplier.order([number], reference()))).toMatchObject({
+        kind: 'unavailable',
+        code: 'timeout',
+      });
+      expect(await supplierError(supplier.reserve([number], 60, reference()))).toMatchObject({
+        kind: 'unavailable',
+        code: 'timeout',
+      });
+    });
+  });
+
+  describe('errors', () => {
+    it('answers number_unavailable for a number already sold', async () => {
+      const number = await findOne('CA');
+      const order = await supplier.order([number], reference());
+      await settled(order.id);
+      expect(await supplierError(supplier.order([number], reference()))).toMatchObject({
+        kind: 'number_unavailable',
+      });
+    });
+
+    it('rejects a reference reused for other numbers, and a country the supplier does not serve', async () => {
+      const [first, second] = (
+        await supplier.search({ country: 'GB', type: 'mobile', capabilities: [], limit: 2 })
+      ).map((number) => number.phoneNumber);
+      const ref = reference();
+      await supplier.order([first!], ref);
+      expect(await supplierError(supplier.order([second!], ref))).toMatchObject({
+        kind: 'rejected',
+        code: 'reference_conflict',
+      });
+      expect(
+        await supplierError(supplier.search({ country: 'IT', capabilities: [], limit: 1 })),
+      ).toMatchObject({
+        kind: 'rejected',
+        code: 'country_not_supported',
+      });
+    });
+
+    it('answers not_found for an unknown order and for routing a number the account does not hold', async () => {
+      expect(await supplierError(supplier.getOrder('ord_unknown'))).toMatchObject({ kind: 'not_found' });
+      expect(
+        await supplierError(supplier.configureRouting(await findOne('KE'), { voiceRoute: 'trunk-a' })),
+      ).toMatchObject({
+        kind: 'not_found',
+      });
+    });
+
+    it('answers unavailable when nothing listens at the supplier URL', async () => {
+      const closed = createServer();
+      await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+      const { port } = closed.address() as AddressInfo;
+      await new Promise((resolve) => closed.close(resolve));
+      const gone = makeSupplier({
+        NUMBER_SUPPLIER: 'carrier-sim',
+        NUMBER_SUPPLIER_URL: `http://127.0.0.1:${port}`,
+        NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
+        NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
+      });
+      expect(await supplierError(gone.getOrder('ord_x'))).toMatchObject({
+        kind: 'unavailable',
+        code: 'connection_failed',
+      });
+    });
+
+    it('answers unavailable when the supplier says something that is not its API', async () => {
+      const impostor = createServer((_request, response) => {
+        response.setHeader('content-type', 'text/html');
+        response.end('<html>maintenance</html>');
+      });
+      await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+      const { port } = impostor.address() as AddressInfo;
+      try {
+        const confused = makeSupplier({
+          NUMBER_SUPPLIER: 'carrier-sim',
+          NUMBER_SUPPLIER_URL: `http://127.0.0.1:${port}`,
+          NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
+          NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
+        });
+        expect(await supplierError(confused.getOrder('ord_x'))).toMatchObject({
+          kind: 'unavailable',
+          code: 'bad_response',
+        });
+      } finally {
+        await new Promise((resolve) => impostor.close(resolve));
+      }
+    });
+  });
+
+  describe('release and routing', () => {
+    it('routes an owned number, releases it back to the inventory, and a second release succeeds', async () => {
+      const number = await findOne('US', '512');
+      await settled((await supplier.order([number], reference())).id);
+      await supplier.configureRouting(number, {
+        messagingRoute: 'smpp-a',
+        voiceRoute: 'sip:trunk@example.net',
+      });
+      await supplier.release(number);
+      await supplier.release(number);
+      const again = await supplier.search({
+        country: 'US',
+        capabilities: [],
+        contains: number.slice(2),
+        limit: 1,
+      });
+      expect(again.map((found) => found.phoneNumber)).toEqual([number]);
+      expect((await carrier.counters()).numbersReleased).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('outage', () => {
+    it('answers unavailable with Retry-After, and an order placed before completes once it ends', async () => {
+      const number = await findOne('GB', '161');
+      const order = await supplier.order([number], reference());
+      await carrier.outage(30);
+      try {
+        const error = await supplierError(supplier.getOrder(order.id));
+        expect(error.kind).toBe('unavailable');
+        expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(29);
+        expect(error.retryAfterSeconds).toBeLessThanOrEqual(30);
+        // Nothing moves on while the carrier is down, however long its order delay has passed.
+        const completedBefore = (await carrier.counters()).ordersCompleted ?? 0;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect((await carrier.counters()).ordersCompleted ?? 0).toBe(completedBefore);
+      } finally {
+        await carrier.clearOutage();
+      }
+      expect((await settled(order.id)).status).toBe('completed');
+    });
+  });
+
+  describe('port-in', () => {
+    let portedNumbers = 0;
+    const request = (overrides: Partial<SupplierPortInRequest> = {}): SupplierPortInRequest => ({
+      phoneNumbers: [`+1206555${String(1000 + (portedNumbers += 1))}`],
+      losingCarrier: 'Old Telco',
+      accountNumber: 'ACC-1',
+      pin: '4321',
+      authorizedName: 'Jane Example',
+      address: { line1: '1 Main St', city: 'Seattle', region: 'WA', postalCode: '98101', country: 'US' },
+      requestedDate: new Date(Date.now() + 7 * 86_400_000),
+      reference: reference(),
+      ...overrides,
+    });
+    const finished = (id: string, status: SupplierPortIn['status']) =>
+      until(
+        () => supplier.getPortIn(id),
+        (portIn: SupplierPortIn) => portIn.status === status || portIn.status === 'ported',
+      );
+
+    it('moves submitted → foc_date_confirmed → activating → ported on the requested date, and the number is owned', async () => {
+      const wanted = request();
+      const submitted = await supplier.submitPortIn(wanted);
+      expect(submitted.status).toBe('submitted');
+      expect((await supplier.submitPortIn(wanted)).id).toBe(submitted.id);
+      const ported = await finished(submitted.id, 'ported');
+      expect(ported.status).toBe('ported');
+      expect(ported.focDate?.toISOString().slice(0, 10)).toBe(
+        wanted.requestedDate.toISOString().slice(0, 10),
+      );
+      await supplier.configureRouting(wanted.phoneNumbers[0]!, { voiceRoute: 'trunk-b' });
+      expect(await supplierError(supplier.cancelPortIn(submitted.id))).toMatchObject({
+        kind: 'rejected',
+        code: 'port_in_not_cancellable',
+      });
+    });
+
+    it('goes to exception with pin_mismatch for PIN 0000, and may still be cancelled', async () => {
+      const submitted = await supplier.submitPortIn(request({ pin: '0000' }));
+      const exception = await finished(submitted.id, 'exception');
+      expect(exception).toMatchObject({ status: 'exception', exceptionReason: 'pin_mismatch' });
+      expect(exception.focDate).toBeUndefined();
+      expect((await supplier.cancelPortIn(submitted.id)).status).toBe('cancelled');
+    });
+
+    it('goes to exception with name_mismatch for the authorised name "Mismatch Name"', async () => {
+      const submitted = await supplier.submitPortIn(request({ authorizedName: 'Mismatch Name' }));
+      expect(await finished(submitted.id, 'exception')).toMatchObject({
+        status: 'exception',
+        exceptionReason: 'name_mismatch',
+      });
     });
   });
 });
