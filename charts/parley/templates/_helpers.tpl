@@ -207,6 +207,10 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if eq .name "identity" -}}
 {{- $_ := set $data "IDENTITY_PROVIDER" "keycloak" -}}
 {{- end -}}
+{{- if eq .name "numbering" -}}
+{{- $_ := set $data "EXCHANGE_RATES" .svc.exchangeRates -}}
+{{- $_ := set $data "RESOLVE_CACHE_TTL_MS" (toString (int64 .svc.resolveCacheTtlMs)) -}}
+{{- end -}}
 {{- range $callee := .svc.calls | default list -}}
 {{- if not (hasKey $v.services $callee) -}}
 {{- fail (printf "services.%s.calls names %s, which has no entry under services" $.name $callee) -}}
