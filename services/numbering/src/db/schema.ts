@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import type { SupplierPortInRequest } from '../domain/supplier';
 import { bigint, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 const at = (name: string) => timestamp(name, { withTimezone: true });
@@ -96,14 +97,8 @@ export const numberOrders = pgTable('number_orders', {
   completedAt: at('completed_at'),
 });
 
-export interface PortInAddressColumn {
-  line1: string;
-  line2?: string;
-  city: string;
-  region?: string;
-  postalCode: string;
-  country: string;
-}
+/** The service address of a port-in, as the supplier takes it. */
+export type PortInAddressColumn = SupplierPortInRequest['address'];
 export interface PortInDocumentColumn {
   kind: string;
   fileName: string;

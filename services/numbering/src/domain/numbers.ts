@@ -1,5 +1,6 @@
 // Pure rules about numbers: validation of searches and configuration, quarantine, prices.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import type { numberingV1 } from '@parley/proto';
 import {
   currency as lookupCurrency,
   Money,
@@ -145,16 +146,8 @@ export function defaultThroughputClass(type: string): (typeof THROUGHPUT_CLASSES
   return type === 'toll_free' ? 'toll_free' : 'long_code';
 }
 
-export interface NumberPatchInput {
-  friendlyName?: string;
-  accountId?: string;
-  forwardingTarget?: string;
-  callerId?: string;
-  messagingWebhookUrl?: string;
-  voiceWebhookUrl?: string;
-  messagingProfile?: string;
-  throughputClass?: string;
-}
+/** Fields to change (absent: unchanged, empty string: cleared), as the proto's NumberPatch. */
+export type NumberPatchInput = numberingV1.NumberPatch;
 
 export interface NumberConfiguration {
   friendlyName: string;

@@ -1,19 +1,13 @@
+import type { numberingV1 } from '@parley/proto';
+
 /**
  * ResolveNumber's in-process cache: number -> where it belongs. Messaging resolves on every send and every
  * inbound message, so answers come from memory. Entries are dropped in this process the moment a
  * transaction that changes a number commits (the repositories call `invalidate` after commit), and live at
  * most `ttlMs`, which bounds how stale another replica's copy can be.
  */
-export interface Resolution {
-  numberId: string;
-  tenantId: string;
-  accountId: string;
-  capabilities: string[];
-  forwardingTarget: string;
-  throughputClass: string;
-  callerId: string;
-  messagingWebhookUrl: string;
-}
+/** What ResolveNumber answers (the proto message). */
+export type Resolution = numberingV1.ResolveNumberResponse;
 
 export class ResolveCache {
   private readonly entries = new Map<

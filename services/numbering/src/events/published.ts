@@ -1,5 +1,5 @@
 // The events numbering publishes, through the outbox in the transaction of the change they record.
-import type { Outbox, Transaction } from '@parley/kit';
+import type { MessageType, Outbox, Transaction } from '@parley/kit';
 import { numberingV1 } from '@parley/proto';
 import type { NumberRow } from '../db/schema';
 
@@ -10,55 +10,57 @@ const subjectOf = (row: NumberRow) => ({
   userIds: [],
 });
 
-/** `numbering.number.assigned`: what billing needs to charge setup and monthly rent. */
-export function publishAssigned(outbox: Outbox, tx: Transaction, row: NumberRow) {
+/** One event about a number: keyed by the number, so consumers apply its events in commit order. */
+function publish<T>(
+  outbox: Outbox,
+  tx: Transaction,
+  row: NumberRow,
+  verb: 'assigned' | 'configured' | 'released',
+  messageType: MessageType<T>,
+  payload: T,
+) {
+  const name = `Number${verb[0]!.toUpperCase()}${verb.slice(1)}`;
   return outbox.enqueue(tx, {
-    type: 'numbering.number.assigned',
+    type: `numbering.number.${verb}`,
     tenantId: row.tenantId,
     key: `number:${row.e164}`,
     subject: subjectOf(row),
-    payloadType: 'parley.numbering.v1.NumberAssigned',
-    messageType: numberingV1.NumberAssigned,
-    payload: {
-      numberId: row.id,
-      e164: row.e164,
-      country: row.country,
-      type: row.type,
-      setupPrice: { currency: row.currency, minorUnits: row.setupMinor.toString() },
-      monthlyPrice: { currency: row.currency, minorUnits: row.monthlyMinor.toString() },
-      assignedAt: row.assignedAt,
-      accountId: row.accountId ?? '',
-      source: row.source,
-      sourceId: row.sourceId,
-    },
+    payloadType: `parley.numbering.v1.${name}`,
+    messageType,
+    payload,
+  });
+}
+
+/** `numbering.number.assigned`: what billing needs to charge setup and monthly rent. */
+export function publishAssigned(outbox: Outbox, tx: Transaction, row: NumberRow) {
+  return publish(outbox, tx, row, 'assigned', numberingV1.NumberAssigned, {
+    numberId: row.id,
+    e164: row.e164,
+    country: row.country,
+    type: row.type,
+    setupPrice: { currency: row.currency, minorUnits: row.setupMinor.toString() },
+    monthlyPrice: { currency: row.currency, minorUnits: row.monthlyMinor.toString() },
+    assignedAt: row.assignedAt,
+    accountId: row.accountId ?? '',
+    source: row.source,
+    sourceId: row.sourceId,
   });
 }
 
 export function publishConfigured(outbox: Outbox, tx: Transaction, row: NumberRow, changedFields: string[]) {
-  return outbox.enqueue(tx, {
-    type: 'numbering.number.configured',
-    tenantId: row.tenantId,
-    key: `number:${row.e164}`,
-    subject: subjectOf(row),
-    payloadType: 'parley.numbering.v1.NumberConfigured',
-    messageType: numberingV1.NumberConfigured,
-    payload: { numberId: row.id, e164: row.e164, changedFields, configuredAt: row.updatedAt },
+  return publish(outbox, tx, row, 'configured', numberingV1.NumberConfigured, {
+    numberId: row.id,
+    e164: row.e164,
+    changedFields,
+    configuredAt: row.updatedAt,
   });
 }
 
 export function publishReleased(outbox: Outbox, tx: Transaction, row: NumberRow) {
-  return outbox.enqueue(tx, {
-    type: 'numbering.number.released',
-    tenantId: row.tenantId,
-    key: `number:${row.e164}`,
-    subject: subjectOf(row),
-    payloadType: 'parley.numbering.v1.NumberReleased',
-    messageType: numberingV1.NumberReleased,
-    payload: {
-      numberId: row.id,
-      e164: row.e164,
-      releasedAt: row.releasedAt ?? new Date(),
-      quarantineUntil: row.quarantineUntil ?? new Date(),
-    },
+  return publish(outbox, tx, row, 'released', numberingV1.NumberReleased, {
+    numberId: row.id,
+    e164: row.e164,
+    releasedAt: row.releasedAt ?? new Date(),
+    quarantineUntil: row.quarantineUntil ?? new Date(),
   });
 }

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { call, createClient, withTenant } from '@parley/kit';
 import { as } from '../../../../tests/support/callers';
