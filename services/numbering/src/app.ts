@@ -90,17 +90,17 @@ export function buildApp(config: Config): NumberingApp {
         ...follow,
         concurrency: 4,
         pollingIntervalSeconds: 0.5,
-        expireInSeconds: 120,
+        expireInSeconds: 30,
       });
       await runtime.jobs.work(QUEUES.followPortIn, makeFollowPortIn(deps), {
         ...follow,
         concurrency: 2,
         pollingIntervalSeconds: 0.5,
-        expireInSeconds: 120,
+        expireInSeconds: 30,
       });
       await runtime.jobs.work(QUEUES.releaseNumber, makeReleaseNumberJob(deps), {
         ...follow,
-        expireInSeconds: 120,
+        expireInSeconds: 30,
       });
       await runtime.jobs.work(QUEUES.endQuarantine, makeEndQuarantine(deps), {
         retryLimit: 50,
