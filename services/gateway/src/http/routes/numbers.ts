@@ -169,14 +169,10 @@ const patchBody = z
   .object({
     friendlyName: z.string().max(100).optional(),
     accountId: accountId.optional().openapi({ description: 'Empty string unassigns' }),
-    forwardingTarget: z
-      .string()
-      .max(16)
-      .optional()
-      .openapi({
-        description: 'E.164 number calls and messages go on to; empty string clears',
-        example: '+14155550199',
-      }),
+    forwardingTarget: z.string().max(16).optional().openapi({
+      description: 'E.164 number calls and messages go on to; empty string clears',
+      example: '+14155550199',
+    }),
     callerId: z
       .string()
       .max(16)
