@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Transaction } from '@parley/kit';
 import {
   numberOrders,
@@ -44,7 +44,9 @@ export class OrderRepository {
     return row!;
   }
 
+  /** Remembers what a search showed the tenant, and forgets what it showed longer ago than OFFER_TTL_MS. */
   async recordOffers(tx: Transaction, rows: (typeof offers.$inferInsert)[]): Promise<void> {
+    await tx.delete(offers).where(lt(offers.seenAt, new Date(Date.now() - OFFER_TTL_MS)));
     if (rows.length === 0) return;
     await tx
       .insert(offers)

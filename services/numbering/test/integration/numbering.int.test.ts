@@ -358,6 +358,26 @@ describe('numbering service against the carrier simulator', () => {
       );
       expect(bad.fieldViolations.map((v) => v.field)).toEqual(['forwardingTarget']);
       expect(bad.message).not.toContain('0800');
+      // A voice-only number cannot take a messaging webhook, and is not listed among sms numbers.
+      const voiceOnly = await ordinary('config', { areaCode: '305', capabilities: ['voice'] });
+      const voice = await owned('config', voiceOnly.phoneNumber);
+      await expectStatus(
+        call(
+          client,
+          client.updateNumber,
+          { numberId: voice.id, patch: { messagingWebhookUrl: 'https://example.com/in' } },
+          await asTenant('config'),
+        ),
+        status.FAILED_PRECONDITION,
+        'CAPABILITY_MISSING',
+      );
+      const smsNumbers = await call(
+        client,
+        client.listNumbers,
+        { pageSize: 10, pageToken: '', capability: 'sms', status: '', country: '', accountId: '' },
+        await asTenant('config'),
+      );
+      expect(smsNumbers.numbers.map((n) => n.e164)).toEqual([number.e164]);
       // Another tenant sees nothing of it.
       await expectStatus(
         call(client, client.getNumber, { numberId: number.id }, await asTenant('config-other')),
@@ -471,6 +491,14 @@ describe('numbering service against the carrier simulator', () => {
         await as('porter', ['internal']),
       );
       expect(numbers.map((n) => n.e164)).toEqual(['+13125550101']);
+      const assigned = (await publishedEvents()).filter(
+        (event) => event.type === 'numbering.number.assigned' && event.tenantId === 'porter',
+      );
+      expect(numberingV1.NumberAssigned.decode(assigned[0]!.payload)).toMatchObject({
+        e164: '+13125550101',
+        source: 'port_in',
+        sourceId: created!.id,
+      });
       const stored = await withTenant(service.app.runtime.db, 'porter', (tx) =>
         tx.execute<{ pin: string | null }>(sql`select pin from port_ins`),
       );
