@@ -16,6 +16,14 @@ import {
 import { makeSupplier } from '../../src/supplier';
 
 const reference = () => randomUUID();
+/** The adapter as numbering's config makes it, for a supplier at `url`. */
+const supplierAt = (url: string, apiKey: string, timeoutMs = 1_000) =>
+  makeSupplier({
+    NUMBER_SUPPLIER: 'carrier-sim',
+    NUMBER_SUPPLIER_URL: url,
+    NUMBER_SUPPLIER_API_KEY: apiKey,
+    NUMBER_SUPPLIER_TIMEOUT_MS: timeoutMs,
+  });
 
 async function supplierError(promise: Promise<unknown>): Promise<SupplierError> {
   try {
@@ -42,12 +50,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
 
   beforeAll(async () => {
     carrier = await startCarrierSim({ orderDelayMs: 100, portStepMs: 100, holdMs: 10_000 });
-    supplier = makeSupplier({
-      NUMBER_SUPPLIER: 'carrier-sim',
-      NUMBER_SUPPLIER_URL: carrier.url,
-      NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
-      NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-    });
+    supplier = supplierAt(carrier.url, carrier.apiKey);
   });
 
   afterAll(async () => {
@@ -120,12 +123,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
 
   describe('authentication', () => {
     it('turns a wrong API key into unavailable (an operator must fix the key; the caller did nothing wrong)', async () => {
-      const wrong = makeSupplier({
-        NUMBER_SUPPLIER: 'carrier-sim',
-        NUMBER_SUPPLIER_URL: carrier.url,
-        NUMBER_SUPPLIER_API_KEY: 'not-the-key',
-        NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-      });
+      const wrong = supplierAt(carrier.url, 'not-the-key');
       const error = await supplierError(wrong.search({ country: 'US', capabilities: [], limit: 1 }));
       expect(error).toMatchObject({ kind: 'unavailable', code: 'unauthorized' });
     });
@@ -246,12 +244,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const { port } = closed.address() as AddressInfo;
       await new Promise((resolve) => closed.close(resolve));
-      const gone = makeSupplier({
-        NUMBER_SUPPLIER: 'carrier-sim',
-        NUMBER_SUPPLIER_URL: `http://127.0.0.1:${port}`,
-        NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
-        NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-      });
+      const gone = supplierAt(`http://127.0.0.1:${port}`, carrier.apiKey);
       expect(await supplierError(gone.getOrder('ord_x'))).toMatchObject({
         kind: 'unavailable',
         code: 'connection_failed',
@@ -266,12 +259,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
       await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
       const { port } = impostor.address() as AddressInfo;
       try {
-        const confused = makeSupplier({
-          NUMBER_SUPPLIER: 'carrier-sim',
-          NUMBER_SUPPLIER_URL: `http://127.0.0.1:${port}`,
-          NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
-          NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-        });
+        const confused = supplierAt(`http://127.0.0.1:${port}`, carrier.apiKey);
         expect(await supplierError(confused.getOrder('ord_x'))).toMatchObject({
           kind: 'unavailable',
           code: 'bad_response',
@@ -300,6 +288,29 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
       });
       expect(again.map((found) => found.phoneNumber)).toEqual([number]);
       expect((await carrier.counters()).numbersReleased).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('throttling', () => {
+    it('turns 429 into unavailable with the Retry-After the carrier sent', async () => {
+      const throttled = await startCarrierSim({ env: { CARRIER_SIM_RATE_LIMIT_PER_SECOND: '2' } });
+      try {
+        const busy = supplierAt(throttled.url, throttled.apiKey, 5_000);
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 8 }, () => busy.search({ country: 'US', capabilities: [], limit: 1 })),
+        );
+        const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+        expect(refused.length).toBeGreaterThan(0);
+        for (const outcome of refused)
+          expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+            kind: 'unavailable',
+            code: 'rate_limited',
+            retryAfterSeconds: 1,
+          });
+        expect((await throttled.counters()).throttled).toBe(refused.length);
+      } finally {
+        await throttled.stop();
+      }
     });
   });
 
