@@ -20,6 +20,8 @@ const envSchema = z.object({
   CARRIER_SIM_SEED: whole(0, 2 ** 31).default(0),
   CARRIER_SIM_CALLBACK_MAX_ATTEMPTS: whole(1, 20).default(5),
   CARRIER_SIM_CALLBACK_RETRY_MS: whole(1, 600_000).default(500),
+  CARRIER_SIM_LATENCY_MS: whole(0, 60_000).default(0),
+  CARRIER_SIM_RATE_LIMIT_PER_SECOND: whole(0, 1_000_000).default(0),
 });
 
 export interface SimConfig {
@@ -35,6 +37,10 @@ export interface SimConfig {
   seed: number;
   callbackMaxAttempts: number;
   callbackRetryDelayMs: number;
+  /** Added before every /v1 answer, like a distant carrier. */
+  latencyMs: number;
+  /** /v1 requests per second before 429 + Retry-After; 0 for no limit. */
+  rateLimitPerSecond: number;
 }
 
 export class SimConfigError extends Error {}
@@ -61,5 +67,7 @@ export function loadSimConfig(env: Record<string, string | undefined>): SimConfi
     seed: value.CARRIER_SIM_SEED,
     callbackMaxAttempts: value.CARRIER_SIM_CALLBACK_MAX_ATTEMPTS,
     callbackRetryDelayMs: value.CARRIER_SIM_CALLBACK_RETRY_MS,
+    latencyMs: value.CARRIER_SIM_LATENCY_MS,
+    rateLimitPerSecond: value.CARRIER_SIM_RATE_LIMIT_PER_SECOND,
   };
 }

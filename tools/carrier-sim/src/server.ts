@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { CallbackSender } from './callbacks';
 import { Counters } from './counters';
@@ -139,6 +140,27 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
       .set('retry-after', String(outage.retryAfterSeconds()))
       .json(errorBody('service_unavailable', 'the carrier is temporarily unavailable'));
   });
+  if (config.rateLimitPerSecond > 0) {
+    // Throttling as carriers do it: a fixed budget per second, then 429 with Retry-After.
+    const limiter = new RateLimiterMemory({ points: config.rateLimitPerSecond, duration: 1 });
+    api.use((_request, response, next) => {
+      limiter.consume('account').then(
+        () => next(),
+        (refusal: unknown) => {
+          if (!(refusal instanceof RateLimiterRes)) return next(refusal);
+          counters.add('throttled');
+          response
+            .status(429)
+            .set('retry-after', String(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000))))
+            .json(errorBody('rate_limited', 'too many requests; slow down'));
+        },
+      );
+    });
+  }
+  if (config.latencyMs > 0)
+    api.use((_request, _response, next) => {
+      setTimeout(next, config.latencyMs);
+    });
   api.use(numbersRouter(numbers));
   app.use('/v1', authenticate, json, api);
 

@@ -2,8 +2,9 @@
 // every failure the simulator can give comes out as the NumberSupplier contract says.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyCallback } from '@parley/carrier-sim';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import {
   SupplierError,
@@ -15,6 +16,14 @@ import {
 import { makeSupplier } from '../../src/supplier';
 
 const reference = () => randomUUID();
+/** The adapter as numbering's config makes it, for a supplier at `url`. */
+const supplierAt = (url: string, apiKey: string, timeoutMs = 1_000) =>
+  makeSupplier({
+    NUMBER_SUPPLIER: 'carrier-sim',
+    NUMBER_SUPPLIER_URL: url,
+    NUMBER_SUPPLIER_API_KEY: apiKey,
+    NUMBER_SUPPLIER_TIMEOUT_MS: timeoutMs,
+  });
 
 async function supplierError(promise: Promise<unknown>): Promise<SupplierError> {
   try {
@@ -41,12 +50,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
 
   beforeAll(async () => {
     carrier = await startCarrierSim({ orderDelayMs: 100, portStepMs: 100, holdMs: 10_000 });
-    supplier = makeSupplier({
-      NUMBER_SUPPLIER: 'carrier-sim',
-      NUMBER_SUPPLIER_URL: carrier.url,
-      NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
-      NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-    });
+    supplier = supplierAt(carrier.url, carrier.apiKey);
   });
 
   afterAll(async () => {
@@ -119,12 +123,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
 
   describe('authentication', () => {
     it('turns a wrong API key into unavailable (an operator must fix the key; the caller did nothing wrong)', async () => {
-      const wrong = makeSupplier({
-        NUMBER_SUPPLIER: 'carrier-sim',
-        NUMBER_SUPPLIER_URL: carrier.url,
-        NUMBER_SUPPLIER_API_KEY: 'not-the-key',
-        NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-      });
+      const wrong = supplierAt(carrier.url, 'not-the-key');
       const error = await supplierError(wrong.search({ country: 'US', capabilities: [], limit: 1 }));
       expect(error).toMatchObject({ kind: 'unavailable', code: 'unauthorized' });
     });
@@ -245,12 +244,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
       await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
       const { port } = closed.address() as AddressInfo;
       await new Promise((resolve) => closed.close(resolve));
-      const gone = makeSupplier({
-        NUMBER_SUPPLIER: 'carrier-sim',
-        NUMBER_SUPPLIER_URL: `http://127.0.0.1:${port}`,
-        NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
-        NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-      });
+      const gone = supplierAt(`http://127.0.0.1:${port}`, carrier.apiKey);
       expect(await supplierError(gone.getOrder('ord_x'))).toMatchObject({
         kind: 'unavailable',
         code: 'connection_failed',
@@ -265,12 +259,7 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
       await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
       const { port } = impostor.address() as AddressInfo;
       try {
-        const confused = makeSupplier({
-          NUMBER_SUPPLIER: 'carrier-sim',
-          NUMBER_SUPPLIER_URL: `http://127.0.0.1:${port}`,
-          NUMBER_SUPPLIER_API_KEY: carrier.apiKey,
-          NUMBER_SUPPLIER_TIMEOUT_MS: 1_000,
-        });
+        const confused = supplierAt(`http://127.0.0.1:${port}`, carrier.apiKey);
         expect(await supplierError(confused.getOrder('ord_x'))).toMatchObject({
           kind: 'unavailable',
           code: 'bad_response',
@@ -299,6 +288,29 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
       });
       expect(again.map((found) => found.phoneNumber)).toEqual([number]);
       expect((await carrier.counters()).numbersReleased).toBeGreaterThanOrEqual(1);
+    });
+  });
+
+  describe('throttling', () => {
+    it('turns 429 into unavailable with the Retry-After the carrier sent', async () => {
+      const throttled = await startCarrierSim({ env: { CARRIER_SIM_RATE_LIMIT_PER_SECOND: '2' } });
+      try {
+        const busy = supplierAt(throttled.url, throttled.apiKey, 5_000);
+        const outcomes = await Promise.allSettled(
+          Array.from({ length: 8 }, () => busy.search({ country: 'US', capabilities: [], limit: 1 })),
+        );
+        const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+        expect(refused.length).toBeGreaterThan(0);
+        for (const outcome of refused)
+          expect((outcome as PromiseRejectedResult).reason).toMatchObject({
+            kind: 'unavailable',
+            code: 'rate_limited',
+            retryAfterSeconds: 1,
+          });
+        expect((await throttled.counters()).throttled).toBe(refused.length);
+      } finally {
+        await throttled.stop();
+      }
     });
   });
 
@@ -374,5 +386,101 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
         exceptionReason: 'name_mismatch',
       });
     });
+  });
+
+  describe('signed callbacks', () => {
+    interface Received {
+      body: string;
+      headers: Record<string, string | string[] | undefined>;
+    }
+    let received: Received[];
+    let receiver: Server;
+    let callbackUrl: string;
+
+    beforeAll(async () => {
+      received = [];
+      receiver = createServer((request, response) => {
+        let body = '';
+        request.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        request.on('end', () => {
+          received.push({ body, headers: request.headers });
+          response.statusCode = 204;
+          response.end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/carrier`;
+    });
+
+    afterAll(async () => {
+      await new Promise((resolve) => receiver?.close(resolve));
+    });
+
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${carrier.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${carrier.apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(202);
+      return ((await response.json()) as { data: { id: string } }).data;
+    };
+    const verified = (entry: Received) => verifyCallback(callbackParts(entry));
+    const callbacksFor = (id: string) =>
+      received.filter((entry) => (JSON.parse(entry.body) as { data: { id: string } }).data.id === id);
+
+    it('signs the order callback with HMAC-SHA256 over timestamp and body, verifiable with the secret only', async () => {
+      const number = await findOne('US', '206');
+      const order = await post('/v1/orders', { phoneNumbers: [number], reference: reference(), callbackUrl });
+      const [callback] = await until(
+        async () => callbacksFor(order.id),
+        (list) => list.length > 0,
+      );
+      expect(callback).toBeDefined();
+      expect(JSON.parse(callback!.body)).toMatchObject({
+        type: 'order.completed',
+        data: { id: order.id, status: 'completed', phoneNumbers: [number] },
+      });
+      expect(verified(callback!)).toBe(true);
+      expect(verifyCallback({ ...callbackParts(callback!), secret: 'someone-elses-secret-000' })).toBe(false);
+      expect(
+        verifyCallback({ ...callbackParts(callback!), body: callback!.body.replace('completed', 'failed') }),
+      ).toBe(false);
+    });
+
+    it('calls back on every port-in state change, in order, without the personal data of the request', async () => {
+      const portIn = await post('/v1/port-ins', {
+        phoneNumbers: ['+13125550177'],
+        losingCarrier: 'Old Telco',
+        accountNumber: 'ACC-9',
+        pin: '2468',
+        authorizedName: 'Jane Example',
+        address: { line1: '1 Main St', city: 'Chicago', postalCode: '60601', country: 'US' },
+        requestedDate: '2030-01-15',
+        reference: reference(),
+        callbackUrl,
+      });
+      const callbacks = await until(
+        async () => callbacksFor(portIn.id),
+        (list) => list.length >= 3,
+      );
+      const statuses = callbacks.map(
+        (entry) => (JSON.parse(entry.body) as { data: { status: string } }).data.status,
+      );
+      expect(statuses).toEqual(['foc_date_confirmed', 'activating', 'ported']);
+      for (const entry of callbacks) {
+        expect(verified(entry)).toBe(true);
+        expect(entry.body).not.toMatch(/Jane Example|Main St|ACC-9|2468/);
+      }
+    });
+
+    function callbackParts(entry: Received) {
+      return {
+        secret: carrier.callbackSecret,
+        body: entry.body,
+        timestamp: entry.headers[TIMESTAMP_HEADER] as string,
+        signature: entry.headers[SIGNATURE_HEADER] as string,
+      };
+    }
   });
 });
