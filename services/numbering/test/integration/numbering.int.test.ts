@@ -302,6 +302,22 @@ describe('numbering service against the carrier simulator', () => {
       expect(minutes).toBeLessThanOrEqual(30.1);
       const order = await buy('reserver', phoneNumbers[0]!, randomUUID());
       expect((await settled('reserver', order.id)).status).toBe('active');
+      // A reservation that ran out, for a number whose search is too old to buy from: RESERVATION_EXPIRED.
+      await call(
+        client,
+        client.reserveNumbers,
+        { phoneNumbers: [phoneNumbers[1]!] },
+        await asTenant('reserver'),
+      );
+      await withTenant(service.app.runtime.db, 'reserver', async (tx) => {
+        await tx.execute(sql`update reservations set expires_at = now() - interval '1 minute'`);
+        await tx.execute(sql`update offers set seen_at = now() - interval '2 days'`);
+      });
+      await expectStatus(
+        buy('reserver', phoneNumbers[1]!),
+        status.FAILED_PRECONDITION,
+        'RESERVATION_EXPIRED',
+      );
       await expectStatus(
         call(
           client,
