@@ -19,7 +19,13 @@ import { makeGetNumberOrder } from './rpc/getNumberOrder';
 import { makeListAccountNumbers } from './rpc/listAccountNumbers';
 import { makeListNumbers } from './rpc/listNumbers';
 import { makeGetNumberingSettings, makeUpdateNumberingSettings } from './rpc/numberingSettings';
-import { makeCancelPortIn, makeCreatePortIn, makeGetPortIn, makeListPortIns } from './rpc/portIns';
+import {
+  makeCancelPortIn,
+  makeCreatePortIn,
+  makeGetPortIn,
+  makeListPortIns,
+  makeSubmitPortIn,
+} from './rpc/portIns';
 import { makeReleaseNumber } from './rpc/releaseNumber';
 import { makeReserveNumbers } from './rpc/reserveNumbers';
 import { makeResolveNumber } from './rpc/resolveNumber';
@@ -70,6 +76,7 @@ export function buildApp(config: Config): NumberingApp {
     createPortIn: rpc('CreatePortIn', makeCreatePortIn(deps), write),
     getPortIn: rpc('GetPortIn', makeGetPortIn(deps), read),
     listPortIns: rpc('ListPortIns', makeListPortIns(deps), read),
+    submitPortIn: rpc('SubmitPortIn', makeSubmitPortIn(deps), write),
     cancelPortIn: rpc('CancelPortIn', makeCancelPortIn(deps), write),
     getNumberingSettings: rpc('GetNumberingSettings', makeGetNumberingSettings(deps), read),
     updateNumberingSettings: rpc('UpdateNumberingSettings', makeUpdateNumberingSettings(deps), {

@@ -37,6 +37,11 @@ export const reservationExpired = () =>
   failedPrecondition('RESERVATION_EXPIRED', 'the reservation has expired; reserve or buy the number again');
 export const portInNotCancellable = (why: string) =>
   failedPrecondition('PORT_IN_NOT_CANCELLABLE', `the port-in cannot be cancelled: ${why}`);
+export const portInNotSubmittable = (status: string) =>
+  failedPrecondition(
+    'PORT_IN_NOT_SUBMITTABLE',
+    `the port-in is ${status}; create a new one with corrected data`,
+  );
 export const numberNotOffered = () =>
   failedPrecondition(
     'NUMBER_NOT_SEARCHED',

@@ -547,6 +547,41 @@ describe('numbering service against the carrier simulator', () => {
       expect(bad.fieldViolations.map((v) => v.field).sort()).toEqual(['authorizedName', 'phoneNumbers[0]']);
     });
 
+    it('submits a draft, which then ports like any other', async () => {
+      const { portIn: draft } = await call(
+        client,
+        client.createPortIn,
+        portIn(['+13125550104'], { draft: true }),
+        await asTenant('porter-4'),
+      );
+      expect(draft!.status).toBe('draft');
+      const { portIn: submitted } = await call(
+        client,
+        client.submitPortIn,
+        { portInId: draft!.id },
+        await asTenant('porter-4'),
+      );
+      expect(submitted!.id).toBe(draft!.id);
+      await eventually(
+        'the draft to be ported',
+        async () => {
+          const { portIn: current } = await call(
+            client,
+            client.getPortIn,
+            { portInId: draft!.id },
+            await asTenant('porter-4'),
+          );
+          if (current!.status !== 'ported') throw new Error(current!.status);
+        },
+        30_000,
+      );
+      await expectStatus(
+        call(client, client.submitPortIn, { portInId: draft!.id }, await asTenant('porter-4')),
+        status.FAILED_PRECONDITION,
+        'PORT_IN_NOT_SUBMITTABLE',
+      );
+    });
+
     it('cancels a draft, and refuses to cancel a ported one', async () => {
       const { portIn: draft } = await call(
         client,

@@ -515,6 +515,25 @@ export function numberRoutes(backends: Backends) {
     }),
     route({
       method: 'post',
+      path: '/v1/port-ins/{id}/submit',
+      operationId: 'submitPortIn',
+      summary: 'Submit a draft port-in to the carrier',
+      description: 'Submitting one already on its way returns it unchanged.',
+      tags: ['Port-ins'],
+      scope: 'numbers:write',
+      params: idParams,
+      response: { status: 202, description: 'The port-in, on its way', schema: portInSchema },
+      problems: {
+        404: 'No such port-in in this tenant (`PORT_IN_NOT_FOUND`).',
+        422: 'It ended (cancelled, exception or ported); create a new one (`PORT_IN_NOT_SUBMITTABLE`).',
+      },
+      handler: async ({ caller, params }) =>
+        portInJson(
+          (await backends.as(caller, numbering, numbering.submitPortIn, { portInId: params.id })).portIn,
+        ),
+    }),
+    route({
+      method: 'post',
       path: '/v1/port-ins/{id}/cancel',
       operationId: 'cancelPortIn',
       summary: 'Cancel a port-in',

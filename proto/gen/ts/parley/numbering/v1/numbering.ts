@@ -459,6 +459,18 @@ export interface ListPortInsResponse {
   nextPageToken: string;
 }
 
+/** SubmitPortInRequest names a draft port-in. */
+export interface SubmitPortInRequest {
+  /** Port-in id. */
+  portInId: string;
+}
+
+/** SubmitPortInResponse is the port-in, on its way to the supplier. */
+export interface SubmitPortInResponse {
+  /** The port-in. */
+  portIn?: PortIn | undefined;
+}
+
 /** CancelPortInRequest names a port-in. */
 export interface CancelPortInRequest {
   /** Port-in id. */
@@ -4421,6 +4433,154 @@ export const ListPortInsResponse: MessageFns<ListPortInsResponse> = {
   },
 };
 
+function createBaseSubmitPortInRequest(): SubmitPortInRequest {
+  return { portInId: "" };
+}
+
+export const SubmitPortInRequest: MessageFns<SubmitPortInRequest> = {
+  encode(message: SubmitPortInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portInId !== "") {
+      writer.uint32(10).string(message.portInId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitPortInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitPortInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portInId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitPortInRequest {
+    return {
+      portInId: isSet(object.portInId)
+        ? globalThis.String(object.portInId)
+        : isSet(object.port_in_id)
+        ? globalThis.String(object.port_in_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SubmitPortInRequest): unknown {
+    const obj: any = {};
+    if (message.portInId !== "") {
+      obj.portInId = message.portInId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitPortInRequest>, I>>(base?: I): SubmitPortInRequest {
+    return SubmitPortInRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitPortInRequest>, I>>(object: I): SubmitPortInRequest {
+    const message = createBaseSubmitPortInRequest();
+    message.portInId = object.portInId ?? "";
+    return message;
+  },
+};
+
+function createBaseSubmitPortInResponse(): SubmitPortInResponse {
+  return { portIn: undefined };
+}
+
+export const SubmitPortInResponse: MessageFns<SubmitPortInResponse> = {
+  encode(message: SubmitPortInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portIn !== undefined) {
+      PortIn.encode(message.portIn, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitPortInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitPortInResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portIn = PortIn.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitPortInResponse {
+    return {
+      portIn: isSet(object.portIn)
+        ? PortIn.fromJSON(object.portIn)
+        : isSet(object.port_in)
+        ? PortIn.fromJSON(object.port_in)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SubmitPortInResponse): unknown {
+    const obj: any = {};
+    if (message.portIn !== undefined) {
+      obj.portIn = PortIn.toJSON(message.portIn);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitPortInResponse>, I>>(base?: I): SubmitPortInResponse {
+    return SubmitPortInResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitPortInResponse>, I>>(object: I): SubmitPortInResponse {
+    const message = createBaseSubmitPortInResponse();
+    message.portIn = (object.portIn !== undefined && object.portIn !== null)
+      ? PortIn.fromPartial(object.portIn)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseCancelPortInRequest(): CancelPortInRequest {
   return { portInId: "" };
 }
@@ -6062,6 +6222,17 @@ export const NumberingServiceService = {
     responseSerialize: (value: ListPortInsResponse): Buffer => Buffer.from(ListPortInsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListPortInsResponse => ListPortInsResponse.decode(value),
   },
+  /** SubmitPortIn submits a draft port-in to the supplier. */
+  submitPortIn: {
+    path: "/parley.numbering.v1.NumberingService/SubmitPortIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SubmitPortInRequest): Buffer => Buffer.from(SubmitPortInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitPortInRequest => SubmitPortInRequest.decode(value),
+    responseSerialize: (value: SubmitPortInResponse): Buffer =>
+      Buffer.from(SubmitPortInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitPortInResponse => SubmitPortInResponse.decode(value),
+  },
   /** CancelPortIn cancels a port-in, refused within 48 hours of the confirmed date. */
   cancelPortIn: {
     path: "/parley.numbering.v1.NumberingService/CancelPortIn" as const,
@@ -6146,6 +6317,8 @@ export interface NumberingServiceServer extends UntypedServiceImplementation {
   getPortIn: handleUnaryCall<GetPortInRequest, GetPortInResponse>;
   /** ListPortIns lists the tenant's port-ins, newest first. */
   listPortIns: handleUnaryCall<ListPortInsRequest, ListPortInsResponse>;
+  /** SubmitPortIn submits a draft port-in to the supplier. */
+  submitPortIn: handleUnaryCall<SubmitPortInRequest, SubmitPortInResponse>;
   /** CancelPortIn cancels a port-in, refused within 48 hours of the confirmed date. */
   cancelPortIn: handleUnaryCall<CancelPortInRequest, CancelPortInResponse>;
   /** ResolveNumber resolves a number to its tenant and routing (internal callers, e.g. messaging). */
@@ -6334,6 +6507,22 @@ export interface NumberingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListPortInsResponse) => void,
+  ): ClientUnaryCall;
+  /** SubmitPortIn submits a draft port-in to the supplier. */
+  submitPortIn(
+    request: SubmitPortInRequest,
+    callback: (error: ServiceError | null, response: SubmitPortInResponse) => void,
+  ): ClientUnaryCall;
+  submitPortIn(
+    request: SubmitPortInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SubmitPortInResponse) => void,
+  ): ClientUnaryCall;
+  submitPortIn(
+    request: SubmitPortInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SubmitPortInResponse) => void,
   ): ClientUnaryCall;
   /** CancelPortIn cancels a port-in, refused within 48 hours of the confirmed date. */
   cancelPortIn(
