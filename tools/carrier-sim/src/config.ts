@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const whole = (min: number, max: number) =>
+/** A whole number in [min, max] from a string or number, one message for every way it can be wrong. */
+export const whole = (min: number, max: number) =>
   z.coerce
     .number({ error: `must be a whole number from ${min} to ${max}` })
     .int({ error: `must be a whole number from ${min} to ${max}` })

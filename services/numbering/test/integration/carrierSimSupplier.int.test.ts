@@ -121,6 +121,31 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
     });
   });
 
+  describe('after numbering restarts', () => {
+    it('a new adapter asking again with the same reference gets the same order, which completes once', async () => {
+      const number = await findOne('KE', '41');
+      const ref = reference();
+      const before = await supplier.order([number], ref);
+      // What a restarted numbering has: nothing in memory, only its own reference and the order id.
+      const restarted = supplierAt(carrier.url, carrier.apiKey);
+      const again = await restarted.order([number], ref);
+      expect(again.id).toBe(before.id);
+      expect(
+        (
+          await until(
+            () => restarted.getOrder(before.id),
+            (order) => order.status !== 'pending',
+          )
+        ).status,
+      ).toBe('completed');
+      const counters = await carrier.counters();
+      expect(counters.orderReplays).toBeGreaterThanOrEqual(1);
+      expect(await supplierError(restarted.order([number], reference()))).toMatchObject({
+        kind: 'number_unavailable',
+      });
+    });
+  });
+
   describe('authentication', () => {
     it('turns a wrong API key into unavailable (an operator must fix the key; the caller did nothing wrong)', async () => {
       const wrong = supplierAt(carrier.url, 'not-the-key');

@@ -65,7 +65,7 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<
 }
 
 function phoneNumberParam(request: Request): string {
-  return parse(e164, request.params.phoneNumber);
+  return parse(z.object({ phoneNumber: e164 }), request.params).phoneNumber;
 }
 
 /**

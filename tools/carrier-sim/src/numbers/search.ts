@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { whole } from '../config';
 import { countries, type Capability } from './countries';
 import type { InventoryNumber } from './inventory';
 
@@ -38,12 +39,7 @@ export const searchQuerySchema = z.object({
     .string()
     .regex(/^[\d*]{1,15}$/, 'must be 1 to 15 digits or * (any one digit)')
     .optional(),
-  limit: z.coerce
-    .number({ error: 'must be a whole number from 1 to 100' })
-    .int({ error: 'must be a whole number from 1 to 100' })
-    .min(1, { error: 'must be a whole number from 1 to 100' })
-    .max(100, { error: 'must be a whole number from 1 to 100' })
-    .default(20),
+  limit: whole(1, 100).default(20),
 });
 
 export type SearchQuery = z.infer<typeof searchQuerySchema>;
