@@ -1,6 +1,5 @@
 // A numbering process SIGKILLed while an order is in flight: the order is neither lost nor placed twice.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
@@ -11,14 +10,13 @@ import { freePort } from '../../../../tools/dev/src/ports';
 import { as, TEST_SUBJECT_HASH_KEY, testTokenEnv } from '../../../../tests/support/callers';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import { eventually } from '../../../../tests/support/grpc';
+import { startServiceProcess } from '../../../../tests/support/serviceProcess';
 import {
   createTestDatabase,
   testInfra,
   uniquePrefix,
   type TestDatabase,
 } from '../../../../tests/support/infra';
-
-const repoRoot = join(__dirname, '..', '..', '..', '..');
 
 describe('numbering: SIGKILL while an order is in flight', () => {
   let carrier: CarrierSimHandle;
@@ -44,40 +42,23 @@ describe('numbering: SIGKILL while an order is in flight', () => {
     await carrier?.stop();
   });
 
-  function startNumbering(port: number): Promise<ChildProcess> {
-    const child = spawn(
-      process.execPath,
-      ['--conditions=parley-source', '--import', 'tsx', join(repoRoot, 'services/numbering/src/main.ts')],
+  const startNumbering = (port: number) =>
+    startServiceProcess(
+      'numbering',
       {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          DATABASE_URL: database.url,
-          NATS_URL: testInfra().natsUrl,
-          NATS_PREFIX: natsPrefix,
-          GRPC_HOST: '127.0.0.1',
-          GRPC_PORT: String(port),
-          METRICS_PORT: '0',
-          LOG_LEVEL: 'info',
-          SHUTDOWN_TIMEOUT_MS: '2000',
-          ...testTokenEnv('numbering'),
-          SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
-          ...carrier.env,
-        },
-        stdio: ['ignore', 'pipe', 'inherit'],
+        DATABASE_URL: database.url,
+        NATS_URL: testInfra().natsUrl,
+        NATS_PREFIX: natsPrefix,
+        GRPC_HOST: '127.0.0.1',
+        GRPC_PORT: String(port),
+        METRICS_PORT: '0',
+        SHUTDOWN_TIMEOUT_MS: '2000',
+        ...testTokenEnv('numbering'),
+        SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
+        ...carrier.env,
       },
+      children,
     );
-    children.push(child);
-    return new Promise((resolve, reject) => {
-      let seen = '';
-      child.stdout?.on('data', (chunk: Buffer) => {
-        if (seen.includes('gRPC server listening')) return;
-        seen += chunk.toString();
-        if (seen.includes('gRPC server listening')) resolve(child);
-      });
-      child.once('exit', (code) => reject(new Error(`numbering exited with ${code} before it was ready`)));
-    });
-  }
 
   it('completes the order after a restart, placed once at the supplier, for the same request', async () => {
     const port = await freePort();
