@@ -6,7 +6,7 @@ import { NumberRepository } from './db/numbers';
 import { OrderRepository } from './db/orders';
 import { PortInRepository } from './db/portIns';
 import { SettingsRepository } from './db/settings';
-import { QUEUES, type NumberingDeps } from './deps';
+import { QUEUES, SUPPLIER_RETRIES, type NumberingDeps } from './deps';
 import { ResolveCache } from './domain/resolveCache';
 import type { NumberSupplier } from './domain/supplier';
 import { makeFollowOrder } from './jobs/followOrder';
@@ -18,14 +18,13 @@ import { makeGetNumber } from './rpc/getNumber';
 import { makeGetNumberOrder } from './rpc/getNumberOrder';
 import { makeListAccountNumbers } from './rpc/listAccountNumbers';
 import { makeListNumbers } from './rpc/listNumbers';
-import { makeGetNumberingSettings, makeUpdateNumberingSettings } from './rpc/numberingSettings';
-import {
-  makeCancelPortIn,
-  makeCreatePortIn,
-  makeGetPortIn,
-  makeListPortIns,
-  makeSubmitPortIn,
-} from './rpc/portIns';
+import { makeGetNumberingSettings } from './rpc/getNumberingSettings';
+import { makeUpdateNumberingSettings } from './rpc/updateNumberingSettings';
+import { makeCancelPortIn } from './rpc/cancelPortIn';
+import { makeCreatePortIn } from './rpc/createPortIn';
+import { makeGetPortIn } from './rpc/getPortIn';
+import { makeListPortIns } from './rpc/listPortIns';
+import { makeSubmitPortIn } from './rpc/submitPortIn';
 import { makeReleaseNumber } from './rpc/releaseNumber';
 import { makeReserveNumbers } from './rpc/reserveNumbers';
 import { makeResolveNumber } from './rpc/resolveNumber';
@@ -92,7 +91,7 @@ export function buildApp(config: Config): NumberingApp {
     runtime,
     deps,
     start: async () => {
-      const follow = { retryLimit: 300, retryDelaySeconds: 2, retryBackoff: true, retryDelayMaxSeconds: 300 };
+      const follow = SUPPLIER_RETRIES;
       await runtime.jobs.work(QUEUES.followOrder, makeFollowOrder(deps), {
         ...follow,
         concurrency: 4,

@@ -34,5 +34,16 @@ export const QUEUES = {
   endQuarantine: 'numbering-end-quarantine',
 } as const;
 
+/**
+ * Retries of a job that calls the supplier: while it is down, about a day and a half with backoff capped at
+ * five minutes, then the job fails (and its order or port-in stays pending for an operator to see).
+ */
+export const SUPPLIER_RETRIES = {
+  retryLimit: 300,
+  retryDelaySeconds: 2,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 300,
+};
+
 /** How long before looking at a pending supplier order or port-in again. */
 export const FOLLOW_SECONDS = 1;

@@ -42,6 +42,11 @@ export function validE164(value: string, field: string, violations: FieldViolati
   return parsed.number;
 }
 
+/** The ISO 3166-1 country a number belongs to, when its numbering plan says. */
+export function countryOf(e164: string): string | undefined {
+  return parsePhoneNumberFromString(e164)?.country;
+}
+
 /** Checks a search and turns it into the supplier's query. */
 export function searchQuery(input: {
   country: string;

@@ -1,6 +1,6 @@
 import type { JobContext } from '@parley/kit';
 import { FOLLOW_SECONDS, QUEUES, type NumberingDeps } from '../deps';
-import { defaultThroughputClass } from '../domain/numbers';
+import { countryOf, defaultThroughputClass } from '../domain/numbers';
 import { SupplierError, type SupplierPortIn } from '../domain/supplier';
 import { publishAssigned } from '../events/published';
 import type { PortInRow } from '../db/schema';
@@ -62,7 +62,7 @@ export function makeFollowPortIn(deps: NumberingDeps) {
         const number = await deps.numbers.insert(tx, {
           tenantId,
           e164,
-          country: locked.address?.country ?? '',
+          country: countryOf(e164) ?? locked.address?.country ?? '',
           type: 'local',
           capabilities: ['sms', 'mms', 'voice'],
           accountId: locked.accountId,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { onceForRequest, type FieldViolation, type RpcContext, type Transaction } from '@parley/kit';
 import type { numberingV1 } from '@parley/proto';
-import { QUEUES, type NumberingDeps } from '../deps';
+import { QUEUES, SUPPLIER_RETRIES, type NumberingDeps } from '../deps';
 import {
   fromSupplier,
   invalidRequest,
@@ -15,14 +15,6 @@ import { RESERVATION_SECONDS, validE164 } from '../domain/numbers';
 import { SupplierError } from '../domain/supplier';
 import type { OrderRow } from '../db/schema';
 import { orderMessage } from './mappers';
-
-/** Retries while the supplier is down: about a day with backoff capped at five minutes. */
-export const ORDER_RETRIES = {
-  retryLimit: 300,
-  retryDelaySeconds: 2,
-  retryBackoff: true,
-  retryDelayMaxSeconds: 300,
-};
 
 /**
  * Buys a number: checks it may be bought by this tenant, claims it in the directory, records a pending
@@ -89,7 +81,7 @@ export function makeCreateNumberOrder(
         status: 'pending',
         reservationId: held?.id ?? null,
       });
-      await deps.jobs.send(QUEUES.followOrder, { orderId: row.id }, { tx, tenantId, ...ORDER_RETRIES });
+      await deps.jobs.send(QUEUES.followOrder, { orderId: row.id }, { tx, tenantId, ...SUPPLIER_RETRIES });
       return row;
     }
 

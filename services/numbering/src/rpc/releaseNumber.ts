@@ -1,18 +1,11 @@
 import type { RpcContext, Transaction } from '@parley/kit';
 import type { numberingV1 } from '@parley/proto';
-import { QUEUES, type NumberingDeps } from '../deps';
+import { QUEUES, SUPPLIER_RETRIES, type NumberingDeps } from '../deps';
 import { numberNotActive, numberNotFound } from '../domain/errors';
 import { quarantineOf } from '../domain/numbers';
 import { publishReleased } from '../events/published';
 import type { NumberRow } from '../db/schema';
 import { numberMessage } from './mappers';
-
-export const RELEASE_RETRIES = {
-  retryLimit: 300,
-  retryDelaySeconds: 5,
-  retryBackoff: true,
-  retryDelayMaxSeconds: 600,
-};
 
 /**
  * Puts an active number into quarantine (the tenant's quarantine days) and, in the same transaction, the
@@ -37,7 +30,7 @@ export async function releaseInTransaction(
   await deps.jobs.send(
     QUEUES.releaseNumber,
     { numberId: row.id },
-    { tx, tenantId: row.tenantId, ...RELEASE_RETRIES },
+    { tx, tenantId: row.tenantId, ...SUPPLIER_RETRIES },
   );
   await deps.jobs.send(
     QUEUES.endQuarantine,

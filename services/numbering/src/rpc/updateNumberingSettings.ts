@@ -3,16 +3,7 @@ import type { numberingV1 } from '@parley/proto';
 import type { NumberingDeps } from '../deps';
 import { invalidRequest } from '../domain/errors';
 import type { Settings } from '../db/settings';
-
-const message = (settings: Settings): numberingV1.NumberingSettings => ({ ...settings });
-
-export function makeGetNumberingSettings(deps: Pick<NumberingDeps, 'withTenant' | 'settings'>) {
-  return async ({
-    caller,
-  }: RpcContext<numberingV1.GetNumberingSettingsRequest>): Promise<numberingV1.GetNumberingSettingsResponse> => ({
-    settings: message(await deps.withTenant(caller.tenantId, (tx) => deps.settings.get(tx))),
-  });
-}
+import { settingsMessage } from './getNumberingSettings';
 
 /**
  * Changes the tenant's settings. The billing currency must be one prices can be shown in: the supplier's
@@ -57,6 +48,6 @@ export function makeUpdateNumberingSettings(deps: Pick<NumberingDeps, 'withTenan
           (request.erasurePolicy as Settings['erasurePolicy'] | undefined) ?? current.erasurePolicy,
       });
     });
-    return { settings: message(settings) };
+    return { settings: settingsMessage(settings) };
   };
 }
