@@ -57,13 +57,7 @@ export function makeSearchAvailableNumbers(
     });
     return {
       numbers: shown.map(({ number, setup, monthly }) => ({
-        phoneNumber: number.phoneNumber,
-        country: number.country,
-        locality: number.locality,
-        region: number.region,
-        areaCode: number.areaCode,
-        type: number.type,
-        capabilities: number.capabilities,
+        ...number,
         setupPrice: { currency: setup.currency, minorUnits: setup.minorUnits.toString() },
         monthlyPrice: { currency: monthly.currency, minorUnits: monthly.minorUnits.toString() },
       })),
