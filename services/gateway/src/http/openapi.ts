@@ -105,6 +105,12 @@ export function buildOpenApiDocument(routes: Route[], version: string) {
       errorResponses[code] = existing
         ? { ...existing, description: `${description} Or: ${existing.description}` }
         : problemResponse(description);
+      // A route's own 503 (a dependency of the service is down) says when to come back.
+      if (code === 503)
+        errorResponses[code] = {
+          ...errorResponses[code],
+          headers: { 'Retry-After': retryAfterHeader },
+        } as ReturnType<typeof problemResponse>;
     }
     errorResponses[500] = problemResponse('Unexpected error.');
     registry.registerPath({

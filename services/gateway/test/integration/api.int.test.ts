@@ -156,6 +156,13 @@ describe('gateway REST API', () => {
       expect(listNumbers.security).toEqual([{ bearerAuth: [] }]);
       expect(Object.keys(listNumbers.responses).sort()).toEqual(['200', '400', '401', '403', '429', '500']);
       expect(paths['/v1/tenants']!.post!.description).toContain('Requires scope `platform:admin`');
+      const search = paths['/v1/available-numbers']!.get!.responses['503'] as {
+        headers?: Record<string, unknown>;
+      };
+      expect(Object.keys(search.headers ?? {})).toContain('Retry-After');
+      expect(Object.keys(paths['/v1/numbers']!.post!.responses).sort()).toEqual(
+        expect.arrayContaining(['202', '409', '422']),
+      );
       expect((body.components as { schemas: Record<string, unknown> }).schemas.Account).toBeDefined();
     });
   });
