@@ -348,6 +348,7 @@ describeWithTools()('charts/parley', () => {
           'blue-keycloak-admin',
           'blue-privacy-archive',
           'blue-smtp',
+          'blue-numbering-supplier',
         ].sort(),
       );
     });
@@ -447,6 +448,36 @@ describeWithTools()('charts/parley', () => {
       expect(numberingPorts).not.toContain(8443);
     });
 
+    it('points numbering at its number supplier: URL and timeout from values, the API key from a Secret, egress on 443', () => {
+      const supplied = render(platformChart, {
+        release: 'blue',
+        set: {
+          'services.numbering.supplier.url': 'https://numbers.carrier.example',
+          'services.numbering.supplier.timeoutMs': 8000,
+          'services.numbering.supplier.existingSecret': 'carrier-credentials',
+        },
+      });
+      expect(find(supplied, 'ConfigMap', 'blue-numbering').data).toMatchObject({
+        NUMBER_SUPPLIER: 'carrier-sim',
+        NUMBER_SUPPLIER_URL: 'https://numbers.carrier.example',
+        NUMBER_SUPPLIER_TIMEOUT_MS: '8000',
+      });
+      const env = containersOf(find(supplied, 'Deployment', 'blue-numbering'))[0].env;
+      expect(
+        env.find((entry: { name: string }) => entry.name === 'NUMBER_SUPPLIER_API_KEY').valueFrom,
+      ).toEqual({
+        secretKeyRef: { name: 'carrier-credentials', key: 'api-key' },
+      });
+      // Only numbering gets the supplier's key and may reach it.
+      expect(find(supplied, 'ConfigMap', 'blue-billing').data?.NUMBER_SUPPLIER_URL).toBeUndefined();
+      const egressPorts = (name: string) =>
+        find(objects, 'NetworkPolicy', name).spec.egress.flatMap((r: { ports: { port: number }[] }) =>
+          r.ports.map((p) => p.port),
+        );
+      expect(egressPorts('blue-numbering')).toContain(443);
+      expect(egressPorts('blue-billing')).not.toContain(443);
+    });
+
     it('has a helm test pod that calls the gateway /readyz', () => {
       const pod = find(objects, 'Pod', 'blue-test-readyz');
       expect(pod.metadata.annotations?.['helm.sh/hook']).toBe('test');
@@ -527,6 +558,16 @@ describeWithTools()('charts/parley', () => {
         /additional properties 'enable' not allowed/,
       ],
       ['a wrong type', { set: { 'defaults.replicaCount': 'two' } }, /got string, want integer/],
+      [
+        'a supplier URL that is not http(s)',
+        { set: { 'services.numbering.supplier.url': 'ftp://numbers.example' } },
+        /services\/numbering\/supplier\/url/,
+      ],
+      [
+        'supplier settings on a service other than numbering',
+        { set: { 'services.billing.supplier.url': 'https://numbers.example' } },
+        /services\/billing/,
+      ],
       [
         'a wrong type in a nested object',
         { set: { 'networkPolicy.enabled': 'yes' } },

@@ -171,8 +171,22 @@ describe('npm start (tools/dev launcher)', () => {
 
     const started = recorded();
     expect(started.map((entry) => entry.name).sort()).toEqual(
-      ['billing', 'gateway', 'identity', 'messaging', 'nats', 'numbering', 'postgres', 'privacy'].sort(),
+      [
+        'billing',
+        'carrier-sim',
+        'gateway',
+        'identity',
+        'messaging',
+        'nats',
+        'numbering',
+        'postgres',
+        'privacy',
+      ].sort(),
     );
+    // The carrier simulator numbering buys numbers from runs beside the services, and says where.
+    const carrierUrl = /carrier simulator \(tools\/carrier-sim\) on (http:\/\/\S+)/.exec(run.output())?.[1];
+    expect(carrierUrl).toBeDefined();
+    expect((await fetch(`${carrierUrl}/healthz`)).status).toBe(200);
     expect(started.every((entry) => alive(entry.pid))).toBe(true);
 
     run.child.kill('SIGINT');

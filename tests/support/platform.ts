@@ -5,6 +5,7 @@ import { identityV1 } from '@parley/proto';
 import { asPlatform } from './callers';
 import { startService, type RunningService } from './service';
 import { uniquePrefix } from './infra';
+import { startCarrierSim, type CarrierSimHandle } from './carrierSim';
 import { freePort } from '../../tools/dev/src/ports';
 import { startIdentity, type IdentityApp } from '../../services/identity/test/integration/identityForTests';
 import { buildApp as buildNumbering } from '../../services/numbering/src/app';
@@ -27,6 +28,8 @@ export interface Platform {
   backends: Record<'identity' | 'numbering' | 'messaging' | 'billing' | 'privacy', RunningService<AnyApp>>;
   /** Base URL of the embedded identity provider (the issuer is <url>/realms/parley). */
   issuerBaseUrl: string;
+  /** The carrier simulator numbering buys and ports numbers from (its own process). */
+  carrier: CarrierSimHandle;
   stop(): Promise<void>;
 }
 
@@ -37,15 +40,18 @@ export async function startPlatform(
   const NATS_PREFIX = uniquePrefix('gw');
   // Privacy and the gateway name each other (participant and backend), so their ports are chosen first.
   const [gatewayPort, privacyPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+  const carrier = await startCarrierSim();
   const identity = await startIdentity({ NATS_PREFIX });
   const issuerBaseUrl = identity.app.idp
     .tokenUrl('parley')
     .replace('/realms/parley/protocol/openid-connect/token', '');
+  const numbering = await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
+    NATS_PREFIX,
+    ...carrier.env,
+  });
   const backends = {
     identity,
-    numbering: await startService('numbering', (env) => buildNumbering(numberingConfig(env)), {
-      NATS_PREFIX,
-    }),
+    numbering,
     messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
       NATS_PREFIX,
     }),
@@ -54,7 +60,7 @@ export async function startPlatform(
       NATS_PREFIX,
       GRPC_PORT: String(privacyPort),
       IDENTITY_ADDR: identity.address,
-      PRIVACY_PARTICIPANTS: `identity=${identity.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
+      PRIVACY_PARTICIPANTS: `identity=${identity.address},numbering=${numbering.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
       PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
       DEADLINE_SCAN_CRON: 'off',
       RETENTION_RUN_AT: 'off',
@@ -82,9 +88,11 @@ export async function startPlatform(
     identity,
     backends,
     issuerBaseUrl,
+    carrier,
     stop: async () => {
       await gateway.stop();
       await Promise.all(Object.values(backends).map((backend) => backend.stop()));
+      await carrier.stop();
     },
   };
 }

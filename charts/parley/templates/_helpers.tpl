@@ -233,6 +233,15 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "VERIFICATION_ATTEMPTS_PER_DAY" (toString $v.privacyVerification.attemptsPerDay) -}}
 {{- end -}}
 
+{{- if eq .name "numbering" -}}
+{{- /* The upstream number supplier; without a URL numbering refuses to start, naming NUMBER_SUPPLIER_URL. */ -}}
+{{- $_ := set $data "NUMBER_SUPPLIER" .svc.supplier.adapter -}}
+{{- if .svc.supplier.url }}{{ $_ := set $data "NUMBER_SUPPLIER_URL" .svc.supplier.url }}{{ end -}}
+{{- $_ := set $data "NUMBER_SUPPLIER_TIMEOUT_MS" (toString .svc.supplier.timeoutMs) -}}
+{{- $_ := set $data "EXCHANGE_RATES" .svc.exchangeRates -}}
+{{- $_ := set $data "RESOLVE_CACHE_TTL_MS" (toString (int64 .svc.resolveCacheTtlMs)) -}}
+{{- end -}}
+
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}
@@ -301,6 +310,11 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
   valueFrom:
     secretKeyRef: { name: {{ $v.notifications.smtp.existingSecret | default (printf "%s-smtp" (include "parley.fullname" .root)) }}, key: {{ $v.notifications.smtp.urlKey }} }
 {{- end }}
+{{- end }}
+{{- if eq .name "numbering" }}
+- name: NUMBER_SUPPLIER_API_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.supplier.existingSecret | default (printf "%s-supplier" (include "parley.serviceFullname" .)) }}, key: {{ .svc.supplier.apiKeyKey }} }
 {{- end }}
 {{- if eq .name "identity" }}
 - name: API_KEY_PEPPER

@@ -33,6 +33,7 @@ parley.dev/tenant: {{ include "tenant.id" . }}
 {{- $names = append $names (printf "parley-%s-%s-internal-token" $id $svc) -}}
 {{- end -}}
 {{- $names = concat $names (list (printf "parley-%s-internal-token-public" $id) (printf "parley-%s-api-key-pepper" $id) (printf "parley-%s-subject-hash-key" $id) (printf "parley-%s-keycloak-admin" $id) (printf "parley-%s-privacy-archive" $id) (printf "parley-%s-smtp" $id)) -}}
+{{- if has "numbering" .Values.services }}{{ $names = append $names (printf "parley-%s-numbering-supplier" $id) }}{{ end -}}
 {{- toJson $names -}}
 {{- end -}}
 {{- end -}}

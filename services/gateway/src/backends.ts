@@ -58,7 +58,14 @@ export class Backends {
     });
     this.numbering = createClient(numberingV1.NumberingServiceClient, config.NUMBERING_ADDR, {
       serviceName: 'parley.numbering.v1.NumberingService',
-      idempotentMethods: ['ListNumbers'],
+      idempotentMethods: [
+        'ListNumbers',
+        'GetNumber',
+        'GetNumberOrder',
+        'ListPortIns',
+        'GetPortIn',
+        'GetNumberingSettings',
+      ],
     });
     this.messaging = createClient(messagingV1.MessagingServiceClient, config.MESSAGING_ADDR, {
       serviceName: 'parley.messaging.v1.MessagingService',

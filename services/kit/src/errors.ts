@@ -25,6 +25,8 @@ export class AppError extends Error {
     readonly reason: string,
     message: string,
     readonly fieldViolations: FieldViolation[] = [],
+    /** For `unavailable`: when it is worth trying again, if known (sent as gRPC metadata, then `Retry-After`). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'AppError';
@@ -40,6 +42,9 @@ export const failedPrecondition = (reason: string, message: string) =>
   new AppError('failed_precondition', reason, message);
 export const unauthenticated = (reason: string, message: string) =>
   new AppError('unauthenticated', reason, message);
+/** A dependency (an upstream supplier, say) is down; `retryAfterSeconds` tells the client when to try again. */
+export const unavailable = (reason: string, message: string, retryAfterSeconds?: number) =>
+  new AppError('unavailable', reason, message, [], retryAfterSeconds);
 export const permissionDenied = (reason: string, message: string) =>
   new AppError('permission_denied', reason, message);
 /** A quota is used up (429 at the gateway): the message says which and when it resets, never whose. */

@@ -1,7 +1,43 @@
-import { parseEnv, serviceEnv, type z } from '@parley/kit';
+import { parseEnv, serviceEnv, z } from '@parley/kit';
+import { DEFAULT_EXCHANGE_RATES, parseExchangeRates } from './domain/numbers';
 
-/** The shared service variables; add the numbering service's own here. */
-export const configSchema = serviceEnv({});
+/** The shared service variables and the numbering service's own. */
+export const configSchema = serviceEnv({
+  /** Which upstream supplier's adapter sells and ports numbers (`src/supplier/index.ts`). */
+  NUMBER_SUPPLIER: z.enum(['carrier-sim'], { error: 'must be carrier-sim' }).default('carrier-sim'),
+  /** Base URL of the supplier's API, e.g. http://127.0.0.1:4010 for the carrier simulator. */
+  NUMBER_SUPPLIER_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }),
+  /** The API key the supplier issued to this platform (a secret). */
+  NUMBER_SUPPLIER_API_KEY: z.string().min(1, 'must be the API key the supplier issued'),
+  /** How long one supplier call may take before it counts as the supplier being unavailable. */
+  NUMBER_SUPPLIER_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .int({ error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .min(100, { error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .max(120_000, { error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .default(5_000),
+  /**
+   * Exchange rates from the supplier's currency into tenants' billing currencies, `FROM:TO=rate` pairs
+   * (`USD:EUR=0.92,USD:GBP=0.79`): one FROM buys `rate` TO. Search prices are converted exactly and
+   * rounded once to the billing currency's minor unit.
+   */
+  EXCHANGE_RATES: z
+    .string()
+    .default(DEFAULT_EXCHANGE_RATES)
+    .transform((value, context) => {
+      try {
+        return parseExchangeRates(value);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /**
+   * How long ResolveNumber keeps an answer in memory. This replica drops an entry as soon as it commits a
+   * change to the number; the TTL bounds how long another replica may still answer the previous value.
+   */
+  RESOLVE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+});
 
 export type Config = z.infer<typeof configSchema>;
 

@@ -11,6 +11,7 @@ import {
 import { freePort, keptPort } from './ports';
 import { belongsTo, isAlive, isLauncher, processesInside, stopProcess } from './processes';
 import { DEV_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './supervisor';
+import { startDevCarrierSim, type DevCarrierSim } from './carrierSim';
 import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
 import { natsPermissions } from '@parley/kit/src/events/permissions';
 import { findNatsServer, startNats, NATS_INSTALL_HINT, type NatsServer } from './nats';
@@ -60,6 +61,7 @@ export interface ProcessRecord {
 export class Launcher {
   private postgres?: PostgresServer;
   private nats?: NatsServer;
+  private carrierSim?: DevCarrierSim;
   private services: ServiceProcess[] = [];
   private stopping?: Promise<void>;
   private giveUpHandlers: ((name: string) => void)[] = [];
@@ -102,6 +104,7 @@ export class Launcher {
     const records: ProcessRecord[] = [];
     if (this.postgres?.process.pid) records.push({ name: 'postgres', pid: this.postgres.process.pid });
     if (this.nats?.process.pid) records.push({ name: 'nats', pid: this.nats.process.pid });
+    if (this.carrierSim?.child.pid) records.push({ name: 'carrier-sim', pid: this.carrierSim.child.pid });
     for (const service of this.services)
       if (service.child.pid) records.push({ name: service.name, pid: service.child.pid });
     return records;
@@ -167,6 +170,24 @@ export class Launcher {
     this.recordProcesses();
     this.checkStopping();
 
+    // The carrier numbering buys numbers from: a tool process, not a service (tools/dev/src/carrierSim.ts).
+    this.carrierSim = await startDevCarrierSim({
+      env: this.options.env,
+      home,
+      port: await freePort(),
+      printer,
+    });
+    this.carrierSim.child.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      // It keeps its orders in memory: a new one would not know them, so the platform stops instead.
+      printer.banner(
+        `carrier-sim crashed (exit code ${code ?? 'none'}${signal ? `, signal ${signal}` : ''})`,
+      );
+      for (const handler of this.giveUpHandlers) handler('carrier-sim');
+    });
+    this.recordProcesses();
+    this.checkStopping();
+
     const grpcPorts: Record<string, number> = {};
     for (const name of allServices) grpcPorts[name] = await freePort();
     const gatewayUrl = `http://${this.options.gatewayHost}:${this.options.gatewayPort}`;
@@ -195,6 +216,7 @@ export class Launcher {
         Object.assign(env, identityProvider.identityEnv);
         env.API_KEY_PEPPER = secrets.apiKeyPepper!;
       }
+      if (name === 'numbering') Object.assign(env, this.carrierSim.numberingEnv);
       if (name === 'privacy') {
         env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
         env.NOTIFICATIONS = 'mailbox';
@@ -246,6 +268,7 @@ export class Launcher {
       const others = this.services.filter((service) => service.name !== 'gateway');
       await Promise.all(gateway.map((service) => this.stopService(service)));
       await Promise.all(others.map((service) => this.stopService(service)));
+      await this.carrierSim?.stop();
       await this.nats?.stop();
       await this.postgres?.stop();
       rmSync(this.files.processes, { force: true });

@@ -28,6 +28,18 @@ describe('toProblem', () => {
     expect(toProblem(serviceError(status.PERMISSION_DENIED, 'NOPE', 'x'), '/').problem.status).toBe(403);
   });
 
+  it("keeps a service's own unavailable code and tells the client when to retry", () => {
+    const error = serviceError(
+      status.UNAVAILABLE,
+      'SUPPLIER_UNAVAILABLE',
+      'the number supplier is unavailable',
+    );
+    error.metadata.set('parley-retry-after', '30');
+    const { problem, headers } = toProblem(error, '/v1/available-numbers');
+    expect(problem).toMatchObject({ status: 503, code: 'SUPPLIER_UNAVAILABLE' });
+    expect(headers).toEqual({ 'Retry-After': '30' });
+  });
+
   it('turns an unreachable or slow service into 503/504 without internals', () => {
     expect(
       toProblem(serviceError(status.UNAVAILABLE, 'UNAVAILABLE', 'connect ECONNREFUSED 10.0.0.7:50051'), '/')

@@ -99,6 +99,7 @@ export function toProblem(
     code = error.reason;
     detail = error.message;
     errors = error.fieldViolations;
+    if (error.retryAfterSeconds !== undefined) headers = { 'Retry-After': String(error.retryAfterSeconds) };
   } else if (
     typeof (error as { code?: unknown })?.code === 'number' &&
     (error as { metadata?: unknown }).metadata
@@ -107,6 +108,12 @@ export function toProblem(
     status = httpByGrpc[decoded.code as grpcStatus] ?? 500;
     if (status === 500) {
       code = INTERNAL;
+    } else if (decoded.code === grpcStatus.UNAVAILABLE && decoded.retryAfterSeconds !== undefined) {
+      // A service that reached us and says one of its own dependencies is down (SUPPLIER_UNAVAILABLE):
+      // its stable code, and when to come back.
+      code = decoded.reason;
+      detail = decoded.message;
+      headers = { 'Retry-After': String(decoded.retryAfterSeconds) };
     } else if (decoded.code === grpcStatus.UNAVAILABLE || decoded.code === grpcStatus.DEADLINE_EXCEEDED) {
       code = UPSTREAM_UNAVAILABLE;
       detail = 'a backing service did not answer in time; retry later';

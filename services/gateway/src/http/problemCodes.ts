@@ -164,6 +164,46 @@ export const problemCatalogue = define({
   BREACH_ALREADY_NOTIFIED: { status: 422, description: 'The breach was already marked notified.' },
   PRIVACY_ACTION_UNKNOWN: { status: 422, description: 'The action does not apply to this kind of request.' },
   MAILBOX_DISABLED: { status: 422, description: 'The dev mailbox is off (it exists only in development).' },
+  // numbering
+  NUMBERING_INVALID_REQUEST: {
+    status: 400,
+    description: 'A numbering field is invalid; `errors` names each.',
+  },
+  COUNTRY_UNKNOWN: {
+    status: 400,
+    description: 'No numbers are offered in this country (ISO 3166-1 alpha-2).',
+  },
+  PATTERN_MALFORMED: { status: 400, description: '`contains` must be digits and `*` wildcards.' },
+  NUMBER_NOT_FOUND: { status: 404, description: 'No such number in this tenant.' },
+  NUMBER_ORDER_NOT_FOUND: { status: 404, description: 'No such number order in this tenant.' },
+  PORT_IN_NOT_FOUND: { status: 404, description: 'No such port-in in this tenant.' },
+  NUMBER_NOT_AVAILABLE: {
+    status: 409,
+    description: 'The number is no longer available (another buyer took it, or it is held); search again.',
+  },
+  NUMBER_ALREADY_OWNED: { status: 409, description: 'The tenant already owns this number.' },
+  NUMBER_IN_QUARANTINE: {
+    status: 409,
+    description: 'The number was released recently and is in quarantine.',
+  },
+  NUMBER_NOT_SEARCHED: {
+    status: 422,
+    description: 'Only a number found by a search of this tenant, or held by its reservation, can be bought.',
+  },
+  RESERVATION_EXPIRED: { status: 422, description: 'The reservation has expired; reserve or buy again.' },
+  NUMBER_NOT_ACTIVE: { status: 422, description: 'The number is not active (released or in quarantine).' },
+  CAPABILITY_MISSING: { status: 422, description: 'A setting needs a capability the number lacks.' },
+  CURRENCY_NOT_SUPPORTED: { status: 422, description: 'No exchange rate is configured into this currency.' },
+  PORT_IN_NOT_SUBMITTABLE: {
+    status: 422,
+    description: 'The port-in ended (cancelled, exception or ported); create a new one.',
+  },
+  PORT_IN_NOT_CANCELLABLE: { status: 422, description: 'The port-in is too far along to be cancelled.' },
+  SUPPLIER_REJECTED: { status: 422, description: 'The number supplier refused the request.' },
+  SUPPLIER_UNAVAILABLE: {
+    status: 503,
+    description: 'The number supplier is unavailable; retry after `Retry-After` seconds.',
+  },
 });
 
 export type ProblemCode = keyof typeof problemCatalogue;

@@ -155,6 +155,13 @@ describe('gateway REST API', () => {
         '504',
       ]);
       expect(paths['/v1/tenants']!.post!.description).toContain('Requires scope `platform:admin`');
+      const search = paths['/v1/available-numbers']!.get!.responses['503'] as {
+        headers?: Record<string, unknown>;
+      };
+      expect(Object.keys(search.headers ?? {})).toContain('Retry-After');
+      expect(Object.keys(paths['/v1/numbers']!.post!.responses).sort()).toEqual(
+        expect.arrayContaining(['202', '409', '422']),
+      );
       expect((body.components as { schemas: Record<string, unknown> }).schemas.Account).toBeDefined();
     });
   });

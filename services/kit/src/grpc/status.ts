@@ -15,6 +15,7 @@ const codeByKind: Record<ErrorKind, status> = {
 
 export const REASON_KEY = 'parley-reason';
 export const FIELD_VIOLATIONS_KEY = 'parley-field-violations-bin';
+export const RETRY_AFTER_KEY = 'parley-retry-after';
 
 /** The one adapter from a thrown error to a gRPC status. Unknown errors become INTERNAL with a generic message. */
 export function toServiceError(error: unknown, log: Logger): Partial<ServiceError> {
@@ -23,6 +24,9 @@ export function toServiceError(error: unknown, log: Logger): Partial<ServiceErro
     metadata.set(REASON_KEY, error.reason);
     if (error.fieldViolations.length > 0) {
       metadata.set(FIELD_VIOLATIONS_KEY, Buffer.from(JSON.stringify(error.fieldViolations)));
+    }
+    if (error.retryAfterSeconds !== undefined) {
+      metadata.set(RETRY_AFTER_KEY, String(Math.max(1, Math.ceil(error.retryAfterSeconds))));
     }
     return { code: codeByKind[error.kind], details: error.message, metadata };
   }
@@ -36,6 +40,8 @@ export interface DecodedStatus {
   reason: string;
   message: string;
   fieldViolations: FieldViolation[];
+  /** Seconds the service asked the caller to wait before retrying (UNAVAILABLE), when it said. */
+  retryAfterSeconds?: number;
 }
 
 /** Reads back what toServiceError wrote (used by callers such as the gateway). */
@@ -52,10 +58,13 @@ export function decodeServiceError(error: unknown): DecodedStatus {
       fieldViolations = [];
     }
   }
+  const retryAfterValue = serviceError.metadata?.get(RETRY_AFTER_KEY)[0];
+  const retryAfter = typeof retryAfterValue === 'string' ? Number.parseInt(retryAfterValue, 10) : NaN;
   return {
     code,
     reason: typeof reasonValue === 'string' ? reasonValue : (status[code] ?? 'UNKNOWN'),
     message: serviceError.details ?? 'upstream error',
     fieldViolations,
+    ...(Number.isInteger(retryAfter) && retryAfter > 0 ? { retryAfterSeconds: retryAfter } : {}),
   };
 }

@@ -1,18 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { checkHealth } from '@parley/kit';
+import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 
 describe('numbering: grpc.health.v1/Check', () => {
   let service: RunningService;
+  let carrier: CarrierSimHandle;
 
   beforeAll(async () => {
-    service = await startService('numbering', (env) => buildApp(loadConfig(env)));
+    carrier = await startCarrierSim();
+    service = await startService('numbering', (env) => buildApp(loadConfig(env)), carrier.env);
   });
 
   afterAll(async () => {
     await service?.stop();
+    await carrier?.stop();
   });
 
   describe('SERVING', () => {

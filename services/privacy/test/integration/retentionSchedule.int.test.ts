@@ -1,11 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { and, asc, eq, like } from 'drizzle-orm';
 import { call, createClient, createDatabase, createPool, withTenant, type Database } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import type pg from 'pg';
 import { freePort } from '../../../../tools/dev/src/ports';
+import { startServiceProcess } from '../../../../tests/support/serviceProcess';
 import { asPlatform, TEST_SUBJECT_HASH_KEY, testTokenEnv } from '../../../../tests/support/callers';
 import {
   createTestDatabase,
@@ -19,7 +19,6 @@ import { buildApp, type PrivacyApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { auditLog, retentionCycles, retentionRuns, subjectRequests } from '../../src/db/schema';
 
-const repoRoot = join(__dirname, '..', '..', '..', '..');
 const TENANT = 'acme';
 
 async function waitFor<T>(
@@ -336,27 +335,8 @@ describe('privacy retention on the job queue', () => {
       await database?.drop();
     });
 
-    function startPrivacyProcess(env: Record<string, string>): Promise<ChildProcess> {
-      const child = spawn(
-        process.execPath,
-        ['--conditions=parley-source', '--import', 'tsx', join(repoRoot, 'services/privacy/src/main.ts')],
-        {
-          cwd: repoRoot,
-          env: { ...process.env, ...env, LOG_LEVEL: 'info' },
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
-      );
-      children.push(child);
-      return new Promise((resolve, reject) => {
-        let seen = '';
-        child.stdout?.on('data', (chunk: Buffer) => {
-          if (seen.includes('gRPC server listening')) return;
-          seen += chunk.toString();
-          if (seen.includes('gRPC server listening')) resolve(child);
-        });
-        child.once('exit', (code) => reject(new Error(`privacy exited with ${code} before it was ready`)));
-      });
-    }
+    const startPrivacyProcess = (env: Record<string, string>) =>
+      startServiceProcess('privacy', env, children);
 
     it('runs a cron job exactly once per period', async () => {
       const [portA, portB] = [await freePort(), await freePort()];

@@ -8,38 +8,6 @@ export function dataRoutes(backends: Backends) {
   return [
     route({
       method: 'get',
-      path: '/v1/numbers',
-      operationId: 'listNumbers',
-      problems: ['PAGE_TOKEN_INVALID', 'PAGE_SIZE_INVALID'],
-      summary: "The tenant's phone numbers, newest first",
-      tags: ['Numbers'],
-      scope: 'numbers:read',
-      query: pageQuery,
-      response: {
-        status: 200,
-        description: 'A page of numbers',
-        schema: z
-          .object({
-            numbers: z.array(
-              z.object({ id: z.uuid(), e164: z.string(), country: z.string(), assignedAt: timestamp }),
-            ),
-            nextPageToken: nextPage,
-          })
-          .openapi('NumberPage'),
-      },
-      handler: async ({ caller, query }) => {
-        const page = await backends.as(caller, backends.numbering, backends.numbering.listNumbers, {
-          pageSize: query.pageSize ?? 0,
-          pageToken: query.pageToken ?? '',
-        });
-        return {
-          numbers: page.numbers.map((number) => ({ ...number, assignedAt: iso(number.assignedAt) ?? '' })),
-          nextPageToken: page.nextPageToken,
-        };
-      },
-    }),
-    route({
-      method: 'get',
       path: '/v1/messages',
       operationId: 'listMessages',
       problems: ['PAGE_TOKEN_INVALID', 'PAGE_SIZE_INVALID'],

@@ -11,6 +11,7 @@ import type { RateLimitOverrides } from '../../db/rateLimitOverrides';
 import type { RateLimitDefaults } from '../rateLimiting';
 import { deadLetterRoutes } from './deadLetters';
 import type { GlobalPrivacyControl } from '../../globalPrivacyControl';
+import { numberRoutes } from './numbers';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -23,6 +24,7 @@ export function buildRoutes(
     ...tenantRoutes(backends),
     ...accountRoutes(backends, globalPrivacyControl),
     ...credentialRoutes(backends),
+    ...numberRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),

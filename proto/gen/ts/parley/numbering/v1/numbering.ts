@@ -19,6 +19,175 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { Money } from "../../common/v1/money";
+
+/** NumberType is the kind of number. */
+export enum NumberType {
+  /** NUMBER_TYPE_UNSPECIFIED - Not set. */
+  NUMBER_TYPE_UNSPECIFIED = 0,
+  /** NUMBER_TYPE_LOCAL - A geographic number. */
+  NUMBER_TYPE_LOCAL = 1,
+  /** NUMBER_TYPE_MOBILE - A mobile number. */
+  NUMBER_TYPE_MOBILE = 2,
+  /** NUMBER_TYPE_TOLL_FREE - A toll-free number. */
+  NUMBER_TYPE_TOLL_FREE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function numberTypeFromJSON(object: any): NumberType {
+  switch (object) {
+    case 0:
+    case "NUMBER_TYPE_UNSPECIFIED":
+      return NumberType.NUMBER_TYPE_UNSPECIFIED;
+    case 1:
+    case "NUMBER_TYPE_LOCAL":
+      return NumberType.NUMBER_TYPE_LOCAL;
+    case 2:
+    case "NUMBER_TYPE_MOBILE":
+      return NumberType.NUMBER_TYPE_MOBILE;
+    case 3:
+    case "NUMBER_TYPE_TOLL_FREE":
+      return NumberType.NUMBER_TYPE_TOLL_FREE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return NumberType.UNRECOGNIZED;
+  }
+}
+
+export function numberTypeToJSON(object: NumberType): string {
+  switch (object) {
+    case NumberType.NUMBER_TYPE_UNSPECIFIED:
+      return "NUMBER_TYPE_UNSPECIFIED";
+    case NumberType.NUMBER_TYPE_LOCAL:
+      return "NUMBER_TYPE_LOCAL";
+    case NumberType.NUMBER_TYPE_MOBILE:
+      return "NUMBER_TYPE_MOBILE";
+    case NumberType.NUMBER_TYPE_TOLL_FREE:
+      return "NUMBER_TYPE_TOLL_FREE";
+    case NumberType.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** AvailableNumber is a number the supplier offers. */
+export interface AvailableNumber {
+  /** E.164 number. */
+  phoneNumber: string;
+  /** ISO 3166-1 alpha-2 country. */
+  country: string;
+  /** Locality (city). */
+  locality: string;
+  /** Region (state, province). */
+  region: string;
+  /** Area code (national destination code). */
+  areaCode: string;
+  /** local, mobile or toll_free. */
+  type: string;
+  /** sms, mms, voice. */
+  capabilities: string[];
+  /** One-off setup price in the tenant's billing currency. */
+  setupPrice?:
+    | Money
+    | undefined;
+  /** Monthly price in the tenant's billing currency. */
+  monthlyPrice?: Money | undefined;
+}
+
+/** SearchAvailableNumbersRequest filters the supplier's inventory. */
+export interface SearchAvailableNumbersRequest {
+  /** ISO 3166-1 alpha-2 country, required. */
+  country: string;
+  /** Area code, digits. */
+  areaCode: string;
+  /** local, mobile or toll_free; empty for any. */
+  type: string;
+  /** Every listed capability is required. */
+  capabilities: string[];
+  /** Digits and `*` wildcards matched anywhere in the national number. */
+  contains: string;
+  /** 1-100, default 20. */
+  limit: number;
+}
+
+/** SearchAvailableNumbersResponse lists what was found. */
+export interface SearchAvailableNumbersResponse {
+  /** The numbers found. */
+  numbers: AvailableNumber[];
+}
+
+/** ReserveNumbersRequest names the numbers to hold. */
+export interface ReserveNumbersRequest {
+  /** 1-10 E.164 numbers. */
+  phoneNumbers: string[];
+}
+
+/** Reservation holds numbers for a tenant. */
+export interface Reservation {
+  /** Reservation id (UUID). */
+  id: string;
+  /** The numbers held. */
+  phoneNumbers: string[];
+  /** When the hold ends. */
+  expiresAt?:
+    | Date
+    | undefined;
+  /** When it was made. */
+  createdAt?: Date | undefined;
+}
+
+/** ReserveNumbersResponse is the reservation. */
+export interface ReserveNumbersResponse {
+  /** The reservation. */
+  reservation?: Reservation | undefined;
+}
+
+/** NumberOrder is the purchase of one number. */
+export interface NumberOrder {
+  /** Order id (UUID). */
+  id: string;
+  /** The number ordered (E.164). */
+  phoneNumber: string;
+  /** pending, active or failed. */
+  status: string;
+  /** Set when failed: a stable lower_snake reason (carrier_rejected, number_unavailable, ...). */
+  failureReason: string;
+  /** The number's id once active. */
+  numberId: string;
+  /** When it was placed. */
+  createdAt?:
+    | Date
+    | undefined;
+  /** When it completed or failed. */
+  completedAt?: Date | undefined;
+}
+
+/** CreateNumberOrderRequest names the number to buy. */
+export interface CreateNumberOrderRequest {
+  /** The number (E.164), found by a search or held by a reservation of the tenant. */
+  phoneNumber: string;
+  /** The account the number will belong to, optional. */
+  accountId: string;
+}
+
+/** CreateNumberOrderResponse is the order. */
+export interface CreateNumberOrderResponse {
+  /** The order, pending at first. */
+  order?: NumberOrder | undefined;
+}
+
+/** GetNumberOrderRequest names an order. */
+export interface GetNumberOrderRequest {
+  /** Order id. */
+  orderId: string;
+}
+
+/** GetNumberOrderResponse is the order. */
+export interface GetNumberOrderResponse {
+  /** The order. */
+  order?: NumberOrder | undefined;
+}
 
 /** PhoneNumber is a number a tenant manages. */
 export interface PhoneNumber {
@@ -29,7 +198,45 @@ export interface PhoneNumber {
   /** ISO 3166-1 alpha-2 country of the number. */
   country: string;
   /** When the tenant acquired it. */
-  assignedAt?: Date | undefined;
+  assignedAt?:
+    | Date
+    | undefined;
+  /** active, quarantined (released) or porting. */
+  status: string;
+  /** local, mobile or toll_free. */
+  type: string;
+  /** sms, mms, voice. */
+  capabilities: string[];
+  /** The account it belongs to, empty for none. */
+  accountId: string;
+  /** A name the tenant gave it. */
+  friendlyName: string;
+  /** E.164 number calls and messages go on to, empty for none. */
+  forwardingTarget: string;
+  /** Caller ID shown on forwarded calls (E.164), empty for the number itself. */
+  callerId: string;
+  /** Webhook for inbound messages. */
+  messagingWebhookUrl: string;
+  /** Webhook for inbound calls. */
+  voiceWebhookUrl: string;
+  /** Messaging profile id, empty for none. */
+  messagingProfile: string;
+  /** long_code, toll_free or short_code. */
+  throughputClass: string;
+  /** When it was released, if it was. */
+  releasedAt?:
+    | Date
+    | undefined;
+  /** When its quarantine ends, if released. */
+  quarantineUntil?:
+    | Date
+    | undefined;
+  /** Setup price paid, in the tenant's billing currency. */
+  setupPrice?:
+    | Money
+    | undefined;
+  /** Monthly price, in the tenant's billing currency. */
+  monthlyPrice?: Money | undefined;
 }
 
 /** ListNumbersRequest pages through numbers. */
@@ -38,6 +245,14 @@ export interface ListNumbersRequest {
   pageSize: number;
   /** Token from a previous response, empty for the first page. */
   pageToken: string;
+  /** Only numbers with this capability. */
+  capability: string;
+  /** Only numbers in this status. */
+  status: string;
+  /** Only numbers of this country. */
+  country: string;
+  /** Only numbers of this account. */
+  accountId: string;
 }
 
 /** ListNumbersResponse is one page of numbers. */
@@ -48,8 +263,1609 @@ export interface ListNumbersResponse {
   nextPageToken: string;
 }
 
+/** GetNumberRequest names a number. */
+export interface GetNumberRequest {
+  /** Number id. */
+  numberId: string;
+}
+
+/** GetNumberResponse is the number. */
+export interface GetNumberResponse {
+  /** The number. */
+  number?: PhoneNumber | undefined;
+}
+
+/** NumberPatch holds the fields to change; absent fields stay, empty strings clear. */
+export interface NumberPatch {
+  /** New friendly name. */
+  friendlyName?:
+    | string
+    | undefined;
+  /** New account id. */
+  accountId?:
+    | string
+    | undefined;
+  /** New forwarding target (E.164). */
+  forwardingTarget?:
+    | string
+    | undefined;
+  /** New caller ID (E.164). */
+  callerId?:
+    | string
+    | undefined;
+  /** New messaging webhook URL (https). */
+  messagingWebhookUrl?:
+    | string
+    | undefined;
+  /** New voice webhook URL (https). */
+  voiceWebhookUrl?:
+    | string
+    | undefined;
+  /** New messaging profile. */
+  messagingProfile?:
+    | string
+    | undefined;
+  /** New throughput class: long_code, toll_free or short_code. */
+  throughputClass?: string | undefined;
+}
+
+/** UpdateNumberRequest configures a number. */
+export interface UpdateNumberRequest {
+  /** Number id. */
+  numberId: string;
+  /** The changes. */
+  patch?: NumberPatch | undefined;
+}
+
+/** UpdateNumberResponse is the number after the change. */
+export interface UpdateNumberResponse {
+  /** The number. */
+  number?: PhoneNumber | undefined;
+}
+
+/** ReleaseNumberRequest names a number. */
+export interface ReleaseNumberRequest {
+  /** Number id. */
+  numberId: string;
+}
+
+/** ReleaseNumberResponse is the released number. */
+export interface ReleaseNumberResponse {
+  /** The number, quarantined. */
+  number?: PhoneNumber | undefined;
+}
+
+/** PortInAddress is the service address on the losing carrier's account. */
+export interface PortInAddress {
+  /** First line. */
+  line1: string;
+  /** Second line. */
+  line2: string;
+  /** City. */
+  city: string;
+  /** Region. */
+  region: string;
+  /** Postal code. */
+  postalCode: string;
+  /** ISO 3166-1 alpha-2 country. */
+  country: string;
+}
+
+/** PortInDocument describes a document supporting a port-in (metadata only). */
+export interface PortInDocument {
+  /** Kind (bill, letter_of_authorization, ...). */
+  kind: string;
+  /** File name. */
+  fileName: string;
+  /** Size in bytes. */
+  sizeBytes: string;
+}
+
+/** PortIn is a request to move numbers from another carrier. */
+export interface PortIn {
+  /** Port-in id (UUID). */
+  id: string;
+  /** draft, submitted, exception, foc_date_confirmed, activating, ported, cancelled. */
+  status: string;
+  /** The numbers (E.164). */
+  phoneNumbers: string[];
+  /** The losing carrier. */
+  losingCarrier: string;
+  /** Account number at the losing carrier. */
+  accountNumber: string;
+  /** Authorised name. */
+  authorizedName: string;
+  /** Service address. */
+  address?:
+    | PortInAddress
+    | undefined;
+  /** Requested date. */
+  requestedDate?:
+    | Date
+    | undefined;
+  /** Firm order commitment date, once confirmed. */
+  focDate?:
+    | Date
+    | undefined;
+  /** In exception: what is wrong (pin_mismatch, name_mismatch, ...). */
+  exceptionReason: string;
+  /** Documents metadata. */
+  documents: PortInDocument[];
+  /** The account the numbers will belong to. */
+  accountId: string;
+  /** When it was created. */
+  createdAt?: Date | undefined;
+}
+
+/** CreatePortInRequest describes the port. */
+export interface CreatePortInRequest {
+  /** 1-50 E.164 numbers. */
+  phoneNumbers: string[];
+  /** The losing carrier. */
+  losingCarrier: string;
+  /** Account number at the losing carrier. */
+  accountNumber: string;
+  /** PIN at the losing carrier (never stored after submission). */
+  pin: string;
+  /** Authorised name. */
+  authorizedName: string;
+  /** Service address. */
+  address?:
+    | PortInAddress
+    | undefined;
+  /** Requested date. */
+  requestedDate?:
+    | Date
+    | undefined;
+  /** Documents metadata. */
+  documents: PortInDocument[];
+  /** The account the numbers will belong to. */
+  accountId: string;
+  /** True to keep it as a draft (not submitted). */
+  draft: boolean;
+}
+
+/** CreatePortInResponse is the port-in. */
+export interface CreatePortInResponse {
+  /** The port-in. */
+  portIn?: PortIn | undefined;
+}
+
+/** GetPortInRequest names a port-in. */
+export interface GetPortInRequest {
+  /** Port-in id. */
+  portInId: string;
+}
+
+/** GetPortInResponse is the port-in. */
+export interface GetPortInResponse {
+  /** The port-in. */
+  portIn?: PortIn | undefined;
+}
+
+/** ListPortInsRequest pages through port-ins. */
+export interface ListPortInsRequest {
+  /** 1-100, default 50. */
+  pageSize: number;
+  /** Token from a previous response. */
+  pageToken: string;
+}
+
+/** ListPortInsResponse is one page. */
+export interface ListPortInsResponse {
+  /** The port-ins. */
+  portIns: PortIn[];
+  /** Token for the next page, empty on the last. */
+  nextPageToken: string;
+}
+
+/** SubmitPortInRequest names a draft port-in. */
+export interface SubmitPortInRequest {
+  /** Port-in id. */
+  portInId: string;
+}
+
+/** SubmitPortInResponse is the port-in, on its way to the supplier. */
+export interface SubmitPortInResponse {
+  /** The port-in. */
+  portIn?: PortIn | undefined;
+}
+
+/** CancelPortInRequest names a port-in. */
+export interface CancelPortInRequest {
+  /** Port-in id. */
+  portInId: string;
+}
+
+/** CancelPortInResponse is the cancelled port-in. */
+export interface CancelPortInResponse {
+  /** The port-in. */
+  portIn?: PortIn | undefined;
+}
+
+/** ResolveNumberRequest names a number. */
+export interface ResolveNumberRequest {
+  /** E.164 number. */
+  phoneNumber: string;
+}
+
+/** ResolveNumberResponse is where a number belongs. */
+export interface ResolveNumberResponse {
+  /** Number id. */
+  numberId: string;
+  /** Owning tenant. */
+  tenantId: string;
+  /** Owning account, empty for none. */
+  accountId: string;
+  /** sms, mms, voice. */
+  capabilities: string[];
+  /** Forwarding target, empty for none. */
+  forwardingTarget: string;
+  /** long_code, toll_free or short_code. */
+  throughputClass: string;
+  /** Caller ID for forwarded calls. */
+  callerId: string;
+  /** Messaging webhook URL. */
+  messagingWebhookUrl: string;
+}
+
+/** ListAccountNumbersRequest names an account. */
+export interface ListAccountNumbersRequest {
+  /** Account id. */
+  accountId: string;
+}
+
+/** ListAccountNumbersResponse lists its active numbers. */
+export interface ListAccountNumbersResponse {
+  /** The numbers. */
+  numbers: PhoneNumber[];
+}
+
+/** NumberAssigned: a number became the tenant's (bought or ported in); billing charges from it. */
+export interface NumberAssigned {
+  /** Number id. */
+  numberId: string;
+  /** E.164 number. */
+  e164: string;
+  /** ISO 3166-1 alpha-2 country. */
+  country: string;
+  /** local, mobile or toll_free. */
+  type: string;
+  /** Setup price, in the tenant's billing currency (zero for a port-in). */
+  setupPrice?:
+    | Money
+    | undefined;
+  /** Monthly price, in the tenant's billing currency. */
+  monthlyPrice?:
+    | Money
+    | undefined;
+  /** When it was assigned. */
+  assignedAt?:
+    | Date
+    | undefined;
+  /** The account, empty for none. */
+  accountId: string;
+  /** purchase or port_in. */
+  source: string;
+  /** The order or port-in id. */
+  sourceId: string;
+}
+
+/** NumberConfigured: a number's configuration changed. */
+export interface NumberConfigured {
+  /** Number id. */
+  numberId: string;
+  /** E.164 number. */
+  e164: string;
+  /** Names of the fields that changed. */
+  changedFields: string[];
+  /** When. */
+  configuredAt?: Date | undefined;
+}
+
+/** NumberReleased: a number went back to the supplier and into quarantine. */
+export interface NumberReleased {
+  /** Number id. */
+  numberId: string;
+  /** E.164 number. */
+  e164: string;
+  /** When. */
+  releasedAt?:
+    | Date
+    | undefined;
+  /** End of the quarantine. */
+  quarantineUntil?: Date | undefined;
+}
+
+/** NumberingSettings are a tenant's numbering settings. */
+export interface NumberingSettings {
+  /** ISO 4217 currency prices are shown and charged in (default USD). */
+  billingCurrency: string;
+  /** Days a released number stays in quarantine (default 30). */
+  quarantineDays: number;
+  /** What erasing an account does to its numbers: unassign (default) or release. */
+  erasurePolicy: string;
+}
+
+/** GetNumberingSettingsRequest is empty: the caller's tenant. */
+export interface GetNumberingSettingsRequest {
+}
+
+/** GetNumberingSettingsResponse holds the settings. */
+export interface GetNumberingSettingsResponse {
+  /** The settings. */
+  settings?: NumberingSettings | undefined;
+}
+
+/** UpdateNumberingSettingsRequest holds the fields to change. */
+export interface UpdateNumberingSettingsRequest {
+  /** New billing currency. */
+  billingCurrency?:
+    | string
+    | undefined;
+  /** New quarantine in days (0-365). */
+  quarantineDays?:
+    | number
+    | undefined;
+  /** New erasure policy. */
+  erasurePolicy?: string | undefined;
+}
+
+/** UpdateNumberingSettingsResponse holds the settings after the change. */
+export interface UpdateNumberingSettingsResponse {
+  /** The settings. */
+  settings?: NumberingSettings | undefined;
+}
+
+function createBaseAvailableNumber(): AvailableNumber {
+  return {
+    phoneNumber: "",
+    country: "",
+    locality: "",
+    region: "",
+    areaCode: "",
+    type: "",
+    capabilities: [],
+    setupPrice: undefined,
+    monthlyPrice: undefined,
+  };
+}
+
+export const AvailableNumber: MessageFns<AvailableNumber> = {
+  encode(message: AvailableNumber, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phoneNumber !== "") {
+      writer.uint32(10).string(message.phoneNumber);
+    }
+    if (message.country !== "") {
+      writer.uint32(18).string(message.country);
+    }
+    if (message.locality !== "") {
+      writer.uint32(26).string(message.locality);
+    }
+    if (message.region !== "") {
+      writer.uint32(34).string(message.region);
+    }
+    if (message.areaCode !== "") {
+      writer.uint32(42).string(message.areaCode);
+    }
+    if (message.type !== "") {
+      writer.uint32(50).string(message.type);
+    }
+    for (const v of message.capabilities) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.setupPrice !== undefined) {
+      Money.encode(message.setupPrice, writer.uint32(66).fork()).join();
+    }
+    if (message.monthlyPrice !== undefined) {
+      Money.encode(message.monthlyPrice, writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AvailableNumber {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAvailableNumber();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.locality = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.areaCode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.capabilities.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.setupPrice = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.monthlyPrice = Money.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AvailableNumber {
+    return {
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      locality: isSet(object.locality) ? globalThis.String(object.locality) : "",
+      region: isSet(object.region) ? globalThis.String(object.region) : "",
+      areaCode: isSet(object.areaCode)
+        ? globalThis.String(object.areaCode)
+        : isSet(object.area_code)
+        ? globalThis.String(object.area_code)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      capabilities: globalThis.Array.isArray(object?.capabilities)
+        ? object.capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      setupPrice: isSet(object.setupPrice)
+        ? Money.fromJSON(object.setupPrice)
+        : isSet(object.setup_price)
+        ? Money.fromJSON(object.setup_price)
+        : undefined,
+      monthlyPrice: isSet(object.monthlyPrice)
+        ? Money.fromJSON(object.monthlyPrice)
+        : isSet(object.monthly_price)
+        ? Money.fromJSON(object.monthly_price)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AvailableNumber): unknown {
+    const obj: any = {};
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.locality !== "") {
+      obj.locality = message.locality;
+    }
+    if (message.region !== "") {
+      obj.region = message.region;
+    }
+    if (message.areaCode !== "") {
+      obj.areaCode = message.areaCode;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.capabilities?.length) {
+      obj.capabilities = message.capabilities;
+    }
+    if (message.setupPrice !== undefined) {
+      obj.setupPrice = Money.toJSON(message.setupPrice);
+    }
+    if (message.monthlyPrice !== undefined) {
+      obj.monthlyPrice = Money.toJSON(message.monthlyPrice);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AvailableNumber>, I>>(base?: I): AvailableNumber {
+    return AvailableNumber.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AvailableNumber>, I>>(object: I): AvailableNumber {
+    const message = createBaseAvailableNumber();
+    message.phoneNumber = object.phoneNumber ?? "";
+    message.country = object.country ?? "";
+    message.locality = object.locality ?? "";
+    message.region = object.region ?? "";
+    message.areaCode = object.areaCode ?? "";
+    message.type = object.type ?? "";
+    message.capabilities = object.capabilities?.map((e) => e) || [];
+    message.setupPrice = (object.setupPrice !== undefined && object.setupPrice !== null)
+      ? Money.fromPartial(object.setupPrice)
+      : undefined;
+    message.monthlyPrice = (object.monthlyPrice !== undefined && object.monthlyPrice !== null)
+      ? Money.fromPartial(object.monthlyPrice)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSearchAvailableNumbersRequest(): SearchAvailableNumbersRequest {
+  return { country: "", areaCode: "", type: "", capabilities: [], contains: "", limit: 0 };
+}
+
+export const SearchAvailableNumbersRequest: MessageFns<SearchAvailableNumbersRequest> = {
+  encode(message: SearchAvailableNumbersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.country !== "") {
+      writer.uint32(10).string(message.country);
+    }
+    if (message.areaCode !== "") {
+      writer.uint32(18).string(message.areaCode);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    for (const v of message.capabilities) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.contains !== "") {
+      writer.uint32(42).string(message.contains);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).int32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchAvailableNumbersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchAvailableNumbersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.areaCode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.capabilities.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.contains = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchAvailableNumbersRequest {
+    return {
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      areaCode: isSet(object.areaCode)
+        ? globalThis.String(object.areaCode)
+        : isSet(object.area_code)
+        ? globalThis.String(object.area_code)
+        : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      capabilities: globalThis.Array.isArray(object?.capabilities)
+        ? object.capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      contains: isSet(object.contains) ? globalThis.String(object.contains) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: SearchAvailableNumbersRequest): unknown {
+    const obj: any = {};
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.areaCode !== "") {
+      obj.areaCode = message.areaCode;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.capabilities?.length) {
+      obj.capabilities = message.capabilities;
+    }
+    if (message.contains !== "") {
+      obj.contains = message.contains;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchAvailableNumbersRequest>, I>>(base?: I): SearchAvailableNumbersRequest {
+    return SearchAvailableNumbersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchAvailableNumbersRequest>, I>>(
+    object: I,
+  ): SearchAvailableNumbersRequest {
+    const message = createBaseSearchAvailableNumbersRequest();
+    message.country = object.country ?? "";
+    message.areaCode = object.areaCode ?? "";
+    message.type = object.type ?? "";
+    message.capabilities = object.capabilities?.map((e) => e) || [];
+    message.contains = object.contains ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseSearchAvailableNumbersResponse(): SearchAvailableNumbersResponse {
+  return { numbers: [] };
+}
+
+export const SearchAvailableNumbersResponse: MessageFns<SearchAvailableNumbersResponse> = {
+  encode(message: SearchAvailableNumbersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.numbers) {
+      AvailableNumber.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SearchAvailableNumbersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSearchAvailableNumbersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numbers.push(AvailableNumber.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SearchAvailableNumbersResponse {
+    return {
+      numbers: globalThis.Array.isArray(object?.numbers)
+        ? object.numbers.map((e: any) => AvailableNumber.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: SearchAvailableNumbersResponse): unknown {
+    const obj: any = {};
+    if (message.numbers?.length) {
+      obj.numbers = message.numbers.map((e) => AvailableNumber.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SearchAvailableNumbersResponse>, I>>(base?: I): SearchAvailableNumbersResponse {
+    return SearchAvailableNumbersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SearchAvailableNumbersResponse>, I>>(
+    object: I,
+  ): SearchAvailableNumbersResponse {
+    const message = createBaseSearchAvailableNumbersResponse();
+    message.numbers = object.numbers?.map((e) => AvailableNumber.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseReserveNumbersRequest(): ReserveNumbersRequest {
+  return { phoneNumbers: [] };
+}
+
+export const ReserveNumbersRequest: MessageFns<ReserveNumbersRequest> = {
+  encode(message: ReserveNumbersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.phoneNumbers) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveNumbersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveNumbersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumbers.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveNumbersRequest {
+    return {
+      phoneNumbers: globalThis.Array.isArray(object?.phoneNumbers)
+        ? object.phoneNumbers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.phone_numbers)
+        ? object.phone_numbers.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ReserveNumbersRequest): unknown {
+    const obj: any = {};
+    if (message.phoneNumbers?.length) {
+      obj.phoneNumbers = message.phoneNumbers;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReserveNumbersRequest>, I>>(base?: I): ReserveNumbersRequest {
+    return ReserveNumbersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReserveNumbersRequest>, I>>(object: I): ReserveNumbersRequest {
+    const message = createBaseReserveNumbersRequest();
+    message.phoneNumbers = object.phoneNumbers?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseReservation(): Reservation {
+  return { id: "", phoneNumbers: [], expiresAt: undefined, createdAt: undefined };
+}
+
+export const Reservation: MessageFns<Reservation> = {
+  encode(message: Reservation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    for (const v of message.phoneNumbers) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(26).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Reservation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReservation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phoneNumbers.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Reservation {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      phoneNumbers: globalThis.Array.isArray(object?.phoneNumbers)
+        ? object.phoneNumbers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.phone_numbers)
+        ? object.phone_numbers.map((e: any) => globalThis.String(e))
+        : [],
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Reservation): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.phoneNumbers?.length) {
+      obj.phoneNumbers = message.phoneNumbers;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Reservation>, I>>(base?: I): Reservation {
+    return Reservation.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Reservation>, I>>(object: I): Reservation {
+    const message = createBaseReservation();
+    message.id = object.id ?? "";
+    message.phoneNumbers = object.phoneNumbers?.map((e) => e) || [];
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseReserveNumbersResponse(): ReserveNumbersResponse {
+  return { reservation: undefined };
+}
+
+export const ReserveNumbersResponse: MessageFns<ReserveNumbersResponse> = {
+  encode(message: ReserveNumbersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reservation !== undefined) {
+      Reservation.encode(message.reservation, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReserveNumbersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReserveNumbersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reservation = Reservation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReserveNumbersResponse {
+    return { reservation: isSet(object.reservation) ? Reservation.fromJSON(object.reservation) : undefined };
+  },
+
+  toJSON(message: ReserveNumbersResponse): unknown {
+    const obj: any = {};
+    if (message.reservation !== undefined) {
+      obj.reservation = Reservation.toJSON(message.reservation);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReserveNumbersResponse>, I>>(base?: I): ReserveNumbersResponse {
+    return ReserveNumbersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReserveNumbersResponse>, I>>(object: I): ReserveNumbersResponse {
+    const message = createBaseReserveNumbersResponse();
+    message.reservation = (object.reservation !== undefined && object.reservation !== null)
+      ? Reservation.fromPartial(object.reservation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNumberOrder(): NumberOrder {
+  return {
+    id: "",
+    phoneNumber: "",
+    status: "",
+    failureReason: "",
+    numberId: "",
+    createdAt: undefined,
+    completedAt: undefined,
+  };
+}
+
+export const NumberOrder: MessageFns<NumberOrder> = {
+  encode(message: NumberOrder, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.phoneNumber !== "") {
+      writer.uint32(18).string(message.phoneNumber);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.failureReason !== "") {
+      writer.uint32(34).string(message.failureReason);
+    }
+    if (message.numberId !== "") {
+      writer.uint32(42).string(message.numberId);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(50).fork()).join();
+    }
+    if (message.completedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.completedAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NumberOrder {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNumberOrder();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.failureReason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.completedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NumberOrder {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      failureReason: isSet(object.failureReason)
+        ? globalThis.String(object.failureReason)
+        : isSet(object.failure_reason)
+        ? globalThis.String(object.failure_reason)
+        : "",
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      completedAt: isSet(object.completedAt)
+        ? fromJsonTimestamp(object.completedAt)
+        : isSet(object.completed_at)
+        ? fromJsonTimestamp(object.completed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: NumberOrder): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.failureReason !== "") {
+      obj.failureReason = message.failureReason;
+    }
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.completedAt !== undefined) {
+      obj.completedAt = message.completedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NumberOrder>, I>>(base?: I): NumberOrder {
+    return NumberOrder.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NumberOrder>, I>>(object: I): NumberOrder {
+    const message = createBaseNumberOrder();
+    message.id = object.id ?? "";
+    message.phoneNumber = object.phoneNumber ?? "";
+    message.status = object.status ?? "";
+    message.failureReason = object.failureReason ?? "";
+    message.numberId = object.numberId ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.completedAt = object.completedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateNumberOrderRequest(): CreateNumberOrderRequest {
+  return { phoneNumber: "", accountId: "" };
+}
+
+export const CreateNumberOrderRequest: MessageFns<CreateNumberOrderRequest> = {
+  encode(message: CreateNumberOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phoneNumber !== "") {
+      writer.uint32(10).string(message.phoneNumber);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateNumberOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateNumberOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateNumberOrderRequest {
+    return {
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateNumberOrderRequest): unknown {
+    const obj: any = {};
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateNumberOrderRequest>, I>>(base?: I): CreateNumberOrderRequest {
+    return CreateNumberOrderRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateNumberOrderRequest>, I>>(object: I): CreateNumberOrderRequest {
+    const message = createBaseCreateNumberOrderRequest();
+    message.phoneNumber = object.phoneNumber ?? "";
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateNumberOrderResponse(): CreateNumberOrderResponse {
+  return { order: undefined };
+}
+
+export const CreateNumberOrderResponse: MessageFns<CreateNumberOrderResponse> = {
+  encode(message: CreateNumberOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      NumberOrder.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateNumberOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateNumberOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = NumberOrder.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateNumberOrderResponse {
+    return { order: isSet(object.order) ? NumberOrder.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: CreateNumberOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = NumberOrder.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateNumberOrderResponse>, I>>(base?: I): CreateNumberOrderResponse {
+    return CreateNumberOrderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateNumberOrderResponse>, I>>(object: I): CreateNumberOrderResponse {
+    const message = createBaseCreateNumberOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null)
+      ? NumberOrder.fromPartial(object.order)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetNumberOrderRequest(): GetNumberOrderRequest {
+  return { orderId: "" };
+}
+
+export const GetNumberOrderRequest: MessageFns<GetNumberOrderRequest> = {
+  encode(message: GetNumberOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== "") {
+      writer.uint32(10).string(message.orderId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNumberOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNumberOrderRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.orderId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetNumberOrderRequest {
+    return {
+      orderId: isSet(object.orderId)
+        ? globalThis.String(object.orderId)
+        : isSet(object.order_id)
+        ? globalThis.String(object.order_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetNumberOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== "") {
+      obj.orderId = message.orderId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetNumberOrderRequest>, I>>(base?: I): GetNumberOrderRequest {
+    return GetNumberOrderRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetNumberOrderRequest>, I>>(object: I): GetNumberOrderRequest {
+    const message = createBaseGetNumberOrderRequest();
+    message.orderId = object.orderId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetNumberOrderResponse(): GetNumberOrderResponse {
+  return { order: undefined };
+}
+
+export const GetNumberOrderResponse: MessageFns<GetNumberOrderResponse> = {
+  encode(message: GetNumberOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      NumberOrder.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNumberOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNumberOrderResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.order = NumberOrder.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetNumberOrderResponse {
+    return { order: isSet(object.order) ? NumberOrder.fromJSON(object.order) : undefined };
+  },
+
+  toJSON(message: GetNumberOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = NumberOrder.toJSON(message.order);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetNumberOrderResponse>, I>>(base?: I): GetNumberOrderResponse {
+    return GetNumberOrderResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetNumberOrderResponse>, I>>(object: I): GetNumberOrderResponse {
+    const message = createBaseGetNumberOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null)
+      ? NumberOrder.fromPartial(object.order)
+      : undefined;
+    return message;
+  },
+};
+
 function createBasePhoneNumber(): PhoneNumber {
-  return { id: "", e164: "", country: "", assignedAt: undefined };
+  return {
+    id: "",
+    e164: "",
+    country: "",
+    assignedAt: undefined,
+    status: "",
+    type: "",
+    capabilities: [],
+    accountId: "",
+    friendlyName: "",
+    forwardingTarget: "",
+    callerId: "",
+    messagingWebhookUrl: "",
+    voiceWebhookUrl: "",
+    messagingProfile: "",
+    throughputClass: "",
+    releasedAt: undefined,
+    quarantineUntil: undefined,
+    setupPrice: undefined,
+    monthlyPrice: undefined,
+  };
 }
 
 export const PhoneNumber: MessageFns<PhoneNumber> = {
@@ -65,6 +1881,51 @@ export const PhoneNumber: MessageFns<PhoneNumber> = {
     }
     if (message.assignedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.assignedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.status !== "") {
+      writer.uint32(42).string(message.status);
+    }
+    if (message.type !== "") {
+      writer.uint32(50).string(message.type);
+    }
+    for (const v of message.capabilities) {
+      writer.uint32(58).string(v!);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(66).string(message.accountId);
+    }
+    if (message.friendlyName !== "") {
+      writer.uint32(74).string(message.friendlyName);
+    }
+    if (message.forwardingTarget !== "") {
+      writer.uint32(82).string(message.forwardingTarget);
+    }
+    if (message.callerId !== "") {
+      writer.uint32(90).string(message.callerId);
+    }
+    if (message.messagingWebhookUrl !== "") {
+      writer.uint32(98).string(message.messagingWebhookUrl);
+    }
+    if (message.voiceWebhookUrl !== "") {
+      writer.uint32(106).string(message.voiceWebhookUrl);
+    }
+    if (message.messagingProfile !== "") {
+      writer.uint32(114).string(message.messagingProfile);
+    }
+    if (message.throughputClass !== "") {
+      writer.uint32(122).string(message.throughputClass);
+    }
+    if (message.releasedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.releasedAt), writer.uint32(130).fork()).join();
+    }
+    if (message.quarantineUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.quarantineUntil), writer.uint32(138).fork()).join();
+    }
+    if (message.setupPrice !== undefined) {
+      Money.encode(message.setupPrice, writer.uint32(146).fork()).join();
+    }
+    if (message.monthlyPrice !== undefined) {
+      Money.encode(message.monthlyPrice, writer.uint32(154).fork()).join();
     }
     return writer;
   },
@@ -114,6 +1975,126 @@ export const PhoneNumber: MessageFns<PhoneNumber> = {
             message.assignedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.capabilities.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.friendlyName = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.forwardingTarget = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.callerId = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.messagingWebhookUrl = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.voiceWebhookUrl = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.messagingProfile = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.throughputClass = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.releasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.quarantineUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.setupPrice = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.monthlyPrice = Money.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -136,6 +2117,71 @@ export const PhoneNumber: MessageFns<PhoneNumber> = {
         : isSet(object.assigned_at)
         ? fromJsonTimestamp(object.assigned_at)
         : undefined,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      capabilities: globalThis.Array.isArray(object?.capabilities)
+        ? object.capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      friendlyName: isSet(object.friendlyName)
+        ? globalThis.String(object.friendlyName)
+        : isSet(object.friendly_name)
+        ? globalThis.String(object.friendly_name)
+        : "",
+      forwardingTarget: isSet(object.forwardingTarget)
+        ? globalThis.String(object.forwardingTarget)
+        : isSet(object.forwarding_target)
+        ? globalThis.String(object.forwarding_target)
+        : "",
+      callerId: isSet(object.callerId)
+        ? globalThis.String(object.callerId)
+        : isSet(object.caller_id)
+        ? globalThis.String(object.caller_id)
+        : "",
+      messagingWebhookUrl: isSet(object.messagingWebhookUrl)
+        ? globalThis.String(object.messagingWebhookUrl)
+        : isSet(object.messaging_webhook_url)
+        ? globalThis.String(object.messaging_webhook_url)
+        : "",
+      voiceWebhookUrl: isSet(object.voiceWebhookUrl)
+        ? globalThis.String(object.voiceWebhookUrl)
+        : isSet(object.voice_webhook_url)
+        ? globalThis.String(object.voice_webhook_url)
+        : "",
+      messagingProfile: isSet(object.messagingProfile)
+        ? globalThis.String(object.messagingProfile)
+        : isSet(object.messaging_profile)
+        ? globalThis.String(object.messaging_profile)
+        : "",
+      throughputClass: isSet(object.throughputClass)
+        ? globalThis.String(object.throughputClass)
+        : isSet(object.throughput_class)
+        ? globalThis.String(object.throughput_class)
+        : "",
+      releasedAt: isSet(object.releasedAt)
+        ? fromJsonTimestamp(object.releasedAt)
+        : isSet(object.released_at)
+        ? fromJsonTimestamp(object.released_at)
+        : undefined,
+      quarantineUntil: isSet(object.quarantineUntil)
+        ? fromJsonTimestamp(object.quarantineUntil)
+        : isSet(object.quarantine_until)
+        ? fromJsonTimestamp(object.quarantine_until)
+        : undefined,
+      setupPrice: isSet(object.setupPrice)
+        ? Money.fromJSON(object.setupPrice)
+        : isSet(object.setup_price)
+        ? Money.fromJSON(object.setup_price)
+        : undefined,
+      monthlyPrice: isSet(object.monthlyPrice)
+        ? Money.fromJSON(object.monthlyPrice)
+        : isSet(object.monthly_price)
+        ? Money.fromJSON(object.monthly_price)
+        : undefined,
     };
   },
 
@@ -153,6 +2199,51 @@ export const PhoneNumber: MessageFns<PhoneNumber> = {
     if (message.assignedAt !== undefined) {
       obj.assignedAt = message.assignedAt.toISOString();
     }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.capabilities?.length) {
+      obj.capabilities = message.capabilities;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.friendlyName !== "") {
+      obj.friendlyName = message.friendlyName;
+    }
+    if (message.forwardingTarget !== "") {
+      obj.forwardingTarget = message.forwardingTarget;
+    }
+    if (message.callerId !== "") {
+      obj.callerId = message.callerId;
+    }
+    if (message.messagingWebhookUrl !== "") {
+      obj.messagingWebhookUrl = message.messagingWebhookUrl;
+    }
+    if (message.voiceWebhookUrl !== "") {
+      obj.voiceWebhookUrl = message.voiceWebhookUrl;
+    }
+    if (message.messagingProfile !== "") {
+      obj.messagingProfile = message.messagingProfile;
+    }
+    if (message.throughputClass !== "") {
+      obj.throughputClass = message.throughputClass;
+    }
+    if (message.releasedAt !== undefined) {
+      obj.releasedAt = message.releasedAt.toISOString();
+    }
+    if (message.quarantineUntil !== undefined) {
+      obj.quarantineUntil = message.quarantineUntil.toISOString();
+    }
+    if (message.setupPrice !== undefined) {
+      obj.setupPrice = Money.toJSON(message.setupPrice);
+    }
+    if (message.monthlyPrice !== undefined) {
+      obj.monthlyPrice = Money.toJSON(message.monthlyPrice);
+    }
     return obj;
   },
 
@@ -165,12 +2256,31 @@ export const PhoneNumber: MessageFns<PhoneNumber> = {
     message.e164 = object.e164 ?? "";
     message.country = object.country ?? "";
     message.assignedAt = object.assignedAt ?? undefined;
+    message.status = object.status ?? "";
+    message.type = object.type ?? "";
+    message.capabilities = object.capabilities?.map((e) => e) || [];
+    message.accountId = object.accountId ?? "";
+    message.friendlyName = object.friendlyName ?? "";
+    message.forwardingTarget = object.forwardingTarget ?? "";
+    message.callerId = object.callerId ?? "";
+    message.messagingWebhookUrl = object.messagingWebhookUrl ?? "";
+    message.voiceWebhookUrl = object.voiceWebhookUrl ?? "";
+    message.messagingProfile = object.messagingProfile ?? "";
+    message.throughputClass = object.throughputClass ?? "";
+    message.releasedAt = object.releasedAt ?? undefined;
+    message.quarantineUntil = object.quarantineUntil ?? undefined;
+    message.setupPrice = (object.setupPrice !== undefined && object.setupPrice !== null)
+      ? Money.fromPartial(object.setupPrice)
+      : undefined;
+    message.monthlyPrice = (object.monthlyPrice !== undefined && object.monthlyPrice !== null)
+      ? Money.fromPartial(object.monthlyPrice)
+      : undefined;
     return message;
   },
 };
 
 function createBaseListNumbersRequest(): ListNumbersRequest {
-  return { pageSize: 0, pageToken: "" };
+  return { pageSize: 0, pageToken: "", capability: "", status: "", country: "", accountId: "" };
 }
 
 export const ListNumbersRequest: MessageFns<ListNumbersRequest> = {
@@ -180,6 +2290,18 @@ export const ListNumbersRequest: MessageFns<ListNumbersRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.capability !== "") {
+      writer.uint32(26).string(message.capability);
+    }
+    if (message.status !== "") {
+      writer.uint32(34).string(message.status);
+    }
+    if (message.country !== "") {
+      writer.uint32(42).string(message.country);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(50).string(message.accountId);
     }
     return writer;
   },
@@ -213,6 +2335,38 @@ export const ListNumbersRequest: MessageFns<ListNumbersRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.capability = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -237,6 +2391,14 @@ export const ListNumbersRequest: MessageFns<ListNumbersRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      capability: isSet(object.capability) ? globalThis.String(object.capability) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
     };
   },
 
@@ -248,6 +2410,18 @@ export const ListNumbersRequest: MessageFns<ListNumbersRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.capability !== "") {
+      obj.capability = message.capability;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
     return obj;
   },
 
@@ -258,6 +2432,10 @@ export const ListNumbersRequest: MessageFns<ListNumbersRequest> = {
     const message = createBaseListNumbersRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.capability = object.capability ?? "";
+    message.status = object.status ?? "";
+    message.country = object.country ?? "";
+    message.accountId = object.accountId ?? "";
     return message;
   },
 };
@@ -351,9 +2529,3626 @@ export const ListNumbersResponse: MessageFns<ListNumbersResponse> = {
   },
 };
 
-/** NumberingService owns the number inventory of each tenant. */
+function createBaseGetNumberRequest(): GetNumberRequest {
+  return { numberId: "" };
+}
+
+export const GetNumberRequest: MessageFns<GetNumberRequest> = {
+  encode(message: GetNumberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberId !== "") {
+      writer.uint32(10).string(message.numberId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNumberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNumberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetNumberRequest {
+    return {
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetNumberRequest): unknown {
+    const obj: any = {};
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetNumberRequest>, I>>(base?: I): GetNumberRequest {
+    return GetNumberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetNumberRequest>, I>>(object: I): GetNumberRequest {
+    const message = createBaseGetNumberRequest();
+    message.numberId = object.numberId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetNumberResponse(): GetNumberResponse {
+  return { number: undefined };
+}
+
+export const GetNumberResponse: MessageFns<GetNumberResponse> = {
+  encode(message: GetNumberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.number !== undefined) {
+      PhoneNumber.encode(message.number, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNumberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNumberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.number = PhoneNumber.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetNumberResponse {
+    return { number: isSet(object.number) ? PhoneNumber.fromJSON(object.number) : undefined };
+  },
+
+  toJSON(message: GetNumberResponse): unknown {
+    const obj: any = {};
+    if (message.number !== undefined) {
+      obj.number = PhoneNumber.toJSON(message.number);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetNumberResponse>, I>>(base?: I): GetNumberResponse {
+    return GetNumberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetNumberResponse>, I>>(object: I): GetNumberResponse {
+    const message = createBaseGetNumberResponse();
+    message.number = (object.number !== undefined && object.number !== null)
+      ? PhoneNumber.fromPartial(object.number)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseNumberPatch(): NumberPatch {
+  return {
+    friendlyName: undefined,
+    accountId: undefined,
+    forwardingTarget: undefined,
+    callerId: undefined,
+    messagingWebhookUrl: undefined,
+    voiceWebhookUrl: undefined,
+    messagingProfile: undefined,
+    throughputClass: undefined,
+  };
+}
+
+export const NumberPatch: MessageFns<NumberPatch> = {
+  encode(message: NumberPatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.friendlyName !== undefined) {
+      writer.uint32(10).string(message.friendlyName);
+    }
+    if (message.accountId !== undefined) {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.forwardingTarget !== undefined) {
+      writer.uint32(26).string(message.forwardingTarget);
+    }
+    if (message.callerId !== undefined) {
+      writer.uint32(34).string(message.callerId);
+    }
+    if (message.messagingWebhookUrl !== undefined) {
+      writer.uint32(42).string(message.messagingWebhookUrl);
+    }
+    if (message.voiceWebhookUrl !== undefined) {
+      writer.uint32(50).string(message.voiceWebhookUrl);
+    }
+    if (message.messagingProfile !== undefined) {
+      writer.uint32(58).string(message.messagingProfile);
+    }
+    if (message.throughputClass !== undefined) {
+      writer.uint32(66).string(message.throughputClass);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NumberPatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNumberPatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.friendlyName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.forwardingTarget = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.callerId = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.messagingWebhookUrl = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.voiceWebhookUrl = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.messagingProfile = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.throughputClass = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NumberPatch {
+    return {
+      friendlyName: isSet(object.friendlyName)
+        ? globalThis.String(object.friendlyName)
+        : isSet(object.friendly_name)
+        ? globalThis.String(object.friendly_name)
+        : undefined,
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : undefined,
+      forwardingTarget: isSet(object.forwardingTarget)
+        ? globalThis.String(object.forwardingTarget)
+        : isSet(object.forwarding_target)
+        ? globalThis.String(object.forwarding_target)
+        : undefined,
+      callerId: isSet(object.callerId)
+        ? globalThis.String(object.callerId)
+        : isSet(object.caller_id)
+        ? globalThis.String(object.caller_id)
+        : undefined,
+      messagingWebhookUrl: isSet(object.messagingWebhookUrl)
+        ? globalThis.String(object.messagingWebhookUrl)
+        : isSet(object.messaging_webhook_url)
+        ? globalThis.String(object.messaging_webhook_url)
+        : undefined,
+      voiceWebhookUrl: isSet(object.voiceWebhookUrl)
+        ? globalThis.String(object.voiceWebhookUrl)
+        : isSet(object.voice_webhook_url)
+        ? globalThis.String(object.voice_webhook_url)
+        : undefined,
+      messagingProfile: isSet(object.messagingProfile)
+        ? globalThis.String(object.messagingProfile)
+        : isSet(object.messaging_profile)
+        ? globalThis.String(object.messaging_profile)
+        : undefined,
+      throughputClass: isSet(object.throughputClass)
+        ? globalThis.String(object.throughputClass)
+        : isSet(object.throughput_class)
+        ? globalThis.String(object.throughput_class)
+        : undefined,
+    };
+  },
+
+  toJSON(message: NumberPatch): unknown {
+    const obj: any = {};
+    if (message.friendlyName !== undefined) {
+      obj.friendlyName = message.friendlyName;
+    }
+    if (message.accountId !== undefined) {
+      obj.accountId = message.accountId;
+    }
+    if (message.forwardingTarget !== undefined) {
+      obj.forwardingTarget = message.forwardingTarget;
+    }
+    if (message.callerId !== undefined) {
+      obj.callerId = message.callerId;
+    }
+    if (message.messagingWebhookUrl !== undefined) {
+      obj.messagingWebhookUrl = message.messagingWebhookUrl;
+    }
+    if (message.voiceWebhookUrl !== undefined) {
+      obj.voiceWebhookUrl = message.voiceWebhookUrl;
+    }
+    if (message.messagingProfile !== undefined) {
+      obj.messagingProfile = message.messagingProfile;
+    }
+    if (message.throughputClass !== undefined) {
+      obj.throughputClass = message.throughputClass;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NumberPatch>, I>>(base?: I): NumberPatch {
+    return NumberPatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NumberPatch>, I>>(object: I): NumberPatch {
+    const message = createBaseNumberPatch();
+    message.friendlyName = object.friendlyName ?? undefined;
+    message.accountId = object.accountId ?? undefined;
+    message.forwardingTarget = object.forwardingTarget ?? undefined;
+    message.callerId = object.callerId ?? undefined;
+    message.messagingWebhookUrl = object.messagingWebhookUrl ?? undefined;
+    message.voiceWebhookUrl = object.voiceWebhookUrl ?? undefined;
+    message.messagingProfile = object.messagingProfile ?? undefined;
+    message.throughputClass = object.throughputClass ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateNumberRequest(): UpdateNumberRequest {
+  return { numberId: "", patch: undefined };
+}
+
+export const UpdateNumberRequest: MessageFns<UpdateNumberRequest> = {
+  encode(message: UpdateNumberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberId !== "") {
+      writer.uint32(10).string(message.numberId);
+    }
+    if (message.patch !== undefined) {
+      NumberPatch.encode(message.patch, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateNumberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateNumberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.patch = NumberPatch.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateNumberRequest {
+    return {
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+      patch: isSet(object.patch) ? NumberPatch.fromJSON(object.patch) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateNumberRequest): unknown {
+    const obj: any = {};
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    if (message.patch !== undefined) {
+      obj.patch = NumberPatch.toJSON(message.patch);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateNumberRequest>, I>>(base?: I): UpdateNumberRequest {
+    return UpdateNumberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateNumberRequest>, I>>(object: I): UpdateNumberRequest {
+    const message = createBaseUpdateNumberRequest();
+    message.numberId = object.numberId ?? "";
+    message.patch = (object.patch !== undefined && object.patch !== null)
+      ? NumberPatch.fromPartial(object.patch)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateNumberResponse(): UpdateNumberResponse {
+  return { number: undefined };
+}
+
+export const UpdateNumberResponse: MessageFns<UpdateNumberResponse> = {
+  encode(message: UpdateNumberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.number !== undefined) {
+      PhoneNumber.encode(message.number, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateNumberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateNumberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.number = PhoneNumber.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateNumberResponse {
+    return { number: isSet(object.number) ? PhoneNumber.fromJSON(object.number) : undefined };
+  },
+
+  toJSON(message: UpdateNumberResponse): unknown {
+    const obj: any = {};
+    if (message.number !== undefined) {
+      obj.number = PhoneNumber.toJSON(message.number);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateNumberResponse>, I>>(base?: I): UpdateNumberResponse {
+    return UpdateNumberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateNumberResponse>, I>>(object: I): UpdateNumberResponse {
+    const message = createBaseUpdateNumberResponse();
+    message.number = (object.number !== undefined && object.number !== null)
+      ? PhoneNumber.fromPartial(object.number)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReleaseNumberRequest(): ReleaseNumberRequest {
+  return { numberId: "" };
+}
+
+export const ReleaseNumberRequest: MessageFns<ReleaseNumberRequest> = {
+  encode(message: ReleaseNumberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberId !== "") {
+      writer.uint32(10).string(message.numberId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseNumberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseNumberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseNumberRequest {
+    return {
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReleaseNumberRequest): unknown {
+    const obj: any = {};
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseNumberRequest>, I>>(base?: I): ReleaseNumberRequest {
+    return ReleaseNumberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseNumberRequest>, I>>(object: I): ReleaseNumberRequest {
+    const message = createBaseReleaseNumberRequest();
+    message.numberId = object.numberId ?? "";
+    return message;
+  },
+};
+
+function createBaseReleaseNumberResponse(): ReleaseNumberResponse {
+  return { number: undefined };
+}
+
+export const ReleaseNumberResponse: MessageFns<ReleaseNumberResponse> = {
+  encode(message: ReleaseNumberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.number !== undefined) {
+      PhoneNumber.encode(message.number, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseNumberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseNumberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.number = PhoneNumber.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseNumberResponse {
+    return { number: isSet(object.number) ? PhoneNumber.fromJSON(object.number) : undefined };
+  },
+
+  toJSON(message: ReleaseNumberResponse): unknown {
+    const obj: any = {};
+    if (message.number !== undefined) {
+      obj.number = PhoneNumber.toJSON(message.number);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseNumberResponse>, I>>(base?: I): ReleaseNumberResponse {
+    return ReleaseNumberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseNumberResponse>, I>>(object: I): ReleaseNumberResponse {
+    const message = createBaseReleaseNumberResponse();
+    message.number = (object.number !== undefined && object.number !== null)
+      ? PhoneNumber.fromPartial(object.number)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePortInAddress(): PortInAddress {
+  return { line1: "", line2: "", city: "", region: "", postalCode: "", country: "" };
+}
+
+export const PortInAddress: MessageFns<PortInAddress> = {
+  encode(message: PortInAddress, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.line1 !== "") {
+      writer.uint32(10).string(message.line1);
+    }
+    if (message.line2 !== "") {
+      writer.uint32(18).string(message.line2);
+    }
+    if (message.city !== "") {
+      writer.uint32(26).string(message.city);
+    }
+    if (message.region !== "") {
+      writer.uint32(34).string(message.region);
+    }
+    if (message.postalCode !== "") {
+      writer.uint32(42).string(message.postalCode);
+    }
+    if (message.country !== "") {
+      writer.uint32(50).string(message.country);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortInAddress {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortInAddress();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.line1 = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.line2 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.city = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.region = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.postalCode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortInAddress {
+    return {
+      line1: isSet(object.line1) ? globalThis.String(object.line1) : "",
+      line2: isSet(object.line2) ? globalThis.String(object.line2) : "",
+      city: isSet(object.city) ? globalThis.String(object.city) : "",
+      region: isSet(object.region) ? globalThis.String(object.region) : "",
+      postalCode: isSet(object.postalCode)
+        ? globalThis.String(object.postalCode)
+        : isSet(object.postal_code)
+        ? globalThis.String(object.postal_code)
+        : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+    };
+  },
+
+  toJSON(message: PortInAddress): unknown {
+    const obj: any = {};
+    if (message.line1 !== "") {
+      obj.line1 = message.line1;
+    }
+    if (message.line2 !== "") {
+      obj.line2 = message.line2;
+    }
+    if (message.city !== "") {
+      obj.city = message.city;
+    }
+    if (message.region !== "") {
+      obj.region = message.region;
+    }
+    if (message.postalCode !== "") {
+      obj.postalCode = message.postalCode;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortInAddress>, I>>(base?: I): PortInAddress {
+    return PortInAddress.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortInAddress>, I>>(object: I): PortInAddress {
+    const message = createBasePortInAddress();
+    message.line1 = object.line1 ?? "";
+    message.line2 = object.line2 ?? "";
+    message.city = object.city ?? "";
+    message.region = object.region ?? "";
+    message.postalCode = object.postalCode ?? "";
+    message.country = object.country ?? "";
+    return message;
+  },
+};
+
+function createBasePortInDocument(): PortInDocument {
+  return { kind: "", fileName: "", sizeBytes: "0" };
+}
+
+export const PortInDocument: MessageFns<PortInDocument> = {
+  encode(message: PortInDocument, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.fileName !== "") {
+      writer.uint32(18).string(message.fileName);
+    }
+    if (message.sizeBytes !== "0") {
+      writer.uint32(24).int64(message.sizeBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortInDocument {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortInDocument();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.fileName = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.sizeBytes = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortInDocument {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      fileName: isSet(object.fileName)
+        ? globalThis.String(object.fileName)
+        : isSet(object.file_name)
+        ? globalThis.String(object.file_name)
+        : "",
+      sizeBytes: isSet(object.sizeBytes)
+        ? globalThis.String(object.sizeBytes)
+        : isSet(object.size_bytes)
+        ? globalThis.String(object.size_bytes)
+        : "0",
+    };
+  },
+
+  toJSON(message: PortInDocument): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.fileName !== "") {
+      obj.fileName = message.fileName;
+    }
+    if (message.sizeBytes !== "0") {
+      obj.sizeBytes = message.sizeBytes;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortInDocument>, I>>(base?: I): PortInDocument {
+    return PortInDocument.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortInDocument>, I>>(object: I): PortInDocument {
+    const message = createBasePortInDocument();
+    message.kind = object.kind ?? "";
+    message.fileName = object.fileName ?? "";
+    message.sizeBytes = object.sizeBytes ?? "0";
+    return message;
+  },
+};
+
+function createBasePortIn(): PortIn {
+  return {
+    id: "",
+    status: "",
+    phoneNumbers: [],
+    losingCarrier: "",
+    accountNumber: "",
+    authorizedName: "",
+    address: undefined,
+    requestedDate: undefined,
+    focDate: undefined,
+    exceptionReason: "",
+    documents: [],
+    accountId: "",
+    createdAt: undefined,
+  };
+}
+
+export const PortIn: MessageFns<PortIn> = {
+  encode(message: PortIn, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    for (const v of message.phoneNumbers) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.losingCarrier !== "") {
+      writer.uint32(34).string(message.losingCarrier);
+    }
+    if (message.accountNumber !== "") {
+      writer.uint32(42).string(message.accountNumber);
+    }
+    if (message.authorizedName !== "") {
+      writer.uint32(50).string(message.authorizedName);
+    }
+    if (message.address !== undefined) {
+      PortInAddress.encode(message.address, writer.uint32(58).fork()).join();
+    }
+    if (message.requestedDate !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedDate), writer.uint32(66).fork()).join();
+    }
+    if (message.focDate !== undefined) {
+      Timestamp.encode(toTimestamp(message.focDate), writer.uint32(74).fork()).join();
+    }
+    if (message.exceptionReason !== "") {
+      writer.uint32(82).string(message.exceptionReason);
+    }
+    for (const v of message.documents) {
+      PortInDocument.encode(v!, writer.uint32(90).fork()).join();
+    }
+    if (message.accountId !== "") {
+      writer.uint32(98).string(message.accountId);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(106).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PortIn {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePortIn();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phoneNumbers.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.losingCarrier = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.accountNumber = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.authorizedName = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.address = PortInAddress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.requestedDate = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.focDate = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.exceptionReason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.documents.push(PortInDocument.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PortIn {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      phoneNumbers: globalThis.Array.isArray(object?.phoneNumbers)
+        ? object.phoneNumbers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.phone_numbers)
+        ? object.phone_numbers.map((e: any) => globalThis.String(e))
+        : [],
+      losingCarrier: isSet(object.losingCarrier)
+        ? globalThis.String(object.losingCarrier)
+        : isSet(object.losing_carrier)
+        ? globalThis.String(object.losing_carrier)
+        : "",
+      accountNumber: isSet(object.accountNumber)
+        ? globalThis.String(object.accountNumber)
+        : isSet(object.account_number)
+        ? globalThis.String(object.account_number)
+        : "",
+      authorizedName: isSet(object.authorizedName)
+        ? globalThis.String(object.authorizedName)
+        : isSet(object.authorized_name)
+        ? globalThis.String(object.authorized_name)
+        : "",
+      address: isSet(object.address) ? PortInAddress.fromJSON(object.address) : undefined,
+      requestedDate: isSet(object.requestedDate)
+        ? fromJsonTimestamp(object.requestedDate)
+        : isSet(object.requested_date)
+        ? fromJsonTimestamp(object.requested_date)
+        : undefined,
+      focDate: isSet(object.focDate)
+        ? fromJsonTimestamp(object.focDate)
+        : isSet(object.foc_date)
+        ? fromJsonTimestamp(object.foc_date)
+        : undefined,
+      exceptionReason: isSet(object.exceptionReason)
+        ? globalThis.String(object.exceptionReason)
+        : isSet(object.exception_reason)
+        ? globalThis.String(object.exception_reason)
+        : "",
+      documents: globalThis.Array.isArray(object?.documents)
+        ? object.documents.map((e: any) => PortInDocument.fromJSON(e))
+        : [],
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PortIn): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.phoneNumbers?.length) {
+      obj.phoneNumbers = message.phoneNumbers;
+    }
+    if (message.losingCarrier !== "") {
+      obj.losingCarrier = message.losingCarrier;
+    }
+    if (message.accountNumber !== "") {
+      obj.accountNumber = message.accountNumber;
+    }
+    if (message.authorizedName !== "") {
+      obj.authorizedName = message.authorizedName;
+    }
+    if (message.address !== undefined) {
+      obj.address = PortInAddress.toJSON(message.address);
+    }
+    if (message.requestedDate !== undefined) {
+      obj.requestedDate = message.requestedDate.toISOString();
+    }
+    if (message.focDate !== undefined) {
+      obj.focDate = message.focDate.toISOString();
+    }
+    if (message.exceptionReason !== "") {
+      obj.exceptionReason = message.exceptionReason;
+    }
+    if (message.documents?.length) {
+      obj.documents = message.documents.map((e) => PortInDocument.toJSON(e));
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PortIn>, I>>(base?: I): PortIn {
+    return PortIn.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PortIn>, I>>(object: I): PortIn {
+    const message = createBasePortIn();
+    message.id = object.id ?? "";
+    message.status = object.status ?? "";
+    message.phoneNumbers = object.phoneNumbers?.map((e) => e) || [];
+    message.losingCarrier = object.losingCarrier ?? "";
+    message.accountNumber = object.accountNumber ?? "";
+    message.authorizedName = object.authorizedName ?? "";
+    message.address = (object.address !== undefined && object.address !== null)
+      ? PortInAddress.fromPartial(object.address)
+      : undefined;
+    message.requestedDate = object.requestedDate ?? undefined;
+    message.focDate = object.focDate ?? undefined;
+    message.exceptionReason = object.exceptionReason ?? "";
+    message.documents = object.documents?.map((e) => PortInDocument.fromPartial(e)) || [];
+    message.accountId = object.accountId ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreatePortInRequest(): CreatePortInRequest {
+  return {
+    phoneNumbers: [],
+    losingCarrier: "",
+    accountNumber: "",
+    pin: "",
+    authorizedName: "",
+    address: undefined,
+    requestedDate: undefined,
+    documents: [],
+    accountId: "",
+    draft: false,
+  };
+}
+
+export const CreatePortInRequest: MessageFns<CreatePortInRequest> = {
+  encode(message: CreatePortInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.phoneNumbers) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.losingCarrier !== "") {
+      writer.uint32(18).string(message.losingCarrier);
+    }
+    if (message.accountNumber !== "") {
+      writer.uint32(26).string(message.accountNumber);
+    }
+    if (message.pin !== "") {
+      writer.uint32(34).string(message.pin);
+    }
+    if (message.authorizedName !== "") {
+      writer.uint32(42).string(message.authorizedName);
+    }
+    if (message.address !== undefined) {
+      PortInAddress.encode(message.address, writer.uint32(50).fork()).join();
+    }
+    if (message.requestedDate !== undefined) {
+      Timestamp.encode(toTimestamp(message.requestedDate), writer.uint32(58).fork()).join();
+    }
+    for (const v of message.documents) {
+      PortInDocument.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.accountId !== "") {
+      writer.uint32(74).string(message.accountId);
+    }
+    if (message.draft !== false) {
+      writer.uint32(80).bool(message.draft);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePortInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePortInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumbers.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.losingCarrier = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accountNumber = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.pin = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.authorizedName = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.address = PortInAddress.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.requestedDate = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.documents.push(PortInDocument.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.draft = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatePortInRequest {
+    return {
+      phoneNumbers: globalThis.Array.isArray(object?.phoneNumbers)
+        ? object.phoneNumbers.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.phone_numbers)
+        ? object.phone_numbers.map((e: any) => globalThis.String(e))
+        : [],
+      losingCarrier: isSet(object.losingCarrier)
+        ? globalThis.String(object.losingCarrier)
+        : isSet(object.losing_carrier)
+        ? globalThis.String(object.losing_carrier)
+        : "",
+      accountNumber: isSet(object.accountNumber)
+        ? globalThis.String(object.accountNumber)
+        : isSet(object.account_number)
+        ? globalThis.String(object.account_number)
+        : "",
+      pin: isSet(object.pin) ? globalThis.String(object.pin) : "",
+      authorizedName: isSet(object.authorizedName)
+        ? globalThis.String(object.authorizedName)
+        : isSet(object.authorized_name)
+        ? globalThis.String(object.authorized_name)
+        : "",
+      address: isSet(object.address) ? PortInAddress.fromJSON(object.address) : undefined,
+      requestedDate: isSet(object.requestedDate)
+        ? fromJsonTimestamp(object.requestedDate)
+        : isSet(object.requested_date)
+        ? fromJsonTimestamp(object.requested_date)
+        : undefined,
+      documents: globalThis.Array.isArray(object?.documents)
+        ? object.documents.map((e: any) => PortInDocument.fromJSON(e))
+        : [],
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      draft: isSet(object.draft) ? globalThis.Boolean(object.draft) : false,
+    };
+  },
+
+  toJSON(message: CreatePortInRequest): unknown {
+    const obj: any = {};
+    if (message.phoneNumbers?.length) {
+      obj.phoneNumbers = message.phoneNumbers;
+    }
+    if (message.losingCarrier !== "") {
+      obj.losingCarrier = message.losingCarrier;
+    }
+    if (message.accountNumber !== "") {
+      obj.accountNumber = message.accountNumber;
+    }
+    if (message.pin !== "") {
+      obj.pin = message.pin;
+    }
+    if (message.authorizedName !== "") {
+      obj.authorizedName = message.authorizedName;
+    }
+    if (message.address !== undefined) {
+      obj.address = PortInAddress.toJSON(message.address);
+    }
+    if (message.requestedDate !== undefined) {
+      obj.requestedDate = message.requestedDate.toISOString();
+    }
+    if (message.documents?.length) {
+      obj.documents = message.documents.map((e) => PortInDocument.toJSON(e));
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.draft !== false) {
+      obj.draft = message.draft;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreatePortInRequest>, I>>(base?: I): CreatePortInRequest {
+    return CreatePortInRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreatePortInRequest>, I>>(object: I): CreatePortInRequest {
+    const message = createBaseCreatePortInRequest();
+    message.phoneNumbers = object.phoneNumbers?.map((e) => e) || [];
+    message.losingCarrier = object.losingCarrier ?? "";
+    message.accountNumber = object.accountNumber ?? "";
+    message.pin = object.pin ?? "";
+    message.authorizedName = object.authorizedName ?? "";
+    message.address = (object.address !== undefined && object.address !== null)
+      ? PortInAddress.fromPartial(object.address)
+      : undefined;
+    message.requestedDate = object.requestedDate ?? undefined;
+    message.documents = object.documents?.map((e) => PortInDocument.fromPartial(e)) || [];
+    message.accountId = object.accountId ?? "";
+    message.draft = object.draft ?? false;
+    return message;
+  },
+};
+
+function createBaseCreatePortInResponse(): CreatePortInResponse {
+  return { portIn: undefined };
+}
+
+export const CreatePortInResponse: MessageFns<CreatePortInResponse> = {
+  encode(message: CreatePortInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portIn !== undefined) {
+      PortIn.encode(message.portIn, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePortInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePortInResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portIn = PortIn.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatePortInResponse {
+    return {
+      portIn: isSet(object.portIn)
+        ? PortIn.fromJSON(object.portIn)
+        : isSet(object.port_in)
+        ? PortIn.fromJSON(object.port_in)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreatePortInResponse): unknown {
+    const obj: any = {};
+    if (message.portIn !== undefined) {
+      obj.portIn = PortIn.toJSON(message.portIn);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreatePortInResponse>, I>>(base?: I): CreatePortInResponse {
+    return CreatePortInResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreatePortInResponse>, I>>(object: I): CreatePortInResponse {
+    const message = createBaseCreatePortInResponse();
+    message.portIn = (object.portIn !== undefined && object.portIn !== null)
+      ? PortIn.fromPartial(object.portIn)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetPortInRequest(): GetPortInRequest {
+  return { portInId: "" };
+}
+
+export const GetPortInRequest: MessageFns<GetPortInRequest> = {
+  encode(message: GetPortInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portInId !== "") {
+      writer.uint32(10).string(message.portInId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPortInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPortInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portInId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPortInRequest {
+    return {
+      portInId: isSet(object.portInId)
+        ? globalThis.String(object.portInId)
+        : isSet(object.port_in_id)
+        ? globalThis.String(object.port_in_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetPortInRequest): unknown {
+    const obj: any = {};
+    if (message.portInId !== "") {
+      obj.portInId = message.portInId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPortInRequest>, I>>(base?: I): GetPortInRequest {
+    return GetPortInRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPortInRequest>, I>>(object: I): GetPortInRequest {
+    const message = createBaseGetPortInRequest();
+    message.portInId = object.portInId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetPortInResponse(): GetPortInResponse {
+  return { portIn: undefined };
+}
+
+export const GetPortInResponse: MessageFns<GetPortInResponse> = {
+  encode(message: GetPortInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portIn !== undefined) {
+      PortIn.encode(message.portIn, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPortInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPortInResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portIn = PortIn.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPortInResponse {
+    return {
+      portIn: isSet(object.portIn)
+        ? PortIn.fromJSON(object.portIn)
+        : isSet(object.port_in)
+        ? PortIn.fromJSON(object.port_in)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetPortInResponse): unknown {
+    const obj: any = {};
+    if (message.portIn !== undefined) {
+      obj.portIn = PortIn.toJSON(message.portIn);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPortInResponse>, I>>(base?: I): GetPortInResponse {
+    return GetPortInResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPortInResponse>, I>>(object: I): GetPortInResponse {
+    const message = createBaseGetPortInResponse();
+    message.portIn = (object.portIn !== undefined && object.portIn !== null)
+      ? PortIn.fromPartial(object.portIn)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListPortInsRequest(): ListPortInsRequest {
+  return { pageSize: 0, pageToken: "" };
+}
+
+export const ListPortInsRequest: MessageFns<ListPortInsRequest> = {
+  encode(message: ListPortInsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPortInsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPortInsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPortInsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListPortInsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPortInsRequest>, I>>(base?: I): ListPortInsRequest {
+    return ListPortInsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPortInsRequest>, I>>(object: I): ListPortInsRequest {
+    const message = createBaseListPortInsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListPortInsResponse(): ListPortInsResponse {
+  return { portIns: [], nextPageToken: "" };
+}
+
+export const ListPortInsResponse: MessageFns<ListPortInsResponse> = {
+  encode(message: ListPortInsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.portIns) {
+      PortIn.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPortInsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPortInsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portIns.push(PortIn.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPortInsResponse {
+    return {
+      portIns: globalThis.Array.isArray(object?.portIns)
+        ? object.portIns.map((e: any) => PortIn.fromJSON(e))
+        : globalThis.Array.isArray(object?.port_ins)
+        ? object.port_ins.map((e: any) => PortIn.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListPortInsResponse): unknown {
+    const obj: any = {};
+    if (message.portIns?.length) {
+      obj.portIns = message.portIns.map((e) => PortIn.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPortInsResponse>, I>>(base?: I): ListPortInsResponse {
+    return ListPortInsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPortInsResponse>, I>>(object: I): ListPortInsResponse {
+    const message = createBaseListPortInsResponse();
+    message.portIns = object.portIns?.map((e) => PortIn.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseSubmitPortInRequest(): SubmitPortInRequest {
+  return { portInId: "" };
+}
+
+export const SubmitPortInRequest: MessageFns<SubmitPortInRequest> = {
+  encode(message: SubmitPortInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portInId !== "") {
+      writer.uint32(10).string(message.portInId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitPortInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitPortInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portInId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitPortInRequest {
+    return {
+      portInId: isSet(object.portInId)
+        ? globalThis.String(object.portInId)
+        : isSet(object.port_in_id)
+        ? globalThis.String(object.port_in_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SubmitPortInRequest): unknown {
+    const obj: any = {};
+    if (message.portInId !== "") {
+      obj.portInId = message.portInId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitPortInRequest>, I>>(base?: I): SubmitPortInRequest {
+    return SubmitPortInRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitPortInRequest>, I>>(object: I): SubmitPortInRequest {
+    const message = createBaseSubmitPortInRequest();
+    message.portInId = object.portInId ?? "";
+    return message;
+  },
+};
+
+function createBaseSubmitPortInResponse(): SubmitPortInResponse {
+  return { portIn: undefined };
+}
+
+export const SubmitPortInResponse: MessageFns<SubmitPortInResponse> = {
+  encode(message: SubmitPortInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portIn !== undefined) {
+      PortIn.encode(message.portIn, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SubmitPortInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSubmitPortInResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portIn = PortIn.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SubmitPortInResponse {
+    return {
+      portIn: isSet(object.portIn)
+        ? PortIn.fromJSON(object.portIn)
+        : isSet(object.port_in)
+        ? PortIn.fromJSON(object.port_in)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SubmitPortInResponse): unknown {
+    const obj: any = {};
+    if (message.portIn !== undefined) {
+      obj.portIn = PortIn.toJSON(message.portIn);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SubmitPortInResponse>, I>>(base?: I): SubmitPortInResponse {
+    return SubmitPortInResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SubmitPortInResponse>, I>>(object: I): SubmitPortInResponse {
+    const message = createBaseSubmitPortInResponse();
+    message.portIn = (object.portIn !== undefined && object.portIn !== null)
+      ? PortIn.fromPartial(object.portIn)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCancelPortInRequest(): CancelPortInRequest {
+  return { portInId: "" };
+}
+
+export const CancelPortInRequest: MessageFns<CancelPortInRequest> = {
+  encode(message: CancelPortInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portInId !== "") {
+      writer.uint32(10).string(message.portInId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelPortInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelPortInRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portInId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelPortInRequest {
+    return {
+      portInId: isSet(object.portInId)
+        ? globalThis.String(object.portInId)
+        : isSet(object.port_in_id)
+        ? globalThis.String(object.port_in_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CancelPortInRequest): unknown {
+    const obj: any = {};
+    if (message.portInId !== "") {
+      obj.portInId = message.portInId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelPortInRequest>, I>>(base?: I): CancelPortInRequest {
+    return CancelPortInRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelPortInRequest>, I>>(object: I): CancelPortInRequest {
+    const message = createBaseCancelPortInRequest();
+    message.portInId = object.portInId ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelPortInResponse(): CancelPortInResponse {
+  return { portIn: undefined };
+}
+
+export const CancelPortInResponse: MessageFns<CancelPortInResponse> = {
+  encode(message: CancelPortInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.portIn !== undefined) {
+      PortIn.encode(message.portIn, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelPortInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCancelPortInResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.portIn = PortIn.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CancelPortInResponse {
+    return {
+      portIn: isSet(object.portIn)
+        ? PortIn.fromJSON(object.portIn)
+        : isSet(object.port_in)
+        ? PortIn.fromJSON(object.port_in)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CancelPortInResponse): unknown {
+    const obj: any = {};
+    if (message.portIn !== undefined) {
+      obj.portIn = PortIn.toJSON(message.portIn);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CancelPortInResponse>, I>>(base?: I): CancelPortInResponse {
+    return CancelPortInResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CancelPortInResponse>, I>>(object: I): CancelPortInResponse {
+    const message = createBaseCancelPortInResponse();
+    message.portIn = (object.portIn !== undefined && object.portIn !== null)
+      ? PortIn.fromPartial(object.portIn)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseResolveNumberRequest(): ResolveNumberRequest {
+  return { phoneNumber: "" };
+}
+
+export const ResolveNumberRequest: MessageFns<ResolveNumberRequest> = {
+  encode(message: ResolveNumberRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.phoneNumber !== "") {
+      writer.uint32(10).string(message.phoneNumber);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveNumberRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveNumberRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveNumberRequest {
+    return {
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+    };
+  },
+
+  toJSON(message: ResolveNumberRequest): unknown {
+    const obj: any = {};
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveNumberRequest>, I>>(base?: I): ResolveNumberRequest {
+    return ResolveNumberRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveNumberRequest>, I>>(object: I): ResolveNumberRequest {
+    const message = createBaseResolveNumberRequest();
+    message.phoneNumber = object.phoneNumber ?? "";
+    return message;
+  },
+};
+
+function createBaseResolveNumberResponse(): ResolveNumberResponse {
+  return {
+    numberId: "",
+    tenantId: "",
+    accountId: "",
+    capabilities: [],
+    forwardingTarget: "",
+    throughputClass: "",
+    callerId: "",
+    messagingWebhookUrl: "",
+  };
+}
+
+export const ResolveNumberResponse: MessageFns<ResolveNumberResponse> = {
+  encode(message: ResolveNumberResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberId !== "") {
+      writer.uint32(10).string(message.numberId);
+    }
+    if (message.tenantId !== "") {
+      writer.uint32(18).string(message.tenantId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(26).string(message.accountId);
+    }
+    for (const v of message.capabilities) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.forwardingTarget !== "") {
+      writer.uint32(42).string(message.forwardingTarget);
+    }
+    if (message.throughputClass !== "") {
+      writer.uint32(50).string(message.throughputClass);
+    }
+    if (message.callerId !== "") {
+      writer.uint32(58).string(message.callerId);
+    }
+    if (message.messagingWebhookUrl !== "") {
+      writer.uint32(66).string(message.messagingWebhookUrl);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResolveNumberResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResolveNumberResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.capabilities.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.forwardingTarget = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.throughputClass = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.callerId = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.messagingWebhookUrl = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResolveNumberResponse {
+    return {
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      capabilities: globalThis.Array.isArray(object?.capabilities)
+        ? object.capabilities.map((e: any) => globalThis.String(e))
+        : [],
+      forwardingTarget: isSet(object.forwardingTarget)
+        ? globalThis.String(object.forwardingTarget)
+        : isSet(object.forwarding_target)
+        ? globalThis.String(object.forwarding_target)
+        : "",
+      throughputClass: isSet(object.throughputClass)
+        ? globalThis.String(object.throughputClass)
+        : isSet(object.throughput_class)
+        ? globalThis.String(object.throughput_class)
+        : "",
+      callerId: isSet(object.callerId)
+        ? globalThis.String(object.callerId)
+        : isSet(object.caller_id)
+        ? globalThis.String(object.caller_id)
+        : "",
+      messagingWebhookUrl: isSet(object.messagingWebhookUrl)
+        ? globalThis.String(object.messagingWebhookUrl)
+        : isSet(object.messaging_webhook_url)
+        ? globalThis.String(object.messaging_webhook_url)
+        : "",
+    };
+  },
+
+  toJSON(message: ResolveNumberResponse): unknown {
+    const obj: any = {};
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.capabilities?.length) {
+      obj.capabilities = message.capabilities;
+    }
+    if (message.forwardingTarget !== "") {
+      obj.forwardingTarget = message.forwardingTarget;
+    }
+    if (message.throughputClass !== "") {
+      obj.throughputClass = message.throughputClass;
+    }
+    if (message.callerId !== "") {
+      obj.callerId = message.callerId;
+    }
+    if (message.messagingWebhookUrl !== "") {
+      obj.messagingWebhookUrl = message.messagingWebhookUrl;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ResolveNumberResponse>, I>>(base?: I): ResolveNumberResponse {
+    return ResolveNumberResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ResolveNumberResponse>, I>>(object: I): ResolveNumberResponse {
+    const message = createBaseResolveNumberResponse();
+    message.numberId = object.numberId ?? "";
+    message.tenantId = object.tenantId ?? "";
+    message.accountId = object.accountId ?? "";
+    message.capabilities = object.capabilities?.map((e) => e) || [];
+    message.forwardingTarget = object.forwardingTarget ?? "";
+    message.throughputClass = object.throughputClass ?? "";
+    message.callerId = object.callerId ?? "";
+    message.messagingWebhookUrl = object.messagingWebhookUrl ?? "";
+    return message;
+  },
+};
+
+function createBaseListAccountNumbersRequest(): ListAccountNumbersRequest {
+  return { accountId: "" };
+}
+
+export const ListAccountNumbersRequest: MessageFns<ListAccountNumbersRequest> = {
+  encode(message: ListAccountNumbersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountNumbersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountNumbersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAccountNumbersRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListAccountNumbersRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccountNumbersRequest>, I>>(base?: I): ListAccountNumbersRequest {
+    return ListAccountNumbersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccountNumbersRequest>, I>>(object: I): ListAccountNumbersRequest {
+    const message = createBaseListAccountNumbersRequest();
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseListAccountNumbersResponse(): ListAccountNumbersResponse {
+  return { numbers: [] };
+}
+
+export const ListAccountNumbersResponse: MessageFns<ListAccountNumbersResponse> = {
+  encode(message: ListAccountNumbersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.numbers) {
+      PhoneNumber.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountNumbersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountNumbersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numbers.push(PhoneNumber.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAccountNumbersResponse {
+    return {
+      numbers: globalThis.Array.isArray(object?.numbers) ? object.numbers.map((e: any) => PhoneNumber.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListAccountNumbersResponse): unknown {
+    const obj: any = {};
+    if (message.numbers?.length) {
+      obj.numbers = message.numbers.map((e) => PhoneNumber.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccountNumbersResponse>, I>>(base?: I): ListAccountNumbersResponse {
+    return ListAccountNumbersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccountNumbersResponse>, I>>(object: I): ListAccountNumbersResponse {
+    const message = createBaseListAccountNumbersResponse();
+    message.numbers = object.numbers?.map((e) => PhoneNumber.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseNumberAssigned(): NumberAssigned {
+  return {
+    numberId: "",
+    e164: "",
+    country: "",
+    type: "",
+    setupPrice: undefined,
+    monthlyPrice: undefined,
+    assignedAt: undefined,
+    accountId: "",
+    source: "",
+    sourceId: "",
+  };
+}
+
+export const NumberAssigned: MessageFns<NumberAssigned> = {
+  encode(message: NumberAssigned, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberId !== "") {
+      writer.uint32(10).string(message.numberId);
+    }
+    if (message.e164 !== "") {
+      writer.uint32(18).string(message.e164);
+    }
+    if (message.country !== "") {
+      writer.uint32(26).string(message.country);
+    }
+    if (message.type !== "") {
+      writer.uint32(34).string(message.type);
+    }
+    if (message.setupPrice !== undefined) {
+      Money.encode(message.setupPrice, writer.uint32(42).fork()).join();
+    }
+    if (message.monthlyPrice !== undefined) {
+      Money.encode(message.monthlyPrice, writer.uint32(50).fork()).join();
+    }
+    if (message.assignedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.assignedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.accountId !== "") {
+      writer.uint32(66).string(message.accountId);
+    }
+    if (message.source !== "") {
+      writer.uint32(74).string(message.source);
+    }
+    if (message.sourceId !== "") {
+      writer.uint32(82).string(message.sourceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NumberAssigned {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNumberAssigned();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.e164 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.setupPrice = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.monthlyPrice = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.assignedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.source = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.sourceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NumberAssigned {
+    return {
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+      e164: isSet(object.e164) ? globalThis.String(object.e164) : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      setupPrice: isSet(object.setupPrice)
+        ? Money.fromJSON(object.setupPrice)
+        : isSet(object.setup_price)
+        ? Money.fromJSON(object.setup_price)
+        : undefined,
+      monthlyPrice: isSet(object.monthlyPrice)
+        ? Money.fromJSON(object.monthlyPrice)
+        : isSet(object.monthly_price)
+        ? Money.fromJSON(object.monthly_price)
+        : undefined,
+      assignedAt: isSet(object.assignedAt)
+        ? fromJsonTimestamp(object.assignedAt)
+        : isSet(object.assigned_at)
+        ? fromJsonTimestamp(object.assigned_at)
+        : undefined,
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      source: isSet(object.source) ? globalThis.String(object.source) : "",
+      sourceId: isSet(object.sourceId)
+        ? globalThis.String(object.sourceId)
+        : isSet(object.source_id)
+        ? globalThis.String(object.source_id)
+        : "",
+    };
+  },
+
+  toJSON(message: NumberAssigned): unknown {
+    const obj: any = {};
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    if (message.e164 !== "") {
+      obj.e164 = message.e164;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.setupPrice !== undefined) {
+      obj.setupPrice = Money.toJSON(message.setupPrice);
+    }
+    if (message.monthlyPrice !== undefined) {
+      obj.monthlyPrice = Money.toJSON(message.monthlyPrice);
+    }
+    if (message.assignedAt !== undefined) {
+      obj.assignedAt = message.assignedAt.toISOString();
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.source !== "") {
+      obj.source = message.source;
+    }
+    if (message.sourceId !== "") {
+      obj.sourceId = message.sourceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NumberAssigned>, I>>(base?: I): NumberAssigned {
+    return NumberAssigned.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NumberAssigned>, I>>(object: I): NumberAssigned {
+    const message = createBaseNumberAssigned();
+    message.numberId = object.numberId ?? "";
+    message.e164 = object.e164 ?? "";
+    message.country = object.country ?? "";
+    message.type = object.type ?? "";
+    message.setupPrice = (object.setupPrice !== undefined && object.setupPrice !== null)
+      ? Money.fromPartial(object.setupPrice)
+      : undefined;
+    message.monthlyPrice = (object.monthlyPrice !== undefined && object.monthlyPrice !== null)
+      ? Money.fromPartial(object.monthlyPrice)
+      : undefined;
+    message.assignedAt = object.assignedAt ?? undefined;
+    message.accountId = object.accountId ?? "";
+    message.source = object.source ?? "";
+    message.sourceId = object.sourceId ?? "";
+    return message;
+  },
+};
+
+function createBaseNumberConfigured(): NumberConfigured {
+  return { numberId: "", e164: "", changedFields: [], configuredAt: undefined };
+}
+
+export const NumberConfigured: MessageFns<NumberConfigured> = {
+  encode(message: NumberConfigured, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberId !== "") {
+      writer.uint32(10).string(message.numberId);
+    }
+    if (message.e164 !== "") {
+      writer.uint32(18).string(message.e164);
+    }
+    for (const v of message.changedFields) {
+      writer.uint32(26).string(v!);
+    }
+    if (message.configuredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.configuredAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NumberConfigured {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNumberConfigured();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.e164 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.changedFields.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.configuredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NumberConfigured {
+    return {
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+      e164: isSet(object.e164) ? globalThis.String(object.e164) : "",
+      changedFields: globalThis.Array.isArray(object?.changedFields)
+        ? object.changedFields.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.changed_fields)
+        ? object.changed_fields.map((e: any) => globalThis.String(e))
+        : [],
+      configuredAt: isSet(object.configuredAt)
+        ? fromJsonTimestamp(object.configuredAt)
+        : isSet(object.configured_at)
+        ? fromJsonTimestamp(object.configured_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: NumberConfigured): unknown {
+    const obj: any = {};
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    if (message.e164 !== "") {
+      obj.e164 = message.e164;
+    }
+    if (message.changedFields?.length) {
+      obj.changedFields = message.changedFields;
+    }
+    if (message.configuredAt !== undefined) {
+      obj.configuredAt = message.configuredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NumberConfigured>, I>>(base?: I): NumberConfigured {
+    return NumberConfigured.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NumberConfigured>, I>>(object: I): NumberConfigured {
+    const message = createBaseNumberConfigured();
+    message.numberId = object.numberId ?? "";
+    message.e164 = object.e164 ?? "";
+    message.changedFields = object.changedFields?.map((e) => e) || [];
+    message.configuredAt = object.configuredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseNumberReleased(): NumberReleased {
+  return { numberId: "", e164: "", releasedAt: undefined, quarantineUntil: undefined };
+}
+
+export const NumberReleased: MessageFns<NumberReleased> = {
+  encode(message: NumberReleased, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberId !== "") {
+      writer.uint32(10).string(message.numberId);
+    }
+    if (message.e164 !== "") {
+      writer.uint32(18).string(message.e164);
+    }
+    if (message.releasedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.releasedAt), writer.uint32(26).fork()).join();
+    }
+    if (message.quarantineUntil !== undefined) {
+      Timestamp.encode(toTimestamp(message.quarantineUntil), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NumberReleased {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNumberReleased();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.e164 = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.releasedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.quarantineUntil = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NumberReleased {
+    return {
+      numberId: isSet(object.numberId)
+        ? globalThis.String(object.numberId)
+        : isSet(object.number_id)
+        ? globalThis.String(object.number_id)
+        : "",
+      e164: isSet(object.e164) ? globalThis.String(object.e164) : "",
+      releasedAt: isSet(object.releasedAt)
+        ? fromJsonTimestamp(object.releasedAt)
+        : isSet(object.released_at)
+        ? fromJsonTimestamp(object.released_at)
+        : undefined,
+      quarantineUntil: isSet(object.quarantineUntil)
+        ? fromJsonTimestamp(object.quarantineUntil)
+        : isSet(object.quarantine_until)
+        ? fromJsonTimestamp(object.quarantine_until)
+        : undefined,
+    };
+  },
+
+  toJSON(message: NumberReleased): unknown {
+    const obj: any = {};
+    if (message.numberId !== "") {
+      obj.numberId = message.numberId;
+    }
+    if (message.e164 !== "") {
+      obj.e164 = message.e164;
+    }
+    if (message.releasedAt !== undefined) {
+      obj.releasedAt = message.releasedAt.toISOString();
+    }
+    if (message.quarantineUntil !== undefined) {
+      obj.quarantineUntil = message.quarantineUntil.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NumberReleased>, I>>(base?: I): NumberReleased {
+    return NumberReleased.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NumberReleased>, I>>(object: I): NumberReleased {
+    const message = createBaseNumberReleased();
+    message.numberId = object.numberId ?? "";
+    message.e164 = object.e164 ?? "";
+    message.releasedAt = object.releasedAt ?? undefined;
+    message.quarantineUntil = object.quarantineUntil ?? undefined;
+    return message;
+  },
+};
+
+function createBaseNumberingSettings(): NumberingSettings {
+  return { billingCurrency: "", quarantineDays: 0, erasurePolicy: "" };
+}
+
+export const NumberingSettings: MessageFns<NumberingSettings> = {
+  encode(message: NumberingSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.billingCurrency !== "") {
+      writer.uint32(10).string(message.billingCurrency);
+    }
+    if (message.quarantineDays !== 0) {
+      writer.uint32(16).int32(message.quarantineDays);
+    }
+    if (message.erasurePolicy !== "") {
+      writer.uint32(26).string(message.erasurePolicy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NumberingSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNumberingSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.billingCurrency = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quarantineDays = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.erasurePolicy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NumberingSettings {
+    return {
+      billingCurrency: isSet(object.billingCurrency)
+        ? globalThis.String(object.billingCurrency)
+        : isSet(object.billing_currency)
+        ? globalThis.String(object.billing_currency)
+        : "",
+      quarantineDays: isSet(object.quarantineDays)
+        ? globalThis.Number(object.quarantineDays)
+        : isSet(object.quarantine_days)
+        ? globalThis.Number(object.quarantine_days)
+        : 0,
+      erasurePolicy: isSet(object.erasurePolicy)
+        ? globalThis.String(object.erasurePolicy)
+        : isSet(object.erasure_policy)
+        ? globalThis.String(object.erasure_policy)
+        : "",
+    };
+  },
+
+  toJSON(message: NumberingSettings): unknown {
+    const obj: any = {};
+    if (message.billingCurrency !== "") {
+      obj.billingCurrency = message.billingCurrency;
+    }
+    if (message.quarantineDays !== 0) {
+      obj.quarantineDays = Math.round(message.quarantineDays);
+    }
+    if (message.erasurePolicy !== "") {
+      obj.erasurePolicy = message.erasurePolicy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NumberingSettings>, I>>(base?: I): NumberingSettings {
+    return NumberingSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NumberingSettings>, I>>(object: I): NumberingSettings {
+    const message = createBaseNumberingSettings();
+    message.billingCurrency = object.billingCurrency ?? "";
+    message.quarantineDays = object.quarantineDays ?? 0;
+    message.erasurePolicy = object.erasurePolicy ?? "";
+    return message;
+  },
+};
+
+function createBaseGetNumberingSettingsRequest(): GetNumberingSettingsRequest {
+  return {};
+}
+
+export const GetNumberingSettingsRequest: MessageFns<GetNumberingSettingsRequest> = {
+  encode(_: GetNumberingSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNumberingSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNumberingSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetNumberingSettingsRequest {
+    return {};
+  },
+
+  toJSON(_: GetNumberingSettingsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetNumberingSettingsRequest>, I>>(base?: I): GetNumberingSettingsRequest {
+    return GetNumberingSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetNumberingSettingsRequest>, I>>(_: I): GetNumberingSettingsRequest {
+    const message = createBaseGetNumberingSettingsRequest();
+    return message;
+  },
+};
+
+function createBaseGetNumberingSettingsResponse(): GetNumberingSettingsResponse {
+  return { settings: undefined };
+}
+
+export const GetNumberingSettingsResponse: MessageFns<GetNumberingSettingsResponse> = {
+  encode(message: GetNumberingSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      NumberingSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetNumberingSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetNumberingSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = NumberingSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetNumberingSettingsResponse {
+    return { settings: isSet(object.settings) ? NumberingSettings.fromJSON(object.settings) : undefined };
+  },
+
+  toJSON(message: GetNumberingSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = NumberingSettings.toJSON(message.settings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetNumberingSettingsResponse>, I>>(base?: I): GetNumberingSettingsResponse {
+    return GetNumberingSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetNumberingSettingsResponse>, I>>(object: I): GetNumberingSettingsResponse {
+    const message = createBaseGetNumberingSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? NumberingSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateNumberingSettingsRequest(): UpdateNumberingSettingsRequest {
+  return { billingCurrency: undefined, quarantineDays: undefined, erasurePolicy: undefined };
+}
+
+export const UpdateNumberingSettingsRequest: MessageFns<UpdateNumberingSettingsRequest> = {
+  encode(message: UpdateNumberingSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.billingCurrency !== undefined) {
+      writer.uint32(10).string(message.billingCurrency);
+    }
+    if (message.quarantineDays !== undefined) {
+      writer.uint32(16).int32(message.quarantineDays);
+    }
+    if (message.erasurePolicy !== undefined) {
+      writer.uint32(26).string(message.erasurePolicy);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateNumberingSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateNumberingSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.billingCurrency = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quarantineDays = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.erasurePolicy = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateNumberingSettingsRequest {
+    return {
+      billingCurrency: isSet(object.billingCurrency)
+        ? globalThis.String(object.billingCurrency)
+        : isSet(object.billing_currency)
+        ? globalThis.String(object.billing_currency)
+        : undefined,
+      quarantineDays: isSet(object.quarantineDays)
+        ? globalThis.Number(object.quarantineDays)
+        : isSet(object.quarantine_days)
+        ? globalThis.Number(object.quarantine_days)
+        : undefined,
+      erasurePolicy: isSet(object.erasurePolicy)
+        ? globalThis.String(object.erasurePolicy)
+        : isSet(object.erasure_policy)
+        ? globalThis.String(object.erasure_policy)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateNumberingSettingsRequest): unknown {
+    const obj: any = {};
+    if (message.billingCurrency !== undefined) {
+      obj.billingCurrency = message.billingCurrency;
+    }
+    if (message.quarantineDays !== undefined) {
+      obj.quarantineDays = Math.round(message.quarantineDays);
+    }
+    if (message.erasurePolicy !== undefined) {
+      obj.erasurePolicy = message.erasurePolicy;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateNumberingSettingsRequest>, I>>(base?: I): UpdateNumberingSettingsRequest {
+    return UpdateNumberingSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateNumberingSettingsRequest>, I>>(
+    object: I,
+  ): UpdateNumberingSettingsRequest {
+    const message = createBaseUpdateNumberingSettingsRequest();
+    message.billingCurrency = object.billingCurrency ?? undefined;
+    message.quarantineDays = object.quarantineDays ?? undefined;
+    message.erasurePolicy = object.erasurePolicy ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateNumberingSettingsResponse(): UpdateNumberingSettingsResponse {
+  return { settings: undefined };
+}
+
+export const UpdateNumberingSettingsResponse: MessageFns<UpdateNumberingSettingsResponse> = {
+  encode(message: UpdateNumberingSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      NumberingSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateNumberingSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateNumberingSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = NumberingSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateNumberingSettingsResponse {
+    return { settings: isSet(object.settings) ? NumberingSettings.fromJSON(object.settings) : undefined };
+  },
+
+  toJSON(message: UpdateNumberingSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = NumberingSettings.toJSON(message.settings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateNumberingSettingsResponse>, I>>(base?: I): UpdateNumberingSettingsResponse {
+    return UpdateNumberingSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateNumberingSettingsResponse>, I>>(
+    object: I,
+  ): UpdateNumberingSettingsResponse {
+    const message = createBaseUpdateNumberingSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? NumberingSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+/**
+ * NumberingService owns the number inventory of each tenant: search, reserve, buy, configure, release
+ * and port numbers in, through a supplier adapter; other services resolve numbers through it.
+ */
 export type NumberingServiceService = typeof NumberingServiceService;
 export const NumberingServiceService = {
+  /** SearchAvailableNumbers searches the supplier's inventory, priced in the tenant's billing currency. */
+  searchAvailableNumbers: {
+    path: "/parley.numbering.v1.NumberingService/SearchAvailableNumbers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SearchAvailableNumbersRequest): Buffer =>
+      Buffer.from(SearchAvailableNumbersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SearchAvailableNumbersRequest => SearchAvailableNumbersRequest.decode(value),
+    responseSerialize: (value: SearchAvailableNumbersResponse): Buffer =>
+      Buffer.from(SearchAvailableNumbersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SearchAvailableNumbersResponse =>
+      SearchAvailableNumbersResponse.decode(value),
+  },
+  /** ReserveNumbers holds up to 10 found numbers for the tenant for 30 minutes. */
+  reserveNumbers: {
+    path: "/parley.numbering.v1.NumberingService/ReserveNumbers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReserveNumbersRequest): Buffer =>
+      Buffer.from(ReserveNumbersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReserveNumbersRequest => ReserveNumbersRequest.decode(value),
+    responseSerialize: (value: ReserveNumbersResponse): Buffer =>
+      Buffer.from(ReserveNumbersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReserveNumbersResponse => ReserveNumbersResponse.decode(value),
+  },
+  /** CreateNumberOrder orders a number; the order completes asynchronously (pending -> active or failed). */
+  createNumberOrder: {
+    path: "/parley.numbering.v1.NumberingService/CreateNumberOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateNumberOrderRequest): Buffer =>
+      Buffer.from(CreateNumberOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateNumberOrderRequest => CreateNumberOrderRequest.decode(value),
+    responseSerialize: (value: CreateNumberOrderResponse): Buffer =>
+      Buffer.from(CreateNumberOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateNumberOrderResponse => CreateNumberOrderResponse.decode(value),
+  },
+  /** GetNumberOrder reads one order of the tenant. */
+  getNumberOrder: {
+    path: "/parley.numbering.v1.NumberingService/GetNumberOrder" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetNumberOrderRequest): Buffer =>
+      Buffer.from(GetNumberOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetNumberOrderRequest => GetNumberOrderRequest.decode(value),
+    responseSerialize: (value: GetNumberOrderResponse): Buffer =>
+      Buffer.from(GetNumberOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetNumberOrderResponse => GetNumberOrderResponse.decode(value),
+  },
   /** ListNumbers lists the caller's tenant's numbers, newest first. */
   listNumbers: {
     path: "/parley.numbering.v1.NumberingService/ListNumbers" as const,
@@ -364,14 +6159,243 @@ export const NumberingServiceService = {
     responseSerialize: (value: ListNumbersResponse): Buffer => Buffer.from(ListNumbersResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListNumbersResponse => ListNumbersResponse.decode(value),
   },
+  /** GetNumber reads one number of the tenant. */
+  getNumber: {
+    path: "/parley.numbering.v1.NumberingService/GetNumber" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetNumberRequest): Buffer => Buffer.from(GetNumberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetNumberRequest => GetNumberRequest.decode(value),
+    responseSerialize: (value: GetNumberResponse): Buffer => Buffer.from(GetNumberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetNumberResponse => GetNumberResponse.decode(value),
+  },
+  /** UpdateNumber configures a number (friendly name, account, forwarding, caller ID, webhooks, profile). */
+  updateNumber: {
+    path: "/parley.numbering.v1.NumberingService/UpdateNumber" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateNumberRequest): Buffer => Buffer.from(UpdateNumberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateNumberRequest => UpdateNumberRequest.decode(value),
+    responseSerialize: (value: UpdateNumberResponse): Buffer =>
+      Buffer.from(UpdateNumberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateNumberResponse => UpdateNumberResponse.decode(value),
+  },
+  /** ReleaseNumber gives a number back to the supplier; it goes into quarantine. */
+  releaseNumber: {
+    path: "/parley.numbering.v1.NumberingService/ReleaseNumber" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseNumberRequest): Buffer => Buffer.from(ReleaseNumberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseNumberRequest => ReleaseNumberRequest.decode(value),
+    responseSerialize: (value: ReleaseNumberResponse): Buffer =>
+      Buffer.from(ReleaseNumberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseNumberResponse => ReleaseNumberResponse.decode(value),
+  },
+  /** CreatePortIn submits a request to port numbers in from another carrier. */
+  createPortIn: {
+    path: "/parley.numbering.v1.NumberingService/CreatePortIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreatePortInRequest): Buffer => Buffer.from(CreatePortInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreatePortInRequest => CreatePortInRequest.decode(value),
+    responseSerialize: (value: CreatePortInResponse): Buffer =>
+      Buffer.from(CreatePortInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreatePortInResponse => CreatePortInResponse.decode(value),
+  },
+  /** GetPortIn reads one port-in of the tenant. */
+  getPortIn: {
+    path: "/parley.numbering.v1.NumberingService/GetPortIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPortInRequest): Buffer => Buffer.from(GetPortInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPortInRequest => GetPortInRequest.decode(value),
+    responseSerialize: (value: GetPortInResponse): Buffer => Buffer.from(GetPortInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPortInResponse => GetPortInResponse.decode(value),
+  },
+  /** ListPortIns lists the tenant's port-ins, newest first. */
+  listPortIns: {
+    path: "/parley.numbering.v1.NumberingService/ListPortIns" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListPortInsRequest): Buffer => Buffer.from(ListPortInsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListPortInsRequest => ListPortInsRequest.decode(value),
+    responseSerialize: (value: ListPortInsResponse): Buffer => Buffer.from(ListPortInsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListPortInsResponse => ListPortInsResponse.decode(value),
+  },
+  /** SubmitPortIn submits a draft port-in to the supplier. */
+  submitPortIn: {
+    path: "/parley.numbering.v1.NumberingService/SubmitPortIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SubmitPortInRequest): Buffer => Buffer.from(SubmitPortInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SubmitPortInRequest => SubmitPortInRequest.decode(value),
+    responseSerialize: (value: SubmitPortInResponse): Buffer =>
+      Buffer.from(SubmitPortInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SubmitPortInResponse => SubmitPortInResponse.decode(value),
+  },
+  /** CancelPortIn cancels a port-in, refused within 48 hours of the confirmed date. */
+  cancelPortIn: {
+    path: "/parley.numbering.v1.NumberingService/CancelPortIn" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CancelPortInRequest): Buffer => Buffer.from(CancelPortInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelPortInRequest => CancelPortInRequest.decode(value),
+    responseSerialize: (value: CancelPortInResponse): Buffer =>
+      Buffer.from(CancelPortInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelPortInResponse => CancelPortInResponse.decode(value),
+  },
+  /** ResolveNumber resolves a number to its tenant and routing (internal callers, e.g. messaging). */
+  resolveNumber: {
+    path: "/parley.numbering.v1.NumberingService/ResolveNumber" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ResolveNumberRequest): Buffer => Buffer.from(ResolveNumberRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ResolveNumberRequest => ResolveNumberRequest.decode(value),
+    responseSerialize: (value: ResolveNumberResponse): Buffer =>
+      Buffer.from(ResolveNumberResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ResolveNumberResponse => ResolveNumberResponse.decode(value),
+  },
+  /** GetNumberingSettings reads the tenant's numbering settings (billing currency, quarantine, erasure policy). */
+  getNumberingSettings: {
+    path: "/parley.numbering.v1.NumberingService/GetNumberingSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetNumberingSettingsRequest): Buffer =>
+      Buffer.from(GetNumberingSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetNumberingSettingsRequest => GetNumberingSettingsRequest.decode(value),
+    responseSerialize: (value: GetNumberingSettingsResponse): Buffer =>
+      Buffer.from(GetNumberingSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetNumberingSettingsResponse => GetNumberingSettingsResponse.decode(value),
+  },
+  /** UpdateNumberingSettings changes the tenant's numbering settings. */
+  updateNumberingSettings: {
+    path: "/parley.numbering.v1.NumberingService/UpdateNumberingSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateNumberingSettingsRequest): Buffer =>
+      Buffer.from(UpdateNumberingSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateNumberingSettingsRequest => UpdateNumberingSettingsRequest.decode(value),
+    responseSerialize: (value: UpdateNumberingSettingsResponse): Buffer =>
+      Buffer.from(UpdateNumberingSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateNumberingSettingsResponse =>
+      UpdateNumberingSettingsResponse.decode(value),
+  },
+  /** ListAccountNumbers lists the active numbers of one account of the tenant (internal callers). */
+  listAccountNumbers: {
+    path: "/parley.numbering.v1.NumberingService/ListAccountNumbers" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAccountNumbersRequest): Buffer =>
+      Buffer.from(ListAccountNumbersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAccountNumbersRequest => ListAccountNumbersRequest.decode(value),
+    responseSerialize: (value: ListAccountNumbersResponse): Buffer =>
+      Buffer.from(ListAccountNumbersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAccountNumbersResponse => ListAccountNumbersResponse.decode(value),
+  },
 } as const;
 
 export interface NumberingServiceServer extends UntypedServiceImplementation {
+  /** SearchAvailableNumbers searches the supplier's inventory, priced in the tenant's billing currency. */
+  searchAvailableNumbers: handleUnaryCall<SearchAvailableNumbersRequest, SearchAvailableNumbersResponse>;
+  /** ReserveNumbers holds up to 10 found numbers for the tenant for 30 minutes. */
+  reserveNumbers: handleUnaryCall<ReserveNumbersRequest, ReserveNumbersResponse>;
+  /** CreateNumberOrder orders a number; the order completes asynchronously (pending -> active or failed). */
+  createNumberOrder: handleUnaryCall<CreateNumberOrderRequest, CreateNumberOrderResponse>;
+  /** GetNumberOrder reads one order of the tenant. */
+  getNumberOrder: handleUnaryCall<GetNumberOrderRequest, GetNumberOrderResponse>;
   /** ListNumbers lists the caller's tenant's numbers, newest first. */
   listNumbers: handleUnaryCall<ListNumbersRequest, ListNumbersResponse>;
+  /** GetNumber reads one number of the tenant. */
+  getNumber: handleUnaryCall<GetNumberRequest, GetNumberResponse>;
+  /** UpdateNumber configures a number (friendly name, account, forwarding, caller ID, webhooks, profile). */
+  updateNumber: handleUnaryCall<UpdateNumberRequest, UpdateNumberResponse>;
+  /** ReleaseNumber gives a number back to the supplier; it goes into quarantine. */
+  releaseNumber: handleUnaryCall<ReleaseNumberRequest, ReleaseNumberResponse>;
+  /** CreatePortIn submits a request to port numbers in from another carrier. */
+  createPortIn: handleUnaryCall<CreatePortInRequest, CreatePortInResponse>;
+  /** GetPortIn reads one port-in of the tenant. */
+  getPortIn: handleUnaryCall<GetPortInRequest, GetPortInResponse>;
+  /** ListPortIns lists the tenant's port-ins, newest first. */
+  listPortIns: handleUnaryCall<ListPortInsRequest, ListPortInsResponse>;
+  /** SubmitPortIn submits a draft port-in to the supplier. */
+  submitPortIn: handleUnaryCall<SubmitPortInRequest, SubmitPortInResponse>;
+  /** CancelPortIn cancels a port-in, refused within 48 hours of the confirmed date. */
+  cancelPortIn: handleUnaryCall<CancelPortInRequest, CancelPortInResponse>;
+  /** ResolveNumber resolves a number to its tenant and routing (internal callers, e.g. messaging). */
+  resolveNumber: handleUnaryCall<ResolveNumberRequest, ResolveNumberResponse>;
+  /** GetNumberingSettings reads the tenant's numbering settings (billing currency, quarantine, erasure policy). */
+  getNumberingSettings: handleUnaryCall<GetNumberingSettingsRequest, GetNumberingSettingsResponse>;
+  /** UpdateNumberingSettings changes the tenant's numbering settings. */
+  updateNumberingSettings: handleUnaryCall<UpdateNumberingSettingsRequest, UpdateNumberingSettingsResponse>;
+  /** ListAccountNumbers lists the active numbers of one account of the tenant (internal callers). */
+  listAccountNumbers: handleUnaryCall<ListAccountNumbersRequest, ListAccountNumbersResponse>;
 }
 
 export interface NumberingServiceClient extends Client {
+  /** SearchAvailableNumbers searches the supplier's inventory, priced in the tenant's billing currency. */
+  searchAvailableNumbers(
+    request: SearchAvailableNumbersRequest,
+    callback: (error: ServiceError | null, response: SearchAvailableNumbersResponse) => void,
+  ): ClientUnaryCall;
+  searchAvailableNumbers(
+    request: SearchAvailableNumbersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SearchAvailableNumbersResponse) => void,
+  ): ClientUnaryCall;
+  searchAvailableNumbers(
+    request: SearchAvailableNumbersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SearchAvailableNumbersResponse) => void,
+  ): ClientUnaryCall;
+  /** ReserveNumbers holds up to 10 found numbers for the tenant for 30 minutes. */
+  reserveNumbers(
+    request: ReserveNumbersRequest,
+    callback: (error: ServiceError | null, response: ReserveNumbersResponse) => void,
+  ): ClientUnaryCall;
+  reserveNumbers(
+    request: ReserveNumbersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReserveNumbersResponse) => void,
+  ): ClientUnaryCall;
+  reserveNumbers(
+    request: ReserveNumbersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReserveNumbersResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateNumberOrder orders a number; the order completes asynchronously (pending -> active or failed). */
+  createNumberOrder(
+    request: CreateNumberOrderRequest,
+    callback: (error: ServiceError | null, response: CreateNumberOrderResponse) => void,
+  ): ClientUnaryCall;
+  createNumberOrder(
+    request: CreateNumberOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateNumberOrderResponse) => void,
+  ): ClientUnaryCall;
+  createNumberOrder(
+    request: CreateNumberOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateNumberOrderResponse) => void,
+  ): ClientUnaryCall;
+  /** GetNumberOrder reads one order of the tenant. */
+  getNumberOrder(
+    request: GetNumberOrderRequest,
+    callback: (error: ServiceError | null, response: GetNumberOrderResponse) => void,
+  ): ClientUnaryCall;
+  getNumberOrder(
+    request: GetNumberOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetNumberOrderResponse) => void,
+  ): ClientUnaryCall;
+  getNumberOrder(
+    request: GetNumberOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetNumberOrderResponse) => void,
+  ): ClientUnaryCall;
   /** ListNumbers lists the caller's tenant's numbers, newest first. */
   listNumbers(
     request: ListNumbersRequest,
@@ -387,6 +6411,198 @@ export interface NumberingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListNumbersResponse) => void,
+  ): ClientUnaryCall;
+  /** GetNumber reads one number of the tenant. */
+  getNumber(
+    request: GetNumberRequest,
+    callback: (error: ServiceError | null, response: GetNumberResponse) => void,
+  ): ClientUnaryCall;
+  getNumber(
+    request: GetNumberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetNumberResponse) => void,
+  ): ClientUnaryCall;
+  getNumber(
+    request: GetNumberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetNumberResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateNumber configures a number (friendly name, account, forwarding, caller ID, webhooks, profile). */
+  updateNumber(
+    request: UpdateNumberRequest,
+    callback: (error: ServiceError | null, response: UpdateNumberResponse) => void,
+  ): ClientUnaryCall;
+  updateNumber(
+    request: UpdateNumberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateNumberResponse) => void,
+  ): ClientUnaryCall;
+  updateNumber(
+    request: UpdateNumberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateNumberResponse) => void,
+  ): ClientUnaryCall;
+  /** ReleaseNumber gives a number back to the supplier; it goes into quarantine. */
+  releaseNumber(
+    request: ReleaseNumberRequest,
+    callback: (error: ServiceError | null, response: ReleaseNumberResponse) => void,
+  ): ClientUnaryCall;
+  releaseNumber(
+    request: ReleaseNumberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseNumberResponse) => void,
+  ): ClientUnaryCall;
+  releaseNumber(
+    request: ReleaseNumberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseNumberResponse) => void,
+  ): ClientUnaryCall;
+  /** CreatePortIn submits a request to port numbers in from another carrier. */
+  createPortIn(
+    request: CreatePortInRequest,
+    callback: (error: ServiceError | null, response: CreatePortInResponse) => void,
+  ): ClientUnaryCall;
+  createPortIn(
+    request: CreatePortInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreatePortInResponse) => void,
+  ): ClientUnaryCall;
+  createPortIn(
+    request: CreatePortInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreatePortInResponse) => void,
+  ): ClientUnaryCall;
+  /** GetPortIn reads one port-in of the tenant. */
+  getPortIn(
+    request: GetPortInRequest,
+    callback: (error: ServiceError | null, response: GetPortInResponse) => void,
+  ): ClientUnaryCall;
+  getPortIn(
+    request: GetPortInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPortInResponse) => void,
+  ): ClientUnaryCall;
+  getPortIn(
+    request: GetPortInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPortInResponse) => void,
+  ): ClientUnaryCall;
+  /** ListPortIns lists the tenant's port-ins, newest first. */
+  listPortIns(
+    request: ListPortInsRequest,
+    callback: (error: ServiceError | null, response: ListPortInsResponse) => void,
+  ): ClientUnaryCall;
+  listPortIns(
+    request: ListPortInsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListPortInsResponse) => void,
+  ): ClientUnaryCall;
+  listPortIns(
+    request: ListPortInsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListPortInsResponse) => void,
+  ): ClientUnaryCall;
+  /** SubmitPortIn submits a draft port-in to the supplier. */
+  submitPortIn(
+    request: SubmitPortInRequest,
+    callback: (error: ServiceError | null, response: SubmitPortInResponse) => void,
+  ): ClientUnaryCall;
+  submitPortIn(
+    request: SubmitPortInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SubmitPortInResponse) => void,
+  ): ClientUnaryCall;
+  submitPortIn(
+    request: SubmitPortInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SubmitPortInResponse) => void,
+  ): ClientUnaryCall;
+  /** CancelPortIn cancels a port-in, refused within 48 hours of the confirmed date. */
+  cancelPortIn(
+    request: CancelPortInRequest,
+    callback: (error: ServiceError | null, response: CancelPortInResponse) => void,
+  ): ClientUnaryCall;
+  cancelPortIn(
+    request: CancelPortInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelPortInResponse) => void,
+  ): ClientUnaryCall;
+  cancelPortIn(
+    request: CancelPortInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelPortInResponse) => void,
+  ): ClientUnaryCall;
+  /** ResolveNumber resolves a number to its tenant and routing (internal callers, e.g. messaging). */
+  resolveNumber(
+    request: ResolveNumberRequest,
+    callback: (error: ServiceError | null, response: ResolveNumberResponse) => void,
+  ): ClientUnaryCall;
+  resolveNumber(
+    request: ResolveNumberRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ResolveNumberResponse) => void,
+  ): ClientUnaryCall;
+  resolveNumber(
+    request: ResolveNumberRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ResolveNumberResponse) => void,
+  ): ClientUnaryCall;
+  /** GetNumberingSettings reads the tenant's numbering settings (billing currency, quarantine, erasure policy). */
+  getNumberingSettings(
+    request: GetNumberingSettingsRequest,
+    callback: (error: ServiceError | null, response: GetNumberingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getNumberingSettings(
+    request: GetNumberingSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetNumberingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getNumberingSettings(
+    request: GetNumberingSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetNumberingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateNumberingSettings changes the tenant's numbering settings. */
+  updateNumberingSettings(
+    request: UpdateNumberingSettingsRequest,
+    callback: (error: ServiceError | null, response: UpdateNumberingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateNumberingSettings(
+    request: UpdateNumberingSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateNumberingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateNumberingSettings(
+    request: UpdateNumberingSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateNumberingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /** ListAccountNumbers lists the active numbers of one account of the tenant (internal callers). */
+  listAccountNumbers(
+    request: ListAccountNumbersRequest,
+    callback: (error: ServiceError | null, response: ListAccountNumbersResponse) => void,
+  ): ClientUnaryCall;
+  listAccountNumbers(
+    request: ListAccountNumbersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAccountNumbersResponse) => void,
+  ): ClientUnaryCall;
+  listAccountNumbers(
+    request: ListAccountNumbersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAccountNumbersResponse) => void,
   ): ClientUnaryCall;
 }
 

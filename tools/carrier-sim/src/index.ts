@@ -1,0 +1,6 @@
+// What other packages may use from the simulator: starting it in-process and checking its callbacks.
+export { startCarrierSim, type CarrierSim } from './server';
+export { loadSimConfig, type SimConfig } from './config';
+export { signCallback, verifyCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER, EVENT_ID_HEADER } from './signing';
+export { MAGIC_SUFFIXES } from './numbers/inventory';
+export { spawnCarrierSim, type SpawnedCarrierSim } from './spawn';
