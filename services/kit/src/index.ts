@@ -18,6 +18,7 @@ export * from './events/streams';
 export * from './events/permissions';
 export * from './events/outbox';
 export * from './events/inbox';
+export * from './events/broadcast';
 export * from './jobs/jobs';
 export * from './jobs/schedule';
 export * from './paging';

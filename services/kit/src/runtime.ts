@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { ServiceEnv } from './config';
 import { createLogger, type Logger } from './logging';
+import { BroadcastListener, type BroadcastHandler } from './events/broadcast';
 import { createDatabase, createPool, type Database, type Transaction } from './db/database';
 import { migrate } from './db/migrate';
 import type { ServiceAssets } from './assets';
@@ -57,6 +58,8 @@ export interface ServeOptions {
   publishes?: boolean;
   /** The service's part in data-subject requests: its inventory and actions (services/kit/PRIVACY.md). */
   participant?: PrivacyParticipant;
+  /** Listeners every replica runs on the service's own events (in-memory state such as caches). */
+  broadcasts?: BroadcastHandler[];
 }
 
 /**
@@ -79,6 +82,7 @@ export class ServiceRuntime {
   private nats?: NatsConnection;
   private relay?: OutboxRelay;
   private consumers: InboxConsumer<unknown>[] = [];
+  private listeners: BroadcastListener[] = [];
   private grpc?: GrpcServer;
   private stopped?: Promise<void>;
 
@@ -254,6 +258,19 @@ export class ServiceRuntime {
         maxAttempts: env.OUTBOX_MAX_ATTEMPTS,
       });
       await this.relay.start();
+      for (const handler of serve.broadcasts ?? []) {
+        const listener = new BroadcastListener({
+          js,
+          naming: this.naming,
+          service: this.options.service,
+          log: this.log,
+          handler,
+        });
+        await listener.start();
+        this.listeners.push(listener);
+      }
+    } else if (serve.broadcasts?.length) {
+      throw new Error(`${this.options.service} publishes no events, so it has none to broadcast`);
     }
     for (const handler of consumers) {
       const consumer = new InboxConsumer({
@@ -329,6 +346,7 @@ export class ServiceRuntime {
     // still there for them; a job cut off is retried by another replica after it expires.
     await this.jobs.stop(timeout);
     await Promise.all(this.consumers.map((consumer) => consumer.stop()));
+    await Promise.all(this.listeners.map((listener) => listener.stop()));
     await this.relay?.stop();
     await this.nats?.drain().catch(() => undefined);
     await this.pool.end();

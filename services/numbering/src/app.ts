@@ -121,6 +121,17 @@ export function buildApp(config: Config): NumberingApp {
           },
         ],
         participant: numberingParticipant(deps),
+        // Each replica drops its cached answer for a number when any replica changes it.
+        broadcasts: [
+          {
+            name: 'resolve-cache',
+            types: 'numbering.number.>',
+            handle: (event) => {
+              if (event.aggregateKey.startsWith('number:'))
+                deps.cache.invalidate(event.aggregateKey.slice(7));
+            },
+          },
+        ],
       });
     },
     stop: () => runtime.stop(),

@@ -10,6 +10,7 @@ import {
 import { numbers, portIns, type NumberRow, type PortInRow } from './db/schema';
 import type { NumberingDeps } from './deps';
 import { releaseInTransaction } from './rpc/releaseNumber';
+import { publishConfigured } from './events/published';
 
 /** What numbering holds about people. */
 export const numberingCategories: DataCategory[] = [
@@ -189,7 +190,7 @@ export function numberingParticipant(
         .update(numbers)
         .set({ forwardingTarget: null, updatedAt: new Date() })
         .where(forwardingOf(subject))
-        .returning({ e164: numbers.e164 });
+        .returning({ id: numbers.id, e164: numbers.e164 });
       const { erasurePolicy } = await deps.settings.get(tx);
       const owned = await tx
         .select()
@@ -215,7 +216,18 @@ export function numberingParticipant(
         })
         .where(portInsOf(subject))
         .returning({ id: portIns.id });
-      for (const row of [...forwarding, ...owned]) deps.cache.invalidate(row.e164);
+      // Every replica's ResolveNumber cache hears of the change through the configured events.
+      const changed = [...new Set([...forwarding, ...owned].map((row) => row.id))];
+      const rows = changed.length ? await tx.select().from(numbers).where(inArray(numbers.id, changed)) : [];
+      for (const row of rows) {
+        await publishConfigured(deps.outbox, tx, row, [
+          'forwardingTarget',
+          'accountId',
+          'friendlyName',
+          'callerId',
+        ]);
+        deps.cache.invalidate(row.e164);
+      }
       return [
         receiptLine('managed_numbers', { anonymised: String(owned.length) }),
         receiptLine('forwarding_targets', { deleted: String(forwarding.length) }),

@@ -35,7 +35,12 @@ export function natsPermissions(role: NatsRole): NatsPermissions {
   const publish = [...naming.stream(role.service).subjects, '$JS.API.INFO'];
   if (role.publishesEvents || role.privacyParticipant) {
     // The outbox relay ensures the service's own stream (a participant's relay too: it always runs one).
-    publish.push(`$JS.API.STREAM.CREATE.${own}`, `$JS.API.STREAM.UPDATE.${own}`);
+    // Also deletes its own ordered consumers (broadcast listeners), which the client replaces after a gap.
+    publish.push(
+      `$JS.API.STREAM.CREATE.${own}`,
+      `$JS.API.STREAM.UPDATE.${own}`,
+      `$JS.API.CONSUMER.DELETE.${own}.>`,
+    );
     consumed.add(role.service);
   }
   if (role.privacyParticipant && role.service !== 'privacy') publish.push(naming.subject(RECEIPT_EVENT_TYPE));

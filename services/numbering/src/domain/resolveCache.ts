@@ -3,8 +3,8 @@ import type { numberingV1 } from '@parley/proto';
 /**
  * ResolveNumber's in-process cache: number -> where it belongs. Messaging resolves on every send and every
  * inbound message, so answers come from memory. Entries are dropped in this process the moment a
- * transaction that changes a number commits (the repositories call `invalidate` after commit), and live at
- * most `ttlMs`, which bounds how stale another replica's copy can be.
+ * transaction that changes a number commits, in every other replica when the change's event reaches it
+ * (app.ts: a kit broadcast listener), and live at most `ttlMs` (the bound while NATS is unreachable).
  */
 /** What ResolveNumber answers (the proto message). */
 export type Resolution = numberingV1.ResolveNumberResponse;

@@ -332,6 +332,53 @@ describe('numbering service against the carrier simulator', () => {
   });
 
   describe('NumberingService/UpdateNumber and ResolveNumber', () => {
+    it("keeps another replica's ResolveNumber cache fresh through the numbering events, not its time to live", async () => {
+      // A second replica on the same database and stream, whose cached answers would live ten minutes.
+      const replica = buildApp(
+        loadConfig({ ...service.env, GRPC_PORT: '0', RESOLVE_CACHE_TTL_MS: '600000' }),
+      );
+      await replica.start();
+      const other = createClient(
+        numberingV1.NumberingServiceClient,
+        `127.0.0.1:${replica.runtime.grpcPort}`,
+        {
+          serviceName: 'parley.numbering.v1.NumberingService',
+        },
+      );
+      try {
+        const found = await ordinary('replicas', { areaCode: '212' });
+        const number = await owned('replicas', found.phoneNumber);
+        const resolveAs = await as('', ['internal']);
+        const cached = await call(other, other.resolveNumber, { phoneNumber: number.e164 }, resolveAs);
+        expect(cached).toMatchObject({ tenantId: 'replicas', forwardingTarget: '' });
+        // Changed through the first replica: the second hears of it from the configured event.
+        await call(
+          client,
+          client.updateNumber,
+          { numberId: number.id, patch: { forwardingTarget: '+14155550142' } },
+          await asTenant('replicas'),
+        );
+        const fresh = await eventually('the replica to drop its cached answer', async () => {
+          const answer = await call(other, other.resolveNumber, { phoneNumber: number.e164 }, resolveAs);
+          if (answer.forwardingTarget !== '+14155550142') throw new Error('still the cached answer');
+          return answer;
+        });
+        expect(fresh).toMatchObject({ tenantId: 'replicas', numberId: number.id });
+        // Released through the first replica: the second stops resolving it.
+        await call(client, client.releaseNumber, { numberId: number.id }, await asTenant('replicas'));
+        await eventually('the replica to forget the released number', async () => {
+          const answer = await expectStatus(
+            call(other, other.resolveNumber, { phoneNumber: number.e164 }, resolveAs),
+            status.NOT_FOUND,
+          );
+          return answer;
+        });
+      } finally {
+        other.close();
+        await replica.stop();
+      }
+    });
+
     it('sets forwarding and caller ID, publishes configured, and ResolveNumber answers the change', async () => {
       const found = await ordinary('config', { areaCode: '617' });
       const number = await owned('config', found.phoneNumber);
@@ -417,6 +464,7 @@ describe('numbering service against the carrier simulator', () => {
     it('quarantines a released number: nobody else can buy it, its tenant can take it back', async () => {
       const found = await ordinary('releaser', { areaCode: '206' });
       const number = await owned('releaser', found.phoneNumber);
+      const releasedBefore = (await carrier.counters()).numbersReleased ?? 0;
       const { number: released } = await call(
         client,
         client.releaseNumber,
@@ -437,7 +485,7 @@ describe('numbering service against the carrier simulator', () => {
       const events = (await publishedEvents()).filter((e) => e.tenantId === 'releaser').map((e) => e.type);
       expect(events).toContain('numbering.number.released');
       await eventually('the supplier to have it back', async () => {
-        if (((await carrier.counters()).numbersReleased ?? 0) < 1) throw new Error('not yet');
+        if (((await carrier.counters()).numbersReleased ?? 0) <= releasedBefore) throw new Error('not yet');
       });
       const back = await buy('releaser', number.e164, randomUUID());
       const done = await settled('releaser', back.id);

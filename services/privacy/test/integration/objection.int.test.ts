@@ -97,6 +97,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       expect(stoppedBy(done)).toEqual({
         identity: { account_profile: ['marketing_calls', 'marketing_email', 'marketing_sms'] },
         gateway: {},
+        numbering: {},
         privacy: {},
       });
       expect((done.tasks as Task[]).every((task) => task.state === 'done')).toBe(true);
@@ -122,6 +123,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       expect(stoppedBy(await settled(String(optOut.body.id)))).toEqual({
         identity: { account_profile: ['sale_share'] },
         gateway: {},
+        numbering: {},
         privacy: {},
       });
       expect(await objectedAtIdentity(people.bob, 'sale_share')).toBe(true);
@@ -179,6 +181,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       expect((done.tasks as Task[]).map((task) => task.participant).sort()).toEqual([
         'gateway',
         'identity',
+        'numbering',
         'privacy',
       ]);
       expect((await patch()).status).toBe(200);
