@@ -142,7 +142,10 @@ export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log:
       userStatus.set(key, status);
     }
     if (status !== identityV1.UserStatus.USER_STATUS_ACTIVE) {
-      throw unauthenticated('TOKEN_ACCOUNT_CLOSED', 'the account this access token belongs to is closed or erased');
+      throw unauthenticated(
+        'TOKEN_ACCOUNT_CLOSED',
+        'the account this access token belongs to is closed or erased',
+      );
     }
   };
   return async (credential: string, origin: RequestOrigin): Promise<Caller> => {
