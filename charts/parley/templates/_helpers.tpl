@@ -240,6 +240,8 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "NUMBER_SUPPLIER_TIMEOUT_MS" (toString .svc.supplier.timeoutMs) -}}
 {{- $_ := set $data "EXCHANGE_RATES" .svc.exchangeRates -}}
 {{- $_ := set $data "RESOLVE_CACHE_TTL_MS" (toString (int64 .svc.resolveCacheTtlMs)) -}}
+{{- $_ := set $data "NUMBER_MESSAGING_ROUTE" .svc.routing.messaging -}}
+{{- $_ := set $data "NUMBER_VOICE_ROUTE" .svc.routing.voice -}}
 {{- end -}}
 
 {{- if eq .name "gateway" -}}

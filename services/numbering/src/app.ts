@@ -58,6 +58,10 @@ export function buildApp(config: Config): NumberingApp {
     settings: new SettingsRepository(),
     supplier,
     rates: config.EXCHANGE_RATES,
+    routing: {
+      ...(config.NUMBER_MESSAGING_ROUTE ? { messagingRoute: config.NUMBER_MESSAGING_ROUTE } : {}),
+      ...(config.NUMBER_VOICE_ROUTE ? { voiceRoute: config.NUMBER_VOICE_ROUTE } : {}),
+    },
     cache: new ResolveCache(config.RESOLVE_CACHE_TTL_MS),
   };
   const rpc = runtime.unary.bind(runtime);

@@ -33,10 +33,17 @@ export const configSchema = serviceEnv({
       }
     }),
   /**
-   * How long ResolveNumber keeps an answer in memory. This replica drops an entry as soon as it commits a
-   * change to the number; the TTL bounds how long another replica may still answer the previous value.
+   * How long ResolveNumber keeps an answer in memory. Every replica drops an entry when the number's change
+   * event reaches it; the TTL bounds staleness while a replica cannot hear events.
    */
   RESOLVE_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+  /**
+   * Where the supplier is told to deliver a number's traffic once it is Parley's (bought or ported): the
+   * SMPP route (system id) of messaging's carrier bind, and the SIP URI or trunk of the voice platform.
+   * Empty: that part of the routing is left as the supplier has it.
+   */
+  NUMBER_MESSAGING_ROUTE: z.string().max(255).default('parley'),
+  NUMBER_VOICE_ROUTE: z.string().max(255).default(''),
 });
 
 export type Config = z.infer<typeof configSchema>;

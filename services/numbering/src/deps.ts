@@ -5,7 +5,7 @@ import type { PortInRepository } from './db/portIns';
 import type { SettingsRepository } from './db/settings';
 import type { ExchangeRates } from './domain/numbers';
 import type { ResolveCache } from './domain/resolveCache';
-import type { NumberSupplier } from './domain/supplier';
+import type { NumberSupplier, SupplierRouting } from './domain/supplier';
 
 /** What numbering's handlers and jobs are made from (built once in app.ts). */
 export interface NumberingDeps {
@@ -19,6 +19,8 @@ export interface NumberingDeps {
   portIns: PortInRepository;
   settings: SettingsRepository;
   supplier: NumberSupplier;
+  /** Where a number's traffic goes once it is Parley's (told to the supplier on activation). */
+  routing: SupplierRouting;
   rates: ExchangeRates;
   cache: ResolveCache;
 }

@@ -10,6 +10,9 @@ import {
 } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 
+/** How long one seeding call may take (identity and its identity provider). */
+const SEED_CALL_TIMEOUT_MS = 60_000;
+
 export interface DevCredentials {
   gatewayUrl: string;
   tenantId: string;
@@ -54,8 +57,11 @@ export async function seedDemoTenant(options: {
     serviceName: 'parley.identity.v1.IdentityService',
     idempotentMethods: ['CreateTenant', 'AuthenticateApiKey'],
   });
+  // Creating a tenant or an account writes to the identity provider too: a real Keycloak on a busy
+  // machine takes well over the default 5 s deadline, and a seeding that gives up stops the platform.
   const as = async (tenantId: string) => ({
     metadata: await callerMetadata(tokens, { ...launcher, tenantId }),
+    timeoutMs: SEED_CALL_TIMEOUT_MS,
   });
   const keyWorks = async (secret: string | undefined, tenantId: string) =>
     Boolean(secret) &&

@@ -345,6 +345,14 @@ describe('gateway: Idempotency-Key and shared rate limits', () => {
     });
 
     it("applies a platform admin's per-tenant override on every process", async () => {
+      // The key is made before the override: under it, tenant-b's own key may have used its two requests of
+      // the window already (earlier tests), and creating the key would be refused.
+      const created = await api('POST', '/v1/api-keys', {
+        key: keys['tenant-b'],
+        body: { name: 'overridden', scopes: ['tenant:read'] },
+      });
+      expect(created.status).toBe(201);
+      const key = String(created.body.apiKey);
       const set = await request(replicas[0]!.baseUrl, 'PUT', '/v1/admin/tenants/tenant-b/rate-limits', {
         key: adminKey,
         body: { perPrincipal: 2 },
@@ -356,11 +364,6 @@ describe('gateway: Idempotency-Key and shared rate limits', () => {
       });
       expect(tenantA.body).toMatchObject({ perPrincipal: 6, overridden: null });
       await new Promise((resolve) => setTimeout(resolve, 400));
-      const created = await api('POST', '/v1/api-keys', {
-        key: keys['tenant-b'],
-        body: { name: 'overridden', scopes: ['tenant:read'] },
-      });
-      const key = String(created.body.apiKey);
       const statuses = [];
       for (let index = 0; index < 3; index += 1) {
         const answer = await request(replicas[1]!.baseUrl, 'GET', '/v1/tenant', { key });

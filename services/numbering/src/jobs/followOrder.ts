@@ -52,8 +52,17 @@ export function makeFollowOrder(deps: NumberingDeps) {
       await fail(deps, tenantId, order, supplierOrder.failureReason ?? 'carrier_rejected');
       return;
     }
+    // Its traffic is pointed at Parley before it is shown active (idempotent; a supplier that is down
+    // fails the attempt and the job retries).
+    await routeToParley(deps, order.e164);
     await activate(deps, tenantId, order.id);
   };
+}
+
+/** Tells the supplier to deliver the number's messages and calls to Parley (nothing to say: nothing sent). */
+export async function routeToParley(deps: Pick<NumberingDeps, 'supplier' | 'routing'>, e164: string) {
+  if (!deps.routing.messagingRoute && !deps.routing.voiceRoute) return;
+  await deps.supplier.configureRouting(e164, deps.routing);
 }
 
 async function fail(deps: NumberingDeps, tenantId: string, order: OrderRow, reason: string) {

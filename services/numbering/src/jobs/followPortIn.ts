@@ -1,6 +1,7 @@
 import type { JobContext } from '@parley/kit';
 import { FOLLOW_SECONDS, QUEUES, type NumberingDeps } from '../deps';
 import { countryOf, defaultThroughputClass } from '../domain/numbers';
+import { routeToParley } from './followOrder';
 import { SupplierError, type SupplierPortIn } from '../domain/supplier';
 import { publishAssigned } from '../events/published';
 import type { PortInRow } from '../db/schema';
@@ -31,6 +32,9 @@ export function makeFollowPortIn(deps: NumberingDeps) {
         return;
       }
       throw error;
+    }
+    if (state.status === 'ported') {
+      for (const e164 of row.phoneNumbers) await routeToParley(deps, e164);
     }
     const ported = await deps.withTenant(tenantId, async (tx) => {
       const locked = await deps.portIns.find(tx, row.id, true);

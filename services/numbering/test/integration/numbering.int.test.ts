@@ -92,6 +92,14 @@ describe('numbering service against the carrier simulator', () => {
       },
       30_000,
     );
+  /** Where the simulator delivers a number's traffic, as its own API shows it. */
+  const routingAtSupplier = async (e164: string) => {
+    const response = await fetch(`${carrier.url}/v1/numbers/${encodeURIComponent(e164)}`, {
+      headers: { authorization: `Bearer ${carrier.apiKey}` },
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { data: { routing: Record<string, string> } }).data.routing;
+  };
   const owned = async (tenantId: string, phoneNumber: string) => {
     const order = await buy(tenantId, phoneNumber, randomUUID());
     const done = await settled(tenantId, order.id);
@@ -175,6 +183,8 @@ describe('numbering service against the carrier simulator', () => {
       expect(order).toMatchObject({ status: 'pending', phoneNumber: found.phoneNumber });
       const done = await settled('buyer', order.id);
       expect(done.status).toBe('active');
+      // Its traffic was pointed at Parley before it was shown active.
+      expect(await routingAtSupplier(found.phoneNumber)).toEqual({ messagingRoute: 'parley' });
       const { numbers } = await call(
         client,
         client.listNumbers,
@@ -548,6 +558,7 @@ describe('numbering service against the carrier simulator', () => {
         await as('', ['internal']),
       );
       expect(resolved).toMatchObject({ tenantId: 'porter', accountId: 'acct-port' });
+      expect(await routingAtSupplier('+13125550101')).toEqual({ messagingRoute: 'parley' });
       const { numbers } = await call(
         client,
         client.listAccountNumbers,

@@ -111,6 +111,7 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(manifest.participants.map((participant) => participant.name).sort()).toEqual([
         'gateway',
         'identity',
+        'numbering',
         'privacy',
       ]);
       const categories = Object.fromEntries(
@@ -259,7 +260,12 @@ describe('privacy: data-subject requests across every participant', () => {
         state: string;
         receipt: { category: string; deleted: number; anonymised: number }[];
       }[];
-      expect(tasks.map((task) => task.participant).sort()).toEqual(['gateway', 'identity', 'privacy']);
+      expect(tasks.map((task) => task.participant).sort()).toEqual([
+        'gateway',
+        'identity',
+        'numbering',
+        'privacy',
+      ]);
       const lines = Object.fromEntries(
         tasks.flatMap((task) => task.receipt.map((line) => [`${task.participant}/${line.category}`, line])),
       );
@@ -684,6 +690,7 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(entries.map((entry) => `${entry.participant}:${entry.reachable}`).sort()).toEqual([
         'gateway:true',
         'identity:true',
+        'numbering:true',
         'privacy:true',
       ]);
       expect(
@@ -710,6 +717,9 @@ describe('privacy: data-subject requests across every participant', () => {
         'gateway/access_log': 30,
         'identity/account_profile': 90,
         'identity/login_facts': 90,
+        'numbering/forwarding_targets': 0,
+        'numbering/managed_numbers': 0,
+        'numbering/port_in_records': 1095,
         'privacy/consent_records': 1825,
         'privacy/privacy_requests': 0,
         'privacy/export_archives': 30,
@@ -731,6 +741,7 @@ describe('privacy: data-subject requests across every participant', () => {
         'gateway/access_log:30:true',
         'identity/account_profile:90:true',
         'identity/login_facts:90:true',
+        'numbering/port_in_records:1095:true',
         'privacy/consent_records:1825:true',
         'privacy/export_archives:30:true',
       ]);
