@@ -12,12 +12,16 @@ declare module 'smpp' {
     sequence_number: number;
     [field: string]: unknown;
     isResponse(): boolean;
+    /** Encodes it for the wire. */
+    toBuffer(): Buffer;
     /** The response to this request (a `generic_nack` for an unknown command). */
     response(fields?: Record<string, unknown>): Pdu;
   }
 
   export const PDU: {
     new (command: string, fields?: Record<string, unknown>): Pdu;
+    /** Decodes a whole PDU (as read from the wire). */
+    new (octets: Buffer): Pdu;
     maxLength: number;
   };
 
