@@ -108,6 +108,7 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
     dlrDelayMs: config.dlrDelayMs,
     dlrSlowMs: config.dlrSlowMs,
     paused: () => outage.active(),
+    onError: log,
   });
 
   const app = express();

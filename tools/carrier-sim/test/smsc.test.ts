@@ -111,6 +111,39 @@ describe('carrier-sim SMSC (SMPP 3.4)', () => {
       expect((await client.request('unbind')).command).toBe('unbind_resp');
       await client.closed;
     });
+
+    it('hangs up on a stream that is not SMPP, and serves the next connection', async () => {
+      const client = await esme();
+      // A command_length far past what a PDU may be.
+      client.session.socket.write(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1]));
+      await client.closed;
+      await bound();
+    });
+  });
+
+  describe('HTTP side', () => {
+    const post = (body: unknown, key: string | null = sim.apiKey) =>
+      fetch(`${sim.url}/smsc/inbound`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+        body: JSON.stringify(body),
+      });
+
+    it('refuses /smsc without the API key', async () => {
+      expect((await post({ from: '+447700900777', to: '+14155550100', text: 'x' }, null)).status).toBe(401);
+      expect((await fetch(`${sim.url}/smsc/counters`)).status).toBe(401);
+    });
+
+    it.each([
+      [{ from: '447700900777', to: '+14155550100', text: 'x' }, 'from'],
+      [{ from: '+447700900777', to: '+0', text: 'x' }, 'to'],
+      [{ from: '+447700900777', to: '+14155550100', text: '' }, 'text'],
+      [{ from: '+447700900777', to: '+14155550100', text: 'x'.repeat(1601) }, 'text'],
+    ])('answers 400 naming the field for %j', async (body, field) => {
+      const response = await post(body);
+      expect(response.status).toBe(400);
+      expect(await response.json()).toMatchObject({ error: { code: 'invalid_request', field } });
+    });
   });
 
   describe('submit_sm', () => {

@@ -117,7 +117,18 @@ export class DeliveryQueue {
       }, this.options.retryMs),
     };
     flights.add(flight);
-    const sent = target.send(new PDU('deliver_sm', delivery.fields), (response) => {
+    let pdu: Pdu;
+    try {
+      pdu = new PDU('deliver_sm', delivery.fields);
+      pdu.toBuffer();
+    } catch {
+      // Fields the codec cannot encode: nothing to retry.
+      flights.delete(flight);
+      clearTimeout(flight.timer);
+      this.options.counters.add(`${prefix}Invalid`);
+      return true;
+    }
+    const sent = target.send(pdu, (response) => {
       // Answered after its time ran out: it has been queued again already.
       if (!flights.delete(flight)) return;
       clearTimeout(flight.timer);

@@ -29,6 +29,8 @@ export interface SmscOptions {
   dlrSlowMs: number;
   /** True while the simulator's outage switch is on: connections are dropped. */
   paused: () => boolean;
+  /** Where a failure of the simulator itself is reported (never a message's content). */
+  onError: (message: string) => void;
 }
 
 export interface Smsc {
@@ -70,12 +72,14 @@ const COUNTER_NAMES = [
   'receiptsErrors',
   'receiptsUnanswered',
   'receiptsRefused',
+  'receiptsInvalid',
   'inboundAccepted',
   'inboundSent',
   'inboundAcked',
   'inboundErrors',
   'inboundUnanswered',
   'inboundRefused',
+  'inboundInvalid',
 ] as const;
 
 /** One ESME connection and what the SMSC knows of it. */
@@ -184,10 +188,15 @@ export async function startSmsc(options: SmscOptions): Promise<Smsc> {
     targets: receivers,
   });
 
+  const failed = (error: unknown) => options.onError(`smsc: ${(error as Error).message}`);
   const later = (delayMs: number, run: () => void) => {
     const timer = setTimeout(() => {
       timers.delete(timer);
-      run();
+      try {
+        run();
+      } catch (error) {
+        failed(error);
+      }
     }, delayMs);
     timers.add(timer);
   };
@@ -361,12 +370,25 @@ export async function startSmsc(options: SmscOptions): Promise<Smsc> {
     const smscSession = new SmscSession(session);
     sessions.add(smscSession);
     counters.add('connections');
-    session.on('bind_transmitter', (pdu: Pdu) => onBind(smscSession, pdu, 'transmitter'));
-    session.on('bind_receiver', (pdu: Pdu) => onBind(smscSession, pdu, 'receiver'));
-    session.on('bind_transceiver', (pdu: Pdu) => onBind(smscSession, pdu, 'transceiver'));
-    session.on('submit_sm', (pdu: Pdu) => void onSubmit(smscSession, pdu));
-    session.on('enquire_link', (pdu: Pdu) => answer(smscSession, pdu, Status.ROK, 'enquireLinks'));
-    session.on('unbind', (pdu: Pdu) => {
+    /** Runs a request's handler; a failure of the simulator itself is logged and answered ESME_RSYSERR. */
+    const on = (command: string, handle: (pdu: Pdu) => unknown) =>
+      session.on(command, (pdu: Pdu) => {
+        const fail = (error: unknown) => {
+          failed(error);
+          smscSession.send(pdu.response({ command_status: Status.RSYSERR }));
+        };
+        try {
+          Promise.resolve(handle(pdu)).catch(fail);
+        } catch (error) {
+          fail(error);
+        }
+      });
+    on('bind_transmitter', (pdu) => onBind(smscSession, pdu, 'transmitter'));
+    on('bind_receiver', (pdu) => onBind(smscSession, pdu, 'receiver'));
+    on('bind_transceiver', (pdu) => onBind(smscSession, pdu, 'transceiver'));
+    on('submit_sm', (pdu) => onSubmit(smscSession, pdu));
+    on('enquire_link', (pdu) => answer(smscSession, pdu, Status.ROK, 'enquireLinks'));
+    on('unbind', (pdu) => {
       counters.add('unbinds');
       smscSession.mode = undefined;
       deliveries.release(smscSession);
