@@ -414,6 +414,18 @@ describe('carrier-sim SMSC (SMPP 3.4)', () => {
       });
     });
 
+    it('drops a deliver_sm the ESME refuses for good (ESME_RX_P_APPN)', async () => {
+      const client = await bound('receiver');
+      await until((counters) => counters.deliveriesPending === 0);
+      client.answerDeliver = (pdu) => (textOf(pdu) === 'refuse me' ? Status.RX_P_APPN : Status.ROK);
+      const grown = await growth(async () => {
+        await sim.inbound({ from: '+447700900777', to: '+14155550100', text: 'refuse me' });
+        await client.waitFor((pdu) => textOf(pdu) === 'refuse me');
+        await until((counters) => counters.deliveriesPending === 0);
+      });
+      expect(grown).toMatchObject({ inboundAccepted: 1, inboundSent: 1, inboundRefused: 1, inboundAcked: 0 });
+    });
+
     it('delivers an inbound message posted over HTTP, long texts as concatenated parts', async () => {
       const queued = await sim.inbound({
         from: '+447700900777',

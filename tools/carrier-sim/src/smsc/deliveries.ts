@@ -21,13 +21,16 @@ interface InFlight {
   timer: NodeJS.Timeout;
 }
 
+/** Answers that mean "never send this again": a permanent application error, or the message rejected. */
+const refusals = new Set<number>([Status.RX_P_APPN, Status.RX_R_APPN]);
+
 const counterPrefix = (delivery: Delivery) => (delivery.kind === 'receipt' ? 'receipts' : 'inbound');
 
 /**
  * What the SMSC sends ESMEs, held until it is acknowledged, as an SMSC does: queued while no receiver of
  * the account is bound and sent when one binds; at most `window` unanswered deliver_sm per session;
  * sent again after `retryMs` when the ESME does not answer, or answers an error (except ESME_RX_P_APPN,
- * "permanent application error", which drops it); put back at the head of the queue when its session
+ * "permanent application error", and ESME_RX_R_APPN, "reject message", which drop it); put back at the head of the queue when its session
  * closes before the answer.
  */
 export class DeliveryQueue {
@@ -133,7 +136,7 @@ export class DeliveryQueue {
       if (!flights.delete(flight)) return;
       clearTimeout(flight.timer);
       if (response.command_status === Status.ROK) this.options.counters.add(`${prefix}Acked`);
-      else if (response.command_status === Status.RX_P_APPN) this.options.counters.add(`${prefix}Refused`);
+      else if (refusals.has(response.command_status)) this.options.counters.add(`${prefix}Refused`);
       else {
         this.options.counters.add(`${prefix}Errors`);
         const timer = setTimeout(() => {
