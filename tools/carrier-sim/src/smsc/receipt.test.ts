@@ -3,6 +3,8 @@ import { formatReceipt, receiptDate, type ReceiptOutcome } from './receipt';
 
 const submittedAt = new Date('2026-03-04T05:06:59Z');
 const doneAt = new Date('2026-12-31T23:59:01Z');
+const receiptOf = (outcome: ReceiptOutcome, text: string, messageId = 'x') =>
+  formatReceipt({ messageId, outcome, submittedAt, doneAt, text });
 
 describe('delivery receipt text', () => {
   it('dates are YYMMDDhhmm in UTC', () => {
@@ -11,13 +13,7 @@ describe('delivery receipt text', () => {
   });
 
   it('a delivered message: stat:DELIVRD err:000 dlvrd:001, message_state 2', () => {
-    const receipt = formatReceipt({
-      messageId: '0123abcd',
-      outcome: 'delivered',
-      submittedAt,
-      doneAt,
-      text: 'Your code is 123456, valid for 10 minutes',
-    });
+    const receipt = receiptOf('delivered', 'Your code is 123456, valid for 10 minutes', '0123abcd');
     expect(receipt.text).toBe(
       'id:0123abcd sub:001 dlvrd:001 submit date:2603040506 done date:2612312359 stat:DELIVRD err:000 text:Your code is 123456,',
     );
@@ -28,20 +24,14 @@ describe('delivery receipt text', () => {
     ['undelivered', 'dlvrd:000', 'stat:UNDELIV err:001', 5],
     ['expired', 'dlvrd:000', 'stat:EXPIRED err:000', 3],
   ])('%s: %s %s, message_state %d', (outcome, delivered, status, state) => {
-    const receipt = formatReceipt({ messageId: 'x', outcome, submittedAt, doneAt, text: 'hi' });
+    const receipt = receiptOf(outcome, 'hi');
     expect(receipt.text).toContain(` ${delivered} `);
     expect(receipt.text).toContain(` ${status} text:hi`);
     expect(receipt.messageState).toBe(state);
   });
 
   it('keeps in text: only characters GSM 03.38 and ASCII read alike, counting characters not code units', () => {
-    const receipt = formatReceipt({
-      messageId: 'x',
-      outcome: 'delivered',
-      submittedAt,
-      doneAt,
-      text: 'Hi 😀 {x} 5€ @home_and more text',
-    });
+    const receipt = receiptOf('delivered', 'Hi 😀 {x} 5€ @home_and more text');
     expect(receipt.text.split('text:')[1]).toBe('Hi . .x. 5. .home.an');
   });
 });
