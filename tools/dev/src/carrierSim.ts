@@ -44,9 +44,8 @@ export async function startDevCarrierSim(options: {
     },
     onLine: (line, stream) => options.printer.line('carrier-sim', line, stream),
   });
-  options.printer.info(
-    `carrier simulator (tools/carrier-sim) on ${sim.url}, its SMSC on smpp://${sim.smpp.host}:${sim.smpp.port}`,
-  );
+  options.printer.info(`carrier simulator (tools/carrier-sim) on ${sim.url}`);
+  options.printer.info(`its SMSC (SMPP 3.4) on ${sim.smpp.host}:${sim.smpp.port}`);
   return {
     ...sim,
     numberingEnv: {
