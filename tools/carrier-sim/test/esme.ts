@@ -1,4 +1,4 @@
-import { connect, PDU, type Pdu, type Session } from 'smpp';
+import { connect, PDU, type Pdu, type Session } from '../src/smsc/smpp';
 
 /**
  * A minimal ESME for the simulator's tests, on the `smpp` package's client session: promise-returning

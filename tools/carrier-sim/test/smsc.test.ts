@@ -1,7 +1,7 @@
 // The simulator's SMSC as its own process (spawned like every test spawns it), driven by a real SMPP
 // client session over loopback.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Pdu } from 'smpp';
+import type { Pdu } from '../src/smsc/smpp';
 import { startCarrierSim, type CarrierSimHandle } from '../../../tests/support/carrierSim';
 import { Status } from '../src/smsc/status';
 import { TestEsme, textOf } from './esme';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { PDU } from 'smpp';
+import { PDU } from './smpp';
 import { readSubmittedText, Reassembler, type PartInfo } from './concatenation';
 import { Status } from './status';
 

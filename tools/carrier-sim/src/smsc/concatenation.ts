@@ -1,4 +1,4 @@
-import type { Pdu } from 'smpp';
+import type { Pdu } from './smpp';
 import { Status } from './status';
 
 /** Where a part belongs: the ESME's reference for the whole message, how many parts, which one. */

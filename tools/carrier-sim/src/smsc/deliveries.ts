@@ -1,4 +1,4 @@
-import { PDU, type Pdu } from 'smpp';
+import { PDU, type Pdu } from './smpp';
 import type { Counters } from '../counters';
 import { Status } from './status';
 

@@ -1,4 +1,4 @@
-import { encodings } from 'smpp';
+import { encodings } from './smpp';
 
 /** A text as the SMSC sends it to an ESME: its data_coding and the octets of each part (without UDH). */
 export interface Segmented {

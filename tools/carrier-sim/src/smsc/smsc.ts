@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type Pdu, type Server, type Session } from 'smpp';
+import { createServer, type Pdu, type Server, type Session } from './smpp';
 import { Counters } from '../counters';
 import { readSubmittedText, Reassembler, type PartInfo } from './concatenation';
 import { DeliveryQueue, type DeliveryTarget } from './deliveries';
