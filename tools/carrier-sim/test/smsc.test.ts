@@ -414,6 +414,22 @@ describe('carrier-sim SMSC (SMPP 3.4)', () => {
       });
     });
 
+    it('sends a deliver_sm left unanswered by an ESME that died to the next receiver', async () => {
+      const dying = await bound('receiver');
+      await until((counters) => counters.deliveriesPending === 0);
+      dying.answerDeliver = () => undefined;
+      const grown = await growth(async () => {
+        await sim.inbound({ from: '+447700900777', to: '+14155550100', text: 'do not lose me' });
+        await dying.waitFor((pdu) => textOf(pdu) === 'do not lose me');
+        await dying.close();
+        const next = await bound('receiver');
+        await next.waitFor((pdu) => textOf(pdu) === 'do not lose me');
+        await until((counters) => counters.deliveriesPending === 0);
+      });
+      expect(grown.inboundAcked).toBe(1);
+      expect(grown.inboundSent).toBeGreaterThanOrEqual(2);
+    });
+
     it('drops a deliver_sm the ESME refuses for good (ESME_RX_P_APPN)', async () => {
       const client = await bound('receiver');
       await until((counters) => counters.deliveriesPending === 0);
