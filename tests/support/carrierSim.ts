@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { spawnCarrierSim } from '@parley/carrier-sim';
+import { spawnCarrierSim, type AcceptedMessage } from '@parley/carrier-sim';
 
 export interface CarrierSimHandle {
   /** Base URL of the simulator's HTTP API. */
@@ -10,6 +10,16 @@ export interface CarrierSimHandle {
   callbackSecret: string;
   /** NUMBER_SUPPLIER* variables for numbering. */
   env: Record<string, string>;
+  /** Its SMSC: where an ESME binds, with the account's credentials (tools/carrier-sim/README.md, "SMSC"). */
+  smpp: { host: string; port: number; systemId: string; password: string };
+  /** SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID and SMPP_PASSWORD for messaging's SMPP client. */
+  messagingEnv: Record<string, string>;
+  /** A mobile-originated message, delivered as deliver_sm to a bound receiver (queued until one binds). */
+  inbound(message: { from: string; to: string; text: string }): Promise<{ id: string; parts: number }>;
+  /** What the SMSC received and sent (submits accepted, messages, duplicates, receipts, ...). */
+  smscCounters(): Promise<Record<string, number>>;
+  /** The messages the SMSC accepted (parts joined), to one destination or all. */
+  smscMessages(filter?: { to?: string; limit?: number }): Promise<AcceptedMessage[]>;
   /** Every API answer is 503 + Retry-After until then; orders placed before complete after it ends. */
   outage(seconds: number): Promise<void>;
   clearOutage(): Promise<void>;
@@ -26,6 +36,10 @@ export interface CarrierSimOptions {
   portStepMs?: number;
   /** How long a `…9992` request is held before the simulator answers 504 (default 30 s). */
   holdMs?: number;
+  /** Before every submit_sm_resp (default 5 ms). */
+  smppLatencyMs?: number;
+  /** From submit_sm_resp to its delivery receipt (default 50 ms). */
+  dlrDelayMs?: number;
   /** Any other CARRIER_SIM_* variable. */
   env?: Record<string, string>;
 }
@@ -37,6 +51,9 @@ export interface CarrierSimOptions {
 export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<CarrierSimHandle> {
   const apiKey = `sim_${randomBytes(18).toString('base64url')}`;
   const callbackSecret = randomBytes(24).toString('base64url');
+  // SMPP 3.4 passwords are at most 8 characters.
+  const smppPassword = randomBytes(6).toString('base64url');
+  const smppSystemId = 'parley';
   const sim = await spawnCarrierSim({
     env: {
       PATH: process.env.PATH,
@@ -49,13 +66,20 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
       CARRIER_SIM_PORT_STEP_MS: String(options.portStepMs ?? 300),
       CARRIER_SIM_HOLD_MS: String(options.holdMs ?? 30_000),
       CARRIER_SIM_CALLBACK_RETRY_MS: '50',
+      CARRIER_SIM_SMPP_PORT: '0',
+      CARRIER_SIM_SMPP_SYSTEM_ID: smppSystemId,
+      CARRIER_SIM_SMPP_PASSWORD: smppPassword,
+      CARRIER_SIM_SMPP_LATENCY_MS: String(options.smppLatencyMs ?? 5),
+      CARRIER_SIM_SMPP_RETRY_MS: '500',
+      CARRIER_SIM_DLR_DELAY_MS: String(options.dlrDelayMs ?? 50),
+      CARRIER_SIM_DLR_SLOW_MS: '2000',
       ...options.env,
     },
   });
   const { url } = sim;
 
-  const control = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${url}/control${path}`, {
+  const call = async (method: string, path: string, body?: unknown) => {
+    const response = await fetch(`${url}${path}`, {
       method,
       headers: {
         authorization: `Bearer ${apiKey}`,
@@ -64,9 +88,11 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(5_000),
     });
-    if (!response.ok) throw new Error(`carrier-sim ${method} /control${path}: ${response.status}`);
+    if (!response.ok) throw new Error(`carrier-sim ${method} ${path}: ${response.status}`);
     return response.status === 204 ? undefined : ((await response.json()) as { data: unknown }).data;
   };
+  const control = (method: string, path: string, body?: unknown) => call(method, `/control${path}`, body);
+  const smpp = { ...sim.smpp, systemId: smppSystemId, password: smppPassword };
 
   return {
     url,
@@ -78,6 +104,22 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
       NUMBER_SUPPLIER_API_KEY: apiKey,
       // Short, so a test of the `…9992` magic number (the supplier never answers) does not wait long.
       NUMBER_SUPPLIER_TIMEOUT_MS: '2000',
+    },
+    smpp,
+    messagingEnv: {
+      SMPP_HOST: smpp.host,
+      SMPP_PORT: String(smpp.port),
+      SMPP_SYSTEM_ID: smpp.systemId,
+      SMPP_PASSWORD: smpp.password,
+    },
+    inbound: async (message) =>
+      (await call('POST', '/smsc/inbound', message)) as { id: string; parts: number },
+    smscCounters: async () => (await call('GET', '/smsc/counters')) as Record<string, number>,
+    smscMessages: async (filter = {}) => {
+      const query = new URLSearchParams();
+      if (filter.to) query.set('to', filter.to);
+      if (filter.limit) query.set('limit', String(filter.limit));
+      return (await call('GET', `/smsc/messages?${query}`)) as AcceptedMessage[];
     },
     outage: async (seconds) => {
       await control('POST', '/outage', { seconds });

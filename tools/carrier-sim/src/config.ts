@@ -23,6 +23,21 @@ const envSchema = z.object({
   CARRIER_SIM_CALLBACK_RETRY_MS: whole(1, 600_000).default(500),
   CARRIER_SIM_LATENCY_MS: whole(0, 60_000).default(0),
   CARRIER_SIM_RATE_LIMIT_PER_SECOND: whole(0, 1_000_000).default(0),
+  CARRIER_SIM_SMPP_PORT: whole(0, 65535).default(2775),
+  // SMPP 3.4 limits: system_id at most 15 characters, password at most 8 (section 5.2).
+  CARRIER_SIM_SMPP_SYSTEM_ID: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,15}$/, 'must be 1 to 15 printable ASCII characters')
+    .default('parley'),
+  CARRIER_SIM_SMPP_PASSWORD: z
+    .string()
+    .regex(/^[\x21-\x7e]{1,8}$/, 'must be 1 to 8 printable ASCII characters'),
+  CARRIER_SIM_SMPP_LATENCY_MS: whole(0, 60_000).default(20),
+  CARRIER_SIM_SMPP_MAX_TPS: whole(0, 1_000_000).default(200),
+  CARRIER_SIM_SMPP_MAX_WINDOW: whole(1, 100_000).default(100),
+  CARRIER_SIM_SMPP_RETRY_MS: whole(1, 600_000).default(2_000),
+  CARRIER_SIM_DLR_DELAY_MS: whole(0, 3_600_000).default(500),
+  CARRIER_SIM_DLR_SLOW_MS: whole(0, 86_400_000).default(30_000),
 });
 
 export interface SimConfig {
@@ -42,6 +57,21 @@ export interface SimConfig {
   latencyMs: number;
   /** /v1 requests per second before 429 + Retry-After; 0 for no limit. */
   rateLimitPerSecond: number;
+  /** The SMSC (SMPP 3.4) on `host`: its port (0 for any free one) and the one ESME account it accepts. */
+  smppPort: number;
+  smppSystemId: string;
+  smppPassword: string;
+  /** Before every successful submit_sm_resp. */
+  smppLatencyMs: number;
+  /** submit_sm per second and bind before ESME_RTHROTTLED; 0 for no limit. */
+  smppMaxTps: number;
+  /** Unanswered submit_sm per session before ESME_RMSGQFUL (and the SMSC's own deliver_sm window). */
+  smppMaxWindow: number;
+  /** How long a deliver_sm waits for deliver_sm_resp before it is sent again (also the pause after an error). */
+  smppRetryMs: number;
+  /** From submit_sm_resp to the delivery receipt; `…9984` destinations wait `dlrSlowMs` instead. */
+  dlrDelayMs: number;
+  dlrSlowMs: number;
 }
 
 export class SimConfigError extends Error {}
@@ -70,5 +100,14 @@ export function loadSimConfig(env: Record<string, string | undefined>): SimConfi
     callbackRetryDelayMs: value.CARRIER_SIM_CALLBACK_RETRY_MS,
     latencyMs: value.CARRIER_SIM_LATENCY_MS,
     rateLimitPerSecond: value.CARRIER_SIM_RATE_LIMIT_PER_SECOND,
+    smppPort: value.CARRIER_SIM_SMPP_PORT,
+    smppSystemId: value.CARRIER_SIM_SMPP_SYSTEM_ID,
+    smppPassword: value.CARRIER_SIM_SMPP_PASSWORD,
+    smppLatencyMs: value.CARRIER_SIM_SMPP_LATENCY_MS,
+    smppMaxTps: value.CARRIER_SIM_SMPP_MAX_TPS,
+    smppMaxWindow: value.CARRIER_SIM_SMPP_MAX_WINDOW,
+    smppRetryMs: value.CARRIER_SIM_SMPP_RETRY_MS,
+    dlrDelayMs: value.CARRIER_SIM_DLR_DELAY_MS,
+    dlrSlowMs: value.CARRIER_SIM_DLR_SLOW_MS,
   };
 }

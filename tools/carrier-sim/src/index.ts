@@ -3,4 +3,6 @@ export { startCarrierSim, type CarrierSim } from './server';
 export { loadSimConfig, type SimConfig } from './config';
 export { signCallback, verifyCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER, EVENT_ID_HEADER } from './signing';
 export { MAGIC_SUFFIXES } from './numbers/inventory';
+export { MAGIC_DESTINATIONS, type DestinationBehaviour } from './smsc/magic';
+export type { AcceptedMessage } from './smsc/messageLog';
 export { spawnCarrierSim, type SpawnedCarrierSim } from './spawn';

@@ -14,6 +14,8 @@ describe('carrier-sim HTTP API', () => {
         CARRIER_SIM_API_KEY: apiKey,
         CARRIER_SIM_CALLBACK_SECRET: 'server-test-secret-0123456789',
         CARRIER_SIM_ORDER_DELAY_MS: '50',
+        CARRIER_SIM_SMPP_PORT: '0',
+        CARRIER_SIM_SMPP_PASSWORD: 'secret12',
       }),
     );
   });

@@ -8,6 +8,8 @@ import { Counters } from './counters';
 import { SimError } from './errors';
 import { HoldRequest, NumberStore } from './numbers/numberStore';
 import { numbersRouter, parse } from './numbers/routes';
+import { smscRouter } from './smsc/routes';
+import { startSmsc, type Smsc } from './smsc/smsc';
 import type { SimConfig } from './config';
 
 export interface CarrierSim {
@@ -15,6 +17,9 @@ export interface CarrierSim {
   url: string;
   counters: Counters;
   numbers: NumberStore;
+  /** The SMSC: where ESMEs bind (SMPP 3.4). */
+  smpp: { host: string; port: number };
+  smsc: Smsc;
   stop(): Promise<void>;
 }
 
@@ -66,8 +71,8 @@ function errorBody(code: string, message: string, field?: string) {
 
 /**
  * Composes the simulator: the shared parts (API key check, outage switch, counters, signed callbacks, the
- * control API under `/control`) and the carrier's products mounted under `/v1` (numbers today; messaging's
- * SMSC and CDR callbacks are meant to be added beside them as their own parts).
+ * control API under `/control`), the carrier's number products mounted under `/v1`, and its SMSC: an SMPP
+ * listener of its own with its HTTP side under `/smsc` (CDR callbacks are meant to be added the same way).
  */
 export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
   const counters = new Counters();
@@ -91,6 +96,20 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
     paused: () => outage.active(),
   });
   const held = new Set<Response>();
+  const smsc = await startSmsc({
+    host: config.host,
+    port: config.smppPort,
+    systemId: config.smppSystemId,
+    password: config.smppPassword,
+    latencyMs: config.smppLatencyMs,
+    maxTps: config.smppMaxTps,
+    maxWindow: config.smppMaxWindow,
+    retryMs: config.smppRetryMs,
+    dlrDelayMs: config.dlrDelayMs,
+    dlrSlowMs: config.dlrSlowMs,
+    paused: () => outage.active(),
+    onError: log,
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -119,6 +138,8 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
   control.post('/outage', (request, response) => {
     const { seconds } = parse(z.object({ seconds: z.number().positive().max(3600) }), request.body);
     outage.start(seconds);
+    // The SMSC fails as a whole: its sessions drop and connections are refused until the outage ends.
+    smsc.dropSessions();
     counters.add('outagesStarted');
     response.json({ data: { until: new Date(Date.now() + seconds * 1000).toISOString() } });
   });
@@ -130,6 +151,7 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
     response.json({ data: counters.snapshot() });
   });
   app.use('/control', authenticate, json, control);
+  app.use('/smsc', authenticate, json, smscRouter(smsc));
 
   const api = express.Router();
   api.use((_request, response, next) => {
@@ -199,17 +221,25 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
   });
 
   const server: Server = createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+  } catch (error) {
+    await smsc.stop();
+    throw error;
+  }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   return {
     url: `http://${config.host}:${port}`,
     counters,
     numbers,
+    smpp: { host: smsc.host, port: smsc.port },
+    smsc,
     stop: async () => {
+      await smsc.stop();
       numbers.close();
       outage.close();
       for (const response of held) response.destroy();

@@ -5,6 +5,8 @@ import { createInterface } from 'node:readline';
 export interface SpawnedCarrierSim {
   /** Base URL of its HTTP API (from its `listening` line). */
   url: string;
+  /** Where its SMSC listens for SMPP binds (from the same line). */
+  smpp: { host: string; port: number };
   child: ChildProcess;
   /** Resolves when the process has exited. */
   exited: Promise<void>;
@@ -46,36 +48,39 @@ export async function spawnCarrierSim(options: {
   };
   createInterface({ input: child.stderr! }).on('line', (line) => remember(line, 'stderr'));
   const stdout = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((done, fail) => {
-    const timeoutMs = options.startTimeoutMs ?? 30_000;
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      fail(new Error(`carrier-sim did not start within ${timeoutMs} ms:\n${recent.join('\n')}`));
-    }, timeoutMs);
-    const onExit = (code: number | null) => {
-      clearTimeout(timer);
-      fail(new Error(`carrier-sim exited (${code}) before listening:\n${recent.join('\n')}`));
-    };
-    child.once('exit', onExit);
-    let listening = false;
-    stdout.on('line', (line) => {
-      if (!listening) {
-        const parsed = parseLine(line);
-        if (parsed?.event === 'listening' && parsed.url) {
-          listening = true;
-          clearTimeout(timer);
-          child.off('exit', onExit);
-          done(parsed.url);
-          return;
+  const { url, smpp } = await new Promise<{ url: string; smpp: { host: string; port: number } }>(
+    (done, fail) => {
+      const timeoutMs = options.startTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        fail(new Error(`carrier-sim did not start within ${timeoutMs} ms:\n${recent.join('\n')}`));
+      }, timeoutMs);
+      const onExit = (code: number | null) => {
+        clearTimeout(timer);
+        fail(new Error(`carrier-sim exited (${code}) before listening:\n${recent.join('\n')}`));
+      };
+      child.once('exit', onExit);
+      let listening = false;
+      stdout.on('line', (line) => {
+        if (!listening) {
+          const parsed = parseLine(line);
+          if (parsed?.event === 'listening' && parsed.url && parsed.smpp) {
+            listening = true;
+            clearTimeout(timer);
+            child.off('exit', onExit);
+            done({ url: parsed.url, smpp: parsed.smpp });
+            return;
+          }
         }
-      }
-      remember(line, 'stdout');
-    });
-  });
+        remember(line, 'stdout');
+      });
+    },
+  );
 
   let stopped: Promise<void> | undefined;
   return {
     url,
+    smpp,
     child,
     exited,
     stop: () => {
@@ -91,9 +96,15 @@ export async function spawnCarrierSim(options: {
   };
 }
 
-function parseLine(line: string): { event?: string; url?: string } | undefined {
+interface ListeningLine {
+  event?: string;
+  url?: string;
+  smpp?: { host: string; port: number };
+}
+
+function parseLine(line: string): ListeningLine | undefined {
   try {
-    return JSON.parse(line) as { event?: string; url?: string };
+    return JSON.parse(line) as ListeningLine;
   } catch {
     return undefined;
   }

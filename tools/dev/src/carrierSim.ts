@@ -5,13 +5,16 @@ import type { LogPrinter } from './logs';
 export interface DevCarrierSim extends SpawnedCarrierSim {
   /** NUMBER_SUPPLIER* for numbering: the simulator is its supplier under `npm start`. */
   numberingEnv: Record<string, string>;
+  /** SMPP_* for messaging: the simulator's SMSC is its SMS carrier under `npm start`. */
+  messagingEnv: Record<string, string>;
 }
 
 /**
  * The carrier simulator under `npm start`: a tool process of the launcher (not a service in
  * services.json), started before the services, with a fresh API key and callback secret per run (it keeps
  * its state in memory). CARRIER_SIM_* in the launcher's environment (order delay, port-in step, ...) pass
- * through; its port is CARRIER_SIM_PORT or a free one.
+ * through; its port is CARRIER_SIM_PORT or a free one, its SMSC's CARRIER_SIM_SMPP_PORT or a free one, with
+ * a fresh SMPP password per run.
  */
 export async function startDevCarrierSim(options: {
   env: Record<string, string | undefined>;
@@ -20,6 +23,9 @@ export async function startDevCarrierSim(options: {
   printer: LogPrinter;
 }): Promise<DevCarrierSim> {
   const apiKey = `sim_${randomBytes(18).toString('base64url')}`;
+  const smppSystemId = options.env.CARRIER_SIM_SMPP_SYSTEM_ID || 'parley';
+  // SMPP 3.4 passwords are at most 8 characters.
+  const smppPassword = randomBytes(6).toString('base64url');
   const sim = await spawnCarrierSim({
     detached: true,
     env: {
@@ -32,16 +38,26 @@ export async function startDevCarrierSim(options: {
       CARRIER_SIM_API_KEY: apiKey,
       CARRIER_SIM_CALLBACK_SECRET:
         options.env.CARRIER_SIM_CALLBACK_SECRET ?? randomBytes(24).toString('base64url'),
+      CARRIER_SIM_SMPP_PORT: options.env.CARRIER_SIM_SMPP_PORT || '0',
+      CARRIER_SIM_SMPP_SYSTEM_ID: smppSystemId,
+      CARRIER_SIM_SMPP_PASSWORD: smppPassword,
     },
     onLine: (line, stream) => options.printer.line('carrier-sim', line, stream),
   });
   options.printer.info(`carrier simulator (tools/carrier-sim) on ${sim.url}`);
+  options.printer.info(`its SMSC (SMPP 3.4) on ${sim.smpp.host}:${sim.smpp.port}`);
   return {
     ...sim,
     numberingEnv: {
       NUMBER_SUPPLIER: 'carrier-sim',
       NUMBER_SUPPLIER_URL: sim.url,
       NUMBER_SUPPLIER_API_KEY: apiKey,
+    },
+    messagingEnv: {
+      SMPP_HOST: sim.smpp.host,
+      SMPP_PORT: String(sim.smpp.port),
+      SMPP_SYSTEM_ID: smppSystemId,
+      SMPP_PASSWORD: smppPassword,
     },
   };
 }

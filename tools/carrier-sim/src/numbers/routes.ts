@@ -5,7 +5,7 @@ import type { NumberStore } from './numberStore';
 import { publicNumber } from './numberStore';
 import { searchQuerySchema } from './search';
 
-const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number (+ and 7 to 15 digits)');
+export const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number (+ and 7 to 15 digits)');
 const phoneNumbers = (max: number) =>
   z
     .array(e164)
