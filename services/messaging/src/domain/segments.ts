@@ -60,60 +60,63 @@ for (const character of GSM7_DEFAULT_ALPHABET)
 for (const character of GSM7_EXTENSION)
   if (character.charCodeAt(0) < 0x400) septetCost[character.charCodeAt(0)] = 2;
 
-/** Septets the body takes in GSM-7, or -1 when a character has no place in GSM-7. */
-function gsm7Septets(body: string): number {
-  let septets = 0;
-  for (let index = 0; index < body.length; index++) {
-    const code = body.charCodeAt(index);
-    const cost = code < 0x400 ? septetCost[code]! : code === EURO ? 2 : 0;
-    if (cost === 0) return -1;
-    septets += cost;
-  }
-  return septets;
-}
-
 const isHighSurrogate = (code: number) => code >= 0xd800 && code <= 0xdbff;
 const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 /**
- * Fills parts greedily (which needs the fewest parts for text taken in order), never cutting an escape
- * pair (GSM-7) or a surrogate pair (UCS-2); returns how many parts, and pushes onto `starts` the index at
- * which each part after the first begins.
+ * Counts the body in one pass while filling parts greedily (which needs the fewest parts for text taken
+ * in order), never cutting an escape pair (GSM-7) or a surrogate pair (UCS-2); pushes onto `starts` the
+ * index at which each part after the first begins when the body needs more than one segment. The GSM-7
+ * pass stops at the first character GSM-7 cannot carry, and the body is counted again as UCS-2.
  */
-function fillParts(body: string, encoding: SmsEncoding, starts?: number[]): number {
-  const gsm7 = encoding === 'GSM-7';
-  const capacity = gsm7 ? GSM7_PART_SEPTETS : UCS2_PART_UNITS;
+function measure(body: string, starts?: number[]): SmsBodyAnalysis {
+  const length = body.length;
   let parts = 1;
   let used = 0;
-  for (let index = 0; index < body.length;) {
+  let septets = 0;
+  let index = 0;
+  for (; index < length; index++) {
     const code = body.charCodeAt(index);
-    let width = 1;
-    let cost: number;
-    if (gsm7) {
-      cost = code < 0x400 ? septetCost[code]! : 2;
-    } else {
-      if (isHighSurrogate(code) && isLowSurrogate(body.charCodeAt(index + 1))) width = 2;
-      cost = width;
-    }
-    if (used + cost > capacity) {
+    const cost = code < 0x400 ? septetCost[code]! : code === EURO ? 2 : 0;
+    if (cost === 0) break;
+    septets += cost;
+    if (used + cost > GSM7_PART_SEPTETS) {
       parts++;
       used = 0;
       starts?.push(index);
     }
     used += cost;
+  }
+  if (index === length) {
+    const segments = septets === 0 ? 0 : septets <= GSM7_SINGLE_SEPTETS ? 1 : parts;
+    return { encoding: 'GSM-7', characters: length, units: septets, segments };
+  }
+
+  if (starts) starts.length = 0;
+  parts = 1;
+  used = 0;
+  for (index = 0; index < length;) {
+    const width =
+      isHighSurrogate(body.charCodeAt(index)) && isLowSurrogate(body.charCodeAt(index + 1)) ? 2 : 1;
+    if (used + width > UCS2_PART_UNITS) {
+      parts++;
+      used = 0;
+      starts?.push(index);
+    }
+    used += width;
     index += width;
   }
-  return parts;
+  return {
+    encoding: 'UCS-2',
+    characters: length,
+    units: length,
+    segments: length <= UCS2_SINGLE_UNITS ? 1 : parts,
+  };
 }
 
 /** The encoding, size and segment count of a body, as the carrier will count it. */
 export function analyseSmsBody(body: string): SmsBodyAnalysis {
-  const septets = gsm7Septets(body);
-  const encoding: SmsEncoding = septets >= 0 ? 'GSM-7' : 'UCS-2';
-  const units = septets >= 0 ? septets : body.length;
-  const single = encoding === 'GSM-7' ? GSM7_SINGLE_SEPTETS : UCS2_SINGLE_UNITS;
-  const segments = units === 0 ? 0 : units <= single ? 1 : fillParts(body, encoding);
-  return { encoding, characters: body.length, units, segments };
+  return measure(body);
 }
 
 /**
@@ -122,13 +125,16 @@ export function analyseSmsBody(body: string): SmsBodyAnalysis {
  * body has no parts.
  */
 export function splitSmsBody(body: string): string[] {
-  const { encoding, segments } = analyseSmsBody(body);
+  const starts: number[] = [];
+  const { segments } = measure(body, starts);
   if (segments <= 1) return segments === 0 ? [] : [body];
-  const starts = [0];
-  fillParts(body, encoding, starts);
-  starts.push(body.length);
   const parts: string[] = [];
-  for (let part = 0; part + 1 < starts.length; part++) parts.push(body.slice(starts[part], starts[part + 1]));
+  let start = 0;
+  for (const end of starts) {
+    parts.push(body.slice(start, end));
+    start = end;
+  }
+  parts.push(body.slice(start));
   return parts;
 }
 
