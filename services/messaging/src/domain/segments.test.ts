@@ -210,6 +210,12 @@ describe('analyseSmsBody', () => {
       expect(analyseSmsBody(cyrillic(1_600))).toMatchObject({ characters: 1_600, segments: 24 });
       expect(split(cyrillic(1_600))).toHaveLength(24);
     });
+
+    it('needs the most parts for 1,600 euro signs or 800 emoji', () => {
+      // 76 pairs (152 septets) per part; 33 emoji (66 units) per part.
+      expect(analyseSmsBody('€'.repeat(1_600))).toMatchObject({ units: 3_200, segments: 22 });
+      expect(split(EMOJI.repeat(800))).toHaveLength(25);
+    });
   });
 });
 

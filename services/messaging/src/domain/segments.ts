@@ -10,9 +10,18 @@
 // - sms-length 0.2.2: fast, but sends form feed as UCS-2 and undercounts the split cases (152 plain + € +
 //   152 plain: 2 parts, carriers need 3; 66 UCS-2 + emoji + 66: 2, need 3; 800 emoji: 24, need 25);
 // - gsm7 1.3.1: only a packed-septet codec (no counting), its extension table lacks form feed.
-// Encoding is not needed here either: the `smpp` package turns a string `short_message` with data_coding 0
-// into unpacked GSM 03.38 septets itself (extension characters as ESC + septet), and with data_coding 8
-// into UTF-16BE; the SMPP adapter hands it the parts from `splitSmsBody` as they are.
+//
+// Only surrogate pairs and escape pairs are kept whole: a cluster such as 👍🏽 (two code points) may end
+// one part and begin the next, as on the carriers' side, since handsets join the parts before showing them.
+//
+// No encoder here: the `smpp` package (0.5.1) turns a string `short_message` with data_coding 0 into
+// unpacked GSM 03.38 septets itself (extension characters as ESC + septet; a character outside its table
+// becomes a space) and with data_coding 8 into UTF-16BE, so the SMPP adapter hands it the parts from
+// `splitSmsBody` as they are. Every character this file calls GSM-7 goes through that coder unchanged and
+// in as many septets as counted here; ESC alone, which that coder would pass through, counts as UCS-2.
+//
+// Form feed and ESC are control characters the kit's request check refuses before a body gets here; they
+// are counted right anyway, for callers that do not pass through it.
 
 import type { FieldViolation } from '@parley/kit';
 
@@ -28,7 +37,8 @@ export const UCS2_PART_UNITS = 67;
 /**
  * The longest body a send accepts, in characters as JavaScript (and Twilio, whose error 21617 says emoji
  * and other characters outside the Basic Multilingual Plane count as more than one) counts them: UTF-16
- * code units, so an emoji counts 2. At most 24 UCS-2 parts or 11 GSM-7 parts.
+ * code units, so an emoji counts 2. That is at most 22 GSM-7 parts (1,600 euro signs) or 25 UCS-2 parts
+ * (800 emoji).
  */
 export const SMS_BODY_MAX_CHARACTERS = 1_600;
 
