@@ -37,29 +37,30 @@ function split(body: string): string[] {
 }
 
 describe('analyseSmsBody', () => {
+  describe.each([
+    { encoding: 'GSM-7', unit: 'septets', text: plain, single: 160, part: 153 },
+    { encoding: 'UCS-2', unit: 'code units', text: cyrillic, single: 70, part: 67 },
+  ] as const)('$encoding, one unit per character', ({ encoding, unit, text, single, part }) => {
+    it(`fits ${single} ${unit} in one segment and needs two for ${single + 1}`, () => {
+      const analysis = (characters: number, segments: number) => ({
+        encoding,
+        characters,
+        units: characters,
+        segments,
+      });
+      expect(analyseSmsBody(text(single))).toEqual(analysis(single, 1));
+      expect(analyseSmsBody(text(single + 1))).toEqual(analysis(single + 1, 2));
+      expect(split(text(single + 1)).map((cut) => cut.length)).toEqual([part, single + 1 - part]);
+    });
+
+    it(`puts ${part} ${unit} in each part once split`, () => {
+      expect(analyseSmsBody(text(2 * part)).segments).toBe(2);
+      expect(analyseSmsBody(text(2 * part + 1)).segments).toBe(3);
+      expect(split(text(2 * part + 1)).map((cut) => cut.length)).toEqual([part, part, 1]);
+    });
+  });
+
   describe('GSM-7', () => {
-    it('fits 160 septets in one segment and needs two for 161', () => {
-      expect(analyseSmsBody(plain(160))).toEqual({
-        encoding: 'GSM-7',
-        characters: 160,
-        units: 160,
-        segments: 1,
-      });
-      expect(analyseSmsBody(plain(161))).toEqual({
-        encoding: 'GSM-7',
-        characters: 161,
-        units: 161,
-        segments: 2,
-      });
-    });
-
-    it('puts 153 septets in each part once split', () => {
-      expect(analyseSmsBody(plain(306)).segments).toBe(2);
-      expect(analyseSmsBody(plain(307)).segments).toBe(3);
-      expect(split(plain(307)).map((part) => part.length)).toEqual([153, 153, 1]);
-      expect(split(plain(161)).map((part) => part.length)).toEqual([153, 8]);
-    });
-
     it('counts each extension-table character as two septets', () => {
       for (const character of ['^', '{', '}', '\\', '[', '~', ']', '|', '€', '\f']) {
         expect(analyseSmsBody(`a${character}`)).toEqual({
@@ -132,28 +133,6 @@ describe('analyseSmsBody', () => {
         expect(analyseSmsBody(body).encoding).toBe('UCS-2');
       }
       expect(analyseSmsBody('Ça va').encoding).toBe('GSM-7');
-    });
-
-    it('fits 70 code units in one segment and needs two for 71', () => {
-      expect(analyseSmsBody(cyrillic(70))).toEqual({
-        encoding: 'UCS-2',
-        characters: 70,
-        units: 70,
-        segments: 1,
-      });
-      expect(analyseSmsBody(cyrillic(71))).toEqual({
-        encoding: 'UCS-2',
-        characters: 71,
-        units: 71,
-        segments: 2,
-      });
-    });
-
-    it('puts 67 code units in each part once split', () => {
-      expect(analyseSmsBody(cyrillic(134)).segments).toBe(2);
-      expect(analyseSmsBody(cyrillic(135)).segments).toBe(3);
-      expect(split(cyrillic(135)).map((part) => part.length)).toEqual([67, 67, 1]);
-      expect(split(cyrillic(68)).map((part) => part.length)).toEqual([68]);
     });
 
     it('counts a character outside the Basic Multilingual Plane as two code units', () => {
