@@ -1,12 +1,8 @@
 // `npm run bench:request-checks`: what refusing control characters costs each request. The gateway walks
 // every parsed body and query, and every service's gRPC server walks every decoded request, before any
 // handler runs (services/kit/src/text.ts); this measures that walk on bodies the API really receives.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { controlCharacterViolations } from '@parley/kit/src/text';
+import { microBenchOptions, timeCalls, timingLine, writeMicroResults } from './micro';
 
 /** Per request, for a body of the size partners send: a small share of a loopback RPC (~100 µs and up). */
 const TARGET_MICROSECONDS_TYPICAL = 5;
@@ -32,35 +28,17 @@ const bodies: Record<string, unknown> = {
 };
 
 function measure(body: unknown, iterations: number) {
-  for (let i = 0; i < Math.min(iterations, 10_000); i++) controlCharacterViolations(body); // warm up
-  const started = performance.now();
-  let found = 0;
-  for (let i = 0; i < iterations; i++) found += controlCharacterViolations(body).length;
-  const seconds = (performance.now() - started) / 1000;
+  const { total: found, ...timing } = timeCalls(() => controlCharacterViolations(body).length, iterations);
   if (found !== 0) throw new Error('a clean body was refused');
-  return {
-    iterations,
-    perSecond: Math.round(iterations / seconds),
-    microseconds: (seconds / iterations) * 1e6,
-  };
+  return timing;
 }
 
-const { values } = parseArgs({
-  options: {
-    iterations: { type: 'string', default: '200000' },
-    out: { type: 'string', default: join(__dirname, '..', 'results', 'requestChecks.json') },
-  },
-});
-const iterations = Number(values.iterations);
-if (!Number.isInteger(iterations) || iterations < 1)
-  throw new Error('--iterations must be a positive integer');
+const { iterations, out } = microBenchOptions({ iterations: 200_000, resultsFile: 'requestChecks.json' });
 
 const results = Object.entries(bodies).map(([name, body]) => {
   const large = name.includes('large');
   const result = measure(body, large ? Math.max(1, Math.floor(iterations / 1_000)) : iterations);
-  console.log(
-    `${name.padEnd(34)} ${result.microseconds.toFixed(2).padStart(9)} µs/request  ${String(result.perSecond).padStart(10)} /s`,
-  );
+  console.log(timingLine(name, result, 'request'));
   return { name, ...result };
 });
 const typical = results.filter((result) => result.name.includes('typical'));
@@ -69,25 +47,7 @@ console.log(
   `target: typical bodies under ${TARGET_MICROSECONDS_TYPICAL} µs per request: ${met ? 'met' : 'NOT met'}`,
 );
 
-const out = resolve(values.out);
-mkdirSync(dirname(out), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      scenario: 'request-checks',
-      date: new Date().toISOString(),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        memoryBytes: totalmem(),
-        node: process.version,
-      },
-      target: { typicalMicroseconds: TARGET_MICROSECONDS_TYPICAL, met },
-      results,
-    },
-    null,
-    2,
-  )}\n`,
-);
-console.log(`written ${out}`);
+writeMicroResults(out, 'request-checks', {
+  target: { typicalMicroseconds: TARGET_MICROSECONDS_TYPICAL, met },
+  results,
+});
