@@ -354,7 +354,7 @@ describe('messaging: webhooks out', () => {
         call(
           client,
           client.listWebhookDeliveries,
-          { status: 99, pageSize: 0, pageToken: '' },
+          { status: 99 as messagingV1.WebhookDeliveryStatus, pageSize: 0, pageToken: '' },
           await as('paging-a'),
         ),
         status.INVALID_ARGUMENT,
