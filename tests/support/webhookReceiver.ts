@@ -12,8 +12,11 @@ export interface WebhookReceiver {
   url: string;
   port: number;
   received: ReceivedWebhook[];
-  /** The status the receiver answers the n-th request (0-based) with; change it at any time. */
-  answer: (index: number) => number;
+  /**
+   * The status the receiver answers the n-th request (0-based) with, or undefined to never answer it (the
+   * sender is left waiting); change it at any time.
+   */
+  answer: (index: number) => number | undefined;
   /** Extra headers of the answer (e.g. a Location for a redirect). */
   answerHeaders: Record<string, string>;
   close(): Promise<void>;
@@ -30,7 +33,8 @@ export async function startWebhookReceiver(
     request.on('end', () => {
       const index = receiver.received.length;
       receiver.received.push({ headers: request.headers, body });
-      response.writeHead(receiver.answer(index), receiver.answerHeaders).end();
+      const status = receiver.answer(index);
+      if (status !== undefined) response.writeHead(status, receiver.answerHeaders).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
