@@ -14,15 +14,10 @@ import {
 import { messagingV1 } from '@parley/proto';
 import type pg from 'pg';
 import { freePort } from '../../../../tools/dev/src/ports';
-import { as, TEST_SUBJECT_HASH_KEY, testTokenEnv } from '../../../../tests/support/callers';
+import { as } from '../../../../tests/support/callers';
 import { eventually } from '../../../../tests/support/grpc';
-import {
-  createTestDatabase,
-  testInfra,
-  uniquePrefix,
-  type TestDatabase,
-} from '../../../../tests/support/infra';
-import { startServiceProcess } from '../../../../tests/support/serviceProcess';
+import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
+import { serviceProcessEnv, startServiceProcess } from '../../../../tests/support/serviceProcess';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { WebhookRepository } from '../../src/db/webhooks';
 import { enqueueWebhook } from '../../src/jobs/deliverWebhook';
@@ -58,15 +53,7 @@ describe('messaging: SIGKILL while a webhook is being posted', () => {
     startServiceProcess(
       'messaging',
       {
-        DATABASE_URL: database.url,
-        NATS_URL: testInfra().natsUrl,
-        NATS_PREFIX: natsPrefix,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        METRICS_PORT: '0',
-        SHUTDOWN_TIMEOUT_MS: '2000',
-        ...testTokenEnv('messaging'),
-        SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
+        ...serviceProcessEnv('messaging', { databaseUrl: database.url, natsPrefix, grpcPort: port }),
         WEBHOOK_ALLOW_PRIVATE: 'true',
         WEBHOOK_TIMEOUT_MS: '3000',
       },
