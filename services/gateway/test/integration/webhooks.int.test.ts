@@ -55,6 +55,27 @@ describe('gateway: webhooks', () => {
     );
   };
 
+  it('is in the OpenAPI document with its statuses, scopes and problem codes', async () => {
+    const document = await api('GET', '/v1/openapi.json');
+    const paths = document.body.paths as Record<
+      string,
+      Record<string, { description?: string; responses: Record<string, unknown> }>
+    >;
+    const create = paths['/v1/webhook-secrets']!.post!;
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['201', '403', '422']));
+    expect(create.description).toContain('Requires scope `webhooks:write`');
+    expect(JSON.stringify(create.responses['422'])).toContain('WEBHOOK_SECRET_LIMIT');
+    expect(Object.keys(paths['/v1/webhook-secrets/{id}']!.delete!.responses)).toEqual(
+      expect.arrayContaining(['200', '400', '404', '422']),
+    );
+    expect(Object.keys(paths['/v1/webhook-deliveries']!.get!.responses)).toEqual(
+      expect.arrayContaining(['200', '400']),
+    );
+    const retry = paths['/v1/webhook-deliveries/{id}/retry']!.post!;
+    expect(Object.keys(retry.responses)).toEqual(expect.arrayContaining(['202', '404', '422']));
+    expect(JSON.stringify(retry.responses['422'])).toContain('WEBHOOK_DELIVERY_NOT_RETRYABLE');
+  });
+
   it('creates a secret shown once, lists it without its value, and refuses to retire the only one', async () => {
     const created = await api('POST', '/v1/webhook-secrets', keys['hooks-a']);
     expect(created.status).toBe(201);
