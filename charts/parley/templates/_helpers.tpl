@@ -249,6 +249,7 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "WEBHOOK_RETRY_MAX_SECONDS" (toString .svc.webhooks.retryMaxSeconds) -}}
 {{- $_ := set $data "WEBHOOK_TIMEOUT_MS" (toString (int64 .svc.webhooks.timeoutMs)) -}}
 {{- $_ := set $data "WEBHOOK_CONCURRENCY" (toString (int64 .svc.webhooks.concurrency)) -}}
+{{- $_ := set $data "WEBHOOK_RETENTION_DAYS" (toString (int64 .svc.webhooks.retentionDays)) -}}
 {{- $_ := set $data "WEBHOOK_ALLOW_PRIVATE" (ternary "true" "false" .svc.webhooks.allowPrivate) -}}
 {{- end -}}
 

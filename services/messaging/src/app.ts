@@ -5,7 +5,12 @@ import type { Config } from './config';
 import { MessageRepository } from './db/messages';
 import { WebhookRepository } from './db/webhooks';
 import { QUEUES, type MessagingDeps } from './deps';
-import { enqueueWebhook, makeDeliverWebhook, type WebhookToSend } from './jobs/deliverWebhook';
+import {
+  enqueueWebhook,
+  makeDeliverWebhook,
+  makeWebhookRetention,
+  type WebhookToSend,
+} from './jobs/deliverWebhook';
 import { makeCreateWebhookSecret } from './rpc/createWebhookSecret';
 import { makeListMessages } from './rpc/listMessages';
 import { makeListWebhookDeliveries } from './rpc/listWebhookDeliveries';
@@ -32,6 +37,7 @@ export function buildApp(config: Config): MessagingApp {
   });
   const webhookPolicy = {
     allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
+    retentionMs: config.WEBHOOK_RETENTION_DAYS * 86_400_000,
     retry: {
       windowMs: config.WEBHOOK_RETRY_HOURS * 3_600_000,
       baseDelayMs: config.WEBHOOK_RETRY_BASE_SECONDS * 1000,
@@ -79,6 +85,12 @@ export function buildApp(config: Config): MessagingApp {
         retryDelaySeconds: 2,
         retryBackoff: true,
         retryDelayMaxSeconds: 300,
+      });
+      // One queued retention job per tenant ('stately': a running one can queue its successor).
+      await runtime.jobs.work(QUEUES.webhookRetention, makeWebhookRetention(deps), {
+        policy: 'stately',
+        retryLimit: 10,
+        retryBackoff: true,
       });
       await runtime.start({
         grpcServices: [

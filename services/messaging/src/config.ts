@@ -19,6 +19,11 @@ export const configSchema = serviceEnv({
   WEBHOOK_RETRY_MAX_SECONDS: number('a number of seconds', 1, 86_400).default(3600),
   /** The deadline of one attempt (connecting and the receiver's answer). */
   WEBHOOK_TIMEOUT_MS: number('a whole number of milliseconds', 100, 60_000).int().default(10_000),
+  /**
+   * How long a finished delivery (delivered, parked as failed, or disabled) is kept, with its payload, before
+   * it is deleted: default 30 days. Pending deliveries are never deleted.
+   */
+  WEBHOOK_RETENTION_DAYS: number('a whole number of days', 1, 3650).int().default(30),
   /** How many deliveries one replica attempts at once. */
   WEBHOOK_CONCURRENCY: number('a whole number', 1, 100).int().default(8),
   /**

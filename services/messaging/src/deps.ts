@@ -21,9 +21,16 @@ export interface WebhookPolicy {
   retry: RetryPolicy;
   /** Dev mode: webhook URLs may point at loopback and private addresses. */
   allowPrivate: boolean;
+  /** How long a finished delivery is kept. */
+  retentionMs: number;
 }
 
 export const QUEUES = {
   /** One attempt to deliver a webhook; a failed attempt schedules the next one itself. */
   deliverWebhook: 'messaging-deliver-webhook',
+  /** Deletes a tenant's finished deliveries once they are older than the retention (one queued per tenant). */
+  webhookRetention: 'messaging-webhook-retention',
 } as const;
+
+/** How often a tenant's finished deliveries are looked at for deletion. */
+export const WEBHOOK_RETENTION_CHECK_MS = 24 * 60 * 60 * 1000;

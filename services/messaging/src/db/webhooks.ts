@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, or } from 'drizzle-orm';
+import { and, desc, eq, gt, inArray, isNull, lt, or } from 'drizzle-orm';
 import { olderThan, toPage, withTenant, type Cursor, type Database, type Transaction } from '@parley/kit';
 import type { WebhookDeliveryStatus } from '../domain/webhooks';
 import {
@@ -98,6 +98,25 @@ export class WebhookRepository {
       .where(eq(webhookDeliveries.id, id))
       .returning();
     return row!;
+  }
+
+  /** Deletes the tenant's finished deliveries last changed before `cutoff`; answers how many. */
+  async deleteFinishedBefore(tx: Transaction, cutoff: Date): Promise<number> {
+    const deleted = await tx
+      .delete(webhookDeliveries)
+      .where(
+        and(
+          inArray(webhookDeliveries.status, ['delivered', 'failed', 'disabled']),
+          lt(webhookDeliveries.updatedAt, cutoff),
+        ),
+      )
+      .returning({ id: webhookDeliveries.id });
+    return deleted.length;
+  }
+
+  async hasDeliveries(tx: Transaction): Promise<boolean> {
+    const [row] = await tx.select({ id: webhookDeliveries.id }).from(webhookDeliveries).limit(1);
+    return row !== undefined;
   }
 
   /** One page of the tenant's deliveries, newest first, in one status or all. */

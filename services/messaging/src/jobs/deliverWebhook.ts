@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { signWebhook, webhookUrlProblem, type JobContext, type Transaction } from '@parley/kit';
 import type { WebhookDeliveryRow, WebhookPayload } from '../db/schema';
-import { QUEUES, type MessagingDeps } from '../deps';
+import { QUEUES, WEBHOOK_RETENTION_CHECK_MS, type MessagingDeps } from '../deps';
 import { webhookUrlInvalid } from '../domain/errors';
 import { nextAttemptAt, outcomeOf, type AttemptOutcome } from '../domain/webhooks';
 
@@ -61,7 +61,49 @@ export async function enqueueWebhook(
     createdAt: now,
   });
   if (!disabled) await scheduleAttempt(deps, tx, row, now);
+  await scheduleRetention(deps, tx, input.tenantId, now);
   return row;
+}
+
+/** Makes sure the tenant's retention job is queued (the queue keeps one queued per tenant: sends beyond it create nothing). */
+async function scheduleRetention(
+  deps: Pick<MessagingDeps, 'jobs'>,
+  tx: Transaction,
+  tenantId: string,
+  now: Date,
+) {
+  await deps.jobs.send(
+    QUEUES.webhookRetention,
+    {},
+    {
+      tx,
+      tenantId,
+      singletonKey: tenantId,
+      startAfter: new Date(now.getTime() + WEBHOOK_RETENTION_CHECK_MS),
+    },
+  );
+}
+
+/**
+ * Deletes the tenant's finished deliveries (with their payloads, which may carry personal data) once they
+ * are older than WEBHOOK_RETENTION_DAYS, and comes back a day later while the tenant has any left.
+ */
+export function makeWebhookRetention(
+  deps: Pick<MessagingDeps, 'withTenant' | 'jobs' | 'webhooks' | 'webhookPolicy' | 'now'>,
+) {
+  return async (job: JobContext<Record<string, never>>): Promise<void> => {
+    const tenantId = job.tenantId!;
+    const now = deps.now();
+    const deleted = await deps.withTenant(tenantId, async (tx) => {
+      const count = await deps.webhooks.deleteFinishedBefore(
+        tx,
+        new Date(now.getTime() - deps.webhookPolicy.retentionMs),
+      );
+      if (await deps.webhooks.hasDeliveries(tx)) await scheduleRetention(deps, tx, tenantId, now);
+      return count;
+    });
+    job.log.info({ deleted }, 'webhook deliveries past their retention deleted');
+  };
 }
 
 /** Sends the job of the delivery's next attempt in `tx`, once per attempt and retry round. */

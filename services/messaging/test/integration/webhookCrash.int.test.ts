@@ -92,6 +92,7 @@ describe('messaging: SIGKILL while a webhook is being posted', () => {
             webhooks: new WebhookRepository(db),
             webhookPolicy: {
               allowPrivate: true,
+              retentionMs: 86_400_000,
               retry: { windowMs: 3_600_000, baseDelayMs: 200, maxDelayMs: 1000 },
             },
             now: () => new Date(),

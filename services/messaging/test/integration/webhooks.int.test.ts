@@ -11,6 +11,8 @@ import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../test
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { buildApp, type MessagingApp } from '../../src/app';
+import { QUEUES } from '../../src/deps';
+import { makeWebhookRetention } from '../../src/jobs/deliverWebhook';
 import { loadConfig } from '../../src/config';
 
 const Status = messagingV1.WebhookDeliveryStatus;
@@ -317,6 +319,54 @@ describe('messaging: webhooks out', () => {
         expect.objectContaining({ attempts: 1, lastError: 'address_refused', lastStatusCode: 0 }),
       );
       expect(target.received).toHaveLength(0);
+    });
+  });
+
+  describe('retention (WEBHOOK_RETENTION_DAYS, default 30)', () => {
+    it('queues one retention job per tenant, which deletes finished deliveries past the retention only', async () => {
+      const db = dev.app.runtime.db;
+      const target = await receiver();
+      await enqueue('retention', target.url);
+      await enqueue('retention', target.url);
+      const queued = await db.execute<{ n: number }>(
+        sql`select count(*)::int as n from pgboss.job
+             where name = ${QUEUES.webhookRetention} and singleton_key = 'retention' and state = 'created'`,
+      );
+      expect(queued.rows[0]!.n).toBe(1);
+
+      const old = new Date(Date.now() - 31 * 86_400_000);
+      const insert = (status: string, updatedAt: Date) =>
+        withTenant(db, 'retention', (tx) =>
+          tx.execute<{ id: string }>(sql`
+            insert into webhook_deliveries (id, tenant_id, url, type, payload, status, updated_at)
+            values (gen_random_uuid(), 'retention', 'https://example.com/', 'message.sent', '{}', ${status}, ${updatedAt})
+            returning id`),
+        ).then((result) => result.rows[0]!.id);
+      const expired = [
+        await insert('delivered', old),
+        await insert('failed', old),
+        await insert('disabled', old),
+      ];
+      const kept = [await insert('pending', old), await insert('delivered', new Date())];
+
+      const log = dev.app.runtime.log;
+      await makeWebhookRetention(dev.app.deps)({
+        data: {},
+        id: 'test',
+        queue: QUEUES.webhookRetention,
+        retryCount: 0,
+        retryLimit: 0,
+        createdOn: new Date(),
+        tenantId: 'retention',
+        log,
+        signal: new AbortController().signal,
+      });
+      const left = await withTenant(db, 'retention', (tx) =>
+        tx.execute<{ id: string }>(sql`select id from webhook_deliveries`),
+      );
+      const ids = left.rows.map((row) => row.id);
+      expect(ids).toEqual(expect.arrayContaining(kept));
+      for (const id of expired) expect(ids).not.toContain(id);
     });
   });
 
