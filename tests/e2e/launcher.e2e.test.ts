@@ -79,6 +79,7 @@ async function api(path: string, key?: string): Promise<{ status: number; body: 
 describe('npm start (tools/dev launcher)', () => {
   let port: number;
   let firstKey: string;
+  let firstWebhookSecret: string;
   let ownerToken: string;
   let tokenUrl: string;
   let orphans: ProcessRecord[];
@@ -126,9 +127,18 @@ describe('npm start (tools/dev launcher)', () => {
       'owner',
       'tenantId',
       'tokenUrl',
+      'webhookSecret',
+      'webhookSecretId',
     ]);
     expect(dev.gatewayUrl).toBe(`http://127.0.0.1:${port}`);
     firstKey = dev.apiKey!;
+    // The demo tenant's webhook signing secret: current, and never shown by the API again.
+    expect(dev.webhookSecret).toMatch(/^whsec_/);
+    firstWebhookSecret = dev.webhookSecret!;
+    const secrets = await api('/v1/webhook-secrets', firstKey);
+    expect(secrets.body).toEqual({
+      secrets: [expect.objectContaining({ id: dev.webhookSecretId, signing: true })],
+    });
 
     const ready = await api('/readyz');
     expect(ready).toEqual({
@@ -203,6 +213,7 @@ describe('npm start (tools/dev launcher)', () => {
     expect(run.output()).toContain('reusing the demo tenant and API key');
     const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as Record<string, string>;
     expect(dev.apiKey).toBe(firstKey);
+    expect(dev.webhookSecret).toBe(firstWebhookSecret);
     expect((await api('/v1/tenant', firstKey)).status).toBe(200);
     // The login server listens where it did before, so a token from the first run still works (item 13).
     expect(dev.tokenUrl).toBe(tokenUrl);

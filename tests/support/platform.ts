@@ -33,9 +33,12 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
-/** `privacyEnv`: variables the privacy service gets besides (or instead of) the defaults below. */
+/**
+ * `privacyEnv`, `messagingEnv`: variables those services get besides (or instead of) the defaults below.
+ * Messaging posts webhooks to receivers on loopback, as in dev mode.
+ */
 export async function startPlatform(
-  options: { privacyEnv?: Record<string, string> } = {},
+  options: { privacyEnv?: Record<string, string>; messagingEnv?: Record<string, string> } = {},
 ): Promise<Platform> {
   const NATS_PREFIX = uniquePrefix('gw');
   // Privacy and the gateway name each other (participant and backend), so their ports are chosen first.
@@ -54,6 +57,8 @@ export async function startPlatform(
     numbering,
     messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
       NATS_PREFIX,
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      ...options.messagingEnv,
     }),
     billing: await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX }),
     privacy: await startService('privacy', (env) => buildPrivacy(privacyConfig(env)), {

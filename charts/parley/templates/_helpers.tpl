@@ -244,6 +244,17 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "NUMBER_VOICE_ROUTE" .svc.routing.voice -}}
 {{- end -}}
 
+{{- if eq .name "messaging" -}}
+{{- /* Webhooks out: retries, the attempt deadline, and whether internal addresses may be posted to. */ -}}
+{{- $_ := set $data "WEBHOOK_RETRY_HOURS" (toString .svc.webhooks.retryHours) -}}
+{{- $_ := set $data "WEBHOOK_RETRY_BASE_SECONDS" (toString .svc.webhooks.retryBaseSeconds) -}}
+{{- $_ := set $data "WEBHOOK_RETRY_MAX_SECONDS" (toString .svc.webhooks.retryMaxSeconds) -}}
+{{- $_ := set $data "WEBHOOK_TIMEOUT_MS" (toString (int64 .svc.webhooks.timeoutMs)) -}}
+{{- $_ := set $data "WEBHOOK_CONCURRENCY" (toString (int64 .svc.webhooks.concurrency)) -}}
+{{- $_ := set $data "WEBHOOK_RETENTION_DAYS" (toString (int64 .svc.webhooks.retentionDays)) -}}
+{{- $_ := set $data "WEBHOOK_ALLOW_PRIVATE" (ternary "true" "false" .svc.webhooks.allowPrivate) -}}
+{{- end -}}
+
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}

@@ -33,3 +33,6 @@ export * from './idempotency/handledRequests';
 export * from './rateLimit';
 export * from './events/deadLetters';
 export * from './profile';
+export * from './webhooks/signing';
+export * from './webhooks/addresses';
+export * from './webhooks/poster';

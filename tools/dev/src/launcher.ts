@@ -217,6 +217,9 @@ export class Launcher {
         env.API_KEY_PEPPER = secrets.apiKeyPepper!;
       }
       if (name === 'numbering') Object.assign(env, this.carrierSim.numberingEnv);
+      // Dev receivers run on this machine: webhooks may go to loopback and private addresses (never in
+      // production, where that would be server-side request forgery).
+      if (name === 'messaging') env.WEBHOOK_ALLOW_PRIVATE = 'true';
       if (name === 'privacy') {
         env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
         env.NOTIFICATIONS = 'mailbox';
@@ -238,6 +241,7 @@ export class Launcher {
 
     const { credentials, reused } = await seedDemoTenant({
       identityAddress: `127.0.0.1:${grpcPorts.identity}`,
+      messagingAddress: `127.0.0.1:${grpcPorts.messaging}`,
       gatewayUrl,
       tokenUrl: `${identityProvider.issuerBaseUrl}/realms/${identityProvider.realm}/protocol/openid-connect/token`,
       devFile: files.dev,

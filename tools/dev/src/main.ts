@@ -61,6 +61,7 @@ launcher.start().then(
     printer.info(`  API key   ${credentials.apiKey}`);
     printer.info(`  admin key ${credentials.adminApiKey}   (platform admin: /v1/tenants)`);
     printer.info(`  owner     ${credentials.owner.username} / ${credentials.owner.password}`);
+    printer.info(`  webhooks  ${credentials.webhookSecret}   (signing secret: verify with standardwebhooks)`);
     printer.info(
       `  try       curl -H "Authorization: Bearer ${credentials.apiKey}" ${credentials.gatewayUrl}/v1/tenant`,
     );

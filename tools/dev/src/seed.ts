@@ -8,7 +8,7 @@ import {
   InternalTokens,
   type Caller,
 } from '@parley/kit';
-import { identityV1 } from '@parley/proto';
+import { identityV1, messagingV1 } from '@parley/proto';
 
 /** How long one seeding call may take (identity and its identity provider). */
 const SEED_CALL_TIMEOUT_MS = 60_000;
@@ -23,6 +23,13 @@ export interface DevCredentials {
   /** The demo tenant's owner, who logs in at tokenUrl (password grant, client parley-cli). */
   owner: { username: string; password: string };
   tokenUrl: string;
+  /**
+   * A current webhook signing secret of the demo tenant (`whsec_...`): verify its webhooks with any
+   * `standardwebhooks` library.
+   */
+  webhookSecret: string;
+  /** Its id (to retire it: DELETE /v1/webhook-secrets/{id}). */
+  webhookSecretId: string;
 }
 
 export const DEMO_TENANT = 'demo';
@@ -39,6 +46,7 @@ const launcher: Omit<Caller, 'tenantId'> = {
  */
 export async function seedDemoTenant(options: {
   identityAddress: string;
+  messagingAddress: string;
   gatewayUrl: string;
   tokenUrl: string;
   devFile: string;
@@ -56,6 +64,9 @@ export async function seedDemoTenant(options: {
   const client = createClient(identityV1.IdentityServiceClient, options.identityAddress, {
     serviceName: 'parley.identity.v1.IdentityService',
     idempotentMethods: ['CreateTenant', 'AuthenticateApiKey'],
+  });
+  const messaging = createClient(messagingV1.MessagingServiceClient, options.messagingAddress, {
+    serviceName: 'parley.messaging.v1.MessagingService',
   });
   // Creating a tenant or an account writes to the identity provider too: a real Keycloak on a busy
   // machine takes well over the default 5 s deadline, and a seeding that gives up stops the platform.
@@ -124,6 +135,14 @@ export async function seedDemoTenant(options: {
         };
       }
     }
+    const webhook = await demoWebhookSecret(
+      previous,
+      async () =>
+        call(messaging, messaging.listWebhookSecrets, { includeExpired: false }, await as(DEMO_TENANT)),
+      async () => call(messaging, messaging.createWebhookSecret, {}, await as(DEMO_TENANT)),
+      options.dataFolder,
+    );
+    if (!webhook.reused) reused = false;
     const credentials: DevCredentials = {
       gatewayUrl: options.gatewayUrl,
       tenantId: DEMO_TENANT,
@@ -131,10 +150,37 @@ export async function seedDemoTenant(options: {
       adminApiKey: adminApiKey ?? '',
       owner,
       tokenUrl: options.tokenUrl,
+      webhookSecret: webhook.value,
+      webhookSecretId: webhook.id,
     };
     writeFileSync(options.devFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     return { credentials, reused };
   } finally {
     client.close();
+    messaging.close();
+  }
+}
+
+/**
+ * The demo tenant's webhook secret: the one in dev.json while it still signs, else a new one. Its value can
+ * be read only when it is created, so when dev.json lost it and the tenant already has the most secrets
+ * that may sign, dev.json says how to start afresh instead.
+ */
+async function demoWebhookSecret(
+  previous: Partial<DevCredentials>,
+  list: () => Promise<messagingV1.ListWebhookSecretsResponse>,
+  create: () => Promise<messagingV1.CreateWebhookSecretResponse>,
+  dataFolder: string,
+): Promise<{ id: string; value: string; reused: boolean }> {
+  const { secrets } = await list();
+  const kept = secrets.find((secret) => secret.id === previous.webhookSecretId && secret.signing);
+  if (kept && previous.webhookSecret?.startsWith('whsec_'))
+    return { id: kept.id, value: previous.webhookSecret, reused: true };
+  try {
+    const created = await create();
+    return { id: created.secret!.id, value: created.value, reused: false };
+  } catch (error) {
+    if (decodeServiceError(error).reason !== 'WEBHOOK_SECRET_LIMIT') throw error;
+    return { id: '', value: `(unknown: delete ${dataFolder} to start afresh)`, reused: false };
   }
 }

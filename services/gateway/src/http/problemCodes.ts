@@ -204,6 +204,25 @@ export const problemCatalogue = define({
     status: 503,
     description: 'The number supplier is unavailable; retry after `Retry-After` seconds.',
   },
+  // messaging: webhooks out
+  WEBHOOK_REQUEST_INVALID: {
+    status: 400,
+    description: 'A webhook field is invalid (a status filter, an overlap); `errors` names each.',
+  },
+  WEBHOOK_SECRET_NOT_FOUND: { status: 404, description: 'No such webhook secret in this tenant.' },
+  WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, description: 'No such webhook delivery in this tenant.' },
+  WEBHOOK_SECRET_LIMIT: {
+    status: 422,
+    description: 'Five secrets already sign; retire one and let it expire before creating another.',
+  },
+  WEBHOOK_SECRET_LAST: {
+    status: 422,
+    description: 'The only current secret cannot be retired; create its successor first.',
+  },
+  WEBHOOK_DELIVERY_NOT_RETRYABLE: {
+    status: 422,
+    description: 'Only a failed or disabled delivery can be retried; this one was delivered.',
+  },
 });
 
 export type ProblemCode = keyof typeof problemCatalogue;

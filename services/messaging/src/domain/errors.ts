@@ -1,2 +1,32 @@
 // The messaging service's errors: the kit's closed set with this service's stable reasons.
-export { invalidArgument, notFound, alreadyExists, failedPrecondition } from '@parley/kit';
+import { failedPrecondition, invalidArgument, notFound, type FieldViolation } from '@parley/kit';
+
+export const webhookRequestInvalid = (violations: FieldViolation[]) =>
+  invalidArgument(
+    'WEBHOOK_REQUEST_INVALID',
+    violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+    violations,
+  );
+export const webhookUrlInvalid = (problem: string) =>
+  invalidArgument('WEBHOOK_URL_INVALID', `the webhook URL ${problem}`, [
+    { field: 'url', description: problem },
+  ]);
+export const webhookSecretNotFound = () =>
+  notFound('WEBHOOK_SECRET_NOT_FOUND', 'no such webhook secret in this tenant');
+export const webhookSecretLimit = (limit: number) =>
+  failedPrecondition(
+    'WEBHOOK_SECRET_LIMIT',
+    `at most ${limit} secrets may sign at once; retire one and let it expire first`,
+  );
+export const webhookSecretLast = () =>
+  failedPrecondition(
+    'WEBHOOK_SECRET_LAST',
+    'this is the only current secret; create its successor before retiring it',
+  );
+export const webhookDeliveryNotFound = () =>
+  notFound('WEBHOOK_DELIVERY_NOT_FOUND', 'no such webhook delivery in this tenant');
+export const webhookDeliveryNotRetryable = (status: string) =>
+  failedPrecondition(
+    'WEBHOOK_DELIVERY_NOT_RETRYABLE',
+    `the delivery is ${status}; only failed or disabled deliveries can be retried`,
+  );

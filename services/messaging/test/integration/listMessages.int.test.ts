@@ -51,7 +51,12 @@ describe('messaging service', () => {
 
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
-      expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual(['messages']);
+      expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual([
+        'disabled_webhook_endpoints',
+        'messages',
+        'webhook_deliveries',
+        'webhook_secrets',
+      ]);
       await expectTenantWall(service.app.runtime.db, {
         table: 'messages',
         insert: (tenantId) => insertMessage(tenantId, 0),

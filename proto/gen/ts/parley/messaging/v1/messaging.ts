@@ -63,6 +63,63 @@ export function directionToJSON(object: Direction): string {
   }
 }
 
+/** WebhookDeliveryStatus is where a delivery stands. */
+export enum WebhookDeliveryStatus {
+  /** WEBHOOK_DELIVERY_STATUS_UNSPECIFIED - Not set (in a filter: any status). */
+  WEBHOOK_DELIVERY_STATUS_UNSPECIFIED = 0,
+  /** WEBHOOK_DELIVERY_STATUS_PENDING - Waiting for its first or next attempt. */
+  WEBHOOK_DELIVERY_STATUS_PENDING = 1,
+  /** WEBHOOK_DELIVERY_STATUS_DELIVERED - The receiver answered 2xx. */
+  WEBHOOK_DELIVERY_STATUS_DELIVERED = 2,
+  /** WEBHOOK_DELIVERY_STATUS_FAILED - Retries ran out (or the URL was refused): parked until the tenant retries it. */
+  WEBHOOK_DELIVERY_STATUS_FAILED = 3,
+  /** WEBHOOK_DELIVERY_STATUS_DISABLED - Not sent because its endpoint answered 410 Gone. */
+  WEBHOOK_DELIVERY_STATUS_DISABLED = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function webhookDeliveryStatusFromJSON(object: any): WebhookDeliveryStatus {
+  switch (object) {
+    case 0:
+    case "WEBHOOK_DELIVERY_STATUS_UNSPECIFIED":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_UNSPECIFIED;
+    case 1:
+    case "WEBHOOK_DELIVERY_STATUS_PENDING":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_PENDING;
+    case 2:
+    case "WEBHOOK_DELIVERY_STATUS_DELIVERED":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_DELIVERED;
+    case 3:
+    case "WEBHOOK_DELIVERY_STATUS_FAILED":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_FAILED;
+    case 4:
+    case "WEBHOOK_DELIVERY_STATUS_DISABLED":
+      return WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_DISABLED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WebhookDeliveryStatus.UNRECOGNIZED;
+  }
+}
+
+export function webhookDeliveryStatusToJSON(object: WebhookDeliveryStatus): string {
+  switch (object) {
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_UNSPECIFIED:
+      return "WEBHOOK_DELIVERY_STATUS_UNSPECIFIED";
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_PENDING:
+      return "WEBHOOK_DELIVERY_STATUS_PENDING";
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_DELIVERED:
+      return "WEBHOOK_DELIVERY_STATUS_DELIVERED";
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_FAILED:
+      return "WEBHOOK_DELIVERY_STATUS_FAILED";
+    case WebhookDeliveryStatus.WEBHOOK_DELIVERY_STATUS_DISABLED:
+      return "WEBHOOK_DELIVERY_STATUS_DISABLED";
+    case WebhookDeliveryStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** MessageRecord is the metadata of one message (content is not kept by default). */
 export interface MessageRecord {
   /** Message id (UUID). */
@@ -95,6 +152,127 @@ export interface ListMessagesResponse {
   messages: MessageRecord[];
   /** Token for the next page, empty on the last. */
   nextPageToken: string;
+}
+
+/** WebhookSecret describes a signing secret; its value is never answered after creation. */
+export interface WebhookSecret {
+  /** Secret id (UUID). */
+  id: string;
+  /** When it was created. */
+  createdAt?:
+    | Date
+    | undefined;
+  /** When it was retired; unset while it is current. */
+  retiredAt?:
+    | Date
+    | undefined;
+  /** When it stops signing (retired_at plus the overlap); unset while it is current. */
+  expiresAt?:
+    | Date
+    | undefined;
+  /** True while webhooks are signed with it (current, or retired but not yet expired). */
+  signing: boolean;
+}
+
+/** CreateWebhookSecretRequest asks for a new signing secret. */
+export interface CreateWebhookSecretRequest {
+}
+
+/** CreateWebhookSecretResponse answers the new secret, once. */
+export interface CreateWebhookSecretResponse {
+  /** The secret's description. */
+  secret?:
+    | WebhookSecret
+    | undefined;
+  /** The secret itself, whsec_ and base64; it cannot be read again. */
+  value: string;
+}
+
+/** ListWebhookSecretsRequest lists the tenant's secrets. */
+export interface ListWebhookSecretsRequest {
+  /** Include expired secrets too. */
+  includeExpired: boolean;
+}
+
+/** ListWebhookSecretsResponse holds the tenant's secrets, newest first. */
+export interface ListWebhookSecretsResponse {
+  /** The secrets, without their values. */
+  secrets: WebhookSecret[];
+}
+
+/** RetireWebhookSecretRequest retires one secret. */
+export interface RetireWebhookSecretRequest {
+  /** The secret to retire. */
+  secretId: string;
+  /** How long it keeps signing, in seconds: unset for the default (24 hours), 0 to stop at once, at most 7 days. */
+  overlapSeconds?: number | undefined;
+}
+
+/** RetireWebhookSecretResponse answers the retired secret. */
+export interface RetireWebhookSecretResponse {
+  /** The secret, retired. */
+  secret?: WebhookSecret | undefined;
+}
+
+/** WebhookDelivery is one webhook message to one URL and what became of it (never the receiver's answer body). */
+export interface WebhookDelivery {
+  /** Delivery id (UUID), sent as the webhook-id header on every attempt. */
+  id: string;
+  /** Where it is posted. */
+  url: string;
+  /** The event type, e.g. "message.delivered". */
+  type: string;
+  /** Where it stands. */
+  status: WebhookDeliveryStatus;
+  /** Attempts made so far. */
+  attempts: number;
+  /** HTTP status of the last answer, 0 when there was none. */
+  lastStatusCode: number;
+  /**
+   * Why the last attempt failed: http_status, timeout, connection, dns, tls, redirect, address_refused,
+   * url_invalid, no_secret, gone; empty when it did not fail.
+   */
+  lastError: string;
+  /** When the next attempt is due, while pending. */
+  nextAttemptAt?:
+    | Date
+    | undefined;
+  /** When it was created. */
+  createdAt?:
+    | Date
+    | undefined;
+  /** When the receiver took it. */
+  deliveredAt?: Date | undefined;
+}
+
+/** ListWebhookDeliveriesRequest pages through deliveries. */
+export interface ListWebhookDeliveriesRequest {
+  /** Only deliveries in this status (unspecified: all). */
+  status: WebhookDeliveryStatus;
+  /** Maximum deliveries to return (1-100, default 50). */
+  pageSize: number;
+  /** Token from a previous response, empty for the first page. */
+  pageToken: string;
+}
+
+/** ListWebhookDeliveriesResponse is one page of deliveries. */
+export interface ListWebhookDeliveriesResponse {
+  /** The deliveries on this page. */
+  deliveries: WebhookDelivery[];
+  /** Token for the next page, empty on the last. */
+  nextPageToken: string;
+}
+
+/** RetryWebhookDeliveryRequest sends a failed or disabled delivery again. */
+export interface RetryWebhookDeliveryRequest {
+  /** The delivery to retry. */
+  deliveryId: string;
+}
+
+/** RetryWebhookDeliveryResponse answers the delivery, pending again. */
+export interface RetryWebhookDeliveryResponse {
+  /** The delivery. */
+  delivery?: WebhookDelivery | undefined;
 }
 
 function createBaseMessageRecord(): MessageRecord {
@@ -450,6 +628,1184 @@ export const ListMessagesResponse: MessageFns<ListMessagesResponse> = {
   },
 };
 
+function createBaseWebhookSecret(): WebhookSecret {
+  return { id: "", createdAt: undefined, retiredAt: undefined, expiresAt: undefined, signing: false };
+}
+
+export const WebhookSecret: MessageFns<WebhookSecret> = {
+  encode(message: WebhookSecret, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(18).fork()).join();
+    }
+    if (message.retiredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.retiredAt), writer.uint32(26).fork()).join();
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(34).fork()).join();
+    }
+    if (message.signing !== false) {
+      writer.uint32(40).bool(message.signing);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WebhookSecret {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebhookSecret();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.retiredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.signing = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WebhookSecret {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      retiredAt: isSet(object.retiredAt)
+        ? fromJsonTimestamp(object.retiredAt)
+        : isSet(object.retired_at)
+        ? fromJsonTimestamp(object.retired_at)
+        : undefined,
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      signing: isSet(object.signing) ? globalThis.Boolean(object.signing) : false,
+    };
+  },
+
+  toJSON(message: WebhookSecret): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.retiredAt !== undefined) {
+      obj.retiredAt = message.retiredAt.toISOString();
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.signing !== false) {
+      obj.signing = message.signing;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WebhookSecret>, I>>(base?: I): WebhookSecret {
+    return WebhookSecret.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WebhookSecret>, I>>(object: I): WebhookSecret {
+    const message = createBaseWebhookSecret();
+    message.id = object.id ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.retiredAt = object.retiredAt ?? undefined;
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.signing = object.signing ?? false;
+    return message;
+  },
+};
+
+function createBaseCreateWebhookSecretRequest(): CreateWebhookSecretRequest {
+  return {};
+}
+
+export const CreateWebhookSecretRequest: MessageFns<CreateWebhookSecretRequest> = {
+  encode(_: CreateWebhookSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWebhookSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWebhookSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): CreateWebhookSecretRequest {
+    return {};
+  },
+
+  toJSON(_: CreateWebhookSecretRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateWebhookSecretRequest>, I>>(base?: I): CreateWebhookSecretRequest {
+    return CreateWebhookSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateWebhookSecretRequest>, I>>(_: I): CreateWebhookSecretRequest {
+    const message = createBaseCreateWebhookSecretRequest();
+    return message;
+  },
+};
+
+function createBaseCreateWebhookSecretResponse(): CreateWebhookSecretResponse {
+  return { secret: undefined, value: "" };
+}
+
+export const CreateWebhookSecretResponse: MessageFns<CreateWebhookSecretResponse> = {
+  encode(message: CreateWebhookSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      WebhookSecret.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateWebhookSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateWebhookSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = WebhookSecret.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateWebhookSecretResponse {
+    return {
+      secret: isSet(object.secret) ? WebhookSecret.fromJSON(object.secret) : undefined,
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CreateWebhookSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = WebhookSecret.toJSON(message.secret);
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateWebhookSecretResponse>, I>>(base?: I): CreateWebhookSecretResponse {
+    return CreateWebhookSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateWebhookSecretResponse>, I>>(object: I): CreateWebhookSecretResponse {
+    const message = createBaseCreateWebhookSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? WebhookSecret.fromPartial(object.secret)
+      : undefined;
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseListWebhookSecretsRequest(): ListWebhookSecretsRequest {
+  return { includeExpired: false };
+}
+
+export const ListWebhookSecretsRequest: MessageFns<ListWebhookSecretsRequest> = {
+  encode(message: ListWebhookSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.includeExpired !== false) {
+      writer.uint32(8).bool(message.includeExpired);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhookSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhookSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.includeExpired = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWebhookSecretsRequest {
+    return {
+      includeExpired: isSet(object.includeExpired)
+        ? globalThis.Boolean(object.includeExpired)
+        : isSet(object.include_expired)
+        ? globalThis.Boolean(object.include_expired)
+        : false,
+    };
+  },
+
+  toJSON(message: ListWebhookSecretsRequest): unknown {
+    const obj: any = {};
+    if (message.includeExpired !== false) {
+      obj.includeExpired = message.includeExpired;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListWebhookSecretsRequest>, I>>(base?: I): ListWebhookSecretsRequest {
+    return ListWebhookSecretsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWebhookSecretsRequest>, I>>(object: I): ListWebhookSecretsRequest {
+    const message = createBaseListWebhookSecretsRequest();
+    message.includeExpired = object.includeExpired ?? false;
+    return message;
+  },
+};
+
+function createBaseListWebhookSecretsResponse(): ListWebhookSecretsResponse {
+  return { secrets: [] };
+}
+
+export const ListWebhookSecretsResponse: MessageFns<ListWebhookSecretsResponse> = {
+  encode(message: ListWebhookSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.secrets) {
+      WebhookSecret.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhookSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhookSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secrets.push(WebhookSecret.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWebhookSecretsResponse {
+    return {
+      secrets: globalThis.Array.isArray(object?.secrets)
+        ? object.secrets.map((e: any) => WebhookSecret.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListWebhookSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.secrets?.length) {
+      obj.secrets = message.secrets.map((e) => WebhookSecret.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListWebhookSecretsResponse>, I>>(base?: I): ListWebhookSecretsResponse {
+    return ListWebhookSecretsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWebhookSecretsResponse>, I>>(object: I): ListWebhookSecretsResponse {
+    const message = createBaseListWebhookSecretsResponse();
+    message.secrets = object.secrets?.map((e) => WebhookSecret.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRetireWebhookSecretRequest(): RetireWebhookSecretRequest {
+  return { secretId: "", overlapSeconds: undefined };
+}
+
+export const RetireWebhookSecretRequest: MessageFns<RetireWebhookSecretRequest> = {
+  encode(message: RetireWebhookSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secretId !== "") {
+      writer.uint32(10).string(message.secretId);
+    }
+    if (message.overlapSeconds !== undefined) {
+      writer.uint32(16).int32(message.overlapSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetireWebhookSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetireWebhookSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secretId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.overlapSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetireWebhookSecretRequest {
+    return {
+      secretId: isSet(object.secretId)
+        ? globalThis.String(object.secretId)
+        : isSet(object.secret_id)
+        ? globalThis.String(object.secret_id)
+        : "",
+      overlapSeconds: isSet(object.overlapSeconds)
+        ? globalThis.Number(object.overlapSeconds)
+        : isSet(object.overlap_seconds)
+        ? globalThis.Number(object.overlap_seconds)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RetireWebhookSecretRequest): unknown {
+    const obj: any = {};
+    if (message.secretId !== "") {
+      obj.secretId = message.secretId;
+    }
+    if (message.overlapSeconds !== undefined) {
+      obj.overlapSeconds = Math.round(message.overlapSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetireWebhookSecretRequest>, I>>(base?: I): RetireWebhookSecretRequest {
+    return RetireWebhookSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetireWebhookSecretRequest>, I>>(object: I): RetireWebhookSecretRequest {
+    const message = createBaseRetireWebhookSecretRequest();
+    message.secretId = object.secretId ?? "";
+    message.overlapSeconds = object.overlapSeconds ?? undefined;
+    return message;
+  },
+};
+
+function createBaseRetireWebhookSecretResponse(): RetireWebhookSecretResponse {
+  return { secret: undefined };
+}
+
+export const RetireWebhookSecretResponse: MessageFns<RetireWebhookSecretResponse> = {
+  encode(message: RetireWebhookSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      WebhookSecret.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetireWebhookSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetireWebhookSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = WebhookSecret.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetireWebhookSecretResponse {
+    return { secret: isSet(object.secret) ? WebhookSecret.fromJSON(object.secret) : undefined };
+  },
+
+  toJSON(message: RetireWebhookSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = WebhookSecret.toJSON(message.secret);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetireWebhookSecretResponse>, I>>(base?: I): RetireWebhookSecretResponse {
+    return RetireWebhookSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetireWebhookSecretResponse>, I>>(object: I): RetireWebhookSecretResponse {
+    const message = createBaseRetireWebhookSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? WebhookSecret.fromPartial(object.secret)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWebhookDelivery(): WebhookDelivery {
+  return {
+    id: "",
+    url: "",
+    type: "",
+    status: 0,
+    attempts: 0,
+    lastStatusCode: 0,
+    lastError: "",
+    nextAttemptAt: undefined,
+    createdAt: undefined,
+    deliveredAt: undefined,
+  };
+}
+
+export const WebhookDelivery: MessageFns<WebhookDelivery> = {
+  encode(message: WebhookDelivery, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.url !== "") {
+      writer.uint32(18).string(message.url);
+    }
+    if (message.type !== "") {
+      writer.uint32(26).string(message.type);
+    }
+    if (message.status !== 0) {
+      writer.uint32(32).int32(message.status);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(40).int32(message.attempts);
+    }
+    if (message.lastStatusCode !== 0) {
+      writer.uint32(48).int32(message.lastStatusCode);
+    }
+    if (message.lastError !== "") {
+      writer.uint32(58).string(message.lastError);
+    }
+    if (message.nextAttemptAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.nextAttemptAt), writer.uint32(66).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(74).fork()).join();
+    }
+    if (message.deliveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deliveredAt), writer.uint32(82).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WebhookDelivery {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWebhookDelivery();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.type = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.attempts = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastStatusCode = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastError = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.nextAttemptAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.deliveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WebhookDelivery {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      type: isSet(object.type) ? globalThis.String(object.type) : "",
+      status: isSet(object.status) ? webhookDeliveryStatusFromJSON(object.status) : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      lastStatusCode: isSet(object.lastStatusCode)
+        ? globalThis.Number(object.lastStatusCode)
+        : isSet(object.last_status_code)
+        ? globalThis.Number(object.last_status_code)
+        : 0,
+      lastError: isSet(object.lastError)
+        ? globalThis.String(object.lastError)
+        : isSet(object.last_error)
+        ? globalThis.String(object.last_error)
+        : "",
+      nextAttemptAt: isSet(object.nextAttemptAt)
+        ? fromJsonTimestamp(object.nextAttemptAt)
+        : isSet(object.next_attempt_at)
+        ? fromJsonTimestamp(object.next_attempt_at)
+        : undefined,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      deliveredAt: isSet(object.deliveredAt)
+        ? fromJsonTimestamp(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? fromJsonTimestamp(object.delivered_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: WebhookDelivery): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.type !== "") {
+      obj.type = message.type;
+    }
+    if (message.status !== 0) {
+      obj.status = webhookDeliveryStatusToJSON(message.status);
+    }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.lastStatusCode !== 0) {
+      obj.lastStatusCode = Math.round(message.lastStatusCode);
+    }
+    if (message.lastError !== "") {
+      obj.lastError = message.lastError;
+    }
+    if (message.nextAttemptAt !== undefined) {
+      obj.nextAttemptAt = message.nextAttemptAt.toISOString();
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.deliveredAt !== undefined) {
+      obj.deliveredAt = message.deliveredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WebhookDelivery>, I>>(base?: I): WebhookDelivery {
+    return WebhookDelivery.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WebhookDelivery>, I>>(object: I): WebhookDelivery {
+    const message = createBaseWebhookDelivery();
+    message.id = object.id ?? "";
+    message.url = object.url ?? "";
+    message.type = object.type ?? "";
+    message.status = object.status ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.lastStatusCode = object.lastStatusCode ?? 0;
+    message.lastError = object.lastError ?? "";
+    message.nextAttemptAt = object.nextAttemptAt ?? undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    message.deliveredAt = object.deliveredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListWebhookDeliveriesRequest(): ListWebhookDeliveriesRequest {
+  return { status: 0, pageSize: 0, pageToken: "" };
+}
+
+export const ListWebhookDeliveriesRequest: MessageFns<ListWebhookDeliveriesRequest> = {
+  encode(message: ListWebhookDeliveriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== 0) {
+      writer.uint32(8).int32(message.status);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhookDeliveriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhookDeliveriesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWebhookDeliveriesRequest {
+    return {
+      status: isSet(object.status) ? webhookDeliveryStatusFromJSON(object.status) : 0,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListWebhookDeliveriesRequest): unknown {
+    const obj: any = {};
+    if (message.status !== 0) {
+      obj.status = webhookDeliveryStatusToJSON(message.status);
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListWebhookDeliveriesRequest>, I>>(base?: I): ListWebhookDeliveriesRequest {
+    return ListWebhookDeliveriesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWebhookDeliveriesRequest>, I>>(object: I): ListWebhookDeliveriesRequest {
+    const message = createBaseListWebhookDeliveriesRequest();
+    message.status = object.status ?? 0;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListWebhookDeliveriesResponse(): ListWebhookDeliveriesResponse {
+  return { deliveries: [], nextPageToken: "" };
+}
+
+export const ListWebhookDeliveriesResponse: MessageFns<ListWebhookDeliveriesResponse> = {
+  encode(message: ListWebhookDeliveriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.deliveries) {
+      WebhookDelivery.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListWebhookDeliveriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListWebhookDeliveriesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deliveries.push(WebhookDelivery.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListWebhookDeliveriesResponse {
+    return {
+      deliveries: globalThis.Array.isArray(object?.deliveries)
+        ? object.deliveries.map((e: any) => WebhookDelivery.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListWebhookDeliveriesResponse): unknown {
+    const obj: any = {};
+    if (message.deliveries?.length) {
+      obj.deliveries = message.deliveries.map((e) => WebhookDelivery.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListWebhookDeliveriesResponse>, I>>(base?: I): ListWebhookDeliveriesResponse {
+    return ListWebhookDeliveriesResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListWebhookDeliveriesResponse>, I>>(
+    object: I,
+  ): ListWebhookDeliveriesResponse {
+    const message = createBaseListWebhookDeliveriesResponse();
+    message.deliveries = object.deliveries?.map((e) => WebhookDelivery.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryWebhookDeliveryRequest(): RetryWebhookDeliveryRequest {
+  return { deliveryId: "" };
+}
+
+export const RetryWebhookDeliveryRequest: MessageFns<RetryWebhookDeliveryRequest> = {
+  encode(message: RetryWebhookDeliveryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deliveryId !== "") {
+      writer.uint32(10).string(message.deliveryId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryWebhookDeliveryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryWebhookDeliveryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.deliveryId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryWebhookDeliveryRequest {
+    return {
+      deliveryId: isSet(object.deliveryId)
+        ? globalThis.String(object.deliveryId)
+        : isSet(object.delivery_id)
+        ? globalThis.String(object.delivery_id)
+        : "",
+    };
+  },
+
+  toJSON(message: RetryWebhookDeliveryRequest): unknown {
+    const obj: any = {};
+    if (message.deliveryId !== "") {
+      obj.deliveryId = message.deliveryId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryWebhookDeliveryRequest>, I>>(base?: I): RetryWebhookDeliveryRequest {
+    return RetryWebhookDeliveryRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryWebhookDeliveryRequest>, I>>(object: I): RetryWebhookDeliveryRequest {
+    const message = createBaseRetryWebhookDeliveryRequest();
+    message.deliveryId = object.deliveryId ?? "";
+    return message;
+  },
+};
+
+function createBaseRetryWebhookDeliveryResponse(): RetryWebhookDeliveryResponse {
+  return { delivery: undefined };
+}
+
+export const RetryWebhookDeliveryResponse: MessageFns<RetryWebhookDeliveryResponse> = {
+  encode(message: RetryWebhookDeliveryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.delivery !== undefined) {
+      WebhookDelivery.encode(message.delivery, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RetryWebhookDeliveryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRetryWebhookDeliveryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.delivery = WebhookDelivery.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RetryWebhookDeliveryResponse {
+    return { delivery: isSet(object.delivery) ? WebhookDelivery.fromJSON(object.delivery) : undefined };
+  },
+
+  toJSON(message: RetryWebhookDeliveryResponse): unknown {
+    const obj: any = {};
+    if (message.delivery !== undefined) {
+      obj.delivery = WebhookDelivery.toJSON(message.delivery);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RetryWebhookDeliveryResponse>, I>>(base?: I): RetryWebhookDeliveryResponse {
+    return RetryWebhookDeliveryResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RetryWebhookDeliveryResponse>, I>>(object: I): RetryWebhookDeliveryResponse {
+    const message = createBaseRetryWebhookDeliveryResponse();
+    message.delivery = (object.delivery !== undefined && object.delivery !== null)
+      ? WebhookDelivery.fromPartial(object.delivery)
+      : undefined;
+    return message;
+  },
+};
+
 /** MessagingService owns messages, delivery status, opt-outs and call detail records. */
 export type MessagingServiceService = typeof MessagingServiceService;
 export const MessagingServiceService = {
@@ -464,11 +1820,81 @@ export const MessagingServiceService = {
       Buffer.from(ListMessagesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListMessagesResponse => ListMessagesResponse.decode(value),
   },
+  /** CreateWebhookSecret creates a signing secret for the tenant's webhooks; its value is answered only here. */
+  createWebhookSecret: {
+    path: "/parley.messaging.v1.MessagingService/CreateWebhookSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateWebhookSecretRequest): Buffer =>
+      Buffer.from(CreateWebhookSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateWebhookSecretRequest => CreateWebhookSecretRequest.decode(value),
+    responseSerialize: (value: CreateWebhookSecretResponse): Buffer =>
+      Buffer.from(CreateWebhookSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateWebhookSecretResponse => CreateWebhookSecretResponse.decode(value),
+  },
+  /** ListWebhookSecrets lists the tenant's signing secrets (without their values), newest first. */
+  listWebhookSecrets: {
+    path: "/parley.messaging.v1.MessagingService/ListWebhookSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWebhookSecretsRequest): Buffer =>
+      Buffer.from(ListWebhookSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWebhookSecretsRequest => ListWebhookSecretsRequest.decode(value),
+    responseSerialize: (value: ListWebhookSecretsResponse): Buffer =>
+      Buffer.from(ListWebhookSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWebhookSecretsResponse => ListWebhookSecretsResponse.decode(value),
+  },
+  /** RetireWebhookSecret retires a secret: it keeps signing for an overlap, then expires. */
+  retireWebhookSecret: {
+    path: "/parley.messaging.v1.MessagingService/RetireWebhookSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetireWebhookSecretRequest): Buffer =>
+      Buffer.from(RetireWebhookSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetireWebhookSecretRequest => RetireWebhookSecretRequest.decode(value),
+    responseSerialize: (value: RetireWebhookSecretResponse): Buffer =>
+      Buffer.from(RetireWebhookSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetireWebhookSecretResponse => RetireWebhookSecretResponse.decode(value),
+  },
+  /** ListWebhookDeliveries lists the tenant's webhook deliveries, newest first. */
+  listWebhookDeliveries: {
+    path: "/parley.messaging.v1.MessagingService/ListWebhookDeliveries" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListWebhookDeliveriesRequest): Buffer =>
+      Buffer.from(ListWebhookDeliveriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListWebhookDeliveriesRequest => ListWebhookDeliveriesRequest.decode(value),
+    responseSerialize: (value: ListWebhookDeliveriesResponse): Buffer =>
+      Buffer.from(ListWebhookDeliveriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListWebhookDeliveriesResponse => ListWebhookDeliveriesResponse.decode(value),
+  },
+  /** RetryWebhookDelivery sends a failed (parked) or disabled delivery again. */
+  retryWebhookDelivery: {
+    path: "/parley.messaging.v1.MessagingService/RetryWebhookDelivery" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RetryWebhookDeliveryRequest): Buffer =>
+      Buffer.from(RetryWebhookDeliveryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RetryWebhookDeliveryRequest => RetryWebhookDeliveryRequest.decode(value),
+    responseSerialize: (value: RetryWebhookDeliveryResponse): Buffer =>
+      Buffer.from(RetryWebhookDeliveryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RetryWebhookDeliveryResponse => RetryWebhookDeliveryResponse.decode(value),
+  },
 } as const;
 
 export interface MessagingServiceServer extends UntypedServiceImplementation {
   /** ListMessages lists the caller's tenant's message metadata, newest first. */
   listMessages: handleUnaryCall<ListMessagesRequest, ListMessagesResponse>;
+  /** CreateWebhookSecret creates a signing secret for the tenant's webhooks; its value is answered only here. */
+  createWebhookSecret: handleUnaryCall<CreateWebhookSecretRequest, CreateWebhookSecretResponse>;
+  /** ListWebhookSecrets lists the tenant's signing secrets (without their values), newest first. */
+  listWebhookSecrets: handleUnaryCall<ListWebhookSecretsRequest, ListWebhookSecretsResponse>;
+  /** RetireWebhookSecret retires a secret: it keeps signing for an overlap, then expires. */
+  retireWebhookSecret: handleUnaryCall<RetireWebhookSecretRequest, RetireWebhookSecretResponse>;
+  /** ListWebhookDeliveries lists the tenant's webhook deliveries, newest first. */
+  listWebhookDeliveries: handleUnaryCall<ListWebhookDeliveriesRequest, ListWebhookDeliveriesResponse>;
+  /** RetryWebhookDelivery sends a failed (parked) or disabled delivery again. */
+  retryWebhookDelivery: handleUnaryCall<RetryWebhookDeliveryRequest, RetryWebhookDeliveryResponse>;
 }
 
 export interface MessagingServiceClient extends Client {
@@ -487,6 +1913,86 @@ export interface MessagingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListMessagesResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateWebhookSecret creates a signing secret for the tenant's webhooks; its value is answered only here. */
+  createWebhookSecret(
+    request: CreateWebhookSecretRequest,
+    callback: (error: ServiceError | null, response: CreateWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  createWebhookSecret(
+    request: CreateWebhookSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  createWebhookSecret(
+    request: CreateWebhookSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** ListWebhookSecrets lists the tenant's signing secrets (without their values), newest first. */
+  listWebhookSecrets(
+    request: ListWebhookSecretsRequest,
+    callback: (error: ServiceError | null, response: ListWebhookSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listWebhookSecrets(
+    request: ListWebhookSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWebhookSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listWebhookSecrets(
+    request: ListWebhookSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWebhookSecretsResponse) => void,
+  ): ClientUnaryCall;
+  /** RetireWebhookSecret retires a secret: it keeps signing for an overlap, then expires. */
+  retireWebhookSecret(
+    request: RetireWebhookSecretRequest,
+    callback: (error: ServiceError | null, response: RetireWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  retireWebhookSecret(
+    request: RetireWebhookSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetireWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  retireWebhookSecret(
+    request: RetireWebhookSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetireWebhookSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** ListWebhookDeliveries lists the tenant's webhook deliveries, newest first. */
+  listWebhookDeliveries(
+    request: ListWebhookDeliveriesRequest,
+    callback: (error: ServiceError | null, response: ListWebhookDeliveriesResponse) => void,
+  ): ClientUnaryCall;
+  listWebhookDeliveries(
+    request: ListWebhookDeliveriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListWebhookDeliveriesResponse) => void,
+  ): ClientUnaryCall;
+  listWebhookDeliveries(
+    request: ListWebhookDeliveriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListWebhookDeliveriesResponse) => void,
+  ): ClientUnaryCall;
+  /** RetryWebhookDelivery sends a failed (parked) or disabled delivery again. */
+  retryWebhookDelivery(
+    request: RetryWebhookDeliveryRequest,
+    callback: (error: ServiceError | null, response: RetryWebhookDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  retryWebhookDelivery(
+    request: RetryWebhookDeliveryRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RetryWebhookDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  retryWebhookDelivery(
+    request: RetryWebhookDeliveryRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RetryWebhookDeliveryResponse) => void,
   ): ClientUnaryCall;
 }
 
