@@ -139,11 +139,19 @@ describe('numbers through the gateway (npm start, demo credentials)', () => {
     });
     expect(configured.status).toBe(200);
     expect(configured.body).toMatchObject({ forwardingTarget: '+14155550199', callerId: '+14155550123' });
+    // Every mistake is named in one answer, not one per round.
     const refused = await api('PATCH', `/v1/numbers/${numberId}`, dev.apiKey, {
       forwardingTarget: 'not a number',
+      messagingWebhookUrl: 'ftp://example.com/hook',
+      throughputClass: 'huge',
     });
     expect(refused.status).toBe(400);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect((refused.body.errors as { field: string }[]).map((error) => error.field).sort()).toEqual([
+      'forwardingTarget',
+      'messagingWebhookUrl',
+      'throughputClass',
+    ]);
 
     const listed = await api('GET', '/v1/numbers?capability=sms&status=active', dev.apiKey);
     expect((listed.body.numbers as { id: string }[]).map((number) => number.id)).toContain(numberId);

@@ -162,22 +162,43 @@ const settingsJson = (settings: numberingV1.NumberingSettings | undefined) => {
   return { ...settings, erasurePolicy: settings.erasurePolicy as 'unassign' | 'release' };
 };
 
+/** An E.164 number, or the empty string that clears the setting. */
+const e164OrEmpty = z
+  .string()
+  .max(16)
+  .regex(/^(\+[1-9][0-9]{6,14})?$/, 'an E.164 number, e.g. +14155550199, or empty to clear');
+/** An http(s) URL, or the empty string that clears the setting. */
+const urlOrEmpty = z
+  .string()
+  .max(2000)
+  .regex(/^(https?:\/\/[^\s]+)?$/i, 'an http(s) URL of at most 2000 characters, or empty to clear');
+
+// Every field is checked here at once, so a client hears of all its mistakes in one answer; numbering
+// checks them again (and what needs the number, such as capabilities).
 const patchBody = z
   .object({
     friendlyName: z.string().max(100).optional(),
     accountId: accountId.optional().openapi({ description: 'Empty string unassigns' }),
-    forwardingTarget: z.string().max(16).optional().openapi({
+    forwardingTarget: e164OrEmpty.optional().openapi({
       description: 'E.164 number calls and messages go on to; empty string clears',
       example: '+14155550199',
     }),
-    callerId: z
-      .string()
-      .max(16)
+    callerId: e164OrEmpty.optional().openapi({
+      description: 'E.164 caller ID shown on forwarded calls (needs voice); empty clears',
+      example: '+14155550123',
+    }),
+    messagingWebhookUrl: urlOrEmpty
       .optional()
-      .openapi({ description: 'E.164 caller ID shown on forwarded calls (needs voice); empty clears' }),
-    messagingWebhookUrl: z.string().max(2000).optional().openapi({ description: 'Needs sms or mms' }),
-    voiceWebhookUrl: z.string().max(2000).optional().openapi({ description: 'Needs voice' }),
-    messagingProfile: z.string().max(64).optional(),
+      .openapi({ description: 'Needs sms or mms; empty clears', example: 'https://example.com/sms' }),
+    voiceWebhookUrl: urlOrEmpty
+      .optional()
+      .openapi({ description: 'Needs voice; empty clears', example: 'https://example.com/voice' }),
+    messagingProfile: z
+      .string()
+      .max(64)
+      .regex(/^[A-Za-z0-9_-]*$/, 'up to 64 letters, digits, _ or -')
+      .optional()
+      .openapi({ example: 'default' }),
     throughputClass: z.enum(['long_code', 'toll_free', 'short_code']).optional(),
   })
   .strict()
@@ -239,7 +260,11 @@ export function numberRoutes(backends: Backends) {
       tags: ['Numbers'],
       scope: 'numbers:read',
       query: z.object({
-        country: z.string().min(1).max(2).openapi({ description: 'ISO 3166-1 alpha-2', example: 'US' }),
+        country: z
+          .string({ error: 'required: an ISO 3166-1 alpha-2 country code, e.g. US' })
+          .min(1)
+          .max(2)
+          .openapi({ description: 'ISO 3166-1 alpha-2', example: 'US' }),
         areaCode: z.string().max(6).optional().openapi({ example: '415' }),
         type: numberType.optional(),
         capabilities: z
