@@ -54,6 +54,8 @@ export async function startPlatform(
     numbering,
     messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
       NATS_PREFIX,
+      NUMBERING_ADDR: numbering.address,
+      ...carrier.messagingEnv,
     }),
     billing: await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX }),
     privacy: await startService('privacy', (env) => buildPrivacy(privacyConfig(env)), {

@@ -33,3 +33,4 @@ export * from './idempotency/handledRequests';
 export * from './rateLimit';
 export * from './events/deadLetters';
 export * from './profile';
+export * as smpp from './smpp';

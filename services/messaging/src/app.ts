@@ -1,15 +1,31 @@
-import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
-import { messagingV1, protoFiles } from '@parley/proto';
+import { call, createClient, ensurePartitions, locateAssets, ServiceRuntime, type App } from '@parley/kit';
+import { messagingV1, numberingV1, protoFiles } from '@parley/proto';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { MessageRepository } from './db/messages';
+import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
+import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
+import { statusCallbacksPendingWebhooksModule } from './domain/statusCallbacks';
+import { makeReceiptHandler } from './carrier/receipts';
+import { SmppCarrier } from './carrier/smpp';
+import { makeSendMessageJob } from './jobs/sendMessage';
+import { makeGetMessage } from './rpc/getMessage';
 import { makeListMessages } from './rpc/listMessages';
+import { makeSendMessage } from './rpc/sendMessage';
 
 export interface MessagingApp extends App {
   runtime: ServiceRuntime;
+  deps: MessagingDeps;
 }
 
-/** Composition root: builds the runtime, then the repositories, then the RPC handlers. */
+/** The monthly-partitioned tables (services/kit/PARTITIONS.md). */
+export const PARTITIONED = [
+  { table: 'messages', column: 'created_at' },
+  { table: 'message_status_history', column: 'message_created_at' },
+] as const;
+
+/** Composition root: runtime, numbering client, carrier adapter, repositories, then handlers and jobs. */
 export function buildApp(config: Config): MessagingApp {
   const runtime = new ServiceRuntime({
     service: 'messaging',
@@ -18,14 +34,75 @@ export function buildApp(config: Config): MessagingApp {
     assets: locateAssets(__dirname),
     protoFiles: [protoFiles.messaging],
   });
-  const messages = new MessageRepository(runtime.db);
+  const numbering = createClient(numberingV1.NumberingServiceClient, config.NUMBERING_ADDR, {
+    serviceName: 'parley.numbering.v1.NumberingService',
+    idempotentMethods: ['ResolveNumber'],
+  });
+  const numbers: NumberDirectory = {
+    async resolve(e164, tenantId) {
+      try {
+        const found = await call(
+          numbering,
+          numbering.resolveNumber,
+          { phoneNumber: e164 },
+          {
+            metadata: await runtime.metadataFor({
+              tenantId,
+              principal: 'service:messaging',
+              scopes: ['internal'],
+            }),
+          },
+        );
+        return found;
+      } catch (error) {
+        if ((error as { code?: number }).code === GrpcStatus.NOT_FOUND) return undefined;
+        throw error;
+      }
+    },
+  };
+  const carrier = new SmppCarrier({
+    host: config.SMPP_HOST,
+    port: config.SMPP_PORT,
+    systemId: config.SMPP_SYSTEM_ID,
+    password: config.SMPP_PASSWORD,
+    window: config.SMPP_WINDOW,
+    enquireLinkSeconds: config.SMPP_ENQUIRE_LINK_SECONDS,
+    responseTimeoutMs: config.SMPP_RESPONSE_TIMEOUT_MS,
+    reconnectMinMs: config.SMPP_RECONNECT_MIN_MS,
+    reconnectMaxMs: config.SMPP_RECONNECT_MAX_MS,
+    log: runtime.log.child({ component: 'smpp' }),
+  });
+  const deps: MessagingDeps = {
+    db: runtime.db,
+    withTenant: (tenantId, work) => runtime.withTenant(tenantId, work),
+    outbox: runtime.outbox,
+    jobs: runtime.jobs,
+    messages: new MessageRepository(),
+    numbers,
+    carrier,
+    authorisation: allowEverySendUntilBillingAuthorises,
+    statusCallbacks: statusCallbacksPendingWebhooksModule,
+  };
+  carrier.onReceipt(makeReceiptHandler(deps));
+  const rpc = runtime.unary.bind(runtime);
   const implementation: messagingV1.MessagingServiceServer = {
-    listMessages: runtime.unary('ListMessages', makeListMessages({ messages }), { scope: 'messages:read' }),
+    listMessages: rpc('ListMessages', makeListMessages(deps), { scope: 'messages:read' }),
+    sendMessage: rpc('SendMessage', makeSendMessage(deps), { scope: 'messages:write' }),
+    getMessage: rpc('GetMessage', makeGetMessage(deps), { scope: 'messages:read' }),
   };
   return {
     runtime,
-    start: () =>
-      runtime.start({
+    deps,
+    start: async () => {
+      await runtime.jobs.work(QUEUES.send, makeSendMessageJob(deps), {
+        ...SEND_RETRIES,
+        concurrency: config.SEND_CONCURRENCY,
+        pollingIntervalSeconds: 0.5,
+        expireInSeconds: SEND_EXPIRE_SECONDS,
+      });
+      await runtime.jobs.work(QUEUES.maintenance, () => maintain(), { retryLimit: 5, retryBackoff: true });
+      await runtime.jobs.schedule(QUEUES.maintenance, '17 3 * * *', { tz: 'UTC' });
+      await runtime.start({
         grpcServices: [
           {
             name: 'parley.messaging.v1.MessagingService',
@@ -33,8 +110,21 @@ export function buildApp(config: Config): MessagingApp {
             implementation,
           },
         ],
-      }),
-    stop: () => runtime.stop(),
+      });
+      await maintain();
+      await carrier.start();
+    },
+    stop: async () => {
+      await carrier.stop();
+      await runtime.stop();
+      numbering.close();
+    },
     migrate: () => runtime.migrate(),
   };
+
+  /** This and the next three months' partitions exist; receipts that never found their message go. */
+  async function maintain() {
+    for (const spec of PARTITIONED) await ensurePartitions(runtime.pool, spec, { ahead: 3 });
+    await deps.messages.purgeEarlyReceipts(runtime.db, new Date(Date.now() - 24 * 3600 * 1000));
+  }
 }

@@ -1,7 +1,29 @@
-import { parseEnv, serviceEnv, type z } from '@parley/kit';
+import { parseEnv, serviceEnv, z } from '@parley/kit';
 
-/** The shared service variables; add the messaging service's own here. */
-export const configSchema = serviceEnv({});
+const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of a gRPC endpoint');
+const whole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+export const configSchema = serviceEnv({
+  /** numbering's gRPC endpoint: resolves a sender number to its tenant and capabilities. */
+  NUMBERING_ADDR: address,
+  /** The carrier's SMSC (SMPP 3.4): host, port and the ESME account messaging binds as. */
+  SMPP_HOST: z.string().min(1, 'must be the SMSC host name or address'),
+  SMPP_PORT: whole(1, 65535),
+  // SMPP 3.4 limits: system_id at most 15 characters, password at most 8 (section 5.2).
+  SMPP_SYSTEM_ID: z.string().min(1).max(15, 'must be at most 15 characters (SMPP 3.4)'),
+  SMPP_PASSWORD: z.string().max(8, 'must be at most 8 characters (SMPP 3.4)'),
+  /** Unanswered submit_sm at most on the bind: throughput per bind ≈ window ÷ round trip. */
+  SMPP_WINDOW: whole(1, 1000).default(10),
+  /** Seconds between enquire_link keep-alives on the bind. */
+  SMPP_ENQUIRE_LINK_SECONDS: whole(1, 3600).default(30),
+  /** How long a submit_sm or enquire_link may stay unanswered before it counts as lost. */
+  SMPP_RESPONSE_TIMEOUT_MS: whole(100, 120_000).default(10_000),
+  /** Reconnect backoff after the bind is lost: first pause and longest pause (ms, with jitter). */
+  SMPP_RECONNECT_MIN_MS: whole(10, 60_000).default(250),
+  SMPP_RECONNECT_MAX_MS: whole(100, 600_000).default(30_000),
+  /** Messages each replica hands to the carrier at once (send jobs worked concurrently). */
+  SEND_CONCURRENCY: whole(1, 1000).default(20),
+});
 
 export type Config = z.infer<typeof configSchema>;
 

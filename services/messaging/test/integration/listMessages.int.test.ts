@@ -6,6 +6,7 @@ import { messagingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
+import { ABSENT_PEERS } from './messagingForTests';
 import { buildApp, type MessagingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 
@@ -14,7 +15,7 @@ describe('messaging service', () => {
   let client: messagingV1.MessagingServiceClient;
 
   beforeAll(async () => {
-    service = await startService('messaging', (env) => buildApp(loadConfig(env)));
+    service = await startService('messaging', (env) => buildApp(loadConfig(env)), ABSENT_PEERS);
     client = createClient(messagingV1.MessagingServiceClient, service.address, {
       serviceName: 'parley.messaging.v1.MessagingService',
     });
@@ -26,8 +27,10 @@ describe('messaging service', () => {
   });
 
   const insertMessage = (tenantId: string, index: number) =>
-    sql`insert into messages (tenant_id, direction, from_e164, to_e164, segments, status, created_at)
-        values (${tenantId}, 'outbound', '+15550000001', '+15550000002', 1, 'delivered', ${at(index)}) returning id`;
+    sql`insert into messages (tenant_id, id, direction, from_e164, to_e164, encoding, segments, status,
+                              expires_at, created_at, updated_at)
+        values (${tenantId}, gen_random_uuid(), 'outbound', '+15550000001', '+15550000002', 'GSM-7', 1,
+                'delivered', ${at(index)}, ${at(index)}, ${at(index)}) returning id`;
 
   describe('MessagingService/ListMessages', () => {
     it("pages through only the caller's messages, newest first", async () => {
@@ -39,7 +42,18 @@ describe('messaging service', () => {
           return result.rows[0]!.id;
         },
         list: async (tenantId, pageSize, pageToken) => {
-          const page = await call(client, client.listMessages, { pageSize, pageToken }, await as(tenantId));
+          const page = await call(
+            client,
+            client.listMessages,
+            {
+              pageSize,
+              pageToken,
+              phoneNumber: '',
+              direction: messagingV1.Direction.DIRECTION_UNSPECIFIED,
+              status: '',
+            },
+            await as(tenantId),
+          );
           expect(
             page.messages.every((message) => message.direction === messagingV1.Direction.DIRECTION_OUTBOUND),
           ).toBe(true);
@@ -51,7 +65,11 @@ describe('messaging service', () => {
 
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
-      expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual(['messages']);
+      expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual([
+        'carrier_parts',
+        'message_status_history',
+        'messages',
+      ]);
       await expectTenantWall(service.app.runtime.db, {
         table: 'messages',
         insert: (tenantId) => insertMessage(tenantId, 0),

@@ -39,6 +39,9 @@ export function dataRoutes(backends: Backends) {
         const page = await backends.as(caller, backends.messaging, backends.messaging.listMessages, {
           pageSize: query.pageSize ?? 0,
           pageToken: query.pageToken ?? '',
+          phoneNumber: '',
+          direction: messagingV1.Direction.DIRECTION_UNSPECIFIED,
+          status: '',
         });
         return {
           messages: page.messages.map((message) => ({

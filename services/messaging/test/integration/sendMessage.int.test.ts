@@ -1,0 +1,229 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { status } from '@grpc/grpc-js';
+import { call } from '@parley/kit';
+import { messagingV1 } from '@parley/proto';
+import { as } from '../../../../tests/support/callers';
+import { expectStatus } from '../../../../tests/support/grpc';
+import { startMessaging, type MessagingUnderTest } from './messagingForTests';
+
+describe('messaging: sending over SMPP to the carrier simulator', () => {
+  let under: MessagingUnderTest;
+  let from: string;
+  let smsOnly: string;
+  const tenant = `t-${randomUUID().slice(0, 8)}`;
+  const other = `o-${randomUUID().slice(0, 8)}`;
+  /** A recipient the simulator delivers to, or one of its magic endings (tools/carrier-sim README). */
+  let next = 1000;
+  const recipient = (ending?: string) => `+44770090${ending ?? String(next++).padStart(4, '0')}`;
+
+  beforeAll(async () => {
+    under = await startMessaging();
+    from = await under.buyNumber(tenant);
+    // New York (212) numbers have no MMS at the simulator.
+    smsOnly = await under.buyNumber(tenant, ['sms'], '212');
+  });
+
+  afterAll(async () => {
+    await under?.stop();
+  });
+
+  describe('MessagingService/SendMessage', () => {
+    describe('OK', () => {
+      it('answers queued with encoding and segments, then reaches delivered through SMPP with every step in the history', async () => {
+        const to = recipient();
+        const sent = await under.send(tenant, { from, to, body: 'Hello from Parley' });
+        expect(sent).toMatchObject({ status: 'queued', encoding: 'GSM-7', segments: 1, from, to });
+        const done = await under.reaches(tenant, sent.id, 'delivered');
+        expect(done.history.map((change) => change.status)).toEqual([
+          'queued',
+          'sending',
+          'sent',
+          'delivered',
+        ]);
+        expect(done.message!.carrierMessageIds).toHaveLength(1);
+        const accepted = await under.carrier.smscMessages({ to });
+        expect(accepted.map((message) => [message.text, message.parts, message.duplicate])).toEqual([
+          ['Hello from Parley', 1, false],
+        ]);
+      });
+
+      it('sends a long UCS-2 body as concatenated parts that the SMSC joins back into the same text', async () => {
+        const to = recipient();
+        const body = `Привет, ${'мир '.repeat(40)}👋`;
+        const sent = await under.send(tenant, { from, to, body });
+        expect(sent).toMatchObject({ encoding: 'UCS-2', segments: 3 });
+        const done = await under.reaches(tenant, sent.id, 'delivered');
+        expect(done.message!.carrierMessageIds).toHaveLength(3);
+        const [accepted] = await under.carrier.smscMessages({ to });
+        expect(accepted).toMatchObject({ text: body, parts: 3, dataCoding: 8, duplicate: false });
+      });
+
+      it('sends a GSM-7 body with extension characters as data_coding 0, exactly as written', async () => {
+        const to = recipient();
+        const body = `Price: 5€ [promo] {code} ${'x'.repeat(150)}`;
+        const sent = await under.send(tenant, { from, to, body });
+        expect(sent).toMatchObject({ encoding: 'GSM-7', segments: 2 });
+        await under.reaches(tenant, sent.id, 'delivered');
+        const [accepted] = await under.carrier.smscMessages({ to });
+        expect(accepted).toMatchObject({ text: body, parts: 2, dataCoding: 0 });
+      });
+
+      it('answers a repeated request id with the same message, sent once', async () => {
+        const to = recipient();
+        const requestId = randomUUID();
+        const first = await under.send(tenant, { from, to, body: 'once' }, requestId);
+        const again = await under.send(tenant, { from, to, body: 'once' }, requestId);
+        expect(again.id).toBe(first.id);
+        await under.reaches(tenant, first.id, 'delivered');
+        expect(await under.carrier.smscMessages({ to })).toHaveLength(1);
+      });
+    });
+
+    describe('final statuses from the carrier', () => {
+      it.each([
+        ['9980', 'undelivered', /^UNDELIV/],
+        ['9985', 'expired', /^EXPIRED$/],
+        ['9981', 'failed', /^ESME_RSUBMITFAIL$/],
+      ])('a message to …%s ends %s with its error code', async (ending, final, code) => {
+        const sent = await under.send(tenant, { from, to: recipient(ending), body: `to ${ending}` });
+        const done = await under.reaches(tenant, sent.id, final);
+        expect(done.message!.errorCode).toMatch(code);
+        expect(done.history.at(-1)).toMatchObject({ status: final });
+      });
+    });
+
+    describe('INVALID_ARGUMENT', () => {
+      it('names every bad field', async () => {
+        const { fieldViolations } = await expectStatus(
+          under.send(tenant, {
+            from,
+            to: '0044 7700',
+            body: 'x'.repeat(1601),
+            statusCallback: 'http://example.com/hook',
+            validityPeriodSeconds: 5,
+          }),
+          status.INVALID_ARGUMENT,
+          'MESSAGING_INVALID_REQUEST',
+        );
+        expect(fieldViolations.map((violation) => violation.field).sort()).toEqual([
+          'body',
+          'statusCallback',
+          'to',
+          'validityPeriod',
+        ]);
+      });
+
+      it('refuses a message with neither body nor media, and media that is not https', async () => {
+        const { fieldViolations } = await expectStatus(
+          under.send(tenant, { from, to: recipient(), mediaUrls: ['ftp://example.com/a.png'] }),
+          status.INVALID_ARGUMENT,
+        );
+        expect(fieldViolations.map((violation) => violation.field)).toEqual(['mediaUrls[0]']);
+        await expectStatus(under.send(tenant, { from, to: recipient() }), status.INVALID_ARGUMENT);
+      });
+    });
+
+    describe('NOT_FOUND', () => {
+      it("refuses another tenant's number as the sender, as if it did not exist", async () => {
+        await expectStatus(
+          under.send(other, { from, to: recipient(), body: 'not mine' }),
+          status.NOT_FOUND,
+          'SENDER_NOT_FOUND',
+        );
+        await expectStatus(
+          under.send(tenant, { from: '+14155550199', to: recipient(), body: 'nobody' }),
+          status.NOT_FOUND,
+          'SENDER_NOT_FOUND',
+        );
+      });
+    });
+
+    describe('FAILED_PRECONDITION', () => {
+      it('refuses media from a number without the mms capability', async () => {
+        await expectStatus(
+          under.send(tenant, { from: smsOnly, to: recipient(), mediaUrls: ['https://example.com/a.png'] }),
+          status.FAILED_PRECONDITION,
+          'SENDER_CAPABILITY_MISSING',
+        );
+      });
+    });
+  });
+
+  describe('MessagingService/GetMessage', () => {
+    it("answers NOT_FOUND for another tenant's message and for an id that is not one", async () => {
+      const sent = await under.send(tenant, { from, to: recipient(), body: 'private' });
+      await expectStatus(under.get(other, sent.id), status.NOT_FOUND, 'MESSAGE_NOT_FOUND');
+      await expectStatus(under.get(tenant, randomUUID()), status.NOT_FOUND, 'MESSAGE_NOT_FOUND');
+    });
+  });
+
+  describe('MessagingService/ListMessages', () => {
+    it('filters by number, direction, status and time, newest first', async () => {
+      const to = recipient();
+      const before = new Date();
+      const a = await under.send(tenant, { from, to, body: 'first' });
+      const b = await under.send(tenant, { from, to, body: 'second' });
+      await under.reaches(tenant, a.id, 'delivered');
+      await under.reaches(tenant, b.id, 'delivered');
+      const list = async (request: Partial<messagingV1.ListMessagesRequest>) =>
+        (
+          await call(
+            under.client,
+            under.client.listMessages,
+            {
+              pageSize: 0,
+              pageToken: '',
+              phoneNumber: '',
+              direction: messagingV1.Direction.DIRECTION_UNSPECIFIED,
+              status: '',
+              ...request,
+            },
+            await as(tenant),
+          )
+        ).messages.map((message) => message.id);
+      expect(await list({ phoneNumber: to })).toEqual([b.id, a.id]);
+      expect(await list({ phoneNumber: to, status: 'delivered', createdAfter: before })).toEqual([
+        b.id,
+        a.id,
+      ]);
+      expect(await list({ phoneNumber: to, direction: messagingV1.Direction.DIRECTION_INBOUND })).toEqual([]);
+      expect(await list({ phoneNumber: to, status: 'failed' })).toEqual([]);
+      expect(await list({ phoneNumber: to, createdBefore: before })).toEqual([]);
+      await expectStatus(list({ status: 'lost' }), status.INVALID_ARGUMENT, 'MESSAGING_INVALID_REQUEST');
+    });
+  });
+});
+
+describe('messaging: an SMSC that throttles', () => {
+  let under: MessagingUnderTest;
+  const tenant = `th-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    under = await startMessaging({ sim: { env: { CARRIER_SIM_SMPP_MAX_TPS: '5' } } });
+  });
+
+  afterAll(async () => {
+    await under?.stop();
+  });
+
+  it('slows down on ESME_RTHROTTLED and loses nothing: every message delivered, accepted once', async () => {
+    const from = await under.buyNumber(tenant);
+    const sent = [];
+    for (let index = 0; index < 30; index++)
+      sent.push(
+        await under.send(tenant, {
+          from,
+          to: `+4477009${String(index).padStart(5, '0')}`,
+          body: `burst ${index}`,
+        }),
+      );
+    for (const message of sent) await under.reaches(tenant, message.id, 'delivered', 60_000);
+    const counters = await under.carrier.smscCounters();
+    expect(counters.throttled).toBeGreaterThan(0);
+    expect({ accepted: counters.messagesAccepted, duplicates: counters.duplicates }).toEqual({
+      accepted: 30,
+      duplicates: 0,
+    });
+  });
+});
