@@ -244,6 +244,19 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "NUMBER_VOICE_ROUTE" .svc.routing.voice -}}
 {{- end -}}
 
+{{- if eq .name "messaging" -}}
+{{- /* The carrier's SMSC; without a host messaging refuses to start, naming SMPP_HOST. */ -}}
+{{- if .svc.smpp.host }}{{ $_ := set $data "SMPP_HOST" .svc.smpp.host }}{{ end -}}
+{{- $_ := set $data "SMPP_PORT" (toString (int64 .svc.smpp.port)) -}}
+{{- $_ := set $data "SMPP_SYSTEM_ID" .svc.smpp.systemId -}}
+{{- $_ := set $data "SMPP_WINDOW" (toString (int64 .svc.smpp.window)) -}}
+{{- $_ := set $data "SMPP_ENQUIRE_LINK_SECONDS" (toString (int64 .svc.smpp.enquireLinkSeconds)) -}}
+{{- $_ := set $data "SMPP_RESPONSE_TIMEOUT_MS" (toString (int64 .svc.smpp.responseTimeoutMs)) -}}
+{{- $_ := set $data "SMPP_RECONNECT_MIN_MS" (toString (int64 .svc.smpp.reconnectMinMs)) -}}
+{{- $_ := set $data "SMPP_RECONNECT_MAX_MS" (toString (int64 .svc.smpp.reconnectMaxMs)) -}}
+{{- $_ := set $data "SEND_CONCURRENCY" (toString (int64 .svc.sendConcurrency)) -}}
+{{- end -}}
+
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}
@@ -317,6 +330,11 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: NUMBER_SUPPLIER_API_KEY
   valueFrom:
     secretKeyRef: { name: {{ .svc.supplier.existingSecret | default (printf "%s-supplier" (include "parley.serviceFullname" .)) }}, key: {{ .svc.supplier.apiKeyKey }} }
+{{- end }}
+{{- if eq .name "messaging" }}
+- name: SMPP_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.smpp.existingSecret | default (printf "%s-smpp" (include "parley.serviceFullname" .)) }}, key: {{ .svc.smpp.passwordKey }} }
 {{- end }}
 {{- if eq .name "identity" }}
 - name: API_KEY_PEPPER

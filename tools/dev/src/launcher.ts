@@ -217,6 +217,7 @@ export class Launcher {
         env.API_KEY_PEPPER = secrets.apiKeyPepper!;
       }
       if (name === 'numbering') Object.assign(env, this.carrierSim.numberingEnv);
+      if (name === 'messaging') Object.assign(env, this.carrierSim.messagingEnv);
       if (name === 'privacy') {
         env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
         env.NOTIFICATIONS = 'mailbox';

@@ -12,6 +12,7 @@ import type { RateLimitDefaults } from '../rateLimiting';
 import { deadLetterRoutes } from './deadLetters';
 import type { GlobalPrivacyControl } from '../../globalPrivacyControl';
 import { numberRoutes } from './numbers';
+import { messageRoutes } from './messages';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -25,6 +26,7 @@ export function buildRoutes(
     ...accountRoutes(backends, globalPrivacyControl),
     ...credentialRoutes(backends),
     ...numberRoutes(backends),
+    ...messageRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),
