@@ -79,38 +79,8 @@ export async function startMessaging(
     numbering,
     messaging,
     client,
-    async buyNumber(tenantId, capabilities = ['sms', 'mms'], areaCode = '415') {
-      const { numbers } = await call(
-        numberingClient,
-        numberingClient.searchAvailableNumbers,
-        { country: 'US', areaCode, type: 'local', capabilities, contains: '', limit: 100 },
-        await as(tenantId),
-      );
-      const found = numbers.find(
-        (number) =>
-          !/99[89]\d$/.test(number.phoneNumber) &&
-          !taken.has(number.phoneNumber) &&
-          capabilities.every((capability) => number.capabilities.includes(capability)),
-      );
-      if (!found) throw new Error('no ordinary number found');
-      taken.add(found.phoneNumber);
-      const { order } = await call(
-        numberingClient,
-        numberingClient.createNumberOrder,
-        { phoneNumber: found.phoneNumber, accountId: '' },
-        { ...(await as(tenantId)), timeoutMs: 10_000 },
-      );
-      await eventually('the number to become active', async () => {
-        const current = await call(
-          numberingClient,
-          numberingClient.getNumberOrder,
-          { orderId: order!.id },
-          await as(tenantId),
-        );
-        if (current.order!.status !== 'active') throw new Error(`order ${current.order!.status}`);
-      });
-      return found.phoneNumber;
-    },
+    buyNumber: (tenantId, capabilities, areaCode) =>
+      buyNumber(numberingClient, tenantId, capabilities, areaCode, taken),
     async send(tenantId, request, requestId) {
       const { message } = await call(
         client,
@@ -158,3 +128,43 @@ export const ABSENT_PEERS = {
   SMPP_PASSWORD: 'absent',
   SMPP_RECONNECT_MIN_MS: '1000',
 };
+
+/** Buys an ordinary US number (none of the simulator's magic endings, none in `taken`) and waits until it is active. */
+export async function buyNumber(
+  numbering: numberingV1.NumberingServiceClient,
+  tenantId: string,
+  capabilities = ['sms', 'mms'],
+  areaCode = '415',
+  taken = new Set<string>(),
+): Promise<string> {
+  const { numbers } = await call(
+    numbering,
+    numbering.searchAvailableNumbers,
+    { country: 'US', areaCode, type: 'local', capabilities, contains: '', limit: 100 },
+    await as(tenantId),
+  );
+  const found = numbers.find(
+    (number) =>
+      !/99[89]\d$/.test(number.phoneNumber) &&
+      !taken.has(number.phoneNumber) &&
+      capabilities.every((capability) => number.capabilities.includes(capability)),
+  );
+  if (!found) throw new Error('no ordinary number found');
+  taken.add(found.phoneNumber);
+  const { order } = await call(
+    numbering,
+    numbering.createNumberOrder,
+    { phoneNumber: found.phoneNumber, accountId: '' },
+    { ...(await as(tenantId)), timeoutMs: 10_000 },
+  );
+  await eventually('the number to become active', async () => {
+    const current = await call(
+      numbering,
+      numbering.getNumberOrder,
+      { orderId: order!.id },
+      await as(tenantId),
+    );
+    if (current.order!.status !== 'active') throw new Error(`order ${current.order!.status}`);
+  });
+  return found.phoneNumber;
+}
