@@ -82,6 +82,7 @@ export function buildApp(config: Config): MessagingApp {
     carrier,
     authorisation: allowEverySendUntilBillingAuthorises,
     statusCallbacks: statusCallbacksPendingWebhooksModule,
+    rates: config.SENDER_RATES,
   };
   carrier.onReceipt(makeReceiptHandler(deps));
   const rpc = runtime.unary.bind(runtime);

@@ -1,4 +1,5 @@
 import { parseEnv, serviceEnv, z } from '@parley/kit';
+import { DEFAULT_SENDER_RATES, parseSenderRates, SENDER_RATES_PATTERN } from './domain/pacing';
 
 const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of a gRPC endpoint');
 const whole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -23,6 +24,17 @@ export const configSchema = serviceEnv({
   SMPP_RECONNECT_MAX_MS: whole(100, 600_000).default(30_000),
   /** Messages each replica hands to the carrier at once (send jobs worked concurrently). */
   SEND_CONCURRENCY: whole(1, 1000).default(20),
+  /** Segments per second one sender number may send, by throughput class (classes left out keep theirs). */
+  SENDER_RATES: z
+    .string()
+    .regex(SENDER_RATES_PATTERN, 'must be class:rate pairs, e.g. long_code:1,toll_free:3,short_code:100')
+    .default(
+      Object.entries(DEFAULT_SENDER_RATES)
+        .map(([name, rate]) => `${name}:${rate}`)
+        .join(','),
+    )
+    .transform(parseSenderRates)
+    .refine((rates) => Object.values(rates).every((rate) => rate > 0), 'every rate must be above 0'),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -2,6 +2,7 @@ import type { Database, Jobs, Outbox, Transaction } from '@parley/kit';
 import type { MessageRepository } from './db/messages';
 import type { Authorisation } from './domain/authorisation';
 import type { CarrierPort } from './domain/carrier';
+import type { SenderRates } from './domain/pacing';
 import type { StatusCallbacks } from './domain/statusCallbacks';
 
 /** A number as numbering resolves it (ResolveNumber): its tenant, capabilities and throughput class. */
@@ -29,6 +30,8 @@ export interface MessagingDeps {
   carrier: CarrierPort;
   authorisation: Authorisation;
   statusCallbacks: StatusCallbacks;
+  /** Segments per second per sender number, by throughput class. */
+  rates: SenderRates;
 }
 
 export const QUEUES = {

@@ -100,6 +100,26 @@ export class MessageRepository {
     return toPage<MessageRow>(rows, size, (row) => ({ at: row.createdAt, id: row.id }));
   }
 
+  /**
+   * Reserves the sender's next free slot for a message occupying it `occupancyMs`, records it on the
+   * message and answers it. Concurrent reservations for one sender wait on its pacing row.
+   */
+  async reserveSlot(tx: Transaction, row: MessageRow, occupancyMs: number): Promise<Date> {
+    const reserved = await tx.execute<{ slot: Date }>(sql`
+      insert into sender_pacing (tenant_id, from_e164, next_free_at)
+      values (${row.tenantId}, ${row.from}, clock_timestamp() + ${occupancyMs} * interval '1 millisecond')
+      on conflict (tenant_id, from_e164) do update
+        set next_free_at = greatest(sender_pacing.next_free_at, clock_timestamp())
+                           + ${occupancyMs} * interval '1 millisecond'
+      returning next_free_at - ${occupancyMs} * interval '1 millisecond' as slot`);
+    const slot = new Date(reserved.rows[0]!.slot);
+    await tx
+      .update(messages)
+      .set({ sendAt: slot })
+      .where(and(eq(messages.createdAt, row.createdAt), eq(messages.id, row.id)));
+    return slot;
+  }
+
   /** Records the carrier's id of each part (in the tenant's transaction that marks it sent). */
   async insertParts(tx: Transaction, row: MessageRow, carrierMessageIds: string[]): Promise<void> {
     if (carrierMessageIds.length === 0) return;

@@ -19,6 +19,7 @@ export const messages = pgTable(
     carrierMessageIds: text('carrier_message_ids').array().notNull().default([]),
     statusCallback: text('status_callback'),
     senderClass: text('sender_class'),
+    sendAt: timestamp('send_at', { withTimezone: true }),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),

@@ -1,14 +1,19 @@
 import { sql } from 'drizzle-orm';
 import type { JobContext, Transaction } from '@parley/kit';
-import type { MessagingDeps } from '../deps';
+import { QUEUES, SEND_RETRIES, type MessagingDeps } from '../deps';
 import type { MessageRow } from '../db/schema';
 import { CarrierError } from '../domain/carrier';
 import { outcomeOfParts, timeOfUuidV7 } from '../domain/messages';
+import { occupancyMs, pacedJobId } from '../domain/pacing';
 import { splitSmsBody } from '../domain/segments';
 import { moveTo } from '../lifecycle';
 
+/** A slot this close to now is taken at once rather than scheduled. */
+const PACING_TOLERANCE_MS = 20;
+
 /**
- * Sends one message: `queued → sending`, hands every part to the carrier, then `sending → sent` with the
+ * Sends one message: first reserves its sender's next slot (domain/pacing.ts: segments per second by the
+ * sender's throughput class) and, when that is later, schedules itself for then. Then `queued → sending`, hands every part to the carrier, then `sending → sent` with the
  * carrier's ids (or `failed` with the carrier's refusal). A message past its validity is `expired`
  * instead. A busy carrier fails the attempt and pg-boss offers it again with backoff.
  *
@@ -34,7 +39,24 @@ export function makeSendMessageJob(deps: MessagingDeps) {
         await moveTo(deps, tx, found, 'expired', { errorCode: 'VALIDITY_PERIOD_PASSED' });
         return undefined;
       }
-      return found.status === 'queued' ? deps.messages.transition(tx, found, 'sending') : found;
+      if (found.status === 'sending') return found; // a run that died after `sending`: its slot was used
+      const slot =
+        found.sendAt ??
+        (await deps.messages.reserveSlot(
+          tx,
+          found,
+          occupancyMs(deps.rates, found.senderClass, found.segments),
+        ));
+      if (slot.getTime() > Date.now() + PACING_TOLERANCE_MS) {
+        // The same message and slot give the same job id: a rerun of this job schedules nothing more.
+        await deps.jobs.send(
+          QUEUES.send,
+          { messageId: found.id },
+          { tx, tenantId, id: pacedJobId(found.id, slot), startAfter: slot, ...SEND_RETRIES },
+        );
+        return undefined;
+      }
+      return deps.messages.transition(tx, found, 'sending');
     });
     if (!row) return;
     let carrierMessageIds: string[];

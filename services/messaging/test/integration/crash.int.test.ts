@@ -76,6 +76,7 @@ describe('messaging: SIGKILL while 1,000 messages are being sent', () => {
         SMPP_WINDOW: '10',
         SMPP_RECONNECT_MIN_MS: '50',
         SEND_CONCURRENCY: String(SEND_CONCURRENCY),
+        SENDER_RATES: 'long_code:1000',
       },
       children,
     );

@@ -69,6 +69,7 @@ describe('messaging service', () => {
         'carrier_parts',
         'message_status_history',
         'messages',
+        'sender_pacing',
       ]);
       await expectTenantWall(service.app.runtime.db, {
         table: 'messages',

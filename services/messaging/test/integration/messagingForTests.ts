@@ -55,6 +55,8 @@ export async function startMessaging(
     ...carrier.messagingEnv,
     SMPP_RECONNECT_MIN_MS: '50',
     SMPP_RECONNECT_MAX_MS: '500',
+    // Fast senders, so suites of many messages from one number are not paced at a segment a second.
+    SENDER_RATES: 'long_code:1000,toll_free:1000,short_code:1000',
     ...options.env,
   });
   const client = createClient(messagingV1.MessagingServiceClient, messaging.address, {

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
-import { call } from '@parley/kit';
+import { sql } from 'drizzle-orm';
+import { call, withTenant } from '@parley/kit';
 import { messagingV1 } from '@parley/proto';
 import { as } from '../../../../tests/support/callers';
 import { expectStatus } from '../../../../tests/support/grpc';
@@ -225,5 +226,48 @@ describe('messaging: an SMSC that throttles', () => {
       accepted: 30,
       duplicates: 0,
     });
+  });
+});
+
+describe('messaging: pacing by sender number (throughput class)', () => {
+  let under: MessagingUnderTest;
+  const busy = `pa-${randomUUID().slice(0, 8)}`;
+  const quiet = `pb-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    // The platform's default rates: a long code sends one segment a second.
+    under = await startMessaging({ env: { SENDER_RATES: 'long_code:1,toll_free:3,short_code:100' } });
+  });
+
+  afterAll(async () => {
+    await under?.stop();
+  });
+
+  const slotOf = async (tenantId: string, id: string) => {
+    const rows = await withTenant(under.messaging.app.runtime.db, tenantId, (tx) =>
+      tx.execute<{ send_at: Date | null }>(sql`select send_at from messages where id = ${id}`),
+    );
+    return rows.rows[0]!.send_at ? new Date(rows.rows[0]!.send_at).getTime() : undefined;
+  };
+
+  it("gives a long code's burst one slot a second, and another tenant's number is not queued behind it", async () => {
+    const busyNumber = await under.buyNumber(busy);
+    const quietNumber = await under.buyNumber(quiet);
+    const burst = [];
+    for (let index = 0; index < 3; index++)
+      burst.push(
+        await under.send(busy, { from: busyNumber, to: `+4479112000${index}`, body: `burst ${index}` }),
+      );
+    const other = await under.send(quiet, { from: quietNumber, to: '+447911200099', body: 'not behind' });
+    for (const message of burst) await under.reaches(busy, message.id, 'delivered');
+    await under.reaches(quiet, other.id, 'delivered');
+    const slots = (await Promise.all(burst.map((message) => slotOf(busy, message.id))))
+      .map(Number)
+      .sort((a, b) => a - b);
+    // One segment each at one segment a second: the slots at least a second apart.
+    expect(slots[1]! - slots[0]!).toBeGreaterThanOrEqual(1000);
+    expect(slots[2]! - slots[1]!).toBeGreaterThanOrEqual(1000);
+    // The other number's message got its own slot, before the burst's last.
+    expect((await slotOf(quiet, other.id))!).toBeLessThan(slots[2]!);
   });
 });

@@ -27,6 +27,8 @@ create table messages (
   status_callback text,
   -- long_code, toll_free or short_code: the sender's throughput class when it was sent.
   sender_class text,
+  -- The slot its sender's pacing gave it (null until the send job reserved one).
+  send_at timestamptz,
   expires_at timestamptz not null,
   created_at timestamptz not null,
   updated_at timestamptz not null,
@@ -95,3 +97,18 @@ create table early_receipts (
   error_code text,
   received_at timestamptz not null default now()
 );
+
+-- Each sender number's pacing: when it is next free to send (its throughput class in segments per second).
+-- A send reserves the sender's next slot here and is sent then, so a burst from one number queues behind
+-- itself, never in front of another number's (another tenant's) messages.
+create table sender_pacing (
+  tenant_id text not null,
+  from_e164 text not null,
+  next_free_at timestamptz not null,
+  primary key (tenant_id, from_e164)
+);
+alter table sender_pacing enable row level security;
+alter table sender_pacing force row level security;
+create policy tenant_isolation on sender_pacing
+  using (tenant_id = current_setting('app.tenant_id', true))
+  with check (tenant_id = current_setting('app.tenant_id', true));
