@@ -1,90 +1,33 @@
 // Issue 11's send path through the gateway of `npm start`, with the demo credentials: buy a number, send
 // an SMS from it, and watch it reach `delivered` through the carrier simulator's SMSC over SMPP. Everything
 // runs as real processes: the launcher, every service and the carrier simulator.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../tools/dev/src/ports';
+import { gatewayCall, type CallArgs } from '../support/http';
+import { devCredentials, launch, untilReady, type Launch } from '../support/launcher';
 
-const repoRoot = join(__dirname, '..', '..');
 const home = mkdtempSync(join(tmpdir(), 'parley-e2e-messages-'));
 
-interface Dev {
-  gatewayUrl: string;
-  apiKey: string;
-  adminApiKey: string;
-}
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  body: Record<string, unknown> & { code?: string };
-}
-
 describe('messages through the gateway (npm start, demo credentials)', () => {
-  let launcher: ChildProcess;
-  let output = '';
-  let dev: Dev;
+  let run: Launch;
+  let dev: ReturnType<typeof devCredentials>;
 
-  const api = async (
-    method: string,
-    path: string,
-    key: string,
-    body?: unknown,
-    headers: Record<string, string> = {},
-  ) => {
-    const response = await fetch(`${dev.gatewayUrl}${path}`, {
-      method,
-      headers: {
-        authorization: `Bearer ${key}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return {
-      status: response.status,
-      headers: response.headers,
-      body: (await response.json()) as Answer['body'],
-    };
-  };
+  const api = (...args: CallArgs) => gatewayCall({ baseUrl: dev.gatewayUrl }, ...args);
 
   beforeAll(async () => {
-    launcher = spawn(
-      process.execPath,
-      ['--conditions=parley-source', '--import', 'tsx', 'tools/dev/src/main.ts'],
-      {
-        cwd: repoRoot,
-        env: {
-          ...process.env,
-          PARLEY_HOME: home,
-          NO_COLOR: '1',
-          LOG_LEVEL: 'warn',
-          PORT: String(await freePort()),
-          CARRIER_SIM_ORDER_DELAY_MS: '300',
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    launcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    launcher.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 120_000;
-    while (!/\| ready\n/.test(output)) {
-      if (launcher.exitCode !== null || Date.now() > deadline)
-        throw new Error(`launcher not ready:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as Dev;
+    run = launch(home, { PORT: String(await freePort()), CARRIER_SIM_ORDER_DELAY_MS: '300' });
+    await untilReady(run, 120_000);
+    dev = devCredentials(home);
   }, 150_000);
 
   afterAll(async () => {
-    if (launcher && launcher.exitCode === null) {
-      const exited = new Promise((resolve) => launcher.once('exit', resolve));
-      launcher.kill('SIGINT');
-      await exited;
+    if (run && run.child.exitCode === null) {
+      run.child.kill('SIGINT');
+      await run.exited;
     }
     rmSync(home, { recursive: true, force: true });
   }, 60_000);

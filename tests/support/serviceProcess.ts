@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { TEST_SUBJECT_HASH_KEY, testTokenEnv } from './callers';
+import { testInfra } from './infra';
 
 const repoRoot = join(__dirname, '..', '..');
 
@@ -31,4 +33,27 @@ export function startServiceProcess(
     });
     child.once('exit', (code) => reject(new Error(`${service} exited with ${code} before it was ready`)));
   });
+}
+
+/**
+ * The variables a service process under test needs: its database, the test NATS under `natsPrefix`, a
+ * fixed gRPC port (so a restart answers where the first one did), and its test keys; `extra` adds its own.
+ */
+export function serviceProcessEnv(
+  service: string,
+  options: { databaseUrl: string; natsPrefix: string; grpcPort: number },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: options.databaseUrl,
+    NATS_URL: testInfra().natsUrl,
+    NATS_PREFIX: options.natsPrefix,
+    GRPC_HOST: '127.0.0.1',
+    GRPC_PORT: String(options.grpcPort),
+    METRICS_PORT: '0',
+    SHUTDOWN_TIMEOUT_MS: '2000',
+    ...testTokenEnv(service),
+    SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
+    ...extra,
+  };
 }

@@ -9,17 +9,12 @@ import { call, createClient, createDatabase, createPool, withTenant, type Databa
 import { messagingV1, numberingV1 } from '@parley/proto';
 import type pg from 'pg';
 import { freePort } from '../../../../tools/dev/src/ports';
-import { as, TEST_SUBJECT_HASH_KEY, testTokenEnv } from '../../../../tests/support/callers';
+import { as } from '../../../../tests/support/callers';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import { eventually } from '../../../../tests/support/grpc';
-import {
-  createTestDatabase,
-  testInfra,
-  uniquePrefix,
-  type TestDatabase,
-} from '../../../../tests/support/infra';
+import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
 import { startService, type RunningService } from '../../../../tests/support/service';
-import { startServiceProcess } from '../../../../tests/support/serviceProcess';
+import { serviceProcessEnv, startServiceProcess } from '../../../../tests/support/serviceProcess';
 import { buildApp as buildNumbering, type NumberingApp } from '../../../numbering/src/app';
 import { loadConfig as numberingConfig } from '../../../numbering/src/config';
 import { buyNumber } from './messagingForTests';
@@ -61,23 +56,18 @@ describe('messaging: SIGKILL while 1,000 messages are being sent', () => {
   const startMessaging = (port: number) =>
     startServiceProcess(
       'messaging',
-      {
-        DATABASE_URL: database.url,
-        NATS_URL: testInfra().natsUrl,
-        NATS_PREFIX: natsPrefix,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        METRICS_PORT: '0',
-        SHUTDOWN_TIMEOUT_MS: '2000',
-        ...testTokenEnv('messaging'),
-        SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
-        NUMBERING_ADDR: numbering.address,
-        ...carrier.messagingEnv,
-        SMPP_WINDOW: '10',
-        SMPP_RECONNECT_MIN_MS: '50',
-        SEND_CONCURRENCY: String(SEND_CONCURRENCY),
-        SENDER_RATES: 'long_code:1000',
-      },
+      serviceProcessEnv(
+        'messaging',
+        { databaseUrl: database.url, natsPrefix, grpcPort: port },
+        {
+          NUMBERING_ADDR: numbering.address,
+          ...carrier.messagingEnv,
+          SMPP_WINDOW: '10',
+          SMPP_RECONNECT_MIN_MS: '50',
+          SEND_CONCURRENCY: String(SEND_CONCURRENCY),
+          SENDER_RATES: 'long_code:1000',
+        },
+      ),
       children,
     );
 

@@ -7,16 +7,11 @@ import { call, createClient, createDatabase, createPool, withTenant, type Databa
 import { numberingV1 } from '@parley/proto';
 import type pg from 'pg';
 import { freePort } from '../../../../tools/dev/src/ports';
-import { as, TEST_SUBJECT_HASH_KEY, testTokenEnv } from '../../../../tests/support/callers';
+import { as } from '../../../../tests/support/callers';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import { eventually } from '../../../../tests/support/grpc';
-import { startServiceProcess } from '../../../../tests/support/serviceProcess';
-import {
-  createTestDatabase,
-  testInfra,
-  uniquePrefix,
-  type TestDatabase,
-} from '../../../../tests/support/infra';
+import { serviceProcessEnv, startServiceProcess } from '../../../../tests/support/serviceProcess';
+import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
 
 describe('numbering: SIGKILL while an order is in flight', () => {
   let carrier: CarrierSimHandle;
@@ -45,18 +40,7 @@ describe('numbering: SIGKILL while an order is in flight', () => {
   const startNumbering = (port: number) =>
     startServiceProcess(
       'numbering',
-      {
-        DATABASE_URL: database.url,
-        NATS_URL: testInfra().natsUrl,
-        NATS_PREFIX: natsPrefix,
-        GRPC_HOST: '127.0.0.1',
-        GRPC_PORT: String(port),
-        METRICS_PORT: '0',
-        SHUTDOWN_TIMEOUT_MS: '2000',
-        ...testTokenEnv('numbering'),
-        SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
-        ...carrier.env,
-      },
+      serviceProcessEnv('numbering', { databaseUrl: database.url, natsPrefix, grpcPort: port }, carrier.env),
       children,
     );
 
