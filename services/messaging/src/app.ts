@@ -115,9 +115,10 @@ export function buildApp(config: Config): MessagingApp {
       await maintain();
       await carrier.start();
     },
+    // The runtime first: the send jobs in hand finish (their submits need the bind), then the bind goes.
     stop: async () => {
-      await carrier.stop();
       await runtime.stop();
+      await carrier.stop();
       numbering.close();
     },
     migrate: () => runtime.migrate(),

@@ -271,3 +271,36 @@ describe('messaging: pacing by sender number (throughput class)', () => {
     expect((await slotOf(quiet, other.id))!).toBeLessThan(slots[2]!);
   });
 });
+
+describe('messaging: a carrier that cannot be reached', () => {
+  let under: MessagingUnderTest;
+  const tenant = `un-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    // Numbering buys from the simulator as usual; messaging's SMSC address is a port nobody listens on.
+    under = await startMessaging({ env: { SMPP_PORT: '9', SMPP_RESPONSE_TIMEOUT_MS: '200' } });
+  });
+
+  afterAll(async () => {
+    await under?.stop();
+  });
+
+  it('keeps the message while the carrier is down, and expires it once it waited past its validity', async () => {
+    const from = await under.buyNumber(tenant);
+    const sent = await under.send(tenant, {
+      from,
+      to: '+447911300001',
+      body: 'waiting',
+      validityPeriodSeconds: 60,
+    });
+    const waiting = await under.get(tenant, sent.id);
+    expect(['queued', 'sending']).toContain(waiting.message!.status);
+    // Its validity runs out (moved forward here rather than waited for).
+    await withTenant(under.messaging.app.runtime.db, tenant, (tx) =>
+      tx.execute(sql`update messages set expires_at = now() - interval '1 second' where id = ${sent.id}`),
+    );
+    const done = await under.reaches(tenant, sent.id, 'expired', 60_000);
+    expect(done.message!.errorCode).toBe('VALIDITY_PERIOD_PASSED');
+    expect((await under.carrier.smscCounters()).submitsReceived).toBe(0);
+  });
+});

@@ -39,7 +39,6 @@ create table messages (
 create table messages_default partition of messages default;
 
 create index messages_tenant_recent on messages (tenant_id, created_at desc, id desc);
-create index messages_tenant_id on messages (tenant_id, id);
 
 alter table messages enable row level security;
 alter table messages force row level security;
