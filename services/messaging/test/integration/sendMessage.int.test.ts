@@ -6,6 +6,7 @@ import { call, withTenant } from '@parley/kit';
 import { messagingV1 } from '@parley/proto';
 import { as } from '../../../../tests/support/callers';
 import { expectStatus } from '../../../../tests/support/grpc';
+import { publishedEvents } from '../../../../tests/support/streams';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
 
 describe('messaging: sending over SMPP to the carrier simulator', () => {
@@ -47,6 +48,27 @@ describe('messaging: sending over SMPP to the carrier simulator', () => {
         expect(accepted.map((message) => [message.text, message.parts, message.duplicate])).toEqual([
           ['Hello from Parley', 1, false],
         ]);
+      });
+
+      it('publishes messaging.message.sent (segments, encoding, destination country, sender class) and delivered', async () => {
+        const sent = await under.send(tenant, { from, to: '+4915123450001', body: 'events' });
+        await under.reaches(tenant, sent.id, 'delivered');
+        const events = (await publishedEvents(under.messaging.app.runtime, 'messaging')).filter(
+          (event) => event.aggregateKey === `message:${sent.id}`,
+        );
+        expect(events.map((event) => event.type)).toEqual([
+          'messaging.message.sent',
+          'messaging.message.delivered',
+        ]);
+        expect(messagingV1.MessageSent.decode(events[0]!.payload)).toMatchObject({
+          messageId: sent.id,
+          segments: 1,
+          encoding: 'GSM-7',
+          destinationCountry: 'DE',
+          senderClass: 'long_code',
+          kind: 'sms',
+        });
+        expect(events[0]!.tenantId).toBe(tenant);
       });
 
       it('sends a long UCS-2 body as concatenated parts that the SMSC joins back into the same text', async () => {
