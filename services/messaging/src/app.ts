@@ -124,9 +124,13 @@ export function buildApp(config: Config): MessagingApp {
     migrate: () => runtime.migrate(),
   };
 
-  /** This and the next three months' partitions exist; receipts that never found their message go. */
+  /**
+   * This and the next three months' partitions exist; receipts that never found their message, and carrier
+   * ids of parts sent more than 30 days ago, go.
+   */
   async function maintain() {
     for (const spec of PARTITIONED) await ensurePartitions(runtime.pool, spec, { ahead: 3 });
     await deps.messages.purgeEarlyReceipts(runtime.db, new Date(Date.now() - 24 * 3600 * 1000));
+    await deps.messages.purgeCarrierParts(runtime.db);
   }
 }

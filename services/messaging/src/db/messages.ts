@@ -186,6 +186,14 @@ export class MessageRepository {
       .returning();
   }
 
+  /** Forgets the carrier ids of parts sent more than 30 days ago (their receipts have long come). */
+  async purgeCarrierParts(db: Executor): Promise<number> {
+    const gone = await db.execute(
+      sql`delete from carrier_parts where created_at < now() - interval '30 days'`,
+    );
+    return gone.rowCount ?? 0;
+  }
+
   /** Early receipts that never found their message (its send was given up or made again). */
   async purgeEarlyReceipts(db: Executor, before: Date): Promise<number> {
     const gone = await db.delete(earlyReceipts).where(lt(earlyReceipts.receivedAt, before)).returning();

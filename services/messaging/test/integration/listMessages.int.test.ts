@@ -63,6 +63,24 @@ describe('messaging service', () => {
     });
   });
 
+  describe('maintenance', () => {
+    it('forgets carrier ids of parts sent more than 30 days ago, of every tenant, and keeps newer ones', async () => {
+      const insertPart = (tenantId: string, carrierId: string, age: string) =>
+        withTenant(service.app.runtime.db, tenantId, (tx) =>
+          tx.execute(sql`insert into carrier_parts (carrier_message_id, tenant_id, message_id, message_created_at, part, created_at)
+                         values (${carrierId}, ${tenantId}, gen_random_uuid(), now(), 1, now() - ${age}::interval)`),
+        );
+      await insertPart('old-a', 'c-old-a', '31 days');
+      await insertPart('old-b', 'c-old-b', '40 days');
+      await insertPart('old-a', 'c-new-a', '29 days');
+      expect(await service.app.deps.messages.purgeCarrierParts(service.app.runtime.db)).toBe(2);
+      const left = await service.app.runtime.db.execute<{ id: string }>(
+        sql`select carrier_message_id as id from carrier_parts where carrier_message_id like 'c-%'`,
+      );
+      expect(left.rows.map((row) => row.id)).toEqual(['c-new-a']);
+    });
+  });
+
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual([

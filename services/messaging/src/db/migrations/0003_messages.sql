@@ -80,12 +80,16 @@ create table carrier_parts (
   created_at timestamptz not null default now()
 );
 create index carrier_parts_message on carrier_parts (tenant_id, message_id);
+create index carrier_parts_age on carrier_parts (created_at);
 alter table carrier_parts enable row level security;
 alter table carrier_parts force row level security;
 create policy carrier_parts_read on carrier_parts for select using (true);
 create policy carrier_parts_write on carrier_parts for all
   using (tenant_id = current_setting('app.tenant_id', true))
   with check (tenant_id = current_setting('app.tenant_id', true));
+-- Receipts come within days of a send: housekeeping forgets parts older than 30 days, of every tenant.
+create policy carrier_parts_expire on carrier_parts for delete
+  using (created_at < now() - interval '30 days');
 
 -- A receipt that came before its message was recorded as sent (the SMSC can answer and send the receipt
 -- before the send's transaction commits): kept here and applied when the message is marked sent. Ids and
