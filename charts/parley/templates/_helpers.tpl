@@ -249,6 +249,11 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if .svc.smpp.host }}{{ $_ := set $data "SMPP_HOST" .svc.smpp.host }}{{ end -}}
 {{- $_ := set $data "SMPP_PORT" (toString (int64 .svc.smpp.port)) -}}
 {{- $_ := set $data "SMPP_SYSTEM_ID" .svc.smpp.systemId -}}
+{{- if .svc.smpp.failover.host }}
+{{- $_ := set $data "SMPP_FAILOVER_HOST" .svc.smpp.failover.host -}}
+{{- $_ := set $data "SMPP_FAILOVER_PORT" (toString (int64 .svc.smpp.failover.port)) -}}
+{{- if .svc.smpp.failover.systemId }}{{ $_ := set $data "SMPP_FAILOVER_SYSTEM_ID" .svc.smpp.failover.systemId }}{{ end -}}
+{{- end -}}
 {{- $_ := set $data "SMPP_WINDOW" (toString (int64 .svc.smpp.window)) -}}
 {{- $_ := set $data "SMPP_ENQUIRE_LINK_SECONDS" (toString (int64 .svc.smpp.enquireLinkSeconds)) -}}
 {{- $_ := set $data "SMPP_RESPONSE_TIMEOUT_MS" (toString (int64 .svc.smpp.responseTimeoutMs)) -}}
@@ -336,6 +341,11 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: SMPP_PASSWORD
   valueFrom:
     secretKeyRef: { name: {{ .svc.smpp.existingSecret | default (printf "%s-smpp" (include "parley.serviceFullname" .)) }}, key: {{ .svc.smpp.passwordKey }} }
+{{- if and .svc.smpp.failover.host .svc.smpp.failover.passwordKey }}
+- name: SMPP_FAILOVER_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.smpp.existingSecret | default (printf "%s-smpp" (include "parley.serviceFullname" .)) }}, key: {{ .svc.smpp.failover.passwordKey }} }
+{{- end }}
 {{- end }}
 {{- if eq .name "identity" }}
 - name: API_KEY_PEPPER

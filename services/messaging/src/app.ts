@@ -8,7 +8,9 @@ import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type Num
 import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
 import { statusCallbacksPendingWebhooksModule } from './domain/statusCallbacks';
 import { makeReceiptHandler } from './carrier/receipts';
+import { FailoverCarrier } from './carrier/failover';
 import { SmppCarrier } from './carrier/smpp';
+import type { CarrierPort } from './domain/carrier';
 import { makeSendMessageJob } from './jobs/sendMessage';
 import { makeGetMessage } from './rpc/getMessage';
 import { makeListMessages } from './rpc/listMessages';
@@ -60,18 +62,38 @@ export function buildApp(config: Config): MessagingApp {
       }
     },
   };
-  const carrier = new SmppCarrier({
-    host: config.SMPP_HOST,
-    port: config.SMPP_PORT,
-    systemId: config.SMPP_SYSTEM_ID,
-    password: config.SMPP_PASSWORD,
-    window: config.SMPP_WINDOW,
-    enquireLinkSeconds: config.SMPP_ENQUIRE_LINK_SECONDS,
-    responseTimeoutMs: config.SMPP_RESPONSE_TIMEOUT_MS,
-    reconnectMinMs: config.SMPP_RECONNECT_MIN_MS,
-    reconnectMaxMs: config.SMPP_RECONNECT_MAX_MS,
-    log: runtime.log.child({ component: 'smpp' }),
-  });
+  const route = (host: string, port: number, systemId: string, password: string, name: string) =>
+    new SmppCarrier({
+      host,
+      port,
+      systemId,
+      password,
+      window: config.SMPP_WINDOW,
+      enquireLinkSeconds: config.SMPP_ENQUIRE_LINK_SECONDS,
+      responseTimeoutMs: config.SMPP_RESPONSE_TIMEOUT_MS,
+      reconnectMinMs: config.SMPP_RECONNECT_MIN_MS,
+      reconnectMaxMs: config.SMPP_RECONNECT_MAX_MS,
+      log: runtime.log.child({ component: 'smpp', route: name }),
+    });
+  const primary = route(
+    config.SMPP_HOST,
+    config.SMPP_PORT,
+    config.SMPP_SYSTEM_ID,
+    config.SMPP_PASSWORD,
+    'primary',
+  );
+  const carrier: CarrierPort = config.SMPP_FAILOVER_HOST
+    ? new FailoverCarrier([
+        primary,
+        route(
+          config.SMPP_FAILOVER_HOST,
+          config.SMPP_FAILOVER_PORT!,
+          config.SMPP_FAILOVER_SYSTEM_ID ?? config.SMPP_SYSTEM_ID,
+          config.SMPP_FAILOVER_PASSWORD ?? config.SMPP_PASSWORD,
+          'failover',
+        ),
+      ])
+    : primary;
   const deps: MessagingDeps = {
     db: runtime.db,
     withTenant: (tenantId, work) => runtime.withTenant(tenantId, work),

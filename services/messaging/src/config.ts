@@ -13,6 +13,14 @@ export const configSchema = serviceEnv({
   // SMPP 3.4 limits: system_id at most 15 characters, password at most 8 (section 5.2).
   SMPP_SYSTEM_ID: z.string().min(1).max(15, 'must be at most 15 characters (SMPP 3.4)'),
   SMPP_PASSWORD: z.string().max(8, 'must be at most 8 characters (SMPP 3.4)'),
+  /**
+   * A failover route: a second SMSC (or a second connection to the same one) used while the first has no
+   * bind up. Its account defaults to the first's.
+   */
+  SMPP_FAILOVER_HOST: z.string().min(1).optional(),
+  SMPP_FAILOVER_PORT: whole(1, 65535).optional(),
+  SMPP_FAILOVER_SYSTEM_ID: z.string().min(1).max(15, 'must be at most 15 characters (SMPP 3.4)').optional(),
+  SMPP_FAILOVER_PASSWORD: z.string().max(8, 'must be at most 8 characters (SMPP 3.4)').optional(),
   /** Unanswered submit_sm at most on the bind: throughput per bind ≈ window ÷ round trip. */
   SMPP_WINDOW: whole(1, 1000).default(10),
   /** Seconds between enquire_link keep-alives on the bind. */
@@ -35,6 +43,14 @@ export const configSchema = serviceEnv({
     )
     .transform(parseSenderRates)
     .refine((rates) => Object.values(rates).every((rate) => rate > 0), 'every rate must be above 0'),
+}).superRefine((value, context) => {
+  if (value.SMPP_FAILOVER_HOST && !value.SMPP_FAILOVER_PORT) {
+    context.addIssue({
+      code: 'custom',
+      path: ['SMPP_FAILOVER_PORT'],
+      message: 'is required with SMPP_FAILOVER_HOST',
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

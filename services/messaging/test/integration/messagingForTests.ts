@@ -41,7 +41,7 @@ export interface MessagingUnderTest {
 }
 
 export async function startMessaging(
-  options: { sim?: CarrierSimOptions; env?: Record<string, string> } = {},
+  options: { sim?: CarrierSimOptions; env?: Record<string, string>; failoverToSimulator?: boolean } = {},
 ): Promise<MessagingUnderTest> {
   const carrier = await startCarrierSim(options.sim);
   const NATS_PREFIX = uniquePrefix('messaging');
@@ -57,6 +57,12 @@ export async function startMessaging(
     SMPP_RECONNECT_MAX_MS: '500',
     // Fast senders, so suites of many messages from one number are not paced at a segment a second.
     SENDER_RATES: 'long_code:1000,toll_free:1000,short_code:1000',
+    ...(options.failoverToSimulator
+      ? {
+          SMPP_FAILOVER_HOST: carrier.messagingEnv.SMPP_HOST!,
+          SMPP_FAILOVER_PORT: carrier.messagingEnv.SMPP_PORT!,
+        }
+      : {}),
     ...options.env,
   });
   const client = createClient(messagingV1.MessagingServiceClient, messaging.address, {

@@ -326,3 +326,28 @@ describe('messaging: a carrier that cannot be reached', () => {
     expect((await under.carrier.smscCounters()).submitsReceived).toBe(0);
   });
 });
+
+describe('messaging: a failover route', () => {
+  let under: MessagingUnderTest;
+  const tenant = `fo-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    // The primary SMSC address answers nobody; the failover route is the simulator's SMSC.
+    under = await startMessaging({
+      env: { SMPP_PORT: '9', SMPP_RESPONSE_TIMEOUT_MS: '500' },
+      failoverToSimulator: true,
+    });
+  });
+
+  afterAll(async () => {
+    await under?.stop();
+  });
+
+  it('sends over the failover bind while the primary has none, and takes its receipts', async () => {
+    const from = await under.buyNumber(tenant);
+    const sent = await under.send(tenant, { from, to: '+447911400001', body: 'over the second route' });
+    const done = await under.reaches(tenant, sent.id, 'delivered');
+    expect(done.message!.carrierMessageIds).toHaveLength(1);
+    expect(await under.carrier.smscMessages({ to: '+447911400001' })).toHaveLength(1);
+  });
+});
