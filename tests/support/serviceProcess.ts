@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { TEST_SUBJECT_HASH_KEY, testTokenEnv } from './callers';
-import { testInfra } from './infra';
+import { createDatabase, createPool, type Database } from '@parley/kit';
+import type pg from 'pg';
+import { createTestDatabase, testInfra, type TestDatabase } from './infra';
 
 const repoRoot = join(__dirname, '..', '..');
 
@@ -56,4 +58,46 @@ export function serviceProcessEnv(
     SUBJECT_HASH_KEY: TEST_SUBJECT_HASH_KEY,
     ...extra,
   };
+}
+
+/**
+ * A service run as its own processes, for SIGKILL tests: a fresh database (and a small pool on it for the
+ * test's own checks), a NATS prefix, and the processes started, all cleaned up by `close`.
+ */
+export class ServiceProcesses {
+  readonly children: ChildProcess[] = [];
+  database!: TestDatabase;
+  pool!: pg.Pool;
+  db!: Database;
+
+  constructor(
+    readonly service: string,
+    readonly natsPrefix: string,
+  ) {}
+
+  async open(): Promise<void> {
+    this.database = await createTestDatabase(`${this.service}-processes`);
+    this.pool = createPool(this.database.url, 2);
+    this.db = createDatabase(this.pool);
+  }
+
+  /** Starts one more process of the service on `grpcPort` (the same port again after a kill). */
+  start(grpcPort: number, extra: Record<string, string> = {}): Promise<ChildProcess> {
+    return startServiceProcess(
+      this.service,
+      serviceProcessEnv(
+        this.service,
+        { databaseUrl: this.database.url, natsPrefix: this.natsPrefix, grpcPort },
+        extra,
+      ),
+      this.children,
+    );
+  }
+
+  async close(): Promise<void> {
+    for (const child of this.children)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await this.pool?.end();
+    await this.database?.drop();
+  }
 }

@@ -6,6 +6,7 @@ import type { Config } from './config';
 import { MessageRepository } from './db/messages';
 import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
 import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
+import { numberingUnavailable } from './domain/errors';
 import { statusCallbacksPendingWebhooksModule } from './domain/statusCallbacks';
 import { makeReceiptHandler } from './carrier/receipts';
 import { FailoverCarrier } from './carrier/failover';
@@ -58,7 +59,7 @@ export function buildApp(config: Config): MessagingApp {
         return found;
       } catch (error) {
         if ((error as { code?: number }).code === GrpcStatus.NOT_FOUND) return undefined;
-        throw error;
+        throw numberingUnavailable(); // numbering down or answering otherwise: the caller retries
       }
     },
   };

@@ -1,5 +1,5 @@
 // The messaging service's errors: the kit's closed set with this service's stable reasons.
-import { failedPrecondition, invalidArgument, notFound, type FieldViolation } from '@parley/kit';
+import { failedPrecondition, invalidArgument, notFound, unavailable, type FieldViolation } from '@parley/kit';
 
 export { invalidArgument, notFound, failedPrecondition };
 
@@ -18,3 +18,5 @@ export const senderCapabilityMissing = (capability: 'sms' | 'mms') =>
   );
 export const sendNotAuthorised = (reason: string, message: string) => failedPrecondition(reason, message);
 export const messageNotFound = () => notFound('MESSAGE_NOT_FOUND', 'no such message in this tenant');
+export const numberingUnavailable = () =>
+  unavailable('UPSTREAM_UNAVAILABLE', 'the sender number cannot be checked right now; retry later', 1);

@@ -1,20 +1,18 @@
 // A messaging process SIGKILLed while 1,000 messages are being sent: after a restart every message reaches
 // a final status, the SMSC accepted each one, and resends (the messages whose submit_sm_resp had come but
 // whose `sent` had not committed at the kill) stay within the documented bound.
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { call, createClient, createDatabase, createPool, withTenant, type Database } from '@parley/kit';
+import { call, createClient, withTenant } from '@parley/kit';
 import { messagingV1, numberingV1 } from '@parley/proto';
-import type pg from 'pg';
 import { freePort } from '../../../../tools/dev/src/ports';
 import { as } from '../../../../tests/support/callers';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import { eventually } from '../../../../tests/support/grpc';
-import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
+import { uniquePrefix } from '../../../../tests/support/infra';
 import { startService, type RunningService } from '../../../../tests/support/service';
-import { serviceProcessEnv, startServiceProcess } from '../../../../tests/support/serviceProcess';
+import { ServiceProcesses } from '../../../../tests/support/serviceProcess';
 import { buildApp as buildNumbering, type NumberingApp } from '../../../numbering/src/app';
 import { loadConfig as numberingConfig } from '../../../numbering/src/config';
 import { buyNumber } from './messagingForTests';
@@ -25,11 +23,8 @@ const SEND_CONCURRENCY = 10;
 describe('messaging: SIGKILL while 1,000 messages are being sent', () => {
   let carrier: CarrierSimHandle;
   let numbering: RunningService<NumberingApp>;
-  let database: TestDatabase;
-  let pool: pg.Pool;
-  let db: Database;
-  const children: ChildProcess[] = [];
   const natsPrefix = uniquePrefix('messaging-crash');
+  const messaging = new ServiceProcesses('messaging', natsPrefix);
   const tenant = 'crash';
 
   beforeAll(async () => {
@@ -39,41 +34,28 @@ describe('messaging: SIGKILL while 1,000 messages are being sent', () => {
       NATS_PREFIX: natsPrefix,
       ...carrier.env,
     });
-    database = await createTestDatabase('messaging-crash');
-    pool = createPool(database.url, 2);
-    db = createDatabase(pool);
+    await messaging.open();
   });
 
   afterAll(async () => {
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await pool?.end();
-    await database?.drop();
+    await messaging.close();
     await numbering?.stop();
     await carrier?.stop();
   });
 
   const startMessaging = (port: number) =>
-    startServiceProcess(
-      'messaging',
-      serviceProcessEnv(
-        'messaging',
-        { databaseUrl: database.url, natsPrefix, grpcPort: port },
-        {
-          NUMBERING_ADDR: numbering.address,
-          ...carrier.messagingEnv,
-          SMPP_WINDOW: '10',
-          SMPP_RECONNECT_MIN_MS: '50',
-          SEND_CONCURRENCY: String(SEND_CONCURRENCY),
-          SENDER_RATES: 'long_code:1000',
-        },
-      ),
-      children,
-    );
+    messaging.start(port, {
+      NUMBERING_ADDR: numbering.address,
+      ...carrier.messagingEnv,
+      SMPP_WINDOW: '10',
+      SMPP_RECONNECT_MIN_MS: '50',
+      SEND_CONCURRENCY: String(SEND_CONCURRENCY),
+      SENDER_RATES: 'long_code:1000',
+    });
 
   const count = async (condition: ReturnType<typeof sql>) =>
     (
-      await withTenant(db, tenant, (tx) =>
+      await withTenant(messaging.db, tenant, (tx) =>
         tx.execute<{ n: number }>(sql`select count(*)::int as n from messages where ${condition}`),
       )
     ).rows[0]!.n;

@@ -1,10 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
 import { call, createClient, withTenant } from '@parley/kit';
 import { as } from '../../../../tests/support/callers';
 import { messagingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
+import { expectStatus } from '../../../../tests/support/grpc';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
 import { ABSENT_PEERS } from './messagingForTests';
 import { buildApp, type MessagingApp } from '../../src/app';
@@ -60,6 +62,32 @@ describe('messaging service', () => {
           return { ids: page.messages.map((message) => message.id), nextPageToken: page.nextPageToken };
         },
       });
+    });
+  });
+
+  describe('MessagingService/SendMessage', () => {
+    it('answers UNAVAILABLE, storing nothing, while numbering cannot be asked about the sender', async () => {
+      await expectStatus(
+        call(
+          client,
+          client.sendMessage,
+          {
+            from: '+14155550123',
+            to: '+447911123456',
+            body: 'hello',
+            mediaUrls: [],
+            statusCallback: '',
+            validityPeriodSeconds: 0,
+          },
+          { ...(await as('no-numbering')), timeoutMs: 15_000 },
+        ),
+        status.UNAVAILABLE,
+        'UPSTREAM_UNAVAILABLE',
+      );
+      const stored = await withTenant(service.app.runtime.db, 'no-numbering', (tx) =>
+        tx.execute<{ n: number }>(sql`select count(*)::int as n from messages`),
+      );
+      expect(stored.rows[0]!.n).toBe(0);
     });
   });
 
