@@ -349,6 +349,7 @@ describeWithTools()('charts/parley', () => {
           'blue-privacy-archive',
           'blue-smtp',
           'blue-numbering-supplier',
+          'blue-messaging-smpp',
         ].sort(),
       );
     });

@@ -45,11 +45,12 @@ export async function untilReady(run: Launch, timeoutMs = 90_000): Promise<void>
   throw new Error(`launcher not ready after ${timeoutMs / 1000} s:\n${run.output()}`);
 }
 
-/** What the launcher wrote into `<home>/dev.json` for scripts: the gateway and the admin key. */
-export function devCredentials(home: string): { gatewayUrl: string; adminApiKey: string } {
+/** What the launcher wrote into `<home>/dev.json` for scripts: the gateway, the admin and demo keys. */
+export function devCredentials(home: string): { gatewayUrl: string; adminApiKey: string; apiKey: string } {
   return JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as {
     gatewayUrl: string;
     adminApiKey: string;
+    apiKey: string;
   };
 }
 

@@ -57,6 +57,8 @@ export async function startPlatform(
     numbering,
     messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
       NATS_PREFIX,
+      NUMBERING_ADDR: numbering.address,
+      ...carrier.messagingEnv,
       WEBHOOK_ALLOW_PRIVATE: 'true',
       ...options.messagingEnv,
     }),

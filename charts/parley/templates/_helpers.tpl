@@ -253,6 +253,22 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "WEBHOOK_CONCURRENCY" (toString (int64 .svc.webhooks.concurrency)) -}}
 {{- $_ := set $data "WEBHOOK_RETENTION_DAYS" (toString (int64 .svc.webhooks.retentionDays)) -}}
 {{- $_ := set $data "WEBHOOK_ALLOW_PRIVATE" (ternary "true" "false" .svc.webhooks.allowPrivate) -}}
+{{- /* The carrier's SMSC; without a host messaging refuses to start, naming SMPP_HOST. */ -}}
+{{- if .svc.smpp.host }}{{ $_ := set $data "SMPP_HOST" .svc.smpp.host }}{{ end -}}
+{{- $_ := set $data "SMPP_PORT" (toString (int64 .svc.smpp.port)) -}}
+{{- $_ := set $data "SMPP_SYSTEM_ID" .svc.smpp.systemId -}}
+{{- if .svc.smpp.failover.host }}
+{{- $_ := set $data "SMPP_FAILOVER_HOST" .svc.smpp.failover.host -}}
+{{- $_ := set $data "SMPP_FAILOVER_PORT" (toString (int64 .svc.smpp.failover.port)) -}}
+{{- if .svc.smpp.failover.systemId }}{{ $_ := set $data "SMPP_FAILOVER_SYSTEM_ID" .svc.smpp.failover.systemId }}{{ end -}}
+{{- end -}}
+{{- $_ := set $data "SMPP_WINDOW" (toString (int64 .svc.smpp.window)) -}}
+{{- $_ := set $data "SMPP_ENQUIRE_LINK_SECONDS" (toString (int64 .svc.smpp.enquireLinkSeconds)) -}}
+{{- $_ := set $data "SMPP_RESPONSE_TIMEOUT_MS" (toString (int64 .svc.smpp.responseTimeoutMs)) -}}
+{{- $_ := set $data "SMPP_RECONNECT_MIN_MS" (toString (int64 .svc.smpp.reconnectMinMs)) -}}
+{{- $_ := set $data "SMPP_RECONNECT_MAX_MS" (toString (int64 .svc.smpp.reconnectMaxMs)) -}}
+{{- $_ := set $data "SEND_CONCURRENCY" (toString (int64 .svc.sendConcurrency)) -}}
+{{- $_ := set $data "SENDER_RATES" .svc.senderRates -}}
 {{- end -}}
 
 {{- if eq .name "gateway" -}}
@@ -328,6 +344,16 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: NUMBER_SUPPLIER_API_KEY
   valueFrom:
     secretKeyRef: { name: {{ .svc.supplier.existingSecret | default (printf "%s-supplier" (include "parley.serviceFullname" .)) }}, key: {{ .svc.supplier.apiKeyKey }} }
+{{- end }}
+{{- if eq .name "messaging" }}
+- name: SMPP_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.smpp.existingSecret | default (printf "%s-smpp" (include "parley.serviceFullname" .)) }}, key: {{ .svc.smpp.passwordKey }} }
+{{- if and .svc.smpp.failover.host .svc.smpp.failover.passwordKey }}
+- name: SMPP_FAILOVER_PASSWORD
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.smpp.existingSecret | default (printf "%s-smpp" (include "parley.serviceFullname" .)) }}, key: {{ .svc.smpp.failover.passwordKey }} }
+{{- end }}
 {{- end }}
 {{- if eq .name "identity" }}
 - name: API_KEY_PEPPER

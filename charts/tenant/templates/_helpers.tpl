@@ -34,6 +34,7 @@ parley.dev/tenant: {{ include "tenant.id" . }}
 {{- end -}}
 {{- $names = concat $names (list (printf "parley-%s-internal-token-public" $id) (printf "parley-%s-api-key-pepper" $id) (printf "parley-%s-subject-hash-key" $id) (printf "parley-%s-keycloak-admin" $id) (printf "parley-%s-privacy-archive" $id) (printf "parley-%s-smtp" $id)) -}}
 {{- if has "numbering" .Values.services }}{{ $names = append $names (printf "parley-%s-numbering-supplier" $id) }}{{ end -}}
+{{- if has "messaging" .Values.services }}{{ $names = append $names (printf "parley-%s-messaging-smpp" $id) }}{{ end -}}
 {{- toJson $names -}}
 {{- end -}}
 {{- end -}}

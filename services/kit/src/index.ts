@@ -36,3 +36,4 @@ export * from './profile';
 export * from './webhooks/signing';
 export * from './webhooks/addresses';
 export * from './webhooks/poster';
+export * as smpp from './smpp';

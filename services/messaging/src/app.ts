@@ -1,23 +1,42 @@
-import { locateAssets, postWebhook, ServiceRuntime, type App } from '@parley/kit';
-import { messagingV1, protoFiles } from '@parley/proto';
+import {
+  call,
+  createClient,
+  ensurePartitions,
+  locateAssets,
+  postWebhook,
+  ServiceRuntime,
+  type App,
+  type Transaction,
+} from '@parley/kit';
+import { messagingV1, numberingV1, protoFiles } from '@parley/proto';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { MessageRepository } from './db/messages';
 import { WebhookRepository } from './db/webhooks';
-import { QUEUES, type MessagingDeps } from './deps';
+import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
+import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
+import { numberingUnavailable } from './domain/errors';
+import type { StatusCallbacks } from './domain/statusCallbacks';
+import { makeReceiptHandler } from './carrier/receipts';
+import { FailoverCarrier } from './carrier/failover';
+import { SmppCarrier } from './carrier/smpp';
+import type { CarrierPort } from './domain/carrier';
 import {
   enqueueWebhook,
   makeDeliverWebhook,
   makeWebhookRetention,
   type WebhookToSend,
 } from './jobs/deliverWebhook';
+import { makeSendMessageJob } from './jobs/sendMessage';
 import { makeCreateWebhookSecret } from './rpc/createWebhookSecret';
+import { makeGetMessage } from './rpc/getMessage';
 import { makeListMessages } from './rpc/listMessages';
 import { makeListWebhookDeliveries } from './rpc/listWebhookDeliveries';
 import { makeListWebhookSecrets } from './rpc/listWebhookSecrets';
 import { makeRetireWebhookSecret } from './rpc/retireWebhookSecret';
 import { makeRetryWebhookDelivery } from './rpc/retryWebhookDelivery';
-import type { Transaction } from '@parley/kit';
+import { makeSendMessage } from './rpc/sendMessage';
 
 export interface MessagingApp extends App {
   runtime: ServiceRuntime;
@@ -26,7 +45,13 @@ export interface MessagingApp extends App {
   enqueueWebhook(tx: Transaction, webhook: WebhookToSend): ReturnType<typeof enqueueWebhook>;
 }
 
-/** Composition root: builds the runtime, then the repositories, then the RPC handlers and job workers. */
+/** The monthly-partitioned tables (services/kit/PARTITIONS.md). */
+export const PARTITIONED = [
+  { table: 'messages', column: 'created_at' },
+  { table: 'message_status_history', column: 'message_created_at' },
+] as const;
+
+/** Composition root: runtime, numbering client, carrier adapter, repositories, then handlers and jobs. */
 export function buildApp(config: Config): MessagingApp {
   const runtime = new ServiceRuntime({
     service: 'messaging',
@@ -44,11 +69,81 @@ export function buildApp(config: Config): MessagingApp {
       maxDelayMs: config.WEBHOOK_RETRY_MAX_SECONDS * 1000,
     },
   };
+  const numbering = createClient(numberingV1.NumberingServiceClient, config.NUMBERING_ADDR, {
+    serviceName: 'parley.numbering.v1.NumberingService',
+    idempotentMethods: ['ResolveNumber'],
+  });
+  const numbers: NumberDirectory = {
+    async resolve(e164, tenantId) {
+      try {
+        const found = await call(
+          numbering,
+          numbering.resolveNumber,
+          { phoneNumber: e164 },
+          {
+            metadata: await runtime.metadataFor({
+              tenantId,
+              principal: 'service:messaging',
+              scopes: ['internal'],
+            }),
+          },
+        );
+        return found;
+      } catch (error) {
+        if ((error as { code?: number }).code === GrpcStatus.NOT_FOUND) return undefined;
+        throw numberingUnavailable(); // numbering down or answering otherwise: the caller retries
+      }
+    },
+  };
+  const route = (host: string, port: number, systemId: string, password: string, name: string) =>
+    new SmppCarrier({
+      host,
+      port,
+      systemId,
+      password,
+      window: config.SMPP_WINDOW,
+      enquireLinkSeconds: config.SMPP_ENQUIRE_LINK_SECONDS,
+      responseTimeoutMs: config.SMPP_RESPONSE_TIMEOUT_MS,
+      reconnectMinMs: config.SMPP_RECONNECT_MIN_MS,
+      reconnectMaxMs: config.SMPP_RECONNECT_MAX_MS,
+      log: runtime.log.child({ component: 'smpp', route: name }),
+    });
+  const primary = route(
+    config.SMPP_HOST,
+    config.SMPP_PORT,
+    config.SMPP_SYSTEM_ID,
+    config.SMPP_PASSWORD,
+    'primary',
+  );
+  const carrier: CarrierPort = config.SMPP_FAILOVER_HOST
+    ? new FailoverCarrier([
+        primary,
+        route(
+          config.SMPP_FAILOVER_HOST,
+          config.SMPP_FAILOVER_PORT!,
+          config.SMPP_FAILOVER_SYSTEM_ID ?? config.SMPP_SYSTEM_ID,
+          config.SMPP_FAILOVER_PASSWORD ?? config.SMPP_PASSWORD,
+          'failover',
+        ),
+      ])
+    : primary;
+  // Status callbacks go out as signed webhooks, queued in the transaction of the status change.
+  const statusCallbacks: StatusCallbacks = {
+    enqueue: async (tx, callback) => {
+      await enqueueWebhook(deps, tx, callback);
+    },
+  };
   const deps: MessagingDeps = {
     db: runtime.db,
     withTenant: (tenantId, work) => runtime.withTenant(tenantId, work),
+    outbox: runtime.outbox,
     jobs: runtime.jobs,
     messages: new MessageRepository(runtime.db),
+    numbers,
+    carrier,
+    authorisation: allowEverySendUntilBillingAuthorises,
+    statusCallbacks,
+    rates: config.SENDER_RATES,
     webhooks: new WebhookRepository(runtime.db),
     webhookPolicy,
     postWebhook: (url, body, headers) =>
@@ -58,11 +153,14 @@ export function buildApp(config: Config): MessagingApp {
       }),
     now: () => new Date(),
   };
+  carrier.onReceipt(makeReceiptHandler(deps));
   const rpc = runtime.unary.bind(runtime);
   const read = { scope: 'webhooks:read' } as const;
   const write = { scope: 'webhooks:write' } as const;
   const implementation: messagingV1.MessagingServiceServer = {
     listMessages: rpc('ListMessages', makeListMessages(deps), { scope: 'messages:read' }),
+    sendMessage: rpc('SendMessage', makeSendMessage(deps), { scope: 'messages:write' }),
+    getMessage: rpc('GetMessage', makeGetMessage(deps), { scope: 'messages:read' }),
     createWebhookSecret: rpc('CreateWebhookSecret', makeCreateWebhookSecret(deps), write),
     listWebhookSecrets: rpc('ListWebhookSecrets', makeListWebhookSecrets(deps), read),
     retireWebhookSecret: rpc('RetireWebhookSecret', makeRetireWebhookSecret(deps), write),
@@ -74,6 +172,14 @@ export function buildApp(config: Config): MessagingApp {
     deps,
     enqueueWebhook: (tx, webhook) => enqueueWebhook(deps, tx, webhook),
     start: async () => {
+      await runtime.jobs.work(QUEUES.send, makeSendMessageJob(deps), {
+        ...SEND_RETRIES,
+        concurrency: config.SEND_CONCURRENCY,
+        pollingIntervalSeconds: 0.5,
+        expireInSeconds: SEND_EXPIRE_SECONDS,
+      });
+      await runtime.jobs.work(QUEUES.maintenance, () => maintain(), { retryLimit: 5, retryBackoff: true });
+      await runtime.jobs.schedule(QUEUES.maintenance, '17 3 * * *', { tz: 'UTC' });
       await runtime.jobs.work(QUEUES.deliverWebhook, makeDeliverWebhook(deps), {
         concurrency: config.WEBHOOK_CONCURRENCY,
         pollingIntervalSeconds: 0.5,
@@ -101,8 +207,25 @@ export function buildApp(config: Config): MessagingApp {
           },
         ],
       });
+      await maintain();
+      await carrier.start();
     },
-    stop: () => runtime.stop(),
+    // The runtime first: the send jobs in hand finish (their submits need the bind), then the bind goes.
+    stop: async () => {
+      await runtime.stop();
+      await carrier.stop();
+      numbering.close();
+    },
     migrate: () => runtime.migrate(),
   };
+
+  /**
+   * This and the next three months' partitions exist; receipts that never found their message, and carrier
+   * ids of parts sent more than 30 days ago, go.
+   */
+  async function maintain() {
+    for (const spec of PARTITIONED) await ensurePartitions(runtime.pool, spec, { ahead: 3 });
+    await deps.messages.purgeEarlyReceipts(runtime.db, new Date(Date.now() - 24 * 3600 * 1000));
+    await deps.messages.purgeCarrierParts(runtime.db);
+  }
 }

@@ -1,4 +1,9 @@
 import { parseEnv, serviceEnv, z } from '@parley/kit';
+import { DEFAULT_SENDER_RATES, parseSenderRates, SENDER_RATES_PATTERN } from './domain/pacing';
+
+const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of a gRPC endpoint');
+const whole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
 
 const number = (what: string, min: number, max: number) =>
   z.coerce
@@ -34,6 +39,52 @@ export const configSchema = serviceEnv({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true'),
+  /** numbering's gRPC endpoint: resolves a sender number to its tenant and capabilities. */
+  NUMBERING_ADDR: address,
+  /** The carrier's SMSC (SMPP 3.4): host, port and the ESME account messaging binds as. */
+  SMPP_HOST: z.string().min(1, 'must be the SMSC host name or address'),
+  SMPP_PORT: whole(1, 65535),
+  // SMPP 3.4 limits: system_id at most 15 characters, password at most 8 (section 5.2).
+  SMPP_SYSTEM_ID: z.string().min(1).max(15, 'must be at most 15 characters (SMPP 3.4)'),
+  SMPP_PASSWORD: z.string().max(8, 'must be at most 8 characters (SMPP 3.4)'),
+  /**
+   * A failover route: a second SMSC (or a second connection to the same one) used while the first has no
+   * bind up. Its account defaults to the first's.
+   */
+  SMPP_FAILOVER_HOST: z.string().min(1).optional(),
+  SMPP_FAILOVER_PORT: whole(1, 65535).optional(),
+  SMPP_FAILOVER_SYSTEM_ID: z.string().min(1).max(15, 'must be at most 15 characters (SMPP 3.4)').optional(),
+  SMPP_FAILOVER_PASSWORD: z.string().max(8, 'must be at most 8 characters (SMPP 3.4)').optional(),
+  /** Unanswered submit_sm at most on the bind: throughput per bind ≈ window ÷ round trip. */
+  SMPP_WINDOW: whole(1, 1000).default(10),
+  /** Seconds between enquire_link keep-alives on the bind. */
+  SMPP_ENQUIRE_LINK_SECONDS: whole(1, 3600).default(30),
+  /** How long a submit_sm or enquire_link may stay unanswered before it counts as lost. */
+  SMPP_RESPONSE_TIMEOUT_MS: whole(100, 120_000).default(10_000),
+  /** Reconnect backoff after the bind is lost: first pause and longest pause (ms, with jitter). */
+  SMPP_RECONNECT_MIN_MS: whole(10, 60_000).default(250),
+  SMPP_RECONNECT_MAX_MS: whole(100, 600_000).default(30_000),
+  /** Messages each replica hands to the carrier at once (send jobs worked concurrently). */
+  SEND_CONCURRENCY: whole(1, 1000).default(20),
+  /** Segments per second one sender number may send, by throughput class (classes left out keep theirs). */
+  SENDER_RATES: z
+    .string()
+    .regex(SENDER_RATES_PATTERN, 'must be class:rate pairs, e.g. long_code:1,toll_free:3,short_code:100')
+    .default(
+      Object.entries(DEFAULT_SENDER_RATES)
+        .map(([name, rate]) => `${name}:${rate}`)
+        .join(','),
+    )
+    .transform(parseSenderRates)
+    .refine((rates) => Object.values(rates).every((rate) => rate > 0), 'every rate must be above 0'),
+}).superRefine((value, context) => {
+  if (value.SMPP_FAILOVER_HOST && !value.SMPP_FAILOVER_PORT) {
+    context.addIssue({
+      code: 'custom',
+      path: ['SMPP_FAILOVER_PORT'],
+      message: 'is required with SMPP_FAILOVER_HOST',
+    });
+  }
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,15 +1,39 @@
-import type { Database, Jobs, Transaction, WebhookPostResult } from '@parley/kit';
+import type { Database, Jobs, Outbox, Transaction, WebhookPostResult } from '@parley/kit';
 import type { MessageRepository } from './db/messages';
 import type { WebhookRepository } from './db/webhooks';
+import type { Authorisation } from './domain/authorisation';
+import type { CarrierPort } from './domain/carrier';
+import type { SenderRates } from './domain/pacing';
+import type { StatusCallbacks } from './domain/statusCallbacks';
 import type { RetryPolicy } from './domain/webhooks';
+
+/** A number as numbering resolves it (ResolveNumber): its tenant, capabilities and throughput class. */
+export interface ResolvedNumber {
+  tenantId: string;
+  accountId: string;
+  capabilities: string[];
+  throughputClass: string;
+}
+
+/** numbering's ResolveNumber, as messaging uses it (asked on behalf of `tenantId`): undefined when no tenant holds the number. */
+export interface NumberDirectory {
+  resolve(e164: string, tenantId: string): Promise<ResolvedNumber | undefined>;
+}
 
 /** What messaging's handlers and jobs are made from (built once in app.ts). */
 export interface MessagingDeps {
   db: Database;
   /** A tenant transaction that wakes the outbox relay after it commits. */
   withTenant<R>(tenantId: string, work: (tx: Transaction) => Promise<R>): Promise<R>;
+  outbox: Outbox;
   jobs: Jobs;
   messages: MessageRepository;
+  numbers: NumberDirectory;
+  carrier: CarrierPort;
+  authorisation: Authorisation;
+  statusCallbacks: StatusCallbacks;
+  /** Segments per second per sender number, by throughput class. */
+  rates: SenderRates;
   webhooks: WebhookRepository;
   webhookPolicy: WebhookPolicy;
   /** Posts one signed webhook attempt (the kit's SSRF-safe poster, configured). */
@@ -26,6 +50,10 @@ export interface WebhookPolicy {
 }
 
 export const QUEUES = {
+  /** Hands one message to the carrier and records it sent (or failed, or expired). */
+  send: 'messaging-send',
+  /** Daily: creates the coming months' partitions and purges stale early receipts. */
+  maintenance: 'messaging-maintenance',
   /** One attempt to deliver a webhook; a failed attempt schedules the next one itself. */
   deliverWebhook: 'messaging-deliver-webhook',
   /** Deletes a tenant's finished deliveries once they are older than the retention (one queued per tenant). */
@@ -34,3 +62,20 @@ export const QUEUES = {
 
 /** How often a tenant's finished deliveries are looked at for deletion. */
 export const WEBHOOK_RETENTION_CHECK_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * Retries of a send while the carrier is busy (throttling, queue full, no bind): backoff from one second
+ * up to a minute, for longer than any validity period (the job expires the message once it is past it).
+ */
+export const SEND_RETRIES = {
+  retryLimit: 400,
+  retryDelaySeconds: 1,
+  retryBackoff: true,
+  retryDelayMaxSeconds: 60,
+};
+
+/**
+ * How long a send job may stay active before another replica takes it back (its worker died: SIGKILL, OOM).
+ * Longer than a submit can take (every part's response timeout and throttle pauses).
+ */
+export const SEND_EXPIRE_SECONDS = 30;

@@ -217,6 +217,7 @@ export class Launcher {
         env.API_KEY_PEPPER = secrets.apiKeyPepper!;
       }
       if (name === 'numbering') Object.assign(env, this.carrierSim.numberingEnv);
+      if (name === 'messaging') Object.assign(env, this.carrierSim.messagingEnv);
       // Dev receivers run on this machine: webhooks may go to loopback and private addresses (never in
       // production, where that would be server-side request forgery).
       if (name === 'messaging') env.WEBHOOK_ALLOW_PRIVATE = 'true';

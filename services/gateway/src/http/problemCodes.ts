@@ -223,6 +223,18 @@ export const problemCatalogue = define({
     status: 422,
     description: 'Only a failed or disabled delivery can be retried; this one was delivered.',
   },
+  // messaging (send path)
+  MESSAGING_INVALID_REQUEST: {
+    status: 400,
+    description:
+      'A message field is invalid (from, to, body, mediaUrls, statusCallback, validityPeriod); `errors` names each.',
+  },
+  SENDER_NOT_FOUND: { status: 404, description: '`from` is not an active number of this tenant.' },
+  SENDER_CAPABILITY_MISSING: {
+    status: 422,
+    description: '`from` lacks the capability the message needs (sms, or mms when mediaUrls are given).',
+  },
+  MESSAGE_NOT_FOUND: { status: 404, description: 'No such message in this tenant.' },
 });
 
 export type ProblemCode = keyof typeof problemCatalogue;

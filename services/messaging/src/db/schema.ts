@@ -3,18 +3,75 @@ import type { WebhookFailureClass, WebhookDeliveryStatus } from '../domain/webho
 
 const at = (name: string) => timestamp(name, { withTimezone: true });
 
-export const messages = pgTable('messages', {
-  id: uuid('id').primaryKey().defaultRandom(),
+/** Messages (migration 0003): monthly partitions on created_at. */
+export const messages = pgTable(
+  'messages',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: uuid('id').notNull(),
+    accountId: text('account_id'),
+    direction: text('direction').$type<'outbound' | 'inbound'>().notNull(),
+    from: text('from_e164').notNull(),
+    to: text('to_e164').notNull(),
+    body: text('body'),
+    mediaUrls: text('media_urls').array().notNull().default([]),
+    encoding: text('encoding').$type<'GSM-7' | 'UCS-2'>().notNull(),
+    segments: integer('segments').notNull(),
+    status: text('status').$type<MessageStatus>().notNull(),
+    errorCode: text('error_code'),
+    carrierMessageIds: text('carrier_message_ids').array().notNull().default([]),
+    statusCallback: text('status_callback'),
+    senderClass: text('sender_class'),
+    sendAt: timestamp('send_at', { withTimezone: true }),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.createdAt, table.id] })],
+);
+
+export const messageStatusHistory = pgTable(
+  'message_status_history',
+  {
+    tenantId: text('tenant_id').notNull(),
+    messageId: uuid('message_id').notNull(),
+    messageCreatedAt: timestamp('message_created_at', { withTimezone: true }).notNull(),
+    seq: integer('seq').notNull(),
+    status: text('status').$type<MessageStatus>().notNull(),
+    errorCode: text('error_code'),
+    at: timestamp('at', { withTimezone: true }).notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.messageCreatedAt, table.messageId, table.seq] })],
+);
+
+/** The SMSC's id of each part sent, readable across tenants (a receipt names only that id). */
+export const carrierParts = pgTable('carrier_parts', {
+  carrierMessageId: text('carrier_message_id').primaryKey(),
   tenantId: text('tenant_id').notNull(),
-  direction: text('direction').notNull(),
-  from: text('from_e164').notNull(),
-  to: text('to_e164').notNull(),
-  segments: integer('segments').notNull(),
-  status: text('status').notNull(),
+  messageId: uuid('message_id').notNull(),
+  messageCreatedAt: timestamp('message_created_at', { withTimezone: true }).notNull(),
+  part: integer('part').notNull(),
+  state: text('state').$type<ReceiptState>(),
+  errorCode: text('error_code'),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** Receipts that came before their message was recorded as sent. */
+export const earlyReceipts = pgTable('early_receipts', {
+  carrierMessageId: text('carrier_message_id').primaryKey(),
+  state: text('state').$type<ReceiptState>().notNull(),
+  errorCode: text('error_code'),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type MessageStatus =
+  'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired' | 'received';
+export type ReceiptState = 'delivered' | 'undelivered' | 'expired';
+
 export type MessageRow = typeof messages.$inferSelect;
+export type NewMessageRow = typeof messages.$inferInsert;
+export type StatusChangeRow = typeof messageStatusHistory.$inferSelect;
+export type CarrierPartRow = typeof carrierParts.$inferSelect;
 
 export const webhookSecrets = pgTable('webhook_secrets', {
   id: uuid('id').primaryKey(),

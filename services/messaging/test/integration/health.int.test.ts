@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { checkHealth } from '@parley/kit';
 import { startService, type RunningService } from '../../../../tests/support/service';
+import { ABSENT_PEERS } from './messagingForTests';
 import { buildApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 
@@ -8,7 +9,7 @@ describe('messaging: grpc.health.v1/Check', () => {
   let service: RunningService;
 
   beforeAll(async () => {
-    service = await startService('messaging', (env) => buildApp(loadConfig(env)));
+    service = await startService('messaging', (env) => buildApp(loadConfig(env)), ABSENT_PEERS);
   });
 
   afterAll(async () => {

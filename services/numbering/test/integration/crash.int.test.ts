@@ -1,51 +1,32 @@
 // A numbering process SIGKILLed while an order is in flight: the order is neither lost nor placed twice.
-import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { call, createClient, createDatabase, createPool, withTenant, type Database } from '@parley/kit';
+import { call, createClient, withTenant } from '@parley/kit';
 import { numberingV1 } from '@parley/proto';
-import type pg from 'pg';
 import { freePort } from '../../../../tools/dev/src/ports';
 import { as } from '../../../../tests/support/callers';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
 import { eventually } from '../../../../tests/support/grpc';
-import { serviceProcessEnv, startServiceProcess } from '../../../../tests/support/serviceProcess';
-import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
+import { ServiceProcesses } from '../../../../tests/support/serviceProcess';
+import { uniquePrefix } from '../../../../tests/support/infra';
 
 describe('numbering: SIGKILL while an order is in flight', () => {
   let carrier: CarrierSimHandle;
-  let database: TestDatabase;
-  let pool: pg.Pool;
-  let db: Database;
-  const children: ChildProcess[] = [];
-  const natsPrefix = uniquePrefix('numbering-crash');
+  const numbering = new ServiceProcesses('numbering', uniquePrefix('numbering-crash'));
 
   beforeAll(async () => {
     // Orders stay pending at the supplier long enough to kill the process in the middle.
     carrier = await startCarrierSim({ orderDelayMs: 2_000 });
-    database = await createTestDatabase('numbering-crash');
-    pool = createPool(database.url, 2);
-    db = createDatabase(pool);
+    await numbering.open();
   });
 
   afterAll(async () => {
-    for (const child of children)
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await pool?.end();
-    await database?.drop();
+    await numbering.close();
     await carrier?.stop();
   });
 
-  const startNumbering = (port: number) =>
-    startServiceProcess(
-      'numbering',
-      {
-        ...serviceProcessEnv('numbering', { databaseUrl: database.url, natsPrefix, grpcPort: port }),
-        ...carrier.env,
-      },
-      children,
-    );
+  const startNumbering = (port: number) => numbering.start(port, carrier.env);
 
   it('completes the order after a restart, placed once at the supplier, for the same request', async () => {
     const port = await freePort();
@@ -75,7 +56,7 @@ describe('numbering: SIGKILL while an order is in flight', () => {
       );
       // Killed once the supplier has the order, while it is still pending there.
       await eventually('the order to be placed at the supplier', async () => {
-        const placed = await withTenant(db, 'crash', (tx) =>
+        const placed = await withTenant(numbering.db, 'crash', (tx) =>
           tx.execute<{ id: string }>(sql`select id from number_orders where supplier_order_id is not null`),
         );
         if (placed.rows.length === 0) throw new Error('not yet');
@@ -109,7 +90,7 @@ describe('numbering: SIGKILL while an order is in flight', () => {
       const counters = await carrier.counters();
       expect(counters.ordersPlaced).toBe(1);
       expect(counters.numbersSold).toBe(1);
-      const rows = await withTenant(db, 'crash', (tx) =>
+      const rows = await withTenant(numbering.db, 'crash', (tx) =>
         tx.execute<{ n: number }>(sql`select count(*)::int as n from numbers where e164 = ${phoneNumber}`),
       );
       expect(rows.rows[0]!.n).toBe(1);

@@ -3,13 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { call, connectNats, createClient, decodeServiceError, withTenant } from '@parley/kit';
-import { eventsV1, numberingV1 } from '@parley/proto';
+import { call, createClient, decodeServiceError, withTenant } from '@parley/kit';
+import { numberingV1 } from '@parley/proto';
 import { as } from '../../../../tests/support/callers';
 import { startCarrierSim, type CarrierSimHandle } from '../../../../tests/support/carrierSim';
+import { publishedEvents as publishedOn } from '../../../../tests/support/streams';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
-import { testInfra } from '../../../../tests/support/infra';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { buildApp, type NumberingApp } from '../../src/app';
@@ -107,28 +106,7 @@ describe('numbering service against the carrier simulator', () => {
     return (await call(client, client.getNumber, { numberId: done.numberId }, await asTenant(tenantId)))
       .number!;
   };
-  const publishedEvents = async (): Promise<eventsV1.Envelope[]> => {
-    await eventually('the outbox to drain', async () => {
-      const pending = await service.app.runtime.db.execute<{ n: number }>(
-        sql`select count(*)::int as n from kit_outbox`,
-      );
-      if (pending.rows[0]?.n !== 0) throw new Error('still pending');
-    });
-    const nats = await connectNats({ url: testInfra().natsUrl, name: 'numbering-test-events' });
-    try {
-      const jsm = await jetstreamManager(nats);
-      const stream = service.app.runtime.naming.stream('numbering').name;
-      const { state } = await jsm.streams.info(stream);
-      const envelopes: eventsV1.Envelope[] = [];
-      for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq += 1) {
-        const stored = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-        if (stored) envelopes.push(eventsV1.Envelope.decode(stored.data));
-      }
-      return envelopes;
-    } finally {
-      await nats.close();
-    }
-  };
+  const publishedEvents = () => publishedOn(service.app.runtime, 'numbering');
 
   describe('NumberingService/SearchAvailableNumbers', () => {
     it('finds numbers with every capability asked for, priced in the tenant billing currency', async () => {

@@ -1,60 +1,10 @@
-import { messagingV1 } from '@parley/proto';
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
-import { iso, nextPage, pageQuery, timestamp } from '../schemas';
+import { iso, timestamp } from '../schemas';
 
 export function dataRoutes(backends: Backends) {
   return [
-    route({
-      method: 'get',
-      path: '/v1/messages',
-      operationId: 'listMessages',
-      problems: ['PAGE_TOKEN_INVALID', 'PAGE_SIZE_INVALID'],
-      summary: "The tenant's message metadata, newest first",
-      tags: ['Messages'],
-      scope: 'messages:read',
-      query: pageQuery,
-      response: {
-        status: 200,
-        description: 'A page of messages',
-        schema: z
-          .object({
-            messages: z.array(
-              z.object({
-                id: z.uuid(),
-                direction: z.enum(['outbound', 'inbound', 'unspecified']),
-                from: z.string(),
-                to: z.string(),
-                segments: z.number().int(),
-                status: z.string(),
-                createdAt: timestamp,
-              }),
-            ),
-            nextPageToken: nextPage,
-          })
-          .openapi('MessagePage'),
-      },
-      handler: async ({ caller, query }) => {
-        const page = await backends.as(caller, backends.messaging, backends.messaging.listMessages, {
-          pageSize: query.pageSize ?? 0,
-          pageToken: query.pageToken ?? '',
-        });
-        return {
-          messages: page.messages.map((message) => ({
-            ...message,
-            direction:
-              message.direction === messagingV1.Direction.DIRECTION_OUTBOUND
-                ? ('outbound' as const)
-                : message.direction === messagingV1.Direction.DIRECTION_INBOUND
-                  ? ('inbound' as const)
-                  : ('unspecified' as const),
-            createdAt: iso(message.createdAt) ?? '',
-          })),
-          nextPageToken: page.nextPageToken,
-        };
-      },
-    }),
     route({
       method: 'get',
       path: '/v1/billing/balance',

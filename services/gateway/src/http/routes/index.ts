@@ -13,6 +13,7 @@ import { deadLetterRoutes } from './deadLetters';
 import type { GlobalPrivacyControl } from '../../globalPrivacyControl';
 import { numberRoutes } from './numbers';
 import { webhookRoutes } from './webhooks';
+import { messageRoutes } from './messages';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -27,6 +28,7 @@ export function buildRoutes(
     ...credentialRoutes(backends),
     ...numberRoutes(backends),
     ...webhookRoutes(backends),
+    ...messageRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),

@@ -135,7 +135,29 @@ export interface MessageRecord {
   /** Delivery status, e.g. "queued", "delivered". */
   status: string;
   /** When it was accepted. */
-  createdAt?: Date | undefined;
+  createdAt?:
+    | Date
+    | undefined;
+  /** The account the sending number belongs to, empty for none. */
+  accountId: string;
+  /** The text, empty when none was sent or it is no longer kept. */
+  body: string;
+  /** Media URLs of an MMS (stored, never fetched). */
+  mediaUrls: string[];
+  /** GSM-7 or UCS-2. */
+  encoding: string;
+  /** Why it failed or was not delivered (e.g. ESME_RSUBMITFAIL, UNDELIV), empty otherwise. */
+  errorCode: string;
+  /** The carrier's message ids, one per part, once sent. */
+  carrierMessageIds: string[];
+  /** Where status callbacks go, empty for none. */
+  statusCallback: string;
+  /** After this it is not sent any more (expired). */
+  expiresAt?:
+    | Date
+    | undefined;
+  /** When its status last changed. */
+  updatedAt?: Date | undefined;
 }
 
 /** ListMessagesRequest pages through messages. */
@@ -144,6 +166,18 @@ export interface ListMessagesRequest {
   pageSize: number;
   /** Token from a previous response, empty for the first page. */
   pageToken: string;
+  /** Only messages from or to this E.164 number, empty for all. */
+  phoneNumber: string;
+  /** Only this direction, unspecified for both. */
+  direction: Direction;
+  /** Only this status (queued, sending, sent, delivered, undelivered, failed, expired), empty for all. */
+  status: string;
+  /** Only messages created at or after this time. */
+  createdAfter?:
+    | Date
+    | undefined;
+  /** Only messages created before this time. */
+  createdBefore?: Date | undefined;
 }
 
 /** ListMessagesResponse is one page of messages. */
@@ -275,8 +309,115 @@ export interface RetryWebhookDeliveryResponse {
   delivery?: WebhookDelivery | undefined;
 }
 
+/** SendMessageRequest is one SMS (body) or MMS (media_urls) from a number of the caller's tenant. */
+export interface SendMessageRequest {
+  /** Sender: an E.164 number of the caller's tenant with the sms (or mms) capability. */
+  from: string;
+  /** Recipient in E.164. */
+  to: string;
+  /** Text, 1-1,600 characters; may be empty when media_urls are given. */
+  body: string;
+  /** 1-10 https URLs of media to send as MMS (not fetched by Parley). */
+  mediaUrls: string[];
+  /** An https URL told of every status change, empty for none. */
+  statusCallback: string;
+  /** Seconds the message may wait before it expires unsent (60-14,400, 0 for the default 4 hours). */
+  validityPeriodSeconds: number;
+}
+
+/** SendMessageResponse is the accepted message (status queued). */
+export interface SendMessageResponse {
+  /** The message. */
+  message?: MessageRecord | undefined;
+}
+
+/** GetMessageRequest names a message. */
+export interface GetMessageRequest {
+  /** Message id (UUID). */
+  id: string;
+}
+
+/** StatusChange is one transition of a message. */
+export interface StatusChange {
+  /** The status it moved to. */
+  status: string;
+  /** Error code with undelivered or failed, empty otherwise. */
+  errorCode: string;
+  /** When. */
+  at?: Date | undefined;
+}
+
+/** GetMessageResponse is the message and every status it went through, oldest first. */
+export interface GetMessageResponse {
+  /** The message. */
+  message?:
+    | MessageRecord
+    | undefined;
+  /** Its status history, oldest first. */
+  history: StatusChange[];
+}
+
+/** MessageSent (messaging.message.sent): the carrier accepted every part; billing rates it. */
+export interface MessageSent {
+  /** Message id. */
+  messageId: string;
+  /** The account of the sending number, empty for none. */
+  accountId: string;
+  /** Segments (parts) sent. */
+  segments: number;
+  /** GSM-7 or UCS-2. */
+  encoding: string;
+  /** ISO 3166-1 alpha-2 country of the recipient, empty when unknown. */
+  destinationCountry: string;
+  /** Throughput class of the sender: long_code, toll_free or short_code. */
+  senderClass: string;
+  /** sms or mms. */
+  kind: string;
+  /** When it was sent. */
+  sentAt?: Date | undefined;
+}
+
+/** MessageDelivered (messaging.message.delivered): the handset received it. */
+export interface MessageDelivered {
+  /** Message id. */
+  messageId: string;
+  /** When the receipt said so. */
+  deliveredAt?: Date | undefined;
+}
+
+/** MessageFailed (messaging.message.failed): it ended undelivered, failed or expired. */
+export interface MessageFailed {
+  /** Message id. */
+  messageId: string;
+  /** undelivered, failed or expired. */
+  status: string;
+  /** Why (e.g. ESME_RSUBMITFAIL, UNDELIV, EXPIRED). */
+  errorCode: string;
+  /** Segments the carrier accepted before it failed (0 when none). */
+  segmentsSent: number;
+  /** When. */
+  failedAt?: Date | undefined;
+}
+
 function createBaseMessageRecord(): MessageRecord {
-  return { id: "", direction: 0, from: "", to: "", segments: 0, status: "", createdAt: undefined };
+  return {
+    id: "",
+    direction: 0,
+    from: "",
+    to: "",
+    segments: 0,
+    status: "",
+    createdAt: undefined,
+    accountId: "",
+    body: "",
+    mediaUrls: [],
+    encoding: "",
+    errorCode: "",
+    carrierMessageIds: [],
+    statusCallback: "",
+    expiresAt: undefined,
+    updatedAt: undefined,
+  };
 }
 
 export const MessageRecord: MessageFns<MessageRecord> = {
@@ -301,6 +442,33 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     }
     if (message.createdAt !== undefined) {
       Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(58).fork()).join();
+    }
+    if (message.accountId !== "") {
+      writer.uint32(66).string(message.accountId);
+    }
+    if (message.body !== "") {
+      writer.uint32(74).string(message.body);
+    }
+    for (const v of message.mediaUrls) {
+      writer.uint32(82).string(v!);
+    }
+    if (message.encoding !== "") {
+      writer.uint32(90).string(message.encoding);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(98).string(message.errorCode);
+    }
+    for (const v of message.carrierMessageIds) {
+      writer.uint32(106).string(v!);
+    }
+    if (message.statusCallback !== "") {
+      writer.uint32(114).string(message.statusCallback);
+    }
+    if (message.expiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(122).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -374,6 +542,78 @@ export const MessageRecord: MessageFns<MessageRecord> = {
             message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.body = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.mediaUrls.push(reader.string());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.encoding = reader.string();
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.carrierMessageIds.push(reader.string());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.statusCallback = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -398,6 +638,43 @@ export const MessageRecord: MessageFns<MessageRecord> = {
         ? fromJsonTimestamp(object.createdAt)
         : isSet(object.created_at)
         ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      body: isSet(object.body) ? globalThis.String(object.body) : "",
+      mediaUrls: globalThis.Array.isArray(object?.mediaUrls)
+        ? object.mediaUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.media_urls)
+        ? object.media_urls.map((e: any) => globalThis.String(e))
+        : [],
+      encoding: isSet(object.encoding) ? globalThis.String(object.encoding) : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      carrierMessageIds: globalThis.Array.isArray(object?.carrierMessageIds)
+        ? object.carrierMessageIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.carrier_message_ids)
+        ? object.carrier_message_ids.map((e: any) => globalThis.String(e))
+        : [],
+      statusCallback: isSet(object.statusCallback)
+        ? globalThis.String(object.statusCallback)
+        : isSet(object.status_callback)
+        ? globalThis.String(object.status_callback)
+        : "",
+      expiresAt: isSet(object.expiresAt)
+        ? fromJsonTimestamp(object.expiresAt)
+        : isSet(object.expires_at)
+        ? fromJsonTimestamp(object.expires_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
         : undefined,
     };
   },
@@ -425,6 +702,33 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     if (message.createdAt !== undefined) {
       obj.createdAt = message.createdAt.toISOString();
     }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.body !== "") {
+      obj.body = message.body;
+    }
+    if (message.mediaUrls?.length) {
+      obj.mediaUrls = message.mediaUrls;
+    }
+    if (message.encoding !== "") {
+      obj.encoding = message.encoding;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.carrierMessageIds?.length) {
+      obj.carrierMessageIds = message.carrierMessageIds;
+    }
+    if (message.statusCallback !== "") {
+      obj.statusCallback = message.statusCallback;
+    }
+    if (message.expiresAt !== undefined) {
+      obj.expiresAt = message.expiresAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
     return obj;
   },
 
@@ -440,12 +744,29 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     message.segments = object.segments ?? 0;
     message.status = object.status ?? "";
     message.createdAt = object.createdAt ?? undefined;
+    message.accountId = object.accountId ?? "";
+    message.body = object.body ?? "";
+    message.mediaUrls = object.mediaUrls?.map((e) => e) || [];
+    message.encoding = object.encoding ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.carrierMessageIds = object.carrierMessageIds?.map((e) => e) || [];
+    message.statusCallback = object.statusCallback ?? "";
+    message.expiresAt = object.expiresAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
     return message;
   },
 };
 
 function createBaseListMessagesRequest(): ListMessagesRequest {
-  return { pageSize: 0, pageToken: "" };
+  return {
+    pageSize: 0,
+    pageToken: "",
+    phoneNumber: "",
+    direction: 0,
+    status: "",
+    createdAfter: undefined,
+    createdBefore: undefined,
+  };
 }
 
 export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
@@ -455,6 +776,21 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(18).string(message.pageToken);
+    }
+    if (message.phoneNumber !== "") {
+      writer.uint32(26).string(message.phoneNumber);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(32).int32(message.direction);
+    }
+    if (message.status !== "") {
+      writer.uint32(42).string(message.status);
+    }
+    if (message.createdAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAfter), writer.uint32(50).fork()).join();
+    }
+    if (message.createdBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdBefore), writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -488,6 +824,46 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.createdBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -512,6 +888,23 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      createdAfter: isSet(object.createdAfter)
+        ? fromJsonTimestamp(object.createdAfter)
+        : isSet(object.created_after)
+        ? fromJsonTimestamp(object.created_after)
+        : undefined,
+      createdBefore: isSet(object.createdBefore)
+        ? fromJsonTimestamp(object.createdBefore)
+        : isSet(object.created_before)
+        ? fromJsonTimestamp(object.created_before)
+        : undefined,
     };
   },
 
@@ -523,6 +916,21 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.createdAfter !== undefined) {
+      obj.createdAfter = message.createdAfter.toISOString();
+    }
+    if (message.createdBefore !== undefined) {
+      obj.createdBefore = message.createdBefore.toISOString();
+    }
     return obj;
   },
 
@@ -533,6 +941,11 @@ export const ListMessagesRequest: MessageFns<ListMessagesRequest> = {
     const message = createBaseListMessagesRequest();
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.phoneNumber = object.phoneNumber ?? "";
+    message.direction = object.direction ?? 0;
+    message.status = object.status ?? "";
+    message.createdAfter = object.createdAfter ?? undefined;
+    message.createdBefore = object.createdBefore ?? undefined;
     return message;
   },
 };
@@ -1806,6 +2219,949 @@ export const RetryWebhookDeliveryResponse: MessageFns<RetryWebhookDeliveryRespon
   },
 };
 
+function createBaseSendMessageRequest(): SendMessageRequest {
+  return { from: "", to: "", body: "", mediaUrls: [], statusCallback: "", validityPeriodSeconds: 0 };
+}
+
+export const SendMessageRequest: MessageFns<SendMessageRequest> = {
+  encode(message: SendMessageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    if (message.body !== "") {
+      writer.uint32(26).string(message.body);
+    }
+    for (const v of message.mediaUrls) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.statusCallback !== "") {
+      writer.uint32(42).string(message.statusCallback);
+    }
+    if (message.validityPeriodSeconds !== 0) {
+      writer.uint32(48).int32(message.validityPeriodSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendMessageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendMessageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.body = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.mediaUrls.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.statusCallback = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.validityPeriodSeconds = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendMessageRequest {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      body: isSet(object.body) ? globalThis.String(object.body) : "",
+      mediaUrls: globalThis.Array.isArray(object?.mediaUrls)
+        ? object.mediaUrls.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.media_urls)
+        ? object.media_urls.map((e: any) => globalThis.String(e))
+        : [],
+      statusCallback: isSet(object.statusCallback)
+        ? globalThis.String(object.statusCallback)
+        : isSet(object.status_callback)
+        ? globalThis.String(object.status_callback)
+        : "",
+      validityPeriodSeconds: isSet(object.validityPeriodSeconds)
+        ? globalThis.Number(object.validityPeriodSeconds)
+        : isSet(object.validity_period_seconds)
+        ? globalThis.Number(object.validity_period_seconds)
+        : 0,
+    };
+  },
+
+  toJSON(message: SendMessageRequest): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.body !== "") {
+      obj.body = message.body;
+    }
+    if (message.mediaUrls?.length) {
+      obj.mediaUrls = message.mediaUrls;
+    }
+    if (message.statusCallback !== "") {
+      obj.statusCallback = message.statusCallback;
+    }
+    if (message.validityPeriodSeconds !== 0) {
+      obj.validityPeriodSeconds = Math.round(message.validityPeriodSeconds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SendMessageRequest>, I>>(base?: I): SendMessageRequest {
+    return SendMessageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SendMessageRequest>, I>>(object: I): SendMessageRequest {
+    const message = createBaseSendMessageRequest();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.body = object.body ?? "";
+    message.mediaUrls = object.mediaUrls?.map((e) => e) || [];
+    message.statusCallback = object.statusCallback ?? "";
+    message.validityPeriodSeconds = object.validityPeriodSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseSendMessageResponse(): SendMessageResponse {
+  return { message: undefined };
+}
+
+export const SendMessageResponse: MessageFns<SendMessageResponse> = {
+  encode(message: SendMessageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== undefined) {
+      MessageRecord.encode(message.message, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SendMessageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSendMessageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = MessageRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SendMessageResponse {
+    return { message: isSet(object.message) ? MessageRecord.fromJSON(object.message) : undefined };
+  },
+
+  toJSON(message: SendMessageResponse): unknown {
+    const obj: any = {};
+    if (message.message !== undefined) {
+      obj.message = MessageRecord.toJSON(message.message);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SendMessageResponse>, I>>(base?: I): SendMessageResponse {
+    return SendMessageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SendMessageResponse>, I>>(object: I): SendMessageResponse {
+    const message = createBaseSendMessageResponse();
+    message.message = (object.message !== undefined && object.message !== null)
+      ? MessageRecord.fromPartial(object.message)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseGetMessageRequest(): GetMessageRequest {
+  return { id: "" };
+}
+
+export const GetMessageRequest: MessageFns<GetMessageRequest> = {
+  encode(message: GetMessageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMessageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMessageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMessageRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetMessageRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMessageRequest>, I>>(base?: I): GetMessageRequest {
+    return GetMessageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMessageRequest>, I>>(object: I): GetMessageRequest {
+    const message = createBaseGetMessageRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseStatusChange(): StatusChange {
+  return { status: "", errorCode: "", at: undefined };
+}
+
+export const StatusChange: MessageFns<StatusChange> = {
+  encode(message: StatusChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(18).string(message.errorCode);
+    }
+    if (message.at !== undefined) {
+      Timestamp.encode(toTimestamp(message.at), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): StatusChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseStatusChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.at = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): StatusChange {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      at: isSet(object.at) ? fromJsonTimestamp(object.at) : undefined,
+    };
+  },
+
+  toJSON(message: StatusChange): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.at !== undefined) {
+      obj.at = message.at.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<StatusChange>, I>>(base?: I): StatusChange {
+    return StatusChange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<StatusChange>, I>>(object: I): StatusChange {
+    const message = createBaseStatusChange();
+    message.status = object.status ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.at = object.at ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetMessageResponse(): GetMessageResponse {
+  return { message: undefined, history: [] };
+}
+
+export const GetMessageResponse: MessageFns<GetMessageResponse> = {
+  encode(message: GetMessageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.message !== undefined) {
+      MessageRecord.encode(message.message, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.history) {
+      StatusChange.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMessageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMessageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.message = MessageRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.history.push(StatusChange.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMessageResponse {
+    return {
+      message: isSet(object.message) ? MessageRecord.fromJSON(object.message) : undefined,
+      history: globalThis.Array.isArray(object?.history)
+        ? object.history.map((e: any) => StatusChange.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetMessageResponse): unknown {
+    const obj: any = {};
+    if (message.message !== undefined) {
+      obj.message = MessageRecord.toJSON(message.message);
+    }
+    if (message.history?.length) {
+      obj.history = message.history.map((e) => StatusChange.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMessageResponse>, I>>(base?: I): GetMessageResponse {
+    return GetMessageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMessageResponse>, I>>(object: I): GetMessageResponse {
+    const message = createBaseGetMessageResponse();
+    message.message = (object.message !== undefined && object.message !== null)
+      ? MessageRecord.fromPartial(object.message)
+      : undefined;
+    message.history = object.history?.map((e) => StatusChange.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseMessageSent(): MessageSent {
+  return {
+    messageId: "",
+    accountId: "",
+    segments: 0,
+    encoding: "",
+    destinationCountry: "",
+    senderClass: "",
+    kind: "",
+    sentAt: undefined,
+  };
+}
+
+export const MessageSent: MessageFns<MessageSent> = {
+  encode(message: MessageSent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.segments !== 0) {
+      writer.uint32(24).int32(message.segments);
+    }
+    if (message.encoding !== "") {
+      writer.uint32(34).string(message.encoding);
+    }
+    if (message.destinationCountry !== "") {
+      writer.uint32(42).string(message.destinationCountry);
+    }
+    if (message.senderClass !== "") {
+      writer.uint32(50).string(message.senderClass);
+    }
+    if (message.kind !== "") {
+      writer.uint32(58).string(message.kind);
+    }
+    if (message.sentAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessageSent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessageSent();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.segments = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.encoding = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.destinationCountry = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.senderClass = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessageSent {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      segments: isSet(object.segments) ? globalThis.Number(object.segments) : 0,
+      encoding: isSet(object.encoding) ? globalThis.String(object.encoding) : "",
+      destinationCountry: isSet(object.destinationCountry)
+        ? globalThis.String(object.destinationCountry)
+        : isSet(object.destination_country)
+        ? globalThis.String(object.destination_country)
+        : "",
+      senderClass: isSet(object.senderClass)
+        ? globalThis.String(object.senderClass)
+        : isSet(object.sender_class)
+        ? globalThis.String(object.sender_class)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      sentAt: isSet(object.sentAt)
+        ? fromJsonTimestamp(object.sentAt)
+        : isSet(object.sent_at)
+        ? fromJsonTimestamp(object.sent_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MessageSent): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.segments !== 0) {
+      obj.segments = Math.round(message.segments);
+    }
+    if (message.encoding !== "") {
+      obj.encoding = message.encoding;
+    }
+    if (message.destinationCountry !== "") {
+      obj.destinationCountry = message.destinationCountry;
+    }
+    if (message.senderClass !== "") {
+      obj.senderClass = message.senderClass;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.sentAt !== undefined) {
+      obj.sentAt = message.sentAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MessageSent>, I>>(base?: I): MessageSent {
+    return MessageSent.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MessageSent>, I>>(object: I): MessageSent {
+    const message = createBaseMessageSent();
+    message.messageId = object.messageId ?? "";
+    message.accountId = object.accountId ?? "";
+    message.segments = object.segments ?? 0;
+    message.encoding = object.encoding ?? "";
+    message.destinationCountry = object.destinationCountry ?? "";
+    message.senderClass = object.senderClass ?? "";
+    message.kind = object.kind ?? "";
+    message.sentAt = object.sentAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseMessageDelivered(): MessageDelivered {
+  return { messageId: "", deliveredAt: undefined };
+}
+
+export const MessageDelivered: MessageFns<MessageDelivered> = {
+  encode(message: MessageDelivered, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.deliveredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.deliveredAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessageDelivered {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessageDelivered();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deliveredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessageDelivered {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      deliveredAt: isSet(object.deliveredAt)
+        ? fromJsonTimestamp(object.deliveredAt)
+        : isSet(object.delivered_at)
+        ? fromJsonTimestamp(object.delivered_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MessageDelivered): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.deliveredAt !== undefined) {
+      obj.deliveredAt = message.deliveredAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MessageDelivered>, I>>(base?: I): MessageDelivered {
+    return MessageDelivered.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MessageDelivered>, I>>(object: I): MessageDelivered {
+    const message = createBaseMessageDelivered();
+    message.messageId = object.messageId ?? "";
+    message.deliveredAt = object.deliveredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseMessageFailed(): MessageFailed {
+  return { messageId: "", status: "", errorCode: "", segmentsSent: 0, failedAt: undefined };
+}
+
+export const MessageFailed: MessageFns<MessageFailed> = {
+  encode(message: MessageFailed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.status !== "") {
+      writer.uint32(18).string(message.status);
+    }
+    if (message.errorCode !== "") {
+      writer.uint32(26).string(message.errorCode);
+    }
+    if (message.segmentsSent !== 0) {
+      writer.uint32(32).int32(message.segmentsSent);
+    }
+    if (message.failedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.failedAt), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessageFailed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessageFailed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.errorCode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.segmentsSent = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.failedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessageFailed {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      errorCode: isSet(object.errorCode)
+        ? globalThis.String(object.errorCode)
+        : isSet(object.error_code)
+        ? globalThis.String(object.error_code)
+        : "",
+      segmentsSent: isSet(object.segmentsSent)
+        ? globalThis.Number(object.segmentsSent)
+        : isSet(object.segments_sent)
+        ? globalThis.Number(object.segments_sent)
+        : 0,
+      failedAt: isSet(object.failedAt)
+        ? fromJsonTimestamp(object.failedAt)
+        : isSet(object.failed_at)
+        ? fromJsonTimestamp(object.failed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MessageFailed): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.errorCode !== "") {
+      obj.errorCode = message.errorCode;
+    }
+    if (message.segmentsSent !== 0) {
+      obj.segmentsSent = Math.round(message.segmentsSent);
+    }
+    if (message.failedAt !== undefined) {
+      obj.failedAt = message.failedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MessageFailed>, I>>(base?: I): MessageFailed {
+    return MessageFailed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MessageFailed>, I>>(object: I): MessageFailed {
+    const message = createBaseMessageFailed();
+    message.messageId = object.messageId ?? "";
+    message.status = object.status ?? "";
+    message.errorCode = object.errorCode ?? "";
+    message.segmentsSent = object.segmentsSent ?? 0;
+    message.failedAt = object.failedAt ?? undefined;
+    return message;
+  },
+};
+
 /** MessagingService owns messages, delivery status, opt-outs and call detail records. */
 export type MessagingServiceService = typeof MessagingServiceService;
 export const MessagingServiceService = {
@@ -1880,6 +3236,29 @@ export const MessagingServiceService = {
       Buffer.from(RetryWebhookDeliveryResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RetryWebhookDeliveryResponse => RetryWebhookDeliveryResponse.decode(value),
   },
+  /**
+   * --- Sending over SMPP (issue 11, send path) ---
+   * SendMessage accepts an SMS or MMS for sending: stored as queued and sent by a job (idempotent per request id).
+   */
+  sendMessage: {
+    path: "/parley.messaging.v1.MessagingService/SendMessage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SendMessageRequest): Buffer => Buffer.from(SendMessageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SendMessageRequest => SendMessageRequest.decode(value),
+    responseSerialize: (value: SendMessageResponse): Buffer => Buffer.from(SendMessageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SendMessageResponse => SendMessageResponse.decode(value),
+  },
+  /** GetMessage reads one of the caller's tenant's messages with its status history. */
+  getMessage: {
+    path: "/parley.messaging.v1.MessagingService/GetMessage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMessageRequest): Buffer => Buffer.from(GetMessageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMessageRequest => GetMessageRequest.decode(value),
+    responseSerialize: (value: GetMessageResponse): Buffer => Buffer.from(GetMessageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMessageResponse => GetMessageResponse.decode(value),
+  },
 } as const;
 
 export interface MessagingServiceServer extends UntypedServiceImplementation {
@@ -1895,6 +3274,13 @@ export interface MessagingServiceServer extends UntypedServiceImplementation {
   listWebhookDeliveries: handleUnaryCall<ListWebhookDeliveriesRequest, ListWebhookDeliveriesResponse>;
   /** RetryWebhookDelivery sends a failed (parked) or disabled delivery again. */
   retryWebhookDelivery: handleUnaryCall<RetryWebhookDeliveryRequest, RetryWebhookDeliveryResponse>;
+  /**
+   * --- Sending over SMPP (issue 11, send path) ---
+   * SendMessage accepts an SMS or MMS for sending: stored as queued and sent by a job (idempotent per request id).
+   */
+  sendMessage: handleUnaryCall<SendMessageRequest, SendMessageResponse>;
+  /** GetMessage reads one of the caller's tenant's messages with its status history. */
+  getMessage: handleUnaryCall<GetMessageRequest, GetMessageResponse>;
 }
 
 export interface MessagingServiceClient extends Client {
@@ -1993,6 +3379,41 @@ export interface MessagingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RetryWebhookDeliveryResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * --- Sending over SMPP (issue 11, send path) ---
+   * SendMessage accepts an SMS or MMS for sending: stored as queued and sent by a job (idempotent per request id).
+   */
+  sendMessage(
+    request: SendMessageRequest,
+    callback: (error: ServiceError | null, response: SendMessageResponse) => void,
+  ): ClientUnaryCall;
+  sendMessage(
+    request: SendMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SendMessageResponse) => void,
+  ): ClientUnaryCall;
+  sendMessage(
+    request: SendMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SendMessageResponse) => void,
+  ): ClientUnaryCall;
+  /** GetMessage reads one of the caller's tenant's messages with its status history. */
+  getMessage(
+    request: GetMessageRequest,
+    callback: (error: ServiceError | null, response: GetMessageResponse) => void,
+  ): ClientUnaryCall;
+  getMessage(
+    request: GetMessageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMessageResponse) => void,
+  ): ClientUnaryCall;
+  getMessage(
+    request: GetMessageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMessageResponse) => void,
   ): ClientUnaryCall;
 }
 

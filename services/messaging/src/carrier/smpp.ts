@@ -1,0 +1,336 @@
+// The SMPP 3.4 carrier adapter: an ESME on the `smpp` package's client session. One transceiver bind that
+// submits messages within a window of unanswered submit_sm, keeps the link alive with enquire_link,
+// reconnects with backoff, and hands delivery receipts (deliver_sm) to messaging before answering them.
+import { createHash } from 'node:crypto';
+import { smpp, type Logger } from '@parley/kit';
+import { CarrierError, type CarrierPort, type OutboundMessage, type Receipt } from '../domain/carrier';
+
+const { PDU, connect, Status, MessageState, EsmClass } = smpp;
+type Pdu = smpp.Pdu;
+type Session = smpp.Session;
+
+export interface SmppOptions {
+  host: string;
+  port: number;
+  systemId: string;
+  password: string;
+  /** Unanswered submit_sm at most on the bind (throughput ≈ window ÷ round trip). */
+  window: number;
+  /** Seconds between enquire_link on the bound session. */
+  enquireLinkSeconds: number;
+  /** How long a submit_sm or enquire_link may stay unanswered. */
+  responseTimeoutMs: number;
+  /** Reconnect backoff: first pause and longest pause. */
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  log: Logger;
+}
+
+/** The SMPP name of a command_status (ESME_RTHROTTLED), or its hex value. */
+export function statusName(status: number): string {
+  const name = Object.entries(Status).find(([, value]) => value === status)?.[0];
+  return name ? `ESME_${name}` : `0x${status.toString(16).padStart(8, '0')}`;
+}
+
+/** The answers that mean "not now": the message may be offered again later, nothing was accepted. */
+const BUSY = new Set<number>([Status.RTHROTTLED, Status.RMSGQFUL]);
+/** A temporary application error: the SMSC keeps the deliver_sm and sends it again later. */
+const ESME_RX_T_APPN = 0x0064;
+/** message_state values of a receipt that is not the final word (SMPP 3.4 section 5.2.28). */
+const ENROUTE = 1;
+const ACCEPTED = 6;
+/** Pauses before submitting a throttled part again on the same bind, before giving the message back. */
+const THROTTLE_PAUSES_MS = [50, 200, 500];
+
+/** A 16-bit value from a message id: the same message always gets the same one. */
+function reference16(id: string, salt: string): number {
+  return createHash('sha256').update(salt).update(id).digest().readUInt16BE(0);
+}
+
+/** International E.164 without the plus, as SMPP addresses carry it (ton 1, npi 1). */
+const address = (e164: string) => e164.replace(/^\+/, '');
+
+export class SmppCarrier implements CarrierPort {
+  private session: Session | undefined;
+  private bound = false;
+  private stopping = false;
+  private attempts = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private enquireTimer: NodeJS.Timeout | undefined;
+  private inFlight = 0;
+  private readonly windowWaiters: (() => void)[] = [];
+  private readonly bindWaiters: (() => void)[] = [];
+  private readonly pending = new Map<Session, Set<(error: CarrierError) => void>>();
+  private handleReceipt: ((receipt: Receipt) => Promise<void>) | undefined;
+
+  constructor(private readonly options: SmppOptions) {}
+
+  onReceipt(handle: (receipt: Receipt) => Promise<void>): void {
+    this.handleReceipt = handle;
+  }
+
+  start(): Promise<void> {
+    this.stopping = false;
+    this.open();
+    return Promise.resolve();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.reconnectTimer);
+    clearInterval(this.enquireTimer);
+    const session = this.session;
+    this.session = undefined;
+    this.bound = false;
+    if (!session) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => session.destroy(() => resolve()), 1_000);
+      timer.unref();
+      const sent = session.send(new PDU('unbind', {}), () => {
+        clearTimeout(timer);
+        session.destroy(() => resolve());
+      });
+      if (!sent) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  get isBound(): boolean {
+    return this.bound;
+  }
+
+  async submit(message: OutboundMessage): Promise<string[]> {
+    const total = message.parts.length;
+    const concatenation = reference16(message.id, 'concatenation');
+    const userReference = reference16(message.id, 'user_message_reference');
+    return Promise.all(
+      message.parts.map((text, index) => {
+        const fields: Record<string, unknown> = {
+          service_type: '',
+          source_addr_ton: 1,
+          source_addr_npi: 1,
+          source_addr: address(message.from),
+          dest_addr_ton: 1,
+          dest_addr_npi: 1,
+          destination_addr: address(message.to),
+          esm_class: total > 1 ? EsmClass.UDH_INDICATOR : 0,
+          registered_delivery: 1,
+          data_coding: message.encoding === 'GSM-7' ? 0 : 8,
+          validity_period: message.expiresAt,
+          user_message_reference: userReference,
+          // The package encodes the text by data_coding (GSM 03.38 septets, or UTF-16BE) after the header.
+          short_message:
+            total > 1
+              ? {
+                  // Information element 0x08: concatenated message, 16-bit reference, total, this part.
+                  udh: Buffer.from([
+                    0x06,
+                    0x08,
+                    0x04,
+                    concatenation >> 8,
+                    concatenation & 0xff,
+                    total,
+                    index + 1,
+                  ]),
+                  message: text,
+                }
+              : text,
+        };
+        return this.submitPart(fields);
+      }),
+    );
+  }
+
+  /** One submit_sm: answered with an id, refused for good, or given back as busy after a few pauses. */
+  private async submitPart(fields: Record<string, unknown>): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const response = await this.request('submit_sm', fields);
+      const status = response.command_status;
+      if (status === Status.ROK) return String(response.message_id);
+      if (!BUSY.has(status)) {
+        throw new CarrierError('rejected', statusName(status), 'the carrier refused the message');
+      }
+      const pause = THROTTLE_PAUSES_MS[attempt];
+      if (pause === undefined) {
+        throw new CarrierError('busy', statusName(status), 'the carrier is throttling; offered again later');
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+
+  /** Sends a request within the window on the bound session and waits for its response. */
+  private async request(command: string, fields: Record<string, unknown>): Promise<Pdu> {
+    const session = await this.boundSession();
+    await this.windowSlot();
+    try {
+      return await this.exchange(session, command, fields);
+    } finally {
+      this.inFlight -= 1;
+      this.windowWaiters.shift()?.();
+    }
+  }
+
+  private exchange(session: Session, command: string, fields: Record<string, unknown>): Promise<Pdu> {
+    return new Promise<Pdu>((resolve, reject) => {
+      const failures = this.pending.get(session) ?? new Set();
+      this.pending.set(session, failures);
+      const fail = (error: CarrierError) => {
+        clearTimeout(timer);
+        failures.delete(fail);
+        reject(error);
+      };
+      const timer = setTimeout(
+        () => fail(new CarrierError('busy', 'RESPONSE_TIMEOUT', `no ${command}_resp in time`)),
+        this.options.responseTimeoutMs,
+      );
+      failures.add(fail);
+      const sent = session.send(new PDU(command, fields), (response) => {
+        clearTimeout(timer);
+        failures.delete(fail);
+        resolve(response);
+      });
+      if (!sent) fail(new CarrierError('busy', 'NOT_BOUND', 'the SMPP session closed'));
+    });
+  }
+
+  private async windowSlot(): Promise<void> {
+    while (this.inFlight >= this.options.window) {
+      await new Promise<void>((resolve) => this.windowWaiters.push(resolve));
+    }
+    this.inFlight += 1;
+  }
+
+  /** The bound session, waiting up to a response timeout for a bind in progress. */
+  private async boundSession(): Promise<Session> {
+    if (!this.bound) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.options.responseTimeoutMs);
+        this.bindWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (!this.bound || !this.session) {
+      throw new CarrierError('busy', 'NOT_BOUND', 'no SMPP bind to the carrier is up');
+    }
+    return this.session;
+  }
+
+  private open(): void {
+    if (this.stopping) return;
+    const { host, port, log } = this.options;
+    const session = connect({ host, port }, () => this.bind(session));
+    this.session = session;
+    session.on('error', (error: Error) => log.warn({ err: error.message }, 'SMPP session error'));
+    session.on('close', () => this.closed(session));
+    session.on('deliver_sm', (pdu: Pdu) => void this.delivered(session, pdu));
+    session.on('enquire_link', (pdu: Pdu) => session.send(pdu.response()));
+    session.on('unbind', (pdu: Pdu) => {
+      session.send(pdu.response());
+      session.close();
+    });
+  }
+
+  private bind(session: Session): void {
+    const { systemId, password, log } = this.options;
+    session.send(
+      new PDU('bind_transceiver', { system_id: systemId, password, interface_version: 0x34 }),
+      (response) => {
+        if (response.command_status !== Status.ROK) {
+          log.error({ status: statusName(response.command_status) }, 'SMPP bind refused');
+          session.destroy();
+          return;
+        }
+        this.bound = true;
+        this.attempts = 0;
+        log.info({ host: this.options.host, port: this.options.port }, 'SMPP bound (transceiver)');
+        for (const wake of this.bindWaiters.splice(0)) wake();
+        this.keepAlive(session);
+      },
+    );
+  }
+
+  /** enquire_link every enquireLinkSeconds; a link that does not answer is dropped and reconnected. */
+  private keepAlive(session: Session): void {
+    clearInterval(this.enquireTimer);
+    this.enquireTimer = setInterval(() => {
+      this.exchange(session, 'enquire_link', {}).catch(() => {
+        this.options.log.warn('SMPP enquire_link unanswered; reconnecting');
+        session.destroy();
+      });
+    }, this.options.enquireLinkSeconds * 1000);
+    this.enquireTimer.unref();
+  }
+
+  private closed(session: Session): void {
+    const failures = this.pending.get(session);
+    this.pending.delete(session);
+    for (const fail of failures ?? [])
+      fail(new CarrierError('busy', 'NOT_BOUND', 'the SMPP session closed before the answer'));
+    if (this.session !== session) return;
+    this.session = undefined;
+    this.bound = false;
+    clearInterval(this.enquireTimer);
+    if (this.stopping) return;
+    // Exponential backoff with full jitter, from reconnectMinMs up to reconnectMaxMs.
+    const ceiling = Math.min(this.options.reconnectMaxMs, this.options.reconnectMinMs * 2 ** this.attempts);
+    this.attempts += 1;
+    const pause = this.options.reconnectMinMs + Math.random() * (ceiling - this.options.reconnectMinMs);
+    this.options.log.warn({ pauseMs: Math.round(pause) }, 'SMPP session closed; reconnecting');
+    this.reconnectTimer = setTimeout(() => this.open(), pause);
+    this.reconnectTimer.unref();
+  }
+
+  /**
+   * A deliver_sm: a delivery receipt is answered only once messaging has recorded it (a failure asks the
+   * SMSC to send it again later). Mobile-originated messages are not taken yet (inbound is a later part of
+   * issue 11): they are answered with a temporary error so the SMSC keeps them.
+   */
+  private async delivered(session: Session, pdu: Pdu): Promise<void> {
+    const receipt = parseReceipt(pdu);
+    if (receipt === 'not-final') {
+      session.send(pdu.response());
+      return;
+    }
+    if (!receipt || !this.handleReceipt) {
+      session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
+      return;
+    }
+    try {
+      await this.handleReceipt(receipt);
+      session.send(pdu.response());
+    } catch (error) {
+      this.options.log.warn(
+        { err: (error as Error).message },
+        'receipt not recorded; the SMSC will resend it',
+      );
+      session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
+    }
+  }
+}
+
+/**
+ * A delivery receipt's part id and outcome: from the TLVs receipted_message_id and message_state when
+ * present, else from the receipt text (`id:... stat:DELIVRD err:000`); `not-final` for an intermediate
+ * one (ENROUTE, ACCEPTED); undefined for anything that is not a receipt.
+ */
+export function parseReceipt(pdu: Pdu): Receipt | 'not-final' | undefined {
+  if (((pdu.esm_class as number) & EsmClass.DELIVERY_RECEIPT) === 0) return undefined;
+  const message = pdu.short_message as { message?: string } | string | undefined;
+  const text = typeof message === 'string' ? message : (message?.message ?? '');
+  const fromText = (key: string) => new RegExp(`(?:^|\\s)${key}:(\\S+)`, 'i').exec(text)?.[1];
+  const id = (pdu.receipted_message_id as string | undefined) ?? fromText('id');
+  if (!id) return undefined;
+  const state = pdu.message_state as number | undefined;
+  const stat = fromText('stat')?.toUpperCase();
+  const err = fromText('err') ?? '000';
+  if (state === ENROUTE || state === ACCEPTED || stat === 'ENROUTE' || stat === 'ACCEPTD') return 'not-final';
+  if (state === MessageState.DELIVERED || (state === undefined && stat === 'DELIVRD'))
+    return { carrierMessageId: id, state: 'delivered', errorCode: null };
+  if (state === MessageState.EXPIRED || (state === undefined && stat === 'EXPIRED'))
+    return { carrierMessageId: id, state: 'expired', errorCode: 'EXPIRED' };
+  return { carrierMessageId: id, state: 'undelivered', errorCode: `${stat ?? 'UNDELIV'}:${err}` };
+}

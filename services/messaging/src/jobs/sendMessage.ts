@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import type { JobContext, Transaction } from '@parley/kit';
+import { QUEUES, SEND_RETRIES, type MessagingDeps } from '../deps';
+import type { MessageRow } from '../db/schema';
+import { CarrierError } from '../domain/carrier';
+import { outcomeOfParts, timeOfUuidV7 } from '../domain/messages';
+import { occupancyMs, pacedJobId } from '../domain/pacing';
+import { splitSmsBody } from '../domain/segments';
+import { moveTo } from '../lifecycle';
+
+/** A slot this close to now is taken at once rather than scheduled. */
+const PACING_TOLERANCE_MS = 20;
+
+/**
+ * Sends one message: first reserves its sender's next slot (domain/pacing.ts: segments per second by the
+ * sender's throughput class) and, when that is later, schedules itself for then. Then `queued → sending`, hands every part to the carrier, then `sending → sent` with the
+ * carrier's ids (or `failed` with the carrier's refusal). A message past its validity is `expired`
+ * instead. A busy carrier fails the attempt and pg-boss offers it again with backoff.
+ *
+ * Where the job can die, and what happens then (the job comes back after SEND_EXPIRE_SECONDS):
+ * - before `sending` commits: nothing was sent; the next run starts over;
+ * - between `sending` and the submits, or with submits unanswered: the next run submits again; parts
+ *   the SMSC never answered were not accepted (it drops them with the session);
+ * - after a submit_sm_resp, before `sent` commits: the SMSC accepted it but Parley never learnt its id,
+ *   so the next run submits it again. That is the one window where a message reaches the carrier twice;
+ *   the resend carries the same user_message_reference (and concatenation reference), so the carrier
+ *   can tell, and the simulator counts it under `duplicates`. Bound: at most the messages whose submits
+ *   were answered but not yet committed when the process died: ≤ SEND_CONCURRENCY messages per replica.
+ */
+export function makeSendMessageJob(deps: MessagingDeps) {
+  return async (job: JobContext<{ messageId: string }>): Promise<void> => {
+    const tenantId = job.tenantId!;
+    const createdAt = timeOfUuidV7(job.data.messageId);
+    if (!createdAt) return;
+    const row = await deps.withTenant(tenantId, async (tx) => {
+      const found = await deps.messages.find(tx, job.data.messageId, createdAt, true);
+      if (!found || (found.status !== 'queued' && found.status !== 'sending')) return undefined;
+      if (found.expiresAt <= new Date()) {
+        await moveTo(deps, tx, found, 'expired', { errorCode: 'VALIDITY_PERIOD_PASSED' });
+        return undefined;
+      }
+      if (found.status === 'sending') return found; // a run that died after `sending`: its slot was used
+      const slot =
+        found.sendAt ??
+        (await deps.messages.reserveSlot(
+          tx,
+          found,
+          occupancyMs(deps.rates, found.senderClass, found.segments),
+        ));
+      if (slot.getTime() > Date.now() + PACING_TOLERANCE_MS) {
+        // The same message and slot give the same job id: a rerun of this job schedules nothing more.
+        await deps.jobs.send(
+          QUEUES.send,
+          { messageId: found.id },
+          { tx, tenantId, id: pacedJobId(found.id, slot), startAfter: slot, ...SEND_RETRIES },
+        );
+        return undefined;
+      }
+      return deps.messages.transition(tx, found, 'sending');
+    });
+    if (!row) return;
+    let carrierMessageIds: string[];
+    try {
+      carrierMessageIds = await deps.carrier.submit({
+        id: row.id,
+        from: row.from,
+        to: row.to,
+        encoding: row.encoding,
+        parts: row.body ? splitSmsBody(row.body) : [row.mediaUrls.join(' ')],
+        expiresAt: row.expiresAt,
+      });
+    } catch (error) {
+      if (error instanceof CarrierError && error.kind === 'rejected') {
+        await deps.withTenant(tenantId, async (tx) => {
+          const current = await deps.messages.find(tx, row.id, row.createdAt, true);
+          if (current?.status === 'sending')
+            await moveTo(deps, tx, current, 'failed', { errorCode: error.code });
+        });
+        return;
+      }
+      throw error; // busy: offered again with backoff
+    }
+    await deps.withTenant(tenantId, (tx) => markSent(deps, tx, row, carrierMessageIds));
+  };
+}
+
+/** `sent` with the carrier's ids, then any receipt that came before this commit. */
+async function markSent(deps: MessagingDeps, tx: Transaction, row: MessageRow, carrierMessageIds: string[]) {
+  const current = await deps.messages.find(tx, row.id, row.createdAt, true);
+  if (current?.status !== 'sending') return;
+  await lockCarrierIds(tx, carrierMessageIds);
+  await deps.messages.insertParts(tx, current, carrierMessageIds);
+  let sent = await moveTo(deps, tx, current, 'sent', { carrierMessageIds });
+  const early = await deps.messages.takeEarlyReceipts(tx, carrierMessageIds);
+  if (early.length === 0) return;
+  for (const receipt of early)
+    await deps.messages.settlePart(tx, receipt.carrierMessageId, receipt.state, receipt.errorCode);
+  const outcome = outcomeOfParts(await deps.messages.partsOf(tx, sent));
+  if (outcome.status !== 'sent')
+    sent = await moveTo(deps, tx, sent, outcome.status, { errorCode: outcome.errorCode });
+}
+
+/**
+ * Serialises the recording of carrier ids with the receipts for them (src/carrier/receipts.ts): a receipt
+ * either sees the part recorded, or is kept as early and taken by the transaction that records the part.
+ */
+export async function lockCarrierIds(tx: Transaction, carrierMessageIds: string[]): Promise<void> {
+  for (const id of [...carrierMessageIds].sort())
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`carrier-part:${id}`}, 0))`);
+}

@@ -1,0 +1,38 @@
+// A message's status changes: each recorded in its history, published through the outbox and handed to
+// its status callback, all in the transaction of the change.
+import type { Transaction } from '@parley/kit';
+import type { MessagingDeps } from './deps';
+import type { MessageRow, MessageStatus } from './db/schema';
+import { countryOf } from './domain/messages';
+import { publishDelivered, publishFailed, publishSent } from './events/published';
+
+export async function moveTo(
+  deps: Pick<MessagingDeps, 'messages' | 'outbox' | 'statusCallbacks'>,
+  tx: Transaction,
+  row: MessageRow,
+  status: MessageStatus,
+  changes: Partial<Pick<MessageRow, 'errorCode' | 'carrierMessageIds'>> = {},
+): Promise<MessageRow> {
+  const moved = await deps.messages.transition(tx, row, status, changes);
+  if (status === 'sent') await publishSent(deps.outbox, tx, moved, countryOf(moved.to));
+  else if (status === 'delivered') await publishDelivered(deps.outbox, tx, moved);
+  else if (status === 'undelivered' || status === 'failed' || status === 'expired')
+    await publishFailed(deps.outbox, tx, moved);
+  if (moved.statusCallback && status !== 'sending') {
+    await deps.statusCallbacks.enqueue(tx, {
+      tenantId: moved.tenantId,
+      url: moved.statusCallback,
+      type: `messaging.message.${status}`,
+      data: {
+        id: moved.id,
+        status,
+        errorCode: moved.errorCode,
+        from: moved.from,
+        to: moved.to,
+        segments: moved.segments,
+        at: moved.updatedAt.toISOString(),
+      },
+    });
+  }
+  return moved;
+}

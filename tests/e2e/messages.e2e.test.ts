@@ -1,0 +1,98 @@
+// Issue 11's send path through the gateway of `npm start`, with the demo credentials: buy a number, send
+// an SMS from it, and watch it reach `delivered` through the carrier simulator's SMSC over SMPP. Everything
+// runs as real processes: the launcher, every service and the carrier simulator.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { freePort } from '../../tools/dev/src/ports';
+import { gatewayCall, type CallArgs } from '../support/http';
+import { devCredentials, launch, untilReady, type Launch } from '../support/launcher';
+
+const home = mkdtempSync(join(tmpdir(), 'parley-e2e-messages-'));
+
+describe('messages through the gateway (npm start, demo credentials)', () => {
+  let run: Launch;
+  let dev: ReturnType<typeof devCredentials>;
+
+  const api = (...args: CallArgs) => gatewayCall({ baseUrl: dev.gatewayUrl }, ...args);
+
+  beforeAll(async () => {
+    run = launch(home, { PORT: String(await freePort()), CARRIER_SIM_ORDER_DELAY_MS: '300' });
+    await untilReady(run, 120_000);
+    dev = devCredentials(home);
+  }, 150_000);
+
+  afterAll(async () => {
+    if (run && run.child.exitCode === null) {
+      run.child.kill('SIGINT');
+      await run.exited;
+    }
+    rmSync(home, { recursive: true, force: true });
+  }, 60_000);
+
+  it('buys a number, sends an SMS from it and sees it delivered, with its history and in the log', async () => {
+    const found = await api(
+      'GET',
+      '/v1/available-numbers?country=US&areaCode=415&capabilities=sms&limit=20',
+      dev.apiKey,
+    );
+    expect(found.status).toBe(200);
+    const numbers = found.body.numbers as { phoneNumber: string }[];
+    const pick = numbers.find((number) => !/99[89]\d$/.test(number.phoneNumber))!;
+    const bought = await api(
+      'POST',
+      '/v1/numbers',
+      dev.apiKey,
+      { phoneNumber: pick.phoneNumber },
+      {
+        'idempotency-key': randomUUID(),
+      },
+    );
+    expect(bought.status).toBe(202);
+    let order = bought.body;
+    const orderDeadline = Date.now() + 30_000;
+    while (order.status === 'pending' && Date.now() < orderDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      order = (await api('GET', `/v1/number-orders/${String(bought.body.id)}`, dev.apiKey)).body;
+    }
+    expect(order.status).toBe('active');
+
+    const key = randomUUID();
+    const message = { from: pick.phoneNumber, to: '+447911123456', body: 'Hello from Parley €' };
+    const sent = await api('POST', '/v1/messages', dev.apiKey, message, { 'idempotency-key': key });
+    expect(sent.status).toBe(202);
+    expect(sent.body).toMatchObject({ ...message, status: 'queued', encoding: 'GSM-7', segments: 1 });
+    const again = await api('POST', '/v1/messages', dev.apiKey, message, { 'idempotency-key': key });
+    expect(again.body.id).toBe(sent.body.id);
+
+    let current = sent.body;
+    const deadline = Date.now() + 30_000;
+    while (current.status !== 'delivered' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      current = (await api('GET', `/v1/messages/${String(sent.body.id)}`, dev.apiKey)).body;
+    }
+    expect(current.status).toBe('delivered');
+    expect((current.history as { status: string }[]).map((change) => change.status)).toEqual([
+      'queued',
+      'sending',
+      'sent',
+      'delivered',
+    ]);
+    const log = await api(
+      'GET',
+      `/v1/messages?phoneNumber=${encodeURIComponent(pick.phoneNumber)}`,
+      dev.apiKey,
+    );
+    expect((log.body.messages as { id: string }[]).map((entry) => entry.id)).toEqual([sent.body.id]);
+
+    const refused = await api('POST', '/v1/messages', dev.apiKey, { ...message, from: '+14155550100' });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({
+      status: 404,
+      code: 'SENDER_NOT_FOUND',
+    });
+    const invalid = await api('POST', '/v1/messages', dev.apiKey, { ...message, to: '12345' });
+    expect(invalid.status).toBe(400);
+  }, 120_000);
+});
