@@ -138,7 +138,7 @@ export function buildApp(config: Config): MessagingApp {
     withTenant: (tenantId, work) => runtime.withTenant(tenantId, work),
     outbox: runtime.outbox,
     jobs: runtime.jobs,
-    messages: new MessageRepository(runtime.db),
+    messages: new MessageRepository(),
     numbers,
     carrier,
     authorisation: allowEverySendUntilBillingAuthorises,

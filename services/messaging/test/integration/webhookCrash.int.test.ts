@@ -17,6 +17,7 @@ import { freePort } from '../../../../tools/dev/src/ports';
 import { as } from '../../../../tests/support/callers';
 import { eventually } from '../../../../tests/support/grpc';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
+import { ABSENT_PEERS } from './messagingForTests';
 import { serviceProcessEnv, startServiceProcess } from '../../../../tests/support/serviceProcess';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { WebhookRepository } from '../../src/db/webhooks';
@@ -54,6 +55,7 @@ describe('messaging: SIGKILL while a webhook is being posted', () => {
       'messaging',
       {
         ...serviceProcessEnv('messaging', { databaseUrl: database.url, natsPrefix, grpcPort: port }),
+        ...ABSENT_PEERS,
         WEBHOOK_ALLOW_PRIVATE: 'true',
         WEBHOOK_TIMEOUT_MS: '3000',
       },

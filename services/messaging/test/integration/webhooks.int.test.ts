@@ -8,6 +8,7 @@ import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
+import { ABSENT_PEERS } from './messagingForTests';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { buildApp, type MessagingApp } from '../../src/app';
@@ -40,10 +41,14 @@ describe('messaging: webhooks out', () => {
 
   beforeAll(async () => {
     dev = await startService('messaging', (env) => buildApp(loadConfig(env)), {
+      ...ABSENT_PEERS,
       ...shortRetries,
       WEBHOOK_ALLOW_PRIVATE: 'true',
     });
-    strict = await startService('messaging-strict', (env) => buildApp(loadConfig(env)), shortRetries);
+    strict = await startService('messaging-strict', (env) => buildApp(loadConfig(env)), {
+      ...ABSENT_PEERS,
+      ...shortRetries,
+    });
     const connect = (address: string) =>
       createClient(messagingV1.MessagingServiceClient, address, {
         serviceName: 'parley.messaging.v1.MessagingService',
