@@ -142,6 +142,7 @@ export function buildApp(config: Config): MessagingApp {
     rates: config.SENDER_RATES,
     webhooks: new WebhookRepository(runtime.db),
     webhookPolicy,
+    subjectHashKeys: runtime.subjectHashKeys,
     postWebhook: (url, body, headers) =>
       postWebhook(url, body, headers, {
         allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,

@@ -4,7 +4,6 @@ import { DEFAULT_SENDER_RATES, parseSenderRates, SENDER_RATES_PATTERN } from './
 const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of a gRPC endpoint');
 const whole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
-
 const number = (what: string, min: number, max: number) =>
   z.coerce
     .number({ error: `must be ${what} from ${min} to ${max}` })

@@ -3,16 +3,21 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
+import { status } from '@grpc/grpc-js';
 import {
   createLogger,
   ensurePartitions,
   exportPages,
+  identifierHashes,
+  matchingHashes,
+  setRestricted,
   withTenant,
   type ExportRecord,
   type SubjectIdentifiers,
 } from '@parley/kit';
 import { describeParticipantConformance } from '../../../kit/src/privacy/conformance';
 import { TEST_SUBJECT_HASH_KEY } from '../../../../tests/support/callers';
+import { expectStatus } from '../../../../tests/support/grpc';
 import { PARTITIONED } from '../../src/db/schema';
 import { messagingParticipant } from '../../src/privacy';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
@@ -259,5 +264,35 @@ describe('messaging: a data-subject request on real traffic', () => {
     const [metadata] = await purge('message_metadata', monthAgo);
     expect(Number(metadata!.deleted)).toBeGreaterThanOrEqual(1);
     expect(await rowsAbout(dan)).toMatchObject({ messages: 2, oldPartition: 0 });
+  });
+
+  it('refuses to send to a recipient who restricted processing, stores nothing, and sends again once it is lifted', async () => {
+    const eve = nextPhone();
+    const restrict = (restricted: boolean) =>
+      withTenant(db(), tenant, (tx) =>
+        setRestricted(
+          tx,
+          tenant,
+          (restricted ? identifierHashes : matchingHashes)(TEST_SUBJECT_HASH_KEY, tenant, subjectOf(eve)),
+          restricted,
+        ),
+      );
+    await restrict(true);
+    const { message } = await expectStatus(
+      under.send(tenant, { from, to: eve, body: 'Hello' }),
+      status.FAILED_PRECONDITION,
+      'PROCESSING_RESTRICTED',
+    );
+    expect(message).not.toContain(eve);
+    expect(await rowsAbout(eve)).toMatchObject({ messages: 0 });
+    // Another recipient is not held up.
+    const other = await under.send(tenant, { from, to: nextPhone(), body: 'Hello' });
+    await under.reaches(tenant, other.id, 'delivered');
+    await restrict(false);
+    const sent = await under.send(tenant, { from, to: eve, body: 'Hello again' });
+    await under.reaches(tenant, sent.id, 'delivered');
+    expect((await under.carrier.smscMessages({ to: eve })).map((accepted) => accepted.text)).toEqual([
+      'Hello again',
+    ]);
   });
 });
