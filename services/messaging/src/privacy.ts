@@ -1,4 +1,4 @@
-import { and, asc, gt, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, getTableColumns, gt, inArray, or, sql, type SQL } from 'drizzle-orm';
 import {
   purgeBefore,
   receiptLine,
@@ -161,15 +161,16 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
     name: 'messaging',
     categories: messagingCategories,
     async export(tx, subject, context, cursor) {
-      // Cursor: `m:<created_at ISO>,<id>` (keyset over the messages), then `w:<last delivery id>`.
+      // Cursor: `m:<created_at>,<id>` (keyset over the messages), then `w:<last delivery id>`.
       const stage = cursor ? cursor.slice(0, 1) : 'm';
       const after = cursor ? cursor.slice(2) : '';
       if (stage === 'm') {
         // A message gives two records (metadata, content): half a page of messages keeps to the limit.
         const limit = Math.max(1, Math.floor(context.limit / 2));
         const [afterAt, afterId] = after ? after.split(',', 2) : [];
+        // The keyset carries created_at as PostgreSQL prints it: a JavaScript Date would cut microseconds.
         const rows = await tx
-          .select()
+          .select({ ...getTableColumns(messages), at: sql<string>`${messages.createdAt}::text` })
           .from(messages)
           .where(
             and(
@@ -193,8 +194,7 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
                   page.map((row) => row.id),
                 ),
                 // Only the partitions of the page's messages are read.
-                gte(messageStatusHistory.messageCreatedAt, page[0]!.createdAt),
-                lte(messageStatusHistory.messageCreatedAt, page[page.length - 1]!.createdAt),
+                sql`${messageStatusHistory.messageCreatedAt} between ${page[0]!.at}::timestamptz and ${page[page.length - 1]!.at}::timestamptz`,
               ),
             )
             .orderBy(asc(messageStatusHistory.seq));
@@ -217,7 +217,7 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
                   ]
                 : []),
             ]),
-            next: rows.length > limit ? `m:${last.createdAt.toISOString()},${last.id}` : 'w:',
+            next: rows.length > limit ? `m:${last.at},${last.id}` : 'w:',
           };
         }
       }

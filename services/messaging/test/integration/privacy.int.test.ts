@@ -295,4 +295,27 @@ describe('messaging: a data-subject request on real traffic', () => {
       'Hello again',
     ]);
   });
+
+  it('exports a subject with thousands of messages page by page, every one once, even when they share a timestamp to the microsecond', async () => {
+    const fay = nextPhone();
+    const total = 3000;
+    await withTenant(db(), tenant, (tx) =>
+      tx.execute(sql`insert into messages (tenant_id, id, direction, from_e164, to_e164, body, encoding, segments,
+                                           status, expires_at, created_at, updated_at)
+                     select ${tenant}, gen_random_uuid(), 'outbound', ${from}, ${fay}, 'bulk ' || n, 'GSM-7', 1,
+                            'delivered', now() + interval '4 hours', now() - (n % 7) * interval '1 hour', now()
+                     from generate_series(1, ${total}) as n`),
+    );
+    const seen = new Set<string>();
+    let records = 0;
+    const pageSize = 200;
+    for await (const page of exportPages(db(), participant(), subjectOf(fay), context, pageSize)) {
+      expect(page.length).toBeLessThanOrEqual(pageSize);
+      records += page.length;
+      for (const record of page)
+        if (record.category === 'message_metadata')
+          seen.add((record.record as { messageId: string }).messageId);
+    }
+    expect({ messages: seen.size, records }).toEqual({ messages: total, records: 2 * total });
+  });
 });
