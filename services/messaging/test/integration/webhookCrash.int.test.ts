@@ -21,6 +21,7 @@ import { serviceProcessEnv, startServiceProcess } from '../../../../tests/suppor
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { WebhookRepository } from '../../src/db/webhooks';
 import { enqueueWebhook } from '../../src/jobs/deliverWebhook';
+import { ABSENT_PEERS } from './messagingForTests';
 
 describe('messaging: SIGKILL while a webhook is being posted', () => {
   let database: TestDatabase;
@@ -54,6 +55,7 @@ describe('messaging: SIGKILL while a webhook is being posted', () => {
       'messaging',
       {
         ...serviceProcessEnv('messaging', { databaseUrl: database.url, natsPrefix, grpcPort: port }),
+        ...ABSENT_PEERS,
         WEBHOOK_ALLOW_PRIVATE: 'true',
         WEBHOOK_TIMEOUT_MS: '3000',
       },

@@ -14,11 +14,13 @@ import { buildApp, type MessagingApp } from '../../src/app';
 import { QUEUES } from '../../src/deps';
 import { makeWebhookRetention } from '../../src/jobs/deliverWebhook';
 import { loadConfig } from '../../src/config';
+import { ABSENT_PEERS } from './messagingForTests';
 
 const Status = messagingV1.WebhookDeliveryStatus;
 
-/** A short retry schedule: backoff from 0.2 s up to 1 s, parked after about 11 s. */
+/** A short retry schedule: backoff from 0.2 s up to 1 s, parked after about 11 s (no carrier, no numbering). */
 const shortRetries = {
+  ...ABSENT_PEERS,
   WEBHOOK_RETRY_HOURS: '0.003',
   WEBHOOK_RETRY_BASE_SECONDS: '0.2',
   WEBHOOK_RETRY_MAX_SECONDS: '1',
