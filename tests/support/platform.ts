@@ -52,22 +52,23 @@ export async function startPlatform(
     NATS_PREFIX,
     ...carrier.env,
   });
+  const messaging = await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
+    NATS_PREFIX,
+    NUMBERING_ADDR: numbering.address,
+    ...carrier.messagingEnv,
+    WEBHOOK_ALLOW_PRIVATE: 'true',
+    ...options.messagingEnv,
+  });
   const backends = {
     identity,
     numbering,
-    messaging: await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
-      NATS_PREFIX,
-      NUMBERING_ADDR: numbering.address,
-      ...carrier.messagingEnv,
-      WEBHOOK_ALLOW_PRIVATE: 'true',
-      ...options.messagingEnv,
-    }),
+    messaging,
     billing: await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX }),
     privacy: await startService('privacy', (env) => buildPrivacy(privacyConfig(env)), {
       NATS_PREFIX,
       GRPC_PORT: String(privacyPort),
       IDENTITY_ADDR: identity.address,
-      PRIVACY_PARTICIPANTS: `identity=${identity.address},numbering=${numbering.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
+      PRIVACY_PARTICIPANTS: `identity=${identity.address},numbering=${numbering.address},messaging=${messaging.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
       PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
       DEADLINE_SCAN_CRON: 'off',
       RETENTION_RUN_AT: 'off',

@@ -13,6 +13,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { MessageRepository } from './db/messages';
+import { PARTITIONED } from './db/schema';
 import { WebhookRepository } from './db/webhooks';
 import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
 import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
@@ -37,6 +38,7 @@ import { makeListWebhookSecrets } from './rpc/listWebhookSecrets';
 import { makeRetireWebhookSecret } from './rpc/retireWebhookSecret';
 import { makeRetryWebhookDelivery } from './rpc/retryWebhookDelivery';
 import { makeSendMessage } from './rpc/sendMessage';
+import { messagingParticipant } from './privacy';
 
 export interface MessagingApp extends App {
   runtime: ServiceRuntime;
@@ -44,12 +46,6 @@ export interface MessagingApp extends App {
   /** Queues a webhook in the caller's tenant transaction (status callbacks, inbound messages). */
   enqueueWebhook(tx: Transaction, webhook: WebhookToSend): ReturnType<typeof enqueueWebhook>;
 }
-
-/** The monthly-partitioned tables (services/kit/PARTITIONS.md). */
-export const PARTITIONED = [
-  { table: 'messages', column: 'created_at' },
-  { table: 'message_status_history', column: 'message_created_at' },
-] as const;
 
 /** Composition root: runtime, numbering client, carrier adapter, repositories, then handlers and jobs. */
 export function buildApp(config: Config): MessagingApp {
@@ -146,6 +142,7 @@ export function buildApp(config: Config): MessagingApp {
     rates: config.SENDER_RATES,
     webhooks: new WebhookRepository(runtime.db),
     webhookPolicy,
+    subjectHashKeys: runtime.subjectHashKeys,
     postWebhook: (url, body, headers) =>
       postWebhook(url, body, headers, {
         allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
@@ -206,6 +203,7 @@ export function buildApp(config: Config): MessagingApp {
             implementation,
           },
         ],
+        participant: messagingParticipant(deps),
       });
       await maintain();
       await carrier.start();
@@ -224,7 +222,7 @@ export function buildApp(config: Config): MessagingApp {
    * ids of parts sent more than 30 days ago, go.
    */
   async function maintain() {
-    for (const spec of PARTITIONED) await ensurePartitions(runtime.pool, spec, { ahead: 3 });
+    for (const spec of Object.values(PARTITIONED)) await ensurePartitions(runtime.pool, spec, { ahead: 3 });
     await deps.messages.purgeEarlyReceipts(runtime.db, new Date(Date.now() - 24 * 3600 * 1000));
     await deps.messages.purgeCarrierParts(runtime.db);
   }

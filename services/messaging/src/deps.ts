@@ -1,4 +1,4 @@
-import type { Database, Jobs, Outbox, Transaction, WebhookPostResult } from '@parley/kit';
+import type { Database, Jobs, Outbox, SubjectHashKeys, Transaction, WebhookPostResult } from '@parley/kit';
 import type { MessageRepository } from './db/messages';
 import type { WebhookRepository } from './db/webhooks';
 import type { Authorisation } from './domain/authorisation';
@@ -36,6 +36,8 @@ export interface MessagingDeps {
   rates: SenderRates;
   webhooks: WebhookRepository;
   webhookPolicy: WebhookPolicy;
+  /** SUBJECT_HASH_KEY and its predecessors: find a recipient's restriction (services/kit/PRIVACY.md). */
+  subjectHashKeys: SubjectHashKeys;
   /** Posts one signed webhook attempt (the kit's SSRF-safe poster, configured). */
   postWebhook(url: string, body: string, headers: Record<string, string>): Promise<WebhookPostResult>;
   now(): Date;

@@ -3,6 +3,12 @@ import type { WebhookFailureClass, WebhookDeliveryStatus } from '../domain/webho
 
 const at = (name: string) => timestamp(name, { withTimezone: true });
 
+/** The monthly-partitioned tables (services/kit/PARTITIONS.md). */
+export const PARTITIONED = {
+  messages: { table: 'messages', column: 'created_at' },
+  history: { table: 'message_status_history', column: 'message_created_at' },
+} as const;
+
 /** Messages (migration 0003): monthly partitions on created_at. */
 export const messages = pgTable(
   'messages',

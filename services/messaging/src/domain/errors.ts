@@ -50,3 +50,10 @@ export const sendNotAuthorised = (reason: string, message: string) => failedPrec
 export const messageNotFound = () => notFound('MESSAGE_NOT_FOUND', 'no such message in this tenant');
 export const numberingUnavailable = () =>
   unavailable('UPSTREAM_UNAVAILABLE', 'the sender number cannot be checked right now; retry later', 1);
+
+/** The recipient asked for their data to be restricted: it is stored, not used to send (PRIVACY.md). */
+export const recipientRestricted = () =>
+  failedPrecondition(
+    'PROCESSING_RESTRICTED',
+    "processing of the recipient's data is restricted at their request; nothing was sent",
+  );

@@ -1,19 +1,35 @@
 import { v7 as uuidv7 } from 'uuid';
-import { onceForRequest, type FieldViolation, type RpcContext } from '@parley/kit';
+import {
+  isRestricted,
+  matchingHashes,
+  onceForRequest,
+  type FieldViolation,
+  type RpcContext,
+} from '@parley/kit';
 import type { messagingV1 } from '@parley/proto';
 import { QUEUES, SEND_RETRIES, type MessagingDeps } from '../deps';
-import { invalidRequest, senderCapabilityMissing, senderNotFound, sendNotAuthorised } from '../domain/errors';
+import {
+  invalidRequest,
+  recipientRestricted,
+  senderCapabilityMissing,
+  senderNotFound,
+  sendNotAuthorised,
+} from '../domain/errors';
 import { checkSend, timeOfUuidV7 } from '../domain/messages';
 import { messageRecord } from './mappers';
 
 /**
  * Accepts a message for sending: checks it, checks the sender is the tenant's with the capability the
- * message needs, asks the authorisation port, then stores it `queued` with its first history entry and
+ * message needs, asks the authorisation port, refuses a recipient who restricted the processing of their
+ * data (a privacy restriction: their number may be stored, not used), then stores it `queued` with its first history entry and
  * the job that sends it, in one transaction. Answers at once, with the encoding and segment count. A
  * repeated request (same request id, the gateway's Idempotency-Key) answers with the same message.
  */
 export function makeSendMessage(
-  deps: Pick<MessagingDeps, 'withTenant' | 'messages' | 'numbers' | 'jobs' | 'authorisation'>,
+  deps: Pick<
+    MessagingDeps,
+    'withTenant' | 'messages' | 'numbers' | 'jobs' | 'authorisation' | 'subjectHashKeys'
+  >,
 ) {
   return async ({
     request,
@@ -39,6 +55,9 @@ export function makeSendMessage(
     if (!answer.allowed) throw sendNotAuthorised(answer.reason, answer.message);
     const row = await deps.withTenant(tenantId, async (tx) => {
       const { result } = await onceForRequest(tx, { requestId, operation: 'SendMessage' }, async () => {
+        const recipient = { accountIds: [], emails: [], phones: [send.to], userIds: [] };
+        if (await isRestricted(tx, tenantId, matchingHashes(deps.subjectHashKeys, tenantId, recipient)))
+          throw recipientRestricted();
         const id = uuidv7();
         const createdAt = timeOfUuidV7(id)!;
         await deps.messages.insert(tx, {

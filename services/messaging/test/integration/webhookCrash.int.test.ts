@@ -17,11 +17,11 @@ import { freePort } from '../../../../tools/dev/src/ports';
 import { as } from '../../../../tests/support/callers';
 import { eventually } from '../../../../tests/support/grpc';
 import { createTestDatabase, uniquePrefix, type TestDatabase } from '../../../../tests/support/infra';
-import { ABSENT_PEERS } from './messagingForTests';
 import { serviceProcessEnv, startServiceProcess } from '../../../../tests/support/serviceProcess';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { WebhookRepository } from '../../src/db/webhooks';
 import { enqueueWebhook } from '../../src/jobs/deliverWebhook';
+import { ABSENT_PEERS } from './messagingForTests';
 
 describe('messaging: SIGKILL while a webhook is being posted', () => {
   let database: TestDatabase;

@@ -8,18 +8,19 @@ import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { at, expectTenantScopedPaging } from '../../../../tests/support/lists';
 import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../tests/support/rls';
-import { ABSENT_PEERS } from './messagingForTests';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { buildApp, type MessagingApp } from '../../src/app';
 import { QUEUES } from '../../src/deps';
 import { makeWebhookRetention } from '../../src/jobs/deliverWebhook';
 import { loadConfig } from '../../src/config';
+import { ABSENT_PEERS } from './messagingForTests';
 
 const Status = messagingV1.WebhookDeliveryStatus;
 
-/** A short retry schedule: backoff from 0.2 s up to 1 s, parked after about 11 s. */
+/** A short retry schedule: backoff from 0.2 s up to 1 s, parked after about 11 s (no carrier, no numbering). */
 const shortRetries = {
+  ...ABSENT_PEERS,
   WEBHOOK_RETRY_HOURS: '0.003',
   WEBHOOK_RETRY_BASE_SECONDS: '0.2',
   WEBHOOK_RETRY_MAX_SECONDS: '1',
@@ -41,14 +42,10 @@ describe('messaging: webhooks out', () => {
 
   beforeAll(async () => {
     dev = await startService('messaging', (env) => buildApp(loadConfig(env)), {
-      ...ABSENT_PEERS,
       ...shortRetries,
       WEBHOOK_ALLOW_PRIVATE: 'true',
     });
-    strict = await startService('messaging-strict', (env) => buildApp(loadConfig(env)), {
-      ...ABSENT_PEERS,
-      ...shortRetries,
-    });
+    strict = await startService('messaging-strict', (env) => buildApp(loadConfig(env)), shortRetries);
     const connect = (address: string) =>
       createClient(messagingV1.MessagingServiceClient, address, {
         serviceName: 'parley.messaging.v1.MessagingService',

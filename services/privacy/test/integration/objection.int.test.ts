@@ -97,6 +97,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       expect(stoppedBy(done)).toEqual({
         identity: { account_profile: ['marketing_calls', 'marketing_email', 'marketing_sms'] },
         gateway: {},
+        messaging: {},
         numbering: {},
         privacy: {},
       });
@@ -123,6 +124,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       expect(stoppedBy(await settled(String(optOut.body.id)))).toEqual({
         identity: { account_profile: ['sale_share'] },
         gateway: {},
+        messaging: {},
         numbering: {},
         privacy: {},
       });
@@ -181,6 +183,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       expect((done.tasks as Task[]).map((task) => task.participant).sort()).toEqual([
         'gateway',
         'identity',
+        'messaging',
         'numbering',
         'privacy',
       ]);

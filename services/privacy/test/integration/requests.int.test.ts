@@ -111,6 +111,7 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(manifest.participants.map((participant) => participant.name).sort()).toEqual([
         'gateway',
         'identity',
+        'messaging',
         'numbering',
         'privacy',
       ]);
@@ -263,6 +264,7 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(tasks.map((task) => task.participant).sort()).toEqual([
         'gateway',
         'identity',
+        'messaging',
         'numbering',
         'privacy',
       ]);
@@ -690,6 +692,7 @@ describe('privacy: data-subject requests across every participant', () => {
       expect(entries.map((entry) => `${entry.participant}:${entry.reachable}`).sort()).toEqual([
         'gateway:true',
         'identity:true',
+        'messaging:true',
         'numbering:true',
         'privacy:true',
       ]);
@@ -717,6 +720,9 @@ describe('privacy: data-subject requests across every participant', () => {
         'gateway/access_log': 30,
         'identity/account_profile': 90,
         'identity/login_facts': 90,
+        'messaging/message_content': 365,
+        'messaging/message_metadata': 365,
+        'messaging/webhook_deliveries': 30,
         'numbering/forwarding_targets': 0,
         'numbering/managed_numbers': 0,
         'numbering/port_in_records': 1095,
@@ -741,6 +747,9 @@ describe('privacy: data-subject requests across every participant', () => {
         'gateway/access_log:30:true',
         'identity/account_profile:90:true',
         'identity/login_facts:90:true',
+        'messaging/message_content:365:true',
+        'messaging/message_metadata:365:true',
+        'messaging/webhook_deliveries:30:true',
         'numbering/port_in_records:1095:true',
         'privacy/consent_records:1825:true',
         'privacy/export_archives:30:true',

@@ -95,7 +95,12 @@ export function messageRoutes(backends: Backends) {
       method: 'post',
       path: '/v1/messages',
       operationId: 'sendMessage',
-      problems: ['MESSAGING_INVALID_REQUEST', 'SENDER_NOT_FOUND', 'SENDER_CAPABILITY_MISSING'],
+      problems: [
+        'MESSAGING_INVALID_REQUEST',
+        'SENDER_NOT_FOUND',
+        'SENDER_CAPABILITY_MISSING',
+        'PROCESSING_RESTRICTED',
+      ],
       summary: 'Send an SMS, or an MMS when mediaUrls are given',
       description:
         'Answers at once with the message `queued`, its encoding and segment count; it is then sent to the carrier over SMPP and moves through `sending`, `sent` and `delivered` (or `undelivered`, `failed` or `expired`): follow it with `GET /v1/messages/{id}`. `from` must be an active number of this tenant with the sms capability (mms for media). A body is 1-1,600 characters (UTF-16 code units: an emoji counts 2); media URLs are stored, not fetched. Send an `Idempotency-Key`: a retried request answers with the same message and sends nothing more.',
