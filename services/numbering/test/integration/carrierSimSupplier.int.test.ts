@@ -457,9 +457,11 @@ describe('numbering: CarrierSimSupplier against the carrier simulator', () => {
     it('signs the order callback with HMAC-SHA256 over timestamp and body, verifiable with the secret only', async () => {
       const number = await findOne('US', '206');
       const order = await post('/v1/orders', { phoneNumbers: [number], reference: reference(), callbackUrl });
+      // Generous: once in a full run on the loaded 2-core machine no callback arrived within 15 s.
       const [callback] = await until(
         async () => callbacksFor(order.id),
         (list) => list.length > 0,
+        45_000,
       );
       expect(callback).toBeDefined();
       expect(JSON.parse(callback!.body)).toMatchObject({
