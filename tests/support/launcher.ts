@@ -46,11 +46,17 @@ export async function untilReady(run: Launch, timeoutMs = 90_000): Promise<void>
 }
 
 /** What the launcher wrote into `<home>/dev.json` for scripts: the gateway, the admin and demo keys. */
-export function devCredentials(home: string): { gatewayUrl: string; adminApiKey: string; apiKey: string } {
+export function devCredentials(home: string): {
+  gatewayUrl: string;
+  adminApiKey: string;
+  apiKey: string;
+  webhookSecret: string;
+} {
   return JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as {
     gatewayUrl: string;
     adminApiKey: string;
     apiKey: string;
+    webhookSecret: string;
   };
 }
 

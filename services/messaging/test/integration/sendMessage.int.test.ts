@@ -123,7 +123,7 @@ describe('messaging: sending over SMPP to the carrier simulator', () => {
             from,
             to: '0044 7700',
             body: 'x'.repeat(1601),
-            statusCallback: 'http://example.com/hook',
+            statusCallback: 'ftp://example.com/hook',
             validityPeriodSeconds: 5,
           }),
           status.INVALID_ARGUMENT,

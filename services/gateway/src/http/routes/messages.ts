@@ -115,7 +115,7 @@ export function messageRoutes(backends: Backends) {
             description: '1-10 https URLs of media to send as MMS',
           }),
           statusCallback: z.string().max(2000).optional().openapi({
-            description: 'An https URL told of every status change',
+            description: 'An http(s) URL told of every status change (a signed Standard Webhooks POST)',
           }),
           validityPeriod: z.number().int().min(60).max(14400).optional().openapi({
             description: 'Seconds it may wait to be sent before it expires (default 14,400: 4 hours)',
