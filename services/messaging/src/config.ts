@@ -2,13 +2,16 @@ import { parseEnv, serviceEnv, z } from '@parley/kit';
 import { DEFAULT_SENDER_RATES, parseSenderRates, SENDER_RATES_PATTERN } from './domain/pacing';
 
 const address = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'must be host:port of a gRPC endpoint');
-const whole = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 
+/** A number from `min` to `max`; a wrong value is named as `what` with its range. */
 const number = (what: string, min: number, max: number) =>
   z.coerce
     .number({ error: `must be ${what} from ${min} to ${max}` })
     .min(min, { error: `must be ${what} from ${min} to ${max}` })
     .max(max, { error: `must be ${what} from ${min} to ${max}` });
+/** A whole number from `min` to `max`. */
+const whole = (min: number, max: number, what = 'a whole number') =>
+  number(what, min, max).int({ error: `must be ${what} from ${min} to ${max}` });
 
 /** The shared service variables and the messaging service's own. */
 export const configSchema = serviceEnv({
@@ -22,14 +25,14 @@ export const configSchema = serviceEnv({
   /** The longest delay between two attempts. */
   WEBHOOK_RETRY_MAX_SECONDS: number('a number of seconds', 1, 86_400).default(3600),
   /** The deadline of one attempt (connecting and the receiver's answer). */
-  WEBHOOK_TIMEOUT_MS: number('a whole number of milliseconds', 100, 60_000).int().default(10_000),
+  WEBHOOK_TIMEOUT_MS: whole(100, 60_000, 'a whole number of milliseconds').default(10_000),
   /**
    * How long a finished delivery (delivered, parked as failed, or disabled) is kept, with its payload, before
    * it is deleted: default 30 days. Pending deliveries are never deleted.
    */
-  WEBHOOK_RETENTION_DAYS: number('a whole number of days', 1, 3650).int().default(30),
+  WEBHOOK_RETENTION_DAYS: whole(1, 3650, 'a whole number of days').default(30),
   /** How many deliveries one replica attempts at once. */
-  WEBHOOK_CONCURRENCY: number('a whole number', 1, 100).int().default(8),
+  WEBHOOK_CONCURRENCY: whole(1, 100).default(8),
   /**
    * Allow webhook URLs on loopback, private and link-local addresses. Only for dev mode (`npm start` sets
    * it), where receivers run on the same machine; never in production (server-side request forgery).

@@ -60,7 +60,7 @@ export function checkSend(request: SendRequest, violations: FieldViolation[]): V
     violations.push({ field: 'mediaUrls', description: `at most ${MAX_MEDIA_URLS} URLs` });
   } else {
     request.mediaUrls.forEach((value, index) => {
-      const url = httpsUrl(value);
+      const url = webUrl(value);
       if (url) mediaUrls.push(url);
       else violations.push({ field: `mediaUrls[${index}]`, description: httpsDescription });
     });
@@ -75,7 +75,7 @@ export function checkSend(request: SendRequest, violations: FieldViolation[]): V
   if (request.statusCallback !== '') {
     // http is accepted as Twilio accepts it (and for receivers on the developer's machine); the webhooks
     // module refuses internal addresses outside dev mode either way.
-    statusCallback = httpsUrl(request.statusCallback, ['https:', 'http:']) ?? null;
+    statusCallback = webUrl(request.statusCallback, ['https:', 'http:']) ?? null;
     if (!statusCallback) violations.push({ field: 'statusCallback', description: callbackDescription });
   }
   const validitySeconds = request.validityPeriodSeconds || DEFAULT_VALIDITY_SECONDS;
@@ -102,7 +102,8 @@ export function checkSend(request: SendRequest, violations: FieldViolation[]): V
 const httpsDescription = `an https URL of at most ${MAX_URL_LENGTH} characters`;
 const callbackDescription = `an http(s) URL of at most ${MAX_URL_LENGTH} characters`;
 
-function httpsUrl(value: string, protocols: string[] = ['https:']): string | undefined {
+/** The URL normalised when it is one of `protocols` with a host and short enough; else undefined. */
+function webUrl(value: string, protocols: string[] = ['https:']): string | undefined {
   if (value.length > MAX_URL_LENGTH || !URL.canParse(value)) return undefined;
   const url = new URL(value);
   return protocols.includes(url.protocol) && url.hostname !== '' ? url.toString() : undefined;
