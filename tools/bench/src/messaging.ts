@@ -134,7 +134,7 @@ async function untilCounter(dev: Dev, name: string, atLeast: number, deadline: n
 /** Peak resident memory and CPU seconds of every process the launcher started (processes.json). */
 class ProcessSampler {
   private timer?: NodeJS.Timeout;
-  readonly peakRss = new Map<string, number>();
+  readonly peakPss = new Map<string, number>();
   private readonly cpuAtStart = new Map<string, number>();
   private readonly processes: { name: string; pid: number }[];
 
@@ -149,7 +149,7 @@ class ProcessSampler {
     this.timer.unref();
   }
 
-  stop(): Record<string, { cpuSeconds: number; peakRssMiB: number }> {
+  stop(): Record<string, { cpuSeconds: number; peakPssMiB: number }> {
     clearInterval(this.timer);
     this.sample();
     return Object.fromEntries(
@@ -157,7 +157,7 @@ class ProcessSampler {
         name,
         {
           cpuSeconds: Math.round((treeCpuSeconds(pid) - (this.cpuAtStart.get(name) ?? 0)) * 100) / 100,
-          peakRssMiB: mebibytes(this.peakRss.get(name) ?? 0),
+          peakPssMiB: mebibytes(this.peakPss.get(name) ?? 0),
         },
       ]),
     );
@@ -165,7 +165,7 @@ class ProcessSampler {
 
   private sample() {
     for (const { name, pid } of this.processes)
-      this.peakRss.set(name, Math.max(this.peakRss.get(name) ?? 0, treeRssBytes(pid)));
+      this.peakPss.set(name, Math.max(this.peakPss.get(name) ?? 0, treeRssBytes(pid, true)));
   }
 }
 

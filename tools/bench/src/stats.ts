@@ -23,15 +23,21 @@ export function latencySummary(samplesMs: number[]): {
   };
 }
 
-/** Resident memory of a process and all its descendants, in bytes (Linux /proc); 0 where unreadable. */
-export function treeRssBytes(pid: number): number {
+/**
+ * Resident memory of a process and all its descendants, in bytes (Linux /proc); 0 where unreadable. With
+ * `proportional`, each process's PSS (smaps_rollup): memory shared between them (PostgreSQL's shared
+ * buffers, mapped by every backend) is divided among them instead of counted once per process.
+ */
+export function treeRssBytes(pid: number, proportional = false): number {
   let total = 0;
   const stack = [pid];
   while (stack.length > 0) {
     const current = stack.pop()!;
     try {
-      const status = readFileSync(`/proc/${current}/status`, 'utf8');
-      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      const source = proportional ? `/proc/${current}/smaps_rollup` : `/proc/${current}/status`;
+      const match = (proportional ? /^Pss:\s+(\d+)\s+kB/m : /^VmRSS:\s+(\d+)\s+kB/m).exec(
+        readFileSync(source, 'utf8'),
+      );
       if (match) total += Number(match[1]) * 1024;
       for (const task of readdirSync(`/proc/${current}/task`)) {
         const children = readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim();
