@@ -117,7 +117,7 @@ export function buildApp(
     listApiKeys: rpc('ListApiKeys', makeListApiKeys({ apiKeys }), { scope: 'api-keys:read' }),
     revokeApiKey: rpc('RevokeApiKey', makeRevokeApiKey({ apiKeys }), { scope: 'api-keys:write' }),
     // The gateway asks before it knows who the caller is.
-    authenticateApiKey: rpc('AuthenticateApiKey', makeAuthenticateApiKey({ apiKeys, tenants, digester }), {
+    authenticateApiKey: rpc('AuthenticateApiKey', makeAuthenticateApiKey({ apiKeys, digester }), {
       scope: 'internal',
       tenant: false,
     }),

@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, lt, or } from 'drizzle-orm';
 import { isUuid, withTenant, type Database, type Transaction } from '@parley/kit';
-import { apiKeyLookup, apiKeys, type ApiKeyRow } from './schema';
+import { apiKeyLookup, apiKeys, tenants, type ApiKeyRow } from './schema';
 
 export type ApiKeyRecord = ApiKeyRow;
 export type NewApiKeyRecord = Omit<ApiKeyRecord, 'createdAt' | 'lastUsedAt' | 'revokedAt'>;
@@ -62,7 +62,10 @@ export class ApiKeyRepository {
    * with this lookup id (still holding its scrypt hash). One query either way, so a miss costs the same
    * whether or not the lookup id exists; the row is then read under the tenant the lookup index names.
    */
-  async findForAuthentication(digest: Buffer, lookupId: string): Promise<ApiKeyRecord | undefined> {
+  async findForAuthentication(
+    digest: Buffer,
+    lookupId: string,
+  ): Promise<(ApiKeyRecord & { tenantStatus: string | null }) | undefined> {
     const [entry] = await this.db
       .select()
       .from(apiKeyLookup)
@@ -74,10 +77,15 @@ export class ApiKeyRepository {
       )
       .limit(1);
     if (!entry) return undefined;
+    // The key and its tenant's status in one read.
     const [row] = await withTenant(this.db, entry.tenantId, (tx) =>
-      tx.select().from(apiKeys).where(eq(apiKeys.lookupId, entry.lookupId)),
+      tx
+        .select({ key: apiKeys, tenantStatus: tenants.status })
+        .from(apiKeys)
+        .leftJoin(tenants, eq(tenants.id, apiKeys.tenantId))
+        .where(eq(apiKeys.lookupId, entry.lookupId)),
     );
-    return row;
+    return row ? { ...row.key, tenantStatus: row.tenantStatus } : undefined;
   }
 
   /**

@@ -3,7 +3,6 @@ import type { identityV1 } from '@parley/proto';
 import { isLegacyHash, parseKey, verifySecret, type ApiKeyDigester } from '../domain/apiKey';
 import { apiKeyRejected } from '../domain/errors';
 import type { ApiKeyRepository } from '../db/apiKeys';
-import type { TenantRepository } from '../db/tenants';
 import { toProtoApiKey } from './mappers';
 import { unauthenticated } from '@parley/kit';
 
@@ -14,7 +13,6 @@ import { unauthenticated } from '@parley/kit';
  */
 export function makeAuthenticateApiKey(deps: {
   apiKeys: ApiKeyRepository;
-  tenants: TenantRepository;
   digester: ApiKeyDigester;
   now?: () => Date;
 }) {
@@ -39,8 +37,7 @@ export function makeAuthenticateApiKey(deps: {
     if (record.revokedAt) throw apiKeyRejected('API_KEY_REVOKED');
     if (record.expiresAt && record.expiresAt.getTime() <= now.getTime())
       throw apiKeyRejected('API_KEY_EXPIRED');
-    const tenant = await deps.tenants.find(record.tenantId);
-    if (tenant?.status !== 'active')
+    if (record.tenantStatus !== 'active')
       throw unauthenticated('TENANT_INACTIVE', `tenant ${record.tenantId} is not active`);
     await deps.apiKeys.touch(record, now);
     return { apiKey: toProtoApiKey(record) };

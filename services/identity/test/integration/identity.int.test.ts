@@ -544,6 +544,33 @@ describe('identity service', () => {
       expect(Number(await lastUsed())).toBeGreaterThan(Number(stale) + 60_000);
     });
 
+    it('refuses a valid key while its tenant is not active (TENANT_INACTIVE), and accepts it again after', async () => {
+      const { secret } = await call(
+        client,
+        client.createApiKey,
+        { name: 'suspended', scopes: ['numbers:read'] },
+        await as('acme'),
+      );
+      const gateway = await as('', ['internal']);
+      const setStatus = (status: string) =>
+        withTenant(db(), 'acme', (tx) =>
+          tx.execute(sql`update tenants set status = ${status} where tenant_id = 'acme'`),
+        );
+      await setStatus('suspended');
+      try {
+        await expectStatus(
+          call(client, client.authenticateApiKey, { secret }, gateway),
+          status.UNAUTHENTICATED,
+          'TENANT_INACTIVE',
+        );
+      } finally {
+        await setStatus('active');
+      }
+      expect((await call(client, client.authenticateApiKey, { secret }, gateway)).apiKey?.tenantId).toBe(
+        'acme',
+      );
+    });
+
     it('rejects a tampered or expired key, and only the gateway may ask', async () => {
       const { secret, apiKey } = await call(
         client,
