@@ -1,3 +1,4 @@
+import { v7 as uuidv7 } from 'uuid';
 import { identifierHashes, isErased, matchingHashes, webhookUrlProblem, type Transaction } from '@parley/kit';
 import type { MessagingDeps, ResolvedNumber } from '../deps';
 import type { MessageRow } from '../db/schema';
@@ -8,7 +9,6 @@ import { timeOfUuidV7 } from '../domain/messages';
 import { publishReceived } from '../events/published';
 import { enqueueWebhook } from '../jobs/deliverWebhook';
 import { phone, queueMessage } from '../outbound';
-import { v7 as uuidv7 } from 'uuid';
 
 /**
  * Receives a mobile-originated message (or one part of it) for the tenant holding the destination
@@ -19,15 +19,18 @@ import { v7 as uuidv7 } from 'uuid';
  * after it; a crash before: the SMSC sends it again, and a part sent again (answered but the answer lost)
  * finds its row and changes nothing (domain/inbound.ts, DUPLICATE_WINDOW_MS).
  *
- * A number no tenant holds: nothing is kept, the SMSC is answered (it would send it again for ever), the
+ * A number no tenant holds (or an address that is no number): nothing is kept, the SMSC is answered (it would send it again for ever), the
  * log counts it without naming a number. A sender who was erased (a tombstone in the tenant): the message
  * is acted on as any other (an opt-out must be honoured; the tenant's webhook and forwarding get it), but
  * its text is not kept in the message log (metadata only, as after content retention).
  */
+const E164 = /^\+[1-9]\d{6,14}$/;
+
 export function makeInboundHandler(deps: MessagingDeps) {
   let unknownNumbers = 0;
   return async (message: InboundMessage): Promise<void> => {
-    const number = await deps.numbers.resolve(message.to, '');
+    // Only a number can be a tenant's (an address that is none would be refused by numbering for ever).
+    const number = E164.test(message.to) ? await deps.numbers.resolve(message.to, '') : undefined;
     if (!number) {
       unknownNumbers += 1;
       deps.log.warn({ unknownNumbers }, 'inbound message to a number no tenant holds: dropped');
