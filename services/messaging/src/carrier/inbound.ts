@@ -28,7 +28,10 @@ const E164 = /^\+[1-9]\d{6,14}$/;
 
 export function makeInboundHandler(deps: MessagingDeps) {
   let unknownNumbers = 0;
-  return async (message: InboundMessage): Promise<void> => {
+  // Parts being recorded in this process, by group and part: the SMSC sends a deliver_sm again when its
+  // answer is late, and the copy waits for the first instead of piling more work on a busy database.
+  const inFlight = new Map<string, Promise<void>>();
+  const record = async (message: InboundMessage): Promise<void> => {
     // Only a number can be a tenant's (an address that is none would be refused by numbering for ever).
     const number = E164.test(message.to) ? await deps.numbers.resolve(message.to, '') : undefined;
     if (!number) {
@@ -60,6 +63,14 @@ export function makeInboundHandler(deps: MessagingDeps) {
       const row = await receive(deps, tx, number, { ...message, text, encoding }, parts.length);
       await deps.inboundParts.finish(tx, tenantId, groupKey, row.id);
     });
+  };
+  return async (message: InboundMessage): Promise<void> => {
+    const key = `${groupKeyOf(message)}:${message.part?.sequence ?? 1}`;
+    const running = inFlight.get(key);
+    if (running) return running;
+    const recording = record(message).finally(() => inFlight.delete(key));
+    inFlight.set(key, recording);
+    return recording;
   };
 }
 
