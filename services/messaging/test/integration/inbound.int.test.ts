@@ -5,14 +5,22 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
 import { Webhook } from 'standardwebhooks';
-import { call, withTenant } from '@parley/kit';
+import {
+  call,
+  createLogger,
+  identifierHashes,
+  matchingHashes,
+  recordTombstone,
+  withTenant,
+} from '@parley/kit';
 import { messagingV1 } from '@parley/proto';
 import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { publishedEvents } from '../../../../tests/support/streams';
 import { startWebhookReceiver, type WebhookReceiver } from '../../../../tests/support/webhookReceiver';
 import { CONFIRMATIONS } from '../../src/domain/keywords';
-import { queueMessage } from '../../src/outbound';
+import { phone, queueMessage } from '../../src/outbound';
+import { messagingParticipant } from '../../src/privacy';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
 
 const HELP_TEXT = 'Acme Dental: reminders for your appointments. Reply STOP to stop. Call 415 555 0100.';
@@ -252,6 +260,54 @@ describe('messaging: receiving over SMPP from the carrier simulator', () => {
       (message) => message.direction === messagingV1.Direction.DIRECTION_OUTBOUND,
     );
     expect(recorded.map((message) => message.body)).toEqual([HELP_TEXT, HELP_TEXT]);
+  });
+
+  it('keeps the opt-out after the person is erased: the receipt says so, and a send to them is still refused', async () => {
+    const from = sender();
+    await under.carrier.inbound({ from, to: plain, text: 'QUIT' });
+    await acceptedFor(from, 1);
+    const deps = under.messaging.app.deps;
+    const subject = phone(from);
+    const receipt = await withTenant(deps.db, tenant, (tx) =>
+      messagingParticipant(deps).erase(tx, subject, {
+        tenantId: tenant,
+        hashes: matchingHashes(deps.subjectHashKeys, tenant, subject),
+        currentHashes: identifierHashes(deps.subjectHashKeys, tenant, subject),
+        log: createLogger({ service: 'test', version: 'test', level: 'silent' }),
+      }),
+    );
+    expect(receipt.find((line) => line.category === 'opt_outs')).toMatchObject({
+      deleted: '0',
+      anonymised: '1',
+      kept: '1',
+      keptBasis: expect.stringContaining('TCPA'),
+    });
+    expect(receipt.find((line) => line.category === 'message_metadata')!.deleted).toBe('2');
+    expect(await messagesOf(from)).toEqual([]);
+    await expectStatus(
+      under.send(tenant, { from: plain, to: from, body: 'Are you still there?' }),
+      status.FAILED_PRECONDITION,
+      'RECIPIENT_OPTED_OUT',
+    );
+    const left = await withTenant(deps.db, tenant, (tx) =>
+      tx.execute(sql`select * from opt_outs where number_e164 = ${plain}`),
+    );
+    expect(JSON.stringify(left.rows)).not.toContain(from.slice(1));
+  });
+
+  it('takes a message from an erased sender like any other but keeps no text of it in the log', async () => {
+    const from = sender();
+    const deps = under.messaging.app.deps;
+    await withTenant(deps.db, tenant, (tx) =>
+      recordTombstone(tx, tenant, identifierHashes(deps.subjectHashKeys, tenant, phone(from))),
+    );
+    await under.carrier.inbound({ from, to: number, text: 'I am back' });
+    const [received] = await inboundFrom(from);
+    expect(received).toMatchObject({ status: 'received', body: '', forwardedTo: target });
+    await acceptedFor(target, 1, (m) => m.text === `From ${from}: I am back`);
+    await eventually('the webhook', async () => {
+      if (!receiver.received.some((each) => each.body.includes(received!.id))) throw new Error('not yet');
+    });
   });
 
   it('answers a message to a number no tenant holds and keeps nothing of it', async () => {
