@@ -119,10 +119,12 @@ describe('npm start (tools/dev launcher)', () => {
 
     const dev = JSON.parse(readFileSync(join(home, 'dev.json'), 'utf8')) as Record<string, string> & {
       owner: { username: string; password: string };
+      carrierSimulator: { url: string; apiKey: string };
     };
     expect(Object.keys(dev).sort()).toEqual([
       'adminApiKey',
       'apiKey',
+      'carrierSimulator',
       'gatewayUrl',
       'owner',
       'tenantId',
@@ -131,6 +133,11 @@ describe('npm start (tools/dev launcher)', () => {
       'webhookSecretId',
     ]);
     expect(dev.gatewayUrl).toBe(`http://127.0.0.1:${port}`);
+    // This run's carrier simulator, for scripts: its SMSC counters open with the key written there only.
+    const counters = (key: string) =>
+      fetch(`${dev.carrierSimulator.url}/smsc/counters`, { headers: { authorization: `Bearer ${key}` } });
+    expect((await counters(dev.carrierSimulator.apiKey)).status).toBe(200);
+    expect((await counters(dev.apiKey!)).status).toBe(401);
     firstKey = dev.apiKey!;
     // The demo tenant's webhook signing secret: current, and never shown by the API again.
     expect(dev.webhookSecret).toMatch(/^whsec_/);

@@ -189,6 +189,7 @@ export function buildApp(config: Config): MessagingApp {
       await runtime.jobs.work(QUEUES.send, makeSendMessageJob(deps), {
         ...SEND_RETRIES,
         concurrency: config.SEND_CONCURRENCY,
+        busy: true,
         pollingIntervalSeconds: 0.5,
         expireInSeconds: SEND_EXPIRE_SECONDS,
       });
@@ -196,6 +197,7 @@ export function buildApp(config: Config): MessagingApp {
       await runtime.jobs.schedule(QUEUES.maintenance, '17 3 * * *', { tz: 'UTC' });
       await runtime.jobs.work(QUEUES.deliverWebhook, makeDeliverWebhook(deps), {
         concurrency: config.WEBHOOK_CONCURRENCY,
+        busy: true,
         pollingIntervalSeconds: 0.5,
         // A worker that died mid-attempt: its job comes back after this and the attempt is made again.
         expireInSeconds: Math.ceil(config.WEBHOOK_TIMEOUT_MS / 1000) + 30,

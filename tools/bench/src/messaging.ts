@@ -1,49 +1,80 @@
-// `npm run bench:messaging` (skeleton): messages through the gateway of a running `npm start`, to the
-// carrier simulator's SMSC over SMPP and back as delivery receipts. Start the platform with pacing and rate
-// limits out of the way and the simulator's latency at 20 ms, then run this:
-//
-//   SENDER_RATES=long_code:100000 RATE_LIMIT_PER_PRINCIPAL=0 RATE_LIMIT_PER_TENANT=0 \
-//     CARRIER_SIM_SMPP_LATENCY_MS=20 CARRIER_SIM_SMPP_MAX_TPS=0 npm start
-//   npm run bench:messaging -- --messages 2000 --concurrency 64
-//
-// It prints accepted/s at the gateway, sent/s (the carrier answered submit_sm), delivered/s (receipts
-// applied) and the accept-to-delivered latency, from each message's own status history.
-// Not yet: the simulator's own submit counters, several sender numbers, a run of its own infrastructure.
+// `npm run bench:messaging`: messages through the gateway of a platform started as `npm start` starts it,
+// to the carrier simulator's SMSC over SMPP and back as delivery receipts. See tools/bench/README.md.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { latencySummary } from './stats';
+import pg from 'pg';
+import { freePort } from '../../dev/src/ports';
+import { devCredentials, launch, untilReady, type Launch } from '../../dev/src/spawnLauncher';
+import { writeMicroResults } from './micro';
+import { latencySummary, mebibytes, treeCpuSeconds, treeRssBytes } from './stats';
 
-interface Dev {
-  gatewayUrl: string;
-  apiKey: string;
-}
+const TARGET_ACCEPTED_PER_SECOND = 1_000;
+const TARGET_DELIVERED_PER_SECOND = 500;
+const FINAL = new Set(['delivered', 'undelivered', 'failed', 'expired']);
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
-    messages: { type: 'string', default: '1000' },
-    concurrency: { type: 'string', default: '32' },
-    home: {
-      type: 'string',
-      default: process.env.PARLEY_HOME || join(__dirname, '..', '..', '..', '.parley'),
-    },
+    messages: { type: 'string', default: '3000' },
+    warmup: { type: 'string', default: '200' },
+    concurrency: { type: 'string', default: '64' },
+    senders: { type: 'string', default: '8' },
+    'latency-ms': { type: 'string', default: '20' },
+    'receipt-delay-ms': { type: 'string', default: '0' },
     'max-seconds': { type: 'string', default: '300' },
+    out: { type: 'string', default: join(__dirname, '..', 'results', 'messaging.json') },
   },
 });
-const messages = Number(values.messages);
-const concurrency = Number(values.concurrency);
-const maxSeconds = Number(values['max-seconds']);
-const dev = JSON.parse(readFileSync(join(values.home!, 'dev.json'), 'utf8')) as Dev;
+const settings = {
+  messages: Number(values.messages),
+  warmup: Number(values.warmup),
+  concurrency: Number(values.concurrency),
+  senders: Number(values.senders),
+  smscLatencyMs: Number(values['latency-ms']),
+  receiptDelayMs: Number(values['receipt-delay-ms']),
+  maxSeconds: Number(values['max-seconds']),
+};
+for (const [name, value] of Object.entries(settings))
+  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name}: a whole number is expected`);
 
-async function api(method: string, path: string, body?: unknown, key = randomUUID()) {
+/**
+ * The platform's settings for the run: sender pacing and the gateway's rate limits out of the way (the bench
+ * measures the path, not the policy), the simulator's SMSC at the given latency without its own throughput
+ * cap. Any of these set in the bench's environment wins.
+ */
+function platformEnv(port: number): Record<string, string> {
+  const defaults: Record<string, string> = {
+    PORT: String(port),
+    SENDER_RATES: 'long_code:100000,toll_free:100000,short_code:100000',
+    RATE_LIMIT_PER_PRINCIPAL: '0',
+    RATE_LIMIT_PER_TENANT: '0',
+    SMPP_WINDOW: '32',
+    SEND_CONCURRENCY: '32',
+    CARRIER_SIM_ORDER_DELAY_MS: '100',
+    CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
+    CARRIER_SIM_DLR_DELAY_MS: String(settings.receiptDelayMs),
+    CARRIER_SIM_SMPP_MAX_TPS: '0',
+    CARRIER_SIM_SMPP_MAX_WINDOW: '1000',
+  };
+  for (const name of Object.keys(defaults)) {
+    const given = process.env[name];
+    if (given && name !== 'PORT') defaults[name] = given;
+  }
+  return defaults;
+}
+
+type Dev = ReturnType<typeof devCredentials>;
+
+async function request(dev: Dev, method: string, path: string, body?: unknown) {
   const response = await fetch(`${dev.gatewayUrl}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${dev.apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': key }),
+      ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
@@ -52,80 +83,328 @@ async function api(method: string, path: string, body?: unknown, key = randomUUI
   return json;
 }
 
-/** A number of the demo tenant to send from, bought for this run. */
-async function senderNumber(): Promise<string> {
-  const found = await api('GET', '/v1/available-numbers?country=US&areaCode=415&capabilities=sms&limit=50');
-  const pick = (found.numbers as { phoneNumber: string }[]).find((n) => !/99[89]\d$/.test(n.phoneNumber))!;
-  const order = await api('POST', '/v1/numbers', { phoneNumber: pick.phoneNumber });
-  for (let waited = 0; waited < 60_000; waited += 250) {
-    const current = await api('GET', `/v1/number-orders/${String(order.id)}`);
-    if (current.status === 'active') return pick.phoneNumber;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error('the number did not become active');
+async function simCounters(dev: Dev): Promise<Record<string, number>> {
+  const sim = dev.carrierSimulator!;
+  const response = await fetch(`${sim.url}/smsc/counters`, {
+    headers: { authorization: `Bearer ${sim.apiKey}` },
+  });
+  if (!response.ok) throw new Error(`simulator counters: ${response.status}`);
+  const body = (await response.json()) as { data?: Record<string, number> } & Record<string, number>;
+  return (body.data ?? body) as Record<string, number>;
 }
 
-async function main() {
-  const from = await senderNumber();
-  const ids: string[] = [];
-  const started = performance.now();
+/** `count` numbers of the demo tenant to send from, bought for this run (none of the simulator's magic ones). */
+async function senderNumbers(dev: Dev, count: number): Promise<string[]> {
+  const found = await request(dev, 'GET', '/v1/available-numbers?country=US&capabilities=sms&limit=50');
+  const picks = (found.numbers as { phoneNumber: string }[])
+    .map((number) => number.phoneNumber)
+    .filter((phoneNumber) => !/99[89]\d$/.test(phoneNumber))
+    .slice(0, count);
+  if (picks.length < count) throw new Error(`only ${picks.length} numbers on offer, ${count} wanted`);
+  const orders = await Promise.all(
+    picks.map((phoneNumber) => request(dev, 'POST', '/v1/numbers', { phoneNumber })),
+  );
+  for (const order of orders) {
+    for (let waited = 0; ; waited += 200) {
+      const current = await request(dev, 'GET', `/v1/number-orders/${String(order.id)}`);
+      if (current.status === 'active') break;
+      if (current.status !== 'pending' || waited > 60_000)
+        throw new Error(`number order ${String(current.status)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return picks;
+}
+
+/** A recipient for message `index`, never one of the simulator's magic endings (9980-9986). */
+function recipient(index: number): string {
+  const digits = String(index % 100_000).padStart(5, '0');
+  return `+4479${/998\d$/.test(digits) ? '1' : '0'}00${digits}`;
+}
+
+async function untilCounter(dev: Dev, name: string, atLeast: number, deadline: number) {
+  for (;;) {
+    const counters = await simCounters(dev);
+    if ((counters[name] ?? 0) >= atLeast) return counters;
+    if (Date.now() > deadline) throw new Error(`${name} reached ${counters[name]} of ${atLeast} in time`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Peak resident memory and CPU seconds of every process the launcher started (processes.json). */
+class ProcessSampler {
+  private timer?: NodeJS.Timeout;
+  readonly peakPss = new Map<string, number>();
+  private readonly cpuAtStart = new Map<string, number>();
+  private readonly processes: { name: string; pid: number }[];
+
+  constructor(home: string) {
+    this.processes = JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as typeof this.processes;
+    if (!Array.isArray(this.processes)) this.processes = [];
+  }
+
+  start() {
+    for (const { name, pid } of this.processes) this.cpuAtStart.set(name, treeCpuSeconds(pid));
+    this.timer = setInterval(() => this.sample(), 250);
+    this.timer.unref();
+  }
+
+  stop(): Record<string, { cpuSeconds: number; peakPssMiB: number }> {
+    clearInterval(this.timer);
+    this.sample();
+    return Object.fromEntries(
+      this.processes.map(({ name, pid }) => [
+        name,
+        {
+          cpuSeconds: Math.round((treeCpuSeconds(pid) - (this.cpuAtStart.get(name) ?? 0)) * 100) / 100,
+          peakPssMiB: mebibytes(this.peakPss.get(name) ?? 0),
+        },
+      ]),
+    );
+  }
+
+  private sample() {
+    for (const { name, pid } of this.processes)
+      this.peakPss.set(name, Math.max(this.peakPss.get(name) ?? 0, treeRssBytes(pid, true)));
+  }
+}
+
+/**
+ * Committed transactions and written rows per database so far, from PostgreSQL's own statistics (the
+ * launcher's server, through its admin account in PARLEY_HOME).
+ */
+async function databaseActivity(home: string): Promise<Record<string, Record<string, number>>> {
+  const port = readFileSync(join(home, 'pg', 'postmaster.pid'), 'utf8')
+    .split('\n')[3]!
+    .trim();
+  const password = readFileSync(join(home, '.pg-admin-password'), 'utf8').trim();
+  const client = new pg.Client({
+    host: '127.0.0.1',
+    port: Number(port),
+    user: 'parley_admin',
+    password,
+    database: 'postgres',
+  });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{
+      datname: string;
+      commits: string;
+      inserted: string;
+      updated: string;
+      deleted: string;
+    }>(
+      `select datname, xact_commit as commits, tup_inserted as inserted, tup_updated as updated,
+              tup_deleted as deleted
+         from pg_stat_database where datname is not null and datname not in ('postgres', 'template0', 'template1')`,
+    );
+    return Object.fromEntries(
+      rows.map((row) => [
+        row.datname,
+        {
+          commits: Number(row.commits),
+          inserted: Number(row.inserted),
+          updated: Number(row.updated),
+          deleted: Number(row.deleted),
+        },
+      ]),
+    );
+  } finally {
+    await client.end();
+  }
+}
+
+/** What each database did per message between two readings (statistics lag by up to a second). */
+function perMessage(
+  before: Awaited<ReturnType<typeof databaseActivity>>,
+  after: typeof before,
+  messages: number,
+) {
+  return Object.fromEntries(
+    Object.entries(after).map(([database, counts]) => [
+      database,
+      Object.fromEntries(
+        Object.entries(counts).map(([name, value]) => [
+          name,
+          Math.round(((value - (before[database]?.[name] ?? 0)) / messages) * 10) / 10,
+        ]),
+      ),
+    ]),
+  );
+}
+
+async function sendAll(dev: Dev, senders: string[], count: number, offset: number) {
+  const accepted: { id: string; ms: number }[] = [];
   let next = 0;
   await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < messages) {
-        const index = next++;
-        const sent = await api('POST', '/v1/messages', {
-          from,
-          to: `+4479112${String(index).padStart(5, '0')}`,
+    Array.from({ length: settings.concurrency }, async () => {
+      while (next < count) {
+        const index = offset + next++;
+        const started = performance.now();
+        const message = await request(dev, 'POST', '/v1/messages', {
+          from: senders[index % senders.length],
+          to: recipient(index),
           body: `bench ${index}`,
         });
-        ids.push(String(sent.id));
+        accepted.push({ id: String(message.id), ms: performance.now() - started });
       }
     }),
   );
-  const acceptSeconds = (performance.now() - started) / 1000;
-
-  // Every message's history, once final (or until max-seconds).
-  const histories = new Map<string, { status: string; at: string }[]>();
-  const deadline = Date.now() + maxSeconds * 1000;
-  while (histories.size < ids.length && Date.now() < deadline) {
-    for (const id of ids) {
-      if (histories.has(id)) continue;
-      const message = await api('GET', `/v1/messages/${id}`);
-      if (['delivered', 'undelivered', 'failed', 'expired'].includes(String(message.status)))
-        histories.set(id, message.history as { status: string; at: string }[]);
-    }
-  }
-  const at = (history: { status: string; at: string }[], status: string) =>
-    Date.parse(history.find((change) => change.status === status)?.at ?? '');
-  const all = [...histories.values()];
-  const span = (status: string) => {
-    const times = all.map((history) => at(history, status)).filter(Number.isFinite);
-    const first = Math.min(...all.map((history) => at(history, 'queued')));
-    return { count: times.length, perSecond: times.length / ((Math.max(...times) - first) / 1000) };
-  };
-  const sent = span('sent');
-  const delivered = span('delivered');
-  console.log(
-    JSON.stringify(
-      {
-        messages,
-        concurrency,
-        acceptedPerSecond: Math.round(messages / acceptSeconds),
-        sentPerSecond: Math.round(sent.perSecond),
-        deliveredPerSecond: Math.round(delivered.perSecond),
-        delivered: delivered.count,
-        acceptToDeliveredMs: latencySummary(
-          all.map((history) => at(history, 'delivered') - at(history, 'queued')).filter(Number.isFinite),
-        ),
-      },
-      null,
-      2,
-    ),
-  );
+  return accepted;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
-});
+/** Each message's status history, read once it is final. */
+async function histories(dev: Dev, ids: string[], deadline: number) {
+  const found = new Map<string, { status: string; history: { status: string; at: string }[] }>();
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < ids.length) {
+        const id = ids[next++]!;
+        for (;;) {
+          const message = await request(dev, 'GET', `/v1/messages/${id}`);
+          if (FINAL.has(String(message.status)) || Date.now() > deadline) {
+            found.set(id, message as never);
+            break;
+          }
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+      }
+    }),
+  );
+  return [...found.values()];
+}
+
+async function run(run: Launch, home: string): Promise<number> {
+  const deadline = Date.now() + settings.maxSeconds * 1000;
+  await untilReady(run, 180_000);
+  const dev = devCredentials(home);
+  if (!dev.carrierSimulator) throw new Error('dev.json names no carrier simulator');
+  const senders = await senderNumbers(dev, settings.senders);
+  console.log(`bought ${senders.length} sender numbers; warming up with ${settings.warmup} messages`);
+  await sendAll(dev, senders, settings.warmup, 0);
+  await untilCounter(dev, 'receiptsAcked', settings.warmup, deadline);
+
+  const before = await simCounters(dev);
+  const activityBefore = await databaseActivity(home);
+  const sampler = new ProcessSampler(home);
+  sampler.start();
+  const timeline: { atMs: number; submitsAccepted: number; receiptsAcked: number }[] = [];
+  const started = performance.now();
+  let sampling = true;
+  const sampling$ = (async () => {
+    while (sampling) {
+      const counters = await simCounters(dev);
+      timeline.push({
+        atMs: Math.round(performance.now() - started),
+        submitsAccepted: (counters.submitsAccepted ?? 0) - (before.submitsAccepted ?? 0),
+        receiptsAcked: (counters.receiptsAcked ?? 0) - (before.receiptsAcked ?? 0),
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  console.log(`sending ${settings.messages} messages, ${settings.concurrency} at a time`);
+  const accepted = await sendAll(dev, senders, settings.messages, settings.warmup);
+  const acceptSeconds = (performance.now() - started) / 1000;
+  const after = await untilCounter(
+    dev,
+    'receiptsAcked',
+    (before.receiptsAcked ?? 0) + settings.messages,
+    deadline,
+  ).catch((error: unknown) => {
+    console.error(String(error));
+    return simCounters(dev);
+  });
+  sampling = false;
+  await sampling$;
+  const processes = sampler.stop();
+  await new Promise((resolve) => setTimeout(resolve, 1_000)); // PostgreSQL's statistics catch up
+  const databases = perMessage(activityBefore, await databaseActivity(home), settings.messages);
+
+  /** Seconds from the start of the load until the counter reached its last value. */
+  const secondsToReach = (name: 'submitsAccepted' | 'receiptsAcked') => {
+    const last = timeline[timeline.length - 1]?.[name] ?? 0;
+    const reached = timeline.find((sample) => sample[name] >= last);
+    return { count: last, seconds: (reached?.atMs ?? Number.NaN) / 1000 };
+  };
+  const submitted = secondsToReach('submitsAccepted');
+  const delivered = secondsToReach('receiptsAcked');
+  const messages = await histories(
+    dev,
+    accepted.map((message) => message.id),
+    Date.now() + 60_000,
+  );
+  const at = (history: { status: string; at: string }[], status: string) =>
+    Date.parse(history.find((change) => change.status === status)?.at ?? '');
+  const statuses: Record<string, number> = {};
+  for (const message of messages) statuses[message.status] = (statuses[message.status] ?? 0) + 1;
+  const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
+  const results = {
+    settings: { ...settings, platform: platformEnv(0) },
+    acceptedPerSecond: Math.round(settings.messages / acceptSeconds),
+    submittedPerSecond: Math.round(submitted.count / submitted.seconds),
+    deliveredReceiptsPerSecond: Math.round(delivered.count / delivered.seconds),
+    acceptMs: latencySummary(accepted.map((message) => message.ms)),
+    acceptToDeliveredMs: latencySummary(
+      messages.map(({ history }) => at(history, 'delivered') - at(history, 'queued')).filter(Number.isFinite),
+    ),
+    statuses,
+    simulator: {
+      messagesAccepted: delta('messagesAccepted'),
+      duplicates: delta('duplicates'),
+      throttled: delta('throttled'),
+      receiptsAcked: delta('receiptsAcked'),
+    },
+    processes,
+    databasePerMessage: databases,
+    targets: {
+      acceptedPerSecond: TARGET_ACCEPTED_PER_SECOND,
+      deliveredPerSecond: TARGET_DELIVERED_PER_SECOND,
+    },
+    timeline,
+  };
+  const { timeline: _timeline, ...printed } = results;
+  console.log(JSON.stringify(printed, null, 2));
+  writeMicroResults(values.out!, 'messaging', results);
+  const whole =
+    results.simulator.messagesAccepted === settings.messages &&
+    results.simulator.duplicates === 0 &&
+    statuses.delivered === settings.messages;
+  if (!whole) console.error('not every message was delivered exactly once: see statuses and simulator');
+  return whole ? 0 : 1;
+}
+
+async function main(): Promise<number> {
+  const home = mkdtempSync(join(tmpdir(), 'parley-bench-messaging-'));
+  const launched = launch(home, { ...platformEnv(await freePort()), LOG_LEVEL: 'warn' });
+  const stop = async () => {
+    if (launched.child.exitCode === null) {
+      launched.child.kill('SIGINT');
+      const timer = setTimeout(() => launched.child.kill('SIGKILL'), 60_000);
+      await launched.exited;
+      clearTimeout(timer);
+    }
+    rmSync(home, { recursive: true, force: true });
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stop().then(() => process.exit(130)));
+  const budget = setTimeout(
+    () => {
+      console.error(`--max-seconds ${settings.maxSeconds} ran out`);
+      void stop().then(() => process.exit(1));
+    },
+    (settings.maxSeconds + 240) * 1000,
+  );
+  budget.unref();
+  try {
+    return await run(launched, home);
+  } catch (error) {
+    console.error(error);
+    if (launched.child.exitCode !== null) console.error(launched.output().slice(-4000));
+    return 1;
+  } finally {
+    await stop();
+  }
+}
+
+void main().then((code) => process.exit(code));

@@ -23,15 +23,21 @@ export function latencySummary(samplesMs: number[]): {
   };
 }
 
-/** Resident memory of a process and all its descendants, in bytes (Linux /proc); 0 where unreadable. */
-export function treeRssBytes(pid: number): number {
+/**
+ * Resident memory of a process and all its descendants, in bytes (Linux /proc); 0 where unreadable. With
+ * `proportional`, each process's PSS (smaps_rollup): memory shared between them (PostgreSQL's shared
+ * buffers, mapped by every backend) is divided among them instead of counted once per process.
+ */
+export function treeRssBytes(pid: number, proportional = false): number {
   let total = 0;
   const stack = [pid];
   while (stack.length > 0) {
     const current = stack.pop()!;
     try {
-      const status = readFileSync(`/proc/${current}/status`, 'utf8');
-      const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+      const source = proportional ? `/proc/${current}/smaps_rollup` : `/proc/${current}/status`;
+      const match = (proportional ? /^Pss:\s+(\d+)\s+kB/m : /^VmRSS:\s+(\d+)\s+kB/m).exec(
+        readFileSync(source, 'utf8'),
+      );
       if (match) total += Number(match[1]) * 1024;
       for (const task of readdirSync(`/proc/${current}/task`)) {
         const children = readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim();
@@ -74,3 +80,26 @@ export class MemorySampler {
 }
 
 export const mebibytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+
+/** CPU seconds (user + system) a process and its descendants have used so far (Linux /proc; 0 elsewhere). */
+export function treeCpuSeconds(pid: number): number {
+  const ticksPerSecond = 100; // USER_HZ: 100 on every Linux architecture Node supports
+  let ticks = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    try {
+      const stat = readFileSync(`/proc/${current}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces), from its closing parenthesis: state is 3.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime (14), stime (15)
+      for (const task of readdirSync(`/proc/${current}/task`)) {
+        const children = readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim();
+        if (children) stack.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // The process ended between two reads, or /proc is not there (not Linux).
+    }
+  }
+  return ticks / ticksPerSecond;
+}

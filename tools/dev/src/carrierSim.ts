@@ -7,6 +7,8 @@ export interface DevCarrierSim extends SpawnedCarrierSim {
   numberingEnv: Record<string, string>;
   /** SMPP_* for messaging: the simulator's SMSC is its SMS carrier under `npm start`. */
   messagingEnv: Record<string, string>;
+  /** Its API key (this run's): for scripts that read its counters or simulate inbound messages. */
+  apiKey: string;
 }
 
 /**
@@ -48,6 +50,7 @@ export async function startDevCarrierSim(options: {
   options.printer.info(`its SMSC (SMPP 3.4) on ${sim.smpp.host}:${sim.smpp.port}`);
   return {
     ...sim,
+    apiKey,
     numberingEnv: {
       NUMBER_SUPPLIER: 'carrier-sim',
       NUMBER_SUPPLIER_URL: sim.url,

@@ -249,6 +249,7 @@ export class Launcher {
       dataFolder: this.shown(home),
       gatewayPrivateKey: privateKeys.gateway!,
       internalTokenPublicKeys: publicKeys,
+      carrierSimulator: { url: this.carrierSim.url, apiKey: this.carrierSim.apiKey },
     });
     printer.info(
       reused

@@ -30,6 +30,11 @@ export interface DevCredentials {
   webhookSecret: string;
   /** Its id (to retire it: DELETE /v1/webhook-secrets/{id}). */
   webhookSecretId: string;
+  /**
+   * The carrier simulator of this run (its state lives in memory, key fresh per run): scripts read its
+   * counters (`GET /smsc/counters`) or make a phone text a Parley number (`POST /smsc/inbound`).
+   */
+  carrierSimulator?: { url: string; apiKey: string };
 }
 
 export const DEMO_TENANT = 'demo';
@@ -55,6 +60,7 @@ export async function seedDemoTenant(options: {
   /** The gateway's internal-token private key: the launcher seeds as the gateway would call. */
   gatewayPrivateKey: string;
   internalTokenPublicKeys: string;
+  carrierSimulator?: { url: string; apiKey: string };
 }): Promise<{ credentials: DevCredentials; reused: boolean }> {
   const tokens = new InternalTokens({
     issuer: 'gateway',
@@ -152,6 +158,7 @@ export async function seedDemoTenant(options: {
       tokenUrl: options.tokenUrl,
       webhookSecret: webhook.value,
       webhookSecretId: webhook.id,
+      ...(options.carrierSimulator ? { carrierSimulator: options.carrierSimulator } : {}),
     };
     writeFileSync(options.devFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     return { credentials, reused };

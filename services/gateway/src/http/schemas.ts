@@ -2,6 +2,16 @@ import { identityV1 } from '@parley/proto';
 import { PHONE_EXAMPLE, profileSchemas, roles, scopes } from '@parley/kit';
 import { z } from './zod';
 
+/** An http(s) URL with a host (a callback may be plain http, as Twilio accepts). */
+export const webUrl = z
+  .string()
+  .max(2000)
+  .regex(/^https?:\/\/[^\s/?#]+[^\s]*$/i, 'an http(s) URL of at most 2000 characters');
+/** An https URL with a host. */
+export const httpsUrl = z
+  .string()
+  .max(2000)
+  .regex(/^https:\/\/[^\s/?#]+[^\s]*$/i, 'an https URL of at most 2000 characters');
 export const timestamp = z.iso.datetime().openapi({ example: '2026-11-22T09:30:00.000Z' });
 export const iso = (date: Date | undefined) => date?.toISOString();
 export const nextPage = z.string().openapi({

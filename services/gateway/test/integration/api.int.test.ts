@@ -561,6 +561,31 @@ describe('gateway REST API', () => {
     });
   });
 
+  describe('POST /v1/messages', () => {
+    it('answers 400 naming every bad field at once, before messaging is asked', async () => {
+      const answer = await request('POST', '/v1/messages', {
+        key: keys['tenant-a'],
+        headers: { 'idempotency-key': '5f0e2d0a-3b7c-4a51-9d7e-0c1b2a394857' },
+        body: {
+          from: '4155550123',
+          to: '+44 7911 123456',
+          mediaUrls: ['http://example.com/cat.png', 'https://example.com/dog.png'],
+          statusCallback: 'ftp://example.com/status',
+          validityPeriod: 10,
+        },
+      });
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe('VALIDATION_FAILED');
+      expect((answer.body.errors as { field: string }[]).map((error) => error.field).sort()).toEqual(
+        ['from', 'mediaUrls.0', 'statusCallback', 'to', 'validityPeriod'].sort(),
+      );
+      expect((await request('GET', '/v1/messages', { key: keys['tenant-a'] })).body).toEqual({
+        messages: [],
+        nextPageToken: '',
+      });
+    });
+  });
+
   describe('unknown routes and methods', () => {
     it('answers 404 and 405 as problems', async () => {
       expect((await request('GET', '/v1/nothing-here')).body).toMatchObject({

@@ -102,6 +102,8 @@ export class ApiKeyRepository {
   /** Records use, at most once a minute per key, so authentication does not write on every request. */
   async touch(record: ApiKeyRecord, now: Date): Promise<void> {
     const staleBefore = new Date(now.getTime() - 60_000);
+    // Read with the key a moment ago: when that was recent enough, the update would change nothing.
+    if (record.lastUsedAt && record.lastUsedAt >= staleBefore) return;
     await withTenant(this.db, record.tenantId, (tx) =>
       tx
         .update(apiKeys)

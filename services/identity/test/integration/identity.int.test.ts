@@ -512,6 +512,38 @@ describe('identity service', () => {
       );
     });
 
+    it('records when a key was last used, writing at most once a minute per key', async () => {
+      const { secret, apiKey } = await call(
+        client,
+        client.createApiKey,
+        { name: 'touch', scopes: ['numbers:read'] },
+        await as('acme'),
+      );
+      const lastUsed = async () =>
+        (
+          await withTenant(db(), 'acme', (tx) =>
+            tx.execute<{ at: string | null }>(
+              sql`select (extract(epoch from last_used_at) * 1000)::text as at from api_keys where id = ${apiKey?.id}`,
+            ),
+          )
+        ).rows[0]?.at;
+      expect(await lastUsed()).toBeNull();
+      const gateway = await as('', ['internal']);
+      await call(client, client.authenticateApiKey, { secret }, gateway);
+      const first = await lastUsed();
+      expect(Number(first)).toBeGreaterThan(Date.now() - 60_000);
+      await call(client, client.authenticateApiKey, { secret }, gateway);
+      expect(await lastUsed()).toEqual(first);
+      await withTenant(db(), 'acme', (tx) =>
+        tx.execute(
+          sql`update api_keys set last_used_at = now() - interval '2 minutes' where id = ${apiKey?.id}`,
+        ),
+      );
+      const stale = await lastUsed();
+      await call(client, client.authenticateApiKey, { secret }, gateway);
+      expect(Number(await lastUsed())).toBeGreaterThan(Number(stale) + 60_000);
+    });
+
     it('rejects a tampered or expired key, and only the gateway may ask', async () => {
       const { secret, apiKey } = await call(
         client,

@@ -100,7 +100,8 @@ interface KeyRow extends Record<string, unknown> {
  * The idempotency-key store (table `kit_idempotency_keys`). `claim` takes a key atomically: one insert
  * that wins for exactly one of any number of concurrent attempts, across processes. The holder then
  * `complete`s it with the answer to keep, or `release`s it when the answer must not be kept (a 5xx,
- * so the client may try again). Expired keys of the tenant are deleted on every claim.
+ * so the client may try again). A claimed key that expired is deleted first; the rest of the expired keys go
+ * with the retention sweep (`purgeIdempotencyKeys`).
  */
 export class IdempotencyKeys {
   private readonly retentionMs: number;
@@ -114,8 +115,11 @@ export class IdempotencyKeys {
 
   async claim(request: RequestIdentity): Promise<IdempotencyClaim> {
     return inScope(this.db, request.tenantId, async (tx) => {
+      // This key, if it expired, may be used afresh; other expired keys go with the retention sweep
+      // (purgeIdempotencyKeys), not on every request.
       await tx.execute(
-        sql`delete from kit_idempotency_keys where tenant_id = ${request.tenantId} and expires_at < now()`,
+        sql`delete from kit_idempotency_keys
+             where tenant_id = ${request.tenantId} and idempotency_key = ${request.key} and expires_at < now()`,
       );
       // Insert, or take over a key whose holder died (same request, lease run out).
       const taken = await tx.execute(sql`

@@ -69,7 +69,18 @@ export interface WorkerOptions extends QueueDefinition {
   concurrency?: number;
   /** How often an idle worker looks for jobs, in seconds (default 2). */
   pollingIntervalSeconds?: number;
+  /**
+   * A queue that carries traffic (sends, webhooks): while there is a backlog, workers take the next jobs
+   * at once instead of pausing a polling interval after each job, which would cap the queue at about
+   * concurrency ÷ interval jobs a second. Each worker takes BUSY_BATCH jobs at a time, runs them side by
+   * side and settles each on its own (one failing does not fail the other); it keeps fetching without a
+   * pause while its fetches come back full, and polls again once the backlog is gone.
+   */
+  busy?: boolean;
 }
+
+/** Jobs a worker of a `busy` queue takes at a time (its workers are concurrency ÷ this, rounded up). */
+export const BUSY_BATCH = 2;
 
 export interface SendJobOptions {
   /** The job's id (a UUID): sending the same id again creates nothing, so a send can be repeated safely. */
@@ -305,9 +316,31 @@ export class Jobs {
     const { queue, options, handler } = definition;
     await this.ensureQueue(boss, queue, options);
     const log = this.options.log.child({ queue });
+    const concurrency = options.concurrency ?? 1;
+    const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
+    if (options.busy) {
+      const busyOptions = {
+        localConcurrency: Math.ceil(concurrency / BUSY_BATCH),
+        batchSize: BUSY_BATCH,
+        burstWhenBatchFull: true,
+        perJobResults: true,
+        pollingIntervalSeconds,
+        includeMetadata: true,
+      } as const;
+      await boss.work<Envelope<unknown>, void, typeof busyOptions>(queue, busyOptions, async (jobs) => {
+        const settled = await Promise.allSettled(jobs.map((job) => this.run(job, handler, log)));
+        return jobs.map((job, index) => {
+          const outcome = settled[index]!;
+          return outcome.status === 'fulfilled'
+            ? { id: job.id, status: 'completed' as const }
+            : { id: job.id, status: 'failed' as const, output: failureOutput(outcome.reason) };
+        });
+      });
+      return;
+    }
     const workOptions = {
-      localConcurrency: options.concurrency ?? 1,
-      pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+      localConcurrency: concurrency,
+      pollingIntervalSeconds,
       includeMetadata: true,
     } as const;
     await boss.work<Envelope<unknown>, void, typeof workOptions>(
@@ -368,4 +401,11 @@ export class Jobs {
     };
     await boss.schedule(queue, cron, envelope as object, { tz: options.tz ?? 'UTC' });
   }
+}
+
+/** What a failed job keeps as its output: the error's name and message, as pg-boss records a thrown one. */
+function failureOutput(reason: unknown): { name: string; message: string } {
+  return reason instanceof Error
+    ? { name: reason.name, message: reason.message }
+    : { name: 'Error', message: String(reason) };
 }

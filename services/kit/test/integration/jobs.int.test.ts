@@ -141,6 +141,62 @@ describe('kit jobs: durable jobs on PostgreSQL', () => {
     });
   });
 
+  describe('busy queues', () => {
+    const record = (label: string, retryCount: number) =>
+      pool.query('insert into attempts (label, retry_count, worker) values ($1, $2, $3)', [
+        label,
+        retryCount,
+        'busy',
+      ]);
+
+    it('takes the next jobs at once while there is a backlog, instead of pausing a polling interval after each', async () => {
+      for (let index = 0; index < 12; index++) await jobs.send('busy-backlog', { label: `backlog-${index}` });
+      await jobs.work<{ label: string }>(
+        'busy-backlog',
+        (job) => record(job.data.label, job.retryCount).then(),
+        {
+          concurrency: 2,
+          busy: true,
+          // Workers that paused this long after each job would need minutes for twelve.
+          pollingIntervalSeconds: 30,
+        },
+      );
+      await waitFor(
+        'every job of the backlog',
+        async () =>
+          Number(
+            (
+              await pool.query<{ n: string }>(
+                `select count(*) as n from attempts where label like 'backlog-%'`,
+              )
+            ).rows[0]?.n,
+          ) === 12,
+        20_000,
+      );
+    });
+
+    it('settles each job of a batch on its own: one failing is retried, the other is not run again', async () => {
+      await jobs.send('busy-mixed', { label: 'mixed-good' }, { retryLimit: 2, retryDelaySeconds: 0 });
+      await jobs.send('busy-mixed', { label: 'mixed-bad' }, { retryLimit: 2, retryDelaySeconds: 0 });
+      await jobs.work<{ label: string }>(
+        'busy-mixed',
+        async (job) => {
+          await record(job.data.label, job.retryCount);
+          if (job.data.label === 'mixed-bad' && job.retryCount === 0) throw new Error('first attempt fails');
+        },
+        { concurrency: 2, busy: true, pollingIntervalSeconds: 0.5 },
+      );
+      await waitFor('the retry of the failed job', async () => (await attempts('mixed-bad')).length === 2);
+      await sleep(1500);
+      expect((await attempts('mixed-bad')).map((row) => row.retry_count)).toEqual([0, 1]);
+      expect((await attempts('mixed-good')).map((row) => row.retry_count)).toEqual([0]);
+      const { rows } = await pool.query<{ state: string }>(
+        `select state from pgboss.job where name = 'busy-mixed' order by state`,
+      );
+      expect(rows.map((row) => row.state)).toEqual(['completed', 'completed']);
+    });
+  });
+
   describe('sending in a transaction', () => {
     it('runs a job sent in a committed transaction and never one sent in a rolled-back one', async () => {
       await jobs.work<{ label: string }>(

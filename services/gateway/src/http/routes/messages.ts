@@ -2,7 +2,7 @@ import { messagingV1 } from '@parley/proto';
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
-import { idParams, iso, nextPage, pageQuery, timestamp } from '../schemas';
+import { httpsUrl, idParams, iso, nextPage, pageQuery, timestamp, webUrl } from '../schemas';
 
 const e164 = z
   .string()
@@ -118,10 +118,10 @@ export function messageRoutes(backends: Backends) {
           from: e164.openapi({ description: 'A number of this tenant', example: '+14155550123' }),
           to: e164.openapi({ example: '+447911123456' }),
           body: z.string().max(1600).optional(),
-          mediaUrls: z.array(z.string().max(2000)).max(10).optional().openapi({
+          mediaUrls: z.array(httpsUrl).max(10).optional().openapi({
             description: '1-10 https URLs of media to send as MMS',
           }),
-          statusCallback: z.string().max(2000).optional().openapi({
+          statusCallback: webUrl.optional().openapi({
             description: 'An http(s) URL told of every status change (a signed Standard Webhooks POST)',
           }),
           validityPeriod: z.number().int().min(60).max(14400).optional().openapi({
