@@ -1,14 +1,14 @@
 // Issue 11's opt-outs through the gateway of `npm start`: a handset sends STOP to a tenant's number (the
 // carrier simulator's SMSC delivers it over SMPP), and a send to that handset is then answered with the
 // RECIPIENT_OPTED_OUT problem; after START it goes through. Everything runs as real processes.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { freePort } from '../../tools/dev/src/ports';
 import { buyNumberThroughGateway } from '../support/gatewayNumbers';
 import { gatewayCall, type CallArgs } from '../support/http';
-import { devCredentials, launch, processesOfHome, untilReady, type Launch } from '../support/launcher';
+import { devCredentials, launch, untilReady, type Launch } from '../support/launcher';
 
 const home = mkdtempSync(join(tmpdir(), 'parley-e2e-opt-outs-'));
 
@@ -43,28 +43,11 @@ describe('opt-outs through the gateway (npm start, demo credentials)', () => {
   };
 
   beforeAll(async () => {
-    const simulatorPort = await freePort();
-    run = launch(home, {
-      PORT: String(await freePort()),
-      CARRIER_SIM_PORT: String(simulatorPort),
-      CARRIER_SIM_ORDER_DELAY_MS: '300',
-    });
+    run = launch(home, { PORT: String(await freePort()), CARRIER_SIM_ORDER_DELAY_MS: '300' });
     await untilReady(run, 120_000);
     dev = devCredentials(home);
-    // The launcher gives the simulator a fresh API key per run: read it from the simulator's environment.
-    const apiKey = processesOfHome(home)
-      .map((pid) => {
-        try {
-          return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
-        } catch {
-          return [];
-        }
-      })
-      .flat()
-      .find((entry) => entry.startsWith('CARRIER_SIM_API_KEY='))
-      ?.slice('CARRIER_SIM_API_KEY='.length);
-    if (!apiKey) throw new Error('the carrier simulator of this run was not found');
-    simulator = { url: `http://127.0.0.1:${simulatorPort}`, apiKey };
+    // dev.json names this run's carrier simulator (its URL and API key).
+    simulator = dev.carrierSimulator!;
   }, 150_000);
 
   afterAll(async () => {
