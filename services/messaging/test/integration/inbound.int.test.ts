@@ -310,6 +310,30 @@ describe('messaging: receiving over SMPP from the carrier simulator', () => {
     });
   });
 
+  it('housekeeping deletes parts older than a day, of every tenant, and nothing newer', async () => {
+    const deps = under.messaging.app.deps;
+    const insert = (tenantId: string, key: string, age: string) =>
+      withTenant(deps.db, tenantId, (tx) =>
+        tx.execute(sql`insert into inbound_parts (tenant_id, group_key, seq, total, from_e164, to_e164, encoding, text, received_at)
+                       values (${tenantId}, ${key}, 1, 2, '+447911000001', ${plain}, 'GSM-7', 'half', now() - ${age}::interval)`),
+      );
+    const [oldA, oldB, fresh] = [randomUUID(), randomUUID(), randomUUID()];
+    await insert(tenant, oldA, '25 hours');
+    await insert('another-tenant', oldB, '2 days');
+    await insert(tenant, fresh, '23 hours');
+    await deps.inboundParts.purge(deps.db);
+    const left = async (tenantId: string) =>
+      (
+        await withTenant(deps.db, tenantId, (tx) =>
+          tx.execute<{ group_key: string }>(
+            sql`select group_key from inbound_parts where group_key in (${oldA}, ${oldB}, ${fresh})`,
+          ),
+        )
+      ).rows.map((row) => row.group_key);
+    expect(await left(tenant)).toEqual([fresh]);
+    expect(await left('another-tenant')).toEqual([]);
+  });
+
   it('answers a message to a number no tenant holds and keeps nothing of it', async () => {
     const from = sender();
     const before = await under.carrier.smscCounters();

@@ -37,10 +37,13 @@ alter table inbound_parts force row level security;
 create policy tenant_isolation on inbound_parts
   using (tenant_id = current_setting('app.tenant_id', true))
   with check (tenant_id = current_setting('app.tenant_id', true));
--- Housekeeping (daily, across tenants): finished groups past the duplicate window, and parts that never
--- found their siblings, go. Nothing else may be deleted outside a tenant.
+-- Housekeeping (daily, across tenants, in a session with no tenant set): rows older than a day (finished
+-- groups past the duplicate window, parts that never found their siblings) are visible to it, to delete
+-- them. A tenant's session never sees another tenant's rows, stale or not.
+create policy inbound_parts_expire_read on inbound_parts for select
+  using (coalesce(current_setting('app.tenant_id', true), '') = '' and received_at < now() - interval '1 day');
 create policy inbound_parts_expire on inbound_parts for delete
-  using (received_at < now() - interval '1 day');
+  using (coalesce(current_setting('app.tenant_id', true), '') = '' and received_at < now() - interval '1 day');
 
 -- Who opted out of messages from which of the tenant's numbers. The recipient is kept only as the kit's
 -- keyed subject hash (HMAC of tenant, 'phone' and the E.164 number, services/kit/PRIVACY.md): a send is
