@@ -107,13 +107,17 @@ describe('parseInbound', () => {
     ).not.toHaveProperty('part');
   });
 
-  it('refuses what it cannot read: binary data_coding, a malformed header, a part number outside 1..total', () => {
+  it('refuses what it cannot read: binary data_coding, a malformed header, more than 100 parts, a part number outside 1..total', () => {
     expect(
       parseInbound(deliverSm({ data_coding: 4, short_message: Buffer.from([1, 2, 3]) })),
     ).toBeUndefined();
     const malformed = Buffer.from([0x04, 0x00, 0x02, 0x2a, 0x03]);
     expect(
       parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([malformed, gsm('x')]) })),
+    ).toBeUndefined();
+    const tooMany = Buffer.from([0x05, 0x00, 0x03, 0x2a, 101, 0x01]);
+    expect(
+      parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([tooMany, gsm('x')]) })),
     ).toBeUndefined();
     const outside = Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x03, 0x04]);
     expect(

@@ -338,6 +338,8 @@ export class SmppCarrier implements CarrierPort {
 /** data_coding values read as text: 0 SMSC default (GSM 03.38), 1 IA5, 3 Latin-1 (one octet a character). */
 const SEPTET_CODINGS = new Set([0, 1, 3]);
 const UCS2 = 8;
+/** The most parts an inbound message may have (messages.segments allows up to 100). */
+const MAX_INBOUND_PARTS = 100;
 
 /** An SMPP address as messaging stores it: a number gets its '+' (E.164), anything else stays. */
 const fromAddress = (addr: unknown) => {
@@ -392,8 +394,13 @@ function partOf(udh: Buffer[], pdu: Pdu): InboundMessage['part'] | null | undefi
       sequence: Number(pdu.sar_segment_seqnum),
     };
   if (!part) return undefined;
+  // A message is stored with at most MAX_INBOUND_PARTS segments (far beyond what handsets send).
   const valid =
-    Number.isInteger(part.total) && part.total >= 1 && part.sequence >= 1 && part.sequence <= part.total;
+    Number.isInteger(part.total) &&
+    part.total >= 1 &&
+    part.total <= MAX_INBOUND_PARTS &&
+    part.sequence >= 1 &&
+    part.sequence <= part.total;
   return valid ? part : null;
 }
 
