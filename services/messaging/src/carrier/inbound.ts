@@ -10,6 +10,8 @@ import { publishReceived } from '../events/published';
 import { enqueueWebhook } from '../jobs/deliverWebhook';
 import { phone, queueMessage } from '../outbound';
 
+const E164 = /^\+[1-9]\d{6,14}$/;
+
 /**
  * Receives a mobile-originated message (or one part of it) for the tenant holding the destination
  * number, in one transaction: the part is kept until its message is whole; then the message is stored
@@ -19,13 +21,12 @@ import { phone, queueMessage } from '../outbound';
  * after it; a crash before: the SMSC sends it again, and a part sent again (answered but the answer lost)
  * finds its row and changes nothing (domain/inbound.ts, DUPLICATE_WINDOW_MS).
  *
- * A number no tenant holds (or an address that is no number): nothing is kept, the SMSC is answered (it would send it again for ever), the
- * log counts it without naming a number. A sender who was erased (a tombstone in the tenant): the message
- * is acted on as any other (an opt-out must be honoured; the tenant's webhook and forwarding get it), but
- * its text is not kept in the message log (metadata only, as after content retention).
+ * A number no tenant holds (or an address that is no number): nothing is kept, the SMSC is answered (it
+ * would send it again for ever), the log counts it without naming a number. A sender who was erased (a
+ * tombstone in the tenant): the message is acted on as any other (an opt-out must be honoured; the
+ * tenant's webhook and forwarding get it), but its text is not kept in the message log (metadata only, as
+ * after content retention).
  */
-const E164 = /^\+[1-9]\d{6,14}$/;
-
 export function makeInboundHandler(deps: MessagingDeps) {
   let unknownNumbers = 0;
   // Parts being recorded in this process, by group and part: the SMSC sends a deliver_sm again when its
@@ -84,7 +85,8 @@ async function receive(
   const tenantId = number.tenantId;
   const sender = phone(message.from);
   const erased = await isErased(tx, tenantId, matchingHashes(deps.subjectHashKeys, tenantId, sender));
-  const keyword = keywordOf(message.text);
+  // A keyword from an address that is no number (an alphanumeric sender) cannot be answered or opted out.
+  const keyword = E164.test(message.from) ? keywordOf(message.text) : undefined;
   const id = uuidv7();
   const createdAt = timeOfUuidV7(id)!;
   let row = await deps.messages.insert(tx, {
