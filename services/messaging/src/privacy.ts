@@ -245,11 +245,14 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
     name: 'messaging',
     categories: messagingCategories,
     async export(tx, subject, context, cursor) {
-      // Cursor: `m:<created_at>,<id>` (keyset over the messages), then `w:<last delivery id>`.
+      // Cursor: `m:<created_at>,<id>` (keyset over the subject's messages), then `f:<created_at>,<id>`
+      // (others' messages forwarded to them), `p:<group>:<seq>` (their waiting inbound parts), `o:<number>`
+      // (their opt-outs), `w:<last delivery id>`. A stage with nothing (left) falls through to the next.
       const stage = cursor ? cursor.slice(0, 1) : 'm';
       const after = cursor ? cursor.slice(2) : '';
       if (stage === 'm') {
-        // A message gives two records (metadata, content): half a page of messages keeps to the limit.
+        // A message gives two or three records (metadata, content, forwarding): half a page of messages
+        // keeps near the limit.
         const limit = Math.max(1, Math.floor(context.limit / 2));
         const [afterAt, afterId] = after ? after.split(',', 2) : [];
         // The keyset carries created_at as PostgreSQL prints it: a JavaScript Date would cut microseconds.
