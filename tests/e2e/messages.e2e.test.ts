@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Webhook } from 'standardwebhooks';
 import { freePort } from '../../tools/dev/src/ports';
+import { buyNumberThroughGateway } from '../support/gatewayNumbers';
 import { gatewayCall, type CallArgs } from '../support/http';
 import { devCredentials, launch, untilReady, type Launch } from '../support/launcher';
 
@@ -50,31 +51,7 @@ describe('messages through the gateway (npm start, demo credentials)', () => {
   }, 60_000);
 
   it('buys a number, sends an SMS from it and sees it delivered, with its history and in the log', async () => {
-    const found = await api(
-      'GET',
-      '/v1/available-numbers?country=US&areaCode=415&capabilities=sms&limit=20',
-      dev.apiKey,
-    );
-    expect(found.status).toBe(200);
-    const numbers = found.body.numbers as { phoneNumber: string }[];
-    const pick = numbers.find((number) => !/99[89]\d$/.test(number.phoneNumber))!;
-    const bought = await api(
-      'POST',
-      '/v1/numbers',
-      dev.apiKey,
-      { phoneNumber: pick.phoneNumber },
-      {
-        'idempotency-key': randomUUID(),
-      },
-    );
-    expect(bought.status).toBe(202);
-    let order = bought.body;
-    const orderDeadline = Date.now() + 30_000;
-    while (order.status === 'pending' && Date.now() < orderDeadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      order = (await api('GET', `/v1/number-orders/${String(bought.body.id)}`, dev.apiKey)).body;
-    }
-    expect(order.status).toBe('active');
+    const pick = { phoneNumber: await buyNumberThroughGateway(api, dev.apiKey) };
 
     const key = randomUUID();
     const statusCallback = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/parley/status`;

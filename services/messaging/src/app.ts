@@ -12,13 +12,22 @@ import { messagingV1, numberingV1, protoFiles } from '@parley/proto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { version } from '../package.json';
 import type { Config } from './config';
+import { InboundPartRepository, OptOutRepository } from './db/inbound';
 import { MessageRepository } from './db/messages';
 import { PARTITIONED } from './db/schema';
 import { WebhookRepository } from './db/webhooks';
-import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
+import {
+  QUEUES,
+  SEND_EXPIRE_SECONDS,
+  SEND_RETRIES,
+  type HelpTexts,
+  type MessagingDeps,
+  type NumberDirectory,
+} from './deps';
 import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
 import { numberingUnavailable } from './domain/errors';
 import type { StatusCallbacks } from './domain/statusCallbacks';
+import { makeInboundHandler } from './carrier/inbound';
 import { makeReceiptHandler } from './carrier/receipts';
 import { FailoverCarrier } from './carrier/failover';
 import { SmppCarrier } from './carrier/smpp';
@@ -129,12 +138,18 @@ export function buildApp(config: Config): MessagingApp {
       await enqueueWebhook(deps, tx, callback);
     },
   };
+  // Until per-tenant messaging settings exist, every tenant is answered with MESSAGING_HELP_TEXT.
+  const helpTexts: HelpTexts = { of: () => Promise.resolve(undefined) };
   const deps: MessagingDeps = {
     db: runtime.db,
     withTenant: (tenantId, work) => runtime.withTenant(tenantId, work),
     outbox: runtime.outbox,
     jobs: runtime.jobs,
     messages: new MessageRepository(),
+    inboundParts: new InboundPartRepository(),
+    optOuts: new OptOutRepository(),
+    helpTexts,
+    helpTextDefault: config.MESSAGING_HELP_TEXT,
     numbers,
     carrier,
     authorisation: allowEverySendUntilBillingAuthorises,
@@ -149,8 +164,10 @@ export function buildApp(config: Config): MessagingApp {
         timeoutMs: config.WEBHOOK_TIMEOUT_MS,
       }),
     now: () => new Date(),
+    log: runtime.log.child({ component: 'messaging' }),
   };
   carrier.onReceipt(makeReceiptHandler(deps));
+  carrier.onInbound(makeInboundHandler(deps));
   const rpc = runtime.unary.bind(runtime);
   const read = { scope: 'webhooks:read' } as const;
   const write = { scope: 'webhooks:write' } as const;
@@ -221,11 +238,13 @@ export function buildApp(config: Config): MessagingApp {
 
   /**
    * This and the next three months' partitions exist; receipts that never found their message, and carrier
-   * ids of parts sent more than 30 days ago, go.
+   * ids of parts sent more than 30 days ago, and inbound parts older than a day (whole messages' duplicate
+   * checks, and parts whose siblings never came), go.
    */
   async function maintain() {
     for (const spec of Object.values(PARTITIONED)) await ensurePartitions(runtime.pool, spec, { ahead: 3 });
     await deps.messages.purgeEarlyReceipts(runtime.db, new Date(Date.now() - 24 * 3600 * 1000));
     await deps.messages.purgeCarrierParts(runtime.db);
+    await deps.inboundParts.purge(runtime.db);
   }
 }

@@ -79,6 +79,18 @@ export const configSchema = serviceEnv({
     )
     .transform(parseSenderRates)
     .refine((rates) => Object.values(rates).every((rate) => rate > 0), 'every rate must be above 0'),
+  /**
+   * What Parley answers HELP and INFO with for a tenant that set no help text of its own (at most 1,600
+   * characters; one SMS is 160 GSM-7 characters).
+   */
+  MESSAGING_HELP_TEXT: z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(1600, 'must be at most 1600 characters')
+    .default(
+      'This number sends messages on behalf of its owner. Reply STOP to unsubscribe, START to resubscribe.',
+    ),
 }).superRefine((value, context) => {
   if (value.SMPP_FAILOVER_HOST && !value.SMPP_FAILOVER_PORT) {
     context.addIssue({

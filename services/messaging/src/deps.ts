@@ -1,4 +1,13 @@
-import type { Database, Jobs, Outbox, SubjectHashKeys, Transaction, WebhookPostResult } from '@parley/kit';
+import type {
+  Database,
+  Jobs,
+  Logger,
+  Outbox,
+  SubjectHashKeys,
+  Transaction,
+  WebhookPostResult,
+} from '@parley/kit';
+import type { InboundPartRepository, OptOutRepository } from './db/inbound';
 import type { MessageRepository } from './db/messages';
 import type { WebhookRepository } from './db/webhooks';
 import type { Authorisation } from './domain/authorisation';
@@ -13,6 +22,18 @@ export interface ResolvedNumber {
   accountId: string;
   capabilities: string[];
   throughputClass: string;
+  /** Where its inbound messages are forwarded as SMS, empty for nowhere. */
+  forwardingTarget: string;
+  /** Where its inbound messages are posted as webhooks, empty for nowhere. */
+  messagingWebhookUrl: string;
+}
+
+/**
+ * The text a HELP or INFO is answered with, per tenant: undefined when the tenant set none (then
+ * MESSAGING_HELP_TEXT, `helpTextDefault`, answers). Read in the transaction that records the answer.
+ */
+export interface HelpTexts {
+  of(tx: Transaction, tenantId: string): Promise<string | undefined>;
 }
 
 /** numbering's ResolveNumber, as messaging uses it (asked on behalf of `tenantId`): undefined when no tenant holds the number. */
@@ -28,6 +49,11 @@ export interface MessagingDeps {
   outbox: Outbox;
   jobs: Jobs;
   messages: MessageRepository;
+  inboundParts: InboundPartRepository;
+  optOuts: OptOutRepository;
+  helpTexts: HelpTexts;
+  /** MESSAGING_HELP_TEXT: the answer to HELP for a tenant that set no text of its own. */
+  helpTextDefault: string;
   numbers: NumberDirectory;
   carrier: CarrierPort;
   authorisation: Authorisation;
@@ -36,11 +62,15 @@ export interface MessagingDeps {
   rates: SenderRates;
   webhooks: WebhookRepository;
   webhookPolicy: WebhookPolicy;
-  /** SUBJECT_HASH_KEY and its predecessors: find a recipient's restriction (services/kit/PRIVACY.md). */
+  /**
+   * SUBJECT_HASH_KEY and its predecessors: find a recipient's restriction, an erased sender's tombstone and
+   * the opt-out list's entries (services/kit/PRIVACY.md).
+   */
   subjectHashKeys: SubjectHashKeys;
   /** Posts one signed webhook attempt (the kit's SSRF-safe poster, configured). */
   postWebhook(url: string, body: string, headers: Record<string, string>): Promise<WebhookPostResult>;
   now(): Date;
+  log: Logger;
 }
 
 export interface WebhookPolicy {

@@ -3,19 +3,30 @@ import {
   purgeBefore,
   receiptLine,
   type DataCategory,
+  type ExportPage,
+  type ExportRecord,
   type PrivacyParticipant,
   type SubjectIdentifiers,
   type Transaction,
 } from '@parley/kit';
 import {
   PARTITIONED,
+  inboundParts,
   messages,
+  optOuts,
   messageStatusHistory,
   webhookDeliveries,
   type MessageRow,
   type WebhookDeliveryRow,
 } from './db/schema';
 import type { MessagingDeps } from './deps';
+
+/**
+ * Why the opt-out list outlives an erasure: an opt-out must be honoured for as long as it stands, and a
+ * sender must be able to show it was (no second message to someone who said STOP).
+ */
+const OPT_OUT_LAW =
+  'Opt-outs must be honoured and their record kept: US TCPA (47 U.S.C. 227, 47 CFR 64.1200) and the CTIA Messaging Principles; EU ePrivacy Directive art. 13 and UK PECR reg. 22 (the right to refuse further messages)';
 
 /** What messaging holds about people. */
 export const messagingCategories: DataCategory[] = [
@@ -36,7 +47,8 @@ export const messagingCategories: DataCategory[] = [
   },
   {
     id: 'message_content',
-    description: 'The text of messages and the URLs of their media (the media themselves are not stored)',
+    description:
+      'The text of messages sent and received, and the URLs of their media (the media themselves are not stored); parts of inbound messages until the message is whole',
     subjects: [
       'people who send messages to or receive messages from a Parley number',
       'account holders whose numbers send and receive them',
@@ -48,6 +60,34 @@ export const messagingCategories: DataCategory[] = [
     retention: "kept with the message's metadata, twelve months after it was created",
     legalObligation: '',
     defaultRetentionDays: 365,
+    consentPurposes: [],
+  },
+  {
+    id: 'message_forwarding',
+    description:
+      "Where an inbound message was forwarded (the number's forwarding target) and, on the forwarded copy, whose message it carries",
+    subjects: [
+      'people who send messages to a Parley number',
+      'the people whose phones a number forwards its messages to',
+    ],
+    purpose: 'Forward inbound messages to the phone the tenant chose, and show where they went',
+    legalBasis: 'contract',
+    retention: "with the message's metadata, twelve months after it was created",
+    legalObligation: '',
+    defaultRetentionDays: 365,
+    consentPurposes: [],
+  },
+  {
+    id: 'opt_outs',
+    description:
+      'Who opted out of (STOP) or back in to (START) messages from a number: a keyed hash of their phone number, never the number, with the keyword, when, and the message that carried it',
+    subjects: ['people who send STOP or START to a Parley number'],
+    purpose: 'Honour opt-outs: send nothing more to a person who asked for no more messages from a number',
+    legalBasis: 'legal obligation',
+    retention:
+      'as long as the opt-out stands and the law asks for proof of it, also after the person is erased (then unlinked from their messages)',
+    legalObligation: OPT_OUT_LAW,
+    defaultRetentionDays: 0,
     consentPurposes: [],
   },
   {
@@ -73,8 +113,13 @@ const none = sql`false`;
  */
 function messagesOf(subject: SubjectIdentifiers): SQL {
   const clauses: SQL[] = [];
+  // A forwarded copy (from the Parley number to its forwarding target) carries its sender's message.
   if (subject.phones.length > 0)
-    clauses.push(inArray(messages.from, subject.phones), inArray(messages.to, subject.phones));
+    clauses.push(
+      inArray(messages.from, subject.phones),
+      inArray(messages.to, subject.phones),
+      inArray(messages.forwardedFrom, subject.phones),
+    );
   if (subject.accountIds.length > 0) clauses.push(inArray(messages.accountId, subject.accountIds));
   return clauses.length > 0 ? or(...clauses)! : none;
 }
@@ -96,6 +141,17 @@ function deliveriesOf(subject: SubjectIdentifiers): SQL {
   }
   return clauses.length > 0 ? or(...clauses)! : none;
 }
+
+/** Someone else's inbound messages forwarded to one of the subject's phones. */
+function forwardedToThem(subject: SubjectIdentifiers): SQL {
+  if (subject.phones.length === 0) return none;
+  return and(inArray(messages.forwardedTo, subject.phones), sql`not (${messagesOf(subject)})`)!;
+}
+
+const partsOf = (subject: SubjectIdentifiers) =>
+  subject.phones.length > 0 ? inArray(inboundParts.from, subject.phones) : none;
+const optOutsOf = (hashes: string[]) => (hashes.length > 0 ? inArray(optOuts.recipientHash, hashes) : none);
+const forwarding = sql`(${messages.forwardedTo} is not null or ${messages.forwardedFrom} is not null)`;
 
 const hasContent = sql`(${messages.body} is not null or cardinality(${messages.mediaUrls}) > 0)`;
 
@@ -134,7 +190,11 @@ const deliveryRecord = (row: WebhookDeliveryRow) => ({
   deliveredAt: row.deliveredAt?.toISOString() ?? null,
 });
 
-async function count(tx: Transaction, table: typeof messages | typeof webhookDeliveries, where: SQL) {
+async function count(
+  tx: Transaction,
+  table: typeof messages | typeof webhookDeliveries | typeof inboundParts | typeof optOuts,
+  where: SQL,
+) {
   const [row] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(table)
@@ -142,18 +202,42 @@ async function count(tx: Transaction, table: typeof messages | typeof webhookDel
   return Number(row?.n ?? 0);
 }
 
-async function counts(tx: Transaction, subject: SubjectIdentifiers) {
+async function counts(tx: Transaction, subject: SubjectIdentifiers, hashes: string[]) {
   return {
     message_metadata: await count(tx, messages, messagesOf(subject)),
-    message_content: await count(tx, messages, and(messagesOf(subject), hasContent)!),
+    message_content:
+      (await count(tx, messages, and(messagesOf(subject), hasContent)!)) +
+      (await count(tx, inboundParts, and(partsOf(subject), sql`${inboundParts.text} is not null`)!)),
+    message_forwarding:
+      (await count(tx, messages, and(messagesOf(subject), forwarding)!)) +
+      (await count(tx, messages, forwardedToThem(subject))),
+    opt_outs: await count(tx, optOuts, optOutsOf(hashes)),
     webhook_deliveries: await count(tx, webhookDeliveries, deliveriesOf(subject)),
+  };
+}
+
+/** A page of records after a text keyset, from one query that answers `limit + 1` rows at most. */
+function keysetPage<Row>(
+  rows: Row[],
+  limit: number,
+  stage: string,
+  keyOf: (row: Row) => string,
+  record: (row: Row) => ExportRecord,
+  after: string,
+): ExportPage {
+  const page = rows.slice(0, limit);
+  return {
+    records: page.map(record),
+    next: rows.length > limit ? `${stage}:${keyOf(page[page.length - 1]!)}` : after,
   };
 }
 
 /**
  * Messaging as a privacy participant. Erasure deletes the subject's messages (metadata and content, with
- * their status history and carrier part ids) and the webhook deliveries naming them: no law obliges
- * messaging to keep any of it today (billing's records of the traffic are billing's). Phone numbers in
+ * their status history and carrier part ids, forwarded copies of theirs included), parts of their inbound
+ * messages, where others' messages were forwarded to them, and the webhook deliveries naming them: no law
+ * obliges messaging to keep any of that (billing's records of the traffic are billing's). The opt-out list
+ * is kept: it never held the number (a keyed hash), and it loses its link to their messages. Phone numbers in
  * messages are what was sent: they are not rectified.
  */
 export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): PrivacyParticipant {
@@ -161,11 +245,14 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
     name: 'messaging',
     categories: messagingCategories,
     async export(tx, subject, context, cursor) {
-      // Cursor: `m:<created_at>,<id>` (keyset over the messages), then `w:<last delivery id>`.
+      // Cursor: `m:<created_at>,<id>` (keyset over the subject's messages), then `f:<created_at>,<id>`
+      // (others' messages forwarded to them), `p:<group>:<seq>` (their waiting inbound parts), `o:<number>`
+      // (their opt-outs), `w:<last delivery id>`. A stage with nothing (left) falls through to the next.
       const stage = cursor ? cursor.slice(0, 1) : 'm';
       const after = cursor ? cursor.slice(2) : '';
       if (stage === 'm') {
-        // A message gives two records (metadata, content): half a page of messages keeps to the limit.
+        // A message gives two or three records (metadata, content, forwarding): half a page of messages
+        // keeps near the limit.
         const limit = Math.max(1, Math.floor(context.limit / 2));
         const [afterAt, afterId] = after ? after.split(',', 2) : [];
         // The keyset carries created_at as PostgreSQL prints it: a JavaScript Date would cut microseconds.
@@ -216,12 +303,122 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
                     },
                   ]
                 : []),
+              ...(row.forwardedTo !== null || row.forwardedFrom !== null
+                ? [
+                    {
+                      category: 'message_forwarding',
+                      record: {
+                        messageId: row.id,
+                        forwardedTo: row.forwardedTo,
+                        forwardedFrom: row.forwardedFrom,
+                      },
+                    },
+                  ]
+                : []),
             ]),
-            next: rows.length > limit ? `m:${last.at},${last.id}` : 'w:',
+            next: rows.length > limit ? `m:${last.at},${last.id}` : 'f:',
           };
         }
       }
       const limit = Math.max(1, context.limit);
+      if (stage === 'm' || stage === 'f') {
+        // Other people's messages forwarded to the subject's phone: only where they went is theirs.
+        const [afterAt, afterId] = stage === 'f' && after ? after.split(',', 2) : [];
+        const rows = await tx
+          .select({
+            id: messages.id,
+            forwardedTo: messages.forwardedTo,
+            at: sql<string>`${messages.createdAt}::text`,
+          })
+          .from(messages)
+          .where(
+            and(
+              forwardedToThem(subject),
+              afterAt
+                ? sql`(${messages.createdAt}, ${messages.id}) > (${afterAt}::timestamptz, ${afterId}::uuid)`
+                : undefined,
+            ),
+          )
+          .orderBy(asc(messages.createdAt), asc(messages.id))
+          .limit(limit + 1);
+        if (rows.length > 0)
+          return keysetPage(
+            rows,
+            limit,
+            'f',
+            (row) => `${row.at},${row.id}`,
+            (row) => ({
+              category: 'message_forwarding',
+              record: { messageId: row.id, forwardedTo: row.forwardedTo },
+            }),
+            'p:',
+          );
+      }
+      if (stage === 'm' || stage === 'f' || stage === 'p') {
+        // Parts of the subject's inbound messages still waiting for their siblings.
+        const rows = await tx
+          .select()
+          .from(inboundParts)
+          .where(
+            and(
+              partsOf(subject),
+              sql`${inboundParts.text} is not null`,
+              stage === 'p' && after
+                ? sql`${inboundParts.groupKey} || ':' || ${inboundParts.seq} > ${after}`
+                : undefined,
+            ),
+          )
+          .orderBy(sql`${inboundParts.groupKey} || ':' || ${inboundParts.seq}`)
+          .limit(limit + 1);
+        if (rows.length > 0)
+          return keysetPage(
+            rows,
+            limit,
+            'p',
+            (row) => `${row.groupKey}:${row.seq}`,
+            (row) => ({
+              category: 'message_content',
+              record: {
+                inboundPart: row.seq,
+                of: row.total,
+                from: row.from,
+                to: row.to,
+                text: row.text,
+                receivedAt: row.receivedAt.toISOString(),
+              },
+            }),
+            'o:',
+          );
+      }
+      if (stage !== 'w') {
+        // The opt-out list: the tenant's numbers the subject opted out of or back in to (found by hash).
+        const rows = await tx
+          .select()
+          .from(optOuts)
+          .where(
+            and(optOutsOf(context.hashes), stage === 'o' && after ? gt(optOuts.number, after) : undefined),
+          )
+          .orderBy(asc(optOuts.number))
+          .limit(limit + 1);
+        if (rows.length > 0)
+          return keysetPage(
+            rows,
+            limit,
+            'o',
+            (row) => row.number,
+            (row) => ({
+              category: 'opt_outs',
+              record: {
+                number: row.number,
+                optedOut: row.optedOut,
+                keyword: row.keyword,
+                changedAt: row.changedAt.toISOString(),
+                messageId: row.sourceMessageId,
+              },
+            }),
+            'w:',
+          );
+      }
       const from = stage === 'w' ? after : '';
       const rows = await tx
         .select()
@@ -237,7 +434,7 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
     },
     async erase(tx, subject, context) {
       if (context.hold) {
-        const found = await counts(tx, subject);
+        const found = await counts(tx, subject, context.hashes);
         return messagingCategories.map((category) =>
           receiptLine(category.id, {
             kept: String(found[category.id as keyof typeof found]),
@@ -245,6 +442,7 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
           }),
         );
       }
+      const before = await counts(tx, subject, context.hashes);
       // Deliveries first: those found through the subject's messages need the messages still there.
       const deliveries = await tx
         .delete(webhookDeliveries)
@@ -259,13 +457,34 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
       await tx.execute(
         sql`delete from carrier_parts where tenant_id = ${context.tenantId} and message_id in ${theirs}`,
       );
+      // Where someone else's message was forwarded to the subject's phone goes; the message stays.
+      await tx.update(messages).set({ forwardedTo: null }).where(forwardedToThem(subject));
       const gone = await tx
         .delete(messages)
         .where(messagesOf(subject))
         .returning({ content: sql<boolean>`${hasContent}` });
+      const parts = await tx
+        .delete(inboundParts)
+        .where(partsOf(subject))
+        .returning({ text: inboundParts.text });
+      // The opt-out list is kept (the law asks for it), only as the hash it always was; the link to the
+      // message that carried the keyword (deleted above) goes.
+      const kept = await tx
+        .update(optOuts)
+        .set({ sourceMessageId: null, anonymisedAt: sql`clock_timestamp()` })
+        .where(optOutsOf(context.hashes))
+        .returning({ number: optOuts.number });
       return [
         receiptLine('message_metadata', { deleted: String(gone.length) }),
-        receiptLine('message_content', { deleted: String(gone.filter((row) => row.content).length) }),
+        receiptLine('message_content', {
+          deleted: String(gone.filter((row) => row.content).length + parts.filter((row) => row.text).length),
+        }),
+        receiptLine('message_forwarding', { deleted: String(before.message_forwarding) }),
+        receiptLine('opt_outs', {
+          anonymised: String(kept.length),
+          kept: String(kept.length),
+          keptBasis: OPT_OUT_LAW,
+        }),
         receiptLine('webhook_deliveries', { deleted: String(deliveries.length) }),
       ];
     },
@@ -274,8 +493,8 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
       // description of the person, so there is nothing to correct (the receipt says nothing was).
       return messagingCategories.map((category) => receiptLine(category.id));
     },
-    async restrict(tx, subject) {
-      const found = await counts(tx, subject);
+    async restrict(tx, subject, _restricted, context) {
+      const found = await counts(tx, subject, context.hashes);
       return messagingCategories.map((category) =>
         receiptLine(category.id, { restricted: String(found[category.id as keyof typeof found]) }),
       );
@@ -294,6 +513,14 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
           .where(and(sql`${messages.createdAt} < ${before.toISOString()}::timestamptz`, hasContent))
           .returning({ id: messages.id });
         return [receiptLine(category, { deleted: String(emptied.length) })];
+      }
+      if (category === 'message_forwarding') {
+        const cleared = await tx
+          .update(messages)
+          .set({ forwardedTo: null, forwardedFrom: null })
+          .where(and(sql`${messages.createdAt} < ${before.toISOString()}::timestamptz`, forwarding))
+          .returning({ id: messages.id });
+        return [receiptLine(category, { deleted: String(cleared.length) })];
       }
       if (category === 'webhook_deliveries') {
         const deleted = await deps.webhooks.deleteFinishedBefore(tx, before);

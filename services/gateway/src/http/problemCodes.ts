@@ -153,6 +153,11 @@ export const problemCatalogue = define({
     status: 422,
     description: "The subject's data is restricted from this processing.",
   },
+  RECIPIENT_OPTED_OUT: {
+    status: 422,
+    description:
+      'The recipient opted out of messages from this number (they sent STOP); nothing was sent. They opt back in by sending START.',
+  },
   RESUMED_BEFORE_PAUSED: { status: 400, description: 'The clock cannot resume before it was paused.' },
   ALREADY_PAUSED: { status: 422, description: 'The deadline clock is already paused.' },
   NOT_PAUSED: { status: 422, description: 'The deadline clock is not paused.' },

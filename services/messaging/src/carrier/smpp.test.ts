@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { smpp } from '@parley/kit';
-import { parseReceipt, statusName } from './smpp';
+import { parseInbound, parseReceipt, statusName } from './smpp';
 
 /** A deliver_sm as it comes off the wire: encoded and decoded by the smpp package's own codec. */
 const deliverSm = (fields: Record<string, unknown>) =>
@@ -55,5 +55,73 @@ describe('statusName', () => {
     expect(statusName(0x58)).toBe('ESME_RTHROTTLED');
     expect(statusName(0x45)).toBe('ESME_RSUBMITFAIL');
     expect(statusName(0x400)).toBe('0x00000400');
+  });
+});
+
+describe('parseInbound', () => {
+  const gsm = (text: string) => Buffer.from(text, 'ascii');
+  const ucs2 = (text: string) => Buffer.from(text, 'utf16le').swap16();
+
+  it('reads a whole GSM-7 message with E.164 addresses', () => {
+    expect(parseInbound(deliverSm({ esm_class: 0, short_message: 'Hello there' }))).toEqual({
+      from: '+447911123456',
+      to: '+14155550123',
+      encoding: 'GSM-7',
+      text: 'Hello there',
+    });
+  });
+
+  it('decodes GSM 03.38 (escapes included) and UCS-2 with surrogate pairs', () => {
+    expect(parseInbound(deliverSm({ short_message: 'price: 5€ {ok}' }))?.text).toBe('price: 5€ {ok}');
+    expect(parseInbound(deliverSm({ data_coding: 8, short_message: ucs2('Привет 👋') }))).toMatchObject({
+      encoding: 'UCS-2',
+      text: 'Привет 👋',
+    });
+  });
+
+  it('reads the part of a concatenated message from UDH element 0x00 (8-bit reference)', () => {
+    const udh = Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x03, 0x02]);
+    expect(
+      parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([udh, gsm('middle')]) })),
+    ).toMatchObject({ text: 'middle', part: { reference: 0x2a, total: 3, sequence: 2 } });
+  });
+
+  it('reads UDH element 0x08 (16-bit reference) among other elements, in UCS-2', () => {
+    const udh = Buffer.from([0x0c, 0x05, 0x04, 0x0b, 0x84, 0x23, 0xf0, 0x08, 0x04, 0x12, 0x34, 0x02, 0x01]);
+    expect(
+      parseInbound(
+        deliverSm({ esm_class: 0x40, data_coding: 8, short_message: Buffer.concat([udh, ucs2('Ж')]) }),
+      ),
+    ).toMatchObject({ encoding: 'UCS-2', text: 'Ж', part: { reference: 0x1234, total: 2, sequence: 1 } });
+  });
+
+  it('reads the sar_* TLVs, and takes a part of one as a whole message', () => {
+    expect(
+      parseInbound(
+        deliverSm({ short_message: 'sar', sar_msg_ref_num: 7, sar_total_segments: 2, sar_segment_seqnum: 2 }),
+      ),
+    ).toMatchObject({ part: { reference: 7, total: 2, sequence: 2 } });
+    const solo = Buffer.from([0x05, 0x00, 0x03, 0x07, 0x01, 0x01]);
+    expect(
+      parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([solo, gsm('solo')]) })),
+    ).not.toHaveProperty('part');
+  });
+
+  it('refuses what it cannot read: binary data_coding, a malformed header, more than 100 parts, a part number outside 1..total', () => {
+    expect(
+      parseInbound(deliverSm({ data_coding: 4, short_message: Buffer.from([1, 2, 3]) })),
+    ).toBeUndefined();
+    const malformed = Buffer.from([0x04, 0x00, 0x02, 0x2a, 0x03]);
+    expect(
+      parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([malformed, gsm('x')]) })),
+    ).toBeUndefined();
+    const tooMany = Buffer.from([0x05, 0x00, 0x03, 0x2a, 101, 0x01]);
+    expect(
+      parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([tooMany, gsm('x')]) })),
+    ).toBeUndefined();
+    const outside = Buffer.from([0x05, 0x00, 0x03, 0x2a, 0x03, 0x04]);
+    expect(
+      parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([outside, gsm('x')]) })),
+    ).toBeUndefined();
   });
 });

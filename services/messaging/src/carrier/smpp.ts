@@ -1,9 +1,16 @@
 // The SMPP 3.4 carrier adapter: an ESME on the `smpp` package's client session. One transceiver bind that
 // submits messages within a window of unanswered submit_sm, keeps the link alive with enquire_link,
-// reconnects with backoff, and hands delivery receipts (deliver_sm) to messaging before answering them.
+// reconnects with backoff, and hands delivery receipts and mobile-originated messages (deliver_sm) to
+// messaging before answering them.
 import { createHash } from 'node:crypto';
 import { smpp, type Logger } from '@parley/kit';
-import { CarrierError, type CarrierPort, type OutboundMessage, type Receipt } from '../domain/carrier';
+import {
+  CarrierError,
+  type CarrierPort,
+  type InboundMessage,
+  type OutboundMessage,
+  type Receipt,
+} from '../domain/carrier';
 
 const { PDU, connect, Status, MessageState, EsmClass } = smpp;
 type Pdu = smpp.Pdu;
@@ -36,6 +43,8 @@ export function statusName(status: number): string {
 const BUSY = new Set<number>([Status.RTHROTTLED, Status.RMSGQFUL]);
 /** A temporary application error: the SMSC keeps the deliver_sm and sends it again later. */
 const ESME_RX_T_APPN = 0x0064;
+/** A permanent application error: the SMSC drops the deliver_sm (one that cannot be read). */
+const ESME_RX_P_APPN = 0x0065;
 /** message_state values of a receipt that is not the final word (SMPP 3.4 section 5.2.28). */
 const ENROUTE = 1;
 const ACCEPTED = 6;
@@ -62,11 +71,16 @@ export class SmppCarrier implements CarrierPort {
   private readonly bindWaiters: (() => void)[] = [];
   private readonly pending = new Map<Session, Set<(error: CarrierError) => void>>();
   private handleReceipt: ((receipt: Receipt) => Promise<void>) | undefined;
+  private handleInbound: ((message: InboundMessage) => Promise<void>) | undefined;
 
   constructor(private readonly options: SmppOptions) {}
 
   onReceipt(handle: (receipt: Receipt) => Promise<void>): void {
     this.handleReceipt = handle;
+  }
+
+  onInbound(handle: (message: InboundMessage) => Promise<void>): void {
+    this.handleInbound = handle;
   }
 
   start(): Promise<void> {
@@ -285,9 +299,9 @@ export class SmppCarrier implements CarrierPort {
   }
 
   /**
-   * A deliver_sm: a delivery receipt is answered only once messaging has recorded it (a failure asks the
-   * SMSC to send it again later). Mobile-originated messages are not taken yet (inbound is a later part of
-   * issue 11): they are answered with a temporary error so the SMSC keeps them.
+   * A deliver_sm: a delivery receipt or a mobile-originated message (or part of one), answered only once
+   * messaging has recorded it; a failure asks the SMSC to send it again later. One that cannot be read
+   * (an encoding Parley does not take) is refused for good.
    */
   private async delivered(session: Session, pdu: Pdu): Promise<void> {
     const receipt = parseReceipt(pdu);
@@ -295,21 +309,99 @@ export class SmppCarrier implements CarrierPort {
       session.send(pdu.response());
       return;
     }
-    if (!receipt || !this.handleReceipt) {
+    const inbound = receipt ? undefined : parseInbound(pdu);
+    if (!receipt && !inbound) {
+      this.options.log.warn({ dataCoding: pdu.data_coding }, 'deliver_sm not readable; refused');
+      session.send(pdu.response({ command_status: ESME_RX_P_APPN }));
+      return;
+    }
+    const record = receipt
+      ? this.handleReceipt && (() => this.handleReceipt!(receipt))
+      : this.handleInbound && (() => this.handleInbound!(inbound!));
+    if (!record) {
       session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
       return;
     }
     try {
-      await this.handleReceipt(receipt);
+      await record();
       session.send(pdu.response());
     } catch (error) {
       this.options.log.warn(
-        { err: (error as Error).message },
-        'receipt not recorded; the SMSC will resend it',
+        { err: (error as Error).message, kind: receipt ? 'receipt' : 'inbound' },
+        'deliver_sm not recorded; the SMSC will resend it',
       );
       session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
     }
   }
+}
+
+/** data_coding values read as text: 0 SMSC default (GSM 03.38), 1 IA5, 3 Latin-1 (one octet a character). */
+const SEPTET_CODINGS = new Set([0, 1, 3]);
+const UCS2 = 8;
+/** The most parts an inbound message may have (messages.segments allows up to 100). */
+const MAX_INBOUND_PARTS = 100;
+
+/** An SMPP address as messaging stores it: a number gets its '+' (E.164), anything else stays. */
+const fromAddress = (addr: unknown) => {
+  const text = String(addr ?? '');
+  return /^\d{1,15}$/.test(text) ? `+${text}` : text;
+};
+
+/**
+ * A mobile-originated deliver_sm, decoded (the package decodes short_message by data_coding and splits
+ * off the UDH), with its place in a concatenated message: UDH information element 0x00 (8-bit reference)
+ * or 0x08 (16-bit), else the sar_* TLVs. Undefined when it cannot be read as text.
+ */
+export function parseInbound(pdu: Pdu): InboundMessage | undefined {
+  const dataCoding = Number(pdu.data_coding ?? 0) & 0xff;
+  if (!SEPTET_CODINGS.has(dataCoding) && dataCoding !== UCS2) return undefined;
+  const payload = (hasText(pdu.message_payload) ? pdu.message_payload : pdu.short_message) as
+    { udh?: Buffer[]; message?: string | Buffer } | string | Buffer | undefined;
+  const decoded = typeof payload === 'object' && payload !== null && !Buffer.isBuffer(payload) ? payload : {};
+  const text = typeof payload === 'string' ? payload : decoded.message;
+  if (typeof text !== 'string') return undefined;
+  const part = partOf(decoded.udh ?? [], pdu);
+  if (part === null) return undefined;
+  return {
+    from: fromAddress(pdu.source_addr),
+    to: fromAddress(pdu.destination_addr),
+    encoding: dataCoding === UCS2 ? 'UCS-2' : 'GSM-7',
+    text,
+    ...(part && part.total > 1 ? { part } : {}),
+  };
+}
+
+function hasText(value: unknown): boolean {
+  if (typeof value === 'string' || Buffer.isBuffer(value)) return value.length > 0;
+  const message = (value as { message?: unknown } | undefined)?.message;
+  return (typeof message === 'string' || Buffer.isBuffer(message)) && message.length > 0;
+}
+
+/** Where a part belongs; undefined for a whole message, null for a malformed header. */
+function partOf(udh: Buffer[], pdu: Pdu): InboundMessage['part'] | null | undefined {
+  let part: InboundMessage['part'];
+  for (const element of udh) {
+    if (element[0] === 0x00 && element[1] === 3 && element.length === 5)
+      part = { reference: element[2]!, total: element[3]!, sequence: element[4]! };
+    else if (element[0] === 0x08 && element[1] === 4 && element.length === 6)
+      part = { reference: element.readUInt16BE(2), total: element[4]!, sequence: element[5]! };
+    else if (element[0] === 0x00 || element[0] === 0x08) return null;
+  }
+  if (!part && pdu.sar_msg_ref_num !== undefined)
+    part = {
+      reference: Number(pdu.sar_msg_ref_num),
+      total: Number(pdu.sar_total_segments),
+      sequence: Number(pdu.sar_segment_seqnum),
+    };
+  if (!part) return undefined;
+  // A message is stored with at most MAX_INBOUND_PARTS segments (far beyond what handsets send).
+  const valid =
+    Number.isInteger(part.total) &&
+    part.total >= 1 &&
+    part.total <= MAX_INBOUND_PARTS &&
+    part.sequence >= 1 &&
+    part.sequence <= part.total;
+  return valid ? part : null;
 }
 
 /**

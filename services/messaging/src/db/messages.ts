@@ -69,6 +69,16 @@ export class MessageRepository {
        where tenant_id = ${row.tenantId} and message_created_at = ${row.createdAt} and message_id = ${row.id}`);
   }
 
+  /** Records where an inbound message was forwarded. */
+  async forwarded(tx: Transaction, row: MessageRow, target: string): Promise<MessageRow> {
+    const [updated] = await tx
+      .update(messages)
+      .set({ forwardedTo: target })
+      .where(and(eq(messages.createdAt, row.createdAt), eq(messages.id, row.id)))
+      .returning();
+    return updated!;
+  }
+
   history(tx: Transaction, row: MessageRow): Promise<StatusChangeRow[]> {
     return tx
       .select()

@@ -1,4 +1,4 @@
-import { integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import type { WebhookFailureClass, WebhookDeliveryStatus } from '../domain/webhooks';
 
 const at = (name: string) => timestamp(name, { withTimezone: true });
@@ -29,6 +29,12 @@ export const messages = pgTable(
     statusCallback: text('status_callback'),
     senderClass: text('sender_class'),
     sendAt: timestamp('send_at', { withTimezone: true }),
+    /** Inbound: where it was forwarded (migration 0004). */
+    forwardedTo: text('forwarded_to'),
+    /** Outbound: the sender of the inbound message this one forwards. */
+    forwardedFrom: text('forwarded_from'),
+    /** Inbound: the opt-out keyword it carried; outbound: the keyword it answers (sent even when opted out). */
+    keyword: text('keyword').$type<Keyword>(),
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
@@ -70,6 +76,54 @@ export const earlyReceipts = pgTable('early_receipts', {
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
+/** Parts of inbound messages until they are whole, then the duplicate check (migration 0004). */
+export const inboundParts = pgTable(
+  'inbound_parts',
+  {
+    tenantId: text('tenant_id').notNull(),
+    groupKey: text('group_key').notNull(),
+    seq: integer('seq').notNull(),
+    total: integer('total').notNull(),
+    from: text('from_e164').notNull(),
+    to: text('to_e164').notNull(),
+    encoding: text('encoding').$type<'GSM-7' | 'UCS-2'>().notNull(),
+    text: text('text'),
+    messageId: uuid('message_id'),
+    receivedAt: at('received_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.groupKey, table.seq] })],
+);
+
+/** The opt-out list: recipients only as the kit's keyed subject hash (migration 0004). */
+export const optOuts = pgTable(
+  'opt_outs',
+  {
+    tenantId: text('tenant_id').notNull(),
+    number: text('number_e164').notNull(),
+    recipientHash: text('recipient_hash').notNull(),
+    optedOut: boolean('opted_out').notNull(),
+    keyword: text('keyword').$type<Keyword>().notNull(),
+    changedAt: at('changed_at').notNull().defaultNow(),
+    sourceMessageId: uuid('source_message_id'),
+    anonymisedAt: at('anonymised_at'),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.number, table.recipientHash] })],
+);
+
+/** The keywords an inbound message may be (domain/keywords.ts). */
+export type Keyword =
+  | 'STOP'
+  | 'STOPALL'
+  | 'UNSUBSCRIBE'
+  | 'CANCEL'
+  | 'END'
+  | 'QUIT'
+  | 'START'
+  | 'YES'
+  | 'UNSTOP'
+  | 'HELP'
+  | 'INFO';
+
 export type MessageStatus =
   'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired' | 'received';
 export type ReceiptState = 'delivered' | 'undelivered' | 'expired';
@@ -77,6 +131,8 @@ export type ReceiptState = 'delivered' | 'undelivered' | 'expired';
 export type MessageRow = typeof messages.$inferSelect;
 export type NewMessageRow = typeof messages.$inferInsert;
 export type StatusChangeRow = typeof messageStatusHistory.$inferSelect;
+export type InboundPartRow = typeof inboundParts.$inferSelect;
+export type OptOutRow = typeof optOuts.$inferSelect;
 export type CarrierPartRow = typeof carrierParts.$inferSelect;
 
 export const webhookSecrets = pgTable('webhook_secrets', {

@@ -25,6 +25,21 @@ export interface Receipt {
 }
 
 /**
+ * A mobile-originated message as the carrier handed it over: a whole message, or one part of a
+ * concatenated one (`part`, from the UDH's concatenation element or the sar_* TLVs), which messaging
+ * keeps until its siblings have come (src/carrier/inbound.ts).
+ */
+export interface InboundMessage {
+  /** E.164 when the address is a number ('+' and its digits), else the address as sent. */
+  from: string;
+  to: string;
+  encoding: SmsEncoding;
+  /** The decoded text of this message or part. */
+  text: string;
+  part?: { reference: number; total: number; sequence: number };
+}
+
+/**
  * Why a submit did not go through. `busy`: the carrier is throttling or its queue is full, or no bind is
  * up; nothing was accepted for good and the same message may be offered again later. `rejected`: refused
  * for good (the message fails with `code`).
@@ -52,6 +67,12 @@ export interface CarrierPort {
    * lost; when it rejects, the carrier is asked to send the receipt again later. One handler.
    */
   onReceipt(handle: (receipt: Receipt) => Promise<void>): void;
+  /**
+   * Mobile-originated messages (or parts) as they arrive, answered only after `handle` resolves (a
+   * rejection asks the carrier to send it again later; a carrier may also send one again on its own, so
+   * `handle` must be idempotent). One handler; without one, the carrier is asked to keep them.
+   */
+  onInbound(handle: (message: InboundMessage) => Promise<void>): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }

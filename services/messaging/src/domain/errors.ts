@@ -57,3 +57,10 @@ export const recipientRestricted = () =>
     'PROCESSING_RESTRICTED',
     "processing of the recipient's data is restricted at their request; nothing was sent",
   );
+
+/** The recipient sent STOP (or another opt-out keyword) to the sender number: nothing is sent to them from it. */
+export const recipientOptedOut = () =>
+  failedPrecondition(
+    'RECIPIENT_OPTED_OUT',
+    'the recipient opted out of messages from this number (STOP); they opt back in by sending START',
+  );

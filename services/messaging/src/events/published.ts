@@ -2,6 +2,7 @@
 import type { MessageType, Outbox, Transaction } from '@parley/kit';
 import { messagingV1 } from '@parley/proto';
 import type { MessageRow } from '../db/schema';
+import { countryOf } from '../domain/messages';
 
 /** One event about a message: keyed by it, so consumers apply a message's events in commit order. */
 function publish<T>(
@@ -61,6 +62,27 @@ export function publishDelivered(outbox: Outbox, tx: Transaction, row: MessageRo
     'parley.messaging.v1.MessageDelivered',
     messagingV1.MessageDelivered,
     { messageId: row.id, deliveredAt: row.updatedAt },
+  );
+}
+
+/** `messaging.message.received`: what billing rates an inbound message by. */
+export function publishReceived(outbox: Outbox, tx: Transaction, row: MessageRow) {
+  return publish(
+    outbox,
+    tx,
+    row,
+    'messaging.message.received',
+    'parley.messaging.v1.MessageReceived',
+    messagingV1.MessageReceived,
+    {
+      messageId: row.id,
+      accountId: row.accountId ?? '',
+      segments: row.segments,
+      encoding: row.encoding,
+      originCountry: countryOf(row.from),
+      receiverClass: row.senderClass ?? '',
+      receivedAt: row.createdAt,
+    },
   );
 }
 

@@ -7,6 +7,7 @@ import { outcomeOfParts, timeOfUuidV7 } from '../domain/messages';
 import { occupancyMs, pacedJobId } from '../domain/pacing';
 import { splitSmsBody } from '../domain/segments';
 import { moveTo } from '../lifecycle';
+import { optedOut } from '../outbound';
 
 /** A slot this close to now is taken at once rather than scheduled. */
 const PACING_TOLERANCE_MS = 20;
@@ -15,7 +16,8 @@ const PACING_TOLERANCE_MS = 20;
  * Sends one message: first reserves its sender's next slot (domain/pacing.ts: segments per second by the
  * sender's throughput class) and, when that is later, schedules itself for then. Then `queued → sending`, hands every part to the carrier, then `sending → sent` with the
  * carrier's ids (or `failed` with the carrier's refusal). A message past its validity is `expired`
- * instead. A busy carrier fails the attempt and pg-boss offers it again with backoff.
+ * instead, and one whose recipient opted out of its sender since it was queued is `failed` with
+ * RECIPIENT_OPTED_OUT. A busy carrier fails the attempt and pg-boss offers it again with backoff.
  *
  * Where the job can die, and what happens then (the job comes back after SEND_EXPIRE_SECONDS):
  * - before `sending` commits: nothing was sent; the next run starts over;
@@ -40,6 +42,11 @@ export function makeSendMessageJob(deps: MessagingDeps) {
         return undefined;
       }
       if (found.status === 'sending') return found; // a run that died after `sending`: its slot was used
+      // The recipient sent STOP after this was queued: it fails instead (a keyword's answer still goes).
+      if (!found.keyword && (await optedOut(deps, tx, tenantId, found.from, found.to))) {
+        await moveTo(deps, tx, found, 'failed', { errorCode: 'RECIPIENT_OPTED_OUT' });
+        return undefined;
+      }
       const slot =
         found.sendAt ??
         (await deps.messages.reserveSlot(

@@ -24,6 +24,7 @@ export function messageRecord(row: MessageRow): messagingV1.MessageRecord {
     statusCallback: row.statusCallback ?? '',
     expiresAt: row.expiresAt,
     updatedAt: row.updatedAt,
+    forwardedTo: row.forwardedTo ?? '',
   };
 }
 

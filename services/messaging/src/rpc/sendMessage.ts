@@ -1,4 +1,3 @@
-import { v7 as uuidv7 } from 'uuid';
 import {
   isRestricted,
   matchingHashes,
@@ -7,15 +6,17 @@ import {
   type RpcContext,
 } from '@parley/kit';
 import type { messagingV1 } from '@parley/proto';
-import { QUEUES, SEND_RETRIES, type MessagingDeps } from '../deps';
+import type { MessagingDeps } from '../deps';
 import {
   invalidRequest,
+  recipientOptedOut,
   recipientRestricted,
   senderCapabilityMissing,
   senderNotFound,
   sendNotAuthorised,
 } from '../domain/errors';
-import { checkSend, timeOfUuidV7 } from '../domain/messages';
+import { checkSend } from '../domain/messages';
+import { optedOut, phone, queueMessage } from '../outbound';
 import { messageRecord } from './mappers';
 
 /**
@@ -28,7 +29,7 @@ import { messageRecord } from './mappers';
 export function makeSendMessage(
   deps: Pick<
     MessagingDeps,
-    'withTenant' | 'messages' | 'numbers' | 'jobs' | 'authorisation' | 'subjectHashKeys'
+    'withTenant' | 'messages' | 'numbers' | 'jobs' | 'authorisation' | 'subjectHashKeys' | 'optOuts'
   >,
 ) {
   return async ({
@@ -55,31 +56,23 @@ export function makeSendMessage(
     if (!answer.allowed) throw sendNotAuthorised(answer.reason, answer.message);
     const row = await deps.withTenant(tenantId, async (tx) => {
       const { result } = await onceForRequest(tx, { requestId, operation: 'SendMessage' }, async () => {
-        const recipient = { accountIds: [], emails: [], phones: [send.to], userIds: [] };
-        if (await isRestricted(tx, tenantId, matchingHashes(deps.subjectHashKeys, tenantId, recipient)))
+        if (await isRestricted(tx, tenantId, matchingHashes(deps.subjectHashKeys, tenantId, phone(send.to))))
           throw recipientRestricted();
-        const id = uuidv7();
-        const createdAt = timeOfUuidV7(id)!;
-        await deps.messages.insert(tx, {
+        if (await optedOut(deps, tx, tenantId, send.from, send.to)) throw recipientOptedOut();
+        const row = await queueMessage(deps, tx, {
           tenantId,
-          id,
           accountId: sender.accountId || null,
-          direction: 'outbound',
           from: send.from,
           to: send.to,
           body: send.body,
           mediaUrls: send.mediaUrls,
           encoding: send.analysis.encoding,
           segments: send.kind === 'mms' && !send.body ? 1 : send.analysis.segments,
-          status: 'queued',
           statusCallback: send.statusCallback,
           senderClass: sender.throughputClass || null,
-          expiresAt: new Date(createdAt.getTime() + send.validitySeconds * 1000),
-          createdAt,
-          updatedAt: createdAt,
+          validitySeconds: send.validitySeconds,
         });
-        await deps.jobs.send(QUEUES.send, { messageId: id }, { tx, tenantId, id, ...SEND_RETRIES });
-        return { id, createdAt: createdAt.toISOString() };
+        return { id: row.id, createdAt: row.createdAt.toISOString() };
       });
       return (await deps.messages.find(tx, result.id, new Date(result.createdAt)))!;
     });

@@ -114,8 +114,10 @@ describe('messaging service', () => {
       expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual([
         'carrier_parts',
         'disabled_webhook_endpoints',
+        'inbound_parts',
         'message_status_history',
         'messages',
+        'opt_outs',
         'sender_pacing',
         'webhook_deliveries',
         'webhook_secrets',
@@ -123,6 +125,18 @@ describe('messaging service', () => {
       await expectTenantWall(service.app.runtime.db, {
         table: 'messages',
         insert: (tenantId) => insertMessage(tenantId, 0),
+      });
+      await expectTenantWall(service.app.runtime.db, {
+        table: 'opt_outs',
+        insert: (tenantId) =>
+          sql`insert into opt_outs (tenant_id, number_e164, recipient_hash, opted_out, keyword)
+              values (${tenantId}, '+15550000001', md5(random()::text), true, 'STOP')`,
+      });
+      await expectTenantWall(service.app.runtime.db, {
+        table: 'inbound_parts',
+        insert: (tenantId) =>
+          sql`insert into inbound_parts (tenant_id, group_key, seq, total, from_e164, to_e164, encoding, text)
+              values (${tenantId}, md5(random()::text), 1, 2, '+15550000002', '+15550000001', 'GSM-7', 'half')`,
       });
     });
   });

@@ -24,6 +24,8 @@ export interface MessagingUnderTest {
   client: messagingV1.MessagingServiceClient;
   /** Buys an ordinary US number with these capabilities for the tenant and waits until it is active. */
   buyNumber(tenantId: string, capabilities?: string[], areaCode?: string): Promise<string>;
+  /** Configures one of the tenant's numbers (numbering's UpdateNumber), e.g. its forwarding target and webhook. */
+  configureNumber(tenantId: string, phoneNumber: string, patch: numberingV1.NumberPatch): Promise<void>;
   send(
     tenantId: string,
     request: Partial<messagingV1.SendMessageRequest>,
@@ -105,6 +107,22 @@ export async function startMessaging(
         await withRequestId(tenantId, requestId),
       );
       return message!;
+    },
+    async configureNumber(tenantId, phoneNumber, patch) {
+      const { numbers } = await call(
+        numberingClient,
+        numberingClient.listNumbers,
+        { pageSize: 100, pageToken: '', capability: '', status: 'active', country: '', accountId: '' },
+        await as(tenantId),
+      );
+      const found = numbers.find((number) => number.e164 === phoneNumber);
+      if (!found) throw new Error(`${phoneNumber} is not an active number of ${tenantId}`);
+      await call(
+        numberingClient,
+        numberingClient.updateNumber,
+        { numberId: found.id, patch },
+        await as(tenantId),
+      );
     },
     get,
     reaches: (tenantId, id, status, timeoutMs = 20_000) =>

@@ -72,7 +72,53 @@ async function storeMessage(
   return id;
 }
 
-describeParticipantConformance('messaging (message metadata and content, webhook deliveries)', async () => {
+/**
+ * What receiving leaves about `phone`: their inbound message forwarded to a target and its forwarded copy,
+ * a part of a message still waiting for its siblings, and their opt-out of the tenant's number.
+ */
+async function storeInboundTraces(
+  under: MessagingUnderTest,
+  tenantId: string,
+  phone: string,
+  number: string,
+) {
+  const deps = under.messaging.app.deps;
+  await withTenant(deps.db, tenantId, async (tx) => {
+    const target = nextPhone();
+    const inbound = await storeMessage(under, tenantId, { from: phone, to: number, direction: 'inbound' });
+    await tx.execute(
+      sql`update messages set forwarded_to = ${target}, keyword = 'STOP' where id = ${inbound}`,
+    );
+    const copy = await storeMessage(under, tenantId, { from: number, to: target, direction: 'outbound' });
+    await tx.execute(sql`update messages set forwarded_from = ${phone} where id = ${copy}`);
+    await deps.inboundParts.add(
+      tx,
+      {
+        tenantId,
+        groupKey: randomUUID(),
+        seq: 1,
+        total: 2,
+        from: phone,
+        to: number,
+        encoding: 'GSM-7',
+        text: 'first half of a long message',
+      },
+      60_000,
+    );
+    const subject = subjectOf(phone);
+    await deps.optOuts.record(tx, {
+      tenantId,
+      number,
+      hashes: matchingHashes(deps.subjectHashKeys, tenantId, subject),
+      currentHash: identifierHashes(deps.subjectHashKeys, tenantId, subject)[0]!,
+      optedOut: true,
+      keyword: 'STOP',
+      sourceMessageId: inbound,
+    });
+  });
+}
+
+describeParticipantConformance('messaging (messages, forwarding, opt-outs, webhook deliveries)', async () => {
   const under = await underTest();
   const tenantId = 'conf';
   return {
@@ -93,6 +139,7 @@ describeParticipantConformance('messaging (message metadata and content, webhook
         direction: 'outbound',
         accountId,
       });
+      await storeInboundTraces(under, tenantId, phone, tenantNumber);
       return subjectOf(phone, [accountId]);
     },
     teardown: async () => {}, // the file's afterAll stops it
@@ -210,6 +257,8 @@ describe('messaging: a data-subject request on real traffic', () => {
     expect(receipt.map((line) => [line.category, line.deleted, line.kept])).toEqual([
       ['message_metadata', '3', '0'],
       ['message_content', '3', '0'],
+      ['message_forwarding', '0', '0'],
+      ['opt_outs', '0', '0'],
       ['webhook_deliveries', String(annBefore.deliveries), '0'],
     ]);
     expect(await rowsAbout(ann)).toEqual({
@@ -231,6 +280,8 @@ describe('messaging: a data-subject request on real traffic', () => {
     expect(receipt.map((line) => [line.category, line.deleted, line.kept, line.keptBasis])).toEqual([
       ['message_metadata', '0', '3', 'legal hold: case 7'],
       ['message_content', '0', '3', 'legal hold: case 7'],
+      ['message_forwarding', '0', '0', 'legal hold: case 7'],
+      ['opt_outs', '0', '0', 'legal hold: case 7'],
       ['webhook_deliveries', '0', String(before.deliveries), 'legal hold: case 7'],
     ]);
     expect(await rowsAbout(cat)).toEqual(before);
@@ -240,6 +291,8 @@ describe('messaging: a data-subject request on real traffic', () => {
     expect(restricted.map((line) => [line.category, line.restricted])).toEqual([
       ['message_metadata', '3'],
       ['message_content', '3'],
+      ['message_forwarding', '0'],
+      ['opt_outs', '0'],
       ['webhook_deliveries', String(before.deliveries)],
     ]);
   });

@@ -36,9 +36,13 @@ const messageSchema = z
     status,
     errorCode: z.string().openapi({
       description:
-        'Why it failed or was not delivered: the carrier refusal (e.g. ESME_RSUBMITFAIL), the receipt (e.g. UNDELIV:001, EXPIRED) or VALIDITY_PERIOD_PASSED; empty otherwise',
+        'Why it failed or was not delivered: the carrier refusal (e.g. ESME_RSUBMITFAIL), the receipt (e.g. UNDELIV:001, EXPIRED), VALIDITY_PERIOD_PASSED, or RECIPIENT_OPTED_OUT (the recipient sent STOP after it was queued); empty otherwise',
     }),
     statusCallback: z.string(),
+    forwardedTo: z.string().openapi({
+      description:
+        "Inbound: the number's forwarding target it was forwarded to as an SMS from the Parley number; empty for none",
+    }),
     expiresAt: timestamp,
     createdAt: timestamp,
     updatedAt: timestamp,
@@ -65,6 +69,7 @@ function messageJson(message: messagingV1.MessageRecord | undefined): MessageJso
     status: message.status as MessageJson['status'],
     errorCode: message.errorCode,
     statusCallback: message.statusCallback,
+    forwardedTo: message.forwardedTo,
     expiresAt: iso(message.expiresAt) ?? '',
     createdAt: iso(message.createdAt) ?? '',
     updatedAt: iso(message.updatedAt) ?? '',
@@ -83,6 +88,7 @@ const exampleMessage: MessageJson = {
   status: 'queued',
   errorCode: '',
   statusCallback: 'https://example.com/parley/status',
+  forwardedTo: '',
   expiresAt: '2026-12-01T16:30:00.000Z',
   createdAt: '2026-12-01T12:30:00.000Z',
   updatedAt: '2026-12-01T12:30:00.000Z',
@@ -100,10 +106,11 @@ export function messageRoutes(backends: Backends) {
         'SENDER_NOT_FOUND',
         'SENDER_CAPABILITY_MISSING',
         'PROCESSING_RESTRICTED',
+        'RECIPIENT_OPTED_OUT',
       ],
       summary: 'Send an SMS, or an MMS when mediaUrls are given',
       description:
-        'Answers at once with the message `queued`, its encoding and segment count; it is then sent to the carrier over SMPP and moves through `sending`, `sent` and `delivered` (or `undelivered`, `failed` or `expired`): follow it with `GET /v1/messages/{id}`. `from` must be an active number of this tenant with the sms capability (mms for media). A body is 1-1,600 characters (UTF-16 code units: an emoji counts 2); media URLs are stored, not fetched. Send an `Idempotency-Key`: a retried request answers with the same message and sends nothing more.',
+        'Answers at once with the message `queued`, its encoding and segment count; it is then sent to the carrier over SMPP and moves through `sending`, `sent` and `delivered` (or `undelivered`, `failed` or `expired`): follow it with `GET /v1/messages/{id}`. `from` must be an active number of this tenant with the sms capability (mms for media), and `to` must not have opted out of messages from it (STOP; START opts back in), else 422 `RECIPIENT_OPTED_OUT`. A body is 1-1,600 characters (UTF-16 code units: an emoji counts 2); media URLs are stored, not fetched. Send an `Idempotency-Key`: a retried request answers with the same message and sends nothing more.',
       tags: ['Messages'],
       scope: 'messages:write',
       body: z

@@ -157,7 +157,11 @@ export interface MessageRecord {
     | Date
     | undefined;
   /** When its status last changed. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** Inbound: the number it was forwarded to as an SMS from the Parley number, empty for none. */
+  forwardedTo: string;
 }
 
 /** ListMessagesRequest pages through messages. */
@@ -385,6 +389,24 @@ export interface MessageDelivered {
   deliveredAt?: Date | undefined;
 }
 
+/** MessageReceived (messaging.message.received): a message came in to a tenant's number; billing rates it. */
+export interface MessageReceived {
+  /** Message id. */
+  messageId: string;
+  /** The account of the receiving number, empty for none. */
+  accountId: string;
+  /** Segments (parts) received. */
+  segments: number;
+  /** GSM-7 or UCS-2. */
+  encoding: string;
+  /** ISO 3166-1 alpha-2 country of the sender, empty when unknown. */
+  originCountry: string;
+  /** Throughput class of the receiving number: long_code, toll_free or short_code. */
+  receiverClass: string;
+  /** When it was received. */
+  receivedAt?: Date | undefined;
+}
+
 /** MessageFailed (messaging.message.failed): it ended undelivered, failed or expired. */
 export interface MessageFailed {
   /** Message id. */
@@ -417,6 +439,7 @@ function createBaseMessageRecord(): MessageRecord {
     statusCallback: "",
     expiresAt: undefined,
     updatedAt: undefined,
+    forwardedTo: "",
   };
 }
 
@@ -469,6 +492,9 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(130).fork()).join();
+    }
+    if (message.forwardedTo !== "") {
+      writer.uint32(138).string(message.forwardedTo);
     }
     return writer;
   },
@@ -614,6 +640,14 @@ export const MessageRecord: MessageFns<MessageRecord> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.forwardedTo = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -676,6 +710,11 @@ export const MessageRecord: MessageFns<MessageRecord> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      forwardedTo: isSet(object.forwardedTo)
+        ? globalThis.String(object.forwardedTo)
+        : isSet(object.forwarded_to)
+        ? globalThis.String(object.forwarded_to)
+        : "",
     };
   },
 
@@ -729,6 +768,9 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.forwardedTo !== "") {
+      obj.forwardedTo = message.forwardedTo;
+    }
     return obj;
   },
 
@@ -753,6 +795,7 @@ export const MessageRecord: MessageFns<MessageRecord> = {
     message.statusCallback = object.statusCallback ?? "";
     message.expiresAt = object.expiresAt ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.forwardedTo = object.forwardedTo ?? "";
     return message;
   },
 };
@@ -3009,6 +3052,199 @@ export const MessageDelivered: MessageFns<MessageDelivered> = {
     const message = createBaseMessageDelivered();
     message.messageId = object.messageId ?? "";
     message.deliveredAt = object.deliveredAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseMessageReceived(): MessageReceived {
+  return {
+    messageId: "",
+    accountId: "",
+    segments: 0,
+    encoding: "",
+    originCountry: "",
+    receiverClass: "",
+    receivedAt: undefined,
+  };
+}
+
+export const MessageReceived: MessageFns<MessageReceived> = {
+  encode(message: MessageReceived, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.messageId !== "") {
+      writer.uint32(10).string(message.messageId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.segments !== 0) {
+      writer.uint32(24).int32(message.segments);
+    }
+    if (message.encoding !== "") {
+      writer.uint32(34).string(message.encoding);
+    }
+    if (message.originCountry !== "") {
+      writer.uint32(42).string(message.originCountry);
+    }
+    if (message.receiverClass !== "") {
+      writer.uint32(50).string(message.receiverClass);
+    }
+    if (message.receivedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessageReceived {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessageReceived();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.messageId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.segments = reader.int32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.encoding = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.originCountry = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.receiverClass = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessageReceived {
+    return {
+      messageId: isSet(object.messageId)
+        ? globalThis.String(object.messageId)
+        : isSet(object.message_id)
+        ? globalThis.String(object.message_id)
+        : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      segments: isSet(object.segments) ? globalThis.Number(object.segments) : 0,
+      encoding: isSet(object.encoding) ? globalThis.String(object.encoding) : "",
+      originCountry: isSet(object.originCountry)
+        ? globalThis.String(object.originCountry)
+        : isSet(object.origin_country)
+        ? globalThis.String(object.origin_country)
+        : "",
+      receiverClass: isSet(object.receiverClass)
+        ? globalThis.String(object.receiverClass)
+        : isSet(object.receiver_class)
+        ? globalThis.String(object.receiver_class)
+        : "",
+      receivedAt: isSet(object.receivedAt)
+        ? fromJsonTimestamp(object.receivedAt)
+        : isSet(object.received_at)
+        ? fromJsonTimestamp(object.received_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MessageReceived): unknown {
+    const obj: any = {};
+    if (message.messageId !== "") {
+      obj.messageId = message.messageId;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.segments !== 0) {
+      obj.segments = Math.round(message.segments);
+    }
+    if (message.encoding !== "") {
+      obj.encoding = message.encoding;
+    }
+    if (message.originCountry !== "") {
+      obj.originCountry = message.originCountry;
+    }
+    if (message.receiverClass !== "") {
+      obj.receiverClass = message.receiverClass;
+    }
+    if (message.receivedAt !== undefined) {
+      obj.receivedAt = message.receivedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MessageReceived>, I>>(base?: I): MessageReceived {
+    return MessageReceived.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MessageReceived>, I>>(object: I): MessageReceived {
+    const message = createBaseMessageReceived();
+    message.messageId = object.messageId ?? "";
+    message.accountId = object.accountId ?? "";
+    message.segments = object.segments ?? 0;
+    message.encoding = object.encoding ?? "";
+    message.originCountry = object.originCountry ?? "";
+    message.receiverClass = object.receiverClass ?? "";
+    message.receivedAt = object.receivedAt ?? undefined;
     return message;
   },
 };
