@@ -1,6 +1,8 @@
-// Issue 11's send path through the gateway of `npm start`, with the demo credentials: buy a number, send
-// an SMS from it, and watch it reach `delivered` through the carrier simulator's SMSC over SMPP. Everything
-// runs as real processes: the launcher, every service and the carrier simulator.
+// Issue 11 through the gateway of `npm start`, with the demo credentials: buy a number, send an SMS from it,
+// and watch it reach `delivered` through the carrier simulator's SMSC over SMPP; a handset's STOP (sent at
+// the simulator's SMSC) makes a send to it answer RECIPIENT_OPTED_OUT until its START. Everything runs as
+// real processes: the launcher, every service and the carrier simulator (one platform for both, to keep
+// the suite short).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +26,32 @@ describe('messages through the gateway (npm start, demo credentials)', () => {
   let receiver: Server;
 
   const api = (...args: CallArgs) => gatewayCall({ baseUrl: dev.gatewayUrl }, ...args);
+  const bought = new Set<string>();
+
+  /** A mobile-originated message, injected at the simulator's SMSC (tools/carrier-sim README, "SMSC"). */
+  const handsetSends = async (from: string, to: string, text: string) => {
+    const simulator = dev.carrierSimulator!;
+    const response = await fetch(`${simulator.url}/smsc/inbound`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${simulator.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from, to, text }),
+    });
+    expect(response.status).toBe(202);
+  };
+  /** The messages of the tenant's log to or from `phone`. */
+  const logOf = async (phone: string) =>
+    (await api('GET', `/v1/messages?phoneNumber=${encodeURIComponent(phone)}`, dev.apiKey)).body.messages as {
+      direction: string;
+      body: string;
+      status: string;
+    }[];
+  const until = async (what: string, check: () => Promise<boolean>) => {
+    const deadline = Date.now() + 30_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`${what}: not within 30 s`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  };
 
   beforeAll(async () => {
     receiver = createServer((request, response) => {
@@ -51,7 +79,8 @@ describe('messages through the gateway (npm start, demo credentials)', () => {
   }, 60_000);
 
   it('buys a number, sends an SMS from it and sees it delivered, with its history and in the log', async () => {
-    const pick = { phoneNumber: await buyNumberThroughGateway(api, dev.apiKey) };
+    const pick = { phoneNumber: await buyNumberThroughGateway(api, dev.apiKey, bought) };
+    bought.add(pick.phoneNumber);
 
     const key = randomUUID();
     const statusCallback = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/parley/status`;
@@ -110,5 +139,44 @@ describe('messages through the gateway (npm start, demo credentials)', () => {
     });
     const invalid = await api('POST', '/v1/messages', dev.apiKey, { ...message, to: '12345' });
     expect(invalid.status).toBe(400);
+  }, 120_000);
+
+  it('after STOP a send to the handset is refused with 422 RECIPIENT_OPTED_OUT; after START it is accepted', async () => {
+    const number = await buyNumberThroughGateway(api, dev.apiKey, bought);
+    bought.add(number);
+    const handset = '+447911654321';
+    await handsetSends(handset, number, 'STOP');
+    await until('the STOP and its confirmation in the log', async () => {
+      const log = await logOf(handset);
+      return (
+        log.some((m) => m.direction === 'inbound' && m.body === 'STOP') &&
+        log.some((m) => m.direction === 'outbound')
+      );
+    });
+
+    const refused = await api('POST', '/v1/messages', dev.apiKey, {
+      from: number,
+      to: handset,
+      body: 'Sale!',
+    });
+    expect({ status: refused.status, code: refused.body.code }).toEqual({
+      status: 422,
+      code: 'RECIPIENT_OPTED_OUT',
+    });
+    expect((await logOf(handset)).filter((m) => m.body === 'Sale!')).toEqual([]);
+
+    await handsetSends(handset, number, 'start');
+    await until('the START in the log', async () =>
+      (await logOf(handset)).some((m) => m.direction === 'inbound' && m.body === 'start'),
+    );
+    const accepted = await api('POST', '/v1/messages', dev.apiKey, {
+      from: number,
+      to: handset,
+      body: 'Welcome back',
+    });
+    expect({ status: accepted.status, state: accepted.body.status }).toEqual({
+      status: 202,
+      state: 'queued',
+    });
   }, 120_000);
 });
