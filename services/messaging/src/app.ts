@@ -107,6 +107,7 @@ export function buildApp(config: Config): MessagingApp {
       systemId,
       password,
       window: config.SMPP_WINDOW,
+      deliverConcurrency: config.SMPP_DELIVER_CONCURRENCY,
       enquireLinkSeconds: config.SMPP_ENQUIRE_LINK_SECONDS,
       responseTimeoutMs: config.SMPP_RESPONSE_TIMEOUT_MS,
       reconnectMinMs: config.SMPP_RECONNECT_MIN_MS,

@@ -59,6 +59,11 @@ export const configSchema = serviceEnv({
   SMPP_FAILOVER_PASSWORD: z.string().max(8, 'must be at most 8 characters (SMPP 3.4)').optional(),
   /** Unanswered submit_sm at most on the bind: throughput per bind ≈ window ÷ round trip. */
   SMPP_WINDOW: whole(1, 1000).default(10),
+  /**
+   * deliver_sm (receipts, inbound messages) recorded at once per bind; the rest wait unanswered, so a
+   * burst from the SMSC cannot take every database connection from the send path and the API.
+   */
+  SMPP_DELIVER_CONCURRENCY: whole(1, 1000).default(8),
   /** Seconds between enquire_link keep-alives on the bind. */
   SMPP_ENQUIRE_LINK_SECONDS: whole(1, 3600).default(30),
   /** How long a submit_sm or enquire_link may stay unanswered before it counts as lost. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { smpp } from '@parley/kit';
-import { parseInbound, parseReceipt, statusName } from './smpp';
+import { parseInbound, parseReceipt, Slots, statusName } from './smpp';
 
 /** A deliver_sm as it comes off the wire: encoded and decoded by the smpp package's own codec. */
 const deliverSm = (fields: Record<string, unknown>) =>
@@ -123,5 +123,23 @@ describe('parseInbound', () => {
     expect(
       parseInbound(deliverSm({ esm_class: 0x40, short_message: Buffer.concat([outside, gsm('x')]) })),
     ).toBeUndefined();
+  });
+});
+
+describe('Slots (the submit window, and deliver_sm recorded at once)', () => {
+  it('lets `limit` holders in and the next ones in order as slots are released', async () => {
+    const slots = new Slots(2);
+    const entered: string[] = [];
+    const enter = (name: string) => slots.take().then(() => entered.push(name));
+    await Promise.all([enter('a'), enter('b')]);
+    const waiting = [enter('c'), enter('d')];
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(entered).toEqual(['a', 'b']);
+    slots.release();
+    await waiting[0];
+    expect(entered).toEqual(['a', 'b', 'c']);
+    slots.release();
+    await waiting[1];
+    expect(entered).toEqual(['a', 'b', 'c', 'd']);
   });
 });

@@ -23,6 +23,8 @@ export interface SmppOptions {
   password: string;
   /** Unanswered submit_sm at most on the bind (throughput ≈ window ÷ round trip). */
   window: number;
+  /** deliver_sm being recorded at once; later ones wait, unanswered, for a slot. */
+  deliverConcurrency: number;
   /** Seconds between enquire_link on the bound session. */
   enquireLinkSeconds: number;
   /** How long a submit_sm or enquire_link may stay unanswered. */
@@ -59,6 +61,24 @@ function reference16(id: string, salt: string): number {
 /** International E.164 without the plus, as SMPP addresses carry it (ton 1, npi 1). */
 const address = (e164: string) => e164.replace(/^\+/, '');
 
+/** At most `limit` holders at once; the others wait in order of arrival. */
+export class Slots {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async take(): Promise<void> {
+    while (this.held >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.held += 1;
+  }
+
+  release(): void {
+    this.held -= 1;
+    this.waiting.shift()?.();
+  }
+}
+
 export class SmppCarrier implements CarrierPort {
   private session: Session | undefined;
   private bound = false;
@@ -66,14 +86,17 @@ export class SmppCarrier implements CarrierPort {
   private attempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private enquireTimer: NodeJS.Timeout | undefined;
-  private inFlight = 0;
-  private readonly windowWaiters: (() => void)[] = [];
+  private readonly window: Slots;
+  private readonly deliveries: Slots;
   private readonly bindWaiters: (() => void)[] = [];
   private readonly pending = new Map<Session, Set<(error: CarrierError) => void>>();
   private handleReceipt: ((receipt: Receipt) => Promise<void>) | undefined;
   private handleInbound: ((message: InboundMessage) => Promise<void>) | undefined;
 
-  constructor(private readonly options: SmppOptions) {}
+  constructor(private readonly options: SmppOptions) {
+    this.window = new Slots(options.window);
+    this.deliveries = new Slots(options.deliverConcurrency);
+  }
 
   onReceipt(handle: (receipt: Receipt) => Promise<void>): void {
     this.handleReceipt = handle;
@@ -177,12 +200,11 @@ export class SmppCarrier implements CarrierPort {
   /** Sends a request within the window on the bound session and waits for its response. */
   private async request(command: string, fields: Record<string, unknown>): Promise<Pdu> {
     const session = await this.boundSession();
-    await this.windowSlot();
+    await this.window.take();
     try {
       return await this.exchange(session, command, fields);
     } finally {
-      this.inFlight -= 1;
-      this.windowWaiters.shift()?.();
+      this.window.release();
     }
   }
 
@@ -207,13 +229,6 @@ export class SmppCarrier implements CarrierPort {
       });
       if (!sent) fail(new CarrierError('busy', 'NOT_BOUND', 'the SMPP session closed'));
     });
-  }
-
-  private async windowSlot(): Promise<void> {
-    while (this.inFlight >= this.options.window) {
-      await new Promise<void>((resolve) => this.windowWaiters.push(resolve));
-    }
-    this.inFlight += 1;
   }
 
   /** The bound session, waiting up to a response timeout for a bind in progress. */
@@ -322,6 +337,7 @@ export class SmppCarrier implements CarrierPort {
       session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
       return;
     }
+    await this.deliveries.take();
     try {
       await record();
       session.send(pdu.response());
@@ -331,6 +347,8 @@ export class SmppCarrier implements CarrierPort {
         'deliver_sm not recorded; the SMSC will resend it',
       );
       session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
+    } finally {
+      this.deliveries.release();
     }
   }
 }
