@@ -13,6 +13,7 @@ import { status as GrpcStatus } from '@grpc/grpc-js';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { MessageRepository } from './db/messages';
+import { SettingsRepository } from './db/settings';
 import { PARTITIONED } from './db/schema';
 import { WebhookRepository } from './db/webhooks';
 import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
@@ -29,15 +30,18 @@ import {
   makeWebhookRetention,
   type WebhookToSend,
 } from './jobs/deliverWebhook';
+import { makeContentRetention, makeMetadataRetention, makeTenantMetadataRetention } from './jobs/retention';
 import { makeSendMessageJob } from './jobs/sendMessage';
 import { makeCreateWebhookSecret } from './rpc/createWebhookSecret';
 import { makeGetMessage } from './rpc/getMessage';
+import { makeGetMessagingSettings } from './rpc/getMessagingSettings';
 import { makeListMessages } from './rpc/listMessages';
 import { makeListWebhookDeliveries } from './rpc/listWebhookDeliveries';
 import { makeListWebhookSecrets } from './rpc/listWebhookSecrets';
 import { makeRetireWebhookSecret } from './rpc/retireWebhookSecret';
 import { makeRetryWebhookDelivery } from './rpc/retryWebhookDelivery';
 import { makeSendMessage } from './rpc/sendMessage';
+import { makeUpdateMessagingSettings } from './rpc/updateMessagingSettings';
 import { messagingParticipant } from './privacy';
 
 export interface MessagingApp extends App {
@@ -135,6 +139,7 @@ export function buildApp(config: Config): MessagingApp {
     outbox: runtime.outbox,
     jobs: runtime.jobs,
     messages: new MessageRepository(),
+    settings: new SettingsRepository(),
     numbers,
     carrier,
     authorisation: allowEverySendUntilBillingAuthorises,
@@ -163,6 +168,12 @@ export function buildApp(config: Config): MessagingApp {
     retireWebhookSecret: rpc('RetireWebhookSecret', makeRetireWebhookSecret(deps), write),
     listWebhookDeliveries: rpc('ListWebhookDeliveries', makeListWebhookDeliveries(deps), read),
     retryWebhookDelivery: rpc('RetryWebhookDelivery', makeRetryWebhookDelivery(deps), write),
+    getMessagingSettings: rpc('GetMessagingSettings', makeGetMessagingSettings(deps), {
+      scope: 'messages:read',
+    }),
+    updateMessagingSettings: rpc('UpdateMessagingSettings', makeUpdateMessagingSettings(deps), {
+      scope: 'messaging:settings',
+    }),
   };
   return {
     runtime,
@@ -194,6 +205,19 @@ export function buildApp(config: Config): MessagingApp {
         policy: 'stately',
         retryLimit: 10,
         retryBackoff: true,
+      });
+      // Retention (jobs/retention.ts): content per tenant as messages finish, metadata daily.
+      const retention = { retryLimit: 10, retryBackoff: true } as const;
+      await runtime.jobs.work(QUEUES.contentRetention, makeContentRetention(deps), {
+        ...retention,
+        policy: 'stately',
+        pollingIntervalSeconds: 1,
+      });
+      await runtime.jobs.work(QUEUES.metadataRetention, makeMetadataRetention(deps, runtime.pool), retention);
+      await runtime.jobs.schedule(QUEUES.metadataRetention, '41 3 * * *', { tz: 'UTC' });
+      await runtime.jobs.work(QUEUES.tenantMetadataRetention, makeTenantMetadataRetention(deps), {
+        ...retention,
+        policy: 'stately',
       });
       await runtime.start({
         grpcServices: [

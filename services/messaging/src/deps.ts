@@ -1,5 +1,6 @@
 import type { Database, Jobs, Outbox, SubjectHashKeys, Transaction, WebhookPostResult } from '@parley/kit';
 import type { MessageRepository } from './db/messages';
+import type { SettingsRepository } from './db/settings';
 import type { WebhookRepository } from './db/webhooks';
 import type { Authorisation } from './domain/authorisation';
 import type { CarrierPort } from './domain/carrier';
@@ -28,11 +29,13 @@ export interface MessagingDeps {
   outbox: Outbox;
   jobs: Jobs;
   messages: MessageRepository;
+  /** Each tenant's retention, rate overrides and help text (also inbound's `HelpTexts` port: `settings.helpTexts`). */
+  settings: SettingsRepository;
   numbers: NumberDirectory;
   carrier: CarrierPort;
   authorisation: Authorisation;
   statusCallbacks: StatusCallbacks;
-  /** Segments per second per sender number, by throughput class. */
+  /** Segments per second per sender number, by throughput class (SENDER_RATES; a tenant may override them). */
   rates: SenderRates;
   webhooks: WebhookRepository;
   webhookPolicy: WebhookPolicy;
@@ -60,6 +63,12 @@ export const QUEUES = {
   deliverWebhook: 'messaging-deliver-webhook',
   /** Deletes a tenant's finished deliveries once they are older than the retention (one queued per tenant). */
   webhookRetention: 'messaging-webhook-retention',
+  /** Empties a tenant's message content past its retention (stately, one per tenant and window). */
+  contentRetention: 'messaging-content-retention',
+  /** Daily, platform-wide: drops months of messages no tenant keeps, queues the tenants that keep less. */
+  metadataRetention: 'messaging-metadata-retention',
+  /** Deletes one tenant's messages past its metadata retention (one queued per tenant). */
+  tenantMetadataRetention: 'messaging-tenant-metadata-retention',
 } as const;
 
 /** How often a tenant's finished deliveries are looked at for deletion. */

@@ -6,6 +6,7 @@ import { CarrierError } from '../domain/carrier';
 import { outcomeOfParts, timeOfUuidV7 } from '../domain/messages';
 import { occupancyMs, pacedJobId } from '../domain/pacing';
 import { splitSmsBody } from '../domain/segments';
+import { effectiveRates } from '../domain/settings';
 import { moveTo } from '../lifecycle';
 
 /** A slot this close to now is taken at once rather than scheduled. */
@@ -40,12 +41,17 @@ export function makeSendMessageJob(deps: MessagingDeps) {
         return undefined;
       }
       if (found.status === 'sending') return found; // a run that died after `sending`: its slot was used
+      // The tenant's own rates (messaging settings) over the service's SENDER_RATES.
       const slot =
         found.sendAt ??
         (await deps.messages.reserveSlot(
           tx,
           found,
-          occupancyMs(deps.rates, found.senderClass, found.segments),
+          occupancyMs(
+            effectiveRates(deps.rates, (await deps.settings.get(tx)).senderRates),
+            found.senderClass,
+            found.segments,
+          ),
         ));
       if (slot.getTime() > Date.now() + PACING_TOLERANCE_MS) {
         // The same message and slot give the same job id: a rerun of this job schedules nothing more.
