@@ -202,19 +202,25 @@ export class MessageRepository {
   }
 
   /**
-   * Empties the body and media URLs of up to `limit` of the tenant's finished messages that finished more
-   * than `days` ago (metadata, parts and history stay; updated_at keeps the final status's time). Walks the
-   * partial index messages_content_held. Answers how many were emptied.
+   * Empties the body and media URLs of up to `limit` of the tenant's messages that finished before
+   * `finishedBefore` (metadata, parts and history stay; updated_at keeps the final status's time). Walks
+   * the partial index messages_content_held. Answers how many were emptied.
    */
-  async emptyContent(tx: Transaction, tenantId: string, days: number, limit: number): Promise<number> {
+  async emptyContent(
+    tx: Transaction,
+    tenantId: string,
+    finishedBefore: Date,
+    limit: number,
+  ): Promise<number> {
+    const before = finishedBefore.toISOString();
     const result = await tx.execute(sql`
       update messages set body = null, media_urls = '{}'
        where (tenant_id, created_at, id) in (
          select tenant_id, created_at, id from messages
           where tenant_id = ${tenantId}
             and ${contentHeld}
-            and updated_at <= now() - ${days} * interval '1 day'
-            and created_at <= now() - ${days} * interval '1 day'
+            and updated_at <= ${before}::timestamptz
+            and created_at <= ${before}::timestamptz
           limit ${limit})`);
     return result.rowCount ?? 0;
   }

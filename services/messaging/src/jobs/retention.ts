@@ -43,7 +43,7 @@ export async function queueContentSweep(
  * Idempotent: it keys on the messages' state, so a rerun after a crash empties what is left.
  */
 export function makeContentRetention(
-  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'messages' | 'jobs'>,
+  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'messages' | 'jobs' | 'now'>,
 ) {
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const tenantId = job.tenantId!;
@@ -51,7 +51,8 @@ export function makeContentRetention(
     for (;;) {
       const done = await deps.withTenant(tenantId, async (tx) => {
         const days = (await deps.settings.get(tx)).contentRetentionDays ?? 0;
-        const count = await deps.messages.emptyContent(tx, tenantId, days, CONTENT_SWEEP_BATCH);
+        const before = new Date(deps.now().getTime() - days * DAY_MS);
+        const count = await deps.messages.emptyContent(tx, tenantId, before, CONTENT_SWEEP_BATCH);
         emptied += count;
         if (count === CONTENT_SWEEP_BATCH) return false;
         const next = await deps.messages.earliestContentHeld(tx, tenantId);
