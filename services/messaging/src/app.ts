@@ -183,6 +183,8 @@ export function buildApp(config: Config): MessagingApp {
       await runtime.jobs.work(QUEUES.send, makeSendMessageJob(deps), {
         ...SEND_RETRIES,
         concurrency: config.SEND_CONCURRENCY,
+        // Fairness: the jobs carry their tenant as their group (jobs/sendMessage.ts).
+        groupConcurrency: config.SEND_TENANT_CONCURRENCY,
         pollingIntervalSeconds: 0.5,
         expireInSeconds: SEND_EXPIRE_SECONDS,
       });

@@ -85,6 +85,9 @@ export const SEND_RETRIES = {
   retryDelayMaxSeconds: 60,
 };
 
+/** How every send job of a tenant is sent: its retries, and its tenant as its fairness group. */
+export const sendJobOptions = (tenantId: string) => ({ tenantId, group: tenantId, ...SEND_RETRIES });
+
 /**
  * How long a send job may stay active before another replica takes it back (its worker died: SIGKILL, OOM).
  * Longer than a submit can take (every part's response timeout and throttle pauses).

@@ -69,6 +69,12 @@ export interface WorkerOptions extends QueueDefinition {
   concurrency?: number;
   /** How often an idle worker looks for jobs, in seconds (default 2). */
   pollingIntervalSeconds?: number;
+  /**
+   * At most this many jobs of one group (`SendJobOptions.group`) active at once, across every replica
+   * (pg-boss counts the group's active jobs when it fetches, and skips a group at its limit for the jobs
+   * behind it). Jobs sent without a group are not limited. Fairness between tenants: group by tenant.
+   */
+  groupConcurrency?: number;
 }
 
 export interface SendJobOptions {
@@ -87,6 +93,8 @@ export interface SendJobOptions {
   singletonKey?: string;
   /** The tenant the job is for; the handler gets it as `tenantId` and its log lines carry it. */
   tenantId?: string;
+  /** The group the job counts against on a worker with `groupConcurrency` (a tenant id, say). */
+  group?: string;
   /**
    * A transaction (withTenant / db.transaction): the job is inserted in it, so it exists if and only if
    * the transaction commits.
@@ -221,6 +229,7 @@ export class Jobs {
       ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
       ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
       ...(options.id !== undefined ? { id: options.id } : {}),
+      ...(options.group !== undefined ? { group: { id: options.group } } : {}),
       ...(options.tx ? { db: fromDrizzle(options.tx, sql) } : {}),
     });
     return id ?? undefined;
@@ -309,6 +318,7 @@ export class Jobs {
       localConcurrency: options.concurrency ?? 1,
       pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
       includeMetadata: true,
+      ...(options.groupConcurrency !== undefined ? { groupConcurrency: options.groupConcurrency } : {}),
     } as const;
     await boss.work<Envelope<unknown>, void, typeof workOptions>(
       queue,

@@ -7,7 +7,7 @@ import {
   type RpcContext,
 } from '@parley/kit';
 import type { messagingV1 } from '@parley/proto';
-import { QUEUES, SEND_RETRIES, type MessagingDeps } from '../deps';
+import { QUEUES, sendJobOptions, type MessagingDeps } from '../deps';
 import {
   invalidRequest,
   recipientRestricted,
@@ -78,7 +78,7 @@ export function makeSendMessage(
           createdAt,
           updatedAt: createdAt,
         });
-        await deps.jobs.send(QUEUES.send, { messageId: id }, { tx, tenantId, id, ...SEND_RETRIES });
+        await deps.jobs.send(QUEUES.send, { messageId: id }, { tx, id, ...sendJobOptions(tenantId) });
         return { id, createdAt: createdAt.toISOString() };
       });
       return (await deps.messages.find(tx, result.id, new Date(result.createdAt)))!;
