@@ -29,7 +29,8 @@ export const messagingCategories: DataCategory[] = [
     ],
     purpose: 'Send and receive messages, report their delivery, answer for the traffic to the tenant',
     legalBasis: 'contract',
-    retention: 'twelve months after the message was created, unless the tenant sets its own policy',
+    retention:
+      "twelve months after the message was created, or the tenant's metadataRetentionDays (messaging settings)",
     legalObligation: '',
     defaultRetentionDays: 365,
     consentPurposes: [],
@@ -43,9 +44,12 @@ export const messagingCategories: DataCategory[] = [
     ],
     purpose: 'Deliver the message; show it to the tenant in the message log',
     legalBasis: 'contract',
-    // What the code does today: the text stays with its message. Removing it at the final status (or after
-    // the tenant's N days) is the content-retention job's, which does not exist yet.
-    retention: "kept with the message's metadata, twelve months after it was created",
+    // jobs/retention.ts empties body and media URLs when the message reaches its final status, or the
+    // tenant's contentRetentionDays after it (messaging settings); the metadata stays. Received messages have
+    // no final delivery status: their content goes with their metadata. The privacy service's retention run
+    // (defaultRetentionDays after creation) is the backstop for content nothing else removed.
+    retention:
+      "removed when the message reaches its final status (delivered, undelivered, failed, expired), or the tenant's contentRetentionDays after it; received messages' content is kept with their metadata",
     legalObligation: '',
     defaultRetentionDays: 365,
     consentPurposes: [],
