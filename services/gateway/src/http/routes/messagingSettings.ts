@@ -58,9 +58,8 @@ const patchBody = z
     }),
     helpText: z
       .string()
-      .min(1)
       .max(1600)
-      .refine((text) => text.trim() !== '', 'must not be blank')
+      .refine((text) => text.trim() !== '', 'must not be empty or blank')
       .nullable()
       .optional()
       .openapi({ description: '1 to 1600 characters; null removes it' }),
