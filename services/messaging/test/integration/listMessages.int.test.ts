@@ -116,6 +116,7 @@ describe('messaging service', () => {
         'disabled_webhook_endpoints',
         'message_status_history',
         'messages',
+        'messaging_settings',
         'sender_pacing',
         'webhook_deliveries',
         'webhook_secrets',
