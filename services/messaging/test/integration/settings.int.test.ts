@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
-import { call } from '@parley/kit';
+import { call, ensurePartitions } from '@parley/kit';
 import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
+import { PARTITIONED } from '../../src/db/schema';
 import { QUEUES } from '../../src/deps';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
 
@@ -228,6 +229,39 @@ describe('messaging: per-tenant settings, retention and sender rates', () => {
         await expectStatus(under.get(short, goes.id), status.NOT_FOUND, 'MESSAGE_NOT_FOUND');
       });
       expect((await under.get(usual, stays.id)).message!.status).toBe('delivered');
+    });
+  });
+
+  describe('metadata retention: whole months', () => {
+    it('drops the months older than the longest metadata retention any tenant keeps, and keeps the newer ones', async () => {
+      const { pool } = under.messaging.app.runtime;
+      for (const spec of Object.values(PARTITIONED)) await ensurePartitions(pool, spec, { behind: 14 });
+      const month = (monthsAgo: number) => {
+        const at = new Date();
+        at.setUTCDate(1);
+        at.setUTCMonth(at.getUTCMonth() - monthsAgo);
+        return `${at.getUTCFullYear()}${String(at.getUTCMonth() + 1).padStart(2, '0')}`;
+      };
+      const partitions = async (table: string) =>
+        (
+          await pool.query<{ name: string }>(
+            `select c.relname as name from pg_inherits i join pg_class c on c.oid = i.inhrelid
+               join pg_class p on p.oid = i.inhparent where p.relname = $1`,
+            [table],
+          )
+        ).rows.map((row) => row.name);
+      expect(await partitions('messages')).toContain(`messages_p${month(13)}`);
+      // No tenant keeps metadata longer than the default 365 days here.
+      await under.messaging.app.runtime.jobs.send(QUEUES.metadataRetention, {});
+      await eventually('the month thirteen months back to be dropped', async () => {
+        if ((await partitions('messages')).includes(`messages_p${month(13)}`)) throw new Error('still there');
+      });
+      expect(await partitions('message_status_history')).not.toContain(
+        `message_status_history_p${month(13)}`,
+      );
+      expect(await partitions('messages')).toEqual(
+        expect.arrayContaining([`messages_p${month(11)}`, `messages_p${month(0)}`]),
+      );
     });
   });
 
