@@ -15,6 +15,7 @@ import {
   type MessageRow,
   type WebhookDeliveryRow,
 } from './db/schema';
+import type { SettingsRepository } from './db/settings';
 import type { MessagingDeps } from './deps';
 
 /** What messaging holds about people. */
@@ -155,12 +156,35 @@ async function counts(tx: Transaction, subject: SubjectIdentifiers) {
 }
 
 /**
+ * The cut-off of a retention purge, moved back when the tenant's messaging settings keep the category longer:
+ * a tenant that set its own retention in messaging keeps what it set (messaging's retention jobs delete at
+ * that setting themselves; jobs/retention.ts).
+ */
+async function keptLonger(
+  repository: SettingsRepository,
+  tx: Transaction,
+  category: string,
+  before: Date,
+): Promise<Date> {
+  const settings = await repository.get(tx);
+  const days =
+    category === 'message_metadata'
+      ? settings.metadataRetentionDays
+      : category === 'message_content'
+        ? settings.contentRetentionDays
+        : null;
+  if (days === null) return before;
+  const own = new Date(Date.now() - days * 86_400_000);
+  return own < before ? own : before;
+}
+
+/**
  * Messaging as a privacy participant. Erasure deletes the subject's messages (metadata and content, with
  * their status history and carrier part ids) and the webhook deliveries naming them: no law obliges
  * messaging to keep any of it today (billing's records of the traffic are billing's). Phone numbers in
  * messages are what was sent: they are not rectified.
  */
-export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): PrivacyParticipant {
+export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'settings'>): PrivacyParticipant {
   return {
     name: 'messaging',
     categories: messagingCategories,
@@ -284,7 +308,8 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
         receiptLine(category.id, { restricted: String(found[category.id as keyof typeof found]) }),
       );
     },
-    async purge(tx, category, before) {
+    async purge(tx, category, given) {
+      const before = await keptLonger(deps.settings, tx, category, given);
       if (category === 'message_metadata') {
         // The history's partitions follow their messages' (message_created_at).
         await purgeBefore(tx, PARTITIONED.history, before);

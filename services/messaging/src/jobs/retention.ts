@@ -12,7 +12,7 @@ const DAY_MS = 86_400_000;
  * Sweeps of one tenant's content are due at the end of a window of this length: every final status in the
  * window shares one job (stately, keyed by tenant and window), not one job per message.
  */
-export const CONTENT_SWEEP_WINDOW_MS = 5000;
+export const CONTENT_SWEEP_WINDOW_MS = 10_000;
 /** Messages emptied per statement (the sweep loops until none is left due). */
 const CONTENT_SWEEP_BATCH = 1000;
 

@@ -7,6 +7,7 @@ import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { PARTITIONED } from '../../src/db/schema';
 import { QUEUES } from '../../src/deps';
+import { messagingParticipant } from '../../src/privacy';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
 
 const DAY_MS = 86_400_000;
@@ -229,6 +230,36 @@ describe('messaging: per-tenant settings, retention and sender rates', () => {
         await expectStatus(under.get(short, goes.id), status.NOT_FOUND, 'MESSAGE_NOT_FOUND');
       });
       expect((await under.get(usual, stays.id)).message!.status).toBe('delivered');
+    });
+  });
+
+  describe("the privacy service's retention run", () => {
+    it("keeps what the tenant's own, longer messaging retention keeps; without it the run's cut-off applies", async () => {
+      const mine = tenant();
+      const from = await under.buyNumber(mine);
+      await under.updateSettings(mine, { metadataRetentionDays: 730, contentRetentionDays: 730 }, [
+        'metadata_retention_days',
+        'content_retention_days',
+      ]);
+      const sent = await under.send(mine, { from, to: recipient(), body: 'kept two years' });
+      await under.reaches(mine, sent.id, 'delivered');
+      const { deps, runtime } = under.messaging.app;
+      const participant = messagingParticipant(deps);
+      // A run whose policy cuts at tomorrow: everything there is would go.
+      const purge = (category: string) =>
+        deps.withTenant(mine, (tx) =>
+          participant.purge(tx, category, new Date(Date.now() + DAY_MS), {
+            tenantId: mine,
+            log: runtime.log,
+          }),
+        );
+      await purge('message_content');
+      await purge('message_metadata');
+      expect((await under.get(mine, sent.id)).message!.body).toBe('kept two years');
+
+      await under.updateSettings(mine, {}, ['metadata_retention_days']);
+      await purge('message_metadata');
+      await expectStatus(under.get(mine, sent.id), status.NOT_FOUND, 'MESSAGE_NOT_FOUND');
     });
   });
 
