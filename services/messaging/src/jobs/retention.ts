@@ -76,7 +76,10 @@ export function makeMetadataRetention(
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const now = deps.now().getTime();
     const retentions = await deps.withTenant('platform', (tx) => deps.settings.metadataRetentions(tx));
-    const longest = Math.max(DEFAULT_METADATA_RETENTION_DAYS, ...retentions.map((tenant) => tenant.days));
+    const longest = retentions.reduce(
+      (most, tenant) => Math.max(most, tenant.days),
+      DEFAULT_METADATA_RETENTION_DAYS,
+    );
     const before = new Date(now - longest * DAY_MS);
     // The history's months first: a message's history is in the month of its message.
     const dropped = [
