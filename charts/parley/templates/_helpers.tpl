@@ -269,6 +269,7 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "SMPP_RECONNECT_MIN_MS" (toString (int64 .svc.smpp.reconnectMinMs)) -}}
 {{- $_ := set $data "SMPP_RECONNECT_MAX_MS" (toString (int64 .svc.smpp.reconnectMaxMs)) -}}
 {{- $_ := set $data "SEND_CONCURRENCY" (toString (int64 .svc.sendConcurrency)) -}}
+{{- $_ := set $data "SEND_TENANT_CONCURRENCY" (toString (int64 .svc.sendTenantConcurrency)) -}}
 {{- $_ := set $data "SENDER_RATES" .svc.senderRates -}}
 {{- $_ := set $data "MESSAGING_HELP_TEXT" .svc.helpText -}}
 {{- end -}}

@@ -20,6 +20,9 @@ export const scopes = [
   'numbers:write',
   'messages:read',
   'messages:write',
+  // Changing a tenant's messaging settings (retention, sender rates, help text): a data-governance decision,
+  // so not part of messages:write. Reading them needs messages:read.
+  'messaging:settings',
   'webhooks:read',
   'webhooks:write',
   'billing:read',

@@ -14,16 +14,10 @@ import { version } from '../package.json';
 import type { Config } from './config';
 import { InboundPartRepository, OptOutRepository } from './db/inbound';
 import { MessageRepository } from './db/messages';
+import { SettingsRepository } from './db/settings';
 import { PARTITIONED } from './db/schema';
 import { WebhookRepository } from './db/webhooks';
-import {
-  QUEUES,
-  SEND_EXPIRE_SECONDS,
-  SEND_RETRIES,
-  type HelpTexts,
-  type MessagingDeps,
-  type NumberDirectory,
-} from './deps';
+import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
 import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
 import { numberingUnavailable } from './domain/errors';
 import type { StatusCallbacks } from './domain/statusCallbacks';
@@ -38,15 +32,18 @@ import {
   makeWebhookRetention,
   type WebhookToSend,
 } from './jobs/deliverWebhook';
+import { makeContentRetention, makeMetadataRetention, makeTenantMetadataRetention } from './jobs/retention';
 import { makeSendMessageJob } from './jobs/sendMessage';
 import { makeCreateWebhookSecret } from './rpc/createWebhookSecret';
 import { makeGetMessage } from './rpc/getMessage';
+import { makeGetMessagingSettings } from './rpc/getMessagingSettings';
 import { makeListMessages } from './rpc/listMessages';
 import { makeListWebhookDeliveries } from './rpc/listWebhookDeliveries';
 import { makeListWebhookSecrets } from './rpc/listWebhookSecrets';
 import { makeRetireWebhookSecret } from './rpc/retireWebhookSecret';
 import { makeRetryWebhookDelivery } from './rpc/retryWebhookDelivery';
 import { makeSendMessage } from './rpc/sendMessage';
+import { makeUpdateMessagingSettings } from './rpc/updateMessagingSettings';
 import { messagingParticipant } from './privacy';
 
 export interface MessagingApp extends App {
@@ -139,8 +136,6 @@ export function buildApp(config: Config): MessagingApp {
       await enqueueWebhook(deps, tx, callback);
     },
   };
-  // Until per-tenant messaging settings exist, every tenant is answered with MESSAGING_HELP_TEXT.
-  const helpTexts: HelpTexts = { of: () => Promise.resolve(undefined) };
   const deps: MessagingDeps = {
     db: runtime.db,
     withTenant: (tenantId, work) => runtime.withTenant(tenantId, work),
@@ -149,8 +144,8 @@ export function buildApp(config: Config): MessagingApp {
     messages: new MessageRepository(),
     inboundParts: new InboundPartRepository(),
     optOuts: new OptOutRepository(),
-    helpTexts,
     helpTextDefault: config.MESSAGING_HELP_TEXT,
+    settings: new SettingsRepository(),
     numbers,
     carrier,
     authorisation: allowEverySendUntilBillingAuthorises,
@@ -181,6 +176,12 @@ export function buildApp(config: Config): MessagingApp {
     retireWebhookSecret: rpc('RetireWebhookSecret', makeRetireWebhookSecret(deps), write),
     listWebhookDeliveries: rpc('ListWebhookDeliveries', makeListWebhookDeliveries(deps), read),
     retryWebhookDelivery: rpc('RetryWebhookDelivery', makeRetryWebhookDelivery(deps), write),
+    getMessagingSettings: rpc('GetMessagingSettings', makeGetMessagingSettings(deps), {
+      scope: 'messages:read',
+    }),
+    updateMessagingSettings: rpc('UpdateMessagingSettings', makeUpdateMessagingSettings(deps), {
+      scope: 'messaging:settings',
+    }),
   };
   return {
     runtime,
@@ -191,6 +192,8 @@ export function buildApp(config: Config): MessagingApp {
         ...SEND_RETRIES,
         concurrency: config.SEND_CONCURRENCY,
         busy: true,
+        // Fairness: the jobs carry their tenant as their group (jobs/sendMessage.ts).
+        groupConcurrency: config.SEND_TENANT_CONCURRENCY,
         pollingIntervalSeconds: 0.5,
         expireInSeconds: SEND_EXPIRE_SECONDS,
       });
@@ -214,6 +217,19 @@ export function buildApp(config: Config): MessagingApp {
         policy: 'stately',
         retryLimit: 10,
         retryBackoff: true,
+      });
+      // Retention (jobs/retention.ts): content per tenant as messages finish, metadata daily.
+      const retention = { retryLimit: 10, retryBackoff: true } as const;
+      await runtime.jobs.work(QUEUES.contentRetention, makeContentRetention(deps), {
+        ...retention,
+        policy: 'stately',
+        pollingIntervalSeconds: 1,
+      });
+      await runtime.jobs.work(QUEUES.metadataRetention, makeMetadataRetention(deps, runtime.pool), retention);
+      await runtime.jobs.schedule(QUEUES.metadataRetention, '41 3 * * *', { tz: 'UTC' });
+      await runtime.jobs.work(QUEUES.tenantMetadataRetention, makeTenantMetadataRetention(deps), {
+        ...retention,
+        policy: 'stately',
       });
       await runtime.start({
         grpcServices: [

@@ -73,6 +73,11 @@ export const configSchema = serviceEnv({
   SMPP_RECONNECT_MAX_MS: whole(100, 600_000).default(30_000),
   /** Messages each replica hands to the carrier at once (send jobs worked concurrently). */
   SEND_CONCURRENCY: whole(1, 1000).default(20),
+  /**
+   * Send jobs one tenant may have running at once, across every replica: the rest of SEND_CONCURRENCY stays
+   * free for other tenants, so one tenant's burst never holds every worker (keep it below SEND_CONCURRENCY).
+   */
+  SEND_TENANT_CONCURRENCY: whole(1, 1000).default(16),
   /** Segments per second one sender number may send, by throughput class (classes left out keep theirs). */
   SENDER_RATES: z
     .string()

@@ -9,6 +9,7 @@ import type {
 } from '@parley/kit';
 import type { InboundPartRepository, OptOutRepository } from './db/inbound';
 import type { MessageRepository } from './db/messages';
+import type { SettingsRepository } from './db/settings';
 import type { WebhookRepository } from './db/webhooks';
 import type { Authorisation } from './domain/authorisation';
 import type { CarrierPort } from './domain/carrier';
@@ -28,14 +29,6 @@ export interface ResolvedNumber {
   messagingWebhookUrl: string;
 }
 
-/**
- * The text a HELP or INFO is answered with, per tenant: undefined when the tenant set none (then
- * MESSAGING_HELP_TEXT, `helpTextDefault`, answers). Read in the transaction that records the answer.
- */
-export interface HelpTexts {
-  of(tx: Transaction, tenantId: string): Promise<string | undefined>;
-}
-
 /** numbering's ResolveNumber, as messaging uses it (asked on behalf of `tenantId`): undefined when no tenant holds the number. */
 export interface NumberDirectory {
   resolve(e164: string, tenantId: string): Promise<ResolvedNumber | undefined>;
@@ -51,14 +44,18 @@ export interface MessagingDeps {
   messages: MessageRepository;
   inboundParts: InboundPartRepository;
   optOuts: OptOutRepository;
-  helpTexts: HelpTexts;
   /** MESSAGING_HELP_TEXT: the answer to HELP for a tenant that set no text of its own. */
   helpTextDefault: string;
+  /**
+   * Each tenant's retention, rate overrides and help text (`settings.helpTexts.of`: undefined when the
+   * tenant set none, then `helpTextDefault` answers HELP and INFO).
+   */
+  settings: SettingsRepository;
   numbers: NumberDirectory;
   carrier: CarrierPort;
   authorisation: Authorisation;
   statusCallbacks: StatusCallbacks;
-  /** Segments per second per sender number, by throughput class. */
+  /** Segments per second per sender number, by throughput class (SENDER_RATES; a tenant may override them). */
   rates: SenderRates;
   webhooks: WebhookRepository;
   webhookPolicy: WebhookPolicy;
@@ -90,6 +87,12 @@ export const QUEUES = {
   deliverWebhook: 'messaging-deliver-webhook',
   /** Deletes a tenant's finished deliveries once they are older than the retention (one queued per tenant). */
   webhookRetention: 'messaging-webhook-retention',
+  /** Empties a tenant's message content past its retention (stately, one per tenant and window). */
+  contentRetention: 'messaging-content-retention',
+  /** Daily, platform-wide: drops months of messages no tenant keeps, queues the tenants that keep less. */
+  metadataRetention: 'messaging-metadata-retention',
+  /** Deletes one tenant's messages past its metadata retention (one queued per tenant). */
+  tenantMetadataRetention: 'messaging-tenant-metadata-retention',
 } as const;
 
 /** How often a tenant's finished deliveries are looked at for deletion. */
@@ -105,6 +108,9 @@ export const SEND_RETRIES = {
   retryBackoff: true,
   retryDelayMaxSeconds: 60,
 };
+
+/** How every send job of a tenant is sent: its retries, and its tenant as its fairness group. */
+export const sendJobOptions = (tenantId: string) => ({ tenantId, group: tenantId, ...SEND_RETRIES });
 
 /**
  * How long a send job may stay active before another replica takes it back (its worker died: SIGKILL, OOM).

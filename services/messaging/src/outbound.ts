@@ -2,7 +2,7 @@
 // it, in the caller's transaction. SendMessage, keyword answers and forwarded messages all go this way.
 import { v7 as uuidv7 } from 'uuid';
 import { matchingHashes, type Transaction } from '@parley/kit';
-import { QUEUES, SEND_RETRIES, type MessagingDeps } from './deps';
+import { QUEUES, sendJobOptions, type MessagingDeps } from './deps';
 import type { Keyword, MessageRow } from './db/schema';
 import { DEFAULT_VALIDITY_SECONDS, timeOfUuidV7 } from './domain/messages';
 import { analyseSmsBody, type SmsEncoding } from './domain/segments';
@@ -54,11 +54,7 @@ export async function queueMessage(
     createdAt,
     updatedAt: createdAt,
   });
-  await deps.jobs.send(
-    QUEUES.send,
-    { messageId: id },
-    { tx, tenantId: message.tenantId, id, ...SEND_RETRIES },
-  );
+  await deps.jobs.send(QUEUES.send, { messageId: id }, { tx, id, ...sendJobOptions(message.tenantId) });
   return row;
 }
 

@@ -19,6 +19,7 @@ import {
   type MessageRow,
   type WebhookDeliveryRow,
 } from './db/schema';
+import type { SettingsRepository } from './db/settings';
 import type { MessagingDeps } from './deps';
 
 /**
@@ -40,7 +41,8 @@ export const messagingCategories: DataCategory[] = [
     ],
     purpose: 'Send and receive messages, report their delivery, answer for the traffic to the tenant',
     legalBasis: 'contract',
-    retention: 'twelve months after the message was created, unless the tenant sets its own policy',
+    retention:
+      "twelve months after the message was created, or the tenant's metadataRetentionDays (messaging settings)",
     legalObligation: '',
     defaultRetentionDays: 365,
     consentPurposes: [],
@@ -55,9 +57,12 @@ export const messagingCategories: DataCategory[] = [
     ],
     purpose: 'Deliver the message; show it to the tenant in the message log',
     legalBasis: 'contract',
-    // What the code does today: the text stays with its message. Removing it at the final status (or after
-    // the tenant's N days) is the content-retention job's, which does not exist yet.
-    retention: "kept with the message's metadata, twelve months after it was created",
+    // jobs/retention.ts empties body and media URLs when the message reaches its final status, or the
+    // tenant's contentRetentionDays after it (messaging settings); the metadata stays. Received messages have
+    // no final delivery status: their content goes with their metadata. The privacy service's retention run
+    // (defaultRetentionDays after creation) is the backstop for content nothing else removed.
+    retention:
+      "removed when the message reaches its final status (delivered, undelivered, failed, expired), or the tenant's contentRetentionDays after it; received messages' content is kept with their metadata",
     legalObligation: '',
     defaultRetentionDays: 365,
     consentPurposes: [],
@@ -233,6 +238,29 @@ function keysetPage<Row>(
 }
 
 /**
+ * The cut-off of a retention purge, moved back when the tenant's messaging settings keep the category longer:
+ * a tenant that set its own retention in messaging keeps what it set (messaging's retention jobs delete at
+ * that setting themselves; jobs/retention.ts).
+ */
+async function keptLonger(
+  repository: SettingsRepository,
+  tx: Transaction,
+  category: string,
+  before: Date,
+): Promise<Date> {
+  const settings = await repository.get(tx);
+  const days =
+    category === 'message_metadata'
+      ? settings.metadataRetentionDays
+      : category === 'message_content'
+        ? settings.contentRetentionDays
+        : null;
+  if (days === null) return before;
+  const own = new Date(Date.now() - days * 86_400_000);
+  return own < before ? own : before;
+}
+
+/**
  * Messaging as a privacy participant. Erasure deletes the subject's messages (metadata and content, with
  * their status history and carrier part ids, forwarded copies of theirs included), parts of their inbound
  * messages, where others' messages were forwarded to them, and the webhook deliveries naming them: no law
@@ -240,7 +268,7 @@ function keysetPage<Row>(
  * is kept: it never held the number (a keyed hash), and it loses its link to their messages. Phone numbers in
  * messages are what was sent: they are not rectified.
  */
-export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): PrivacyParticipant {
+export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'settings'>): PrivacyParticipant {
   return {
     name: 'messaging',
     categories: messagingCategories,
@@ -499,7 +527,8 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks'>): Pri
         receiptLine(category.id, { restricted: String(found[category.id as keyof typeof found]) }),
       );
     },
-    async purge(tx, category, before) {
+    async purge(tx, category, given) {
+      const before = await keptLonger(deps.settings, tx, category, given);
       if (category === 'message_metadata') {
         // The history's partitions follow their messages' (message_created_at).
         await purgeBefore(tx, PARTITIONED.history, before);

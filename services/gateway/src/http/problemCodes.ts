@@ -232,7 +232,7 @@ export const problemCatalogue = define({
   MESSAGING_INVALID_REQUEST: {
     status: 400,
     description:
-      'A message field is invalid (from, to, body, mediaUrls, statusCallback, validityPeriod); `errors` names each.',
+      'A message field (from, to, body, mediaUrls, statusCallback, validityPeriod) or messaging setting is invalid; `errors` names each.',
   },
   SENDER_NOT_FOUND: { status: 404, description: '`from` is not an active number of this tenant.' },
   SENDER_CAPABILITY_MISSING: {

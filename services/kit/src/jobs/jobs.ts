@@ -77,6 +77,12 @@ export interface WorkerOptions extends QueueDefinition {
    * pause while its fetches come back full, and polls again once the backlog is gone.
    */
   busy?: boolean;
+  /**
+   * At most this many jobs of one group (`SendJobOptions.group`) active at once, across every replica
+   * (pg-boss counts the group's active jobs when it fetches, and skips a group at its limit for the jobs
+   * behind it). Jobs sent without a group are not limited. Fairness between tenants: group by tenant.
+   */
+  groupConcurrency?: number;
 }
 
 /** Jobs a worker of a `busy` queue takes at a time (its workers are concurrency ÷ this, rounded up). */
@@ -98,6 +104,8 @@ export interface SendJobOptions {
   singletonKey?: string;
   /** The tenant the job is for; the handler gets it as `tenantId` and its log lines carry it. */
   tenantId?: string;
+  /** The group the job counts against on a worker with `groupConcurrency` (a tenant id, say). */
+  group?: string;
   /**
    * A transaction (withTenant / db.transaction): the job is inserted in it, so it exists if and only if
    * the transaction commits.
@@ -232,6 +240,7 @@ export class Jobs {
       ...(options.startAfter !== undefined ? { startAfter: options.startAfter } : {}),
       ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
       ...(options.id !== undefined ? { id: options.id } : {}),
+      ...(options.group !== undefined ? { group: { id: options.group } } : {}),
       ...(options.tx ? { db: fromDrizzle(options.tx, sql) } : {}),
     });
     return id ?? undefined;
@@ -318,6 +327,8 @@ export class Jobs {
     const log = this.options.log.child({ queue });
     const concurrency = options.concurrency ?? 1;
     const pollingIntervalSeconds = options.pollingIntervalSeconds ?? 2;
+    const groups =
+      options.groupConcurrency !== undefined ? { groupConcurrency: options.groupConcurrency } : {};
     if (options.busy) {
       const busyOptions = {
         localConcurrency: Math.ceil(concurrency / BUSY_BATCH),
@@ -326,6 +337,7 @@ export class Jobs {
         perJobResults: true,
         pollingIntervalSeconds,
         includeMetadata: true,
+        ...groups,
       } as const;
       await boss.work<Envelope<unknown>, void, typeof busyOptions>(queue, busyOptions, async (jobs) => {
         const settled = await Promise.allSettled(jobs.map((job) => this.run(job, handler, log)));
@@ -342,6 +354,7 @@ export class Jobs {
       localConcurrency: concurrency,
       pollingIntervalSeconds,
       includeMetadata: true,
+      ...groups,
     } as const;
     await boss.work<Envelope<unknown>, void, typeof workOptions>(
       queue,

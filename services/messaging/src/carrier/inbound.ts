@@ -130,7 +130,7 @@ async function receive(
     });
     await reply(CONFIRMATIONS[keyword.action]);
   } else if (keyword) {
-    await reply((await deps.helpTexts.of(tx, tenantId)) ?? deps.helpTextDefault);
+    await reply((await deps.settings.helpTexts.of(tx, tenantId)) ?? deps.helpTextDefault);
   }
   if (number.forwardingTarget) {
     await queueMessage(deps, tx, {

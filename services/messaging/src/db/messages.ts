@@ -10,6 +10,7 @@ import {
   type NewMessageRow,
   type ReceiptState,
   type StatusChangeRow,
+  FINAL_STATUSES,
 } from './schema';
 
 export interface MessageFilters {
@@ -209,4 +210,41 @@ export class MessageRepository {
     const gone = await db.delete(earlyReceipts).where(lt(earlyReceipts.receivedAt, before)).returning();
     return gone.length;
   }
+
+  /**
+   * Empties the body and media URLs of up to `limit` of the tenant's messages that finished before
+   * `finishedBefore` (metadata, parts and history stay; updated_at keeps the final status's time). Walks
+   * the partial index messages_content_held. Answers how many were emptied.
+   */
+  async emptyContent(
+    tx: Transaction,
+    tenantId: string,
+    finishedBefore: Date,
+    limit: number,
+  ): Promise<number> {
+    const before = finishedBefore.toISOString();
+    const result = await tx.execute(sql`
+      update messages set body = null, media_urls = '{}'
+       where (tenant_id, created_at, id) in (
+         select tenant_id, created_at, id from messages
+          where tenant_id = ${tenantId}
+            and ${contentHeld}
+            and updated_at <= ${before}::timestamptz
+            and created_at <= ${before}::timestamptz
+          limit ${limit})`);
+    return result.rowCount ?? 0;
+  }
+
+  /** When the earliest of the tenant's finished messages that still hold content finished. */
+  async earliestContentHeld(tx: Transaction, tenantId: string): Promise<Date | undefined> {
+    const result = await tx.execute<{ at: string | null }>(sql`
+      select min(updated_at) as at from messages where tenant_id = ${tenantId} and ${contentHeld}`);
+    const at = result.rows[0]?.at;
+    return at ? new Date(at) : undefined;
+  }
 }
+
+/** The predicate of the partial index messages_content_held (migration 0005): finished, content present. */
+const contentHeld = sql.raw(
+  `(body is not null or cardinality(media_urls) > 0) and status in (${FINAL_STATUSES.map((status) => `'${status}'`).join(', ')})`,
+);

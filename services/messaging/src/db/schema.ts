@@ -1,4 +1,5 @@
 import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import type { ThroughputClass } from '../domain/pacing';
 import type { WebhookFailureClass, WebhookDeliveryStatus } from '../domain/webhooks';
 
 const at = (name: string) => timestamp(name, { withTimezone: true });
@@ -123,6 +124,21 @@ export type Keyword =
   | 'UNSTOP'
   | 'HELP'
   | 'INFO';
+
+/** Each tenant's messaging settings (migration 0005); a tenant without a row has the defaults. */
+export const messagingSettings = pgTable('messaging_settings', {
+  tenantId: text('tenant_id').primaryKey(),
+  contentRetentionDays: integer('content_retention_days'),
+  metadataRetentionDays: integer('metadata_retention_days'),
+  senderRates: jsonb('sender_rates').$type<Partial<Record<ThroughputClass, number>>>().notNull().default({}),
+  helpText: text('help_text'),
+  updatedAt: at('updated_at').notNull().defaultNow(),
+});
+
+export type MessagingSettingsRow = typeof messagingSettings.$inferSelect;
+
+/** The statuses a message ends in: nothing changes it after one (its content retention counts from it). */
+export const FINAL_STATUSES = ['delivered', 'undelivered', 'failed', 'expired'] as const;
 
 export type MessageStatus =
   'queued' | 'sending' | 'sent' | 'delivered' | 'undelivered' | 'failed' | 'expired' | 'received';

@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
 import type { JobContext, Transaction } from '@parley/kit';
-import { QUEUES, SEND_RETRIES, type MessagingDeps } from '../deps';
+import { QUEUES, sendJobOptions, type MessagingDeps } from '../deps';
 import type { MessageRow } from '../db/schema';
 import { CarrierError } from '../domain/carrier';
 import { outcomeOfParts, timeOfUuidV7 } from '../domain/messages';
 import { occupancyMs, pacedJobId } from '../domain/pacing';
 import { splitSmsBody } from '../domain/segments';
+import { effectiveRates } from '../domain/settings';
 import { moveTo } from '../lifecycle';
 import { optedOut } from '../outbound';
 
@@ -28,6 +29,12 @@ const PACING_TOLERANCE_MS = 20;
  *   the resend carries the same user_message_reference (and concatenation reference), so the carrier
  *   can tell, and the simulator counts it under `duplicates`. Bound: at most the messages whose submits
  *   were answered but not yet committed when the process died: ≤ SEND_CONCURRENCY messages per replica.
+ *
+ * Fairness between tenants: every send job carries its tenant as its pg-boss group, and the worker takes
+ * at most SEND_TENANT_CONCURRENCY of one tenant's jobs at once (across replicas); the queue stays FIFO
+ * otherwise, so another tenant's message behind a burst is taken by the next free worker instead of
+ * waiting for the whole burst. This changes only which job is fetched, not what a job does, so the crash
+ * cases above are unchanged (a job lost with its worker holds one of its tenant's slots until it expires).
  */
 export function makeSendMessageJob(deps: MessagingDeps) {
   return async (job: JobContext<{ messageId: string }>): Promise<void> => {
@@ -47,19 +54,24 @@ export function makeSendMessageJob(deps: MessagingDeps) {
         await moveTo(deps, tx, found, 'failed', { errorCode: 'RECIPIENT_OPTED_OUT' });
         return undefined;
       }
+      // The tenant's own rates (messaging settings) over the service's SENDER_RATES.
       const slot =
         found.sendAt ??
         (await deps.messages.reserveSlot(
           tx,
           found,
-          occupancyMs(deps.rates, found.senderClass, found.segments),
+          occupancyMs(
+            effectiveRates(deps.rates, (await deps.settings.get(tx)).senderRates),
+            found.senderClass,
+            found.segments,
+          ),
         ));
       if (slot.getTime() > Date.now() + PACING_TOLERANCE_MS) {
         // The same message and slot give the same job id: a rerun of this job schedules nothing more.
         await deps.jobs.send(
           QUEUES.send,
           { messageId: found.id },
-          { tx, tenantId, id: pacedJobId(found.id, slot), startAfter: slot, ...SEND_RETRIES },
+          { tx, id: pacedJobId(found.id, slot), startAfter: slot, ...sendJobOptions(tenantId) },
         );
         return undefined;
       }

@@ -118,6 +118,7 @@ describe('messaging service', () => {
         'message_status_history',
         'messages',
         'opt_outs',
+        'messaging_settings',
         'sender_pacing',
         'webhook_deliveries',
         'webhook_secrets',

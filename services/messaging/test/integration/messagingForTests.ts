@@ -32,6 +32,12 @@ export interface MessagingUnderTest {
     requestId?: string,
   ): Promise<messagingV1.MessageRecord>;
   get(tenantId: string, id: string): Promise<messagingV1.GetMessageResponse>;
+  /** Changes the tenant's messaging settings named in `updateMask` (UpdateMessagingSettings). */
+  updateSettings(
+    tenantId: string,
+    settings: Partial<messagingV1.MessagingSettings>,
+    updateMask: string[],
+  ): Promise<messagingV1.MessagingSettings>;
   /** Waits until the message is in `status`. */
   reaches(
     tenantId: string,
@@ -125,6 +131,15 @@ export async function startMessaging(
       );
     },
     get,
+    async updateSettings(tenantId, settings, updateMask) {
+      const updated = await call(
+        client,
+        client.updateMessagingSettings,
+        { settings: { metadataRetentionDays: 0, ...settings }, updateMask },
+        await as(tenantId),
+      );
+      return updated.settings!;
+    },
     reaches: (tenantId, id, status, timeoutMs = 20_000) =>
       eventually(
         `message ${id} to reach ${status}`,

@@ -158,6 +158,8 @@ describe('messaging: a data-subject request on real traffic', () => {
   beforeAll(async () => {
     under = await underTest();
     from = await under.buyNumber(tenant);
+    // The export below reads the messages' text after they were delivered: this tenant keeps it.
+    await under.updateSettings(tenant, { contentRetentionDays: 30 }, ['content_retention_days']);
     // Last month's partitions exist, so an old message lands in one rather than the default partition.
     for (const spec of Object.values(PARTITIONED))
       await ensurePartitions(under.messaging.app.runtime.pool, spec, { behind: 2 });

@@ -14,6 +14,7 @@ import type { GlobalPrivacyControl } from '../../globalPrivacyControl';
 import { numberRoutes } from './numbers';
 import { webhookRoutes } from './webhooks';
 import { messageRoutes } from './messages';
+import { messagingSettingsRoutes } from './messagingSettings';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -29,6 +30,7 @@ export function buildRoutes(
     ...numberRoutes(backends),
     ...webhookRoutes(backends),
     ...messageRoutes(backends),
+    ...messagingSettingsRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),

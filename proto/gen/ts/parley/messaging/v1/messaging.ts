@@ -421,6 +421,70 @@ export interface MessageFailed {
   failedAt?: Date | undefined;
 }
 
+/** SenderRates are segments per second per sender number, by throughput class; an unset class has none. */
+export interface SenderRates {
+  /** Long codes (ordinary numbers). */
+  longCode?:
+    | number
+    | undefined;
+  /** Toll-free numbers. */
+  tollFree?:
+    | number
+    | undefined;
+  /** Short codes. */
+  shortCode?: number | undefined;
+}
+
+/** MessagingSettings are a tenant's retention, throughput and keyword-answer settings. */
+export interface MessagingSettings {
+  /** Days a message's body and media URLs are kept after its final status; unset: removed right after it. */
+  contentRetentionDays?:
+    | number
+    | undefined;
+  /** Days a message's metadata (time, numbers, segments, status) is kept after it was created. */
+  metadataRetentionDays: number;
+  /** The tenant's overrides of the service's rates; classes left unset use the service's. */
+  senderRates?:
+    | SenderRates
+    | undefined;
+  /** The rates in force: the overrides over the service's defaults (every class set). */
+  effectiveSenderRates?:
+    | SenderRates
+    | undefined;
+  /** The answer to HELP and INFO keywords; unset when the tenant set none. */
+  helpText?:
+    | string
+    | undefined;
+  /** When the tenant last changed them; unset when it never did. */
+  updatedAt?: Date | undefined;
+}
+
+/** GetMessagingSettingsRequest reads the caller's tenant's settings. */
+export interface GetMessagingSettingsRequest {
+}
+
+/** GetMessagingSettingsResponse holds the settings. */
+export interface GetMessagingSettingsResponse {
+  /** The settings. */
+  settings?: MessagingSettings | undefined;
+}
+
+/** UpdateMessagingSettingsRequest changes the fields named in update_mask to their values in settings. */
+export interface UpdateMessagingSettingsRequest {
+  /** The new values (only the fields named in update_mask are read; an unset optional clears it). */
+  settings?:
+    | MessagingSettings
+    | undefined;
+  /** The fields to change: content_retention_days, metadata_retention_days, sender_rates, help_text. */
+  updateMask: string[];
+}
+
+/** UpdateMessagingSettingsResponse holds the settings after the change. */
+export interface UpdateMessagingSettingsResponse {
+  /** The settings. */
+  settings?: MessagingSettings | undefined;
+}
+
 function createBaseMessageRecord(): MessageRecord {
   return {
     id: "",
@@ -3398,6 +3462,588 @@ export const MessageFailed: MessageFns<MessageFailed> = {
   },
 };
 
+function createBaseSenderRates(): SenderRates {
+  return { longCode: undefined, tollFree: undefined, shortCode: undefined };
+}
+
+export const SenderRates: MessageFns<SenderRates> = {
+  encode(message: SenderRates, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.longCode !== undefined) {
+      writer.uint32(9).double(message.longCode);
+    }
+    if (message.tollFree !== undefined) {
+      writer.uint32(17).double(message.tollFree);
+    }
+    if (message.shortCode !== undefined) {
+      writer.uint32(25).double(message.shortCode);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SenderRates {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSenderRates();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.longCode = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.tollFree = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.shortCode = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SenderRates {
+    return {
+      longCode: isSet(object.longCode)
+        ? globalThis.Number(object.longCode)
+        : isSet(object.long_code)
+        ? globalThis.Number(object.long_code)
+        : undefined,
+      tollFree: isSet(object.tollFree)
+        ? globalThis.Number(object.tollFree)
+        : isSet(object.toll_free)
+        ? globalThis.Number(object.toll_free)
+        : undefined,
+      shortCode: isSet(object.shortCode)
+        ? globalThis.Number(object.shortCode)
+        : isSet(object.short_code)
+        ? globalThis.Number(object.short_code)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SenderRates): unknown {
+    const obj: any = {};
+    if (message.longCode !== undefined) {
+      obj.longCode = floatToJson(message.longCode);
+    }
+    if (message.tollFree !== undefined) {
+      obj.tollFree = floatToJson(message.tollFree);
+    }
+    if (message.shortCode !== undefined) {
+      obj.shortCode = floatToJson(message.shortCode);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SenderRates>, I>>(base?: I): SenderRates {
+    return SenderRates.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SenderRates>, I>>(object: I): SenderRates {
+    const message = createBaseSenderRates();
+    message.longCode = object.longCode ?? undefined;
+    message.tollFree = object.tollFree ?? undefined;
+    message.shortCode = object.shortCode ?? undefined;
+    return message;
+  },
+};
+
+function createBaseMessagingSettings(): MessagingSettings {
+  return {
+    contentRetentionDays: undefined,
+    metadataRetentionDays: 0,
+    senderRates: undefined,
+    effectiveSenderRates: undefined,
+    helpText: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const MessagingSettings: MessageFns<MessagingSettings> = {
+  encode(message: MessagingSettings, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.contentRetentionDays !== undefined) {
+      writer.uint32(8).int32(message.contentRetentionDays);
+    }
+    if (message.metadataRetentionDays !== 0) {
+      writer.uint32(16).int32(message.metadataRetentionDays);
+    }
+    if (message.senderRates !== undefined) {
+      SenderRates.encode(message.senderRates, writer.uint32(26).fork()).join();
+    }
+    if (message.effectiveSenderRates !== undefined) {
+      SenderRates.encode(message.effectiveSenderRates, writer.uint32(34).fork()).join();
+    }
+    if (message.helpText !== undefined) {
+      writer.uint32(42).string(message.helpText);
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MessagingSettings {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMessagingSettings();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.contentRetentionDays = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.metadataRetentionDays = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.senderRates = SenderRates.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.effectiveSenderRates = SenderRates.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.helpText = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MessagingSettings {
+    return {
+      contentRetentionDays: isSet(object.contentRetentionDays)
+        ? globalThis.Number(object.contentRetentionDays)
+        : isSet(object.content_retention_days)
+        ? globalThis.Number(object.content_retention_days)
+        : undefined,
+      metadataRetentionDays: isSet(object.metadataRetentionDays)
+        ? globalThis.Number(object.metadataRetentionDays)
+        : isSet(object.metadata_retention_days)
+        ? globalThis.Number(object.metadata_retention_days)
+        : 0,
+      senderRates: isSet(object.senderRates)
+        ? SenderRates.fromJSON(object.senderRates)
+        : isSet(object.sender_rates)
+        ? SenderRates.fromJSON(object.sender_rates)
+        : undefined,
+      effectiveSenderRates: isSet(object.effectiveSenderRates)
+        ? SenderRates.fromJSON(object.effectiveSenderRates)
+        : isSet(object.effective_sender_rates)
+        ? SenderRates.fromJSON(object.effective_sender_rates)
+        : undefined,
+      helpText: isSet(object.helpText)
+        ? globalThis.String(object.helpText)
+        : isSet(object.help_text)
+        ? globalThis.String(object.help_text)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MessagingSettings): unknown {
+    const obj: any = {};
+    if (message.contentRetentionDays !== undefined) {
+      obj.contentRetentionDays = Math.round(message.contentRetentionDays);
+    }
+    if (message.metadataRetentionDays !== 0) {
+      obj.metadataRetentionDays = Math.round(message.metadataRetentionDays);
+    }
+    if (message.senderRates !== undefined) {
+      obj.senderRates = SenderRates.toJSON(message.senderRates);
+    }
+    if (message.effectiveSenderRates !== undefined) {
+      obj.effectiveSenderRates = SenderRates.toJSON(message.effectiveSenderRates);
+    }
+    if (message.helpText !== undefined) {
+      obj.helpText = message.helpText;
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<MessagingSettings>, I>>(base?: I): MessagingSettings {
+    return MessagingSettings.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<MessagingSettings>, I>>(object: I): MessagingSettings {
+    const message = createBaseMessagingSettings();
+    message.contentRetentionDays = object.contentRetentionDays ?? undefined;
+    message.metadataRetentionDays = object.metadataRetentionDays ?? 0;
+    message.senderRates = (object.senderRates !== undefined && object.senderRates !== null)
+      ? SenderRates.fromPartial(object.senderRates)
+      : undefined;
+    message.effectiveSenderRates = (object.effectiveSenderRates !== undefined && object.effectiveSenderRates !== null)
+      ? SenderRates.fromPartial(object.effectiveSenderRates)
+      : undefined;
+    message.helpText = object.helpText ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetMessagingSettingsRequest(): GetMessagingSettingsRequest {
+  return {};
+}
+
+export const GetMessagingSettingsRequest: MessageFns<GetMessagingSettingsRequest> = {
+  encode(_: GetMessagingSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMessagingSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMessagingSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetMessagingSettingsRequest {
+    return {};
+  },
+
+  toJSON(_: GetMessagingSettingsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMessagingSettingsRequest>, I>>(base?: I): GetMessagingSettingsRequest {
+    return GetMessagingSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMessagingSettingsRequest>, I>>(_: I): GetMessagingSettingsRequest {
+    const message = createBaseGetMessagingSettingsRequest();
+    return message;
+  },
+};
+
+function createBaseGetMessagingSettingsResponse(): GetMessagingSettingsResponse {
+  return { settings: undefined };
+}
+
+export const GetMessagingSettingsResponse: MessageFns<GetMessagingSettingsResponse> = {
+  encode(message: GetMessagingSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      MessagingSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetMessagingSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetMessagingSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = MessagingSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetMessagingSettingsResponse {
+    return { settings: isSet(object.settings) ? MessagingSettings.fromJSON(object.settings) : undefined };
+  },
+
+  toJSON(message: GetMessagingSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = MessagingSettings.toJSON(message.settings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetMessagingSettingsResponse>, I>>(base?: I): GetMessagingSettingsResponse {
+    return GetMessagingSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetMessagingSettingsResponse>, I>>(object: I): GetMessagingSettingsResponse {
+    const message = createBaseGetMessagingSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? MessagingSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateMessagingSettingsRequest(): UpdateMessagingSettingsRequest {
+  return { settings: undefined, updateMask: [] };
+}
+
+export const UpdateMessagingSettingsRequest: MessageFns<UpdateMessagingSettingsRequest> = {
+  encode(message: UpdateMessagingSettingsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      MessagingSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.updateMask) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateMessagingSettingsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateMessagingSettingsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = MessagingSettings.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.updateMask.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateMessagingSettingsRequest {
+    return {
+      settings: isSet(object.settings) ? MessagingSettings.fromJSON(object.settings) : undefined,
+      updateMask: globalThis.Array.isArray(object?.updateMask)
+        ? object.updateMask.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.update_mask)
+        ? object.update_mask.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UpdateMessagingSettingsRequest): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = MessagingSettings.toJSON(message.settings);
+    }
+    if (message.updateMask?.length) {
+      obj.updateMask = message.updateMask;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateMessagingSettingsRequest>, I>>(base?: I): UpdateMessagingSettingsRequest {
+    return UpdateMessagingSettingsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateMessagingSettingsRequest>, I>>(
+    object: I,
+  ): UpdateMessagingSettingsRequest {
+    const message = createBaseUpdateMessagingSettingsRequest();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? MessagingSettings.fromPartial(object.settings)
+      : undefined;
+    message.updateMask = object.updateMask?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseUpdateMessagingSettingsResponse(): UpdateMessagingSettingsResponse {
+  return { settings: undefined };
+}
+
+export const UpdateMessagingSettingsResponse: MessageFns<UpdateMessagingSettingsResponse> = {
+  encode(message: UpdateMessagingSettingsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.settings !== undefined) {
+      MessagingSettings.encode(message.settings, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateMessagingSettingsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateMessagingSettingsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.settings = MessagingSettings.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateMessagingSettingsResponse {
+    return { settings: isSet(object.settings) ? MessagingSettings.fromJSON(object.settings) : undefined };
+  },
+
+  toJSON(message: UpdateMessagingSettingsResponse): unknown {
+    const obj: any = {};
+    if (message.settings !== undefined) {
+      obj.settings = MessagingSettings.toJSON(message.settings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateMessagingSettingsResponse>, I>>(base?: I): UpdateMessagingSettingsResponse {
+    return UpdateMessagingSettingsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateMessagingSettingsResponse>, I>>(
+    object: I,
+  ): UpdateMessagingSettingsResponse {
+    const message = createBaseUpdateMessagingSettingsResponse();
+    message.settings = (object.settings !== undefined && object.settings !== null)
+      ? MessagingSettings.fromPartial(object.settings)
+      : undefined;
+    return message;
+  },
+};
+
 /** MessagingService owns messages, delivery status, opt-outs and call detail records. */
 export type MessagingServiceService = typeof MessagingServiceService;
 export const MessagingServiceService = {
@@ -3495,6 +4141,34 @@ export const MessagingServiceService = {
     responseSerialize: (value: GetMessageResponse): Buffer => Buffer.from(GetMessageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetMessageResponse => GetMessageResponse.decode(value),
   },
+  /**
+   * --- Settings (issue 11, retention and throughput) ---
+   * GetMessagingSettings reads the caller's tenant's messaging settings (defaults when it set none).
+   */
+  getMessagingSettings: {
+    path: "/parley.messaging.v1.MessagingService/GetMessagingSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetMessagingSettingsRequest): Buffer =>
+      Buffer.from(GetMessagingSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetMessagingSettingsRequest => GetMessagingSettingsRequest.decode(value),
+    responseSerialize: (value: GetMessagingSettingsResponse): Buffer =>
+      Buffer.from(GetMessagingSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetMessagingSettingsResponse => GetMessagingSettingsResponse.decode(value),
+  },
+  /** UpdateMessagingSettings changes the fields the request names and answers the settings after the change. */
+  updateMessagingSettings: {
+    path: "/parley.messaging.v1.MessagingService/UpdateMessagingSettings" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateMessagingSettingsRequest): Buffer =>
+      Buffer.from(UpdateMessagingSettingsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateMessagingSettingsRequest => UpdateMessagingSettingsRequest.decode(value),
+    responseSerialize: (value: UpdateMessagingSettingsResponse): Buffer =>
+      Buffer.from(UpdateMessagingSettingsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateMessagingSettingsResponse =>
+      UpdateMessagingSettingsResponse.decode(value),
+  },
 } as const;
 
 export interface MessagingServiceServer extends UntypedServiceImplementation {
@@ -3517,6 +4191,13 @@ export interface MessagingServiceServer extends UntypedServiceImplementation {
   sendMessage: handleUnaryCall<SendMessageRequest, SendMessageResponse>;
   /** GetMessage reads one of the caller's tenant's messages with its status history. */
   getMessage: handleUnaryCall<GetMessageRequest, GetMessageResponse>;
+  /**
+   * --- Settings (issue 11, retention and throughput) ---
+   * GetMessagingSettings reads the caller's tenant's messaging settings (defaults when it set none).
+   */
+  getMessagingSettings: handleUnaryCall<GetMessagingSettingsRequest, GetMessagingSettingsResponse>;
+  /** UpdateMessagingSettings changes the fields the request names and answers the settings after the change. */
+  updateMessagingSettings: handleUnaryCall<UpdateMessagingSettingsRequest, UpdateMessagingSettingsResponse>;
 }
 
 export interface MessagingServiceClient extends Client {
@@ -3651,6 +4332,41 @@ export interface MessagingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetMessageResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * --- Settings (issue 11, retention and throughput) ---
+   * GetMessagingSettings reads the caller's tenant's messaging settings (defaults when it set none).
+   */
+  getMessagingSettings(
+    request: GetMessagingSettingsRequest,
+    callback: (error: ServiceError | null, response: GetMessagingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getMessagingSettings(
+    request: GetMessagingSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetMessagingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  getMessagingSettings(
+    request: GetMessagingSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetMessagingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateMessagingSettings changes the fields the request names and answers the settings after the change. */
+  updateMessagingSettings(
+    request: UpdateMessagingSettingsRequest,
+    callback: (error: ServiceError | null, response: UpdateMessagingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateMessagingSettings(
+    request: UpdateMessagingSettingsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateMessagingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  updateMessagingSettings(
+    request: UpdateMessagingSettingsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateMessagingSettingsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const MessagingServiceClient = makeGenericClientConstructor(
@@ -3661,6 +4377,10 @@ export const MessagingServiceClient = makeGenericClientConstructor(
   service: typeof MessagingServiceService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 

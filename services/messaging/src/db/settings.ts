@@ -1,0 +1,73 @@
+import { isNotNull, sql } from 'drizzle-orm';
+import type { Transaction } from '@parley/kit';
+import { DEFAULT_SETTINGS, type MessagingSettings, type SettingsPatch } from '../domain/settings';
+import { messagingSettings, type MessagingSettingsRow } from './schema';
+
+const toSettings = (row: MessagingSettingsRow | undefined): MessagingSettings =>
+  row
+    ? {
+        contentRetentionDays: row.contentRetentionDays,
+        metadataRetentionDays: row.metadataRetentionDays,
+        senderRates: row.senderRates,
+        helpText: row.helpText,
+        updatedAt: row.updatedAt,
+      }
+    : DEFAULT_SETTINGS;
+
+/**
+ * Each tenant's messaging settings (every query in the tenant's transaction; row-level security walls it).
+ * It also answers which HELP text a tenant set: `helpTexts.of(tx, tenantId)`.
+ */
+export class SettingsRepository {
+  /** The tenant's settings; the defaults when it never set any. */
+  async get(tx: Transaction): Promise<MessagingSettings> {
+    const [row] = await tx.select().from(messagingSettings);
+    return toSettings(row);
+  }
+
+  /** Applies the patch (absent fields kept, null back to the default) and answers the result. */
+  async update(tx: Transaction, tenantId: string, patch: SettingsPatch): Promise<MessagingSettings> {
+    const changes = {
+      ...(patch.contentRetentionDays !== undefined
+        ? { contentRetentionDays: patch.contentRetentionDays }
+        : {}),
+      ...(patch.metadataRetentionDays !== undefined
+        ? { metadataRetentionDays: patch.metadataRetentionDays }
+        : {}),
+      ...(patch.senderRates !== undefined ? { senderRates: patch.senderRates } : {}),
+      ...(patch.helpText !== undefined ? { helpText: patch.helpText } : {}),
+    };
+    const [row] = await tx
+      .insert(messagingSettings)
+      .values({ tenantId, ...changes })
+      .onConflictDoUpdate({
+        target: messagingSettings.tenantId,
+        set: { ...changes, updatedAt: sql`now()` },
+      })
+      .returning();
+    return toSettings(row);
+  }
+
+  /** The tenant's answer to HELP and INFO; undefined when it set none (then MESSAGING_HELP_TEXT answers). */
+  readonly helpTexts = {
+    of: async (tx: Transaction, tenantId: string): Promise<string | undefined> => {
+      const [row] = await tx
+        .select({ helpText: messagingSettings.helpText })
+        .from(messagingSettings)
+        .where(sql`${messagingSettings.tenantId} = ${tenantId}`);
+      return row?.helpText ?? undefined;
+    },
+  };
+
+  /**
+   * Every tenant's own metadata retention (read as the platform: the policy `platform_reads_settings`);
+   * tenants without one keep the default.
+   */
+  async metadataRetentions(platformTx: Transaction): Promise<{ tenantId: string; days: number }[]> {
+    const rows = await platformTx
+      .select({ tenantId: messagingSettings.tenantId, days: messagingSettings.metadataRetentionDays })
+      .from(messagingSettings)
+      .where(isNotNull(messagingSettings.metadataRetentionDays));
+    return rows.map((row) => ({ tenantId: row.tenantId, days: row.days! }));
+  }
+}

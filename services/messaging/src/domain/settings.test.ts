@@ -1,0 +1,54 @@
+import { describe, expect, it } from '@jest/globals';
+import { DEFAULT_SENDER_RATES } from './pacing';
+import { effectiveRates, settingsViolations } from './settings';
+
+describe('settingsViolations', () => {
+  it('accepts every bound and null (back to the default)', () => {
+    expect(
+      settingsViolations({
+        contentRetentionDays: 0,
+        metadataRetentionDays: 3650,
+        senderRates: { long_code: 0.5, short_code: 1000 },
+        helpText: 'x'.repeat(1600),
+      }),
+    ).toEqual([]);
+    expect(
+      settingsViolations({ contentRetentionDays: null, metadataRetentionDays: null, helpText: null }),
+    ).toEqual([]);
+  });
+
+  it('names each field just past its bounds', () => {
+    const fields = settingsViolations({
+      contentRetentionDays: 3651,
+      metadataRetentionDays: 0,
+      senderRates: { long_code: 0, toll_free: 1000.5 },
+      helpText: 'x'.repeat(1601),
+    }).map((violation) => violation.field);
+    expect(fields).toEqual([
+      'contentRetentionDays',
+      'metadataRetentionDays',
+      'senderRates.long_code',
+      'senderRates.toll_free',
+      'helpText',
+    ]);
+  });
+
+  it('refuses fractional days, a blank help text and a class that does not exist', () => {
+    const fields = settingsViolations({
+      contentRetentionDays: 1.5,
+      helpText: ' \n ',
+      senderRates: { premium: 5 } as never,
+    }).map((violation) => violation.field);
+    expect(fields).toEqual(['contentRetentionDays', 'senderRates.premium', 'helpText']);
+  });
+});
+
+describe('effectiveRates', () => {
+  it("lays the tenant's overrides over the service's rates", () => {
+    expect(effectiveRates(DEFAULT_SENDER_RATES, { toll_free: 10 })).toEqual({
+      long_code: 1,
+      toll_free: 10,
+      short_code: 100,
+    });
+  });
+});

@@ -1,0 +1,65 @@
+// A tenant's messaging settings: their bounds, their defaults, and what is in force. Pure.
+import type { FieldViolation } from '@parley/kit';
+import type { SenderRates, ThroughputClass } from './pacing';
+
+/** Days of metadata a tenant without its own setting keeps (the privacy declaration's default). */
+export const DEFAULT_METADATA_RETENTION_DAYS = 365;
+export const RETENTION_DAYS_MAX = 3650;
+/** The highest rate a tenant may set for a class (segments per second per sender number). */
+export const SENDER_RATE_MAX = 1000;
+export const HELP_TEXT_MAX = 1600;
+
+export const THROUGHPUT_CLASSES: readonly ThroughputClass[] = ['long_code', 'toll_free', 'short_code'];
+
+/** What a tenant set; null and absent mean the defaults. */
+export interface MessagingSettings {
+  /** Days content is kept after the final status; null: removed right after it. */
+  contentRetentionDays: number | null;
+  /** Days metadata is kept after creation; null: DEFAULT_METADATA_RETENTION_DAYS. */
+  metadataRetentionDays: number | null;
+  senderRates: Partial<SenderRates>;
+  helpText: string | null;
+  updatedAt: Date | null;
+}
+
+export const DEFAULT_SETTINGS: MessagingSettings = {
+  contentRetentionDays: null,
+  metadataRetentionDays: null,
+  senderRates: {},
+  helpText: null,
+  updatedAt: null,
+};
+
+/** A change: a field present is set (null clears it back to its default), a field absent is kept. */
+export type SettingsPatch = Partial<Omit<MessagingSettings, 'updatedAt'>>;
+
+/** The service's rates with the tenant's overrides over them. */
+export function effectiveRates(service: SenderRates, overrides: Partial<SenderRates>): SenderRates {
+  return { ...service, ...overrides };
+}
+
+/** Every field of the patch that is out of bounds, named. */
+export function settingsViolations(patch: SettingsPatch): FieldViolation[] {
+  const violations: FieldViolation[] = [];
+  const days = (field: string, value: number | null | undefined, min: number) => {
+    if (value === null || value === undefined) return;
+    if (!Number.isInteger(value) || value < min || value > RETENTION_DAYS_MAX)
+      violations.push({ field, description: `a whole number of days from ${min} to ${RETENTION_DAYS_MAX}` });
+  };
+  days('contentRetentionDays', patch.contentRetentionDays, 0);
+  days('metadataRetentionDays', patch.metadataRetentionDays, 1);
+  for (const [name, rate] of Object.entries(patch.senderRates ?? {})) {
+    if (!THROUGHPUT_CLASSES.includes(name as ThroughputClass))
+      violations.push({ field: `senderRates.${name}`, description: 'not a throughput class' });
+    else if (typeof rate !== 'number' || !(rate > 0) || rate > SENDER_RATE_MAX)
+      violations.push({
+        field: `senderRates.${name}`,
+        description: `segments per second, above 0 and at most ${SENDER_RATE_MAX}`,
+      });
+  }
+  if (patch.helpText !== null && patch.helpText !== undefined) {
+    if (patch.helpText.trim() === '' || patch.helpText.length > HELP_TEXT_MAX)
+      violations.push({ field: 'helpText', description: `from 1 to ${HELP_TEXT_MAX} characters, not blank` });
+  }
+  return violations;
+}

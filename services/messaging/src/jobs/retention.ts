@@ -1,0 +1,115 @@
+// Retention of messages (issue 11, "Message log and retention"): content goes at the final status (or N days
+// after it, the tenant's contentRetentionDays); metadata goes after the tenant's metadataRetentionDays,
+// whole months at once when no tenant keeps them any more.
+import { dropExpired, purgeBefore, type JobContext, type Transaction } from '@parley/kit';
+import type pg from 'pg';
+import { QUEUES, type MessagingDeps } from '../deps';
+import { PARTITIONED } from '../db/schema';
+import { DEFAULT_METADATA_RETENTION_DAYS } from '../domain/settings';
+
+const DAY_MS = 86_400_000;
+/**
+ * Sweeps of one tenant's content are due at the end of a window of this length: every final status in the
+ * window shares one job (stately, keyed by tenant and window), not one job per message.
+ */
+export const CONTENT_SWEEP_WINDOW_MS = 10_000;
+/** Messages emptied per statement (the sweep loops until none is left due). */
+const CONTENT_SWEEP_BATCH = 1000;
+
+type SweepDeps = Pick<MessagingDeps, 'jobs'>;
+
+/**
+ * Queues the sweep of the tenant's content at the end of the window holding `at` (default now), in `tx`:
+ * the lifecycle calls it with every final status, a changed retention with now, and a sweep itself with the
+ * next content that will be due. Repeats within one window create nothing.
+ */
+export async function queueContentSweep(
+  deps: SweepDeps,
+  tx: Transaction,
+  tenantId: string,
+  at: Date = new Date(),
+): Promise<void> {
+  const window = Math.ceil(at.getTime() / CONTENT_SWEEP_WINDOW_MS) * CONTENT_SWEEP_WINDOW_MS;
+  await deps.jobs.send(
+    QUEUES.contentRetention,
+    {},
+    { tx, tenantId, singletonKey: `${tenantId}@${window}`, startAfter: new Date(window) },
+  );
+}
+
+/**
+ * Empties the body and media URLs of the tenant's finished messages whose content retention has passed
+ * (their metadata, parts and history stay), then queues itself for the next content that will be due.
+ * Idempotent: it keys on the messages' state, so a rerun after a crash empties what is left.
+ */
+export function makeContentRetention(
+  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'messages' | 'jobs' | 'now'>,
+) {
+  return async (job: JobContext<Record<string, never>>): Promise<void> => {
+    const tenantId = job.tenantId!;
+    let emptied = 0;
+    for (;;) {
+      const done = await deps.withTenant(tenantId, async (tx) => {
+        const days = (await deps.settings.get(tx)).contentRetentionDays ?? 0;
+        const before = new Date(deps.now().getTime() - days * DAY_MS);
+        const count = await deps.messages.emptyContent(tx, tenantId, before, CONTENT_SWEEP_BATCH);
+        emptied += count;
+        if (count === CONTENT_SWEEP_BATCH) return false;
+        const next = await deps.messages.earliestContentHeld(tx, tenantId);
+        if (next) await queueContentSweep(deps, tx, tenantId, new Date(next.getTime() + days * DAY_MS));
+        return true;
+      });
+      if (done) break;
+    }
+    job.log.info({ emptied }, 'message content past its retention removed');
+  };
+}
+
+/**
+ * The platform's daily pass: drops the months of messages (and their history) older than the longest
+ * metadata retention any tenant has, then queues a delete for each tenant that keeps less than that.
+ */
+export function makeMetadataRetention(
+  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'jobs' | 'now'>,
+  pool: pg.Pool,
+) {
+  return async (job: JobContext<Record<string, never>>): Promise<void> => {
+    const now = deps.now().getTime();
+    const retentions = await deps.withTenant('platform', (tx) => deps.settings.metadataRetentions(tx));
+    const longest = retentions.reduce(
+      (most, tenant) => Math.max(most, tenant.days),
+      DEFAULT_METADATA_RETENTION_DAYS,
+    );
+    const before = new Date(now - longest * DAY_MS);
+    // The history's months first: a message's history is in the month of its message.
+    const dropped = [
+      ...(await dropExpired(pool, PARTITIONED.history, before)),
+      ...(await dropExpired(pool, PARTITIONED.messages, before)),
+    ];
+    const shorter = retentions.filter((tenant) => tenant.days < longest);
+    for (const tenant of shorter)
+      await deps.jobs.send(
+        QUEUES.tenantMetadataRetention,
+        {},
+        { tenantId: tenant.tenantId, singletonKey: tenant.tenantId },
+      );
+    job.log.info(
+      { dropped, tenants: shorter.length },
+      'message metadata retention: months dropped, tenants queued',
+    );
+  };
+}
+
+/** Deletes one tenant's messages (and their history) older than its metadata retention. */
+export function makeTenantMetadataRetention(deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'now'>) {
+  return async (job: JobContext<Record<string, never>>): Promise<void> => {
+    const tenantId = job.tenantId!;
+    const deleted = await deps.withTenant(tenantId, async (tx) => {
+      const days = (await deps.settings.get(tx)).metadataRetentionDays ?? DEFAULT_METADATA_RETENTION_DAYS;
+      const before = new Date(deps.now().getTime() - days * DAY_MS);
+      await purgeBefore(tx, PARTITIONED.history, before, { tenantId });
+      return purgeBefore(tx, PARTITIONED.messages, before, { tenantId });
+    });
+    job.log.info({ deleted }, 'messages past the tenant metadata retention deleted');
+  };
+}

@@ -1,0 +1,77 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { startMessaging, type MessagingUnderTest } from './messagingForTests';
+
+const BURST = 300;
+const SEND_CONCURRENCY = 8;
+const SEND_TENANT_CONCURRENCY = 5;
+
+describe("messaging: one tenant's burst does not starve another tenant", () => {
+  let under: MessagingUnderTest;
+  const busy = `a-${randomUUID().slice(0, 8)}`;
+  const quiet = `b-${randomUUID().slice(0, 8)}`;
+  let next = 3000;
+  const recipient = () => `+44770091${String(next++).padStart(4, '0')}`;
+
+  beforeAll(async () => {
+    // Each submit takes 100 ms at the simulator: the burst takes seconds to get through, at most
+    // SEND_TENANT_CONCURRENCY of it at once.
+    under = await startMessaging({
+      sim: { smppLatencyMs: 100 },
+      env: {
+        SEND_CONCURRENCY: String(SEND_CONCURRENCY),
+        SEND_TENANT_CONCURRENCY: String(SEND_TENANT_CONCURRENCY),
+        SMPP_WINDOW: '50',
+      },
+    });
+  });
+
+  afterAll(async () => {
+    await under?.stop();
+  });
+
+  /** When each of the tenant's messages was recorded `sent` (microseconds since the epoch, the database's clock). */
+  async function sentTimes(tenantId: string): Promise<bigint[]> {
+    const { deps } = under.messaging.app;
+    const rows = await deps.withTenant(tenantId, (tx) =>
+      tx.execute<{ at: string }>(
+        sql`select (extract(epoch from at) * 1000000)::bigint::text as at
+              from message_status_history where status = 'sent'`,
+      ),
+    );
+    return rows.rows.map((row) => BigInt(row.at));
+  }
+
+  it("sends tenant B's few messages while tenant A's burst of hundreds is still going through", async () => {
+    const busyFrom = await under.buyNumber(busy);
+    const quietFrom = await under.buyNumber(quiet);
+    const burst: string[] = [];
+    // A queues its burst from several numbers, so its own pacing never holds it back.
+    const busyNumbers = [busyFrom, await under.buyNumber(busy), await under.buyNumber(busy)];
+    for (let start = 0; start < BURST; start += 50) {
+      const sent = await Promise.all(
+        Array.from({ length: 50 }, (_, index) =>
+          under.send(busy, {
+            from: busyNumbers[(start + index) % busyNumbers.length]!,
+            to: recipient(),
+            body: `burst ${start + index}`,
+          }),
+        ),
+      );
+      burst.push(...sent.map((message) => message.id));
+    }
+    const few: string[] = [];
+    for (let index = 0; index < 3; index++)
+      few.push((await under.send(quiet, { from: quietFrom, to: recipient(), body: `few ${index}` })).id);
+    for (const id of few) await under.reaches(quiet, id, 'delivered', 60_000);
+    // When B's last message reached `sent`, how much of A's burst had?
+    const quietSent = await sentTimes(quiet);
+    const lastQuiet = quietSent.reduce((latest, at) => (at > latest ? at : latest), 0n);
+    const busyBefore = (await sentTimes(busy)).filter((at) => at < lastQuiet).length;
+    expect(quietSent).toHaveLength(3);
+    // In FIFO order B's messages would wait for the whole burst (busyBefore = BURST).
+    expect(busyBefore).toBeLessThan(BURST * 0.75);
+    for (const id of burst.slice(-5)) await under.reaches(busy, id, 'delivered', 120_000);
+  }, 240_000);
+});
