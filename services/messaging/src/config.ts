@@ -60,8 +60,9 @@ export const configSchema = serviceEnv({
   /** Unanswered submit_sm at most on the bind: throughput per bind ≈ window ÷ round trip. */
   SMPP_WINDOW: whole(1, 1000).default(10),
   /**
-   * deliver_sm (receipts, inbound messages) recorded at once per bind; the rest wait unanswered, so a
-   * burst from the SMSC cannot take every database connection from the send path and the API.
+   * deliver_sm (receipts, inbound messages) recorded at once per bind; up to 4× as many wait unanswered and
+   * more are answered "temporary error" at once, so a burst from the SMSC cannot take every database
+   * connection from the send path and the API, nor pile up work the SMSC stopped waiting for.
    */
   SMPP_DELIVER_CONCURRENCY: whole(1, 1000).default(8),
   /** Seconds between enquire_link keep-alives on the bind. */

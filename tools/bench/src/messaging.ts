@@ -58,7 +58,6 @@ function platformEnv(port: number): Record<string, string> {
     CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
     CARRIER_SIM_DLR_DELAY_MS: String(settings.receiptDelayMs),
     CARRIER_SIM_SMPP_MAX_TPS: '0',
-    CARRIER_SIM_SMPP_MAX_WINDOW: '1000',
   };
   for (const name of Object.keys(defaults)) {
     const given = process.env[name];

@@ -77,7 +77,19 @@ export class Slots {
     this.held -= 1;
     this.waiting.shift()?.();
   }
+
+  /** Callers waiting for a slot. */
+  get queued(): number {
+    return this.waiting.length;
+  }
 }
+
+/**
+ * deliver_sm waiting for a slot at most, per slot, before more are answered "temporary error" at once: an
+ * SMSC resends what is not answered within its own timeout, so work queued longer than that would be done
+ * for answers it no longer waits for, while its resends queue up behind (a collapse under a burst).
+ */
+const DELIVERIES_QUEUED_PER_SLOT = 4;
 
 export class SmppCarrier implements CarrierPort {
   private session: Session | undefined;
@@ -334,6 +346,10 @@ export class SmppCarrier implements CarrierPort {
       ? this.handleReceipt && (() => this.handleReceipt!(receipt))
       : this.handleInbound && (() => this.handleInbound!(inbound!));
     if (!record) {
+      session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
+      return;
+    }
+    if (this.deliveries.queued >= this.options.deliverConcurrency * DELIVERIES_QUEUED_PER_SLOT) {
       session.send(pdu.response({ command_status: ESME_RX_T_APPN }));
       return;
     }
