@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
 
-const BURST = 300;
+const BURST = 100;
 const SEND_CONCURRENCY = 8;
 const SEND_TENANT_CONCURRENCY = 5;
 
@@ -15,10 +15,11 @@ describe("messaging: one tenant's burst does not starve another tenant", () => {
   const recipient = () => `+44770091${String(next++).padStart(4, '0')}`;
 
   beforeAll(async () => {
-    // Each submit takes 100 ms at the simulator: the burst takes seconds to get through, at most
-    // SEND_TENANT_CONCURRENCY of it at once.
+    // Each submit takes a second at the simulator, so the burst goes out at SEND_TENANT_CONCURRENCY a
+    // second and takes far longer than queuing it: B's messages are queued behind most of it however slow
+    // the machine (with 100 ms, a slow machine queued 300 no faster than they went out, and B came last).
     under = await startMessaging({
-      sim: { smppLatencyMs: 100 },
+      sim: { smppLatencyMs: 1000 },
       env: {
         SEND_CONCURRENCY: String(SEND_CONCURRENCY),
         SEND_TENANT_CONCURRENCY: String(SEND_TENANT_CONCURRENCY),
