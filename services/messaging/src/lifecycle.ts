@@ -2,9 +2,9 @@
 // its status callback, all in the transaction of the change.
 import type { Transaction } from '@parley/kit';
 import type { MessagingDeps } from './deps';
-import { FINAL_STATUSES, type MessageRow, type MessageStatus } from './db/schema';
+import type { MessageRow, MessageStatus } from './db/schema';
 import { queueContentSweep } from './jobs/retention';
-import { countryOf } from './domain/messages';
+import { countryOf, FINAL_STATUSES } from './domain/messages';
 import { publishDelivered, publishFailed, publishSent } from './events/published';
 
 export async function moveTo(
@@ -20,8 +20,7 @@ export async function moveTo(
   else if (status === 'undelivered' || status === 'failed' || status === 'expired')
     await publishFailed(deps.outbox, tx, moved);
   // A final status starts the content's retention: its tenant's sweep is queued (one per tenant and window).
-  if ((FINAL_STATUSES as readonly string[]).includes(status))
-    await queueContentSweep(deps, tx, moved.tenantId);
+  if (FINAL_STATUSES.has(status)) await queueContentSweep(deps, tx, moved.tenantId);
   if (moved.statusCallback && status !== 'sending') {
     await deps.statusCallbacks.enqueue(tx, {
       tenantId: moved.tenantId,

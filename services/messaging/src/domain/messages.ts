@@ -1,7 +1,7 @@
 // The rules of an outbound message: what a send must carry, its statuses and how receipts end it. Pure.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import type { FieldViolation } from '@parley/kit';
-import type { MessageStatus, ReceiptState } from '../db/schema';
+import { FINAL_STATUSES as FINAL_STATUS_LIST, type MessageStatus, type ReceiptState } from '../db/schema';
 import { analyseSmsBody, smsBodyLengthViolation, type SmsBodyAnalysis } from './segments';
 
 /** How long a message may wait to be sent when the request does not say (like the big providers' queues). */
@@ -12,12 +12,7 @@ export const MAX_MEDIA_URLS = 10;
 const MAX_URL_LENGTH = 2000;
 
 /** Statuses after which nothing changes any more. */
-export const FINAL_STATUSES: ReadonlySet<MessageStatus> = new Set([
-  'delivered',
-  'undelivered',
-  'failed',
-  'expired',
-]);
+export const FINAL_STATUSES: ReadonlySet<MessageStatus> = new Set(FINAL_STATUS_LIST);
 export const MESSAGE_STATUSES: readonly MessageStatus[] = [
   'queued',
   'sending',
