@@ -46,9 +46,8 @@ for (const [name, value] of Object.entries(settings))
  * measures the path, not the policy), the simulator's SMSC at the given latency without its own throughput
  * cap. Any of these set in the bench's environment wins.
  */
-function platformEnv(port: number): Record<string, string> {
+function platformEnv(): Record<string, string> {
   const defaults: Record<string, string> = {
-    PORT: String(port),
     SENDER_RATES: 'long_code:100000,toll_free:100000,short_code:100000',
     RATE_LIMIT_PER_PRINCIPAL: '0',
     RATE_LIMIT_PER_TENANT: '0',
@@ -61,7 +60,7 @@ function platformEnv(port: number): Record<string, string> {
   };
   for (const name of Object.keys(defaults)) {
     const given = process.env[name];
-    if (given && name !== 'PORT') defaults[name] = given;
+    if (given) defaults[name] = given;
   }
   return defaults;
 }
@@ -139,7 +138,6 @@ class ProcessSampler {
 
   constructor(home: string) {
     this.processes = JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as typeof this.processes;
-    if (!Array.isArray(this.processes)) this.processes = [];
   }
 
   start() {
@@ -339,7 +337,7 @@ async function run(run: Launch, home: string): Promise<number> {
   for (const message of messages) statuses[message.status] = (statuses[message.status] ?? 0) + 1;
   const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
   const results = {
-    settings: { ...settings, platform: platformEnv(0) },
+    settings: { ...settings, platform: platformEnv() },
     acceptedPerSecond: Math.round(settings.messages / acceptSeconds),
     submittedPerSecond: Math.round(submitted.count / submitted.seconds),
     deliveredReceiptsPerSecond: Math.round(delivered.count / delivered.seconds),
@@ -375,7 +373,7 @@ async function run(run: Launch, home: string): Promise<number> {
 
 async function main(): Promise<number> {
   const home = mkdtempSync(join(tmpdir(), 'parley-bench-messaging-'));
-  const launched = launch(home, { ...platformEnv(await freePort()), LOG_LEVEL: 'warn' });
+  const launched = launch(home, { ...platformEnv(), PORT: String(await freePort()), LOG_LEVEL: 'warn' });
   const stop = async () => {
     if (launched.child.exitCode === null) {
       launched.child.kill('SIGINT');
