@@ -7,6 +7,7 @@ import type {
   Transaction,
   WebhookPostResult,
 } from '@parley/kit';
+import type { CallRepository } from './db/calls';
 import type { InboundPartRepository, OptOutRepository } from './db/inbound';
 import type { MessageRepository } from './db/messages';
 import type { SettingsRepository } from './db/settings';
@@ -44,6 +45,8 @@ export interface MessagingDeps {
   messages: MessageRepository;
   inboundParts: InboundPartRepository;
   optOuts: OptOutRepository;
+  /** Call detail records and their recording references. */
+  calls: CallRepository;
   /** MESSAGING_HELP_TEXT: the answer to HELP for a tenant that set no text of its own. */
   helpTextDefault: string;
   /**
