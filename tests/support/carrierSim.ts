@@ -14,7 +14,8 @@ export interface CarrierSimHandle {
   smpp: { host: string; port: number; systemId: string; password: string };
   /**
    * SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID and SMPP_PASSWORD for messaging's SMPP client, and
-   * CARRIER_CALLBACK_SECRET / CARRIER_CALLBACK_PORT for its CDR endpoint.
+   * CARRIER_CALLBACK_SECRET / CARRIER_CALLBACK_PORT for its CDR endpoint, CARRIER_API_URL / CARRIER_API_KEY
+   * for deleting recordings.
    */
   messagingEnv: Record<string, string>;
   /** A mobile-originated message, delivered as deliver_sm to a bound receiver (queued until one binds). */
@@ -142,6 +143,9 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
       // Its call detail records (POST /control/calls) are signed with its callback secret; any free port.
       CARRIER_CALLBACK_SECRET: callbackSecret,
       CARRIER_CALLBACK_PORT: '0',
+      // Where an erasure deletes recordings' media.
+      CARRIER_API_URL: url,
+      CARRIER_API_KEY: apiKey,
     },
     inbound: async (message) =>
       (await call('POST', '/smsc/inbound', message)) as { id: string; parts: number },

@@ -25,6 +25,7 @@ import type { StatusCallbacks } from './domain/statusCallbacks';
 import { makeCallRecorder } from './carrier/calls';
 import { startCdrEndpoint, type CdrEndpoint } from './carrier/cdrEndpoint';
 import { makeInboundHandler } from './carrier/inbound';
+import { carrierMediaApi } from './carrier/media';
 import { makeReceiptHandler } from './carrier/receipts';
 import { FailoverCarrier } from './carrier/failover';
 import { SmppCarrier } from './carrier/smpp';
@@ -37,6 +38,7 @@ import {
 } from './jobs/deliverWebhook';
 import { makeContentRetention, makeMetadataRetention, makeTenantMetadataRetention } from './jobs/retention';
 import { makeSendMessageJob } from './jobs/sendMessage';
+import { makeDeleteRecordingMedia } from './jobs/deleteRecordingMedia';
 import { makeCreateWebhookSecret } from './rpc/createWebhookSecret';
 import { makeGetCall } from './rpc/getCall';
 import { makeGetMessage } from './rpc/getMessage';
@@ -152,6 +154,9 @@ export function buildApp(config: Config): MessagingApp {
     inboundParts: new InboundPartRepository(),
     optOuts: new OptOutRepository(),
     calls: new CallRepository(),
+    ...(config.CARRIER_API_URL && config.CARRIER_API_KEY
+      ? { carrierMedia: carrierMediaApi({ url: config.CARRIER_API_URL, apiKey: config.CARRIER_API_KEY }) }
+      : {}),
     helpTextDefault: config.MESSAGING_HELP_TEXT,
     settings: new SettingsRepository(),
     numbers,
@@ -242,6 +247,12 @@ export function buildApp(config: Config): MessagingApp {
       await runtime.jobs.work(QUEUES.tenantMetadataRetention, makeTenantMetadataRetention(deps), {
         ...retention,
         policy: 'stately',
+      });
+      // Erasures ask the carrier to delete recordings' media until it confirms.
+      await runtime.jobs.work(QUEUES.deleteRecordingMedia, makeDeleteRecordingMedia(deps), {
+        retryLimit: 20,
+        retryBackoff: true,
+        retryDelayMaxSeconds: 3600,
       });
       await runtime.start({
         grpcServices: [

@@ -48,6 +48,13 @@ export const configSchema = serviceEnv({
    */
   CARRIER_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   CARRIER_CALLBACK_PORT: whole(0, 65535, 'a port').default(8090),
+  /**
+   * The carrier's API, where the recordings and voicemail it holds are deleted when a person is erased
+   * (DELETE <url>/v1/recordings/{id}, Authorization: Bearer <key>). Without both, media stay at the carrier
+   * (the erasure receipt still removes Parley's references).
+   */
+  CARRIER_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  CARRIER_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** numbering's gRPC endpoint: resolves a sender number to its tenant and capabilities. */
   NUMBERING_ADDR: address,
   /** The carrier's SMSC (SMPP 3.4): host, port and the ESME account messaging binds as. */

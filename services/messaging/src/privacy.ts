@@ -25,6 +25,7 @@ import {
 } from './db/schema';
 import type { SettingsRepository } from './db/settings';
 import type { MessagingDeps } from './deps';
+import { queueRecordingDeletion } from './jobs/deleteRecordingMedia';
 
 /**
  * Why the opt-out list outlives an erasure: an opt-out must be honoured for as long as it stands, and a
@@ -356,12 +357,15 @@ async function keptLonger(
  * Messaging as a privacy participant. Erasure deletes the subject's messages (metadata and content, with
  * their status history and carrier part ids, forwarded copies of theirs included), parts of their inbound
  * messages, where others' messages were forwarded to them, the webhook deliveries naming them, and their
- * call records with their recording references: no law obliges messaging to keep any of that (billing's
+ * call records with their recording references (and asks the carrier to delete the recordings' media): no
+ * law obliges messaging to keep any of that (billing's
  * records of the traffic are billing's). The opt-out list
  * is kept: it never held the number (a keyed hash), and it loses its link to their messages. Phone numbers in
  * messages are what was sent: they are not rectified.
  */
-export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'settings'>): PrivacyParticipant {
+export function messagingParticipant(
+  deps: Pick<MessagingDeps, 'webhooks' | 'settings' | 'jobs' | 'carrierMedia'>,
+): PrivacyParticipant {
   return {
     name: 'messaging',
     categories: messagingCategories,
@@ -629,11 +633,15 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'set
         .delete(messages)
         .where(messagesOf(subject))
         .returning({ content: sql<boolean>`${hasContent}` });
-      // Their calls, with their recording references (in the calls' partitions).
+      // Their calls, with their recording references (in the calls' partitions); the carrier is asked to
+      // delete the media (a job queued in this transaction, retried until the carrier confirms).
       const recordingsGone = await tx
         .delete(callRecordings)
         .where(recordingsOf(subject))
-        .returning({ id: callRecordings.id });
+        .returning({ id: callRecordings.id, carrierRecordingId: callRecordings.carrierRecordingId });
+      if (deps.carrierMedia)
+        for (const recording of recordingsGone)
+          await queueRecordingDeletion(deps, tx, context.tenantId, recording.carrierRecordingId);
       const callsGone = await tx.delete(calls).where(callsOf(subject)).returning({ id: calls.id });
       const parts = await tx
         .delete(inboundParts)

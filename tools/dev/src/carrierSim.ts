@@ -63,6 +63,9 @@ export async function startDevCarrierSim(options: {
       SMPP_PASSWORD: smppPassword,
       // Call detail records from the simulator (POST /control/calls) are signed with its callback secret.
       CARRIER_CALLBACK_SECRET: callbackSecret,
+      // An erasure deletes recordings' media there.
+      CARRIER_API_URL: sim.url,
+      CARRIER_API_KEY: apiKey,
     },
   };
 }

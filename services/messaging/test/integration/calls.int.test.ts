@@ -7,7 +7,9 @@ import { status } from '@grpc/grpc-js';
 import {
   CARRIER_CALLBACK_HEADERS,
   call,
+  createLogger,
   identifierHashes,
+  matchingHashes,
   recordTombstone,
   signCarrierCallback,
   withTenant,
@@ -18,6 +20,7 @@ import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { publishedEvents } from '../../../../tests/support/streams';
 import type { PlaceCallRequest } from '../../../../tests/support/carrierSim';
 import { CDR_PATH } from '../../src/carrier/cdrEndpoint';
+import { messagingParticipant } from '../../src/privacy';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
 
 let under: MessagingUnderTest;
@@ -286,6 +289,48 @@ describe('POST /carrier/cdrs (the carrier simulator)', () => {
         }),
       ]);
     });
+  });
+});
+
+describe('erasure of call records', () => {
+  it("deletes the person's calls and recording references, and has the carrier delete the media", async () => {
+    const allowing = `erase-${randomUUID().slice(0, 8)}`;
+    const own = await under.buyNumber(allowing);
+    await under.updateSettings(allowing, { recordingsAllowed: true }, ['recordings_allowed']);
+    const caller = nextCaller();
+    const cdr = await carry({
+      direction: 'inbound',
+      from: caller,
+      to: own,
+      disposition: 'no_answer',
+      recording: { kind: 'voicemail', durationSeconds: 20, consent: true },
+    });
+    const media = () =>
+      fetch(cdr.recording!.url, { headers: { authorization: `Bearer ${under.carrier.apiKey}` } });
+    expect((await media()).status).toBe(200);
+    const deps = under.messaging.app.deps;
+    const subject = { accountIds: [], emails: [], phones: [caller], userIds: [] };
+    const receipt = await withTenant(deps.db, allowing, (tx) =>
+      messagingParticipant(deps).erase(tx, subject, {
+        tenantId: allowing,
+        hashes: matchingHashes(deps.subjectHashKeys, allowing, subject),
+        currentHashes: identifierHashes(deps.subjectHashKeys, allowing, subject),
+        log: createLogger({ service: 'test', version: 'test', level: 'silent' }),
+      }),
+    );
+    expect(
+      receipt
+        .filter((line) => line.category.startsWith('call_'))
+        .map((line) => [line.category, line.deleted]),
+    ).toEqual([
+      ['call_records', '1'],
+      ['call_recordings', '1'],
+    ]);
+    expect((await listCalls(allowing, { phoneNumber: caller })).calls).toEqual([]);
+    await eventually('the carrier to delete the voicemail', async () => {
+      if ((await media()).status !== 404) throw new Error('still there');
+    });
+    expect((await under.carrier.counters()).recordingsDeleted).toBeGreaterThanOrEqual(1);
   });
 });
 
