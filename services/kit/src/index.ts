@@ -33,6 +33,7 @@ export * from './idempotency/handledRequests';
 export * from './rateLimit';
 export * from './events/deadLetters';
 export * from './profile';
+export * from './carrier/callbackSignature';
 export * from './webhooks/signing';
 export * from './webhooks/addresses';
 export * from './webhooks/poster';

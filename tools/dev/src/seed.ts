@@ -32,9 +32,10 @@ export interface DevCredentials {
   webhookSecretId: string;
   /**
    * The carrier simulator of this run (its state lives in memory, key fresh per run): scripts read its
-   * counters (`GET /smsc/counters`) or make a phone text a Parley number (`POST /smsc/inbound`).
+   * counters (`GET /smsc/counters`), make a phone text a Parley number (`POST /smsc/inbound`), or make it
+   * carry a call (`POST /control/calls` with `callbackUrl` = `cdrUrl`, messaging's CDR endpoint).
    */
-  carrierSimulator?: { url: string; apiKey: string };
+  carrierSimulator?: { url: string; apiKey: string; cdrUrl?: string };
 }
 
 export const DEMO_TENANT = 'demo';
@@ -60,7 +61,7 @@ export async function seedDemoTenant(options: {
   /** The gateway's internal-token private key: the launcher seeds as the gateway would call. */
   gatewayPrivateKey: string;
   internalTokenPublicKeys: string;
-  carrierSimulator?: { url: string; apiKey: string };
+  carrierSimulator?: { url: string; apiKey: string; cdrUrl?: string };
 }): Promise<{ credentials: DevCredentials; reused: boolean }> {
   const tokens = new InternalTokens({
     issuer: 'gateway',
