@@ -34,6 +34,7 @@ export * from './rateLimit';
 export * from './events/deadLetters';
 export * from './profile';
 export * from './webhooks/signing';
+export * from './crypto/sealing';
 export * from './webhooks/addresses';
 export * from './webhooks/poster';
 export * as smpp from './smpp';
