@@ -42,6 +42,7 @@ describe('gateway: the Twilio-compatible API', () => {
   let client: twilio.Twilio;
   let ourNumber = '';
   let ourNumberSid = '';
+  let adminKey = '';
 
   /** A form-encoded request as any HTTP client would send it, with Basic credentials. */
   const raw = async (
@@ -62,8 +63,9 @@ describe('gateway: the Twilio-compatible API', () => {
 
   beforeAll(async () => {
     platform = await startPlatform();
-    const { identity, adminKey } = await platformOperator(platform);
-    identity.close();
+    const operator = await platformOperator(platform);
+    operator.identity.close();
+    adminKey = operator.adminKey;
     for (const id of ['twilio-a', 'twilio-b']) {
       const created = await api('POST', '/v1/tenants', adminKey, {
         id,
@@ -278,6 +280,33 @@ describe('gateway: the Twilio-compatible API', () => {
         .fetch()
         .catch((error: unknown) => error);
       expect(failure).toMatchObject({ status: 404, code: 20404 });
+    });
+  });
+
+  describe('rate limits', () => {
+    it("counts Twilio-compatible requests against the tenant's limits and answers 429 with 20429", async () => {
+      const created = await api('POST', '/v1/tenants', adminKey, {
+        id: 'twilio-c',
+        name: 'Tenant twilio-c',
+        tenancyMode: 'pooled',
+        jurisdiction: 'ccpa',
+      });
+      expect(created.status).toBe(201);
+      const limited = await api('PUT', '/v1/admin/tenants/twilio-c/rate-limits', adminKey, {
+        perPrincipal: 3,
+      });
+      expect(limited.status).toBe(200);
+      const rotated = await api('POST', '/v1/tenant/twilio-auth-token', String(created.body.apiKey));
+      const sid = String(rotated.body.accountSid);
+      const list = () =>
+        fetch(`${platform.baseUrl}/2010-04-01/Accounts/${sid}/Messages.json`, {
+          headers: { authorization: basic(sid, String(rotated.body.authToken)) },
+        });
+      for (let n = 0; n < 3; n++) expect((await list()).status).toBe(200);
+      const refused = await list();
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(await refused.json()).toMatchObject({ code: 20429, status: 429 });
     });
   });
 
