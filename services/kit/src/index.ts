@@ -35,6 +35,7 @@ export * from './events/deadLetters';
 export * from './profile';
 export * from './carrier/callbackSignature';
 export * from './webhooks/signing';
+export * from './crypto/sealing';
 export * from './webhooks/addresses';
 export * from './webhooks/poster';
 export * as smpp from './smpp';
