@@ -129,9 +129,13 @@ describe('npm start (tools/dev launcher)', () => {
       'owner',
       'tenantId',
       'tokenUrl',
+      'twilioAccountSid',
+      'twilioAuthToken',
       'webhookSecret',
       'webhookSecretId',
     ]);
+    expect(dev.twilioAccountSid).toMatch(/^AC[0-9a-f]{32}$/);
+    expect(dev.twilioAuthToken).toMatch(/^[0-9a-f]{32}$/);
     expect(dev.gatewayUrl).toBe(`http://127.0.0.1:${port}`);
     // This run's carrier simulator, for scripts: its SMSC counters open with the key written there only.
     const counters = (key: string) =>

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { spawnCarrierSim, type AcceptedMessage } from '@parley/carrier-sim';
+import { spawnCarrierSim, type AcceptedMessage, type CallDetailRecord } from '@parley/carrier-sim';
 
 export interface CarrierSimHandle {
   /** Base URL of the simulator's HTTP API. */
@@ -12,7 +12,11 @@ export interface CarrierSimHandle {
   env: Record<string, string>;
   /** Its SMSC: where an ESME binds, with the account's credentials (tools/carrier-sim/README.md, "SMSC"). */
   smpp: { host: string; port: number; systemId: string; password: string };
-  /** SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID and SMPP_PASSWORD for messaging's SMPP client. */
+  /**
+   * SMPP_HOST, SMPP_PORT, SMPP_SYSTEM_ID and SMPP_PASSWORD for messaging's SMPP client, and
+   * CARRIER_CALLBACK_SECRET / CARRIER_CALLBACK_PORT for its CDR endpoint, CARRIER_API_URL / CARRIER_API_KEY
+   * for deleting recordings.
+   */
   messagingEnv: Record<string, string>;
   /** A mobile-originated message, delivered as deliver_sm to a bound receiver (queued until one binds). */
   inbound(message: { from: string; to: string; text: string }): Promise<{ id: string; parts: number }>;
@@ -20,6 +24,11 @@ export interface CarrierSimHandle {
   smscCounters(): Promise<Record<string, number>>;
   /** The messages the SMSC accepted (parts joined), to one destination or all. */
   smscMessages(filter?: { to?: string; limit?: number }): Promise<AcceptedMessage[]>;
+  /**
+   * Makes the carrier carry a call and post its call detail record, signed, to `callbackUrl` (`copies`
+   * times: a resend). Answers the record sent (tools/carrier-sim/README.md, "Calls").
+   */
+  placeCall(call: PlaceCallRequest): Promise<{ eventId: string; cdr: CallDetailRecord }>;
   /** Every API answer is 503 + Retry-After until then; orders placed before complete after it ends. */
   outage(seconds: number): Promise<void>;
   clearOutage(): Promise<void>;
@@ -27,6 +36,26 @@ export interface CarrierSimHandle {
   counters(): Promise<Record<string, number>>;
   /** Stops the process (SIGTERM, then SIGKILL). Idempotent. */
   stop(): Promise<void>;
+}
+
+export interface PlaceCallRequest {
+  callbackUrl: string;
+  direction: 'inbound' | 'outbound';
+  from: string;
+  to: string;
+  forwardedTo?: string;
+  callerId?: string;
+  externalCallerId?: string;
+  disposition?: 'answered' | 'busy' | 'no_answer' | 'failed';
+  durationSeconds?: number;
+  clientIp?: string;
+  recording?: {
+    kind?: 'recording' | 'voicemail';
+    durationSeconds: number;
+    channels?: 1 | 2;
+    consent?: boolean;
+  };
+  copies?: number;
 }
 
 export interface CarrierSimOptions {
@@ -111,6 +140,12 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
       SMPP_PORT: String(smpp.port),
       SMPP_SYSTEM_ID: smpp.systemId,
       SMPP_PASSWORD: smpp.password,
+      // Its call detail records (POST /control/calls) are signed with its callback secret; any free port.
+      CARRIER_CALLBACK_SECRET: callbackSecret,
+      CARRIER_CALLBACK_PORT: '0',
+      // Where an erasure deletes recordings' media.
+      CARRIER_API_URL: url,
+      CARRIER_API_KEY: apiKey,
     },
     inbound: async (message) =>
       (await call('POST', '/smsc/inbound', message)) as { id: string; parts: number },
@@ -121,6 +156,8 @@ export async function startCarrierSim(options: CarrierSimOptions = {}): Promise<
       if (filter.limit) query.set('limit', String(filter.limit));
       return (await call('GET', `/smsc/messages?${query}`)) as AcceptedMessage[];
     },
+    placeCall: async (request) =>
+      (await control('POST', '/calls', request)) as { eventId: string; cdr: CallDetailRecord },
     outage: async (seconds) => {
       await control('POST', '/outage', { seconds });
     },

@@ -268,6 +268,8 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "SMPP_RESPONSE_TIMEOUT_MS" (toString (int64 .svc.smpp.responseTimeoutMs)) -}}
 {{- $_ := set $data "SMPP_RECONNECT_MIN_MS" (toString (int64 .svc.smpp.reconnectMinMs)) -}}
 {{- $_ := set $data "SMPP_RECONNECT_MAX_MS" (toString (int64 .svc.smpp.reconnectMaxMs)) -}}
+{{- $_ := set $data "CARRIER_CALLBACK_PORT" (toString (int64 .svc.carrierCallbacks.port)) -}}
+{{- if .svc.carrierApi.url }}{{ $_ := set $data "CARRIER_API_URL" .svc.carrierApi.url }}{{ end -}}
 {{- $_ := set $data "SEND_CONCURRENCY" (toString (int64 .svc.sendConcurrency)) -}}
 {{- $_ := set $data "SEND_TENANT_CONCURRENCY" (toString (int64 .svc.sendTenantConcurrency)) -}}
 {{- $_ := set $data "SENDER_RATES" .svc.senderRates -}}
@@ -356,6 +358,16 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 - name: SMPP_FAILOVER_PASSWORD
   valueFrom:
     secretKeyRef: { name: {{ .svc.smpp.existingSecret | default (printf "%s-smpp" (include "parley.serviceFullname" .)) }}, key: {{ .svc.smpp.failover.passwordKey }} }
+{{- end }}
+{{- if .svc.carrierApi.url }}
+- name: CARRIER_API_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.carrierApi.existingSecret | default (printf "%s-carrier-api" (include "parley.serviceFullname" .)) }}, key: {{ .svc.carrierApi.apiKeyKey }} }
+{{- end }}
+{{- if .svc.carrierCallbacks.secretKey }}
+- name: CARRIER_CALLBACK_SECRET
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.carrierCallbacks.existingSecret | default (printf "%s-carrier-callbacks" (include "parley.serviceFullname" .)) }}, key: {{ .svc.carrierCallbacks.secretKey }} }
 {{- end }}
 {{- end }}
 {{- if eq .name "identity" }}

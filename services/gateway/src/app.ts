@@ -9,9 +9,10 @@ import { RateLimitOverrides } from './db/rateLimitOverrides';
 import { GatewayRateLimits, type RateLimitDefaults } from './http/rateLimiting';
 import { buildRoutes } from './http/routes/index';
 import { buildOpenApiDocument } from './http/openapi';
-import { close, createHttpApp, listen } from './http/server';
+import { close, createHttpApp, listen, type AccessEntry } from './http/server';
 import { gatewayParticipant } from './privacy';
 import { GlobalPrivacyControl } from './globalPrivacyControl';
+import { createTwilioRouter, TWILIO_API_PREFIX } from './twilio/router';
 
 export interface GatewayApp extends App {
   runtime: ServiceRuntime;
@@ -60,15 +61,25 @@ export function buildApp(config: Config): GatewayApp {
   const globalPrivacyControl = new GlobalPrivacyControl(backends, runtime.log);
   const routes = buildRoutes(backends, { overrides, defaults: rateLimitDefaults }, globalPrivacyControl);
   let document: object | undefined;
+  const recordAccess = (entry: AccessEntry) => accessLog.record(entry);
+  // The Twilio-compatible API: the same backends, limits, idempotency store and access log, Twilio's wire.
+  const twilio = createTwilioRouter({
+    backends,
+    rateLimits,
+    idempotencyKeys,
+    recordAccess,
+    log: runtime.log,
+  });
   const http = createHttpApp({
     routes,
     openApiDocument: () => (document ??= buildOpenApiDocument(routes, version)),
     authenticate: makeAuthenticate(backends, tokens, runtime.log),
-    recordAccess: (entry) => accessLog.record(entry),
+    recordAccess,
     onAuthenticated: (caller, request) => globalPrivacyControl.seen(caller, request),
     rateLimits,
     idempotencyKeys,
     trustedProxies: config.TRUSTED_PROXIES,
+    mounts: [{ path: TWILIO_API_PREFIX, router: twilio }],
     log: runtime.log,
   });
   let server: Server | undefined;

@@ -69,7 +69,7 @@ export class Backends {
     });
     this.messaging = createClient(messagingV1.MessagingServiceClient, config.MESSAGING_ADDR, {
       serviceName: 'parley.messaging.v1.MessagingService',
-      idempotentMethods: ['ListMessages'],
+      idempotentMethods: ['ListMessages', 'ListCalls', 'GetCall'],
     });
     this.billing = createClient(billingV1.BillingServiceClient, config.BILLING_ADDR, {
       serviceName: 'parley.billing.v1.BillingService',

@@ -1,4 +1,4 @@
-import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
+import { locateAssets, Sealer, ServiceRuntime, type App } from '@parley/kit';
 import { identityV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
@@ -28,6 +28,10 @@ import { makeListOAuthClients } from './rpc/listOAuthClients';
 import { makeRevokeOAuthClient } from './rpc/revokeOAuthClient';
 import { makeResolveSubject } from './rpc/resolveSubject';
 import { makeGetUserStatus } from './rpc/getUserStatus';
+import { makeRotateTwilioAuthToken } from './rpc/rotateTwilioAuthToken';
+import { makeAuthenticateTwilio } from './rpc/authenticateTwilio';
+import { TwilioAuthTokenRepository } from './db/twilioAuthTokens';
+import { TWILIO_TOKEN_SEALING_PURPOSE } from './domain/twilio';
 import { identityParticipant } from './privacy';
 import { ApiKeyDigester } from './domain/apiKey';
 
@@ -81,6 +85,10 @@ export function buildApp(
   const digester = new ApiKeyDigester(config.API_KEY_PEPPER);
   const accounts = new AccountRepository(runtime.db, runtime.outbox);
   const clients = new OAuthClientRepository(runtime.db);
+  const twilioTokens = new TwilioAuthTokenRepository(
+    runtime.db,
+    new Sealer(config.API_KEY_PEPPER, { purpose: TWILIO_TOKEN_SEALING_PURPOSE }),
+  );
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
   const implementation: identityV1.IdentityServiceServer = {
@@ -137,6 +145,14 @@ export function buildApp(
       makeGetUserStatus({ db: runtime.db, subjectHashKeys: runtime.subjectHashKeys }),
       { scope: 'internal', tenant: false },
     ),
+    rotateTwilioAuthToken: rpc('RotateTwilioAuthToken', makeRotateTwilioAuthToken({ twilioTokens }), {
+      scope: 'api-keys:write',
+    }),
+    // The gateway asks before it knows who the caller is.
+    authenticateTwilio: rpc('AuthenticateTwilio', makeAuthenticateTwilio({ twilioTokens }), {
+      scope: 'internal',
+      tenant: false,
+    }),
   };
   let issuerPort: number | undefined;
   return {

@@ -23,6 +23,8 @@ export const scopes = [
   // Changing a tenant's messaging settings (retention, sender rates, help text): a data-governance decision,
   // so not part of messages:write. Reading them needs messages:read.
   'messaging:settings',
+  // Call detail records and their recording references (read only: the carrier writes them).
+  'calls:read',
   'webhooks:read',
   'webhooks:write',
   'billing:read',
@@ -56,6 +58,7 @@ export const roleScopes: Record<string, readonly string[]> = {
     'profile',
     'numbers:write',
     'messages:write',
+    'calls:read',
     'webhooks:write',
     'api-keys:write',
     'oauth-clients:write',
@@ -69,6 +72,7 @@ export const roleScopes: Record<string, readonly string[]> = {
     'users:read',
     'numbers:read',
     'messages:read',
+    'calls:read',
     'webhooks:read',
     'billing:read',
   ],

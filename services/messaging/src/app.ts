@@ -12,6 +12,7 @@ import { messagingV1, numberingV1, protoFiles } from '@parley/proto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { version } from '../package.json';
 import type { Config } from './config';
+import { CallRepository } from './db/calls';
 import { InboundPartRepository, OptOutRepository } from './db/inbound';
 import { MessageRepository } from './db/messages';
 import { SettingsRepository } from './db/settings';
@@ -21,7 +22,10 @@ import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type Num
 import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
 import { numberingUnavailable } from './domain/errors';
 import type { StatusCallbacks } from './domain/statusCallbacks';
+import { makeCallRecorder } from './carrier/calls';
+import { startCdrEndpoint, type CdrEndpoint } from './carrier/cdrEndpoint';
 import { makeInboundHandler } from './carrier/inbound';
+import { carrierMediaApi } from './carrier/media';
 import { makeReceiptHandler } from './carrier/receipts';
 import { FailoverCarrier } from './carrier/failover';
 import { SmppCarrier } from './carrier/smpp';
@@ -34,8 +38,11 @@ import {
 } from './jobs/deliverWebhook';
 import { makeContentRetention, makeMetadataRetention, makeTenantMetadataRetention } from './jobs/retention';
 import { makeSendMessageJob } from './jobs/sendMessage';
+import { makeDeleteRecordingMedia } from './jobs/deleteRecordingMedia';
 import { makeCreateWebhookSecret } from './rpc/createWebhookSecret';
+import { makeGetCall } from './rpc/getCall';
 import { makeGetMessage } from './rpc/getMessage';
+import { makeListCalls } from './rpc/listCalls';
 import { makeGetMessagingSettings } from './rpc/getMessagingSettings';
 import { makeListMessages } from './rpc/listMessages';
 import { makeListWebhookDeliveries } from './rpc/listWebhookDeliveries';
@@ -49,6 +56,8 @@ import { messagingParticipant } from './privacy';
 export interface MessagingApp extends App {
   runtime: ServiceRuntime;
   deps: MessagingDeps;
+  /** The carrier's endpoint for call detail records once started (undefined without CARRIER_CALLBACK_SECRET). */
+  cdrEndpoint(): CdrEndpoint | undefined;
   /** Queues a webhook in the caller's tenant transaction (status callbacks, inbound messages). */
   enqueueWebhook(tx: Transaction, webhook: WebhookToSend): ReturnType<typeof enqueueWebhook>;
 }
@@ -144,6 +153,10 @@ export function buildApp(config: Config): MessagingApp {
     messages: new MessageRepository(),
     inboundParts: new InboundPartRepository(),
     optOuts: new OptOutRepository(),
+    calls: new CallRepository(),
+    ...(config.CARRIER_API_URL && config.CARRIER_API_KEY
+      ? { carrierMedia: carrierMediaApi({ url: config.CARRIER_API_URL, apiKey: config.CARRIER_API_KEY }) }
+      : {}),
     helpTextDefault: config.MESSAGING_HELP_TEXT,
     settings: new SettingsRepository(),
     numbers,
@@ -167,6 +180,7 @@ export function buildApp(config: Config): MessagingApp {
   const rpc = runtime.unary.bind(runtime);
   const read = { scope: 'webhooks:read' } as const;
   const write = { scope: 'webhooks:write' } as const;
+  let cdrEndpoint: CdrEndpoint | undefined;
   const implementation: messagingV1.MessagingServiceServer = {
     listMessages: rpc('ListMessages', makeListMessages(deps), { scope: 'messages:read' }),
     sendMessage: rpc('SendMessage', makeSendMessage(deps), { scope: 'messages:write' }),
@@ -182,10 +196,13 @@ export function buildApp(config: Config): MessagingApp {
     updateMessagingSettings: rpc('UpdateMessagingSettings', makeUpdateMessagingSettings(deps), {
       scope: 'messaging:settings',
     }),
+    listCalls: rpc('ListCalls', makeListCalls(deps), { scope: 'calls:read' }),
+    getCall: rpc('GetCall', makeGetCall(deps), { scope: 'calls:read' }),
   };
   return {
     runtime,
     deps,
+    cdrEndpoint: () => cdrEndpoint,
     enqueueWebhook: (tx, webhook) => enqueueWebhook(deps, tx, webhook),
     start: async () => {
       await runtime.jobs.work(QUEUES.send, makeSendMessageJob(deps), {
@@ -231,6 +248,12 @@ export function buildApp(config: Config): MessagingApp {
         ...retention,
         policy: 'stately',
       });
+      // Erasures ask the carrier to delete recordings' media until it confirms.
+      await runtime.jobs.work(QUEUES.deleteRecordingMedia, makeDeleteRecordingMedia(deps), {
+        retryLimit: 20,
+        retryBackoff: true,
+        retryDelayMaxSeconds: 3600,
+      });
       await runtime.start({
         grpcServices: [
           {
@@ -243,9 +266,19 @@ export function buildApp(config: Config): MessagingApp {
       });
       await maintain();
       await carrier.start();
+      if (config.CARRIER_CALLBACK_SECRET)
+        cdrEndpoint = await startCdrEndpoint({
+          host: config.GRPC_HOST,
+          port: config.CARRIER_CALLBACK_PORT,
+          secret: config.CARRIER_CALLBACK_SECRET,
+          record: makeCallRecorder(deps),
+          log: runtime.log.child({ component: 'cdrs' }),
+        });
+      else runtime.log.warn('CARRIER_CALLBACK_SECRET is not set: call detail records are not received');
     },
     // The runtime first: the send jobs in hand finish (their submits need the bind), then the bind goes.
     stop: async () => {
+      await cdrEndpoint?.stop();
       await runtime.stop();
       await carrier.stop();
       numbering.close();
@@ -254,14 +287,15 @@ export function buildApp(config: Config): MessagingApp {
   };
 
   /**
-   * This and the next three months' partitions exist; receipts that never found their message, and carrier
-   * ids of parts sent more than 30 days ago, and inbound parts older than a day (whole messages' duplicate
-   * checks, and parts whose siblings never came), go.
+   * This and the next three months' partitions exist (messages and calls); receipts that never found their
+   * message, carrier ids of parts sent (and of calls recorded) more than 30 days ago, and inbound parts
+   * older than a day (whole messages' duplicate checks, and parts whose siblings never came), go.
    */
   async function maintain() {
     for (const spec of Object.values(PARTITIONED)) await ensurePartitions(runtime.pool, spec, { ahead: 3 });
     await deps.messages.purgeEarlyReceipts(runtime.db, new Date(Date.now() - 24 * 3600 * 1000));
     await deps.messages.purgeCarrierParts(runtime.db);
     await deps.inboundParts.purge(runtime.db);
+    await deps.calls.purgeCarrierCalls(runtime.db);
   }
 }

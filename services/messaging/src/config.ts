@@ -41,6 +41,20 @@ export const configSchema = serviceEnv({
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('false')
     .transform((value) => value === 'true'),
+  /**
+   * The carrier's signed callbacks (call detail records): the secret they are signed with (16+ characters),
+   * and the port of the HTTP endpoint they are posted to (POST /carrier/cdrs, on GRPC_HOST). Without a
+   * secret the endpoint is not served and no call records arrive.
+   */
+  CARRIER_CALLBACK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  CARRIER_CALLBACK_PORT: whole(0, 65535, 'a port').default(8090),
+  /**
+   * The carrier's API, where the recordings and voicemail it holds are deleted when a person is erased
+   * (DELETE <url>/v1/recordings/{id}, Authorization: Bearer <key>). Without both, media stay at the carrier
+   * (the erasure receipt still removes Parley's references).
+   */
+  CARRIER_API_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  CARRIER_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** numbering's gRPC endpoint: resolves a sender number to its tenant and capabilities. */
   NUMBERING_ADDR: address,
   /** The carrier's SMSC (SMPP 3.4): host, port and the ESME account messaging binds as. */

@@ -7,6 +7,7 @@ import type {
   Transaction,
   WebhookPostResult,
 } from '@parley/kit';
+import type { CallRepository } from './db/calls';
 import type { InboundPartRepository, OptOutRepository } from './db/inbound';
 import type { MessageRepository } from './db/messages';
 import type { SettingsRepository } from './db/settings';
@@ -34,6 +35,12 @@ export interface NumberDirectory {
   resolve(e164: string, tenantId: string): Promise<ResolvedNumber | undefined>;
 }
 
+/** The carrier's store of call recordings and voicemail. */
+export interface CarrierMedia {
+  /** Deletes the media; resolves when the carrier confirmed (or no longer has it), throws to be retried. */
+  deleteRecording(carrierRecordingId: string): Promise<void>;
+}
+
 /** What messaging's handlers and jobs are made from (built once in app.ts). */
 export interface MessagingDeps {
   db: Database;
@@ -44,6 +51,10 @@ export interface MessagingDeps {
   messages: MessageRepository;
   inboundParts: InboundPartRepository;
   optOuts: OptOutRepository;
+  /** Call detail records and their recording references. */
+  calls: CallRepository;
+  /** Deletes a recording the carrier holds (CARRIER_API_URL and CARRIER_API_KEY); undefined without them. */
+  carrierMedia?: CarrierMedia;
   /** MESSAGING_HELP_TEXT: the answer to HELP for a tenant that set no text of its own. */
   helpTextDefault: string;
   /**
@@ -93,6 +104,8 @@ export const QUEUES = {
   metadataRetention: 'messaging-metadata-retention',
   /** Deletes one tenant's messages past its metadata retention (one queued per tenant). */
   tenantMetadataRetention: 'messaging-tenant-metadata-retention',
+  /** Asks the carrier to delete one recording's media (queued by an erasure, in its transaction). */
+  deleteRecordingMedia: 'messaging-delete-recording-media',
 } as const;
 
 /** How often a tenant's finished deliveries are looked at for deletion. */

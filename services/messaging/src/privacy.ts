@@ -11,16 +11,21 @@ import {
 } from '@parley/kit';
 import {
   PARTITIONED,
+  callRecordings,
+  calls,
   inboundParts,
   messages,
   optOuts,
   messageStatusHistory,
   webhookDeliveries,
+  type CallRecordingRow,
+  type CallRow,
   type MessageRow,
   type WebhookDeliveryRow,
 } from './db/schema';
 import type { SettingsRepository } from './db/settings';
 import type { MessagingDeps } from './deps';
+import { queueRecordingDeletion } from './jobs/deleteRecordingMedia';
 
 /**
  * Why the opt-out list outlives an erasure: an opt-out must be honoured for as long as it stands, and a
@@ -107,6 +112,39 @@ export const messagingCategories: DataCategory[] = [
     defaultRetentionDays: 30,
     consentPurposes: [],
   },
+  {
+    id: 'call_records',
+    description:
+      "Records of the calls a Parley number carried, as the carrier reported them: when the call started, was answered and ended, its duration, from and to numbers, the number it was forwarded to, the caller ID presented and the external caller ID, its disposition, and the client's IP address for calls placed from the app",
+    subjects: [
+      'people who call or are called by a Parley number',
+      'the people whose phones a number forwards its calls to',
+      'account holders whose numbers carry the calls',
+    ],
+    purpose: 'Keep the record of the calls a number carried for the tenant; rate their minutes (billing)',
+    legalBasis: 'contract',
+    retention:
+      "twelve months after the call started, or the tenant's metadataRetentionDays (messaging settings)",
+    legalObligation: '',
+    defaultRetentionDays: 365,
+    consentPurposes: [],
+  },
+  {
+    id: 'call_recordings',
+    description:
+      "References to recordings and voicemail the carrier holds for a call: the carrier's URL and id, kind, duration, channels and whether the carrier recorded consent (the media stay at the carrier)",
+    subjects: [
+      'people who call or are called by a Parley number',
+      'account holders whose numbers carry the calls',
+    ],
+    purpose: "Let the tenant find a call's recording or voicemail",
+    legalBasis:
+      "consent (kept only when the tenant allows recordings and, unless it says otherwise, the carrier recorded the parties' consent)",
+    retention: "with the call's record, twelve months after the call started",
+    legalObligation: '',
+    defaultRetentionDays: 365,
+    consentPurposes: [],
+  },
 ];
 
 const none = sql`false`;
@@ -153,6 +191,53 @@ function forwardedToThem(subject: SubjectIdentifiers): SQL {
   return and(inArray(messages.forwardedTo, subject.phones), sql`not (${messagesOf(subject)})`)!;
 }
 
+/** The subject's calls: theirs when a phone of theirs called, was called or was the forwarding target. */
+function callsOf(subject: SubjectIdentifiers): SQL {
+  const clauses: SQL[] = [];
+  if (subject.phones.length > 0)
+    clauses.push(
+      inArray(calls.from, subject.phones),
+      inArray(calls.to, subject.phones),
+      inArray(calls.forwardedTo, subject.phones),
+    );
+  if (subject.accountIds.length > 0) clauses.push(inArray(calls.accountId, subject.accountIds));
+  return clauses.length > 0 ? or(...clauses)! : none;
+}
+
+/** The recording references of the subject's calls (in their calls' partitions). */
+const recordingsOf = (subject: SubjectIdentifiers) =>
+  sql`(${callRecordings.callId}, ${callRecordings.callStartedAt}) in (select ${calls.id}, ${calls.startedAt} from ${calls} where ${callsOf(subject)})`;
+
+const callRecord = (row: CallRow) => ({
+  callId: row.id,
+  carrierCallId: row.carrierCallId,
+  direction: row.direction,
+  from: row.from,
+  to: row.to,
+  forwardedTo: row.forwardedTo,
+  callerIdPresented: row.callerIdPresented,
+  externalCallerId: row.externalCallerId,
+  startedAt: row.startedAt.toISOString(),
+  answeredAt: row.answeredAt?.toISOString() ?? null,
+  endedAt: row.endedAt.toISOString(),
+  durationSeconds: row.durationSeconds,
+  disposition: row.disposition,
+  clientIp: row.clientIp,
+  accountId: row.accountId,
+});
+
+const recordingRecord = (row: CallRecordingRow) => ({
+  callId: row.callId,
+  recordingId: row.id,
+  carrierRecordingId: row.carrierRecordingId,
+  kind: row.kind,
+  url: row.url,
+  durationSeconds: row.durationSeconds,
+  channels: row.channels,
+  consent: row.consent,
+  createdAt: row.createdAt.toISOString(),
+});
+
 const partsOf = (subject: SubjectIdentifiers) =>
   subject.phones.length > 0 ? inArray(inboundParts.from, subject.phones) : none;
 const optOutsOf = (hashes: string[]) => (hashes.length > 0 ? inArray(optOuts.recipientHash, hashes) : none);
@@ -197,7 +282,13 @@ const deliveryRecord = (row: WebhookDeliveryRow) => ({
 
 async function count(
   tx: Transaction,
-  table: typeof messages | typeof webhookDeliveries | typeof inboundParts | typeof optOuts,
+  table:
+    | typeof messages
+    | typeof webhookDeliveries
+    | typeof inboundParts
+    | typeof optOuts
+    | typeof calls
+    | typeof callRecordings,
   where: SQL,
 ) {
   const [row] = await tx
@@ -218,6 +309,8 @@ async function counts(tx: Transaction, subject: SubjectIdentifiers, hashes: stri
       (await count(tx, messages, forwardedToThem(subject))),
     opt_outs: await count(tx, optOuts, optOutsOf(hashes)),
     webhook_deliveries: await count(tx, webhookDeliveries, deliveriesOf(subject)),
+    call_records: await count(tx, calls, callsOf(subject)),
+    call_recordings: await count(tx, callRecordings, recordingsOf(subject)),
   };
 }
 
@@ -250,7 +343,7 @@ async function keptLonger(
 ): Promise<Date> {
   const settings = await repository.get(tx);
   const days =
-    category === 'message_metadata'
+    category === 'message_metadata' || category === 'call_records' || category === 'call_recordings'
       ? settings.metadataRetentionDays
       : category === 'message_content'
         ? settings.contentRetentionDays
@@ -263,19 +356,24 @@ async function keptLonger(
 /**
  * Messaging as a privacy participant. Erasure deletes the subject's messages (metadata and content, with
  * their status history and carrier part ids, forwarded copies of theirs included), parts of their inbound
- * messages, where others' messages were forwarded to them, and the webhook deliveries naming them: no law
- * obliges messaging to keep any of that (billing's records of the traffic are billing's). The opt-out list
+ * messages, where others' messages were forwarded to them, the webhook deliveries naming them, and their
+ * call records with their recording references (and asks the carrier to delete the recordings' media): no
+ * law obliges messaging to keep any of that (billing's
+ * records of the traffic are billing's). The opt-out list
  * is kept: it never held the number (a keyed hash), and it loses its link to their messages. Phone numbers in
  * messages are what was sent: they are not rectified.
  */
-export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'settings'>): PrivacyParticipant {
+export function messagingParticipant(
+  deps: Pick<MessagingDeps, 'webhooks' | 'settings' | 'jobs' | 'carrierMedia'>,
+): PrivacyParticipant {
   return {
     name: 'messaging',
     categories: messagingCategories,
     async export(tx, subject, context, cursor) {
       // Cursor: `m:<created_at>,<id>` (keyset over the subject's messages), then `f:<created_at>,<id>`
       // (others' messages forwarded to them), `p:<group>:<seq>` (their waiting inbound parts), `o:<number>`
-      // (their opt-outs), `w:<last delivery id>`. A stage with nothing (left) falls through to the next.
+      // (their opt-outs), `c:<started_at>,<id>` (their calls, with their recording references),
+      // `w:<last delivery id>`. A stage with nothing (left) falls through to the next.
       const stage = cursor ? cursor.slice(0, 1) : 'm';
       const after = cursor ? cursor.slice(2) : '';
       if (stage === 'm') {
@@ -418,7 +516,7 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'set
             'o:',
           );
       }
-      if (stage !== 'w') {
+      if (stage !== 'w' && stage !== 'c') {
         // The opt-out list: the tenant's numbers the subject opted out of or back in to (found by hash).
         const rows = await tx
           .select()
@@ -444,8 +542,52 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'set
                 messageId: row.sourceMessageId,
               },
             }),
-            'w:',
+            'c:',
           );
+      }
+      if (stage !== 'w') {
+        // Their calls, each with its recording references (a call gives one to a few records).
+        const callLimit = Math.max(1, Math.floor(limit / 2));
+        const [afterAt, afterId] = stage === 'c' && after ? after.split(',', 2) : [];
+        const rows = await tx
+          .select({ ...getTableColumns(calls), at: sql<string>`${calls.startedAt}::text` })
+          .from(calls)
+          .where(
+            and(
+              callsOf(subject),
+              afterAt
+                ? sql`(${calls.startedAt}, ${calls.id}) > (${afterAt}::timestamptz, ${afterId}::uuid)`
+                : undefined,
+            ),
+          )
+          .orderBy(asc(calls.startedAt), asc(calls.id))
+          .limit(callLimit + 1);
+        if (rows.length > 0) {
+          const page = rows.slice(0, callLimit);
+          const references = await tx
+            .select()
+            .from(callRecordings)
+            .where(
+              and(
+                inArray(
+                  callRecordings.callId,
+                  page.map((row) => row.id),
+                ),
+                sql`${callRecordings.callStartedAt} between ${page[0]!.at}::timestamptz and ${page[page.length - 1]!.at}::timestamptz`,
+              ),
+            )
+            .orderBy(asc(callRecordings.createdAt), asc(callRecordings.id));
+          const last = page[page.length - 1]!;
+          return {
+            records: page.flatMap((row) => [
+              { category: 'call_records', record: callRecord(row) },
+              ...references
+                .filter((reference) => reference.callId === row.id)
+                .map((reference) => ({ category: 'call_recordings', record: recordingRecord(reference) })),
+            ]),
+            next: rows.length > callLimit ? `c:${last.at},${last.id}` : 'w:',
+          };
+        }
       }
       const from = stage === 'w' ? after : '';
       const rows = await tx
@@ -491,6 +633,16 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'set
         .delete(messages)
         .where(messagesOf(subject))
         .returning({ content: sql<boolean>`${hasContent}` });
+      // Their calls, with their recording references (in the calls' partitions); the carrier is asked to
+      // delete the media (a job queued in this transaction, retried until the carrier confirms).
+      const recordingsGone = await tx
+        .delete(callRecordings)
+        .where(recordingsOf(subject))
+        .returning({ id: callRecordings.id, carrierRecordingId: callRecordings.carrierRecordingId });
+      if (deps.carrierMedia)
+        for (const recording of recordingsGone)
+          await queueRecordingDeletion(deps, tx, context.tenantId, recording.carrierRecordingId);
+      const callsGone = await tx.delete(calls).where(callsOf(subject)).returning({ id: calls.id });
       const parts = await tx
         .delete(inboundParts)
         .where(partsOf(subject))
@@ -514,6 +666,8 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'set
           keptBasis: OPT_OUT_LAW,
         }),
         receiptLine('webhook_deliveries', { deleted: String(deliveries.length) }),
+        receiptLine('call_records', { deleted: String(callsGone.length) }),
+        receiptLine('call_recordings', { deleted: String(recordingsGone.length) }),
       ];
     },
     async rectify() {
@@ -550,6 +704,16 @@ export function messagingParticipant(deps: Pick<MessagingDeps, 'webhooks' | 'set
           .where(and(sql`${messages.createdAt} < ${before.toISOString()}::timestamptz`, forwarding))
           .returning({ id: messages.id });
         return [receiptLine(category, { deleted: String(cleared.length) })];
+      }
+      if (category === 'call_records') {
+        // The recording references' partitions follow their calls' (call_started_at).
+        await purgeBefore(tx, PARTITIONED.callRecordings, before);
+        const deleted = await purgeBefore(tx, PARTITIONED.calls, before);
+        return [receiptLine(category, { deleted: String(deleted) })];
+      }
+      if (category === 'call_recordings') {
+        const deleted = await purgeBefore(tx, PARTITIONED.callRecordings, before);
+        return [receiptLine(category, { deleted: String(deleted) })];
       }
       if (category === 'webhook_deliveries') {
         const deleted = await deps.webhooks.deleteFinishedBefore(tx, before);

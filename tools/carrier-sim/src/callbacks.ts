@@ -23,7 +23,11 @@ export class CallbackSender {
     },
   ) {}
 
-  send(url: string, event: CallbackEvent): void {
+  /**
+   * Sends the event and answers its id. `copies` above 1 delivers the very same callback (id, timestamp of
+   * occurrence, body) that many times, as a carrier that resends does: receivers must deduplicate.
+   */
+  send(url: string, event: CallbackEvent, copies = 1): string {
     const id = randomUUID();
     const body = JSON.stringify({
       id,
@@ -31,7 +35,8 @@ export class CallbackSender {
       occurredAt: new Date().toISOString(),
       data: event.data,
     });
-    void this.deliver(url, id, body, 1);
+    for (let copy = 0; copy < copies; copy += 1) void this.deliver(url, id, body, 1);
+    return id;
   }
 
   private async deliver(url: string, id: string, body: string, attempt: number): Promise<void> {

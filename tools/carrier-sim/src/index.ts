@@ -2,6 +2,7 @@
 export { startCarrierSim, type CarrierSim } from './server';
 export { loadSimConfig, type SimConfig } from './config';
 export { signCallback, verifyCallback, SIGNATURE_HEADER, TIMESTAMP_HEADER, EVENT_ID_HEADER } from './signing';
+export { placeCall, type PlacedCall, type CallDetailRecord } from './calls/calls';
 export { MAGIC_SUFFIXES } from './numbers/inventory';
 export { MAGIC_DESTINATIONS, type DestinationBehaviour } from './smsc/magic';
 export type { AcceptedMessage } from './smsc/messageLog';

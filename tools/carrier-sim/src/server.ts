@@ -4,6 +4,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { CallbackSender } from './callbacks';
+import { callRoutes } from './calls/routes';
 import { Counters } from './counters';
 import { SimError } from './errors';
 import { HoldRequest, NumberStore } from './numbers/numberStore';
@@ -72,7 +73,8 @@ function errorBody(code: string, message: string, field?: string) {
 /**
  * Composes the simulator: the shared parts (API key check, outage switch, counters, signed callbacks, the
  * control API under `/control`), the carrier's number products mounted under `/v1`, and its SMSC: an SMPP
- * listener of its own with its HTTP side under `/smsc` (CDR callbacks are meant to be added the same way).
+ * listener of its own with its HTTP side under `/smsc`; and the calls it carries (`/control/calls`, whose
+ * call detail records go out as signed callbacks, and `/v1/recordings`).
  */
 export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
   const counters = new Counters();
@@ -150,6 +152,10 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
   control.get('/counters', (_request, response) => {
     response.json({ data: counters.snapshot() });
   });
+  // The server's own address, known once it listens (recording URLs in CDRs point at it).
+  let baseUrl = '';
+  const calls = callRoutes({ callbacks, counters, baseUrl: () => baseUrl });
+  control.use(calls.control);
   app.use('/control', authenticate, json, control);
   app.use('/smsc', authenticate, json, smscRouter(smsc));
 
@@ -184,6 +190,7 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
       setTimeout(next, config.latencyMs);
     });
   api.use(numbersRouter(numbers));
+  api.use(calls.api);
   app.use('/v1', authenticate, json, api);
 
   app.use((_request: Request, response: Response) => {
@@ -232,8 +239,9 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  baseUrl = `http://${config.host}:${port}`;
   return {
-    url: `http://${config.host}:${port}`,
+    url: baseUrl,
     counters,
     numbers,
     smpp: { host: smsc.host, port: smsc.port },

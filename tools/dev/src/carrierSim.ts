@@ -28,6 +28,7 @@ export async function startDevCarrierSim(options: {
   const smppSystemId = options.env.CARRIER_SIM_SMPP_SYSTEM_ID || 'parley';
   // SMPP 3.4 passwords are at most 8 characters.
   const smppPassword = randomBytes(6).toString('base64url');
+  const callbackSecret = options.env.CARRIER_SIM_CALLBACK_SECRET ?? randomBytes(24).toString('base64url');
   const sim = await spawnCarrierSim({
     detached: true,
     env: {
@@ -38,8 +39,7 @@ export async function startDevCarrierSim(options: {
       CARRIER_SIM_HOST: '127.0.0.1',
       CARRIER_SIM_PORT: options.env.CARRIER_SIM_PORT ?? String(options.port),
       CARRIER_SIM_API_KEY: apiKey,
-      CARRIER_SIM_CALLBACK_SECRET:
-        options.env.CARRIER_SIM_CALLBACK_SECRET ?? randomBytes(24).toString('base64url'),
+      CARRIER_SIM_CALLBACK_SECRET: callbackSecret,
       CARRIER_SIM_SMPP_PORT: options.env.CARRIER_SIM_SMPP_PORT || '0',
       CARRIER_SIM_SMPP_SYSTEM_ID: smppSystemId,
       CARRIER_SIM_SMPP_PASSWORD: smppPassword,
@@ -61,6 +61,11 @@ export async function startDevCarrierSim(options: {
       SMPP_PORT: String(sim.smpp.port),
       SMPP_SYSTEM_ID: smppSystemId,
       SMPP_PASSWORD: smppPassword,
+      // Call detail records from the simulator (POST /control/calls) are signed with its callback secret.
+      CARRIER_CALLBACK_SECRET: callbackSecret,
+      // An erasure deletes recordings' media there.
+      CARRIER_API_URL: sim.url,
+      CARRIER_API_KEY: apiKey,
     },
   };
 }

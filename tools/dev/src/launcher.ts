@@ -194,6 +194,8 @@ export class Launcher {
     const identityProvider = await this.identityProvider();
     const addressOf = (name: string) => `127.0.0.1:${grpcPorts[name]}`;
     const serviceEnv: Record<string, Record<string, string>> = {};
+    // Where the simulator's call detail records are posted: messaging's CDR endpoint (dev.json names it).
+    const cdrPort = await freePort();
     for (const service of this.declared) {
       const { name } = service;
       const env: Record<string, string> = {
@@ -221,6 +223,7 @@ export class Launcher {
       // Dev receivers run on this machine: webhooks may go to loopback and private addresses (never in
       // production, where that would be server-side request forgery).
       if (name === 'messaging') env.WEBHOOK_ALLOW_PRIVATE = 'true';
+      if (name === 'messaging') env.CARRIER_CALLBACK_PORT = String(cdrPort);
       if (name === 'privacy') {
         env.PRIVACY_ARCHIVE_KEY = secrets.privacyArchiveKey!;
         env.NOTIFICATIONS = 'mailbox';
@@ -249,7 +252,11 @@ export class Launcher {
       dataFolder: this.shown(home),
       gatewayPrivateKey: privateKeys.gateway!,
       internalTokenPublicKeys: publicKeys,
-      carrierSimulator: { url: this.carrierSim.url, apiKey: this.carrierSim.apiKey },
+      carrierSimulator: {
+        url: this.carrierSim.url,
+        apiKey: this.carrierSim.apiKey,
+        cdrUrl: `http://127.0.0.1:${cdrPort}/carrier/cdrs`,
+      },
     });
     printer.info(
       reused

@@ -30,11 +30,16 @@ export interface DevCredentials {
   webhookSecret: string;
   /** Its id (to retire it: DELETE /v1/webhook-secrets/{id}). */
   webhookSecretId: string;
+  /** The demo tenant's Account SID in the Twilio-compatible API (`/2010-04-01/Accounts/{sid}/...`). */
+  twilioAccountSid: string;
+  /** Its auth token (HTTP Basic password, and the key of X-Twilio-Signature on its callbacks). */
+  twilioAuthToken: string;
   /**
    * The carrier simulator of this run (its state lives in memory, key fresh per run): scripts read its
-   * counters (`GET /smsc/counters`) or make a phone text a Parley number (`POST /smsc/inbound`).
+   * counters (`GET /smsc/counters`), make a phone text a Parley number (`POST /smsc/inbound`), or make it
+   * carry a call (`POST /control/calls` with `callbackUrl` = `cdrUrl`, messaging's CDR endpoint).
    */
-  carrierSimulator?: { url: string; apiKey: string };
+  carrierSimulator?: { url: string; apiKey: string; cdrUrl?: string };
 }
 
 export const DEMO_TENANT = 'demo';
@@ -60,7 +65,7 @@ export async function seedDemoTenant(options: {
   /** The gateway's internal-token private key: the launcher seeds as the gateway would call. */
   gatewayPrivateKey: string;
   internalTokenPublicKeys: string;
-  carrierSimulator?: { url: string; apiKey: string };
+  carrierSimulator?: { url: string; apiKey: string; cdrUrl?: string };
 }): Promise<{ credentials: DevCredentials; reused: boolean }> {
   const tokens = new InternalTokens({
     issuer: 'gateway',
@@ -69,7 +74,7 @@ export async function seedDemoTenant(options: {
   });
   const client = createClient(identityV1.IdentityServiceClient, options.identityAddress, {
     serviceName: 'parley.identity.v1.IdentityService',
-    idempotentMethods: ['CreateTenant', 'AuthenticateApiKey'],
+    idempotentMethods: ['CreateTenant', 'AuthenticateApiKey', 'AuthenticateTwilio'],
   });
   const messaging = createClient(messagingV1.MessagingServiceClient, options.messagingAddress, {
     serviceName: 'parley.messaging.v1.MessagingService',
@@ -149,6 +154,16 @@ export async function seedDemoTenant(options: {
       options.dataFolder,
     );
     if (!webhook.reused) reused = false;
+    const twilio = await demoTwilioCredentials(
+      previous,
+      async (accountSid, authToken) =>
+        call(client, client.authenticateTwilio, { accountSid, authToken }, await as('')).then(
+          (response) => response.tenantId === DEMO_TENANT,
+          () => false,
+        ),
+      async () => call(client, client.rotateTwilioAuthToken, {}, await as(DEMO_TENANT)),
+    );
+    if (!twilio.reused) reused = false;
     const credentials: DevCredentials = {
       gatewayUrl: options.gatewayUrl,
       tenantId: DEMO_TENANT,
@@ -158,6 +173,8 @@ export async function seedDemoTenant(options: {
       tokenUrl: options.tokenUrl,
       webhookSecret: webhook.value,
       webhookSecretId: webhook.id,
+      twilioAccountSid: twilio.accountSid,
+      twilioAuthToken: twilio.authToken,
       ...(options.carrierSimulator ? { carrierSimulator: options.carrierSimulator } : {}),
     };
     writeFileSync(options.devFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
@@ -166,6 +183,25 @@ export async function seedDemoTenant(options: {
     client.close();
     messaging.close();
   }
+}
+
+/**
+ * The demo tenant's Twilio-compatible credentials: those in dev.json while identity still accepts them,
+ * else a freshly rotated auth token (the token cannot be read back, only replaced).
+ */
+async function demoTwilioCredentials(
+  previous: Partial<DevCredentials>,
+  works: (accountSid: string, authToken: string) => Promise<boolean>,
+  rotate: () => Promise<identityV1.RotateTwilioAuthTokenResponse>,
+): Promise<{ accountSid: string; authToken: string; reused: boolean }> {
+  if (
+    previous.twilioAccountSid &&
+    previous.twilioAuthToken &&
+    (await works(previous.twilioAccountSid, previous.twilioAuthToken))
+  )
+    return { accountSid: previous.twilioAccountSid, authToken: previous.twilioAuthToken, reused: true };
+  const rotated = await rotate();
+  return { accountSid: rotated.accountSid, authToken: rotated.authToken, reused: false };
 }
 
 /**

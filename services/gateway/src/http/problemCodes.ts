@@ -240,6 +240,8 @@ export const problemCatalogue = define({
     description: '`from` lacks the capability the message needs (sms, or mms when mediaUrls are given).',
   },
   MESSAGE_NOT_FOUND: { status: 404, description: 'No such message in this tenant.' },
+  // messaging (call detail records)
+  CALL_NOT_FOUND: { status: 404, description: 'No such call record in this tenant.' },
 });
 
 export type ProblemCode = keyof typeof problemCatalogue;

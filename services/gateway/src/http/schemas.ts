@@ -96,6 +96,11 @@ export const tenantSchema = z
     status: z.enum(['active', 'suspended', 'closed', 'provisioning']),
     minimumAge: z.number().int(),
     realm: z.string().openapi({ description: "Identity-provider realm of the tenant's users" }),
+    twilioAccountSid: z.string().openapi({
+      description:
+        'The Account SID of the Twilio-compatible API (`/2010-04-01/Accounts/{AccountSid}/...`); its auth token comes from `POST /v1/tenant/twilio-auth-token`',
+      example: 'AC3f2a9c1d7e6b5a4f3e2d1c0b9a8f7e6d',
+    }),
     createdAt: timestamp,
   })
   .openapi('Tenant');
@@ -110,6 +115,7 @@ export function tenantJson(tenant: identityV1.Tenant | undefined): z.infer<typeo
     status: statusNames[tenant.status] ?? 'active',
     minimumAge: tenant.minimumAge,
     realm: tenant.realm,
+    twilioAccountSid: tenant.twilioAccountSid,
     createdAt: iso(tenant.createdAt) ?? '',
   };
 }

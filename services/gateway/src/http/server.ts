@@ -50,6 +50,11 @@ export interface HttpDependencies {
   /** The Idempotency-Key store; without it the header is ignored. */
   idempotencyKeys?: IdempotencyKeys;
   /**
+   * Other API surfaces with their own conventions (the Twilio-compatible API), mounted before the route
+   * table under their path prefix; they answer everything under it, errors included.
+   */
+  mounts?: { path: string; router: express.Router }[];
+  /**
    * Proxies whose X-Forwarded-For / -Proto / -Host are believed (addresses, CIDR ranges, or express's
    * `loopback`, `linklocal`, `uniquelocal`); empty: none, the client is the peer address.
    */
@@ -79,7 +84,7 @@ function violations(error: z.ZodError, prefix?: string) {
 type Handler = (request: Request, response: Response) => Promise<void>;
 
 /** What a handler's result or failure becomes on the wire. */
-interface Answer {
+export interface Answer {
   status: number;
   contentType: string;
   body: Buffer;
@@ -206,14 +211,14 @@ function send(response: Response, answer: Answer): void {
 /**
  * Carries out a request that sent an Idempotency-Key: the first attempt runs and its answer is kept
  * (unless it is a 5xx, which the client may retry); a repeat of the same request replays that answer; the
- * same key for another request is a 422, and a repeat while the first still runs a 409.
+ * same key for another request is a 422, and a repeat while the first still runs a 409. `failureAnswer` says
+ * what a failure of the first attempt answers (a problem here, Twilio's error body on the compatibility API).
  */
-async function runIdempotently(
+export async function runIdempotently(
   keys: IdempotencyKeys,
   identity: RequestIdentity,
-  request: Request,
-  response: Response,
   run: () => Promise<Answer>,
+  failureAnswer: (error: unknown) => Answer,
 ): Promise<Answer> {
   const claim = await keys.claim(identity);
   if (claim.outcome === 'replay') {
@@ -245,17 +250,11 @@ async function runIdempotently(
   try {
     answer = await run();
   } catch (error) {
-    const { problem, headers } = toProblem(error, request.path);
-    if (problem.status >= 500) {
+    answer = failureAnswer(error);
+    if (answer.status >= 500) {
       await keys.release(identity);
       throw error;
     }
-    answer = {
-      status: problem.status,
-      contentType: 'application/problem+json',
-      body: problemBody(response, problem),
-      headers,
-    };
   }
   if (answer.status >= 500) await keys.release(identity);
   else await keys.complete(identity, answer);
@@ -314,13 +313,15 @@ function handle(route: Route, deps: HttpDependencies): Handler {
     const run = () => runWithContext({ requestId }, () => produce(route, request, caller, parsed));
     const answer =
       key && caller && deps.idempotencyKeys
-        ? await runIdempotently(
-            deps.idempotencyKeys,
-            requestIdentity(request, caller, key),
-            request,
-            response,
-            run,
-          )
+        ? await runIdempotently(deps.idempotencyKeys, requestIdentity(request, caller, key), run, (error) => {
+            const { problem, headers } = toProblem(error, request.path);
+            return {
+              status: problem.status,
+              contentType: 'application/problem+json',
+              body: problemBody(response, problem),
+              headers,
+            };
+          })
         : await run();
     send(response, answer);
   };
@@ -330,7 +331,7 @@ function handle(route: Route, deps: HttpDependencies): Handler {
  * Runs an async step, then passes on to the next one (unless it is the last, which has answered), or to
  * the error handler with what it threw.
  */
-function step(work: Handler, last = false): RequestHandler {
+export function step(work: Handler, last = false): RequestHandler {
   return (request, response, next) => {
     work(request, response).then(() => (last ? undefined : next()), next);
   };
@@ -356,6 +357,7 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
     });
     next();
   });
+  for (const mount of deps.mounts ?? []) app.use(mount.path, mount.router);
   const json = express.json({ limit: '1mb', type: jsonTypes });
   app.get('/v1/openapi.json', async (request, response) => {
     // Open to anyone, so limited per client address like every other open route that asks for it.

@@ -56,6 +56,8 @@ describe('gateway: /v1/messaging/settings', () => {
       metadataRetentionDays: 365,
       senderRates: {},
       helpText: null,
+      recordingsAllowed: false,
+      recordingConsentRequired: true,
       updatedAt: null,
     });
     expect(Object.keys(before.body.effectiveSenderRates as object).sort()).toEqual([
@@ -82,12 +84,15 @@ describe('gateway: /v1/messaging/settings', () => {
     const restored = await api('PATCH', '/v1/messaging/settings', keys['settings-a'], {
       contentRetentionDays: null,
       metadataRetentionDays: 90,
+      recordingsAllowed: true,
     });
     expect(restored.body).toMatchObject({
       contentRetentionDays: null,
       metadataRetentionDays: 90,
       senderRates: { long_code: 2 },
       helpText: 'Acme: reply STOP to opt out',
+      recordingsAllowed: true,
+      recordingConsentRequired: true,
     });
     expect((await api('GET', '/v1/messaging/settings', keys['settings-b'])).body).toMatchObject({
       metadataRetentionDays: 365,

@@ -121,3 +121,16 @@ export type TenantRow = typeof tenants.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type AccountRow = typeof accounts.$inferSelect;
 export type OAuthClientRow = typeof oauthClients.$inferSelect;
+
+export const twilioAuthTokens = pgTable('twilio_auth_tokens', {
+  id: uuid('id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  sealedToken: bytea('sealed_token').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }),
+});
+
+export const twilioAccountLookup = pgTable('twilio_account_lookup', {
+  accountSid: text('account_sid').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+});

@@ -1,6 +1,7 @@
 import type { FieldViolation } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
 import { invalidTenant } from './errors';
+import { twilioAccountSid } from './twilio';
 
 export type TenancyMode = 'pooled' | 'dedicated';
 export type Jurisdiction = 'gdpr' | 'uk_gdpr' | 'ccpa' | 'other';
@@ -88,5 +89,6 @@ export function toProtoTenant(
     createdAt: tenant.createdAt,
     minimumAge: tenant.minimumAge,
     realm: tenant.realm,
+    twilioAccountSid: twilioAccountSid(tenant.id),
   };
 }

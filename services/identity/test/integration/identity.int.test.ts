@@ -717,7 +717,14 @@ describe('identity service', () => {
         'api_keys',
         'oauth_clients',
         'tenants',
+        'twilio_auth_tokens',
       ]);
+      await expectTenantWall(db(), {
+        table: 'twilio_auth_tokens',
+        tenants: ['acme', 'globex'],
+        insert: (tenantId) =>
+          sql`insert into twilio_auth_tokens (id, tenant_id, sealed_token) values (gen_random_uuid(), ${tenantId}, '\\x00')`,
+      });
       await expectTenantWall(db(), {
         table: 'api_keys',
         tenants: ['acme', 'globex'],

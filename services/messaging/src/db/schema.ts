@@ -1,4 +1,14 @@
-import { boolean, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  inet,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import type { ThroughputClass } from '../domain/pacing';
 import type { WebhookFailureClass, WebhookDeliveryStatus } from '../domain/webhooks';
 
@@ -8,6 +18,8 @@ const at = (name: string) => timestamp(name, { withTimezone: true });
 export const PARTITIONED = {
   messages: { table: 'messages', column: 'created_at' },
   history: { table: 'message_status_history', column: 'message_created_at' },
+  calls: { table: 'calls', column: 'started_at' },
+  callRecordings: { table: 'call_recordings', column: 'call_started_at' },
 } as const;
 
 /** Messages (migration 0003): monthly partitions on created_at. */
@@ -111,6 +123,64 @@ export const optOuts = pgTable(
   (table) => [primaryKey({ columns: [table.tenantId, table.number, table.recipientHash] })],
 );
 
+/** Call detail records (migration 0006): monthly partitions on started_at. */
+export const calls = pgTable(
+  'calls',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: uuid('id').notNull(),
+    accountId: text('account_id'),
+    carrierCallId: text('carrier_call_id').notNull(),
+    direction: text('direction').$type<'outbound' | 'inbound'>().notNull(),
+    from: text('from_e164').notNull(),
+    to: text('to_e164').notNull(),
+    forwardedTo: text('forwarded_to'),
+    callerIdPresented: text('caller_id_presented'),
+    externalCallerId: text('external_caller_id'),
+    startedAt: at('started_at').notNull(),
+    answeredAt: at('answered_at'),
+    endedAt: at('ended_at').notNull(),
+    durationSeconds: integer('duration_seconds').notNull(),
+    disposition: text('disposition').$type<CallDisposition>().notNull(),
+    clientIp: inet('client_ip'),
+    recordedAt: at('recorded_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.startedAt, table.id] })],
+);
+
+/** References to the carrier's recordings and voicemail, in the partition of their call (migration 0006). */
+export const callRecordings = pgTable(
+  'call_recordings',
+  {
+    tenantId: text('tenant_id').notNull(),
+    callId: uuid('call_id').notNull(),
+    callStartedAt: at('call_started_at').notNull(),
+    id: uuid('id').notNull(),
+    carrierRecordingId: text('carrier_recording_id').notNull(),
+    kind: text('kind').$type<'recording' | 'voicemail'>().notNull(),
+    url: text('url').notNull(),
+    durationSeconds: integer('duration_seconds').notNull(),
+    channels: integer('channels').notNull(),
+    consent: boolean('consent').notNull(),
+    createdAt: at('created_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.callStartedAt, table.id] })],
+);
+
+/** The carrier's id of every call recorded, to drop its resends (migration 0006). */
+export const carrierCalls = pgTable('carrier_calls', {
+  carrierCallId: text('carrier_call_id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  callId: uuid('call_id').notNull(),
+  receivedAt: at('received_at').notNull().defaultNow(),
+});
+
+export type CallDisposition = 'answered' | 'busy' | 'no_answer' | 'failed';
+export type CallRow = typeof calls.$inferSelect;
+export type NewCallRow = typeof calls.$inferInsert;
+export type CallRecordingRow = typeof callRecordings.$inferSelect;
+export type NewCallRecordingRow = typeof callRecordings.$inferInsert;
+
 /** The keywords an inbound message may be (domain/keywords.ts). */
 export type Keyword =
   | 'STOP'
@@ -132,6 +202,9 @@ export const messagingSettings = pgTable('messaging_settings', {
   metadataRetentionDays: integer('metadata_retention_days'),
   senderRates: jsonb('sender_rates').$type<Partial<Record<ThroughputClass, number>>>().notNull().default({}),
   helpText: text('help_text'),
+  /** Call recordings (migration 0006). */
+  recordingsAllowed: boolean('recordings_allowed').notNull().default(false),
+  recordingConsentRequired: boolean('recording_consent_required').notNull().default(true),
   updatedAt: at('updated_at').notNull().defaultNow(),
 });
 

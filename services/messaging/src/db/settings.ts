@@ -10,6 +10,8 @@ const toSettings = (row: MessagingSettingsRow | undefined): MessagingSettings =>
         metadataRetentionDays: row.metadataRetentionDays,
         senderRates: row.senderRates,
         helpText: row.helpText,
+        recordingsAllowed: row.recordingsAllowed,
+        recordingConsentRequired: row.recordingConsentRequired,
         updatedAt: row.updatedAt,
       }
     : DEFAULT_SETTINGS;
@@ -36,6 +38,10 @@ export class SettingsRepository {
         : {}),
       ...(patch.senderRates !== undefined ? { senderRates: patch.senderRates } : {}),
       ...(patch.helpText !== undefined ? { helpText: patch.helpText } : {}),
+      ...(patch.recordingsAllowed !== undefined ? { recordingsAllowed: patch.recordingsAllowed } : {}),
+      ...(patch.recordingConsentRequired !== undefined
+        ? { recordingConsentRequired: patch.recordingConsentRequired }
+        : {}),
     };
     const [row] = await tx
       .insert(messagingSettings)

@@ -48,6 +48,7 @@ export const senderCapabilityMissing = (capability: 'sms' | 'mms') =>
   );
 export const sendNotAuthorised = (reason: string, message: string) => failedPrecondition(reason, message);
 export const messageNotFound = () => notFound('MESSAGE_NOT_FOUND', 'no such message in this tenant');
+export const callNotFound = () => notFound('CALL_NOT_FOUND', 'no such call record in this tenant');
 export const numberingUnavailable = () =>
   unavailable('UPSTREAM_UNAVAILABLE', 'the sender number cannot be checked right now; retry later', 1);
 

@@ -19,6 +19,10 @@ export interface MessagingSettings {
   metadataRetentionDays: number | null;
   senderRates: Partial<SenderRates>;
   helpText: string | null;
+  /** Whether references to the carrier's call recordings and voicemail are kept (default no). */
+  recordingsAllowed: boolean;
+  /** Whether a recording reference is kept only with the carrier's consent flag (default yes). */
+  recordingConsentRequired: boolean;
   updatedAt: Date | null;
 }
 
@@ -27,6 +31,8 @@ export const DEFAULT_SETTINGS: MessagingSettings = {
   metadataRetentionDays: null,
   senderRates: {},
   helpText: null,
+  recordingsAllowed: false,
+  recordingConsentRequired: true,
   updatedAt: null,
 };
 

@@ -1,7 +1,7 @@
 // The events messaging publishes, through the outbox in the transaction of the status change they record.
 import type { MessageType, Outbox, Transaction } from '@parley/kit';
 import { messagingV1 } from '@parley/proto';
-import type { MessageRow } from '../db/schema';
+import type { CallRow, MessageRow } from '../db/schema';
 import { countryOf } from '../domain/messages';
 
 /** One event about a message: keyed by it, so consumers apply a message's events in commit order. */
@@ -103,4 +103,35 @@ export function publishFailed(outbox: Outbox, tx: Transaction, row: MessageRow) 
       failedAt: row.updatedAt,
     },
   );
+}
+
+/**
+ * `messaging.call.recorded`: a call detail record was stored; billing rates minutes from it. Keyed by the
+ * call; its subject is the other party (and the account of the tenant's number).
+ */
+export function publishCallRecorded(outbox: Outbox, tx: Transaction, row: CallRow) {
+  return outbox.enqueue(tx, {
+    type: 'messaging.call.recorded',
+    tenantId: row.tenantId,
+    key: `call:${row.id}`,
+    subject: {
+      accountIds: row.accountId ? [row.accountId] : [],
+      emails: [],
+      phones: [row.direction === 'inbound' ? row.from : row.to],
+      userIds: [],
+    },
+    payloadType: 'parley.messaging.v1.CallRecorded',
+    messageType: messagingV1.CallRecorded,
+    payload: {
+      callId: row.id,
+      accountId: row.accountId ?? '',
+      direction: row.direction,
+      disposition: row.disposition,
+      durationSeconds: row.durationSeconds,
+      peerCountry: countryOf(row.direction === 'inbound' ? row.from : row.to),
+      forwardedCountry: row.forwardedTo ? countryOf(row.forwardedTo) : '',
+      startedAt: row.startedAt,
+      endedAt: row.endedAt,
+    },
+  });
 }

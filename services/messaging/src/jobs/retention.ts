@@ -66,8 +66,9 @@ export function makeContentRetention(
 }
 
 /**
- * The platform's daily pass: drops the months of messages (and their history) older than the longest
- * metadata retention any tenant has, then queues a delete for each tenant that keeps less than that.
+ * The platform's daily pass: drops the months of messages (and their history) and of call records older
+ * than the longest metadata retention any tenant has, then queues a delete for each tenant that keeps less
+ * than that.
  */
 export function makeMetadataRetention(
   deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'jobs' | 'now'>,
@@ -85,6 +86,9 @@ export function makeMetadataRetention(
     const dropped = [
       ...(await dropExpired(pool, PARTITIONED.history, before)),
       ...(await dropExpired(pool, PARTITIONED.messages, before)),
+      // Call records are metadata too, kept as long; their recording references go with them.
+      ...(await dropExpired(pool, PARTITIONED.callRecordings, before)),
+      ...(await dropExpired(pool, PARTITIONED.calls, before)),
     ];
     const shorter = retentions.filter((tenant) => tenant.days < longest);
     for (const tenant of shorter)
@@ -100,7 +104,7 @@ export function makeMetadataRetention(
   };
 }
 
-/** Deletes one tenant's messages (and their history) older than its metadata retention. */
+/** Deletes one tenant's messages (and their history) and call records older than its metadata retention. */
 export function makeTenantMetadataRetention(deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'now'>) {
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const tenantId = job.tenantId!;
@@ -108,6 +112,8 @@ export function makeTenantMetadataRetention(deps: Pick<MessagingDeps, 'withTenan
       const days = (await deps.settings.get(tx)).metadataRetentionDays ?? DEFAULT_METADATA_RETENTION_DAYS;
       const before = new Date(deps.now().getTime() - days * DAY_MS);
       await purgeBefore(tx, PARTITIONED.history, before, { tenantId });
+      await purgeBefore(tx, PARTITIONED.callRecordings, before, { tenantId });
+      await purgeBefore(tx, PARTITIONED.calls, before, { tenantId });
       return purgeBefore(tx, PARTITIONED.messages, before, { tenantId });
     });
     job.log.info({ deleted }, 'messages past the tenant metadata retention deleted');

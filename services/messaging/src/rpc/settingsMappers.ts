@@ -30,6 +30,8 @@ export function settingsMessage(
     senderRates: ratesMessage(settings.senderRates),
     effectiveSenderRates: ratesMessage(effectiveRates(serviceRates, settings.senderRates)),
     helpText: settings.helpText ?? undefined,
+    recordingsAllowed: settings.recordingsAllowed,
+    recordingConsentRequired: settings.recordingConsentRequired,
     updatedAt: settings.updatedAt ?? undefined,
   };
 }

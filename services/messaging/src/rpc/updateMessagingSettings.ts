@@ -6,7 +6,14 @@ import { settingsViolations, type SettingsPatch } from '../domain/settings';
 import { queueContentSweep } from '../jobs/retention';
 import { ratesOf, settingsMessage } from './settingsMappers';
 
-const MASKABLE = ['content_retention_days', 'metadata_retention_days', 'sender_rates', 'help_text'] as const;
+const MASKABLE = [
+  'content_retention_days',
+  'metadata_retention_days',
+  'sender_rates',
+  'help_text',
+  'recordings_allowed',
+  'recording_consent_required',
+] as const;
 
 /**
  * Changes the fields named in the update mask (all valid or none changed). A new content retention applies
@@ -28,7 +35,7 @@ export function makeUpdateMessagingSettings(
         },
       ]);
     const wanted = new Set(request.updateMask);
-    const given = request.settings ?? { metadataRetentionDays: 0 };
+    const given: Partial<messagingV1.MessagingSettings> = request.settings ?? {};
     const patch: SettingsPatch = {};
     if (wanted.has('content_retention_days')) patch.contentRetentionDays = given.contentRetentionDays ?? null;
     // 0 is proto's unset: back to the default.
@@ -36,6 +43,9 @@ export function makeUpdateMessagingSettings(
       patch.metadataRetentionDays = given.metadataRetentionDays || null;
     if (wanted.has('sender_rates')) patch.senderRates = ratesOf(given.senderRates);
     if (wanted.has('help_text')) patch.helpText = given.helpText ?? null;
+    if (wanted.has('recordings_allowed')) patch.recordingsAllowed = given.recordingsAllowed ?? false;
+    if (wanted.has('recording_consent_required'))
+      patch.recordingConsentRequired = given.recordingConsentRequired ?? true;
     const violations = settingsViolations(patch);
     if (violations.length > 0) throw invalidRequest(violations);
     const settings = await deps.withTenant(caller.tenantId, async (tx) => {

@@ -112,6 +112,9 @@ describe('messaging service', () => {
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual([
+        'call_recordings',
+        'calls',
+        'carrier_calls',
         'carrier_parts',
         'disabled_webhook_endpoints',
         'inbound_parts',

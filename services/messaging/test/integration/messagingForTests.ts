@@ -135,7 +135,15 @@ export async function startMessaging(
       const updated = await call(
         client,
         client.updateMessagingSettings,
-        { settings: { metadataRetentionDays: 0, ...settings }, updateMask },
+        {
+          settings: {
+            metadataRetentionDays: 0,
+            recordingsAllowed: false,
+            recordingConsentRequired: true,
+            ...settings,
+          },
+          updateMask,
+        },
         await as(tenantId),
       );
       return updated.settings!;

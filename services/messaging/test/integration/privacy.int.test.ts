@@ -72,6 +72,24 @@ async function storeMessage(
   return id;
 }
 
+/** A call record between `phone` and a tenant number, with a voicemail reference, as the CDR endpoint stores it. */
+async function storeCall(under: MessagingUnderTest, tenantId: string, phone: string, tenantNumber: string) {
+  const id = randomUUID();
+  const startedAt = new Date(Date.now() - 120_000).toISOString();
+  await withTenant(under.messaging.app.runtime.db, tenantId, async (tx) => {
+    await tx.execute(sql`insert into calls (tenant_id, id, carrier_call_id, direction, from_e164, to_e164, forwarded_to,
+                                            caller_id_presented, external_caller_id, started_at, ended_at,
+                                            duration_seconds, disposition)
+                         values (${tenantId}, ${id}, ${`CA${id.replaceAll('-', '')}`}, 'inbound', ${phone}, ${tenantNumber},
+                                 '+14155550197', ${phone}, ${phone}, ${startedAt}, now(), 0, 'no_answer')`);
+    await tx.execute(sql`insert into call_recordings (tenant_id, call_id, call_started_at, id, carrier_recording_id,
+                                                      kind, url, duration_seconds, channels, consent)
+                         values (${tenantId}, ${id}, ${startedAt}, ${randomUUID()}, 'RE1', 'voicemail',
+                                 'https://carrier.example/v1/recordings/RE1', 30, 1, true)`);
+  });
+  return id;
+}
+
 /**
  * What receiving leaves about `phone`: their inbound message forwarded to a target and its forwarded copy,
  * a part of a message still waiting for its siblings, and their opt-out of the tenant's number.
@@ -118,33 +136,37 @@ async function storeInboundTraces(
   });
 }
 
-describeParticipantConformance('messaging (messages, forwarding, opt-outs, webhook deliveries)', async () => {
-  const under = await underTest();
-  const tenantId = 'conf';
-  return {
-    participant: messagingParticipant(under.messaging.app.deps),
-    db: under.messaging.app.runtime.db,
-    tenantId,
-    secret: TEST_SUBJECT_HASH_KEY,
-    seed: async (label) => {
-      // A person written to and writing back, and an account holder whose number sent a message.
-      const phone = nextPhone();
-      const tenantNumber = nextPhone();
-      const accountId = `acct-${label}-${randomUUID().slice(0, 8)}`;
-      await storeMessage(under, tenantId, { from: tenantNumber, to: phone, direction: 'outbound' });
-      await storeMessage(under, tenantId, { from: phone, to: tenantNumber, direction: 'inbound' });
-      await storeMessage(under, tenantId, {
-        from: nextPhone(),
-        to: nextPhone(),
-        direction: 'outbound',
-        accountId,
-      });
-      await storeInboundTraces(under, tenantId, phone, tenantNumber);
-      return subjectOf(phone, [accountId]);
-    },
-    teardown: async () => {}, // the file's afterAll stops it
-  };
-});
+describeParticipantConformance(
+  'messaging (messages, forwarding, opt-outs, webhook deliveries, calls)',
+  async () => {
+    const under = await underTest();
+    const tenantId = 'conf';
+    return {
+      participant: messagingParticipant(under.messaging.app.deps),
+      db: under.messaging.app.runtime.db,
+      tenantId,
+      secret: TEST_SUBJECT_HASH_KEY,
+      seed: async (label) => {
+        // A person written to and writing back, and an account holder whose number sent a message.
+        const phone = nextPhone();
+        const tenantNumber = nextPhone();
+        const accountId = `acct-${label}-${randomUUID().slice(0, 8)}`;
+        await storeMessage(under, tenantId, { from: tenantNumber, to: phone, direction: 'outbound' });
+        await storeMessage(under, tenantId, { from: phone, to: tenantNumber, direction: 'inbound' });
+        await storeMessage(under, tenantId, {
+          from: nextPhone(),
+          to: nextPhone(),
+          direction: 'outbound',
+          accountId,
+        });
+        await storeInboundTraces(under, tenantId, phone, tenantNumber);
+        await storeCall(under, tenantId, phone, tenantNumber);
+        return subjectOf(phone, [accountId]);
+      },
+      teardown: async () => {}, // the file's afterAll stops it
+    };
+  },
+);
 
 describe('messaging: a data-subject request on real traffic', () => {
   let under: MessagingUnderTest;
@@ -262,6 +284,8 @@ describe('messaging: a data-subject request on real traffic', () => {
       ['message_forwarding', '0', '0'],
       ['opt_outs', '0', '0'],
       ['webhook_deliveries', String(annBefore.deliveries), '0'],
+      ['call_records', '0', '0'],
+      ['call_recordings', '0', '0'],
     ]);
     expect(await rowsAbout(ann)).toEqual({
       messages: 0,
@@ -285,6 +309,8 @@ describe('messaging: a data-subject request on real traffic', () => {
       ['message_forwarding', '0', '0', 'legal hold: case 7'],
       ['opt_outs', '0', '0', 'legal hold: case 7'],
       ['webhook_deliveries', '0', String(before.deliveries), 'legal hold: case 7'],
+      ['call_records', '0', '0', 'legal hold: case 7'],
+      ['call_recordings', '0', '0', 'legal hold: case 7'],
     ]);
     expect(await rowsAbout(cat)).toEqual(before);
     const restricted = await withTenant(db(), tenant, (tx) =>
@@ -296,6 +322,8 @@ describe('messaging: a data-subject request on real traffic', () => {
       ['message_forwarding', '0'],
       ['opt_outs', '0'],
       ['webhook_deliveries', String(before.deliveries)],
+      ['call_records', '0'],
+      ['call_recordings', '0'],
     ]);
   });
 

@@ -49,6 +49,9 @@ describe('messaging: per-tenant settings, retention and sender rates', () => {
         // messagingForTests runs the service with SENDER_RATES of 1000 for every class.
         effectiveSenderRates: { longCode: 1000, tollFree: 1000, shortCode: 1000 },
         helpText: undefined,
+        // Recording references are not kept unless the tenant allows them, and then only with consent.
+        recordingsAllowed: false,
+        recordingConsentRequired: true,
         updatedAt: undefined,
       });
     });
@@ -137,7 +140,14 @@ describe('messaging: per-tenant settings, retention and sender rates', () => {
           call(
             under.client,
             under.client.updateMessagingSettings,
-            { settings: { metadataRetentionDays: 30 }, updateMask: ['metadata_retention_days'] },
+            {
+              settings: {
+                metadataRetentionDays: 30,
+                recordingsAllowed: false,
+                recordingConsentRequired: true,
+              },
+              updateMask: ['metadata_retention_days'],
+            },
             await as(tenant(), ['messages:write']),
           ),
           status.PERMISSION_DENIED,

@@ -15,6 +15,7 @@ import { numberRoutes } from './numbers';
 import { webhookRoutes } from './webhooks';
 import { messageRoutes } from './messages';
 import { messagingSettingsRoutes } from './messagingSettings';
+import { callRoutes } from './calls';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -31,6 +32,7 @@ export function buildRoutes(
     ...webhookRoutes(backends),
     ...messageRoutes(backends),
     ...messagingSettingsRoutes(backends),
+    ...callRoutes(backends),
     ...dataRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),

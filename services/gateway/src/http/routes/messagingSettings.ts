@@ -38,6 +38,16 @@ const settingsSchema = z
       description: 'The answer to the HELP and INFO keywords; null when none is set',
       example: 'Acme alerts: reply STOP to opt out. Help: support@acme.example',
     }),
+    recordingsAllowed: z.boolean().openapi({
+      description:
+        "Whether references to call recordings and voicemail the carrier holds are kept with the call's record (default false: not kept)",
+      example: true,
+    }),
+    recordingConsentRequired: z.boolean().openapi({
+      description:
+        "Whether a recording reference is kept only when the carrier recorded the parties' consent; one without is refused (default true)",
+      example: true,
+    }),
     updatedAt: timestamp.nullable().openapi({ description: 'When they were last changed; null if never' }),
   })
   .openapi('MessagingSettings');
@@ -63,6 +73,11 @@ const patchBody = z
       .nullable()
       .optional()
       .openapi({ description: '1 to 1600 characters; null removes it' }),
+    recordingsAllowed: z.boolean().optional().openapi({ description: 'Keep call recording references' }),
+    recordingConsentRequired: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Keep a recording reference only with the carrier's consent flag" }),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'name at least one setting to change')
@@ -85,6 +100,8 @@ function settingsJson(settings: messagingV1.MessagingSettings | undefined): Sett
     senderRates: ratesJson(settings.senderRates),
     effectiveSenderRates: ratesJson(settings.effectiveSenderRates),
     helpText: settings.helpText ?? null,
+    recordingsAllowed: settings.recordingsAllowed,
+    recordingConsentRequired: settings.recordingConsentRequired,
     updatedAt: iso(settings.updatedAt) ?? null,
   };
 }
@@ -94,6 +111,8 @@ const MASK = {
   metadataRetentionDays: 'metadata_retention_days',
   senderRates: 'sender_rates',
   helpText: 'help_text',
+  recordingsAllowed: 'recordings_allowed',
+  recordingConsentRequired: 'recording_consent_required',
 } as const;
 
 const exampleSettings: SettingsJson = {
@@ -102,6 +121,8 @@ const exampleSettings: SettingsJson = {
   senderRates: { long_code: 2 },
   effectiveSenderRates: { long_code: 2, toll_free: 3, short_code: 100 },
   helpText: 'Acme alerts: reply STOP to opt out. Help: support@acme.example',
+  recordingsAllowed: true,
+  recordingConsentRequired: true,
   updatedAt: '2026-12-01T12:30:00.000Z',
 };
 
@@ -152,6 +173,8 @@ export function messagingSettingsRoutes(backends: Backends) {
               shortCode: rates.short_code,
             },
             helpText: body.helpText ?? undefined,
+            recordingsAllowed: body.recordingsAllowed ?? false,
+            recordingConsentRequired: body.recordingConsentRequired ?? true,
           },
         });
         return settingsJson(settings);

@@ -9,7 +9,12 @@ import {
   tenancyModes,
   tenantJson,
   tenantSchema,
+  iso,
+  timestamp,
 } from '../schemas';
+
+/** How long a rotated auth token keeps working (identity's TWILIO_TOKEN_OVERLAP_MS). */
+const TWILIO_TOKEN_OVERLAP_HOURS = 24;
 
 export function tenantRoutes(backends: Backends) {
   const { identity } = backends;
@@ -115,6 +120,40 @@ export function tenantRoutes(backends: Backends) {
       response: { status: 200, description: 'The tenant', schema: tenantSchema },
       handler: async ({ caller }) =>
         tenantJson((await backends.as(caller, identity, identity.getTenant, { id: caller.tenantId })).tenant),
+    }),
+    route({
+      method: 'post',
+      path: '/v1/tenant/twilio-auth-token',
+      operationId: 'rotateTwilioAuthToken',
+      summary: 'Create or rotate the auth token of the Twilio-compatible API',
+      description: `The new token is in this answer only (it is stored encrypted, because it also signs the callbacks sent as Twilio sends them: \`X-Twilio-Signature\`). The previous token keeps working for ${TWILIO_TOKEN_OVERLAP_HOURS} hours, until \`previousExpiresAt\`, so callers can switch over; a token older than that stops at once. Use the Account SID as the HTTP Basic user name and the token as the password on \`/2010-04-01/Accounts/{AccountSid}/...\`.`,
+      tags: ['Tenants'],
+      scope: 'api-keys:write',
+      response: {
+        status: 201,
+        description: 'The new token, shown once',
+        schema: z
+          .object({
+            accountSid: z.string().openapi({ example: 'AC3f2a9c1d7e6b5a4f3e2d1c0b9a8f7e6d' }),
+            authToken: z.string().openapi({
+              description: 'The new auth token. Shown once; store it now.',
+              example: '9b1f0c2e7d4a4c6b8e3f5a1d2c7b9e0f',
+            }),
+            previousExpiresAt: timestamp.optional().openapi({
+              description: 'When the previous token stops working; absent when there was none',
+            }),
+          })
+          .openapi('RotatedTwilioAuthToken'),
+      },
+      handler: async ({ caller }) => {
+        const rotated = await backends.as(caller, identity, identity.rotateTwilioAuthToken, {});
+        const previousExpiresAt = iso(rotated.previousExpiresAt);
+        return {
+          accountSid: rotated.accountSid,
+          authToken: rotated.authToken,
+          ...(previousExpiresAt ? { previousExpiresAt } : {}),
+        };
+      },
     }),
   ];
 }

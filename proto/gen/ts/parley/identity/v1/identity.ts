@@ -270,6 +270,34 @@ export function accountStatusToJSON(object: AccountStatus): string {
   }
 }
 
+/** RotateTwilioAuthTokenRequest asks for a new auth token for the caller's tenant. */
+export interface RotateTwilioAuthTokenRequest {
+}
+
+/** RotateTwilioAuthTokenResponse carries the new token, shown only here. */
+export interface RotateTwilioAuthTokenResponse {
+  /** The tenant's Account SID (AC and 32 hex digits). */
+  accountSid: string;
+  /** The new auth token (32 hex digits), in full; never answered again. */
+  authToken: string;
+  /** Until when the previous token keeps working; unset when there was none. */
+  previousExpiresAt?: Date | undefined;
+}
+
+/** AuthenticateTwilioRequest carries the credentials of an HTTP Basic header of the Twilio-compatible API. */
+export interface AuthenticateTwilioRequest {
+  /** The Account SID presented as the user name. */
+  accountSid: string;
+  /** The auth token presented as the password. */
+  authToken: string;
+}
+
+/** AuthenticateTwilioResponse names the tenant the credentials belong to. */
+export interface AuthenticateTwilioResponse {
+  /** The tenant whose Account SID and current (or overlapping) token these are. */
+  tenantId: string;
+}
+
 /** GetUserStatusRequest names a user of the identity provider. */
 export interface GetUserStatusRequest {
   /** The tenant the user's token names. */
@@ -328,6 +356,8 @@ export interface Tenant {
   minimumAge: number;
   /** Identity-provider realm that issues the tenant's users' tokens. */
   realm: string;
+  /** The tenant's Account SID in the Twilio-compatible API (AC and 32 hex digits). */
+  twilioAccountSid: string;
 }
 
 /** CreateTenantRequest names the tenant to create. */
@@ -784,6 +814,339 @@ export interface AccountClosed {
   closedAt?: Date | undefined;
 }
 
+function createBaseRotateTwilioAuthTokenRequest(): RotateTwilioAuthTokenRequest {
+  return {};
+}
+
+export const RotateTwilioAuthTokenRequest: MessageFns<RotateTwilioAuthTokenRequest> = {
+  encode(_: RotateTwilioAuthTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateTwilioAuthTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateTwilioAuthTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateTwilioAuthTokenRequest {
+    return {};
+  },
+
+  toJSON(_: RotateTwilioAuthTokenRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateTwilioAuthTokenRequest>, I>>(base?: I): RotateTwilioAuthTokenRequest {
+    return RotateTwilioAuthTokenRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateTwilioAuthTokenRequest>, I>>(_: I): RotateTwilioAuthTokenRequest {
+    const message = createBaseRotateTwilioAuthTokenRequest();
+    return message;
+  },
+};
+
+function createBaseRotateTwilioAuthTokenResponse(): RotateTwilioAuthTokenResponse {
+  return { accountSid: "", authToken: "", previousExpiresAt: undefined };
+}
+
+export const RotateTwilioAuthTokenResponse: MessageFns<RotateTwilioAuthTokenResponse> = {
+  encode(message: RotateTwilioAuthTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountSid !== "") {
+      writer.uint32(10).string(message.accountSid);
+    }
+    if (message.authToken !== "") {
+      writer.uint32(18).string(message.authToken);
+    }
+    if (message.previousExpiresAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.previousExpiresAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateTwilioAuthTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateTwilioAuthTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountSid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.previousExpiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateTwilioAuthTokenResponse {
+    return {
+      accountSid: isSet(object.accountSid)
+        ? globalThis.String(object.accountSid)
+        : isSet(object.account_sid)
+        ? globalThis.String(object.account_sid)
+        : "",
+      authToken: isSet(object.authToken)
+        ? globalThis.String(object.authToken)
+        : isSet(object.auth_token)
+        ? globalThis.String(object.auth_token)
+        : "",
+      previousExpiresAt: isSet(object.previousExpiresAt)
+        ? fromJsonTimestamp(object.previousExpiresAt)
+        : isSet(object.previous_expires_at)
+        ? fromJsonTimestamp(object.previous_expires_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RotateTwilioAuthTokenResponse): unknown {
+    const obj: any = {};
+    if (message.accountSid !== "") {
+      obj.accountSid = message.accountSid;
+    }
+    if (message.authToken !== "") {
+      obj.authToken = message.authToken;
+    }
+    if (message.previousExpiresAt !== undefined) {
+      obj.previousExpiresAt = message.previousExpiresAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateTwilioAuthTokenResponse>, I>>(base?: I): RotateTwilioAuthTokenResponse {
+    return RotateTwilioAuthTokenResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateTwilioAuthTokenResponse>, I>>(
+    object: I,
+  ): RotateTwilioAuthTokenResponse {
+    const message = createBaseRotateTwilioAuthTokenResponse();
+    message.accountSid = object.accountSid ?? "";
+    message.authToken = object.authToken ?? "";
+    message.previousExpiresAt = object.previousExpiresAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAuthenticateTwilioRequest(): AuthenticateTwilioRequest {
+  return { accountSid: "", authToken: "" };
+}
+
+export const AuthenticateTwilioRequest: MessageFns<AuthenticateTwilioRequest> = {
+  encode(message: AuthenticateTwilioRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountSid !== "") {
+      writer.uint32(10).string(message.accountSid);
+    }
+    if (message.authToken !== "") {
+      writer.uint32(18).string(message.authToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthenticateTwilioRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticateTwilioRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountSid = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.authToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthenticateTwilioRequest {
+    return {
+      accountSid: isSet(object.accountSid)
+        ? globalThis.String(object.accountSid)
+        : isSet(object.account_sid)
+        ? globalThis.String(object.account_sid)
+        : "",
+      authToken: isSet(object.authToken)
+        ? globalThis.String(object.authToken)
+        : isSet(object.auth_token)
+        ? globalThis.String(object.auth_token)
+        : "",
+    };
+  },
+
+  toJSON(message: AuthenticateTwilioRequest): unknown {
+    const obj: any = {};
+    if (message.accountSid !== "") {
+      obj.accountSid = message.accountSid;
+    }
+    if (message.authToken !== "") {
+      obj.authToken = message.authToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthenticateTwilioRequest>, I>>(base?: I): AuthenticateTwilioRequest {
+    return AuthenticateTwilioRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthenticateTwilioRequest>, I>>(object: I): AuthenticateTwilioRequest {
+    const message = createBaseAuthenticateTwilioRequest();
+    message.accountSid = object.accountSid ?? "";
+    message.authToken = object.authToken ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthenticateTwilioResponse(): AuthenticateTwilioResponse {
+  return { tenantId: "" };
+}
+
+export const AuthenticateTwilioResponse: MessageFns<AuthenticateTwilioResponse> = {
+  encode(message: AuthenticateTwilioResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthenticateTwilioResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthenticateTwilioResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthenticateTwilioResponse {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AuthenticateTwilioResponse): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthenticateTwilioResponse>, I>>(base?: I): AuthenticateTwilioResponse {
+    return AuthenticateTwilioResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthenticateTwilioResponse>, I>>(object: I): AuthenticateTwilioResponse {
+    const message = createBaseAuthenticateTwilioResponse();
+    message.tenantId = object.tenantId ?? "";
+    return message;
+  },
+};
+
 function createBaseGetUserStatusRequest(): GetUserStatusRequest {
   return { tenantId: "", userId: "" };
 }
@@ -1200,6 +1563,7 @@ function createBaseTenant(): Tenant {
     createdAt: undefined,
     minimumAge: 0,
     realm: "",
+    twilioAccountSid: "",
   };
 }
 
@@ -1228,6 +1592,9 @@ export const Tenant: MessageFns<Tenant> = {
     }
     if (message.realm !== "") {
       writer.uint32(66).string(message.realm);
+    }
+    if (message.twilioAccountSid !== "") {
+      writer.uint32(74).string(message.twilioAccountSid);
     }
     return writer;
   },
@@ -1309,6 +1676,14 @@ export const Tenant: MessageFns<Tenant> = {
             message.realm = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.twilioAccountSid = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1343,6 +1718,11 @@ export const Tenant: MessageFns<Tenant> = {
         ? globalThis.Number(object.minimum_age)
         : 0,
       realm: isSet(object.realm) ? globalThis.String(object.realm) : "",
+      twilioAccountSid: isSet(object.twilioAccountSid)
+        ? globalThis.String(object.twilioAccountSid)
+        : isSet(object.twilio_account_sid)
+        ? globalThis.String(object.twilio_account_sid)
+        : "",
     };
   },
 
@@ -1372,6 +1752,9 @@ export const Tenant: MessageFns<Tenant> = {
     if (message.realm !== "") {
       obj.realm = message.realm;
     }
+    if (message.twilioAccountSid !== "") {
+      obj.twilioAccountSid = message.twilioAccountSid;
+    }
     return obj;
   },
 
@@ -1388,6 +1771,7 @@ export const Tenant: MessageFns<Tenant> = {
     message.createdAt = object.createdAt ?? undefined;
     message.minimumAge = object.minimumAge ?? 0;
     message.realm = object.realm ?? "";
+    message.twilioAccountSid = object.twilioAccountSid ?? "";
     return message;
   },
 };
@@ -6124,6 +6508,33 @@ export const IdentityServiceService = {
       Buffer.from(GetUserStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetUserStatusResponse => GetUserStatusResponse.decode(value),
   },
+  /**
+   * RotateTwilioAuthToken creates or rotates the caller's tenant's auth token for the Twilio-compatible API
+   * and returns it once; the previous token keeps working until the overlap ends.
+   */
+  rotateTwilioAuthToken: {
+    path: "/parley.identity.v1.IdentityService/RotateTwilioAuthToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateTwilioAuthTokenRequest): Buffer =>
+      Buffer.from(RotateTwilioAuthTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateTwilioAuthTokenRequest => RotateTwilioAuthTokenRequest.decode(value),
+    responseSerialize: (value: RotateTwilioAuthTokenResponse): Buffer =>
+      Buffer.from(RotateTwilioAuthTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateTwilioAuthTokenResponse => RotateTwilioAuthTokenResponse.decode(value),
+  },
+  /** AuthenticateTwilio resolves an Account SID and auth token to the tenant (internal, the gateway). */
+  authenticateTwilio: {
+    path: "/parley.identity.v1.IdentityService/AuthenticateTwilio" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthenticateTwilioRequest): Buffer =>
+      Buffer.from(AuthenticateTwilioRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthenticateTwilioRequest => AuthenticateTwilioRequest.decode(value),
+    responseSerialize: (value: AuthenticateTwilioResponse): Buffer =>
+      Buffer.from(AuthenticateTwilioResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthenticateTwilioResponse => AuthenticateTwilioResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityServiceServer extends UntypedServiceImplementation {
@@ -6168,6 +6579,13 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
    * log in with is closed or erased (internal, the gateway).
    */
   getUserStatus: handleUnaryCall<GetUserStatusRequest, GetUserStatusResponse>;
+  /**
+   * RotateTwilioAuthToken creates or rotates the caller's tenant's auth token for the Twilio-compatible API
+   * and returns it once; the previous token keeps working until the overlap ends.
+   */
+  rotateTwilioAuthToken: handleUnaryCall<RotateTwilioAuthTokenRequest, RotateTwilioAuthTokenResponse>;
+  /** AuthenticateTwilio resolves an Account SID and auth token to the tenant (internal, the gateway). */
+  authenticateTwilio: handleUnaryCall<AuthenticateTwilioRequest, AuthenticateTwilioResponse>;
 }
 
 export interface IdentityServiceClient extends Client {
@@ -6477,6 +6895,41 @@ export interface IdentityServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetUserStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RotateTwilioAuthToken creates or rotates the caller's tenant's auth token for the Twilio-compatible API
+   * and returns it once; the previous token keeps working until the overlap ends.
+   */
+  rotateTwilioAuthToken(
+    request: RotateTwilioAuthTokenRequest,
+    callback: (error: ServiceError | null, response: RotateTwilioAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateTwilioAuthToken(
+    request: RotateTwilioAuthTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateTwilioAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  rotateTwilioAuthToken(
+    request: RotateTwilioAuthTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateTwilioAuthTokenResponse) => void,
+  ): ClientUnaryCall;
+  /** AuthenticateTwilio resolves an Account SID and auth token to the tenant (internal, the gateway). */
+  authenticateTwilio(
+    request: AuthenticateTwilioRequest,
+    callback: (error: ServiceError | null, response: AuthenticateTwilioResponse) => void,
+  ): ClientUnaryCall;
+  authenticateTwilio(
+    request: AuthenticateTwilioRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthenticateTwilioResponse) => void,
+  ): ClientUnaryCall;
+  authenticateTwilio(
+    request: AuthenticateTwilioRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthenticateTwilioResponse) => void,
   ): ClientUnaryCall;
 }
 

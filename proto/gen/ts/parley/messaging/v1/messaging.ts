@@ -456,7 +456,13 @@ export interface MessagingSettings {
     | string
     | undefined;
   /** When the tenant last changed them; unset when it never did. */
-  updatedAt?: Date | undefined;
+  updatedAt?:
+    | Date
+    | undefined;
+  /** Whether references to call recordings and voicemail held by the carrier are kept (default false). */
+  recordingsAllowed: boolean;
+  /** Whether a recording reference is kept only when the carrier recorded the parties' consent (default true). */
+  recordingConsentRequired: boolean;
 }
 
 /** GetMessagingSettingsRequest reads the caller's tenant's settings. */
@@ -475,7 +481,10 @@ export interface UpdateMessagingSettingsRequest {
   settings?:
     | MessagingSettings
     | undefined;
-  /** The fields to change: content_retention_days, metadata_retention_days, sender_rates, help_text. */
+  /**
+   * The fields to change: content_retention_days, metadata_retention_days, sender_rates, help_text,
+   * recordings_allowed, recording_consent_required.
+   */
   updateMask: string[];
 }
 
@@ -483,6 +492,136 @@ export interface UpdateMessagingSettingsRequest {
 export interface UpdateMessagingSettingsResponse {
   /** The settings. */
   settings?: MessagingSettings | undefined;
+}
+
+/** CallRecord is the record of one call a tenant's number carried (a call detail record from the carrier). */
+export interface CallRecord {
+  /** Call record id (UUID). */
+  id: string;
+  /** The carrier's call id. */
+  carrierCallId: string;
+  /** inbound (to the tenant's number) or outbound (from it). */
+  direction: Direction;
+  /** Caller in E.164. */
+  from: string;
+  /** Callee in E.164. */
+  to: string;
+  /** Inbound: the forwarding target the call was passed on to, empty for none. */
+  forwardedTo: string;
+  /** The caller ID shown to whoever was rung, empty when unknown. */
+  callerIdPresented: string;
+  /** Inbound: the caller ID the outside network delivered, empty when unknown. */
+  externalCallerId: string;
+  /** When the call started (ringing). */
+  startedAt?:
+    | Date
+    | undefined;
+  /** When it was answered; unset when it was not. */
+  answeredAt?:
+    | Date
+    | undefined;
+  /** When it ended. */
+  endedAt?:
+    | Date
+    | undefined;
+  /** Talk time in seconds (0 unless answered). */
+  durationSeconds: number;
+  /** answered, busy, no_answer or failed. */
+  disposition: string;
+  /** App-originated calls: the client's IP address, empty otherwise. */
+  clientIp: string;
+  /** The account the tenant's number belongs to, empty for none. */
+  accountId: string;
+  /** How many recording references are kept for it. */
+  recordings: number;
+}
+
+/** CallRecording is a reference to a recording or voicemail the carrier holds (the media is never copied). */
+export interface CallRecording {
+  /** Recording reference id (UUID). */
+  id: string;
+  /** The carrier's recording id. */
+  carrierRecordingId: string;
+  /** recording or voicemail. */
+  kind: string;
+  /** Where the carrier serves the media. */
+  url: string;
+  /** Length in seconds. */
+  durationSeconds: number;
+  /** Audio channels (1 or 2). */
+  channels: number;
+  /** Whether the carrier recorded the parties' consent. */
+  consent: boolean;
+  /** When it was stored. */
+  createdAt?: Date | undefined;
+}
+
+/** ListCallsRequest filters and pages the caller's tenant's call records. */
+export interface ListCallsRequest {
+  /** Maximum records to return (1-100, default 50). */
+  pageSize: number;
+  /** Token from a previous response, empty for the first page. */
+  pageToken: string;
+  /** Only calls from, to or forwarded to this E.164 number, empty for all. */
+  phoneNumber: string;
+  /** Only this direction, unspecified for both. */
+  direction: Direction;
+  /** Only this disposition (answered, busy, no_answer, failed), empty for all. */
+  disposition: string;
+  /** Only calls started at or after this time. */
+  startedAfter?:
+    | Date
+    | undefined;
+  /** Only calls started before this time. */
+  startedBefore?: Date | undefined;
+}
+
+/** ListCallsResponse is one page of call records. */
+export interface ListCallsResponse {
+  /** The records on this page. */
+  calls: CallRecord[];
+  /** Token for the next page, empty on the last. */
+  nextPageToken: string;
+}
+
+/** GetCallRequest names one call record. */
+export interface GetCallRequest {
+  /** Call record id (UUID). */
+  id: string;
+}
+
+/** GetCallResponse holds the record and its recording references. */
+export interface GetCallResponse {
+  /** The record. */
+  call?:
+    | CallRecord
+    | undefined;
+  /** Its recording and voicemail references (none when the tenant does not allow recordings). */
+  recordings: CallRecording[];
+}
+
+/** CallRecorded (messaging.call.recorded): a call detail record was stored; billing rates minutes from it. */
+export interface CallRecorded {
+  /** Call record id. */
+  callId: string;
+  /** The account of the tenant's number, empty for none. */
+  accountId: string;
+  /** inbound or outbound. */
+  direction: string;
+  /** answered, busy, no_answer or failed. */
+  disposition: string;
+  /** Talk time in seconds. */
+  durationSeconds: number;
+  /** ISO 3166-1 alpha-2 country of the other party (the caller inbound, the callee outbound), empty when unknown. */
+  peerCountry: string;
+  /** Inbound forwarded calls: ISO 3166-1 alpha-2 country of the forwarding target, empty otherwise. */
+  forwardedCountry: string;
+  /** When the call started. */
+  startedAt?:
+    | Date
+    | undefined;
+  /** When it ended. */
+  endedAt?: Date | undefined;
 }
 
 function createBaseMessageRecord(): MessageRecord {
@@ -3583,6 +3722,8 @@ function createBaseMessagingSettings(): MessagingSettings {
     effectiveSenderRates: undefined,
     helpText: undefined,
     updatedAt: undefined,
+    recordingsAllowed: false,
+    recordingConsentRequired: false,
   };
 }
 
@@ -3605,6 +3746,12 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
     }
     if (message.updatedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.recordingsAllowed !== false) {
+      writer.uint32(56).bool(message.recordingsAllowed);
+    }
+    if (message.recordingConsentRequired !== false) {
+      writer.uint32(64).bool(message.recordingConsentRequired);
     }
     return writer;
   },
@@ -3670,6 +3817,22 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
             message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.recordingsAllowed = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.recordingConsentRequired = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3714,6 +3877,16 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
         : isSet(object.updated_at)
         ? fromJsonTimestamp(object.updated_at)
         : undefined,
+      recordingsAllowed: isSet(object.recordingsAllowed)
+        ? globalThis.Boolean(object.recordingsAllowed)
+        : isSet(object.recordings_allowed)
+        ? globalThis.Boolean(object.recordings_allowed)
+        : false,
+      recordingConsentRequired: isSet(object.recordingConsentRequired)
+        ? globalThis.Boolean(object.recordingConsentRequired)
+        : isSet(object.recording_consent_required)
+        ? globalThis.Boolean(object.recording_consent_required)
+        : false,
     };
   },
 
@@ -3737,6 +3910,12 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
     if (message.updatedAt !== undefined) {
       obj.updatedAt = message.updatedAt.toISOString();
     }
+    if (message.recordingsAllowed !== false) {
+      obj.recordingsAllowed = message.recordingsAllowed;
+    }
+    if (message.recordingConsentRequired !== false) {
+      obj.recordingConsentRequired = message.recordingConsentRequired;
+    }
     return obj;
   },
 
@@ -3755,6 +3934,8 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
       : undefined;
     message.helpText = object.helpText ?? undefined;
     message.updatedAt = object.updatedAt ?? undefined;
+    message.recordingsAllowed = object.recordingsAllowed ?? false;
+    message.recordingConsentRequired = object.recordingConsentRequired ?? false;
     return message;
   },
 };
@@ -4044,6 +4225,1247 @@ export const UpdateMessagingSettingsResponse: MessageFns<UpdateMessagingSettings
   },
 };
 
+function createBaseCallRecord(): CallRecord {
+  return {
+    id: "",
+    carrierCallId: "",
+    direction: 0,
+    from: "",
+    to: "",
+    forwardedTo: "",
+    callerIdPresented: "",
+    externalCallerId: "",
+    startedAt: undefined,
+    answeredAt: undefined,
+    endedAt: undefined,
+    durationSeconds: 0,
+    disposition: "",
+    clientIp: "",
+    accountId: "",
+    recordings: 0,
+  };
+}
+
+export const CallRecord: MessageFns<CallRecord> = {
+  encode(message: CallRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.carrierCallId !== "") {
+      writer.uint32(18).string(message.carrierCallId);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(24).int32(message.direction);
+    }
+    if (message.from !== "") {
+      writer.uint32(34).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(42).string(message.to);
+    }
+    if (message.forwardedTo !== "") {
+      writer.uint32(50).string(message.forwardedTo);
+    }
+    if (message.callerIdPresented !== "") {
+      writer.uint32(58).string(message.callerIdPresented);
+    }
+    if (message.externalCallerId !== "") {
+      writer.uint32(66).string(message.externalCallerId);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.answeredAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.answeredAt), writer.uint32(82).fork()).join();
+    }
+    if (message.endedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(90).fork()).join();
+    }
+    if (message.durationSeconds !== 0) {
+      writer.uint32(96).int32(message.durationSeconds);
+    }
+    if (message.disposition !== "") {
+      writer.uint32(106).string(message.disposition);
+    }
+    if (message.clientIp !== "") {
+      writer.uint32(114).string(message.clientIp);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(122).string(message.accountId);
+    }
+    if (message.recordings !== 0) {
+      writer.uint32(128).int32(message.recordings);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.carrierCallId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.forwardedTo = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.callerIdPresented = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.externalCallerId = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.answeredAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.durationSeconds = reader.int32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.disposition = reader.string();
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.clientIp = reader.string();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.recordings = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallRecord {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      carrierCallId: isSet(object.carrierCallId)
+        ? globalThis.String(object.carrierCallId)
+        : isSet(object.carrier_call_id)
+        ? globalThis.String(object.carrier_call_id)
+        : "",
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      forwardedTo: isSet(object.forwardedTo)
+        ? globalThis.String(object.forwardedTo)
+        : isSet(object.forwarded_to)
+        ? globalThis.String(object.forwarded_to)
+        : "",
+      callerIdPresented: isSet(object.callerIdPresented)
+        ? globalThis.String(object.callerIdPresented)
+        : isSet(object.caller_id_presented)
+        ? globalThis.String(object.caller_id_presented)
+        : "",
+      externalCallerId: isSet(object.externalCallerId)
+        ? globalThis.String(object.externalCallerId)
+        : isSet(object.external_caller_id)
+        ? globalThis.String(object.external_caller_id)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      answeredAt: isSet(object.answeredAt)
+        ? fromJsonTimestamp(object.answeredAt)
+        : isSet(object.answered_at)
+        ? fromJsonTimestamp(object.answered_at)
+        : undefined,
+      endedAt: isSet(object.endedAt)
+        ? fromJsonTimestamp(object.endedAt)
+        : isSet(object.ended_at)
+        ? fromJsonTimestamp(object.ended_at)
+        : undefined,
+      durationSeconds: isSet(object.durationSeconds)
+        ? globalThis.Number(object.durationSeconds)
+        : isSet(object.duration_seconds)
+        ? globalThis.Number(object.duration_seconds)
+        : 0,
+      disposition: isSet(object.disposition) ? globalThis.String(object.disposition) : "",
+      clientIp: isSet(object.clientIp)
+        ? globalThis.String(object.clientIp)
+        : isSet(object.client_ip)
+        ? globalThis.String(object.client_ip)
+        : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      recordings: isSet(object.recordings) ? globalThis.Number(object.recordings) : 0,
+    };
+  },
+
+  toJSON(message: CallRecord): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.carrierCallId !== "") {
+      obj.carrierCallId = message.carrierCallId;
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.forwardedTo !== "") {
+      obj.forwardedTo = message.forwardedTo;
+    }
+    if (message.callerIdPresented !== "") {
+      obj.callerIdPresented = message.callerIdPresented;
+    }
+    if (message.externalCallerId !== "") {
+      obj.externalCallerId = message.externalCallerId;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.answeredAt !== undefined) {
+      obj.answeredAt = message.answeredAt.toISOString();
+    }
+    if (message.endedAt !== undefined) {
+      obj.endedAt = message.endedAt.toISOString();
+    }
+    if (message.durationSeconds !== 0) {
+      obj.durationSeconds = Math.round(message.durationSeconds);
+    }
+    if (message.disposition !== "") {
+      obj.disposition = message.disposition;
+    }
+    if (message.clientIp !== "") {
+      obj.clientIp = message.clientIp;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.recordings !== 0) {
+      obj.recordings = Math.round(message.recordings);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallRecord>, I>>(base?: I): CallRecord {
+    return CallRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallRecord>, I>>(object: I): CallRecord {
+    const message = createBaseCallRecord();
+    message.id = object.id ?? "";
+    message.carrierCallId = object.carrierCallId ?? "";
+    message.direction = object.direction ?? 0;
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.forwardedTo = object.forwardedTo ?? "";
+    message.callerIdPresented = object.callerIdPresented ?? "";
+    message.externalCallerId = object.externalCallerId ?? "";
+    message.startedAt = object.startedAt ?? undefined;
+    message.answeredAt = object.answeredAt ?? undefined;
+    message.endedAt = object.endedAt ?? undefined;
+    message.durationSeconds = object.durationSeconds ?? 0;
+    message.disposition = object.disposition ?? "";
+    message.clientIp = object.clientIp ?? "";
+    message.accountId = object.accountId ?? "";
+    message.recordings = object.recordings ?? 0;
+    return message;
+  },
+};
+
+function createBaseCallRecording(): CallRecording {
+  return {
+    id: "",
+    carrierRecordingId: "",
+    kind: "",
+    url: "",
+    durationSeconds: 0,
+    channels: 0,
+    consent: false,
+    createdAt: undefined,
+  };
+}
+
+export const CallRecording: MessageFns<CallRecording> = {
+  encode(message: CallRecording, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.carrierRecordingId !== "") {
+      writer.uint32(18).string(message.carrierRecordingId);
+    }
+    if (message.kind !== "") {
+      writer.uint32(26).string(message.kind);
+    }
+    if (message.url !== "") {
+      writer.uint32(34).string(message.url);
+    }
+    if (message.durationSeconds !== 0) {
+      writer.uint32(40).int32(message.durationSeconds);
+    }
+    if (message.channels !== 0) {
+      writer.uint32(48).int32(message.channels);
+    }
+    if (message.consent !== false) {
+      writer.uint32(56).bool(message.consent);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(66).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallRecording {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallRecording();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.carrierRecordingId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.durationSeconds = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.channels = reader.int32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.consent = reader.bool();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallRecording {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      carrierRecordingId: isSet(object.carrierRecordingId)
+        ? globalThis.String(object.carrierRecordingId)
+        : isSet(object.carrier_recording_id)
+        ? globalThis.String(object.carrier_recording_id)
+        : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      durationSeconds: isSet(object.durationSeconds)
+        ? globalThis.Number(object.durationSeconds)
+        : isSet(object.duration_seconds)
+        ? globalThis.Number(object.duration_seconds)
+        : 0,
+      channels: isSet(object.channels) ? globalThis.Number(object.channels) : 0,
+      consent: isSet(object.consent) ? globalThis.Boolean(object.consent) : false,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CallRecording): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.carrierRecordingId !== "") {
+      obj.carrierRecordingId = message.carrierRecordingId;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.durationSeconds !== 0) {
+      obj.durationSeconds = Math.round(message.durationSeconds);
+    }
+    if (message.channels !== 0) {
+      obj.channels = Math.round(message.channels);
+    }
+    if (message.consent !== false) {
+      obj.consent = message.consent;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallRecording>, I>>(base?: I): CallRecording {
+    return CallRecording.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallRecording>, I>>(object: I): CallRecording {
+    const message = createBaseCallRecording();
+    message.id = object.id ?? "";
+    message.carrierRecordingId = object.carrierRecordingId ?? "";
+    message.kind = object.kind ?? "";
+    message.url = object.url ?? "";
+    message.durationSeconds = object.durationSeconds ?? 0;
+    message.channels = object.channels ?? 0;
+    message.consent = object.consent ?? false;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListCallsRequest(): ListCallsRequest {
+  return {
+    pageSize: 0,
+    pageToken: "",
+    phoneNumber: "",
+    direction: 0,
+    disposition: "",
+    startedAfter: undefined,
+    startedBefore: undefined,
+  };
+}
+
+export const ListCallsRequest: MessageFns<ListCallsRequest> = {
+  encode(message: ListCallsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.phoneNumber !== "") {
+      writer.uint32(26).string(message.phoneNumber);
+    }
+    if (message.direction !== 0) {
+      writer.uint32(32).int32(message.direction);
+    }
+    if (message.disposition !== "") {
+      writer.uint32(42).string(message.disposition);
+    }
+    if (message.startedAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAfter), writer.uint32(50).fork()).join();
+    }
+    if (message.startedBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedBefore), writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCallsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCallsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.phoneNumber = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.direction = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.disposition = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.startedAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.startedBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCallsRequest {
+    return {
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+      phoneNumber: isSet(object.phoneNumber)
+        ? globalThis.String(object.phoneNumber)
+        : isSet(object.phone_number)
+        ? globalThis.String(object.phone_number)
+        : "",
+      direction: isSet(object.direction) ? directionFromJSON(object.direction) : 0,
+      disposition: isSet(object.disposition) ? globalThis.String(object.disposition) : "",
+      startedAfter: isSet(object.startedAfter)
+        ? fromJsonTimestamp(object.startedAfter)
+        : isSet(object.started_after)
+        ? fromJsonTimestamp(object.started_after)
+        : undefined,
+      startedBefore: isSet(object.startedBefore)
+        ? fromJsonTimestamp(object.startedBefore)
+        : isSet(object.started_before)
+        ? fromJsonTimestamp(object.started_before)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ListCallsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.phoneNumber !== "") {
+      obj.phoneNumber = message.phoneNumber;
+    }
+    if (message.direction !== 0) {
+      obj.direction = directionToJSON(message.direction);
+    }
+    if (message.disposition !== "") {
+      obj.disposition = message.disposition;
+    }
+    if (message.startedAfter !== undefined) {
+      obj.startedAfter = message.startedAfter.toISOString();
+    }
+    if (message.startedBefore !== undefined) {
+      obj.startedBefore = message.startedBefore.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListCallsRequest>, I>>(base?: I): ListCallsRequest {
+    return ListCallsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCallsRequest>, I>>(object: I): ListCallsRequest {
+    const message = createBaseListCallsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.phoneNumber = object.phoneNumber ?? "";
+    message.direction = object.direction ?? 0;
+    message.disposition = object.disposition ?? "";
+    message.startedAfter = object.startedAfter ?? undefined;
+    message.startedBefore = object.startedBefore ?? undefined;
+    return message;
+  },
+};
+
+function createBaseListCallsResponse(): ListCallsResponse {
+  return { calls: [], nextPageToken: "" };
+}
+
+export const ListCallsResponse: MessageFns<ListCallsResponse> = {
+  encode(message: ListCallsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.calls) {
+      CallRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCallsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCallsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.calls.push(CallRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCallsResponse {
+    return {
+      calls: globalThis.Array.isArray(object?.calls) ? object.calls.map((e: any) => CallRecord.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListCallsResponse): unknown {
+    const obj: any = {};
+    if (message.calls?.length) {
+      obj.calls = message.calls.map((e) => CallRecord.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListCallsResponse>, I>>(base?: I): ListCallsResponse {
+    return ListCallsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCallsResponse>, I>>(object: I): ListCallsResponse {
+    const message = createBaseListCallsResponse();
+    message.calls = object.calls?.map((e) => CallRecord.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetCallRequest(): GetCallRequest {
+  return { id: "" };
+}
+
+export const GetCallRequest: MessageFns<GetCallRequest> = {
+  encode(message: GetCallRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetCallRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCallRequest>, I>>(base?: I): GetCallRequest {
+    return GetCallRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCallRequest>, I>>(object: I): GetCallRequest {
+    const message = createBaseGetCallRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetCallResponse(): GetCallResponse {
+  return { call: undefined, recordings: [] };
+}
+
+export const GetCallResponse: MessageFns<GetCallResponse> = {
+  encode(message: GetCallResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.call !== undefined) {
+      CallRecord.encode(message.call, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.recordings) {
+      CallRecording.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetCallResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetCallResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.call = CallRecord.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recordings.push(CallRecording.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetCallResponse {
+    return {
+      call: isSet(object.call) ? CallRecord.fromJSON(object.call) : undefined,
+      recordings: globalThis.Array.isArray(object?.recordings)
+        ? object.recordings.map((e: any) => CallRecording.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetCallResponse): unknown {
+    const obj: any = {};
+    if (message.call !== undefined) {
+      obj.call = CallRecord.toJSON(message.call);
+    }
+    if (message.recordings?.length) {
+      obj.recordings = message.recordings.map((e) => CallRecording.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetCallResponse>, I>>(base?: I): GetCallResponse {
+    return GetCallResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetCallResponse>, I>>(object: I): GetCallResponse {
+    const message = createBaseGetCallResponse();
+    message.call = (object.call !== undefined && object.call !== null)
+      ? CallRecord.fromPartial(object.call)
+      : undefined;
+    message.recordings = object.recordings?.map((e) => CallRecording.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCallRecorded(): CallRecorded {
+  return {
+    callId: "",
+    accountId: "",
+    direction: "",
+    disposition: "",
+    durationSeconds: 0,
+    peerCountry: "",
+    forwardedCountry: "",
+    startedAt: undefined,
+    endedAt: undefined,
+  };
+}
+
+export const CallRecorded: MessageFns<CallRecorded> = {
+  encode(message: CallRecorded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.callId !== "") {
+      writer.uint32(10).string(message.callId);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    if (message.direction !== "") {
+      writer.uint32(26).string(message.direction);
+    }
+    if (message.disposition !== "") {
+      writer.uint32(34).string(message.disposition);
+    }
+    if (message.durationSeconds !== 0) {
+      writer.uint32(40).int32(message.durationSeconds);
+    }
+    if (message.peerCountry !== "") {
+      writer.uint32(50).string(message.peerCountry);
+    }
+    if (message.forwardedCountry !== "") {
+      writer.uint32(58).string(message.forwardedCountry);
+    }
+    if (message.startedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.startedAt), writer.uint32(66).fork()).join();
+    }
+    if (message.endedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(74).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CallRecorded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCallRecorded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.callId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.direction = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.disposition = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.durationSeconds = reader.int32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.peerCountry = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.forwardedCountry = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.startedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CallRecorded {
+    return {
+      callId: isSet(object.callId)
+        ? globalThis.String(object.callId)
+        : isSet(object.call_id)
+        ? globalThis.String(object.call_id)
+        : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      direction: isSet(object.direction) ? globalThis.String(object.direction) : "",
+      disposition: isSet(object.disposition) ? globalThis.String(object.disposition) : "",
+      durationSeconds: isSet(object.durationSeconds)
+        ? globalThis.Number(object.durationSeconds)
+        : isSet(object.duration_seconds)
+        ? globalThis.Number(object.duration_seconds)
+        : 0,
+      peerCountry: isSet(object.peerCountry)
+        ? globalThis.String(object.peerCountry)
+        : isSet(object.peer_country)
+        ? globalThis.String(object.peer_country)
+        : "",
+      forwardedCountry: isSet(object.forwardedCountry)
+        ? globalThis.String(object.forwardedCountry)
+        : isSet(object.forwarded_country)
+        ? globalThis.String(object.forwarded_country)
+        : "",
+      startedAt: isSet(object.startedAt)
+        ? fromJsonTimestamp(object.startedAt)
+        : isSet(object.started_at)
+        ? fromJsonTimestamp(object.started_at)
+        : undefined,
+      endedAt: isSet(object.endedAt)
+        ? fromJsonTimestamp(object.endedAt)
+        : isSet(object.ended_at)
+        ? fromJsonTimestamp(object.ended_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CallRecorded): unknown {
+    const obj: any = {};
+    if (message.callId !== "") {
+      obj.callId = message.callId;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.direction !== "") {
+      obj.direction = message.direction;
+    }
+    if (message.disposition !== "") {
+      obj.disposition = message.disposition;
+    }
+    if (message.durationSeconds !== 0) {
+      obj.durationSeconds = Math.round(message.durationSeconds);
+    }
+    if (message.peerCountry !== "") {
+      obj.peerCountry = message.peerCountry;
+    }
+    if (message.forwardedCountry !== "") {
+      obj.forwardedCountry = message.forwardedCountry;
+    }
+    if (message.startedAt !== undefined) {
+      obj.startedAt = message.startedAt.toISOString();
+    }
+    if (message.endedAt !== undefined) {
+      obj.endedAt = message.endedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CallRecorded>, I>>(base?: I): CallRecorded {
+    return CallRecorded.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CallRecorded>, I>>(object: I): CallRecorded {
+    const message = createBaseCallRecorded();
+    message.callId = object.callId ?? "";
+    message.accountId = object.accountId ?? "";
+    message.direction = object.direction ?? "";
+    message.disposition = object.disposition ?? "";
+    message.durationSeconds = object.durationSeconds ?? 0;
+    message.peerCountry = object.peerCountry ?? "";
+    message.forwardedCountry = object.forwardedCountry ?? "";
+    message.startedAt = object.startedAt ?? undefined;
+    message.endedAt = object.endedAt ?? undefined;
+    return message;
+  },
+};
+
 /** MessagingService owns messages, delivery status, opt-outs and call detail records. */
 export type MessagingServiceService = typeof MessagingServiceService;
 export const MessagingServiceService = {
@@ -4169,6 +5591,29 @@ export const MessagingServiceService = {
     responseDeserialize: (value: Buffer): UpdateMessagingSettingsResponse =>
       UpdateMessagingSettingsResponse.decode(value),
   },
+  /**
+   * --- Call detail records (issue 12) ---
+   * ListCalls lists the caller's tenant's call records, newest first.
+   */
+  listCalls: {
+    path: "/parley.messaging.v1.MessagingService/ListCalls" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCallsRequest): Buffer => Buffer.from(ListCallsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCallsRequest => ListCallsRequest.decode(value),
+    responseSerialize: (value: ListCallsResponse): Buffer => Buffer.from(ListCallsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCallsResponse => ListCallsResponse.decode(value),
+  },
+  /** GetCall reads one of the caller's tenant's call records with its recording references. */
+  getCall: {
+    path: "/parley.messaging.v1.MessagingService/GetCall" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetCallRequest): Buffer => Buffer.from(GetCallRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetCallRequest => GetCallRequest.decode(value),
+    responseSerialize: (value: GetCallResponse): Buffer => Buffer.from(GetCallResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetCallResponse => GetCallResponse.decode(value),
+  },
 } as const;
 
 export interface MessagingServiceServer extends UntypedServiceImplementation {
@@ -4198,6 +5643,13 @@ export interface MessagingServiceServer extends UntypedServiceImplementation {
   getMessagingSettings: handleUnaryCall<GetMessagingSettingsRequest, GetMessagingSettingsResponse>;
   /** UpdateMessagingSettings changes the fields the request names and answers the settings after the change. */
   updateMessagingSettings: handleUnaryCall<UpdateMessagingSettingsRequest, UpdateMessagingSettingsResponse>;
+  /**
+   * --- Call detail records (issue 12) ---
+   * ListCalls lists the caller's tenant's call records, newest first.
+   */
+  listCalls: handleUnaryCall<ListCallsRequest, ListCallsResponse>;
+  /** GetCall reads one of the caller's tenant's call records with its recording references. */
+  getCall: handleUnaryCall<GetCallRequest, GetCallResponse>;
 }
 
 export interface MessagingServiceClient extends Client {
@@ -4366,6 +5818,41 @@ export interface MessagingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateMessagingSettingsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * --- Call detail records (issue 12) ---
+   * ListCalls lists the caller's tenant's call records, newest first.
+   */
+  listCalls(
+    request: ListCallsRequest,
+    callback: (error: ServiceError | null, response: ListCallsResponse) => void,
+  ): ClientUnaryCall;
+  listCalls(
+    request: ListCallsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCallsResponse) => void,
+  ): ClientUnaryCall;
+  listCalls(
+    request: ListCallsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCallsResponse) => void,
+  ): ClientUnaryCall;
+  /** GetCall reads one of the caller's tenant's call records with its recording references. */
+  getCall(
+    request: GetCallRequest,
+    callback: (error: ServiceError | null, response: GetCallResponse) => void,
+  ): ClientUnaryCall;
+  getCall(
+    request: GetCallRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetCallResponse) => void,
+  ): ClientUnaryCall;
+  getCall(
+    request: GetCallRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetCallResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,8 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHmac } from 'node:crypto';
-import { signCallback, verifyCallback } from './signing';
+import {
+  signCarrierCallback as signCallback,
+  verifyCarrierCallback as verifyCallback,
+} from './callbackSignature';
 
-describe('callback signatures', () => {
+describe('carrier callback signatures', () => {
   const secret = 'callback-secret-0123456789';
   const body = '{"id":"e1","type":"order.completed"}';
   const now = new Date('2026-12-01T10:00:00Z');

@@ -1,0 +1,150 @@
+import { messagingV1, type numberingV1 } from '@parley/proto';
+import { sidOf } from './sids';
+
+export const API_VERSION = '2010-04-01';
+
+/** Twilio's dates: RFC 2822 in UTC (`Tue, 01 Dec 2026 15:07:10 +0000`). */
+export function rfc2822(date: Date | undefined): string | null {
+  return date ? date.toUTCString().replace(/GMT$/, '+0000') : null;
+}
+
+/** Parley's message statuses in Twilio's words: an expired message failed (30001, queue overflow). */
+const twilioStatus: Record<string, string> = {
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  delivered: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+  expired: 'failed',
+  received: 'received',
+};
+
+/**
+ * Twilio's error code for why a message was not delivered: the opt-out (21610), the validity period
+ * (30001), a carrier refusal on submit (30007 would be filtering; Parley cannot tell, so 30008 unknown), a
+ * receipt saying undeliverable (30003 unreachable) or anything else (30008).
+ */
+export function twilioMessageError(
+  message: messagingV1.MessageRecord,
+): { code: number; text: string } | null {
+  const code = message.errorCode;
+  if (!code) return message.status === 'expired' ? { code: 30001, text: 'Queue overflow' } : null;
+  if (code === 'RECIPIENT_OPTED_OUT')
+    return { code: 21610, text: 'Attempt to send to unsubscribed recipient' };
+  if (code === 'VALIDITY_PERIOD_PASSED' || code === 'EXPIRED' || message.status === 'expired')
+    return { code: 30001, text: 'Queue overflow' };
+  if (code.startsWith('UNDELIV')) return { code: 30003, text: 'Unreachable destination handset' };
+  return { code: 30008, text: 'Unknown error' };
+}
+
+const sentStatuses = new Set(['sent', 'delivered', 'undelivered']);
+
+/** A message as Twilio's Message resource. */
+export function messageResource(message: messagingV1.MessageRecord | undefined, accountSid: string) {
+  if (!message) throw new Error('service answered without a message');
+  const sid = sidOf('SM', message.id);
+  const uri = `/${API_VERSION}/Accounts/${accountSid}/Messages/${sid}`;
+  const error = twilioMessageError(message);
+  const inbound = message.direction === messagingV1.Direction.DIRECTION_INBOUND;
+  return {
+    account_sid: accountSid,
+    api_version: API_VERSION,
+    body: message.body,
+    date_created: rfc2822(message.createdAt),
+    date_sent: sentStatuses.has(message.status) || inbound ? rfc2822(message.updatedAt) : null,
+    date_updated: rfc2822(message.updatedAt),
+    direction: inbound ? 'inbound' : 'outbound-api',
+    error_code: error?.code ?? null,
+    error_message: error?.text ?? null,
+    from: message.from,
+    messaging_service_sid: null,
+    num_media: String(message.mediaUrls.length),
+    num_segments: String(message.segments),
+    // Parley rates usage in billing, per invoice line; the message does not carry a price.
+    price: null,
+    price_unit: null,
+    sid,
+    status: twilioStatus[message.status] ?? message.status,
+    subresource_uris: { media: `${uri}/Media.json` },
+    to: message.to,
+    uri: `${uri}.json`,
+  };
+}
+
+/** A number of the tenant as Twilio's IncomingPhoneNumber resource. */
+export function incomingNumberResource(number: numberingV1.PhoneNumber | undefined, accountSid: string) {
+  if (!number) throw new Error('service answered without a number');
+  const sid = sidOf('PN', number.id);
+  const has = (capability: string) => number.capabilities.includes(capability);
+  return {
+    account_sid: accountSid,
+    address_requirements: 'none',
+    api_version: API_VERSION,
+    beta: false,
+    capabilities: { voice: has('voice'), sms: has('sms'), mms: has('mms'), fax: false },
+    date_created: rfc2822(number.assignedAt),
+    date_updated: rfc2822(number.assignedAt),
+    friendly_name: number.friendlyName || number.e164,
+    origin: 'parley',
+    phone_number: number.e164,
+    sid,
+    sms_method: 'POST',
+    sms_url: number.messagingWebhookUrl,
+    status: number.status === 'active' ? 'in-use' : number.status,
+    voice_method: 'POST',
+    voice_url: number.voiceWebhookUrl,
+    uri: `/${API_VERSION}/Accounts/${accountSid}/IncomingPhoneNumbers/${sid}.json`,
+  };
+}
+
+/** A number found by a search, as Twilio's AvailablePhoneNumber resource (capabilities in capitals there). */
+export function availableNumberResource(number: numberingV1.AvailableNumber) {
+  const has = (capability: string) => number.capabilities.includes(capability);
+  return {
+    address_requirements: 'none',
+    beta: false,
+    capabilities: { voice: has('voice'), SMS: has('sms'), MMS: has('mms'), fax: false },
+    friendly_name: number.phoneNumber,
+    iso_country: number.country,
+    lata: null,
+    latitude: null,
+    locality: number.locality || null,
+    longitude: null,
+    phone_number: number.phoneNumber,
+    postal_code: null,
+    rate_center: null,
+    region: number.region || null,
+  };
+}
+
+/**
+ * A page of a Twilio list: the records under their plural key and the paging fields the libraries read.
+ * `next_page_uri` carries Parley's page token, so following it continues where this page ended.
+ */
+export function listPage<T>(input: {
+  key: string;
+  records: T[];
+  path: string;
+  filters: Record<string, string>;
+  page: number;
+  pageSize: number;
+  nextPageToken: string;
+}) {
+  const uriOf = (extra: Record<string, string>) =>
+    `${input.path}?${new URLSearchParams({ ...input.filters, PageSize: String(input.pageSize), ...extra }).toString()}`;
+  const start = input.page * input.pageSize;
+  return {
+    [input.key]: input.records,
+    end: start + Math.max(input.records.length - 1, 0),
+    first_page_uri: uriOf({ Page: '0' }),
+    next_page_uri: input.nextPageToken
+      ? uriOf({ Page: String(input.page + 1), PageToken: input.nextPageToken })
+      : null,
+    page: input.page,
+    page_size: input.pageSize,
+    previous_page_uri: null,
+    start,
+    uri: uriOf({ Page: String(input.page) }),
+  };
+}
