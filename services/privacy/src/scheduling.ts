@@ -159,7 +159,12 @@ export class Scheduling {
       .values({ period, state: 'running', attempts: 1, waitingFor: [] })
       .onConflictDoUpdate({
         target: retentionCycles.period,
-        set: { attempts: sql`${retentionCycles.attempts} + 1`, updatedAt: sql`now()` },
+        // A second job for a period already completed (the start-up make-up and the scheduled job can
+        // both name the period that began as a replica started) changes nothing, not even the count.
+        set: {
+          attempts: sql`case when ${retentionCycles.state} = 'completed' then ${retentionCycles.attempts} else ${retentionCycles.attempts} + 1 end`,
+          updatedAt: sql`now()`,
+        },
       })
       .returning();
     if (cycle?.state === 'completed') return;

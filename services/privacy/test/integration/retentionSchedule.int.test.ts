@@ -168,6 +168,15 @@ describe('privacy retention on the job queue', () => {
         [period.toISOString(), 1],
       ]);
       expect(await runsIn(db)).toHaveLength(1);
+
+      // The scheduled job for a period a replica made up as it started finds the period done: no run,
+      // and no attempt counted.
+      await app.scheduling.retentionCycle(period, { attempt: 0, lastAttempt: false });
+      expect((await cyclesIn(db)).map((row) => [row.period.toISOString(), row.attempts])).toEqual([
+        [yesterday.toISOString(), 1],
+        [period.toISOString(), 1],
+      ]);
+      expect(await runsIn(db)).toHaveLength(1);
     });
   });
 
