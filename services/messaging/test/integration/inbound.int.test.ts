@@ -180,7 +180,14 @@ describe('messaging: receiving over SMPP from the carrier simulator', () => {
     const forwarded = await acceptedFor(target, 1, (m) => m.text === `From ${from}: sent twice?`);
     expect(stored).toHaveLength(1);
     expect(forwarded).toHaveLength(1);
-    expect(receiver.received.filter((each) => each.body.includes(stored[0]!.id))).toHaveLength(1);
+    // The webhook goes out from its own job, maybe after the forward: wait for it, then give a second
+    // delivery the time to show up.
+    const webhooksFor = () => receiver.received.filter((each) => each.body.includes(stored[0]!.id));
+    await eventually('the inbound webhook', async () => {
+      if (webhooksFor().length === 0) throw new Error('no webhook yet');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect(webhooksFor()).toHaveLength(1);
   });
 
   it('STOP opts the sender out: confirmed, then a send to them is refused with RECIPIENT_OPTED_OUT and never reaches the SMSC; START opts them back in', async () => {
