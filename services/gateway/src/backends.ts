@@ -82,18 +82,22 @@ export class Backends {
   }
 
   /**
-   * A unary call on behalf of `caller` (signed into an internal token), with the upstream deadline and
-   * the request id of the HTTP request being served (see `forwardedRequestIdOf`).
+   * A unary call on behalf of `caller` (signed into an internal token), with the upstream deadline (or the
+   * longer provisioning one) and the request id of the HTTP request being served (see `forwardedRequestIdOf`).
    */
   async as<M extends UnaryMethod>(
     caller: Caller,
     client: Client,
     method: M,
     request: Parameters<M>[0],
+    options: { deadline?: 'upstream' | 'provisioning' } = {},
   ): Promise<ResponseOf<M>> {
     return call(client, method, request, {
       metadata: await callerMetadata(this.tokens, caller),
-      timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
+      timeoutMs:
+        options.deadline === 'provisioning'
+          ? this.config.PROVISIONING_TIMEOUT_MS
+          : this.config.UPSTREAM_TIMEOUT_MS,
     });
   }
 

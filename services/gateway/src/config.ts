@@ -48,6 +48,11 @@ export const configSchema = serviceEnv({
   READINESS_TIMEOUT_MS: z.coerce.number().int().min(50).max(30_000).default(1_000),
   /** Deadline of each gRPC call made on behalf of an HTTP request. */
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(50).max(60_000).default(5_000),
+  /**
+   * Deadline of creating a tenant: a dedicated tenant's realm is made in Keycloak, which takes seconds
+   * and, on a busy machine, longer than UPSTREAM_TIMEOUT_MS.
+   */
+  PROVISIONING_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(300_000).default(60_000),
   /** Base URL of the token issuer (Keycloak, or the embedded provider in npm start): issuers are <url>/realms/<realm>. */
   KEYCLOAK_URL: z.url().optional(),
   /** The realm pooled tenants share; dedicated tenants' realms are tenant-<id>. */

@@ -61,13 +61,19 @@ export function tenantRoutes(backends: Backends) {
       alternateStatuses: { 200: 'The tenant already existed with these attributes' },
       statusFor: (result) => (result.apiKey ? 201 : 200),
       handler: async ({ caller, body }) => {
-        const response = await backends.as(caller, identity, identity.createTenant, {
-          id: body.id,
-          name: body.name,
-          tenancyMode: tenancyModes[body.tenancyMode],
-          jurisdiction: jurisdictions[body.jurisdiction],
-          minimumAge: body.minimumAge ?? 0,
-        });
+        const response = await backends.as(
+          caller,
+          identity,
+          identity.createTenant,
+          {
+            id: body.id,
+            name: body.name,
+            tenancyMode: tenancyModes[body.tenancyMode],
+            jurisdiction: jurisdictions[body.jurisdiction],
+            minimumAge: body.minimumAge ?? 0,
+          },
+          { deadline: 'provisioning' },
+        );
         return {
           tenant: tenantJson(response.tenant),
           ...(response.ownerApiKey ? { apiKey: response.ownerApiKey } : {}),
