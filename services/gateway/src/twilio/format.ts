@@ -1,3 +1,4 @@
+import { twilioFormattedNumber } from '@parley/kit';
 import { messagingV1, type numberingV1 } from '@parley/proto';
 import { sidOf } from './sids';
 
@@ -146,5 +147,56 @@ export function listPage<T>(input: {
     previous_page_uri: null,
     start,
     uri: uriOf({ Page: String(input.page) }),
+  };
+}
+
+/** Parley's call dispositions in Twilio's call statuses (Parley keeps records of ended calls only). */
+export const twilioCallStatus: Record<string, string> = {
+  answered: 'completed',
+  busy: 'busy',
+  no_answer: 'no-answer',
+  failed: 'failed',
+};
+
+/**
+ * A call record as Twilio's Call resource. Parley's record is one leg: an inbound call to a tenant's number
+ * (forwarded or not) is `inbound`, a call from one is `outbound-api`; the forwarding target and the caller
+ * IDs are in the native `/v1/calls` record, which Twilio's resource has no fields for (its
+ * `forwarded_from` is the number a call was forwarded from before reaching the account, which the carrier
+ * does not report).
+ */
+export function callResource(call: messagingV1.CallRecord | undefined, accountSid: string) {
+  if (!call) throw new Error('service answered without a call');
+  const sid = sidOf('CA', call.id);
+  const uri = `/${API_VERSION}/Accounts/${accountSid}/Calls/${sid}`;
+  return {
+    account_sid: accountSid,
+    annotation: null,
+    answered_by: null,
+    api_version: API_VERSION,
+    caller_name: null,
+    date_created: rfc2822(call.endedAt),
+    date_updated: rfc2822(call.endedAt),
+    direction: call.direction === messagingV1.Direction.DIRECTION_INBOUND ? 'inbound' : 'outbound-api',
+    duration: String(call.durationSeconds),
+    end_time: rfc2822(call.endedAt),
+    forwarded_from: null,
+    from: call.from,
+    from_formatted: twilioFormattedNumber(call.from),
+    group_sid: null,
+    parent_call_sid: null,
+    phone_number_sid: null,
+    // Parley rates usage in billing, per invoice line; the record does not carry a price.
+    price: null,
+    price_unit: null,
+    queue_time: '0',
+    sid,
+    start_time: rfc2822(call.startedAt),
+    status: twilioCallStatus[call.disposition] ?? call.disposition,
+    subresource_uris: { recordings: `${uri}/Recordings.json` },
+    to: call.to,
+    to_formatted: twilioFormattedNumber(call.to),
+    trunk_sid: null,
+    uri: `${uri}.json`,
   };
 }

@@ -7,6 +7,7 @@ import { withTenant } from '@parley/kit';
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import RestException from 'twilio/lib/base/RestException';
+import type { MessagingApp } from '../../../messaging/src/app';
 import { eventually } from '../../../../tests/support/grpc';
 import { gatewayCall, type CallArgs } from '../../../../tests/support/http';
 import { platformOperator, startPlatform, type Platform } from '../../../../tests/support/platform';
@@ -269,6 +270,87 @@ describe('gateway: the Twilio-compatible API', () => {
         .create({ from: ourNumber, to: recipient, body: 'not allowed' })
         .catch((error: unknown) => error);
       expect(failure).toMatchObject({ status: 403, code: 20403 });
+    });
+  });
+
+  describe('calls', () => {
+    const caller = '+447700930077';
+
+    it('lists the records of calls the carrier carried, with their filters, and fetches one', async () => {
+      const messaging = platform.backends.messaging.app as unknown as MessagingApp;
+      const callbackUrl = `${messaging.cdrEndpoint()!.url}/carrier/cdrs`;
+      await platform.carrier.placeCall({
+        callbackUrl,
+        direction: 'inbound',
+        from: caller,
+        to: ourNumber,
+        forwardedTo: '+14155550196',
+        durationSeconds: 42,
+      });
+      await platform.carrier.placeCall({
+        callbackUrl,
+        direction: 'outbound',
+        from: ourNumber,
+        to: caller,
+        disposition: 'busy',
+        durationSeconds: 0,
+      });
+      const calls = await eventually('both call records', async () => {
+        const listed = await client.calls.list({ pageSize: 1 });
+        if (listed.length < 2) throw new Error(`${listed.length} so far`);
+        return listed;
+      });
+      // Two pages of one: the library followed the next_page_uri.
+      expect(calls).toHaveLength(2);
+      const inbound = calls.find((call) => call.direction === 'inbound')!;
+      expect(inbound.sid).toMatch(/^CA[0-9a-f]{32}$/);
+      expect(inbound).toMatchObject({
+        accountSid: accounts['twilio-a']!.sid,
+        from: caller,
+        to: ourNumber,
+        status: 'completed',
+        duration: '42',
+        price: null,
+        uri: `/2010-04-01/Accounts/${accounts['twilio-a']!.sid}/Calls/${inbound.sid}.json`,
+      });
+      expect(inbound.toFormatted).toMatch(/^\(\d{3}\) \d{3}-\d{4}$/);
+      expect(inbound.startTime).toBeInstanceOf(Date);
+      expect(inbound.endTime!.getTime()).toBeGreaterThanOrEqual(inbound.startTime!.getTime());
+      expect(calls.find((call) => call.direction === 'outbound-api')).toMatchObject({
+        from: ourNumber,
+        status: 'busy',
+        duration: '0',
+      });
+
+      expect((await client.calls.list({ status: 'busy' })).map((call) => call.direction)).toEqual([
+        'outbound-api',
+      ]);
+      expect((await client.calls.list({ to: ourNumber })).map((call) => call.sid)).toEqual([inbound.sid]);
+      expect(await client.calls.list({ status: 'in-progress' })).toEqual([]);
+      expect(await client.calls.list({ startTimeBefore: new Date(Date.now() - 86_400_000) })).toEqual([]);
+      expect(await client.calls.list({ endTimeAfter: new Date(Date.now() - 3_600_000) })).toHaveLength(2);
+
+      const fetched = await client.calls(inbound.sid).fetch();
+      expect(fetched.toJSON()).toEqual(inbound.toJSON());
+    }, 60_000);
+
+    it('answers 20404 for a CallSid that names no record of the account', async () => {
+      for (const sid of [`CA${'0'.repeat(32)}`, 'CA123']) {
+        const failure = await client
+          .calls(sid)
+          .fetch()
+          .catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(RestException);
+        expect(failure).toMatchObject({ status: 404, code: 20404 });
+      }
+    });
+
+    it('refuses to create a call with 20004: Parley keeps records, it does not place calls', async () => {
+      const failure = await client.calls
+        .create({ from: ourNumber, to: caller, url: 'https://example.com/twiml' })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RestException);
+      expect(failure).toMatchObject({ status: 405, code: 20004 });
     });
   });
 
