@@ -36,3 +36,51 @@ export function twilioFormattedNumber(e164: string): string {
   if (!parsed) return e164;
   return parsed.countryCallingCode === '1' ? parsed.formatNational() : parsed.formatInternational();
 }
+
+/** The API version Twilio's resources and callbacks name. */
+export const TWILIO_API_VERSION = '2010-04-01';
+
+/**
+ * A Parley UUID as a Twilio SID: the two-letter prefix of its kind and the UUID's 32 hex digits (`SM`
+ * messages, `PN` numbers, `SK` API keys, `CA` call records). No table maps them: one is computed from the
+ * other.
+ */
+export type TwilioSidPrefix = 'SM' | 'PN' | 'SK' | 'CA';
+
+export function twilioSid(prefix: TwilioSidPrefix, uuid: string): string {
+  return `${prefix}${uuid.replace(/-/g, '').toLowerCase()}`;
+}
+
+/** Parley's message statuses in Twilio's words: an expired message failed (30001, queue overflow). */
+const twilioStatusOf: Record<string, string> = {
+  queued: 'queued',
+  sending: 'sending',
+  sent: 'sent',
+  delivered: 'delivered',
+  undelivered: 'undelivered',
+  failed: 'failed',
+  expired: 'failed',
+  received: 'received',
+};
+
+export function twilioMessageStatus(status: string): string {
+  return twilioStatusOf[status] ?? status;
+}
+
+/**
+ * Twilio's error code for why a message was not delivered: the opt-out (21610), the validity period
+ * (30001), a carrier refusal on submit (30007 would be filtering; Parley cannot tell, so 30008 unknown), a
+ * receipt saying undeliverable (30003 unreachable) or anything else (30008). Null when nothing went wrong.
+ */
+export function twilioMessageError(
+  status: string,
+  errorCode: string | null | undefined,
+): { code: number; text: string } | null {
+  if (!errorCode) return status === 'expired' ? { code: 30001, text: 'Queue overflow' } : null;
+  if (errorCode === 'RECIPIENT_OPTED_OUT')
+    return { code: 21610, text: 'Attempt to send to unsubscribed recipient' };
+  if (errorCode === 'VALIDITY_PERIOD_PASSED' || errorCode === 'EXPIRED' || status === 'expired')
+    return { code: 30001, text: 'Queue overflow' };
+  if (errorCode.startsWith('UNDELIV')) return { code: 30003, text: 'Unreachable destination handset' };
+  return { code: 30008, text: 'Unknown error' };
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { messagingV1 } from '@parley/proto';
-import { listPage, messageResource, rfc2822, twilioMessageError } from './format';
+import { listPage, messageResource, rfc2822 } from './format';
 
 const record = (overrides: Partial<messagingV1.MessageRecord>): messagingV1.MessageRecord =>
   ({
@@ -40,14 +40,12 @@ describe('Twilio resources', () => {
   });
 
   it("maps Parley's failure reasons to Twilio's error codes", () => {
-    expect(twilioMessageError(record({ status: 'failed', errorCode: 'RECIPIENT_OPTED_OUT' }))?.code).toBe(
-      21610,
-    );
-    expect(twilioMessageError(record({ status: 'expired', errorCode: 'VALIDITY_PERIOD_PASSED' }))?.code).toBe(
-      30001,
-    );
-    expect(twilioMessageError(record({ status: 'undelivered', errorCode: 'UNDELIV:001' }))?.code).toBe(30003);
-    expect(twilioMessageError(record({ status: 'delivered', errorCode: '' }))).toBeNull();
+    const codeOf = (status: string, errorCode: string) =>
+      messageResource(record({ status, errorCode }), 'AC').error_code;
+    expect(codeOf('failed', 'RECIPIENT_OPTED_OUT')).toBe(21610);
+    expect(codeOf('expired', 'VALIDITY_PERIOD_PASSED')).toBe(30001);
+    expect(codeOf('undelivered', 'UNDELIV:001')).toBe(30003);
+    expect(codeOf('delivered', '')).toBeNull();
     expect(messageResource(record({ status: 'expired' }), 'AC').status).toBe('failed');
   });
 

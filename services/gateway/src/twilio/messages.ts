@@ -1,4 +1,4 @@
-import { messagingV1 } from '@parley/proto';
+import { callbacksV1, messagingV1 } from '@parley/proto';
 import type { Backends } from '../backends';
 import { notFound, TwilioError } from './errors';
 import { API_VERSION, listPage, messageResource } from './format';
@@ -41,6 +41,8 @@ export function messageOperations(backends: Backends): TwilioOperation[] {
           body,
           mediaUrls,
           statusCallback: one(form, 'StatusCallback') ?? '',
+          // Posted as Twilio posts it: form-encoded, with X-Twilio-Signature.
+          callbackFormat: callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO,
           validityPeriodSeconds: validity === undefined ? 0 : Number(validity),
         });
         return { status: 201, body: messageResource(message, accountSid) };
