@@ -1,5 +1,6 @@
 // The one import services use for contracts. Generated code lives in gen/ts (never edited by hand).
 export * as commonV1 from './gen/ts/parley/common/v1/money';
+export * as callbacksV1 from './gen/ts/parley/common/v1/callbacks';
 export * as eventsV1 from './gen/ts/parley/events/v1/envelope';
 export * as identityV1 from './gen/ts/parley/identity/v1/identity';
 export * as numberingV1 from './gen/ts/parley/numbering/v1/numbering';
@@ -12,6 +13,7 @@ export * as kitV1 from './gen/ts/parley/kit/v1/dead_letters';
 /** The .proto files of every Parley package, relative to the proto directory (for gRPC reflection). */
 export const protoFiles = {
   common: 'parley/common/v1/money.proto',
+  callbacks: 'parley/common/v1/callbacks.proto',
   events: 'parley/events/v1/envelope.proto',
   identity: 'parley/identity/v1/identity.proto',
   numbering: 'parley/numbering/v1/numbering.proto',

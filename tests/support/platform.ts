@@ -55,6 +55,7 @@ export async function startPlatform(
   const messaging = await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
     NATS_PREFIX,
     NUMBERING_ADDR: numbering.address,
+    IDENTITY_ADDR: identity.address,
     ...carrier.messagingEnv,
     WEBHOOK_ALLOW_PRIVATE: 'true',
     ...options.messagingEnv,

@@ -30,6 +30,7 @@ import { makeResolveSubject } from './rpc/resolveSubject';
 import { makeGetUserStatus } from './rpc/getUserStatus';
 import { makeRotateTwilioAuthToken } from './rpc/rotateTwilioAuthToken';
 import { makeAuthenticateTwilio } from './rpc/authenticateTwilio';
+import { makeSignTwilioCallback } from './rpc/signTwilioCallback';
 import { TwilioAuthTokenRepository } from './db/twilioAuthTokens';
 import { TWILIO_TOKEN_SEALING_PURPOSE } from './domain/twilio';
 import { identityParticipant } from './privacy';
@@ -152,6 +153,10 @@ export function buildApp(
     authenticateTwilio: rpc('AuthenticateTwilio', makeAuthenticateTwilio({ twilioTokens }), {
       scope: 'internal',
       tenant: false,
+    }),
+    // Messaging, for the callbacks it posts to the tenant in Twilio's format.
+    signTwilioCallback: rpc('SignTwilioCallback', makeSignTwilioCallback({ twilioTokens }), {
+      scope: 'internal',
     }),
   };
   let issuerPort: number | undefined;

@@ -38,4 +38,5 @@ export * from './webhooks/signing';
 export * from './crypto/sealing';
 export * from './webhooks/addresses';
 export * from './webhooks/poster';
+export * from './twilio';
 export * as smpp from './smpp';

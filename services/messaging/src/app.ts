@@ -8,7 +8,7 @@ import {
   type App,
   type Transaction,
 } from '@parley/kit';
-import { messagingV1, numberingV1, protoFiles } from '@parley/proto';
+import { identityV1, messagingV1, numberingV1, protoFiles } from '@parley/proto';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { version } from '../package.json';
 import type { Config } from './config';
@@ -18,7 +18,14 @@ import { MessageRepository } from './db/messages';
 import { SettingsRepository } from './db/settings';
 import { PARTITIONED } from './db/schema';
 import { WebhookRepository } from './db/webhooks';
-import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
+import {
+  QUEUES,
+  SEND_EXPIRE_SECONDS,
+  SEND_RETRIES,
+  type MessagingDeps,
+  type NumberDirectory,
+  type TwilioSigner,
+} from './deps';
 import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
 import { numberingUnavailable } from './domain/errors';
 import type { StatusCallbacks } from './domain/statusCallbacks';
@@ -106,6 +113,36 @@ export function buildApp(config: Config): MessagingApp {
       }
     },
   };
+  // Callbacks in Twilio's format are signed by identity, which keeps the tenants' auth tokens sealed.
+  const identity = config.IDENTITY_ADDR
+    ? createClient(identityV1.IdentityServiceClient, config.IDENTITY_ADDR, {
+        serviceName: 'parley.identity.v1.IdentityService',
+        idempotentMethods: ['SignTwilioCallback'],
+      })
+    : undefined;
+  const twilioSigner: TwilioSigner | undefined = identity && {
+    async sign(tenantId, url, params) {
+      try {
+        const { signature } = await call(
+          identity,
+          identity.signTwilioCallback,
+          { url, params },
+          {
+            metadata: await runtime.metadataFor({
+              tenantId,
+              principal: 'service:messaging',
+              scopes: ['internal'],
+            }),
+          },
+        );
+        return signature;
+      } catch (error) {
+        // No auth token yet: the delivery waits for one, as a Standard Webhooks one waits for a secret.
+        if ((error as { code?: number }).code === GrpcStatus.FAILED_PRECONDITION) return undefined;
+        throw error;
+      }
+    },
+  };
   const route = (host: string, port: number, systemId: string, password: string, name: string) =>
     new SmppCarrier({
       host,
@@ -167,6 +204,7 @@ export function buildApp(config: Config): MessagingApp {
     webhooks: new WebhookRepository(runtime.db),
     webhookPolicy,
     subjectHashKeys: runtime.subjectHashKeys,
+    ...(twilioSigner ? { twilioSigner } : {}),
     postWebhook: (url, body, headers) =>
       postWebhook(url, body, headers, {
         allowPrivate: config.WEBHOOK_ALLOW_PRIVATE,
@@ -282,6 +320,7 @@ export function buildApp(config: Config): MessagingApp {
       await runtime.stop();
       await carrier.stop();
       numbering.close();
+      identity?.close();
     },
     migrate: () => runtime.migrate(),
   };

@@ -57,6 +57,12 @@ export const configSchema = serviceEnv({
   CARRIER_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   /** numbering's gRPC endpoint: resolves a sender number to its tenant and capabilities. */
   NUMBERING_ADDR: address,
+  /**
+   * identity's gRPC endpoint: signs the callbacks posted in Twilio's format (X-Twilio-Signature with the
+   * tenant's auth token, which never leaves identity). Without it those deliveries wait, failing as
+   * `no_secret`, until it is set; Standard Webhooks deliveries do not need it.
+   */
+  IDENTITY_ADDR: address.optional(),
   /** The carrier's SMSC (SMPP 3.4): host, port and the ESME account messaging binds as. */
   SMPP_HOST: z.string().min(1, 'must be the SMSC host name or address'),
   SMPP_PORT: whole(1, 65535),

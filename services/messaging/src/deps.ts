@@ -7,6 +7,7 @@ import type {
   Transaction,
   WebhookPostResult,
 } from '@parley/kit';
+import type { callbacksV1 } from '@parley/proto';
 import type { CallRepository } from './db/calls';
 import type { InboundPartRepository, OptOutRepository } from './db/inbound';
 import type { MessageRepository } from './db/messages';
@@ -28,6 +29,14 @@ export interface ResolvedNumber {
   forwardingTarget: string;
   /** Where its inbound messages are posted as webhooks, empty for nowhere. */
   messagingWebhookUrl: string;
+  /** How they are posted: Twilio's format when the URL was set through the Twilio-compatible API. */
+  messagingWebhookFormat?: callbacksV1.CallbackFormat;
+}
+
+/** identity's SignTwilioCallback: the X-Twilio-Signature of a callback to the tenant. */
+export interface TwilioSigner {
+  /** Undefined when the tenant has no auth token to sign with; throws when identity cannot be asked. */
+  sign(tenantId: string, url: string, params: Record<string, string>): Promise<string | undefined>;
 }
 
 /** numbering's ResolveNumber, as messaging uses it (asked on behalf of `tenantId`): undefined when no tenant holds the number. */
@@ -75,6 +84,8 @@ export interface MessagingDeps {
    * the opt-out list's entries (services/kit/PRIVACY.md).
    */
   subjectHashKeys: SubjectHashKeys;
+  /** Signs callbacks in Twilio's format (IDENTITY_ADDR); undefined without it. */
+  twilioSigner?: TwilioSigner;
   /** Posts one signed webhook attempt (the kit's SSRF-safe poster, configured). */
   postWebhook(url: string, body: string, headers: Record<string, string>): Promise<WebhookPostResult>;
   now(): Date;

@@ -25,6 +25,7 @@ export async function moveTo(
     await deps.statusCallbacks.enqueue(tx, {
       tenantId: moved.tenantId,
       url: moved.statusCallback,
+      format: moved.callbackFormat,
       type: `messaging.message.${status}`,
       data: {
         id: moved.id,

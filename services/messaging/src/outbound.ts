@@ -3,7 +3,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { matchingHashes, type Transaction } from '@parley/kit';
 import { QUEUES, sendJobOptions, type MessagingDeps } from './deps';
-import type { Keyword, MessageRow } from './db/schema';
+import type { CallbackFormat, Keyword, MessageRow } from './db/schema';
 import { DEFAULT_VALIDITY_SECONDS, timeOfUuidV7 } from './domain/messages';
 import { analyseSmsBody, type SmsEncoding } from './domain/segments';
 
@@ -18,6 +18,8 @@ export interface MessageToQueue {
   encoding?: SmsEncoding;
   segments?: number;
   statusCallback?: string | null;
+  /** How the status callback is posted (default Standard Webhooks). */
+  callbackFormat?: CallbackFormat;
   senderClass: string | null;
   validitySeconds?: number;
   /** The sender of the inbound message this one forwards. */
@@ -47,6 +49,7 @@ export async function queueMessage(
     segments: message.segments ?? analysis!.segments,
     status: 'queued',
     statusCallback: message.statusCallback ?? null,
+    callbackFormat: message.callbackFormat ?? 'standard_webhooks',
     senderClass: message.senderClass,
     forwardedFrom: message.forwardedFrom ?? null,
     keyword: message.keyword ?? null,

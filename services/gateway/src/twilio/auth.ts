@@ -14,6 +14,7 @@ export const TWILIO_TOKEN_SCOPES: readonly Scope[] = [
   'numbers:write',
   'messages:read',
   'messages:write',
+  'calls:read',
 ];
 
 const authenticate = (message: string) =>

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { messagingV1 } from '@parley/proto';
-import { listPage, messageResource, rfc2822, twilioMessageError } from './format';
+import { callResource, listPage, messageResource, rfc2822 } from './format';
+import { dateRange } from './operation';
 
 const record = (overrides: Partial<messagingV1.MessageRecord>): messagingV1.MessageRecord =>
   ({
@@ -40,14 +41,12 @@ describe('Twilio resources', () => {
   });
 
   it("maps Parley's failure reasons to Twilio's error codes", () => {
-    expect(twilioMessageError(record({ status: 'failed', errorCode: 'RECIPIENT_OPTED_OUT' }))?.code).toBe(
-      21610,
-    );
-    expect(twilioMessageError(record({ status: 'expired', errorCode: 'VALIDITY_PERIOD_PASSED' }))?.code).toBe(
-      30001,
-    );
-    expect(twilioMessageError(record({ status: 'undelivered', errorCode: 'UNDELIV:001' }))?.code).toBe(30003);
-    expect(twilioMessageError(record({ status: 'delivered', errorCode: '' }))).toBeNull();
+    const codeOf = (status: string, errorCode: string) =>
+      messageResource(record({ status, errorCode }), 'AC').error_code;
+    expect(codeOf('failed', 'RECIPIENT_OPTED_OUT')).toBe(21610);
+    expect(codeOf('expired', 'VALIDITY_PERIOD_PASSED')).toBe(30001);
+    expect(codeOf('undelivered', 'UNDELIV:001')).toBe(30003);
+    expect(codeOf('delivered', '')).toBeNull();
     expect(messageResource(record({ status: 'expired' }), 'AC').status).toBe('failed');
   });
 
@@ -70,5 +69,58 @@ describe('Twilio resources', () => {
         nextPageToken: '',
       }).next_page_uri,
     ).toBeNull();
+  });
+});
+
+describe('the Call resource', () => {
+  const call = (overrides: Partial<messagingV1.CallRecord>) =>
+    messagingV1.CallRecord.fromPartial({
+      id: '019a7c3e-8f20-7b41-9c2d-5e6f7a8b9c0d',
+      direction: messagingV1.Direction.DIRECTION_INBOUND,
+      from: '+447911123456',
+      to: '+14155550123',
+      startedAt: new Date('2026-12-01T12:30:00Z'),
+      endedAt: new Date('2026-12-01T12:31:05Z'),
+      durationSeconds: 61,
+      disposition: 'answered',
+      ...overrides,
+    });
+
+  it("gives a call record Twilio's fields: CA SID, status, duration as text, formatted numbers", () => {
+    expect(callResource(call({}), 'AC1')).toMatchObject({
+      sid: 'CA019a7c3e8f207b419c2d5e6f7a8b9c0d',
+      account_sid: 'AC1',
+      direction: 'inbound',
+      status: 'completed',
+      duration: '61',
+      start_time: 'Tue, 01 Dec 2026 12:30:00 +0000',
+      end_time: 'Tue, 01 Dec 2026 12:31:05 +0000',
+      from_formatted: '+44 7911 123456',
+      to_formatted: '(415) 555-0123',
+      price: null,
+      uri: '/2010-04-01/Accounts/AC1/Calls/CA019a7c3e8f207b419c2d5e6f7a8b9c0d.json',
+    });
+  });
+
+  it("maps Parley's dispositions and directions to Twilio's words", () => {
+    const of = (overrides: Partial<messagingV1.CallRecord>) => callResource(call(overrides), 'AC1');
+    expect(of({ disposition: 'no_answer' }).status).toBe('no-answer');
+    expect(of({ disposition: 'busy' }).status).toBe('busy');
+    expect(of({ disposition: 'failed' }).status).toBe('failed');
+    expect(of({ direction: messagingV1.Direction.DIRECTION_OUTBOUND }).direction).toBe('outbound-api');
+  });
+});
+
+describe('date filters (StartTime, EndTime, DateSent)', () => {
+  it('reads a day, on-or-before and on-or-after, as Twilio does', () => {
+    expect(dateRange({ StartTime: '2026-12-01' }, 'StartTime')).toEqual({
+      after: new Date('2026-12-01T00:00:00Z'),
+      before: new Date('2026-12-02T00:00:00Z'),
+    });
+    expect(dateRange({ 'EndTime<': '2026-12-01', 'EndTime>': '2026-11-01T10:00:00Z' }, 'EndTime')).toEqual({
+      after: new Date('2026-11-01T10:00:00Z'),
+      before: new Date('2026-12-02T00:00:00Z'),
+    });
+    expect(() => dateRange({ StartTime: 'yesterday' }, 'StartTime')).toThrow(/StartTime must be a date/);
   });
 });

@@ -1,41 +1,17 @@
+import {
+  TWILIO_API_VERSION,
+  twilioFormattedNumber,
+  twilioMessageError,
+  twilioMessageStatus,
+} from '@parley/kit';
 import { messagingV1, type numberingV1 } from '@parley/proto';
 import { sidOf } from './sids';
 
-export const API_VERSION = '2010-04-01';
+export const API_VERSION = TWILIO_API_VERSION;
 
 /** Twilio's dates: RFC 2822 in UTC (`Tue, 01 Dec 2026 15:07:10 +0000`). */
 export function rfc2822(date: Date | undefined): string | null {
   return date ? date.toUTCString().replace(/GMT$/, '+0000') : null;
-}
-
-/** Parley's message statuses in Twilio's words: an expired message failed (30001, queue overflow). */
-const twilioStatus: Record<string, string> = {
-  queued: 'queued',
-  sending: 'sending',
-  sent: 'sent',
-  delivered: 'delivered',
-  undelivered: 'undelivered',
-  failed: 'failed',
-  expired: 'failed',
-  received: 'received',
-};
-
-/**
- * Twilio's error code for why a message was not delivered: the opt-out (21610), the validity period
- * (30001), a carrier refusal on submit (30007 would be filtering; Parley cannot tell, so 30008 unknown), a
- * receipt saying undeliverable (30003 unreachable) or anything else (30008).
- */
-export function twilioMessageError(
-  message: messagingV1.MessageRecord,
-): { code: number; text: string } | null {
-  const code = message.errorCode;
-  if (!code) return message.status === 'expired' ? { code: 30001, text: 'Queue overflow' } : null;
-  if (code === 'RECIPIENT_OPTED_OUT')
-    return { code: 21610, text: 'Attempt to send to unsubscribed recipient' };
-  if (code === 'VALIDITY_PERIOD_PASSED' || code === 'EXPIRED' || message.status === 'expired')
-    return { code: 30001, text: 'Queue overflow' };
-  if (code.startsWith('UNDELIV')) return { code: 30003, text: 'Unreachable destination handset' };
-  return { code: 30008, text: 'Unknown error' };
 }
 
 const sentStatuses = new Set(['sent', 'delivered', 'undelivered']);
@@ -45,7 +21,7 @@ export function messageResource(message: messagingV1.MessageRecord | undefined, 
   if (!message) throw new Error('service answered without a message');
   const sid = sidOf('SM', message.id);
   const uri = `/${API_VERSION}/Accounts/${accountSid}/Messages/${sid}`;
-  const error = twilioMessageError(message);
+  const error = twilioMessageError(message.status, message.errorCode);
   const inbound = message.direction === messagingV1.Direction.DIRECTION_INBOUND;
   return {
     account_sid: accountSid,
@@ -65,7 +41,7 @@ export function messageResource(message: messagingV1.MessageRecord | undefined, 
     price: null,
     price_unit: null,
     sid,
-    status: twilioStatus[message.status] ?? message.status,
+    status: twilioMessageStatus(message.status),
     subresource_uris: { media: `${uri}/Media.json` },
     to: message.to,
     uri: `${uri}.json`,
@@ -146,5 +122,56 @@ export function listPage<T>(input: {
     previous_page_uri: null,
     start,
     uri: uriOf({ Page: String(input.page) }),
+  };
+}
+
+/** Parley's call dispositions in Twilio's call statuses (Parley keeps records of ended calls only). */
+export const twilioCallStatus: Record<string, string> = {
+  answered: 'completed',
+  busy: 'busy',
+  no_answer: 'no-answer',
+  failed: 'failed',
+};
+
+/**
+ * A call record as Twilio's Call resource. Parley's record is one leg: an inbound call to a tenant's number
+ * (forwarded or not) is `inbound`, a call from one is `outbound-api`; the forwarding target and the caller
+ * IDs are in the native `/v1/calls` record, which Twilio's resource has no fields for (its
+ * `forwarded_from` is the number a call was forwarded from before reaching the account, which the carrier
+ * does not report).
+ */
+export function callResource(call: messagingV1.CallRecord | undefined, accountSid: string) {
+  if (!call) throw new Error('service answered without a call');
+  const sid = sidOf('CA', call.id);
+  const uri = `/${API_VERSION}/Accounts/${accountSid}/Calls/${sid}`;
+  return {
+    account_sid: accountSid,
+    annotation: null,
+    answered_by: null,
+    api_version: API_VERSION,
+    caller_name: null,
+    date_created: rfc2822(call.endedAt),
+    date_updated: rfc2822(call.endedAt),
+    direction: call.direction === messagingV1.Direction.DIRECTION_INBOUND ? 'inbound' : 'outbound-api',
+    duration: String(call.durationSeconds),
+    end_time: rfc2822(call.endedAt),
+    forwarded_from: null,
+    from: call.from,
+    from_formatted: twilioFormattedNumber(call.from),
+    group_sid: null,
+    parent_call_sid: null,
+    phone_number_sid: null,
+    // Parley rates usage in billing, per invoice line; the record does not carry a price.
+    price: null,
+    price_unit: null,
+    queue_time: '0',
+    sid,
+    start_time: rfc2822(call.startedAt),
+    status: twilioCallStatus[call.disposition] ?? call.disposition,
+    subresource_uris: { recordings: `${uri}/Recordings.json` },
+    to: call.to,
+    to_formatted: twilioFormattedNumber(call.to),
+    trunk_sid: null,
+    uri: `${uri}.json`,
   };
 }

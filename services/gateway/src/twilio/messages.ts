@@ -1,39 +1,18 @@
-import { messagingV1 } from '@parley/proto';
+import { callbacksV1, messagingV1 } from '@parley/proto';
 import type { Backends } from '../backends';
 import { notFound, TwilioError } from './errors';
 import { API_VERSION, listPage, messageResource } from './format';
 import {
+  dateRange,
+  filtersOf,
   many,
   one,
   pageNumberOf,
   pageSizeOf,
   refuseUnoffered,
-  type Fields,
   type TwilioOperation,
 } from './operation';
 import { uuidOf } from './sids';
-
-/** `DateSent` filters: a day (`2026-12-01`) or an instant; `<` is on or before, `>` on or after. */
-function sentRange(query: Fields): { createdAfter?: Date; createdBefore?: Date } {
-  const parse = (name: string) => {
-    const value = one(query, name);
-    if (value === undefined) return undefined;
-    const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
-    const at = new Date(day ? `${value}T00:00:00Z` : value);
-    if (Number.isNaN(at.getTime()))
-      throw new TwilioError(400, 20001, `${name} must be a date (YYYY-MM-DD) or an ISO 8601 date-time`);
-    return { at, day };
-  };
-  const nextDay = (at: Date) => new Date(at.getTime() + 24 * 60 * 60 * 1000);
-  const on = parse('DateSent');
-  if (on) return { createdAfter: on.at, createdBefore: nextDay(on.at) };
-  const before = parse('DateSent<');
-  const after = parse('DateSent>');
-  return {
-    ...(after ? { createdAfter: after.at } : {}),
-    ...(before ? { createdBefore: before.day ? nextDay(before.at) : before.at } : {}),
-  };
-}
 
 /** The Message resource: send, list, fetch. Sending is messaging's SendMessage, as on `POST /v1/messages`. */
 export function messageOperations(backends: Backends): TwilioOperation[] {
@@ -62,6 +41,8 @@ export function messageOperations(backends: Backends): TwilioOperation[] {
           body,
           mediaUrls,
           statusCallback: one(form, 'StatusCallback') ?? '',
+          // Posted as Twilio posts it: form-encoded, with X-Twilio-Signature.
+          callbackFormat: callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO,
           validityPeriodSeconds: validity === undefined ? 0 : Number(validity),
         });
         return { status: 201, body: messageResource(message, accountSid) };
@@ -75,24 +56,21 @@ export function messageOperations(backends: Backends): TwilioOperation[] {
         const pageSize = pageSizeOf(query);
         const to = one(query, 'To');
         const from = one(query, 'From');
-        const range = sentRange(query);
+        const sent = dateRange(query, 'DateSent');
         const page = await backends.as(caller, messaging, messaging.listMessages, {
           pageSize,
           pageToken: one(query, 'PageToken') ?? '',
           phoneNumber: to ?? from ?? '',
           direction: messagingV1.Direction.DIRECTION_UNSPECIFIED,
           status: '',
-          ...range,
+          ...(sent.after ? { createdAfter: sent.after } : {}),
+          ...(sent.before ? { createdBefore: sent.before } : {}),
         });
         // Parley filters by a number at either end; Twilio's To and From name one end each.
         const records = page.messages.filter(
           (message) => (!to || message.to === to) && (!from || message.from === from),
         );
-        const filters: Record<string, string> = {};
-        for (const name of ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>']) {
-          const value = one(query, name);
-          if (value !== undefined) filters[name] = value;
-        }
+        const filters = filtersOf(query, ['To', 'From', 'DateSent', 'DateSent<', 'DateSent>']);
         return {
           status: 200,
           body: listPage({

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Request } from 'express';
 import type { Caller } from '@parley/kit';
-import type { numberingV1 } from '@parley/proto';
+import { callbacksV1, type numberingV1 } from '@parley/proto';
 import type { Backends } from '../backends';
 import { notFound, TwilioError } from './errors';
 import { API_VERSION, availableNumberResource, incomingNumberResource, listPage } from './format';
@@ -40,7 +40,13 @@ function patchOf(form: Fields): numberingV1.NumberPatch {
   const voiceUrl = one(form, 'VoiceUrl');
   return {
     ...(friendlyName !== undefined ? { friendlyName } : {}),
-    ...(smsUrl !== undefined ? { messagingWebhookUrl: smsUrl } : {}),
+    // An SmsUrl is posted to as Twilio posts: form-encoded, with X-Twilio-Signature.
+    ...(smsUrl !== undefined
+      ? {
+          messagingWebhookUrl: smsUrl,
+          messagingWebhookFormat: callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO,
+        }
+      : {}),
     ...(voiceUrl !== undefined ? { voiceWebhookUrl: voiceUrl } : {}),
   };
 }

@@ -71,3 +71,38 @@ export function pageNumberOf(query: Fields): number {
   const page = Number(one(query, 'Page') ?? 0);
   return Number.isInteger(page) && page >= 0 ? page : 0;
 }
+
+/**
+ * A date filter the Twilio way (`DateSent`, `StartTime`, `EndTime`): `Name` the day (`2026-12-01`) from then,
+ * `Name<` on or before, `Name>` on or after; each a day or an ISO 8601 instant. Answers the range as [after, before).
+ */
+export function dateRange(query: Fields, name: string): { after?: Date; before?: Date } {
+  const parse = (key: string) => {
+    const value = one(query, key);
+    if (value === undefined) return undefined;
+    const day = /^\d{4}-\d{2}-\d{2}$/.test(value);
+    const at = new Date(day ? `${value}T00:00:00Z` : value);
+    if (Number.isNaN(at.getTime()))
+      throw new TwilioError(400, 20001, `${key} must be a date (YYYY-MM-DD) or an ISO 8601 date-time`);
+    return { at, day };
+  };
+  const nextDay = (at: Date) => new Date(at.getTime() + 24 * 60 * 60 * 1000);
+  const on = parse(name);
+  if (on) return { after: on.at, before: nextDay(on.at) };
+  const before = parse(`${name}<`);
+  const after = parse(`${name}>`);
+  return {
+    ...(after ? { after: after.at } : {}),
+    ...(before ? { before: before.day ? nextDay(before.at) : before.at } : {}),
+  };
+}
+
+/** The filters of a list request that were sent, to repeat them in its page URIs. */
+export function filtersOf(query: Fields, names: readonly string[]): Record<string, string> {
+  const filters: Record<string, string> = {};
+  for (const name of names) {
+    const value = one(query, name);
+    if (value !== undefined) filters[name] = value;
+  }
+  return filters;
+}

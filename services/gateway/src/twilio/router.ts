@@ -16,6 +16,7 @@ import { notFound, toTwilioError, twilioErrorBody, TwilioError } from './errors'
 import { makeTwilioAuthenticate } from './auth';
 import { messageOperations } from './messages';
 import { numberOperations } from './numbers';
+import { callOperations } from './calls';
 import type { Fields, TwilioOperation } from './operation';
 import { API_VERSION } from './format';
 
@@ -27,11 +28,6 @@ export interface TwilioDependencies {
   log: Logger;
   /** How long buying a number waits for its order to complete before answering 503 (default 30 s). */
   orderWaitMs?: number;
-  /**
-   * PORT for resources built elsewhere: `Calls.json` list and fetch (call records, messaging) are passed in
-   * here at merge, as TwilioOperations like those of messages.ts; creating a call is refused below.
-   */
-  moreOperations?: TwilioOperation[];
 }
 
 /** Where the Twilio-compatible API is mounted. */
@@ -76,20 +72,7 @@ export function createTwilioRouter(deps: TwilioDependencies): express.Router {
   const operations: TwilioOperation[] = [
     ...messageOperations(deps.backends),
     ...numberOperations(deps.backends, { orderWaitMs: deps.orderWaitMs ?? 30_000 }),
-    ...(deps.moreOperations ?? []),
-    {
-      // Parley keeps the records of calls the carrier carries; it does not place calls.
-      method: 'post',
-      path: '/Calls.json',
-      scope: 'messages:write',
-      run: async () => {
-        throw new TwilioError(
-          400,
-          20001,
-          'Creating calls is not offered: calls are carried by your carrier or SIP platform, Parley keeps their records (GET Calls.json)',
-        );
-      },
-    },
+    ...callOperations(deps.backends),
   ];
   const form = express.urlencoded({ extended: false, limit: '1mb', parameterLimit: 200 });
 

@@ -1,13 +1,9 @@
-/**
- * Twilio's resource SIDs over Parley's UUIDs: the same 128 bits, as a two-letter prefix and 32 hex digits
- * (`SM` messages, `PN` numbers, `SK` API keys, `CA` call records). No table maps them: one is computed
- * from the other.
- */
-export type SidPrefix = 'SM' | 'PN' | 'SK' | 'CA';
+import { twilioSid, type TwilioSidPrefix } from '@parley/kit';
 
-export function sidOf(prefix: SidPrefix, uuid: string): string {
-  return `${prefix}${uuid.replace(/-/g, '').toLowerCase()}`;
-}
+/** Twilio's SIDs of Parley's UUIDs (kit twilioSid: `SM` messages, `PN` numbers, `SK` API keys, `CA` calls). */
+export type SidPrefix = TwilioSidPrefix;
+
+export const sidOf = twilioSid;
 
 /** The UUID a SID stands for, or undefined when it is not a well-formed SID of that kind. */
 export function uuidOf(prefix: SidPrefix, sid: string): string | undefined {

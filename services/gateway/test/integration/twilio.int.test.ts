@@ -2,11 +2,14 @@
 // pointed at the gateway, and it is given the tenant's Account SID and auth token.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
 import { withTenant } from '@parley/kit';
 import twilio from 'twilio';
 import RequestClient from 'twilio/lib/base/RequestClient';
 import RestException from 'twilio/lib/base/RestException';
+import type { MessagingApp } from '../../../messaging/src/app';
 import { eventually } from '../../../../tests/support/grpc';
 import { gatewayCall, type CallArgs } from '../../../../tests/support/http';
 import { platformOperator, startPlatform, type Platform } from '../../../../tests/support/platform';
@@ -269,6 +272,237 @@ describe('gateway: the Twilio-compatible API', () => {
         .create({ from: ourNumber, to: recipient, body: 'not allowed' })
         .catch((error: unknown) => error);
       expect(failure).toMatchObject({ status: 403, code: 20403 });
+    });
+  });
+
+  describe('callbacks, posted as Twilio posts them', () => {
+    interface Received {
+      url: string;
+      headers: IncomingHttpHeaders;
+      params: Record<string, string>;
+    }
+    const received: Received[] = [];
+    let receiver: Server;
+    let receiverUrl = '';
+
+    beforeAll(async () => {
+      receiver = createServer((request, response) => {
+        let body = '';
+        request.setEncoding('utf8');
+        request.on('data', (chunk: string) => (body += chunk));
+        request.on('end', () => {
+          received.push({
+            url: `${receiverUrl}${request.url}`,
+            headers: request.headers,
+            params: Object.fromEntries(new URLSearchParams(body)),
+          });
+          response.writeHead(204).end();
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    });
+
+    afterAll(async () => {
+      await new Promise((resolve) => receiver?.close(resolve));
+    });
+
+    const arrival = (what: string, match: (request: Received) => boolean) =>
+      eventually(
+        what,
+        async () => {
+          const found = received.find(match);
+          if (!found) throw new Error('not yet');
+          return found;
+        },
+        60_000,
+      );
+    const signatureOf = (request: Received) => String(request.headers['x-twilio-signature']);
+
+    it("signs a message's status callbacks so the library's validateRequest accepts them", async () => {
+      const statusCallback = `${receiverUrl}/status?tenant=a`;
+      const sent = await client.messages.create({
+        from: ourNumber,
+        to: '+447911123456',
+        body: 'Tell me when it arrives',
+        statusCallback,
+      });
+      const delivered = await arrival(
+        'the delivered status callback',
+        (request) => request.params.MessageSid === sent.sid && request.params.MessageStatus === 'delivered',
+      );
+      expect(delivered.url).toBe(statusCallback);
+      expect(delivered.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+      expect(delivered.params).toEqual({
+        AccountSid: accounts['twilio-a']!.sid,
+        ApiVersion: '2010-04-01',
+        From: ourNumber,
+        To: '+447911123456',
+        MessageSid: sent.sid,
+        SmsSid: sent.sid,
+        MessageStatus: 'delivered',
+        SmsStatus: 'delivered',
+      });
+      const token = accounts['twilio-a']!.token;
+      expect(twilio.validateRequest(token, signatureOf(delivered), delivered.url, delivered.params)).toBe(
+        true,
+      );
+      // Another token, another URL or other parameters: refused.
+      expect(
+        twilio.validateRequest('0'.repeat(32), signatureOf(delivered), delivered.url, delivered.params),
+      ).toBe(false);
+      expect(
+        twilio.validateRequest(token, signatureOf(delivered), `${receiverUrl}/status`, delivered.params),
+      ).toBe(false);
+      expect(
+        twilio.validateRequest(token, signatureOf(delivered), delivered.url, {
+          ...delivered.params,
+          MessageStatus: 'failed',
+        }),
+      ).toBe(false);
+      // The status changes before it were posted too (sent), each signed.
+      const sentStatus = await arrival(
+        'the sent status callback',
+        (request) => request.params.MessageSid === sent.sid && request.params.MessageStatus === 'sent',
+      );
+      expect(twilio.validateRequest(token, signatureOf(sentStatus), sentStatus.url, sentStatus.params)).toBe(
+        true,
+      );
+    }, 90_000);
+
+    it('posts an inbound message to the SmsUrl set through the API, signed', async () => {
+      const smsUrl = `${receiverUrl}/sms`;
+      await client.incomingPhoneNumbers(ourNumberSid).update({ smsUrl });
+      await platform.carrier.inbound({ from: '+447911123457', to: ourNumber, text: 'Hello from a phone' });
+      const inbound = await arrival('the inbound message', (request) => request.url === smsUrl);
+      expect(inbound.headers['content-type']).toMatch(/^application\/x-www-form-urlencoded/);
+      expect(inbound.params).toMatchObject({
+        AccountSid: accounts['twilio-a']!.sid,
+        From: '+447911123457',
+        To: ourNumber,
+        Body: 'Hello from a phone',
+        NumMedia: '0',
+        NumSegments: '1',
+        SmsStatus: 'received',
+        ApiVersion: '2010-04-01',
+      });
+      expect(inbound.params.MessageSid).toMatch(/^SM[0-9a-f]{32}$/);
+      expect(inbound.params.SmsMessageSid).toBe(inbound.params.MessageSid);
+      const fetched = await client.messages(inbound.params.MessageSid!).fetch();
+      expect(fetched).toMatchObject({ direction: 'inbound', body: 'Hello from a phone' });
+      expect(
+        twilio.validateRequest(accounts['twilio-a']!.token, signatureOf(inbound), smsUrl, inbound.params),
+      ).toBe(true);
+      expect(twilio.validateRequest('0'.repeat(32), signatureOf(inbound), smsUrl, inbound.params)).toBe(
+        false,
+      );
+    }, 90_000);
+
+    it('signs with the newest auth token once the token is rotated', async () => {
+      const rotated = await api('POST', '/v1/tenant/twilio-auth-token', keys['twilio-a']);
+      expect(rotated.status).toBe(201);
+      const newest = String(rotated.body.authToken);
+      const sent = await client.messages.create({
+        from: ourNumber,
+        to: '+447911123456',
+        body: 'After the rotation',
+        statusCallback: `${receiverUrl}/status-after-rotation`,
+      });
+      const callback = await arrival(
+        'a status callback after the rotation',
+        (request) => request.params.MessageSid === sent.sid,
+      );
+      expect(twilio.validateRequest(newest, signatureOf(callback), callback.url, callback.params)).toBe(true);
+      expect(
+        twilio.validateRequest(
+          accounts['twilio-a']!.token,
+          signatureOf(callback),
+          callback.url,
+          callback.params,
+        ),
+      ).toBe(false);
+      accounts['twilio-a']!.token = newest;
+    }, 90_000);
+  });
+
+  describe('calls', () => {
+    const caller = '+447700930077';
+
+    it('lists the records of calls the carrier carried, with their filters, and fetches one', async () => {
+      const messaging = platform.backends.messaging.app as unknown as MessagingApp;
+      const callbackUrl = `${messaging.cdrEndpoint()!.url}/carrier/cdrs`;
+      await platform.carrier.placeCall({
+        callbackUrl,
+        direction: 'inbound',
+        from: caller,
+        to: ourNumber,
+        forwardedTo: '+14155550196',
+        durationSeconds: 42,
+      });
+      await platform.carrier.placeCall({
+        callbackUrl,
+        direction: 'outbound',
+        from: ourNumber,
+        to: caller,
+        disposition: 'busy',
+        durationSeconds: 0,
+      });
+      const calls = await eventually('both call records', async () => {
+        const listed = await client.calls.list({ pageSize: 1 });
+        if (listed.length < 2) throw new Error(`${listed.length} so far`);
+        return listed;
+      });
+      // Two pages of one: the library followed the next_page_uri.
+      expect(calls).toHaveLength(2);
+      const inbound = calls.find((call) => call.direction === 'inbound')!;
+      expect(inbound.sid).toMatch(/^CA[0-9a-f]{32}$/);
+      expect(inbound).toMatchObject({
+        accountSid: accounts['twilio-a']!.sid,
+        from: caller,
+        to: ourNumber,
+        status: 'completed',
+        duration: '42',
+        price: null,
+        uri: `/2010-04-01/Accounts/${accounts['twilio-a']!.sid}/Calls/${inbound.sid}.json`,
+      });
+      expect(inbound.toFormatted).toMatch(/^\(\d{3}\) \d{3}-\d{4}$/);
+      expect(inbound.startTime).toBeInstanceOf(Date);
+      expect(inbound.endTime!.getTime()).toBeGreaterThanOrEqual(inbound.startTime!.getTime());
+      expect(calls.find((call) => call.direction === 'outbound-api')).toMatchObject({
+        from: ourNumber,
+        status: 'busy',
+        duration: '0',
+      });
+
+      expect((await client.calls.list({ status: 'busy' })).map((call) => call.direction)).toEqual([
+        'outbound-api',
+      ]);
+      expect((await client.calls.list({ to: ourNumber })).map((call) => call.sid)).toEqual([inbound.sid]);
+      expect(await client.calls.list({ status: 'in-progress' })).toEqual([]);
+      expect(await client.calls.list({ startTimeBefore: new Date(Date.now() - 86_400_000) })).toEqual([]);
+      expect(await client.calls.list({ endTimeAfter: new Date(Date.now() - 3_600_000) })).toHaveLength(2);
+
+      const fetched = await client.calls(inbound.sid).fetch();
+      expect(fetched.toJSON()).toEqual(inbound.toJSON());
+    }, 60_000);
+
+    it('answers 20404 for a CallSid that names no record of the account', async () => {
+      for (const sid of [`CA${'0'.repeat(32)}`, 'CA123']) {
+        const failure = await client
+          .calls(sid)
+          .fetch()
+          .catch((error: unknown) => error);
+        expect(failure).toBeInstanceOf(RestException);
+        expect(failure).toMatchObject({ status: 404, code: 20404 });
+      }
+    });
+
+    it('refuses to create a call with 20004: Parley keeps records, it does not place calls', async () => {
+      const failure = await client.calls
+        .create({ from: ourNumber, to: caller, url: 'https://example.com/twiml' })
+        .catch((error: unknown) => error);
+      expect(failure).toBeInstanceOf(RestException);
+      expect(failure).toMatchObject({ status: 405, code: 20004 });
     });
   });
 

@@ -74,4 +74,17 @@ export class TwilioAuthTokenRepository {
       return match ? { tenantId: entry.tenantId, tenantStatus: match.tenantStatus ?? '' } : undefined;
     });
   }
+
+  /** The tenant's newest auth token still working at `now` (the one rotation made last), undefined for none. */
+  async newest(tenantId: string, now: Date): Promise<string | undefined> {
+    return withTenant(this.db, tenantId, async (tx) => {
+      const [row] = await tx
+        .select({ sealed: twilioAuthTokens.sealedToken })
+        .from(twilioAuthTokens)
+        .where(or(isNull(twilioAuthTokens.expiresAt), gt(twilioAuthTokens.expiresAt, now)))
+        .orderBy(desc(twilioAuthTokens.createdAt))
+        .limit(1);
+      return row ? this.sealer.open(row.sealed, tenantId).toString('utf8') : undefined;
+    });
+  }
 }

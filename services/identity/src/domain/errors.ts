@@ -1,5 +1,12 @@
 // The identity service's errors: the kit's closed set with this service's stable reasons.
-import { alreadyExists, invalidArgument, notFound, unauthenticated, type FieldViolation } from '@parley/kit';
+import {
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+  unauthenticated,
+  type FieldViolation,
+} from '@parley/kit';
 
 export const invalidTenant = (violations: FieldViolation[]) =>
   invalidArgument(
@@ -24,4 +31,15 @@ export const apiKeyRejected = (reason: 'API_KEY_INVALID' | 'API_KEY_REVOKED' | '
       : reason === 'API_KEY_EXPIRED'
         ? 'API key has expired'
         : 'API key is not valid',
+  );
+export const twilioAuthTokenMissing = () =>
+  failedPrecondition(
+    'TWILIO_AUTH_TOKEN_MISSING',
+    'the tenant has no Twilio auth token (POST /v1/tenant/twilio-auth-token creates one)',
+  );
+export const twilioCallbackInvalid = (violations: FieldViolation[]) =>
+  invalidArgument(
+    'TWILIO_CALLBACK_INVALID',
+    violations.map((v) => `${v.field}: ${v.description}`).join('; '),
+    violations,
   );

@@ -1,14 +1,11 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+// Credentials of the Twilio-compatible API. A tenant's Account SID is `AC` and 32 hex digits derived from
+// its id (kit twilioAccountSid, so every service names a tenant's account the same way): stable, needing no
+// storage, and (like Twilio's) an identifier, not a secret. The auth token is 32 random hex digits; it also
+// signs the callbacks sent to the tenant, so it is stored sealed (kit Sealer, key derived from
+// API_KEY_PEPPER for this purpose), never hashed.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-/**
- * Credentials of the Twilio-compatible API. A tenant's Account SID is `AC` and 32 hex digits derived from
- * its id: stable, needing no storage, and (like Twilio's) an identifier, not a secret. The auth token is 32
- * random hex digits; it also signs the callbacks sent to the tenant, so it is stored sealed (kit Sealer,
- * key derived from API_KEY_PEPPER for this purpose), never hashed.
- */
-export function twilioAccountSid(tenantId: string): string {
-  return `AC${createHash('sha256').update(`parley-twilio-account\n${tenantId}`).digest('hex').slice(0, 32)}`;
-}
+export { twilioAccountSid } from '@parley/kit';
 
 export function isTwilioAccountSid(value: string): boolean {
   return /^AC[0-9a-f]{32}$/.test(value);

@@ -4,7 +4,15 @@ import { sql } from 'drizzle-orm';
 import { decodeJwt } from 'jose';
 import { createHmac, randomUUID } from 'node:crypto';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { call, connectNats, createClient, identifierHashes, textArray, withTenant } from '@parley/kit';
+import {
+  call,
+  connectNats,
+  createClient,
+  identifierHashes,
+  textArray,
+  twilioSignature,
+  withTenant,
+} from '@parley/kit';
 import { eventsV1, identityV1 } from '@parley/proto';
 import { testInfra } from '../../../../tests/support/infra';
 import type { RunningService } from '../../../../tests/support/service';
@@ -680,6 +688,43 @@ describe('identity service', () => {
         call(client, client.authenticateApiKey, { secret: `${key.prefix}_${'A'.repeat(32)}` }, gateway),
         status.UNAUTHENTICATED,
         'API_KEY_INVALID',
+      );
+    });
+  });
+
+  describe('IdentityService/SignTwilioCallback', () => {
+    const request = { url: 'https://example.com/sms?x=1', params: { To: '+14155550100', Body: 'Hi' } };
+
+    it("signs with the tenant's newest auth token, for internal callers only", async () => {
+      await expectStatus(
+        call(client, client.signTwilioCallback, request, await as('acme', ['internal'])),
+        status.FAILED_PRECONDITION,
+        'TWILIO_AUTH_TOKEN_MISSING',
+      );
+      const first = await call(client, client.rotateTwilioAuthToken, {}, await as('acme'));
+      const second = await call(client, client.rotateTwilioAuthToken, {}, await as('acme'));
+      const { signature } = await call(
+        client,
+        client.signTwilioCallback,
+        request,
+        await as('acme', ['internal']),
+      );
+      // The previous token still authenticates (overlap), but callbacks are signed with the newest.
+      expect(signature).toBe(twilioSignature(second.authToken, request.url, request.params));
+      expect(signature).not.toBe(twilioSignature(first.authToken, request.url, request.params));
+      await expectStatus(
+        call(client, client.signTwilioCallback, request, await as('acme', ['api-keys:write'])),
+        status.PERMISSION_DENIED,
+      );
+      await expectStatus(
+        call(
+          client,
+          client.signTwilioCallback,
+          { ...request, url: 'ftp://x' },
+          await as('acme', ['internal']),
+        ),
+        status.INVALID_ARGUMENT,
+        'TWILIO_CALLBACK_INVALID',
       );
     });
   });

@@ -93,7 +93,10 @@ function failureOf(error: unknown): WebhookFailure {
   return 'connection';
 }
 
-/** Posts `body` (JSON) with `headers` to `url` once; never throws, the result says how it went. */
+/**
+ * Posts `body` (JSON unless `headers` name another lower-case `content-type`) with `headers` to `url` once;
+ * never throws, the result says how it went.
+ */
 export function postWebhook(
   url: string,
   body: string,
@@ -122,8 +125,8 @@ export function postWebhook(
         signal: deadline,
         lookup: checkedLookup(options.allowPrivate),
         headers: {
-          ...headers,
           'content-type': 'application/json',
+          ...headers,
           'content-length': String(Buffer.byteLength(body)),
           'user-agent': 'Parley-Webhooks/1',
         },

@@ -1,11 +1,13 @@
 import { v7 as uuidv7 } from 'uuid';
 import { identifierHashes, isErased, matchingHashes, webhookUrlProblem, type Transaction } from '@parley/kit';
+import { callbacksV1 } from '@parley/proto';
 import type { MessagingDeps, ResolvedNumber } from '../deps';
 import type { MessageRow } from '../db/schema';
 import type { InboundMessage } from '../domain/carrier';
 import { DUPLICATE_WINDOW_MS, forwardedText, groupKeyOf, joinParts } from '../domain/inbound';
 import { CONFIRMATIONS, keywordOf } from '../domain/keywords';
 import { timeOfUuidV7 } from '../domain/messages';
+import { RECEIVED_TYPE } from '../domain/twilioCallbacks';
 import { publishReceived } from '../events/published';
 import { enqueueWebhook } from '../jobs/deliverWebhook';
 import { phone, queueMessage } from '../outbound';
@@ -153,7 +155,11 @@ async function receive(
       await enqueueWebhook(deps, tx, {
         tenantId,
         url,
-        type: 'message.received',
+        format:
+          number.messagingWebhookFormat === callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO
+            ? 'twilio'
+            : 'standard_webhooks',
+        type: RECEIVED_TYPE,
         occurredAt: row.createdAt,
         data: {
           id: row.id,

@@ -40,6 +40,8 @@ export const messages = pgTable(
     errorCode: text('error_code'),
     carrierMessageIds: text('carrier_message_ids').array().notNull().default([]),
     statusCallback: text('status_callback'),
+    /** How the status callback is posted (migration 0007). */
+    callbackFormat: text('callback_format').$type<CallbackFormat>().notNull().default('standard_webhooks'),
     senderClass: text('sender_class'),
     sendAt: timestamp('send_at', { withTimezone: true }),
     /** Inbound: where it was forwarded (migration 0004). */
@@ -249,6 +251,8 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   url: text('url').notNull(),
   type: text('type').notNull(),
   payload: jsonb('payload').$type<WebhookPayload>().notNull(),
+  /** How an attempt renders and signs the payload (migration 0007). */
+  format: text('format').$type<CallbackFormat>().notNull().default('standard_webhooks'),
   status: text('status').$type<WebhookDeliveryStatus>().notNull().default('pending'),
   attempts: integer('attempts').notNull().default(0),
   lastStatusCode: integer('last_status_code'),
@@ -259,6 +263,9 @@ export const webhookDeliveries = pgTable('webhook_deliveries', {
   deliveredAt: at('delivered_at'),
   updatedAt: at('updated_at').notNull().defaultNow(),
 });
+
+/** How a callback is posted: Standard Webhooks (JSON) or as Twilio posts (form-encoded, X-Twilio-Signature). */
+export type CallbackFormat = 'standard_webhooks' | 'twilio';
 
 /** The body of a webhook, as Standard Webhooks' examples shape it. */
 export interface WebhookPayload {

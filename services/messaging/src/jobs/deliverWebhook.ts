@@ -1,8 +1,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { signWebhook, webhookUrlProblem, type JobContext, type Transaction } from '@parley/kit';
-import type { WebhookDeliveryRow, WebhookPayload } from '../db/schema';
+import type { CallbackFormat, WebhookDeliveryRow, WebhookPayload } from '../db/schema';
 import { QUEUES, WEBHOOK_RETENTION_CHECK_MS, type MessagingDeps } from '../deps';
 import { webhookUrlInvalid } from '../domain/errors';
+import { twilioCallbackParams } from '../domain/twilioCallbacks';
 import { nextAttemptAt, outcomeOf, type AttemptOutcome } from '../domain/webhooks';
 
 /**
@@ -23,6 +24,8 @@ export interface WebhookToSend {
   data: Record<string, unknown>;
   /** When the event happened (default now). */
   occurredAt?: Date;
+  /** How it is posted (default Standard Webhooks); the payload is kept in Parley's shape either way. */
+  format?: CallbackFormat;
 }
 
 interface AttemptJob {
@@ -54,6 +57,7 @@ export async function enqueueWebhook(
     url: input.url,
     type: input.type,
     payload,
+    format: input.format ?? 'standard_webhooks',
     status: disabled ? 'disabled' : 'pending',
     lastError: disabled ? 'gone' : null,
     retryFrom: now,
@@ -139,8 +143,41 @@ function bodyOf(payload: WebhookPayload): string {
   return JSON.stringify({ type: payload.type, timestamp: payload.timestamp, data: payload.data });
 }
 
+/**
+ * The body and headers of one attempt, or undefined when there is nothing to sign with (no webhook secret;
+ * for Twilio's format, no auth token or no identity to sign). Standard Webhooks: the JSON body signed with
+ * every secret still signing. Twilio's format: the parameters form-encoded, `X-Twilio-Signature` from
+ * identity (the tenant's newest auth token), and `I-Twilio-Idempotency-Token` the delivery id, the same on
+ * every attempt, as Twilio sends it for receivers to deduplicate.
+ */
+async function attemptRequest(
+  deps: Pick<MessagingDeps, 'twilioSigner' | 'now'>,
+  row: WebhookDeliveryRow,
+  secrets: string[],
+): Promise<{ body: string; headers: Record<string, string> } | undefined> {
+  if (row.format === 'twilio') {
+    const params = twilioCallbackParams(row.tenantId, row.payload);
+    const signature = await deps.twilioSigner?.sign(row.tenantId, row.url, params);
+    if (!signature) return undefined;
+    return {
+      body: new URLSearchParams(params).toString(),
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded; charset=utf-8',
+        'x-twilio-signature': signature,
+        'i-twilio-idempotency-token': row.id,
+      },
+    };
+  }
+  if (secrets.length === 0) return undefined;
+  const body = bodyOf(row.payload);
+  return { body, headers: signWebhook({ id: row.id, timestamp: deps.now(), body }, secrets) };
+}
+
 export function makeDeliverWebhook(
-  deps: Pick<MessagingDeps, 'withTenant' | 'jobs' | 'webhooks' | 'webhookPolicy' | 'postWebhook' | 'now'>,
+  deps: Pick<
+    MessagingDeps,
+    'withTenant' | 'jobs' | 'webhooks' | 'webhookPolicy' | 'postWebhook' | 'twilioSigner' | 'now'
+  >,
 ) {
   return async (job: JobContext<AttemptJob>): Promise<void> => {
     const tenantId = job.tenantId!;
@@ -167,12 +204,11 @@ export function makeDeliverWebhook(
 
     let outcome: AttemptOutcome;
     let status: number | undefined;
-    if (prepared.secrets.length === 0) {
+    const request = await attemptRequest(deps, prepared.row, prepared.secrets);
+    if (!request) {
       outcome = { kind: 'retry', error: 'no_secret' };
     } else {
-      const body = bodyOf(prepared.row.payload);
-      const headers = signWebhook({ id: prepared.row.id, timestamp: deps.now(), body }, prepared.secrets);
-      const result = await deps.postWebhook(prepared.row.url, body, headers);
+      const result = await deps.postWebhook(prepared.row.url, request.body, request.headers);
       outcome = outcomeOf(result);
       status = result.status;
     }

@@ -5,7 +5,7 @@ import {
   type FieldViolation,
   type RpcContext,
 } from '@parley/kit';
-import type { messagingV1 } from '@parley/proto';
+import { callbacksV1, type messagingV1 } from '@parley/proto';
 import type { MessagingDeps } from '../deps';
 import {
   invalidRequest,
@@ -69,6 +69,10 @@ export function makeSendMessage(
           encoding: send.analysis.encoding,
           segments: send.kind === 'mms' && !send.body ? 1 : send.analysis.segments,
           statusCallback: send.statusCallback,
+          callbackFormat:
+            request.callbackFormat === callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO
+              ? 'twilio'
+              : 'standard_webhooks',
           senderClass: sender.throughputClass || null,
           validitySeconds: send.validitySeconds,
         });

@@ -214,6 +214,27 @@ describe('messaging: webhooks out', () => {
       expect(() => verify(old.value, target.received[1]!)).not.toThrow();
     });
 
+    it('never posts a Twilio-format delivery unsigned: without identity to sign, it is parked as no_secret', async () => {
+      // A webhook secret exists, but a Twilio-format callback is signed with the auth token only (identity's
+      // SignTwilioCallback; this messaging has no IDENTITY_ADDR), never with Standard Webhooks instead.
+      await createSecret('twilio-unsigned');
+      const target = await receiver();
+      const row = await withTenant(dev.app.runtime.db, 'twilio-unsigned', (tx) =>
+        dev.app.enqueueWebhook(tx, {
+          tenantId: 'twilio-unsigned',
+          url: target.url,
+          type: 'messaging.message.delivered',
+          format: 'twilio',
+          data: { id: '019a7c3e-8f20-7b41-9c2d-5e6f7a8b9c0d', status: 'delivered', from: '+1', to: '+2' },
+        }),
+      );
+      expect(row.format).toBe('twilio');
+      const parked = await settled('twilio-unsigned', row.id, Status.WEBHOOK_DELIVERY_STATUS_FAILED);
+      expect(parked.lastError).toBe('no_secret');
+      expect(parked.attempts).toBeGreaterThan(0);
+      expect(target.received).toHaveLength(0);
+    });
+
     it('retries a receiver that fails for a while and delivers when it recovers, with the same webhook-id', async () => {
       const { value } = await createSecret('recover');
       const target = await receiver((index) => (index < 2 ? 503 : 200));

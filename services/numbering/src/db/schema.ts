@@ -31,6 +31,10 @@ export const numbers = pgTable('numbers', {
   forwardingTarget: text('forwarding_target'),
   callerId: text('caller_id'),
   messagingWebhookUrl: text('messaging_webhook_url'),
+  messagingWebhookFormat: text('messaging_webhook_format')
+    .$type<'standard_webhooks' | 'twilio'>()
+    .notNull()
+    .default('standard_webhooks'),
   voiceWebhookUrl: text('voice_webhook_url'),
   messagingProfile: text('messaging_profile').notNull().default(''),
   throughputClass: text('throughput_class').notNull().default('long_code'),

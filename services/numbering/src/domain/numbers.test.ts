@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { callbacksV1 } from '@parley/proto';
 import { AppError } from '@parley/kit';
 import {
   applyNumberPatch,
@@ -74,6 +75,7 @@ describe('applyNumberPatch', () => {
     forwardingTarget: null,
     callerId: null,
     messagingWebhookUrl: null,
+    messagingWebhookFormat: 'standard_webhooks' as const,
     voiceWebhookUrl: null,
     messagingProfile: '',
     throughputClass: 'long_code',
@@ -85,6 +87,26 @@ describe('applyNumberPatch', () => {
       ),
     ).toBe('NUMBERING_INVALID_REQUEST');
   });
+  it('posts the messaging webhook in the format of the API that set its URL', () => {
+    const twilio = applyNumberPatch(
+      current,
+      {
+        messagingWebhookUrl: 'https://example.com/sms',
+        messagingWebhookFormat: callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO,
+      },
+      ['sms'],
+    );
+    expect(twilio.next.messagingWebhookFormat).toBe('twilio');
+    const native = applyNumberPatch(twilio.next, { messagingWebhookUrl: 'https://example.com/other' }, [
+      'sms',
+    ]);
+    expect(native.next.messagingWebhookFormat).toBe('standard_webhooks');
+    // A patch that leaves the URL alone leaves its format alone.
+    expect(applyNumberPatch(twilio.next, { friendlyName: 'x' }, ['sms']).next.messagingWebhookFormat).toBe(
+      'twilio',
+    );
+  });
+
   it('names the fields that changed and the capability a setting needs', () => {
     const result = applyNumberPatch(current, { voiceWebhookUrl: 'https://example.com/v' }, ['sms']);
     expect(result.changed).toEqual(['voiceWebhookUrl']);

@@ -1,6 +1,6 @@
 // Pure rules about numbers: validation of searches and configuration, quarantine, prices.
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
-import type { numberingV1 } from '@parley/proto';
+import { callbacksV1, type numberingV1 } from '@parley/proto';
 import {
   currency as lookupCurrency,
   Money,
@@ -160,6 +160,8 @@ export interface NumberConfiguration {
   forwardingTarget: string | null;
   callerId: string | null;
   messagingWebhookUrl: string | null;
+  /** How the messaging webhook is posted to: set with the URL, by the API that set it. */
+  messagingWebhookFormat: 'standard_webhooks' | 'twilio';
   voiceWebhookUrl: string | null;
   messagingProfile: string;
   throughputClass: string;
@@ -215,6 +217,10 @@ export function applyNumberPatch(
   }
   if (patch.messagingWebhookUrl !== undefined) {
     next.messagingWebhookUrl = httpsUrl(patch.messagingWebhookUrl, 'messagingWebhookUrl', violations);
+    next.messagingWebhookFormat =
+      patch.messagingWebhookFormat === callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO
+        ? 'twilio'
+        : 'standard_webhooks';
   }
   if (patch.voiceWebhookUrl !== undefined) {
     next.voiceWebhookUrl = httpsUrl(patch.voiceWebhookUrl, 'voiceWebhookUrl', violations);

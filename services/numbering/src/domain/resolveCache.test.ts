@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { callbacksV1 } from '@parley/proto';
 import { ResolveCache, type Resolution } from './resolveCache';
 
 const resolution = (forwardingTarget: string): Resolution => ({
@@ -10,6 +11,7 @@ const resolution = (forwardingTarget: string): Resolution => ({
   throughputClass: 'long_code',
   callerId: '',
   messagingWebhookUrl: '',
+  messagingWebhookFormat: callbacksV1.CallbackFormat.CALLBACK_FORMAT_STANDARD_WEBHOOKS,
 });
 
 describe('ResolveCache', () => {

@@ -1,5 +1,5 @@
 import type { RpcContext } from '@parley/kit';
-import type { numberingV1 } from '@parley/proto';
+import { callbacksV1, type numberingV1 } from '@parley/proto';
 import type { NumberingDeps } from '../deps';
 import { invalidRequest, numberNotFound } from '../domain/errors';
 import { isE164 } from '../domain/numbers';
@@ -41,6 +41,10 @@ export function makeResolveNumber(deps: Pick<NumberingDeps, 'db' | 'withTenant' 
       throughputClass: row.throughputClass,
       callerId: row.callerId ?? '',
       messagingWebhookUrl: row.messagingWebhookUrl ?? '',
+      messagingWebhookFormat:
+        row.messagingWebhookFormat === 'twilio'
+          ? callbacksV1.CallbackFormat.CALLBACK_FORMAT_TWILIO
+          : callbacksV1.CallbackFormat.CALLBACK_FORMAT_STANDARD_WEBHOOKS,
     };
   }
 }

@@ -23,6 +23,7 @@ export function makeUpdateNumber(deps: Pick<NumberingDeps, 'withTenant' | 'numbe
           forwardingTarget: current.forwardingTarget,
           callerId: current.callerId,
           messagingWebhookUrl: current.messagingWebhookUrl,
+          messagingWebhookFormat: current.messagingWebhookFormat,
           voiceWebhookUrl: current.voiceWebhookUrl,
           messagingProfile: current.messagingProfile,
           throughputClass: current.throughputClass,

@@ -298,6 +298,25 @@ export interface AuthenticateTwilioResponse {
   tenantId: string;
 }
 
+/** SignTwilioCallbackRequest is a request about to be posted to one of the tenant's URLs. */
+export interface SignTwilioCallbackRequest {
+  /** The full URL it is posted to, query included. */
+  url: string;
+  /** Its POST parameters (form fields), by name. */
+  params: { [key: string]: string };
+}
+
+export interface SignTwilioCallbackRequest_ParamsEntry {
+  key: string;
+  value: string;
+}
+
+/** SignTwilioCallbackResponse carries the signature. */
+export interface SignTwilioCallbackResponse {
+  /** The X-Twilio-Signature header's value: base64 HMAC-SHA1 of the URL and the sorted parameters. */
+  signature: string;
+}
+
 /** GetUserStatusRequest names a user of the identity provider. */
 export interface GetUserStatusRequest {
   /** The tenant the user's token names. */
@@ -1143,6 +1162,277 @@ export const AuthenticateTwilioResponse: MessageFns<AuthenticateTwilioResponse> 
   fromPartial<I extends Exact<DeepPartial<AuthenticateTwilioResponse>, I>>(object: I): AuthenticateTwilioResponse {
     const message = createBaseAuthenticateTwilioResponse();
     message.tenantId = object.tenantId ?? "";
+    return message;
+  },
+};
+
+function createBaseSignTwilioCallbackRequest(): SignTwilioCallbackRequest {
+  return { url: "", params: {} };
+}
+
+export const SignTwilioCallbackRequest: MessageFns<SignTwilioCallbackRequest> = {
+  encode(message: SignTwilioCallbackRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.url !== "") {
+      writer.uint32(10).string(message.url);
+    }
+    globalThis.Object.entries(message.params).forEach(([key, value]: [string, string]) => {
+      SignTwilioCallbackRequest_ParamsEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignTwilioCallbackRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignTwilioCallbackRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.url = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = SignTwilioCallbackRequest_ParamsEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.params[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignTwilioCallbackRequest {
+    return {
+      url: isSet(object.url) ? globalThis.String(object.url) : "",
+      params: isObject(object.params)
+        ? (globalThis.Object.entries(object.params) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: SignTwilioCallbackRequest): unknown {
+    const obj: any = {};
+    if (message.url !== "") {
+      obj.url = message.url;
+    }
+    if (message.params) {
+      const entries = globalThis.Object.entries(message.params) as [string, string][];
+      if (entries.length > 0) {
+        obj.params = {};
+        entries.forEach(([k, v]) => {
+          obj.params[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignTwilioCallbackRequest>, I>>(base?: I): SignTwilioCallbackRequest {
+    return SignTwilioCallbackRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignTwilioCallbackRequest>, I>>(object: I): SignTwilioCallbackRequest {
+    const message = createBaseSignTwilioCallbackRequest();
+    message.url = object.url ?? "";
+    message.params = (globalThis.Object.entries(object.params ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseSignTwilioCallbackRequest_ParamsEntry(): SignTwilioCallbackRequest_ParamsEntry {
+  return { key: "", value: "" };
+}
+
+export const SignTwilioCallbackRequest_ParamsEntry: MessageFns<SignTwilioCallbackRequest_ParamsEntry> = {
+  encode(message: SignTwilioCallbackRequest_ParamsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignTwilioCallbackRequest_ParamsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignTwilioCallbackRequest_ParamsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignTwilioCallbackRequest_ParamsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SignTwilioCallbackRequest_ParamsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignTwilioCallbackRequest_ParamsEntry>, I>>(
+    base?: I,
+  ): SignTwilioCallbackRequest_ParamsEntry {
+    return SignTwilioCallbackRequest_ParamsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignTwilioCallbackRequest_ParamsEntry>, I>>(
+    object: I,
+  ): SignTwilioCallbackRequest_ParamsEntry {
+    const message = createBaseSignTwilioCallbackRequest_ParamsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSignTwilioCallbackResponse(): SignTwilioCallbackResponse {
+  return { signature: "" };
+}
+
+export const SignTwilioCallbackResponse: MessageFns<SignTwilioCallbackResponse> = {
+  encode(message: SignTwilioCallbackResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.signature !== "") {
+      writer.uint32(10).string(message.signature);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignTwilioCallbackResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSignTwilioCallbackResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.signature = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SignTwilioCallbackResponse {
+    return { signature: isSet(object.signature) ? globalThis.String(object.signature) : "" };
+  },
+
+  toJSON(message: SignTwilioCallbackResponse): unknown {
+    const obj: any = {};
+    if (message.signature !== "") {
+      obj.signature = message.signature;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SignTwilioCallbackResponse>, I>>(base?: I): SignTwilioCallbackResponse {
+    return SignTwilioCallbackResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SignTwilioCallbackResponse>, I>>(object: I): SignTwilioCallbackResponse {
+    const message = createBaseSignTwilioCallbackResponse();
+    message.signature = object.signature ?? "";
     return message;
   },
 };
@@ -6535,6 +6825,21 @@ export const IdentityServiceService = {
       Buffer.from(AuthenticateTwilioResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AuthenticateTwilioResponse => AuthenticateTwilioResponse.decode(value),
   },
+  /**
+   * SignTwilioCallback signs a request to be posted to the caller's tenant in Twilio's format with the
+   * tenant's newest auth token (internal, messaging): the token never leaves identity.
+   */
+  signTwilioCallback: {
+    path: "/parley.identity.v1.IdentityService/SignTwilioCallback" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SignTwilioCallbackRequest): Buffer =>
+      Buffer.from(SignTwilioCallbackRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SignTwilioCallbackRequest => SignTwilioCallbackRequest.decode(value),
+    responseSerialize: (value: SignTwilioCallbackResponse): Buffer =>
+      Buffer.from(SignTwilioCallbackResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SignTwilioCallbackResponse => SignTwilioCallbackResponse.decode(value),
+  },
 } as const;
 
 export interface IdentityServiceServer extends UntypedServiceImplementation {
@@ -6586,6 +6891,11 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   rotateTwilioAuthToken: handleUnaryCall<RotateTwilioAuthTokenRequest, RotateTwilioAuthTokenResponse>;
   /** AuthenticateTwilio resolves an Account SID and auth token to the tenant (internal, the gateway). */
   authenticateTwilio: handleUnaryCall<AuthenticateTwilioRequest, AuthenticateTwilioResponse>;
+  /**
+   * SignTwilioCallback signs a request to be posted to the caller's tenant in Twilio's format with the
+   * tenant's newest auth token (internal, messaging): the token never leaves identity.
+   */
+  signTwilioCallback: handleUnaryCall<SignTwilioCallbackRequest, SignTwilioCallbackResponse>;
 }
 
 export interface IdentityServiceClient extends Client {
@@ -6931,6 +7241,25 @@ export interface IdentityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AuthenticateTwilioResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * SignTwilioCallback signs a request to be posted to the caller's tenant in Twilio's format with the
+   * tenant's newest auth token (internal, messaging): the token never leaves identity.
+   */
+  signTwilioCallback(
+    request: SignTwilioCallbackRequest,
+    callback: (error: ServiceError | null, response: SignTwilioCallbackResponse) => void,
+  ): ClientUnaryCall;
+  signTwilioCallback(
+    request: SignTwilioCallbackRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SignTwilioCallbackResponse) => void,
+  ): ClientUnaryCall;
+  signTwilioCallback(
+    request: SignTwilioCallbackRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SignTwilioCallbackResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const IdentityServiceClient = makeGenericClientConstructor(
@@ -6974,6 +7303,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

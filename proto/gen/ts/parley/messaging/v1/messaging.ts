@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { CallbackFormat, callbackFormatFromJSON, callbackFormatToJSON } from "../../common/v1/callbacks";
 
 /** Direction says which way a message travelled. */
 export enum Direction {
@@ -327,6 +328,11 @@ export interface SendMessageRequest {
   statusCallback: string;
   /** Seconds the message may wait before it expires unsent (60-14,400, 0 for the default 4 hours). */
   validityPeriodSeconds: number;
+  /**
+   * How status_callback is posted: Standard Webhooks (unspecified) or Twilio's format (the Twilio-compatible
+   * API's StatusCallback).
+   */
+  callbackFormat?: CallbackFormat | undefined;
 }
 
 /** SendMessageResponse is the accepted message (status queued). */
@@ -2466,7 +2472,15 @@ export const RetryWebhookDeliveryResponse: MessageFns<RetryWebhookDeliveryRespon
 };
 
 function createBaseSendMessageRequest(): SendMessageRequest {
-  return { from: "", to: "", body: "", mediaUrls: [], statusCallback: "", validityPeriodSeconds: 0 };
+  return {
+    from: "",
+    to: "",
+    body: "",
+    mediaUrls: [],
+    statusCallback: "",
+    validityPeriodSeconds: 0,
+    callbackFormat: undefined,
+  };
 }
 
 export const SendMessageRequest: MessageFns<SendMessageRequest> = {
@@ -2488,6 +2502,9 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     }
     if (message.validityPeriodSeconds !== 0) {
       writer.uint32(48).int32(message.validityPeriodSeconds);
+    }
+    if (message.callbackFormat !== undefined) {
+      writer.uint32(56).int32(message.callbackFormat);
     }
     return writer;
   },
@@ -2553,6 +2570,14 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
             message.validityPeriodSeconds = reader.int32();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.callbackFormat = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2585,6 +2610,11 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
         : isSet(object.validity_period_seconds)
         ? globalThis.Number(object.validity_period_seconds)
         : 0,
+      callbackFormat: isSet(object.callbackFormat)
+        ? callbackFormatFromJSON(object.callbackFormat)
+        : isSet(object.callback_format)
+        ? callbackFormatFromJSON(object.callback_format)
+        : undefined,
     };
   },
 
@@ -2608,6 +2638,9 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     if (message.validityPeriodSeconds !== 0) {
       obj.validityPeriodSeconds = Math.round(message.validityPeriodSeconds);
     }
+    if (message.callbackFormat !== undefined) {
+      obj.callbackFormat = callbackFormatToJSON(message.callbackFormat);
+    }
     return obj;
   },
 
@@ -2622,6 +2655,7 @@ export const SendMessageRequest: MessageFns<SendMessageRequest> = {
     message.mediaUrls = object.mediaUrls?.map((e) => e) || [];
     message.statusCallback = object.statusCallback ?? "";
     message.validityPeriodSeconds = object.validityPeriodSeconds ?? 0;
+    message.callbackFormat = object.callbackFormat ?? undefined;
     return message;
   },
 };

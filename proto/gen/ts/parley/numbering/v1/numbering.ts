@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { CallbackFormat, callbackFormatFromJSON, callbackFormatToJSON } from "../../common/v1/callbacks";
 import { Money } from "../../common/v1/money";
 
 /** NumberType is the kind of number. */
@@ -306,7 +307,15 @@ export interface NumberPatch {
     | string
     | undefined;
   /** New throughput class: long_code, toll_free or short_code. */
-  throughputClass?: string | undefined;
+  throughputClass?:
+    | string
+    | undefined;
+  /**
+   * How messaging_webhook_url is posted to, when this patch sets it: Standard Webhooks (unspecified) or
+   * Twilio's format (the Twilio-compatible API's SmsUrl). A patch setting the URL without it sets Standard
+   * Webhooks.
+   */
+  messagingWebhookFormat?: CallbackFormat | undefined;
 }
 
 /** UpdateNumberRequest configures a number. */
@@ -507,6 +516,8 @@ export interface ResolveNumberResponse {
   callerId: string;
   /** Messaging webhook URL. */
   messagingWebhookUrl: string;
+  /** How the messaging webhook is posted to (Standard Webhooks or Twilio's format). */
+  messagingWebhookFormat: CallbackFormat;
 }
 
 /** ListAccountNumbersRequest names an account. */
@@ -2681,6 +2692,7 @@ function createBaseNumberPatch(): NumberPatch {
     voiceWebhookUrl: undefined,
     messagingProfile: undefined,
     throughputClass: undefined,
+    messagingWebhookFormat: undefined,
   };
 }
 
@@ -2709,6 +2721,9 @@ export const NumberPatch: MessageFns<NumberPatch> = {
     }
     if (message.throughputClass !== undefined) {
       writer.uint32(66).string(message.throughputClass);
+    }
+    if (message.messagingWebhookFormat !== undefined) {
+      writer.uint32(72).int32(message.messagingWebhookFormat);
     }
     return writer;
   },
@@ -2790,6 +2805,14 @@ export const NumberPatch: MessageFns<NumberPatch> = {
             message.throughputClass = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.messagingWebhookFormat = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2844,6 +2867,11 @@ export const NumberPatch: MessageFns<NumberPatch> = {
         : isSet(object.throughput_class)
         ? globalThis.String(object.throughput_class)
         : undefined,
+      messagingWebhookFormat: isSet(object.messagingWebhookFormat)
+        ? callbackFormatFromJSON(object.messagingWebhookFormat)
+        : isSet(object.messaging_webhook_format)
+        ? callbackFormatFromJSON(object.messaging_webhook_format)
+        : undefined,
     };
   },
 
@@ -2873,6 +2901,9 @@ export const NumberPatch: MessageFns<NumberPatch> = {
     if (message.throughputClass !== undefined) {
       obj.throughputClass = message.throughputClass;
     }
+    if (message.messagingWebhookFormat !== undefined) {
+      obj.messagingWebhookFormat = callbackFormatToJSON(message.messagingWebhookFormat);
+    }
     return obj;
   },
 
@@ -2889,6 +2920,7 @@ export const NumberPatch: MessageFns<NumberPatch> = {
     message.voiceWebhookUrl = object.voiceWebhookUrl ?? undefined;
     message.messagingProfile = object.messagingProfile ?? undefined;
     message.throughputClass = object.throughputClass ?? undefined;
+    message.messagingWebhookFormat = object.messagingWebhookFormat ?? undefined;
     return message;
   },
 };
@@ -4812,6 +4844,7 @@ function createBaseResolveNumberResponse(): ResolveNumberResponse {
     throughputClass: "",
     callerId: "",
     messagingWebhookUrl: "",
+    messagingWebhookFormat: 0,
   };
 }
 
@@ -4840,6 +4873,9 @@ export const ResolveNumberResponse: MessageFns<ResolveNumberResponse> = {
     }
     if (message.messagingWebhookUrl !== "") {
       writer.uint32(66).string(message.messagingWebhookUrl);
+    }
+    if (message.messagingWebhookFormat !== 0) {
+      writer.uint32(72).int32(message.messagingWebhookFormat);
     }
     return writer;
   },
@@ -4921,6 +4957,14 @@ export const ResolveNumberResponse: MessageFns<ResolveNumberResponse> = {
             message.messagingWebhookUrl = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.messagingWebhookFormat = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -4973,6 +5017,11 @@ export const ResolveNumberResponse: MessageFns<ResolveNumberResponse> = {
         : isSet(object.messaging_webhook_url)
         ? globalThis.String(object.messaging_webhook_url)
         : "",
+      messagingWebhookFormat: isSet(object.messagingWebhookFormat)
+        ? callbackFormatFromJSON(object.messagingWebhookFormat)
+        : isSet(object.messaging_webhook_format)
+        ? callbackFormatFromJSON(object.messaging_webhook_format)
+        : 0,
     };
   },
 
@@ -5002,6 +5051,9 @@ export const ResolveNumberResponse: MessageFns<ResolveNumberResponse> = {
     if (message.messagingWebhookUrl !== "") {
       obj.messagingWebhookUrl = message.messagingWebhookUrl;
     }
+    if (message.messagingWebhookFormat !== 0) {
+      obj.messagingWebhookFormat = callbackFormatToJSON(message.messagingWebhookFormat);
+    }
     return obj;
   },
 
@@ -5018,6 +5070,7 @@ export const ResolveNumberResponse: MessageFns<ResolveNumberResponse> = {
     message.throughputClass = object.throughputClass ?? "";
     message.callerId = object.callerId ?? "";
     message.messagingWebhookUrl = object.messagingWebhookUrl ?? "";
+    message.messagingWebhookFormat = object.messagingWebhookFormat ?? 0;
     return message;
   },
 };
