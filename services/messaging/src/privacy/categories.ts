@@ -94,10 +94,14 @@ export const messagingCategories: DataCategory[] = [
       'the people whose phones a number forwards its calls to',
       'account holders whose numbers carry the calls',
     ],
-    purpose: 'Keep the record of the calls a number carried for the tenant; rate their minutes (billing)',
-    legalBasis: 'contract',
+    purpose:
+      "Keep the record of the calls a number carried for the tenant; rate their minutes (billing); where the tenant's law obliges it, keep traffic data for the authorities",
+    legalBasis:
+      "contract; legal obligation where the tenant's country obliges keeping traffic data (the tenant names the law: trafficDataRetention, messaging settings)",
+    // The obligation is the tenant's, not every tenant's: legalObligation stays empty, and erasure without one
+    // deletes. With one, an erased person's records within its period are anonymised and kept (privacy/callRecords.ts).
     retention:
-      "twelve months after the call started, or the tenant's metadataRetentionDays (messaging settings)",
+      "twelve months after the call started, or the tenant's metadataRetentionDays (messaging settings). On erasure, where the tenant's trafficDataRetention names a law obliging it to keep traffic data, the person's records within the law's period after the call are anonymised (their numbers, account and client IP replaced by keyed hashes; times, duration, disposition and the tenant's number stay) and kept until that period ends, then deleted; older ones are deleted",
     legalObligation: '',
     defaultRetentionDays: 365,
     consentPurposes: [],

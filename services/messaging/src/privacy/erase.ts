@@ -6,12 +6,12 @@ import {
   type SubjectIdentifiers,
   type Transaction,
 } from '@parley/kit';
-import { callRecordings, calls, inboundParts, messages, optOuts, webhookDeliveries } from '../db/schema';
+import { callRecordings, inboundParts, messages, optOuts, webhookDeliveries } from '../db/schema';
 import type { MessagingDeps } from '../deps';
 import { queueRecordingDeletion } from '../jobs/deleteRecordingMedia';
 import { messagingCategories, OPT_OUT_LAW } from './categories';
+import { eraseCallRecords } from './callRecords';
 import {
-  callsOf,
   counts,
   deliveriesOf,
   forwardedToThem,
@@ -24,7 +24,7 @@ import {
 
 /** Erases the subject (see messagingParticipant); under a hold, counts everything as kept. */
 export async function eraseSubject(
-  deps: Pick<MessagingDeps, 'jobs' | 'carrierMedia'>,
+  deps: Pick<MessagingDeps, 'jobs' | 'carrierMedia' | 'settings' | 'subjectHashKeys' | 'now'>,
   tx: Transaction,
   subject: SubjectIdentifiers,
   context: ActionContext & { hold?: string },
@@ -68,7 +68,9 @@ export async function eraseSubject(
   if (deps.carrierMedia)
     for (const recording of recordingsGone)
       await queueRecordingDeletion(deps, tx, context.tenantId, recording.carrierRecordingId);
-  const callsGone = await tx.delete(calls).where(callsOf(subject)).returning({ id: calls.id });
+  // The calls themselves: deleted, or anonymised and kept where the tenant's law obliges keeping them.
+  const obligation = (await deps.settings.get(tx)).trafficDataRetention;
+  const callRecords = await eraseCallRecords(deps, tx, subject, context.tenantId, obligation);
   const parts = await tx.delete(inboundParts).where(partsOf(subject)).returning({ text: inboundParts.text });
   // The opt-out list is kept (the law asks for it), only as the hash it always was; the link to the
   // message that carried the keyword (deleted above) goes.
@@ -89,7 +91,16 @@ export async function eraseSubject(
       keptBasis: OPT_OUT_LAW,
     }),
     receiptLine('webhook_deliveries', { deleted: String(deliveries.length) }),
-    receiptLine('call_records', { deleted: String(callsGone.length) }),
+    receiptLine('call_records', {
+      deleted: String(callRecords.deleted),
+      ...(callRecords.kept > 0
+        ? {
+            anonymised: String(callRecords.kept),
+            kept: String(callRecords.kept),
+            keptBasis: callRecords.basis,
+          }
+        : {}),
+    }),
     receiptLine('call_recordings', { deleted: String(recordingsGone.length) }),
   ];
 }

@@ -4,13 +4,29 @@ import {
   callRecordings,
   calls,
   inboundParts,
+  keptCalls,
   messages,
   messageStatusHistory,
   optOuts,
   webhookDeliveries,
 } from '../db/schema';
-import { callRecord, deliveryRecord, keysetPage, metadataRecord, recordingRecord } from './records';
-import { callsOf, deliveriesOf, forwardedToThem, messagesOf, optOutsOf, partsOf } from './subjects';
+import {
+  callRecord,
+  deliveryRecord,
+  keptCallRecord,
+  keysetPage,
+  metadataRecord,
+  recordingRecord,
+} from './records';
+import {
+  callsOf,
+  deliveriesOf,
+  forwardedToThem,
+  keptCallsOf,
+  messagesOf,
+  optOutsOf,
+  partsOf,
+} from './subjects';
 
 /** One page of the subject's records, in stages (see the cursor below). */
 export async function exportSubject(
@@ -21,8 +37,9 @@ export async function exportSubject(
 ): Promise<ExportPage> {
   // Cursor: `m:<created_at>,<id>` (keyset over the subject's messages), then `f:<created_at>,<id>`
   // (others' messages forwarded to them), `p:<group>:<seq>` (their waiting inbound parts), `o:<number>`
-  // (their opt-outs), `c:<started_at>,<id>` (their calls, with their recording references),
-  // `w:<last delivery id>`. A stage with nothing (left) falls through to the next.
+  // (their opt-outs), `c:<started_at>,<id>` (their calls, with their recording references), `k:<id>` (kept
+  // records of someone else's erasure that still name them), `w:<last delivery id>`. A stage with nothing
+  // (left) falls through to the next.
   const stage = cursor ? cursor.slice(0, 1) : 'm';
   const after = cursor ? cursor.slice(2) : '';
   if (stage === 'm') {
@@ -165,7 +182,7 @@ export async function exportSubject(
         'o:',
       );
   }
-  if (stage !== 'w' && stage !== 'c') {
+  if (stage !== 'w' && stage !== 'c' && stage !== 'k') {
     // The opt-out list: the tenant's numbers the subject opted out of or back in to (found by hash).
     const rows = await tx
       .select()
@@ -192,7 +209,7 @@ export async function exportSubject(
         'c:',
       );
   }
-  if (stage !== 'w') {
+  if (stage !== 'w' && stage !== 'k') {
     // Their calls, each with its recording references (a call gives one to a few records).
     const callLimit = Math.max(1, Math.floor(limit / 2));
     const [afterAt, afterId] = stage === 'c' && after ? after.split(',', 2) : [];
@@ -232,9 +249,28 @@ export async function exportSubject(
             .filter((reference) => reference.callId === row.id)
             .map((reference) => ({ category: 'call_recordings', record: recordingRecord(reference) })),
         ]),
-        next: rows.length > callLimit ? `c:${last.at},${last.id}` : 'w:',
+        next: rows.length > callLimit ? `c:${last.at},${last.id}` : 'k:',
       };
     }
+  }
+  if (stage !== 'w') {
+    // Call records kept after someone else's erasure in which they are still named (the other party's
+    // identifiers there are keyed hashes: not shown). Records anonymised for them are not theirs: not here.
+    const rows = await tx
+      .select()
+      .from(keptCalls)
+      .where(and(keptCallsOf(subject), stage === 'k' && after ? gt(keptCalls.id, after) : undefined))
+      .orderBy(asc(keptCalls.id))
+      .limit(limit + 1);
+    if (rows.length > 0)
+      return keysetPage(
+        rows,
+        limit,
+        'k',
+        (row) => row.id,
+        (row) => ({ category: 'call_records', record: keptCallRecord(row) }),
+        'w:',
+      );
   }
   const from = stage === 'w' ? after : '';
   const rows = await tx

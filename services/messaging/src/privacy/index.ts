@@ -21,7 +21,7 @@ export { messagingCategories } from './categories';
  * numbers in messages are what was sent: they are not rectified.
  */
 export function messagingParticipant(
-  deps: Pick<MessagingDeps, 'webhooks' | 'settings' | 'jobs' | 'carrierMedia'>,
+  deps: Pick<MessagingDeps, 'webhooks' | 'settings' | 'jobs' | 'carrierMedia' | 'subjectHashKeys' | 'now'>,
 ): PrivacyParticipant {
   return {
     name: 'messaging',

@@ -3,6 +3,7 @@ import { purgeBefore, receiptLine, type CategoryReceipt, type Transaction } from
 import { PARTITIONED, messages } from '../db/schema';
 import type { SettingsRepository } from '../db/settings';
 import type { MessagingDeps } from '../deps';
+import { expireKeptCalls } from './callRecords';
 import { forwarding, hasContent } from './subjects';
 
 /**
@@ -30,7 +31,7 @@ async function keptLonger(
 
 /** Deletes a category's records older than `given`, or older than the tenant keeps them when that is longer. */
 export async function purgeCategory(
-  deps: Pick<MessagingDeps, 'webhooks' | 'settings'>,
+  deps: Pick<MessagingDeps, 'webhooks' | 'settings' | 'now'>,
   tx: Transaction,
   category: string,
   given: Date,
@@ -62,7 +63,9 @@ export async function purgeCategory(
     // The recording references' partitions follow their calls' (call_started_at).
     await purgeBefore(tx, PARTITIONED.callRecordings, before);
     const deleted = await purgeBefore(tx, PARTITIONED.calls, before);
-    return [receiptLine(category, { deleted: String(deleted) })];
+    // Records kept under the tenant's traffic-data obligation go when its period has ended, not before.
+    const expired = await expireKeptCalls(tx, deps.now());
+    return [receiptLine(category, { deleted: String(deleted + expired) })];
   }
   if (category === 'call_recordings') {
     const deleted = await purgeBefore(tx, PARTITIONED.callRecordings, before);

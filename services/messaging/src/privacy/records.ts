@@ -1,6 +1,7 @@
 // How each category's records read in an export.
 import type { ExportPage, ExportRecord } from '@parley/kit';
-import type { CallRecordingRow, CallRow, MessageRow, WebhookDeliveryRow } from '../db/schema';
+import type { CallRecordingRow, CallRow, KeptCallRow, MessageRow, WebhookDeliveryRow } from '../db/schema';
+import { keptCallFields } from './callRecords';
 
 export const callRecord = (row: CallRow) => ({
   callId: row.id,
@@ -18,6 +19,14 @@ export const callRecord = (row: CallRow) => ({
   disposition: row.disposition,
   clientIp: row.clientIp,
   accountId: row.accountId,
+});
+
+/** A call record kept after someone else's erasure: as `callRecord`, their keyed hashes shown as null. */
+export const keptCallRecord = (row: KeptCallRow) => ({
+  ...callRecord(row),
+  ...keptCallFields(row),
+  keptUntil: row.keptUntil.toISOString(),
+  keptBasis: row.keptBasis,
 });
 
 export const recordingRecord = (row: CallRecordingRow) => ({

@@ -1,7 +1,15 @@
 // Which rows are a subject's, as SQL conditions, and how many there are per category.
 import { and, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { SubjectIdentifiers, Transaction } from '@parley/kit';
-import { callRecordings, calls, inboundParts, messages, optOuts, webhookDeliveries } from '../db/schema';
+import {
+  callRecordings,
+  calls,
+  inboundParts,
+  keptCalls,
+  messages,
+  optOuts,
+  webhookDeliveries,
+} from '../db/schema';
 
 export const none = sql`false`;
 
@@ -60,6 +68,28 @@ export function callsOf(subject: SubjectIdentifiers): SQL {
   return clauses.length > 0 ? or(...clauses)! : none;
 }
 
+/**
+ * Kept call records in which one of the subject's identifiers is still as recorded (another person's
+ * erasure kept the record): the fields `anonymisedCall` would change. A kept record that holds only keyed
+ * hashes of the subject is no longer theirs: it is not matched (nor exported).
+ */
+export function keptCallsOf(subject: SubjectIdentifiers): SQL {
+  const clauses: SQL[] = [];
+  if (subject.phones.length > 0) {
+    const tenantNumber = sql`(case when ${keptCalls.direction} = 'inbound' then ${keptCalls.to} else ${keptCalls.from} end)`;
+    for (const column of [
+      keptCalls.from,
+      keptCalls.to,
+      keptCalls.forwardedTo,
+      keptCalls.callerIdPresented,
+      keptCalls.externalCallerId,
+    ])
+      clauses.push(and(inArray(column, subject.phones), sql`${column} <> ${tenantNumber}`)!);
+  }
+  if (subject.accountIds.length > 0) clauses.push(inArray(keptCalls.accountId, subject.accountIds));
+  return clauses.length > 0 ? or(...clauses)! : none;
+}
+
 /** The recording references of the subject's calls (in their calls' partitions). */
 export const recordingsOf = (subject: SubjectIdentifiers) =>
   sql`(${callRecordings.callId}, ${callRecordings.callStartedAt}) in (select ${calls.id}, ${calls.startedAt} from ${calls} where ${callsOf(subject)})`;
@@ -80,6 +110,7 @@ async function count(
     | typeof inboundParts
     | typeof optOuts
     | typeof calls
+    | typeof keptCalls
     | typeof callRecordings,
   where: SQL,
 ) {
@@ -101,7 +132,8 @@ export async function counts(tx: Transaction, subject: SubjectIdentifiers, hashe
       (await count(tx, messages, forwardedToThem(subject))),
     opt_outs: await count(tx, optOuts, optOutsOf(hashes)),
     webhook_deliveries: await count(tx, webhookDeliveries, deliveriesOf(subject)),
-    call_records: await count(tx, calls, callsOf(subject)),
+    call_records:
+      (await count(tx, calls, callsOf(subject))) + (await count(tx, keptCalls, keptCallsOf(subject))),
     call_recordings: await count(tx, callRecordings, recordingsOf(subject)),
   };
 }
