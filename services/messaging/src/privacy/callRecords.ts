@@ -1,5 +1,5 @@
 // Erasure of call records under a tenant's obligation to keep traffic data (anonymise-and-keep).
-import { and, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, inArray, lt } from 'drizzle-orm';
 import { valueHashes, type SubjectIdentifiers, type Transaction } from '@parley/kit';
 import { calls, keptCalls, type CallIdentifierField, type KeptCallRow } from '../db/schema';
 import type { MessagingDeps } from '../deps';
@@ -8,6 +8,8 @@ import type { TrafficDataRetention } from '../domain/settings';
 import { callsOf, keptCallsOf } from './subjects';
 
 const DAY_MS = 86_400_000;
+/** Calls anonymised and moved to kept_calls per statement. */
+const KEEP_BATCH = 500;
 
 /** The receipt basis of a record kept under the tenant's obligation. */
 export const obligationBasis = (law: string) => `legal obligation: ${law}`;
@@ -35,32 +37,51 @@ export async function eraseCallRecords(
   tenantId: string,
   obligation: TrafficDataRetention | null,
 ): Promise<CallRecordsErased> {
-  const hash = (kind: IdentifierKind, value: string) =>
-    valueHashes(deps.subjectHashKeys, tenantId, kind, value)[0]!;
+  // One HMAC per identifier, however many calls hold it.
+  const hashes = new Map<string, string>();
+  const hash = (kind: IdentifierKind, value: string) => {
+    const key = `${kind}\n${value}`;
+    if (!hashes.has(key)) hashes.set(key, valueHashes(deps.subjectHashKeys, tenantId, kind, value)[0]!);
+    return hashes.get(key)!;
+  };
   const from = obligation ? new Date(deps.now().getTime() - obligation.days * DAY_MS) : undefined;
-  let moved = 0;
+  let kept = 0;
   if (obligation && from) {
-    const within = await tx
-      .select()
-      .from(calls)
-      .where(and(callsOf(subject), gte(calls.startedAt, from)));
-    for (const row of within) {
-      const { changes, fields } = anonymisedCall(row, subject, hash);
-      await tx.insert(keptCalls).values({
-        ...row,
-        ...changes,
-        anonymisedFields: fields,
-        keptBasis: obligation.law,
-        keptUntil: new Date(row.startedAt.getTime() + obligation.days * DAY_MS),
-      });
+    // In batches, each moved (inserted anonymised, deleted from calls) before the next is read: a subject
+    // with a great many calls (an account's numbers) never sits whole in memory.
+    const within = and(callsOf(subject), gte(calls.startedAt, from));
+    for (;;) {
+      const batch = await tx.select().from(calls).where(within).limit(KEEP_BATCH);
+      if (batch.length === 0) break;
+      await tx.insert(keptCalls).values(
+        batch.map((row) => {
+          const { changes, fields } = anonymisedCall(row, subject, hash);
+          return {
+            ...row,
+            ...changes,
+            anonymisedFields: fields,
+            keptBasis: obligation.law,
+            keptUntil: new Date(row.startedAt.getTime() + obligation.days * DAY_MS),
+          };
+        }),
+      );
+      await tx.delete(calls).where(
+        and(
+          within,
+          inArray(
+            calls.id,
+            batch.map((row) => row.id),
+          ),
+        ),
+      );
+      kept += batch.length;
     }
-    moved = within.length;
   }
+  // The rest (all of them without an obligation) goes.
   const gone = await tx.delete(calls).where(callsOf(subject)).returning({ id: calls.id });
   // Records already kept (someone else's erasure) that still name the subject.
   const named = await tx.select().from(keptCalls).where(keptCallsOf(subject));
   const expired: KeptCallRow[] = [];
-  let anonymisedAgain = 0;
   for (const row of named) {
     if (!obligation || !from || row.startedAt < from) {
       expired.push(row);
@@ -70,8 +91,8 @@ export async function eraseCallRecords(
     await tx
       .update(keptCalls)
       .set({ ...changes, anonymisedFields: [...new Set([...row.anonymisedFields, ...fields])] })
-      .where(and(sql`${keptCalls.tenantId} = ${tenantId}`, sql`${keptCalls.id} = ${row.id}`));
-    anonymisedAgain += 1;
+      .where(and(eq(keptCalls.tenantId, tenantId), eq(keptCalls.id, row.id)));
+    kept += 1;
   }
   if (expired.length > 0)
     await tx.delete(keptCalls).where(
@@ -82,8 +103,8 @@ export async function eraseCallRecords(
     );
   return {
     // What left `calls` without being kept, and what a kept record no obligation keeps any more.
-    deleted: gone.length - moved + expired.length,
-    kept: moved + anonymisedAgain,
+    deleted: gone.length + expired.length,
+    kept,
     basis: obligation ? obligationBasis(obligation.law) : '',
   };
 }

@@ -280,6 +280,40 @@ describe('erasure of call records under an obligation to keep traffic data', () 
     expect((await keptNaming(tenantId, bob)).map((row: KeptCallRow) => row.id)).toEqual([record.id]);
   });
 
+  it("keeps every one of an account's many calls once, anonymised", async () => {
+    const { tenantId, number } = await tenantWith(ITALY);
+    const account = `acct-${randomUUID().slice(0, 8)}`;
+    const total = 1234;
+    await withTenant(deps().db, tenantId, (tx) =>
+      tx.execute(sql`insert into calls (tenant_id, id, account_id, carrier_call_id, direction, from_e164, to_e164,
+                                        started_at, ended_at, duration_seconds, disposition, client_ip)
+                     select ${tenantId}, gen_random_uuid(), ${account}, 'CA' || md5(random()::text), 'outbound',
+                            ${number}, '+4474005' || lpad(n::text, 5, '0'), now() - n * interval '1 minute',
+                            now() - n * interval '1 minute' + interval '5 seconds', 5, 'answered', '198.51.100.1'
+                     from generate_series(1, ${total}) as n`),
+    );
+    const receipt = await erase(tenantId, person([], [account]));
+    expect(lineOf(receipt, 'call_records')).toMatchObject({
+      deleted: '0',
+      anonymised: String(total),
+      kept: String(total),
+    });
+    const counts = await withTenant(
+      deps().db,
+      tenantId,
+      async (tx) =>
+        (
+          await tx.execute<{ kept: number; distinct: number; theirs: number }>(
+            sql`select count(*)::int as kept, count(distinct id)::int as distinct,
+                     count(*) filter (where account_id = ${account} or client_ip = '198.51.100.1')::int as theirs
+              from kept_calls`,
+          )
+        ).rows[0],
+    );
+    expect(counts).toEqual({ kept: total, distinct: total, theirs: 0 });
+    expect(await callCount(tenantId)).toBe(0);
+  });
+
   it('matches a kept record by a number hashed under a subject hash key since rotated', async () => {
     const { tenantId, number } = await tenantWith(ITALY);
     const dan = nextPhone();
