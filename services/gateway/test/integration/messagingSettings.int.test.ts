@@ -58,6 +58,7 @@ describe('gateway: /v1/messaging/settings', () => {
       helpText: null,
       recordingsAllowed: false,
       recordingConsentRequired: true,
+      trafficDataRetention: null,
       updatedAt: null,
     });
     expect(Object.keys(before.body.effectiveSenderRates as object).sort()).toEqual([
@@ -98,6 +99,30 @@ describe('gateway: /v1/messaging/settings', () => {
       metadataRetentionDays: 365,
       helpText: null,
     });
+  });
+
+  it('sets and clears the obligation to keep traffic data, and names a bad one', async () => {
+    const law = { days: 2190, law: 'IT D.Lgs. 196/2003 art. 132' };
+    const set = await api('PATCH', '/v1/messaging/settings', keys['settings-a'], {
+      trafficDataRetention: law,
+    });
+    expect(set.status).toBe(200);
+    expect(set.body.trafficDataRetention).toEqual(law);
+    expect(
+      (await api('GET', '/v1/messaging/settings', keys['settings-a'])).body.trafficDataRetention,
+    ).toEqual(law);
+    const bad = await api('PATCH', '/v1/messaging/settings', keys['settings-a'], {
+      trafficDataRetention: { days: 0, law: ' ' },
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.body.errors as { field: string }[]).map((error) => error.field).sort()).toEqual([
+      'trafficDataRetention.days',
+      'trafficDataRetention.law',
+    ]);
+    const cleared = await api('PATCH', '/v1/messaging/settings', keys['settings-a'], {
+      trafficDataRetention: null,
+    });
+    expect(cleared.body.trafficDataRetention).toBeNull();
   });
 
   it('names every bad field with 400 and changes nothing', async () => {

@@ -59,6 +59,16 @@ export function matchingHashes(
   return [...new Set(keysOf(keys).flatMap((key) => hashUnder(key, tenantId, pairs)))];
 }
 
+/**
+ * Keyed hashes of one identifier, of a kind the subject identifiers name (`phone`, `account`, ...) or of one
+ * they do not carry (an IP address: `ip`), made as `identifierHashes` makes them: under every key, current
+ * first. Store the first; match against them all. For a record kept after its subject was erased in place
+ * of the identifier itself, so that a later lawful request presenting the value can still find it.
+ */
+export function valueHashes(keys: SubjectHashKeys, tenantId: string, kind: string, value: string): string[] {
+  return [...new Set(keysOf(keys).flatMap((key) => hashUnder(key, tenantId, [[kind, value.trim()]])))];
+}
+
 /** Remembers an erased subject (only hashes) so later events about them can be recognised and dropped. */
 export async function recordTombstone(tx: Transaction, tenantId: string, hashes: string[]): Promise<void> {
   for (const hash of hashes) {

@@ -1,12 +1,22 @@
 import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { olderThan, toPage, type Cursor, type Database, type Transaction } from '@parley/kit';
+import {
+  olderThan,
+  toPage,
+  valueHashes,
+  type Cursor,
+  type Database,
+  type SubjectHashKeys,
+  type Transaction,
+} from '@parley/kit';
 import {
   callRecordings,
   calls,
   carrierCalls,
+  keptCalls,
   type CallDisposition,
   type CallRecordingRow,
   type CallRow,
+  type KeptCallRow,
   type NewCallRecordingRow,
   type NewCallRow,
 } from './schema';
@@ -102,6 +112,33 @@ export class CallRepository {
       .orderBy(desc(calls.startedAt), desc(calls.id))
       .limit(size + 1);
     return toPage<CallRow>(rows, size, (row) => ({ at: row.startedAt, id: row.id }));
+  }
+
+  /**
+   * The call records kept under a traffic-data obligation that name `phone`, in any of their number fields:
+   * as recorded, or as the keyed subject hash an erasure replaced it with (under any subject hash key). What
+   * a lawful request presenting a number finds after its owner was erased; oldest first.
+   */
+  async keptNaming(
+    tx: Transaction,
+    keys: SubjectHashKeys,
+    tenantId: string,
+    phone: string,
+  ): Promise<KeptCallRow[]> {
+    const values = [phone, ...valueHashes(keys, tenantId, 'phone', phone)];
+    return tx
+      .select()
+      .from(keptCalls)
+      .where(
+        or(
+          inArray(keptCalls.from, values),
+          inArray(keptCalls.to, values),
+          inArray(keptCalls.forwardedTo, values),
+          inArray(keptCalls.callerIdPresented, values),
+          inArray(keptCalls.externalCallerId, values),
+        ),
+      )
+      .orderBy(asc(keptCalls.startedAt), asc(keptCalls.id));
   }
 
   /** Forgets carrier call ids older than 30 days, of every tenant (resends come within days). */

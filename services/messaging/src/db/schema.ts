@@ -169,6 +169,43 @@ export const callRecordings = pgTable(
   (table) => [primaryKey({ columns: [table.tenantId, table.callStartedAt, table.id] })],
 );
 
+/** The fields of a call record that may hold a person's identifier (anonymised in `kept_calls`). */
+export type CallIdentifierField =
+  'from' | 'to' | 'forwardedTo' | 'callerIdPresented' | 'externalCallerId' | 'accountId' | 'clientIp';
+
+/**
+ * Call records kept after their subject's erasure because the tenant's law obliges keeping traffic data
+ * (migration 0007): the columns of `calls`, the erased identifiers replaced by their keyed hashes.
+ */
+export const keptCalls = pgTable(
+  'kept_calls',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: uuid('id').notNull(),
+    accountId: text('account_id'),
+    carrierCallId: text('carrier_call_id').notNull(),
+    direction: text('direction').$type<'outbound' | 'inbound'>().notNull(),
+    from: text('from_e164').notNull(),
+    to: text('to_e164').notNull(),
+    forwardedTo: text('forwarded_to'),
+    callerIdPresented: text('caller_id_presented'),
+    externalCallerId: text('external_caller_id'),
+    startedAt: at('started_at').notNull(),
+    answeredAt: at('answered_at'),
+    endedAt: at('ended_at').notNull(),
+    durationSeconds: integer('duration_seconds').notNull(),
+    disposition: text('disposition').$type<CallDisposition>().notNull(),
+    clientIp: text('client_ip'),
+    recordedAt: at('recorded_at').notNull(),
+    /** Which identifier fields hold a keyed hash (API names: from, to, forwardedTo, ...). */
+    anonymisedFields: text('anonymised_fields').array().$type<CallIdentifierField[]>().notNull(),
+    keptBasis: text('kept_basis').notNull(),
+    keptUntil: at('kept_until').notNull(),
+    anonymisedAt: at('anonymised_at').notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.id] })],
+);
+
 /** The carrier's id of every call recorded, to drop its resends (migration 0006). */
 export const carrierCalls = pgTable('carrier_calls', {
   carrierCallId: text('carrier_call_id').primaryKey(),
@@ -181,6 +218,7 @@ export type CallDisposition = 'answered' | 'busy' | 'no_answer' | 'failed';
 export type CallRow = typeof calls.$inferSelect;
 export type NewCallRow = typeof calls.$inferInsert;
 export type CallRecordingRow = typeof callRecordings.$inferSelect;
+export type KeptCallRow = typeof keptCalls.$inferSelect;
 export type NewCallRecordingRow = typeof callRecordings.$inferInsert;
 
 /** The keywords an inbound message may be (domain/keywords.ts). */
@@ -207,6 +245,9 @@ export const messagingSettings = pgTable('messaging_settings', {
   /** Call recordings (migration 0006). */
   recordingsAllowed: boolean('recordings_allowed').notNull().default(false),
   recordingConsentRequired: boolean('recording_consent_required').notNull().default(true),
+  /** The law obliging the tenant to keep traffic data, and for how many days (migration 0007). */
+  trafficDataRetentionDays: integer('traffic_data_retention_days'),
+  trafficDataRetentionLaw: text('traffic_data_retention_law'),
   updatedAt: at('updated_at').notNull().defaultNow(),
 });
 

@@ -12,6 +12,10 @@ const toSettings = (row: MessagingSettingsRow | undefined): MessagingSettings =>
         helpText: row.helpText,
         recordingsAllowed: row.recordingsAllowed,
         recordingConsentRequired: row.recordingConsentRequired,
+        trafficDataRetention:
+          row.trafficDataRetentionDays !== null && row.trafficDataRetentionLaw !== null
+            ? { days: row.trafficDataRetentionDays, law: row.trafficDataRetentionLaw }
+            : null,
         updatedAt: row.updatedAt,
       }
     : DEFAULT_SETTINGS;
@@ -41,6 +45,12 @@ export class SettingsRepository {
       ...(patch.recordingsAllowed !== undefined ? { recordingsAllowed: patch.recordingsAllowed } : {}),
       ...(patch.recordingConsentRequired !== undefined
         ? { recordingConsentRequired: patch.recordingConsentRequired }
+        : {}),
+      ...(patch.trafficDataRetention !== undefined
+        ? {
+            trafficDataRetentionDays: patch.trafficDataRetention?.days ?? null,
+            trafficDataRetentionLaw: patch.trafficDataRetention?.law ?? null,
+          }
         : {}),
     };
     const [row] = await tx

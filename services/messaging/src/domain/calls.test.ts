@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { callDetailRecordSchema, peerOf, recordingRefusal, tenantNumberOf } from './calls';
+import { anonymisedCall, callDetailRecordSchema, peerOf, recordingRefusal, tenantNumberOf } from './calls';
 
 describe('recordingRefusal', () => {
   it('refuses every reference while the tenant does not allow recordings', () => {
@@ -61,5 +61,65 @@ describe('callDetailRecordSchema', () => {
         },
       }),
     ).toEqual(['recording.url']);
+  });
+});
+
+describe('anonymisedCall', () => {
+  const hash = (kind: string, value: string) => `hash(${kind}:${value})`;
+  const tenantNumber = '+14155550100';
+  const caller = '+447700900001';
+  const target = '+447700900002';
+  const inbound = {
+    direction: 'inbound' as const,
+    from: caller,
+    to: tenantNumber,
+    forwardedTo: target,
+    callerIdPresented: caller,
+    externalCallerId: caller,
+    accountId: 'acct-1',
+    clientIp: null,
+  };
+
+  it("replaces each field holding the subject's phone by its hash, and leaves the tenant's number and others", () => {
+    expect(anonymisedCall(inbound, { phones: [caller], accountIds: [] }, hash)).toEqual({
+      changes: {
+        from: `hash(phone:${caller})`,
+        callerIdPresented: `hash(phone:${caller})`,
+        externalCallerId: `hash(phone:${caller})`,
+      },
+      fields: ['from', 'callerIdPresented', 'externalCallerId'],
+    });
+    expect(anonymisedCall(inbound, { phones: [target, tenantNumber], accountIds: [] }, hash)).toEqual({
+      changes: { forwardedTo: `hash(phone:${target})` },
+      fields: ['forwardedTo'],
+    });
+  });
+
+  it("replaces the subject's account and the client IP of the call their account placed", () => {
+    const outbound = {
+      ...inbound,
+      direction: 'outbound' as const,
+      from: tenantNumber,
+      to: caller,
+      forwardedTo: null,
+      callerIdPresented: tenantNumber,
+      clientIp: '203.0.113.7',
+    };
+    expect(anonymisedCall(outbound, { phones: [tenantNumber], accountIds: ['acct-1'] }, hash)).toEqual({
+      changes: { accountId: 'hash(account:acct-1)', clientIp: 'hash(ip:203.0.113.7)' },
+      fields: ['accountId', 'clientIp'],
+    });
+    // Someone else's account: the client IP is not the subject's.
+    expect(anonymisedCall(outbound, { phones: [caller], accountIds: ['acct-2'] }, hash).fields).toEqual([
+      'to',
+      'externalCallerId',
+    ]);
+  });
+
+  it('changes nothing in a record that holds nothing of the subject', () => {
+    expect(anonymisedCall(inbound, { phones: ['+447700900003'], accountIds: [] }, hash)).toEqual({
+      changes: {},
+      fields: [],
+    });
   });
 });

@@ -1,6 +1,6 @@
 // Call detail records as the carrier posts them, and the rules for keeping them. Pure.
 import { z } from '@parley/kit';
-import type { CallDisposition } from '../db/schema';
+import type { CallDisposition, CallIdentifierField } from '../db/schema';
 import type { MessagingSettings } from './settings';
 
 export const CALL_DISPOSITIONS: readonly CallDisposition[] = ['answered', 'busy', 'no_answer', 'failed'];
@@ -84,4 +84,47 @@ export function recordingRefusal(
   if (!settings.recordingsAllowed) return 'recordings_not_allowed';
   if (settings.recordingConsentRequired && !recording.consent) return 'consent_missing';
   return undefined;
+}
+
+/** The identifiers a call record holds and whose kind a keyed hash is made of. */
+const PHONE_FIELDS = ['from', 'to', 'forwardedTo', 'callerIdPresented', 'externalCallerId'] as const;
+
+/** A call record's identifier fields, as both `calls` and `kept_calls` hold them. */
+export type CallIdentifiers = Pick<CallDetailRecord, 'direction' | 'from' | 'to'> & {
+  forwardedTo: string | null;
+  callerIdPresented: string | null;
+  externalCallerId: string | null;
+  accountId: string | null;
+  clientIp: string | null;
+};
+
+/** The kinds of identifier a keyed hash is made of (services/kit `valueHashes`). */
+export type IdentifierKind = 'phone' | 'account' | 'ip';
+
+/**
+ * What anonymising a call record for an erased subject changes (a record a traffic-data law obliges the
+ * tenant to keep): every field holding one of the subject's phones, their account id, and the client IP of a
+ * call their account placed from the app, each replaced by `hash(kind, value)`. The tenant's own number
+ * stays, as do the times, duration and disposition, and another person's identifiers (theirs to erase).
+ * Answers the new values and the fields changed (none when nothing in the record is the subject's).
+ */
+export function anonymisedCall(
+  call: CallIdentifiers,
+  subject: { phones: readonly string[]; accountIds: readonly string[] },
+  hash: (kind: IdentifierKind, value: string) => string,
+): { changes: Partial<Record<CallIdentifierField, string>>; fields: CallIdentifierField[] } {
+  const phones = new Set(subject.phones.map((phone) => phone.trim()));
+  const accounts = new Set(subject.accountIds.map((account) => account.trim()));
+  const tenantNumber = tenantNumberOf(call);
+  const changes: Partial<Record<CallIdentifierField, string>> = {};
+  for (const field of PHONE_FIELDS) {
+    const value = call[field];
+    if (value !== null && value !== tenantNumber && phones.has(value)) changes[field] = hash('phone', value);
+  }
+  if (call.accountId !== null && accounts.has(call.accountId)) {
+    changes.accountId = hash('account', call.accountId);
+    // An app-originated call's client is the account holder's device.
+    if (call.clientIp !== null) changes.clientIp = hash('ip', call.clientIp);
+  }
+  return { changes, fields: Object.keys(changes) as CallIdentifierField[] };
 }

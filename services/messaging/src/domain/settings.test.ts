@@ -43,6 +43,26 @@ describe('settingsViolations', () => {
   });
 });
 
+describe('settingsViolations: trafficDataRetention', () => {
+  it('accepts 1 to 3650 days with a citation, and null (no obligation)', () => {
+    expect(settingsViolations({ trafficDataRetention: { days: 1, law: 'x' } })).toEqual([]);
+    expect(settingsViolations({ trafficDataRetention: { days: 3650, law: 'x'.repeat(200) } })).toEqual([]);
+    expect(settingsViolations({ trafficDataRetention: null })).toEqual([]);
+  });
+
+  it('names the days and the law when they are out of bounds', () => {
+    for (const [value, fields] of [
+      [{ days: 0, law: 'Codice privacy art. 132' }, ['trafficDataRetention.days']],
+      [{ days: 3651, law: 'Codice privacy art. 132' }, ['trafficDataRetention.days']],
+      [{ days: 2.5, law: 'Codice privacy art. 132' }, ['trafficDataRetention.days']],
+      [{ days: 2190, law: '  ' }, ['trafficDataRetention.law']],
+      [{ days: 2190, law: 'x'.repeat(201) }, ['trafficDataRetention.law']],
+      [{ days: -1, law: '' }, ['trafficDataRetention.days', 'trafficDataRetention.law']],
+    ] as const)
+      expect(settingsViolations({ trafficDataRetention: value }).map((v) => v.field)).toEqual(fields);
+  });
+});
+
 describe('effectiveRates', () => {
   it("lays the tenant's overrides over the service's rates", () => {
     expect(effectiveRates(DEFAULT_SENDER_RATES, { toll_free: 10 })).toEqual({

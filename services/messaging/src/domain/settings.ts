@@ -8,6 +8,18 @@ export const RETENTION_DAYS_MAX = 3650;
 /** The highest rate a tenant may set for a class (segments per second per sender number). */
 export const SENDER_RATE_MAX = 1000;
 export const HELP_TEXT_MAX = 1600;
+/** The longest citation of a traffic-data retention law a tenant may give. */
+export const TRAFFIC_LAW_MAX = 200;
+
+/**
+ * A law obliging the tenant to keep traffic data (call records) for `days` after the call, even about a
+ * person who asked to be erased (Italy's Codice privacy art. 132, say): the tenant knows its country's law.
+ */
+export interface TrafficDataRetention {
+  days: number;
+  /** A short citation of the law, named in erasure receipts. */
+  law: string;
+}
 
 export const THROUGHPUT_CLASSES: readonly ThroughputClass[] = ['long_code', 'toll_free', 'short_code'];
 
@@ -23,6 +35,8 @@ export interface MessagingSettings {
   recordingsAllowed: boolean;
   /** Whether a recording reference is kept only with the carrier's consent flag (default yes). */
   recordingConsentRequired: boolean;
+  /** The tenant's obligation to keep traffic data; null: none (erasure deletes call records). */
+  trafficDataRetention: TrafficDataRetention | null;
   updatedAt: Date | null;
 }
 
@@ -33,6 +47,7 @@ export const DEFAULT_SETTINGS: MessagingSettings = {
   helpText: null,
   recordingsAllowed: false,
   recordingConsentRequired: true,
+  trafficDataRetention: null,
   updatedAt: null,
 };
 
@@ -66,6 +81,15 @@ export function settingsViolations(patch: SettingsPatch): FieldViolation[] {
   if (patch.helpText !== null && patch.helpText !== undefined) {
     if (patch.helpText.trim() === '' || patch.helpText.length > HELP_TEXT_MAX)
       violations.push({ field: 'helpText', description: `from 1 to ${HELP_TEXT_MAX} characters, not blank` });
+  }
+  const traffic = patch.trafficDataRetention;
+  if (traffic !== null && traffic !== undefined) {
+    days('trafficDataRetention.days', traffic.days, 1);
+    if (typeof traffic.law !== 'string' || traffic.law.trim() === '' || traffic.law.length > TRAFFIC_LAW_MAX)
+      violations.push({
+        field: 'trafficDataRetention.law',
+        description: `a citation of the law, from 1 to ${TRAFFIC_LAW_MAX} characters, not blank`,
+      });
   }
   return violations;
 }

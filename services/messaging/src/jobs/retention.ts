@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { QUEUES, type MessagingDeps } from '../deps';
 import { PARTITIONED } from '../db/schema';
 import { DEFAULT_METADATA_RETENTION_DAYS } from '../domain/settings';
+import { expireKeptCalls } from '../privacy/callRecords';
 
 const DAY_MS = 86_400_000;
 /**
@@ -67,8 +68,8 @@ export function makeContentRetention(
 
 /**
  * The platform's daily pass: drops the months of messages (and their history) and of call records older
- * than the longest metadata retention any tenant has, then queues a delete for each tenant that keeps less
- * than that.
+ * than the longest metadata retention any tenant has, deletes the call records kept under a traffic-data
+ * obligation whose period has ended, then queues a delete for each tenant that keeps less than that.
  */
 export function makeMetadataRetention(
   deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'jobs' | 'now'>,
@@ -90,6 +91,9 @@ export function makeMetadataRetention(
       ...(await dropExpired(pool, PARTITIONED.callRecordings, before)),
       ...(await dropExpired(pool, PARTITIONED.calls, before)),
     ];
+    // Call records kept after an erasure under a tenant's traffic-data obligation live outside those months,
+    // until the obligation's period ends: then they go, whatever the metadata retention.
+    const expiredKeptCalls = await deps.withTenant('platform', (tx) => expireKeptCalls(tx, new Date(now)));
     const shorter = retentions.filter((tenant) => tenant.days < longest);
     for (const tenant of shorter)
       await deps.jobs.send(
@@ -98,7 +102,7 @@ export function makeMetadataRetention(
         { tenantId: tenant.tenantId, singletonKey: tenant.tenantId },
       );
     job.log.info(
-      { dropped, tenants: shorter.length },
+      { dropped, expiredKeptCalls, tenants: shorter.length },
       'message metadata retention: months dropped, tenants queued',
     );
   };

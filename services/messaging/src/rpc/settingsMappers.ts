@@ -32,6 +32,7 @@ export function settingsMessage(
     helpText: settings.helpText ?? undefined,
     recordingsAllowed: settings.recordingsAllowed,
     recordingConsentRequired: settings.recordingConsentRequired,
+    trafficDataRetention: settings.trafficDataRetention ?? undefined,
     updatedAt: settings.updatedAt ?? undefined,
   };
 }

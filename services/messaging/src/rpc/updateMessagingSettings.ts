@@ -13,6 +13,7 @@ const MASKABLE = [
   'help_text',
   'recordings_allowed',
   'recording_consent_required',
+  'traffic_data_retention',
 ] as const;
 
 /**
@@ -46,6 +47,10 @@ export function makeUpdateMessagingSettings(
     if (wanted.has('recordings_allowed')) patch.recordingsAllowed = given.recordingsAllowed ?? false;
     if (wanted.has('recording_consent_required'))
       patch.recordingConsentRequired = given.recordingConsentRequired ?? true;
+    if (wanted.has('traffic_data_retention'))
+      patch.trafficDataRetention = given.trafficDataRetention
+        ? { days: given.trafficDataRetention.days, law: given.trafficDataRetention.law }
+        : null;
     const violations = settingsViolations(patch);
     if (violations.length > 0) throw invalidRequest(violations);
     const settings = await deps.withTenant(caller.tenantId, async (tx) => {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { status } from '@grpc/grpc-js';
+import type { messagingV1 } from '@parley/proto';
 import {
   createLogger,
   ensurePartitions,
@@ -136,11 +137,12 @@ async function storeInboundTraces(
   });
 }
 
-describeParticipantConformance(
-  'messaging (messages, forwarding, opt-outs, webhook deliveries, calls)',
-  async () => {
+/** The kit's conformance suite on a tenant of its own, with the obligation to keep traffic data given. */
+const conformance = (name: string, tenantId: string, obligation?: messagingV1.TrafficDataRetention) =>
+  describeParticipantConformance(name, async () => {
     const under = await underTest();
-    const tenantId = 'conf';
+    if (obligation)
+      await under.updateSettings(tenantId, { trafficDataRetention: obligation }, ['traffic_data_retention']);
     return {
       participant: messagingParticipant(under.messaging.app.deps),
       db: under.messaging.app.runtime.db,
@@ -165,6 +167,16 @@ describeParticipantConformance(
       },
       teardown: async () => {}, // the file's afterAll stops it
     };
+  });
+
+conformance('messaging (messages, forwarding, opt-outs, webhook deliveries, calls)', 'conf');
+// Where the tenant's law obliges keeping traffic data, erasure anonymises and keeps the call records.
+conformance(
+  'messaging, under an obligation to keep traffic data (call records anonymised and kept)',
+  'conf-kept',
+  {
+    days: 2190,
+    law: 'IT D.Lgs. 196/2003 art. 132',
   },
 );
 

@@ -52,6 +52,8 @@ describe('messaging: per-tenant settings, retention and sender rates', () => {
         // Recording references are not kept unless the tenant allows them, and then only with consent.
         recordingsAllowed: false,
         recordingConsentRequired: true,
+        // No law obliging the tenant to keep traffic data: erasure deletes call records.
+        trafficDataRetention: undefined,
         updatedAt: undefined,
       });
     });
@@ -84,6 +86,19 @@ describe('messaging: per-tenant settings, retention and sender rates', () => {
         const cleared = await under.updateSettings(mine, {}, ['content_retention_days', 'help_text']);
         expect(cleared).toMatchObject({ contentRetentionDays: undefined, helpText: undefined });
         expect(cleared.metadataRetentionDays).toBe(90);
+      });
+
+      it('sets the obligation to keep traffic data, and clears it', async () => {
+        const mine = tenant();
+        const law = { days: 2190, law: 'IT D.Lgs. 196/2003 art. 132' };
+        const set = await under.updateSettings(mine, { trafficDataRetention: law }, [
+          'traffic_data_retention',
+        ]);
+        expect(set.trafficDataRetention).toEqual(law);
+        expect((await getSettings(mine)).trafficDataRetention).toEqual(law);
+        expect((await getSettings(tenant())).trafficDataRetention).toBeUndefined();
+        const cleared = await under.updateSettings(mine, {}, ['traffic_data_retention']);
+        expect(cleared.trafficDataRetention).toBeUndefined();
       });
 
       it("serves inbound's HelpTexts port from the repository", async () => {
@@ -120,6 +135,22 @@ describe('messaging: per-tenant settings, retention and sender rates', () => {
           'metadataRetentionDays',
           'senderRates.long_code',
           'senderRates.short_code',
+        ]);
+        expect((await getSettings(mine)).updatedAt).toBeUndefined();
+      });
+
+      it('names the days and the law of a bad obligation to keep traffic data, and changes nothing', async () => {
+        const mine = tenant();
+        const { fieldViolations } = await expectStatus(
+          under.updateSettings(mine, { trafficDataRetention: { days: 0, law: ' ' } }, [
+            'traffic_data_retention',
+          ]),
+          status.INVALID_ARGUMENT,
+          'MESSAGING_INVALID_REQUEST',
+        );
+        expect(fieldViolations.map((violation) => violation.field)).toEqual([
+          'trafficDataRetention.days',
+          'trafficDataRetention.law',
         ]);
         expect((await getSettings(mine)).updatedAt).toBeUndefined();
       });

@@ -15,6 +15,21 @@ const ratesSchema = z
   })
   .strict();
 
+const trafficSchema = z
+  .object({
+    days: days(1).openapi({ description: 'Days after a call its record is kept (1 to 3650)', example: 2190 }),
+    law: z
+      .string()
+      .max(200)
+      .refine((text) => text.trim() !== '', 'must not be empty or blank')
+      .openapi({
+        description: 'A short citation of the law (1 to 200 characters), named in erasure receipts',
+        example: 'IT D.Lgs. 196/2003 art. 132',
+      }),
+  })
+  .strict()
+  .openapi('TrafficDataRetention');
+
 const settingsSchema = z
   .object({
     contentRetentionDays: days(0).nullable().openapi({
@@ -48,6 +63,10 @@ const settingsSchema = z
         "Whether a recording reference is kept only when the carrier recorded the parties' consent; one without is refused (default true)",
       example: true,
     }),
+    trafficDataRetention: trafficSchema.nullable().openapi({
+      description:
+        "A law obliging the tenant to keep traffic data (the tenant knows its country's): within its days after a call, an erased person's call records are anonymised (their numbers, account and client IP replaced by keyed hashes) and kept, then deleted when the days have passed; older ones are deleted at once. null: none (the default), erasure deletes call records.",
+    }),
     updatedAt: timestamp.nullable().openapi({ description: 'When they were last changed; null if never' }),
   })
   .openapi('MessagingSettings');
@@ -78,6 +97,10 @@ const patchBody = z
       .boolean()
       .optional()
       .openapi({ description: "Keep a recording reference only with the carrier's consent flag" }),
+    trafficDataRetention: trafficSchema.nullable().optional().openapi({
+      description:
+        'The law obliging the tenant to keep traffic data and its days (1 to 3650); null: no obligation',
+    }),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'name at least one setting to change')
@@ -102,6 +125,9 @@ function settingsJson(settings: messagingV1.MessagingSettings | undefined): Sett
     helpText: settings.helpText ?? null,
     recordingsAllowed: settings.recordingsAllowed,
     recordingConsentRequired: settings.recordingConsentRequired,
+    trafficDataRetention: settings.trafficDataRetention
+      ? { days: settings.trafficDataRetention.days, law: settings.trafficDataRetention.law }
+      : null,
     updatedAt: iso(settings.updatedAt) ?? null,
   };
 }
@@ -113,6 +139,7 @@ const MASK = {
   helpText: 'help_text',
   recordingsAllowed: 'recordings_allowed',
   recordingConsentRequired: 'recording_consent_required',
+  trafficDataRetention: 'traffic_data_retention',
 } as const;
 
 const exampleSettings: SettingsJson = {
@@ -123,6 +150,7 @@ const exampleSettings: SettingsJson = {
   helpText: 'Acme alerts: reply STOP to opt out. Help: support@acme.example',
   recordingsAllowed: true,
   recordingConsentRequired: true,
+  trafficDataRetention: { days: 2190, law: 'IT D.Lgs. 196/2003 art. 132' },
   updatedAt: '2026-12-01T12:30:00.000Z',
 };
 
@@ -133,9 +161,9 @@ export function messagingSettingsRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/messaging/settings',
       operationId: 'getMessagingSettings',
-      summary: "The tenant's messaging settings: retention, sender rates, HELP text",
+      summary: "The tenant's messaging settings: retention, sender rates, HELP text, recordings",
       description:
-        'A tenant that never changed them has the defaults: content removed at the final status, metadata kept 365 days, the service rates, no help text.',
+        'A tenant that never changed them has the defaults: content removed at the final status, metadata kept 365 days, the service rates, no help text, no recordings kept, no obligation to keep traffic data.',
       tags: ['Messages'],
       scope: 'messages:read',
       response: { status: 200, description: 'The settings', schema: settingsSchema },
@@ -156,7 +184,11 @@ export function messagingSettingsRoutes(backends: Backends) {
       body: patchBody,
       response: { status: 200, description: 'The settings after the change', schema: settingsSchema },
       examples: {
-        request: { contentRetentionDays: 30, senderRates: { long_code: 2 } },
+        request: {
+          contentRetentionDays: 30,
+          senderRates: { long_code: 2 },
+          trafficDataRetention: { days: 2190, law: 'IT D.Lgs. 196/2003 art. 132' },
+        },
         response: exampleSettings,
       },
       handler: async ({ caller, body }) => {
@@ -175,6 +207,7 @@ export function messagingSettingsRoutes(backends: Backends) {
             helpText: body.helpText ?? undefined,
             recordingsAllowed: body.recordingsAllowed ?? false,
             recordingConsentRequired: body.recordingConsentRequired ?? true,
+            trafficDataRetention: body.trafficDataRetention ?? undefined,
           },
         });
         return settingsJson(settings);

@@ -469,6 +469,19 @@ export interface MessagingSettings {
   recordingsAllowed: boolean;
   /** Whether a recording reference is kept only when the carrier recorded the parties' consent (default true). */
   recordingConsentRequired: boolean;
+  /** The law obliging the tenant to keep traffic data; unset: none (erasure deletes a subject's call records). */
+  trafficDataRetention?: TrafficDataRetention | undefined;
+}
+
+/**
+ * TrafficDataRetention is a law obliging a tenant to keep traffic data (call records) for a period: within
+ * it, an erased subject's call records are anonymised and kept, not deleted.
+ */
+export interface TrafficDataRetention {
+  /** Days after a call its record is kept (1 to 3650). */
+  days: number;
+  /** A short citation of the law (1 to 200 characters), named in erasure receipts. */
+  law: string;
 }
 
 /** GetMessagingSettingsRequest reads the caller's tenant's settings. */
@@ -489,7 +502,7 @@ export interface UpdateMessagingSettingsRequest {
     | undefined;
   /**
    * The fields to change: content_retention_days, metadata_retention_days, sender_rates, help_text,
-   * recordings_allowed, recording_consent_required.
+   * recordings_allowed, recording_consent_required, traffic_data_retention (unset clears it).
    */
   updateMask: string[];
 }
@@ -3758,6 +3771,7 @@ function createBaseMessagingSettings(): MessagingSettings {
     updatedAt: undefined,
     recordingsAllowed: false,
     recordingConsentRequired: false,
+    trafficDataRetention: undefined,
   };
 }
 
@@ -3786,6 +3800,9 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
     }
     if (message.recordingConsentRequired !== false) {
       writer.uint32(64).bool(message.recordingConsentRequired);
+    }
+    if (message.trafficDataRetention !== undefined) {
+      TrafficDataRetention.encode(message.trafficDataRetention, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -3867,6 +3884,14 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
             message.recordingConsentRequired = reader.bool();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.trafficDataRetention = TrafficDataRetention.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3921,6 +3946,11 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
         : isSet(object.recording_consent_required)
         ? globalThis.Boolean(object.recording_consent_required)
         : false,
+      trafficDataRetention: isSet(object.trafficDataRetention)
+        ? TrafficDataRetention.fromJSON(object.trafficDataRetention)
+        : isSet(object.traffic_data_retention)
+        ? TrafficDataRetention.fromJSON(object.traffic_data_retention)
+        : undefined,
     };
   },
 
@@ -3950,6 +3980,9 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
     if (message.recordingConsentRequired !== false) {
       obj.recordingConsentRequired = message.recordingConsentRequired;
     }
+    if (message.trafficDataRetention !== undefined) {
+      obj.trafficDataRetention = TrafficDataRetention.toJSON(message.trafficDataRetention);
+    }
     return obj;
   },
 
@@ -3970,6 +4003,94 @@ export const MessagingSettings: MessageFns<MessagingSettings> = {
     message.updatedAt = object.updatedAt ?? undefined;
     message.recordingsAllowed = object.recordingsAllowed ?? false;
     message.recordingConsentRequired = object.recordingConsentRequired ?? false;
+    message.trafficDataRetention = (object.trafficDataRetention !== undefined && object.trafficDataRetention !== null)
+      ? TrafficDataRetention.fromPartial(object.trafficDataRetention)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseTrafficDataRetention(): TrafficDataRetention {
+  return { days: 0, law: "" };
+}
+
+export const TrafficDataRetention: MessageFns<TrafficDataRetention> = {
+  encode(message: TrafficDataRetention, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.days !== 0) {
+      writer.uint32(8).int32(message.days);
+    }
+    if (message.law !== "") {
+      writer.uint32(18).string(message.law);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TrafficDataRetention {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTrafficDataRetention();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.days = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.law = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TrafficDataRetention {
+    return {
+      days: isSet(object.days) ? globalThis.Number(object.days) : 0,
+      law: isSet(object.law) ? globalThis.String(object.law) : "",
+    };
+  },
+
+  toJSON(message: TrafficDataRetention): unknown {
+    const obj: any = {};
+    if (message.days !== 0) {
+      obj.days = Math.round(message.days);
+    }
+    if (message.law !== "") {
+      obj.law = message.law;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TrafficDataRetention>, I>>(base?: I): TrafficDataRetention {
+    return TrafficDataRetention.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TrafficDataRetention>, I>>(object: I): TrafficDataRetention {
+    const message = createBaseTrafficDataRetention();
+    message.days = object.days ?? 0;
+    message.law = object.law ?? "";
     return message;
   },
 };
