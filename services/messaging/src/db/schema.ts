@@ -175,7 +175,7 @@ export type CallIdentifierField =
 
 /**
  * Call records kept after their subject's erasure because the tenant's law obliges keeping traffic data
- * (migration 0007): the columns of `calls`, the erased identifiers replaced by their keyed hashes.
+ * (migration 0008): the columns of `calls`, the erased identifiers replaced by their keyed hashes.
  */
 export const keptCalls = pgTable(
   'kept_calls',
@@ -245,7 +245,7 @@ export const messagingSettings = pgTable('messaging_settings', {
   /** Call recordings (migration 0006). */
   recordingsAllowed: boolean('recordings_allowed').notNull().default(false),
   recordingConsentRequired: boolean('recording_consent_required').notNull().default(true),
-  /** The law obliging the tenant to keep traffic data, and for how many days (migration 0007). */
+  /** The law obliging the tenant to keep traffic data, and for how many days (migration 0008). */
   trafficDataRetentionDays: integer('traffic_data_retention_days'),
   trafficDataRetentionLaw: text('traffic_data_retention_law'),
   updatedAt: at('updated_at').notNull().defaultNow(),
