@@ -125,25 +125,30 @@ export const optOuts = pgTable(
   (table) => [primaryKey({ columns: [table.tenantId, table.number, table.recipientHash] })],
 );
 
+/** The columns a call record has, live (`calls`) or kept after its subject's erasure (`kept_calls`). */
+const callColumns = () => ({
+  tenantId: text('tenant_id').notNull(),
+  id: uuid('id').notNull(),
+  accountId: text('account_id'),
+  carrierCallId: text('carrier_call_id').notNull(),
+  direction: text('direction').$type<'outbound' | 'inbound'>().notNull(),
+  from: text('from_e164').notNull(),
+  to: text('to_e164').notNull(),
+  forwardedTo: text('forwarded_to'),
+  callerIdPresented: text('caller_id_presented'),
+  externalCallerId: text('external_caller_id'),
+  startedAt: at('started_at').notNull(),
+  answeredAt: at('answered_at'),
+  endedAt: at('ended_at').notNull(),
+  durationSeconds: integer('duration_seconds').notNull(),
+  disposition: text('disposition').$type<CallDisposition>().notNull(),
+});
+
 /** Call detail records (migration 0006): monthly partitions on started_at. */
 export const calls = pgTable(
   'calls',
   {
-    tenantId: text('tenant_id').notNull(),
-    id: uuid('id').notNull(),
-    accountId: text('account_id'),
-    carrierCallId: text('carrier_call_id').notNull(),
-    direction: text('direction').$type<'outbound' | 'inbound'>().notNull(),
-    from: text('from_e164').notNull(),
-    to: text('to_e164').notNull(),
-    forwardedTo: text('forwarded_to'),
-    callerIdPresented: text('caller_id_presented'),
-    externalCallerId: text('external_caller_id'),
-    startedAt: at('started_at').notNull(),
-    answeredAt: at('answered_at'),
-    endedAt: at('ended_at').notNull(),
-    durationSeconds: integer('duration_seconds').notNull(),
-    disposition: text('disposition').$type<CallDisposition>().notNull(),
+    ...callColumns(),
     clientIp: inet('client_ip'),
     recordedAt: at('recorded_at').notNull().defaultNow(),
   },
@@ -180,21 +185,7 @@ export type CallIdentifierField =
 export const keptCalls = pgTable(
   'kept_calls',
   {
-    tenantId: text('tenant_id').notNull(),
-    id: uuid('id').notNull(),
-    accountId: text('account_id'),
-    carrierCallId: text('carrier_call_id').notNull(),
-    direction: text('direction').$type<'outbound' | 'inbound'>().notNull(),
-    from: text('from_e164').notNull(),
-    to: text('to_e164').notNull(),
-    forwardedTo: text('forwarded_to'),
-    callerIdPresented: text('caller_id_presented'),
-    externalCallerId: text('external_caller_id'),
-    startedAt: at('started_at').notNull(),
-    answeredAt: at('answered_at'),
-    endedAt: at('ended_at').notNull(),
-    durationSeconds: integer('duration_seconds').notNull(),
-    disposition: text('disposition').$type<CallDisposition>().notNull(),
+    ...callColumns(),
     clientIp: text('client_ip'),
     recordedAt: at('recorded_at').notNull(),
     /** Which identifier fields hold a keyed hash (API names: from, to, forwardedTo, ...). */
