@@ -118,6 +118,7 @@ describe('messaging service', () => {
         'carrier_parts',
         'disabled_webhook_endpoints',
         'inbound_parts',
+        'kept_calls',
         'message_status_history',
         'messages',
         'messaging_settings',
