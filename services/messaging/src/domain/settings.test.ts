@@ -1,6 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_SENDER_RATES } from './pacing';
-import { effectiveRates, settingsViolations } from './settings';
+import {
+  DEFAULT_METADATA_RETENTION_DAYS,
+  callRetentionDays,
+  effectiveRates,
+  metadataRetentionDays,
+  settingsViolations,
+} from './settings';
 
 describe('settingsViolations', () => {
   it('accepts every bound and null (back to the default)', () => {
@@ -70,5 +76,33 @@ describe('effectiveRates', () => {
       toll_free: 10,
       short_code: 100,
     });
+  });
+});
+
+describe('callRetentionDays', () => {
+  const law = (days: number) => ({ days, law: 'a law (test)' });
+
+  it('is the metadata retention without an obligation (the default when none is set)', () => {
+    expect(callRetentionDays({ metadataRetentionDays: null, trafficDataRetention: null })).toBe(
+      DEFAULT_METADATA_RETENTION_DAYS,
+    );
+    expect(callRetentionDays({ metadataRetentionDays: 30, trafficDataRetention: null })).toBe(30);
+  });
+
+  it("is the law's days when they are longer than the metadata retention", () => {
+    expect(callRetentionDays({ metadataRetentionDays: 30, trafficDataRetention: law(400) })).toBe(400);
+    expect(callRetentionDays({ metadataRetentionDays: null, trafficDataRetention: law(2190) })).toBe(2190);
+  });
+
+  it('never shortens the metadata retention', () => {
+    expect(callRetentionDays({ metadataRetentionDays: 500, trafficDataRetention: law(400) })).toBe(500);
+    expect(callRetentionDays({ metadataRetentionDays: null, trafficDataRetention: law(30) })).toBe(
+      DEFAULT_METADATA_RETENTION_DAYS,
+    );
+  });
+
+  it('leaves the metadata retention of messages alone', () => {
+    expect(metadataRetentionDays({ metadataRetentionDays: null })).toBe(DEFAULT_METADATA_RETENTION_DAYS);
+    expect(metadataRetentionDays({ metadataRetentionDays: 30 })).toBe(30);
   });
 });

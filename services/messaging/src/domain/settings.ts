@@ -59,6 +59,22 @@ export function effectiveRates(service: SenderRates, overrides: Partial<SenderRa
   return { ...service, ...overrides };
 }
 
+/** Days the tenant keeps message metadata (messages and their history) after creation. */
+export function metadataRetentionDays(settings: Pick<MessagingSettings, 'metadataRetentionDays'>): number {
+  return settings.metadataRetentionDays ?? DEFAULT_METADATA_RETENTION_DAYS;
+}
+
+/**
+ * Days the tenant keeps every call record after the call started: its metadata retention, or the days of a
+ * law obliging it to keep traffic data when that is longer (the law binds every call, not only an erased
+ * person's). Call records only: messages and recording references keep following the metadata retention.
+ */
+export function callRetentionDays(
+  settings: Pick<MessagingSettings, 'metadataRetentionDays' | 'trafficDataRetention'>,
+): number {
+  return Math.max(metadataRetentionDays(settings), settings.trafficDataRetention?.days ?? 0);
+}
+
 /** Every field of the patch that is out of bounds, named. */
 export function settingsViolations(patch: SettingsPatch): FieldViolation[] {
   const violations: FieldViolation[] = [];
