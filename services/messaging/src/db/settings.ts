@@ -6,6 +6,7 @@ import {
   metadataRetentionDays,
   type MessagingSettings,
   type SettingsPatch,
+  type TenantRetention,
 } from '../domain/settings';
 import { messagingSettings, type MessagingSettingsRow } from './schema';
 
@@ -25,13 +26,6 @@ const toSettings = (row: MessagingSettingsRow | undefined): MessagingSettings =>
         updatedAt: row.updatedAt,
       }
     : DEFAULT_SETTINGS;
-
-/** A tenant's retentions in days: of message metadata, and of call records (at least as long). */
-export interface TenantRetention {
-  tenantId: string;
-  metadataDays: number;
-  callDays: number;
-}
 
 /**
  * Each tenant's messaging settings (every query in the tenant's transaction; row-level security walls it).

@@ -5,6 +5,7 @@ import {
   callRetentionDays,
   effectiveRates,
   metadataRetentionDays,
+  platformRetention,
   settingsViolations,
 } from './settings';
 
@@ -104,5 +105,38 @@ describe('callRetentionDays', () => {
   it('leaves the metadata retention of messages alone', () => {
     expect(metadataRetentionDays({ metadataRetentionDays: null })).toBe(DEFAULT_METADATA_RETENTION_DAYS);
     expect(metadataRetentionDays({ metadataRetentionDays: 30 })).toBe(30);
+  });
+});
+
+describe('platformRetention', () => {
+  const tenant = (tenantId: string, metadataDays: number, callDays: number) => ({
+    tenantId,
+    metadataDays,
+    callDays,
+  });
+
+  it('keeps the defaults when no tenant set a retention', () => {
+    expect(platformRetention([])).toEqual({
+      metadataDays: DEFAULT_METADATA_RETENTION_DAYS,
+      callDays: DEFAULT_METADATA_RETENTION_DAYS,
+      shorter: [],
+    });
+  });
+
+  it('keeps calls as long as the longest obligation, messages as long as the longest metadata retention', () => {
+    const italy = tenant('italy', 365, 2190);
+    const long = tenant('long', 730, 730);
+    const { metadataDays, callDays } = platformRetention([italy, long]);
+    expect({ metadataDays, callDays }).toEqual({ metadataDays: 730, callDays: 2190 });
+  });
+
+  it('queues every tenant keeping messages or calls less than the longest', () => {
+    const italy = tenant('italy', 365, 2190);
+    // Calls for 400 days under a law, messages for 30: its messages go at 30, its calls at 400.
+    const short = tenant('short', 30, 400);
+    // Metadata at the longest, but calls less than the longest obligation.
+    const sameMetadata = tenant('same', 365, 400);
+    const longest = tenant('longest', 365, 2190);
+    expect(platformRetention([italy, short, sameMetadata, longest]).shorter).toEqual([short, sameMetadata]);
   });
 });

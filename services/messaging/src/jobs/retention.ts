@@ -6,11 +6,7 @@ import { dropExpired, purgeBefore, type JobContext, type Transaction } from '@pa
 import type pg from 'pg';
 import { QUEUES, type MessagingDeps } from '../deps';
 import { PARTITIONED } from '../db/schema';
-import {
-  DEFAULT_METADATA_RETENTION_DAYS,
-  callRetentionDays,
-  metadataRetentionDays,
-} from '../domain/settings';
+import { callRetentionDays, metadataRetentionDays, platformRetention } from '../domain/settings';
 import { expireKeptCalls } from '../privacy/callRecords';
 
 const DAY_MS = 86_400_000;
@@ -86,16 +82,9 @@ export function makeMetadataRetention(
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const now = deps.now().getTime();
     const retentions = await deps.withTenant('platform', (tx) => deps.settings.retentions(tx));
-    const longestMetadata = retentions.reduce(
-      (most, tenant) => Math.max(most, tenant.metadataDays),
-      DEFAULT_METADATA_RETENTION_DAYS,
-    );
-    const longestCalls = retentions.reduce(
-      (most, tenant) => Math.max(most, tenant.callDays),
-      longestMetadata,
-    );
-    const metadataBefore = new Date(now - longestMetadata * DAY_MS);
-    const callsBefore = new Date(now - longestCalls * DAY_MS);
+    const longest = platformRetention(retentions);
+    const metadataBefore = new Date(now - longest.metadataDays * DAY_MS);
+    const callsBefore = new Date(now - longest.callDays * DAY_MS);
     // The history's months first: a message's history is in the month of its message.
     const dropped = [
       ...(await dropExpired(pool, PARTITIONED.history, metadataBefore)),
@@ -108,17 +97,14 @@ export function makeMetadataRetention(
     // Call records kept after an erasure under a tenant's traffic-data obligation live outside those months,
     // until the obligation's period ends: then they go, whatever the metadata retention.
     const expiredKeptCalls = await deps.withTenant('platform', (tx) => expireKeptCalls(tx, new Date(now)));
-    const shorter = retentions.filter(
-      (tenant) => tenant.metadataDays < longestMetadata || tenant.callDays < longestCalls,
-    );
-    for (const tenant of shorter)
+    for (const tenant of longest.shorter)
       await deps.jobs.send(
         QUEUES.tenantMetadataRetention,
         {},
         { tenantId: tenant.tenantId, singletonKey: tenant.tenantId },
       );
     job.log.info(
-      { dropped, expiredKeptCalls, tenants: shorter.length },
+      { dropped, expiredKeptCalls, tenants: longest.shorter.length },
       'message metadata retention: months dropped, tenants queued',
     );
   };
