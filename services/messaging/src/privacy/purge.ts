@@ -23,8 +23,9 @@ async function keptLonger(
   const settings = await repository.get(tx);
   const days =
     category === 'call_records'
-      ? settings.metadataRetentionDays === null && settings.trafficDataRetention === null
-        ? null
+      ? // On the default metadata retention, the run's policy stands in for it; a law still keeps its days.
+        settings.metadataRetentionDays === null
+        ? (settings.trafficDataRetention?.days ?? null)
         : callRetentionDays(settings)
       : category === 'message_metadata' || category === 'call_recordings'
         ? settings.metadataRetentionDays
