@@ -1,6 +1,13 @@
-import { isNotNull, sql } from 'drizzle-orm';
+import { isNotNull, or, sql } from 'drizzle-orm';
 import type { Transaction } from '@parley/kit';
-import { DEFAULT_SETTINGS, type MessagingSettings, type SettingsPatch } from '../domain/settings';
+import {
+  DEFAULT_SETTINGS,
+  callRetentionDays,
+  metadataRetentionDays,
+  type MessagingSettings,
+  type SettingsPatch,
+  type TenantRetention,
+} from '../domain/settings';
 import { messagingSettings, type MessagingSettingsRow } from './schema';
 
 const toSettings = (row: MessagingSettingsRow | undefined): MessagingSettings =>
@@ -76,14 +83,27 @@ export class SettingsRepository {
   };
 
   /**
-   * Every tenant's own metadata retention (read as the platform: the policy `platform_reads_settings`);
-   * tenants without one keep the default.
+   * Each tenant's retentions that differ from the defaults, read as the platform (the policy
+   * `platform_reads_settings`): days of message metadata and days of call records (domain/settings.ts);
+   * tenants not listed keep the defaults.
    */
-  async metadataRetentions(platformTx: Transaction): Promise<{ tenantId: string; days: number }[]> {
+  async retentions(platformTx: Transaction): Promise<TenantRetention[]> {
     const rows = await platformTx
-      .select({ tenantId: messagingSettings.tenantId, days: messagingSettings.metadataRetentionDays })
+      .select()
       .from(messagingSettings)
-      .where(isNotNull(messagingSettings.metadataRetentionDays));
-    return rows.map((row) => ({ tenantId: row.tenantId, days: row.days! }));
+      .where(
+        or(
+          isNotNull(messagingSettings.metadataRetentionDays),
+          isNotNull(messagingSettings.trafficDataRetentionDays),
+        ),
+      );
+    return rows.map((row) => {
+      const settings = toSettings(row);
+      return {
+        tenantId: row.tenantId,
+        metadataDays: metadataRetentionDays(settings),
+        callDays: callRetentionDays(settings),
+      };
+    });
   }
 }

@@ -1,6 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import { DEFAULT_SENDER_RATES } from './pacing';
-import { effectiveRates, settingsViolations } from './settings';
+import {
+  DEFAULT_METADATA_RETENTION_DAYS,
+  callRetentionDays,
+  effectiveRates,
+  metadataRetentionDays,
+  platformRetention,
+  settingsViolations,
+} from './settings';
 
 describe('settingsViolations', () => {
   it('accepts every bound and null (back to the default)', () => {
@@ -70,5 +77,66 @@ describe('effectiveRates', () => {
       toll_free: 10,
       short_code: 100,
     });
+  });
+});
+
+describe('callRetentionDays', () => {
+  const law = (days: number) => ({ days, law: 'a law (test)' });
+
+  it('is the metadata retention without an obligation (the default when none is set)', () => {
+    expect(callRetentionDays({ metadataRetentionDays: null, trafficDataRetention: null })).toBe(
+      DEFAULT_METADATA_RETENTION_DAYS,
+    );
+    expect(callRetentionDays({ metadataRetentionDays: 30, trafficDataRetention: null })).toBe(30);
+  });
+
+  it("is the law's days when they are longer than the metadata retention", () => {
+    expect(callRetentionDays({ metadataRetentionDays: 30, trafficDataRetention: law(400) })).toBe(400);
+    expect(callRetentionDays({ metadataRetentionDays: null, trafficDataRetention: law(2190) })).toBe(2190);
+  });
+
+  it('never shortens the metadata retention', () => {
+    expect(callRetentionDays({ metadataRetentionDays: 500, trafficDataRetention: law(400) })).toBe(500);
+    expect(callRetentionDays({ metadataRetentionDays: null, trafficDataRetention: law(30) })).toBe(
+      DEFAULT_METADATA_RETENTION_DAYS,
+    );
+  });
+
+  it('leaves the metadata retention of messages alone', () => {
+    expect(metadataRetentionDays({ metadataRetentionDays: null })).toBe(DEFAULT_METADATA_RETENTION_DAYS);
+    expect(metadataRetentionDays({ metadataRetentionDays: 30 })).toBe(30);
+  });
+});
+
+describe('platformRetention', () => {
+  const tenant = (tenantId: string, metadataDays: number, callDays: number) => ({
+    tenantId,
+    metadataDays,
+    callDays,
+  });
+
+  it('keeps the defaults when no tenant set a retention', () => {
+    expect(platformRetention([])).toEqual({
+      metadataDays: DEFAULT_METADATA_RETENTION_DAYS,
+      callDays: DEFAULT_METADATA_RETENTION_DAYS,
+      shorter: [],
+    });
+  });
+
+  it('keeps calls as long as the longest obligation, messages as long as the longest metadata retention', () => {
+    const italy = tenant('italy', 365, 2190);
+    const long = tenant('long', 730, 730);
+    const { metadataDays, callDays } = platformRetention([italy, long]);
+    expect({ metadataDays, callDays }).toEqual({ metadataDays: 730, callDays: 2190 });
+  });
+
+  it('queues every tenant keeping messages or calls less than the longest', () => {
+    const italy = tenant('italy', 365, 2190);
+    // Calls for 400 days under a law, messages for 30: its messages go at 30, its calls at 400.
+    const short = tenant('short', 30, 400);
+    // Metadata at the longest, but calls less than the longest obligation.
+    const sameMetadata = tenant('same', 365, 400);
+    const longest = tenant('longest', 365, 2190);
+    expect(platformRetention([italy, short, sameMetadata, longest]).shorter).toEqual([short, sameMetadata]);
   });
 });

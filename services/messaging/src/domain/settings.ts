@@ -59,6 +59,49 @@ export function effectiveRates(service: SenderRates, overrides: Partial<SenderRa
   return { ...service, ...overrides };
 }
 
+/** Days the tenant keeps message metadata (messages and their history) after creation. */
+export function metadataRetentionDays(settings: Pick<MessagingSettings, 'metadataRetentionDays'>): number {
+  return settings.metadataRetentionDays ?? DEFAULT_METADATA_RETENTION_DAYS;
+}
+
+/**
+ * Days the tenant keeps every call record after the call started: its metadata retention, or the days of a
+ * law obliging it to keep traffic data when that is longer (the law binds every call, not only an erased
+ * person's). Call records only: messages and recording references keep following the metadata retention.
+ */
+export function callRetentionDays(
+  settings: Pick<MessagingSettings, 'metadataRetentionDays' | 'trafficDataRetention'>,
+): number {
+  return Math.max(metadataRetentionDays(settings), settings.trafficDataRetention?.days ?? 0);
+}
+
+/** A tenant's retentions in days: of message metadata, and of call records (callRetentionDays). */
+export interface TenantRetention {
+  tenantId: string;
+  metadataDays: number;
+  callDays: number;
+}
+
+/**
+ * What the platform's daily metadata retention keeps, given the tenants whose retentions differ from the
+ * defaults: whole months are dropped past the longest metadata retention (messages, recording references)
+ * and the longest call retention (calls); the tenants keeping either less need their own delete.
+ */
+export function platformRetention(tenants: readonly TenantRetention[]): {
+  metadataDays: number;
+  callDays: number;
+  shorter: TenantRetention[];
+} {
+  // reduce, not Math.max(...spread): the arguments of a call are bounded, the tenants are not.
+  const metadataDays = tenants.reduce(
+    (most, t) => Math.max(most, t.metadataDays),
+    DEFAULT_METADATA_RETENTION_DAYS,
+  );
+  const callDays = tenants.reduce((most, t) => Math.max(most, t.callDays), metadataDays);
+  const shorter = tenants.filter((t) => t.metadataDays < metadataDays || t.callDays < callDays);
+  return { metadataDays, callDays, shorter };
+}
+
 /** Every field of the patch that is out of bounds, named. */
 export function settingsViolations(patch: SettingsPatch): FieldViolation[] {
   const violations: FieldViolation[] = [];

@@ -1,11 +1,12 @@
 // Retention of messages (issue 11, "Message log and retention"): content goes at the final status (or N days
 // after it, the tenant's contentRetentionDays); metadata goes after the tenant's metadataRetentionDays,
-// whole months at once when no tenant keeps them any more.
+// whole months at once when no tenant keeps them any more. Call records (issue 12) go likewise, after the
+// tenant's call retention: its metadata retention, or its traffic-data obligation's days when longer.
 import { dropExpired, purgeBefore, type JobContext, type Transaction } from '@parley/kit';
 import type pg from 'pg';
 import { QUEUES, type MessagingDeps } from '../deps';
 import { PARTITIONED } from '../db/schema';
-import { DEFAULT_METADATA_RETENTION_DAYS } from '../domain/settings';
+import { callRetentionDays, metadataRetentionDays, platformRetention } from '../domain/settings';
 import { expireKeptCalls } from '../privacy/callRecords';
 
 const DAY_MS = 86_400_000;
@@ -67,9 +68,12 @@ export function makeContentRetention(
 }
 
 /**
- * The platform's daily pass: drops the months of messages (and their history) and of call records older
- * than the longest metadata retention any tenant has, deletes the call records kept under a traffic-data
- * obligation whose period has ended, then queues a delete for each tenant that keeps less than that.
+ * The platform's daily pass: drops the months of messages (and their history, and the recording references
+ * of calls) older than the longest metadata retention any tenant has, and the months of call records older
+ * than the longest call retention (a tenant's traffic-data obligation can make it longer:
+ * domain/settings.ts callRetentionDays); deletes the call records kept after an erasure whose obligation has
+ * ended; then queues a delete for each tenant that keeps either less than that. Tenants without settings keep
+ * the defaults, which the privacy service's retention purge applies to every tenant (privacy/purge.ts).
  */
 export function makeMetadataRetention(
   deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'jobs' | 'now'>,
@@ -77,49 +81,52 @@ export function makeMetadataRetention(
 ) {
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const now = deps.now().getTime();
-    const retentions = await deps.withTenant('platform', (tx) => deps.settings.metadataRetentions(tx));
-    const longest = retentions.reduce(
-      (most, tenant) => Math.max(most, tenant.days),
-      DEFAULT_METADATA_RETENTION_DAYS,
-    );
-    const before = new Date(now - longest * DAY_MS);
+    const retentions = await deps.withTenant('platform', (tx) => deps.settings.retentions(tx));
+    const longest = platformRetention(retentions);
+    const metadataBefore = new Date(now - longest.metadataDays * DAY_MS);
+    const callsBefore = new Date(now - longest.callDays * DAY_MS);
     // The history's months first: a message's history is in the month of its message.
     const dropped = [
-      ...(await dropExpired(pool, PARTITIONED.history, before)),
-      ...(await dropExpired(pool, PARTITIONED.messages, before)),
-      // Call records are metadata too, kept as long; their recording references go with them.
-      ...(await dropExpired(pool, PARTITIONED.callRecordings, before)),
-      ...(await dropExpired(pool, PARTITIONED.calls, before)),
+      ...(await dropExpired(pool, PARTITIONED.history, metadataBefore)),
+      ...(await dropExpired(pool, PARTITIONED.messages, metadataBefore)),
+      // A recording reference is not traffic data: it follows the metadata retention, which is never longer
+      // than its call's, so none outlives its call.
+      ...(await dropExpired(pool, PARTITIONED.callRecordings, metadataBefore)),
+      ...(await dropExpired(pool, PARTITIONED.calls, callsBefore)),
     ];
     // Call records kept after an erasure under a tenant's traffic-data obligation live outside those months,
     // until the obligation's period ends: then they go, whatever the metadata retention.
     const expiredKeptCalls = await deps.withTenant('platform', (tx) => expireKeptCalls(tx, new Date(now)));
-    const shorter = retentions.filter((tenant) => tenant.days < longest);
-    for (const tenant of shorter)
+    for (const tenant of longest.shorter)
       await deps.jobs.send(
         QUEUES.tenantMetadataRetention,
         {},
         { tenantId: tenant.tenantId, singletonKey: tenant.tenantId },
       );
     job.log.info(
-      { dropped, expiredKeptCalls, tenants: shorter.length },
+      { dropped, expiredKeptCalls, tenants: longest.shorter.length },
       'message metadata retention: months dropped, tenants queued',
     );
   };
 }
 
-/** Deletes one tenant's messages (and their history) and call records older than its metadata retention. */
+/**
+ * Deletes one tenant's messages (and their history) and recording references older than its metadata
+ * retention, and its call records older than its call retention (longer under a traffic-data obligation).
+ */
 export function makeTenantMetadataRetention(deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'now'>) {
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const tenantId = job.tenantId!;
+    const now = deps.now().getTime();
     const deleted = await deps.withTenant(tenantId, async (tx) => {
-      const days = (await deps.settings.get(tx)).metadataRetentionDays ?? DEFAULT_METADATA_RETENTION_DAYS;
-      const before = new Date(deps.now().getTime() - days * DAY_MS);
+      const settings = await deps.settings.get(tx);
+      const before = new Date(now - metadataRetentionDays(settings) * DAY_MS);
+      const callsBefore = new Date(now - callRetentionDays(settings) * DAY_MS);
       await purgeBefore(tx, PARTITIONED.history, before, { tenantId });
       await purgeBefore(tx, PARTITIONED.callRecordings, before, { tenantId });
-      await purgeBefore(tx, PARTITIONED.calls, before, { tenantId });
-      return purgeBefore(tx, PARTITIONED.messages, before, { tenantId });
+      const calls = await purgeBefore(tx, PARTITIONED.calls, callsBefore, { tenantId });
+      return { messages: await purgeBefore(tx, PARTITIONED.messages, before, { tenantId }), calls };
     });
-    job.log.info({ deleted }, 'messages past the tenant metadata retention deleted');
+    job.log.info(deleted, 'messages and call records past the tenant retention deleted');
   };
 }

@@ -101,7 +101,7 @@ export const messagingCategories: DataCategory[] = [
     // The obligation is the tenant's, not every tenant's: legalObligation stays empty, and erasure without one
     // deletes. With one, an erased person's records within its period are anonymised and kept (privacy/callRecords.ts).
     retention:
-      "twelve months after the call started, or the tenant's metadataRetentionDays (messaging settings). On erasure, where the tenant's trafficDataRetention names a law obliging it to keep traffic data, the person's records within the law's period after the call are anonymised (their numbers, account and client IP replaced by keyed hashes; times, duration, disposition and the tenant's number stay) and kept until that period ends, then deleted; older ones are deleted",
+      "twelve months after the call started, or the tenant's metadataRetentionDays (messaging settings); where the tenant's trafficDataRetention names a law obliging it to keep traffic data, every record at least the law's days after the call, whatever the metadata retention. On erasure, where the tenant's trafficDataRetention names a law obliging it to keep traffic data, the person's records within the law's period after the call are anonymised (their numbers, account and client IP replaced by keyed hashes; times, duration, disposition and the tenant's number stay) and kept until that period ends, then deleted; older ones are deleted",
     legalObligation: '',
     defaultRetentionDays: 365,
     consentPurposes: [],
@@ -117,7 +117,8 @@ export const messagingCategories: DataCategory[] = [
     purpose: "Let the tenant find a call's recording or voicemail",
     legalBasis:
       "consent (kept only when the tenant allows recordings and, unless it says otherwise, the carrier recorded the parties' consent)",
-    retention: "with the call's record, twelve months after the call started",
+    retention:
+      "twelve months after the call started, or the tenant's metadataRetentionDays (messaging settings); not kept longer under a traffic-data obligation (a reference to the media is not traffic data), so never longer than its call's record",
     legalObligation: '',
     defaultRetentionDays: 365,
     consentPurposes: [],

@@ -3,29 +3,37 @@ import { purgeBefore, receiptLine, type CategoryReceipt, type Transaction } from
 import { PARTITIONED, messages } from '../db/schema';
 import type { SettingsRepository } from '../db/settings';
 import type { MessagingDeps } from '../deps';
+import { callRetentionDays } from '../domain/settings';
 import { expireKeptCalls } from './callRecords';
 import { forwarding, hasContent } from './subjects';
 
 /**
  * The cut-off of a retention purge, moved back when the tenant's messaging settings keep the category longer:
  * a tenant that set its own retention in messaging keeps what it set (messaging's retention jobs delete at
- * that setting themselves; jobs/retention.ts).
+ * that setting themselves; jobs/retention.ts), and call records stay as long as a law obliging the tenant to
+ * keep traffic data says (callRetentionDays), whatever retention the privacy service was given.
  */
 async function keptLonger(
   repository: SettingsRepository,
   tx: Transaction,
   category: string,
   before: Date,
+  now: Date,
 ): Promise<Date> {
   const settings = await repository.get(tx);
   const days =
-    category === 'message_metadata' || category === 'call_records' || category === 'call_recordings'
-      ? settings.metadataRetentionDays
-      : category === 'message_content'
-        ? settings.contentRetentionDays
-        : null;
+    category === 'call_records'
+      ? // On the default metadata retention, the run's policy stands in for it; a law still keeps its days.
+        settings.metadataRetentionDays === null
+        ? (settings.trafficDataRetention?.days ?? null)
+        : callRetentionDays(settings)
+      : category === 'message_metadata' || category === 'call_recordings'
+        ? settings.metadataRetentionDays
+        : category === 'message_content'
+          ? settings.contentRetentionDays
+          : null;
   if (days === null) return before;
-  const own = new Date(Date.now() - days * 86_400_000);
+  const own = new Date(now.getTime() - days * 86_400_000);
   return own < before ? own : before;
 }
 
@@ -36,7 +44,7 @@ export async function purgeCategory(
   category: string,
   given: Date,
 ): Promise<CategoryReceipt[]> {
-  const before = await keptLonger(deps.settings, tx, category, given);
+  const before = await keptLonger(deps.settings, tx, category, given, deps.now());
   if (category === 'message_metadata') {
     // The history's partitions follow their messages' (message_created_at).
     await purgeBefore(tx, PARTITIONED.history, before);

@@ -7,6 +7,7 @@ import { sql } from 'drizzle-orm';
 import {
   call,
   createLogger,
+  ensurePartitions,
   exportPages,
   identifierHashes,
   matchingHashes,
@@ -20,7 +21,8 @@ import { messagingV1 } from '@parley/proto';
 import { TEST_SUBJECT_HASH_KEY, as } from '../../../../tests/support/callers';
 import { eventually } from '../../../../tests/support/grpc';
 import { CDR_PATH } from '../../src/carrier/cdrEndpoint';
-import type { KeptCallRow } from '../../src/db/schema';
+import { PARTITIONED, type KeptCallRow } from '../../src/db/schema';
+import { QUEUES } from '../../src/deps';
 import { makeMetadataRetention } from '../../src/jobs/retention';
 import { messagingParticipant } from '../../src/privacy';
 import { startMessaging, type MessagingUnderTest } from './messagingForTests';
@@ -391,5 +393,101 @@ describe('retention of kept call records', () => {
     const receipt = await erase(tenantId, person([gus]));
     expect(lineOf(receipt, 'call_records')).toMatchObject({ deleted: '1', anonymised: '0', kept: '0' });
     expect(await keptCalls(tenantId)).toEqual([]);
+  });
+});
+
+describe('retention of every call record under an obligation to keep traffic data', () => {
+  /** Tenants keeping metadata 30 days, one under a 400-day law, each with a call and a message 100 days old. */
+  async function seeded() {
+    const tenants = {
+      obliged: await tenantWith({ days: 400, law: 'a four-hundred-day law (test)' }),
+      free: await tenantWith(null),
+    };
+    for (const { tenantId } of Object.values(tenants))
+      await under.updateSettings(tenantId, { metadataRetentionDays: 30 }, ['metadata_retention_days']);
+    return tenants;
+  }
+  async function oldCallAndMessage(tenantId: string, number: string) {
+    const at = new Date(Date.now() - 100 * DAY_MS).toISOString();
+    await withTenant(deps().db, tenantId, async (tx) => {
+      const id = randomUUID();
+      await tx.execute(sql`insert into messages (tenant_id, id, direction, from_e164, to_e164, encoding, segments,
+                                                 status, expires_at, created_at, updated_at)
+                           values (${tenantId}, ${id}, 'outbound', ${number}, ${nextPhone()}, 'GSM-7', 1,
+                                   'delivered', ${at}, ${at}, ${at})`);
+      await tx.execute(sql`insert into message_status_history (tenant_id, message_id, message_created_at, seq, status, at)
+                           values (${tenantId}, ${id}, ${at}, 1, 'delivered', ${at})`);
+    });
+    return storedCall(tenantId, { from: nextPhone(), to: number, direction: 'inbound', daysAgo: 100 });
+  }
+  const messageCount = (tenantId: string) =>
+    withTenant(deps().db, tenantId, async (tx) =>
+      Number((await tx.execute<{ n: number }>(sql`select count(*)::int as n from messages`)).rows[0]!.n),
+    );
+  const callIds = (tenantId: string) =>
+    withTenant(
+      deps().db,
+      tenantId,
+      async (tx) => (await tx.execute<{ id: string }>(sql`select id from calls order by id`)).rows,
+    );
+
+  it("keeps a tenant's calls through the metadata retention for the law's days while its messages go; without the law they go", async () => {
+    const { obliged, free } = await seeded();
+    const kept = await oldCallAndMessage(obliged.tenantId, obliged.number);
+    await oldCallAndMessage(free.tenantId, free.number);
+    const recent = await storedCall(free.tenantId, {
+      from: nextPhone(),
+      to: free.number,
+      direction: 'inbound',
+      daysAgo: 20,
+    });
+    const { pool, jobs } = under.messaging.app.runtime;
+    for (const spec of Object.values(PARTITIONED)) await ensurePartitions(pool, spec, { behind: 14 });
+
+    // The platform's pass queues both tenants (their metadata retention is shorter than the longest), and
+    // each tenant's delete runs at its own retentions.
+    await jobs.send(QUEUES.metadataRetention, {});
+    await eventually("both tenants' old messages to be deleted", async () => {
+      if ((await messageCount(obliged.tenantId)) + (await messageCount(free.tenantId)) > 0)
+        throw new Error('not yet');
+    });
+    expect(await callIds(obliged.tenantId)).toEqual([{ id: kept }]);
+    expect(await callIds(free.tenantId)).toEqual([{ id: recent }]);
+    // The months of calls the law still keeps stay, though no tenant keeps metadata that long: the month
+    // about thirteen months back is within 400 days.
+    const month = new Date();
+    month.setUTCDate(1);
+    month.setUTCMonth(month.getUTCMonth() - 13);
+    const name = `calls_p${month.getUTCFullYear()}${String(month.getUTCMonth() + 1).padStart(2, '0')}`;
+    const partitions = await pool.query(`select 1 from pg_class where relname = $1`, [name]);
+    expect(partitions.rowCount).toBe(1);
+  });
+
+  it("keeps a tenant's calls through the privacy service's retention purge for the law's days while its messages go; without the law they go", async () => {
+    const { obliged, free } = await seeded();
+    const kept = await oldCallAndMessage(obliged.tenantId, obliged.number);
+    await oldCallAndMessage(free.tenantId, free.number);
+    // A run whose policy cuts at tomorrow: everything the tenant's own settings do not keep longer goes.
+    const purge = (tenantId: string, category: string) =>
+      withTenant(deps().db, tenantId, (tx) =>
+        participant().purge(tx, category, new Date(Date.now() + DAY_MS), { tenantId, log }),
+      );
+    for (const { tenantId } of [obliged, free]) {
+      await purge(tenantId, 'message_metadata');
+      await purge(tenantId, 'call_records');
+      expect(await messageCount(tenantId)).toBe(0);
+    }
+    expect(await callIds(obliged.tenantId)).toEqual([{ id: kept }]);
+    expect(await callIds(free.tenantId)).toEqual([]);
+
+    // Past the law's days the obliged tenant's call goes too.
+    deps().now = () => new Date(Date.now() + 301 * DAY_MS);
+    await withTenant(deps().db, obliged.tenantId, (tx) =>
+      participant().purge(tx, 'call_records', new Date(Date.now() + 302 * DAY_MS), {
+        tenantId: obliged.tenantId,
+        log,
+      }),
+    );
+    expect(await callIds(obliged.tenantId)).toEqual([]);
   });
 });

@@ -39,7 +39,7 @@ const settingsSchema = z
     }),
     metadataRetentionDays: days(1).openapi({
       description:
-        "Days a message's metadata (time, numbers, segments, status, history) is kept after it was created (default 365)",
+        "Days a message's metadata (time, numbers, segments, status, history), a call's record and its recording references are kept after it was created (the call started; default 365). Call records stay longer when trafficDataRetention's days are longer.",
       example: 365,
     }),
     senderRates: ratesSchema.openapi({
@@ -65,7 +65,7 @@ const settingsSchema = z
     }),
     trafficDataRetention: trafficSchema.nullable().openapi({
       description:
-        "A law obliging the tenant to keep traffic data (the tenant knows its country's): within its days after a call, an erased person's call records are anonymised (their numbers, account and client IP replaced by keyed hashes) and kept, then deleted when the days have passed; older ones are deleted at once. null: none (the default), erasure deletes call records.",
+        "A law obliging the tenant to keep traffic data (the tenant knows its country's): every call record is kept at least its days after the call, even when metadataRetentionDays is shorter (messages and recording references still follow metadataRetentionDays). Within those days, an erased person's call records are anonymised (their numbers, account and client IP replaced by keyed hashes) and kept, then deleted when the days have passed; older ones are deleted at once. null: none (the default), erasure deletes call records.",
     }),
     updatedAt: timestamp.nullable().openapi({ description: 'When they were last changed; null if never' }),
   })
@@ -99,7 +99,7 @@ const patchBody = z
       .openapi({ description: "Keep a recording reference only with the carrier's consent flag" }),
     trafficDataRetention: trafficSchema.nullable().optional().openapi({
       description:
-        'The law obliging the tenant to keep traffic data and its days (1 to 3650); null: no obligation',
+        'The law obliging the tenant to keep traffic data and its days (1 to 3650): every call record is kept at least that long; null: no obligation',
     }),
   })
   .strict()
