@@ -3,15 +3,28 @@ import { billingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { AccountRepository } from './db/accounts';
+import { PlanRepository } from './db/plans';
+import { UsageRepository } from './db/usage';
 import { makeGetBalance } from './rpc/getBalance';
+import { makeCreatePlan } from './rpc/createPlan';
+import { makeAddPlanVersion } from './rpc/addPlanVersion';
+import { makeListPlans } from './rpc/listPlans';
+import { makeAssignPlan } from './rpc/assignPlan';
+import { makeGetPlan } from './rpc/getPlan';
 import { onTenantCreated } from './events/consumers/tenantCreated';
+import { onMessageSent } from './events/consumers/messageSent';
+import { onMessageReceived } from './events/consumers/messageReceived';
+import { onCallRecorded } from './events/consumers/callRecorded';
+import { onNumberAssigned } from './events/consumers/numberAssigned';
+import { onNumberReleased } from './events/consumers/numberReleased';
+import { makeMonthlyRent, MONTHLY_RENT_CRON, MONTHLY_RENT_QUEUE } from './jobs/monthlyRent';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
 }
 
 /** Composition root: builds the runtime, then the repositories, then the RPC handlers and consumers. */
-export function buildApp(config: Config): BillingApp {
+export function buildApp(config: Config, options: { now?: () => Date } = {}): BillingApp {
   const runtime = new ServiceRuntime({
     service: 'billing',
     version,
@@ -19,14 +32,31 @@ export function buildApp(config: Config): BillingApp {
     assets: locateAssets(__dirname),
     protoFiles: [protoFiles.billing],
   });
-  const accounts = new AccountRepository(runtime.db);
+  const now = options.now ?? (() => new Date());
+  const plans = new PlanRepository(runtime.db);
+  const accounts = new AccountRepository(runtime.db, plans);
+  const usage = new UsageRepository();
+  const rating = { accounts, plans, usage };
+  const rpc = runtime.unary.bind(runtime);
+  const platform = { scope: 'platform:admin', tenant: false } as const;
   const implementation: billingV1.BillingServiceServer = {
-    getBalance: runtime.unary('GetBalance', makeGetBalance({ accounts }), { scope: 'billing:read' }),
+    getBalance: rpc('GetBalance', makeGetBalance({ accounts }), { scope: 'billing:read' }),
+    createPlan: rpc('CreatePlan', makeCreatePlan({ plans, now }), platform),
+    addPlanVersion: rpc('AddPlanVersion', makeAddPlanVersion({ plans, now }), platform),
+    listPlans: rpc('ListPlans', makeListPlans({ plans }), platform),
+    assignPlan: rpc('AssignPlan', makeAssignPlan({ accounts }), platform),
+    getPlan: rpc('GetPlan', makeGetPlan({ accounts, plans }), { scope: 'billing:read' }),
   };
   return {
     runtime,
-    start: () =>
-      runtime.start({
+    start: async () => {
+      await runtime.jobs.work(MONTHLY_RENT_QUEUE, makeMonthlyRent({ ...rating, db: runtime.db }), {
+        retryLimit: 20,
+        retryBackoff: true,
+        retryDelayMaxSeconds: 3600,
+      });
+      await runtime.jobs.schedule(MONTHLY_RENT_QUEUE, MONTHLY_RENT_CRON, { tz: 'UTC' });
+      await runtime.start({
         grpcServices: [
           {
             name: 'parley.billing.v1.BillingService',
@@ -34,8 +64,16 @@ export function buildApp(config: Config): BillingApp {
             implementation,
           },
         ],
-        consumers: [onTenantCreated({ accounts, currency: config.BILLING_DEFAULT_CURRENCY })],
-      }),
+        consumers: [
+          onTenantCreated({ accounts, currency: config.BILLING_DEFAULT_CURRENCY }),
+          onMessageSent(rating),
+          onMessageReceived(rating),
+          onCallRecorded(rating),
+          onNumberAssigned({ ...rating, now }),
+          onNumberReleased({ usage }),
+        ],
+      });
+    },
     stop: () => runtime.stop(),
     migrate: () => runtime.migrate(),
   };

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
-import { call, createClient } from '@parley/kit';
+import { call, createClient, withTenant } from '@parley/kit';
 import { as, asPlatform } from '../../../../tests/support/callers';
-import { billingV1, identityV1 } from '@parley/proto';
+import { billingV1, identityV1, messagingV1, numberingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
@@ -11,6 +11,25 @@ import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../test
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startIdentity, type IdentityApp } from '../../../identity/test/integration/identityForTests';
+import { UsageRepository } from '../../src/db/usage';
+import { MONTHLY_RENT_QUEUE } from '../../src/jobs/monthlyRent';
+import { startProducer, type Producer } from './producers';
+
+const euroPrices = (monthly: string): billingV1.PlanPrices => ({
+  smsOutboundPerSegment: { defaultPrice: '0.05', byCountry: { DE: '0.075' } },
+  mmsOutboundPerMessage: { defaultPrice: '0.2', byCountry: {} },
+  inboundMessage: '0.01',
+  numbers: [
+    { numberType: 'local', country: '*', setup: '2', monthly },
+    { numberType: 'mobile', country: '*', setup: '0', monthly },
+    { numberType: 'toll_free', country: '*', setup: '0', monthly: '9' },
+  ],
+  callInboundPerMinute: '0.01',
+  callOutboundPerMinute: '0.02',
+  callRounding: billingV1.CallRounding.CALL_ROUNDING_PER_SECOND,
+  taxPercent: { defaultPrice: '0', byCountry: { DE: '19' } },
+  proRataFirstMonth: true,
+});
 
 describe('billing service', () => {
   let billing: RunningService<BillingApp>;
@@ -77,9 +96,219 @@ describe('billing service', () => {
     });
   });
 
+  describe('plans', () => {
+    it('lets only platform operators create plans, names bad prices, and never starts a version in the past', async () => {
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.createPlan,
+          { id: 'x', name: 'X', currency: 'EUR', isDefault: false, prices: euroPrices('1') },
+          await as('initech'),
+        ),
+        status.PERMISSION_DENIED,
+      );
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.createPlan,
+          {
+            id: 'bad',
+            name: 'Bad',
+            currency: 'EUR',
+            isDefault: false,
+            prices: { ...euroPrices('1'), inboundMessage: '0.1234567891' },
+          },
+          await asPlatform(),
+        ),
+        status.INVALID_ARGUMENT,
+        'PLAN_PRICES_INVALID',
+      );
+      const created = await call(
+        billingClient,
+        billingClient.createPlan,
+        { id: 'euro', name: 'Euro', currency: 'EUR', isDefault: true, prices: euroPrices('3.00') },
+        await asPlatform(),
+      );
+      expect(created.plan).toMatchObject({
+        id: 'euro',
+        currency: 'EUR',
+        isDefault: true,
+        versions: [{ version: 1 }],
+      });
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.addPlanVersion,
+          { planId: 'euro', prices: euroPrices('4.00'), effectiveFrom: new Date(Date.now() - 86_400_000) },
+          await asPlatform(),
+        ),
+        status.INVALID_ARGUMENT,
+        'EFFECTIVE_FROM_IN_PAST',
+      );
+      const later = new Date(Date.now() + 30 * 86_400_000);
+      const added = await call(
+        billingClient,
+        billingClient.addPlanVersion,
+        { planId: 'euro', prices: euroPrices('4.00'), effectiveFrom: later },
+        await asPlatform(),
+      );
+      expect(added.plan?.versions.map((version) => version.version)).toEqual([1, 2]);
+      const listed = await call(billingClient, billingClient.listPlans, {}, await asPlatform());
+      expect(listed.plans.map((plan) => plan.id)).toEqual(['euro', 'standard']);
+      // initech's account (EUR) was opened before a EUR plan existed: the operator assigns it.
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.assignPlan,
+          { tenantId: 'initech', planId: 'standard' },
+          await asPlatform(),
+        ),
+        status.FAILED_PRECONDITION,
+        'PLAN_CURRENCY_MISMATCH',
+      );
+      await call(
+        billingClient,
+        billingClient.assignPlan,
+        { tenantId: 'initech', planId: 'euro' },
+        await asPlatform(),
+      );
+      const mine = await call(billingClient, billingClient.getPlan, {}, await as('initech'));
+      expect(mine.plan).toMatchObject({ id: 'euro', versions: [{ version: 1 }, { version: 2 }] });
+      expect(mine.plan?.versions[0]?.prices?.smsOutboundPerSegment?.byCountry).toEqual({ DE: '0.075' });
+    });
+  });
+
+  describe('number setup, rent and late usage', () => {
+    let numbering: Producer;
+    let messaging: Producer;
+    beforeAll(async () => {
+      numbering = await startProducer('numbering', natsPrefix);
+      messaging = await startProducer('messaging', natsPrefix);
+    });
+    afterAll(async () => {
+      await numbering?.stop();
+      await messaging?.stop();
+    });
+
+    const lines = (category: string) =>
+      withTenant(
+        billing.app.runtime.db,
+        'initech',
+        async (tx) =>
+          (
+            await tx.execute<{
+              source_id: string;
+              billing_period: string;
+              amount_minor: string;
+              plan_version: number;
+            }>(
+              sql`select source_id, billing_period, amount_minor::text, plan_version from usage_records
+                 where category = ${category} order by source_id`,
+            )
+          ).rows,
+      );
+
+    it('charges setup and a pro-rata first month at assignment, then each month once', async () => {
+      // Assigned on 16 November 2026 (30 days): half a month of EUR 3.00.
+      await numbering.publish(
+        (tx, runtime) =>
+          runtime.outbox
+            .enqueue(tx, {
+              type: 'numbering.number.assigned',
+              tenantId: 'initech',
+              key: 'number:n-1',
+              payloadType: 'parley.numbering.v1.NumberAssigned',
+              messageType: numberingV1.NumberAssigned,
+              payload: {
+                numberId: 'n-1',
+                e164: '+4930123456',
+                country: 'DE',
+                type: 'local',
+                setupPrice: undefined,
+                monthlyPrice: undefined,
+                assignedAt: new Date('2026-11-16T09:00:00Z'),
+                accountId: '',
+                source: 'purchase',
+                sourceId: 'o-1',
+              },
+            })
+            .then(() => undefined),
+        'initech',
+      );
+      await eventually('the setup to be rated', async () => {
+        if ((await lines('number_setup')).length === 0) throw new Error('not yet');
+      });
+      expect(await lines('number_setup')).toMatchObject([{ amount_minor: '200', billing_period: '2026-11' }]);
+      const rent = await lines('number_rent');
+      // The first month, and every month since that the job would have charged (this one, December).
+      expect(rent[0]).toEqual({
+        source_id: 'rent:n-1:2026-11',
+        billing_period: '2026-11',
+        amount_minor: '150',
+        plan_version: 1,
+      });
+
+      // The monthly job, twice for the same period (a retry, a second replica): one line.
+      for (let attempt = 0; attempt < 2; attempt += 1)
+        await billing.app.runtime.jobs.send(MONTHLY_RENT_QUEUE, { period: '2027-01' });
+      await eventually('the January rent', async () => {
+        if (!(await lines('number_rent')).some((line) => line.source_id === 'rent:n-1:2027-01'))
+          throw new Error('no');
+      });
+      const january = (await lines('number_rent')).filter((line) => line.source_id === 'rent:n-1:2027-01');
+      // Version 2 (EUR 4.00, effective in 30 days) is in force when January starts; November kept version 1.
+      expect(january).toEqual([
+        { source_id: 'rent:n-1:2027-01', billing_period: '2027-01', amount_minor: '400', plan_version: 2 },
+      ]);
+      expect((await lines('number_rent'))[0]).toMatchObject({ amount_minor: '150', plan_version: 1 });
+    });
+
+    it('puts usage for a closed period on the next open one', async () => {
+      const usage = new UsageRepository();
+      await withTenant(billing.app.runtime.db, 'initech', (tx) =>
+        usage.closePeriod(tx, 'initech', '2026-10'),
+      );
+      await messaging.publish(
+        (tx, runtime) =>
+          runtime.outbox
+            .enqueue(tx, {
+              type: 'messaging.message.sent',
+              tenantId: 'initech',
+              key: 'message:late',
+              payloadType: 'parley.messaging.v1.MessageSent',
+              messageType: messagingV1.MessageSent,
+              payload: {
+                messageId: 'late',
+                accountId: '',
+                segments: 2,
+                encoding: 'GSM-7',
+                destinationCountry: 'DE',
+                senderClass: 'long_code',
+                kind: 'sms',
+                sentAt: new Date('2026-10-31T23:59:00Z'),
+              },
+            })
+            .then(() => undefined),
+        'initech',
+      );
+      const rated = await eventually('the late message to be rated', async () => {
+        const found = await lines('sms_outbound');
+        if (found.length === 0) throw new Error('not yet');
+        return found;
+      });
+      // 2 × 0.075 = 0.15, onto November: October's invoice is issued.
+      expect(rated).toMatchObject([{ billing_period: '2026-11', amount_minor: '15' }]);
+    });
+  });
+
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
-      expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual(['billing_accounts']);
+      expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual([
+        'billing_accounts',
+        'billing_numbers',
+        'billing_periods',
+        'usage_records',
+      ]);
       await expectTenantWall(billing.app.runtime.db, {
         table: 'billing_accounts',
         insert: (tenantId) =>
