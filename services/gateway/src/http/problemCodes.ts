@@ -103,6 +103,20 @@ export const problemCatalogue = define({
   CONSUMER_NOT_RUNNING: { status: 422, description: "The event's consumer no longer runs." },
   DEAD_LETTER_UNDECODABLE: { status: 422, description: 'The parked event cannot be decoded.' },
   BILLING_ACCOUNT_NOT_FOUND: { status: 404, description: 'The caller has no billing account yet.' },
+  BILLING_PLAN_NOT_ASSIGNED: { status: 404, description: 'The tenant is on no plan yet.' },
+  PLAN_INVALID: { status: 400, description: 'The plan is invalid; `errors` names the field.' },
+  PLAN_PRICES_INVALID: { status: 400, description: 'A price is invalid; `errors` names each field.' },
+  EFFECTIVE_FROM_IN_PAST: {
+    status: 400,
+    description: 'A price version must start now or later, after the latest version.',
+  },
+  CURRENCY_INVALID: { status: 400, description: 'The currency is not an ISO 4217 code with a minor unit.' },
+  PLAN_EXISTS: { status: 409, description: 'A plan with this id exists.' },
+  PLAN_NOT_FOUND: { status: 404, description: 'No plan has this id.' },
+  PLAN_CURRENCY_MISMATCH: {
+    status: 422,
+    description: "The plan's currency is not the tenant's billing account's.",
+  },
 
   // Privacy.
   SUBJECT_INVALID: { status: 400, description: 'The subject names no one, or more than one way.' },
