@@ -11,6 +11,7 @@ import { makeAddPlanVersion } from './rpc/addPlanVersion';
 import { makeListPlans } from './rpc/listPlans';
 import { makeAssignPlan } from './rpc/assignPlan';
 import { makeGetPlan } from './rpc/getPlan';
+import { makeGetReconciliation } from './rpc/getReconciliation';
 import { onTenantCreated } from './events/consumers/tenantCreated';
 import { onMessageSent } from './events/consumers/messageSent';
 import { onMessageReceived } from './events/consumers/messageReceived';
@@ -46,6 +47,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     listPlans: rpc('ListPlans', makeListPlans({ plans }), platform),
     assignPlan: rpc('AssignPlan', makeAssignPlan({ accounts }), platform),
     getPlan: rpc('GetPlan', makeGetPlan({ accounts, plans }), { scope: 'billing:read' }),
+    getReconciliation: rpc('GetReconciliation', makeGetReconciliation({ db: runtime.db }), platform),
   };
   return {
     runtime,

@@ -2,8 +2,10 @@
 // process SIGKILLed and restarted part-way, and then every event delivered again to an emptied inbox.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connectNats, withTenant } from '@parley/kit';
-import { identityV1, messagingV1 } from '@parley/proto';
+import { call, connectNats, createClient, withTenant } from '@parley/kit';
+import { billingV1, identityV1, messagingV1 } from '@parley/proto';
+import { asPlatform } from '../../../../tests/support/callers';
+import { periodOf } from '../../src/domain/periods';
 import { sql } from 'drizzle-orm';
 import { freePort } from '../../../../tools/dev/src/ports';
 import { eventually } from '../../../../tests/support/grpc';
@@ -170,5 +172,28 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
       segments: String(expected.segments),
       amount: String(expected.amount),
     });
+
+    // The reconciliation: every event the inbox handled has its line.
+    const client = createClient(billingV1.BillingServiceClient, `127.0.0.1:${port}`, {
+      serviceName: 'parley.billing.v1.BillingService',
+    });
+    try {
+      const report = await call(
+        client,
+        client.getReconciliation,
+        { period: periodOf(new Date()) },
+        await asPlatform(),
+      );
+      expect(report.lines.find((line) => line.eventType === 'messaging.message.sent')).toEqual({
+        eventType: 'messaging.message.sent',
+        seen: String(N),
+        parked: '0',
+        rated: String(N),
+        difference: '0',
+      });
+      expect(report.lines.every((line) => line.difference === '0')).toBe(true);
+    } finally {
+      client.close();
+    }
   });
 });

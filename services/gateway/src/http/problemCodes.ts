@@ -113,6 +113,7 @@ export const problemCatalogue = define({
   CURRENCY_INVALID: { status: 400, description: 'The currency is not an ISO 4217 code with a minor unit.' },
   PLAN_EXISTS: { status: 409, description: 'A plan with this id exists.' },
   PLAN_NOT_FOUND: { status: 404, description: 'No plan has this id.' },
+  PERIOD_INVALID: { status: 400, description: 'The period is not a month (YYYY-MM).' },
   PLAN_CURRENCY_MISMATCH: {
     status: 422,
     description: "The plan's currency is not the tenant's billing account's.",

@@ -115,3 +115,7 @@ end $$;
 -- The monthly rent job lists every tenant's numbers (then charges each in that tenant's own transaction).
 create policy platform_reads_numbers on billing_numbers for select
   using (current_setting('app.tenant_id', true) = 'platform');
+
+-- The reconciliation report counts rated usage across tenants.
+create policy platform_reads_usage on usage_records for select
+  using (current_setting('app.tenant_id', true) = 'platform');

@@ -257,6 +257,56 @@ export function planRoutes(backends: Backends) {
     }),
     route({
       method: 'get',
+      path: '/v1/admin/billing/reconciliation',
+      operationId: 'getBillingReconciliation',
+      problems: ['PERIOD_INVALID'],
+      summary: 'Events billing received per subject against the usage it rated',
+      description:
+        "For each subject billing rates, in the month the producer created the event (its UUIDv7 id): the events billing's inbox handled (`seen`), those parked in dead letters (`parked`), and the usage lines rated from them (`rated`). Each handled event has exactly one line, so `difference` (seen - rated) is 0; parked events are listed for the dead-letter API. Answerable while the inbox keeps the month (twice the stream's max age plus two days).",
+      tags: ['Plans'],
+      scope: 'platform:admin',
+      query: z.object({
+        period: z
+          .string()
+          .regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be YYYY-MM')
+          .openapi({ example: '2026-11' }),
+      }),
+      response: {
+        status: 200,
+        description: 'One line per rated subject',
+        schema: z
+          .object({
+            period: z.string(),
+            lines: z.array(
+              z.object({
+                eventType: z.string().openapi({ example: 'messaging.message.sent' }),
+                seen: z.number().int(),
+                parked: z.number().int(),
+                rated: z.number().int(),
+                difference: z.number().int(),
+              }),
+            ),
+          })
+          .openapi('BillingReconciliation'),
+      },
+      handler: async ({ caller, query }) => {
+        const report = await backends.as(caller, billing, billing.getReconciliation, {
+          period: query.period,
+        });
+        return {
+          period: report.period,
+          lines: report.lines.map((line) => ({
+            eventType: line.eventType,
+            seen: Number(line.seen),
+            parked: Number(line.parked),
+            rated: Number(line.rated),
+            difference: Number(line.difference),
+          })),
+        };
+      },
+    }),
+    route({
+      method: 'get',
       path: '/v1/plan',
       operationId: 'getPlan',
       problems: ['BILLING_ACCOUNT_NOT_FOUND', 'BILLING_PLAN_NOT_ASSIGNED'],

@@ -238,6 +238,34 @@ export interface GetPlanResponse {
   plan?: Plan | undefined;
 }
 
+/** GetReconciliationRequest names the month. */
+export interface GetReconciliationRequest {
+  /** YYYY-MM (UTC), by the time the producer created each event (its UUIDv7 event id). */
+  period: string;
+}
+
+/** ReconciliationLine is one consumed subject's count. */
+export interface ReconciliationLine {
+  /** The event type (subject), e.g. messaging.message.sent. */
+  eventType: string;
+  /** Events of this type billing's inbox recorded as handled. */
+  seen: string;
+  /** Events of this type parked in dead letters (received, not rated). */
+  parked: string;
+  /** Usage lines rated from events of this type. */
+  rated: string;
+  /** seen - rated: zero when every handled event has its line. */
+  difference: string;
+}
+
+/** GetReconciliationResponse holds a line per rated subject. */
+export interface GetReconciliationResponse {
+  /** The month. */
+  period: string;
+  /** One line per subject billing rates. */
+  lines: ReconciliationLine[];
+}
+
 function createBaseGetBalanceRequest(): GetBalanceRequest {
   return {};
 }
@@ -2077,6 +2105,297 @@ export const GetPlanResponse: MessageFns<GetPlanResponse> = {
   },
 };
 
+function createBaseGetReconciliationRequest(): GetReconciliationRequest {
+  return { period: "" };
+}
+
+export const GetReconciliationRequest: MessageFns<GetReconciliationRequest> = {
+  encode(message: GetReconciliationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReconciliationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReconciliationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReconciliationRequest {
+    return { period: isSet(object.period) ? globalThis.String(object.period) : "" };
+  },
+
+  toJSON(message: GetReconciliationRequest): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetReconciliationRequest>, I>>(base?: I): GetReconciliationRequest {
+    return GetReconciliationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetReconciliationRequest>, I>>(object: I): GetReconciliationRequest {
+    const message = createBaseGetReconciliationRequest();
+    message.period = object.period ?? "";
+    return message;
+  },
+};
+
+function createBaseReconciliationLine(): ReconciliationLine {
+  return { eventType: "", seen: "0", parked: "0", rated: "0", difference: "0" };
+}
+
+export const ReconciliationLine: MessageFns<ReconciliationLine> = {
+  encode(message: ReconciliationLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventType !== "") {
+      writer.uint32(10).string(message.eventType);
+    }
+    if (message.seen !== "0") {
+      writer.uint32(16).int64(message.seen);
+    }
+    if (message.parked !== "0") {
+      writer.uint32(24).int64(message.parked);
+    }
+    if (message.rated !== "0") {
+      writer.uint32(32).int64(message.rated);
+    }
+    if (message.difference !== "0") {
+      writer.uint32(40).int64(message.difference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconciliationLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconciliationLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.seen = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parked = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rated = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.difference = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconciliationLine {
+    return {
+      eventType: isSet(object.eventType)
+        ? globalThis.String(object.eventType)
+        : isSet(object.event_type)
+        ? globalThis.String(object.event_type)
+        : "",
+      seen: isSet(object.seen) ? globalThis.String(object.seen) : "0",
+      parked: isSet(object.parked) ? globalThis.String(object.parked) : "0",
+      rated: isSet(object.rated) ? globalThis.String(object.rated) : "0",
+      difference: isSet(object.difference) ? globalThis.String(object.difference) : "0",
+    };
+  },
+
+  toJSON(message: ReconciliationLine): unknown {
+    const obj: any = {};
+    if (message.eventType !== "") {
+      obj.eventType = message.eventType;
+    }
+    if (message.seen !== "0") {
+      obj.seen = message.seen;
+    }
+    if (message.parked !== "0") {
+      obj.parked = message.parked;
+    }
+    if (message.rated !== "0") {
+      obj.rated = message.rated;
+    }
+    if (message.difference !== "0") {
+      obj.difference = message.difference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReconciliationLine>, I>>(base?: I): ReconciliationLine {
+    return ReconciliationLine.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconciliationLine>, I>>(object: I): ReconciliationLine {
+    const message = createBaseReconciliationLine();
+    message.eventType = object.eventType ?? "";
+    message.seen = object.seen ?? "0";
+    message.parked = object.parked ?? "0";
+    message.rated = object.rated ?? "0";
+    message.difference = object.difference ?? "0";
+    return message;
+  },
+};
+
+function createBaseGetReconciliationResponse(): GetReconciliationResponse {
+  return { period: "", lines: [] };
+}
+
+export const GetReconciliationResponse: MessageFns<GetReconciliationResponse> = {
+  encode(message: GetReconciliationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    for (const v of message.lines) {
+      ReconciliationLine.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReconciliationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReconciliationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lines.push(ReconciliationLine.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReconciliationResponse {
+    return {
+      period: isSet(object.period) ? globalThis.String(object.period) : "",
+      lines: globalThis.Array.isArray(object?.lines)
+        ? object.lines.map((e: any) => ReconciliationLine.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetReconciliationResponse): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => ReconciliationLine.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetReconciliationResponse>, I>>(base?: I): GetReconciliationResponse {
+    return GetReconciliationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetReconciliationResponse>, I>>(object: I): GetReconciliationResponse {
+    const message = createBaseGetReconciliationResponse();
+    message.period = object.period ?? "";
+    message.lines = object.lines?.map((e) => ReconciliationLine.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** BillingService owns balances, usage, invoices and payments. */
 export type BillingServiceService = typeof BillingServiceService;
 export const BillingServiceService = {
@@ -2142,6 +2461,18 @@ export const BillingServiceService = {
     responseSerialize: (value: GetPlanResponse): Buffer => Buffer.from(GetPlanResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetPlanResponse => GetPlanResponse.decode(value),
   },
+  /** GetReconciliation compares the events billing received per subject with the usage it rated (platform operators). */
+  getReconciliation: {
+    path: "/parley.billing.v1.BillingService/GetReconciliation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReconciliationRequest): Buffer =>
+      Buffer.from(GetReconciliationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReconciliationRequest => GetReconciliationRequest.decode(value),
+    responseSerialize: (value: GetReconciliationResponse): Buffer =>
+      Buffer.from(GetReconciliationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetReconciliationResponse => GetReconciliationResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServiceServer extends UntypedServiceImplementation {
@@ -2157,6 +2488,8 @@ export interface BillingServiceServer extends UntypedServiceImplementation {
   assignPlan: handleUnaryCall<AssignPlanRequest, AssignPlanResponse>;
   /** GetPlan returns the caller's tenant's plan. */
   getPlan: handleUnaryCall<GetPlanRequest, GetPlanResponse>;
+  /** GetReconciliation compares the events billing received per subject with the usage it rated (platform operators). */
+  getReconciliation: handleUnaryCall<GetReconciliationRequest, GetReconciliationResponse>;
 }
 
 export interface BillingServiceClient extends Client {
@@ -2255,6 +2588,22 @@ export interface BillingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetPlanResponse) => void,
+  ): ClientUnaryCall;
+  /** GetReconciliation compares the events billing received per subject with the usage it rated (platform operators). */
+  getReconciliation(
+    request: GetReconciliationRequest,
+    callback: (error: ServiceError | null, response: GetReconciliationResponse) => void,
+  ): ClientUnaryCall;
+  getReconciliation(
+    request: GetReconciliationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetReconciliationResponse) => void,
+  ): ClientUnaryCall;
+  getReconciliation(
+    request: GetReconciliationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetReconciliationResponse) => void,
   ): ClientUnaryCall;
 }
 
