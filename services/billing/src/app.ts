@@ -12,6 +12,11 @@ import { makeListPlans } from './rpc/listPlans';
 import { makeAssignPlan } from './rpc/assignPlan';
 import { makeGetPlan } from './rpc/getPlan';
 import { makeGetReconciliation } from './rpc/getReconciliation';
+import { makeAuthorise } from './rpc/authorise';
+import { makeReleaseReservation } from './rpc/releaseReservation';
+import { makeUpdateWallet } from './rpc/updateWallet';
+import { WalletRepository } from './db/wallets';
+import { Authoriser } from './domain/authoriser';
 import { onTenantCreated } from './events/consumers/tenantCreated';
 import { onMessageSent } from './events/consumers/messageSent';
 import { onMessageReceived } from './events/consumers/messageReceived';
@@ -22,7 +27,14 @@ import { makeMonthlyRent, MONTHLY_RENT_CRON, MONTHLY_RENT_QUEUE } from './jobs/m
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
+  /** For the payments step: credits a tenant's wallet once per reference, in the caller's transaction. */
+  wallet: WalletRepository;
 }
+
+/** A reservation not released nor rated within this is dropped (the send's usage is rated well before). */
+const RESERVATION_TTL_MS = 10 * 60_000;
+/** How long a replica trusts a wallet's plan before reading it again (balances follow events meanwhile). */
+const WALLET_REFRESH_MS = 60_000;
 
 /** Composition root: builds the runtime, then the repositories, then the RPC handlers and consumers. */
 export function buildApp(config: Config, options: { now?: () => Date } = {}): BillingApp {
@@ -35,8 +47,15 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
   });
   const now = options.now ?? (() => new Date());
   const plans = new PlanRepository(runtime.db);
-  const accounts = new AccountRepository(runtime.db, plans);
-  const usage = new UsageRepository();
+  const wallet = new WalletRepository(runtime.outbox);
+  const accounts = new AccountRepository(runtime.db, plans, wallet);
+  const usage = new UsageRepository(wallet);
+  const authoriser = new Authoriser({
+    load: (tenantId) => accounts.walletState(tenantId),
+    now,
+    reservationTtlMs: RESERVATION_TTL_MS,
+    refreshMs: WALLET_REFRESH_MS,
+  });
   const rating = { accounts, plans, usage };
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
@@ -48,9 +67,16 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     assignPlan: rpc('AssignPlan', makeAssignPlan({ accounts }), platform),
     getPlan: rpc('GetPlan', makeGetPlan({ accounts, plans }), { scope: 'billing:read' }),
     getReconciliation: rpc('GetReconciliation', makeGetReconciliation({ db: runtime.db }), platform),
+    // Messaging asks before it queues a send, as the tenant's caller.
+    authorise: rpc('Authorise', makeAuthorise({ authoriser }), { scope: ['messages:write', 'internal'] }),
+    releaseReservation: rpc('ReleaseReservation', makeReleaseReservation({ authoriser }), {
+      scope: ['messages:write', 'internal'],
+    }),
+    updateWallet: rpc('UpdateWallet', makeUpdateWallet({ db: runtime.db, wallet }), platform),
   };
   return {
     runtime,
+    wallet,
     start: async () => {
       await runtime.jobs.work(MONTHLY_RENT_QUEUE, makeMonthlyRent({ ...rating, db: runtime.db }), {
         retryLimit: 20,
@@ -73,6 +99,13 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
           onCallRecorded(rating),
           onNumberAssigned({ ...rating, now }),
           onNumberReleased({ usage }),
+        ],
+        broadcasts: [
+          {
+            name: 'authorisation',
+            types: 'billing.balance.changed',
+            handle: (envelope) => authoriser.apply(envelope),
+          },
         ],
       });
     },

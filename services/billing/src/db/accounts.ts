@@ -1,13 +1,30 @@
 import { eq } from 'drizzle-orm';
 import { failedPrecondition, notFound, withTenant, type Database, type Transaction } from '@parley/kit';
+import type { WalletState } from '../domain/authoriser';
 import type { PlanRepository } from './plans';
+import type { WalletRepository } from './wallets';
 import { billingAccounts, type BillingAccountRow } from './schema';
 
 export class AccountRepository {
   constructor(
     private readonly db: Database,
     private readonly plans: PlanRepository,
+    private readonly wallet: WalletRepository,
   ) {}
+
+  /** What authorisation keeps in memory for the tenant. */
+  async walletState(tenantId: string): Promise<WalletState | undefined> {
+    const account = await this.find(tenantId);
+    if (!account) return undefined;
+    const plan = account.planId ? await this.plans.find(account.planId) : undefined;
+    return {
+      currency: account.currency,
+      billingMode: account.billingMode,
+      balanceMinor: account.balanceMinor,
+      creditLimitMinor: account.creditLimitMinor,
+      plan: plan?.versions ?? [],
+    };
+  }
 
   /**
    * Opens the tenant's account inside the caller's (tenant-scoped) transaction, on the default plan of its
@@ -44,7 +61,13 @@ export class AccountRepository {
           `plan ${planId} is in ${found.plan.currency}, the tenant's account in ${account.currency}`,
         );
       }
-      await tx.update(billingAccounts).set({ planId }).where(eq(billingAccounts.tenantId, tenantId));
+      const [after] = await tx
+        .update(billingAccounts)
+        .set({ planId })
+        .where(eq(billingAccounts.tenantId, tenantId))
+        .returning();
+      // Every replica reads the wallet (and its plan) again.
+      await this.wallet.announce(tx, after!, '');
     });
   }
 }

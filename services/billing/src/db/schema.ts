@@ -17,6 +17,10 @@ export const billingAccounts = pgTable('billing_accounts', {
   balanceMinor: minorUnitsColumn('balance_minor').notNull(),
   openedAt: timestamp('opened_at', { withTimezone: true }).notNull().defaultNow(),
   planId: text('plan_id'),
+  billingMode: text('billing_mode').$type<'prepaid' | 'postpaid'>().notNull().default('prepaid'),
+  creditLimitMinor: minorUnitsColumn('credit_limit_minor').notNull().default(0n),
+  lowBalanceThresholdMinor: minorUnitsColumn('low_balance_threshold_minor'),
+  lowBalanceAlerted: boolean('low_balance_alerted').notNull().default(false),
 });
 
 export type BillingAccountRow = typeof billingAccounts.$inferSelect;
@@ -94,3 +98,15 @@ export const billingNumbers = pgTable(
 );
 
 export type BillingNumberRow = typeof billingNumbers.$inferSelect;
+
+export const walletCredits = pgTable(
+  'wallet_credits',
+  {
+    tenantId: text('tenant_id').notNull(),
+    reference: text('reference').notNull(),
+    amountMinor: minorUnitsColumn('amount_minor').notNull(),
+    currency: currencyColumn('currency').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.reference] })],
+);

@@ -4,6 +4,7 @@ import type { Transaction } from '@parley/kit';
 import { nextPeriod, periodOf, type Period } from '../domain/periods';
 import type { RatePlan } from '../domain/plans';
 import type { RatedLine } from '../domain/rating';
+import type { WalletRepository } from './wallets';
 import { billingNumbers, billingPeriods, usageRecords, type BillingNumberRow } from './schema';
 
 export interface UsageSource {
@@ -19,6 +20,8 @@ export interface UsageSource {
 
 /** Rated usage, billing periods and the numbers rent is charged for; every call in a tenant's transaction. */
 export class UsageRepository {
+  constructor(private readonly wallet?: WalletRepository) {}
+
   /**
    * The period usage at `at` belongs to: its own month, or the first open one after it when that month is
    * closed (its invoice issued). Takes a share lock on the period row, so a period cannot close between
@@ -67,7 +70,10 @@ export class UsageRepository {
       })
       .onConflictDoNothing({ target: usageRecords.sourceId })
       .returning({ id: usageRecords.id });
-    return inserted.length > 0;
+    if (inserted.length === 0) return false;
+    // The wallet moves in the same transaction: a line is debited exactly when it is stored.
+    if (!line.amount.isZero()) await this.wallet?.debit(source.tenantId, line.amount, source.reference, tx);
+    return true;
   }
 
   async addNumber(tx: Transaction, number: Omit<BillingNumberRow, 'releasedAt'>): Promise<void> {

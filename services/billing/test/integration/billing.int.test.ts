@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
-import { call, createClient, withTenant } from '@parley/kit';
+import { call, createClient, Money, withTenant } from '@parley/kit';
+import { publishedEvents } from '../../../../tests/support/streams';
 import { as, asPlatform } from '../../../../tests/support/callers';
 import { billingV1, identityV1, messagingV1, numberingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
@@ -37,6 +38,7 @@ describe('billing service', () => {
   let billingClient: billingV1.BillingServiceClient;
   let identityClient: identityV1.IdentityServiceClient;
   const natsPrefix = uniquePrefix('billing');
+  const producers: { messaging?: Producer; numbering?: Producer } = {};
 
   beforeAll(async () => {
     // Billing first: its consumer must cope with identity's stream not existing yet.
@@ -54,6 +56,8 @@ describe('billing service', () => {
   });
 
   afterAll(async () => {
+    await producers.numbering?.stop();
+    await producers.messaging?.stop();
     billingClient?.close();
     identityClient?.close();
     await identity?.stop();
@@ -184,10 +188,8 @@ describe('billing service', () => {
     beforeAll(async () => {
       numbering = await startProducer('numbering', natsPrefix);
       messaging = await startProducer('messaging', natsPrefix);
-    });
-    afterAll(async () => {
-      await numbering?.stop();
-      await messaging?.stop();
+      producers.messaging = messaging;
+      producers.numbering = numbering;
     });
 
     const lines = (category: string) =>
@@ -301,6 +303,94 @@ describe('billing service', () => {
     });
   });
 
+  describe('prepaid authorisation', () => {
+    const authorise = async () =>
+      call(
+        billingClient,
+        billingClient.authorise,
+        { kind: 'sms', segments: 2, destinationCountry: 'DE', reference: `m-${Math.random()}` },
+        await as('initech', ['messages:write']),
+      );
+    const balance = async () =>
+      (await call(billingClient, billingClient.getBalance, {}, await as('initech'))).balanceMinor;
+
+    it('refuses a tenant with no balance at once, and a top-up unblocks it at once; a credit applies once', async () => {
+      // initech has been charged its number's setup and rent above: its prepaid balance is below zero.
+      expect(BigInt(await balance())).toBeLessThan(0n);
+      expect(await authorise()).toMatchObject({
+        allowed: false,
+        reason: 'INSUFFICIENT_BALANCE',
+        reservationId: '',
+      });
+      await call(
+        billingClient,
+        billingClient.updateWallet,
+        { tenantId: 'initech', lowBalanceThresholdMinor: '1000' },
+        await asPlatform(),
+      );
+
+      const owed = -BigInt(await balance());
+      const topUp = Money.of(owed + 1000n, 'EUR'); // leaves EUR 10.00, the threshold
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const applied = await billing.app.runtime.withTenant('initech', (tx) =>
+          billing.app.wallet.credit(tx, 'initech', topUp, 'top-up-1'),
+        );
+        expect(applied).toBe(attempt === 0);
+      }
+      expect(await balance()).toBe('1000');
+      const allowed = await eventually('the top-up to reach authorisation', async () => {
+        const answer = await authorise();
+        if (!answer.allowed) throw new Error(answer.reason);
+        return answer;
+      });
+      // 2 segments at EUR 0.075 = 0.15
+      expect(allowed.estimate).toEqual({ currency: 'EUR', minorUnits: '15' });
+      await call(
+        billingClient,
+        billingClient.releaseReservation,
+        { reservationId: allowed.reservationId },
+        await as('initech', ['messages:write']),
+      );
+    });
+
+    it('publishes billing.balance.low once when usage takes the balance below the threshold', async () => {
+      const messaging = producers.messaging!;
+      for (const id of ['low-1', 'low-2'])
+        await messaging.publish(
+          (tx, runtime) =>
+            runtime.outbox
+              .enqueue(tx, {
+                type: 'messaging.message.sent',
+                tenantId: 'initech',
+                key: `message:${id}`,
+                payloadType: 'parley.messaging.v1.MessageSent',
+                messageType: messagingV1.MessageSent,
+                payload: {
+                  messageId: id,
+                  accountId: '',
+                  segments: 1,
+                  encoding: 'GSM-7',
+                  destinationCountry: 'FR',
+                  senderClass: 'long_code',
+                  kind: 'sms',
+                  sentAt: new Date(),
+                },
+              })
+              .then(() => undefined),
+          'initech',
+        );
+      await eventually('both sends debited', async () => {
+        if ((await balance()) !== '990') throw new Error(await balance());
+      });
+      const low = (await publishedEvents(billing.app.runtime, 'billing')).filter(
+        (event) => event.type === 'billing.balance.low',
+      );
+      expect(low.map((event) => billingV1.BalanceLow.decode(event.payload))).toEqual([
+        { balanceMinor: '995', thresholdMinor: '1000', currency: 'EUR' },
+      ]);
+    });
+  });
+
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual([
@@ -308,6 +398,7 @@ describe('billing service', () => {
         'billing_numbers',
         'billing_periods',
         'usage_records',
+        'wallet_credits',
       ]);
       await expectTenantWall(billing.app.runtime.db, {
         table: 'billing_accounts',

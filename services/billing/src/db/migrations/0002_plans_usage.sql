@@ -119,3 +119,31 @@ create policy platform_reads_numbers on billing_numbers for select
 -- The reconciliation report counts rated usage across tenants.
 create policy platform_reads_usage on usage_records for select
   using (current_setting('app.tenant_id', true) = 'platform');
+
+-- Wallets: prepaid or postpaid, a credit limit, a low-balance alert threshold, and credits (top-ups)
+-- applied once per reference.
+
+alter table billing_accounts
+  add column billing_mode text not null default 'prepaid' check (billing_mode in ('prepaid', 'postpaid')),
+  -- How far below zero a prepaid balance may go (minor units, 0 by default).
+  add column credit_limit_minor bigint not null default 0 check (credit_limit_minor >= 0),
+  -- billing.balance.low is published when the balance falls below this (null: never).
+  add column low_balance_threshold_minor bigint,
+  -- Whether the alert was sent since the balance was last at or above the threshold (one alert per fall).
+  add column low_balance_alerted boolean not null default false;
+
+create table wallet_credits (
+  tenant_id text not null,
+  -- The caller's idempotency reference (a payment id, a top-up id): a credit is applied once per reference.
+  reference text not null check (length(reference) between 1 and 200),
+  amount_minor bigint not null check (amount_minor > 0),
+  currency char(3) not null check (currency ~ '^[A-Z]{3}$'),
+  created_at timestamptz not null default now(),
+  primary key (tenant_id, reference)
+);
+
+alter table wallet_credits enable row level security;
+alter table wallet_credits force row level security;
+create policy tenant_isolation on wallet_credits
+  using (tenant_id = current_setting('app.tenant_id', true))
+  with check (tenant_id = current_setting('app.tenant_id', true));

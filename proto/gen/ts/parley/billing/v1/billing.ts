@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { Money } from "../../common/v1/money";
 
 /** CallRounding says how call durations are counted. */
 export enum CallRounding {
@@ -264,6 +265,87 @@ export interface GetReconciliationResponse {
   period: string;
   /** One line per subject billing rates. */
   lines: ReconciliationLine[];
+}
+
+/** AuthoriseRequest describes a send about to be queued. */
+export interface AuthoriseRequest {
+  /** sms or mms. */
+  kind: string;
+  /** Segments of an SMS (1 for an MMS). */
+  segments: number;
+  /** ISO 3166-1 alpha-2 destination country, empty when unknown. */
+  destinationCountry: string;
+  /** The message id the send will have: its rating releases the reservation. */
+  reference: string;
+}
+
+/** AuthoriseResponse is the answer. */
+export interface AuthoriseResponse {
+  /** Whether the send may go. */
+  allowed: boolean;
+  /** Why not: INSUFFICIENT_BALANCE or BILLING_PLAN_MISSING; empty when allowed. */
+  reason: string;
+  /** Reservation to release if the send does not happen; empty when nothing was reserved. */
+  reservationId: string;
+  /** The estimated price reserved. */
+  estimate?: Money | undefined;
+}
+
+/** ReleaseReservationRequest names the reservation. */
+export interface ReleaseReservationRequest {
+  /** From AuthoriseResponse. */
+  reservationId: string;
+}
+
+/** ReleaseReservationResponse is empty. */
+export interface ReleaseReservationResponse {
+}
+
+/** UpdateWalletRequest holds the fields to change. */
+export interface UpdateWalletRequest {
+  /** The tenant. */
+  tenantId: string;
+  /** prepaid or postpaid. */
+  billingMode?:
+    | string
+    | undefined;
+  /** Minor units a prepaid balance may go below zero (0 or more). */
+  creditLimitMinor?:
+    | string
+    | undefined;
+  /** billing.balance.low below this balance (minor units); negative: no alert. */
+  lowBalanceThresholdMinor?: string | undefined;
+}
+
+/** UpdateWalletResponse is empty. */
+export interface UpdateWalletResponse {
+}
+
+/**
+ * BalanceChanged (billing.balance.changed): a tenant's balance after usage or a credit; every replica keeps
+ * its authorisation state current from it.
+ */
+export interface BalanceChanged {
+  /** Balance after the change, in minor units. */
+  balanceMinor: string;
+  /** ISO 4217 currency. */
+  currency: string;
+  /** prepaid or postpaid. */
+  billingMode: string;
+  /** Credit limit in minor units. */
+  creditLimitMinor: string;
+  /** What changed it: the usage reference (message id, ...) or the credit reference. */
+  reference: string;
+}
+
+/** BalanceLow (billing.balance.low): a tenant's prepaid balance fell below its threshold. */
+export interface BalanceLow {
+  /** Balance in minor units. */
+  balanceMinor: string;
+  /** The threshold in minor units. */
+  thresholdMinor: string;
+  /** ISO 4217 currency. */
+  currency: string;
 }
 
 function createBaseGetBalanceRequest(): GetBalanceRequest {
@@ -2396,6 +2478,814 @@ export const GetReconciliationResponse: MessageFns<GetReconciliationResponse> = 
   },
 };
 
+function createBaseAuthoriseRequest(): AuthoriseRequest {
+  return { kind: "", segments: 0, destinationCountry: "", reference: "" };
+}
+
+export const AuthoriseRequest: MessageFns<AuthoriseRequest> = {
+  encode(message: AuthoriseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.segments !== 0) {
+      writer.uint32(16).int32(message.segments);
+    }
+    if (message.destinationCountry !== "") {
+      writer.uint32(26).string(message.destinationCountry);
+    }
+    if (message.reference !== "") {
+      writer.uint32(34).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthoriseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthoriseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.segments = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.destinationCountry = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthoriseRequest {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      segments: isSet(object.segments) ? globalThis.Number(object.segments) : 0,
+      destinationCountry: isSet(object.destinationCountry)
+        ? globalThis.String(object.destinationCountry)
+        : isSet(object.destination_country)
+        ? globalThis.String(object.destination_country)
+        : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: AuthoriseRequest): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.segments !== 0) {
+      obj.segments = Math.round(message.segments);
+    }
+    if (message.destinationCountry !== "") {
+      obj.destinationCountry = message.destinationCountry;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthoriseRequest>, I>>(base?: I): AuthoriseRequest {
+    return AuthoriseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthoriseRequest>, I>>(object: I): AuthoriseRequest {
+    const message = createBaseAuthoriseRequest();
+    message.kind = object.kind ?? "";
+    message.segments = object.segments ?? 0;
+    message.destinationCountry = object.destinationCountry ?? "";
+    message.reference = object.reference ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthoriseResponse(): AuthoriseResponse {
+  return { allowed: false, reason: "", reservationId: "", estimate: undefined };
+}
+
+export const AuthoriseResponse: MessageFns<AuthoriseResponse> = {
+  encode(message: AuthoriseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.allowed !== false) {
+      writer.uint32(8).bool(message.allowed);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.reservationId !== "") {
+      writer.uint32(26).string(message.reservationId);
+    }
+    if (message.estimate !== undefined) {
+      Money.encode(message.estimate, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthoriseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthoriseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.allowed = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reservationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.estimate = Money.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthoriseResponse {
+    return {
+      allowed: isSet(object.allowed) ? globalThis.Boolean(object.allowed) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      reservationId: isSet(object.reservationId)
+        ? globalThis.String(object.reservationId)
+        : isSet(object.reservation_id)
+        ? globalThis.String(object.reservation_id)
+        : "",
+      estimate: isSet(object.estimate) ? Money.fromJSON(object.estimate) : undefined,
+    };
+  },
+
+  toJSON(message: AuthoriseResponse): unknown {
+    const obj: any = {};
+    if (message.allowed !== false) {
+      obj.allowed = message.allowed;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.reservationId !== "") {
+      obj.reservationId = message.reservationId;
+    }
+    if (message.estimate !== undefined) {
+      obj.estimate = Money.toJSON(message.estimate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthoriseResponse>, I>>(base?: I): AuthoriseResponse {
+    return AuthoriseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthoriseResponse>, I>>(object: I): AuthoriseResponse {
+    const message = createBaseAuthoriseResponse();
+    message.allowed = object.allowed ?? false;
+    message.reason = object.reason ?? "";
+    message.reservationId = object.reservationId ?? "";
+    message.estimate = (object.estimate !== undefined && object.estimate !== null)
+      ? Money.fromPartial(object.estimate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReleaseReservationRequest(): ReleaseReservationRequest {
+  return { reservationId: "" };
+}
+
+export const ReleaseReservationRequest: MessageFns<ReleaseReservationRequest> = {
+  encode(message: ReleaseReservationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reservationId !== "") {
+      writer.uint32(10).string(message.reservationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseReservationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseReservationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reservationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseReservationRequest {
+    return {
+      reservationId: isSet(object.reservationId)
+        ? globalThis.String(object.reservationId)
+        : isSet(object.reservation_id)
+        ? globalThis.String(object.reservation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReleaseReservationRequest): unknown {
+    const obj: any = {};
+    if (message.reservationId !== "") {
+      obj.reservationId = message.reservationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseReservationRequest>, I>>(base?: I): ReleaseReservationRequest {
+    return ReleaseReservationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseReservationRequest>, I>>(object: I): ReleaseReservationRequest {
+    const message = createBaseReleaseReservationRequest();
+    message.reservationId = object.reservationId ?? "";
+    return message;
+  },
+};
+
+function createBaseReleaseReservationResponse(): ReleaseReservationResponse {
+  return {};
+}
+
+export const ReleaseReservationResponse: MessageFns<ReleaseReservationResponse> = {
+  encode(_: ReleaseReservationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseReservationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseReservationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReleaseReservationResponse {
+    return {};
+  },
+
+  toJSON(_: ReleaseReservationResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseReservationResponse>, I>>(base?: I): ReleaseReservationResponse {
+    return ReleaseReservationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseReservationResponse>, I>>(_: I): ReleaseReservationResponse {
+    const message = createBaseReleaseReservationResponse();
+    return message;
+  },
+};
+
+function createBaseUpdateWalletRequest(): UpdateWalletRequest {
+  return { tenantId: "", billingMode: undefined, creditLimitMinor: undefined, lowBalanceThresholdMinor: undefined };
+}
+
+export const UpdateWalletRequest: MessageFns<UpdateWalletRequest> = {
+  encode(message: UpdateWalletRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.billingMode !== undefined) {
+      writer.uint32(18).string(message.billingMode);
+    }
+    if (message.creditLimitMinor !== undefined) {
+      writer.uint32(24).int64(message.creditLimitMinor);
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      writer.uint32(32).int64(message.lowBalanceThresholdMinor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateWalletRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateWalletRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.billingMode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.creditLimitMinor = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lowBalanceThresholdMinor = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateWalletRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      billingMode: isSet(object.billingMode)
+        ? globalThis.String(object.billingMode)
+        : isSet(object.billing_mode)
+        ? globalThis.String(object.billing_mode)
+        : undefined,
+      creditLimitMinor: isSet(object.creditLimitMinor)
+        ? globalThis.String(object.creditLimitMinor)
+        : isSet(object.credit_limit_minor)
+        ? globalThis.String(object.credit_limit_minor)
+        : undefined,
+      lowBalanceThresholdMinor: isSet(object.lowBalanceThresholdMinor)
+        ? globalThis.String(object.lowBalanceThresholdMinor)
+        : isSet(object.low_balance_threshold_minor)
+        ? globalThis.String(object.low_balance_threshold_minor)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateWalletRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.billingMode !== undefined) {
+      obj.billingMode = message.billingMode;
+    }
+    if (message.creditLimitMinor !== undefined) {
+      obj.creditLimitMinor = message.creditLimitMinor;
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      obj.lowBalanceThresholdMinor = message.lowBalanceThresholdMinor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateWalletRequest>, I>>(base?: I): UpdateWalletRequest {
+    return UpdateWalletRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateWalletRequest>, I>>(object: I): UpdateWalletRequest {
+    const message = createBaseUpdateWalletRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.billingMode = object.billingMode ?? undefined;
+    message.creditLimitMinor = object.creditLimitMinor ?? undefined;
+    message.lowBalanceThresholdMinor = object.lowBalanceThresholdMinor ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateWalletResponse(): UpdateWalletResponse {
+  return {};
+}
+
+export const UpdateWalletResponse: MessageFns<UpdateWalletResponse> = {
+  encode(_: UpdateWalletResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateWalletResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateWalletResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): UpdateWalletResponse {
+    return {};
+  },
+
+  toJSON(_: UpdateWalletResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateWalletResponse>, I>>(base?: I): UpdateWalletResponse {
+    return UpdateWalletResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateWalletResponse>, I>>(_: I): UpdateWalletResponse {
+    const message = createBaseUpdateWalletResponse();
+    return message;
+  },
+};
+
+function createBaseBalanceChanged(): BalanceChanged {
+  return { balanceMinor: "0", currency: "", billingMode: "", creditLimitMinor: "0", reference: "" };
+}
+
+export const BalanceChanged: MessageFns<BalanceChanged> = {
+  encode(message: BalanceChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.balanceMinor !== "0") {
+      writer.uint32(8).int64(message.balanceMinor);
+    }
+    if (message.currency !== "") {
+      writer.uint32(18).string(message.currency);
+    }
+    if (message.billingMode !== "") {
+      writer.uint32(26).string(message.billingMode);
+    }
+    if (message.creditLimitMinor !== "0") {
+      writer.uint32(32).int64(message.creditLimitMinor);
+    }
+    if (message.reference !== "") {
+      writer.uint32(42).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BalanceChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBalanceChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.balanceMinor = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.billingMode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.creditLimitMinor = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BalanceChanged {
+    return {
+      balanceMinor: isSet(object.balanceMinor)
+        ? globalThis.String(object.balanceMinor)
+        : isSet(object.balance_minor)
+        ? globalThis.String(object.balance_minor)
+        : "0",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      billingMode: isSet(object.billingMode)
+        ? globalThis.String(object.billingMode)
+        : isSet(object.billing_mode)
+        ? globalThis.String(object.billing_mode)
+        : "",
+      creditLimitMinor: isSet(object.creditLimitMinor)
+        ? globalThis.String(object.creditLimitMinor)
+        : isSet(object.credit_limit_minor)
+        ? globalThis.String(object.credit_limit_minor)
+        : "0",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: BalanceChanged): unknown {
+    const obj: any = {};
+    if (message.balanceMinor !== "0") {
+      obj.balanceMinor = message.balanceMinor;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.billingMode !== "") {
+      obj.billingMode = message.billingMode;
+    }
+    if (message.creditLimitMinor !== "0") {
+      obj.creditLimitMinor = message.creditLimitMinor;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BalanceChanged>, I>>(base?: I): BalanceChanged {
+    return BalanceChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BalanceChanged>, I>>(object: I): BalanceChanged {
+    const message = createBaseBalanceChanged();
+    message.balanceMinor = object.balanceMinor ?? "0";
+    message.currency = object.currency ?? "";
+    message.billingMode = object.billingMode ?? "";
+    message.creditLimitMinor = object.creditLimitMinor ?? "0";
+    message.reference = object.reference ?? "";
+    return message;
+  },
+};
+
+function createBaseBalanceLow(): BalanceLow {
+  return { balanceMinor: "0", thresholdMinor: "0", currency: "" };
+}
+
+export const BalanceLow: MessageFns<BalanceLow> = {
+  encode(message: BalanceLow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.balanceMinor !== "0") {
+      writer.uint32(8).int64(message.balanceMinor);
+    }
+    if (message.thresholdMinor !== "0") {
+      writer.uint32(16).int64(message.thresholdMinor);
+    }
+    if (message.currency !== "") {
+      writer.uint32(26).string(message.currency);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BalanceLow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBalanceLow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.balanceMinor = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.thresholdMinor = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BalanceLow {
+    return {
+      balanceMinor: isSet(object.balanceMinor)
+        ? globalThis.String(object.balanceMinor)
+        : isSet(object.balance_minor)
+        ? globalThis.String(object.balance_minor)
+        : "0",
+      thresholdMinor: isSet(object.thresholdMinor)
+        ? globalThis.String(object.thresholdMinor)
+        : isSet(object.threshold_minor)
+        ? globalThis.String(object.threshold_minor)
+        : "0",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+    };
+  },
+
+  toJSON(message: BalanceLow): unknown {
+    const obj: any = {};
+    if (message.balanceMinor !== "0") {
+      obj.balanceMinor = message.balanceMinor;
+    }
+    if (message.thresholdMinor !== "0") {
+      obj.thresholdMinor = message.thresholdMinor;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BalanceLow>, I>>(base?: I): BalanceLow {
+    return BalanceLow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BalanceLow>, I>>(object: I): BalanceLow {
+    const message = createBaseBalanceLow();
+    message.balanceMinor = object.balanceMinor ?? "0";
+    message.thresholdMinor = object.thresholdMinor ?? "0";
+    message.currency = object.currency ?? "";
+    return message;
+  },
+};
+
 /** BillingService owns balances, usage, invoices and payments. */
 export type BillingServiceService = typeof BillingServiceService;
 export const BillingServiceService = {
@@ -2473,6 +3363,39 @@ export const BillingServiceService = {
       Buffer.from(GetReconciliationResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetReconciliationResponse => GetReconciliationResponse.decode(value),
   },
+  /** Authorise answers whether the caller's tenant may send now and reserves the send's estimated price. */
+  authorise: {
+    path: "/parley.billing.v1.BillingService/Authorise" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthoriseRequest): Buffer => Buffer.from(AuthoriseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthoriseRequest => AuthoriseRequest.decode(value),
+    responseSerialize: (value: AuthoriseResponse): Buffer => Buffer.from(AuthoriseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthoriseResponse => AuthoriseResponse.decode(value),
+  },
+  /** ReleaseReservation gives back a reservation whose send did not happen. */
+  releaseReservation: {
+    path: "/parley.billing.v1.BillingService/ReleaseReservation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseReservationRequest): Buffer =>
+      Buffer.from(ReleaseReservationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseReservationRequest => ReleaseReservationRequest.decode(value),
+    responseSerialize: (value: ReleaseReservationResponse): Buffer =>
+      Buffer.from(ReleaseReservationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseReservationResponse => ReleaseReservationResponse.decode(value),
+  },
+  /** UpdateWallet changes a tenant's billing mode, credit limit or low-balance threshold (platform operators). */
+  updateWallet: {
+    path: "/parley.billing.v1.BillingService/UpdateWallet" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateWalletRequest): Buffer => Buffer.from(UpdateWalletRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateWalletRequest => UpdateWalletRequest.decode(value),
+    responseSerialize: (value: UpdateWalletResponse): Buffer =>
+      Buffer.from(UpdateWalletResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateWalletResponse => UpdateWalletResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServiceServer extends UntypedServiceImplementation {
@@ -2490,6 +3413,12 @@ export interface BillingServiceServer extends UntypedServiceImplementation {
   getPlan: handleUnaryCall<GetPlanRequest, GetPlanResponse>;
   /** GetReconciliation compares the events billing received per subject with the usage it rated (platform operators). */
   getReconciliation: handleUnaryCall<GetReconciliationRequest, GetReconciliationResponse>;
+  /** Authorise answers whether the caller's tenant may send now and reserves the send's estimated price. */
+  authorise: handleUnaryCall<AuthoriseRequest, AuthoriseResponse>;
+  /** ReleaseReservation gives back a reservation whose send did not happen. */
+  releaseReservation: handleUnaryCall<ReleaseReservationRequest, ReleaseReservationResponse>;
+  /** UpdateWallet changes a tenant's billing mode, credit limit or low-balance threshold (platform operators). */
+  updateWallet: handleUnaryCall<UpdateWalletRequest, UpdateWalletResponse>;
 }
 
 export interface BillingServiceClient extends Client {
@@ -2604,6 +3533,54 @@ export interface BillingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetReconciliationResponse) => void,
+  ): ClientUnaryCall;
+  /** Authorise answers whether the caller's tenant may send now and reserves the send's estimated price. */
+  authorise(
+    request: AuthoriseRequest,
+    callback: (error: ServiceError | null, response: AuthoriseResponse) => void,
+  ): ClientUnaryCall;
+  authorise(
+    request: AuthoriseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthoriseResponse) => void,
+  ): ClientUnaryCall;
+  authorise(
+    request: AuthoriseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthoriseResponse) => void,
+  ): ClientUnaryCall;
+  /** ReleaseReservation gives back a reservation whose send did not happen. */
+  releaseReservation(
+    request: ReleaseReservationRequest,
+    callback: (error: ServiceError | null, response: ReleaseReservationResponse) => void,
+  ): ClientUnaryCall;
+  releaseReservation(
+    request: ReleaseReservationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseReservationResponse) => void,
+  ): ClientUnaryCall;
+  releaseReservation(
+    request: ReleaseReservationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseReservationResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateWallet changes a tenant's billing mode, credit limit or low-balance threshold (platform operators). */
+  updateWallet(
+    request: UpdateWalletRequest,
+    callback: (error: ServiceError | null, response: UpdateWalletResponse) => void,
+  ): ClientUnaryCall;
+  updateWallet(
+    request: UpdateWalletRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateWalletResponse) => void,
+  ): ClientUnaryCall;
+  updateWallet(
+    request: UpdateWalletRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateWalletResponse) => void,
   ): ClientUnaryCall;
 }
 
