@@ -244,6 +244,11 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "NUMBER_VOICE_ROUTE" .svc.routing.voice -}}
 {{- end -}}
 
+{{- if eq .name "billing" -}}
+{{- $_ := set $data "BILLING_DEFAULT_CURRENCY" .svc.defaultCurrency -}}
+{{- $_ := set $data "BILLING_NEW_TENANT_MODE" .svc.newTenantMode -}}
+{{- end -}}
+
 {{- if eq .name "messaging" -}}
 {{- /* Webhooks out: retries, the attempt deadline, and whether internal addresses may be posted to. */ -}}
 {{- $_ := set $data "WEBHOOK_RETRY_HOURS" (toString .svc.webhooks.retryHours) -}}

@@ -93,7 +93,11 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
           },
         ],
         consumers: [
-          onTenantCreated({ accounts, currency: config.BILLING_DEFAULT_CURRENCY }),
+          onTenantCreated({
+            accounts,
+            currency: config.BILLING_DEFAULT_CURRENCY,
+            billingMode: config.BILLING_NEW_TENANT_MODE,
+          }),
           onMessageSent(rating),
           onMessageReceived(rating),
           onCallRecorded(rating),

@@ -19,7 +19,8 @@ import { SettingsRepository } from './db/settings';
 import { PARTITIONED } from './db/schema';
 import { WebhookRepository } from './db/webhooks';
 import { QUEUES, SEND_EXPIRE_SECONDS, SEND_RETRIES, type MessagingDeps, type NumberDirectory } from './deps';
-import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
+import { allowEverySend } from './domain/authorisation';
+import { billingAuthorisation } from './billingAuthorisation';
 import { numberingUnavailable } from './domain/errors';
 import type { StatusCallbacks } from './domain/statusCallbacks';
 import { makeCallRecorder } from './carrier/calls';
@@ -84,6 +85,10 @@ export function buildApp(config: Config): MessagingApp {
     serviceName: 'parley.numbering.v1.NumberingService',
     idempotentMethods: ['ResolveNumber'],
   });
+  const billing = config.BILLING_ADDR
+    ? billingAuthorisation(config.BILLING_ADDR, (caller) => runtime.metadataFor(caller))
+    : undefined;
+  const authorisation = billing ?? allowEverySend;
   const numbers: NumberDirectory = {
     async resolve(e164, tenantId) {
       try {
@@ -161,7 +166,7 @@ export function buildApp(config: Config): MessagingApp {
     settings: new SettingsRepository(),
     numbers,
     carrier,
-    authorisation: allowEverySendUntilBillingAuthorises,
+    authorisation,
     statusCallbacks,
     rates: config.SENDER_RATES,
     webhooks: new WebhookRepository(runtime.db),
@@ -282,6 +287,7 @@ export function buildApp(config: Config): MessagingApp {
       await runtime.stop();
       await carrier.stop();
       numbering.close();
+      billing?.close();
     },
     migrate: () => runtime.migrate(),
   };

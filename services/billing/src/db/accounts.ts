@@ -30,11 +30,16 @@ export class AccountRepository {
    * Opens the tenant's account inside the caller's (tenant-scoped) transaction, on the default plan of its
    * currency (none when that currency has no default plan yet); a second open is a no-op.
    */
-  async open(tx: Transaction, tenantId: string, currency: string): Promise<void> {
+  async open(
+    tx: Transaction,
+    tenantId: string,
+    currency: string,
+    billingMode: 'prepaid' | 'postpaid',
+  ): Promise<void> {
     const planId = (await this.plans.defaultFor(tx, currency)) ?? null;
     await tx
       .insert(billingAccounts)
-      .values({ tenantId, currency, balanceMinor: 0n, planId })
+      .values({ tenantId, currency, balanceMinor: 0n, planId, billingMode })
       .onConflictDoNothing();
   }
 

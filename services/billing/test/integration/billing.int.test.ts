@@ -45,6 +45,7 @@ describe('billing service', () => {
     billing = await startService('billing', (env) => buildApp(loadConfig(env)), {
       NATS_PREFIX: natsPrefix,
       BILLING_DEFAULT_CURRENCY: 'EUR',
+      BILLING_NEW_TENANT_MODE: 'prepaid',
     });
     identity = await startIdentity({ NATS_PREFIX: natsPrefix });
     billingClient = createClient(billingV1.BillingServiceClient, billing.address, {

@@ -104,6 +104,12 @@ export const problemCatalogue = define({
   DEAD_LETTER_UNDECODABLE: { status: 422, description: 'The parked event cannot be decoded.' },
   BILLING_ACCOUNT_NOT_FOUND: { status: 404, description: 'The caller has no billing account yet.' },
   BILLING_PLAN_NOT_ASSIGNED: { status: 404, description: 'The tenant is on no plan yet.' },
+  INSUFFICIENT_BALANCE: {
+    status: 422,
+    description:
+      'The prepaid balance (plus credit limit) does not cover the send; a top-up unblocks it at once.',
+  },
+  BILLING_NOT_READY: { status: 422, description: 'Billing has no account or plan for the tenant yet.' },
   PLAN_INVALID: { status: 400, description: 'The plan is invalid; `errors` names the field.' },
   PLAN_PRICES_INVALID: { status: 400, description: 'A price is invalid; `errors` names each field.' },
   EFFECTIVE_FROM_IN_PAST: {
