@@ -15,6 +15,8 @@ import { makeGetReconciliation } from './rpc/getReconciliation';
 import { makeAuthorise } from './rpc/authorise';
 import { makeReleaseReservation } from './rpc/releaseReservation';
 import { makeUpdateWallet } from './rpc/updateWallet';
+import { makeSetLowBalanceThreshold } from './rpc/setLowBalanceThreshold';
+import { makeSummariseUsage } from './rpc/summariseUsage';
 import { WalletRepository } from './db/wallets';
 import { Authoriser } from './domain/authoriser';
 import { onTenantCreated } from './events/consumers/tenantCreated';
@@ -73,6 +75,14 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
       scope: ['messages:write', 'internal'],
     }),
     updateWallet: rpc('UpdateWallet', makeUpdateWallet({ db: runtime.db, wallet }), platform),
+    setLowBalanceThreshold: rpc(
+      'SetLowBalanceThreshold',
+      makeSetLowBalanceThreshold({ db: runtime.db, wallet }),
+      { scope: 'billing:write' },
+    ),
+    summariseUsage: rpc('SummariseUsage', makeSummariseUsage({ db: runtime.db, now }), {
+      scope: 'billing:read',
+    }),
   };
   return {
     runtime,

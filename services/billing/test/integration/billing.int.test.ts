@@ -304,6 +304,87 @@ describe('billing service', () => {
     });
   });
 
+  describe('BillingService/SummariseUsage', () => {
+    it('sums rated usage by UTC day and category, filtered, and names a bad range', async () => {
+      const summary = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-10-01T00:00:00Z'),
+          to: new Date('2027-02-01T00:00:00Z'),
+          category: '',
+          accountId: '',
+        },
+        await as('initech'),
+      );
+      expect(summary.totals).toEqual(
+        expect.arrayContaining([
+          {
+            day: '2026-10-31',
+            category: 'sms_outbound',
+            lines: '1',
+            quantity: '2',
+            amount: { currency: 'EUR', minorUnits: '15' },
+          },
+          {
+            day: '2026-11-16',
+            category: 'number_setup',
+            lines: '1',
+            quantity: '1',
+            amount: { currency: 'EUR', minorUnits: '200' },
+          },
+          {
+            day: '2026-11-16',
+            category: 'number_rent',
+            lines: '1',
+            quantity: '0.5',
+            amount: { currency: 'EUR', minorUnits: '150' },
+          },
+        ]),
+      );
+      const rentOnly = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-10-01T00:00:00Z'),
+          to: new Date('2027-02-01T00:00:00Z'),
+          category: 'number_rent',
+          accountId: '',
+        },
+        await as('initech'),
+      );
+      expect(new Set(rentOnly.totals.map((total) => total.category))).toEqual(new Set(['number_rent']));
+      // Another tenant sees none of it.
+      const other = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-10-01T00:00:00Z'),
+          to: new Date('2027-02-01T00:00:00Z'),
+          category: '',
+          accountId: '',
+        },
+        await as('someone-else'),
+      );
+      expect(other.totals).toEqual([]);
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.summariseUsage,
+          {
+            from: new Date('2027-01-01T00:00:00Z'),
+            to: new Date('2026-01-01T00:00:00Z'),
+            category: 'nope',
+            accountId: '',
+          },
+          await as('initech'),
+        ),
+        status.INVALID_ARGUMENT,
+        'USAGE_QUERY_INVALID',
+      );
+    });
+  });
+
   describe('prepaid authorisation', () => {
     const authorise = async () =>
       call(

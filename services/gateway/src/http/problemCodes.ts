@@ -110,6 +110,9 @@ export const problemCatalogue = define({
       'The prepaid balance (plus credit limit) does not cover the send; a top-up unblocks it at once.',
   },
   BILLING_NOT_READY: { status: 422, description: 'Billing has no account or plan for the tenant yet.' },
+  THRESHOLD_INVALID: { status: 400, description: 'The low-balance threshold is negative.' },
+  WALLET_INVALID: { status: 400, description: 'A wallet setting is invalid; `errors` names the field.' },
+  USAGE_QUERY_INVALID: { status: 400, description: 'The usage query is invalid; `errors` names the field.' },
   PLAN_INVALID: { status: 400, description: 'The plan is invalid; `errors` names the field.' },
   PLAN_PRICES_INVALID: { status: 400, description: 'A price is invalid; `errors` names each field.' },
   EFFECTIVE_FROM_IN_PAST: {

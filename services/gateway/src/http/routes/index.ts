@@ -17,6 +17,7 @@ import { messageRoutes } from './messages';
 import { messagingSettingsRoutes } from './messagingSettings';
 import { callRoutes } from './calls';
 import { planRoutes } from './plans';
+import { balanceRoutes } from './balance';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -36,6 +37,7 @@ export function buildRoutes(
     ...callRoutes(backends),
     ...dataRoutes(backends),
     ...planRoutes(backends),
+    ...balanceRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),
     ...deadLetterRoutes(backends),

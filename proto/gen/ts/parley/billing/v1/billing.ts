@@ -77,7 +77,19 @@ export interface GetBalanceResponse {
   /** Balance in minor units (cents), as a 64-bit integer string. */
   balanceMinor: string;
   /** When the billing account was opened. */
-  openedAt?: Date | undefined;
+  openedAt?:
+    | Date
+    | undefined;
+  /** prepaid or postpaid. */
+  billingMode: string;
+  /** Minor units a prepaid balance may go below zero. */
+  creditLimitMinor: string;
+  /** billing.balance.low below this balance (minor units); unset: no alert. */
+  lowBalanceThresholdMinor?:
+    | string
+    | undefined;
+  /** The plan the tenant is on, empty for none. */
+  planId: string;
 }
 
 /** CountryPrices are unit prices by ISO 3166-1 alpha-2 country, with a price for every other country. */
@@ -348,6 +360,52 @@ export interface BalanceLow {
   currency: string;
 }
 
+/** SetLowBalanceThresholdRequest holds the threshold. */
+export interface SetLowBalanceThresholdRequest {
+  /** Minor units; unset: no alert. */
+  thresholdMinor?: string | undefined;
+}
+
+/** SetLowBalanceThresholdResponse is empty. */
+export interface SetLowBalanceThresholdResponse {
+}
+
+/** SummariseUsageRequest filters the usage summed. */
+export interface SummariseUsageRequest {
+  /** From this time (inclusive); unset: the start of the current month. */
+  from?:
+    | Date
+    | undefined;
+  /** Until this time (exclusive); unset: now. */
+  to?:
+    | Date
+    | undefined;
+  /** Only this category (sms_outbound, mms_outbound, message_inbound, number_setup, number_rent, call_inbound, call_outbound); empty: all. */
+  category: string;
+  /** Only usage of this account; empty: all. */
+  accountId: string;
+}
+
+/** UsageTotal is the usage of one category on one day. */
+export interface UsageTotal {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** The category. */
+  category: string;
+  /** Usage lines summed. */
+  lines: string;
+  /** Units summed (segments, messages, minutes, months) as a decimal string. */
+  quantity: string;
+  /** Amount summed. */
+  amount?: Money | undefined;
+}
+
+/** SummariseUsageResponse holds a total per day and category, by day then category. */
+export interface SummariseUsageResponse {
+  /** The totals. */
+  totals: UsageTotal[];
+}
+
 function createBaseGetBalanceRequest(): GetBalanceRequest {
   return {};
 }
@@ -401,7 +459,16 @@ export const GetBalanceRequest: MessageFns<GetBalanceRequest> = {
 };
 
 function createBaseGetBalanceResponse(): GetBalanceResponse {
-  return { tenantId: "", currency: "", balanceMinor: "0", openedAt: undefined };
+  return {
+    tenantId: "",
+    currency: "",
+    balanceMinor: "0",
+    openedAt: undefined,
+    billingMode: "",
+    creditLimitMinor: "0",
+    lowBalanceThresholdMinor: undefined,
+    planId: "",
+  };
 }
 
 export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
@@ -417,6 +484,18 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
     }
     if (message.openedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.openedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.billingMode !== "") {
+      writer.uint32(42).string(message.billingMode);
+    }
+    if (message.creditLimitMinor !== "0") {
+      writer.uint32(48).int64(message.creditLimitMinor);
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      writer.uint32(56).int64(message.lowBalanceThresholdMinor);
+    }
+    if (message.planId !== "") {
+      writer.uint32(66).string(message.planId);
     }
     return writer;
   },
@@ -466,6 +545,38 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
             message.openedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.billingMode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.creditLimitMinor = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lowBalanceThresholdMinor = reader.int64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -496,6 +607,26 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
         : isSet(object.opened_at)
         ? fromJsonTimestamp(object.opened_at)
         : undefined,
+      billingMode: isSet(object.billingMode)
+        ? globalThis.String(object.billingMode)
+        : isSet(object.billing_mode)
+        ? globalThis.String(object.billing_mode)
+        : "",
+      creditLimitMinor: isSet(object.creditLimitMinor)
+        ? globalThis.String(object.creditLimitMinor)
+        : isSet(object.credit_limit_minor)
+        ? globalThis.String(object.credit_limit_minor)
+        : "0",
+      lowBalanceThresholdMinor: isSet(object.lowBalanceThresholdMinor)
+        ? globalThis.String(object.lowBalanceThresholdMinor)
+        : isSet(object.low_balance_threshold_minor)
+        ? globalThis.String(object.low_balance_threshold_minor)
+        : undefined,
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
     };
   },
 
@@ -513,6 +644,18 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
     if (message.openedAt !== undefined) {
       obj.openedAt = message.openedAt.toISOString();
     }
+    if (message.billingMode !== "") {
+      obj.billingMode = message.billingMode;
+    }
+    if (message.creditLimitMinor !== "0") {
+      obj.creditLimitMinor = message.creditLimitMinor;
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      obj.lowBalanceThresholdMinor = message.lowBalanceThresholdMinor;
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
     return obj;
   },
 
@@ -525,6 +668,10 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
     message.currency = object.currency ?? "";
     message.balanceMinor = object.balanceMinor ?? "0";
     message.openedAt = object.openedAt ?? undefined;
+    message.billingMode = object.billingMode ?? "";
+    message.creditLimitMinor = object.creditLimitMinor ?? "0";
+    message.lowBalanceThresholdMinor = object.lowBalanceThresholdMinor ?? undefined;
+    message.planId = object.planId ?? "";
     return message;
   },
 };
@@ -3286,6 +3433,458 @@ export const BalanceLow: MessageFns<BalanceLow> = {
   },
 };
 
+function createBaseSetLowBalanceThresholdRequest(): SetLowBalanceThresholdRequest {
+  return { thresholdMinor: undefined };
+}
+
+export const SetLowBalanceThresholdRequest: MessageFns<SetLowBalanceThresholdRequest> = {
+  encode(message: SetLowBalanceThresholdRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.thresholdMinor !== undefined) {
+      writer.uint32(8).int64(message.thresholdMinor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetLowBalanceThresholdRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetLowBalanceThresholdRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.thresholdMinor = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetLowBalanceThresholdRequest {
+    return {
+      thresholdMinor: isSet(object.thresholdMinor)
+        ? globalThis.String(object.thresholdMinor)
+        : isSet(object.threshold_minor)
+        ? globalThis.String(object.threshold_minor)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SetLowBalanceThresholdRequest): unknown {
+    const obj: any = {};
+    if (message.thresholdMinor !== undefined) {
+      obj.thresholdMinor = message.thresholdMinor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetLowBalanceThresholdRequest>, I>>(base?: I): SetLowBalanceThresholdRequest {
+    return SetLowBalanceThresholdRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetLowBalanceThresholdRequest>, I>>(
+    object: I,
+  ): SetLowBalanceThresholdRequest {
+    const message = createBaseSetLowBalanceThresholdRequest();
+    message.thresholdMinor = object.thresholdMinor ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetLowBalanceThresholdResponse(): SetLowBalanceThresholdResponse {
+  return {};
+}
+
+export const SetLowBalanceThresholdResponse: MessageFns<SetLowBalanceThresholdResponse> = {
+  encode(_: SetLowBalanceThresholdResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetLowBalanceThresholdResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetLowBalanceThresholdResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetLowBalanceThresholdResponse {
+    return {};
+  },
+
+  toJSON(_: SetLowBalanceThresholdResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetLowBalanceThresholdResponse>, I>>(base?: I): SetLowBalanceThresholdResponse {
+    return SetLowBalanceThresholdResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetLowBalanceThresholdResponse>, I>>(_: I): SetLowBalanceThresholdResponse {
+    const message = createBaseSetLowBalanceThresholdResponse();
+    return message;
+  },
+};
+
+function createBaseSummariseUsageRequest(): SummariseUsageRequest {
+  return { from: undefined, to: undefined, category: "", accountId: "" };
+}
+
+export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
+  encode(message: SummariseUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(10).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(18).fork()).join();
+    }
+    if (message.category !== "") {
+      writer.uint32(26).string(message.category);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(34).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SummariseUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSummariseUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SummariseUsageRequest {
+    return {
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SummariseUsageRequest): unknown {
+    const obj: any = {};
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SummariseUsageRequest>, I>>(base?: I): SummariseUsageRequest {
+    return SummariseUsageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SummariseUsageRequest>, I>>(object: I): SummariseUsageRequest {
+    const message = createBaseSummariseUsageRequest();
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.category = object.category ?? "";
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseUsageTotal(): UsageTotal {
+  return { day: "", category: "", lines: "0", quantity: "", amount: undefined };
+}
+
+export const UsageTotal: MessageFns<UsageTotal> = {
+  encode(message: UsageTotal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.day !== "") {
+      writer.uint32(10).string(message.day);
+    }
+    if (message.category !== "") {
+      writer.uint32(18).string(message.category);
+    }
+    if (message.lines !== "0") {
+      writer.uint32(24).int64(message.lines);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(34).string(message.quantity);
+    }
+    if (message.amount !== undefined) {
+      Money.encode(message.amount, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageTotal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageTotal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.day = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lines = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.quantity = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.amount = Money.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageTotal {
+    return {
+      day: isSet(object.day) ? globalThis.String(object.day) : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      lines: isSet(object.lines) ? globalThis.String(object.lines) : "0",
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+      amount: isSet(object.amount) ? Money.fromJSON(object.amount) : undefined,
+    };
+  },
+
+  toJSON(message: UsageTotal): unknown {
+    const obj: any = {};
+    if (message.day !== "") {
+      obj.day = message.day;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.lines !== "0") {
+      obj.lines = message.lines;
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = Money.toJSON(message.amount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageTotal>, I>>(base?: I): UsageTotal {
+    return UsageTotal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageTotal>, I>>(object: I): UsageTotal {
+    const message = createBaseUsageTotal();
+    message.day = object.day ?? "";
+    message.category = object.category ?? "";
+    message.lines = object.lines ?? "0";
+    message.quantity = object.quantity ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null)
+      ? Money.fromPartial(object.amount)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSummariseUsageResponse(): SummariseUsageResponse {
+  return { totals: [] };
+}
+
+export const SummariseUsageResponse: MessageFns<SummariseUsageResponse> = {
+  encode(message: SummariseUsageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.totals) {
+      UsageTotal.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SummariseUsageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSummariseUsageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.totals.push(UsageTotal.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SummariseUsageResponse {
+    return {
+      totals: globalThis.Array.isArray(object?.totals) ? object.totals.map((e: any) => UsageTotal.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SummariseUsageResponse): unknown {
+    const obj: any = {};
+    if (message.totals?.length) {
+      obj.totals = message.totals.map((e) => UsageTotal.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SummariseUsageResponse>, I>>(base?: I): SummariseUsageResponse {
+    return SummariseUsageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SummariseUsageResponse>, I>>(object: I): SummariseUsageResponse {
+    const message = createBaseSummariseUsageResponse();
+    message.totals = object.totals?.map((e) => UsageTotal.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /** BillingService owns balances, usage, invoices and payments. */
 export type BillingServiceService = typeof BillingServiceService;
 export const BillingServiceService = {
@@ -3396,6 +3995,31 @@ export const BillingServiceService = {
       Buffer.from(UpdateWalletResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): UpdateWalletResponse => UpdateWalletResponse.decode(value),
   },
+  /** SetLowBalanceThreshold sets the caller's tenant's billing.balance.low threshold. */
+  setLowBalanceThreshold: {
+    path: "/parley.billing.v1.BillingService/SetLowBalanceThreshold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetLowBalanceThresholdRequest): Buffer =>
+      Buffer.from(SetLowBalanceThresholdRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetLowBalanceThresholdRequest => SetLowBalanceThresholdRequest.decode(value),
+    responseSerialize: (value: SetLowBalanceThresholdResponse): Buffer =>
+      Buffer.from(SetLowBalanceThresholdResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetLowBalanceThresholdResponse =>
+      SetLowBalanceThresholdResponse.decode(value),
+  },
+  /** SummariseUsage aggregates the caller's tenant's rated usage by day and category. */
+  summariseUsage: {
+    path: "/parley.billing.v1.BillingService/SummariseUsage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SummariseUsageRequest): Buffer =>
+      Buffer.from(SummariseUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SummariseUsageRequest => SummariseUsageRequest.decode(value),
+    responseSerialize: (value: SummariseUsageResponse): Buffer =>
+      Buffer.from(SummariseUsageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SummariseUsageResponse => SummariseUsageResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServiceServer extends UntypedServiceImplementation {
@@ -3419,6 +4043,10 @@ export interface BillingServiceServer extends UntypedServiceImplementation {
   releaseReservation: handleUnaryCall<ReleaseReservationRequest, ReleaseReservationResponse>;
   /** UpdateWallet changes a tenant's billing mode, credit limit or low-balance threshold (platform operators). */
   updateWallet: handleUnaryCall<UpdateWalletRequest, UpdateWalletResponse>;
+  /** SetLowBalanceThreshold sets the caller's tenant's billing.balance.low threshold. */
+  setLowBalanceThreshold: handleUnaryCall<SetLowBalanceThresholdRequest, SetLowBalanceThresholdResponse>;
+  /** SummariseUsage aggregates the caller's tenant's rated usage by day and category. */
+  summariseUsage: handleUnaryCall<SummariseUsageRequest, SummariseUsageResponse>;
 }
 
 export interface BillingServiceClient extends Client {
@@ -3581,6 +4209,38 @@ export interface BillingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: UpdateWalletResponse) => void,
+  ): ClientUnaryCall;
+  /** SetLowBalanceThreshold sets the caller's tenant's billing.balance.low threshold. */
+  setLowBalanceThreshold(
+    request: SetLowBalanceThresholdRequest,
+    callback: (error: ServiceError | null, response: SetLowBalanceThresholdResponse) => void,
+  ): ClientUnaryCall;
+  setLowBalanceThreshold(
+    request: SetLowBalanceThresholdRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetLowBalanceThresholdResponse) => void,
+  ): ClientUnaryCall;
+  setLowBalanceThreshold(
+    request: SetLowBalanceThresholdRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetLowBalanceThresholdResponse) => void,
+  ): ClientUnaryCall;
+  /** SummariseUsage aggregates the caller's tenant's rated usage by day and category. */
+  summariseUsage(
+    request: SummariseUsageRequest,
+    callback: (error: ServiceError | null, response: SummariseUsageResponse) => void,
+  ): ClientUnaryCall;
+  summariseUsage(
+    request: SummariseUsageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SummariseUsageResponse) => void,
+  ): ClientUnaryCall;
+  summariseUsage(
+    request: SummariseUsageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SummariseUsageResponse) => void,
   ): ClientUnaryCall;
 }
 
