@@ -25,6 +25,7 @@ import { onMessageReceived } from './events/consumers/messageReceived';
 import { onCallRecorded } from './events/consumers/callRecorded';
 import { onNumberAssigned } from './events/consumers/numberAssigned';
 import { onNumberReleased } from './events/consumers/numberReleased';
+import { onMessageFailed } from './events/consumers/messageFailed';
 import { makeMonthlyRent, MONTHLY_RENT_CRON, MONTHLY_RENT_QUEUE } from './jobs/monthlyRent';
 
 export interface BillingApp extends App {
@@ -113,6 +114,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
           onCallRecorded(rating),
           onNumberAssigned({ ...rating, now }),
           onNumberReleased({ usage }),
+          onMessageFailed({ accounts, wallet }),
         ],
         broadcasts: [
           {

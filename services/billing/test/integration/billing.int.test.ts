@@ -39,6 +39,8 @@ describe('billing service', () => {
   let identityClient: identityV1.IdentityServiceClient;
   const natsPrefix = uniquePrefix('billing');
   const producers: { messaging?: Producer; numbering?: Producer } = {};
+  const balanceOf = async (tenantId: string) =>
+    (await call(billingClient, billingClient.getBalance, {}, await as(tenantId))).balanceMinor;
 
   beforeAll(async () => {
     // Billing first: its consumer must cope with identity's stream not existing yet.
@@ -470,6 +472,44 @@ describe('billing service', () => {
       expect(low.map((event) => billingV1.BalanceLow.decode(event.payload))).toEqual([
         { balanceMinor: '995', thresholdMinor: '1000', currency: 'EUR' },
       ]);
+    });
+  });
+
+  describe('billing-on-message-failed', () => {
+    it('ends the failed send’s reservation on every replica by announcing the balance with the message as reference', async () => {
+      await producers.messaging!.publish(
+        (tx, runtime) =>
+          runtime.outbox
+            .enqueue(tx, {
+              type: 'messaging.message.failed',
+              tenantId: 'initech',
+              key: 'message:failed-1',
+              payloadType: 'parley.messaging.v1.MessageFailed',
+              messageType: messagingV1.MessageFailed,
+              payload: {
+                messageId: 'failed-1',
+                status: 'failed',
+                errorCode: 'ESME_RSUBMITFAIL',
+                segmentsSent: 0,
+                failedAt: new Date(),
+              },
+            })
+            .then(() => undefined),
+        'initech',
+      );
+      const announced = await eventually('the release to be announced', async () => {
+        const found = (await publishedEvents(billing.app.runtime, 'billing'))
+          .filter((event) => event.type === 'billing.balance.changed')
+          .map((event) => billingV1.BalanceChanged.decode(event.payload))
+          .find((change) => change.reference === 'failed-1');
+        if (!found) throw new Error('not yet');
+        return found;
+      });
+      expect(announced).toMatchObject({
+        currency: 'EUR',
+        billingMode: 'prepaid',
+        balanceMinor: await balanceOf('initech'),
+      });
     });
   });
 
