@@ -69,7 +69,11 @@ describe('Authoriser', () => {
     subject.apply(changed('t', '5', 'm-1'));
     expect((await subject.authorise('t', send('m-3'))).allowed).toBe(false);
     // m-2 released (not queued): 5 left again.
-    if (second.allowed) subject.release(second.reservationId);
+    if (second.allowed) {
+      subject.release('another-tenant', second.reservationId); // not theirs: nothing changes
+      expect((await subject.authorise('t', send('m-3'))).allowed).toBe(false);
+      subject.release('t', second.reservationId);
+    }
     const third = await subject.authorise('t', send('m-3'));
     expect(third.allowed).toBe(true);
     expect((await subject.authorise('t', send('m-4'))).allowed).toBe(false);

@@ -92,8 +92,9 @@ export class Authoriser {
     return { allowed: true, reservationId, estimate };
   }
 
-  release(reservationId: string): void {
-    this.reservations.delete(reservationId);
+  /** Ends a reservation of this tenant (another tenant's id changes nothing). */
+  release(tenantId: string, reservationId: string): void {
+    if (this.reservations.get(reservationId)?.tenantId === tenantId) this.reservations.delete(reservationId);
   }
 
   /** billing.balance.changed, heard by every replica: the new balance, and the rated send's reservation released. */

@@ -6,8 +6,9 @@ import type { Authoriser } from '../domain/authoriser';
 export function makeReleaseReservation(deps: { authoriser: Authoriser }) {
   return async ({
     request,
+    caller,
   }: RpcContext<billingV1.ReleaseReservationRequest>): Promise<billingV1.ReleaseReservationResponse> => {
-    deps.authoriser.release(request.reservationId);
+    deps.authoriser.release(caller.tenantId, request.reservationId);
     return {};
   };
 }

@@ -195,5 +195,5 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
     } finally {
       client.close();
     }
-  });
+  }, 240_000);
 });
