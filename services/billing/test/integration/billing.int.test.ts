@@ -14,7 +14,7 @@ import { loadConfig } from '../../src/config';
 import { startIdentity, type IdentityApp } from '../../../identity/test/integration/identityForTests';
 import { UsageRepository } from '../../src/db/usage';
 import { MONTHLY_RENT_QUEUE } from '../../src/jobs/monthlyRent';
-import { startProducer, type Producer } from './producers';
+import { messageSent, startProducer, type Producer } from './producers';
 
 const euroPrices = (monthly: string): billingV1.PlanPrices => ({
   smsOutboundPerSegment: { defaultPrice: '0.05', byCountry: { DE: '0.075' } },
@@ -273,28 +273,13 @@ describe('billing service', () => {
       await withTenant(billing.app.runtime.db, 'initech', (tx) =>
         usage.closePeriod(tx, 'initech', '2026-10'),
       );
-      await messaging.publish(
-        (tx, runtime) =>
-          runtime.outbox
-            .enqueue(tx, {
-              type: 'messaging.message.sent',
-              tenantId: 'initech',
-              key: 'message:late',
-              payloadType: 'parley.messaging.v1.MessageSent',
-              messageType: messagingV1.MessageSent,
-              payload: {
-                messageId: 'late',
-                accountId: '',
-                segments: 2,
-                encoding: 'GSM-7',
-                destinationCountry: 'DE',
-                senderClass: 'long_code',
-                kind: 'sms',
-                sentAt: new Date('2026-10-31T23:59:00Z'),
-              },
-            })
-            .then(() => undefined),
-        'initech',
+      await messaging.emit(
+        messageSent('initech', {
+          messageId: 'late',
+          segments: 2,
+          destinationCountry: 'DE',
+          sentAt: new Date('2026-10-31T23:59:00Z'),
+        }),
       );
       const rated = await eventually('the late message to be rated', async () => {
         const found = await lines('sms_outbound');
@@ -440,28 +425,8 @@ describe('billing service', () => {
     it('publishes billing.balance.low once when usage takes the balance below the threshold', async () => {
       const messaging = producers.messaging!;
       for (const id of ['low-1', 'low-2'])
-        await messaging.publish(
-          (tx, runtime) =>
-            runtime.outbox
-              .enqueue(tx, {
-                type: 'messaging.message.sent',
-                tenantId: 'initech',
-                key: `message:${id}`,
-                payloadType: 'parley.messaging.v1.MessageSent',
-                messageType: messagingV1.MessageSent,
-                payload: {
-                  messageId: id,
-                  accountId: '',
-                  segments: 1,
-                  encoding: 'GSM-7',
-                  destinationCountry: 'FR',
-                  senderClass: 'long_code',
-                  kind: 'sms',
-                  sentAt: new Date(),
-                },
-              })
-              .then(() => undefined),
-          'initech',
+        await messaging.emit(
+          messageSent('initech', { messageId: id, segments: 1, destinationCountry: 'FR' }),
         );
       await eventually('both sends debited', async () => {
         if ((await balance()) !== '990') throw new Error(await balance());

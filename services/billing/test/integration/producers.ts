@@ -2,7 +2,8 @@
 // (its own database with the kit's outbox, its own JetStream stream, its relay), so events reach billing
 // exactly as the real services publish them, without running numbering and messaging with their carriers.
 import { join } from 'node:path';
-import { parseEnv, ServiceRuntime, serviceEnv, type Transaction } from '@parley/kit';
+import { parseEnv, ServiceRuntime, serviceEnv, type NewEvent, type Transaction } from '@parley/kit';
+import { messagingV1 } from '@parley/proto';
 import { TEST_SUBJECT_HASH_KEY, testTokenEnv } from '../../../../tests/support/callers';
 import { createTestDatabase, testInfra, type TestDatabase } from '../../../../tests/support/infra';
 
@@ -10,6 +11,8 @@ export interface Producer {
   runtime: ServiceRuntime;
   /** Enqueues in one transaction (the relay publishes after commit). */
   publish(work: (tx: Transaction, runtime: ServiceRuntime) => Promise<void>, tenantId: string): Promise<void>;
+  /** Enqueues one event in its own transaction. */
+  emit<T>(event: NewEvent<T>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -41,9 +44,34 @@ export async function startProducer(service: string, natsPrefix: string): Promis
   return {
     runtime,
     publish: (work, tenantId) => runtime.withTenant(tenantId, (tx) => work(tx, runtime)),
+    emit: (event) =>
+      runtime.withTenant(event.tenantId, (tx) => runtime.outbox.enqueue(tx, event).then(() => undefined)),
     stop: async () => {
       await runtime.stop();
       await database.drop();
+    },
+  };
+}
+
+/** messaging.message.sent of an outbound SMS, as messaging publishes it. */
+export function messageSent(
+  tenantId: string,
+  payload: Pick<messagingV1.MessageSent, 'messageId' | 'segments' | 'destinationCountry'> &
+    Partial<messagingV1.MessageSent>,
+): NewEvent<messagingV1.MessageSent> {
+  return {
+    type: 'messaging.message.sent',
+    tenantId,
+    key: `message:${payload.messageId}`,
+    payloadType: 'parley.messaging.v1.MessageSent',
+    messageType: messagingV1.MessageSent,
+    payload: {
+      accountId: '',
+      encoding: 'GSM-7',
+      senderClass: 'long_code',
+      kind: 'sms',
+      sentAt: new Date(),
+      ...payload,
     },
   };
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { call, connectNats, createClient, withTenant } from '@parley/kit';
-import { billingV1, identityV1, messagingV1 } from '@parley/proto';
+import { billingV1, identityV1 } from '@parley/proto';
 import { asPlatform } from '../../../../tests/support/callers';
 import { periodOf } from '../../src/domain/periods';
 import { sql } from 'drizzle-orm';
@@ -12,7 +12,7 @@ import { eventually } from '../../../../tests/support/grpc';
 import { testInfra, uniquePrefix } from '../../../../tests/support/infra';
 import { ServiceProcesses } from '../../../../tests/support/serviceProcess';
 import { analyseSmsBody } from '../../../messaging/src/domain/segments';
-import { startProducer, type Producer } from './producers';
+import { messageSent, startProducer, type Producer } from './producers';
 
 const TENANT = 'rated';
 const N = 240;
@@ -101,23 +101,10 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
           const exact = PRICE[country] * BigInt(segments);
           expected.amount += (exact + 50n) / 100n;
           expected.byEncoding.add(encoding);
-          await runtime.outbox.enqueue(tx, {
-            type: 'messaging.message.sent',
-            tenantId: TENANT,
-            key: `message:m-${index}`,
-            payloadType: 'parley.messaging.v1.MessageSent',
-            messageType: messagingV1.MessageSent,
-            payload: {
-              messageId: `m-${index}`,
-              accountId: '',
-              segments,
-              encoding,
-              destinationCountry: country,
-              senderClass: 'long_code',
-              kind: 'sms',
-              sentAt: new Date(),
-            },
-          });
+          await runtime.outbox.enqueue(
+            tx,
+            messageSent(TENANT, { messageId: `m-${index}`, segments, encoding, destinationCountry: country }),
+          );
         }
       }, TENANT);
     }
