@@ -39,3 +39,4 @@ export * from './crypto/sealing';
 export * from './webhooks/addresses';
 export * from './webhooks/poster';
 export * as smpp from './smpp';
+export * from './cardNumbers';

@@ -88,7 +88,8 @@ export function problemCodesOf(route: Route): ProblemCode[] {
     add('IDEMPOTENCY_KEY_INVALID', 'IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED');
   if (rateLimitOf(route) !== 'none') add('RATE_LIMITED');
   add(...(route.problems ?? []));
-  add('HEADERS_TOO_LARGE', 'INTERNAL');
+  // Any path, query or body may carry a card number, and is refused for it.
+  add('CARD_NUMBER_REFUSED', 'HEADERS_TOO_LARGE', 'INTERNAL');
   if (route.callsBackends ?? route.scope !== undefined) add('UPSTREAM_UNAVAILABLE');
   return [...codes];
 }

@@ -21,6 +21,11 @@ export const problemCatalogue = define({
     status: 400,
     description: 'A text field holds a control character (such as NUL); `errors` names the field.',
   },
+  CARD_NUMBER_REFUSED: {
+    status: 400,
+    description:
+      'The path, query or body holds what looks like a full card number (13 to 19 digits passing the Luhn check). Parley never takes card numbers: tokenise the card with the payment processor and send its token. `errors` names the field, never the digits.',
+  },
   BODY_NOT_JSON: { status: 400, description: 'The body is not valid JSON.' },
   REQUEST_MALFORMED: { status: 400, description: 'The request cannot be read as HTTP asks.' },
   IDEMPOTENCY_KEY_INVALID: { status: 400, description: 'The `Idempotency-Key` header is malformed.' },
