@@ -85,11 +85,7 @@ describe('cardNumberViolations', () => {
       lines: ['ok', { memo: 'my card 5555-5555-5555-4444' }],
       amount: 4242424242424242,
     });
-    expect(violations.map((violation) => violation.field)).toEqual([
-      'card.number',
-      'lines.1.memo',
-      'amount',
-    ]);
+    expect(violations.map((violation) => violation.field)).toEqual(['card.number', 'lines.1.memo', 'amount']);
     expect(JSON.stringify(violations)).not.toMatch(/\d{4}/);
   });
 

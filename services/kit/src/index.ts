@@ -40,3 +40,4 @@ export * from './webhooks/addresses';
 export * from './webhooks/poster';
 export * as smpp from './smpp';
 export * from './cardNumbers';
+export * from './payments/webhookSignature';
