@@ -1,11 +1,55 @@
 import { parseEnv, serviceEnv, z } from '@parley/kit';
 
+const secret = z.string().min(16, 'must be at least 16 characters');
+
 export const configSchema = serviceEnv({
   /** ISO 4217 currency of newly opened billing accounts. */
   BILLING_DEFAULT_CURRENCY: z
     .string()
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
     .default('USD'),
+  /**
+   * The payment processor top-ups and refunds go through: `payment-sim` (tools/payment-sim, the one adapter
+   * so far) or `none` (payment endpoints answer PAYMENTS_NOT_CONFIGURED).
+   */
+  PAYMENT_PROCESSOR: z
+    .enum(['none', 'payment-sim'], { error: 'must be none or payment-sim' })
+    .default('none'),
+  /** The processor's API base URL and the secret (server-side) key billing authenticates with. */
+  PAYMENT_PROCESSOR_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional(),
+  PAYMENT_PROCESSOR_SECRET_KEY: secret.optional(),
+  PAYMENT_PROCESSOR_TIMEOUT_MS: z.coerce
+    .number({ error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .int({ error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .min(100, { error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .max(120_000, { error: 'must be a whole number of milliseconds from 100 to 120000' })
+    .default(10_000),
+  /**
+   * The secret the processor signs its webhooks with, and the port (on GRPC_HOST) of the endpoint they are
+   * posted to: POST /processor/webhooks.
+   */
+  PAYMENT_WEBHOOK_SECRET: secret.optional(),
+  PAYMENT_WEBHOOK_PORT: z.coerce
+    .number({ error: 'must be a port from 0 to 65535' })
+    .int({ error: 'must be a port from 0 to 65535' })
+    .min(0, { error: 'must be a port from 0 to 65535' })
+    .max(65_535, { error: 'must be a port from 0 to 65535' })
+    .default(8091),
+}).superRefine((value, context) => {
+  if (value.PAYMENT_PROCESSOR === 'none') return;
+  for (const name of [
+    'PAYMENT_PROCESSOR_URL',
+    'PAYMENT_PROCESSOR_SECRET_KEY',
+    'PAYMENT_WEBHOOK_SECRET',
+  ] as const)
+    if (!value[name])
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `is required when PAYMENT_PROCESSOR is ${value.PAYMENT_PROCESSOR}`,
+      });
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -41,3 +41,4 @@ export * from './webhooks/poster';
 export * as smpp from './smpp';
 export * from './cardNumbers';
 export * from './payments/webhookSignature';
+export * from './webhooks/callbackServer';

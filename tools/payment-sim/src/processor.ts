@@ -108,6 +108,12 @@ export class Processor {
     return publicToken(token);
   }
 
+  getToken(tokenId: string): Token {
+    const token = this.tokens.get(tokenId);
+    if (!token) throw new SimError(404, 'token_not_found', `no such token: ${tokenId}`);
+    return publicToken(token);
+  }
+
   charge(input: {
     amount: number;
     currency: string;
@@ -204,7 +210,7 @@ export class Processor {
     this.refunds.set(refund.id, refund);
     this.deps.tally.add('refundsCreated');
     this.deps.tally.add('amountRefunded', amount);
-    this.deps.webhooks.emit('charge.refunded', { ...publicCharge(charge), refund: refund.id });
+    this.deps.webhooks.emit('charge.refunded', { ...publicCharge(charge), refund: structuredClone(refund) });
     return refund;
   }
 

@@ -196,6 +196,10 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
 
   const merchant = express.Router();
   merchant.use(requireKey([config.secretKey]), json);
+  // The merchant's server reads what a token stands for (brand, last four, expiry), never the number.
+  merchant.get('/tokens/:id', (request, response) => {
+    response.json(processor.getToken(String(request.params.id)));
+  });
   merchant.post('/charges', (request, response) => {
     const input = parse(
       z.object({
