@@ -79,7 +79,14 @@ describe('billing service', () => {
 
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
-      expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual(['billing_accounts']);
+      expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual([
+        'billing_accounts',
+        'payment_methods',
+        'payment_webhook_events',
+        'refunds',
+        'top_ups',
+        'wallet_credits',
+      ]);
       await expectTenantWall(billing.app.runtime.db, {
         table: 'billing_accounts',
         insert: (tenantId) =>
