@@ -136,6 +136,8 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
 
   const api = express.Router();
   api.use((_request, response, next) => {
+    // Counted on arrival, before throttling or latency: a test can see a request is in flight.
+    tally.add('requestsReceived');
     if (throttleNext <= 0) return next();
     throttleNext -= 1;
     tally.add('throttled');
@@ -162,10 +164,14 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
       );
     });
   }
-  if (config.latencyMs > 0)
+  if (config.latencyMs > 0) {
+    // The body is read on arrival: a client that gives up during the delay does not stop its charge,
+    // as with a real processor.
+    api.use(json);
     api.use((_request, _response, next) => {
       setTimeout(next, config.latencyMs);
     });
+  }
 
   // Tokenisation happens in the customer's browser, with the publishable key: the card never touches the
   // merchant's servers. Open to any origin, as a processor's client library needs.
