@@ -101,7 +101,11 @@ function problemAnswer(route: Route, status: number, codes: ProblemCode[]): Json
   const headers: Json = { ...requestIdResponseHeader };
   if (status === 429) Object.assign(headers, rateLimitResponseHeaders, { 'Retry-After': retryAfterHeader });
   if (status === 409 && codes.includes('IDEMPOTENCY_KEY_IN_USE')) headers['Retry-After'] = retryAfterHeader;
-  if (status === 503 && codes.includes('SUPPLIER_UNAVAILABLE')) headers['Retry-After'] = retryAfterHeader;
+  if (
+    status === 503 &&
+    (codes.includes('SUPPLIER_UNAVAILABLE') || codes.includes('PAYMENT_PROCESSOR_UNAVAILABLE'))
+  )
+    headers['Retry-After'] = retryAfterHeader;
   if (status === 401)
     headers['WWW-Authenticate'] = {
       description: 'Sent when no credential was given: `Bearer realm="parley"`.',
