@@ -1,10 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { SimError } from '@parley/carrier-sim/src/errors';
 import { parse } from '@parley/carrier-sim/src/numbers/routes';
+import { perSecondLimit } from '@parley/carrier-sim/src/perSecondLimit';
 import type { PaymentSimConfig } from './config';
 import { CardDeclined, Processor } from './processor';
 import { Tally } from './tally';
@@ -148,22 +148,16 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
         errorBody(new SimError(429, 'rate_limited', 'too many requests; retry after Retry-After seconds')),
       );
   });
-  if (config.rateLimitPerSecond > 0) {
-    const limiter = new RateLimiterMemory({ points: config.rateLimitPerSecond, duration: 1 });
-    api.use((_request, response, next) => {
-      limiter.consume('account').then(
-        () => next(),
-        (refusal: unknown) => {
-          if (!(refusal instanceof RateLimiterRes)) return next(refusal);
-          tally.add('throttled');
-          response
-            .status(429)
-            .set('retry-after', String(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000))))
-            .json(errorBody(new SimError(429, 'rate_limited', 'too many requests; slow down')));
-        },
-      );
-    });
-  }
+  if (config.rateLimitPerSecond > 0)
+    api.use(
+      perSecondLimit(config.rateLimitPerSecond, (response, retryAfterSeconds) => {
+        tally.add('throttled');
+        response
+          .status(429)
+          .set('retry-after', String(retryAfterSeconds))
+          .json(errorBody(new SimError(429, 'rate_limited', 'too many requests; slow down')));
+      }),
+    );
   if (config.latencyMs > 0) {
     // The body is read on arrival: a client that gives up during the delay does not stop its charge,
     // as with a real processor.
