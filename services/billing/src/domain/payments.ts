@@ -39,7 +39,7 @@ export function positiveAmount(value: MoneyJson | undefined, currency: string, f
     throw invalidArgument('AMOUNT_REQUIRED', `${field} is required`, [{ field, description: 'required' }]);
   if (value.currency !== currency)
     throw invalidArgument(
-      'CURRENCY_MISMATCH',
+      'AMOUNT_CURRENCY_MISMATCH',
       `${field} must be in the billing account's currency, ${currency}`,
       [{ field: `${field}.currency`, description: `must be ${currency}` }],
     );

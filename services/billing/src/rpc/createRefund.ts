@@ -49,7 +49,7 @@ export function makeCreateRefund(deps: {
       case 'exceeds_balance':
         throw failedPrecondition('REFUND_EXCEEDS_BALANCE', started.detail);
       case 'currency_mismatch':
-        throw invalidArgument('CURRENCY_MISMATCH', started.detail, [
+        throw invalidArgument('AMOUNT_CURRENCY_MISMATCH', started.detail, [
           { field: 'amount.currency', description: started.detail },
         ]);
     }

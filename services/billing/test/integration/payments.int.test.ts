@@ -277,7 +277,7 @@ describe('billing payments', () => {
           await as('payer'),
         ),
         status.INVALID_ARGUMENT,
-        'CURRENCY_MISMATCH',
+        'AMOUNT_CURRENCY_MISMATCH',
       );
       await expectStatus(
         call(

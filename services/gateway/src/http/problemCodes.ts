@@ -265,7 +265,7 @@ export const problemCatalogue = define({
     status: 400,
     description: 'The amount is not a positive whole number of minor units within the limit.',
   },
-  CURRENCY_MISMATCH: {
+  AMOUNT_CURRENCY_MISMATCH: {
     status: 400,
     description: "The amount's currency is not the billing account's (or the top-up's).",
   },

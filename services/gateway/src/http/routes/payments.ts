@@ -181,7 +181,7 @@ export function paymentRoutes(backends: Backends) {
       problems: [
         'BILLING_ACCOUNT_NOT_FOUND',
         'AMOUNT_INVALID',
-        'CURRENCY_MISMATCH',
+        'AMOUNT_CURRENCY_MISMATCH',
         'PAYMENT_METHOD_NOT_FOUND',
         'PAYMENT_METHOD_REQUIRED',
         'PAYMENT_METHOD_UNUSABLE',
@@ -238,7 +238,7 @@ export function paymentRoutes(backends: Backends) {
         'REFUND_EXCEEDS_TOP_UP',
         'REFUND_EXCEEDS_BALANCE',
         'REFUND_REFUSED',
-        'CURRENCY_MISMATCH',
+        'AMOUNT_CURRENCY_MISMATCH',
         'PAYMENTS_NOT_CONFIGURED',
         'PAYMENT_PROCESSOR_UNAVAILABLE',
       ],
