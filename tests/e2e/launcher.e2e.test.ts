@@ -127,6 +127,7 @@ describe('npm start (tools/dev launcher)', () => {
       'carrierSimulator',
       'gatewayUrl',
       'owner',
+      'paymentSimulator',
       'tenantId',
       'tokenUrl',
       'twilioAccountSid',
