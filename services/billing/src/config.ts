@@ -2,6 +2,12 @@ import { parseEnv, serviceEnv, z } from '@parley/kit';
 
 const secret = z.string().min(16, 'must be at least 16 characters');
 
+/** A whole number from `min` to `max`, one message for every way it can be wrong. */
+const whole = (min: number, max: number, what: string) => {
+  const error = `must be ${what} from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
 export const configSchema = serviceEnv({
   /** ISO 4217 currency of newly opened billing accounts. */
   BILLING_DEFAULT_CURRENCY: z
@@ -20,23 +26,13 @@ export const configSchema = serviceEnv({
     .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
     .optional(),
   PAYMENT_PROCESSOR_SECRET_KEY: secret.optional(),
-  PAYMENT_PROCESSOR_TIMEOUT_MS: z.coerce
-    .number({ error: 'must be a whole number of milliseconds from 100 to 120000' })
-    .int({ error: 'must be a whole number of milliseconds from 100 to 120000' })
-    .min(100, { error: 'must be a whole number of milliseconds from 100 to 120000' })
-    .max(120_000, { error: 'must be a whole number of milliseconds from 100 to 120000' })
-    .default(10_000),
+  PAYMENT_PROCESSOR_TIMEOUT_MS: whole(100, 120_000, 'a whole number of milliseconds').default(10_000),
   /**
    * The secret the processor signs its webhooks with, and the port (on GRPC_HOST) of the endpoint they are
    * posted to: POST /processor/webhooks.
    */
   PAYMENT_WEBHOOK_SECRET: secret.optional(),
-  PAYMENT_WEBHOOK_PORT: z.coerce
-    .number({ error: 'must be a port from 0 to 65535' })
-    .int({ error: 'must be a port from 0 to 65535' })
-    .min(0, { error: 'must be a port from 0 to 65535' })
-    .max(65_535, { error: 'must be a port from 0 to 65535' })
-    .default(8091),
+  PAYMENT_WEBHOOK_PORT: whole(0, 65_535, 'a port').default(8091),
 }).superRefine((value, context) => {
   if (value.PAYMENT_PROCESSOR === 'none') return;
   for (const name of [
