@@ -281,6 +281,13 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "MESSAGING_HELP_TEXT" .svc.helpText -}}
 {{- end -}}
 
+{{- if and (eq .name "billing") .svc.payments -}}
+{{- $_ := set $data "PAYMENT_PROCESSOR" .svc.payments.processor -}}
+{{- if .svc.payments.url }}{{ $_ := set $data "PAYMENT_PROCESSOR_URL" .svc.payments.url }}{{ end -}}
+{{- $_ := set $data "PAYMENT_PROCESSOR_TIMEOUT_MS" (toString (int64 .svc.payments.timeoutMs)) -}}
+{{- $_ := set $data "PAYMENT_WEBHOOK_PORT" (toString (int64 .svc.payments.webhookPort)) -}}
+{{- end -}}
+
 {{- if eq .name "gateway" -}}
 {{- $_ := set $data "PORT" (toString .svc.http.port) -}}
 {{- $_ := set $data "HOST" "0.0.0.0" -}}
@@ -374,6 +381,14 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
   valueFrom:
     secretKeyRef: { name: {{ .svc.carrierCallbacks.existingSecret | default (printf "%s-carrier-callbacks" (include "parley.serviceFullname" .)) }}, key: {{ .svc.carrierCallbacks.secretKey }} }
 {{- end }}
+{{- end }}
+{{- if and (eq .name "billing") .svc.payments (ne (.svc.payments.processor | default "none") "none") }}
+- name: PAYMENT_PROCESSOR_SECRET_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.payments.existingSecret | default (printf "%s-payments" (include "parley.serviceFullname" .)) }}, key: {{ .svc.payments.secretKeyKey }} }
+- name: PAYMENT_WEBHOOK_SECRET
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.payments.existingSecret | default (printf "%s-payments" (include "parley.serviceFullname" .)) }}, key: {{ .svc.payments.webhookSecretKey }} }
 {{- end }}
 {{- if eq .name "identity" }}
 - name: API_KEY_PEPPER

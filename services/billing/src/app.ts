@@ -1,5 +1,11 @@
-import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
-import { billingV1, protoFiles } from '@parley/proto';
+import {
+  locateAssets,
+  ServiceRuntime,
+  startCallbackServer,
+  type App,
+  type CallbackServer,
+} from '@parley/kit';
+import { billingPaymentsV1, billingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { AccountRepository } from './db/accounts';
@@ -27,11 +33,32 @@ import { onNumberAssigned } from './events/consumers/numberAssigned';
 import { onNumberReleased } from './events/consumers/numberReleased';
 import { onMessageFailed } from './events/consumers/messageFailed';
 import { makeMonthlyRent, MONTHLY_RENT_CRON, MONTHLY_RENT_QUEUE } from './jobs/monthlyRent';
+import { PaymentRepository } from './db/payments';
+import type { PaymentProcessor } from './domain/paymentProcessor';
+import { makeCreatePaymentMethod } from './rpc/createPaymentMethod';
+import { makeListPaymentMethods } from './rpc/listPaymentMethods';
+import { makeCreateTopUp } from './rpc/createTopUp';
+import { makeGetTopUp } from './rpc/getTopUp';
+import { makeCreateRefund } from './rpc/createRefund';
+import { PaymentSimProcessor } from './processor/paymentSim';
+import { makeOnProcessorWebhook, PAYMENT_WEBHOOK_PATH } from './processor/onProcessorWebhook';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
-  /** For the payments step: credits a tenant's wallet once per reference, in the caller's transaction. */
+  /** Moves a tenant's wallet once per reference, in the caller's transaction (top-ups, refunds). */
   wallet: WalletRepository;
+  /** The processor's webhook endpoint once started (undefined without a payment processor). */
+  paymentWebhooks(): CallbackServer | undefined;
+}
+
+function paymentProcessor(config: Config): PaymentProcessor | undefined {
+  if (config.PAYMENT_PROCESSOR === 'none') return undefined;
+  return new PaymentSimProcessor({
+    url: config.PAYMENT_PROCESSOR_URL!.replace(/\/$/, ''),
+    secretKey: config.PAYMENT_PROCESSOR_SECRET_KEY!,
+    webhookSecret: config.PAYMENT_WEBHOOK_SECRET!,
+    timeoutMs: config.PAYMENT_PROCESSOR_TIMEOUT_MS,
+  });
 }
 
 /** A reservation not released nor rated within this is dropped (the send's usage is rated well before). */
@@ -46,7 +73,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     version,
     env: config,
     assets: locateAssets(__dirname),
-    protoFiles: [protoFiles.billing],
+    protoFiles: [protoFiles.billing, protoFiles.billingPayments],
   });
   const now = options.now ?? (() => new Date());
   const plans = new PlanRepository(runtime.db);
@@ -62,8 +89,12 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
   const rating = { accounts, plans, usage };
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
+  const payments = new PaymentRepository(runtime.db, wallet);
+  const processor = paymentProcessor(config);
+  const read = { scope: 'billing:read' } as const;
+  const write = { scope: 'billing:write' } as const;
   const implementation: billingV1.BillingServiceServer = {
-    getBalance: rpc('GetBalance', makeGetBalance({ accounts }), { scope: 'billing:read' }),
+    getBalance: rpc('GetBalance', makeGetBalance({ accounts }), read),
     createPlan: rpc('CreatePlan', makeCreatePlan({ plans, now }), platform),
     addPlanVersion: rpc('AddPlanVersion', makeAddPlanVersion({ plans, now }), platform),
     listPlans: rpc('ListPlans', makeListPlans({ plans }), platform),
@@ -81,13 +112,20 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
       makeSetLowBalanceThreshold({ db: runtime.db, wallet }),
       { scope: 'billing:write' },
     ),
-    summariseUsage: rpc('SummariseUsage', makeSummariseUsage({ db: runtime.db, now }), {
-      scope: 'billing:read',
-    }),
+    summariseUsage: rpc('SummariseUsage', makeSummariseUsage({ db: runtime.db, now }), read),
   };
+  const paymentsImplementation: billingPaymentsV1.PaymentsServiceServer = {
+    createPaymentMethod: rpc('CreatePaymentMethod', makeCreatePaymentMethod({ processor, payments }), write),
+    listPaymentMethods: rpc('ListPaymentMethods', makeListPaymentMethods({ payments }), read),
+    createTopUp: rpc('CreateTopUp', makeCreateTopUp({ processor, payments, accounts }), write),
+    getTopUp: rpc('GetTopUp', makeGetTopUp({ payments }), read),
+    createRefund: rpc('CreateRefund', makeCreateRefund({ processor, payments }), write),
+  };
+  let webhooks: CallbackServer | undefined;
   return {
     runtime,
     wallet,
+    paymentWebhooks: () => webhooks,
     start: async () => {
       await runtime.jobs.work(MONTHLY_RENT_QUEUE, makeMonthlyRent({ ...rating, db: runtime.db }), {
         retryLimit: 20,
@@ -101,6 +139,11 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
             name: 'parley.billing.v1.BillingService',
             definition: billingV1.BillingServiceService,
             implementation,
+          },
+          {
+            name: 'parley.billing.v1.PaymentsService',
+            definition: billingPaymentsV1.PaymentsServiceService,
+            implementation: paymentsImplementation,
           },
         ],
         consumers: [
@@ -124,8 +167,24 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
           },
         ],
       });
+      if (processor)
+        webhooks = await startCallbackServer({
+          host: config.GRPC_HOST,
+          port: config.PAYMENT_WEBHOOK_PORT,
+          path: PAYMENT_WEBHOOK_PATH,
+          maxBodyBytes: 64 * 1024,
+          handle: makeOnProcessorWebhook({
+            processor,
+            payments,
+            log: runtime.log.child({ component: 'payment-webhooks' }),
+          }),
+          log: runtime.log.child({ component: 'payment-webhooks' }),
+        });
     },
-    stop: () => runtime.stop(),
+    stop: async () => {
+      await webhooks?.stop();
+      await runtime.stop();
+    },
     migrate: () => runtime.migrate(),
   };
 }

@@ -39,3 +39,6 @@ export * from './crypto/sealing';
 export * from './webhooks/addresses';
 export * from './webhooks/poster';
 export * as smpp from './smpp';
+export * from './cardNumbers';
+export * from './payments/webhookSignature';
+export * from './webhooks/callbackServer';

@@ -71,8 +71,8 @@ export class UsageRepository {
       .onConflictDoNothing({ target: usageRecords.sourceId })
       .returning({ id: usageRecords.id });
     if (inserted.length === 0) return false;
-    // The wallet moves in the same transaction: a line is debited exactly when it is stored.
-    if (!line.amount.isZero()) await this.wallet?.debit(source.tenantId, line.amount, source.reference, tx);
+    // The wallet moves in the same transaction: a line is charged exactly when it is stored.
+    if (!line.amount.isZero()) await this.wallet?.charge(source.tenantId, line.amount, source.reference, tx);
     return true;
   }
 

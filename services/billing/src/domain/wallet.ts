@@ -1,3 +1,18 @@
+import type { Money, Transaction } from '@parley/kit';
+
+/**
+ * The tenant's prepaid wallet, as payments need it (a port; `db/wallets.ts` implements it). A credit or
+ * debit is applied at most once per `reference` (`top-up:<id>`, `refund:<id>`), inside the caller's
+ * transaction, so it commits or rolls back with the state change that causes it, and announces the new
+ * balance to every replica's authorisation. Answers whether it was applied now (false: it already was).
+ */
+export interface Wallet {
+  credit(tx: Transaction, tenantId: string, amount: Money, reference: string): Promise<boolean>;
+  debit(tx: Transaction, tenantId: string, amount: Money, reference: string): Promise<boolean>;
+  /** The balance as the transaction sees it, row locked (for refusing a refund larger than what is left). */
+  balance(tx: Transaction, tenantId: string): Promise<bigint>;
+}
+
 /** Whether a balance change crosses the tenant's low-balance threshold (one alert per fall below it). */
 export function crossedBelow(
   before: { billingMode: string; lowBalanceThresholdMinor: bigint | null; lowBalanceAlerted: boolean },

@@ -484,6 +484,10 @@ describe('billing service', () => {
         'billing_accounts',
         'billing_numbers',
         'billing_periods',
+        'payment_methods',
+        'payment_webhook_events',
+        'refunds',
+        'top_ups',
         'usage_records',
         'wallet_credits',
       ]);

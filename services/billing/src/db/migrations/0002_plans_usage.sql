@@ -132,11 +132,13 @@ alter table billing_accounts
   -- Whether the alert was sent since the balance was last at or above the threshold (one alert per fall).
   add column low_balance_alerted boolean not null default false;
 
+-- The wallet's payment movements (rated usage moves it through usage_records): a top-up credits it
+-- (positive), a refund debits it (negative), each applied once per reference.
 create table wallet_credits (
   tenant_id text not null,
-  -- The caller's idempotency reference (a payment id, a top-up id): a credit is applied once per reference.
+  -- The caller's idempotency reference (`top-up:<id>`, `refund:<id>`): a movement is applied once per reference.
   reference text not null check (length(reference) between 1 and 200),
-  amount_minor bigint not null check (amount_minor > 0),
+  amount_minor bigint not null check (amount_minor <> 0),
   currency char(3) not null check (currency ~ '^[A-Z]{3}$'),
   created_at timestamptz not null default now(),
   primary key (tenant_id, reference)
