@@ -10,6 +10,7 @@ import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { startPaymentSim, type PaymentSimHandle } from '../../../../tests/support/paymentSim';
 import { startService, type RunningService } from '../../../../tests/support/service';
+import { publishedEvents } from '../../../../tests/support/streams';
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { AccountRepository } from '../../src/db/accounts';
@@ -324,6 +325,16 @@ describe('billing payments', () => {
       expect(rest.refund!.amount!.minorUnits).toBe('700');
       expect(await balanceOf('refunded')).toBe('0');
       expect((await getTopUp('refunded', paid.id)).refunded!.minorUnits).toBe('1000');
+      // Every move is announced to each replica's authorisation, as rating's are: top-up, then both refunds.
+      const announced = (await publishedEvents(billing.app.runtime, 'billing'))
+        .filter((event) => event.type === 'billing.balance.changed' && event.tenantId === 'refunded')
+        .map((event) => billingV1.BalanceChanged.decode(event.payload))
+        .map((change) => [change.reference, change.balanceMinor]);
+      expect(announced).toEqual([
+        [`top-up:${paid.id}`, '1000'],
+        [`refund:${part.refund!.id}`, '700'],
+        [`refund:${rest.refund!.id}`, '0'],
+      ]);
       await expectStatus(
         call(payments, payments.createRefund, { topUpId: paid.id, reason: '' }, await asTenant('refunded')),
         status.FAILED_PRECONDITION,
