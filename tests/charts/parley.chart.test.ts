@@ -279,6 +279,41 @@ describeWithTools()('charts/parley', () => {
       expect(unknown.stderr).toMatch(/services.billing.calls names nowhere/);
     });
 
+    it('wires billing to a payment processor only when one is named: config, secrets, webhook port', () => {
+      expect(find(objects, 'ConfigMap', 'blue-billing').data?.PAYMENT_PROCESSOR).toBe('none');
+      expect(
+        find(objects, 'Service', 'blue-billing').spec.ports.map((p: { name: string }) => p.name),
+      ).not.toContain('payments');
+      const paying = render(platformChart, {
+        release: 'blue',
+        set: {
+          'services.billing.payments.processor': 'payment-sim',
+          'services.billing.payments.url': 'https://pay.example',
+        },
+      });
+      expect(find(paying, 'ConfigMap', 'blue-billing').data).toMatchObject({
+        PAYMENT_PROCESSOR: 'payment-sim',
+        PAYMENT_PROCESSOR_URL: 'https://pay.example',
+        PAYMENT_WEBHOOK_PORT: '8091',
+      });
+      const env = containersOf(find(paying, 'Deployment', 'blue-billing'))[0].env as {
+        name: string;
+        valueFrom?: { secretKeyRef?: { name: string; key: string } };
+      }[];
+      const ref = (name: string) => env.find((entry) => entry.name === name)?.valueFrom?.secretKeyRef;
+      expect(ref('PAYMENT_PROCESSOR_SECRET_KEY')).toEqual({
+        name: 'blue-billing-payments',
+        key: 'secret-key',
+      });
+      expect(ref('PAYMENT_WEBHOOK_SECRET')).toEqual({ name: 'blue-billing-payments', key: 'webhook-secret' });
+      const service = find(paying, 'Service', 'blue-billing');
+      expect(service.spec.ports).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ name: 'payments', port: 8091, targetPort: 'payments' }),
+        ]),
+      );
+    });
+
     it('connects each service to NATS as its own user: a creds file or a user and password from its Secret', () => {
       const creds = render(platformChart, { release: 'blue', set: { 'nats.auth.enabled': true } });
       const password = render(platformChart, {
@@ -568,6 +603,21 @@ describeWithTools()('charts/parley', () => {
         'supplier settings on a service other than numbering',
         { set: { 'services.billing.supplier.url': 'https://numbers.example' } },
         /services\/billing/,
+      ],
+      [
+        'a payment processor without its URL',
+        { set: { 'services.billing.payments.processor': 'payment-sim' } },
+        /services\/billing\/payments\/url/,
+      ],
+      [
+        'an unknown payment processor',
+        {
+          set: {
+            'services.billing.payments.processor': 'cash',
+            'services.billing.payments.url': 'https://pay.example',
+          },
+        },
+        /services\/billing\/payments\/processor/,
       ],
       [
         'a wrong type in a nested object',

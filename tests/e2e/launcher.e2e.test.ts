@@ -127,6 +127,7 @@ describe('npm start (tools/dev launcher)', () => {
       'carrierSimulator',
       'gatewayUrl',
       'owner',
+      'paymentSimulator',
       'tenantId',
       'tokenUrl',
       'twilioAccountSid',
@@ -200,6 +201,7 @@ describe('npm start (tools/dev launcher)', () => {
         'messaging',
         'nats',
         'numbering',
+        'payment-sim',
         'postgres',
         'privacy',
       ].sort(),
@@ -208,6 +210,10 @@ describe('npm start (tools/dev launcher)', () => {
     const carrierUrl = /carrier simulator \(tools\/carrier-sim\) on (http:\/\/\S+)/.exec(run.output())?.[1];
     expect(carrierUrl).toBeDefined();
     expect((await fetch(`${carrierUrl}/healthz`)).status).toBe(200);
+    // So does the payment processor billing charges top-ups through.
+    const paymentUrl = /payment simulator \(tools\/payment-sim\) on (http:\/\/\S+)/.exec(run.output())?.[1];
+    expect(paymentUrl).toBeDefined();
+    expect((await fetch(`${paymentUrl}/healthz`)).status).toBe(200);
     expect(started.every((entry) => alive(entry.pid))).toBe(true);
 
     run.child.kill('SIGINT');

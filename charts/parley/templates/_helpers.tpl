@@ -244,6 +244,11 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "NUMBER_VOICE_ROUTE" .svc.routing.voice -}}
 {{- end -}}
 
+{{- if eq .name "billing" -}}
+{{- $_ := set $data "BILLING_DEFAULT_CURRENCY" .svc.defaultCurrency -}}
+{{- $_ := set $data "BILLING_NEW_TENANT_MODE" .svc.newTenantMode -}}
+{{- end -}}
+
 {{- if eq .name "messaging" -}}
 {{- /* Webhooks out: retries, the attempt deadline, and whether internal addresses may be posted to. */ -}}
 {{- $_ := set $data "WEBHOOK_RETRY_HOURS" (toString .svc.webhooks.retryHours) -}}
@@ -274,6 +279,13 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "SEND_TENANT_CONCURRENCY" (toString (int64 .svc.sendTenantConcurrency)) -}}
 {{- $_ := set $data "SENDER_RATES" .svc.senderRates -}}
 {{- $_ := set $data "MESSAGING_HELP_TEXT" .svc.helpText -}}
+{{- end -}}
+
+{{- if and (eq .name "billing") .svc.payments -}}
+{{- $_ := set $data "PAYMENT_PROCESSOR" .svc.payments.processor -}}
+{{- if .svc.payments.url }}{{ $_ := set $data "PAYMENT_PROCESSOR_URL" .svc.payments.url }}{{ end -}}
+{{- $_ := set $data "PAYMENT_PROCESSOR_TIMEOUT_MS" (toString (int64 .svc.payments.timeoutMs)) -}}
+{{- $_ := set $data "PAYMENT_WEBHOOK_PORT" (toString (int64 .svc.payments.webhookPort)) -}}
 {{- end -}}
 
 {{- if eq .name "gateway" -}}
@@ -369,6 +381,14 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
   valueFrom:
     secretKeyRef: { name: {{ .svc.carrierCallbacks.existingSecret | default (printf "%s-carrier-callbacks" (include "parley.serviceFullname" .)) }}, key: {{ .svc.carrierCallbacks.secretKey }} }
 {{- end }}
+{{- end }}
+{{- if and (eq .name "billing") .svc.payments (ne (.svc.payments.processor | default "none") "none") }}
+- name: PAYMENT_PROCESSOR_SECRET_KEY
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.payments.existingSecret | default (printf "%s-payments" (include "parley.serviceFullname" .)) }}, key: {{ .svc.payments.secretKeyKey }} }
+- name: PAYMENT_WEBHOOK_SECRET
+  valueFrom:
+    secretKeyRef: { name: {{ .svc.payments.existingSecret | default (printf "%s-payments" (include "parley.serviceFullname" .)) }}, key: {{ .svc.payments.webhookSecretKey }} }
 {{- end }}
 {{- if eq .name "identity" }}
 - name: API_KEY_PEPPER

@@ -1,42 +1,190 @@
-import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
-import { billingV1, protoFiles } from '@parley/proto';
+import {
+  locateAssets,
+  ServiceRuntime,
+  startCallbackServer,
+  type App,
+  type CallbackServer,
+} from '@parley/kit';
+import { billingPaymentsV1, billingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { AccountRepository } from './db/accounts';
+import { PlanRepository } from './db/plans';
+import { UsageRepository } from './db/usage';
 import { makeGetBalance } from './rpc/getBalance';
+import { makeCreatePlan } from './rpc/createPlan';
+import { makeAddPlanVersion } from './rpc/addPlanVersion';
+import { makeListPlans } from './rpc/listPlans';
+import { makeAssignPlan } from './rpc/assignPlan';
+import { makeGetPlan } from './rpc/getPlan';
+import { makeGetReconciliation } from './rpc/getReconciliation';
+import { makeAuthorise } from './rpc/authorise';
+import { makeReleaseReservation } from './rpc/releaseReservation';
+import { makeUpdateWallet } from './rpc/updateWallet';
+import { makeSetLowBalanceThreshold } from './rpc/setLowBalanceThreshold';
+import { makeSummariseUsage } from './rpc/summariseUsage';
+import { WalletRepository } from './db/wallets';
+import { Authoriser } from './domain/authoriser';
 import { onTenantCreated } from './events/consumers/tenantCreated';
+import { onMessageSent } from './events/consumers/messageSent';
+import { onMessageReceived } from './events/consumers/messageReceived';
+import { onCallRecorded } from './events/consumers/callRecorded';
+import { onNumberAssigned } from './events/consumers/numberAssigned';
+import { onNumberReleased } from './events/consumers/numberReleased';
+import { onMessageFailed } from './events/consumers/messageFailed';
+import { makeMonthlyRent, MONTHLY_RENT_CRON, MONTHLY_RENT_QUEUE } from './jobs/monthlyRent';
+import { PaymentRepository } from './db/payments';
+import type { PaymentProcessor } from './domain/paymentProcessor';
+import { makeCreatePaymentMethod } from './rpc/createPaymentMethod';
+import { makeListPaymentMethods } from './rpc/listPaymentMethods';
+import { makeCreateTopUp } from './rpc/createTopUp';
+import { makeGetTopUp } from './rpc/getTopUp';
+import { makeCreateRefund } from './rpc/createRefund';
+import { PaymentSimProcessor } from './processor/paymentSim';
+import { makeOnProcessorWebhook, PAYMENT_WEBHOOK_PATH } from './processor/onProcessorWebhook';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
+  /** Moves a tenant's wallet once per reference, in the caller's transaction (top-ups, refunds). */
+  wallet: WalletRepository;
+  /** The processor's webhook endpoint once started (undefined without a payment processor). */
+  paymentWebhooks(): CallbackServer | undefined;
 }
 
+function paymentProcessor(config: Config): PaymentProcessor | undefined {
+  if (config.PAYMENT_PROCESSOR === 'none') return undefined;
+  return new PaymentSimProcessor({
+    url: config.PAYMENT_PROCESSOR_URL!.replace(/\/$/, ''),
+    secretKey: config.PAYMENT_PROCESSOR_SECRET_KEY!,
+    webhookSecret: config.PAYMENT_WEBHOOK_SECRET!,
+    timeoutMs: config.PAYMENT_PROCESSOR_TIMEOUT_MS,
+  });
+}
+
+/** A reservation not released nor rated within this is dropped (the send's usage is rated well before). */
+const RESERVATION_TTL_MS = 10 * 60_000;
+/** How long a replica trusts a wallet's plan before reading it again (balances follow events meanwhile). */
+const WALLET_REFRESH_MS = 60_000;
+
 /** Composition root: builds the runtime, then the repositories, then the RPC handlers and consumers. */
-export function buildApp(config: Config): BillingApp {
+export function buildApp(config: Config, options: { now?: () => Date } = {}): BillingApp {
   const runtime = new ServiceRuntime({
     service: 'billing',
     version,
     env: config,
     assets: locateAssets(__dirname),
-    protoFiles: [protoFiles.billing],
+    protoFiles: [protoFiles.billing, protoFiles.billingPayments],
   });
-  const accounts = new AccountRepository(runtime.db);
+  const now = options.now ?? (() => new Date());
+  const plans = new PlanRepository(runtime.db);
+  const wallet = new WalletRepository(runtime.outbox);
+  const accounts = new AccountRepository(runtime.db, plans, wallet);
+  const usage = new UsageRepository(wallet);
+  const authoriser = new Authoriser({
+    load: (tenantId) => accounts.walletState(tenantId),
+    now,
+    reservationTtlMs: RESERVATION_TTL_MS,
+    refreshMs: WALLET_REFRESH_MS,
+  });
+  const rating = { accounts, plans, usage };
+  const rpc = runtime.unary.bind(runtime);
+  const platform = { scope: 'platform:admin', tenant: false } as const;
+  const payments = new PaymentRepository(runtime.db, wallet);
+  const processor = paymentProcessor(config);
+  const read = { scope: 'billing:read' } as const;
+  const write = { scope: 'billing:write' } as const;
   const implementation: billingV1.BillingServiceServer = {
-    getBalance: runtime.unary('GetBalance', makeGetBalance({ accounts }), { scope: 'billing:read' }),
+    getBalance: rpc('GetBalance', makeGetBalance({ accounts }), read),
+    createPlan: rpc('CreatePlan', makeCreatePlan({ plans, now }), platform),
+    addPlanVersion: rpc('AddPlanVersion', makeAddPlanVersion({ plans, now }), platform),
+    listPlans: rpc('ListPlans', makeListPlans({ plans }), platform),
+    assignPlan: rpc('AssignPlan', makeAssignPlan({ accounts }), platform),
+    getPlan: rpc('GetPlan', makeGetPlan({ accounts, plans }), { scope: 'billing:read' }),
+    getReconciliation: rpc('GetReconciliation', makeGetReconciliation({ db: runtime.db }), platform),
+    // Messaging asks before it queues a send, as the tenant's caller.
+    authorise: rpc('Authorise', makeAuthorise({ authoriser }), { scope: ['messages:write', 'internal'] }),
+    releaseReservation: rpc('ReleaseReservation', makeReleaseReservation({ authoriser }), {
+      scope: ['messages:write', 'internal'],
+    }),
+    updateWallet: rpc('UpdateWallet', makeUpdateWallet({ db: runtime.db, wallet }), platform),
+    setLowBalanceThreshold: rpc(
+      'SetLowBalanceThreshold',
+      makeSetLowBalanceThreshold({ db: runtime.db, wallet }),
+      { scope: 'billing:write' },
+    ),
+    summariseUsage: rpc('SummariseUsage', makeSummariseUsage({ db: runtime.db, now }), read),
   };
+  const paymentsImplementation: billingPaymentsV1.PaymentsServiceServer = {
+    createPaymentMethod: rpc('CreatePaymentMethod', makeCreatePaymentMethod({ processor, payments }), write),
+    listPaymentMethods: rpc('ListPaymentMethods', makeListPaymentMethods({ payments }), read),
+    createTopUp: rpc('CreateTopUp', makeCreateTopUp({ processor, payments, accounts }), write),
+    getTopUp: rpc('GetTopUp', makeGetTopUp({ payments }), read),
+    createRefund: rpc('CreateRefund', makeCreateRefund({ processor, payments }), write),
+  };
+  let webhooks: CallbackServer | undefined;
   return {
     runtime,
-    start: () =>
-      runtime.start({
+    wallet,
+    paymentWebhooks: () => webhooks,
+    start: async () => {
+      await runtime.jobs.work(MONTHLY_RENT_QUEUE, makeMonthlyRent({ ...rating, db: runtime.db }), {
+        retryLimit: 20,
+        retryBackoff: true,
+        retryDelayMaxSeconds: 3600,
+      });
+      await runtime.jobs.schedule(MONTHLY_RENT_QUEUE, MONTHLY_RENT_CRON, { tz: 'UTC' });
+      await runtime.start({
         grpcServices: [
           {
             name: 'parley.billing.v1.BillingService',
             definition: billingV1.BillingServiceService,
             implementation,
           },
+          {
+            name: 'parley.billing.v1.PaymentsService',
+            definition: billingPaymentsV1.PaymentsServiceService,
+            implementation: paymentsImplementation,
+          },
         ],
-        consumers: [onTenantCreated({ accounts, currency: config.BILLING_DEFAULT_CURRENCY })],
-      }),
-    stop: () => runtime.stop(),
+        consumers: [
+          onTenantCreated({
+            accounts,
+            currency: config.BILLING_DEFAULT_CURRENCY,
+            billingMode: config.BILLING_NEW_TENANT_MODE,
+          }),
+          onMessageSent(rating),
+          onMessageReceived(rating),
+          onCallRecorded(rating),
+          onNumberAssigned({ ...rating, now }),
+          onNumberReleased({ usage }),
+          onMessageFailed({ accounts, wallet }),
+        ],
+        broadcasts: [
+          {
+            name: 'authorisation',
+            types: 'billing.balance.changed',
+            handle: (envelope) => authoriser.apply(envelope),
+          },
+        ],
+      });
+      if (processor)
+        webhooks = await startCallbackServer({
+          host: config.GRPC_HOST,
+          port: config.PAYMENT_WEBHOOK_PORT,
+          path: PAYMENT_WEBHOOK_PATH,
+          maxBodyBytes: 64 * 1024,
+          handle: makeOnProcessorWebhook({
+            processor,
+            payments,
+            log: runtime.log.child({ component: 'payment-webhooks' }),
+          }),
+          log: runtime.log.child({ component: 'payment-webhooks' }),
+        });
+    },
+    stop: async () => {
+      await webhooks?.stop();
+      await runtime.stop();
+    },
     migrate: () => runtime.migrate(),
   };
 }

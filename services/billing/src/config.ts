@@ -1,11 +1,58 @@
 import { parseEnv, serviceEnv, z } from '@parley/kit';
 
+const secret = z.string().min(16, 'must be at least 16 characters');
+
+/** A whole number from `min` to `max`, one message for every way it can be wrong. */
+const whole = (min: number, max: number, what: string) => {
+  const error = `must be ${what} from ${min} to ${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+
 export const configSchema = serviceEnv({
   /** ISO 4217 currency of newly opened billing accounts. */
   BILLING_DEFAULT_CURRENCY: z
     .string()
     .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as USD')
     .default('USD'),
+  /**
+   * A new tenant's wallet: prepaid (sends refused once balance plus credit limit is spent) or postpaid
+   * (invoiced). Postpaid by default so a platform without payments keeps sending; UpdateWallet changes a tenant.
+   */
+  BILLING_NEW_TENANT_MODE: z
+    .enum(['prepaid', 'postpaid'], { error: 'must be prepaid or postpaid' })
+    .default('postpaid'),
+  /**
+   * The payment processor top-ups and refunds go through: `payment-sim` (tools/payment-sim, the one adapter
+   * so far) or `none` (payment endpoints answer PAYMENTS_NOT_CONFIGURED).
+   */
+  PAYMENT_PROCESSOR: z
+    .enum(['none', 'payment-sim'], { error: 'must be none or payment-sim' })
+    .default('none'),
+  /** The processor's API base URL and the secret (server-side) key billing authenticates with. */
+  PAYMENT_PROCESSOR_URL: z
+    .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+    .optional(),
+  PAYMENT_PROCESSOR_SECRET_KEY: secret.optional(),
+  PAYMENT_PROCESSOR_TIMEOUT_MS: whole(100, 120_000, 'a whole number of milliseconds').default(10_000),
+  /**
+   * The secret the processor signs its webhooks with, and the port (on GRPC_HOST) of the endpoint they are
+   * posted to: POST /processor/webhooks.
+   */
+  PAYMENT_WEBHOOK_SECRET: secret.optional(),
+  PAYMENT_WEBHOOK_PORT: whole(0, 65_535, 'a port').default(8091),
+}).superRefine((value, context) => {
+  if (value.PAYMENT_PROCESSOR === 'none') return;
+  for (const name of [
+    'PAYMENT_PROCESSOR_URL',
+    'PAYMENT_PROCESSOR_SECRET_KEY',
+    'PAYMENT_WEBHOOK_SECRET',
+  ] as const)
+    if (!value[name])
+      context.addIssue({
+        code: 'custom',
+        path: [name],
+        message: `is required when PAYMENT_PROCESSOR is ${value.PAYMENT_PROCESSOR}`,
+      });
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -10,7 +10,15 @@ import {
   type ResponseOf,
   type UnaryMethod,
 } from '@parley/kit';
-import { billingV1, identityV1, kitV1, messagingV1, numberingV1, privacyV1 } from '@parley/proto';
+import {
+  billingPaymentsV1,
+  billingV1,
+  identityV1,
+  kitV1,
+  messagingV1,
+  numberingV1,
+  privacyV1,
+} from '@parley/proto';
 import type { Config } from './config';
 
 /** gRPC clients for every service the gateway fronts, and the calls it makes on a caller's behalf. */
@@ -19,6 +27,7 @@ export class Backends {
   readonly numbering: numberingV1.NumberingServiceClient;
   readonly messaging: messagingV1.MessagingServiceClient;
   readonly billing: billingV1.BillingServiceClient;
+  readonly payments: billingPaymentsV1.PaymentsServiceClient;
   readonly privacy: privacyV1.PrivacyServiceClient;
   private readonly addresses: Record<string, string>;
   private readonly deadLetterClients = new Map<string, kitV1.DeadLetterServiceClient>();
@@ -74,6 +83,11 @@ export class Backends {
     this.billing = createClient(billingV1.BillingServiceClient, config.BILLING_ADDR, {
       serviceName: 'parley.billing.v1.BillingService',
       idempotentMethods: ['GetBalance'],
+    });
+    // Billing serves it too. Creating calls carry the request id, which billing deduplicates by.
+    this.payments = createClient(billingPaymentsV1.PaymentsServiceClient, config.BILLING_ADDR, {
+      serviceName: 'parley.billing.v1.PaymentsService',
+      idempotentMethods: ['ListPaymentMethods', 'GetTopUp'],
     });
     this.privacy = createClient(privacyV1.PrivacyServiceClient, config.PRIVACY_ADDR, {
       serviceName: 'parley.privacy.v1.PrivacyService',
@@ -132,7 +146,14 @@ export class Backends {
   }
 
   close(): void {
-    for (const client of [this.identity, this.numbering, this.messaging, this.billing, this.privacy])
+    for (const client of [
+      this.identity,
+      this.numbering,
+      this.messaging,
+      this.billing,
+      this.payments,
+      this.privacy,
+    ])
       client.close();
     for (const client of this.deadLetterClients.values()) client.close();
   }

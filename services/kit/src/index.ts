@@ -40,3 +40,6 @@ export * from './webhooks/addresses';
 export * from './webhooks/poster';
 export * from './twilio';
 export * as smpp from './smpp';
+export * from './cardNumbers';
+export * from './payments/webhookSignature';
+export * from './webhooks/callbackServer';

@@ -1,6 +1,11 @@
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_SERVICE_NAME,
+  ATTR_SERVICE_VERSION,
+  ATTR_URL_PATH,
+  ATTR_URL_QUERY,
+} from '@opentelemetry/semantic-conventions';
 import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
@@ -10,7 +15,8 @@ import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { ExpressInstrumentation } from '@opentelemetry/instrumentation-express';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { context, propagation, metrics, type Meter } from '@opentelemetry/api';
+import { context, propagation, metrics, type Attributes, type Meter } from '@opentelemetry/api';
+import { containsCardNumber, maskCardNumbers } from './cardNumbers';
 
 /** Keeps trace ids alive (for logs and propagation) when no collector is configured; exports nothing. */
 class DiscardingSpanProcessor implements SpanProcessor {
@@ -21,6 +27,27 @@ class DiscardingSpanProcessor implements SpanProcessor {
   }
   shutdown(): Promise<void> {
     return Promise.resolve();
+  }
+}
+
+/**
+ * The span attributes of an incoming request's URL with any card number masked: the instrumentation records
+ * the path and query before any handler can refuse the request.
+ */
+export function cardFreeUrlAttributes(request: { url?: string }): Attributes {
+  const url = request.url ?? '';
+  if (!containsCardNumber(safeDecode(url))) return {};
+  const [path = '', query] = url.split(/\?(.*)/s, 2);
+  const attributes: Attributes = { [ATTR_URL_PATH]: maskCardNumbers(safeDecode(path)) };
+  if (query !== undefined) attributes[ATTR_URL_QUERY] = maskCardNumbers(safeDecode(query));
+  return attributes;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
   }
 }
 
@@ -73,7 +100,11 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     ],
     metricReaders,
     instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => request.url === '/metrics' }),
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: (request) => request.url === '/metrics',
+        // A card number sent in a URL (which the gateway refuses) must not reach a span either.
+        startIncomingSpanHook: cardFreeUrlAttributes,
+      }),
       new ExpressInstrumentation(),
       new GrpcInstrumentation({ ignoreGrpcMethods: ['Check', 'Watch'] }),
       // Statement parameters carry personal data: they are never put on spans.

@@ -26,7 +26,8 @@ import {
   type NumberDirectory,
   type TwilioSigner,
 } from './deps';
-import { allowEverySendUntilBillingAuthorises } from './domain/authorisation';
+import { allowEverySend } from './domain/authorisation';
+import { billingAuthorisation } from './billingAuthorisation';
 import { numberingUnavailable } from './domain/errors';
 import type { StatusCallbacks } from './domain/statusCallbacks';
 import { makeCallRecorder } from './carrier/calls';
@@ -91,6 +92,10 @@ export function buildApp(config: Config): MessagingApp {
     serviceName: 'parley.numbering.v1.NumberingService',
     idempotentMethods: ['ResolveNumber'],
   });
+  const billing = config.BILLING_ADDR
+    ? billingAuthorisation(config.BILLING_ADDR, (caller) => runtime.metadataFor(caller))
+    : undefined;
+  const authorisation = billing ?? allowEverySend;
   const numbers: NumberDirectory = {
     async resolve(e164, tenantId) {
       try {
@@ -198,7 +203,7 @@ export function buildApp(config: Config): MessagingApp {
     settings: new SettingsRepository(),
     numbers,
     carrier,
-    authorisation: allowEverySendUntilBillingAuthorises,
+    authorisation,
     statusCallbacks,
     rates: config.SENDER_RATES,
     webhooks: new WebhookRepository(runtime.db),
@@ -321,6 +326,7 @@ export function buildApp(config: Config): MessagingApp {
       await carrier.stop();
       numbering.close();
       identity?.close();
+      billing?.close();
     },
     migrate: () => runtime.migrate(),
   };

@@ -63,6 +63,11 @@ export const configSchema = serviceEnv({
    * `no_secret`, until it is set; Standard Webhooks deliveries do not need it.
    */
   IDENTITY_ADDR: address.optional(),
+  /**
+   * billing's gRPC endpoint: authorises each send (a prepaid tenant without balance is refused). Unset:
+   * every send is allowed (messaging run without billing); the chart and `npm start` always set it.
+   */
+  BILLING_ADDR: address.optional(),
   /** The carrier's SMSC (SMPP 3.4): host, port and the ESME account messaging binds as. */
   SMPP_HOST: z.string().min(1, 'must be the SMSC host name or address'),
   SMPP_PORT: whole(1, 65535),

@@ -8,6 +8,8 @@ import { DEFAULT_VALIDITY_SECONDS, timeOfUuidV7 } from './domain/messages';
 import { analyseSmsBody, type SmsEncoding } from './domain/segments';
 
 export interface MessageToQueue {
+  /** The id, when the caller chose it before queueing (SendMessage authorises with it); else a new UUIDv7. */
+  id?: string;
   tenantId: string;
   accountId: string | null;
   from: string;
@@ -33,7 +35,7 @@ export async function queueMessage(
   tx: Transaction,
   message: MessageToQueue,
 ): Promise<MessageRow> {
-  const id = uuidv7();
+  const id = message.id ?? uuidv7();
   const createdAt = timeOfUuidV7(id)!;
   const analysis = message.encoding ? undefined : analyseSmsBody(message.body ?? '');
   const row = await deps.messages.insert(tx, {

@@ -6,4 +6,10 @@ export { placeCall, type PlacedCall, type CallDetailRecord } from './calls/calls
 export { MAGIC_SUFFIXES } from './numbers/inventory';
 export { MAGIC_DESTINATIONS, type DestinationBehaviour } from './smsc/magic';
 export type { AcceptedMessage } from './smsc/messageLog';
-export { spawnCarrierSim, type SpawnedCarrierSim } from './spawn';
+export {
+  spawnCarrierSim,
+  spawnTool,
+  type SpawnedCarrierSim,
+  type SpawnedTool,
+  type SpawnToolOptions,
+} from './spawn';

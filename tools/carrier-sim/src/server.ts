@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { z } from 'zod';
 import { CallbackSender } from './callbacks';
+import { perSecondLimit } from './perSecondLimit';
 import { callRoutes } from './calls/routes';
 import { Counters } from './counters';
 import { SimError } from './errors';
@@ -170,20 +170,15 @@ export async function startCarrierSim(config: SimConfig): Promise<CarrierSim> {
   });
   if (config.rateLimitPerSecond > 0) {
     // Throttling as carriers do it: a fixed budget per second, then 429 with Retry-After.
-    const limiter = new RateLimiterMemory({ points: config.rateLimitPerSecond, duration: 1 });
-    api.use((_request, response, next) => {
-      limiter.consume('account').then(
-        () => next(),
-        (refusal: unknown) => {
-          if (!(refusal instanceof RateLimiterRes)) return next(refusal);
-          counters.add('throttled');
-          response
-            .status(429)
-            .set('retry-after', String(Math.max(1, Math.ceil(refusal.msBeforeNext / 1000))))
-            .json(errorBody('rate_limited', 'too many requests; slow down'));
-        },
-      );
-    });
+    api.use(
+      perSecondLimit(config.rateLimitPerSecond, (response, retryAfterSeconds) => {
+        counters.add('throttled');
+        response
+          .status(429)
+          .set('retry-after', String(retryAfterSeconds))
+          .json(errorBody('rate_limited', 'too many requests; slow down'));
+      }),
+    );
   }
   if (config.latencyMs > 0)
     api.use((_request, _response, next) => {

@@ -2,11 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 
-export interface SpawnedCarrierSim {
-  /** Base URL of its HTTP API (from its `listening` line). */
-  url: string;
-  /** Where its SMSC listens for SMPP binds (from the same line). */
-  smpp: { host: string; port: number };
+/** A simulator (or any tool) running as its own process, once it has said it listens. */
+export interface SpawnedTool<Listening> {
+  /** Its `listening` line. */
+  listening: Listening;
   child: ChildProcess;
   /** Resolves when the process has exited. */
   exited: Promise<void>;
@@ -14,12 +13,7 @@ export interface SpawnedCarrierSim {
   stop(): Promise<void>;
 }
 
-/**
- * Starts the simulator as its own process (`node --import tsx tools/carrier-sim/src/main.ts`) with
- * `env` (the CARRIER_SIM_* variables and whatever else the child needs) and waits for its `listening`
- * line. Used by the `npm start` launcher and the test helper.
- */
-export async function spawnCarrierSim(options: {
+export interface SpawnToolOptions {
   env: Record<string, string | undefined>;
   /** Its own process group, so a Ctrl-C reaches only the parent (the launcher). */
   detached?: boolean;
@@ -27,8 +21,18 @@ export async function spawnCarrierSim(options: {
   onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
   startTimeoutMs?: number;
   killAfterMs?: number;
-}): Promise<SpawnedCarrierSim> {
-  const packageRoot = resolve(__dirname, '..');
+}
+
+/**
+ * Starts `node --import tsx <packageRoot>/src/main.ts` with `env` and waits for its first stdout line that
+ * `listeningOf` recognises (a JSON `{"event":"listening",...}`); shared by the carrier and payment simulators.
+ */
+export async function spawnTool<Listening>(
+  name: string,
+  packageRoot: string,
+  listeningOf: (line: Record<string, unknown>) => Listening | undefined,
+  options: SpawnToolOptions,
+): Promise<SpawnedTool<Listening>> {
   const child = spawn(
     process.execPath,
     ['--conditions=parley-source', '--import', 'tsx', join(packageRoot, 'src', 'main.ts')],
@@ -48,39 +52,37 @@ export async function spawnCarrierSim(options: {
   };
   createInterface({ input: child.stderr! }).on('line', (line) => remember(line, 'stderr'));
   const stdout = createInterface({ input: child.stdout! });
-  const { url, smpp } = await new Promise<{ url: string; smpp: { host: string; port: number } }>(
-    (done, fail) => {
-      const timeoutMs = options.startTimeoutMs ?? 30_000;
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        fail(new Error(`carrier-sim did not start within ${timeoutMs} ms:\n${recent.join('\n')}`));
-      }, timeoutMs);
-      const onExit = (code: number | null) => {
-        clearTimeout(timer);
-        fail(new Error(`carrier-sim exited (${code}) before listening:\n${recent.join('\n')}`));
-      };
-      child.once('exit', onExit);
-      let listening = false;
-      stdout.on('line', (line) => {
-        if (!listening) {
-          const parsed = parseLine(line);
-          if (parsed?.event === 'listening' && parsed.url && parsed.smpp) {
-            listening = true;
-            clearTimeout(timer);
-            child.off('exit', onExit);
-            done({ url: parsed.url, smpp: parsed.smpp });
-            return;
-          }
+  const listening = await new Promise<Listening>((done, fail) => {
+    const timeoutMs = options.startTimeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      fail(new Error(`${name} did not start within ${timeoutMs} ms:\n${recent.join('\n')}`));
+    }, timeoutMs);
+    const onExit = (code: number | null) => {
+      clearTimeout(timer);
+      fail(new Error(`${name} exited (${code}) before listening:\n${recent.join('\n')}`));
+    };
+    child.once('exit', onExit);
+    let started = false;
+    stdout.on('line', (line) => {
+      if (!started) {
+        const parsed = parseLine(line);
+        const recognised = parsed?.event === 'listening' ? listeningOf(parsed) : undefined;
+        if (recognised !== undefined) {
+          started = true;
+          clearTimeout(timer);
+          child.off('exit', onExit);
+          done(recognised);
+          return;
         }
-        remember(line, 'stdout');
-      });
-    },
-  );
+      }
+      remember(line, 'stdout');
+    });
+  });
 
   let stopped: Promise<void> | undefined;
   return {
-    url,
-    smpp,
+    listening,
     child,
     exited,
     stop: () => {
@@ -96,16 +98,41 @@ export async function spawnCarrierSim(options: {
   };
 }
 
-interface ListeningLine {
-  event?: string;
-  url?: string;
-  smpp?: { host: string; port: number };
-}
-
-function parseLine(line: string): ListeningLine | undefined {
+function parseLine(line: string): Record<string, unknown> | undefined {
   try {
-    return JSON.parse(line) as ListeningLine;
+    const parsed = JSON.parse(line) as unknown;
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
   } catch {
     return undefined;
   }
+}
+
+export interface SpawnedCarrierSim {
+  /** Base URL of its HTTP API (from its `listening` line). */
+  url: string;
+  /** Where its SMSC listens for SMPP binds (from the same line). */
+  smpp: { host: string; port: number };
+  child: ChildProcess;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
+  /** SIGTERM, then SIGKILL after `killAfterMs`; idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the simulator as its own process (`node --import tsx tools/carrier-sim/src/main.ts`) with
+ * `env` (the CARRIER_SIM_* variables and whatever else the child needs) and waits for its `listening`
+ * line. Used by the `npm start` launcher and the test helper.
+ */
+export async function spawnCarrierSim(options: SpawnToolOptions): Promise<SpawnedCarrierSim> {
+  const { listening, child, exited, stop } = await spawnTool(
+    'carrier-sim',
+    resolve(__dirname, '..'),
+    (line) => {
+      const { url, smpp } = line as { url?: string; smpp?: { host: string; port: number } };
+      return url && smpp ? { url, smpp } : undefined;
+    },
+    options,
+  );
+  return { ...listening, child, exited, stop };
 }

@@ -12,6 +12,7 @@ import { freePort, keptPort } from './ports';
 import { belongsTo, isAlive, isLauncher, processesInside, stopProcess } from './processes';
 import { DEV_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './supervisor';
 import { startDevCarrierSim, type DevCarrierSim } from './carrierSim';
+import { startDevPaymentSim, type DevPaymentSim } from './paymentSim';
 import { ensureDatabase, startPostgres, type PostgresServer } from './postgres';
 import { natsPermissions } from '@parley/kit/src/events/permissions';
 import { findNatsServer, startNats, NATS_INSTALL_HINT, type NatsServer } from './nats';
@@ -62,6 +63,7 @@ export class Launcher {
   private postgres?: PostgresServer;
   private nats?: NatsServer;
   private carrierSim?: DevCarrierSim;
+  private paymentSim?: DevPaymentSim;
   private services: ServiceProcess[] = [];
   private stopping?: Promise<void>;
   private giveUpHandlers: ((name: string) => void)[] = [];
@@ -105,6 +107,7 @@ export class Launcher {
     if (this.postgres?.process.pid) records.push({ name: 'postgres', pid: this.postgres.process.pid });
     if (this.nats?.process.pid) records.push({ name: 'nats', pid: this.nats.process.pid });
     if (this.carrierSim?.child.pid) records.push({ name: 'carrier-sim', pid: this.carrierSim.child.pid });
+    if (this.paymentSim?.child.pid) records.push({ name: 'payment-sim', pid: this.paymentSim.child.pid });
     for (const service of this.services)
       if (service.child.pid) records.push({ name: service.name, pid: service.child.pid });
     return records;
@@ -188,6 +191,25 @@ export class Launcher {
     this.recordProcesses();
     this.checkStopping();
 
+    // The payment processor billing charges top-ups through: a tool process too (tools/dev/src/paymentSim.ts).
+    this.paymentSim = await startDevPaymentSim({
+      env: this.options.env,
+      home,
+      port: await freePort(),
+      webhookPort: await freePort(),
+      printer,
+    });
+    this.paymentSim.child.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      // Its charges and tokens live in memory: the platform stops rather than forget them.
+      printer.banner(
+        `payment-sim crashed (exit code ${code ?? 'none'}${signal ? `, signal ${signal}` : ''})`,
+      );
+      for (const handler of this.giveUpHandlers) handler('payment-sim');
+    });
+    this.recordProcesses();
+    this.checkStopping();
+
     const grpcPorts: Record<string, number> = {};
     for (const name of allServices) grpcPorts[name] = await freePort();
     const gatewayUrl = `http://${this.options.gatewayHost}:${this.options.gatewayPort}`;
@@ -220,6 +242,7 @@ export class Launcher {
       }
       if (name === 'numbering') Object.assign(env, this.carrierSim.numberingEnv);
       if (name === 'messaging') Object.assign(env, this.carrierSim.messagingEnv);
+      if (name === 'billing') Object.assign(env, this.paymentSim.billingEnv);
       // Dev receivers run on this machine: webhooks may go to loopback and private addresses (never in
       // production, where that would be server-side request forgery).
       if (name === 'messaging') env.WEBHOOK_ALLOW_PRIVATE = 'true';
@@ -257,6 +280,7 @@ export class Launcher {
         apiKey: this.carrierSim.apiKey,
         cdrUrl: `http://127.0.0.1:${cdrPort}/carrier/cdrs`,
       },
+      paymentSimulator: { url: this.paymentSim.url, publishableKey: this.paymentSim.publishableKey },
     });
     printer.info(
       reused
@@ -282,6 +306,7 @@ export class Launcher {
       await Promise.all(gateway.map((service) => this.stopService(service)));
       await Promise.all(others.map((service) => this.stopService(service)));
       await this.carrierSim?.stop();
+      await this.paymentSim?.stop();
       await this.nats?.stop();
       await this.postgres?.stop();
       rmSync(this.files.processes, { force: true });

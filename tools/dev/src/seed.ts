@@ -40,6 +40,11 @@ export interface DevCredentials {
    * carry a call (`POST /control/calls` with `callbackUrl` = `cdrUrl`, messaging's CDR endpoint).
    */
   carrierSimulator?: { url: string; apiKey: string; cdrUrl?: string };
+  /**
+   * The payment simulator of this run: tokenise a card as a browser would (`POST /v1/tokens` with
+   * `Authorization: Bearer <publishableKey>`), then add the token with `POST /v1/payment-methods`.
+   */
+  paymentSimulator?: { url: string; publishableKey: string };
 }
 
 export const DEMO_TENANT = 'demo';
@@ -66,6 +71,7 @@ export async function seedDemoTenant(options: {
   gatewayPrivateKey: string;
   internalTokenPublicKeys: string;
   carrierSimulator?: { url: string; apiKey: string; cdrUrl?: string };
+  paymentSimulator?: { url: string; publishableKey: string };
 }): Promise<{ credentials: DevCredentials; reused: boolean }> {
   const tokens = new InternalTokens({
     issuer: 'gateway',
@@ -176,6 +182,7 @@ export async function seedDemoTenant(options: {
       twilioAccountSid: twilio.accountSid,
       twilioAuthToken: twilio.authToken,
       ...(options.carrierSimulator ? { carrierSimulator: options.carrierSimulator } : {}),
+      ...(options.paymentSimulator ? { paymentSimulator: options.paymentSimulator } : {}),
     };
     writeFileSync(options.devFile, `${JSON.stringify(credentials, null, 2)}\n`, { mode: 0o600 });
     return { credentials, reused };

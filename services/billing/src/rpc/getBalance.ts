@@ -15,6 +15,10 @@ export function makeGetBalance(deps: { accounts: AccountRepository }) {
       currency: account.currency,
       balanceMinor: account.balanceMinor.toString(),
       openedAt: account.openedAt,
+      billingMode: account.billingMode,
+      creditLimitMinor: account.creditLimitMinor.toString(),
+      lowBalanceThresholdMinor: account.lowBalanceThresholdMinor?.toString(),
+      planId: account.planId ?? '',
     };
   };
 }

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
-import { call, createClient } from '@parley/kit';
+import { call, createClient, Money, withTenant } from '@parley/kit';
+import { publishedEvents } from '../../../../tests/support/streams';
 import { as, asPlatform } from '../../../../tests/support/callers';
-import { billingV1, identityV1 } from '@parley/proto';
+import { billingV1, identityV1, messagingV1, numberingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
@@ -11,6 +12,25 @@ import { expectEveryTenantTableWalled, expectTenantWall } from '../../../../test
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { startIdentity, type IdentityApp } from '../../../identity/test/integration/identityForTests';
+import { UsageRepository } from '../../src/db/usage';
+import { MONTHLY_RENT_QUEUE } from '../../src/jobs/monthlyRent';
+import { messageSent, startProducer, type Producer } from './producers';
+
+const euroPrices = (monthly: string): billingV1.PlanPrices => ({
+  smsOutboundPerSegment: { defaultPrice: '0.05', byCountry: { DE: '0.075' } },
+  mmsOutboundPerMessage: { defaultPrice: '0.2', byCountry: {} },
+  inboundMessage: '0.01',
+  numbers: [
+    { numberType: 'local', country: '*', setup: '2', monthly },
+    { numberType: 'mobile', country: '*', setup: '0', monthly },
+    { numberType: 'toll_free', country: '*', setup: '0', monthly: '9' },
+  ],
+  callInboundPerMinute: '0.01',
+  callOutboundPerMinute: '0.02',
+  callRounding: billingV1.CallRounding.CALL_ROUNDING_PER_SECOND,
+  taxPercent: { defaultPrice: '0', byCountry: { DE: '19' } },
+  proRataFirstMonth: true,
+});
 
 describe('billing service', () => {
   let billing: RunningService<BillingApp>;
@@ -18,12 +38,16 @@ describe('billing service', () => {
   let billingClient: billingV1.BillingServiceClient;
   let identityClient: identityV1.IdentityServiceClient;
   const natsPrefix = uniquePrefix('billing');
+  const producers: { messaging?: Producer; numbering?: Producer } = {};
+  const balanceOf = async (tenantId: string) =>
+    (await call(billingClient, billingClient.getBalance, {}, await as(tenantId))).balanceMinor;
 
   beforeAll(async () => {
     // Billing first: its consumer must cope with identity's stream not existing yet.
     billing = await startService('billing', (env) => buildApp(loadConfig(env)), {
       NATS_PREFIX: natsPrefix,
       BILLING_DEFAULT_CURRENCY: 'EUR',
+      BILLING_NEW_TENANT_MODE: 'prepaid',
     });
     identity = await startIdentity({ NATS_PREFIX: natsPrefix });
     billingClient = createClient(billingV1.BillingServiceClient, billing.address, {
@@ -35,6 +59,8 @@ describe('billing service', () => {
   });
 
   afterAll(async () => {
+    await producers.numbering?.stop();
+    await producers.messaging?.stop();
     billingClient?.close();
     identityClient?.close();
     await identity?.stop();
@@ -77,9 +103,394 @@ describe('billing service', () => {
     });
   });
 
+  describe('plans', () => {
+    it('lets only platform operators create plans, names bad prices, and never starts a version in the past', async () => {
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.createPlan,
+          { id: 'x', name: 'X', currency: 'EUR', isDefault: false, prices: euroPrices('1') },
+          await as('initech'),
+        ),
+        status.PERMISSION_DENIED,
+      );
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.createPlan,
+          {
+            id: 'bad',
+            name: 'Bad',
+            currency: 'EUR',
+            isDefault: false,
+            prices: { ...euroPrices('1'), inboundMessage: '0.1234567891' },
+          },
+          await asPlatform(),
+        ),
+        status.INVALID_ARGUMENT,
+        'PLAN_PRICES_INVALID',
+      );
+      const created = await call(
+        billingClient,
+        billingClient.createPlan,
+        { id: 'euro', name: 'Euro', currency: 'EUR', isDefault: true, prices: euroPrices('3.00') },
+        await asPlatform(),
+      );
+      expect(created.plan).toMatchObject({
+        id: 'euro',
+        currency: 'EUR',
+        isDefault: true,
+        versions: [{ version: 1 }],
+      });
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.addPlanVersion,
+          { planId: 'euro', prices: euroPrices('4.00'), effectiveFrom: new Date(Date.now() - 86_400_000) },
+          await asPlatform(),
+        ),
+        status.INVALID_ARGUMENT,
+        'EFFECTIVE_FROM_IN_PAST',
+      );
+      const later = new Date(Date.now() + 30 * 86_400_000);
+      const added = await call(
+        billingClient,
+        billingClient.addPlanVersion,
+        { planId: 'euro', prices: euroPrices('4.00'), effectiveFrom: later },
+        await asPlatform(),
+      );
+      expect(added.plan?.versions.map((version) => version.version)).toEqual([1, 2]);
+      const listed = await call(billingClient, billingClient.listPlans, {}, await asPlatform());
+      expect(listed.plans.map((plan) => plan.id)).toEqual(['euro', 'standard']);
+      // initech's account (EUR) was opened before a EUR plan existed: the operator assigns it.
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.assignPlan,
+          { tenantId: 'initech', planId: 'standard' },
+          await asPlatform(),
+        ),
+        status.FAILED_PRECONDITION,
+        'PLAN_CURRENCY_MISMATCH',
+      );
+      await call(
+        billingClient,
+        billingClient.assignPlan,
+        { tenantId: 'initech', planId: 'euro' },
+        await asPlatform(),
+      );
+      const mine = await call(billingClient, billingClient.getPlan, {}, await as('initech'));
+      expect(mine.plan).toMatchObject({ id: 'euro', versions: [{ version: 1 }, { version: 2 }] });
+      expect(mine.plan?.versions[0]?.prices?.smsOutboundPerSegment?.byCountry).toEqual({ DE: '0.075' });
+    });
+  });
+
+  describe('number setup, rent and late usage', () => {
+    let numbering: Producer;
+    let messaging: Producer;
+    beforeAll(async () => {
+      numbering = await startProducer('numbering', natsPrefix);
+      messaging = await startProducer('messaging', natsPrefix);
+      producers.messaging = messaging;
+      producers.numbering = numbering;
+    });
+
+    const lines = (category: string) =>
+      withTenant(
+        billing.app.runtime.db,
+        'initech',
+        async (tx) =>
+          (
+            await tx.execute<{
+              source_id: string;
+              billing_period: string;
+              amount_minor: string;
+              plan_version: number;
+            }>(
+              sql`select source_id, billing_period, amount_minor::text, plan_version from usage_records
+                 where category = ${category} order by source_id`,
+            )
+          ).rows,
+      );
+
+    it('charges setup and a pro-rata first month at assignment, then each month once', async () => {
+      // Assigned on 16 November 2026 (30 days): half a month of EUR 3.00.
+      await numbering.publish(
+        (tx, runtime) =>
+          runtime.outbox
+            .enqueue(tx, {
+              type: 'numbering.number.assigned',
+              tenantId: 'initech',
+              key: 'number:n-1',
+              payloadType: 'parley.numbering.v1.NumberAssigned',
+              messageType: numberingV1.NumberAssigned,
+              payload: {
+                numberId: 'n-1',
+                e164: '+4930123456',
+                country: 'DE',
+                type: 'local',
+                setupPrice: undefined,
+                monthlyPrice: undefined,
+                assignedAt: new Date('2026-11-16T09:00:00Z'),
+                accountId: '',
+                source: 'purchase',
+                sourceId: 'o-1',
+              },
+            })
+            .then(() => undefined),
+        'initech',
+      );
+      await eventually('the setup to be rated', async () => {
+        if ((await lines('number_setup')).length === 0) throw new Error('not yet');
+      });
+      expect(await lines('number_setup')).toMatchObject([{ amount_minor: '200', billing_period: '2026-11' }]);
+      const rent = await lines('number_rent');
+      // The first month, and every month since that the job would have charged (this one, December).
+      expect(rent[0]).toEqual({
+        source_id: 'rent:n-1:2026-11',
+        billing_period: '2026-11',
+        amount_minor: '150',
+        plan_version: 1,
+      });
+
+      // The monthly job, twice for the same period (a retry, a second replica): one line.
+      for (let attempt = 0; attempt < 2; attempt += 1)
+        await billing.app.runtime.jobs.send(MONTHLY_RENT_QUEUE, { period: '2027-01' });
+      await eventually('the January rent', async () => {
+        if (!(await lines('number_rent')).some((line) => line.source_id === 'rent:n-1:2027-01'))
+          throw new Error('no');
+      });
+      const january = (await lines('number_rent')).filter((line) => line.source_id === 'rent:n-1:2027-01');
+      // Version 2 (EUR 4.00, effective in 30 days) is in force when January starts; November kept version 1.
+      expect(january).toEqual([
+        { source_id: 'rent:n-1:2027-01', billing_period: '2027-01', amount_minor: '400', plan_version: 2 },
+      ]);
+      expect((await lines('number_rent'))[0]).toMatchObject({ amount_minor: '150', plan_version: 1 });
+    });
+
+    it('puts usage for a closed period on the next open one', async () => {
+      const usage = new UsageRepository();
+      await withTenant(billing.app.runtime.db, 'initech', (tx) =>
+        usage.closePeriod(tx, 'initech', '2026-10'),
+      );
+      await messaging.emit(
+        messageSent('initech', {
+          messageId: 'late',
+          segments: 2,
+          destinationCountry: 'DE',
+          sentAt: new Date('2026-10-31T23:59:00Z'),
+        }),
+      );
+      const rated = await eventually('the late message to be rated', async () => {
+        const found = await lines('sms_outbound');
+        if (found.length === 0) throw new Error('not yet');
+        return found;
+      });
+      // 2 × 0.075 = 0.15, onto November: October's invoice is issued.
+      expect(rated).toMatchObject([{ billing_period: '2026-11', amount_minor: '15' }]);
+    });
+  });
+
+  describe('BillingService/SummariseUsage', () => {
+    it('sums rated usage by UTC day and category, filtered, and names a bad range', async () => {
+      const summary = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-10-01T00:00:00Z'),
+          to: new Date('2027-02-01T00:00:00Z'),
+          category: '',
+          accountId: '',
+        },
+        await as('initech'),
+      );
+      expect(summary.totals).toEqual(
+        expect.arrayContaining([
+          {
+            day: '2026-10-31',
+            category: 'sms_outbound',
+            lines: '1',
+            quantity: '2',
+            amount: { currency: 'EUR', minorUnits: '15' },
+          },
+          {
+            day: '2026-11-16',
+            category: 'number_setup',
+            lines: '1',
+            quantity: '1',
+            amount: { currency: 'EUR', minorUnits: '200' },
+          },
+          {
+            day: '2026-11-16',
+            category: 'number_rent',
+            lines: '1',
+            quantity: '0.5',
+            amount: { currency: 'EUR', minorUnits: '150' },
+          },
+        ]),
+      );
+      const rentOnly = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-10-01T00:00:00Z'),
+          to: new Date('2027-02-01T00:00:00Z'),
+          category: 'number_rent',
+          accountId: '',
+        },
+        await as('initech'),
+      );
+      expect(new Set(rentOnly.totals.map((total) => total.category))).toEqual(new Set(['number_rent']));
+      // Another tenant sees none of it.
+      const other = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-10-01T00:00:00Z'),
+          to: new Date('2027-02-01T00:00:00Z'),
+          category: '',
+          accountId: '',
+        },
+        await as('someone-else'),
+      );
+      expect(other.totals).toEqual([]);
+      await expectStatus(
+        call(
+          billingClient,
+          billingClient.summariseUsage,
+          {
+            from: new Date('2027-01-01T00:00:00Z'),
+            to: new Date('2026-01-01T00:00:00Z'),
+            category: 'nope',
+            accountId: '',
+          },
+          await as('initech'),
+        ),
+        status.INVALID_ARGUMENT,
+        'USAGE_QUERY_INVALID',
+      );
+    });
+  });
+
+  describe('prepaid authorisation', () => {
+    const authorise = async () =>
+      call(
+        billingClient,
+        billingClient.authorise,
+        { kind: 'sms', segments: 2, destinationCountry: 'DE', reference: `m-${Math.random()}` },
+        await as('initech', ['messages:write']),
+      );
+    const balance = async () =>
+      (await call(billingClient, billingClient.getBalance, {}, await as('initech'))).balanceMinor;
+
+    it('refuses a tenant with no balance at once, and a top-up unblocks it at once; a credit applies once', async () => {
+      // initech has been charged its number's setup and rent above: its prepaid balance is below zero.
+      expect(BigInt(await balance())).toBeLessThan(0n);
+      expect(await authorise()).toMatchObject({
+        allowed: false,
+        reason: 'INSUFFICIENT_BALANCE',
+        reservationId: '',
+      });
+      await call(
+        billingClient,
+        billingClient.updateWallet,
+        { tenantId: 'initech', lowBalanceThresholdMinor: '1000' },
+        await asPlatform(),
+      );
+
+      const owed = -BigInt(await balance());
+      const topUp = Money.of(owed + 1000n, 'EUR'); // leaves EUR 10.00, the threshold
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const applied = await billing.app.runtime.withTenant('initech', (tx) =>
+          billing.app.wallet.credit(tx, 'initech', topUp, 'top-up-1'),
+        );
+        expect(applied).toBe(attempt === 0);
+      }
+      expect(await balance()).toBe('1000');
+      const allowed = await eventually('the top-up to reach authorisation', async () => {
+        const answer = await authorise();
+        if (!answer.allowed) throw new Error(answer.reason);
+        return answer;
+      });
+      // 2 segments at EUR 0.075 = 0.15
+      expect(allowed.estimate).toEqual({ currency: 'EUR', minorUnits: '15' });
+      await call(
+        billingClient,
+        billingClient.releaseReservation,
+        { reservationId: allowed.reservationId },
+        await as('initech', ['messages:write']),
+      );
+    });
+
+    it('publishes billing.balance.low once when usage takes the balance below the threshold', async () => {
+      const messaging = producers.messaging!;
+      for (const id of ['low-1', 'low-2'])
+        await messaging.emit(
+          messageSent('initech', { messageId: id, segments: 1, destinationCountry: 'FR' }),
+        );
+      await eventually('both sends debited', async () => {
+        if ((await balance()) !== '990') throw new Error(await balance());
+      });
+      const low = (await publishedEvents(billing.app.runtime, 'billing')).filter(
+        (event) => event.type === 'billing.balance.low',
+      );
+      expect(low.map((event) => billingV1.BalanceLow.decode(event.payload))).toEqual([
+        { balanceMinor: '995', thresholdMinor: '1000', currency: 'EUR' },
+      ]);
+    });
+  });
+
+  describe('billing-on-message-failed', () => {
+    it('ends the failed send’s reservation on every replica by announcing the balance with the message as reference', async () => {
+      await producers.messaging!.publish(
+        (tx, runtime) =>
+          runtime.outbox
+            .enqueue(tx, {
+              type: 'messaging.message.failed',
+              tenantId: 'initech',
+              key: 'message:failed-1',
+              payloadType: 'parley.messaging.v1.MessageFailed',
+              messageType: messagingV1.MessageFailed,
+              payload: {
+                messageId: 'failed-1',
+                status: 'failed',
+                errorCode: 'ESME_RSUBMITFAIL',
+                segmentsSent: 0,
+                failedAt: new Date(),
+              },
+            })
+            .then(() => undefined),
+        'initech',
+      );
+      const announced = await eventually('the release to be announced', async () => {
+        const found = (await publishedEvents(billing.app.runtime, 'billing'))
+          .filter((event) => event.type === 'billing.balance.changed')
+          .map((event) => billingV1.BalanceChanged.decode(event.payload))
+          .find((change) => change.reference === 'failed-1');
+        if (!found) throw new Error('not yet');
+        return found;
+      });
+      expect(announced).toMatchObject({
+        currency: 'EUR',
+        billingMode: 'prepaid',
+        balanceMinor: await balanceOf('initech'),
+      });
+    });
+  });
+
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
-      expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual(['billing_accounts']);
+      expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual([
+        'billing_accounts',
+        'billing_numbers',
+        'billing_periods',
+        'payment_methods',
+        'payment_webhook_events',
+        'refunds',
+        'top_ups',
+        'usage_records',
+        'wallet_credits',
+      ]);
       await expectTenantWall(billing.app.runtime.db, {
         table: 'billing_accounts',
         insert: (tenantId) =>

@@ -88,7 +88,8 @@ export function problemCodesOf(route: Route): ProblemCode[] {
     add('IDEMPOTENCY_KEY_INVALID', 'IDEMPOTENCY_KEY_IN_USE', 'IDEMPOTENCY_KEY_REUSED');
   if (rateLimitOf(route) !== 'none') add('RATE_LIMITED');
   add(...(route.problems ?? []));
-  add('HEADERS_TOO_LARGE', 'INTERNAL');
+  // Any path, query or body may carry a card number, and is refused for it.
+  add('CARD_NUMBER_REFUSED', 'HEADERS_TOO_LARGE', 'INTERNAL');
   if (route.callsBackends ?? route.scope !== undefined) add('UPSTREAM_UNAVAILABLE');
   return [...codes];
 }
@@ -100,7 +101,11 @@ function problemAnswer(route: Route, status: number, codes: ProblemCode[]): Json
   const headers: Json = { ...requestIdResponseHeader };
   if (status === 429) Object.assign(headers, rateLimitResponseHeaders, { 'Retry-After': retryAfterHeader });
   if (status === 409 && codes.includes('IDEMPOTENCY_KEY_IN_USE')) headers['Retry-After'] = retryAfterHeader;
-  if (status === 503 && codes.includes('SUPPLIER_UNAVAILABLE')) headers['Retry-After'] = retryAfterHeader;
+  if (
+    status === 503 &&
+    (codes.includes('SUPPLIER_UNAVAILABLE') || codes.includes('PAYMENT_PROCESSOR_UNAVAILABLE'))
+  )
+    headers['Retry-After'] = retryAfterHeader;
   if (status === 401)
     headers['WWW-Authenticate'] = {
       description: 'Sent when no credential was given: `Bearer realm="parley"`.',

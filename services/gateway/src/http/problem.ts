@@ -1,7 +1,13 @@
 import { status as grpcStatus } from '@grpc/grpc-js';
 import type { Response } from 'express';
 import { trace } from '@opentelemetry/api';
-import { AppError, decodeServiceError, type FieldViolation } from '@parley/kit';
+import {
+  AppError,
+  containsCardNumber,
+  decodeServiceError,
+  maskCardNumbers,
+  type FieldViolation,
+} from '@parley/kit';
 import { INTERNAL, UPSTREAM_UNAVAILABLE } from '../domain/errors';
 
 /** An RFC 9457 problem document, with Parley's stable `code` and per-field `errors`. */
@@ -83,6 +89,17 @@ export function problemType(code: string): string {
 }
 
 /** Turns anything thrown while serving a request into a problem; unknown errors say nothing about internals. */
+/** The path as sent, unless it holds a card number (refused, and never echoed): then with it masked. */
+export function cardFreePath(path: string): string {
+  let decoded = path;
+  try {
+    decoded = decodeURIComponent(path);
+  } catch {
+    // not percent-encoded text: checked as it is
+  }
+  return containsCardNumber(decoded) ? maskCardNumbers(decoded) : path;
+}
+
 export function toProblem(
   error: unknown,
   instance: string,
@@ -131,7 +148,7 @@ export function toProblem(
       status,
       detail,
       code,
-      instance,
+      instance: cardFreePath(instance),
       ...(errors.length > 0 ? { errors } : {}),
       ...(traceId && !/^0+$/.test(traceId) ? { traceId } : {}),
     },

@@ -21,6 +21,11 @@ export const problemCatalogue = define({
     status: 400,
     description: 'A text field holds a control character (such as NUL); `errors` names the field.',
   },
+  CARD_NUMBER_REFUSED: {
+    status: 400,
+    description:
+      'The path, query or body holds what looks like a full card number (13 to 19 digits passing the Luhn check). Parley never takes card numbers: tokenise the card with the payment processor and send its token. `errors` names the field, never the digits.',
+  },
   BODY_NOT_JSON: { status: 400, description: 'The body is not valid JSON.' },
   REQUEST_MALFORMED: { status: 400, description: 'The request cannot be read as HTTP asks.' },
   IDEMPOTENCY_KEY_INVALID: { status: 400, description: 'The `Idempotency-Key` header is malformed.' },
@@ -103,6 +108,30 @@ export const problemCatalogue = define({
   CONSUMER_NOT_RUNNING: { status: 422, description: "The event's consumer no longer runs." },
   DEAD_LETTER_UNDECODABLE: { status: 422, description: 'The parked event cannot be decoded.' },
   BILLING_ACCOUNT_NOT_FOUND: { status: 404, description: 'The caller has no billing account yet.' },
+  BILLING_PLAN_NOT_ASSIGNED: { status: 404, description: 'The tenant is on no plan yet.' },
+  INSUFFICIENT_BALANCE: {
+    status: 422,
+    description:
+      'The prepaid balance (plus credit limit) does not cover the send; a top-up unblocks it at once.',
+  },
+  BILLING_NOT_READY: { status: 422, description: 'Billing has no account or plan for the tenant yet.' },
+  THRESHOLD_INVALID: { status: 400, description: 'The low-balance threshold is negative.' },
+  WALLET_INVALID: { status: 400, description: 'A wallet setting is invalid; `errors` names the field.' },
+  USAGE_QUERY_INVALID: { status: 400, description: 'The usage query is invalid; `errors` names the field.' },
+  PLAN_INVALID: { status: 400, description: 'The plan is invalid; `errors` names the field.' },
+  PLAN_PRICES_INVALID: { status: 400, description: 'A price is invalid; `errors` names each field.' },
+  EFFECTIVE_FROM_IN_PAST: {
+    status: 400,
+    description: 'A price version must start now or later, after the latest version.',
+  },
+  CURRENCY_INVALID: { status: 400, description: 'The currency is not an ISO 4217 code with a minor unit.' },
+  PLAN_EXISTS: { status: 409, description: 'A plan with this id exists.' },
+  PLAN_NOT_FOUND: { status: 404, description: 'No plan has this id.' },
+  PERIOD_INVALID: { status: 400, description: 'The period is not a month (YYYY-MM).' },
+  PLAN_CURRENCY_MISMATCH: {
+    status: 422,
+    description: "The plan's currency is not the tenant's billing account's.",
+  },
 
   // Privacy.
   SUBJECT_INVALID: { status: 400, description: 'The subject names no one, or more than one way.' },
@@ -242,6 +271,53 @@ export const problemCatalogue = define({
   MESSAGE_NOT_FOUND: { status: 404, description: 'No such message in this tenant.' },
   // messaging (call detail records)
   CALL_NOT_FOUND: { status: 404, description: 'No such call record in this tenant.' },
+  // billing (payments)
+  PAYMENT_TOKEN_INVALID: {
+    status: 400,
+    description: '`token` is not shaped like a processor token (letters, digits, `_`, `-`).',
+  },
+  PAYMENT_TOKEN_UNKNOWN: {
+    status: 400,
+    description: 'The payment processor knows no such token; tokenise the card again.',
+  },
+  PAYMENT_METHOD_EXPIRED: { status: 400, description: 'The tokenised card has expired.' },
+  PAYMENT_METHOD_UNUSABLE: {
+    status: 400,
+    description: 'The payment processor no longer knows this payment method; add the card again.',
+  },
+  AMOUNT_INVALID: {
+    status: 400,
+    description: 'The amount is not a positive whole number of minor units within the limit.',
+  },
+  AMOUNT_CURRENCY_MISMATCH: {
+    status: 400,
+    description: "The amount's currency is not the billing account's (or the top-up's).",
+  },
+  PAYMENT_METHOD_NOT_FOUND: { status: 404, description: 'No such payment method in this tenant.' },
+  TOP_UP_NOT_FOUND: { status: 404, description: 'No such top-up in this tenant.' },
+  PAYMENTS_NOT_CONFIGURED: {
+    status: 422,
+    description: 'This installation has no payment processor configured.',
+  },
+  PAYMENT_METHOD_REQUIRED: {
+    status: 422,
+    description: 'The tenant has no default payment method; add one with `POST /v1/payment-methods`.',
+  },
+  TOP_UP_NOT_REFUNDABLE: { status: 422, description: 'Only a succeeded top-up can be refunded.' },
+  REFUND_EXCEEDS_TOP_UP: {
+    status: 422,
+    description: 'The refund is more than what is left to refund of the top-up.',
+  },
+  REFUND_EXCEEDS_BALANCE: {
+    status: 422,
+    description: 'The wallet holds less than the refund: the rest of the top-up was spent.',
+  },
+  REFUND_REFUSED: { status: 422, description: 'The payment processor refused the refund.' },
+  PAYMENT_PROCESSOR_UNAVAILABLE: {
+    status: 503,
+    description:
+      'The payment processor is unavailable or throttling; retry with the same `Idempotency-Key` after `Retry-After` seconds (nothing is charged twice).',
+  },
 });
 
 export type ProblemCode = keyof typeof problemCatalogue;

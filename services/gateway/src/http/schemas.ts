@@ -14,6 +14,14 @@ export const httpsUrl = z
   .regex(/^https:\/\/[^\s/?#]+[^\s]*$/i, 'an https URL of at most 2000 characters');
 export const timestamp = z.iso.datetime().openapi({ example: '2026-11-22T09:30:00.000Z' });
 export const iso = (date: Date | undefined) => date?.toISOString();
+export const money = z
+  .object({
+    currency: z.string().openapi({ example: 'USD' }),
+    minorUnits: z
+      .string()
+      .openapi({ description: 'Minor units (cents) as an integer string', example: '115' }),
+  })
+  .openapi('Money');
 export const nextPage = z.string().openapi({
   description:
     'Opaque cursor for the next page: pass it back unchanged as `pageToken`. Empty on the last page.',

@@ -25,7 +25,9 @@ import {
   IDEMPOTENCY_KEY_REUSED,
   RESOURCE_NOT_FOUND,
   UNSUPPORTED_MEDIA_TYPE,
+  CARD_NUMBER_REFUSED,
 } from '../domain/errors';
+import { cardNumbersIn, noteCardNumberInRawBody } from './cardNumbers';
 import { rateLimitOutcome, type GatewayRateLimits } from './rateLimiting';
 import {
   forwardedRequestIdOf,
@@ -134,11 +136,29 @@ function requireScope(route: Route, caller: Caller): void {
 const jsonTypes = ['application/json', 'application/*+json'];
 
 /**
+ * Refuses a request carrying a card number (in its path, query or, once read, body) before anything else
+ * looks at it: no handler, idempotency record, backend or log line ever holds the digits. The answer names
+ * the fields, never the digits.
+ */
+export function refuseCardNumbers(request: Request, parts: { body: boolean }): void {
+  const found = cardNumbersIn(request, parts);
+  if (found.length > 0) {
+    throw new HttpProblem(
+      400,
+      CARD_NUMBER_REFUSED,
+      `Parley never takes card numbers; tokenise the card with the payment processor and send its token (found in ${found.map((violation) => violation.field).join(', ')})`,
+      found,
+    );
+  }
+}
+
+/**
  * Everything wrong with the request's input: a body that is not JSON (415), a path parameter that is not a
  * well-formed id (404: it names no resource), text holding control characters or failing its schema (400,
  * naming each field).
  */
 function parseInput(route: Route, request: Request): { query: unknown; params: unknown; body: unknown } {
+  refuseCardNumbers(request, { body: true });
   if (route.body && request.is(jsonTypes) === false) {
     throw new HttpProblem(
       415,
@@ -358,7 +378,13 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
     next();
   });
   for (const mount of deps.mounts ?? []) app.use(mount.path, mount.router);
-  const json = express.json({ limit: '1mb', type: jsonTypes });
+  // A card number in the path or query is refused before authentication, so not even the access log
+  // records the request; one in the body as soon as the body is read.
+  app.use((request, _response, next) => {
+    refuseCardNumbers(request, { body: false });
+    next();
+  });
+  const json = express.json({ limit: '1mb', type: jsonTypes, verify: noteCardNumberInRawBody });
   app.get('/v1/openapi.json', async (request, response) => {
     // Open to anyone, so limited per client address like every other open route that asks for it.
     if (deps.rateLimits) {

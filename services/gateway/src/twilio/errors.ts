@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { toProblem } from '../http/problem';
+import { cardFreePath, toProblem } from '../http/problem';
 
 /**
  * An error answered the way Twilio answers one: its HTTP status and a body with Twilio's error `code`,
@@ -34,7 +34,11 @@ export function twilioErrorBody(error: TwilioError): TwilioErrorBody {
 }
 
 export const notFound = (request: Request) =>
-  new TwilioError(404, 20404, `The requested resource ${request.originalUrl.split('?')[0]} was not found`);
+  new TwilioError(
+    404,
+    20404,
+    `The requested resource ${cardFreePath(request.originalUrl.split('?')[0] ?? '')} was not found`,
+  );
 
 /** Twilio's code for a field of the native request that failed validation, by the field's name. */
 const codeByField: Record<string, { code: number; message: (detail: string) => string }> = {

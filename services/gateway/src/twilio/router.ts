@@ -12,6 +12,7 @@ import { runIdempotently, step, type AccessEntry, type Answer } from '../http/se
 import { rateLimitOutcome, type GatewayRateLimits } from '../http/rateLimiting';
 import { forwardedRequestIdOf, requestIdentity } from '../http/idempotency';
 import { requestIdOfResponse } from '../http/problem';
+import { cardNumbersIn } from '../http/cardNumbers';
 import { notFound, toTwilioError, twilioErrorBody, TwilioError } from './errors';
 import { makeTwilioAuthenticate } from './auth';
 import { messageOperations } from './messages';
@@ -108,6 +109,14 @@ export function createTwilioRouter(deps: TwilioDependencies): express.Router {
   const handle = (operation: TwilioOperation) => async (request: Request, response: Response) => {
     const { caller, accountSid } = (response.locals as { twilio: { caller: Caller; accountSid: string } })
       .twilio;
+    // As on the native API: a card number anywhere is refused before anything keeps it; named, not quoted.
+    const cards = cardNumbersIn(request, { body: true });
+    if (cards.length > 0)
+      throw new TwilioError(
+        400,
+        20001,
+        `Parley never takes card numbers; tokenise the card with the payment processor (found in ${cards.map((card) => card.field).join(', ')})`,
+      );
     const key = operation.creates && deps.idempotencyKeys ? idempotencyKeyOf(request) : undefined;
     const requestId = forwardedRequestIdOf(requestIdOfResponse(response) ?? '', caller.tenantId, key);
     response.locals.forwardedRequestId = requestId;

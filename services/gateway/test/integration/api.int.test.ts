@@ -561,6 +561,107 @@ describe('gateway REST API', () => {
     });
   });
 
+  describe('billing at the API', () => {
+    const prices = {
+      smsOutboundPerSegment: { defaultPrice: '0.00205', byCountry: { GB: '0.04' } },
+      mmsOutboundPerMessage: { defaultPrice: '0.02', byCountry: {} },
+      inboundMessage: '0.0079',
+      numbers: [
+        { numberType: 'local', country: '*', setup: '0', monthly: '1.15' },
+        { numberType: 'mobile', country: '*', setup: '0', monthly: '1.15' },
+        { numberType: 'toll_free', country: '*', setup: '0', monthly: '2.15' },
+      ],
+      callInboundPerMinute: '0.0085',
+      callOutboundPerMinute: '0.014',
+      callRounding: 'per_second',
+      taxPercent: { defaultPrice: '0', byCountry: { DE: '19' } },
+      proRataFirstMonth: true,
+    };
+
+    it('lets operators manage plans and tenants read their own, wallet and usage', async () => {
+      await eventually('billing to open the account', async () => {
+        const answer = await request('GET', '/v1/balance', { key: keys['tenant-a'] });
+        if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
+      });
+      expect((await request('GET', '/v1/plan', { key: keys['tenant-a'] })).body).toMatchObject({
+        id: 'standard',
+        currency: 'USD',
+        versions: [{ version: 1, prices: { callRounding: 'per_started_minute' } }],
+      });
+      expect((await request('GET', '/v1/admin/plans', { key: keys['tenant-a'] })).status).toBe(403);
+
+      const bad = await request('POST', '/v1/admin/plans', {
+        key: adminKey,
+        body: { id: 'cheap', name: 'Cheap', currency: 'USD', prices: { ...prices, numbers: [] } },
+      });
+      expect(bad).toMatchObject({ status: 400, body: { code: 'PLAN_PRICES_INVALID' } });
+      const created = await request('POST', '/v1/admin/plans', {
+        key: adminKey,
+        body: { id: 'cheap', name: 'Cheap', currency: 'USD', prices },
+      });
+      expect(created).toMatchObject({
+        status: 201,
+        body: { id: 'cheap', versions: [{ version: 1, prices }] },
+      });
+      expect(
+        (
+          await request('POST', '/v1/admin/plans/cheap/versions', {
+            key: adminKey,
+            body: { prices, effectiveFrom: '2020-01-01T00:00:00Z' },
+          })
+        ).body,
+      ).toMatchObject({ code: 'EFFECTIVE_FROM_IN_PAST' });
+      expect(
+        await request('PUT', '/v1/admin/tenants/tenant-a/plan', { key: adminKey, body: { planId: 'cheap' } }),
+      ).toMatchObject({ status: 200, body: { tenantId: 'tenant-a', planId: 'cheap' } });
+      expect((await request('GET', '/v1/plan', { key: keys['tenant-a'] })).body).toMatchObject({
+        id: 'cheap',
+      });
+      expect((await request('GET', '/v1/plan', { key: keys['tenant-b'] })).body).toMatchObject({
+        id: 'standard',
+      });
+
+      expect(
+        await request('PATCH', '/v1/admin/tenants/tenant-a/wallet', {
+          key: adminKey,
+          body: { billingMode: 'prepaid', creditLimitMinor: '500' },
+        }),
+      ).toMatchObject({ status: 200 });
+      expect(
+        await request('PATCH', '/v1/balance', {
+          key: keys['tenant-a'],
+          body: { lowBalanceThresholdMinor: '100' },
+        }),
+      ).toMatchObject({
+        status: 200,
+        body: {
+          currency: 'USD',
+          billingMode: 'prepaid',
+          creditLimitMinor: '500',
+          lowBalanceThresholdMinor: '100',
+          planId: 'cheap',
+        },
+      });
+      expect((await request('GET', '/v1/usage', { key: keys['tenant-a'] })).body).toEqual({ totals: [] });
+      expect(
+        await request('GET', '/v1/usage?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z', {
+          key: keys['tenant-a'],
+        }),
+      ).toMatchObject({ status: 400, body: { code: 'USAGE_QUERY_INVALID' } });
+
+      const report = await request('GET', '/v1/admin/billing/reconciliation?period=2026-11', {
+        key: adminKey,
+      });
+      expect(report.status).toBe(200);
+      expect((report.body.lines as { difference: number }[]).every((line) => line.difference === 0)).toBe(
+        true,
+      );
+      expect(
+        (await request('GET', '/v1/admin/billing/reconciliation?period=2026-13', { key: adminKey })).status,
+      ).toBe(400);
+    });
+  });
+
   describe('POST /v1/messages', () => {
     it('answers 400 naming every bad field at once, before messaging is asked', async () => {
       const answer = await request('POST', '/v1/messages', {

@@ -24,11 +24,14 @@ import { as, testTokens, TEST_INTERNAL_TOKEN_PUBLIC_KEYS } from '../../../../tes
 const log = createLogger({ service: 'kit-test', version: 'test', level: 'silent' });
 const protoDir = dirname(require.resolve('@parley/proto/package.json'));
 
-const balance = {
+const balance: billingV1.GetBalanceResponse = {
   tenantId: 'acme',
   currency: 'USD',
   balanceMinor: '42',
   openedAt: new Date('2026-01-01T00:00:00Z'),
+  billingMode: 'prepaid',
+  creditLimitMinor: '0',
+  planId: 'standard',
 };
 
 async function serve(

@@ -1,5 +1,5 @@
-// Whether a tenant may send a message now. Billing will answer this (a prepaid tenant whose balance cannot
-// cover the send is refused with a stable code); until billing offers the call, every send is allowed.
+// Whether a tenant may send a message now. Billing answers it (services/messaging/src/billingAuthorisation.ts):
+// a prepaid tenant whose balance cannot cover the send is refused with INSUFFICIENT_BALANCE.
 
 export interface AuthorisationRequest {
   tenantId: string;
@@ -9,19 +9,25 @@ export interface AuthorisationRequest {
   segments: number;
   destinationCountry: string;
   senderClass: string;
+  /** The id the message will have: billing releases the send's reservation when it rates the message. */
+  reference: string;
 }
 
-export type AuthorisationAnswer = { allowed: true } | { allowed: false; reason: string; message: string };
+export type AuthorisationAnswer =
+  { allowed: true; reservationId: string } | { allowed: false; reason: string; message: string };
 
-/** The port billing's authorisation call will stand behind. */
+/** The port billing's authorisation call stands behind. */
 export interface Authorisation {
   authorise(request: AuthorisationRequest): Promise<AuthorisationAnswer>;
+  /** Gives back the reservation of a send that was authorised and then not queued. Never throws. */
+  release(tenantId: string, reservationId: string): Promise<void>;
 }
 
 /**
- * Allows every send: the stand-in until billing's authorisation RPC exists. Replace it in app.ts with an
- * adapter calling billing; nothing else changes.
+ * Allows every send: used when BILLING_ADDR is not set (messaging run without billing, as in its own
+ * tests); with billing, app.ts uses the adapter that asks it.
  */
-export const allowEverySendUntilBillingAuthorises: Authorisation = {
-  authorise: () => Promise.resolve({ allowed: true }),
+export const allowEverySend: Authorisation = {
+  authorise: () => Promise.resolve({ allowed: true, reservationId: '' }),
+  release: () => Promise.resolve(),
 };

@@ -52,6 +52,9 @@ export const callNotFound = () => notFound('CALL_NOT_FOUND', 'no such call recor
 export const numberingUnavailable = () =>
   unavailable('UPSTREAM_UNAVAILABLE', 'the sender number cannot be checked right now; retry later', 1);
 
+export const billingUnavailable = () =>
+  unavailable('UPSTREAM_UNAVAILABLE', 'the send cannot be authorised right now; retry later', 1);
+
 /** The recipient asked for their data to be restricted: it is stored, not used to send (PRIVACY.md). */
 export const recipientRestricted = () =>
   failedPrecondition(

@@ -6,6 +6,7 @@ import {
   type RpcContext,
 } from '@parley/kit';
 import { callbacksV1, type messagingV1 } from '@parley/proto';
+import { v7 as uuidv7 } from 'uuid';
 import type { MessagingDeps } from '../deps';
 import {
   invalidRequest,
@@ -45,6 +46,8 @@ export function makeSendMessage(
     const sender = await deps.numbers.resolve(send.from, tenantId);
     if (!sender || sender.tenantId !== tenantId) throw senderNotFound();
     if (!sender.capabilities.includes(send.kind)) throw senderCapabilityMissing(send.kind);
+    // The id is chosen before billing is asked, so billing can match the send's rating to its reservation.
+    const id = uuidv7();
     const answer = await deps.authorisation.authorise({
       tenantId,
       accountId: sender.accountId || null,
@@ -52,14 +55,16 @@ export function makeSendMessage(
       segments: send.analysis.segments,
       destinationCountry: send.destinationCountry,
       senderClass: sender.throughputClass,
+      reference: id,
     });
     if (!answer.allowed) throw sendNotAuthorised(answer.reason, answer.message);
-    const row = await deps.withTenant(tenantId, async (tx) => {
+    const queued = deps.withTenant(tenantId, async (tx) => {
       const { result } = await onceForRequest(tx, { requestId, operation: 'SendMessage' }, async () => {
         if (await isRestricted(tx, tenantId, matchingHashes(deps.subjectHashKeys, tenantId, phone(send.to))))
           throw recipientRestricted();
         if (await optedOut(deps, tx, tenantId, send.from, send.to)) throw recipientOptedOut();
         const row = await queueMessage(deps, tx, {
+          id,
           tenantId,
           accountId: sender.accountId || null,
           from: send.from,
@@ -78,8 +83,18 @@ export function makeSendMessage(
         });
         return { id: row.id, createdAt: row.createdAt.toISOString() };
       });
-      return (await deps.messages.find(tx, result.id, new Date(result.createdAt)))!;
+      return {
+        row: (await deps.messages.find(tx, result.id, new Date(result.createdAt)))!,
+        // A repeated request answers with the first message: this send's reservation is not used.
+        reused: result.id !== id,
+      };
     });
-    return { message: messageRecord(row) };
+    // Not queued (refused, or failed): the reservation goes back at once rather than at its expiry.
+    const outcome = await queued.catch(async (error: unknown) => {
+      await deps.authorisation.release(tenantId, answer.reservationId);
+      throw error;
+    });
+    if (outcome.reused) await deps.authorisation.release(tenantId, answer.reservationId);
+    return { message: messageRecord(outcome.row) };
   };
 }

@@ -16,6 +16,9 @@ import { webhookRoutes } from './webhooks';
 import { messageRoutes } from './messages';
 import { messagingSettingsRoutes } from './messagingSettings';
 import { callRoutes } from './calls';
+import { planRoutes } from './plans';
+import { balanceRoutes } from './balance';
+import { paymentRoutes } from './payments';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -34,6 +37,9 @@ export function buildRoutes(
     ...messagingSettingsRoutes(backends),
     ...callRoutes(backends),
     ...dataRoutes(backends),
+    ...planRoutes(backends),
+    ...balanceRoutes(backends),
+    ...paymentRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),
     ...deadLetterRoutes(backends),

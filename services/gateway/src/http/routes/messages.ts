@@ -107,10 +107,12 @@ export function messageRoutes(backends: Backends) {
         'SENDER_CAPABILITY_MISSING',
         'PROCESSING_RESTRICTED',
         'RECIPIENT_OPTED_OUT',
+        'INSUFFICIENT_BALANCE',
+        'BILLING_NOT_READY',
       ],
       summary: 'Send an SMS, or an MMS when mediaUrls are given',
       description:
-        'Answers at once with the message `queued`, its encoding and segment count; it is then sent to the carrier over SMPP and moves through `sending`, `sent` and `delivered` (or `undelivered`, `failed` or `expired`): follow it with `GET /v1/messages/{id}`. `from` must be an active number of this tenant with the sms capability (mms for media), and `to` must not have opted out of messages from it (STOP; START opts back in), else 422 `RECIPIENT_OPTED_OUT`. A body is 1-1,600 characters (UTF-16 code units: an emoji counts 2); media URLs are stored, not fetched. Send an `Idempotency-Key`: a retried request answers with the same message and sends nothing more.',
+        'Answers at once with the message `queued`, its encoding and segment count; it is then sent to the carrier over SMPP and moves through `sending`, `sent` and `delivered` (or `undelivered`, `failed` or `expired`): follow it with `GET /v1/messages/{id}`. `from` must be an active number of this tenant with the sms capability (mms for media), and `to` must not have opted out of messages from it (STOP; START opts back in), else 422 `RECIPIENT_OPTED_OUT`. A prepaid tenant whose balance (plus credit limit) does not cover the send gets 422 `INSUFFICIENT_BALANCE`; a top-up unblocks it at once. A body is 1-1,600 characters (UTF-16 code units: an emoji counts 2); media URLs are stored, not fetched. Send an `Idempotency-Key`: a retried request answers with the same message and sends nothing more.',
       tags: ['Messages'],
       scope: 'messages:write',
       body: z

@@ -2,7 +2,7 @@ import type { numberingV1 } from '@parley/proto';
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
-import { idParams, iso, nextPage, pageQuery, timestamp } from '../schemas';
+import { idParams, iso, money, nextPage, pageQuery, timestamp } from '../schemas';
 
 const e164 = z
   .string()
@@ -12,14 +12,6 @@ const e164 = z
 const capability = z.enum(['sms', 'mms', 'voice']);
 const numberType = z.enum(['local', 'mobile', 'toll_free']);
 const accountId = z.string().max(64).openapi({ description: 'An account id of the tenant' });
-const money = z
-  .object({
-    currency: z.string().openapi({ example: 'USD' }),
-    minorUnits: z
-      .string()
-      .openapi({ description: 'Minor units (cents) as an integer string', example: '115' }),
-  })
-  .openapi('Money');
 const moneyJson = (value: { currency: string; minorUnits: string } | undefined) =>
   value ?? { currency: 'USD', minorUnits: '0' };
 

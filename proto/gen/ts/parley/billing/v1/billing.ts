@@ -19,6 +19,50 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp";
+import { Money } from "../../common/v1/money";
+
+/** CallRounding says how call durations are counted. */
+export enum CallRounding {
+  /** CALL_ROUNDING_UNSPECIFIED - Not set: refused. */
+  CALL_ROUNDING_UNSPECIFIED = 0,
+  /** CALL_ROUNDING_PER_STARTED_MINUTE - Every started minute is charged whole (61 s = 2 minutes). */
+  CALL_ROUNDING_PER_STARTED_MINUTE = 1,
+  /** CALL_ROUNDING_PER_SECOND - Seconds are charged at the per-minute price divided by 60 (61 s = 61/60 minute). */
+  CALL_ROUNDING_PER_SECOND = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function callRoundingFromJSON(object: any): CallRounding {
+  switch (object) {
+    case 0:
+    case "CALL_ROUNDING_UNSPECIFIED":
+      return CallRounding.CALL_ROUNDING_UNSPECIFIED;
+    case 1:
+    case "CALL_ROUNDING_PER_STARTED_MINUTE":
+      return CallRounding.CALL_ROUNDING_PER_STARTED_MINUTE;
+    case 2:
+    case "CALL_ROUNDING_PER_SECOND":
+      return CallRounding.CALL_ROUNDING_PER_SECOND;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CallRounding.UNRECOGNIZED;
+  }
+}
+
+export function callRoundingToJSON(object: CallRounding): string {
+  switch (object) {
+    case CallRounding.CALL_ROUNDING_UNSPECIFIED:
+      return "CALL_ROUNDING_UNSPECIFIED";
+    case CallRounding.CALL_ROUNDING_PER_STARTED_MINUTE:
+      return "CALL_ROUNDING_PER_STARTED_MINUTE";
+    case CallRounding.CALL_ROUNDING_PER_SECOND:
+      return "CALL_ROUNDING_PER_SECOND";
+    case CallRounding.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /** GetBalanceRequest asks for the caller's tenant's balance. */
 export interface GetBalanceRequest {
@@ -33,7 +77,333 @@ export interface GetBalanceResponse {
   /** Balance in minor units (cents), as a 64-bit integer string. */
   balanceMinor: string;
   /** When the billing account was opened. */
-  openedAt?: Date | undefined;
+  openedAt?:
+    | Date
+    | undefined;
+  /** prepaid or postpaid. */
+  billingMode: string;
+  /** Minor units a prepaid balance may go below zero. */
+  creditLimitMinor: string;
+  /** billing.balance.low below this balance (minor units); unset: no alert. */
+  lowBalanceThresholdMinor?:
+    | string
+    | undefined;
+  /** The plan the tenant is on, empty for none. */
+  planId: string;
+}
+
+/** CountryPrices are unit prices by ISO 3166-1 alpha-2 country, with a price for every other country. */
+export interface CountryPrices {
+  /** Price for a country not listed: a decimal string in major units, at most 9 places ("0.0079"). */
+  defaultPrice: string;
+  /** Prices by country code ("GB" -> "0.04"). */
+  byCountry: { [key: string]: string };
+}
+
+export interface CountryPrices_ByCountryEntry {
+  key: string;
+  value: string;
+}
+
+/** NumberPrice is what a number of one type in one country costs. */
+export interface NumberPrice {
+  /** local, mobile or toll_free. */
+  numberType: string;
+  /** ISO 3166-1 alpha-2 country, or "*" for every country not listed for this type. */
+  country: string;
+  /** One-off setup price when it is assigned (decimal string in major units). */
+  setup: string;
+  /** Rent per month (decimal string in major units). */
+  monthly: string;
+}
+
+/** PlanPrices are the prices of one plan version, all in the plan's currency. */
+export interface PlanPrices {
+  /** Outbound SMS, per segment, by destination country. */
+  smsOutboundPerSegment?:
+    | CountryPrices
+    | undefined;
+  /** Outbound MMS, per message, by destination country. */
+  mmsOutboundPerMessage?:
+    | CountryPrices
+    | undefined;
+  /** Inbound message (SMS or MMS), per message. */
+  inboundMessage: string;
+  /** Number setup and monthly rent by number type and country. */
+  numbers: NumberPrice[];
+  /** Inbound call, per minute. */
+  callInboundPerMinute: string;
+  /** Outbound call, per minute. */
+  callOutboundPerMinute: string;
+  /** How call durations are counted. */
+  callRounding: CallRounding;
+  /** Tax rate in percent by the tenant's billing country ("19" for 19 %). */
+  taxPercent?:
+    | CountryPrices
+    | undefined;
+  /** Whether the first month's rent of a number is charged pro rata from its assignment (else whole). */
+  proRataFirstMonth: boolean;
+}
+
+/** PlanVersion is a plan's prices from a time on. */
+export interface PlanVersion {
+  /** 1, 2, ... in the order they were added. */
+  version: number;
+  /** From when these prices apply (usage at or after it, until the next version). */
+  effectiveFrom?:
+    | Date
+    | undefined;
+  /** The prices. */
+  prices?:
+    | PlanPrices
+    | undefined;
+  /** When the version was added. */
+  createdAt?: Date | undefined;
+}
+
+/** Plan is a named price list in one currency, versioned. */
+export interface Plan {
+  /** Stable id ("standard"). */
+  id: string;
+  /** Display name. */
+  name: string;
+  /** ISO 4217 currency of every price. */
+  currency: string;
+  /** Whether new tenants whose account is in this currency are put on it. */
+  isDefault: boolean;
+  /** Versions, oldest first. */
+  versions: PlanVersion[];
+  /** When the plan was created. */
+  createdAt?: Date | undefined;
+}
+
+/** CreatePlanRequest creates a plan and its version 1. */
+export interface CreatePlanRequest {
+  /** Id: lowercase letters, digits and hyphens, 2-63 characters. */
+  id: string;
+  /** Display name (1-100 characters). */
+  name: string;
+  /** ISO 4217 currency. */
+  currency: string;
+  /** Make it the default plan for new tenants in its currency (the previous default stops being one). */
+  isDefault: boolean;
+  /** Version 1's prices. */
+  prices?:
+    | PlanPrices
+    | undefined;
+  /** From when version 1 applies; unset: now. */
+  effectiveFrom?: Date | undefined;
+}
+
+/** CreatePlanResponse holds the plan created. */
+export interface CreatePlanResponse {
+  /** The plan. */
+  plan?: Plan | undefined;
+}
+
+/** AddPlanVersionRequest adds prices to a plan. */
+export interface AddPlanVersionRequest {
+  /** The plan. */
+  planId: string;
+  /** The new prices. */
+  prices?:
+    | PlanPrices
+    | undefined;
+  /** From when they apply: not in the past, and after the latest version's; unset: now. */
+  effectiveFrom?: Date | undefined;
+}
+
+/** AddPlanVersionResponse holds the plan with its new version. */
+export interface AddPlanVersionResponse {
+  /** The plan. */
+  plan?: Plan | undefined;
+}
+
+/** ListPlansRequest is empty: every plan. */
+export interface ListPlansRequest {
+}
+
+/** ListPlansResponse lists plans by id. */
+export interface ListPlansResponse {
+  /** The plans. */
+  plans: Plan[];
+}
+
+/** AssignPlanRequest puts a tenant on a plan. */
+export interface AssignPlanRequest {
+  /** The tenant. */
+  tenantId: string;
+  /** The plan; its currency must be the tenant's billing account's. */
+  planId: string;
+}
+
+/** AssignPlanResponse is empty. */
+export interface AssignPlanResponse {
+}
+
+/** GetPlanRequest is empty: the caller's tenant. */
+export interface GetPlanRequest {
+}
+
+/** GetPlanResponse holds the tenant's plan. */
+export interface GetPlanResponse {
+  /** The plan with its versions. */
+  plan?: Plan | undefined;
+}
+
+/** GetReconciliationRequest names the month. */
+export interface GetReconciliationRequest {
+  /** YYYY-MM (UTC), by the time the producer created each event (its UUIDv7 event id). */
+  period: string;
+}
+
+/** ReconciliationLine is one consumed subject's count. */
+export interface ReconciliationLine {
+  /** The event type (subject), e.g. messaging.message.sent. */
+  eventType: string;
+  /** Events of this type billing's inbox recorded as handled. */
+  seen: string;
+  /** Events of this type parked in dead letters (received, not rated). */
+  parked: string;
+  /** Usage lines rated from events of this type. */
+  rated: string;
+  /** seen - rated: zero when every handled event has its line. */
+  difference: string;
+}
+
+/** GetReconciliationResponse holds a line per rated subject. */
+export interface GetReconciliationResponse {
+  /** The month. */
+  period: string;
+  /** One line per subject billing rates. */
+  lines: ReconciliationLine[];
+}
+
+/** AuthoriseRequest describes a send about to be queued. */
+export interface AuthoriseRequest {
+  /** sms or mms. */
+  kind: string;
+  /** Segments of an SMS (1 for an MMS). */
+  segments: number;
+  /** ISO 3166-1 alpha-2 destination country, empty when unknown. */
+  destinationCountry: string;
+  /** The message id the send will have: its rating releases the reservation. */
+  reference: string;
+}
+
+/** AuthoriseResponse is the answer. */
+export interface AuthoriseResponse {
+  /** Whether the send may go. */
+  allowed: boolean;
+  /** Why not: INSUFFICIENT_BALANCE or BILLING_PLAN_MISSING; empty when allowed. */
+  reason: string;
+  /** Reservation to release if the send does not happen; empty when nothing was reserved. */
+  reservationId: string;
+  /** The estimated price reserved. */
+  estimate?: Money | undefined;
+}
+
+/** ReleaseReservationRequest names the reservation. */
+export interface ReleaseReservationRequest {
+  /** From AuthoriseResponse. */
+  reservationId: string;
+}
+
+/** ReleaseReservationResponse is empty. */
+export interface ReleaseReservationResponse {
+}
+
+/** UpdateWalletRequest holds the fields to change. */
+export interface UpdateWalletRequest {
+  /** The tenant. */
+  tenantId: string;
+  /** prepaid or postpaid. */
+  billingMode?:
+    | string
+    | undefined;
+  /** Minor units a prepaid balance may go below zero (0 or more). */
+  creditLimitMinor?:
+    | string
+    | undefined;
+  /** billing.balance.low below this balance (minor units); negative: no alert. */
+  lowBalanceThresholdMinor?: string | undefined;
+}
+
+/** UpdateWalletResponse is empty. */
+export interface UpdateWalletResponse {
+}
+
+/**
+ * BalanceChanged (billing.balance.changed): a tenant's balance after usage or a credit; every replica keeps
+ * its authorisation state current from it.
+ */
+export interface BalanceChanged {
+  /** Balance after the change, in minor units. */
+  balanceMinor: string;
+  /** ISO 4217 currency. */
+  currency: string;
+  /** prepaid or postpaid. */
+  billingMode: string;
+  /** Credit limit in minor units. */
+  creditLimitMinor: string;
+  /** What changed it: the usage reference (message id, ...) or the credit reference. */
+  reference: string;
+}
+
+/** BalanceLow (billing.balance.low): a tenant's prepaid balance fell below its threshold. */
+export interface BalanceLow {
+  /** Balance in minor units. */
+  balanceMinor: string;
+  /** The threshold in minor units. */
+  thresholdMinor: string;
+  /** ISO 4217 currency. */
+  currency: string;
+}
+
+/** SetLowBalanceThresholdRequest holds the threshold. */
+export interface SetLowBalanceThresholdRequest {
+  /** Minor units; unset: no alert. */
+  thresholdMinor?: string | undefined;
+}
+
+/** SetLowBalanceThresholdResponse is empty. */
+export interface SetLowBalanceThresholdResponse {
+}
+
+/** SummariseUsageRequest filters the usage summed. */
+export interface SummariseUsageRequest {
+  /** From this time (inclusive); unset: the start of the current month. */
+  from?:
+    | Date
+    | undefined;
+  /** Until this time (exclusive); unset: now. */
+  to?:
+    | Date
+    | undefined;
+  /** Only this category (sms_outbound, mms_outbound, message_inbound, number_setup, number_rent, call_inbound, call_outbound); empty: all. */
+  category: string;
+  /** Only usage of this account; empty: all. */
+  accountId: string;
+}
+
+/** UsageTotal is the usage of one category on one day. */
+export interface UsageTotal {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** The category. */
+  category: string;
+  /** Usage lines summed. */
+  lines: string;
+  /** Units summed (segments, messages, minutes, months) as a decimal string. */
+  quantity: string;
+  /** Amount summed. */
+  amount?: Money | undefined;
+}
+
+/** SummariseUsageResponse holds a total per day and category, by day then category. */
+export interface SummariseUsageResponse {
+  /** The totals. */
+  totals: UsageTotal[];
 }
 
 function createBaseGetBalanceRequest(): GetBalanceRequest {
@@ -89,7 +459,16 @@ export const GetBalanceRequest: MessageFns<GetBalanceRequest> = {
 };
 
 function createBaseGetBalanceResponse(): GetBalanceResponse {
-  return { tenantId: "", currency: "", balanceMinor: "0", openedAt: undefined };
+  return {
+    tenantId: "",
+    currency: "",
+    balanceMinor: "0",
+    openedAt: undefined,
+    billingMode: "",
+    creditLimitMinor: "0",
+    lowBalanceThresholdMinor: undefined,
+    planId: "",
+  };
 }
 
 export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
@@ -105,6 +484,18 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
     }
     if (message.openedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.openedAt), writer.uint32(34).fork()).join();
+    }
+    if (message.billingMode !== "") {
+      writer.uint32(42).string(message.billingMode);
+    }
+    if (message.creditLimitMinor !== "0") {
+      writer.uint32(48).int64(message.creditLimitMinor);
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      writer.uint32(56).int64(message.lowBalanceThresholdMinor);
+    }
+    if (message.planId !== "") {
+      writer.uint32(66).string(message.planId);
     }
     return writer;
   },
@@ -154,6 +545,38 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
             message.openedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.billingMode = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.creditLimitMinor = reader.int64().toString();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.lowBalanceThresholdMinor = reader.int64().toString();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -184,6 +607,26 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
         : isSet(object.opened_at)
         ? fromJsonTimestamp(object.opened_at)
         : undefined,
+      billingMode: isSet(object.billingMode)
+        ? globalThis.String(object.billingMode)
+        : isSet(object.billing_mode)
+        ? globalThis.String(object.billing_mode)
+        : "",
+      creditLimitMinor: isSet(object.creditLimitMinor)
+        ? globalThis.String(object.creditLimitMinor)
+        : isSet(object.credit_limit_minor)
+        ? globalThis.String(object.credit_limit_minor)
+        : "0",
+      lowBalanceThresholdMinor: isSet(object.lowBalanceThresholdMinor)
+        ? globalThis.String(object.lowBalanceThresholdMinor)
+        : isSet(object.low_balance_threshold_minor)
+        ? globalThis.String(object.low_balance_threshold_minor)
+        : undefined,
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
     };
   },
 
@@ -201,6 +644,18 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
     if (message.openedAt !== undefined) {
       obj.openedAt = message.openedAt.toISOString();
     }
+    if (message.billingMode !== "") {
+      obj.billingMode = message.billingMode;
+    }
+    if (message.creditLimitMinor !== "0") {
+      obj.creditLimitMinor = message.creditLimitMinor;
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      obj.lowBalanceThresholdMinor = message.lowBalanceThresholdMinor;
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
     return obj;
   },
 
@@ -213,6 +668,3219 @@ export const GetBalanceResponse: MessageFns<GetBalanceResponse> = {
     message.currency = object.currency ?? "";
     message.balanceMinor = object.balanceMinor ?? "0";
     message.openedAt = object.openedAt ?? undefined;
+    message.billingMode = object.billingMode ?? "";
+    message.creditLimitMinor = object.creditLimitMinor ?? "0";
+    message.lowBalanceThresholdMinor = object.lowBalanceThresholdMinor ?? undefined;
+    message.planId = object.planId ?? "";
+    return message;
+  },
+};
+
+function createBaseCountryPrices(): CountryPrices {
+  return { defaultPrice: "", byCountry: {} };
+}
+
+export const CountryPrices: MessageFns<CountryPrices> = {
+  encode(message: CountryPrices, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.defaultPrice !== "") {
+      writer.uint32(10).string(message.defaultPrice);
+    }
+    globalThis.Object.entries(message.byCountry).forEach(([key, value]: [string, string]) => {
+      CountryPrices_ByCountryEntry.encode({ key: key as any, value }, writer.uint32(18).fork()).join();
+    });
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountryPrices {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountryPrices();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.defaultPrice = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            const entry2 = CountryPrices_ByCountryEntry.decode(reader, reader.uint32());
+            if (entry2.value !== undefined) {
+              message.byCountry[entry2.key] = entry2.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountryPrices {
+    return {
+      defaultPrice: isSet(object.defaultPrice)
+        ? globalThis.String(object.defaultPrice)
+        : isSet(object.default_price)
+        ? globalThis.String(object.default_price)
+        : "",
+      byCountry: isObject(object.byCountry)
+        ? (globalThis.Object.entries(object.byCountry) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.by_country)
+        ? (globalThis.Object.entries(object.by_country) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+    };
+  },
+
+  toJSON(message: CountryPrices): unknown {
+    const obj: any = {};
+    if (message.defaultPrice !== "") {
+      obj.defaultPrice = message.defaultPrice;
+    }
+    if (message.byCountry) {
+      const entries = globalThis.Object.entries(message.byCountry) as [string, string][];
+      if (entries.length > 0) {
+        obj.byCountry = {};
+        entries.forEach(([k, v]) => {
+          obj.byCountry[k] = v;
+        });
+      }
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountryPrices>, I>>(base?: I): CountryPrices {
+    return CountryPrices.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountryPrices>, I>>(object: I): CountryPrices {
+    const message = createBaseCountryPrices();
+    message.defaultPrice = object.defaultPrice ?? "";
+    message.byCountry = (globalThis.Object.entries(object.byCountry ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseCountryPrices_ByCountryEntry(): CountryPrices_ByCountryEntry {
+  return { key: "", value: "" };
+}
+
+export const CountryPrices_ByCountryEntry: MessageFns<CountryPrices_ByCountryEntry> = {
+  encode(message: CountryPrices_ByCountryEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CountryPrices_ByCountryEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCountryPrices_ByCountryEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CountryPrices_ByCountryEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: CountryPrices_ByCountryEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CountryPrices_ByCountryEntry>, I>>(base?: I): CountryPrices_ByCountryEntry {
+    return CountryPrices_ByCountryEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CountryPrices_ByCountryEntry>, I>>(object: I): CountryPrices_ByCountryEntry {
+    const message = createBaseCountryPrices_ByCountryEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseNumberPrice(): NumberPrice {
+  return { numberType: "", country: "", setup: "", monthly: "" };
+}
+
+export const NumberPrice: MessageFns<NumberPrice> = {
+  encode(message: NumberPrice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.numberType !== "") {
+      writer.uint32(10).string(message.numberType);
+    }
+    if (message.country !== "") {
+      writer.uint32(18).string(message.country);
+    }
+    if (message.setup !== "") {
+      writer.uint32(26).string(message.setup);
+    }
+    if (message.monthly !== "") {
+      writer.uint32(34).string(message.monthly);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NumberPrice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNumberPrice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.numberType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.country = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.setup = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.monthly = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NumberPrice {
+    return {
+      numberType: isSet(object.numberType)
+        ? globalThis.String(object.numberType)
+        : isSet(object.number_type)
+        ? globalThis.String(object.number_type)
+        : "",
+      country: isSet(object.country) ? globalThis.String(object.country) : "",
+      setup: isSet(object.setup) ? globalThis.String(object.setup) : "",
+      monthly: isSet(object.monthly) ? globalThis.String(object.monthly) : "",
+    };
+  },
+
+  toJSON(message: NumberPrice): unknown {
+    const obj: any = {};
+    if (message.numberType !== "") {
+      obj.numberType = message.numberType;
+    }
+    if (message.country !== "") {
+      obj.country = message.country;
+    }
+    if (message.setup !== "") {
+      obj.setup = message.setup;
+    }
+    if (message.monthly !== "") {
+      obj.monthly = message.monthly;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<NumberPrice>, I>>(base?: I): NumberPrice {
+    return NumberPrice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<NumberPrice>, I>>(object: I): NumberPrice {
+    const message = createBaseNumberPrice();
+    message.numberType = object.numberType ?? "";
+    message.country = object.country ?? "";
+    message.setup = object.setup ?? "";
+    message.monthly = object.monthly ?? "";
+    return message;
+  },
+};
+
+function createBasePlanPrices(): PlanPrices {
+  return {
+    smsOutboundPerSegment: undefined,
+    mmsOutboundPerMessage: undefined,
+    inboundMessage: "",
+    numbers: [],
+    callInboundPerMinute: "",
+    callOutboundPerMinute: "",
+    callRounding: 0,
+    taxPercent: undefined,
+    proRataFirstMonth: false,
+  };
+}
+
+export const PlanPrices: MessageFns<PlanPrices> = {
+  encode(message: PlanPrices, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.smsOutboundPerSegment !== undefined) {
+      CountryPrices.encode(message.smsOutboundPerSegment, writer.uint32(10).fork()).join();
+    }
+    if (message.mmsOutboundPerMessage !== undefined) {
+      CountryPrices.encode(message.mmsOutboundPerMessage, writer.uint32(18).fork()).join();
+    }
+    if (message.inboundMessage !== "") {
+      writer.uint32(26).string(message.inboundMessage);
+    }
+    for (const v of message.numbers) {
+      NumberPrice.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.callInboundPerMinute !== "") {
+      writer.uint32(42).string(message.callInboundPerMinute);
+    }
+    if (message.callOutboundPerMinute !== "") {
+      writer.uint32(50).string(message.callOutboundPerMinute);
+    }
+    if (message.callRounding !== 0) {
+      writer.uint32(56).int32(message.callRounding);
+    }
+    if (message.taxPercent !== undefined) {
+      CountryPrices.encode(message.taxPercent, writer.uint32(66).fork()).join();
+    }
+    if (message.proRataFirstMonth !== false) {
+      writer.uint32(72).bool(message.proRataFirstMonth);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanPrices {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanPrices();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.smsOutboundPerSegment = CountryPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.mmsOutboundPerMessage = CountryPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.inboundMessage = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.numbers.push(NumberPrice.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.callInboundPerMinute = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.callOutboundPerMinute = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.callRounding = reader.int32() as any;
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.taxPercent = CountryPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.proRataFirstMonth = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanPrices {
+    return {
+      smsOutboundPerSegment: isSet(object.smsOutboundPerSegment)
+        ? CountryPrices.fromJSON(object.smsOutboundPerSegment)
+        : isSet(object.sms_outbound_per_segment)
+        ? CountryPrices.fromJSON(object.sms_outbound_per_segment)
+        : undefined,
+      mmsOutboundPerMessage: isSet(object.mmsOutboundPerMessage)
+        ? CountryPrices.fromJSON(object.mmsOutboundPerMessage)
+        : isSet(object.mms_outbound_per_message)
+        ? CountryPrices.fromJSON(object.mms_outbound_per_message)
+        : undefined,
+      inboundMessage: isSet(object.inboundMessage)
+        ? globalThis.String(object.inboundMessage)
+        : isSet(object.inbound_message)
+        ? globalThis.String(object.inbound_message)
+        : "",
+      numbers: globalThis.Array.isArray(object?.numbers) ? object.numbers.map((e: any) => NumberPrice.fromJSON(e)) : [],
+      callInboundPerMinute: isSet(object.callInboundPerMinute)
+        ? globalThis.String(object.callInboundPerMinute)
+        : isSet(object.call_inbound_per_minute)
+        ? globalThis.String(object.call_inbound_per_minute)
+        : "",
+      callOutboundPerMinute: isSet(object.callOutboundPerMinute)
+        ? globalThis.String(object.callOutboundPerMinute)
+        : isSet(object.call_outbound_per_minute)
+        ? globalThis.String(object.call_outbound_per_minute)
+        : "",
+      callRounding: isSet(object.callRounding)
+        ? callRoundingFromJSON(object.callRounding)
+        : isSet(object.call_rounding)
+        ? callRoundingFromJSON(object.call_rounding)
+        : 0,
+      taxPercent: isSet(object.taxPercent)
+        ? CountryPrices.fromJSON(object.taxPercent)
+        : isSet(object.tax_percent)
+        ? CountryPrices.fromJSON(object.tax_percent)
+        : undefined,
+      proRataFirstMonth: isSet(object.proRataFirstMonth)
+        ? globalThis.Boolean(object.proRataFirstMonth)
+        : isSet(object.pro_rata_first_month)
+        ? globalThis.Boolean(object.pro_rata_first_month)
+        : false,
+    };
+  },
+
+  toJSON(message: PlanPrices): unknown {
+    const obj: any = {};
+    if (message.smsOutboundPerSegment !== undefined) {
+      obj.smsOutboundPerSegment = CountryPrices.toJSON(message.smsOutboundPerSegment);
+    }
+    if (message.mmsOutboundPerMessage !== undefined) {
+      obj.mmsOutboundPerMessage = CountryPrices.toJSON(message.mmsOutboundPerMessage);
+    }
+    if (message.inboundMessage !== "") {
+      obj.inboundMessage = message.inboundMessage;
+    }
+    if (message.numbers?.length) {
+      obj.numbers = message.numbers.map((e) => NumberPrice.toJSON(e));
+    }
+    if (message.callInboundPerMinute !== "") {
+      obj.callInboundPerMinute = message.callInboundPerMinute;
+    }
+    if (message.callOutboundPerMinute !== "") {
+      obj.callOutboundPerMinute = message.callOutboundPerMinute;
+    }
+    if (message.callRounding !== 0) {
+      obj.callRounding = callRoundingToJSON(message.callRounding);
+    }
+    if (message.taxPercent !== undefined) {
+      obj.taxPercent = CountryPrices.toJSON(message.taxPercent);
+    }
+    if (message.proRataFirstMonth !== false) {
+      obj.proRataFirstMonth = message.proRataFirstMonth;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlanPrices>, I>>(base?: I): PlanPrices {
+    return PlanPrices.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlanPrices>, I>>(object: I): PlanPrices {
+    const message = createBasePlanPrices();
+    message.smsOutboundPerSegment =
+      (object.smsOutboundPerSegment !== undefined && object.smsOutboundPerSegment !== null)
+        ? CountryPrices.fromPartial(object.smsOutboundPerSegment)
+        : undefined;
+    message.mmsOutboundPerMessage =
+      (object.mmsOutboundPerMessage !== undefined && object.mmsOutboundPerMessage !== null)
+        ? CountryPrices.fromPartial(object.mmsOutboundPerMessage)
+        : undefined;
+    message.inboundMessage = object.inboundMessage ?? "";
+    message.numbers = object.numbers?.map((e) => NumberPrice.fromPartial(e)) || [];
+    message.callInboundPerMinute = object.callInboundPerMinute ?? "";
+    message.callOutboundPerMinute = object.callOutboundPerMinute ?? "";
+    message.callRounding = object.callRounding ?? 0;
+    message.taxPercent = (object.taxPercent !== undefined && object.taxPercent !== null)
+      ? CountryPrices.fromPartial(object.taxPercent)
+      : undefined;
+    message.proRataFirstMonth = object.proRataFirstMonth ?? false;
+    return message;
+  },
+};
+
+function createBasePlanVersion(): PlanVersion {
+  return { version: 0, effectiveFrom: undefined, prices: undefined, createdAt: undefined };
+}
+
+export const PlanVersion: MessageFns<PlanVersion> = {
+  encode(message: PlanVersion, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.version !== 0) {
+      writer.uint32(8).int32(message.version);
+    }
+    if (message.effectiveFrom !== undefined) {
+      Timestamp.encode(toTimestamp(message.effectiveFrom), writer.uint32(18).fork()).join();
+    }
+    if (message.prices !== undefined) {
+      PlanPrices.encode(message.prices, writer.uint32(26).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlanVersion {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlanVersion();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.version = reader.int32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.effectiveFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.prices = PlanPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PlanVersion {
+    return {
+      version: isSet(object.version) ? globalThis.Number(object.version) : 0,
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? fromJsonTimestamp(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? fromJsonTimestamp(object.effective_from)
+        : undefined,
+      prices: isSet(object.prices) ? PlanPrices.fromJSON(object.prices) : undefined,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: PlanVersion): unknown {
+    const obj: any = {};
+    if (message.version !== 0) {
+      obj.version = Math.round(message.version);
+    }
+    if (message.effectiveFrom !== undefined) {
+      obj.effectiveFrom = message.effectiveFrom.toISOString();
+    }
+    if (message.prices !== undefined) {
+      obj.prices = PlanPrices.toJSON(message.prices);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PlanVersion>, I>>(base?: I): PlanVersion {
+    return PlanVersion.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PlanVersion>, I>>(object: I): PlanVersion {
+    const message = createBasePlanVersion();
+    message.version = object.version ?? 0;
+    message.effectiveFrom = object.effectiveFrom ?? undefined;
+    message.prices = (object.prices !== undefined && object.prices !== null)
+      ? PlanPrices.fromPartial(object.prices)
+      : undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBasePlan(): Plan {
+  return { id: "", name: "", currency: "", isDefault: false, versions: [], createdAt: undefined };
+}
+
+export const Plan: MessageFns<Plan> = {
+  encode(message: Plan, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.currency !== "") {
+      writer.uint32(26).string(message.currency);
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(32).bool(message.isDefault);
+    }
+    for (const v of message.versions) {
+      PlanVersion.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Plan {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePlan();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.versions.push(PlanVersion.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Plan {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+      versions: globalThis.Array.isArray(object?.versions)
+        ? object.versions.map((e: any) => PlanVersion.fromJSON(e))
+        : [],
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: Plan): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    if (message.versions?.length) {
+      obj.versions = message.versions.map((e) => PlanVersion.toJSON(e));
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Plan>, I>>(base?: I): Plan {
+    return Plan.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Plan>, I>>(object: I): Plan {
+    const message = createBasePlan();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.currency = object.currency ?? "";
+    message.isDefault = object.isDefault ?? false;
+    message.versions = object.versions?.map((e) => PlanVersion.fromPartial(e)) || [];
+    message.createdAt = object.createdAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreatePlanRequest(): CreatePlanRequest {
+  return { id: "", name: "", currency: "", isDefault: false, prices: undefined, effectiveFrom: undefined };
+}
+
+export const CreatePlanRequest: MessageFns<CreatePlanRequest> = {
+  encode(message: CreatePlanRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.currency !== "") {
+      writer.uint32(26).string(message.currency);
+    }
+    if (message.isDefault !== false) {
+      writer.uint32(32).bool(message.isDefault);
+    }
+    if (message.prices !== undefined) {
+      PlanPrices.encode(message.prices, writer.uint32(42).fork()).join();
+    }
+    if (message.effectiveFrom !== undefined) {
+      Timestamp.encode(toTimestamp(message.effectiveFrom), writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePlanRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePlanRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.isDefault = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.prices = PlanPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.effectiveFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatePlanRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      isDefault: isSet(object.isDefault)
+        ? globalThis.Boolean(object.isDefault)
+        : isSet(object.is_default)
+        ? globalThis.Boolean(object.is_default)
+        : false,
+      prices: isSet(object.prices) ? PlanPrices.fromJSON(object.prices) : undefined,
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? fromJsonTimestamp(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? fromJsonTimestamp(object.effective_from)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreatePlanRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.isDefault !== false) {
+      obj.isDefault = message.isDefault;
+    }
+    if (message.prices !== undefined) {
+      obj.prices = PlanPrices.toJSON(message.prices);
+    }
+    if (message.effectiveFrom !== undefined) {
+      obj.effectiveFrom = message.effectiveFrom.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreatePlanRequest>, I>>(base?: I): CreatePlanRequest {
+    return CreatePlanRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreatePlanRequest>, I>>(object: I): CreatePlanRequest {
+    const message = createBaseCreatePlanRequest();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.currency = object.currency ?? "";
+    message.isDefault = object.isDefault ?? false;
+    message.prices = (object.prices !== undefined && object.prices !== null)
+      ? PlanPrices.fromPartial(object.prices)
+      : undefined;
+    message.effectiveFrom = object.effectiveFrom ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreatePlanResponse(): CreatePlanResponse {
+  return { plan: undefined };
+}
+
+export const CreatePlanResponse: MessageFns<CreatePlanResponse> = {
+  encode(message: CreatePlanResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plan !== undefined) {
+      Plan.encode(message.plan, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreatePlanResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreatePlanResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plan = Plan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreatePlanResponse {
+    return { plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined };
+  },
+
+  toJSON(message: CreatePlanResponse): unknown {
+    const obj: any = {};
+    if (message.plan !== undefined) {
+      obj.plan = Plan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreatePlanResponse>, I>>(base?: I): CreatePlanResponse {
+    return CreatePlanResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreatePlanResponse>, I>>(object: I): CreatePlanResponse {
+    const message = createBaseCreatePlanResponse();
+    message.plan = (object.plan !== undefined && object.plan !== null) ? Plan.fromPartial(object.plan) : undefined;
+    return message;
+  },
+};
+
+function createBaseAddPlanVersionRequest(): AddPlanVersionRequest {
+  return { planId: "", prices: undefined, effectiveFrom: undefined };
+}
+
+export const AddPlanVersionRequest: MessageFns<AddPlanVersionRequest> = {
+  encode(message: AddPlanVersionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.planId !== "") {
+      writer.uint32(10).string(message.planId);
+    }
+    if (message.prices !== undefined) {
+      PlanPrices.encode(message.prices, writer.uint32(18).fork()).join();
+    }
+    if (message.effectiveFrom !== undefined) {
+      Timestamp.encode(toTimestamp(message.effectiveFrom), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddPlanVersionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddPlanVersionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prices = PlanPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.effectiveFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddPlanVersionRequest {
+    return {
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+      prices: isSet(object.prices) ? PlanPrices.fromJSON(object.prices) : undefined,
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? fromJsonTimestamp(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? fromJsonTimestamp(object.effective_from)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AddPlanVersionRequest): unknown {
+    const obj: any = {};
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    if (message.prices !== undefined) {
+      obj.prices = PlanPrices.toJSON(message.prices);
+    }
+    if (message.effectiveFrom !== undefined) {
+      obj.effectiveFrom = message.effectiveFrom.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddPlanVersionRequest>, I>>(base?: I): AddPlanVersionRequest {
+    return AddPlanVersionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddPlanVersionRequest>, I>>(object: I): AddPlanVersionRequest {
+    const message = createBaseAddPlanVersionRequest();
+    message.planId = object.planId ?? "";
+    message.prices = (object.prices !== undefined && object.prices !== null)
+      ? PlanPrices.fromPartial(object.prices)
+      : undefined;
+    message.effectiveFrom = object.effectiveFrom ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAddPlanVersionResponse(): AddPlanVersionResponse {
+  return { plan: undefined };
+}
+
+export const AddPlanVersionResponse: MessageFns<AddPlanVersionResponse> = {
+  encode(message: AddPlanVersionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plan !== undefined) {
+      Plan.encode(message.plan, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddPlanVersionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddPlanVersionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plan = Plan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddPlanVersionResponse {
+    return { plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined };
+  },
+
+  toJSON(message: AddPlanVersionResponse): unknown {
+    const obj: any = {};
+    if (message.plan !== undefined) {
+      obj.plan = Plan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddPlanVersionResponse>, I>>(base?: I): AddPlanVersionResponse {
+    return AddPlanVersionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddPlanVersionResponse>, I>>(object: I): AddPlanVersionResponse {
+    const message = createBaseAddPlanVersionResponse();
+    message.plan = (object.plan !== undefined && object.plan !== null) ? Plan.fromPartial(object.plan) : undefined;
+    return message;
+  },
+};
+
+function createBaseListPlansRequest(): ListPlansRequest {
+  return {};
+}
+
+export const ListPlansRequest: MessageFns<ListPlansRequest> = {
+  encode(_: ListPlansRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPlansRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPlansRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListPlansRequest {
+    return {};
+  },
+
+  toJSON(_: ListPlansRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPlansRequest>, I>>(base?: I): ListPlansRequest {
+    return ListPlansRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPlansRequest>, I>>(_: I): ListPlansRequest {
+    const message = createBaseListPlansRequest();
+    return message;
+  },
+};
+
+function createBaseListPlansResponse(): ListPlansResponse {
+  return { plans: [] };
+}
+
+export const ListPlansResponse: MessageFns<ListPlansResponse> = {
+  encode(message: ListPlansResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.plans) {
+      Plan.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListPlansResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListPlansResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plans.push(Plan.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListPlansResponse {
+    return { plans: globalThis.Array.isArray(object?.plans) ? object.plans.map((e: any) => Plan.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListPlansResponse): unknown {
+    const obj: any = {};
+    if (message.plans?.length) {
+      obj.plans = message.plans.map((e) => Plan.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListPlansResponse>, I>>(base?: I): ListPlansResponse {
+    return ListPlansResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListPlansResponse>, I>>(object: I): ListPlansResponse {
+    const message = createBaseListPlansResponse();
+    message.plans = object.plans?.map((e) => Plan.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAssignPlanRequest(): AssignPlanRequest {
+  return { tenantId: "", planId: "" };
+}
+
+export const AssignPlanRequest: MessageFns<AssignPlanRequest> = {
+  encode(message: AssignPlanRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.planId !== "") {
+      writer.uint32(18).string(message.planId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssignPlanRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssignPlanRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AssignPlanRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+    };
+  },
+
+  toJSON(message: AssignPlanRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AssignPlanRequest>, I>>(base?: I): AssignPlanRequest {
+    return AssignPlanRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AssignPlanRequest>, I>>(object: I): AssignPlanRequest {
+    const message = createBaseAssignPlanRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.planId = object.planId ?? "";
+    return message;
+  },
+};
+
+function createBaseAssignPlanResponse(): AssignPlanResponse {
+  return {};
+}
+
+export const AssignPlanResponse: MessageFns<AssignPlanResponse> = {
+  encode(_: AssignPlanResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AssignPlanResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssignPlanResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): AssignPlanResponse {
+    return {};
+  },
+
+  toJSON(_: AssignPlanResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AssignPlanResponse>, I>>(base?: I): AssignPlanResponse {
+    return AssignPlanResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AssignPlanResponse>, I>>(_: I): AssignPlanResponse {
+    const message = createBaseAssignPlanResponse();
+    return message;
+  },
+};
+
+function createBaseGetPlanRequest(): GetPlanRequest {
+  return {};
+}
+
+export const GetPlanRequest: MessageFns<GetPlanRequest> = {
+  encode(_: GetPlanRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPlanRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPlanRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetPlanRequest {
+    return {};
+  },
+
+  toJSON(_: GetPlanRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPlanRequest>, I>>(base?: I): GetPlanRequest {
+    return GetPlanRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPlanRequest>, I>>(_: I): GetPlanRequest {
+    const message = createBaseGetPlanRequest();
+    return message;
+  },
+};
+
+function createBaseGetPlanResponse(): GetPlanResponse {
+  return { plan: undefined };
+}
+
+export const GetPlanResponse: MessageFns<GetPlanResponse> = {
+  encode(message: GetPlanResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plan !== undefined) {
+      Plan.encode(message.plan, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetPlanResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetPlanResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plan = Plan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetPlanResponse {
+    return { plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined };
+  },
+
+  toJSON(message: GetPlanResponse): unknown {
+    const obj: any = {};
+    if (message.plan !== undefined) {
+      obj.plan = Plan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetPlanResponse>, I>>(base?: I): GetPlanResponse {
+    return GetPlanResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetPlanResponse>, I>>(object: I): GetPlanResponse {
+    const message = createBaseGetPlanResponse();
+    message.plan = (object.plan !== undefined && object.plan !== null) ? Plan.fromPartial(object.plan) : undefined;
+    return message;
+  },
+};
+
+function createBaseGetReconciliationRequest(): GetReconciliationRequest {
+  return { period: "" };
+}
+
+export const GetReconciliationRequest: MessageFns<GetReconciliationRequest> = {
+  encode(message: GetReconciliationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReconciliationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReconciliationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReconciliationRequest {
+    return { period: isSet(object.period) ? globalThis.String(object.period) : "" };
+  },
+
+  toJSON(message: GetReconciliationRequest): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetReconciliationRequest>, I>>(base?: I): GetReconciliationRequest {
+    return GetReconciliationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetReconciliationRequest>, I>>(object: I): GetReconciliationRequest {
+    const message = createBaseGetReconciliationRequest();
+    message.period = object.period ?? "";
+    return message;
+  },
+};
+
+function createBaseReconciliationLine(): ReconciliationLine {
+  return { eventType: "", seen: "0", parked: "0", rated: "0", difference: "0" };
+}
+
+export const ReconciliationLine: MessageFns<ReconciliationLine> = {
+  encode(message: ReconciliationLine, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.eventType !== "") {
+      writer.uint32(10).string(message.eventType);
+    }
+    if (message.seen !== "0") {
+      writer.uint32(16).int64(message.seen);
+    }
+    if (message.parked !== "0") {
+      writer.uint32(24).int64(message.parked);
+    }
+    if (message.rated !== "0") {
+      writer.uint32(32).int64(message.rated);
+    }
+    if (message.difference !== "0") {
+      writer.uint32(40).int64(message.difference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReconciliationLine {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReconciliationLine();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.eventType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.seen = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.parked = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.rated = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.difference = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReconciliationLine {
+    return {
+      eventType: isSet(object.eventType)
+        ? globalThis.String(object.eventType)
+        : isSet(object.event_type)
+        ? globalThis.String(object.event_type)
+        : "",
+      seen: isSet(object.seen) ? globalThis.String(object.seen) : "0",
+      parked: isSet(object.parked) ? globalThis.String(object.parked) : "0",
+      rated: isSet(object.rated) ? globalThis.String(object.rated) : "0",
+      difference: isSet(object.difference) ? globalThis.String(object.difference) : "0",
+    };
+  },
+
+  toJSON(message: ReconciliationLine): unknown {
+    const obj: any = {};
+    if (message.eventType !== "") {
+      obj.eventType = message.eventType;
+    }
+    if (message.seen !== "0") {
+      obj.seen = message.seen;
+    }
+    if (message.parked !== "0") {
+      obj.parked = message.parked;
+    }
+    if (message.rated !== "0") {
+      obj.rated = message.rated;
+    }
+    if (message.difference !== "0") {
+      obj.difference = message.difference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReconciliationLine>, I>>(base?: I): ReconciliationLine {
+    return ReconciliationLine.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReconciliationLine>, I>>(object: I): ReconciliationLine {
+    const message = createBaseReconciliationLine();
+    message.eventType = object.eventType ?? "";
+    message.seen = object.seen ?? "0";
+    message.parked = object.parked ?? "0";
+    message.rated = object.rated ?? "0";
+    message.difference = object.difference ?? "0";
+    return message;
+  },
+};
+
+function createBaseGetReconciliationResponse(): GetReconciliationResponse {
+  return { period: "", lines: [] };
+}
+
+export const GetReconciliationResponse: MessageFns<GetReconciliationResponse> = {
+  encode(message: GetReconciliationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    for (const v of message.lines) {
+      ReconciliationLine.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetReconciliationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetReconciliationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.lines.push(ReconciliationLine.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetReconciliationResponse {
+    return {
+      period: isSet(object.period) ? globalThis.String(object.period) : "",
+      lines: globalThis.Array.isArray(object?.lines)
+        ? object.lines.map((e: any) => ReconciliationLine.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: GetReconciliationResponse): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    if (message.lines?.length) {
+      obj.lines = message.lines.map((e) => ReconciliationLine.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetReconciliationResponse>, I>>(base?: I): GetReconciliationResponse {
+    return GetReconciliationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetReconciliationResponse>, I>>(object: I): GetReconciliationResponse {
+    const message = createBaseGetReconciliationResponse();
+    message.period = object.period ?? "";
+    message.lines = object.lines?.map((e) => ReconciliationLine.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAuthoriseRequest(): AuthoriseRequest {
+  return { kind: "", segments: 0, destinationCountry: "", reference: "" };
+}
+
+export const AuthoriseRequest: MessageFns<AuthoriseRequest> = {
+  encode(message: AuthoriseRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.segments !== 0) {
+      writer.uint32(16).int32(message.segments);
+    }
+    if (message.destinationCountry !== "") {
+      writer.uint32(26).string(message.destinationCountry);
+    }
+    if (message.reference !== "") {
+      writer.uint32(34).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthoriseRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthoriseRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.segments = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.destinationCountry = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthoriseRequest {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      segments: isSet(object.segments) ? globalThis.Number(object.segments) : 0,
+      destinationCountry: isSet(object.destinationCountry)
+        ? globalThis.String(object.destinationCountry)
+        : isSet(object.destination_country)
+        ? globalThis.String(object.destination_country)
+        : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: AuthoriseRequest): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.segments !== 0) {
+      obj.segments = Math.round(message.segments);
+    }
+    if (message.destinationCountry !== "") {
+      obj.destinationCountry = message.destinationCountry;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthoriseRequest>, I>>(base?: I): AuthoriseRequest {
+    return AuthoriseRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthoriseRequest>, I>>(object: I): AuthoriseRequest {
+    const message = createBaseAuthoriseRequest();
+    message.kind = object.kind ?? "";
+    message.segments = object.segments ?? 0;
+    message.destinationCountry = object.destinationCountry ?? "";
+    message.reference = object.reference ?? "";
+    return message;
+  },
+};
+
+function createBaseAuthoriseResponse(): AuthoriseResponse {
+  return { allowed: false, reason: "", reservationId: "", estimate: undefined };
+}
+
+export const AuthoriseResponse: MessageFns<AuthoriseResponse> = {
+  encode(message: AuthoriseResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.allowed !== false) {
+      writer.uint32(8).bool(message.allowed);
+    }
+    if (message.reason !== "") {
+      writer.uint32(18).string(message.reason);
+    }
+    if (message.reservationId !== "") {
+      writer.uint32(26).string(message.reservationId);
+    }
+    if (message.estimate !== undefined) {
+      Money.encode(message.estimate, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuthoriseResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAuthoriseResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.allowed = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.reservationId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.estimate = Money.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AuthoriseResponse {
+    return {
+      allowed: isSet(object.allowed) ? globalThis.Boolean(object.allowed) : false,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      reservationId: isSet(object.reservationId)
+        ? globalThis.String(object.reservationId)
+        : isSet(object.reservation_id)
+        ? globalThis.String(object.reservation_id)
+        : "",
+      estimate: isSet(object.estimate) ? Money.fromJSON(object.estimate) : undefined,
+    };
+  },
+
+  toJSON(message: AuthoriseResponse): unknown {
+    const obj: any = {};
+    if (message.allowed !== false) {
+      obj.allowed = message.allowed;
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.reservationId !== "") {
+      obj.reservationId = message.reservationId;
+    }
+    if (message.estimate !== undefined) {
+      obj.estimate = Money.toJSON(message.estimate);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AuthoriseResponse>, I>>(base?: I): AuthoriseResponse {
+    return AuthoriseResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AuthoriseResponse>, I>>(object: I): AuthoriseResponse {
+    const message = createBaseAuthoriseResponse();
+    message.allowed = object.allowed ?? false;
+    message.reason = object.reason ?? "";
+    message.reservationId = object.reservationId ?? "";
+    message.estimate = (object.estimate !== undefined && object.estimate !== null)
+      ? Money.fromPartial(object.estimate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseReleaseReservationRequest(): ReleaseReservationRequest {
+  return { reservationId: "" };
+}
+
+export const ReleaseReservationRequest: MessageFns<ReleaseReservationRequest> = {
+  encode(message: ReleaseReservationRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.reservationId !== "") {
+      writer.uint32(10).string(message.reservationId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseReservationRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseReservationRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.reservationId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ReleaseReservationRequest {
+    return {
+      reservationId: isSet(object.reservationId)
+        ? globalThis.String(object.reservationId)
+        : isSet(object.reservation_id)
+        ? globalThis.String(object.reservation_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ReleaseReservationRequest): unknown {
+    const obj: any = {};
+    if (message.reservationId !== "") {
+      obj.reservationId = message.reservationId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseReservationRequest>, I>>(base?: I): ReleaseReservationRequest {
+    return ReleaseReservationRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseReservationRequest>, I>>(object: I): ReleaseReservationRequest {
+    const message = createBaseReleaseReservationRequest();
+    message.reservationId = object.reservationId ?? "";
+    return message;
+  },
+};
+
+function createBaseReleaseReservationResponse(): ReleaseReservationResponse {
+  return {};
+}
+
+export const ReleaseReservationResponse: MessageFns<ReleaseReservationResponse> = {
+  encode(_: ReleaseReservationResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleaseReservationResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseReleaseReservationResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ReleaseReservationResponse {
+    return {};
+  },
+
+  toJSON(_: ReleaseReservationResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ReleaseReservationResponse>, I>>(base?: I): ReleaseReservationResponse {
+    return ReleaseReservationResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ReleaseReservationResponse>, I>>(_: I): ReleaseReservationResponse {
+    const message = createBaseReleaseReservationResponse();
+    return message;
+  },
+};
+
+function createBaseUpdateWalletRequest(): UpdateWalletRequest {
+  return { tenantId: "", billingMode: undefined, creditLimitMinor: undefined, lowBalanceThresholdMinor: undefined };
+}
+
+export const UpdateWalletRequest: MessageFns<UpdateWalletRequest> = {
+  encode(message: UpdateWalletRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.billingMode !== undefined) {
+      writer.uint32(18).string(message.billingMode);
+    }
+    if (message.creditLimitMinor !== undefined) {
+      writer.uint32(24).int64(message.creditLimitMinor);
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      writer.uint32(32).int64(message.lowBalanceThresholdMinor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateWalletRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateWalletRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.billingMode = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.creditLimitMinor = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.lowBalanceThresholdMinor = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateWalletRequest {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      billingMode: isSet(object.billingMode)
+        ? globalThis.String(object.billingMode)
+        : isSet(object.billing_mode)
+        ? globalThis.String(object.billing_mode)
+        : undefined,
+      creditLimitMinor: isSet(object.creditLimitMinor)
+        ? globalThis.String(object.creditLimitMinor)
+        : isSet(object.credit_limit_minor)
+        ? globalThis.String(object.credit_limit_minor)
+        : undefined,
+      lowBalanceThresholdMinor: isSet(object.lowBalanceThresholdMinor)
+        ? globalThis.String(object.lowBalanceThresholdMinor)
+        : isSet(object.low_balance_threshold_minor)
+        ? globalThis.String(object.low_balance_threshold_minor)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpdateWalletRequest): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.billingMode !== undefined) {
+      obj.billingMode = message.billingMode;
+    }
+    if (message.creditLimitMinor !== undefined) {
+      obj.creditLimitMinor = message.creditLimitMinor;
+    }
+    if (message.lowBalanceThresholdMinor !== undefined) {
+      obj.lowBalanceThresholdMinor = message.lowBalanceThresholdMinor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateWalletRequest>, I>>(base?: I): UpdateWalletRequest {
+    return UpdateWalletRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateWalletRequest>, I>>(object: I): UpdateWalletRequest {
+    const message = createBaseUpdateWalletRequest();
+    message.tenantId = object.tenantId ?? "";
+    message.billingMode = object.billingMode ?? undefined;
+    message.creditLimitMinor = object.creditLimitMinor ?? undefined;
+    message.lowBalanceThresholdMinor = object.lowBalanceThresholdMinor ?? undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateWalletResponse(): UpdateWalletResponse {
+  return {};
+}
+
+export const UpdateWalletResponse: MessageFns<UpdateWalletResponse> = {
+  encode(_: UpdateWalletResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateWalletResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateWalletResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): UpdateWalletResponse {
+    return {};
+  },
+
+  toJSON(_: UpdateWalletResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateWalletResponse>, I>>(base?: I): UpdateWalletResponse {
+    return UpdateWalletResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateWalletResponse>, I>>(_: I): UpdateWalletResponse {
+    const message = createBaseUpdateWalletResponse();
+    return message;
+  },
+};
+
+function createBaseBalanceChanged(): BalanceChanged {
+  return { balanceMinor: "0", currency: "", billingMode: "", creditLimitMinor: "0", reference: "" };
+}
+
+export const BalanceChanged: MessageFns<BalanceChanged> = {
+  encode(message: BalanceChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.balanceMinor !== "0") {
+      writer.uint32(8).int64(message.balanceMinor);
+    }
+    if (message.currency !== "") {
+      writer.uint32(18).string(message.currency);
+    }
+    if (message.billingMode !== "") {
+      writer.uint32(26).string(message.billingMode);
+    }
+    if (message.creditLimitMinor !== "0") {
+      writer.uint32(32).int64(message.creditLimitMinor);
+    }
+    if (message.reference !== "") {
+      writer.uint32(42).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BalanceChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBalanceChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.balanceMinor = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.billingMode = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.creditLimitMinor = reader.int64().toString();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.reference = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BalanceChanged {
+    return {
+      balanceMinor: isSet(object.balanceMinor)
+        ? globalThis.String(object.balanceMinor)
+        : isSet(object.balance_minor)
+        ? globalThis.String(object.balance_minor)
+        : "0",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      billingMode: isSet(object.billingMode)
+        ? globalThis.String(object.billingMode)
+        : isSet(object.billing_mode)
+        ? globalThis.String(object.billing_mode)
+        : "",
+      creditLimitMinor: isSet(object.creditLimitMinor)
+        ? globalThis.String(object.creditLimitMinor)
+        : isSet(object.credit_limit_minor)
+        ? globalThis.String(object.credit_limit_minor)
+        : "0",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: BalanceChanged): unknown {
+    const obj: any = {};
+    if (message.balanceMinor !== "0") {
+      obj.balanceMinor = message.balanceMinor;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.billingMode !== "") {
+      obj.billingMode = message.billingMode;
+    }
+    if (message.creditLimitMinor !== "0") {
+      obj.creditLimitMinor = message.creditLimitMinor;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BalanceChanged>, I>>(base?: I): BalanceChanged {
+    return BalanceChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BalanceChanged>, I>>(object: I): BalanceChanged {
+    const message = createBaseBalanceChanged();
+    message.balanceMinor = object.balanceMinor ?? "0";
+    message.currency = object.currency ?? "";
+    message.billingMode = object.billingMode ?? "";
+    message.creditLimitMinor = object.creditLimitMinor ?? "0";
+    message.reference = object.reference ?? "";
+    return message;
+  },
+};
+
+function createBaseBalanceLow(): BalanceLow {
+  return { balanceMinor: "0", thresholdMinor: "0", currency: "" };
+}
+
+export const BalanceLow: MessageFns<BalanceLow> = {
+  encode(message: BalanceLow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.balanceMinor !== "0") {
+      writer.uint32(8).int64(message.balanceMinor);
+    }
+    if (message.thresholdMinor !== "0") {
+      writer.uint32(16).int64(message.thresholdMinor);
+    }
+    if (message.currency !== "") {
+      writer.uint32(26).string(message.currency);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BalanceLow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBalanceLow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.balanceMinor = reader.int64().toString();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.thresholdMinor = reader.int64().toString();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BalanceLow {
+    return {
+      balanceMinor: isSet(object.balanceMinor)
+        ? globalThis.String(object.balanceMinor)
+        : isSet(object.balance_minor)
+        ? globalThis.String(object.balance_minor)
+        : "0",
+      thresholdMinor: isSet(object.thresholdMinor)
+        ? globalThis.String(object.thresholdMinor)
+        : isSet(object.threshold_minor)
+        ? globalThis.String(object.threshold_minor)
+        : "0",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+    };
+  },
+
+  toJSON(message: BalanceLow): unknown {
+    const obj: any = {};
+    if (message.balanceMinor !== "0") {
+      obj.balanceMinor = message.balanceMinor;
+    }
+    if (message.thresholdMinor !== "0") {
+      obj.thresholdMinor = message.thresholdMinor;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BalanceLow>, I>>(base?: I): BalanceLow {
+    return BalanceLow.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BalanceLow>, I>>(object: I): BalanceLow {
+    const message = createBaseBalanceLow();
+    message.balanceMinor = object.balanceMinor ?? "0";
+    message.thresholdMinor = object.thresholdMinor ?? "0";
+    message.currency = object.currency ?? "";
+    return message;
+  },
+};
+
+function createBaseSetLowBalanceThresholdRequest(): SetLowBalanceThresholdRequest {
+  return { thresholdMinor: undefined };
+}
+
+export const SetLowBalanceThresholdRequest: MessageFns<SetLowBalanceThresholdRequest> = {
+  encode(message: SetLowBalanceThresholdRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.thresholdMinor !== undefined) {
+      writer.uint32(8).int64(message.thresholdMinor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetLowBalanceThresholdRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetLowBalanceThresholdRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.thresholdMinor = reader.int64().toString();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetLowBalanceThresholdRequest {
+    return {
+      thresholdMinor: isSet(object.thresholdMinor)
+        ? globalThis.String(object.thresholdMinor)
+        : isSet(object.threshold_minor)
+        ? globalThis.String(object.threshold_minor)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SetLowBalanceThresholdRequest): unknown {
+    const obj: any = {};
+    if (message.thresholdMinor !== undefined) {
+      obj.thresholdMinor = message.thresholdMinor;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetLowBalanceThresholdRequest>, I>>(base?: I): SetLowBalanceThresholdRequest {
+    return SetLowBalanceThresholdRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetLowBalanceThresholdRequest>, I>>(
+    object: I,
+  ): SetLowBalanceThresholdRequest {
+    const message = createBaseSetLowBalanceThresholdRequest();
+    message.thresholdMinor = object.thresholdMinor ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetLowBalanceThresholdResponse(): SetLowBalanceThresholdResponse {
+  return {};
+}
+
+export const SetLowBalanceThresholdResponse: MessageFns<SetLowBalanceThresholdResponse> = {
+  encode(_: SetLowBalanceThresholdResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetLowBalanceThresholdResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetLowBalanceThresholdResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): SetLowBalanceThresholdResponse {
+    return {};
+  },
+
+  toJSON(_: SetLowBalanceThresholdResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetLowBalanceThresholdResponse>, I>>(base?: I): SetLowBalanceThresholdResponse {
+    return SetLowBalanceThresholdResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetLowBalanceThresholdResponse>, I>>(_: I): SetLowBalanceThresholdResponse {
+    const message = createBaseSetLowBalanceThresholdResponse();
+    return message;
+  },
+};
+
+function createBaseSummariseUsageRequest(): SummariseUsageRequest {
+  return { from: undefined, to: undefined, category: "", accountId: "" };
+}
+
+export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
+  encode(message: SummariseUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== undefined) {
+      Timestamp.encode(toTimestamp(message.from), writer.uint32(10).fork()).join();
+    }
+    if (message.to !== undefined) {
+      Timestamp.encode(toTimestamp(message.to), writer.uint32(18).fork()).join();
+    }
+    if (message.category !== "") {
+      writer.uint32(26).string(message.category);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(34).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SummariseUsageRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSummariseUsageRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SummariseUsageRequest {
+    return {
+      from: isSet(object.from) ? fromJsonTimestamp(object.from) : undefined,
+      to: isSet(object.to) ? fromJsonTimestamp(object.to) : undefined,
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SummariseUsageRequest): unknown {
+    const obj: any = {};
+    if (message.from !== undefined) {
+      obj.from = message.from.toISOString();
+    }
+    if (message.to !== undefined) {
+      obj.to = message.to.toISOString();
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SummariseUsageRequest>, I>>(base?: I): SummariseUsageRequest {
+    return SummariseUsageRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SummariseUsageRequest>, I>>(object: I): SummariseUsageRequest {
+    const message = createBaseSummariseUsageRequest();
+    message.from = object.from ?? undefined;
+    message.to = object.to ?? undefined;
+    message.category = object.category ?? "";
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseUsageTotal(): UsageTotal {
+  return { day: "", category: "", lines: "0", quantity: "", amount: undefined };
+}
+
+export const UsageTotal: MessageFns<UsageTotal> = {
+  encode(message: UsageTotal, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.day !== "") {
+      writer.uint32(10).string(message.day);
+    }
+    if (message.category !== "") {
+      writer.uint32(18).string(message.category);
+    }
+    if (message.lines !== "0") {
+      writer.uint32(24).int64(message.lines);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(34).string(message.quantity);
+    }
+    if (message.amount !== undefined) {
+      Money.encode(message.amount, writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageTotal {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageTotal();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.day = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.lines = reader.int64().toString();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.quantity = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.amount = Money.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageTotal {
+    return {
+      day: isSet(object.day) ? globalThis.String(object.day) : "",
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      lines: isSet(object.lines) ? globalThis.String(object.lines) : "0",
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+      amount: isSet(object.amount) ? Money.fromJSON(object.amount) : undefined,
+    };
+  },
+
+  toJSON(message: UsageTotal): unknown {
+    const obj: any = {};
+    if (message.day !== "") {
+      obj.day = message.day;
+    }
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.lines !== "0") {
+      obj.lines = message.lines;
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = Money.toJSON(message.amount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageTotal>, I>>(base?: I): UsageTotal {
+    return UsageTotal.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageTotal>, I>>(object: I): UsageTotal {
+    const message = createBaseUsageTotal();
+    message.day = object.day ?? "";
+    message.category = object.category ?? "";
+    message.lines = object.lines ?? "0";
+    message.quantity = object.quantity ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null)
+      ? Money.fromPartial(object.amount)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSummariseUsageResponse(): SummariseUsageResponse {
+  return { totals: [] };
+}
+
+export const SummariseUsageResponse: MessageFns<SummariseUsageResponse> = {
+  encode(message: SummariseUsageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.totals) {
+      UsageTotal.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SummariseUsageResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSummariseUsageResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.totals.push(UsageTotal.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SummariseUsageResponse {
+    return {
+      totals: globalThis.Array.isArray(object?.totals) ? object.totals.map((e: any) => UsageTotal.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SummariseUsageResponse): unknown {
+    const obj: any = {};
+    if (message.totals?.length) {
+      obj.totals = message.totals.map((e) => UsageTotal.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SummariseUsageResponse>, I>>(base?: I): SummariseUsageResponse {
+    return SummariseUsageResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SummariseUsageResponse>, I>>(object: I): SummariseUsageResponse {
+    const message = createBaseSummariseUsageResponse();
+    message.totals = object.totals?.map((e) => UsageTotal.fromPartial(e)) || [];
     return message;
   },
 };
@@ -230,11 +3898,155 @@ export const BillingServiceService = {
     responseSerialize: (value: GetBalanceResponse): Buffer => Buffer.from(GetBalanceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetBalanceResponse => GetBalanceResponse.decode(value),
   },
+  /** CreatePlan creates a plan with its first price version (platform operators). */
+  createPlan: {
+    path: "/parley.billing.v1.BillingService/CreatePlan" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreatePlanRequest): Buffer => Buffer.from(CreatePlanRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreatePlanRequest => CreatePlanRequest.decode(value),
+    responseSerialize: (value: CreatePlanResponse): Buffer => Buffer.from(CreatePlanResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreatePlanResponse => CreatePlanResponse.decode(value),
+  },
+  /** AddPlanVersion adds a price version to a plan, effective from a time not in the past (platform operators). */
+  addPlanVersion: {
+    path: "/parley.billing.v1.BillingService/AddPlanVersion" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddPlanVersionRequest): Buffer =>
+      Buffer.from(AddPlanVersionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddPlanVersionRequest => AddPlanVersionRequest.decode(value),
+    responseSerialize: (value: AddPlanVersionResponse): Buffer =>
+      Buffer.from(AddPlanVersionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddPlanVersionResponse => AddPlanVersionResponse.decode(value),
+  },
+  /** ListPlans lists every plan with its versions (platform operators). */
+  listPlans: {
+    path: "/parley.billing.v1.BillingService/ListPlans" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListPlansRequest): Buffer => Buffer.from(ListPlansRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListPlansRequest => ListPlansRequest.decode(value),
+    responseSerialize: (value: ListPlansResponse): Buffer => Buffer.from(ListPlansResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListPlansResponse => ListPlansResponse.decode(value),
+  },
+  /** AssignPlan puts a tenant on a plan (platform operators). */
+  assignPlan: {
+    path: "/parley.billing.v1.BillingService/AssignPlan" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AssignPlanRequest): Buffer => Buffer.from(AssignPlanRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AssignPlanRequest => AssignPlanRequest.decode(value),
+    responseSerialize: (value: AssignPlanResponse): Buffer => Buffer.from(AssignPlanResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AssignPlanResponse => AssignPlanResponse.decode(value),
+  },
+  /** GetPlan returns the caller's tenant's plan. */
+  getPlan: {
+    path: "/parley.billing.v1.BillingService/GetPlan" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetPlanRequest): Buffer => Buffer.from(GetPlanRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetPlanRequest => GetPlanRequest.decode(value),
+    responseSerialize: (value: GetPlanResponse): Buffer => Buffer.from(GetPlanResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetPlanResponse => GetPlanResponse.decode(value),
+  },
+  /** GetReconciliation compares the events billing received per subject with the usage it rated (platform operators). */
+  getReconciliation: {
+    path: "/parley.billing.v1.BillingService/GetReconciliation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetReconciliationRequest): Buffer =>
+      Buffer.from(GetReconciliationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetReconciliationRequest => GetReconciliationRequest.decode(value),
+    responseSerialize: (value: GetReconciliationResponse): Buffer =>
+      Buffer.from(GetReconciliationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetReconciliationResponse => GetReconciliationResponse.decode(value),
+  },
+  /** Authorise answers whether the caller's tenant may send now and reserves the send's estimated price. */
+  authorise: {
+    path: "/parley.billing.v1.BillingService/Authorise" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AuthoriseRequest): Buffer => Buffer.from(AuthoriseRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AuthoriseRequest => AuthoriseRequest.decode(value),
+    responseSerialize: (value: AuthoriseResponse): Buffer => Buffer.from(AuthoriseResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AuthoriseResponse => AuthoriseResponse.decode(value),
+  },
+  /** ReleaseReservation gives back a reservation whose send did not happen. */
+  releaseReservation: {
+    path: "/parley.billing.v1.BillingService/ReleaseReservation" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ReleaseReservationRequest): Buffer =>
+      Buffer.from(ReleaseReservationRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ReleaseReservationRequest => ReleaseReservationRequest.decode(value),
+    responseSerialize: (value: ReleaseReservationResponse): Buffer =>
+      Buffer.from(ReleaseReservationResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ReleaseReservationResponse => ReleaseReservationResponse.decode(value),
+  },
+  /** UpdateWallet changes a tenant's billing mode, credit limit or low-balance threshold (platform operators). */
+  updateWallet: {
+    path: "/parley.billing.v1.BillingService/UpdateWallet" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateWalletRequest): Buffer => Buffer.from(UpdateWalletRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateWalletRequest => UpdateWalletRequest.decode(value),
+    responseSerialize: (value: UpdateWalletResponse): Buffer =>
+      Buffer.from(UpdateWalletResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateWalletResponse => UpdateWalletResponse.decode(value),
+  },
+  /** SetLowBalanceThreshold sets the caller's tenant's billing.balance.low threshold. */
+  setLowBalanceThreshold: {
+    path: "/parley.billing.v1.BillingService/SetLowBalanceThreshold" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetLowBalanceThresholdRequest): Buffer =>
+      Buffer.from(SetLowBalanceThresholdRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetLowBalanceThresholdRequest => SetLowBalanceThresholdRequest.decode(value),
+    responseSerialize: (value: SetLowBalanceThresholdResponse): Buffer =>
+      Buffer.from(SetLowBalanceThresholdResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetLowBalanceThresholdResponse =>
+      SetLowBalanceThresholdResponse.decode(value),
+  },
+  /** SummariseUsage aggregates the caller's tenant's rated usage by day and category. */
+  summariseUsage: {
+    path: "/parley.billing.v1.BillingService/SummariseUsage" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SummariseUsageRequest): Buffer =>
+      Buffer.from(SummariseUsageRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SummariseUsageRequest => SummariseUsageRequest.decode(value),
+    responseSerialize: (value: SummariseUsageResponse): Buffer =>
+      Buffer.from(SummariseUsageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SummariseUsageResponse => SummariseUsageResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServiceServer extends UntypedServiceImplementation {
   /** GetBalance returns the caller's tenant's prepaid balance. */
   getBalance: handleUnaryCall<GetBalanceRequest, GetBalanceResponse>;
+  /** CreatePlan creates a plan with its first price version (platform operators). */
+  createPlan: handleUnaryCall<CreatePlanRequest, CreatePlanResponse>;
+  /** AddPlanVersion adds a price version to a plan, effective from a time not in the past (platform operators). */
+  addPlanVersion: handleUnaryCall<AddPlanVersionRequest, AddPlanVersionResponse>;
+  /** ListPlans lists every plan with its versions (platform operators). */
+  listPlans: handleUnaryCall<ListPlansRequest, ListPlansResponse>;
+  /** AssignPlan puts a tenant on a plan (platform operators). */
+  assignPlan: handleUnaryCall<AssignPlanRequest, AssignPlanResponse>;
+  /** GetPlan returns the caller's tenant's plan. */
+  getPlan: handleUnaryCall<GetPlanRequest, GetPlanResponse>;
+  /** GetReconciliation compares the events billing received per subject with the usage it rated (platform operators). */
+  getReconciliation: handleUnaryCall<GetReconciliationRequest, GetReconciliationResponse>;
+  /** Authorise answers whether the caller's tenant may send now and reserves the send's estimated price. */
+  authorise: handleUnaryCall<AuthoriseRequest, AuthoriseResponse>;
+  /** ReleaseReservation gives back a reservation whose send did not happen. */
+  releaseReservation: handleUnaryCall<ReleaseReservationRequest, ReleaseReservationResponse>;
+  /** UpdateWallet changes a tenant's billing mode, credit limit or low-balance threshold (platform operators). */
+  updateWallet: handleUnaryCall<UpdateWalletRequest, UpdateWalletResponse>;
+  /** SetLowBalanceThreshold sets the caller's tenant's billing.balance.low threshold. */
+  setLowBalanceThreshold: handleUnaryCall<SetLowBalanceThresholdRequest, SetLowBalanceThresholdResponse>;
+  /** SummariseUsage aggregates the caller's tenant's rated usage by day and category. */
+  summariseUsage: handleUnaryCall<SummariseUsageRequest, SummariseUsageResponse>;
 }
 
 export interface BillingServiceClient extends Client {
@@ -253,6 +4065,182 @@ export interface BillingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetBalanceResponse) => void,
+  ): ClientUnaryCall;
+  /** CreatePlan creates a plan with its first price version (platform operators). */
+  createPlan(
+    request: CreatePlanRequest,
+    callback: (error: ServiceError | null, response: CreatePlanResponse) => void,
+  ): ClientUnaryCall;
+  createPlan(
+    request: CreatePlanRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreatePlanResponse) => void,
+  ): ClientUnaryCall;
+  createPlan(
+    request: CreatePlanRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreatePlanResponse) => void,
+  ): ClientUnaryCall;
+  /** AddPlanVersion adds a price version to a plan, effective from a time not in the past (platform operators). */
+  addPlanVersion(
+    request: AddPlanVersionRequest,
+    callback: (error: ServiceError | null, response: AddPlanVersionResponse) => void,
+  ): ClientUnaryCall;
+  addPlanVersion(
+    request: AddPlanVersionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddPlanVersionResponse) => void,
+  ): ClientUnaryCall;
+  addPlanVersion(
+    request: AddPlanVersionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddPlanVersionResponse) => void,
+  ): ClientUnaryCall;
+  /** ListPlans lists every plan with its versions (platform operators). */
+  listPlans(
+    request: ListPlansRequest,
+    callback: (error: ServiceError | null, response: ListPlansResponse) => void,
+  ): ClientUnaryCall;
+  listPlans(
+    request: ListPlansRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListPlansResponse) => void,
+  ): ClientUnaryCall;
+  listPlans(
+    request: ListPlansRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListPlansResponse) => void,
+  ): ClientUnaryCall;
+  /** AssignPlan puts a tenant on a plan (platform operators). */
+  assignPlan(
+    request: AssignPlanRequest,
+    callback: (error: ServiceError | null, response: AssignPlanResponse) => void,
+  ): ClientUnaryCall;
+  assignPlan(
+    request: AssignPlanRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AssignPlanResponse) => void,
+  ): ClientUnaryCall;
+  assignPlan(
+    request: AssignPlanRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AssignPlanResponse) => void,
+  ): ClientUnaryCall;
+  /** GetPlan returns the caller's tenant's plan. */
+  getPlan(
+    request: GetPlanRequest,
+    callback: (error: ServiceError | null, response: GetPlanResponse) => void,
+  ): ClientUnaryCall;
+  getPlan(
+    request: GetPlanRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetPlanResponse) => void,
+  ): ClientUnaryCall;
+  getPlan(
+    request: GetPlanRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetPlanResponse) => void,
+  ): ClientUnaryCall;
+  /** GetReconciliation compares the events billing received per subject with the usage it rated (platform operators). */
+  getReconciliation(
+    request: GetReconciliationRequest,
+    callback: (error: ServiceError | null, response: GetReconciliationResponse) => void,
+  ): ClientUnaryCall;
+  getReconciliation(
+    request: GetReconciliationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetReconciliationResponse) => void,
+  ): ClientUnaryCall;
+  getReconciliation(
+    request: GetReconciliationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetReconciliationResponse) => void,
+  ): ClientUnaryCall;
+  /** Authorise answers whether the caller's tenant may send now and reserves the send's estimated price. */
+  authorise(
+    request: AuthoriseRequest,
+    callback: (error: ServiceError | null, response: AuthoriseResponse) => void,
+  ): ClientUnaryCall;
+  authorise(
+    request: AuthoriseRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AuthoriseResponse) => void,
+  ): ClientUnaryCall;
+  authorise(
+    request: AuthoriseRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AuthoriseResponse) => void,
+  ): ClientUnaryCall;
+  /** ReleaseReservation gives back a reservation whose send did not happen. */
+  releaseReservation(
+    request: ReleaseReservationRequest,
+    callback: (error: ServiceError | null, response: ReleaseReservationResponse) => void,
+  ): ClientUnaryCall;
+  releaseReservation(
+    request: ReleaseReservationRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ReleaseReservationResponse) => void,
+  ): ClientUnaryCall;
+  releaseReservation(
+    request: ReleaseReservationRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ReleaseReservationResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateWallet changes a tenant's billing mode, credit limit or low-balance threshold (platform operators). */
+  updateWallet(
+    request: UpdateWalletRequest,
+    callback: (error: ServiceError | null, response: UpdateWalletResponse) => void,
+  ): ClientUnaryCall;
+  updateWallet(
+    request: UpdateWalletRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateWalletResponse) => void,
+  ): ClientUnaryCall;
+  updateWallet(
+    request: UpdateWalletRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateWalletResponse) => void,
+  ): ClientUnaryCall;
+  /** SetLowBalanceThreshold sets the caller's tenant's billing.balance.low threshold. */
+  setLowBalanceThreshold(
+    request: SetLowBalanceThresholdRequest,
+    callback: (error: ServiceError | null, response: SetLowBalanceThresholdResponse) => void,
+  ): ClientUnaryCall;
+  setLowBalanceThreshold(
+    request: SetLowBalanceThresholdRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetLowBalanceThresholdResponse) => void,
+  ): ClientUnaryCall;
+  setLowBalanceThreshold(
+    request: SetLowBalanceThresholdRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetLowBalanceThresholdResponse) => void,
+  ): ClientUnaryCall;
+  /** SummariseUsage aggregates the caller's tenant's rated usage by day and category. */
+  summariseUsage(
+    request: SummariseUsageRequest,
+    callback: (error: ServiceError | null, response: SummariseUsageResponse) => void,
+  ): ClientUnaryCall;
+  summariseUsage(
+    request: SummariseUsageRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SummariseUsageResponse) => void,
+  ): ClientUnaryCall;
+  summariseUsage(
+    request: SummariseUsageRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SummariseUsageResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -297,6 +4285,10 @@ function fromJsonTimestamp(o: any): Date {
   } else {
     return fromTimestamp(Timestamp.fromJSON(o));
   }
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

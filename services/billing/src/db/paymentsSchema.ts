@@ -1,0 +1,61 @@
+import { bigint, boolean, char, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+
+// Tables of migration 0003 (payments).
+
+export const paymentMethods = pgTable('payment_methods', {
+  id: text('id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  processor: text('processor').notNull(),
+  processorToken: text('processor_token').notNull(),
+  brand: text('brand').notNull(),
+  last4: text('last4').notNull(),
+  expMonth: smallint('exp_month').notNull(),
+  expYear: smallint('exp_year').notNull(),
+  isDefault: boolean('is_default').notNull(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const topUpStatuses = ['pending', 'requires_action', 'succeeded', 'failed'] as const;
+export type TopUpStatus = (typeof topUpStatuses)[number];
+
+export const topUps = pgTable('top_ups', {
+  id: text('id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  requestKey: text('request_key').notNull(),
+  paymentMethodId: text('payment_method_id').notNull(),
+  amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+  currency: char('currency', { length: 3 }).notNull(),
+  status: text('status', { enum: topUpStatuses }).notNull(),
+  chargeId: text('charge_id'),
+  failureCode: text('failure_code'),
+  failureMessage: text('failure_message'),
+  nextActionUrl: text('next_action_url'),
+  refundedMinor: bigint('refunded_minor', { mode: 'bigint' }).notNull().default(0n),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type TopUpRow = typeof topUps.$inferSelect;
+
+export const refunds = pgTable('refunds', {
+  id: text('id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  requestKey: text('request_key').notNull(),
+  topUpId: text('top_up_id').notNull(),
+  amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+  currency: char('currency', { length: 3 }).notNull(),
+  status: text('status', { enum: ['pending', 'succeeded', 'failed'] }).notNull(),
+  reason: text('reason').notNull().default(''),
+  processorRefundId: text('processor_refund_id'),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type RefundRow = typeof refunds.$inferSelect;
+
+export const paymentWebhookEvents = pgTable('payment_webhook_events', {
+  eventId: text('event_id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  type: text('type').notNull(),
+  receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+});

@@ -1,0 +1,17 @@
+import { messagingV1 } from '@parley/proto';
+import { rateOutboundMessage } from '../../domain/rating';
+import { ratingConsumer, whenOf, type RatingDeps } from './rating';
+
+/** billing-on-message-sent: an outbound SMS per segment, an MMS per message, by destination country. */
+export const onMessageSent = (deps: RatingDeps) =>
+  ratingConsumer(deps, {
+    durable: 'billing-on-message-sent',
+    eventType: 'messaging.message.sent',
+    messageType: messagingV1.MessageSent,
+    source: ({ payload, envelope }) => ({
+      accountId: payload.accountId,
+      reference: payload.messageId,
+      occurredAt: whenOf(payload.sentAt, envelope),
+    }),
+    rate: (plan, { payload }) => rateOutboundMessage(plan, payload),
+  });

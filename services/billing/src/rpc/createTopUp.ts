@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { failedPrecondition, notFound, Money, type RpcContext } from '@parley/kit';
+import type { billingPaymentsV1 } from '@parley/proto';
+import type { AccountRepository } from '../db/accounts';
+import type { PaymentRepository } from '../db/payments';
+import type { PaymentProcessor } from '../domain/paymentProcessor';
+import { positiveAmount, requireProcessor } from '../domain/payments';
+import { topUpMessage } from './paymentMessages';
+
+/**
+ * Puts money into the wallet: the top-up is recorded `pending` under the request's id first, then the
+ * payment method is charged with the top-up's id as the processor's idempotency key, then the answer is
+ * applied (credited once if it succeeded). A process killed in between leaves a pending top-up that the
+ * processor's webhook or the client's retry (same Idempotency-Key, so the same top-up and the same
+ * charge) settles; neither can credit twice (state machine, unique wallet reference).
+ */
+export function makeCreateTopUp(deps: {
+  processor: PaymentProcessor | undefined;
+  payments: PaymentRepository;
+  accounts: AccountRepository;
+}) {
+  return async ({
+    request,
+    caller,
+    requestId,
+  }: RpcContext<billingPaymentsV1.CreateTopUpRequest>): Promise<billingPaymentsV1.CreateTopUpResponse> => {
+    const processor = requireProcessor(deps.processor);
+    const account = await deps.accounts.find(caller.tenantId);
+    if (!account)
+      throw notFound('BILLING_ACCOUNT_NOT_FOUND', `tenant ${caller.tenantId} has no billing account yet`);
+    const amount = positiveAmount(request.amount, account.currency, 'amount');
+    const method = await deps.payments.paymentMethod(caller.tenantId, request.paymentMethodId || undefined);
+    if (!method) {
+      if (request.paymentMethodId)
+        throw notFound('PAYMENT_METHOD_NOT_FOUND', `no payment method ${request.paymentMethodId}`);
+      throw failedPrecondition(
+        'PAYMENT_METHOD_REQUIRED',
+        'add a payment method first (POST /v1/payment-methods)',
+      );
+    }
+    const topUp = await deps.payments.claimTopUp(caller.tenantId, requestId ?? randomUUID(), {
+      amount,
+      paymentMethodId: method.id,
+    });
+    if (topUp.status !== 'pending') return { topUp: topUpMessage(topUp) };
+    const charge = await processor.charge({
+      token: method.processorToken,
+      amount: Money.of(topUp.amountMinor, topUp.currency),
+      idempotencyKey: topUp.id,
+      metadata: { tenantId: caller.tenantId, topUpId: topUp.id },
+    });
+    return { topUp: topUpMessage(await deps.payments.settleTopUpNow(caller.tenantId, topUp.id, charge)) };
+  };
+}

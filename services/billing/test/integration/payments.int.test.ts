@@ -1,0 +1,396 @@
+// Payments against the payment simulator as its own process: cards stored as tokens, top-ups credited
+// exactly once whatever the processor's answers and webhooks do (twice, late, out of order), refunds.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { status } from '@grpc/grpc-js';
+import { sql } from 'drizzle-orm';
+import { call, createClient, signPaymentWebhook, withTenant } from '@parley/kit';
+import { billingPaymentsV1, billingV1 } from '@parley/proto';
+import { as } from '../../../../tests/support/callers';
+import { eventually, expectStatus } from '../../../../tests/support/grpc';
+import { startPaymentSim, type PaymentSimHandle } from '../../../../tests/support/paymentSim';
+import { startService, type RunningService } from '../../../../tests/support/service';
+import { publishedEvents } from '../../../../tests/support/streams';
+import { buildApp, type BillingApp } from '../../src/app';
+import { loadConfig } from '../../src/config';
+import { AccountRepository } from '../../src/db/accounts';
+import { PlanRepository } from '../../src/db/plans';
+import { PAYMENT_WEBHOOK_PATH } from '../../src/processor/onProcessorWebhook';
+
+const { TopUpStatus } = billingPaymentsV1;
+
+describe('billing payments', () => {
+  let sim: PaymentSimHandle;
+  let billing: RunningService<BillingApp>;
+  let payments: billingPaymentsV1.PaymentsServiceClient;
+  let balances: billingV1.BillingServiceClient;
+  let webhookUrl = '';
+
+  /** Options for a call as `tenant`, with a request id (the gateway derives it from Idempotency-Key). */
+  const asTenant = async (tenant: string, requestId: string = randomUUID()) => {
+    const options = await as(tenant);
+    options.metadata.set('parley-request-id', requestId);
+    return options;
+  };
+
+  const openAccount = (tenant: string) =>
+    withTenant(billing.app.runtime.db, tenant, (tx) =>
+      new AccountRepository(
+        billing.app.runtime.db,
+        new PlanRepository(billing.app.runtime.db),
+        billing.app.wallet,
+      ).open(tx, tenant, 'USD', 'prepaid'),
+    );
+
+  const balanceOf = async (tenant: string) =>
+    (await call(balances, balances.getBalance, {}, await as(tenant))).balanceMinor;
+
+  const creditsOf = async (tenant: string) =>
+    (
+      await withTenant(billing.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ reference: string; amount_minor: string }>(
+          sql`select reference, amount_minor::text from wallet_credits order by created_at`,
+        ),
+      )
+    ).rows;
+
+  async function addCard(tenant: string, number: string, makeDefault = true) {
+    const token = await sim.tokenise(number);
+    const { paymentMethod } = await call(
+      payments,
+      payments.createPaymentMethod,
+      { token, makeDefault },
+      await asTenant(tenant),
+    );
+    return paymentMethod!;
+  }
+
+  const topUp = async (tenant: string, minorUnits: string, requestId?: string) =>
+    (
+      await call(
+        payments,
+        payments.createTopUp,
+        { amount: { currency: 'USD', minorUnits }, paymentMethodId: '' },
+        await asTenant(tenant, requestId),
+      )
+    ).topUp!;
+
+  const getTopUp = async (tenant: string, id: string) =>
+    (await call(payments, payments.getTopUp, { id }, await as(tenant))).topUp!;
+
+  beforeAll(async () => {
+    sim = await startPaymentSim();
+    billing = await startService('billing', (env) => buildApp(loadConfig(env)), {
+      ...sim.billingEnv,
+      PAYMENT_WEBHOOK_PORT: '0',
+    });
+    webhookUrl = `${billing.app.paymentWebhooks()!.url}${PAYMENT_WEBHOOK_PATH}`;
+    await sim.setWebhookEndpoint(webhookUrl);
+    payments = createClient(billingPaymentsV1.PaymentsServiceClient, billing.address, {
+      serviceName: 'parley.billing.v1.PaymentsService',
+    });
+    balances = createClient(billingV1.BillingServiceClient, billing.address, {
+      serviceName: 'parley.billing.v1.BillingService',
+    });
+  });
+
+  afterAll(async () => {
+    payments?.close();
+    balances?.close();
+    await billing?.stop();
+    await sim?.stop();
+  });
+
+  describe('PaymentsService/CreatePaymentMethod', () => {
+    it('keeps the token with the brand, last four digits and expiry the processor reports', async () => {
+      const method = await addCard('cards', '5555555555554444');
+      expect(method).toMatchObject({
+        brand: 'mastercard',
+        last4: '4444',
+        expMonth: 12,
+        expYear: 2099,
+        isDefault: true,
+      });
+      const second = await addCard('cards', '4242424242424242', false);
+      expect(second.isDefault).toBe(false);
+      const { paymentMethods } = await call(payments, payments.listPaymentMethods, {}, await as('cards'));
+      expect(paymentMethods.map((m) => [m.last4, m.isDefault])).toEqual([
+        ['4444', true],
+        ['4242', false],
+      ]);
+    });
+
+    it('refuses a token the processor does not know, and one that is not a token, naming the field', async () => {
+      await expectStatus(
+        call(
+          payments,
+          payments.createPaymentMethod,
+          { token: 'tok_unknown', makeDefault: false },
+          await as('cards'),
+        ),
+        status.INVALID_ARGUMENT,
+        'PAYMENT_TOKEN_UNKNOWN',
+      );
+      await expectStatus(
+        call(
+          payments,
+          payments.createPaymentMethod,
+          { token: 'not a token!', makeDefault: false },
+          await as('cards'),
+        ),
+        status.INVALID_ARGUMENT,
+        'PAYMENT_TOKEN_INVALID',
+      );
+    });
+
+    it("walls one tenant's methods off from another's", async () => {
+      const { paymentMethods } = await call(
+        payments,
+        payments.listPaymentMethods,
+        {},
+        await as('someone-else'),
+      );
+      expect(paymentMethods).toEqual([]);
+    });
+  });
+
+  describe('PaymentsService/CreateTopUp', () => {
+    it('credits the wallet once for a charge that succeeds, also after its webhook arrives', async () => {
+      await openAccount('payer');
+      await addCard('payer', '4242424242424242');
+      const done = await topUp('payer', '2500');
+      expect(done).toMatchObject({
+        status: TopUpStatus.TOP_UP_STATUS_SUCCEEDED,
+        amount: { minorUnits: '2500' },
+      });
+      expect(await balanceOf('payer')).toBe('2500');
+      // The charge.succeeded webhook comes after the answer: recorded, and changes nothing.
+      await eventually('the webhook to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'payer', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 1) throw new Error('not yet');
+      });
+      expect(await creditsOf('payer')).toEqual([{ reference: `top-up:${done.id}`, amount_minor: '2500' }]);
+      expect(await balanceOf('payer')).toBe('2500');
+    });
+
+    it('answers the same top-up to a retried request, charged once', async () => {
+      const requestId = randomUUID();
+      const before = (await sim.counters()).chargesCreated ?? 0;
+      const first = await topUp('payer', '100', requestId);
+      const again = await topUp('payer', '100', requestId);
+      expect(again.id).toBe(first.id);
+      expect((await sim.counters()).chargesCreated! - before).toBe(1);
+      expect(await balanceOf('payer')).toBe('2600');
+    });
+
+    it('records a declined charge as failed with the reason, crediting nothing', async () => {
+      await openAccount('declined');
+      await addCard('declined', '4000000000009995');
+      const failed = await topUp('declined', '1000');
+      expect(failed).toMatchObject({
+        status: TopUpStatus.TOP_UP_STATUS_FAILED,
+        failureCode: 'insufficient_funds',
+      });
+      expect(await balanceOf('declined')).toBe('0');
+    });
+
+    it('waits for 3-D Secure, then credits when the webhook says the charge succeeded', async () => {
+      await openAccount('secure');
+      await addCard('secure', '4000002500003155');
+      const waiting = await topUp('secure', '1500');
+      expect(waiting.status).toBe(TopUpStatus.TOP_UP_STATUS_REQUIRES_ACTION);
+      expect(waiting.nextActionUrl).toMatch(/^http/);
+      expect(await balanceOf('secure')).toBe('0');
+      await sim.authenticate(waiting.nextActionUrl, 'approve');
+      await eventually('the top-up to succeed', async () => {
+        const current = await getTopUp('secure', waiting.id);
+        if (current.status !== TopUpStatus.TOP_UP_STATUS_SUCCEEDED) throw new Error('not yet');
+      });
+      expect(await balanceOf('secure')).toBe('1500');
+    });
+
+    it('credits once when the webhooks come twice each and in reverse order', async () => {
+      await openAccount('reordered');
+      await addCard('reordered', '4000002500003155');
+      await sim.holdWebhooks();
+      const waiting = await topUp('reordered', '700');
+      await sim.authenticate(waiting.nextActionUrl, 'approve');
+      // charge.succeeded (twice) arrives before charge.requires_action (twice).
+      expect(await sim.releaseWebhooks('reverse', 2)).toBeGreaterThanOrEqual(2);
+      await eventually('both events to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'reordered', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 2) throw new Error('not yet');
+      });
+      expect(await getTopUp('reordered', waiting.id)).toMatchObject({
+        status: TopUpStatus.TOP_UP_STATUS_SUCCEEDED,
+      });
+      expect(await creditsOf('reordered')).toEqual([
+        { reference: `top-up:${waiting.id}`, amount_minor: '700' },
+      ]);
+      expect(await balanceOf('reordered')).toBe('700');
+    });
+
+    it('fails a top-up whose cardholder refuses authentication', async () => {
+      await openAccount('refuser');
+      await addCard('refuser', '4000002500003155');
+      const waiting = await topUp('refuser', '900');
+      await sim.authenticate(waiting.nextActionUrl, 'deny');
+      await eventually('the top-up to fail', async () => {
+        const current = await getTopUp('refuser', waiting.id);
+        if (current.status !== TopUpStatus.TOP_UP_STATUS_FAILED) throw new Error('not yet');
+        expect(current.failureCode).toBe('authentication_failed');
+      });
+      expect(await balanceOf('refuser')).toBe('0');
+    });
+
+    it('answers UNAVAILABLE while the processor throttles, and the retry charges once', async () => {
+      await openAccount('throttled');
+      await addCard('throttled', '4242424242424242');
+      const requestId = randomUUID();
+      await sim.throttle(3);
+      await expectStatus(
+        topUp('throttled', '300', requestId),
+        status.UNAVAILABLE,
+        'PAYMENT_PROCESSOR_UNAVAILABLE',
+      );
+      await sim.throttle(0);
+      const done = await topUp('throttled', '300', requestId);
+      expect(done.status).toBe(TopUpStatus.TOP_UP_STATUS_SUCCEEDED);
+      expect(await balanceOf('throttled')).toBe('300');
+    });
+
+    it('refuses bad amounts naming the field, and a tenant without a payment method', async () => {
+      await openAccount('no-card');
+      await expectStatus(
+        call(
+          payments,
+          payments.createTopUp,
+          { amount: { currency: 'USD', minorUnits: '0' }, paymentMethodId: '' },
+          await as('payer'),
+        ),
+        status.INVALID_ARGUMENT,
+        'AMOUNT_INVALID',
+      );
+      await expectStatus(
+        call(
+          payments,
+          payments.createTopUp,
+          { amount: { currency: 'EUR', minorUnits: '10' }, paymentMethodId: '' },
+          await as('payer'),
+        ),
+        status.INVALID_ARGUMENT,
+        'AMOUNT_CURRENCY_MISMATCH',
+      );
+      await expectStatus(
+        call(
+          payments,
+          payments.createTopUp,
+          { amount: { currency: 'USD', minorUnits: '10' }, paymentMethodId: '' },
+          await as('no-card'),
+        ),
+        status.FAILED_PRECONDITION,
+        'PAYMENT_METHOD_REQUIRED',
+      );
+    });
+
+    it("does not show one tenant's top-up to another", async () => {
+      const mine = await topUp('payer', '50');
+      await expectStatus(getTopUp('someone-else', mine.id), status.NOT_FOUND, 'TOP_UP_NOT_FOUND');
+    });
+  });
+
+  describe('PaymentsService/CreateRefund', () => {
+    it('refunds part, then the rest, debiting the wallet, and refuses more', async () => {
+      await openAccount('refunded');
+      await addCard('refunded', '4242424242424242');
+      const paid = await topUp('refunded', '1000');
+      const part = await call(
+        payments,
+        payments.createRefund,
+        { topUpId: paid.id, amount: { currency: 'USD', minorUnits: '300' }, reason: 'too much' },
+        await asTenant('refunded'),
+      );
+      expect(part.refund).toMatchObject({ status: 'succeeded', amount: { minorUnits: '300' } });
+      expect(await balanceOf('refunded')).toBe('700');
+      const rest = await call(
+        payments,
+        payments.createRefund,
+        { topUpId: paid.id, reason: '' },
+        await asTenant('refunded'),
+      );
+      expect(rest.refund!.amount!.minorUnits).toBe('700');
+      expect(await balanceOf('refunded')).toBe('0');
+      expect((await getTopUp('refunded', paid.id)).refunded!.minorUnits).toBe('1000');
+      // Every move is announced to each replica's authorisation, as rating's are: top-up, then both refunds.
+      const announced = (await publishedEvents(billing.app.runtime, 'billing'))
+        .filter((event) => event.type === 'billing.balance.changed' && event.tenantId === 'refunded')
+        .map((event) => billingV1.BalanceChanged.decode(event.payload))
+        .map((change) => [change.reference, change.balanceMinor]);
+      expect(announced).toEqual([
+        [`top-up:${paid.id}`, '1000'],
+        [`refund:${part.refund!.id}`, '700'],
+        [`refund:${rest.refund!.id}`, '0'],
+      ]);
+      await expectStatus(
+        call(payments, payments.createRefund, { topUpId: paid.id, reason: '' }, await asTenant('refunded')),
+        status.FAILED_PRECONDITION,
+        'REFUND_EXCEEDS_TOP_UP',
+      );
+    });
+
+    it('refuses to refund a failed top-up', async () => {
+      const failed = await topUp('declined', '200');
+      await expectStatus(
+        call(payments, payments.createRefund, { topUpId: failed.id, reason: '' }, await asTenant('declined')),
+        status.FAILED_PRECONDITION,
+        'TOP_UP_NOT_REFUNDABLE',
+      );
+    });
+  });
+
+  describe('POST /processor/webhooks', () => {
+    const post = (body: string, signature?: string) =>
+      fetch(webhookUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(signature ? { 'payment-sim-signature': signature } : {}),
+        },
+        body,
+      });
+
+    it('refuses a webhook whose signature does not verify, and changes nothing', async () => {
+      const body = JSON.stringify({
+        id: 'evt_forged',
+        type: 'charge.succeeded',
+        created: 0,
+        data: {
+          object: { id: 'ch_x', status: 'succeeded', metadata: { tenantId: 'payer', topUpId: 'tu_x' } },
+        },
+      });
+      const now = Math.floor(Date.now() / 1000);
+      expect((await post(body)).status).toBe(401);
+      expect((await post(body, signPaymentWebhook('whsec_not_the_secret_0000', now, body))).status).toBe(401);
+      expect((await post(body, signPaymentWebhook(sim.webhookSecret, now - 3600, body))).status).toBe(401);
+    });
+
+    it('acknowledges a signed event that names no record of Parley', async () => {
+      const body = JSON.stringify({
+        id: 'evt_stranger',
+        type: 'charge.succeeded',
+        created: 0,
+        data: { object: { id: 'ch_x', status: 'succeeded', metadata: {} } },
+      });
+      const answer = await post(
+        body,
+        signPaymentWebhook(sim.webhookSecret, Math.floor(Date.now() / 1000), body),
+      );
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toEqual({ outcome: 'ignored' });
+    });
+  });
+});

@@ -1,0 +1,111 @@
+// A billing process SIGKILLed while a top-up's charge is in flight at the processor: the charge goes
+// through without it, and the top-up is credited exactly once after a restart, by the processor's
+// webhook and the client's retry together.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { sql } from 'drizzle-orm';
+import { call, createClient, withTenant } from '@parley/kit';
+import { billingPaymentsV1 } from '@parley/proto';
+import { freePort } from '../../../../tools/dev/src/ports';
+import { as } from '../../../../tests/support/callers';
+import { eventually } from '../../../../tests/support/grpc';
+import { uniquePrefix } from '../../../../tests/support/infra';
+import { startPaymentSim, type PaymentSimHandle } from '../../../../tests/support/paymentSim';
+import { ServiceProcesses } from '../../../../tests/support/serviceProcess';
+import { PAYMENT_WEBHOOK_PATH } from '../../src/processor/onProcessorWebhook';
+
+const TENANT = 'crash-payer';
+
+describe('billing: SIGKILL while a top-up is being charged', () => {
+  let sim: PaymentSimHandle;
+  const billing = new ServiceProcesses('billing', uniquePrefix('billing-crash'));
+
+  beforeAll(async () => {
+    // Every processor call waits long enough to kill billing while its charge is in flight.
+    sim = await startPaymentSim({ PAYMENT_SIM_LATENCY_MS: '1500' });
+    await billing.open();
+  });
+
+  afterAll(async () => {
+    await billing.close();
+    await sim?.stop();
+  });
+
+  it('credits the top-up once after a restart, charged once at the processor', async () => {
+    const [grpcPort, webhookPort] = [await freePort(), await freePort()];
+    const env = { ...sim.billingEnv, PAYMENT_WEBHOOK_PORT: String(webhookPort) };
+    const first = await billing.start(grpcPort, env);
+    await sim.setWebhookEndpoint(`http://127.0.0.1:${webhookPort}${PAYMENT_WEBHOOK_PATH}`);
+    await withTenant(billing.db, TENANT, (tx) =>
+      tx.execute(sql`insert into billing_accounts (tenant_id, currency) values (${TENANT}, 'USD')`),
+    );
+    const client = createClient(billingPaymentsV1.PaymentsServiceClient, `127.0.0.1:${grpcPort}`, {
+      serviceName: 'parley.billing.v1.PaymentsService',
+    });
+    const requestId = randomUUID();
+    const withRequestId = async () => {
+      const options = await as(TENANT);
+      options.metadata.set('parley-request-id', requestId);
+      return { ...options, timeoutMs: 20_000 };
+    };
+    const topUp = async () =>
+      call(
+        client,
+        client.createTopUp,
+        { amount: { currency: 'USD', minorUnits: '4200' }, paymentMethodId: '' },
+        await withRequestId(),
+      );
+    try {
+      const token = await sim.tokenise('4242424242424242');
+      await call(client, client.createPaymentMethod, { token, makeDefault: true }, await as(TENANT));
+
+      const before = await sim.counters();
+      const inFlight = topUp().then(
+        () => 'answered',
+        () => 'failed',
+      );
+      // Killed once the charge request has reached the processor, before its answer comes back.
+      await eventually('the charge to reach the processor', async () => {
+        const now = await sim.counters();
+        if (now.requestsReceived! <= before.requestsReceived!) throw new Error('not yet');
+      });
+      first.kill('SIGKILL');
+      await new Promise((resolve) => first.once('exit', resolve));
+      expect(await inFlight).toBe('failed');
+      // The processor charged the card anyway; its webhook finds no one listening (and is retried).
+      await eventually('the processor to charge the card', async () => {
+        const now = await sim.counters();
+        if ((now.chargesSucceeded ?? 0) <= (before.chargesSucceeded ?? 0)) throw new Error('not yet');
+      });
+      const pending = await withTenant(billing.db, TENANT, (tx) =>
+        tx.execute<{ status: string }>(sql`select status from top_ups`),
+      );
+      expect(pending.rows).toEqual([{ status: 'pending' }]);
+
+      await billing.start(grpcPort, env);
+      // The client retries the same request while the webhook arrives: one top-up, one charge, one credit.
+      const { topUp: retried } = await topUp();
+      expect(retried!.status).toBe(billingPaymentsV1.TopUpStatus.TOP_UP_STATUS_SUCCEEDED);
+      await eventually('the delayed webhook to be handled', async () => {
+        const events = await withTenant(billing.db, TENANT, (tx) =>
+          tx.execute<{ type: string }>(sql`select type from payment_webhook_events`),
+        );
+        if (events.rows.length === 0) throw new Error('not yet');
+      });
+      const credits = await withTenant(billing.db, TENANT, (tx) =>
+        tx.execute<{ reference: string; amount_minor: string }>(
+          sql`select reference, amount_minor::text from wallet_credits`,
+        ),
+      );
+      expect(credits.rows).toEqual([{ reference: `top-up:${retried!.id}`, amount_minor: '4200' }]);
+      const account = await withTenant(billing.db, TENANT, (tx) =>
+        tx.execute<{ balance: string }>(sql`select balance_minor::text as balance from billing_accounts`),
+      );
+      expect(account.rows).toEqual([{ balance: '4200' }]);
+      const after = await sim.counters();
+      expect((after.chargesCreated ?? 0) - (before.chargesCreated ?? 0)).toBe(1);
+    } finally {
+      client.close();
+    }
+  }, 120_000);
+});
