@@ -1,5 +1,5 @@
 import { locateAssets, ServiceRuntime, type App } from '@parley/kit';
-import { billingV1, protoFiles } from '@parley/proto';
+import { billingInvoicesV1, billingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { AccountRepository } from './db/accounts';
@@ -27,11 +27,22 @@ import { onNumberAssigned } from './events/consumers/numberAssigned';
 import { onNumberReleased } from './events/consumers/numberReleased';
 import { onMessageFailed } from './events/consumers/messageFailed';
 import { makeMonthlyRent, MONTHLY_RENT_CRON, MONTHLY_RENT_QUEUE } from './jobs/monthlyRent';
+import { InvoiceRepository } from './db/invoices';
+import { INVOICE_RUN_CRON, INVOICE_RUN_QUEUE, makeInvoiceRun } from './jobs/invoiceRun';
+import { makeRunInvoices } from './rpc/invoices/runInvoices';
+import { makeListInvoices } from './rpc/invoices/listInvoices';
+import { makeGetInvoice } from './rpc/invoices/getInvoice';
+import { makeGetInvoicePdf } from './rpc/invoices/getInvoicePdf';
+import { makeSetBillingProfile } from './rpc/invoices/setBillingProfile';
+import { makeVoidInvoice } from './rpc/invoices/voidInvoice';
+import { makeCreateCreditNote } from './rpc/invoices/createCreditNote';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
   /** For the payments step: credits a tenant's wallet once per reference, in the caller's transaction. */
   wallet: WalletRepository;
+  /** Invoices and credit notes (for the payments step: recordPayment marks an invoice paid). */
+  invoices: InvoiceRepository;
 }
 
 /** A reservation not released nor rated within this is dropped (the send's usage is rated well before). */
@@ -46,7 +57,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     version,
     env: config,
     assets: locateAssets(__dirname),
-    protoFiles: [protoFiles.billing],
+    protoFiles: [protoFiles.billing, protoFiles.billingInvoices],
   });
   const now = options.now ?? (() => new Date());
   const plans = new PlanRepository(runtime.db);
@@ -60,6 +71,19 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     refreshMs: WALLET_REFRESH_MS,
   });
   const rating = { accounts, plans, usage };
+  const invoices = new InvoiceRepository({
+    db: runtime.db,
+    accounts,
+    plans,
+    usage,
+    now,
+    seller: {
+      name: config.INVOICE_SELLER_NAME,
+      address: config.INVOICE_SELLER_ADDRESS,
+      country: '',
+      taxId: config.INVOICE_SELLER_TAX_ID,
+    },
+  });
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
   const implementation: billingV1.BillingServiceServer = {
@@ -85,9 +109,25 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
       scope: 'billing:read',
     }),
   };
+  const invoicing: billingInvoicesV1.InvoicesServiceServer = {
+    runInvoices: rpc('RunInvoices', makeRunInvoices({ invoices, now }), platform),
+    listInvoices: rpc('ListInvoices', makeListInvoices({ db: runtime.db, invoices }), {
+      scope: 'billing:read',
+    }),
+    getInvoice: rpc('GetInvoice', makeGetInvoice({ db: runtime.db, invoices }), { scope: 'billing:read' }),
+    getInvoicePdf: runtime.serverStream('GetInvoicePdf', makeGetInvoicePdf({ db: runtime.db, invoices }), {
+      scope: 'billing:read',
+    }),
+    setBillingProfile: rpc('SetBillingProfile', makeSetBillingProfile({ invoices }), {
+      scope: 'billing:write',
+    }),
+    voidInvoice: rpc('VoidInvoice', makeVoidInvoice({ invoices }), platform),
+    createCreditNote: rpc('CreateCreditNote', makeCreateCreditNote({ invoices }), platform),
+  };
   return {
     runtime,
     wallet,
+    invoices,
     start: async () => {
       await runtime.jobs.work(MONTHLY_RENT_QUEUE, makeMonthlyRent({ ...rating, db: runtime.db }), {
         retryLimit: 20,
@@ -95,12 +135,23 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
         retryDelayMaxSeconds: 3600,
       });
       await runtime.jobs.schedule(MONTHLY_RENT_QUEUE, MONTHLY_RENT_CRON, { tz: 'UTC' });
+      await runtime.jobs.work(
+        INVOICE_RUN_QUEUE,
+        makeInvoiceRun({ invoices, graceHours: config.INVOICE_GRACE_HOURS, now }),
+        { retryLimit: 20, retryBackoff: true, retryDelayMaxSeconds: 3600 },
+      );
+      await runtime.jobs.schedule(INVOICE_RUN_QUEUE, INVOICE_RUN_CRON, { tz: 'UTC' });
       await runtime.start({
         grpcServices: [
           {
             name: 'parley.billing.v1.BillingService',
             definition: billingV1.BillingServiceService,
             implementation,
+          },
+          {
+            name: 'parley.billing.v1.InvoicesService',
+            definition: billingInvoicesV1.InvoicesServiceService,
+            implementation: invoicing,
           },
         ],
         consumers: [
