@@ -91,6 +91,9 @@ export async function writeInvoicePdf(
   const newPage = () => {
     doc.addPage();
     page += 1;
+    // The footer sits in the bottom margin: lift the margin while writing it, or pdfkit would add a page.
+    const bottom = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
     doc.font('Helvetica').fontSize(7).fillColor('#555555');
     doc.text(`${invoice.number} · page ${page} of ${pages}`, MARGIN, A4.height - MARGIN + 10, {
       width: A4.width - 2 * MARGIN,
@@ -98,6 +101,7 @@ export async function writeInvoicePdf(
       lineBreak: false,
     });
     doc.fillColor('black');
+    doc.page.margins.bottom = bottom;
     y = MARGIN;
   };
   const tableHeader = () => {
