@@ -1,4 +1,4 @@
-import type { Client } from '@grpc/grpc-js';
+import type { Client, Metadata } from '@grpc/grpc-js';
 import {
   call,
   callerMetadata,
@@ -10,7 +10,15 @@ import {
   type ResponseOf,
   type UnaryMethod,
 } from '@parley/kit';
-import { billingV1, identityV1, kitV1, messagingV1, numberingV1, privacyV1 } from '@parley/proto';
+import {
+  billingInvoicesV1,
+  billingV1,
+  identityV1,
+  kitV1,
+  messagingV1,
+  numberingV1,
+  privacyV1,
+} from '@parley/proto';
 import type { Config } from './config';
 
 /** gRPC clients for every service the gateway fronts, and the calls it makes on a caller's behalf. */
@@ -19,6 +27,7 @@ export class Backends {
   readonly numbering: numberingV1.NumberingServiceClient;
   readonly messaging: messagingV1.MessagingServiceClient;
   readonly billing: billingV1.BillingServiceClient;
+  readonly invoices: billingInvoicesV1.InvoicesServiceClient;
   readonly privacy: privacyV1.PrivacyServiceClient;
   private readonly addresses: Record<string, string>;
   private readonly deadLetterClients = new Map<string, kitV1.DeadLetterServiceClient>();
@@ -75,6 +84,10 @@ export class Backends {
       serviceName: 'parley.billing.v1.BillingService',
       idempotentMethods: ['GetBalance'],
     });
+    this.invoices = createClient(billingInvoicesV1.InvoicesServiceClient, config.BILLING_ADDR, {
+      serviceName: 'parley.billing.v1.InvoicesService',
+      idempotentMethods: ['ListInvoices', 'GetInvoice'],
+    });
     this.privacy = createClient(privacyV1.PrivacyServiceClient, config.PRIVACY_ADDR, {
       serviceName: 'parley.privacy.v1.PrivacyService',
       idempotentMethods: ['ListRequests'],
@@ -95,6 +108,11 @@ export class Backends {
       metadata: await callerMetadata(this.tokens, caller),
       timeoutMs: this.config.UPSTREAM_TIMEOUT_MS,
     });
+  }
+
+  /** The metadata that makes a backend call on the caller's behalf (for streaming calls). */
+  async metadataFor(caller: Caller): Promise<Metadata> {
+    return callerMetadata(this.tokens, caller);
   }
 
   /** Every service whose dead letters the gateway can show: the backends and the gateway itself. */
@@ -128,7 +146,14 @@ export class Backends {
   }
 
   close(): void {
-    for (const client of [this.identity, this.numbering, this.messaging, this.billing, this.privacy])
+    for (const client of [
+      this.identity,
+      this.numbering,
+      this.messaging,
+      this.billing,
+      this.invoices,
+      this.privacy,
+    ])
       client.close();
     for (const client of this.deadLetterClients.values()) client.close();
   }

@@ -18,6 +18,7 @@ import { messagingSettingsRoutes } from './messagingSettings';
 import { callRoutes } from './calls';
 import { planRoutes } from './plans';
 import { balanceRoutes } from './balance';
+import { invoiceRoutes } from './invoices';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -38,6 +39,7 @@ export function buildRoutes(
     ...dataRoutes(backends),
     ...planRoutes(backends),
     ...balanceRoutes(backends),
+    ...invoiceRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),
     ...deadLetterRoutes(backends),
