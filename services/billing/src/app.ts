@@ -36,6 +36,7 @@ import { makeGetInvoicePdf } from './rpc/invoices/getInvoicePdf';
 import { makeSetBillingProfile } from './rpc/invoices/setBillingProfile';
 import { makeVoidInvoice } from './rpc/invoices/voidInvoice';
 import { makeCreateCreditNote } from './rpc/invoices/createCreditNote';
+import { billingParticipant } from './privacy';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
@@ -154,6 +155,8 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
             implementation: invoicing,
           },
         ],
+        // The payments step adds its payment-method metadata here: billingParticipant([paymentMethodsPart]).
+        participant: billingParticipant(),
         consumers: [
           onTenantCreated({
             accounts,

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
-import { call, createClient, Money, withTenant } from '@parley/kit';
-import { billingInvoicesV1, billingV1 } from '@parley/proto';
+import { call, Money, withTenant } from '@parley/kit';
+import type { billingInvoicesV1 } from '@parley/proto';
 import { as, asPlatform } from '../../../../tests/support/callers';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
@@ -10,83 +10,15 @@ import { expectStatus } from '../../../../tests/support/grpc';
 import { expectEveryTenantTableWalled } from '../../../../tests/support/rls';
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { billingAccounts } from '../../src/db/schema';
-import { UsageRepository } from '../../src/db/usage';
-import { versionAt, type RatePlan } from '../../src/domain/plans';
-import { rateOutboundMessage } from '../../src/domain/rating';
 import { pdfText } from '../support/pdfText';
-
-const prices = (): billingV1.PlanPrices => ({
-  smsOutboundPerSegment: { defaultPrice: '0.0079', byCountry: { DE: '0.075' } },
-  mmsOutboundPerMessage: { defaultPrice: '0.02', byCountry: {} },
-  inboundMessage: '0.0079',
-  numbers: ['local', 'mobile', 'toll_free'].map((numberType) => ({
-    numberType,
-    country: '*',
-    setup: '0',
-    monthly: '1.15',
-  })),
-  callInboundPerMinute: '0.0085',
-  callOutboundPerMinute: '0.014',
-  callRounding: billingV1.CallRounding.CALL_ROUNDING_PER_STARTED_MINUTE,
-  taxPercent: { defaultPrice: '0', byCountry: { DE: '19' } },
-  proRataFirstMonth: true,
-});
+import { invoicing, type Invoicing } from '../support/invoicing';
 
 describe('invoices', () => {
   let billing: RunningService<BillingApp>;
   let client: billingInvoicesV1.InvoicesServiceClient;
-  let plans: billingV1.BillingServiceClient;
-  let plan: RatePlan;
-  const usage = new UsageRepository();
-  let messages = 0;
-
-  /** Rates an SMS to Germany (EUR 0.075 a segment) the way the consumer does, with its parties. */
-  const rate = async (tenantId: string, at: string, segments: number, accountId = '') => {
-    messages += 1;
-    const line = rateOutboundMessage(plan, { kind: 'sms', segments, destinationCountry: 'DE' });
-    return withTenant(billing.app.runtime.db, tenantId, async (tx) => {
-      await usage.record(
-        tx,
-        {
-          tenantId,
-          accountId,
-          reference: `m-${messages}`,
-          occurredAt: new Date(at),
-          sourceType: 'messaging.message.sent',
-          sourceId: `event-${tenantId}-${messages}`,
-          partyFrom: '+4930123456',
-          partyTo: `+49151${String(messages).padStart(7, '0')}`,
-        },
-        plan,
-        line,
-      );
-      return line.amount;
-    });
-  };
-
-  const openAccount = (tenantId: string) =>
-    withTenant(billing.app.runtime.db, tenantId, (tx) =>
-      tx.insert(billingAccounts).values({
-        tenantId,
-        currency: 'EUR',
-        balanceMinor: 0n,
-        planId: 'eu-invoices',
-        billingMode: 'postpaid',
-      }),
-    );
-
-  const pdfOf = async (tenantId: string, id: string) => {
-    const stream = client.getInvoicePdf({ id }, (await as(tenantId)).metadata);
-    return new Promise<Buffer>((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      stream.on('data', (item: billingInvoicesV1.GetInvoicePdfResponse) =>
-        chunks.push(Buffer.from(item.chunk)),
-      );
-      stream.on('error', reject);
-      stream.on('end', () => resolve(Buffer.concat(chunks)));
-    });
-  };
+  let helpers: Invoicing;
+  const rate = (...args: Parameters<Invoicing['rate']>) => helpers.rate(...args);
+  const pdfOf = (tenantId: string, id: string) => helpers.pdfOf(tenantId, id);
 
   const linesOf = async (tenantId: string, id: string) => {
     const all: billingInvoicesV1.InvoiceLine[] = [];
@@ -111,35 +43,13 @@ describe('invoices', () => {
       INVOICE_SELLER_NAME: 'Parley Platform GmbH',
       INVOICE_SELLER_ADDRESS: 'Hauptstrasse 1; 10115 Berlin',
     });
-    client = createClient(billingInvoicesV1.InvoicesServiceClient, billing.address, {
-      serviceName: 'parley.billing.v1.InvoicesService',
-    });
-    plans = createClient(billingV1.BillingServiceClient, billing.address, {
-      serviceName: 'parley.billing.v1.BillingService',
-    });
-    await call(
-      plans,
-      plans.createPlan,
-      { id: 'eu-invoices', name: 'EU', currency: 'EUR', isDefault: false, prices: prices() },
-      await asPlatform(),
-    );
-    const found = await billing.app.runtime.db.execute<{ effective_from: Date }>(
-      sql`select effective_from from billing_plan_versions where plan_id = 'eu-invoices'`,
-    );
-    plan = {
-      planId: 'eu-invoices',
-      version: 1,
-      currency: 'EUR',
-      effectiveFrom: new Date(found.rows[0]!.effective_from),
-      prices: prices(),
-    };
-    expect(versionAt([plan], new Date())).toBe(plan);
-    for (const tenant of ['acme', 'racer', 'other']) await openAccount(tenant);
+    helpers = await invoicing(billing);
+    client = helpers.client;
+    for (const tenant of ['acme', 'racer', 'other']) await helpers.openAccount(tenant);
   });
 
   afterAll(async () => {
-    client?.close();
-    plans?.close();
+    helpers?.close();
     await billing?.stop();
   });
 
