@@ -78,6 +78,8 @@ export async function writeInvoicePdf(
     doc.once('error', reject);
   });
   const flush = async () => {
+    // The document's stream hands on what it was given on a later turn of the event loop.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     while (pending.length > 0) await emit(pending.shift()!);
   };
   const money = (minor: bigint) =>
