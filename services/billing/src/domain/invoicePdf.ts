@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import PDFDocument from 'pdfkit';
 import { formatDecimal, Money, normalizeDecimal, type Decimal } from '@parley/kit';
 import type { InvoiceLineRow, InvoiceParty, InvoiceRow } from '../db/invoiceSchema';
@@ -35,6 +36,22 @@ const COLUMNS = [
   { title: 'Amount', width: 58, align: 'right' },
 ] as const;
 
+/**
+ * PDF/A needs every font embedded: Noto Sans (SIL Open Font License, from @fontsource/noto-sans), its Latin
+ * subset (Basic Latin, Latin-1, the euro sign, general punctuation), read once. Characters outside it print
+ * as the font's missing-glyph box.
+ */
+let fonts: { regular: Buffer; bold: Buffer } | undefined;
+function embeddedFonts() {
+  fonts ??= {
+    regular: readFileSync(require.resolve('@fontsource/noto-sans/files/noto-sans-latin-400-normal.woff')),
+    bold: readFileSync(require.resolve('@fontsource/noto-sans/files/noto-sans-latin-700-normal.woff')),
+  };
+  return fonts;
+}
+const REGULAR = 'NotoSans';
+const BOLD = 'NotoSans-Bold';
+
 const decimal = (value: Decimal) => formatDecimal(normalizeDecimal(value));
 const date = (at: Date) => at.toISOString().slice(0, 10);
 const time = (at: Date) => at.toISOString().slice(0, 19).replace('T', ' ');
@@ -60,6 +77,10 @@ export async function writeInvoicePdf(
   emit: (chunk: Buffer) => Promise<void>,
 ): Promise<void> {
   const doc = new PDFDocument({
+    // PDF/A-1b (ISO 19005-1, level B): embedded fonts, XMP metadata and an sRGB output intent, all
+    // written by pdfkit; what an archive or an accountant's software expects of an invoice.
+    subset: 'PDF/A-1b',
+    pdfVersion: '1.4',
     size: 'A4',
     margin: MARGIN,
     autoFirstPage: false,
@@ -71,6 +92,8 @@ export async function writeInvoicePdf(
       Subject: `Billing period ${invoice.period}`,
     },
   });
+  doc.registerFont(REGULAR, embeddedFonts().regular);
+  doc.registerFont(BOLD, embeddedFonts().bold);
   const pending: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => pending.push(chunk));
   const ended = new Promise<void>((resolve, reject) => {
@@ -96,7 +119,7 @@ export async function writeInvoicePdf(
     // The footer sits in the bottom margin: lift the margin while writing it, or pdfkit would add a page.
     const bottom = doc.page.margins.bottom;
     doc.page.margins.bottom = 0;
-    doc.font('Helvetica').fontSize(7).fillColor('#555555');
+    doc.font(REGULAR).fontSize(7).fillColor('#555555');
     doc.text(`${invoice.number} · page ${page} of ${pages}`, MARGIN, A4.height - MARGIN + 10, {
       width: A4.width - 2 * MARGIN,
       align: 'right',
@@ -107,9 +130,9 @@ export async function writeInvoicePdf(
     y = MARGIN;
   };
   const tableHeader = () => {
-    doc.font('Helvetica-Bold').fontSize(7);
+    doc.font(BOLD).fontSize(7);
     row(COLUMNS.map((column) => column.title));
-    doc.font('Helvetica').fontSize(7);
+    doc.font(REGULAR).fontSize(7);
   };
   const row = (cells: readonly string[]) => {
     let x = MARGIN;
@@ -126,8 +149,8 @@ export async function writeInvoicePdf(
     y += ROW;
   };
   const party = (title: string, who: InvoiceParty, x: number) => {
-    doc.font('Helvetica-Bold').fontSize(9).text(title, x, y, { width: 240 });
-    doc.font('Helvetica').fontSize(9);
+    doc.font(BOLD).fontSize(9).text(title, x, y, { width: 240 });
+    doc.font(REGULAR).fontSize(9);
     const lines = [who.name, ...who.address.split(/\n|;/).map((part) => part.trim()), who.country];
     if (who.taxId) lines.push(`Tax id: ${who.taxId}`);
     doc.text(lines.filter(Boolean).join('\n'), x, y + 12, { width: 240 });
@@ -136,9 +159,9 @@ export async function writeInvoicePdf(
   // Page 1: who, what, when.
   newPage();
   const title = invoice.kind === 'credit_note' ? 'Credit note' : 'Invoice';
-  doc.font('Helvetica-Bold').fontSize(18).text(`${title} ${invoice.number}`, MARGIN, y);
+  doc.font(BOLD).fontSize(18).text(`${title} ${invoice.number}`, MARGIN, y);
   y += 28;
-  doc.font('Helvetica').fontSize(9);
+  doc.font(REGULAR).fontSize(9);
   const facts = [
     `Issue date: ${date(invoice.issuedAt)}`,
     `Due date: ${date(invoice.dueAt)}`,
@@ -188,7 +211,7 @@ export async function writeInvoicePdf(
   }
   y += ROW;
   const summary = (label: string, value: string, bold = false) => {
-    doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(bold ? 10 : 8);
+    doc.font(bold ? BOLD : REGULAR).fontSize(bold ? 10 : 8);
     doc.text(label, MARGIN + 250, y, { width: 150, lineBreak: false });
     doc.text(value, MARGIN + 400, y, { width: 115, align: 'right', lineBreak: false });
     y += ROW + (bold ? 2 : 0);

@@ -126,6 +126,11 @@ describe('invoices', () => {
 
     // The PDF opens and shows the number, the lines and the total, with page numbers.
     const pdf = await pdfOf('acme', invoice.id);
+    // PDF/A-1b: declared in the XMP metadata, with an output intent and only embedded fonts.
+    expect(pdf.toString('latin1')).toMatch(/<pdfaid:part>1<\/pdfaid:part>/);
+    expect(pdf.toString('latin1')).toMatch(/<pdfaid:conformance>B<\/pdfaid:conformance>/);
+    expect(pdf.toString('latin1')).toContain('/OutputIntents');
+    expect(pdf.toString('latin1')).not.toMatch(/\/BaseFont \/Helvetica/);
     const read = await pdfText(pdf);
     const text = read.text.join('\n');
     expect(read.pages).toBe(2);
