@@ -378,7 +378,16 @@ export interface MessageSent {
   /** sms or mms. */
   kind: string;
   /** When it was sent. */
-  sentAt?: Date | undefined;
+  sentAt?:
+    | Date
+    | undefined;
+  /**
+   * The sending number (E.164 or alphanumeric sender id), for the itemised invoice. Personal data: the
+   * event declares its subject.
+   */
+  from: string;
+  /** The recipient's number (E.164), for the itemised invoice. */
+  to: string;
 }
 
 /** MessageDelivered (messaging.message.delivered): the handset received it. */
@@ -404,7 +413,13 @@ export interface MessageReceived {
   /** Throughput class of the receiving number: long_code, toll_free or short_code. */
   receiverClass: string;
   /** When it was received. */
-  receivedAt?: Date | undefined;
+  receivedAt?:
+    | Date
+    | undefined;
+  /** The sender's number (E.164), for the itemised invoice. Personal data: the event declares its subject. */
+  from: string;
+  /** The tenant's receiving number (E.164), for the itemised invoice. */
+  to: string;
 }
 
 /** MessageFailed (messaging.message.failed): it ended undelivered, failed or expired. */
@@ -621,7 +636,13 @@ export interface CallRecorded {
     | Date
     | undefined;
   /** When it ended. */
-  endedAt?: Date | undefined;
+  endedAt?:
+    | Date
+    | undefined;
+  /** The calling number (E.164), for the itemised invoice. Personal data: the event declares its subject. */
+  from: string;
+  /** The called number (E.164), for the itemised invoice. */
+  to: string;
 }
 
 function createBaseMessageRecord(): MessageRecord {
@@ -2966,6 +2987,8 @@ function createBaseMessageSent(): MessageSent {
     senderClass: "",
     kind: "",
     sentAt: undefined,
+    from: "",
+    to: "",
   };
 }
 
@@ -2994,6 +3017,12 @@ export const MessageSent: MessageFns<MessageSent> = {
     }
     if (message.sentAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(66).fork()).join();
+    }
+    if (message.from !== "") {
+      writer.uint32(74).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(82).string(message.to);
     }
     return writer;
   },
@@ -3075,6 +3104,22 @@ export const MessageSent: MessageFns<MessageSent> = {
             message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3117,6 +3162,8 @@ export const MessageSent: MessageFns<MessageSent> = {
         : isSet(object.sent_at)
         ? fromJsonTimestamp(object.sent_at)
         : undefined,
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
     };
   },
 
@@ -3146,6 +3193,12 @@ export const MessageSent: MessageFns<MessageSent> = {
     if (message.sentAt !== undefined) {
       obj.sentAt = message.sentAt.toISOString();
     }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
     return obj;
   },
 
@@ -3162,6 +3215,8 @@ export const MessageSent: MessageFns<MessageSent> = {
     message.senderClass = object.senderClass ?? "";
     message.kind = object.kind ?? "";
     message.sentAt = object.sentAt ?? undefined;
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
     return message;
   },
 };
@@ -3268,6 +3323,8 @@ function createBaseMessageReceived(): MessageReceived {
     originCountry: "",
     receiverClass: "",
     receivedAt: undefined,
+    from: "",
+    to: "",
   };
 }
 
@@ -3293,6 +3350,12 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     }
     if (message.receivedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.from !== "") {
+      writer.uint32(66).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(74).string(message.to);
     }
     return writer;
   },
@@ -3366,6 +3429,22 @@ export const MessageReceived: MessageFns<MessageReceived> = {
             message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3407,6 +3486,8 @@ export const MessageReceived: MessageFns<MessageReceived> = {
         : isSet(object.received_at)
         ? fromJsonTimestamp(object.received_at)
         : undefined,
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
     };
   },
 
@@ -3433,6 +3514,12 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     if (message.receivedAt !== undefined) {
       obj.receivedAt = message.receivedAt.toISOString();
     }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
     return obj;
   },
 
@@ -3448,6 +3535,8 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     message.originCountry = object.originCountry ?? "";
     message.receiverClass = object.receiverClass ?? "";
     message.receivedAt = object.receivedAt ?? undefined;
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
     return message;
   },
 };
@@ -5242,6 +5331,8 @@ function createBaseCallRecorded(): CallRecorded {
     forwardedCountry: "",
     startedAt: undefined,
     endedAt: undefined,
+    from: "",
+    to: "",
   };
 }
 
@@ -5273,6 +5364,12 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     }
     if (message.endedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.from !== "") {
+      writer.uint32(82).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(90).string(message.to);
     }
     return writer;
   },
@@ -5362,6 +5459,22 @@ export const CallRecorded: MessageFns<CallRecorded> = {
             message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5413,6 +5526,8 @@ export const CallRecorded: MessageFns<CallRecorded> = {
         : isSet(object.ended_at)
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
     };
   },
 
@@ -5445,6 +5560,12 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     if (message.endedAt !== undefined) {
       obj.endedAt = message.endedAt.toISOString();
     }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
     return obj;
   },
 
@@ -5462,6 +5583,8 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     message.forwardedCountry = object.forwardedCountry ?? "";
     message.startedAt = object.startedAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
     return message;
   },
 };
