@@ -142,7 +142,8 @@ export class InvoiceRepository {
       taxPercent,
       taxMinor: 0n,
       totalMinor: 0n,
-      seller: this.deps.seller,
+      // The platform invoices the tenant; a tenant invoices its own sub-accounts (it is their seller).
+      seller: accountId === '' ? this.deps.seller : partyOf(tenantProfile, tenantId, ''),
       buyer: partyOf(profile, tenantId, accountId),
       issuedAt: now,
       dueAt: new Date(now.getTime() + PAYMENT_TERMS_DAYS * 86_400_000),

@@ -6,11 +6,12 @@ import type { billingInvoicesV1 } from '@parley/proto';
 import { as, asPlatform } from '../../../../tests/support/callers';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
-import { expectStatus } from '../../../../tests/support/grpc';
+import { eventually, expectStatus } from '../../../../tests/support/grpc';
 import { expectEveryTenantTableWalled } from '../../../../tests/support/rls';
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { pdfText } from '../support/pdfText';
+import { INVOICE_RUN_QUEUE, runInvoices } from '../../src/jobs/invoiceRun';
 import { invoicing, type Invoicing } from '../support/invoicing';
 
 describe('invoices', () => {
@@ -98,6 +99,8 @@ describe('invoices', () => {
       ['', 'ACME-202610-0001'],
       ['shop-1', 'ACME-202610-0002'],
     ]);
+    // The tenant is the seller on its sub-account's invoice.
+    expect(mine[1]).toMatchObject({ seller: { name: 'Ada Lovelace' }, buyer: { name: 'acme / shop-1' } });
     // A second run issues nothing more.
     expect(
       (await call(client, client.runInvoices, { period: '2026-10' }, await asPlatform())).invoices,
@@ -227,6 +230,39 @@ describe('invoices', () => {
         ).rows,
     );
     expect(after[0]?.billing_period).not.toBe(now.toISOString().slice(0, 7));
+  });
+
+  it('issues on schedule only once the grace after the month has passed, and through the job queue', async () => {
+    await helpers.openAccount('scheduled');
+    await rate('scheduled', '2026-06-30T23:59:00Z', 1);
+    const log = billing.app.runtime.log;
+    const ofTenant = (rows: { tenantId: string }[]) => rows.filter((row) => row.tenantId === 'scheduled');
+    // 1 July + 72 hours is 4 July: on 3 July the month still takes late events.
+    expect(
+      ofTenant(
+        await runInvoices(billing.app.invoices, {
+          now: new Date('2026-07-03T23:00:00Z'),
+          graceHours: 72,
+          log,
+        }),
+      ),
+    ).toEqual([]);
+    await rate('scheduled', '2026-06-30T23:59:30Z', 2);
+    const issued = ofTenant(
+      await runInvoices(billing.app.invoices, { now: new Date('2026-07-04T00:20:00Z'), graceHours: 72, log }),
+    );
+    expect(issued).toMatchObject([{ period: '2026-06', number: 'INV-202606-0001', lineCount: 2 }]);
+
+    // An operator's run sent through the queue, as the scheduler sends its own.
+    await rate('scheduled', '2026-05-10T10:00:00Z', 1);
+    await billing.app.runtime.jobs.send(INVOICE_RUN_QUEUE, { period: '2026-05' });
+    await eventually('the job to issue May', async () => {
+      const rows = await withTenant(billing.app.runtime.db, 'scheduled', (tx) =>
+        tx.execute<{ number: string }>(sql`select number from invoices where period = '2026-05'`),
+      );
+      if (rows.rows.length === 0) throw new Error('not yet');
+      expect(rows.rows).toEqual([{ number: 'INV-202605-0001' }]);
+    });
   });
 
   it('voids only an unpaid invoice, and corrects with a credit note referencing the invoice', async () => {
