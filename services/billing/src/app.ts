@@ -33,6 +33,7 @@ import { makeRunInvoices } from './rpc/invoices/runInvoices';
 import { makeListInvoices } from './rpc/invoices/listInvoices';
 import { makeGetInvoice } from './rpc/invoices/getInvoice';
 import { makeGetInvoicePdf } from './rpc/invoices/getInvoicePdf';
+import { makeGetDraftInvoice } from './rpc/invoices/getDraftInvoice';
 import { makeSetBillingProfile } from './rpc/invoices/setBillingProfile';
 import { makeVoidInvoice } from './rpc/invoices/voidInvoice';
 import { makeCreateCreditNote } from './rpc/invoices/createCreditNote';
@@ -116,6 +117,9 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
       scope: 'billing:read',
     }),
     getInvoice: rpc('GetInvoice', makeGetInvoice({ db: runtime.db, invoices }), { scope: 'billing:read' }),
+    getDraftInvoice: rpc('GetDraftInvoice', makeGetDraftInvoice({ db: runtime.db, invoices, now }), {
+      scope: 'billing:read',
+    }),
     getInvoicePdf: runtime.serverStream('GetInvoicePdf', makeGetInvoicePdf({ db: runtime.db, invoices }), {
       scope: 'billing:read',
     }),

@@ -117,12 +117,12 @@ export class InvoiceRepository {
     period: Period,
     sequence: number,
   ): Promise<InvoiceRow> {
-    const account = await this.deps.accounts.inTransaction(tx, tenantId);
-    if (!account) throw failedPrecondition('BILLING_ACCOUNT_NOT_FOUND', `tenant ${tenantId} has no account`);
-    const tenantProfile = await this.profile(tx, tenantId, '');
-    const profile = accountId === '' ? tenantProfile : await this.profile(tx, tenantId, accountId);
-    const taxCountry = profile?.country ?? tenantProfile?.country ?? null;
-    const taxPercent = await this.taxPercent(tx, account.planId, period, taxCountry);
+    const { account, tenantProfile, profile, taxCountry, taxPercent } = await this.terms(
+      tx,
+      tenantId,
+      accountId,
+      period,
+    );
     const id = randomUUID();
     const now = this.deps.now();
     const number = invoiceNumber(tenantProfile?.invoicePrefix ?? 'INV', period, sequence);
@@ -183,6 +183,91 @@ export class InvoiceRepository {
       .where(eq(invoices.id, id))
       .returning();
     return row!;
+  }
+
+  /** The account, the buyer's and the tenant's profiles, and the tax the period is invoiced with. */
+  private async terms(tx: Transaction, tenantId: string, accountId: string, period: Period) {
+    const account = await this.deps.accounts.inTransaction(tx, tenantId);
+    if (!account)
+      throw notFound('BILLING_ACCOUNT_NOT_FOUND', `tenant ${tenantId} has no billing account yet`);
+    const tenantProfile = await this.profile(tx, tenantId, '');
+    const profile = accountId === '' ? tenantProfile : await this.profile(tx, tenantId, accountId);
+    const taxCountry = profile?.country ?? tenantProfile?.country ?? null;
+    const taxPercent = await this.taxPercent(tx, account.planId, period, taxCountry);
+    return { account, tenantProfile, profile, taxCountry, taxPercent };
+  }
+
+  /**
+   * What the period's invoice holds so far, computed from rated usage and stored nowhere: no id, no number
+   * (numbers are assigned at issue only), state `draft`. Its lines are the usage (`GET /v1/usage`).
+   */
+  async draft(tx: Transaction, tenantId: string, accountId: string, period: Period): Promise<InvoiceRow> {
+    const { account, tenantProfile, profile, taxCountry, taxPercent } = await this.terms(
+      tx,
+      tenantId,
+      accountId,
+      period,
+    );
+    const sums = await tx
+      .select({
+        category: usageRecords.category,
+        minor: sql<string>`sum(${usageRecords.amountMinor})::text`,
+        lines: sql<number>`count(*)::int`,
+      })
+      .from(usageRecords)
+      .where(
+        and(
+          eq(usageRecords.tenantId, tenantId),
+          eq(usageRecords.billingPeriod, period),
+          eq(usageRecords.accountId, accountId),
+        ),
+      )
+      .groupBy(usageRecords.category);
+    const totals = invoiceTotals(
+      account.currency,
+      Object.fromEntries(sums.map((row) => [row.category, BigInt(row.minor)])),
+      taxPercent,
+    );
+    const now = this.deps.now();
+    return {
+      id: '',
+      tenantId,
+      accountId,
+      kind: 'invoice',
+      period,
+      number: '',
+      state: 'draft' as InvoiceRow['state'],
+      creditsInvoiceId: null,
+      creditNoteCount: 0,
+      currency: account.currency,
+      subtotals: Object.fromEntries(
+        Object.entries(totals.subtotals).map(([category, money]) => [category, String(money.minorUnits)]),
+      ),
+      subtotalMinor: totals.subtotal.minorUnits,
+      taxCountry,
+      taxPercent,
+      taxMinor: totals.tax.minorUnits,
+      totalMinor: totals.total.minorUnits,
+      paidMinor: 0n,
+      lineCount: sums.reduce((count, row) => count + row.lines, 0),
+      seller: accountId === '' ? this.deps.seller : partyOf(tenantProfile, tenantId, ''),
+      buyer: partyOf(profile, tenantId, accountId),
+      reason: '',
+      issuedAt: now,
+      dueAt: now,
+      paidAt: null,
+      voidedAt: null,
+      anonymisedAt: null,
+    };
+  }
+
+  /** Whether the tenant's period is still open (a draft), as rating sees it. */
+  async isOpen(tx: Transaction, tenantId: string, period: Period): Promise<boolean> {
+    const [row] = await tx
+      .select({ state: billingPeriods.state })
+      .from(billingPeriods)
+      .where(and(eq(billingPeriods.tenantId, tenantId), eq(billingPeriods.period, period)));
+    return row?.state !== 'closed';
   }
 
   private async profile(tx: Transaction, tenantId: string, accountId: string) {

@@ -265,6 +265,34 @@ describe('invoices', () => {
     });
   });
 
+  it('shows an open month as a draft without a number, and refuses a draft of a closed one', async () => {
+    await helpers.openAccount('drafty');
+    const now = new Date().toISOString();
+    const amounts = [await rate('drafty', now, 1), await rate('drafty', now, 3)];
+    const draft = await call(
+      client,
+      client.getDraftInvoice,
+      { period: '', accountId: '' },
+      await as('drafty'),
+    );
+    const subtotal = amounts.reduce((sum, amount) => sum + amount.minorUnits, 0n);
+    expect(draft.invoice).toMatchObject({
+      id: '',
+      number: '',
+      state: 'draft',
+      period: now.slice(0, 7),
+      lineCount: 2,
+      subtotalMinor: String(subtotal),
+      totalMinor: String(subtotal + BigInt(draft.invoice!.taxMinor)),
+    });
+    await billing.app.invoices.issuePeriod('drafty', now.slice(0, 7));
+    await expectStatus(
+      call(client, client.getDraftInvoice, { period: 'current', accountId: '' }, await as('drafty')),
+      status.FAILED_PRECONDITION,
+      'PERIOD_CLOSED',
+    );
+  });
+
   it('voids only an unpaid invoice, and corrects with a credit note referencing the invoice', async () => {
     const { invoices } = await call(
       client,

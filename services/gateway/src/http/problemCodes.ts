@@ -126,6 +126,10 @@ export const problemCatalogue = define({
     status: 400,
     description: 'The period is not a month (YYYY-MM), or "current" where allowed.',
   },
+  PERIOD_CLOSED: {
+    status: 422,
+    description: 'The period is closed: its invoices are issued; list them with GET /v1/invoices.',
+  },
   INVOICE_NOT_FOUND: { status: 404, description: 'No invoice of the tenant has this id.' },
   INVOICE_ID_INVALID: { status: 400, description: 'The invoice id is not a UUID.' },
   INVOICE_NOT_VOIDABLE: {

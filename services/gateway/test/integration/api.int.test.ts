@@ -714,6 +714,10 @@ describe('gateway REST API', () => {
         ),
       );
 
+      expect(await request('GET', '/v1/invoices/draft', { key: keys['tenant-b'] })).toMatchObject({
+        status: 200,
+        body: { state: 'draft', number: '', lineCount: 1, buyer: { name: 'Tenant B Ltd' } },
+      });
       expect(
         (
           await request('POST', '/v1/admin/invoice-runs', {
@@ -736,6 +740,12 @@ describe('gateway REST API', () => {
       );
       expect(issued).toBeDefined();
 
+      expect(
+        await request('GET', '/v1/invoices/draft?period=current', { key: keys['tenant-b'] }),
+      ).toMatchObject({
+        status: 422,
+        body: { code: 'PERIOD_CLOSED' },
+      });
       const list = await request('GET', '/v1/invoices', { key: keys['tenant-b'] });
       expect(list.body.invoices).toEqual([
         expect.objectContaining({ id: issued!.id, number, state: 'issued' }),

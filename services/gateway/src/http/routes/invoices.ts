@@ -28,7 +28,7 @@ const invoiceSchema = z
       description: 'Gapless per tenant and month, assigned at issue; a credit note is `<invoice>-CN01`',
       example: 'INV-202611-0001',
     }),
-    state: z.enum(['issued', 'paid', 'void']),
+    state: z.enum(['draft', 'issued', 'paid', 'void']),
     creditsInvoiceId: z
       .string()
       .openapi({ description: 'The invoice a credit note corrects; empty otherwise' }),
@@ -73,6 +73,8 @@ const lineSchema = z
   })
   .openapi('InvoiceLine');
 
+const draftSchema = invoiceSchema.omit({ id: true }).openapi('DraftInvoice');
+
 function invoiceJson(invoice: billingInvoicesV1.Invoice | undefined): z.infer<typeof invoiceSchema> {
   const value = invoice!;
   return {
@@ -81,7 +83,7 @@ function invoiceJson(invoice: billingInvoicesV1.Invoice | undefined): z.infer<ty
     kind: value.kind as 'invoice' | 'credit_note',
     period: value.period,
     number: value.number,
-    state: value.state as 'issued' | 'paid' | 'void',
+    state: value.state as 'draft' | 'issued' | 'paid' | 'void',
     creditsInvoiceId: value.creditsInvoiceId,
     currency: value.currency,
     subtotalsMinor: value.subtotalsMinor,
@@ -155,7 +157,36 @@ export function invoiceRoutes(backends: Backends) {
         return { invoices: answer.invoices.map(invoiceJson), nextPageToken: answer.nextPageToken };
       },
     }),
-    // Before /v1/invoices/{id}, which would otherwise take "<id>.pdf" as its id.
+    // Before /v1/invoices/{id}, which would otherwise take "draft" as its id.
+    route({
+      method: 'get',
+      path: '/v1/invoices/draft',
+      operationId: 'getDraftInvoice',
+      problems: ['PERIOD_INVALID', 'PERIOD_CLOSED', 'BILLING_ACCOUNT_NOT_FOUND'],
+      summary: "An open period's invoice as it stands",
+      description:
+        'Subtotals per category, tax and total of the usage rated so far in an open period (default: the current month), for the tenant or one of its accounts. A draft has no id and no number: numbers are assigned when the invoice is issued. Its lines are the usage (`GET /v1/usage`).',
+      tags: ['Invoices'],
+      scope: 'billing:read',
+      query: z.object({
+        period: z
+          .string()
+          .regex(/^(\d{4}-(0[1-9]|1[0-2])|current)$/, 'must be YYYY-MM or "current"')
+          .optional()
+          .openapi({ example: 'current' }),
+        accountId: z.string().max(100).optional(),
+      }),
+      response: { status: 200, description: 'The draft (state `draft`)', schema: draftSchema },
+      handler: async ({ caller, query }) => {
+        const answer = await backends.as(caller, invoices, invoices.getDraftInvoice, {
+          period: query.period ?? '',
+          accountId: query.accountId ?? '',
+        });
+        const { id: _id, ...draft } = invoiceJson(answer.invoice);
+        return draft;
+      },
+    }),
+    // Also before /v1/invoices/{id}, which would otherwise take "<id>.pdf" as its id.
     route({
       method: 'get',
       path: '/v1/invoices/{id}.pdf',

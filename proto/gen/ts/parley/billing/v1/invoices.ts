@@ -56,7 +56,7 @@ export interface Invoice {
   period: string;
   /** PREFIX-YYYYMM-0001, or <invoice>-CN01. */
   number: string;
-  /** issued, paid or void. */
+  /** draft (an open period, not stored), issued, paid or void. */
   state: string;
   /** The invoice a credit note corrects, empty otherwise. */
   creditsInvoiceId: string;
@@ -133,6 +133,19 @@ export interface GetInvoiceResponse {
   lines: InvoiceLine[];
   /** The after_line of the next page; 0 when this page was the last. */
   nextAfterLine: number;
+}
+
+/** GetDraftInvoiceRequest names the open period and account. */
+export interface GetDraftInvoiceRequest {
+  /** YYYY-MM, or "current" (the default when empty). */
+  period: string;
+  /** Empty for the tenant itself. */
+  accountId: string;
+}
+
+/** GetDraftInvoiceResponse is the draft: state "draft", no id or number, totals as they stand. */
+export interface GetDraftInvoiceResponse {
+  invoice?: Invoice | undefined;
 }
 
 /** GetInvoicePdfRequest names the invoice to render. */
@@ -1788,6 +1801,164 @@ export const GetInvoiceResponse: MessageFns<GetInvoiceResponse> = {
   },
 };
 
+function createBaseGetDraftInvoiceRequest(): GetDraftInvoiceRequest {
+  return { period: "", accountId: "" };
+}
+
+export const GetDraftInvoiceRequest: MessageFns<GetDraftInvoiceRequest> = {
+  encode(message: GetDraftInvoiceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.period !== "") {
+      writer.uint32(10).string(message.period);
+    }
+    if (message.accountId !== "") {
+      writer.uint32(18).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDraftInvoiceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDraftInvoiceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.period = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDraftInvoiceRequest {
+    return {
+      period: isSet(object.period) ? globalThis.String(object.period) : "",
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetDraftInvoiceRequest): unknown {
+    const obj: any = {};
+    if (message.period !== "") {
+      obj.period = message.period;
+    }
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDraftInvoiceRequest>, I>>(base?: I): GetDraftInvoiceRequest {
+    return GetDraftInvoiceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDraftInvoiceRequest>, I>>(object: I): GetDraftInvoiceRequest {
+    const message = createBaseGetDraftInvoiceRequest();
+    message.period = object.period ?? "";
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetDraftInvoiceResponse(): GetDraftInvoiceResponse {
+  return { invoice: undefined };
+}
+
+export const GetDraftInvoiceResponse: MessageFns<GetDraftInvoiceResponse> = {
+  encode(message: GetDraftInvoiceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoice !== undefined) {
+      Invoice.encode(message.invoice, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetDraftInvoiceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetDraftInvoiceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoice = Invoice.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetDraftInvoiceResponse {
+    return { invoice: isSet(object.invoice) ? Invoice.fromJSON(object.invoice) : undefined };
+  },
+
+  toJSON(message: GetDraftInvoiceResponse): unknown {
+    const obj: any = {};
+    if (message.invoice !== undefined) {
+      obj.invoice = Invoice.toJSON(message.invoice);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetDraftInvoiceResponse>, I>>(base?: I): GetDraftInvoiceResponse {
+    return GetDraftInvoiceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetDraftInvoiceResponse>, I>>(object: I): GetDraftInvoiceResponse {
+    const message = createBaseGetDraftInvoiceResponse();
+    message.invoice = (object.invoice !== undefined && object.invoice !== null)
+      ? Invoice.fromPartial(object.invoice)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseGetInvoicePdfRequest(): GetInvoicePdfRequest {
   return { id: "" };
 }
@@ -2563,6 +2734,18 @@ export const InvoicesServiceService = {
     responseSerialize: (value: GetInvoiceResponse): Buffer => Buffer.from(GetInvoiceResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetInvoiceResponse => GetInvoiceResponse.decode(value),
   },
+  /** GetDraftInvoice shows what an open period's invoice holds so far: totals, no number (it has none yet). */
+  getDraftInvoice: {
+    path: "/parley.billing.v1.InvoicesService/GetDraftInvoice" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetDraftInvoiceRequest): Buffer =>
+      Buffer.from(GetDraftInvoiceRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetDraftInvoiceRequest => GetDraftInvoiceRequest.decode(value),
+    responseSerialize: (value: GetDraftInvoiceResponse): Buffer =>
+      Buffer.from(GetDraftInvoiceResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetDraftInvoiceResponse => GetDraftInvoiceResponse.decode(value),
+  },
   /** GetInvoicePdf streams the invoice as a PDF, in chunks. */
   getInvoicePdf: {
     path: "/parley.billing.v1.InvoicesService/GetInvoicePdf" as const,
@@ -2617,6 +2800,8 @@ export interface InvoicesServiceServer extends UntypedServiceImplementation {
   listInvoices: handleUnaryCall<ListInvoicesRequest, ListInvoicesResponse>;
   /** GetInvoice returns one invoice with a page of its lines. */
   getInvoice: handleUnaryCall<GetInvoiceRequest, GetInvoiceResponse>;
+  /** GetDraftInvoice shows what an open period's invoice holds so far: totals, no number (it has none yet). */
+  getDraftInvoice: handleUnaryCall<GetDraftInvoiceRequest, GetDraftInvoiceResponse>;
   /** GetInvoicePdf streams the invoice as a PDF, in chunks. */
   getInvoicePdf: handleServerStreamingCall<GetInvoicePdfRequest, GetInvoicePdfResponse>;
   /** SetBillingProfile sets whom the caller's tenant's (or one of its accounts') invoices are addressed to. */
@@ -2675,6 +2860,22 @@ export interface InvoicesServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  /** GetDraftInvoice shows what an open period's invoice holds so far: totals, no number (it has none yet). */
+  getDraftInvoice(
+    request: GetDraftInvoiceRequest,
+    callback: (error: ServiceError | null, response: GetDraftInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  getDraftInvoice(
+    request: GetDraftInvoiceRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetDraftInvoiceResponse) => void,
+  ): ClientUnaryCall;
+  getDraftInvoice(
+    request: GetDraftInvoiceRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetDraftInvoiceResponse) => void,
   ): ClientUnaryCall;
   /** GetInvoicePdf streams the invoice as a PDF, in chunks. */
   getInvoicePdf(
