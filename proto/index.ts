@@ -7,6 +7,7 @@ export * as numberingV1 from './gen/ts/parley/numbering/v1/numbering';
 export * as messagingV1 from './gen/ts/parley/messaging/v1/messaging';
 export * as billingV1 from './gen/ts/parley/billing/v1/billing';
 export * as billingPaymentsV1 from './gen/ts/parley/billing/v1/payments';
+export * as billingInvoicesV1 from './gen/ts/parley/billing/v1/invoices';
 export * as privacyV1 from './gen/ts/parley/privacy/v1/privacy';
 export * as participantV1 from './gen/ts/parley/privacy/v1/participant';
 export * as kitV1 from './gen/ts/parley/kit/v1/dead_letters';
@@ -21,6 +22,7 @@ export const protoFiles = {
   messaging: 'parley/messaging/v1/messaging.proto',
   billing: 'parley/billing/v1/billing.proto',
   billingPayments: 'parley/billing/v1/payments.proto',
+  billingInvoices: 'parley/billing/v1/invoices.proto',
   privacy: 'parley/privacy/v1/privacy.proto',
   participant: 'parley/privacy/v1/participant.proto',
   deadLetters: 'parley/kit/v1/dead_letters.proto',

@@ -60,16 +60,17 @@ export async function startPlatform(
     WEBHOOK_ALLOW_PRIVATE: 'true',
     ...options.messagingEnv,
   });
+  const billing = await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX });
   const backends = {
     identity,
     numbering,
     messaging,
-    billing: await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX }),
+    billing,
     privacy: await startService('privacy', (env) => buildPrivacy(privacyConfig(env)), {
       NATS_PREFIX,
       GRPC_PORT: String(privacyPort),
       IDENTITY_ADDR: identity.address,
-      PRIVACY_PARTICIPANTS: `identity=${identity.address},numbering=${numbering.address},messaging=${messaging.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
+      PRIVACY_PARTICIPANTS: `identity=${identity.address},numbering=${numbering.address},messaging=${messaging.address},billing=${billing.address},gateway=127.0.0.1:${gatewayPort},privacy=127.0.0.1:${privacyPort}`,
       PRIVACY_ARCHIVE_KEY: 'test-archive-key-0123456789abcdefghijkl',
       DEADLINE_SCAN_CRON: 'off',
       RETENTION_RUN_AT: 'off',

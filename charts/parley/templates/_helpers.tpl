@@ -247,6 +247,10 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- if eq .name "billing" -}}
 {{- $_ := set $data "BILLING_DEFAULT_CURRENCY" .svc.defaultCurrency -}}
 {{- $_ := set $data "BILLING_NEW_TENANT_MODE" .svc.newTenantMode -}}
+{{- $_ := set $data "INVOICE_GRACE_HOURS" (toString (int .svc.invoiceGraceHours)) -}}
+{{- $_ := set $data "INVOICE_SELLER_NAME" .svc.invoiceSeller.name -}}
+{{- $_ := set $data "INVOICE_SELLER_ADDRESS" .svc.invoiceSeller.address -}}
+{{- $_ := set $data "INVOICE_SELLER_TAX_ID" .svc.invoiceSeller.taxId -}}
 {{- end -}}
 
 {{- if eq .name "messaging" -}}

@@ -5,7 +5,7 @@ import {
   type App,
   type CallbackServer,
 } from '@parley/kit';
-import { billingPaymentsV1, billingV1, protoFiles } from '@parley/proto';
+import { billingInvoicesV1, billingPaymentsV1, billingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
 import type { Config } from './config';
 import { AccountRepository } from './db/accounts';
@@ -42,6 +42,17 @@ import { makeGetTopUp } from './rpc/getTopUp';
 import { makeCreateRefund } from './rpc/createRefund';
 import { PaymentSimProcessor } from './processor/paymentSim';
 import { makeOnProcessorWebhook, PAYMENT_WEBHOOK_PATH } from './processor/onProcessorWebhook';
+import { InvoiceRepository } from './db/invoices';
+import { INVOICE_RUN_CRON, INVOICE_RUN_QUEUE, makeInvoiceRun } from './jobs/invoiceRun';
+import { makeRunInvoices } from './rpc/invoices/runInvoices';
+import { makeListInvoices } from './rpc/invoices/listInvoices';
+import { makeGetInvoice } from './rpc/invoices/getInvoice';
+import { makeGetInvoicePdf } from './rpc/invoices/getInvoicePdf';
+import { makeGetDraftInvoice } from './rpc/invoices/getDraftInvoice';
+import { makeSetBillingProfile } from './rpc/invoices/setBillingProfile';
+import { makeVoidInvoice } from './rpc/invoices/voidInvoice';
+import { makeCreateCreditNote } from './rpc/invoices/createCreditNote';
+import { billingParticipant } from './privacy';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
@@ -49,6 +60,8 @@ export interface BillingApp extends App {
   wallet: WalletRepository;
   /** The processor's webhook endpoint once started (undefined without a payment processor). */
   paymentWebhooks(): CallbackServer | undefined;
+  /** Invoices and credit notes (for the payments step: recordPayment marks an invoice paid). */
+  invoices: InvoiceRepository;
 }
 
 function paymentProcessor(config: Config): PaymentProcessor | undefined {
@@ -73,7 +86,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     version,
     env: config,
     assets: locateAssets(__dirname),
-    protoFiles: [protoFiles.billing, protoFiles.billingPayments],
+    protoFiles: [protoFiles.billing, protoFiles.billingPayments, protoFiles.billingInvoices],
   });
   const now = options.now ?? (() => new Date());
   const plans = new PlanRepository(runtime.db);
@@ -87,6 +100,19 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     refreshMs: WALLET_REFRESH_MS,
   });
   const rating = { accounts, plans, usage };
+  const invoices = new InvoiceRepository({
+    db: runtime.db,
+    accounts,
+    plans,
+    usage,
+    now,
+    seller: {
+      name: config.INVOICE_SELLER_NAME,
+      address: config.INVOICE_SELLER_ADDRESS,
+      country: '',
+      taxId: config.INVOICE_SELLER_TAX_ID,
+    },
+  });
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
   const payments = new PaymentRepository(runtime.db, wallet);
@@ -121,10 +147,29 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     getTopUp: rpc('GetTopUp', makeGetTopUp({ payments }), read),
     createRefund: rpc('CreateRefund', makeCreateRefund({ processor, payments }), write),
   };
+  const invoicing: billingInvoicesV1.InvoicesServiceServer = {
+    runInvoices: rpc('RunInvoices', makeRunInvoices({ invoices, now }), platform),
+    listInvoices: rpc('ListInvoices', makeListInvoices({ db: runtime.db, invoices }), {
+      scope: 'billing:read',
+    }),
+    getInvoice: rpc('GetInvoice', makeGetInvoice({ db: runtime.db, invoices }), { scope: 'billing:read' }),
+    getDraftInvoice: rpc('GetDraftInvoice', makeGetDraftInvoice({ db: runtime.db, invoices, now }), {
+      scope: 'billing:read',
+    }),
+    getInvoicePdf: runtime.serverStream('GetInvoicePdf', makeGetInvoicePdf({ db: runtime.db, invoices }), {
+      scope: 'billing:read',
+    }),
+    setBillingProfile: rpc('SetBillingProfile', makeSetBillingProfile({ invoices }), {
+      scope: 'billing:write',
+    }),
+    voidInvoice: rpc('VoidInvoice', makeVoidInvoice({ invoices }), platform),
+    createCreditNote: rpc('CreateCreditNote', makeCreateCreditNote({ invoices }), platform),
+  };
   let webhooks: CallbackServer | undefined;
   return {
     runtime,
     wallet,
+    invoices,
     paymentWebhooks: () => webhooks,
     start: async () => {
       await runtime.jobs.work(MONTHLY_RENT_QUEUE, makeMonthlyRent({ ...rating, db: runtime.db }), {
@@ -133,6 +178,12 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
         retryDelayMaxSeconds: 3600,
       });
       await runtime.jobs.schedule(MONTHLY_RENT_QUEUE, MONTHLY_RENT_CRON, { tz: 'UTC' });
+      await runtime.jobs.work(
+        INVOICE_RUN_QUEUE,
+        makeInvoiceRun({ invoices, graceHours: config.INVOICE_GRACE_HOURS, now }),
+        { retryLimit: 20, retryBackoff: true, retryDelayMaxSeconds: 3600 },
+      );
+      await runtime.jobs.schedule(INVOICE_RUN_QUEUE, INVOICE_RUN_CRON, { tz: 'UTC' });
       await runtime.start({
         grpcServices: [
           {
@@ -145,7 +196,14 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
             definition: billingPaymentsV1.PaymentsServiceService,
             implementation: paymentsImplementation,
           },
+          {
+            name: 'parley.billing.v1.InvoicesService',
+            definition: billingInvoicesV1.InvoicesServiceService,
+            implementation: invoicing,
+          },
         ],
+        // The payments step adds its payment-method metadata here: billingParticipant([paymentMethodsPart]).
+        participant: billingParticipant(),
         consumers: [
           onTenantCreated({
             accounts,

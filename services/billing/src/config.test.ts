@@ -47,4 +47,21 @@ describe('billing config', () => {
     expect(problemsOf({ PAYMENT_PROCESSOR_URL: 'ftp://pay.example' })).toEqual(['PAYMENT_PROCESSOR_URL']);
     expect(problemsOf({ PAYMENT_WEBHOOK_SECRET: 'short' })).toEqual(['PAYMENT_WEBHOOK_SECRET']);
   });
+
+  it('issues invoices 72 hours after a month ends, from the seller Parley, unless told otherwise', () => {
+    expect(loadConfig(env)).toMatchObject({
+      INVOICE_GRACE_HOURS: 72,
+      INVOICE_SELLER_NAME: 'Parley',
+      INVOICE_SELLER_ADDRESS: '',
+      INVOICE_SELLER_TAX_ID: '',
+    });
+    expect(loadConfig({ ...env, INVOICE_GRACE_HOURS: '0' }).INVOICE_GRACE_HOURS).toBe(0);
+  });
+
+  it('names the variable of a grace that is not 0-720 whole hours, or a seller name over 200 characters', () => {
+    for (const value of ['-1', '721', '1.5', 'soon']) {
+      expect(problemsOf({ INVOICE_GRACE_HOURS: value })).toEqual(['INVOICE_GRACE_HOURS']);
+    }
+    expect(problemsOf({ INVOICE_SELLER_NAME: 'x'.repeat(201) })).toEqual(['INVOICE_SELLER_NAME']);
+  });
 });

@@ -40,6 +40,22 @@ export const configSchema = serviceEnv({
    */
   PAYMENT_WEBHOOK_SECRET: secret.optional(),
   PAYMENT_WEBHOOK_PORT: whole(0, 65_535, 'a port').default(8091),
+  /**
+   * Hours after a month ends before the scheduled run closes it and issues its invoices: events of the
+   * month that arrive within them still land on it (later ones go on the next invoice).
+   */
+  INVOICE_GRACE_HOURS: z.coerce
+    .number({ error: 'must be a whole number of hours' })
+    .int('must be a whole number of hours')
+    .min(0, 'must be 0 or more')
+    .max(720, 'must be at most 720 (30 days)')
+    .default(72),
+  /** The platform operator as printed on invoices (the seller). */
+  INVOICE_SELLER_NAME: z.string().min(1, 'must not be empty').max(200).default('Parley'),
+  /** The seller's postal address on invoices; lines separated by "\n" or ";". */
+  INVOICE_SELLER_ADDRESS: z.string().max(1000).default(''),
+  /** The seller's tax registration number on invoices (VAT id), empty when none. */
+  INVOICE_SELLER_TAX_ID: z.string().max(50).default(''),
 }).superRefine((value, context) => {
   if (value.PAYMENT_PROCESSOR === 'none') return;
   for (const name of [

@@ -1,4 +1,4 @@
-import type { Client } from '@grpc/grpc-js';
+import type { Client, Metadata } from '@grpc/grpc-js';
 import {
   call,
   callerMetadata,
@@ -12,6 +12,7 @@ import {
 } from '@parley/kit';
 import {
   billingPaymentsV1,
+  billingInvoicesV1,
   billingV1,
   identityV1,
   kitV1,
@@ -28,6 +29,7 @@ export class Backends {
   readonly messaging: messagingV1.MessagingServiceClient;
   readonly billing: billingV1.BillingServiceClient;
   readonly payments: billingPaymentsV1.PaymentsServiceClient;
+  readonly invoices: billingInvoicesV1.InvoicesServiceClient;
   readonly privacy: privacyV1.PrivacyServiceClient;
   private readonly addresses: Record<string, string>;
   private readonly deadLetterClients = new Map<string, kitV1.DeadLetterServiceClient>();
@@ -89,6 +91,10 @@ export class Backends {
       serviceName: 'parley.billing.v1.PaymentsService',
       idempotentMethods: ['ListPaymentMethods', 'GetTopUp'],
     });
+    this.invoices = createClient(billingInvoicesV1.InvoicesServiceClient, config.BILLING_ADDR, {
+      serviceName: 'parley.billing.v1.InvoicesService',
+      idempotentMethods: ['ListInvoices', 'GetInvoice'],
+    });
     this.privacy = createClient(privacyV1.PrivacyServiceClient, config.PRIVACY_ADDR, {
       serviceName: 'parley.privacy.v1.PrivacyService',
       idempotentMethods: ['ListRequests'],
@@ -113,6 +119,11 @@ export class Backends {
           ? this.config.PROVISIONING_TIMEOUT_MS
           : this.config.UPSTREAM_TIMEOUT_MS,
     });
+  }
+
+  /** The metadata that makes a backend call on the caller's behalf (for streaming calls). */
+  async metadataFor(caller: Caller): Promise<Metadata> {
+    return callerMetadata(this.tokens, caller);
   }
 
   /** Every service whose dead letters the gateway can show: the backends and the gateway itself. */
@@ -152,6 +163,7 @@ export class Backends {
       this.messaging,
       this.billing,
       this.payments,
+      this.invoices,
       this.privacy,
     ])
       client.close();

@@ -79,6 +79,9 @@ export const usageRecords = pgTable('usage_records', {
   sourceType: text('source_type').notNull(),
   sourceId: text('source_id').notNull(),
   ratedAt: timestamp('rated_at', { withTimezone: true }).notNull().defaultNow(),
+  /** The parties of a message or call, printed on the itemised invoice (personal data). */
+  partyFrom: text('party_from'),
+  partyTo: text('party_to'),
 });
 
 export type UsageRecordRow = typeof usageRecords.$inferSelect;

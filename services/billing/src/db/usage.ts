@@ -16,6 +16,9 @@ export interface UsageSource {
   sourceType: string;
   /** The event id, or rent:<number>:<period>: unique, so nothing is rated twice. */
   sourceId: string;
+  /** The message's or call's parties, for the itemised invoice, when the event carries them. */
+  partyFrom?: string;
+  partyTo?: string;
 }
 
 /** Rated usage, billing periods and the numbers rent is charged for; every call in a tenant's transaction. */
@@ -67,6 +70,8 @@ export class UsageRepository {
         planVersion: plan.version,
         sourceType: source.sourceType,
         sourceId: source.sourceId,
+        partyFrom: source.partyFrom ?? null,
+        partyTo: source.partyTo ?? null,
       })
       .onConflictDoNothing({ target: usageRecords.sourceId })
       .returning({ id: usageRecords.id });

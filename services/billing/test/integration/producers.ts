@@ -68,6 +68,8 @@ export function messageSent(
     payload: {
       accountId: '',
       encoding: 'GSM-7',
+      from: '+4930123456',
+      to: '+4915112345678',
       senderClass: 'long_code',
       kind: 'sms',
       sentAt: new Date(),

@@ -127,7 +127,31 @@ export const problemCatalogue = define({
   CURRENCY_INVALID: { status: 400, description: 'The currency is not an ISO 4217 code with a minor unit.' },
   PLAN_EXISTS: { status: 409, description: 'A plan with this id exists.' },
   PLAN_NOT_FOUND: { status: 404, description: 'No plan has this id.' },
-  PERIOD_INVALID: { status: 400, description: 'The period is not a month (YYYY-MM).' },
+  PERIOD_INVALID: {
+    status: 400,
+    description: 'The period is not a month (YYYY-MM), or "current" where allowed.',
+  },
+  PERIOD_CLOSED: {
+    status: 422,
+    description: 'The period is closed: its invoices are issued; list them with GET /v1/invoices.',
+  },
+  INVOICE_NOT_FOUND: { status: 404, description: 'No invoice of the tenant has this id.' },
+  INVOICE_ID_INVALID: { status: 400, description: 'The invoice id is not a UUID.' },
+  INVOICE_NOT_VOIDABLE: {
+    status: 422,
+    description:
+      'Only an issued invoice on which nothing was paid can be voided; correct it with a credit note.',
+  },
+  INVOICE_NOT_CREDITABLE: { status: 422, description: 'Only an issued or paid invoice can be credited.' },
+  INVOICE_VOID: { status: 422, description: 'The invoice is void.' },
+  CREDIT_AMOUNT_INVALID: {
+    status: 422,
+    description: "The credit must be positive and at most the invoice's subtotal.",
+  },
+  BILLING_PROFILE_INVALID: {
+    status: 400,
+    description: 'The billing profile is invalid; `errors` names the field.',
+  },
   PLAN_CURRENCY_MISMATCH: {
     status: 422,
     description: "The plan's currency is not the tenant's billing account's.",

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Server } from 'node:http';
 import {
@@ -91,6 +93,32 @@ export interface Answer {
   contentType: string;
   body: Buffer;
   headers: Record<string, string>;
+  /** A download streamed as it is made (the body is then empty): its first chunk already read. */
+  stream?: AsyncIterable<Buffer>;
+}
+
+/**
+ * A streamed download: the first chunk is awaited before answering, so a backend that refuses (not found,
+ * no permission) still answers with its problem; the rest is piped to the client as it comes.
+ */
+async function streamAnswer(
+  status: number,
+  contentType: string,
+  file: { name: string; stream: AsyncIterable<Buffer> },
+): Promise<Answer> {
+  const iterator = file.stream[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  async function* rest(): AsyncIterable<Buffer> {
+    if (!first.done) yield first.value;
+    for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+  }
+  return {
+    status,
+    contentType,
+    body: Buffer.alloc(0),
+    headers: { 'Content-Disposition': `attachment; filename="${file.name}"`, 'Cache-Control': 'no-store' },
+    stream: rest(),
+  };
 }
 
 /** Whether a route takes Idempotency-Key: declared, else every authenticated POST. */
@@ -206,7 +234,15 @@ async function produce(
 ): Promise<Answer> {
   const result = await route.handler({ ...parsed, caller: caller as Caller, request } as never);
   const status = route.statusFor?.(result) ?? route.response.status;
-  const file = (result as { file?: { name: string; body: Buffer } } | undefined)?.file;
+  const file = (
+    result as { file?: { name: string; body?: Buffer; stream?: AsyncIterable<Buffer> } } | undefined
+  )?.file;
+  if (file?.stream) {
+    return streamAnswer(status, route.response.contentType ?? 'application/octet-stream', {
+      name: file.name,
+      stream: file.stream,
+    });
+  }
   if (file && Buffer.isBuffer(file.body)) {
     // A download: the bytes as they are, never cached.
     return {
@@ -225,7 +261,13 @@ async function produce(
 }
 
 function send(response: Response, answer: Answer): void {
-  response.status(answer.status).type(answer.contentType).set(answer.headers).send(answer.body);
+  response.status(answer.status).type(answer.contentType).set(answer.headers);
+  if (!answer.stream) {
+    response.send(answer.body);
+    return;
+  }
+  // A failure after the first bytes can only cut the download short (the status is sent).
+  pipeline(Readable.from(answer.stream), response).catch(() => response.destroy());
 }
 
 /**

@@ -6,6 +6,11 @@ import { withTenant } from '@parley/kit';
 import { eventsV1, identityV1 } from '@parley/proto';
 import { eventually } from '../../../../tests/support/grpc';
 import { platformOperator, startPlatform, type Platform } from '../../../../tests/support/platform';
+import { PlanRepository } from '../../../billing/src/db/plans';
+import { UsageRepository } from '../../../billing/src/db/usage';
+import { versionAt } from '../../../billing/src/domain/plans';
+import { rateOutboundMessage } from '../../../billing/src/domain/rating';
+import { pdfText } from '../../../billing/test/support/pdfText';
 
 interface Answer {
   status: number;
@@ -659,6 +664,120 @@ describe('gateway REST API', () => {
       expect(
         (await request('GET', '/v1/admin/billing/reconciliation?period=2026-13', { key: adminKey })).status,
       ).toBe(400);
+    });
+  });
+
+  describe('invoices at the API', () => {
+    it('issues on an operator run, lists, shows and streams the PDF of an invoice, walled off by tenant', async () => {
+      const billingDb = platform.backends.billing.app.runtime.db;
+      await eventually('billing to open the account', async () => {
+        const answer = await request('GET', '/v1/balance', { key: keys['tenant-b'] });
+        if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
+      });
+      expect(
+        await request('PUT', '/v1/billing-profile', {
+          key: keys['tenant-b'],
+          body: {
+            name: 'Tenant B Ltd',
+            address: '1 High Street; London',
+            country: 'GB',
+            invoicePrefix: 'TB',
+          },
+        }),
+      ).toMatchObject({ status: 200, body: { name: 'Tenant B Ltd', invoicePrefix: 'TB' } });
+      expect(
+        await request('PUT', '/v1/billing-profile', {
+          key: keys['tenant-b'],
+          body: { name: 'x', country: 'gb' },
+        }),
+      ).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+
+      // One rated message, stored as the rating consumer stores it.
+      const found = await new PlanRepository(billingDb).find('standard');
+      const plan = versionAt(found!.versions, new Date())!;
+      const now = new Date();
+      await withTenant(billingDb, 'tenant-b', (tx) =>
+        new UsageRepository().record(
+          tx,
+          {
+            tenantId: 'tenant-b',
+            accountId: '',
+            reference: randomUUID(),
+            occurredAt: now,
+            sourceType: 'messaging.message.sent',
+            sourceId: randomUUID(),
+            partyFrom: '+447700900001',
+            partyTo: '+447700900002',
+          },
+          plan,
+          rateOutboundMessage(plan, { kind: 'sms', segments: 3, destinationCountry: 'GB' }),
+        ),
+      );
+
+      expect(await request('GET', '/v1/invoices/draft', { key: keys['tenant-b'] })).toMatchObject({
+        status: 200,
+        body: { state: 'draft', number: '', lineCount: 1, buyer: { name: 'Tenant B Ltd' } },
+      });
+      expect(
+        (
+          await request('POST', '/v1/admin/invoice-runs', {
+            key: keys['tenant-b'],
+            body: { period: 'current' },
+          })
+        ).status,
+      ).toBe(403);
+      expect(
+        await request('POST', '/v1/admin/invoice-runs', { key: adminKey, body: { period: '2026-13' } }),
+      ).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
+      const run = await request('POST', '/v1/admin/invoice-runs', {
+        key: adminKey,
+        body: { period: 'current' },
+      });
+      expect(run.status).toBe(200);
+      const number = `TB-${now.toISOString().slice(0, 7).replace('-', '')}-0001`;
+      const issued = (run.body.invoices as { number: string; id: string; totalMinor: string }[]).find(
+        (invoice) => invoice.number === number,
+      );
+      expect(issued).toBeDefined();
+
+      expect(
+        await request('GET', '/v1/invoices/draft?period=current', { key: keys['tenant-b'] }),
+      ).toMatchObject({
+        status: 422,
+        body: { code: 'PERIOD_CLOSED' },
+      });
+      const list = await request('GET', '/v1/invoices', { key: keys['tenant-b'] });
+      expect(list.body.invoices).toEqual([
+        expect.objectContaining({ id: issued!.id, number, state: 'issued' }),
+      ]);
+      const shown = await request('GET', `/v1/invoices/${issued!.id}`, { key: keys['tenant-b'] });
+      expect(shown.body).toMatchObject({
+        invoice: { number, buyer: { name: 'Tenant B Ltd', country: 'GB' }, lineCount: 1 },
+        lines: [{ lineNo: 1, from: '+447700900001', to: '+447700900002', quantity: '3', unit: 'segment' }],
+        nextAfterLine: 0,
+      });
+
+      const pdf = await fetch(`${platform.baseUrl}/v1/invoices/${issued!.id}.pdf`, {
+        headers: { authorization: `Bearer ${keys['tenant-b']}` },
+      });
+      expect(pdf.status).toBe(200);
+      expect(pdf.headers.get('content-type')).toBe('application/pdf');
+      const bytes = Buffer.from(await pdf.arrayBuffer());
+      expect(bytes.subarray(0, 5).toString()).toBe('%PDF-');
+      const text = (await pdfText(bytes)).text.join('\n');
+      expect(text).toContain(`Invoice ${number}`);
+      expect(text).toContain('+447700900002');
+
+      expect(await request('GET', `/v1/invoices/${issued!.id}.pdf`, { key: keys['tenant-a'] })).toMatchObject(
+        {
+          status: 404,
+          body: { code: 'INVOICE_NOT_FOUND' },
+        },
+      );
+      expect(await request('GET', `/v1/invoices/${issued!.id}`, { key: keys['tenant-a'] })).toMatchObject({
+        status: 404,
+        body: { code: 'INVOICE_NOT_FOUND' },
+      });
     });
   });
 

@@ -199,8 +199,10 @@ export function serverStream<Request, Item>(
       )
       .then(
         () => call.end(),
+        // grpc-js turns an 'error' event into the call's status and ends it; destroy() would end the
+        // stream without ever sending a status, leaving the reader waiting.
         (error: unknown) =>
-          call.destroy(Object.assign(new Error('rpc failed'), toServiceError(error, requestLog))),
+          call.emit('error', Object.assign(new Error('rpc failed'), toServiceError(error, requestLog))),
       );
   };
 }

@@ -48,6 +48,8 @@ export function publishSent(outbox: Outbox, tx: Transaction, row: MessageRow, de
       senderClass: row.senderClass ?? '',
       kind: row.mediaUrls.length > 0 ? 'mms' : 'sms',
       sentAt: row.updatedAt,
+      from: row.from,
+      to: row.to,
     },
   );
 }
@@ -82,6 +84,8 @@ export function publishReceived(outbox: Outbox, tx: Transaction, row: MessageRow
       originCountry: countryOf(row.from),
       receiverClass: row.senderClass ?? '',
       receivedAt: row.createdAt,
+      from: row.from,
+      to: row.to,
     },
   );
 }
@@ -132,6 +136,8 @@ export function publishCallRecorded(outbox: Outbox, tx: Transaction, row: CallRo
       forwardedCountry: row.forwardedTo ? countryOf(row.forwardedTo) : '',
       startedAt: row.startedAt,
       endedAt: row.endedAt,
+      from: row.from,
+      to: row.to,
     },
   });
 }

@@ -154,6 +154,8 @@ describe('POST /carrier/cdrs (the carrier simulator)', () => {
         durationSeconds: 95,
         peerCountry: 'GB',
         forwardedCountry: 'US',
+        from: caller,
+        to: number,
       });
     });
 

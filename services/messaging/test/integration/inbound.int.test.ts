@@ -133,6 +133,8 @@ describe('messaging: receiving over SMPP from the carrier simulator', () => {
       encoding: 'GSM-7',
       originCountry: 'GB',
       receiverClass: 'long_code',
+      from,
+      to: number,
     });
   });
 

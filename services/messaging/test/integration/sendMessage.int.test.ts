@@ -67,6 +67,9 @@ describe('messaging: sending over SMPP to the carrier simulator', () => {
           destinationCountry: 'DE',
           senderClass: 'long_code',
           kind: 'sms',
+          // The parties, for billing's itemised invoice.
+          from,
+          to: '+4915123450001',
         });
         expect(events[0]!.tenantId).toBe(tenant);
       });

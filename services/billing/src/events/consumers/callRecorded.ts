@@ -15,6 +15,9 @@ export const onCallRecorded = (deps: RatingDeps) =>
       accountId: payload.accountId,
       reference: payload.callId,
       occurredAt: whenOf(payload.startedAt, envelope),
+      // The parties, for the itemised invoice (empty from producers that predate the fields).
+      partyFrom: payload.from || undefined,
+      partyTo: payload.to || undefined,
     }),
     rate: (plan, { payload }) =>
       rateCall(plan, {

@@ -12,6 +12,9 @@ export const onMessageSent = (deps: RatingDeps) =>
       accountId: payload.accountId,
       reference: payload.messageId,
       occurredAt: whenOf(payload.sentAt, envelope),
+      // The parties, for the itemised invoice (empty from producers that predate the fields).
+      partyFrom: payload.from || undefined,
+      partyTo: payload.to || undefined,
     }),
     rate: (plan, { payload }) => rateOutboundMessage(plan, payload),
   });

@@ -19,6 +19,7 @@ import { callRoutes } from './calls';
 import { planRoutes } from './plans';
 import { balanceRoutes } from './balance';
 import { paymentRoutes } from './payments';
+import { invoiceRoutes } from './invoices';
 
 /** Every public route. The OpenAPI document is generated from this list. */
 export function buildRoutes(
@@ -40,6 +41,7 @@ export function buildRoutes(
     ...planRoutes(backends),
     ...balanceRoutes(backends),
     ...paymentRoutes(backends),
+    ...invoiceRoutes(backends),
     ...privacyRoutes(backends),
     ...rateLimitRoutes(backends, rateLimits.overrides, rateLimits.defaults),
     ...deadLetterRoutes(backends),

@@ -384,7 +384,16 @@ export interface MessageSent {
   /** sms or mms. */
   kind: string;
   /** When it was sent. */
-  sentAt?: Date | undefined;
+  sentAt?:
+    | Date
+    | undefined;
+  /**
+   * The sending number (E.164 or alphanumeric sender id), for the itemised invoice. Personal data: the
+   * event declares its subject.
+   */
+  from: string;
+  /** The recipient's number (E.164), for the itemised invoice. */
+  to: string;
 }
 
 /** MessageDelivered (messaging.message.delivered): the handset received it. */
@@ -410,7 +419,13 @@ export interface MessageReceived {
   /** Throughput class of the receiving number: long_code, toll_free or short_code. */
   receiverClass: string;
   /** When it was received. */
-  receivedAt?: Date | undefined;
+  receivedAt?:
+    | Date
+    | undefined;
+  /** The sender's number (E.164), for the itemised invoice. Personal data: the event declares its subject. */
+  from: string;
+  /** The tenant's receiving number (E.164), for the itemised invoice. */
+  to: string;
 }
 
 /** MessageFailed (messaging.message.failed): it ended undelivered, failed or expired. */
@@ -640,7 +655,13 @@ export interface CallRecorded {
     | Date
     | undefined;
   /** When it ended. */
-  endedAt?: Date | undefined;
+  endedAt?:
+    | Date
+    | undefined;
+  /** The calling number (E.164), for the itemised invoice. Personal data: the event declares its subject. */
+  from: string;
+  /** The called number (E.164), for the itemised invoice. */
+  to: string;
 }
 
 function createBaseMessageRecord(): MessageRecord {
@@ -3013,6 +3034,8 @@ function createBaseMessageSent(): MessageSent {
     senderClass: "",
     kind: "",
     sentAt: undefined,
+    from: "",
+    to: "",
   };
 }
 
@@ -3041,6 +3064,12 @@ export const MessageSent: MessageFns<MessageSent> = {
     }
     if (message.sentAt !== undefined) {
       Timestamp.encode(toTimestamp(message.sentAt), writer.uint32(66).fork()).join();
+    }
+    if (message.from !== "") {
+      writer.uint32(74).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(82).string(message.to);
     }
     return writer;
   },
@@ -3122,6 +3151,22 @@ export const MessageSent: MessageFns<MessageSent> = {
             message.sentAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3164,6 +3209,8 @@ export const MessageSent: MessageFns<MessageSent> = {
         : isSet(object.sent_at)
         ? fromJsonTimestamp(object.sent_at)
         : undefined,
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
     };
   },
 
@@ -3193,6 +3240,12 @@ export const MessageSent: MessageFns<MessageSent> = {
     if (message.sentAt !== undefined) {
       obj.sentAt = message.sentAt.toISOString();
     }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
     return obj;
   },
 
@@ -3209,6 +3262,8 @@ export const MessageSent: MessageFns<MessageSent> = {
     message.senderClass = object.senderClass ?? "";
     message.kind = object.kind ?? "";
     message.sentAt = object.sentAt ?? undefined;
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
     return message;
   },
 };
@@ -3315,6 +3370,8 @@ function createBaseMessageReceived(): MessageReceived {
     originCountry: "",
     receiverClass: "",
     receivedAt: undefined,
+    from: "",
+    to: "",
   };
 }
 
@@ -3340,6 +3397,12 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     }
     if (message.receivedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.receivedAt), writer.uint32(58).fork()).join();
+    }
+    if (message.from !== "") {
+      writer.uint32(66).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(74).string(message.to);
     }
     return writer;
   },
@@ -3413,6 +3476,22 @@ export const MessageReceived: MessageFns<MessageReceived> = {
             message.receivedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3454,6 +3533,8 @@ export const MessageReceived: MessageFns<MessageReceived> = {
         : isSet(object.received_at)
         ? fromJsonTimestamp(object.received_at)
         : undefined,
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
     };
   },
 
@@ -3480,6 +3561,12 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     if (message.receivedAt !== undefined) {
       obj.receivedAt = message.receivedAt.toISOString();
     }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
     return obj;
   },
 
@@ -3495,6 +3582,8 @@ export const MessageReceived: MessageFns<MessageReceived> = {
     message.originCountry = object.originCountry ?? "";
     message.receiverClass = object.receiverClass ?? "";
     message.receivedAt = object.receivedAt ?? undefined;
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
     return message;
   },
 };
@@ -5397,6 +5486,8 @@ function createBaseCallRecorded(): CallRecorded {
     forwardedCountry: "",
     startedAt: undefined,
     endedAt: undefined,
+    from: "",
+    to: "",
   };
 }
 
@@ -5428,6 +5519,12 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     }
     if (message.endedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.endedAt), writer.uint32(74).fork()).join();
+    }
+    if (message.from !== "") {
+      writer.uint32(82).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(90).string(message.to);
     }
     return writer;
   },
@@ -5517,6 +5614,22 @@ export const CallRecorded: MessageFns<CallRecorded> = {
             message.endedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -5568,6 +5681,8 @@ export const CallRecorded: MessageFns<CallRecorded> = {
         : isSet(object.ended_at)
         ? fromJsonTimestamp(object.ended_at)
         : undefined,
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
     };
   },
 
@@ -5600,6 +5715,12 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     if (message.endedAt !== undefined) {
       obj.endedAt = message.endedAt.toISOString();
     }
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
     return obj;
   },
 
@@ -5617,6 +5738,8 @@ export const CallRecorded: MessageFns<CallRecorded> = {
     message.forwardedCountry = object.forwardedCountry ?? "";
     message.startedAt = object.startedAt ?? undefined;
     message.endedAt = object.endedAt ?? undefined;
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
     return message;
   },
 };
