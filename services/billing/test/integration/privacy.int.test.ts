@@ -3,7 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
-import { call, Money, withTenant, type SubjectIdentifiers } from '@parley/kit';
+import { call, createClient, Money, withTenant, type SubjectIdentifiers } from '@parley/kit';
+import { billingPaymentsV1 } from '@parley/proto';
 import { describeParticipantConformance } from '../../../kit/src/privacy/conformance';
 import { as, TEST_SUBJECT_HASH_KEY } from '../../../../tests/support/callers';
 import { startService, type RunningService } from '../../../../tests/support/service';
@@ -204,5 +205,103 @@ describe('billing: erasure keeps invoices, without personal data', () => {
       expect(pdfAfter.match(figure)?.[0]).toBe(pdfBefore.match(figure)?.[0]);
       expect(pdfAfter.match(figure)).not.toBeNull();
     }
+  });
+});
+
+describe('billing: whose payment methods', () => {
+  let billing: RunningService<BillingApp>;
+  let sim: PaymentSimHandle;
+  let participant: ReturnType<typeof billingParticipant>;
+  let helpers: Invoicing;
+  let payments: billingPaymentsV1.PaymentsServiceClient;
+
+  beforeAll(async () => {
+    ({ billing, sim, participant, helpers } = await startBilling());
+    payments = createClient(billingPaymentsV1.PaymentsServiceClient, billing.address, {
+      serviceName: 'parley.billing.v1.PaymentsService',
+    });
+  });
+
+  afterAll(async () => {
+    payments?.close();
+    helpers?.close();
+    await billing?.stop();
+    await sim?.stop();
+  });
+
+  /** Adds a card through CreatePaymentMethod, as `principal` (the gateway's `user:<sub>` or `api-key:<id>`). */
+  const addCard = async (tenantId: string, number: string, principal: string) =>
+    (
+      await call(
+        payments,
+        payments.createPaymentMethod,
+        { token: await sim.tokenise(number), makeDefault: false },
+        await as(tenantId, ['*'], principal),
+      )
+    ).paymentMethod!;
+
+  const exportedCards = async (tenantId: string, subject: SubjectIdentifiers) => {
+    const records: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+        participant.export(
+          tx,
+          subject,
+          { tenantId, hashes: [], log: billing.app.runtime.log, limit: 10 },
+          cursor,
+        ),
+      );
+      records.push(...page.records.filter((r) => r.category === 'payment_methods').map((r) => r.record));
+      cursor = page.next;
+    } while (cursor);
+    return records;
+  };
+
+  const subjectOf = (ids: Partial<SubjectIdentifiers>): SubjectIdentifiers => ({
+    accountIds: [],
+    emails: [],
+    phones: [],
+    userIds: [],
+    ...ids,
+  });
+
+  it("a card is its adder's when a person signed in added it, else the tenant account holder's", async () => {
+    const tenantId = `holders-${randomUUID().slice(0, 8)}`;
+    await helpers.openAccount(tenantId);
+    const holderEmail = `holder-${randomUUID().slice(0, 8)}@example.com`;
+    await billing.app.invoices.saveProfile(tenantId, {
+      accountId: '',
+      name: 'Holder Ltd',
+      email: holderEmail,
+      country: 'DE',
+    });
+    const alices = await addCard(tenantId, '4242424242424242', 'user:alice-sub');
+    const holders = await addCard(tenantId, '5555555555554444', 'api-key:k1');
+    const alice = subjectOf({ userIds: ['alice-sub'] });
+    const holder = subjectOf({ emails: [holderEmail] });
+
+    expect(await exportedCards(tenantId, alice)).toEqual([
+      expect.objectContaining({ id: alices.id, brand: 'visa', last4: '4242' }),
+    ]);
+    const holderCards = await exportedCards(tenantId, holder);
+    expect(holderCards).toEqual([
+      expect.objectContaining({ id: holders.id, brand: 'mastercard', last4: '4444' }),
+    ]);
+    // The export names the card, never the processor's token (it would charge the card).
+    expect(Object.keys(holderCards[0]!)).not.toContain('processorToken');
+    expect(Object.keys(holderCards[0]!)).not.toContain('token');
+
+    const detachedBefore = (await sim.counters()).tokensDetached ?? 0;
+    const receipt = await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+      participant.erase(tx, holder, { tenantId, hashes: [], log: billing.app.runtime.log }),
+    );
+    const lines = Object.fromEntries(receipt.map((line) => [line.category, line]));
+    expect(lines.payment_methods).toMatchObject({ deleted: '1' });
+    expect(lines.billing_profile).toMatchObject({ deleted: '1' });
+    expect((await sim.counters()).tokensDetached).toBe(detachedBefore + 1);
+    // Alice's card is hers, not the holder's: it stays, and stays chargeable.
+    const left = await call(payments, payments.listPaymentMethods, {}, await as(tenantId));
+    expect(left.paymentMethods.map((method) => method.id)).toEqual([alices.id]);
   });
 });
