@@ -52,7 +52,7 @@ import { makeGetDraftInvoice } from './rpc/invoices/getDraftInvoice';
 import { makeSetBillingProfile } from './rpc/invoices/setBillingProfile';
 import { makeVoidInvoice } from './rpc/invoices/voidInvoice';
 import { makeCreateCreditNote } from './rpc/invoices/createCreditNote';
-import { billingParticipant } from './privacy';
+import { billingParticipant, paymentMethodsPart } from './privacy';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
@@ -202,8 +202,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
             implementation: invoicing,
           },
         ],
-        // The payments step adds its payment-method metadata here: billingParticipant([paymentMethodsPart]).
-        participant: billingParticipant(),
+        participant: billingParticipant([paymentMethodsPart(processor)]),
         consumers: [
           onTenantCreated({
             accounts,

@@ -10,7 +10,9 @@ import {
   type Transaction,
 } from '@parley/kit';
 import { billingProfiles, invoiceLines, invoices } from './db/invoiceSchema';
+import { paymentMethods, topUps } from './db/paymentsSchema';
 import { usageRecords } from './db/schema';
+import type { PaymentProcessor } from './domain/paymentProcessor';
 
 /** Seven years (365.25 days each): the default legal retention of financial records after the customer leaves. */
 export const FINANCIAL_RETENTION_DAYS = 2557;
@@ -358,6 +360,123 @@ const invoicePart: BillingPrivacyPart = {
   },
 };
 
+/** How long a departed tenant's cards stay (refunds and chargebacks arrive weeks after the last charge). */
+export const PAYMENT_METHOD_RETENTION_DAYS = 180;
+
+/**
+ * Whose cards: the person who added one (`added_by`, an identity-provider user id), else the tenant's
+ * account holder, found as the profile part finds them: by the email of the tenant's own billing profile
+ * (account ''). Erasure runs this part before the profile part deletes that profile.
+ */
+const paymentMethodsOf = (subject: SubjectIdentifiers) =>
+  any([
+    ...(subject.userIds.length ? [inArray(paymentMethods.addedBy, subject.userIds)] : []),
+    ...(subject.emails.length
+      ? [
+          and(
+            eq(paymentMethods.addedBy, ''),
+            sql`exists (select 1 from billing_profiles p where p.tenant_id = ${paymentMethods.tenantId}
+              and p.account_id = '' and p.email in ${subject.emails})`,
+          )!,
+        ]
+      : []),
+  ]);
+
+/**
+ * Payment-method metadata (the processor's token, brand, last four, expiry). Not a financial record: on
+ * erasure each card is detached at the processor that made it (so it can never be charged again), then
+ * deleted; the top-ups charged to it are financial records and stay, without the card
+ * (`top_ups.payment_method_id` becomes null). The export leaves the token out: it is the processor's
+ * bearer credential for charging the card, not information about the subject.
+ */
+export function paymentMethodsPart(processor: PaymentProcessor | undefined): BillingPrivacyPart {
+  // A card of a processor this deployment no longer talks to cannot be detached: the row goes anyway.
+  const detach = async (rows: { processor: string; processorToken: string }[]) => {
+    for (const row of rows)
+      if (processor && row.processor === processor.name) await processor.detach(row.processorToken);
+  };
+  return {
+    category: {
+      id: 'payment_methods',
+      description:
+        "Cards as the payment processor's token with brand, last four digits and expiry (never a card number), and who added them",
+      subjects: ['account holders'],
+      purpose: 'Charge top-ups and invoices to the card the customer chose',
+      legalBasis: 'contract',
+      retention: `while the account is a customer; ${PAYMENT_METHOD_RETENTION_DAYS} days after it leaves (refunds and chargebacks)`,
+      legalObligation: '',
+      defaultRetentionDays: PAYMENT_METHOD_RETENTION_DAYS,
+      consentPurposes: [],
+    },
+    async export(tx, subject, limit, cursor) {
+      const rows = await tx
+        .select()
+        .from(paymentMethods)
+        .where(and(paymentMethodsOf(subject), cursor ? gt(paymentMethods.id, cursor) : undefined))
+        .orderBy(asc(paymentMethods.id))
+        .limit(limit + 1);
+      const page = rows.slice(0, limit);
+      return {
+        records: page.map((row) => ({
+          id: row.id,
+          processor: row.processor,
+          brand: row.brand,
+          last4: row.last4,
+          expMonth: row.expMonth,
+          expYear: row.expYear,
+          isDefault: row.isDefault,
+          createdAt: row.createdAt.toISOString(),
+        })),
+        ...(rows.length > limit ? { next: page[page.length - 1]!.id } : {}),
+      };
+    },
+    count: (tx, subject) =>
+      countOf(tx, tx.select({ n: counted }).from(paymentMethods).where(paymentMethodsOf(subject))),
+    async erase(tx, subject) {
+      const rows = await tx
+        .select()
+        .from(paymentMethods)
+        .where(paymentMethodsOf(subject))
+        .orderBy(asc(paymentMethods.id))
+        .for('update');
+      if (rows.length === 0) return receiptLine('payment_methods');
+      const ids = rows.map((row) => row.id);
+      const charged = await countOf(
+        tx,
+        tx.select({ n: counted }).from(topUps).where(inArray(topUps.paymentMethodId, ids)),
+      );
+      // Detached first: a processor that cannot be reached throws (transient), and the task comes again.
+      await detach(rows);
+      await tx.delete(paymentMethods).where(inArray(paymentMethods.id, ids));
+      return receiptLine('payment_methods', {
+        deleted: String(rows.length),
+        ...(charged > 0
+          ? {
+              kept: String(charged),
+              keptBasis: `top-ups charged to the deleted cards are kept without them: ${FINANCIAL_OBLIGATION}`,
+            }
+          : {}),
+      });
+    },
+    async purge(tx, before) {
+      const rows = await tx
+        .select()
+        .from(paymentMethods)
+        .where(and(lt(paymentMethods.createdAt, before), tenantLeftBefore(before)))
+        .for('update');
+      if (rows.length === 0) return 0;
+      await detach(rows);
+      await tx.delete(paymentMethods).where(
+        inArray(
+          paymentMethods.id,
+          rows.map((row) => row.id),
+        ),
+      );
+      return rows.length;
+    },
+  };
+}
+
 function corrections(changes: Record<string, unknown>): Corrections {
   const out: Corrections = {};
   const { fullName, email } = changes;
@@ -383,7 +502,7 @@ function corrections(changes: Record<string, unknown>): Corrections {
 /**
  * Billing as a privacy participant: billing profiles (deleted on erasure), usage records and invoices
  * (anonymised and kept under the financial-records obligation). `extraParts` is the hook for further
- * categories, the payments step's payment-method metadata first.
+ * categories: the payments step's payment-method metadata (`paymentMethodsPart`).
  */
 export function billingParticipant(extraParts: BillingPrivacyPart[] = []): PrivacyParticipant {
   const parts = [profilePart, usagePart, invoicePart, ...extraParts];
@@ -432,8 +551,10 @@ export function billingParticipant(extraParts: BillingPrivacyPart[] = []): Priva
       // One pseudonym per erasure replaces the subject's account id on what is kept, so the records of one
       // sub-account still add up together without naming it.
       const pseudonym = `erased-${randomBytes(6).toString('hex')}`;
+      // The profile part last: the payment-methods part finds the tenant's account holder through it.
       const receipts: CategoryReceipt[] = [];
-      for (const part of parts) receipts.push(await part.erase(tx, subject, pseudonym));
+      for (const part of [...parts.filter((part) => part !== profilePart), profilePart])
+        receipts.push(await part.erase(tx, subject, pseudonym));
       return receipts;
     },
     async rectify(tx, subject, changes) {

@@ -114,6 +114,13 @@ export class Processor {
     return publicToken(token);
   }
 
+  /** Forgets a token (the merchant detached the card): it can no longer be read nor charged. */
+  detachToken(tokenId: string): { id: string; deleted: true } {
+    if (!this.tokens.delete(tokenId)) throw new SimError(404, 'token_not_found', `no such token: ${tokenId}`);
+    this.deps.tally.add('tokensDetached');
+    return { id: tokenId, deleted: true };
+  }
+
   charge(input: {
     amount: number;
     currency: string;

@@ -118,6 +118,23 @@ describe('payment simulator', () => {
     });
   });
 
+  describe('DELETE /v1/tokens/{id}', () => {
+    it('forgets the card: it can no longer be read nor charged, and a second detach is 404', async () => {
+      const tokenId = await token('4242424242424242');
+      const detached = await call('DELETE', `/v1/tokens/${tokenId}`);
+      expect(detached).toMatchObject({ status: 200, body: { id: tokenId, deleted: true } });
+      expect((await call('GET', `/v1/tokens/${tokenId}`)).status).toBe(404);
+      const charge = await call('POST', '/v1/charges', {
+        amount: 100,
+        currency: 'usd',
+        token: tokenId,
+        metadata: {},
+      });
+      expect(charge.status).toBe(404);
+      expect((await call('DELETE', `/v1/tokens/${tokenId}`)).status).toBe(404);
+    });
+  });
+
   describe('POST /v1/charges', () => {
     it('charges a good card and sends a signed charge.succeeded webhook', async () => {
       const answer = await call('POST', '/v1/charges', {

@@ -200,6 +200,10 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
   merchant.get('/tokens/:id', (request, response) => {
     response.json(processor.getToken(String(request.params.id)));
   });
+  // Detaching a card (Stripe's DELETE of a source): the token is forgotten, later charges get 404.
+  merchant.delete('/tokens/:id', (request, response) => {
+    response.json(processor.detachToken(String(request.params.id)));
+  });
   merchant.post('/charges', (request, response) => {
     const input = parse(
       z.object({

@@ -34,7 +34,14 @@ export class PaymentRepository {
    */
   async addPaymentMethod(
     tenantId: string,
-    input: { processor: string; token: string; card: CardDescription; makeDefault: boolean },
+    input: {
+      processor: string;
+      token: string;
+      card: CardDescription;
+      makeDefault: boolean;
+      /** The identity-provider user adding it, if a person signed in did (see `added_by`). */
+      addedBy?: string;
+    },
   ): Promise<PaymentMethodRow> {
     return withTenant(this.db, tenantId, async (tx) => {
       // One writer at a time per tenant, so two first methods cannot both become the default.
@@ -56,6 +63,7 @@ export class PaymentRepository {
           expMonth: input.card.expMonth,
           expYear: input.card.expYear,
           isDefault: false,
+          addedBy: input.addedBy ?? '',
         })
         .onConflictDoNothing()
         .returning();

@@ -12,6 +12,8 @@ export const paymentMethods = pgTable('payment_methods', {
   expMonth: smallint('exp_month').notNull(),
   expYear: smallint('exp_year').notNull(),
   isDefault: boolean('is_default').notNull(),
+  /** The identity-provider user who added it ('' for an API key or client: the tenant account holder's). */
+  addedBy: text('added_by').notNull().default(''),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
 });
 
@@ -22,7 +24,8 @@ export const topUps = pgTable('top_ups', {
   id: text('id').primaryKey(),
   tenantId: text('tenant_id').notNull(),
   requestKey: text('request_key').notNull(),
-  paymentMethodId: text('payment_method_id').notNull(),
+  /** Null once the card was erased (privacy): the top-up itself is a financial record and stays. */
+  paymentMethodId: text('payment_method_id'),
   amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
   currency: char('currency', { length: 3 }).notNull(),
   status: text('status', { enum: topUpStatuses }).notNull(),

@@ -28,6 +28,11 @@ export interface PaymentProcessor {
     idempotencyKey: string;
     metadata: PaymentMetadata;
   }): Promise<{ outcome: 'succeeded'; refundId: string } | { outcome: 'refused'; reason: string }>;
+  /**
+   * Detaches a token: the processor forgets the card, so it can never be charged again (erasure). A
+   * token the processor no longer knows is detached already. Throws `unavailable` as `charge` does.
+   */
+  detach(token: string): Promise<void>;
   /** The event a webhook carries when its signature verifies under the webhook secret, else `undefined`. */
   verifyWebhook(body: string, headers: Record<string, string | undefined>): ProcessorEvent | undefined;
 }

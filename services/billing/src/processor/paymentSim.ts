@@ -136,6 +136,12 @@ export class PaymentSimProcessor implements PaymentProcessor {
     throw new Error(`payment processor answered ${answer.status} to a refund`);
   }
 
+  async detach(token: string): Promise<void> {
+    const answer = await this.request('DELETE', `/v1/tokens/${encodeURIComponent(token)}`);
+    if (answer.status === 200 || answer.status === 404) return;
+    throw new Error(`payment processor answered ${answer.status} to a detach`);
+  }
+
   verifyWebhook(body: string, headers: Record<string, string | undefined>): ProcessorEvent | undefined {
     const verified = verifyPaymentWebhook({
       secret: this.options.webhookSecret,
@@ -173,7 +179,7 @@ export class PaymentSimProcessor implements PaymentProcessor {
   }
 
   private async request(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'DELETE',
     path: string,
     body?: unknown,
     idempotencyKey?: string,

@@ -36,6 +36,8 @@ export function makeCreatePaymentMethod(deps: {
       token,
       card,
       makeDefault: request.makeDefault,
+      // A person signed in (`user:<idp subject>`): the card is theirs, for privacy requests naming them.
+      addedBy: caller.principal.startsWith('user:') ? caller.principal.slice('user:'.length) : '',
     });
     return { paymentMethod: paymentMethodMessage(row) };
   };

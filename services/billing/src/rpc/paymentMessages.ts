@@ -29,7 +29,7 @@ export function topUpMessage(row: TopUpRow): billingPaymentsV1.TopUp {
     id: row.id,
     status: statuses[row.status],
     amount: { currency: row.currency, minorUnits: row.amountMinor.toString() },
-    paymentMethodId: row.paymentMethodId,
+    paymentMethodId: row.paymentMethodId ?? '',
     failureCode: row.failureCode ?? '',
     failureMessage: row.failureMessage ?? '',
     nextActionUrl: row.nextActionUrl ?? '',

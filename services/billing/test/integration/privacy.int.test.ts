@@ -2,25 +2,40 @@
 // their numbers and totals (JSON and PDF) without their personal data.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { call, withTenant, type SubjectIdentifiers } from '@parley/kit';
+import { sql } from 'drizzle-orm';
+import { call, createClient, Money, withTenant, type SubjectIdentifiers } from '@parley/kit';
+import { billingPaymentsV1 } from '@parley/proto';
 import { describeParticipantConformance } from '../../../kit/src/privacy/conformance';
 import { as, TEST_SUBJECT_HASH_KEY } from '../../../../tests/support/callers';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
+import { startPaymentSim, type PaymentSimHandle } from '../../../../tests/support/paymentSim';
 import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
-import { billingParticipant, ERASED } from '../../src/privacy';
+import { PaymentRepository } from '../../src/db/payments';
+import { PaymentSimProcessor } from '../../src/processor/paymentSim';
+import { billingParticipant, ERASED, paymentMethodsPart } from '../../src/privacy';
 import { invoicing, type Invoicing } from '../support/invoicing';
 import { pdfText } from '../support/pdfText';
 
 let sequence = 0;
 
+/** Billing with the payment simulator as its processor (cards are detached there on erasure). */
 async function startBilling() {
+  const sim = await startPaymentSim();
   const billing = await startService('billing', (env) => buildApp(loadConfig(env)), {
+    ...sim.billingEnv,
     NATS_PREFIX: uniquePrefix('billing-privacy'),
     BILLING_DEFAULT_CURRENCY: 'EUR',
   });
-  return { billing, helpers: await invoicing(billing) };
+  const processor = new PaymentSimProcessor({
+    url: sim.url.replace(/\/$/, ''),
+    secretKey: sim.secretKey,
+    webhookSecret: sim.webhookSecret,
+    timeoutMs: 5000,
+  });
+  const participant = billingParticipant([paymentMethodsPart(processor)]);
+  return { billing, sim, participant, helpers: await invoicing(billing) };
 }
 
 /**
@@ -29,12 +44,14 @@ async function startBilling() {
  */
 async function seedSubject(
   billing: RunningService<BillingApp>,
+  sim: PaymentSimHandle,
   helpers: Invoicing,
   tenantId: string,
   label: string,
 ) {
   sequence += 1;
   const accountId = `acct-${label}-${randomUUID().slice(0, 8)}`;
+  const userId = `user-${label}-${randomUUID().slice(0, 8)}`;
   const phone = `+4917${String(10_000_000 + sequence)}`;
   const email = `${label}-${sequence}@example.com`;
   await billing.app.invoices.saveProfile(tenantId, {
@@ -49,48 +66,80 @@ async function seedSubject(
   await helpers.rate(tenantId, `${month}-03T10:00:00Z`, 2, accountId, phone);
   await helpers.rate(tenantId, `${month}-04T10:00:00Z`, 1, accountId, phone);
   const [invoice] = await billing.app.invoices.issuePeriod(tenantId, month);
+  // A card the person added while signed in, tokenised at the simulator as a browser would.
+  const token = await sim.tokenise('4242424242424242');
+  const paymentMethod = await new PaymentRepository(
+    billing.app.runtime.db,
+    billing.app.wallet,
+  ).addPaymentMethod(tenantId, {
+    processor: 'payment-sim',
+    token,
+    card: { brand: 'visa', last4: '4242', expMonth: 12, expYear: 2099 },
+    makeDefault: false,
+    addedBy: userId,
+  });
   const subject: SubjectIdentifiers = {
     accountIds: [accountId],
     emails: [email],
     phones: [phone],
-    userIds: [],
+    userIds: [userId],
   };
-  return { subject, invoice: invoice!, phone, name: `Person ${label}` };
+  return { subject, invoice: invoice!, phone, name: `Person ${label}`, paymentMethod, token };
 }
 
-describeParticipantConformance('billing (billing profiles, usage records, invoices)', async () => {
-  const { billing, helpers } = await startBilling();
-  await helpers.openAccount('conf');
-  return {
-    participant: billingParticipant(),
-    db: billing.app.runtime.db,
-    tenantId: 'conf',
-    secret: TEST_SUBJECT_HASH_KEY,
-    refusedChanges: { fullName: 'x'.repeat(300) },
-    seed: async (label) => (await seedSubject(billing, helpers, 'conf', label)).subject,
-    teardown: async () => {
-      helpers.close();
-      await billing.stop();
-    },
-  };
-});
+describeParticipantConformance(
+  'billing (billing profiles, usage records, invoices, payment methods)',
+  async () => {
+    const { billing, sim, participant, helpers } = await startBilling();
+    await helpers.openAccount('conf');
+    return {
+      participant,
+      db: billing.app.runtime.db,
+      tenantId: 'conf',
+      secret: TEST_SUBJECT_HASH_KEY,
+      refusedChanges: { fullName: 'x'.repeat(300) },
+      seed: async (label) => (await seedSubject(billing, sim, helpers, 'conf', label)).subject,
+      teardown: async () => {
+        helpers.close();
+        await billing.stop();
+        await sim.stop();
+      },
+    };
+  },
+);
 
 describe('billing: erasure keeps invoices, without personal data', () => {
   let billing: RunningService<BillingApp>;
+  let sim: PaymentSimHandle;
+  let participant: ReturnType<typeof billingParticipant>;
   let helpers: Invoicing;
 
   beforeAll(async () => {
-    ({ billing, helpers } = await startBilling());
+    ({ billing, sim, participant, helpers } = await startBilling());
     await helpers.openAccount('erasing');
   });
 
   afterAll(async () => {
     helpers?.close();
     await billing?.stop();
+    await sim?.stop();
   });
 
   it('anonymises the buyer and the phone numbers; numbers, dates, amounts and tax stay; the PDF too', async () => {
-    const { subject, invoice, phone, name } = await seedSubject(billing, helpers, 'erasing', 'erased');
+    const { subject, invoice, phone, name, paymentMethod } = await seedSubject(
+      billing,
+      sim,
+      helpers,
+      'erasing',
+      'erased',
+    );
+    // A top-up charged to the card: a financial record, kept without the card.
+    const topUp = await new PaymentRepository(billing.app.runtime.db, billing.app.wallet).claimTopUp(
+      'erasing',
+      `privacy-${randomUUID()}`,
+      { amount: Money.of(2500n, 'EUR'), paymentMethodId: paymentMethod.id },
+    );
+    const detachedBefore = (await sim.counters()).tokensDetached ?? 0;
     const before = await call(
       helpers.client,
       helpers.client.getInvoice,
@@ -101,7 +150,6 @@ describe('billing: erasure keeps invoices, without personal data', () => {
     expect(pdfBefore).toContain(name);
     expect(pdfBefore).toContain(phone);
 
-    const participant = billingParticipant();
     const receipt = await withTenant(billing.app.runtime.db, 'erasing', (tx) =>
       participant.erase(tx, subject, { tenantId: 'erasing', hashes: [], log: billing.app.runtime.log }),
     );
@@ -109,7 +157,21 @@ describe('billing: erasure keeps invoices, without personal data', () => {
       billing_profile: { deleted: '1' },
       usage_records: { anonymised: '2', kept: '2', keptBasis: expect.stringContaining('7 years') },
       invoices: { anonymised: '1', kept: '1', keptBasis: expect.stringContaining('invoice numbers and tax') },
+      payment_methods: { deleted: '1', kept: '1', keptBasis: expect.stringContaining('top-ups') },
     });
+
+    // The card is gone here and detached at the processor; the top-up keeps its amount, without the card.
+    const [cards, topUps] = await withTenant(billing.app.runtime.db, 'erasing', async (tx) => [
+      (await tx.execute(sql`select id from payment_methods where id = ${paymentMethod.id}`)).rows,
+      (
+        await tx.execute(
+          sql`select amount_minor::text as amount, currency, payment_method_id from top_ups where id = ${topUp.id}`,
+        )
+      ).rows,
+    ]);
+    expect(cards).toEqual([]);
+    expect(topUps).toEqual([{ amount: '2500', currency: 'EUR', payment_method_id: null }]);
+    expect((await sim.counters()).tokensDetached).toBe(detachedBefore + 1);
 
     const after = await call(
       helpers.client,
@@ -143,5 +205,103 @@ describe('billing: erasure keeps invoices, without personal data', () => {
       expect(pdfAfter.match(figure)?.[0]).toBe(pdfBefore.match(figure)?.[0]);
       expect(pdfAfter.match(figure)).not.toBeNull();
     }
+  });
+});
+
+describe('billing: whose payment methods', () => {
+  let billing: RunningService<BillingApp>;
+  let sim: PaymentSimHandle;
+  let participant: ReturnType<typeof billingParticipant>;
+  let helpers: Invoicing;
+  let payments: billingPaymentsV1.PaymentsServiceClient;
+
+  beforeAll(async () => {
+    ({ billing, sim, participant, helpers } = await startBilling());
+    payments = createClient(billingPaymentsV1.PaymentsServiceClient, billing.address, {
+      serviceName: 'parley.billing.v1.PaymentsService',
+    });
+  });
+
+  afterAll(async () => {
+    payments?.close();
+    helpers?.close();
+    await billing?.stop();
+    await sim?.stop();
+  });
+
+  /** Adds a card through CreatePaymentMethod, as `principal` (the gateway's `user:<sub>` or `api-key:<id>`). */
+  const addCard = async (tenantId: string, number: string, principal: string) =>
+    (
+      await call(
+        payments,
+        payments.createPaymentMethod,
+        { token: await sim.tokenise(number), makeDefault: false },
+        await as(tenantId, ['*'], principal),
+      )
+    ).paymentMethod!;
+
+  const exportedCards = async (tenantId: string, subject: SubjectIdentifiers) => {
+    const records: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+        participant.export(
+          tx,
+          subject,
+          { tenantId, hashes: [], log: billing.app.runtime.log, limit: 10 },
+          cursor,
+        ),
+      );
+      records.push(...page.records.filter((r) => r.category === 'payment_methods').map((r) => r.record));
+      cursor = page.next;
+    } while (cursor);
+    return records;
+  };
+
+  const subjectOf = (ids: Partial<SubjectIdentifiers>): SubjectIdentifiers => ({
+    accountIds: [],
+    emails: [],
+    phones: [],
+    userIds: [],
+    ...ids,
+  });
+
+  it("a card is its adder's when a person signed in added it, else the tenant account holder's", async () => {
+    const tenantId = `holders-${randomUUID().slice(0, 8)}`;
+    await helpers.openAccount(tenantId);
+    const holderEmail = `holder-${randomUUID().slice(0, 8)}@example.com`;
+    await billing.app.invoices.saveProfile(tenantId, {
+      accountId: '',
+      name: 'Holder Ltd',
+      email: holderEmail,
+      country: 'DE',
+    });
+    const alices = await addCard(tenantId, '4242424242424242', 'user:alice-sub');
+    const holders = await addCard(tenantId, '5555555555554444', 'api-key:k1');
+    const alice = subjectOf({ userIds: ['alice-sub'] });
+    const holder = subjectOf({ emails: [holderEmail] });
+
+    expect(await exportedCards(tenantId, alice)).toEqual([
+      expect.objectContaining({ id: alices.id, brand: 'visa', last4: '4242' }),
+    ]);
+    const holderCards = await exportedCards(tenantId, holder);
+    expect(holderCards).toEqual([
+      expect.objectContaining({ id: holders.id, brand: 'mastercard', last4: '4444' }),
+    ]);
+    // The export names the card, never the processor's token (it would charge the card).
+    expect(Object.keys(holderCards[0]!)).not.toContain('processorToken');
+    expect(Object.keys(holderCards[0]!)).not.toContain('token');
+
+    const detachedBefore = (await sim.counters()).tokensDetached ?? 0;
+    const receipt = await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+      participant.erase(tx, holder, { tenantId, hashes: [], log: billing.app.runtime.log }),
+    );
+    const lines = Object.fromEntries(receipt.map((line) => [line.category, line]));
+    expect(lines.payment_methods).toMatchObject({ deleted: '1' });
+    expect(lines.billing_profile).toMatchObject({ deleted: '1' });
+    expect((await sim.counters()).tokensDetached).toBe(detachedBefore + 1);
+    // Alice's card is hers, not the holder's: it stays, and stays chargeable.
+    const left = await call(payments, payments.listPaymentMethods, {}, await as(tenantId));
+    expect(left.paymentMethods.map((method) => method.id)).toEqual([alices.id]);
   });
 });
