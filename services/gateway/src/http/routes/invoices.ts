@@ -21,7 +21,10 @@ const partySchema = z
 const invoiceSchema = z
   .object({
     id: z.uuid(),
-    accountId: z.string().openapi({ description: 'The sub-account invoiced; empty for the tenant itself' }),
+    accountId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The sub-account invoiced; null for the tenant's own invoice" }),
     kind: z.enum(['invoice', 'credit_note']),
     period: z.string().openapi({ example: '2026-11' }),
     number: z.string().openapi({
@@ -79,7 +82,7 @@ function invoiceJson(invoice: billingInvoicesV1.Invoice | undefined): z.infer<ty
   const value = invoice!;
   return {
     id: value.id,
-    accountId: value.accountId,
+    accountId: value.accountId || null,
     kind: value.kind as 'invoice' | 'credit_note',
     period: value.period,
     number: value.number,
