@@ -298,7 +298,7 @@ export class RequestWorkflow {
 
   async verify(caller: Caller, id: string, code: string): Promise<RequestView> {
     await withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const row = await this.load(tx, id);
+      const row = await this.loadForChange(tx, caller.tenantId, id);
       if (row.state !== 'verifying')
         throw failedPrecondition('NOT_AWAITING_VERIFICATION', `request ${id} is ${row.state}`);
       const [outstanding] = await tx
@@ -649,6 +649,15 @@ export class RequestWorkflow {
     }
   }
 
+  /**
+   * The request, for a change that will be audited: the tenant's audit chain is locked first, the order in
+   * which receipts take the two (see AuditLog.lockChain).
+   */
+  private async loadForChange(tx: Transaction, tenantId: string, id: string): Promise<SubjectRequestRow> {
+    await this.deps.audit.lockChain(tx, tenantId);
+    return this.load(tx, id);
+  }
+
   private async load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
     const [row] = isUuid(id) ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)) : [];
     if (!row) throw notFound('PRIVACY_REQUEST_NOT_FOUND', `privacy request ${id} does not exist`);
@@ -753,7 +762,7 @@ export class RequestWorkflow {
     reason: string,
   ): Promise<RequestView> {
     await withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const row = await this.load(tx, id);
+      const row = await this.loadForChange(tx, caller.tenantId, id);
       if (!openStates.includes(row.state))
         throw failedPrecondition('REQUEST_CLOSED', `request ${id} is ${row.state}`);
       const now = this.now();
@@ -802,7 +811,7 @@ export class RequestWorkflow {
 
   async cancel(caller: Caller, id: string, reason: string): Promise<RequestView> {
     await withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const row = await this.load(tx, id);
+      const row = await this.loadForChange(tx, caller.tenantId, id);
       if (!['received', 'verifying', 'verified'].includes(row.state)) {
         throw failedPrecondition(
           'REQUEST_NOT_CANCELLABLE',
@@ -837,7 +846,7 @@ export class RequestWorkflow {
   /** An expiring link to the archive, for the verified requester or the subject themselves only. */
   async archiveLink(caller: Caller, id: string): Promise<{ token: string; expiresAt: Date }> {
     return withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const row = await this.load(tx, id);
+      const row = await this.loadForChange(tx, caller.tenantId, id);
       const [archive] = await tx
         .select({ id: archives.requestId })
         .from(archives)

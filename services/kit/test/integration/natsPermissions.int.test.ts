@@ -55,6 +55,18 @@ describe('NATS users per service', () => {
         },
       ];
     });
+    // Every declared service is a privacy participant now; one that is not (a service holding no personal
+    // data) must still be refused the receipt subject.
+    users.push({
+      user: 'bystander',
+      password: password('bystander'),
+      permissions: natsPermissions({
+        service: 'bystander',
+        publishesEvents: true,
+        privacyParticipant: false,
+        consumes: [],
+      }),
+    });
     users.push({
       user: 'observer',
       password: password('observer'),
@@ -220,8 +232,8 @@ describe('NATS users per service', () => {
     });
 
     it('refuses receipts from a service that is not a participant, and any other privacy subject', async () => {
-      const billing = await connectAs('billing');
-      await expect(jetstream(billing).publish('privacy.receipt.submitted', 'forged')).rejects.toThrow(
+      const bystander = await connectAs('bystander');
+      await expect(jetstream(bystander).publish('privacy.receipt.submitted', 'forged')).rejects.toThrow(
         /Permissions Violation/,
       );
       const identity = await connectAs('identity');

@@ -13,9 +13,18 @@ export type AuditRow = typeof auditLog.$inferSelect;
 export class AuditLog {
   constructor(private readonly db: Database) {}
 
+  /**
+   * Takes the tenant's chain lock for the rest of the transaction (appends take it too; taking it again is
+   * free). A transaction that changes a request and then appends must take it first: receipts append and
+   * then change the request, and the opposite order deadlocks with them.
+   */
+  async lockChain(tx: Transaction, tenantId: string): Promise<void> {
+    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`audit:${tenantId}`}))`);
+  }
+
   async append(tx: Transaction, entry: Omit<AuditEntryInput, 'at'> & { at?: Date }): Promise<void> {
     const complete: AuditEntryInput = { ...entry, at: entry.at ?? new Date() };
-    await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`audit:${entry.tenantId}`}))`);
+    await this.lockChain(tx, entry.tenantId);
     const [last] = await tx
       .select({ hash: auditLog.hash })
       .from(auditLog)

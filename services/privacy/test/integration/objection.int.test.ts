@@ -96,6 +96,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       expect(done).toMatchObject({ state: 'completed', waitingFor: [] });
       expect(stoppedBy(done)).toEqual({
         identity: { account_profile: ['marketing_calls', 'marketing_email', 'marketing_sms'] },
+        billing: {},
         gateway: {},
         messaging: {},
         numbering: {},
@@ -123,6 +124,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       });
       expect(stoppedBy(await settled(String(optOut.body.id)))).toEqual({
         identity: { account_profile: ['sale_share'] },
+        billing: {},
         gateway: {},
         messaging: {},
         numbering: {},
@@ -181,6 +183,7 @@ describe('privacy: objection, withdrawal, opt-out and restriction reach every pa
       const done = await settled(String(lifted.body.id));
       expect(done.state).toBe('completed');
       expect((done.tasks as Task[]).map((task) => task.participant).sort()).toEqual([
+        'billing',
         'gateway',
         'identity',
         'messaging',

@@ -109,6 +109,7 @@ describe('privacy: data-subject requests across every participant', () => {
         categories: { participant: string; category: string; records: number }[];
       };
       expect(manifest.participants.map((participant) => participant.name).sort()).toEqual([
+        'billing',
         'gateway',
         'identity',
         'messaging',
@@ -262,6 +263,7 @@ describe('privacy: data-subject requests across every participant', () => {
         receipt: { category: string; deleted: number; anonymised: number }[];
       }[];
       expect(tasks.map((task) => task.participant).sort()).toEqual([
+        'billing',
         'gateway',
         'identity',
         'messaging',
@@ -690,6 +692,7 @@ describe('privacy: data-subject requests across every participant', () => {
         categories: { id: string; legalBasis: string }[];
       }[];
       expect(entries.map((entry) => `${entry.participant}:${entry.reachable}`).sort()).toEqual([
+        'billing:true',
         'gateway:true',
         'identity:true',
         'messaging:true',
@@ -717,6 +720,10 @@ describe('privacy: data-subject requests across every participant', () => {
         ),
       );
       expect(declared).toEqual({
+        'billing/billing_profile': 2557,
+        'billing/invoices': 2557,
+        'billing/payment_methods': 180,
+        'billing/usage_records': 2557,
         'gateway/access_log': 30,
         'identity/account_profile': 90,
         'identity/login_facts': 90,
@@ -748,6 +755,10 @@ describe('privacy: data-subject requests across every participant', () => {
           .map((policy) => `${policy.participant}/${policy.category}:${policy.days}:${policy.isDefault}`)
           .sort(),
       ).toEqual([
+        'billing/billing_profile:2557:true',
+        'billing/invoices:2557:true',
+        'billing/payment_methods:180:true',
+        'billing/usage_records:2557:true',
         'gateway/access_log:30:true',
         'identity/account_profile:90:true',
         'identity/login_facts:90:true',

@@ -230,7 +230,7 @@ export function invoiceRoutes(backends: Backends) {
       params: invoiceIdParams,
       query: z.object({
         linePageSize: z.coerce.number().int().min(1).max(5000).optional(),
-        afterLine: z.coerce.number().int().min(0).optional(),
+        afterLine: z.coerce.number().int().min(0).max(2_147_483_647).optional(),
       }),
       response: {
         status: 200,
