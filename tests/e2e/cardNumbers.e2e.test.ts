@@ -127,6 +127,18 @@ describe('card numbers never reach Parley (npm start)', () => {
       { 'Idempotency-Key': randomUUID() },
     );
     expect(topUp).toMatchObject({ status: 201, body: { status: 'succeeded' } });
+    // An amount past 15 digits (the fuzzer sent one beyond int64 and got a 500) is named, and charges nothing.
+    const tooMuch = await api(
+      'POST',
+      '/v1/top-ups',
+      dev.apiKey,
+      { amount: { currency: 'USD', minorUnits: '9618602627025377236' } },
+      { 'Idempotency-Key': randomUUID() },
+    );
+    expect(tooMuch).toMatchObject({
+      status: 400,
+      body: { code: 'VALIDATION_FAILED', errors: [{ field: 'amount.minorUnits' }] },
+    });
     const balance = await api('GET', '/v1/billing/balance', dev.apiKey);
     expect(balance.body.balanceMinor).toBe('1000');
   });

@@ -69,7 +69,8 @@ const amountInput = z
       .openapi({ example: 'USD' }),
     minorUnits: z
       .string()
-      .regex(/^[1-9][0-9]{0,18}$/, 'a positive whole number of minor units, as a string')
+      // At most 15 digits: far beyond any top-up, and within PostgreSQL's bigint and a JSON number.
+      .regex(/^[1-9][0-9]{0,14}$/, 'a positive whole number of minor units (at most 15 digits), as a string')
       .openapi({ example: '2500' }),
   })
   .strict()
