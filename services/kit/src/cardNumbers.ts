@@ -17,6 +17,7 @@ import type { FieldViolation } from './errors';
  *   Without the `+`, 13 to 15 digits that pass Luhn are refused wherever they are: a card is more likely
  *   than a phone number written against the API's rules.
  * - Numbers count too: a JSON number of 13 to 19 digits is checked like a text.
+ * - A UUID is an id, never a card: its digit groups are not candidates.
  */
 
 /** Whether a string of digits passes the Luhn (mod 10) check. */
@@ -43,10 +44,16 @@ const E164_MAX_DIGITS = 15;
 /** A run of digit groups, each separated from the next by up to three spaces or dashes, with an optional leading `+`. */
 const digitRun = /(\+?)(\d+(?:[ \u00a0-]{1,3}\d+)*)/g;
 
+/** A UUID (any version), which holds digit groups and dashes but is never a card number. */
+const uuid = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
 /** Where card numbers are in a text: the start and end offsets of each (for masking). */
 function cardNumberSpans(text: string): [number, number][] {
   const spans: [number, number][] = [];
-  for (const match of text.matchAll(digitRun)) {
+  // UUIDs (resource ids in paths and bodies) are blanked first, offsets kept: their digit groups joined
+  // by dashes passed Luhn now and then (a message id in a path was refused).
+  const scanned = text.replace(uuid, (found) => 'x'.repeat(found.length));
+  for (const match of scanned.matchAll(digitRun)) {
     const [, plus, run] = match as unknown as [string, string, string];
     const runStart = match.index + plus.length;
     const groups: { start: number; digits: string }[] = [];
