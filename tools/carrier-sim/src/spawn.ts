@@ -136,3 +136,35 @@ export async function spawnCarrierSim(options: SpawnToolOptions): Promise<Spawne
   );
   return { ...listening, child, exited, stop };
 }
+
+/**
+ * The process side of `spawnTool`, the `main` of the carrier and payment simulators: starts the tool,
+ * prints its `{"event":"listening",...}` line, and stops it once on SIGTERM or SIGINT (exit 0, or 1 when
+ * stopping failed). A start that fails exits 2, with just the message of a configuration error.
+ */
+export function runTool<Tool extends { stop(): Promise<void> }>(options: {
+  name: string;
+  start: () => Promise<Tool>;
+  listening: (tool: Tool) => Record<string, unknown>;
+  isConfigError: (error: unknown) => error is Error;
+}): void {
+  const main = async () => {
+    const tool = await options.start();
+    console.log(JSON.stringify({ event: 'listening', ...options.listening(tool) }));
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      tool.stop().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  };
+  main().catch((error: unknown) => {
+    console.error(options.isConfigError(error) ? `${options.name}: ${error.message}` : error);
+    process.exit(2);
+  });
+}
