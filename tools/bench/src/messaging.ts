@@ -1,15 +1,20 @@
 // `npm run bench:messaging`: messages through the gateway of a platform started as `npm start` starts it,
 // to the carrier simulator's SMSC over SMPP and back as delivery receipts. See tools/bench/README.md.
-import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { freePort } from '../../dev/src/ports';
-import { devCredentials, launch, untilReady, type Launch } from '../../dev/src/spawnLauncher';
 import { writeMicroResults } from './micro';
+import {
+  recipient,
+  request,
+  senderNumbers,
+  simCounters,
+  startPlatform,
+  UNPACED_ENV,
+  type BenchPlatform,
+  type Dev,
+} from './platform';
 import { latencySummary, mebibytes, treeCpuSeconds, treeRssBytes } from './stats';
 
 const TARGET_ACCEPTED_PER_SECOND = 1_000;
@@ -48,12 +53,9 @@ for (const [name, value] of Object.entries(settings))
  */
 function platformEnv(): Record<string, string> {
   const defaults: Record<string, string> = {
-    SENDER_RATES: 'long_code:100000,toll_free:100000,short_code:100000',
-    RATE_LIMIT_PER_PRINCIPAL: '0',
-    RATE_LIMIT_PER_TENANT: '0',
+    ...UNPACED_ENV,
     SMPP_WINDOW: '32',
     SEND_CONCURRENCY: '32',
-    CARRIER_SIM_ORDER_DELAY_MS: '100',
     CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
     CARRIER_SIM_DLR_DELAY_MS: String(settings.receiptDelayMs),
     CARRIER_SIM_SMPP_MAX_TPS: '0',
@@ -63,61 +65,6 @@ function platformEnv(): Record<string, string> {
     if (given) defaults[name] = given;
   }
   return defaults;
-}
-
-type Dev = ReturnType<typeof devCredentials>;
-
-async function request(dev: Dev, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${dev.gatewayUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${dev.apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const json = (await response.json()) as Record<string, unknown>;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${String(json.code)}`);
-  return json;
-}
-
-async function simCounters(dev: Dev): Promise<Record<string, number>> {
-  const sim = dev.carrierSimulator!;
-  const response = await fetch(`${sim.url}/smsc/counters`, {
-    headers: { authorization: `Bearer ${sim.apiKey}` },
-  });
-  if (!response.ok) throw new Error(`simulator counters: ${response.status}`);
-  const body = (await response.json()) as { data?: Record<string, number> } & Record<string, number>;
-  return (body.data ?? body) as Record<string, number>;
-}
-
-/** `count` numbers of the demo tenant to send from, bought for this run (none of the simulator's magic ones). */
-async function senderNumbers(dev: Dev, count: number): Promise<string[]> {
-  const found = await request(dev, 'GET', '/v1/available-numbers?country=US&capabilities=sms&limit=50');
-  const picks = (found.numbers as { phoneNumber: string }[])
-    .map((number) => number.phoneNumber)
-    .filter((phoneNumber) => !/99[89]\d$/.test(phoneNumber))
-    .slice(0, count);
-  if (picks.length < count) throw new Error(`only ${picks.length} numbers on offer, ${count} wanted`);
-  const orders = await Promise.all(
-    picks.map((phoneNumber) => request(dev, 'POST', '/v1/numbers', { phoneNumber })),
-  );
-  for (const order of orders) {
-    for (let waited = 0; ; waited += 200) {
-      const current = await request(dev, 'GET', `/v1/number-orders/${String(order.id)}`);
-      if (current.status === 'active') break;
-      if (current.status !== 'pending' || waited > 60_000)
-        throw new Error(`number order ${String(current.status)}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  return picks;
-}
-
-/** A recipient for message `index`, never one of the simulator's magic endings (9980-9986). */
-function recipient(index: number): string {
-  const digits = String(index % 100_000).padStart(5, '0');
-  return `+4479${/998\d$/.test(digits) ? '1' : '0'}00${digits}`;
 }
 
 async function untilCounter(dev: Dev, name: string, atLeast: number, deadline: number) {
@@ -170,19 +117,8 @@ class ProcessSampler {
  * Committed transactions and written rows per database so far, from PostgreSQL's own statistics (the
  * launcher's server, through its admin account in PARLEY_HOME).
  */
-async function databaseActivity(home: string): Promise<Record<string, Record<string, number>>> {
-  const port = readFileSync(join(home, 'pg', 'postmaster.pid'), 'utf8')
-    .split('\n')[3]!
-    .trim();
-  const password = readFileSync(join(home, '.pg-admin-password'), 'utf8').trim();
-  const client = new pg.Client({
-    host: '127.0.0.1',
-    port: Number(port),
-    user: 'parley_admin',
-    password,
-    database: 'postgres',
-  });
-  await client.connect();
+async function databaseActivity(platform: BenchPlatform): Promise<Record<string, Record<string, number>>> {
+  const client = await platform.admin('postgres');
   try {
     const { rows } = await client.query<{
       datname: string;
@@ -272,10 +208,9 @@ async function histories(dev: Dev, ids: string[], deadline: number) {
   return [...found.values()];
 }
 
-async function run(run: Launch, home: string): Promise<number> {
+async function run(platform: BenchPlatform): Promise<number> {
   const deadline = Date.now() + settings.maxSeconds * 1000;
-  await untilReady(run, 180_000);
-  const dev = devCredentials(home);
+  const { dev, home } = platform;
   if (!dev.carrierSimulator) throw new Error('dev.json names no carrier simulator');
   const senders = await senderNumbers(dev, settings.senders);
   console.log(`bought ${senders.length} sender numbers; warming up with ${settings.warmup} messages`);
@@ -283,7 +218,7 @@ async function run(run: Launch, home: string): Promise<number> {
   await untilCounter(dev, 'receiptsAcked', settings.warmup, deadline);
 
   const before = await simCounters(dev);
-  const activityBefore = await databaseActivity(home);
+  const activityBefore = await databaseActivity(platform);
   const sampler = new ProcessSampler(home);
   sampler.start();
   const timeline: { atMs: number; submitsAccepted: number; receiptsAcked: number }[] = [];
@@ -316,7 +251,7 @@ async function run(run: Launch, home: string): Promise<number> {
   await sampling$;
   const processes = sampler.stop();
   await new Promise((resolve) => setTimeout(resolve, 1_000)); // PostgreSQL's statistics catch up
-  const databases = perMessage(activityBefore, await databaseActivity(home), settings.messages);
+  const databases = perMessage(activityBefore, await databaseActivity(platform), settings.messages);
 
   /** Seconds from the start of the load until the counter reached its last value. */
   const secondsToReach = (name: 'submitsAccepted' | 'receiptsAcked') => {
@@ -372,17 +307,8 @@ async function run(run: Launch, home: string): Promise<number> {
 }
 
 async function main(): Promise<number> {
-  const home = mkdtempSync(join(tmpdir(), 'parley-bench-messaging-'));
-  const launched = launch(home, { ...platformEnv(), PORT: String(await freePort()), LOG_LEVEL: 'warn' });
-  const stop = async () => {
-    if (launched.child.exitCode === null) {
-      launched.child.kill('SIGINT');
-      const timer = setTimeout(() => launched.child.kill('SIGKILL'), 60_000);
-      await launched.exited;
-      clearTimeout(timer);
-    }
-    rmSync(home, { recursive: true, force: true });
-  };
+  let platform: BenchPlatform | undefined;
+  const stop = async () => platform?.stop();
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => void stop().then(() => process.exit(130)));
   const budget = setTimeout(
@@ -394,10 +320,12 @@ async function main(): Promise<number> {
   );
   budget.unref();
   try {
-    return await run(launched, home);
+    platform = await startPlatform('bench-messaging', platformEnv());
+    return await run(platform);
   } catch (error) {
     console.error(error);
-    if (launched.child.exitCode !== null) console.error(launched.output().slice(-4000));
+    if (platform && platform.launched.child.exitCode !== null)
+      console.error(platform.launched.output().slice(-4000));
     return 1;
   } finally {
     await stop();

@@ -128,13 +128,21 @@ export class Launcher {
         ? `creating the PostgreSQL cluster in ${this.shown(files.pg)}`
         : `reusing the PostgreSQL data in ${this.shown(files.pg)}`,
     );
-    this.postgres = await startPostgres({
+    const postgresOptions = {
       dataDir: files.pg,
       port: await freePort(),
-      onLog: (line) => {
+      onLog: (line: string) => {
         if (/ERROR|FATAL|PANIC|WARNING/.test(line)) printer.line('postgres', line, 'stderr');
       },
-    });
+    };
+    this.postgres = await startPostgres(postgresOptions);
+    this.superviseInfra(
+      'postgres',
+      () => this.postgres!.process,
+      async () => {
+        this.postgres = await startPostgres(postgresOptions);
+      },
+    );
     this.recordProcesses();
     this.checkStopping();
     const secrets = this.secrets();
@@ -148,7 +156,7 @@ export class Launcher {
     );
     const publicKeys = internalTokenPublicKeySet(privateKeys);
 
-    this.nats = await startNats({
+    const natsOptions = {
       binary: natsBinary,
       port: await freePort(),
       storeDir: files.nats,
@@ -164,12 +172,20 @@ export class Launcher {
           consumes: service.consumes,
         }),
       })),
-      onLog: (line) => {
+      onLog: (line: string) => {
         // Plaintext passwords are fine in a 0600 file on loopback; every other warning is shown.
         if (/\[ERR\]|\[WRN\]|\[FTL\]/.test(line) && !/Plaintext passwords/.test(line))
           printer.line('nats', line, 'stderr');
       },
-    });
+    };
+    this.nats = await startNats(natsOptions);
+    this.superviseInfra(
+      'nats',
+      () => this.nats!.process,
+      async () => {
+        this.nats = await startNats(natsOptions);
+      },
+    );
     this.recordProcesses();
     this.checkStopping();
 
@@ -536,6 +552,53 @@ export class Launcher {
         this.watch(service);
       }, decision.delayMs);
     });
+  }
+
+  /**
+   * PostgreSQL or nats-server exited unasked: started again on the same port with the same data (services
+   * reconnect by themselves), under the same restart policy as a service. A start that fails (PostgreSQL
+   * refuses while the killed server's backends still hold its shared memory) counts as a crash and is
+   * tried again after the policy's delay.
+   */
+  private superviseInfra(name: string, current: () => ChildProcess, restart: () => Promise<void>): void {
+    const { printer } = this.options;
+    const restarts = new RestartPolicy(this.options.restartPolicy ?? DEV_RESTART_POLICY);
+    const watch = (child: ChildProcess) =>
+      child.once('exit', (code, signal) => {
+        if (this.stopping) return;
+        printer.banner(`${name} crashed (exit code ${code ?? 'none'}${signal ? `, signal ${signal}` : ''})`);
+        crashed();
+      });
+    const crashed = () => {
+      const decision = restarts.crashed(Date.now());
+      const { maxRestarts, windowMs } = restarts.options;
+      if (decision.action === 'give-up') {
+        printer.banner(
+          `${name} crashed ${decision.crashes} times within ${windowMs / 1000} s: giving up on it`,
+        );
+        for (const handler of this.giveUpHandlers) handler(name);
+        return;
+      }
+      printer.info(
+        `restarting ${name} in ${decision.delayMs / 1000} s (restart ${decision.restart} of ${maxRestarts})`,
+      );
+      setTimeout(() => {
+        if (this.stopping) return;
+        restart().then(
+          () => {
+            if (this.stopping) return void current().kill('SIGTERM');
+            this.recordProcesses();
+            printer.info(`restarted ${name} (pid ${current().pid})`);
+            watch(current());
+          },
+          (error: unknown) => {
+            printer.line(name, `could not start again: ${(error as Error).message.split('\n')[0]}`, 'stderr');
+            if (!this.stopping) crashed();
+          },
+        );
+      }, decision.delayMs);
+    };
+    watch(current());
   }
 
   private async stopService(service: ServiceProcess): Promise<void> {

@@ -1,0 +1,110 @@
+// The steady load a drill runs under: sends at a fixed rate through the gateway, each send retried with
+// its own Idempotency-Key until the platform gives a definite answer, as a careful client does.
+import { randomUUID } from 'node:crypto';
+import { recipient, type Dev } from '../platform';
+
+export interface AcceptedSend {
+  id: string;
+  /** When the request that got the 202 was first sent (ms since the epoch). */
+  firstTriedAt: number;
+  acceptedAt: number;
+}
+
+/** How long one send is retried before it counts as unanswered. */
+const SEND_GIVE_UP_MS = 180_000;
+/** Answers that mean "try the same request again later". */
+const RETRYABLE = new Set([408, 409, 425, 429, 500, 502, 503, 504]);
+
+export class SteadyLoad {
+  readonly accepted: AcceptedSend[] = [];
+  /** Definite refusals (4xx other than "try again"), by status and code. */
+  readonly refused: { status: number; code: string }[] = [];
+  /** Sends the platform never answered with anything definite within SEND_GIVE_UP_MS. */
+  unanswered = 0;
+  /** Attempts that failed and were retried (connection refused, 503 while a service restarts, ...). */
+  retries = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly inFlight = new Set<Promise<void>>();
+  private next = 0;
+
+  constructor(
+    private readonly dev: Dev,
+    private readonly senders: string[],
+    private readonly perSecond: number,
+    private readonly statusCallback: string,
+    /** Recipients of this load start at this index (every drill its own, so the carrier's counts tell them apart). */
+    private readonly firstIndex: number,
+  ) {}
+
+  start(): void {
+    const interval = 1000 / this.perSecond;
+    let due = Date.now();
+    const tick = () => {
+      const now = Date.now();
+      while (due <= now) {
+        const sending = this.send(this.firstIndex + this.next++);
+        this.inFlight.add(sending);
+        void sending.finally(() => this.inFlight.delete(sending));
+        due += interval;
+      }
+      this.timer = setTimeout(tick, Math.max(1, due - Date.now()));
+    };
+    tick();
+  }
+
+  /** Stops starting sends and waits for those under way to get their definite answer. */
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+  }
+
+  /** The first acceptance of a send first tried after `at`: when the API took traffic again. */
+  firstAcceptedAfter(at: number): number | undefined {
+    let first: number | undefined;
+    for (const send of this.accepted)
+      if (send.firstTriedAt > at && (first === undefined || send.acceptedAt < first)) first = send.acceptedAt;
+    return first;
+  }
+
+  private async send(index: number): Promise<void> {
+    const key = randomUUID();
+    const body = JSON.stringify({
+      from: this.senders[index % this.senders.length],
+      to: recipient(index),
+      body: `drill ${index}`,
+      statusCallback: this.statusCallback,
+    });
+    const firstTriedAt = Date.now();
+    while (Date.now() - firstTriedAt < SEND_GIVE_UP_MS) {
+      let waitMs = 500;
+      try {
+        const response = await fetch(`${this.dev.gatewayUrl}/v1/messages`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${this.dev.apiKey}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
+          body,
+          signal: AbortSignal.timeout(15_000),
+        });
+        const answer = (await response.json().catch(() => ({}))) as { id?: string; code?: string };
+        if (response.ok && answer.id) {
+          this.accepted.push({ id: answer.id, firstTriedAt, acceptedAt: Date.now() });
+          return;
+        }
+        if (!RETRYABLE.has(response.status)) {
+          this.refused.push({ status: response.status, code: String(answer.code) });
+          return;
+        }
+        const retryAfter = Number(response.headers.get('retry-after'));
+        if (retryAfter > 0) waitMs = Math.min(retryAfter * 1000, 5_000);
+      } catch {
+        // connection refused or reset, or no answer in time: the same request again, same key
+      }
+      this.retries++;
+      await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
+    this.unanswered++;
+  }
+}

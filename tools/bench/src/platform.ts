@@ -1,0 +1,140 @@
+// A platform started the way `npm start` starts it, for the benchmarks and the failure drills: the
+// launcher in a temporary PARLEY_HOME, its credentials, its processes, its PostgreSQL and simulator.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { freePort } from '../../dev/src/ports';
+import { devCredentials, launch, untilReady, type Launch } from '../../dev/src/spawnLauncher';
+
+export type Dev = ReturnType<typeof devCredentials>;
+
+export interface BenchPlatform {
+  home: string;
+  launched: Launch;
+  dev: Dev;
+  /** The pid the launcher recorded for a process (a service, `postgres`, `nats`, `carrier-sim`). */
+  pidOf(name: string): number | undefined;
+  /** A client of one of the platform's databases as PostgreSQL's superuser (RLS does not apply). */
+  admin(database: string): Promise<pg.Client>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the launcher in a fresh temporary PARLEY_HOME with `env` over the caller's environment, waits
+ * until it is ready, and returns what scripts need. `stop` (safe to call twice) stops it and removes the
+ * folder; so does a failure to become ready.
+ */
+export async function startPlatform(
+  prefix: string,
+  env: Record<string, string>,
+  readyTimeoutMs = 180_000,
+): Promise<BenchPlatform> {
+  const home = mkdtempSync(join(tmpdir(), `parley-${prefix}-`));
+  const launched = launch(home, { PORT: String(await freePort()), LOG_LEVEL: 'warn', ...env });
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (launched.child.exitCode === null) {
+        launched.child.kill('SIGINT');
+        const timer = setTimeout(() => launched.child.kill('SIGKILL'), 60_000);
+        await launched.exited;
+        clearTimeout(timer);
+      }
+      rmSync(home, { recursive: true, force: true });
+    })());
+  try {
+    await untilReady(launched, readyTimeoutMs);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const processes = () =>
+    JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as { name: string; pid: number }[];
+  return {
+    home,
+    launched,
+    dev: devCredentials(home),
+    pidOf: (name) => processes().find((record) => record.name === name)?.pid,
+    admin: async (database) => {
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port: Number(
+          readFileSync(join(home, 'pg', 'postmaster.pid'), 'utf8')
+            .split('\n')[3]!
+            .trim(),
+        ),
+        user: 'parley_admin',
+        password: readFileSync(join(home, '.pg-admin-password'), 'utf8').trim(),
+        database,
+      });
+      await client.connect();
+      return client;
+    },
+    stop,
+  };
+}
+
+/** One call to the gateway with the demo tenant's key; a write carries a fresh Idempotency-Key. */
+export async function request(dev: Dev, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${dev.gatewayUrl}${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${dev.apiKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = (await response.json()) as Record<string, unknown>;
+  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${String(json.code)}`);
+  return json;
+}
+
+/** The carrier simulator's SMSC counters (accepted, duplicates, receipts, ...). */
+export async function simCounters(dev: Dev): Promise<Record<string, number>> {
+  const sim = dev.carrierSimulator!;
+  const response = await fetch(`${sim.url}/smsc/counters`, {
+    headers: { authorization: `Bearer ${sim.apiKey}` },
+  });
+  if (!response.ok) throw new Error(`simulator counters: ${response.status}`);
+  const body = (await response.json()) as { data?: Record<string, number> } & Record<string, number>;
+  return (body.data ?? body) as Record<string, number>;
+}
+
+/** `count` numbers of the demo tenant to send from, bought for this run (none of the simulator's magic ones). */
+export async function senderNumbers(dev: Dev, count: number): Promise<string[]> {
+  const found = await request(dev, 'GET', '/v1/available-numbers?country=US&capabilities=sms&limit=50');
+  const picks = (found.numbers as { phoneNumber: string }[])
+    .map((number) => number.phoneNumber)
+    .filter((phoneNumber) => !/99[89]\d$/.test(phoneNumber))
+    .slice(0, count);
+  if (picks.length < count) throw new Error(`only ${picks.length} numbers on offer, ${count} wanted`);
+  const orders = await Promise.all(
+    picks.map((phoneNumber) => request(dev, 'POST', '/v1/numbers', { phoneNumber })),
+  );
+  for (const order of orders) {
+    for (let waited = 0; ; waited += 200) {
+      const current = await request(dev, 'GET', `/v1/number-orders/${String(order.id)}`);
+      if (current.status === 'active') break;
+      if (current.status !== 'pending' || waited > 60_000)
+        throw new Error(`number order ${String(current.status)}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return picks;
+}
+
+/** A recipient for message `index`, never one of the simulator's magic endings (9980-9986). */
+export function recipient(index: number): string {
+  const digits = String(index % 100_000).padStart(5, '0');
+  return `+4479${/998\d$/.test(digits) ? '1' : '0'}00${digits}`;
+}
+
+/** Sender pacing and the gateway's rate limits out of the way: the runs measure the path, not the policy. */
+export const UNPACED_ENV: Record<string, string> = {
+  SENDER_RATES: 'long_code:100000,toll_free:100000,short_code:100000',
+  RATE_LIMIT_PER_PRINCIPAL: '0',
+  RATE_LIMIT_PER_TENANT: '0',
+  CARRIER_SIM_ORDER_DELAY_MS: '100',
+};
