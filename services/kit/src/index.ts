@@ -14,6 +14,7 @@ export * from './grpc/client';
 export * from './db/database';
 export * from './db/migrate';
 export * from './db/partitions';
+export * from './db/reachability';
 export * from './events/streams';
 export * from './events/permissions';
 export * from './events/outbox';

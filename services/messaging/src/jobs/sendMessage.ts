@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
-import type { JobContext, Transaction } from '@parley/kit';
-import { QUEUES, sendJobOptions, type MessagingDeps } from '../deps';
+import { whileDatabaseUnreachable, type JobContext, type Transaction } from '@parley/kit';
+import { QUEUES, SEND_EXPIRE_SECONDS, sendJobOptions, type MessagingDeps } from '../deps';
 import type { MessageRow } from '../db/schema';
 import { CarrierError } from '../domain/carrier';
 import { outcomeOfParts, timeOfUuidV7 } from '../domain/messages';
@@ -9,6 +9,12 @@ import { splitSmsBody } from '../domain/segments';
 import { effectiveRates } from '../domain/settings';
 import { moveTo } from '../lifecycle';
 import { optedOut } from '../outbound';
+
+/**
+ * How long before its job would expire a run stops waiting for an unreachable database to record what the
+ * carrier accepted (then pg-boss would offer the job again while this run still held it).
+ */
+const EXPIRY_MARGIN_MS = 5_000;
 
 /** A slot this close to now is taken at once rather than scheduled. */
 const PACING_TOLERANCE_MS = 20;
@@ -25,7 +31,9 @@ const PACING_TOLERANCE_MS = 20;
  * - between `sending` and the submits, or with submits unanswered: the next run submits again; parts
  *   the SMSC never answered were not accepted (it drops them with the session);
  * - after a submit_sm_resp, before `sent` commits: the SMSC accepted it but Parley never learnt its id,
- *   so the next run submits it again. That is the one window where a message reaches the carrier twice;
+ *   so the next run submits it again. (A commit that fails only because PostgreSQL is unreachable, e.g.
+ *   restarting, is tried again by this run until shortly before its job would expire: the carrier's ids
+ *   are still in hand, so a database restart alone sends nothing twice.) That is the one window where a message reaches the carrier twice;
  *   the resend carries the same user_message_reference (and concatenation reference), so the carrier
  *   can tell, and the simulator counts it under `duplicates`. Bound: at most the messages whose submits
  *   were answered but not yet committed when the process died: ≤ SEND_CONCURRENCY messages per replica.
@@ -38,6 +46,7 @@ const PACING_TOLERANCE_MS = 20;
  */
 export function makeSendMessageJob(deps: MessagingDeps) {
   return async (job: JobContext<{ messageId: string }>): Promise<void> => {
+    const expiresAt = Date.now() + SEND_EXPIRE_SECONDS * 1000 - EXPIRY_MARGIN_MS;
     const tenantId = job.tenantId!;
     const createdAt = timeOfUuidV7(job.data.messageId);
     if (!createdAt) return;
@@ -99,7 +108,11 @@ export function makeSendMessageJob(deps: MessagingDeps) {
       }
       throw error; // busy: offered again with backoff
     }
-    await deps.withTenant(tenantId, (tx) => markSent(deps, tx, row, carrierMessageIds));
+    await whileDatabaseUnreachable(
+      () => deps.withTenant(tenantId, (tx) => markSent(deps, tx, row, carrierMessageIds)),
+      expiresAt,
+      () => deps.log.warn({ messageId: row.id }, 'database unreachable; recording the accepted send again'),
+    );
   };
 }
 
