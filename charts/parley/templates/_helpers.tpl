@@ -273,6 +273,7 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- end -}}
 {{- $_ := set $data "SMPP_WINDOW" (toString (int64 .svc.smpp.window)) -}}
 {{- $_ := set $data "SMPP_DELIVER_CONCURRENCY" (toString (int64 .svc.smpp.deliverConcurrency)) -}}
+{{- $_ := set $data "SMPP_IN_DOUBT_SECONDS" (toString (int64 .svc.smpp.inDoubtSeconds)) -}}
 {{- $_ := set $data "SMPP_ENQUIRE_LINK_SECONDS" (toString (int64 .svc.smpp.enquireLinkSeconds)) -}}
 {{- $_ := set $data "SMPP_RESPONSE_TIMEOUT_MS" (toString (int64 .svc.smpp.responseTimeoutMs)) -}}
 {{- $_ := set $data "SMPP_RECONNECT_MIN_MS" (toString (int64 .svc.smpp.reconnectMinMs)) -}}

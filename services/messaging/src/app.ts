@@ -206,6 +206,7 @@ export function buildApp(config: Config): MessagingApp {
     authorisation,
     statusCallbacks,
     rates: config.SENDER_RATES,
+    inDoubtMs: config.SMPP_IN_DOUBT_SECONDS * 1000,
     webhooks: new WebhookRepository(runtime.db),
     webhookPolicy,
     subjectHashKeys: runtime.subjectHashKeys,

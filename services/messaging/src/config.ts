@@ -90,6 +90,12 @@ export const configSchema = serviceEnv({
    * connection from the send path and the API, nor pile up work the SMSC stopped waiting for.
    */
   SMPP_DELIVER_CONCURRENCY: whole(1, 1000).default(8),
+  /**
+   * How long a send whose submit may have reached the carrier before Parley could record it (the process
+   * died, or the database went away, between the SMSC's answer and the commit) waits for the carrier's
+   * receipt to say so before it is submitted again; 0 submits it again at once (at least once).
+   */
+  SMPP_IN_DOUBT_SECONDS: whole(0, 86_400).default(120),
   /** Seconds between enquire_link keep-alives on the bind. */
   SMPP_ENQUIRE_LINK_SECONDS: whole(1, 3600).default(30),
   /** How long a submit_sm or enquire_link may stay unanswered before it counts as lost. */

@@ -77,6 +77,8 @@ export interface MessagingDeps {
   statusCallbacks: StatusCallbacks;
   /** Segments per second per sender number, by throughput class (SENDER_RATES; a tenant may override them). */
   rates: SenderRates;
+  /** How long a send in doubt waits for its carrier receipts before it is submitted again (SMPP_IN_DOUBT_SECONDS). */
+  inDoubtMs: number;
   webhooks: WebhookRepository;
   webhookPolicy: WebhookPolicy;
   /**

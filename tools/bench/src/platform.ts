@@ -14,7 +14,8 @@ export interface BenchPlatform {
   home: string;
   launched: Launch;
   dev: Dev;
-  /** The pid the launcher recorded for a process (a service, `postgres`, `nats`, `carrier-sim`). */
+  /** Every process the launcher recorded (processes.json), and the pid of one by name. */
+  processes(): { name: string; pid: number }[];
   pidOf(name: string): number | undefined;
   /** A client of one of the platform's databases as PostgreSQL's superuser (RLS does not apply). */
   admin(database: string): Promise<pg.Client>;
@@ -56,6 +57,7 @@ export async function startPlatform(
     home,
     launched,
     dev: devCredentials(home),
+    processes,
     pidOf: (name) => processes().find((record) => record.name === name)?.pid,
     admin: async (database) => {
       const client = new pg.Client({

@@ -26,7 +26,22 @@ describe('parseReceipt', () => {
       carrierMessageId: '00000000000000a1',
       state: 'delivered',
       errorCode: null,
+      // From the recipient to the sender: the message it is for went the other way.
+      echo: { from: '+14155550123', to: '+447911123456', text: 'hi' },
     });
+  });
+
+  it('keeps the quoted text whole, spaces included, and has no echo without one', () => {
+    const quoting = deliverSm({
+      esm_class: 0x04,
+      receipted_message_id: 'd4',
+      message_state: 2,
+      short_message:
+        'id:d4 sub:001 dlvrd:001 submit date:2612011200 done date:2612011200 stat:DELIVRD err:000 Text:see you at 5 . ok',
+    });
+    expect(parseReceipt(quoting)).toMatchObject({ echo: { text: 'see you at 5 . ok' } });
+    const silent = deliverSm({ esm_class: 0x04, receipted_message_id: 'd5', message_state: 2 });
+    expect(parseReceipt(silent)).toEqual({ carrierMessageId: 'd5', state: 'delivered', errorCode: null });
   });
 
   it('falls back to the receipt text, and names the error of an undelivered part', () => {
@@ -39,6 +54,7 @@ describe('parseReceipt', () => {
       carrierMessageId: 'b2',
       state: 'undelivered',
       errorCode: 'UNDELIV:001',
+      echo: { from: '+14155550123', to: '+447911123456', text: 'hi' },
     });
   });
 

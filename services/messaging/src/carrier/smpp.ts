@@ -310,7 +310,7 @@ export class SmppCarrier implements CarrierPort {
     const failures = this.pending.get(session);
     this.pending.delete(session);
     for (const fail of failures ?? [])
-      fail(new CarrierError('busy', 'NOT_BOUND', 'the SMPP session closed before the answer'));
+      fail(new CarrierError('busy', 'SESSION_LOST', 'the SMPP session closed before the answer'));
     if (this.session !== session) return;
     this.session = undefined;
     this.bound = false;
@@ -454,9 +454,20 @@ export function parseReceipt(pdu: Pdu): Receipt | 'not-final' | undefined {
   const stat = fromText('stat')?.toUpperCase();
   const err = fromText('err') ?? '000';
   if (state === ENROUTE || state === ACCEPTED || stat === 'ENROUTE' || stat === 'ACCEPTD') return 'not-final';
+  // The receipt comes from the message's recipient to its sender and quotes its text (to the end).
+  const quoted = /(?:^|\s)text:(.*)$/is.exec(text)?.[1];
+  const echo =
+    quoted !== undefined && pdu.source_addr && pdu.destination_addr
+      ? { from: fromAddress(pdu.destination_addr), to: fromAddress(pdu.source_addr), text: quoted }
+      : undefined;
+  const receipt = (outcome: Pick<Receipt, 'state' | 'errorCode'>): Receipt => ({
+    carrierMessageId: id,
+    ...outcome,
+    ...(echo ? { echo } : {}),
+  });
   if (state === MessageState.DELIVERED || (state === undefined && stat === 'DELIVRD'))
-    return { carrierMessageId: id, state: 'delivered', errorCode: null };
+    return receipt({ state: 'delivered', errorCode: null });
   if (state === MessageState.EXPIRED || (state === undefined && stat === 'EXPIRED'))
-    return { carrierMessageId: id, state: 'expired', errorCode: 'EXPIRED' };
-  return { carrierMessageId: id, state: 'undelivered', errorCode: `${stat ?? 'UNDELIV'}:${err}` };
+    return receipt({ state: 'expired', errorCode: 'EXPIRED' });
+  return receipt({ state: 'undelivered', errorCode: `${stat ?? 'UNDELIV'}:${err}` });
 }

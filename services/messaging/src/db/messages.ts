@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, lt, notInArray, or, sql, type SQL } from 'drizzle-orm';
 import { olderThan, toPage, type Cursor, type Database, type Transaction } from '@parley/kit';
 import {
   carrierParts,
@@ -46,7 +46,9 @@ export class MessageRepository {
     tx: Transaction,
     row: MessageRow,
     status: MessageStatus,
-    changes: Partial<Pick<MessageRow, 'errorCode' | 'carrierMessageIds' | 'senderClass'>> = {},
+    changes: Partial<
+      Pick<MessageRow, 'errorCode' | 'carrierMessageIds' | 'senderClass' | 'submitStartedAt'>
+    > = {},
   ): Promise<MessageRow> {
     const [updated] = await tx
       .update(messages)
@@ -183,9 +185,49 @@ export class MessageRepository {
   /** Keeps a receipt whose message is not recorded as sent yet. */
   async keepEarlyReceipt(
     db: Executor,
-    receipt: { carrierMessageId: string; state: ReceiptState; errorCode: string | null },
+    receipt: {
+      carrierMessageId: string;
+      state: ReceiptState;
+      errorCode: string | null;
+      echoHash: string | null;
+    },
   ): Promise<void> {
     await db.insert(earlyReceipts).values(receipt).onConflictDoNothing();
+  }
+
+  /** Marks the start (a time) or the definite end (null) of an attempt to hand the message to the carrier. */
+  async setSubmitStarted(tx: Transaction, row: MessageRow, at: Date | null): Promise<MessageRow> {
+    const [updated] = await tx
+      .update(messages)
+      .set({ submitStartedAt: at })
+      .where(and(eq(messages.createdAt, row.createdAt), eq(messages.id, row.id)))
+      .returning();
+    return updated!;
+  }
+
+  /**
+   * The part ids of kept receipts that echo each part (by its possible echo hashes), received since
+   * `since`, one distinct receipt per part; undefined unless every part has one (domain/inDoubt.ts).
+   */
+  async receiptsEchoing(tx: Transaction, parts: string[][], since: Date): Promise<string[] | undefined> {
+    const chosen: string[] = [];
+    for (const hashes of parts) {
+      const [found] = await tx
+        .select({ carrierMessageId: earlyReceipts.carrierMessageId })
+        .from(earlyReceipts)
+        .where(
+          and(
+            inArray(earlyReceipts.echoHash, hashes),
+            gte(earlyReceipts.receivedAt, since),
+            chosen.length > 0 ? notInArray(earlyReceipts.carrierMessageId, chosen) : undefined,
+          ),
+        )
+        .orderBy(asc(earlyReceipts.receivedAt))
+        .limit(1);
+      if (!found) return undefined;
+      chosen.push(found.carrierMessageId);
+    }
+    return chosen;
   }
 
   /** Takes (reads and deletes) the early receipts of these carrier ids. */

@@ -53,6 +53,8 @@ export const messages = pgTable(
     expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull(),
+    /** When the current attempt to hand it to the carrier began (migration 0009; domain/inDoubt.ts). */
+    submitStartedAt: timestamp('submit_started_at', { withTimezone: true }),
   },
   (table) => [primaryKey({ columns: [table.tenantId, table.createdAt, table.id] })],
 );
@@ -89,6 +91,8 @@ export const earlyReceipts = pgTable('early_receipts', {
   state: text('state').$type<ReceiptState>().notNull(),
   errorCode: text('error_code'),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
+  /** Keyed hash of the message the receipt names (migration 0009; domain/inDoubt.ts). */
+  echoHash: text('echo_hash'),
 });
 
 /** Parts of inbound messages until they are whole, then the duplicate check (migration 0004). */

@@ -2,6 +2,7 @@
 // the first implementation (src/carrier/smpp.ts); an HTTP carrier, or a second SMPP route for failover,
 // implements the same interface.
 import type { ReceiptState } from '../db/schema';
+import type { ReceiptEcho } from './inDoubt';
 import type { SmsEncoding } from './segments';
 
 export interface OutboundMessage {
@@ -22,6 +23,12 @@ export interface Receipt {
   state: ReceiptState;
   /** The carrier's error (e.g. UNDELIV:001), null when delivered. */
   errorCode: string | null;
+  /**
+   * What the receipt says of its message, when it says it: the message's sender and recipient (the
+   * receipt's destination and source) and the text it quotes. How a send in doubt recognises the receipt
+   * of a submit whose part id it never recorded (domain/inDoubt.ts).
+   */
+  echo?: ReceiptEcho;
 }
 
 /**
@@ -53,6 +60,18 @@ export class CarrierError extends Error {
     super(message);
     this.name = 'CarrierError';
   }
+}
+
+/**
+ * True when a submit that ended in this error may still have been accepted by the carrier: its answer did
+ * not come in time, or the session closed while it was outstanding. (Throttled, queue full, not bound and
+ * a refusal are definite: the carrier did not take it.)
+ */
+export function mayHaveReachedCarrier(error: unknown): boolean {
+  return (
+    !(error instanceof CarrierError) ||
+    (error.kind === 'busy' && (error.code === 'RESPONSE_TIMEOUT' || error.code === 'SESSION_LOST'))
+  );
 }
 
 export interface CarrierPort {

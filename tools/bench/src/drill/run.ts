@@ -68,6 +68,8 @@ export interface DrillResult {
   recoverySeconds: number;
   /** From the end of the load until every count above was final. */
   settleSeconds: number;
+  /** Other processes that were started again meanwhile (they died with the killed one). */
+  alsoRestarted: string[];
 }
 
 /** Webhooks the platform posts to the drill: per message and event type, every webhook-id seen. */
@@ -146,6 +148,7 @@ async function drill(
   const load = new SteadyLoad(dev, senders, options.perSecond, receiver.url, firstIndex);
   load.start();
   await sleep(options.beforeKillMs);
+  const pidsBefore = platform.processes();
   const pid = platform.pidOf(target);
   if (!pid) throw new Error(`the launcher recorded no process named ${target}`);
   const killedAt = Date.now();
@@ -176,6 +179,7 @@ async function drill(
     (seen) => finals.every((id) => seen.has(callbackKey(id))),
   );
   const after = await simCounters(dev);
+  const pidsAfter = new Map(platform.processes().map((record) => [record.name, record.pid]));
   return {
     target,
     accepted: ids.length,
@@ -190,6 +194,9 @@ async function drill(
     retries: load.retries,
     recoverySeconds: Math.round((recoveredAt - killedAt) / 100) / 10,
     settleSeconds: Math.round((Date.now() - loadEnded) / 100) / 10,
+    alsoRestarted: pidsBefore
+      .filter((record) => record.name !== target && pidsAfter.get(record.name) !== record.pid)
+      .map((record) => record.name),
   };
 }
 
@@ -282,6 +289,7 @@ export function drillTable(results: DrillResult[]): string {
     ['webhooks lost', (result) => result.webhooksLost],
     ['recovered in (s)', (result) => result.recoverySeconds],
     ['settled in (s)', (result) => result.settleSeconds],
+    ['also restarted', (result) => result.alsoRestarted.join(', ') || '-'],
   ];
   const rows = [
     columns.map(([name]) => name),
