@@ -13,7 +13,10 @@ import { USAGE_CATEGORIES, type UsageCategory } from '../domain/rating';
 /** At most this span is summed at once (a year and a day). */
 const MAX_SPAN_MS = 367 * 86_400_000;
 
-/** SummariseUsage: the tenant's rated usage summed by UTC day and category, within a time range. */
+/**
+ * SummariseUsage: the tenant's rated usage summed by UTC day and category, within a time range: what the
+ * platform charged it (its sub-accounts' usage included), not what it resold.
+ */
 export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
   return async ({
     request,
@@ -43,7 +46,7 @@ export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
                count(*)::text as lines, trim(trailing '.' from trim(trailing '0' from sum(quantity)::text)) as quantity,
                sum(amount_minor)::text as amount
           from usage_records
-         where occurred_at >= ${from} and occurred_at < ${to}
+         where seller = 'platform' and occurred_at >= ${from} and occurred_at < ${to}
            ${request.category ? sql`and category = ${request.category}` : sql``}
            ${request.accountId ? sql`and account_id = ${request.accountId}` : sql``}
          group by 1, 2, 3
