@@ -481,6 +481,9 @@ describe('billing service', () => {
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual([
+        'account_plan_assignments',
+        'account_plan_versions',
+        'account_plans',
         'billing_accounts',
         'billing_numbers',
         'billing_periods',
