@@ -16,6 +16,7 @@ import { makeAddAccountPlanVersion } from './rpc/addAccountPlanVersion';
 import { makeListAccountPlans } from './rpc/listAccountPlans';
 import { makeGetAccountPlan } from './rpc/getAccountPlan';
 import { makeSetAccountPlan } from './rpc/setAccountPlan';
+import { makeGetAccountPlanAssignment } from './rpc/getAccountPlanAssignment';
 import { UsageRepository } from './db/usage';
 import { makeGetBalance } from './rpc/getBalance';
 import { makeCreatePlan } from './rpc/createPlan';
@@ -161,6 +162,11 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     listAccountPlans: rpc('ListAccountPlans', makeListAccountPlans({ accountPlans }), read),
     getAccountPlan: rpc('GetAccountPlan', makeGetAccountPlan({ db: runtime.db, accountPlans }), read),
     setAccountPlan: rpc('SetAccountPlan', makeSetAccountPlan({ accountPlans }), write),
+    getAccountPlanAssignment: rpc(
+      'GetAccountPlanAssignment',
+      makeGetAccountPlanAssignment({ db: runtime.db, accountPlans }),
+      read,
+    ),
   };
   const paymentsImplementation: billingPaymentsV1.PaymentsServiceServer = {
     createPaymentMethod: rpc('CreatePaymentMethod', makeCreatePaymentMethod({ processor, payments }), write),

@@ -137,15 +137,24 @@ export class AccountPlanRepository {
     });
   }
 
-  /** The account plan a sub-account is on now, if any. */
-  async assignedPlan(tx: Transaction, tenantId: string, accountId: string): Promise<string | undefined> {
+  /** The account plan a sub-account is on now and since when, if any. */
+  async assignment(
+    tx: Transaction,
+    tenantId: string,
+    accountId: string,
+  ): Promise<{ planId: string; assignedAt: Date } | undefined> {
     const [row] = await tx
-      .select({ planId: accountPlanAssignments.planId })
+      .select({ planId: accountPlanAssignments.planId, assignedAt: accountPlanAssignments.assignedAt })
       .from(accountPlanAssignments)
       .where(
         and(eq(accountPlanAssignments.tenantId, tenantId), eq(accountPlanAssignments.accountId, accountId)),
       );
-    return row?.planId;
+    return row;
+  }
+
+  /** The account plan a sub-account is on now, if any. */
+  async assignedPlan(tx: Transaction, tenantId: string, accountId: string): Promise<string | undefined> {
+    return (await this.assignment(tx, tenantId, accountId))?.planId;
   }
 
   /** The version of the sub-account's plan in force at `at`; undefined when the sub-account is not resold. */

@@ -728,6 +728,14 @@ describe('gateway REST API', () => {
       });
       expect(assigned).toMatchObject({ status: 200, body: { accountId: 'cust-1', planId: 'retail' } });
       expect(typeof assigned.body.assignedAt).toBe('string');
+      expect((await request('GET', '/v1/accounts/cust-1/plan', { key: keys['tenant-a'] })).body).toEqual(
+        assigned.body,
+      );
+      expect((await request('GET', '/v1/accounts/cust-1/plan', { key: keys['tenant-b'] })).body).toEqual({
+        accountId: 'cust-1',
+        planId: null,
+        assignedAt: null,
+      });
       expect(
         await request('PUT', '/v1/accounts/no%20such/plan', {
           key: keys['tenant-a'],

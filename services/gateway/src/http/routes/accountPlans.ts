@@ -196,6 +196,28 @@ export function accountPlanRoutes(backends: Backends) {
       },
     }),
     route({
+      method: 'get',
+      path: '/v1/accounts/{accountId}/plan',
+      operationId: 'getAccountPlanAssignment',
+      summary: 'Which of your account plans one of your accounts is on',
+      description:
+        '`planId` null: the account is not resold (its usage is yours, on your invoice from Parley).',
+      tags: ['Account plans'],
+      scope: 'billing:read',
+      params: accountParams,
+      response: { status: 200, description: 'The assignment', schema: assignmentSchema },
+      handler: async ({ caller, params }) => {
+        const answer = await backends.as(caller, billing, billing.getAccountPlanAssignment, {
+          accountId: params.accountId,
+        });
+        return {
+          accountId: answer.accountId,
+          planId: answer.planId || null,
+          assignedAt: iso(answer.assignedAt) ?? null,
+        };
+      },
+    }),
+    route({
       method: 'delete',
       path: '/v1/accounts/{accountId}/plan',
       operationId: 'removeAccountPlan',

@@ -486,6 +486,22 @@ export interface SetAccountPlanResponse {
   assignedAt?: Date | undefined;
 }
 
+/** GetAccountPlanAssignmentRequest names an account of the caller's tenant. */
+export interface GetAccountPlanAssignmentRequest {
+  /** The account (sub-account). */
+  accountId: string;
+}
+
+/** GetAccountPlanAssignmentResponse says what the account is on. */
+export interface GetAccountPlanAssignmentResponse {
+  /** The account. */
+  accountId: string;
+  /** Its account plan, empty when it is not resold. */
+  planId: string;
+  /** When it was put on it; unset when it is not resold. */
+  assignedAt?: Date | undefined;
+}
+
 function createBaseGetBalanceRequest(): GetBalanceRequest {
   return {};
 }
@@ -4816,6 +4832,198 @@ export const SetAccountPlanResponse: MessageFns<SetAccountPlanResponse> = {
   },
 };
 
+function createBaseGetAccountPlanAssignmentRequest(): GetAccountPlanAssignmentRequest {
+  return { accountId: "" };
+}
+
+export const GetAccountPlanAssignmentRequest: MessageFns<GetAccountPlanAssignmentRequest> = {
+  encode(message: GetAccountPlanAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPlanAssignmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPlanAssignmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPlanAssignmentRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetAccountPlanAssignmentRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountPlanAssignmentRequest>, I>>(base?: I): GetAccountPlanAssignmentRequest {
+    return GetAccountPlanAssignmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountPlanAssignmentRequest>, I>>(
+    object: I,
+  ): GetAccountPlanAssignmentRequest {
+    const message = createBaseGetAccountPlanAssignmentRequest();
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAccountPlanAssignmentResponse(): GetAccountPlanAssignmentResponse {
+  return { accountId: "", planId: "", assignedAt: undefined };
+}
+
+export const GetAccountPlanAssignmentResponse: MessageFns<GetAccountPlanAssignmentResponse> = {
+  encode(message: GetAccountPlanAssignmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.planId !== "") {
+      writer.uint32(18).string(message.planId);
+    }
+    if (message.assignedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.assignedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPlanAssignmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPlanAssignmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assignedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPlanAssignmentResponse {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+      assignedAt: isSet(object.assignedAt)
+        ? fromJsonTimestamp(object.assignedAt)
+        : isSet(object.assigned_at)
+        ? fromJsonTimestamp(object.assigned_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetAccountPlanAssignmentResponse): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    if (message.assignedAt !== undefined) {
+      obj.assignedAt = message.assignedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountPlanAssignmentResponse>, I>>(
+    base?: I,
+  ): GetAccountPlanAssignmentResponse {
+    return GetAccountPlanAssignmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountPlanAssignmentResponse>, I>>(
+    object: I,
+  ): GetAccountPlanAssignmentResponse {
+    const message = createBaseGetAccountPlanAssignmentResponse();
+    message.accountId = object.accountId ?? "";
+    message.planId = object.planId ?? "";
+    message.assignedAt = object.assignedAt ?? undefined;
+    return message;
+  },
+};
+
 /** BillingService owns balances, usage, invoices and payments. */
 export type BillingServiceService = typeof BillingServiceService;
 export const BillingServiceService = {
@@ -5011,6 +5219,20 @@ export const BillingServiceService = {
       Buffer.from(SetAccountPlanResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SetAccountPlanResponse => SetAccountPlanResponse.decode(value),
   },
+  /** GetAccountPlanAssignment says which of the caller's tenant's account plans an account is on, if any. */
+  getAccountPlanAssignment: {
+    path: "/parley.billing.v1.BillingService/GetAccountPlanAssignment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAccountPlanAssignmentRequest): Buffer =>
+      Buffer.from(GetAccountPlanAssignmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAccountPlanAssignmentRequest =>
+      GetAccountPlanAssignmentRequest.decode(value),
+    responseSerialize: (value: GetAccountPlanAssignmentResponse): Buffer =>
+      Buffer.from(GetAccountPlanAssignmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAccountPlanAssignmentResponse =>
+      GetAccountPlanAssignmentResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServiceServer extends UntypedServiceImplementation {
@@ -5048,6 +5270,8 @@ export interface BillingServiceServer extends UntypedServiceImplementation {
   getAccountPlan: handleUnaryCall<GetAccountPlanRequest, GetAccountPlanResponse>;
   /** SetAccountPlan puts one of the caller's tenant's accounts on one of its account plans, or on none. */
   setAccountPlan: handleUnaryCall<SetAccountPlanRequest, SetAccountPlanResponse>;
+  /** GetAccountPlanAssignment says which of the caller's tenant's account plans an account is on, if any. */
+  getAccountPlanAssignment: handleUnaryCall<GetAccountPlanAssignmentRequest, GetAccountPlanAssignmentResponse>;
 }
 
 export interface BillingServiceClient extends Client {
@@ -5322,6 +5546,22 @@ export interface BillingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SetAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  /** GetAccountPlanAssignment says which of the caller's tenant's account plans an account is on, if any. */
+  getAccountPlanAssignment(
+    request: GetAccountPlanAssignmentRequest,
+    callback: (error: ServiceError | null, response: GetAccountPlanAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPlanAssignment(
+    request: GetAccountPlanAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAccountPlanAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPlanAssignment(
+    request: GetAccountPlanAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAccountPlanAssignmentResponse) => void,
   ): ClientUnaryCall;
 }
 
