@@ -568,6 +568,18 @@ describe('invoices', () => {
       ]);
       expect(issued[0]!.seller).toMatchObject({ name: 'Parley Platform GmbH' });
       expect(issued[1]!.seller).toMatchObject({ name: 'reseller' });
+
+      // Late: a July message of cust-1 rated after July was invoiced goes onto August's invoices, both of them.
+      await rate('reseller', '2026-07-31T23:00:00Z', 1, 'cust-1');
+      const august = (
+        await call(client, client.runInvoices, { period: '2026-08' }, await asPlatform())
+      ).invoices.filter((invoice) => invoice.tenantId === 'reseller');
+      expect(august.map((invoice) => [invoice.accountId, invoice.number, invoice.subtotalMinor])).toEqual([
+        ['', 'INV-202608-0001', '8'],
+        ['cust-1', 'INV-202608-0002', '10'],
+      ]);
+      const july = await linesOf('reseller', issued[1]!.id);
+      expect(july.invoice.lineCount).toBe(1);
     });
 
     it('applies a new price version from its effective date and never rewrites usage already rated', async () => {
