@@ -15,7 +15,8 @@ const MAX_SPAN_MS = 367 * 86_400_000;
 
 /**
  * SummariseUsage: the tenant's rated usage summed by UTC day and category, within a time range: what the
- * platform charged it (its sub-accounts' usage included), not what it resold.
+ * platform charged it (its sub-accounts' usage included), or with `seller` "tenant" what it charged the
+ * accounts it resells.
  */
 export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
   return async ({
@@ -31,6 +32,9 @@ export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
       violations.push({ field: 'from', description: 'at most 367 days before to' });
     if (request.category && !USAGE_CATEGORIES.includes(request.category as UsageCategory))
       violations.push({ field: 'category', description: USAGE_CATEGORIES.join(', ') });
+    const seller = request.seller || 'platform';
+    if (seller !== 'platform' && seller !== 'tenant')
+      violations.push({ field: 'seller', description: 'platform or tenant' });
     if (violations.length > 0)
       throw invalidArgument('USAGE_QUERY_INVALID', 'the usage query is invalid', violations);
     const rows = await withTenant(deps.db, caller.tenantId, async (tx) => {
@@ -46,7 +50,7 @@ export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
                count(*)::text as lines, trim(trailing '.' from trim(trailing '0' from sum(quantity)::text)) as quantity,
                sum(amount_minor)::text as amount
           from usage_records
-         where seller = 'platform' and occurred_at >= ${from} and occurred_at < ${to}
+         where seller = ${seller} and occurred_at >= ${from} and occurred_at < ${to}
            ${request.category ? sql`and category = ${request.category}` : sql``}
            ${request.accountId ? sql`and account_id = ${request.accountId}` : sql``}
          group by 1, 2, 3

@@ -390,6 +390,35 @@ describe('billing service', () => {
       ]);
       // The tenant's wallet pays Parley's lines only: what its customer owes it is not Parley's to collect.
       expect(before.balance - BigInt(await balanceOf('initech'))).toBe((await charged()) - before.charged);
+      // What the tenant charged its customer, by day, apart from what Parley charged the tenant.
+      const resold = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-11-01T00:00:00Z'),
+          to: new Date('2027-03-01T00:00:00Z'),
+          category: '',
+          accountId: 'cust-n',
+          seller: 'tenant',
+        },
+        await as('initech'),
+      );
+      expect(resold.totals.filter((total) => total.day === '2026-11-20')).toEqual([
+        {
+          day: '2026-11-20',
+          category: 'number_rent',
+          lines: '1',
+          quantity: '1',
+          amount: { currency: 'EUR', minorUnits: '500' },
+        },
+        {
+          day: '2026-11-20',
+          category: 'number_setup',
+          lines: '1',
+          quantity: '1',
+          amount: { currency: 'EUR', minorUnits: '100' },
+        },
+      ]);
     });
   });
 
@@ -403,6 +432,7 @@ describe('billing service', () => {
           to: new Date('2027-02-01T00:00:00Z'),
           category: '',
           accountId: '',
+          seller: '',
         },
         await as('initech'),
       );
@@ -439,6 +469,7 @@ describe('billing service', () => {
           to: new Date('2027-02-01T00:00:00Z'),
           category: 'number_rent',
           accountId: '',
+          seller: '',
         },
         await as('initech'),
       );
@@ -452,6 +483,7 @@ describe('billing service', () => {
           to: new Date('2027-02-01T00:00:00Z'),
           category: '',
           accountId: '',
+          seller: '',
         },
         await as('someone-else'),
       );
@@ -465,6 +497,7 @@ describe('billing service', () => {
             to: new Date('2026-01-01T00:00:00Z'),
             category: 'nope',
             accountId: '',
+            seller: 'nobody',
           },
           await as('initech'),
         ),

@@ -384,6 +384,11 @@ export interface SummariseUsageRequest {
   category: string;
   /** Only usage of this account; empty: all. */
   accountId: string;
+  /**
+   * Whose sales: "platform" (empty: what Parley charged the tenant) or "tenant" (what the tenant charged the
+   * accounts it resells, at its account plans).
+   */
+  seller: string;
 }
 
 /** UsageTotal is the usage of one category on one day. */
@@ -3657,7 +3662,7 @@ export const SetLowBalanceThresholdResponse: MessageFns<SetLowBalanceThresholdRe
 };
 
 function createBaseSummariseUsageRequest(): SummariseUsageRequest {
-  return { from: undefined, to: undefined, category: "", accountId: "" };
+  return { from: undefined, to: undefined, category: "", accountId: "", seller: "" };
 }
 
 export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
@@ -3673,6 +3678,9 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
     }
     if (message.accountId !== "") {
       writer.uint32(34).string(message.accountId);
+    }
+    if (message.seller !== "") {
+      writer.uint32(42).string(message.seller);
     }
     return writer;
   },
@@ -3722,6 +3730,14 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
             message.accountId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.seller = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3744,6 +3760,7 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
         : isSet(object.account_id)
         ? globalThis.String(object.account_id)
         : "",
+      seller: isSet(object.seller) ? globalThis.String(object.seller) : "",
     };
   },
 
@@ -3761,6 +3778,9 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
     if (message.accountId !== "") {
       obj.accountId = message.accountId;
     }
+    if (message.seller !== "") {
+      obj.seller = message.seller;
+    }
     return obj;
   },
 
@@ -3773,6 +3793,7 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
     message.to = object.to ?? undefined;
     message.category = object.category ?? "";
     message.accountId = object.accountId ?? "";
+    message.seller = object.seller ?? "";
     return message;
   },
 };
