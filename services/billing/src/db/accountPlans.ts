@@ -5,7 +5,7 @@ import { versionAt, type RatePlan } from '../domain/plans';
 import { ratePlan, type PlanWithVersions } from './plans';
 import { accountPlanAssignments, accountPlans, accountPlanVersions } from './schema';
 
-const PLAN_NOT_FOUND = (planId: string) =>
+const planNotFound = (planId: string) =>
   notFound('PLAN_NOT_FOUND', `the tenant has no account plan ${planId}`);
 
 /**
@@ -53,7 +53,7 @@ export class AccountPlanRepository {
         .from(accountPlans)
         .where(and(eq(accountPlans.tenantId, tenantId), eq(accountPlans.id, planId)))
         .for('update');
-      if (!plan) throw PLAN_NOT_FOUND(planId);
+      if (!plan) throw planNotFound(planId);
       const [latest] = await tx
         .select({ version: accountPlanVersions.version, effectiveFrom: accountPlanVersions.effectiveFrom })
         .from(accountPlanVersions)
@@ -124,7 +124,7 @@ export class AccountPlanRepository {
         .select({ id: accountPlans.id })
         .from(accountPlans)
         .where(and(eq(accountPlans.tenantId, tenantId), eq(accountPlans.id, planId)));
-      if (!plan) throw PLAN_NOT_FOUND(planId);
+      if (!plan) throw planNotFound(planId);
       const assignedAt = new Date();
       await tx
         .insert(accountPlanAssignments)

@@ -13,7 +13,7 @@ export function makeSetAccountPlan(deps: { accountPlans: AccountPlanRepository }
     caller,
   }: RpcContext<billingV1.SetAccountPlanRequest>): Promise<billingV1.SetAccountPlanResponse> => {
     if (request.accountId === '' || request.accountId.length > 100) {
-      throw invalidArgument('ACCOUNT_ID_INVALID', 'accountId must name one of the tenant’s accounts', [
+      throw invalidArgument('ACCOUNT_ID_INVALID', "accountId must name one of the tenant's accounts", [
         { field: 'accountId', description: '1-100 characters (the tenant itself has no account plan)' },
       ]);
     }
