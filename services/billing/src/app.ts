@@ -10,6 +10,13 @@ import { version } from '../package.json';
 import type { Config } from './config';
 import { AccountRepository } from './db/accounts';
 import { PlanRepository } from './db/plans';
+import { AccountPlanRepository } from './db/accountPlans';
+import { makeCreateAccountPlan } from './rpc/createAccountPlan';
+import { makeAddAccountPlanVersion } from './rpc/addAccountPlanVersion';
+import { makeListAccountPlans } from './rpc/listAccountPlans';
+import { makeGetAccountPlan } from './rpc/getAccountPlan';
+import { makeSetAccountPlan } from './rpc/setAccountPlan';
+import { makeGetAccountPlanAssignment } from './rpc/getAccountPlanAssignment';
 import { UsageRepository } from './db/usage';
 import { makeGetBalance } from './rpc/getBalance';
 import { makeCreatePlan } from './rpc/createPlan';
@@ -93,17 +100,19 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
   const wallet = new WalletRepository(runtime.outbox);
   const accounts = new AccountRepository(runtime.db, plans, wallet);
   const usage = new UsageRepository(wallet);
+  const accountPlans = new AccountPlanRepository(runtime.db);
   const authoriser = new Authoriser({
     load: (tenantId) => accounts.walletState(tenantId),
     now,
     reservationTtlMs: RESERVATION_TTL_MS,
     refreshMs: WALLET_REFRESH_MS,
   });
-  const rating = { accounts, plans, usage };
+  const rating = { accounts, plans, usage, accountPlans };
   const invoices = new InvoiceRepository({
     db: runtime.db,
     accounts,
     plans,
+    accountPlans,
     usage,
     now,
     seller: {
@@ -139,6 +148,25 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
       { scope: 'billing:write' },
     ),
     summariseUsage: rpc('SummariseUsage', makeSummariseUsage({ db: runtime.db, now }), read),
+    // A tenant's own prices for its sub-accounts: the tenant's billing scopes, walled off by tenant.
+    createAccountPlan: rpc(
+      'CreateAccountPlan',
+      makeCreateAccountPlan({ db: runtime.db, accounts, accountPlans, now }),
+      write,
+    ),
+    addAccountPlanVersion: rpc(
+      'AddAccountPlanVersion',
+      makeAddAccountPlanVersion({ db: runtime.db, accountPlans, now }),
+      write,
+    ),
+    listAccountPlans: rpc('ListAccountPlans', makeListAccountPlans({ accountPlans }), read),
+    getAccountPlan: rpc('GetAccountPlan', makeGetAccountPlan({ db: runtime.db, accountPlans }), read),
+    setAccountPlan: rpc('SetAccountPlan', makeSetAccountPlan({ accountPlans }), write),
+    getAccountPlanAssignment: rpc(
+      'GetAccountPlanAssignment',
+      makeGetAccountPlanAssignment({ db: runtime.db, accountPlans }),
+      read,
+    ),
   };
   const paymentsImplementation: billingPaymentsV1.PaymentsServiceServer = {
     createPaymentMethod: rpc('CreatePaymentMethod', makeCreatePaymentMethod({ processor, payments }), write),

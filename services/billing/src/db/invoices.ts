@@ -10,7 +10,8 @@ import {
 } from '@parley/kit';
 import { creditNoteNumber, invoiceNumber, invoiceTotals } from '../domain/invoices';
 import { periodBounds, type Period } from '../domain/periods';
-import { versionAt } from '../domain/plans';
+import { versionAt, type RatePlan } from '../domain/plans';
+import type { AccountPlanRepository } from './accountPlans';
 import type { AccountRepository } from './accounts';
 import type { PlanRepository } from './plans';
 import type { UsageRepository } from './usage';
@@ -32,6 +33,7 @@ export interface InvoiceDeps {
   db: Database;
   accounts: AccountRepository;
   plans: PlanRepository;
+  accountPlans: AccountPlanRepository;
   usage: UsageRepository;
   /** The platform operator, printed as the seller of every tenant's invoice. */
   seller: InvoiceParty;
@@ -81,11 +83,15 @@ export class InvoiceRepository {
         .where(and(eq(invoiceCounters.tenantId, tenantId), eq(invoiceCounters.period, period)))
         .for('update');
       await this.deps.usage.closePeriod(tx, tenantId, period);
-      const accountRows = await tx
-        .selectDistinct({ accountId: usageRecords.accountId })
-        .from(usageRecords)
-        .where(and(eq(usageRecords.tenantId, tenantId), eq(usageRecords.billingPeriod, period)))
-        .orderBy(asc(usageRecords.accountId));
+      // The tenant's own invoice ('') holds every line the platform sold it (its sub-accounts' usage too);
+      // a resold sub-account gets the tenant's invoice of the lines the tenant sold it.
+      const accountRows = (
+        await tx.execute<{ accountId: string }>(sql`
+          select distinct case when seller = 'platform' then '' else account_id end as "accountId"
+            from usage_records
+           where tenant_id = ${tenantId} and billing_period = ${period}
+           order by 1`)
+      ).rows;
       const issued = await tx
         .select({ accountId: invoices.accountId })
         .from(invoices)
@@ -154,7 +160,7 @@ export class InvoiceRepository {
       select ${id}::uuid, row_number() over (order by occurred_at, id), tenant_id, category, id, reference,
         occurred_at, party_from, party_to, country, quantity, unit, unit_price, amount_minor
       from usage_records
-      where tenant_id = ${tenantId} and billing_period = ${period} and account_id = ${accountId}`);
+      where tenant_id = ${tenantId} and billing_period = ${period} and ${soldTo(accountId)}`);
     const sums = await tx
       .select({
         category: invoiceLines.category,
@@ -193,8 +199,31 @@ export class InvoiceRepository {
     const tenantProfile = await this.profile(tx, tenantId, '');
     const profile = accountId === '' ? tenantProfile : await this.profile(tx, tenantId, accountId);
     const taxCountry = profile?.country ?? tenantProfile?.country ?? null;
-    const taxPercent = await this.taxPercent(tx, account.planId, period, taxCountry);
+    const versions =
+      accountId === ''
+        ? account.planId
+          ? (await this.deps.plans.find(account.planId, tx))?.versions
+          : undefined
+        : await this.resalePlan(tx, tenantId, accountId, period);
+    const taxPercent = taxPercentOf(versions, period, taxCountry);
     return { account, tenantProfile, profile, taxCountry, taxPercent };
+  }
+
+  /**
+   * The account plan a resold sub-account's invoice is taxed by: the plan its latest line of the period was
+   * rated at, else (no line yet: a draft) the plan it is on now.
+   */
+  private async resalePlan(tx: Transaction, tenantId: string, accountId: string, period: Period) {
+    const [latest] = await tx
+      .select({ planId: usageRecords.planId })
+      .from(usageRecords)
+      .where(
+        and(eq(usageRecords.tenantId, tenantId), eq(usageRecords.billingPeriod, period), soldTo(accountId)),
+      )
+      .orderBy(desc(usageRecords.occurredAt))
+      .limit(1);
+    const planId = latest?.planId ?? (await this.deps.accountPlans.assignedPlan(tx, tenantId, accountId));
+    return planId ? (await this.deps.accountPlans.find(tx, tenantId, planId))?.versions : undefined;
   }
 
   /**
@@ -216,11 +245,7 @@ export class InvoiceRepository {
       })
       .from(usageRecords)
       .where(
-        and(
-          eq(usageRecords.tenantId, tenantId),
-          eq(usageRecords.billingPeriod, period),
-          eq(usageRecords.accountId, accountId),
-        ),
+        and(eq(usageRecords.tenantId, tenantId), eq(usageRecords.billingPeriod, period), soldTo(accountId)),
       )
       .groupBy(usageRecords.category);
     const totals = invoiceTotals(
@@ -276,17 +301,6 @@ export class InvoiceRepository {
       .from(billingProfiles)
       .where(and(eq(billingProfiles.tenantId, tenantId), eq(billingProfiles.accountId, accountId)));
     return row;
-  }
-
-  /** The plan's tax percent for the billing country, from the version in force at the period's end. */
-  private async taxPercent(tx: Transaction, planId: string | null, period: Period, country: string | null) {
-    const zero = { coefficient: 0n, scale: 0 };
-    if (!planId) return zero;
-    const plan = await this.deps.plans.find(planId, tx);
-    const version = plan && versionAt(plan.versions, new Date(periodBounds(period).end.getTime() - 1));
-    const tax = version?.prices.taxPercent;
-    const text = (country && tax?.byCountry[country]) || tax?.defaultPrice || '0';
-    return parseDecimal(text, { field: 'taxPercent', maxScale: 9 });
   }
 
   async find(tx: Transaction, id: string): Promise<InvoiceRow | undefined> {
@@ -433,6 +447,24 @@ export class InvoiceRepository {
         }),
     );
   }
+}
+
+/**
+ * The lines an account's invoice holds: the tenant's own invoice ('') every line the platform sold it, a
+ * sub-account's invoice the lines the tenant sold that sub-account at its account plan.
+ */
+function soldTo(accountId: string) {
+  return accountId === ''
+    ? sql`${usageRecords.seller} = 'platform'`
+    : sql`${usageRecords.seller} = 'tenant' and ${usageRecords.accountId} = ${accountId}`;
+}
+
+/** The plan's tax percent for the billing country, from the version in force at the period's end. */
+function taxPercentOf(versions: readonly RatePlan[] | undefined, period: Period, country: string | null) {
+  const version = versions && versionAt(versions, new Date(periodBounds(period).end.getTime() - 1));
+  const tax = version?.prices.taxPercent;
+  const text = (country && tax?.byCountry[country]) || tax?.defaultPrice || '0';
+  return parseDecimal(text, { field: 'taxPercent', maxScale: 9 });
 }
 
 function partyOf(

@@ -9,7 +9,11 @@ export interface PlanWithVersions {
   versions: RatePlan[];
 }
 
-function ratePlan(plan: PlanRow, row: PlanVersionRow): RatePlan {
+/** A stored version read into a RatePlan (platform and account plans store versions the same way). */
+export function ratePlan(
+  plan: Pick<PlanRow, 'id' | 'currency'>,
+  row: Pick<PlanVersionRow, 'version' | 'effectiveFrom' | 'prices'>,
+): RatePlan {
   return {
     planId: plan.id,
     version: row.version,

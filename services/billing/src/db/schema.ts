@@ -60,6 +60,9 @@ export const billingPeriods = pgTable(
   (table) => [primaryKey({ columns: [table.tenantId, table.period] })],
 );
 
+/** 'platform': what the tenant owes Parley (its plan); 'tenant': what a resold sub-account owes the tenant. */
+export type UsageSeller = 'platform' | 'tenant';
+
 export const usageRecords = pgTable('usage_records', {
   id: uuid('id').primaryKey(),
   tenantId: text('tenant_id').notNull(),
@@ -78,6 +81,8 @@ export const usageRecords = pgTable('usage_records', {
   planVersion: integer('plan_version').notNull(),
   sourceType: text('source_type').notNull(),
   sourceId: text('source_id').notNull(),
+  /** Who sells the line: the platform to the tenant, or the tenant to a resold sub-account. */
+  seller: text('seller').$type<UsageSeller>().notNull().default('platform'),
   ratedAt: timestamp('rated_at', { withTimezone: true }).notNull().defaultNow(),
   /** The parties of a message or call, printed on the itemised invoice (personal data). */
   partyFrom: text('party_from'),
@@ -112,4 +117,42 @@ export const walletCredits = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.tenantId, table.reference] })],
+);
+
+/** A tenant's own price lists for its accounts (sub-accounts): the same prices and versions as a plan. */
+export const accountPlans = pgTable(
+  'account_plans',
+  {
+    tenantId: text('tenant_id').notNull(),
+    id: text('id').notNull(),
+    name: text('name').notNull(),
+    currency: currencyColumn('currency').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.id] })],
+);
+
+export const accountPlanVersions = pgTable(
+  'account_plan_versions',
+  {
+    tenantId: text('tenant_id').notNull(),
+    planId: text('plan_id').notNull(),
+    version: integer('version').notNull(),
+    effectiveFrom: timestamp('effective_from', { withTimezone: true }).notNull(),
+    prices: jsonb('prices').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.planId, table.version] })],
+);
+
+/** The account plan a sub-account is on; no row: it is not resold. */
+export const accountPlanAssignments = pgTable(
+  'account_plan_assignments',
+  {
+    tenantId: text('tenant_id').notNull(),
+    accountId: text('account_id').notNull(),
+    planId: text('plan_id').notNull(),
+    assignedAt: timestamp('assigned_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.accountId] })],
 );

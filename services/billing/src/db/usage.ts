@@ -5,7 +5,13 @@ import { nextPeriod, periodOf, type Period } from '../domain/periods';
 import type { RatePlan } from '../domain/plans';
 import type { RatedLine } from '../domain/rating';
 import type { WalletRepository } from './wallets';
-import { billingNumbers, billingPeriods, usageRecords, type BillingNumberRow } from './schema';
+import {
+  billingNumbers,
+  billingPeriods,
+  usageRecords,
+  type BillingNumberRow,
+  type UsageSeller,
+} from './schema';
 
 export interface UsageSource {
   tenantId: string;
@@ -45,10 +51,18 @@ export class UsageRepository {
   }
 
   /**
-   * Stores a rated line once: a second record of the same source is a no-op (the unique source id).
+   * Stores a rated line once per seller: a second record of the same source by the same seller is a no-op
+   * (unique seller and source id). The platform's line (what the tenant owes Parley) moves the tenant's
+   * wallet; the tenant's line to a resold sub-account (`seller` 'tenant', at its account plan) does not.
    * Answers whether it was stored.
    */
-  async record(tx: Transaction, source: UsageSource, plan: RatePlan, line: RatedLine): Promise<boolean> {
+  async record(
+    tx: Transaction,
+    source: UsageSource,
+    plan: RatePlan,
+    line: RatedLine,
+    seller: UsageSeller = 'platform',
+  ): Promise<boolean> {
     const billingPeriod = await this.periodFor(tx, source.tenantId, source.occurredAt);
     const inserted = await tx
       .insert(usageRecords)
@@ -72,12 +86,14 @@ export class UsageRepository {
         sourceId: source.sourceId,
         partyFrom: source.partyFrom ?? null,
         partyTo: source.partyTo ?? null,
+        seller,
       })
-      .onConflictDoNothing({ target: usageRecords.sourceId })
+      .onConflictDoNothing({ target: [usageRecords.seller, usageRecords.sourceId] })
       .returning({ id: usageRecords.id });
     if (inserted.length === 0) return false;
     // The wallet moves in the same transaction: a line is charged exactly when it is stored.
-    if (!line.amount.isZero()) await this.wallet?.charge(source.tenantId, line.amount, source.reference, tx);
+    if (seller === 'platform' && !line.amount.isZero())
+      await this.wallet?.charge(source.tenantId, line.amount, source.reference, tx);
     return true;
   }
 

@@ -2,7 +2,7 @@ import { withTenant, type Database, type JobContext, type Transaction } from '@p
 import type { BillingNumberRow } from '../db/schema';
 import { nextPeriod, periodBounds, periodOf, PERIOD_PATTERN, type Period } from '../domain/periods';
 import { rateNumberRent } from '../domain/rating';
-import { planAt, type RatingDeps } from '../events/consumers/rating';
+import { rateTwice, type RatingDeps } from '../events/consumers/rating';
 
 export const MONTHLY_RENT_QUEUE = 'billing-monthly-rent';
 /** At 00:05 UTC on the first of every month: the new month's rent. */
@@ -11,7 +11,10 @@ export const MONTHLY_RENT_CRON = '5 0 1 * *';
 /** The source id of a number's rent for a period: one charge per number per period, whoever rates it. */
 export const rentSourceId = (numberId: string, period: Period) => `rent:${numberId}:${period}`;
 
-/** Charges a whole month's rent for `period`, at the plan version in force when the period starts. */
+/**
+ * Charges a whole month's rent for `period`, at the plan version in force when the period starts (and, for a
+ * resold sub-account's number, at its account plan too).
+ */
 export async function chargeRent(
   deps: RatingDeps,
   tx: Transaction,
@@ -19,8 +22,8 @@ export async function chargeRent(
   period: Period,
 ): Promise<boolean> {
   const { start } = periodBounds(period);
-  const plan = await planAt(deps, tx, number.tenantId, start);
-  return deps.usage.record(
+  const rated = await rateTwice(
+    deps,
     tx,
     {
       tenantId: number.tenantId,
@@ -30,9 +33,14 @@ export async function chargeRent(
       sourceType: 'billing.number.rent',
       sourceId: rentSourceId(number.numberId, period),
     },
-    plan,
-    rateNumberRent(plan, { type: number.numberType, country: number.country }, { coefficient: 1n, scale: 0 }),
+    (plan) =>
+      rateNumberRent(
+        plan,
+        { type: number.numberType, country: number.country },
+        { coefficient: 1n, scale: 0 },
+      ),
   );
+  return rated.stored;
 }
 
 /** Every period after `first` up to and including `last`. */

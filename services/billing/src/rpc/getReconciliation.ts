@@ -20,7 +20,8 @@ const uuidTime = (column: string) =>
 /**
  * GetReconciliation (platform operators): for each subject billing rates, the events its inbox handled and
  * the ones parked, against the usage lines rated from them, by the event's creation time (the UUIDv7 id the
- * producer's outbox gave it). Every handled event has exactly one line, so `difference` is zero unless
+ * producer's outbox gave it). Every handled event has exactly one platform line (a resold sub-account's second line, at the tenant's
+ * price, is not counted: it is the same event sold on), so `difference` is zero unless
  * something was lost between the inbox and the usage table. Answerable while the inbox keeps the period's
  * rows (twice the stream's max age plus two days).
  */
@@ -44,7 +45,7 @@ export function makeGetReconciliation(deps: { db: Database }) {
             (select count(*) from kit_dead_letters
               where consumer = ${consumer} and ${uuidTime('event_id')} >= ${start} and ${uuidTime('event_id')} < ${end})::text as parked,
             (select count(*) from usage_records
-              where source_type = ${eventType} and ${uuidTime('source_id')} >= ${start} and ${uuidTime('source_id')} < ${end})::text as rated`);
+              where seller = 'platform' and source_type = ${eventType} and ${uuidTime('source_id')} >= ${start} and ${uuidTime('source_id')} < ${end})::text as rated`);
         return result.rows[0]!;
       });
       lines.push({

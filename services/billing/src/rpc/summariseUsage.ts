@@ -13,7 +13,11 @@ import { USAGE_CATEGORIES, type UsageCategory } from '../domain/rating';
 /** At most this span is summed at once (a year and a day). */
 const MAX_SPAN_MS = 367 * 86_400_000;
 
-/** SummariseUsage: the tenant's rated usage summed by UTC day and category, within a time range. */
+/**
+ * SummariseUsage: the tenant's rated usage summed by UTC day and category, within a time range: what the
+ * platform charged it (its sub-accounts' usage included), or with `seller` "tenant" what it charged the
+ * accounts it resells.
+ */
 export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
   return async ({
     request,
@@ -28,6 +32,9 @@ export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
       violations.push({ field: 'from', description: 'at most 367 days before to' });
     if (request.category && !USAGE_CATEGORIES.includes(request.category as UsageCategory))
       violations.push({ field: 'category', description: USAGE_CATEGORIES.join(', ') });
+    const seller = request.seller || 'platform';
+    if (seller !== 'platform' && seller !== 'tenant')
+      violations.push({ field: 'seller', description: 'platform or tenant' });
     if (violations.length > 0)
       throw invalidArgument('USAGE_QUERY_INVALID', 'the usage query is invalid', violations);
     const rows = await withTenant(deps.db, caller.tenantId, async (tx) => {
@@ -43,7 +50,7 @@ export function makeSummariseUsage(deps: { db: Database; now: () => Date }) {
                count(*)::text as lines, trim(trailing '.' from trim(trailing '0' from sum(quantity)::text)) as quantity,
                sum(amount_minor)::text as amount
           from usage_records
-         where occurred_at >= ${from} and occurred_at < ${to}
+         where seller = ${seller} and occurred_at >= ${from} and occurred_at < ${to}
            ${request.category ? sql`and category = ${request.category}` : sql``}
            ${request.accountId ? sql`and account_id = ${request.accountId}` : sql``}
          group by 1, 2, 3

@@ -289,6 +289,137 @@ describe('billing service', () => {
       // 2 × 0.075 = 0.15, onto November: October's invoice is issued.
       expect(rated).toMatchObject([{ billing_period: '2026-11', amount_minor: '15' }]);
     });
+    it('charges a resold sub-account’s number at the tenant’s prices too, once per month at each level', async () => {
+      const charged = async () =>
+        withTenant(billing.app.runtime.db, 'initech', async (tx) => {
+          const result = await tx.execute<{ platform: string }>(
+            sql`select coalesce(sum(amount_minor), 0)::text as platform from usage_records where seller = 'platform'`,
+          );
+          return BigInt(result.rows[0]!.platform);
+        });
+      const before = { balance: BigInt(await balanceOf('initech')), charged: await charged() };
+      await call(
+        billingClient,
+        billingClient.createAccountPlan,
+        {
+          id: 'resale',
+          name: 'Resale',
+          currency: 'EUR',
+          prices: {
+            ...euroPrices('5.00'),
+            numbers: euroPrices('5.00').numbers.map((entry) => ({ ...entry, setup: '1' })),
+            proRataFirstMonth: false,
+          },
+        },
+        await as('initech'),
+      );
+      await call(
+        billingClient,
+        billingClient.setAccountPlan,
+        { accountId: 'cust-n', planId: 'resale' },
+        await as('initech'),
+      );
+      await numbering.publish(
+        (tx, runtime) =>
+          runtime.outbox
+            .enqueue(tx, {
+              type: 'numbering.number.assigned',
+              tenantId: 'initech',
+              key: 'number:n-2',
+              payloadType: 'parley.numbering.v1.NumberAssigned',
+              messageType: numberingV1.NumberAssigned,
+              payload: {
+                numberId: 'n-2',
+                e164: '+4930123457',
+                country: 'DE',
+                type: 'local',
+                setupPrice: undefined,
+                monthlyPrice: undefined,
+                assignedAt: new Date('2026-11-20T10:00:00Z'),
+                accountId: 'cust-n',
+                source: 'purchase',
+                sourceId: 'o-2',
+              },
+            })
+            .then(() => undefined),
+        'initech',
+      );
+      const ofNumber = () =>
+        withTenant(
+          billing.app.runtime.db,
+          'initech',
+          async (tx) =>
+            (
+              await tx.execute<{
+                seller: string;
+                source_id: string;
+                amount_minor: string;
+                plan_id: string;
+              }>(sql`
+                select seller, source_id, amount_minor::text, plan_id from usage_records
+                 where reference = 'n-2' order by seller, source_id`)
+            ).rows,
+        );
+      await eventually('the resold number to be rated', async () => {
+        if ((await ofNumber()).length < 4) throw new Error('not yet');
+      });
+      for (let attempt = 0; attempt < 2; attempt += 1)
+        await billing.app.runtime.jobs.send(MONTHLY_RENT_QUEUE, { period: '2027-02' });
+      await eventually('the February rent', async () => {
+        if (!(await ofNumber()).some((line) => line.source_id === 'rent:n-2:2027-02')) throw new Error('no');
+      });
+      const byKey = (await ofNumber()).filter(
+        (line) => !line.source_id.includes(':2026-12') && !line.source_id.includes(':2027-01'),
+      );
+      // The platform: setup EUR 2, 11/30 of November at 3.00, February at 4.00 (its version 2). The tenant to
+      // its customer: setup EUR 1, the whole of November (no pro rata on its plan), February, at 5.00.
+      expect(
+        byKey.map(({ seller, source_id, amount_minor, plan_id }) => [
+          seller,
+          source_id.replace(/^[0-9a-f-]{36}$/, 'event'),
+          amount_minor,
+          plan_id,
+        ]),
+      ).toEqual([
+        ['platform', 'event', '200', 'euro'],
+        ['platform', 'rent:n-2:2026-11', '110', 'euro'],
+        ['platform', 'rent:n-2:2027-02', '400', 'euro'],
+        ['tenant', 'event', '100', 'resale'],
+        ['tenant', 'rent:n-2:2026-11', '500', 'resale'],
+        ['tenant', 'rent:n-2:2027-02', '500', 'resale'],
+      ]);
+      // The tenant's wallet pays Parley's lines only: what its customer owes it is not Parley's to collect.
+      expect(before.balance - BigInt(await balanceOf('initech'))).toBe((await charged()) - before.charged);
+      // What the tenant charged its customer, by day, apart from what Parley charged the tenant.
+      const resold = await call(
+        billingClient,
+        billingClient.summariseUsage,
+        {
+          from: new Date('2026-11-01T00:00:00Z'),
+          to: new Date('2027-03-01T00:00:00Z'),
+          category: '',
+          accountId: 'cust-n',
+          seller: 'tenant',
+        },
+        await as('initech'),
+      );
+      expect(resold.totals.filter((total) => total.day === '2026-11-20')).toEqual([
+        {
+          day: '2026-11-20',
+          category: 'number_rent',
+          lines: '1',
+          quantity: '1',
+          amount: { currency: 'EUR', minorUnits: '500' },
+        },
+        {
+          day: '2026-11-20',
+          category: 'number_setup',
+          lines: '1',
+          quantity: '1',
+          amount: { currency: 'EUR', minorUnits: '100' },
+        },
+      ]);
+    });
   });
 
   describe('BillingService/SummariseUsage', () => {
@@ -301,6 +432,7 @@ describe('billing service', () => {
           to: new Date('2027-02-01T00:00:00Z'),
           category: '',
           accountId: '',
+          seller: '',
         },
         await as('initech'),
       );
@@ -337,6 +469,7 @@ describe('billing service', () => {
           to: new Date('2027-02-01T00:00:00Z'),
           category: 'number_rent',
           accountId: '',
+          seller: '',
         },
         await as('initech'),
       );
@@ -350,6 +483,7 @@ describe('billing service', () => {
           to: new Date('2027-02-01T00:00:00Z'),
           category: '',
           accountId: '',
+          seller: '',
         },
         await as('someone-else'),
       );
@@ -363,6 +497,7 @@ describe('billing service', () => {
             to: new Date('2026-01-01T00:00:00Z'),
             category: 'nope',
             accountId: '',
+            seller: 'nobody',
           },
           await as('initech'),
         ),
@@ -481,6 +616,9 @@ describe('billing service', () => {
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(billing.app.runtime.db)).toEqual([
+        'account_plan_assignments',
+        'account_plan_versions',
+        'account_plans',
         'billing_accounts',
         'billing_numbers',
         'billing_periods',

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
 import { call, Money, withTenant } from '@parley/kit';
-import type { billingInvoicesV1 } from '@parley/proto';
+import type { billingInvoicesV1, billingV1 } from '@parley/proto';
 import { as, asPlatform } from '../../../../tests/support/callers';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
@@ -12,7 +12,17 @@ import { buildApp, type BillingApp } from '../../src/app';
 import { loadConfig } from '../../src/config';
 import { pdfText } from '../support/pdfText';
 import { INVOICE_RUN_QUEUE, runInvoices } from '../../src/jobs/invoiceRun';
-import { invoicing, type Invoicing } from '../support/invoicing';
+import { invoicing, prices, type Invoicing } from '../support/invoicing';
+
+/** A tenant's own prices to the accounts it resells: EUR 0.10 a segment to Germany, 20% tax for GB buyers. */
+const resalePrices = () => {
+  const platform = prices();
+  return {
+    ...platform,
+    smsOutboundPerSegment: { defaultPrice: '0.05', byCountry: { DE: '0.10' } },
+    taxPercent: { defaultPrice: '0', byCountry: { DE: '19', GB: '20' } },
+  };
+};
 
 describe('invoices', () => {
   let billing: RunningService<BillingApp>;
@@ -75,6 +85,22 @@ describe('invoices', () => {
       },
       await as('acme'),
     );
+    // acme resells its account shop-1 at its own prices (0.10 a segment to Germany, GB buyers taxed 20%).
+    await call(
+      client,
+      client.setBillingProfile,
+      {
+        accountId: 'shop-1',
+        name: 'Shop One Ltd',
+        address: '1 High St; Leeds',
+        email: '',
+        country: 'GB',
+        taxId: 'GB99',
+        invoicePrefix: '',
+      },
+      await as('acme'),
+    );
+    await helpers.resell('acme', 'retail', resalePrices(), ['shop-1']);
     let expected = Money.zero('EUR');
     // 0.075 × 1, 2 and 3 segments: 0.08 (0.075 rounds up), 0.15, 0.23 (0.225 rounds up) ...
     for (let index = 0; index < 45; index += 1) {
@@ -82,7 +108,8 @@ describe('invoices', () => {
         await rate('acme', `2026-10-${String((index % 28) + 1).padStart(2, '0')}T10:00:00Z`, (index % 3) + 1),
       );
     }
-    await rate('acme', '2026-10-05T10:00:00Z', 1, 'shop-1');
+    // What acme owes Parley for shop-1's usage is on acme's own invoice, at acme's platform plan.
+    expected = expected.add(await rate('acme', '2026-10-05T10:00:00Z', 2, 'shop-1'));
 
     await expectStatus(
       call(client, client.runInvoices, { period: '2026-10' }, await as('acme')),
@@ -99,16 +126,38 @@ describe('invoices', () => {
       ['', 'ACME-202610-0001'],
       ['shop-1', 'ACME-202610-0002'],
     ]);
-    // The tenant is the seller on its sub-account's invoice.
-    expect(mine[1]).toMatchObject({ seller: { name: 'Ada Lovelace' }, buyer: { name: 'acme / shop-1' } });
+    // The tenant is the seller on its sub-account's invoice, at its own price, taxed for the buyer's country.
+    expect(mine[1]).toMatchObject({
+      seller: { name: 'Ada Lovelace', country: 'DE', taxId: 'DE123' },
+      buyer: { name: 'Shop One Ltd', country: 'GB', taxId: 'GB99' },
+      // 2 segments × EUR 0.10 = 0.20; 20% GB tax = 0.04.
+      subtotalMinor: '20',
+      taxCountry: 'GB',
+      taxPercent: '20',
+      taxMinor: '4',
+      totalMinor: '24',
+      lineCount: 1,
+    });
+    const resold = await linesOf('acme', mine[1]!.id);
+    expect(resold.lines).toMatchObject([
+      { category: 'sms_outbound', quantity: '2', unitPrice: '0.1', amountMinor: '20' },
+    ]);
+    const resoldPdf = (await pdfText(await pdfOf('acme', mine[1]!.id))).text.join('\n');
+    expect(resoldPdf).toContain('Invoice ACME-202610-0002');
+    expect(resoldPdf).toContain('Ada Lovelace');
+    expect(resoldPdf).toContain('Shop One Ltd');
+    expect(resoldPdf).toContain('0.24 EUR');
+    expect(resoldPdf).not.toContain('Parley Platform GmbH');
     // A second run issues nothing more.
     expect(
       (await call(client, client.runInvoices, { period: '2026-10' }, await asPlatform())).invoices,
     ).toEqual([]);
 
     const { invoice, lines } = await linesOf('acme', mine[0]!.id);
-    expect(lines).toHaveLength(45);
-    expect(lines.map((line) => line.lineNo)).toEqual(Array.from({ length: 45 }, (_, index) => index + 1));
+    expect(lines).toHaveLength(46);
+    expect(lines.map((line) => line.lineNo)).toEqual(Array.from({ length: 46 }, (_, index) => index + 1));
+    // Every line on acme's own invoice is at the platform's price, shop-1's included.
+    expect(new Set(lines.map((line) => line.unitPrice))).toEqual(new Set(['0.075']));
     const sum = lines.reduce((total, line) => total + BigInt(line.amountMinor), 0n);
     expect(String(sum)).toBe(String(expected.minorUnits));
     expect(invoice).toMatchObject({
@@ -141,7 +190,7 @@ describe('invoices', () => {
     expect(read.pages).toBe(2);
     expect(text).toContain('Invoice ACME-202610-0001');
     expect(text).toContain('Ada Lovelace');
-    expect(text).toContain(lines[44]!.to);
+    expect(text).toContain(lines[45]!.to);
     expect(text).toContain(`${Money.of(BigInt(invoice.totalMinor), 'EUR').toDecimalString()} EUR`);
     expect(read.text[1]).toContain('page 2 of 2');
 
@@ -160,6 +209,7 @@ describe('invoices', () => {
   });
 
   it('numbers without gaps or duplicates when invoice runs race', async () => {
+    await helpers.resell('racer', 'racer-retail', resalePrices(), ['a', 'b', 'c', 'd']);
     for (const account of ['', 'a', 'b', 'c', 'd']) await rate('racer', '2026-09-10T08:00:00Z', 2, account);
     const runs = await Promise.all([
       billing.app.invoices.issuePeriod('racer', '2026-09'),
@@ -337,5 +387,259 @@ describe('invoices', () => {
       await as('acme'),
     );
     expect(again.invoice).toMatchObject({ totalMinor: main.totalMinor, number: main.number });
+  });
+
+  describe('account plans (a tenant reselling its accounts)', () => {
+    const plans = () => helpers.billingClient;
+
+    it('are the tenant’s own: checked like platform plans, managed with billing scopes, invisible and unassignable to another tenant', async () => {
+      await helpers.openAccount('seller-a');
+      await helpers.openAccount('seller-b');
+      const create = async (
+        tenantId: string,
+        request: Partial<billingV1.CreateAccountPlanRequest>,
+        scopes?: string[],
+      ) =>
+        call(
+          plans(),
+          plans().createAccountPlan,
+          { id: 'gold', name: 'Gold', currency: 'EUR', prices: resalePrices(), ...request },
+          await as(tenantId, scopes),
+        );
+      await expectStatus(create('seller-a', {}, ['billing:read']), status.PERMISSION_DENIED);
+      await expectStatus(
+        create('seller-a', { prices: { ...resalePrices(), inboundMessage: '0.1234567891' } }),
+        status.INVALID_ARGUMENT,
+        'PLAN_PRICES_INVALID',
+      );
+      await expectStatus(
+        create('seller-a', { currency: 'USD' }),
+        status.FAILED_PRECONDITION,
+        'PLAN_CURRENCY_MISMATCH',
+      );
+      await expectStatus(
+        create('seller-a', { effectiveFrom: new Date(Date.now() - 86_400_000) }),
+        status.INVALID_ARGUMENT,
+        'EFFECTIVE_FROM_IN_PAST',
+      );
+      const created = await create('seller-a', {});
+      expect(created.plan).toMatchObject({
+        id: 'gold',
+        currency: 'EUR',
+        isDefault: false,
+        versions: [{ version: 1 }],
+      });
+      await expectStatus(create('seller-a', {}), status.ALREADY_EXISTS, 'PLAN_EXISTS');
+      // Another tenant may use the same id for its own plan; it never sees seller-a's.
+      await create('seller-b', { name: 'B gold', prices: prices() });
+      const listed = await call(
+        plans(),
+        plans().listAccountPlans,
+        {},
+        await as('seller-b', ['billing:read']),
+      );
+      expect(listed.plans.map((plan) => [plan.id, plan.name])).toEqual([['gold', 'B gold']]);
+      await call(
+        plans(),
+        plans().createAccountPlan,
+        { id: 'silver', name: 'Silver', currency: 'EUR', prices: resalePrices() },
+        await as('seller-a'),
+      );
+      await expectStatus(
+        call(plans(), plans().getAccountPlan, { planId: 'silver' }, await as('seller-b')),
+        status.NOT_FOUND,
+        'PLAN_NOT_FOUND',
+      );
+      await expectStatus(
+        call(
+          plans(),
+          plans().setAccountPlan,
+          { accountId: 'cust-1', planId: 'silver' },
+          await as('seller-b'),
+        ),
+        status.NOT_FOUND,
+        'PLAN_NOT_FOUND',
+      );
+      await expectStatus(
+        call(plans(), plans().setAccountPlan, { accountId: '', planId: 'gold' }, await as('seller-b')),
+        status.INVALID_ARGUMENT,
+        'ACCOUNT_ID_INVALID',
+      );
+      expect(
+        await call(
+          plans(),
+          plans().setAccountPlan,
+          { accountId: 'cust-1', planId: 'gold' },
+          await as('seller-b'),
+        ),
+      ).toMatchObject({ accountId: 'cust-1', planId: 'gold' });
+      // The platform's plans are not the tenant's to assign, nor are the tenant's plans on the platform's list.
+      await expectStatus(
+        call(
+          plans(),
+          plans().setAccountPlan,
+          { accountId: 'cust-1', planId: 'standard' },
+          await as('seller-b'),
+        ),
+        status.NOT_FOUND,
+        'PLAN_NOT_FOUND',
+      );
+      const platformList = await call(plans(), plans().listPlans, {}, await asPlatform());
+      expect(platformList.plans.map((plan) => plan.id)).not.toContain('gold');
+      // Row-level security, not only the queries: as seller-b, SQL sees only seller-b's rows.
+      const rows = await withTenant(
+        billing.app.runtime.db,
+        'seller-b',
+        async (tx) =>
+          (await tx.execute<{ tenant_id: string }>(sql`select tenant_id from account_plans`)).rows,
+      );
+      expect(rows).toEqual([{ tenant_id: 'seller-b' }]);
+    });
+
+    it('rates a resold account at the tenant’s price and the tenant at the platform’s; an unsold account is the tenant’s own usage', async () => {
+      await helpers.openAccount('reseller');
+      await helpers.resell('reseller', 'retail', resalePrices(), ['cust-1']);
+      const platformAmounts = [
+        await rate('reseller', '2026-07-02T10:00:00Z', 1),
+        await rate('reseller', '2026-07-03T10:00:00Z', 3, 'cust-1'),
+        await rate('reseller', '2026-07-04T10:00:00Z', 2, 'cust-2'),
+      ];
+      const lines = await withTenant(
+        billing.app.runtime.db,
+        'reseller',
+        async (tx) =>
+          (
+            await tx.execute<{
+              account_id: string;
+              seller: string;
+              unit_price: string;
+              amount_minor: string;
+              plan_id: string;
+            }>(sql`
+            select account_id, seller, unit_price::text, amount_minor::text, plan_id from usage_records
+             order by occurred_at, seller`)
+          ).rows,
+      );
+      expect(lines).toEqual([
+        {
+          account_id: '',
+          seller: 'platform',
+          unit_price: '0.075000000',
+          amount_minor: '8',
+          plan_id: 'eu-invoices',
+        },
+        {
+          account_id: 'cust-1',
+          seller: 'platform',
+          unit_price: '0.075000000',
+          amount_minor: '23',
+          plan_id: 'eu-invoices',
+        },
+        {
+          account_id: 'cust-1',
+          seller: 'tenant',
+          unit_price: '0.100000000',
+          amount_minor: '30',
+          plan_id: 'retail',
+        },
+        {
+          account_id: 'cust-2',
+          seller: 'platform',
+          unit_price: '0.075000000',
+          amount_minor: '15',
+          plan_id: 'eu-invoices',
+        },
+      ]);
+      const draft = await call(
+        client,
+        client.getDraftInvoice,
+        { period: '2026-07', accountId: 'cust-1' },
+        await as('reseller'),
+      );
+      expect(draft.invoice).toMatchObject({ subtotalMinor: '30', lineCount: 1, state: 'draft' });
+
+      const run = await call(client, client.runInvoices, { period: '2026-07' }, await asPlatform());
+      const issued = run.invoices.filter((invoice) => invoice.tenantId === 'reseller');
+      // The tenant's own invoice from Parley holds all three at Parley's price; cust-1 gets the tenant's
+      // invoice at the tenant's price; cust-2 (not resold) gets none.
+      expect(issued.map((invoice) => [invoice.accountId, invoice.number, invoice.subtotalMinor])).toEqual([
+        ['', 'INV-202607-0001', String(platformAmounts.reduce((sum, amount) => sum + amount.minorUnits, 0n))],
+        ['cust-1', 'INV-202607-0002', '30'],
+      ]);
+      expect(issued[0]!.seller).toMatchObject({ name: 'Parley Platform GmbH' });
+      expect(issued[1]!.seller).toMatchObject({ name: 'reseller' });
+
+      // Late: a July message of cust-1 rated after July was invoiced goes onto August's invoices, both of them.
+      await rate('reseller', '2026-07-31T23:00:00Z', 1, 'cust-1');
+      const august = (
+        await call(client, client.runInvoices, { period: '2026-08' }, await asPlatform())
+      ).invoices.filter((invoice) => invoice.tenantId === 'reseller');
+      expect(august.map((invoice) => [invoice.accountId, invoice.number, invoice.subtotalMinor])).toEqual([
+        ['', 'INV-202608-0001', '8'],
+        ['cust-1', 'INV-202608-0002', '10'],
+      ]);
+      const july = await linesOf('reseller', issued[1]!.id);
+      expect(july.invoice.lineCount).toBe(1);
+    });
+
+    it('applies a new price version from its effective date and never rewrites usage already rated', async () => {
+      await helpers.openAccount('repricer');
+      await helpers.resell('repricer', 'retail', resalePrices(), ['cust-1']);
+      const now = Date.now();
+      await rate('repricer', new Date(now).toISOString(), 1, 'cust-1');
+      const effectiveFrom = new Date(now + 3_600_000);
+      const added = await call(
+        plans(),
+        plans().addAccountPlanVersion,
+        {
+          planId: 'retail',
+          prices: {
+            ...resalePrices(),
+            smsOutboundPerSegment: { defaultPrice: '0.05', byCountry: { DE: '0.20' } },
+          },
+          effectiveFrom,
+        },
+        await as('repricer'),
+      );
+      expect(added.plan?.versions.map((version) => version.version)).toEqual([1, 2]);
+      await expectStatus(
+        call(
+          plans(),
+          plans().addAccountPlanVersion,
+          { planId: 'retail', prices: resalePrices(), effectiveFrom: new Date(now + 1_000) },
+          await as('repricer'),
+        ),
+        status.INVALID_ARGUMENT,
+        'EFFECTIVE_FROM_IN_PAST',
+      );
+      await expectStatus(
+        call(
+          plans(),
+          plans().addAccountPlanVersion,
+          { planId: 'retail', prices: resalePrices() },
+          await as('seller-a'),
+        ),
+        status.NOT_FOUND,
+        'PLAN_NOT_FOUND',
+      );
+      // Before the new version: still version 1; after it: version 2. The first line is untouched.
+      await rate('repricer', new Date(now + 60_000).toISOString(), 1, 'cust-1');
+      await rate('repricer', new Date(now + 2 * 3_600_000).toISOString(), 1, 'cust-1');
+      const resold = await withTenant(
+        billing.app.runtime.db,
+        'repricer',
+        async (tx) =>
+          (
+            await tx.execute<{ plan_version: number; unit_price: string; amount_minor: string }>(sql`
+            select plan_version, unit_price::text, amount_minor::text from usage_records
+             where seller = 'tenant' order by occurred_at`)
+          ).rows,
+      );
+      expect(resold).toEqual([
+        { plan_version: 1, unit_price: '0.100000000', amount_minor: '10' },
+        { plan_version: 1, unit_price: '0.100000000', amount_minor: '10' },
+        { plan_version: 2, unit_price: '0.200000000', amount_minor: '20' },
+      ]);
+    });
   });
 });

@@ -15,7 +15,7 @@ import { loadConfig } from '../../src/config';
 import { PaymentRepository } from '../../src/db/payments';
 import { PaymentSimProcessor } from '../../src/processor/paymentSim';
 import { billingParticipant, ERASED, paymentMethodsPart } from '../../src/privacy';
-import { invoicing, type Invoicing } from '../support/invoicing';
+import { invoicing, prices, type Invoicing } from '../support/invoicing';
 import { pdfText } from '../support/pdfText';
 
 let sequence = 0;
@@ -61,11 +61,16 @@ async function seedSubject(
     email,
     country: 'DE',
   });
+  // The tenant bills this customer itself (an account plan): the customer's invoice is the tenant's to it.
+  await helpers.resell(tenantId, 'customers', prices(), [accountId]);
   // A month of its own (the invoice run closes it): one per subject, from January 2001 on.
   const month = `${2000 + Math.ceil(sequence / 12)}-${String(((sequence - 1) % 12) + 1).padStart(2, '0')}`;
   await helpers.rate(tenantId, `${month}-03T10:00:00Z`, 2, accountId, phone);
   await helpers.rate(tenantId, `${month}-04T10:00:00Z`, 1, accountId, phone);
-  const [invoice] = await billing.app.invoices.issuePeriod(tenantId, month);
+  // The tenant's own invoice from Parley, and the tenant's invoice to its customer (the subject's).
+  const invoice = (await billing.app.invoices.issuePeriod(tenantId, month)).find(
+    (issued) => issued.accountId === accountId,
+  );
   // A card the person added while signed in, tokenised at the simulator as a browser would.
   const token = await sim.tokenise('4242424242424242');
   const paymentMethod = await new PaymentRepository(
@@ -155,8 +160,11 @@ describe('billing: erasure keeps invoices, without personal data', () => {
     );
     expect(Object.fromEntries(receipt.map((line) => [line.category, line]))).toMatchObject({
       billing_profile: { deleted: '1' },
-      usage_records: { anonymised: '2', kept: '2', keptBasis: expect.stringContaining('7 years') },
-      invoices: { anonymised: '1', kept: '1', keptBasis: expect.stringContaining('invoice numbers and tax') },
+      // Two messages, each rated at the platform's price (the tenant's cost) and at the tenant's (the customer's).
+      usage_records: { anonymised: '4', kept: '4', keptBasis: expect.stringContaining('7 years') },
+      // The customer's invoice from the tenant, and the tenant's own from Parley (whose lines carried the
+      // customer's phone number; its buyer, the tenant, stays).
+      invoices: { anonymised: '2', kept: '2', keptBasis: expect.stringContaining('invoice numbers and tax') },
       payment_methods: { deleted: '1', kept: '1', keptBasis: expect.stringContaining('top-ups') },
     });
 

@@ -1,10 +1,11 @@
 // Rating exactly once: N messages of mixed encodings rated to exactly their segments, with the billing
-// process SIGKILLed and restarted part-way, and then every event delivered again to an emptied inbox.
+// process SIGKILLed and restarted part-way, and then every event delivered again to an emptied inbox; the
+// messages of a sub-account the tenant resells are rated once more at the tenant's price, also exactly once.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { call, connectNats, createClient, withTenant } from '@parley/kit';
 import { billingV1, identityV1 } from '@parley/proto';
-import { asPlatform } from '../../../../tests/support/callers';
+import { as, asPlatform } from '../../../../tests/support/callers';
 import { periodOf } from '../../src/domain/periods';
 import { sql } from 'drizzle-orm';
 import { freePort } from '../../../../tools/dev/src/ports';
@@ -17,6 +18,8 @@ import { messageSent, startProducer, type Producer } from './producers';
 const TENANT = 'rated';
 const N = 240;
 const PRICE = { US: 79n, GB: 400n }; // the seeded standard plan: 0.0079 and 0.04 per segment, in 1/10,000
+const RESALE = { US: 100n, GB: 500n }; // the tenant's account plan: 0.01 and 0.05 per segment
+const CUSTOMER = 'cust-resold';
 
 /** Bodies of both encodings and one to four segments. */
 function body(index: number): string {
@@ -33,6 +36,7 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
   let messaging: Producer;
   let port = 0;
   const expected = { segments: 0, amount: 0n, byEncoding: new Set<string>() };
+  const resale = { lines: 0, segments: 0, amount: 0n };
 
   beforeAll(async () => {
     await billing.open();
@@ -47,14 +51,21 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
     await identity?.stop();
   });
 
-  const rated = () =>
+  /** The lines the platform sold the tenant, or the ones the tenant sold its resold sub-account. */
+  const rated = (seller: 'platform' | 'tenant' = 'platform') =>
     withTenant(billing.db, TENANT, async (tx) => {
       const result = await tx.execute<{ lines: number; segments: string; amount: string }>(sql`
         select count(*)::int as lines, coalesce(sum(quantity), 0)::bigint::text as segments,
                coalesce(sum(amount_minor), 0)::text as amount
-          from usage_records where category = 'sms_outbound'`);
+          from usage_records where category = 'sms_outbound' and seller = ${seller}`);
       return result.rows[0]!;
     });
+  const resold = () => rated('tenant');
+  const expectedResale = () => ({
+    lines: resale.lines,
+    segments: String(resale.segments),
+    amount: String(resale.amount),
+  });
 
   const inboxCount = async () =>
     (
@@ -91,6 +102,39 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
       TENANT,
     );
 
+    // The tenant resells one of its accounts at its own prices (once billing has opened its account).
+    const tenantClient = createClient(billingV1.BillingServiceClient, `127.0.0.1:${port}`, {
+      serviceName: 'parley.billing.v1.BillingService',
+    });
+    try {
+      const standard = await call(tenantClient, tenantClient.listPlans, {}, await asPlatform());
+      const basePrices = standard.plans.find((plan) => plan.id === 'standard')!.versions[0]!.prices!;
+      await eventually('the account plan to be accepted', async () =>
+        call(
+          tenantClient,
+          tenantClient.createAccountPlan,
+          {
+            id: 'resale',
+            name: 'Resale',
+            currency: 'USD',
+            prices: {
+              ...basePrices,
+              smsOutboundPerSegment: { defaultPrice: '0.01', byCountry: { GB: '0.05' } },
+            },
+          },
+          await as(TENANT),
+        ),
+      );
+      await call(
+        tenantClient,
+        tenantClient.setAccountPlan,
+        { accountId: CUSTOMER, planId: 'resale' },
+        await as(TENANT),
+      );
+    } finally {
+      tenantClient.close();
+    }
+
     for (let batch = 0; batch < N; batch += 40) {
       await messaging.publish(async (tx, runtime) => {
         for (let index = batch; index < batch + 40; index += 1) {
@@ -101,9 +145,21 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
           const exact = PRICE[country] * BigInt(segments);
           expected.amount += (exact + 50n) / 100n;
           expected.byEncoding.add(encoding);
+          const accountId = index % 4 === 1 ? CUSTOMER : '';
+          if (accountId) {
+            resale.lines += 1;
+            resale.segments += segments;
+            resale.amount += (RESALE[country] * BigInt(segments) + 50n) / 100n;
+          }
           await runtime.outbox.enqueue(
             tx,
-            messageSent(TENANT, { messageId: `m-${index}`, segments, encoding, destinationCountry: country }),
+            messageSent(TENANT, {
+              messageId: `m-${index}`,
+              segments,
+              encoding,
+              destinationCountry: country,
+              accountId,
+            }),
           );
         }
       }, TENANT);
@@ -129,6 +185,8 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
       60_000,
     );
     expect(done).toEqual({ lines: N, segments: String(expected.segments), amount: String(expected.amount) });
+    expect(resale.lines).toBe(N / 4);
+    expect(await resold()).toEqual(expectedResale());
 
     // Everything delivered again to an inbox that forgot it (a replay from the stream's start): the unique
     // source event id still rates nothing twice.
@@ -159,6 +217,8 @@ describe('billing: rating exactly once across a SIGKILL and a full redelivery', 
       segments: String(expected.segments),
       amount: String(expected.amount),
     });
+    // ... nor twice at the tenant's price.
+    expect(await resold()).toEqual(expectedResale());
 
     // The reconciliation: every event the inbox handled has its line.
     const client = createClient(billingV1.BillingServiceClient, `127.0.0.1:${port}`, {

@@ -126,7 +126,10 @@ export const problemCatalogue = define({
   },
   CURRENCY_INVALID: { status: 400, description: 'The currency is not an ISO 4217 code with a minor unit.' },
   PLAN_EXISTS: { status: 409, description: 'A plan with this id exists.' },
-  PLAN_NOT_FOUND: { status: 404, description: 'No plan has this id.' },
+  PLAN_NOT_FOUND: {
+    status: 404,
+    description: 'No plan has this id (for an account plan: none of your own tenant has this id).',
+  },
   PERIOD_INVALID: {
     status: 400,
     description: 'The period is not a month (YYYY-MM), or "current" where allowed.',

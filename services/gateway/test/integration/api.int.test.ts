@@ -665,6 +665,88 @@ describe('gateway REST API', () => {
         (await request('GET', '/v1/admin/billing/reconciliation?period=2026-13', { key: adminKey })).status,
       ).toBe(400);
     });
+
+    it('lets a tenant keep its own account plans and resell its accounts on them, never on another tenant’s', async () => {
+      const future = new Date(Date.now() + 86_400_000).toISOString();
+      const created = await request('POST', '/v1/account-plans', {
+        key: keys['tenant-a'],
+        body: { id: 'retail', name: 'Retail', currency: 'USD', prices },
+      });
+      expect(created).toMatchObject({
+        status: 201,
+        body: { id: 'retail', currency: 'USD', versions: [{ version: 1, prices }] },
+      });
+      expect(created.body).not.toHaveProperty('isDefault');
+      expect(
+        await request('POST', '/v1/account-plans', {
+          key: keys['tenant-a'],
+          body: { id: 'retail', name: 'Retail', currency: 'USD', prices },
+        }),
+      ).toMatchObject({ status: 409, body: { code: 'PLAN_EXISTS' } });
+      expect(
+        await request('POST', '/v1/account-plans', {
+          key: keys['tenant-a'],
+          body: { id: 'euro-retail', name: 'Retail', currency: 'EUR', prices },
+        }),
+      ).toMatchObject({ status: 422, body: { code: 'PLAN_CURRENCY_MISMATCH' } });
+      expect(
+        (
+          await request('POST', '/v1/account-plans', {
+            key: keys.numbersOnly,
+            body: { id: 'sneaky', name: 'Sneaky', currency: 'USD', prices },
+          })
+        ).status,
+      ).toBe(403);
+      expect(
+        await request('POST', '/v1/account-plans/retail/versions', {
+          key: keys['tenant-a'],
+          body: { prices: { ...prices, inboundMessage: '0.01' }, effectiveFrom: future },
+        }),
+      ).toMatchObject({ status: 201, body: { versions: [{ version: 1 }, { version: 2 }] } });
+      expect((await request('GET', '/v1/account-plans', { key: keys['tenant-a'] })).body).toMatchObject({
+        plans: [{ id: 'retail', versions: [{ version: 1 }, { version: 2 }] }],
+      });
+
+      // tenant-b sees none of it and cannot assign it.
+      expect((await request('GET', '/v1/account-plans', { key: keys['tenant-b'] })).body).toEqual({
+        plans: [],
+      });
+      expect(await request('GET', '/v1/account-plans/retail', { key: keys['tenant-b'] })).toMatchObject({
+        status: 404,
+        body: { code: 'PLAN_NOT_FOUND' },
+      });
+      expect(
+        await request('PUT', '/v1/accounts/cust-1/plan', {
+          key: keys['tenant-b'],
+          body: { planId: 'retail' },
+        }),
+      ).toMatchObject({ status: 404, body: { code: 'PLAN_NOT_FOUND' } });
+
+      const assigned = await request('PUT', '/v1/accounts/cust-1/plan', {
+        key: keys['tenant-a'],
+        body: { planId: 'retail' },
+      });
+      expect(assigned).toMatchObject({ status: 200, body: { accountId: 'cust-1', planId: 'retail' } });
+      expect(typeof assigned.body.assignedAt).toBe('string');
+      expect((await request('GET', '/v1/accounts/cust-1/plan', { key: keys['tenant-a'] })).body).toEqual(
+        assigned.body,
+      );
+      expect((await request('GET', '/v1/accounts/cust-1/plan', { key: keys['tenant-b'] })).body).toEqual({
+        accountId: 'cust-1',
+        planId: null,
+        assignedAt: null,
+      });
+      expect(
+        await request('PUT', '/v1/accounts/no%20such/plan', {
+          key: keys['tenant-a'],
+          body: { planId: 'retail' },
+        }),
+      ).toMatchObject({ status: 404, body: { code: 'RESOURCE_NOT_FOUND' } });
+      expect(await request('DELETE', '/v1/accounts/cust-1/plan', { key: keys['tenant-a'] })).toMatchObject({
+        status: 200,
+        body: { accountId: 'cust-1', planId: null, assignedAt: null },
+      });
+    });
   });
 
   describe('invoices at the API', () => {

@@ -2,7 +2,7 @@ import { numberingV1 } from '@parley/proto';
 import { periodOf } from '../../domain/periods';
 import { firstMonthFraction, rateNumberRent, rateNumberSetup } from '../../domain/rating';
 import { chargeRent, periodsAfter, rentSourceId } from '../../jobs/monthlyRent';
-import { ratingConsumer, whenOf, type RatingDeps } from './rating';
+import { rateTwice, ratingConsumer, whenOf, type RatingDeps } from './rating';
 
 /**
  * billing-on-number-assigned: the setup price (the event's own line), the number entered in the rent
@@ -21,7 +21,7 @@ export const onNumberAssigned = (deps: RatingDeps & { now: () => Date }) =>
       occurredAt: whenOf(payload.assignedAt, envelope),
     }),
     rate: (plan, { payload }) => rateNumberSetup(plan, payload),
-    async also(tx, { payload, envelope }, plan) {
+    async also(tx, { payload, envelope }) {
       const tenantId = envelope.tenantId;
       const assignedAt = whenOf(payload.assignedAt, envelope);
       await deps.usage.addNumber(tx, {
@@ -32,7 +32,9 @@ export const onNumberAssigned = (deps: RatingDeps & { now: () => Date }) =>
         country: payload.country,
         assignedAt,
       });
-      await deps.usage.record(
+      // Pro rata or whole as each plan says (the platform's and, for a resold sub-account, the tenant's).
+      await rateTwice(
+        deps,
         tx,
         {
           tenantId,
@@ -42,8 +44,7 @@ export const onNumberAssigned = (deps: RatingDeps & { now: () => Date }) =>
           sourceType: 'billing.number.rent',
           sourceId: rentSourceId(payload.numberId, periodOf(assignedAt)),
         },
-        plan,
-        rateNumberRent(plan, payload, firstMonthFraction(plan, assignedAt)),
+        (plan) => rateNumberRent(plan, payload, firstMonthFraction(plan, assignedAt)),
       );
       const number = {
         tenantId,

@@ -6,6 +6,7 @@ import {
   type ReceivedEvent,
   type Transaction,
 } from '@parley/kit';
+import type { AccountPlanRepository } from '../../db/accountPlans';
 import type { AccountRepository } from '../../db/accounts';
 import type { PlanRepository } from '../../db/plans';
 import type { UsageRepository, UsageSource } from '../../db/usage';
@@ -16,6 +17,31 @@ export interface RatingDeps {
   accounts: AccountRepository;
   plans: PlanRepository;
   usage: UsageRepository;
+  accountPlans: AccountPlanRepository;
+}
+
+/**
+ * Rates one thing twice over, in the caller's transaction: at the tenant's platform plan (what the tenant
+ * owes Parley: always), and, when the thing is a sub-account's and the tenant resells that sub-account on
+ * one of its account plans, at the tenant's price (what the sub-account owes the tenant). Each line is
+ * stored once per seller and source id, so a redelivery, a restart or a replay rates nothing twice at
+ * either level. Answers the platform's line and whether it was stored.
+ */
+export async function rateTwice(
+  deps: RatingDeps,
+  tx: Transaction,
+  source: UsageSource,
+  rate: (plan: RatePlan) => RatedLine,
+): Promise<{ plan: RatePlan; line: RatedLine; stored: boolean; resold: boolean }> {
+  const plan = await planAt(deps, tx, source.tenantId, source.occurredAt);
+  const line = rate(plan);
+  const stored = await deps.usage.record(tx, source, plan, line);
+  const resale =
+    source.accountId === ''
+      ? undefined
+      : await deps.accountPlans.planAt(tx, source.tenantId, source.accountId, source.occurredAt);
+  const resold = resale ? await deps.usage.record(tx, source, resale, rate(resale), 'tenant') : false;
+  return { plan, line, stored, resold };
 }
 
 /**
@@ -57,9 +83,10 @@ export function ratingConsumer<T>(
     messageType: MessageType<T>;
     /** What the event is about and when. */
     source(event: ReceivedEvent<T>): Omit<UsageSource, 'tenantId' | 'sourceType' | 'sourceId'>;
+    /** The line at a plan: called with the tenant's platform plan, and with the sub-account's account plan. */
     rate(plan: RatePlan, event: ReceivedEvent<T>): RatedLine;
     /** Extra effects in the same transaction (number inventory). */
-    also?(tx: Transaction, event: ReceivedEvent<T>, plan: RatePlan): Promise<void>;
+    also?(tx: Transaction, event: ReceivedEvent<T>): Promise<void>;
   },
 ): EventHandler<T> {
   return {
@@ -69,16 +96,14 @@ export function ratingConsumer<T>(
     async handle(tx, event, log: Logger) {
       const tenantId = event.envelope.tenantId;
       const source = definition.source(event);
-      const plan = await planAt(deps, tx, tenantId, source.occurredAt);
-      const line = definition.rate(plan, event);
-      const stored = await deps.usage.record(
+      const { line, stored, resold } = await rateTwice(
+        deps,
         tx,
         { ...source, tenantId, sourceType: definition.eventType, sourceId: event.envelope.eventId },
-        plan,
-        line,
+        (plan) => definition.rate(plan, event),
       );
-      await definition.also?.(tx, event, plan);
-      log.debug({ category: line.category, stored }, 'usage rated');
+      await definition.also?.(tx, event);
+      log.debug({ category: line.category, stored, resold }, 'usage rated');
     },
   };
 }

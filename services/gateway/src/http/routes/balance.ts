@@ -101,6 +101,10 @@ export function balanceRoutes(backends: Backends) {
           ])
           .optional(),
         accountId: z.string().max(100).optional().openapi({ description: 'Only usage of this account' }),
+        seller: z.enum(['platform', 'tenant']).optional().openapi({
+          description:
+            "`platform` (default): what Parley charged you, your accounts' usage included. `tenant`: what you charged the accounts you resell, at your account plans",
+        }),
       }),
       response: {
         status: 200,
@@ -127,6 +131,7 @@ export function balanceRoutes(backends: Backends) {
           to: query.to ? new Date(query.to) : undefined,
           category: query.category ?? '',
           accountId: query.accountId ?? '',
+          seller: query.seller ?? '',
         });
         return {
           totals: answer.totals.map((total) => ({

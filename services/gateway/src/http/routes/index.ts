@@ -17,6 +17,7 @@ import { messageRoutes } from './messages';
 import { messagingSettingsRoutes } from './messagingSettings';
 import { callRoutes } from './calls';
 import { planRoutes } from './plans';
+import { accountPlanRoutes } from './accountPlans';
 import { balanceRoutes } from './balance';
 import { paymentRoutes } from './payments';
 import { invoiceRoutes } from './invoices';
@@ -39,6 +40,7 @@ export function buildRoutes(
     ...callRoutes(backends),
     ...dataRoutes(backends),
     ...planRoutes(backends),
+    ...accountPlanRoutes(backends),
     ...balanceRoutes(backends),
     ...paymentRoutes(backends),
     ...invoiceRoutes(backends),

@@ -25,7 +25,7 @@ const roundings = {
   per_second: billingV1.CallRounding.CALL_ROUNDING_PER_SECOND,
 } as const;
 
-const pricesSchema = z
+export const pricesSchema = z
   .object({
     smsOutboundPerSegment: countryPrices.openapi({
       description: 'Outbound SMS, per segment, by destination',
@@ -55,7 +55,10 @@ const pricesSchema = z
     callInboundPerMinute: price,
     callOutboundPerMinute: price,
     callRounding: z.enum(['per_started_minute', 'per_second']),
-    taxPercent: countryPrices.openapi({ description: "Tax rate in percent by the tenant's billing country" }),
+    taxPercent: countryPrices.openapi({
+      description:
+        "Tax rate in percent by the buyer's billing country (the tenant's; on an account plan, the sub-account's)",
+    }),
     proRataFirstMonth: z
       .boolean()
       .openapi({ description: "Charge a number's first month from its assignment day" }),
@@ -65,7 +68,7 @@ const pricesSchema = z
 
 type PricesJson = z.infer<typeof pricesSchema>;
 
-const planSchema = z
+export const planSchema = z
   .object({
     id: z.string().openapi({ example: 'standard' }),
     name: z.string(),
@@ -84,7 +87,7 @@ const planSchema = z
   })
   .openapi('Plan');
 
-function toProto(prices: PricesJson): billingV1.PlanPrices {
+export function toProto(prices: PricesJson): billingV1.PlanPrices {
   return { ...prices, callRounding: roundings[prices.callRounding] };
 }
 
@@ -112,7 +115,7 @@ function fromProto(prices: billingV1.PlanPrices | undefined): PricesJson {
   };
 }
 
-function planJson(plan: billingV1.Plan | undefined): z.infer<typeof planSchema> {
+export function planJson(plan: billingV1.Plan | undefined): z.infer<typeof planSchema> {
   return {
     id: plan?.id ?? '',
     name: plan?.name ?? '',
@@ -127,12 +130,12 @@ function planJson(plan: billingV1.Plan | undefined): z.infer<typeof planSchema> 
   };
 }
 
-const effectiveFrom = z.string().datetime({ offset: true }).optional().openapi({
+export const effectiveFrom = z.string().datetime({ offset: true }).optional().openapi({
   description: 'From when the prices apply: now or later, after the latest version; default now',
   example: '2027-01-01T00:00:00Z',
 });
 
-const planParams = z.object({
+export const planParams = z.object({
   id: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'must be a plan id')

@@ -384,6 +384,11 @@ export interface SummariseUsageRequest {
   category: string;
   /** Only usage of this account; empty: all. */
   accountId: string;
+  /**
+   * Whose sales: "platform" (empty: what Parley charged the tenant) or "tenant" (what the tenant charged the
+   * accounts it resells, at its account plans).
+   */
+  seller: string;
 }
 
 /** UsageTotal is the usage of one category on one day. */
@@ -404,6 +409,102 @@ export interface UsageTotal {
 export interface SummariseUsageResponse {
   /** The totals. */
   totals: UsageTotal[];
+}
+
+/** CreateAccountPlanRequest creates an account plan of the caller's tenant and its version 1. */
+export interface CreateAccountPlanRequest {
+  /** Id, unique within the tenant: lowercase letters, digits and hyphens, 2-63 characters. */
+  id: string;
+  /** Display name (1-100 characters). */
+  name: string;
+  /** ISO 4217 currency: the tenant's billing account's. */
+  currency: string;
+  /** Version 1's prices (the tenant's prices to its accounts). */
+  prices?:
+    | PlanPrices
+    | undefined;
+  /** From when version 1 applies; unset: now. */
+  effectiveFrom?: Date | undefined;
+}
+
+/** CreateAccountPlanResponse holds the account plan created. */
+export interface CreateAccountPlanResponse {
+  /** The account plan (is_default is always false). */
+  plan?: Plan | undefined;
+}
+
+/** AddAccountPlanVersionRequest adds prices to an account plan. */
+export interface AddAccountPlanVersionRequest {
+  /** The account plan. */
+  planId: string;
+  /** The new prices. */
+  prices?:
+    | PlanPrices
+    | undefined;
+  /** From when they apply: not in the past, and after the latest version's; unset: now. */
+  effectiveFrom?: Date | undefined;
+}
+
+/** AddAccountPlanVersionResponse holds the account plan with its new version. */
+export interface AddAccountPlanVersionResponse {
+  /** The account plan. */
+  plan?: Plan | undefined;
+}
+
+/** ListAccountPlansRequest is empty: every account plan of the caller's tenant. */
+export interface ListAccountPlansRequest {
+}
+
+/** ListAccountPlansResponse lists account plans by id. */
+export interface ListAccountPlansResponse {
+  /** The account plans. */
+  plans: Plan[];
+}
+
+/** GetAccountPlanRequest names an account plan. */
+export interface GetAccountPlanRequest {
+  /** The account plan. */
+  planId: string;
+}
+
+/** GetAccountPlanResponse holds the account plan. */
+export interface GetAccountPlanResponse {
+  /** The account plan with its versions. */
+  plan?: Plan | undefined;
+}
+
+/** SetAccountPlanRequest puts an account on an account plan. */
+export interface SetAccountPlanRequest {
+  /** The account (sub-account) of the caller's tenant. */
+  accountId: string;
+  /** The tenant's account plan; empty: the account is no longer resold from now on. */
+  planId: string;
+}
+
+/** SetAccountPlanResponse says what the account is on now. */
+export interface SetAccountPlanResponse {
+  /** The account. */
+  accountId: string;
+  /** Its account plan, empty for none. */
+  planId: string;
+  /** When the assignment was made. */
+  assignedAt?: Date | undefined;
+}
+
+/** GetAccountPlanAssignmentRequest names an account of the caller's tenant. */
+export interface GetAccountPlanAssignmentRequest {
+  /** The account (sub-account). */
+  accountId: string;
+}
+
+/** GetAccountPlanAssignmentResponse says what the account is on. */
+export interface GetAccountPlanAssignmentResponse {
+  /** The account. */
+  accountId: string;
+  /** Its account plan, empty when it is not resold. */
+  planId: string;
+  /** When it was put on it; unset when it is not resold. */
+  assignedAt?: Date | undefined;
 }
 
 function createBaseGetBalanceRequest(): GetBalanceRequest {
@@ -3561,7 +3662,7 @@ export const SetLowBalanceThresholdResponse: MessageFns<SetLowBalanceThresholdRe
 };
 
 function createBaseSummariseUsageRequest(): SummariseUsageRequest {
-  return { from: undefined, to: undefined, category: "", accountId: "" };
+  return { from: undefined, to: undefined, category: "", accountId: "", seller: "" };
 }
 
 export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
@@ -3577,6 +3678,9 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
     }
     if (message.accountId !== "") {
       writer.uint32(34).string(message.accountId);
+    }
+    if (message.seller !== "") {
+      writer.uint32(42).string(message.seller);
     }
     return writer;
   },
@@ -3626,6 +3730,14 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
             message.accountId = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.seller = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3648,6 +3760,7 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
         : isSet(object.account_id)
         ? globalThis.String(object.account_id)
         : "",
+      seller: isSet(object.seller) ? globalThis.String(object.seller) : "",
     };
   },
 
@@ -3665,6 +3778,9 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
     if (message.accountId !== "") {
       obj.accountId = message.accountId;
     }
+    if (message.seller !== "") {
+      obj.seller = message.seller;
+    }
     return obj;
   },
 
@@ -3677,6 +3793,7 @@ export const SummariseUsageRequest: MessageFns<SummariseUsageRequest> = {
     message.to = object.to ?? undefined;
     message.category = object.category ?? "";
     message.accountId = object.accountId ?? "";
+    message.seller = object.seller ?? "";
     return message;
   },
 };
@@ -3885,6 +4002,1049 @@ export const SummariseUsageResponse: MessageFns<SummariseUsageResponse> = {
   },
 };
 
+function createBaseCreateAccountPlanRequest(): CreateAccountPlanRequest {
+  return { id: "", name: "", currency: "", prices: undefined, effectiveFrom: undefined };
+}
+
+export const CreateAccountPlanRequest: MessageFns<CreateAccountPlanRequest> = {
+  encode(message: CreateAccountPlanRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.currency !== "") {
+      writer.uint32(26).string(message.currency);
+    }
+    if (message.prices !== undefined) {
+      PlanPrices.encode(message.prices, writer.uint32(34).fork()).join();
+    }
+    if (message.effectiveFrom !== undefined) {
+      Timestamp.encode(toTimestamp(message.effectiveFrom), writer.uint32(42).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAccountPlanRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAccountPlanRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.currency = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.prices = PlanPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.effectiveFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAccountPlanRequest {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      currency: isSet(object.currency) ? globalThis.String(object.currency) : "",
+      prices: isSet(object.prices) ? PlanPrices.fromJSON(object.prices) : undefined,
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? fromJsonTimestamp(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? fromJsonTimestamp(object.effective_from)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CreateAccountPlanRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.currency !== "") {
+      obj.currency = message.currency;
+    }
+    if (message.prices !== undefined) {
+      obj.prices = PlanPrices.toJSON(message.prices);
+    }
+    if (message.effectiveFrom !== undefined) {
+      obj.effectiveFrom = message.effectiveFrom.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateAccountPlanRequest>, I>>(base?: I): CreateAccountPlanRequest {
+    return CreateAccountPlanRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateAccountPlanRequest>, I>>(object: I): CreateAccountPlanRequest {
+    const message = createBaseCreateAccountPlanRequest();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.currency = object.currency ?? "";
+    message.prices = (object.prices !== undefined && object.prices !== null)
+      ? PlanPrices.fromPartial(object.prices)
+      : undefined;
+    message.effectiveFrom = object.effectiveFrom ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateAccountPlanResponse(): CreateAccountPlanResponse {
+  return { plan: undefined };
+}
+
+export const CreateAccountPlanResponse: MessageFns<CreateAccountPlanResponse> = {
+  encode(message: CreateAccountPlanResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plan !== undefined) {
+      Plan.encode(message.plan, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateAccountPlanResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateAccountPlanResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plan = Plan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateAccountPlanResponse {
+    return { plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined };
+  },
+
+  toJSON(message: CreateAccountPlanResponse): unknown {
+    const obj: any = {};
+    if (message.plan !== undefined) {
+      obj.plan = Plan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateAccountPlanResponse>, I>>(base?: I): CreateAccountPlanResponse {
+    return CreateAccountPlanResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateAccountPlanResponse>, I>>(object: I): CreateAccountPlanResponse {
+    const message = createBaseCreateAccountPlanResponse();
+    message.plan = (object.plan !== undefined && object.plan !== null) ? Plan.fromPartial(object.plan) : undefined;
+    return message;
+  },
+};
+
+function createBaseAddAccountPlanVersionRequest(): AddAccountPlanVersionRequest {
+  return { planId: "", prices: undefined, effectiveFrom: undefined };
+}
+
+export const AddAccountPlanVersionRequest: MessageFns<AddAccountPlanVersionRequest> = {
+  encode(message: AddAccountPlanVersionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.planId !== "") {
+      writer.uint32(10).string(message.planId);
+    }
+    if (message.prices !== undefined) {
+      PlanPrices.encode(message.prices, writer.uint32(18).fork()).join();
+    }
+    if (message.effectiveFrom !== undefined) {
+      Timestamp.encode(toTimestamp(message.effectiveFrom), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddAccountPlanVersionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddAccountPlanVersionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.prices = PlanPrices.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.effectiveFrom = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddAccountPlanVersionRequest {
+    return {
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+      prices: isSet(object.prices) ? PlanPrices.fromJSON(object.prices) : undefined,
+      effectiveFrom: isSet(object.effectiveFrom)
+        ? fromJsonTimestamp(object.effectiveFrom)
+        : isSet(object.effective_from)
+        ? fromJsonTimestamp(object.effective_from)
+        : undefined,
+    };
+  },
+
+  toJSON(message: AddAccountPlanVersionRequest): unknown {
+    const obj: any = {};
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    if (message.prices !== undefined) {
+      obj.prices = PlanPrices.toJSON(message.prices);
+    }
+    if (message.effectiveFrom !== undefined) {
+      obj.effectiveFrom = message.effectiveFrom.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddAccountPlanVersionRequest>, I>>(base?: I): AddAccountPlanVersionRequest {
+    return AddAccountPlanVersionRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddAccountPlanVersionRequest>, I>>(object: I): AddAccountPlanVersionRequest {
+    const message = createBaseAddAccountPlanVersionRequest();
+    message.planId = object.planId ?? "";
+    message.prices = (object.prices !== undefined && object.prices !== null)
+      ? PlanPrices.fromPartial(object.prices)
+      : undefined;
+    message.effectiveFrom = object.effectiveFrom ?? undefined;
+    return message;
+  },
+};
+
+function createBaseAddAccountPlanVersionResponse(): AddAccountPlanVersionResponse {
+  return { plan: undefined };
+}
+
+export const AddAccountPlanVersionResponse: MessageFns<AddAccountPlanVersionResponse> = {
+  encode(message: AddAccountPlanVersionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plan !== undefined) {
+      Plan.encode(message.plan, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddAccountPlanVersionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddAccountPlanVersionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plan = Plan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddAccountPlanVersionResponse {
+    return { plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined };
+  },
+
+  toJSON(message: AddAccountPlanVersionResponse): unknown {
+    const obj: any = {};
+    if (message.plan !== undefined) {
+      obj.plan = Plan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AddAccountPlanVersionResponse>, I>>(base?: I): AddAccountPlanVersionResponse {
+    return AddAccountPlanVersionResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AddAccountPlanVersionResponse>, I>>(
+    object: I,
+  ): AddAccountPlanVersionResponse {
+    const message = createBaseAddAccountPlanVersionResponse();
+    message.plan = (object.plan !== undefined && object.plan !== null) ? Plan.fromPartial(object.plan) : undefined;
+    return message;
+  },
+};
+
+function createBaseListAccountPlansRequest(): ListAccountPlansRequest {
+  return {};
+}
+
+export const ListAccountPlansRequest: MessageFns<ListAccountPlansRequest> = {
+  encode(_: ListAccountPlansRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountPlansRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountPlansRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListAccountPlansRequest {
+    return {};
+  },
+
+  toJSON(_: ListAccountPlansRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccountPlansRequest>, I>>(base?: I): ListAccountPlansRequest {
+    return ListAccountPlansRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccountPlansRequest>, I>>(_: I): ListAccountPlansRequest {
+    const message = createBaseListAccountPlansRequest();
+    return message;
+  },
+};
+
+function createBaseListAccountPlansResponse(): ListAccountPlansResponse {
+  return { plans: [] };
+}
+
+export const ListAccountPlansResponse: MessageFns<ListAccountPlansResponse> = {
+  encode(message: ListAccountPlansResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.plans) {
+      Plan.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAccountPlansResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListAccountPlansResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plans.push(Plan.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListAccountPlansResponse {
+    return { plans: globalThis.Array.isArray(object?.plans) ? object.plans.map((e: any) => Plan.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: ListAccountPlansResponse): unknown {
+    const obj: any = {};
+    if (message.plans?.length) {
+      obj.plans = message.plans.map((e) => Plan.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListAccountPlansResponse>, I>>(base?: I): ListAccountPlansResponse {
+    return ListAccountPlansResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListAccountPlansResponse>, I>>(object: I): ListAccountPlansResponse {
+    const message = createBaseListAccountPlansResponse();
+    message.plans = object.plans?.map((e) => Plan.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetAccountPlanRequest(): GetAccountPlanRequest {
+  return { planId: "" };
+}
+
+export const GetAccountPlanRequest: MessageFns<GetAccountPlanRequest> = {
+  encode(message: GetAccountPlanRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.planId !== "") {
+      writer.uint32(10).string(message.planId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPlanRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPlanRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPlanRequest {
+    return {
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetAccountPlanRequest): unknown {
+    const obj: any = {};
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountPlanRequest>, I>>(base?: I): GetAccountPlanRequest {
+    return GetAccountPlanRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountPlanRequest>, I>>(object: I): GetAccountPlanRequest {
+    const message = createBaseGetAccountPlanRequest();
+    message.planId = object.planId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAccountPlanResponse(): GetAccountPlanResponse {
+  return { plan: undefined };
+}
+
+export const GetAccountPlanResponse: MessageFns<GetAccountPlanResponse> = {
+  encode(message: GetAccountPlanResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plan !== undefined) {
+      Plan.encode(message.plan, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPlanResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPlanResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plan = Plan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPlanResponse {
+    return { plan: isSet(object.plan) ? Plan.fromJSON(object.plan) : undefined };
+  },
+
+  toJSON(message: GetAccountPlanResponse): unknown {
+    const obj: any = {};
+    if (message.plan !== undefined) {
+      obj.plan = Plan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountPlanResponse>, I>>(base?: I): GetAccountPlanResponse {
+    return GetAccountPlanResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountPlanResponse>, I>>(object: I): GetAccountPlanResponse {
+    const message = createBaseGetAccountPlanResponse();
+    message.plan = (object.plan !== undefined && object.plan !== null) ? Plan.fromPartial(object.plan) : undefined;
+    return message;
+  },
+};
+
+function createBaseSetAccountPlanRequest(): SetAccountPlanRequest {
+  return { accountId: "", planId: "" };
+}
+
+export const SetAccountPlanRequest: MessageFns<SetAccountPlanRequest> = {
+  encode(message: SetAccountPlanRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.planId !== "") {
+      writer.uint32(18).string(message.planId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetAccountPlanRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetAccountPlanRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetAccountPlanRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+    };
+  },
+
+  toJSON(message: SetAccountPlanRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetAccountPlanRequest>, I>>(base?: I): SetAccountPlanRequest {
+    return SetAccountPlanRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetAccountPlanRequest>, I>>(object: I): SetAccountPlanRequest {
+    const message = createBaseSetAccountPlanRequest();
+    message.accountId = object.accountId ?? "";
+    message.planId = object.planId ?? "";
+    return message;
+  },
+};
+
+function createBaseSetAccountPlanResponse(): SetAccountPlanResponse {
+  return { accountId: "", planId: "", assignedAt: undefined };
+}
+
+export const SetAccountPlanResponse: MessageFns<SetAccountPlanResponse> = {
+  encode(message: SetAccountPlanResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.planId !== "") {
+      writer.uint32(18).string(message.planId);
+    }
+    if (message.assignedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.assignedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetAccountPlanResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetAccountPlanResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assignedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetAccountPlanResponse {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+      assignedAt: isSet(object.assignedAt)
+        ? fromJsonTimestamp(object.assignedAt)
+        : isSet(object.assigned_at)
+        ? fromJsonTimestamp(object.assigned_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SetAccountPlanResponse): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    if (message.assignedAt !== undefined) {
+      obj.assignedAt = message.assignedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetAccountPlanResponse>, I>>(base?: I): SetAccountPlanResponse {
+    return SetAccountPlanResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetAccountPlanResponse>, I>>(object: I): SetAccountPlanResponse {
+    const message = createBaseSetAccountPlanResponse();
+    message.accountId = object.accountId ?? "";
+    message.planId = object.planId ?? "";
+    message.assignedAt = object.assignedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseGetAccountPlanAssignmentRequest(): GetAccountPlanAssignmentRequest {
+  return { accountId: "" };
+}
+
+export const GetAccountPlanAssignmentRequest: MessageFns<GetAccountPlanAssignmentRequest> = {
+  encode(message: GetAccountPlanAssignmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPlanAssignmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPlanAssignmentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPlanAssignmentRequest {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetAccountPlanAssignmentRequest): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountPlanAssignmentRequest>, I>>(base?: I): GetAccountPlanAssignmentRequest {
+    return GetAccountPlanAssignmentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountPlanAssignmentRequest>, I>>(
+    object: I,
+  ): GetAccountPlanAssignmentRequest {
+    const message = createBaseGetAccountPlanAssignmentRequest();
+    message.accountId = object.accountId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetAccountPlanAssignmentResponse(): GetAccountPlanAssignmentResponse {
+  return { accountId: "", planId: "", assignedAt: undefined };
+}
+
+export const GetAccountPlanAssignmentResponse: MessageFns<GetAccountPlanAssignmentResponse> = {
+  encode(message: GetAccountPlanAssignmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    if (message.planId !== "") {
+      writer.uint32(18).string(message.planId);
+    }
+    if (message.assignedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.assignedAt), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetAccountPlanAssignmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetAccountPlanAssignmentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accountId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.planId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.assignedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetAccountPlanAssignmentResponse {
+    return {
+      accountId: isSet(object.accountId)
+        ? globalThis.String(object.accountId)
+        : isSet(object.account_id)
+        ? globalThis.String(object.account_id)
+        : "",
+      planId: isSet(object.planId)
+        ? globalThis.String(object.planId)
+        : isSet(object.plan_id)
+        ? globalThis.String(object.plan_id)
+        : "",
+      assignedAt: isSet(object.assignedAt)
+        ? fromJsonTimestamp(object.assignedAt)
+        : isSet(object.assigned_at)
+        ? fromJsonTimestamp(object.assigned_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: GetAccountPlanAssignmentResponse): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.planId !== "") {
+      obj.planId = message.planId;
+    }
+    if (message.assignedAt !== undefined) {
+      obj.assignedAt = message.assignedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetAccountPlanAssignmentResponse>, I>>(
+    base?: I,
+  ): GetAccountPlanAssignmentResponse {
+    return GetAccountPlanAssignmentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetAccountPlanAssignmentResponse>, I>>(
+    object: I,
+  ): GetAccountPlanAssignmentResponse {
+    const message = createBaseGetAccountPlanAssignmentResponse();
+    message.accountId = object.accountId ?? "";
+    message.planId = object.planId ?? "";
+    message.assignedAt = object.assignedAt ?? undefined;
+    return message;
+  },
+};
+
 /** BillingService owns balances, usage, invoices and payments. */
 export type BillingServiceService = typeof BillingServiceService;
 export const BillingServiceService = {
@@ -4020,6 +5180,80 @@ export const BillingServiceService = {
       Buffer.from(SummariseUsageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SummariseUsageResponse => SummariseUsageResponse.decode(value),
   },
+  /** CreateAccountPlan creates a price list of the caller's tenant for its own accounts (sub-accounts). */
+  createAccountPlan: {
+    path: "/parley.billing.v1.BillingService/CreateAccountPlan" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateAccountPlanRequest): Buffer =>
+      Buffer.from(CreateAccountPlanRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateAccountPlanRequest => CreateAccountPlanRequest.decode(value),
+    responseSerialize: (value: CreateAccountPlanResponse): Buffer =>
+      Buffer.from(CreateAccountPlanResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateAccountPlanResponse => CreateAccountPlanResponse.decode(value),
+  },
+  /** AddAccountPlanVersion adds a price version to one of the caller's tenant's account plans. */
+  addAccountPlanVersion: {
+    path: "/parley.billing.v1.BillingService/AddAccountPlanVersion" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddAccountPlanVersionRequest): Buffer =>
+      Buffer.from(AddAccountPlanVersionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddAccountPlanVersionRequest => AddAccountPlanVersionRequest.decode(value),
+    responseSerialize: (value: AddAccountPlanVersionResponse): Buffer =>
+      Buffer.from(AddAccountPlanVersionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddAccountPlanVersionResponse => AddAccountPlanVersionResponse.decode(value),
+  },
+  /** ListAccountPlans lists the caller's tenant's account plans with their versions. */
+  listAccountPlans: {
+    path: "/parley.billing.v1.BillingService/ListAccountPlans" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListAccountPlansRequest): Buffer =>
+      Buffer.from(ListAccountPlansRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAccountPlansRequest => ListAccountPlansRequest.decode(value),
+    responseSerialize: (value: ListAccountPlansResponse): Buffer =>
+      Buffer.from(ListAccountPlansResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAccountPlansResponse => ListAccountPlansResponse.decode(value),
+  },
+  /** GetAccountPlan returns one of the caller's tenant's account plans. */
+  getAccountPlan: {
+    path: "/parley.billing.v1.BillingService/GetAccountPlan" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAccountPlanRequest): Buffer =>
+      Buffer.from(GetAccountPlanRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAccountPlanRequest => GetAccountPlanRequest.decode(value),
+    responseSerialize: (value: GetAccountPlanResponse): Buffer =>
+      Buffer.from(GetAccountPlanResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAccountPlanResponse => GetAccountPlanResponse.decode(value),
+  },
+  /** SetAccountPlan puts one of the caller's tenant's accounts on one of its account plans, or on none. */
+  setAccountPlan: {
+    path: "/parley.billing.v1.BillingService/SetAccountPlan" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetAccountPlanRequest): Buffer =>
+      Buffer.from(SetAccountPlanRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetAccountPlanRequest => SetAccountPlanRequest.decode(value),
+    responseSerialize: (value: SetAccountPlanResponse): Buffer =>
+      Buffer.from(SetAccountPlanResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetAccountPlanResponse => SetAccountPlanResponse.decode(value),
+  },
+  /** GetAccountPlanAssignment says which of the caller's tenant's account plans an account is on, if any. */
+  getAccountPlanAssignment: {
+    path: "/parley.billing.v1.BillingService/GetAccountPlanAssignment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetAccountPlanAssignmentRequest): Buffer =>
+      Buffer.from(GetAccountPlanAssignmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetAccountPlanAssignmentRequest =>
+      GetAccountPlanAssignmentRequest.decode(value),
+    responseSerialize: (value: GetAccountPlanAssignmentResponse): Buffer =>
+      Buffer.from(GetAccountPlanAssignmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetAccountPlanAssignmentResponse =>
+      GetAccountPlanAssignmentResponse.decode(value),
+  },
 } as const;
 
 export interface BillingServiceServer extends UntypedServiceImplementation {
@@ -4047,6 +5281,18 @@ export interface BillingServiceServer extends UntypedServiceImplementation {
   setLowBalanceThreshold: handleUnaryCall<SetLowBalanceThresholdRequest, SetLowBalanceThresholdResponse>;
   /** SummariseUsage aggregates the caller's tenant's rated usage by day and category. */
   summariseUsage: handleUnaryCall<SummariseUsageRequest, SummariseUsageResponse>;
+  /** CreateAccountPlan creates a price list of the caller's tenant for its own accounts (sub-accounts). */
+  createAccountPlan: handleUnaryCall<CreateAccountPlanRequest, CreateAccountPlanResponse>;
+  /** AddAccountPlanVersion adds a price version to one of the caller's tenant's account plans. */
+  addAccountPlanVersion: handleUnaryCall<AddAccountPlanVersionRequest, AddAccountPlanVersionResponse>;
+  /** ListAccountPlans lists the caller's tenant's account plans with their versions. */
+  listAccountPlans: handleUnaryCall<ListAccountPlansRequest, ListAccountPlansResponse>;
+  /** GetAccountPlan returns one of the caller's tenant's account plans. */
+  getAccountPlan: handleUnaryCall<GetAccountPlanRequest, GetAccountPlanResponse>;
+  /** SetAccountPlan puts one of the caller's tenant's accounts on one of its account plans, or on none. */
+  setAccountPlan: handleUnaryCall<SetAccountPlanRequest, SetAccountPlanResponse>;
+  /** GetAccountPlanAssignment says which of the caller's tenant's account plans an account is on, if any. */
+  getAccountPlanAssignment: handleUnaryCall<GetAccountPlanAssignmentRequest, GetAccountPlanAssignmentResponse>;
 }
 
 export interface BillingServiceClient extends Client {
@@ -4241,6 +5487,102 @@ export interface BillingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SummariseUsageResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateAccountPlan creates a price list of the caller's tenant for its own accounts (sub-accounts). */
+  createAccountPlan(
+    request: CreateAccountPlanRequest,
+    callback: (error: ServiceError | null, response: CreateAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  createAccountPlan(
+    request: CreateAccountPlanRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  createAccountPlan(
+    request: CreateAccountPlanRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  /** AddAccountPlanVersion adds a price version to one of the caller's tenant's account plans. */
+  addAccountPlanVersion(
+    request: AddAccountPlanVersionRequest,
+    callback: (error: ServiceError | null, response: AddAccountPlanVersionResponse) => void,
+  ): ClientUnaryCall;
+  addAccountPlanVersion(
+    request: AddAccountPlanVersionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddAccountPlanVersionResponse) => void,
+  ): ClientUnaryCall;
+  addAccountPlanVersion(
+    request: AddAccountPlanVersionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddAccountPlanVersionResponse) => void,
+  ): ClientUnaryCall;
+  /** ListAccountPlans lists the caller's tenant's account plans with their versions. */
+  listAccountPlans(
+    request: ListAccountPlansRequest,
+    callback: (error: ServiceError | null, response: ListAccountPlansResponse) => void,
+  ): ClientUnaryCall;
+  listAccountPlans(
+    request: ListAccountPlansRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAccountPlansResponse) => void,
+  ): ClientUnaryCall;
+  listAccountPlans(
+    request: ListAccountPlansRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAccountPlansResponse) => void,
+  ): ClientUnaryCall;
+  /** GetAccountPlan returns one of the caller's tenant's account plans. */
+  getAccountPlan(
+    request: GetAccountPlanRequest,
+    callback: (error: ServiceError | null, response: GetAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPlan(
+    request: GetAccountPlanRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPlan(
+    request: GetAccountPlanRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  /** SetAccountPlan puts one of the caller's tenant's accounts on one of its account plans, or on none. */
+  setAccountPlan(
+    request: SetAccountPlanRequest,
+    callback: (error: ServiceError | null, response: SetAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  setAccountPlan(
+    request: SetAccountPlanRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  setAccountPlan(
+    request: SetAccountPlanRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetAccountPlanResponse) => void,
+  ): ClientUnaryCall;
+  /** GetAccountPlanAssignment says which of the caller's tenant's account plans an account is on, if any. */
+  getAccountPlanAssignment(
+    request: GetAccountPlanAssignmentRequest,
+    callback: (error: ServiceError | null, response: GetAccountPlanAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPlanAssignment(
+    request: GetAccountPlanAssignmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetAccountPlanAssignmentResponse) => void,
+  ): ClientUnaryCall;
+  getAccountPlanAssignment(
+    request: GetAccountPlanAssignmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetAccountPlanAssignmentResponse) => void,
   ): ClientUnaryCall;
 }
 
