@@ -268,7 +268,8 @@ async function usageLines(platform: BenchPlatform, ids: string[]): Promise<Map<s
   try {
     const { rows } = await client.query<{ reference: string; lines: number }>(
       `select reference, count(*)::int as lines from usage_records
-        where source_type = 'messaging.message.sent' and reference = any($1::text[]) group by reference`,
+        where source_type = 'messaging.message.sent' and seller = 'platform' and reference = any($1::text[])
+        group by reference`,
       [ids],
     );
     return new Map(rows.map((row) => [row.reference, row.lines]));
