@@ -1,0 +1,81 @@
+// What billing's privacy parts share: the part shape, the financial-records obligation, and the conditions
+// that find a departed tenant's records.
+import { or, sql, type SQL } from 'drizzle-orm';
+import {
+  invalidArgument,
+  type CategoryReceipt,
+  type DataCategory,
+  type SubjectIdentifiers,
+  type Transaction,
+} from '@parley/kit';
+
+/** Seven years (365.25 days each): the default legal retention of financial records after the customer leaves. */
+export const FINANCIAL_RETENTION_DAYS = 2557;
+
+export const FINANCIAL_OBLIGATION =
+  "tax and accounting law of the tenant's billing country (default: 7 years after the customer leaves) obliges keeping invoices and the usage they bill; erasure anonymises them and keeps amounts, dates, invoice numbers and tax";
+
+/** What erasure replaces a name or a phone number with on records the law obliges billing to keep. */
+export const ERASED = '[erased]';
+
+/**
+ * One category of billing's data, as a participant part: billing composes its participant from these, so
+ * a later category (the payments step's payment-method metadata) joins by adding a part (see
+ * `billingParticipant(extraParts)`), with its own export stage and receipt line.
+ */
+export interface BillingPrivacyPart {
+  category: DataCategory;
+  /** One page of the subject's records after `cursor` (opaque to the others); `next` while there are more. */
+  export(
+    tx: Transaction,
+    subject: SubjectIdentifiers,
+    limit: number,
+    cursor: string,
+  ): Promise<{ records: Record<string, unknown>[]; next?: string }>;
+  /** How many of the subject's records it holds (restriction, legal hold). */
+  count(tx: Transaction, subject: SubjectIdentifiers): Promise<number>;
+  /** Deletes or anonymises; `pseudonym` replaces the subject's account id wherever a record is kept. */
+  erase(tx: Transaction, subject: SubjectIdentifiers, pseudonym: string): Promise<CategoryReceipt>;
+  rectify?(tx: Transaction, subject: SubjectIdentifiers, changes: Corrections): Promise<number>;
+  /** Deletes what retention allows: records older than `before` of a tenant that left before `before`. */
+  purge(tx: Transaction, before: Date): Promise<number>;
+}
+
+export interface Corrections {
+  fullName?: string;
+  email?: string;
+}
+
+export const none = sql`false`;
+export const any = (clauses: SQL[]) => (clauses.length > 0 ? or(...clauses)! : none);
+
+/** The tenant left (its own billing profile closed) before `before`: only then may its records go. */
+export const tenantLeftBefore = (before: Date) =>
+  sql`exists (select 1 from billing_profiles p where p.tenant_id = current_setting('app.tenant_id', true)
+      and p.account_id = '' and p.closed_at is not null and p.closed_at < ${before})`;
+
+export const countOf = async (query: Promise<{ n: number }[]>) => Number((await query)[0]?.n ?? 0);
+export const counted = sql<number>`count(*)::int`;
+
+/** Checks rectified fields (API names) and names the one that is wrong. */
+export function corrections(changes: Record<string, unknown>): Corrections {
+  const out: Corrections = {};
+  const { fullName, email } = changes;
+  if (fullName !== undefined) {
+    if (typeof fullName !== 'string' || fullName.trim() === '' || fullName.length > 200) {
+      throw invalidArgument('CHANGES_INVALID', 'fullName must be 1-200 characters', [
+        { field: 'fullName', description: '1-200 characters' },
+      ]);
+    }
+    out.fullName = fullName.trim();
+  }
+  if (email !== undefined) {
+    if (typeof email !== 'string' || email.length > 320 || !/^[^\s@]+@[^\s@]+$/.test(email)) {
+      throw invalidArgument('CHANGES_INVALID', 'email must be an email address', [
+        { field: 'email', description: 'an email address' },
+      ]);
+    }
+    out.email = email;
+  }
+  return out;
+}
