@@ -1,7 +1,17 @@
-import { and, inArray, isNotNull, lt } from 'drizzle-orm';
+import { and, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { keysetExport, receiptLine, type SubjectIdentifiers } from '@parley/kit';
 import { billingProfiles } from '../db/invoiceSchema';
-import { any, countOf, counted, FINANCIAL_RETENTION_DAYS, type BillingPrivacyPart } from './shared';
+import {
+  any,
+  countOf,
+  counted,
+  departed,
+  FINANCIAL_OBLIGATION,
+  FINANCIAL_RETENTION_DAYS,
+  type BillingPrivacyPart,
+} from './shared';
+
+const currentTenant = sql`current_setting('app.tenant_id', true)`;
 
 /** The profiles of the subject: by account id, or by the email invoices are addressed to. */
 export const profilesOf = (subject: SubjectIdentifiers) =>
@@ -41,13 +51,49 @@ export const profilePart: BillingPrivacyPart = {
       }),
     }),
   count: (tx, subject) => countOf(tx.select({ n: counted }).from(billingProfiles).where(profilesOf(subject))),
-  async erase(tx, subject) {
-    // Not itself a record the law asks for: the invoices carry the buyer as printed (anonymised there).
+  async erase(tx, subject, pseudonym) {
+    // An open profile is not itself a record the law asks for: the invoices carry the buyer as printed
+    // (anonymised there). A closed one keeps, without the personal data, the date the customer left and its
+    // country: the legal retention of its invoices runs from them. The subject's kept records carry the
+    // pseudonym, so a sub-account's kept profile does too (one: the latest closing).
     const gone = await tx
       .delete(billingProfiles)
-      .where(profilesOf(subject))
+      .where(and(profilesOf(subject), isNull(billingProfiles.closedAt)))
       .returning({ id: billingProfiles.accountId });
-    return receiptLine('billing_profile', { deleted: String(gone.length) });
+    const closed = await tx
+      .select({ accountId: billingProfiles.accountId })
+      .from(billingProfiles)
+      .where(profilesOf(subject))
+      .orderBy(desc(billingProfiles.closedAt))
+      .for('update');
+    const accounts = closed.filter((row) => row.accountId !== '').map((row) => row.accountId);
+    const [latest, ...older] = accounts;
+    if (older.length > 0)
+      await tx
+        .delete(billingProfiles)
+        .where(and(eq(billingProfiles.tenantId, currentTenant), inArray(billingProfiles.accountId, older)));
+    const blank = { name: '', address: '', email: '', taxId: '', updatedAt: new Date() };
+    const kept = closed.filter((row) => row.accountId === '' || row.accountId === latest).length;
+    if (latest !== undefined)
+      await tx
+        .update(billingProfiles)
+        .set({ ...blank, accountId: pseudonym })
+        .where(and(eq(billingProfiles.tenantId, currentTenant), eq(billingProfiles.accountId, latest)));
+    if (closed.some((row) => row.accountId === ''))
+      await tx
+        .update(billingProfiles)
+        .set(blank)
+        .where(and(eq(billingProfiles.tenantId, currentTenant), eq(billingProfiles.accountId, '')));
+    return receiptLine('billing_profile', {
+      deleted: String(gone.length + older.length),
+      ...(kept > 0
+        ? {
+            anonymised: String(kept),
+            kept: String(kept),
+            keptBasis: `the date the customer left and its billing country, without name, address, email or tax id: the legal retention of its invoices runs from them (${FINANCIAL_OBLIGATION})`,
+          }
+        : {}),
+    });
   },
   async rectify(tx, subject, changes) {
     const set = {
@@ -62,10 +108,22 @@ export const profilePart: BillingPrivacyPart = {
       .returning({ id: billingProfiles.accountId });
     return rows.length;
   },
-  async purge(tx, before) {
+  async purge(tx, before, clock) {
+    // A profile holds the date its records' retention runs from: it goes once they have gone (the tenant's
+    // own, once none of the tenant's remain), at the next run after theirs.
     const gone = await tx
       .delete(billingProfiles)
-      .where(and(isNotNull(billingProfiles.closedAt), lt(billingProfiles.closedAt, before)))
+      .where(
+        and(
+          departed(before, clock, billingProfiles.accountId),
+          sql`not exists (select 1 from usage_records u where u.tenant_id = ${billingProfiles.tenantId}
+            and (${billingProfiles.accountId} = '' or u.account_id = ${billingProfiles.accountId}))`,
+          sql`not exists (select 1 from invoices i where i.tenant_id = ${billingProfiles.tenantId}
+            and (${billingProfiles.accountId} = '' or i.account_id = ${billingProfiles.accountId}))`,
+          sql`(${billingProfiles.accountId} <> '' or not exists
+            (select 1 from payment_methods m where m.tenant_id = ${billingProfiles.tenantId}))`,
+        ),
+      )
       .returning({ id: billingProfiles.accountId });
     return gone.length;
   },

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { receiptLine, type CategoryReceipt, type PrivacyParticipant } from '@parley/kit';
 import { profilePart } from './billingProfile';
 import { invoicePart } from './invoices';
-import { corrections, type BillingPrivacyPart } from './shared';
+import { corrections, type BillingPrivacyPart, type RetentionClock } from './shared';
+import { retentionPeriods, type RetentionPeriods } from '../domain/retention';
 import { usagePart } from './usageRecords';
 
 export { ERASED, FINANCIAL_RETENTION_DAYS, type BillingPrivacyPart } from './shared';
@@ -13,9 +14,18 @@ export { PAYMENT_METHOD_RETENTION_DAYS, paymentMethodsPart } from './paymentMeth
 /**
  * Billing as a privacy participant: billing profiles (deleted on erasure), usage records and invoices
  * (anonymised and kept under the financial-records obligation). `extraParts` is the hook for further
- * categories: the payments step's payment-method metadata (`paymentMethodsPart`).
+ * categories: the payments step's payment-method metadata (`paymentMethodsPart`). Financial records go
+ * once their customer left and the legal period of its billing country ran out (`retention`: the periods
+ * and the clock; by default the built-in table and the time now).
  */
-export function billingParticipant(extraParts: BillingPrivacyPart[] = []): PrivacyParticipant {
+export function billingParticipant(
+  extraParts: BillingPrivacyPart[] = [],
+  retention: { periods?: RetentionPeriods; now?: () => Date } = {},
+): PrivacyParticipant {
+  const clock: RetentionClock = {
+    periods: retention.periods ?? retentionPeriods(),
+    now: retention.now ?? (() => new Date()),
+  };
   const parts = [profilePart, usagePart, invoicePart, ...extraParts];
   // One part after another: they share the transaction's connection.
   const lines = async (make: (part: BillingPrivacyPart) => Promise<CategoryReceipt>) => {
@@ -85,7 +95,7 @@ export function billingParticipant(extraParts: BillingPrivacyPart[] = []): Priva
     async purge(tx, category, before) {
       const part = parts.find((candidate) => candidate.category.id === category);
       if (!part) return [receiptLine(category)];
-      return [receiptLine(category, { deleted: String(await part.purge(tx, before)) })];
+      return [receiptLine(category, { deleted: String(await part.purge(tx, before, clock)) })];
     },
   };
 }

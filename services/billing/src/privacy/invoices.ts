@@ -2,18 +2,35 @@ import { and, asc, eq, inArray, isNotNull, lt, or, sql } from 'drizzle-orm';
 import { keysetExport, receiptLine, type SubjectIdentifiers } from '@parley/kit';
 import { invoiceLines, invoices } from '../db/invoiceSchema';
 import {
+  any,
   countOf,
   counted,
   ERASED,
   FINANCIAL_OBLIGATION,
   FINANCIAL_RETENTION_DAYS,
   none,
-  tenantLeftBefore,
+  departed,
   type BillingPrivacyPart,
 } from './shared';
 
+/**
+ * The subject's invoices: a sub-account's by its account id, and the tenant's own (account '') when the
+ * subject is the tenant's account holder, found as the payment-methods part finds them: by the email of the
+ * tenant's own billing profile. Erasure runs this part before the profile part changes that profile.
+ */
 const invoicesOf = (subject: SubjectIdentifiers) =>
-  subject.accountIds.length ? inArray(invoices.accountId, subject.accountIds) : none;
+  any([
+    ...(subject.accountIds.length ? [inArray(invoices.accountId, subject.accountIds)] : []),
+    ...(subject.emails.length
+      ? [
+          and(
+            eq(invoices.accountId, ''),
+            sql`exists (select 1 from billing_profiles p where p.tenant_id = ${invoices.tenantId}
+              and p.account_id = '' and p.email in ${subject.emails})`,
+          )!,
+        ]
+      : []),
+  ]);
 
 const linesOf = (subject: SubjectIdentifiers) =>
   subject.phones.length
@@ -106,12 +123,13 @@ export const invoicePart: BillingPrivacyPart = {
     );
   },
   async erase(tx, subject, pseudonym) {
-    // The buyer's name, address and tax id, and the account id, are replaced; amounts, dates, numbers and
-    // tax stay as issued (the totals do not change, so neither does the PDF's arithmetic).
+    // The buyer's name, address and tax id, and a sub-account's id, are replaced (the tenant's own invoices
+    // stay the tenant's: account ''); amounts, dates, numbers and tax stay as issued (the totals do not
+    // change, so neither does the PDF's arithmetic).
     const headers = await tx
       .update(invoices)
       .set({
-        accountId: pseudonym,
+        accountId: sql`case when ${invoices.accountId} = '' then '' else ${pseudonym} end`,
         buyer: sql`jsonb_build_object('name', ${ERASED}::text, 'address', '', 'country', ${invoices.buyer}->>'country', 'taxId', '')`,
         anonymisedAt: new Date(),
       })
@@ -141,8 +159,8 @@ export const invoicePart: BillingPrivacyPart = {
       keptBasis: FINANCIAL_OBLIGATION,
     });
   },
-  async purge(tx, before) {
-    const old = and(lt(invoices.issuedAt, before), tenantLeftBefore(before));
+  async purge(tx, before, clock) {
+    const old = and(lt(invoices.issuedAt, before), departed(before, clock, invoices.accountId));
     const ids = (await tx.select({ id: invoices.id }).from(invoices).where(old)).map((row) => row.id);
     if (ids.length === 0) return 0;
     await tx.delete(invoiceLines).where(inArray(invoiceLines.invoiceId, ids));

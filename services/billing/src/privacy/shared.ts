@@ -1,6 +1,6 @@
 // What billing's privacy parts share: the part shape, the financial-records obligation, and the conditions
 // that find a departed tenant's records.
-import { or, sql, type SQL } from 'drizzle-orm';
+import { or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import {
   invalidArgument,
   type CategoryReceipt,
@@ -8,6 +8,7 @@ import {
   type SubjectIdentifiers,
   type Transaction,
 } from '@parley/kit';
+import type { RetentionPeriods } from '../domain/retention';
 
 /** Seven years (365.25 days each): the default legal retention of financial records after the customer leaves. */
 export const FINANCIAL_RETENTION_DAYS = 2557;
@@ -37,8 +38,17 @@ export interface BillingPrivacyPart {
   /** Deletes or anonymises; `pseudonym` replaces the subject's account id wherever a record is kept. */
   erase(tx: Transaction, subject: SubjectIdentifiers, pseudonym: string): Promise<CategoryReceipt>;
   rectify?(tx: Transaction, subject: SubjectIdentifiers, changes: Corrections): Promise<number>;
-  /** Deletes what retention allows: records older than `before` of a tenant that left before `before`. */
-  purge(tx: Transaction, before: Date): Promise<number>;
+  /**
+   * Deletes what retention allows: records of a customer that left before `before` (the category's
+   * retention, or the tenant's policy) whose legal period (`clock`) has run out.
+   */
+  purge(tx: Transaction, before: Date, clock: RetentionClock): Promise<number>;
+}
+
+/** The legal periods by billing country, and the time to measure them against. */
+export interface RetentionClock {
+  periods: RetentionPeriods;
+  now: () => Date;
 }
 
 export interface Corrections {
@@ -49,10 +59,35 @@ export interface Corrections {
 export const none = sql`false`;
 export const any = (clauses: SQL[]) => (clauses.length > 0 ? or(...clauses)! : none);
 
-/** The tenant left (its own billing profile closed) before `before`: only then may its records go. */
+/** The tenant left (its own billing profile closed) before `before`, whatever its country (not financial records). */
 export const tenantLeftBefore = (before: Date) =>
   sql`exists (select 1 from billing_profiles p where p.tenant_id = current_setting('app.tenant_id', true)
       and p.account_id = '' and p.closed_at is not null and p.closed_at < ${before})`;
+
+/**
+ * The customer a record belongs to left, and may be forgotten: the tenant itself, or the record's account
+ * (`account`, when the record has one), closed before `before` (`billing_profiles.closed_at`) and the
+ * legal period of its billing country (the account's, else the tenant's) has run out at `clock.now()`,
+ * counted from the end of the year it left in (see domain/retention.ts).
+ */
+export function departed(before: Date, clock: RetentionClock, account?: SQL | AnyColumn) {
+  const { periods } = clock;
+  const years = sql.join(
+    [
+      sql`case upper(coalesce(p.country, t.country))`,
+      ...Object.entries(periods.byCountry).map(([country, n]) => sql`when ${country} then ${n}::int`),
+      sql`else ${periods.defaultYears}::int end`,
+    ],
+    sql` `,
+  );
+  return sql`exists (select 1 from billing_profiles p
+      left join billing_profiles t on t.tenant_id = p.tenant_id and t.account_id = ''
+      where p.tenant_id = current_setting('app.tenant_id', true)
+        and ${account ? sql`p.account_id in ('', ${account})` : sql`p.account_id = ''`}
+        and p.closed_at is not null and p.closed_at < ${before}
+        and make_timestamptz(extract(year from p.closed_at at time zone 'UTC')::int + 1 + ${years}, 1, 1, 0, 0, 0, 'UTC')
+          <= ${clock.now()})`;
+}
 
 export const countOf = async (query: Promise<{ n: number }[]>) => Number((await query)[0]?.n ?? 0);
 export const counted = sql<number>`count(*)::int`;

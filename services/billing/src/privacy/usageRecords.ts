@@ -8,7 +8,7 @@ import {
   ERASED,
   FINANCIAL_OBLIGATION,
   FINANCIAL_RETENTION_DAYS,
-  tenantLeftBefore,
+  departed,
   type BillingPrivacyPart,
 } from './shared';
 
@@ -85,10 +85,10 @@ export const usagePart: BillingPrivacyPart = {
       keptBasis: FINANCIAL_OBLIGATION,
     });
   },
-  async purge(tx, before) {
+  async purge(tx, before, clock) {
     const gone = await tx
       .delete(usageRecords)
-      .where(and(lt(usageRecords.occurredAt, before), tenantLeftBefore(before)))
+      .where(and(lt(usageRecords.occurredAt, before), departed(before, clock, usageRecords.accountId)))
       .returning({ id: usageRecords.id });
     return gone.length;
   },
