@@ -208,8 +208,9 @@ describe('gateway REST API', () => {
       // The provider makes its signing key when first asked for it.
       await fetch(`${platform.issuerBaseUrl}/realms/parley/protocol/openid-connect/certs`);
       const token = await mint({ tenant_id: 'leaving-co' });
-      expect((await request('GET', '/v1/tenant', { key })).status).toBe(200);
-      expect((await request('GET', '/v1/tenant', { key: token })).status).toBe(200);
+      const clientToken = await mint({ tenant_id: 'leaving-co', azp: 'crm', parley_scopes: 'tenant:read' });
+      for (const credential of [key, token, clientToken])
+        expect((await request('GET', '/v1/tenant', { key: credential })).status).toBe(200);
 
       expect(await request('POST', '/v1/admin/tenants/leaving-co/close', { key })).toMatchObject({
         status: 403,
@@ -236,12 +237,14 @@ describe('gateway REST API', () => {
         code: 'TENANT_INACTIVE',
       });
       // Every replica asks identity about a user, and keeps the answer a few seconds.
-      const refused = await eventually("the closed tenant's user to be refused", async () => {
-        const answer = await request('GET', '/v1/tenant', { key: token });
-        if (answer.status === 200) throw new Error('still accepted');
-        return answer;
-      });
-      expect(refused.body).toMatchObject({ status: 401, code: 'TENANT_INACTIVE' });
+      for (const credential of [token, clientToken]) {
+        const refused = await eventually("the closed tenant's user and client to be refused", async () => {
+          const answer = await request('GET', '/v1/tenant', { key: credential });
+          if (answer.status === 200) throw new Error('still accepted');
+          return answer;
+        });
+        expect(refused.body).toMatchObject({ status: 401, code: 'TENANT_INACTIVE' });
+      }
       // Other tenants carry on.
       expect((await request('GET', '/v1/tenant', { key: keys['tenant-a'] })).status).toBe(200);
     });
