@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
 import { receiptLine, type CategoryReceipt, type PrivacyParticipant } from '@parley/kit';
 import { profilePart } from './billingProfile';
 import { invoicePart } from './invoices';
-import { corrections, type BillingPrivacyPart, type RetentionClock } from './shared';
+import {
+  corrections,
+  financialRetention,
+  shortestRetentionDays,
+  type BillingPrivacyPart,
+  type RetentionClock,
+} from './shared';
 import { retentionPeriods, type RetentionPeriods } from '../domain/retention';
 import { usagePart } from './usageRecords';
 
@@ -27,6 +33,7 @@ export function billingParticipant(
     now: retention.now ?? (() => new Date()),
   };
   const parts = [profilePart, usagePart, invoicePart, ...extraParts];
+  const financial = new Set<BillingPrivacyPart>([profilePart, usagePart, invoicePart]);
   // One part after another: they share the transaction's connection.
   const lines = async (make: (part: BillingPrivacyPart) => Promise<CategoryReceipt>) => {
     const receipts: CategoryReceipt[] = [];
@@ -35,7 +42,19 @@ export function billingParticipant(
   };
   return {
     name: 'billing',
-    categories: parts.map((part) => part.category),
+    // The financial categories' default retention follows the configured periods (see shortestRetentionDays).
+    categories: parts.map((part) =>
+      financial.has(part)
+        ? {
+            ...part.category,
+            defaultRetentionDays: shortestRetentionDays(clock.periods),
+            retention:
+              part === profilePart
+                ? `while the account is a customer; then with its invoices: ${financialRetention(clock.periods)}`
+                : financialRetention(clock.periods),
+          }
+        : part.category,
+    ),
     async export(tx, subject, context, cursor) {
       // Cursor: `<part index>:<the part's own cursor>`.
       const split = cursor ? cursor.indexOf(':') : -1;

@@ -10,8 +10,27 @@ import {
 } from '@parley/kit';
 import type { RetentionPeriods } from '../domain/retention';
 
-/** Seven years (365.25 days each): the default legal retention of financial records after the customer leaves. */
+/** Seven years (365.25 days each): the legal retention of financial records where no country says otherwise. */
 export const FINANCIAL_RETENTION_DAYS = 2557;
+
+/**
+ * The default retention the financial categories declare (the data map, the privacy service's cutoff):
+ * the shortest legal period configured, in days, so that each record's own country period (checked at
+ * purge, `departed`) is what decides; a tenant's longer policy keeps records longer, a shorter one cannot
+ * go below the law.
+ */
+export function shortestRetentionDays(periods: RetentionPeriods): number {
+  return Math.floor(Math.min(periods.defaultYears, ...Object.values(periods.byCountry)) * 365.25);
+}
+
+/** How the financial categories' retention reads in the data map. */
+export function financialRetention(periods: RetentionPeriods): string {
+  const table = Object.entries(periods.byCountry)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([country, years]) => `${country} ${years}`)
+    .join(', ');
+  return `the legal period of the billing country after the customer leaves, from the end of that year (${table}; other countries ${periods.defaultYears} years)`;
+}
 
 export const FINANCIAL_OBLIGATION =
   "tax and accounting law of the tenant's billing country (default: 7 years after the customer leaves) obliges keeping invoices and the usage they bill; erasure anonymises them and keeps amounts, dates, invoice numbers and tax";
