@@ -7084,8 +7084,9 @@ export const IdentityServiceService = {
     responseDeserialize: (value: Buffer): ResolveSubjectResponse => ResolveSubjectResponse.decode(value),
   },
   /**
-   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
-   * log in with is closed or erased (internal, the gateway).
+   * GetUserStatus says whether a user's (or a partner client's) access tokens may still be honoured: not
+   * once the account they log in with is closed or erased, nor once their tenant is closed (internal, the
+   * gateway).
    */
   getUserStatus: {
     path: "/parley.identity.v1.IdentityService/GetUserStatus" as const,
@@ -7185,8 +7186,9 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   /** ResolveSubject finds every identifier identity holds for a data subject (internal, privacy). */
   resolveSubject: handleUnaryCall<ResolveSubjectRequest, ResolveSubjectResponse>;
   /**
-   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
-   * log in with is closed or erased (internal, the gateway).
+   * GetUserStatus says whether a user's (or a partner client's) access tokens may still be honoured: not
+   * once the account they log in with is closed or erased, nor once their tenant is closed (internal, the
+   * gateway).
    */
   getUserStatus: handleUnaryCall<GetUserStatusRequest, GetUserStatusResponse>;
   /**
@@ -7513,8 +7515,9 @@ export interface IdentityServiceClient extends Client {
     callback: (error: ServiceError | null, response: ResolveSubjectResponse) => void,
   ): ClientUnaryCall;
   /**
-   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
-   * log in with is closed or erased (internal, the gateway).
+   * GetUserStatus says whether a user's (or a partner client's) access tokens may still be honoured: not
+   * once the account they log in with is closed or erased, nor once their tenant is closed (internal, the
+   * gateway).
    */
   getUserStatus(
     request: GetUserStatusRequest,
