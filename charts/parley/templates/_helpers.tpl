@@ -248,6 +248,8 @@ before the ConfigMap exists). ctx: root, name, svc. Returns YAML map of strings.
 {{- $_ := set $data "BILLING_DEFAULT_CURRENCY" .svc.defaultCurrency -}}
 {{- $_ := set $data "BILLING_NEW_TENANT_MODE" .svc.newTenantMode -}}
 {{- $_ := set $data "INVOICE_GRACE_HOURS" (toString (int .svc.invoiceGraceHours)) -}}
+{{- $_ := set $data "BILLING_RETENTION_YEARS" .svc.retentionYears -}}
+{{- $_ := set $data "BILLING_RETENTION_DEFAULT_YEARS" (toString (int .svc.retentionDefaultYears)) -}}
 {{- $_ := set $data "INVOICE_SELLER_NAME" .svc.invoiceSeller.name -}}
 {{- $_ := set $data "INVOICE_SELLER_ADDRESS" .svc.invoiceSeller.address -}}
 {{- $_ := set $data "INVOICE_SELLER_TAX_ID" .svc.invoiceSeller.taxId -}}

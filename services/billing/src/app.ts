@@ -33,6 +33,8 @@ import { makeSummariseUsage } from './rpc/summariseUsage';
 import { WalletRepository } from './db/wallets';
 import { Authoriser } from './domain/authoriser';
 import { onTenantCreated } from './events/consumers/tenantCreated';
+import { onTenantClosed } from './events/consumers/tenantClosed';
+import { onAccountClosed } from './events/consumers/accountClosed';
 import { onMessageSent } from './events/consumers/messageSent';
 import { onMessageReceived } from './events/consumers/messageReceived';
 import { onCallRecorded } from './events/consumers/callRecorded';
@@ -60,6 +62,7 @@ import { makeSetBillingProfile } from './rpc/invoices/setBillingProfile';
 import { makeVoidInvoice } from './rpc/invoices/voidInvoice';
 import { makeCreateCreditNote } from './rpc/invoices/createCreditNote';
 import { billingParticipant, paymentMethodsPart } from './privacy';
+import { retentionPeriods } from './domain/retention';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
@@ -230,13 +233,18 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
             implementation: invoicing,
           },
         ],
-        participant: billingParticipant([paymentMethodsPart(processor)]),
+        participant: billingParticipant([paymentMethodsPart(processor)], {
+          periods: retentionPeriods(config.BILLING_RETENTION_YEARS, config.BILLING_RETENTION_DEFAULT_YEARS),
+          now,
+        }),
         consumers: [
           onTenantCreated({
             accounts,
             currency: config.BILLING_DEFAULT_CURRENCY,
             billingMode: config.BILLING_NEW_TENANT_MODE,
           }),
+          onTenantClosed(),
+          onAccountClosed(),
           onMessageSent(rating),
           onMessageReceived(rating),
           onCallRecorded(rating),

@@ -21,6 +21,17 @@ function problemsOf(extra: Record<string, string>): string[] {
 }
 
 describe('billing config', () => {
+  it('reads the retention periods by country and names the variable when one is malformed', () => {
+    expect(loadConfig({ ...env, BILLING_RETENTION_YEARS: 'CH=10, AT=9' })).toMatchObject({
+      BILLING_RETENTION_YEARS: { CH: 10, AT: 9 },
+      BILLING_RETENTION_DEFAULT_YEARS: 7,
+    });
+    expect(loadConfig(env).BILLING_RETENTION_YEARS).toEqual({});
+    for (const bad of ['DE', 'de=10', 'DE=0', 'DE=31', 'DE=ten'])
+      expect(problemsOf({ BILLING_RETENTION_YEARS: bad })).toEqual(['BILLING_RETENTION_YEARS']);
+    expect(problemsOf({ BILLING_RETENTION_DEFAULT_YEARS: '0' })).toEqual(['BILLING_RETENTION_DEFAULT_YEARS']);
+  });
+
   it('takes no payments unless a processor is named', () => {
     expect(loadConfig(env)).toMatchObject({ PAYMENT_PROCESSOR: 'none', PAYMENT_WEBHOOK_PORT: 8091 });
   });

@@ -50,6 +50,35 @@ export const configSchema = serviceEnv({
     .min(0, 'must be 0 or more')
     .max(720, 'must be at most 720 (30 days)')
     .default(72),
+  /**
+   * Years financial records are kept after the customer leaves, by billing country, over the built-in
+   * table (src/domain/retention.ts: AT 7, DE 10, FR 10, GB 6, US 7): `CC=years` pairs separated by
+   * commas, e.g. `CH=10,AT=7`.
+   */
+  BILLING_RETENTION_YEARS: z
+    .string()
+    .default('')
+    .transform((value, context) => {
+      const table: Record<string, number> = {};
+      for (const pair of value
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)) {
+        const match = /^([A-Z]{2})=(\d{1,2})$/.exec(pair);
+        const years = Number(match?.[2]);
+        if (!match || years < 1 || years > 30) {
+          context.addIssue({
+            code: 'custom',
+            message: `must be CC=years pairs (ISO country code, 1-30 years) separated by commas; "${pair}" is not`,
+          });
+          return z.NEVER;
+        }
+        table[match[1]!] = years;
+      }
+      return table;
+    }),
+  /** Years financial records are kept after the customer leaves for a country with no entry. */
+  BILLING_RETENTION_DEFAULT_YEARS: whole(1, 30, 'a whole number of years').default(7),
   /** The platform operator as printed on invoices (the seller). */
   INVOICE_SELLER_NAME: z.string().min(1, 'must not be empty').max(200).default('Parley'),
   /** The seller's postal address on invoices; lines separated by "\n" or ";". */

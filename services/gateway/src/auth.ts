@@ -122,8 +122,8 @@ export const USER_STATUS_CACHE_MS = 5_000;
 
 /**
  * Resolves a bearer credential to the caller: a Parley API key (checked by identity on every request, so
- * revocation is immediate) or an access token, refused once the user's account is closed or erased (identity
- * says so; the answer is cached for USER_STATUS_CACHE_MS). The first time a user's login session is seen, its IP and
+ * revocation is immediate) or an access token, refused once the user's account is closed or erased, or their
+ * (or a partner client's) tenant closed (identity says so; the answer is cached for USER_STATUS_CACHE_MS). The first time a user's login session is seen, its IP and
  * user agent are recorded as the account's last login.
  */
 export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log: Logger) {
@@ -141,6 +141,8 @@ export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log:
       ));
       userStatus.set(key, status);
     }
+    if (status === identityV1.UserStatus.USER_STATUS_TENANT_INACTIVE)
+      throw unauthenticated('TENANT_INACTIVE', `tenant ${tenantId} is not active`);
     if (status !== identityV1.UserStatus.USER_STATUS_ACTIVE) {
       throw unauthenticated(
         'TOKEN_ACCOUNT_CLOSED',
@@ -168,6 +170,9 @@ export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log:
       );
     }
     const { caller, payload } = await tokens.verify(credential);
+    // A partner client's token is refused once its tenant is closed, as a user's is (identity answers
+    // for the client id as for a user without an account: active while the tenant is).
+    if (caller.principal.startsWith('client:')) await requireActiveUser(caller.tenantId, String(payload.sub));
     if (caller.principal.startsWith('user:')) {
       await requireActiveUser(caller.tenantId, caller.principal.slice('user:'.length));
       const session = `${caller.principal}:${String(payload.sid ?? payload.auth_time ?? payload.iat)}`;

@@ -12,6 +12,7 @@ import type { IdentityProvider } from './idp/provider';
 import { makeCreateTenant } from './rpc/createTenant';
 import { makeGetTenant } from './rpc/getTenant';
 import { makeListTenants } from './rpc/listTenants';
+import { makeCloseTenant } from './rpc/closeTenant';
 import { makeCreateAccount } from './rpc/createAccount';
 import { makeGetAccount } from './rpc/getAccount';
 import { makeUpdateAccount } from './rpc/updateAccount';
@@ -100,6 +101,7 @@ export function buildApp(
       scope: ['platform:admin', 'internal'],
       tenant: false,
     }),
+    closeTenant: rpc('CloseTenant', makeCloseTenant({ tenants }), platform),
     createAccount: rpc('CreateAccount', makeCreateAccount({ accounts, tenants, idp }), {
       scope: 'accounts:write',
     }),

@@ -28,6 +28,7 @@ export * from './scopes';
 export * from './auth/internalToken';
 export * from './privacy/subjects';
 export * from './privacy/participant';
+export * from './privacy/keyset';
 export * from './privacy/vocabulary';
 export * from './idempotency/idempotencyKeys';
 export * from './idempotency/handledRequests';

@@ -2,9 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
 import { call, createClient, Money, withTenant } from '@parley/kit';
-import { publishedEvents } from '../../../../tests/support/streams';
+import { randomUUID } from 'node:crypto';
+import { pendingFor, publishedEvents, redeliver } from '../../../../tests/support/streams';
 import { as, asPlatform } from '../../../../tests/support/callers';
-import { billingV1, identityV1, messagingV1, numberingV1 } from '@parley/proto';
+import { billingV1, eventsV1, identityV1, messagingV1, numberingV1 } from '@parley/proto';
 import { startService, type RunningService } from '../../../../tests/support/service';
 import { uniquePrefix } from '../../../../tests/support/infra';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
@@ -15,6 +16,7 @@ import { startIdentity, type IdentityApp } from '../../../identity/test/integrat
 import { UsageRepository } from '../../src/db/usage';
 import { MONTHLY_RENT_QUEUE } from '../../src/jobs/monthlyRent';
 import { messageSent, startProducer, type Producer } from './producers';
+import { onTenantClosed } from '../../src/events/consumers/tenantClosed';
 
 const euroPrices = (monthly: string): billingV1.PlanPrices => ({
   smsOutboundPerSegment: { defaultPrice: '0.05', byCountry: { DE: '0.075' } },
@@ -90,6 +92,150 @@ describe('billing service', () => {
         sql`select count(*)::int as n from kit_inbox where consumer = 'billing-on-tenant-created'`,
       );
       expect(inbox.rows[0]?.n).toBe(1);
+    });
+  });
+
+  describe('leaving: billing-on-tenant-closed and billing-on-account-closed', () => {
+    const closedAtOf = async (tenantId: string, accountId: string) =>
+      (
+        await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+          tx.execute<{ closed_at: string | null }>(
+            sql`select to_json(closed_at)#>>'{}' as closed_at from billing_profiles where tenant_id = ${tenantId} and account_id = ${accountId}`,
+          ),
+        )
+      ).rows[0]?.closed_at?.replace(/\+00:00$/, 'Z');
+    const isoOf = (at: Date | undefined) => at?.toISOString().replace('.000Z', 'Z');
+
+    it('a closed tenant is refused everywhere, and billing records the day it left once, redelivery or not', async () => {
+      const created = await call(
+        identityClient,
+        identityClient.createTenant,
+        {
+          id: 'hooli',
+          name: 'Hooli',
+          tenancyMode: identityV1.TenancyMode.TENANCY_MODE_POOLED,
+          jurisdiction: identityV1.Jurisdiction.JURISDICTION_UK_GDPR,
+          minimumAge: 0,
+        },
+        await asPlatform(),
+      );
+      const gateway = await as('', ['internal']);
+      await call(identityClient, identityClient.authenticateApiKey, { secret: created.ownerApiKey }, gateway);
+      // A sub-account of its own, closed while the tenant is still a customer.
+      const { account } = await call(
+        identityClient,
+        identityClient.createAccount,
+        {
+          profile: identityV1.AccountProfile.fromPartial({
+            fullName: 'Dinesh C',
+            email: 'dinesh@example.com',
+            timeZone: 'Europe/London',
+            dateOfBirth: '1990-05-01',
+          }),
+          password: 'correct horse battery staple',
+          roles: [],
+          signupIp: '',
+          signupUserAgent: '',
+        },
+        await as('hooli'),
+      );
+      await billing.app.invoices.saveProfile('hooli', {
+        accountId: account!.id,
+        name: 'Dinesh C',
+        country: 'GB',
+      });
+      const accountClosed = await call(
+        identityClient,
+        identityClient.closeAccount,
+        { accountId: account!.id },
+        await as('hooli'),
+      );
+      expect(
+        await eventually('the sub-account to be recorded as left', async () => {
+          const at = await closedAtOf('hooli', account!.id);
+          if (!at) throw new Error('not yet');
+          return at;
+        }),
+      ).toEqual(isoOf(accountClosed.account!.closedAt));
+
+      // Only a platform operator closes a tenant; closing twice answers the first closing.
+      await expectStatus(
+        call(identityClient, identityClient.closeTenant, { id: 'hooli' }, await as('hooli')),
+        status.PERMISSION_DENIED,
+      );
+      await expectStatus(
+        call(identityClient, identityClient.closeTenant, { id: 'nobody-here' }, await asPlatform()),
+        status.NOT_FOUND,
+        'TENANT_NOT_FOUND',
+      );
+      const closed = await call(
+        identityClient,
+        identityClient.closeTenant,
+        { id: 'hooli' },
+        await asPlatform(),
+      );
+      expect(closed.tenant?.status).toBe(identityV1.TenantStatus.TENANT_STATUS_CLOSED);
+      const again = await call(
+        identityClient,
+        identityClient.closeTenant,
+        { id: 'hooli' },
+        await asPlatform(),
+      );
+      expect(again.closedAt).toEqual(closed.closedAt);
+
+      // Its keys and its users are refused from now on.
+      await expectStatus(
+        call(identityClient, identityClient.authenticateApiKey, { secret: created.ownerApiKey }, gateway),
+        status.UNAUTHENTICATED,
+        'TENANT_INACTIVE',
+      );
+      const user = await call(
+        identityClient,
+        identityClient.getUserStatus,
+        { tenantId: 'hooli', userId: 'any-user-of-hooli' },
+        gateway,
+      );
+      expect(user.status).toBe(identityV1.UserStatus.USER_STATUS_TENANT_INACTIVE);
+
+      const left = await eventually('the tenant to be recorded as left', async () => {
+        const at = await closedAtOf('hooli', '');
+        if (!at) throw new Error('not yet');
+        return at;
+      });
+      expect(left).toEqual(isoOf(closed.closedAt));
+
+      // identity.tenant.closed published once; delivered again (the same envelope, a new stream message) it
+      // changes nothing, and neither does a later closing.
+      const events = (await publishedEvents(identity.app.runtime, 'identity')).filter(
+        (event) => event.tenantId === 'hooli' && event.type === 'identity.tenant.closed',
+      );
+      expect(events).toHaveLength(1);
+      await redeliver(identity.app.runtime, 'identity', events[0]!.eventId);
+      const handled = async () =>
+        (
+          await billing.app.runtime.db.execute<{ n: number }>(
+            sql`select count(*)::int as n from kit_inbox where consumer = 'billing-on-tenant-closed'
+                and event_id = ${events[0]!.eventId}`,
+          )
+        ).rows[0]?.n;
+      expect(await handled()).toBe(1);
+      const later = onTenantClosed();
+      await withTenant(billing.app.runtime.db, 'hooli', (tx) =>
+        later.handle(
+          tx,
+          {
+            envelope: eventsV1.Envelope.fromPartial({ eventId: randomUUID(), tenantId: 'hooli' }),
+            payload: { tenantId: 'hooli', closedAt: new Date(Date.now() + 86_400_000) },
+          },
+          billing.app.runtime.log,
+        ),
+      );
+      await eventually('the redelivered event to be consumed', async () => {
+        const pending = await pendingFor(billing.app.runtime, 'identity', 'billing-on-tenant-closed');
+        if (pending !== 0) throw new Error(`${pending} pending`);
+      });
+      expect(await closedAtOf('hooli', '')).toEqual(isoOf(closed.closedAt));
+      expect(await handled()).toBe(1);
     });
   });
 

@@ -15,6 +15,8 @@ import { loadConfig } from '../../src/config';
 import { PaymentRepository } from '../../src/db/payments';
 import { PaymentSimProcessor } from '../../src/processor/paymentSim';
 import { billingParticipant, ERASED, paymentMethodsPart } from '../../src/privacy';
+import { closeProfile } from '../../src/db/profiles';
+import { retentionPeriods } from '../../src/domain/retention';
 import { invoicing, prices, type Invoicing } from '../support/invoicing';
 import { pdfText } from '../support/pdfText';
 
@@ -311,5 +313,200 @@ describe('billing: whose payment methods', () => {
     // Alice's card is hers, not the holder's: it stays, and stays chargeable.
     const left = await call(payments, payments.listPaymentMethods, {}, await as(tenantId));
     expect(left.paymentMethods.map((method) => method.id)).toEqual([alices.id]);
+  });
+});
+
+describe("billing: the tenant's own invoices are its account holder's", () => {
+  let billing: RunningService<BillingApp>;
+  let sim: PaymentSimHandle;
+  let participant: ReturnType<typeof billingParticipant>;
+  let helpers: Invoicing;
+
+  beforeAll(async () => {
+    ({ billing, sim, participant, helpers } = await startBilling());
+  });
+
+  afterAll(async () => {
+    helpers?.close();
+    await billing?.stop();
+    await sim?.stop();
+  });
+
+  it('exports them to the holder, and erasure keeps their numbers and totals without the personal data, PDF too', async () => {
+    const tenantId = `own-${randomUUID().slice(0, 8)}`;
+    await helpers.openAccount(tenantId);
+    const email = `holder-${randomUUID().slice(0, 8)}@example.com`;
+    await billing.app.invoices.saveProfile(tenantId, {
+      accountId: '',
+      name: 'Hanna Holder',
+      address: '7 Ownership Road; Hamburg',
+      email,
+      country: 'DE',
+    });
+    await helpers.rate(tenantId, '2003-05-03T10:00:00Z', 3);
+    const [invoice] = await billing.app.invoices.issuePeriod(tenantId, '2003-05');
+    expect(invoice).toBeDefined();
+    const holder: SubjectIdentifiers = { accountIds: [], emails: [email], phones: [], userIds: [] };
+    const context = { tenantId, hashes: [], log: billing.app.runtime.log };
+
+    const exported: Record<string, unknown>[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+        participant.export(tx, holder, { ...context, limit: 10 }, cursor),
+      );
+      exported.push(...page.records.filter((r) => r.category === 'invoices').map((r) => r.record));
+      cursor = page.next;
+    } while (cursor);
+    expect(exported).toEqual([
+      expect.objectContaining({ id: invoice!.id, number: invoice!.number, accountId: '' }),
+    ]);
+
+    const before = await call(
+      helpers.client,
+      helpers.client.getInvoice,
+      { id: invoice!.id, linePageSize: 0, afterLine: 0 },
+      await as(tenantId),
+    );
+    const pdfBefore = (await pdfText(await helpers.pdfOf(tenantId, invoice!.id))).text.join('\n');
+    expect(pdfBefore).toContain('Hanna Holder');
+    const receipt = await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+      participant.erase(tx, holder, context),
+    );
+    expect(Object.fromEntries(receipt.map((line) => [line.category, line]))).toMatchObject({
+      invoices: { anonymised: '1', kept: '1' },
+      billing_profile: { deleted: '1' },
+    });
+    const after = await call(
+      helpers.client,
+      helpers.client.getInvoice,
+      { id: invoice!.id, linePageSize: 0, afterLine: 0 },
+      await as(tenantId),
+    );
+    for (const field of [
+      'number',
+      'issuedAt',
+      'subtotalMinor',
+      'taxMinor',
+      'totalMinor',
+      'accountId',
+    ] as const)
+      expect(after.invoice![field]).toEqual(before.invoice![field]);
+    expect(after.invoice!.buyer).toMatchObject({ name: ERASED, address: '', taxId: '', country: 'DE' });
+    const pdfAfter = (await pdfText(await helpers.pdfOf(tenantId, invoice!.id))).text.join('\n');
+    expect(pdfAfter).toContain(invoice!.number);
+    expect(pdfAfter).not.toContain('Hanna Holder');
+    expect(pdfAfter).not.toContain('Ownership Road');
+    expect(pdfAfter.match(/Total\s+[\d.]+ EUR/)?.[0]).toBe(pdfBefore.match(/Total\s+[\d.]+ EUR/)?.[0]);
+  });
+});
+
+describe('billing: retention after the customer leaves, by billing country', () => {
+  let billing: RunningService<BillingApp>;
+  let sim: PaymentSimHandle;
+  let helpers: Invoicing;
+  let now = new Date();
+  let participant: ReturnType<typeof billingParticipant>;
+
+  beforeAll(async () => {
+    ({ billing, sim, helpers } = await startBilling());
+    // The same participant billing serves, on a clock the test sets.
+    participant = billingParticipant([], { periods: retentionPeriods(), now: () => now });
+  });
+
+  afterAll(async () => {
+    helpers?.close();
+    await billing?.stop();
+    await sim?.stop();
+  });
+
+  /** A tenant billed in `country`, with a sub-account billed in `accountCountry`, each with an invoice. */
+  const customer = async (country: string, accountCountry: string) => {
+    const tenantId = `kept-${country.toLowerCase()}-${randomUUID().slice(0, 8)}`;
+    const accountId = `acct-${randomUUID().slice(0, 8)}`;
+    await helpers.openAccount(tenantId);
+    await billing.app.invoices.saveProfile(tenantId, { accountId: '', name: 'Tenant', country });
+    await billing.app.invoices.saveProfile(tenantId, { accountId, name: 'Sub', country: accountCountry });
+    await helpers.rate(tenantId, '2004-02-03T10:00:00Z', 1);
+    await helpers.rate(tenantId, '2004-02-04T10:00:00Z', 2, accountId);
+    expect(await billing.app.invoices.issuePeriod(tenantId, '2004-02')).toHaveLength(2);
+    return { tenantId, accountId };
+  };
+  const leave = (tenantId: string, accountId: string, at: string) =>
+    withTenant(billing.app.runtime.db, tenantId, (tx) => closeProfile(tx, tenantId, accountId, new Date(at)));
+  const purge = async (tenantId: string, category: string) => {
+    const [line] = await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+      participant.purge(tx, category, now, { tenantId, log: billing.app.runtime.log }),
+    );
+    return Number(line!.deleted);
+  };
+  const held = async (tenantId: string) =>
+    (
+      await withTenant(billing.app.runtime.db, tenantId, (tx) =>
+        tx.execute<{ account_id: string; usage: number; invoices: number }>(sql`
+          select p.account_id,
+            (select count(*)::int from usage_records u where u.account_id = p.account_id) as usage,
+            (select count(*)::int from invoices i where i.account_id = p.account_id) as invoices
+          from billing_profiles p order by p.account_id`),
+      )
+    ).rows;
+
+  it('keeps records 6 years in GB and 10 in DE from the end of the year the customer left, then deletes them', async () => {
+    const gb = await customer('GB', 'GB');
+    const de = await customer('DE', 'GB');
+    const open = await customer('FR', 'FR');
+    // Both tenants left in February 2027 (GB: kept to 2034-01-01, DE: to 2038-01-01); the German tenant's
+    // sub-account, billed in GB, left in 2026 (kept to 2033-01-01). The French tenant is still a customer.
+    await leave(gb.tenantId, '', '2027-02-01T00:00:00Z');
+    await leave(de.tenantId, '', '2027-02-01T00:00:00Z');
+    await leave(de.tenantId, de.accountId, '2026-06-01T00:00:00Z');
+    // Set once: a later closing changes nothing.
+    expect(await leave(gb.tenantId, '', '2028-02-01T00:00:00Z')).toBe(false);
+
+    // The sub-account, erased after it left: its profile keeps (anonymised) the date and country its
+    // records' retention runs from, under the pseudonym its kept records now carry.
+    const erased = await withTenant(billing.app.runtime.db, de.tenantId, (tx) =>
+      participant.erase(
+        tx,
+        { accountIds: [de.accountId], emails: [], phones: [], userIds: [] },
+        { tenantId: de.tenantId, hashes: [], log: billing.app.runtime.log },
+      ),
+    );
+    expect(erased.find((line) => line.category === 'billing_profile')).toMatchObject({
+      deleted: '0',
+      anonymised: '1',
+      kept: '1',
+    });
+    const pseudonymous = (await held(de.tenantId)).find((row) => row.account_id.startsWith('erased-'));
+    expect(pseudonymous).toEqual({ account_id: expect.any(String), usage: 1, invoices: 1 });
+
+    now = new Date('2033-12-31T23:00:00Z');
+    for (const { tenantId } of [gb, de, open])
+      for (const category of ['usage_records', 'invoices', 'billing_profile'])
+        expect({ tenantId, category, deleted: await purge(tenantId, category) }).toEqual({
+          tenantId,
+          category,
+          deleted: tenantId === de.tenantId ? 1 : 0,
+        });
+    // The sub-account's records went, and then its profile (it dated them); the tenant's stay.
+    expect(await held(de.tenantId)).toEqual([{ account_id: '', usage: 1, invoices: 1 }]);
+
+    now = new Date('2034-01-01T00:00:01Z');
+    expect(await purge(gb.tenantId, 'usage_records')).toBe(2);
+    expect(await purge(gb.tenantId, 'invoices')).toBe(2);
+    expect(await purge(gb.tenantId, 'billing_profile')).toBe(2);
+    expect(await held(gb.tenantId)).toEqual([]);
+    expect(await purge(de.tenantId, 'usage_records')).toBe(0);
+    expect(await purge(de.tenantId, 'billing_profile')).toBe(0);
+
+    now = new Date('2038-01-01T00:00:01Z');
+    expect(await purge(de.tenantId, 'usage_records')).toBe(1);
+    expect(await purge(de.tenantId, 'invoices')).toBe(1);
+    expect(await purge(de.tenantId, 'billing_profile')).toBe(1);
+    // A customer that never left keeps everything, however late it is.
+    now = new Date('2100-01-01T00:00:00Z');
+    for (const category of ['usage_records', 'invoices', 'billing_profile'])
+      expect(await purge(open.tenantId, category)).toBe(0);
+    expect(await held(open.tenantId)).toHaveLength(2);
   });
 });

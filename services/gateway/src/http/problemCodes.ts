@@ -79,6 +79,7 @@ export const problemCatalogue = define({
   TENANT_NOT_FOUND: { status: 404, description: 'No tenant has this id.' },
   TENANT_EXISTS: { status: 409, description: 'A tenant with this id exists with different attributes.' },
   TENANT_PROVISIONING: { status: 422, description: 'The tenant is still being provisioned.' },
+  TENANT_NOT_CLOSABLE: { status: 422, description: 'The platform tenant cannot be closed.' },
   ACCOUNT_INVALID: { status: 400, description: 'A profile field is invalid; `errors` names it.' },
   PASSWORD_INVALID: { status: 400, description: 'The password is too short or too weak.' },
   UNDER_MINIMUM_AGE: { status: 400, description: "The holder is younger than the tenant's minimum age." },

@@ -198,6 +198,58 @@ describe('gateway REST API', () => {
     });
   });
 
+  describe('closing a tenant (platform admin)', () => {
+    it("refuses the tenant's keys and users' tokens afterwards (401 TENANT_INACTIVE); closing again answers the first closing", async () => {
+      const created = await request('POST', '/v1/tenants', {
+        key: adminKey,
+        body: { id: 'leaving-co', name: 'Leaving Co', tenancyMode: 'pooled', jurisdiction: 'gdpr' },
+      });
+      const key = String(created.body.apiKey);
+      // The provider makes its signing key when first asked for it.
+      await fetch(`${platform.issuerBaseUrl}/realms/parley/protocol/openid-connect/certs`);
+      const token = await mint({ tenant_id: 'leaving-co' });
+      const clientToken = await mint({ tenant_id: 'leaving-co', azp: 'crm', parley_scopes: 'tenant:read' });
+      for (const credential of [key, token, clientToken])
+        expect((await request('GET', '/v1/tenant', { key: credential })).status).toBe(200);
+
+      expect(await request('POST', '/v1/admin/tenants/leaving-co/close', { key })).toMatchObject({
+        status: 403,
+        body: { code: 'SCOPE_MISSING' },
+      });
+      expect(await request('POST', '/v1/admin/tenants/no-such-co/close', { key: adminKey })).toMatchObject({
+        status: 404,
+        body: { code: 'TENANT_NOT_FOUND' },
+      });
+      expect(await request('POST', '/v1/admin/tenants/platform/close', { key: adminKey })).toMatchObject({
+        status: 422,
+        body: { code: 'TENANT_NOT_CLOSABLE' },
+      });
+      const closed = await request('POST', '/v1/admin/tenants/leaving-co/close', { key: adminKey });
+      expect(closed).toMatchObject({
+        status: 200,
+        body: { tenant: { id: 'leaving-co', status: 'closed' }, closedAt: expect.any(String) },
+      });
+      const again = await request('POST', '/v1/admin/tenants/leaving-co/close', { key: adminKey });
+      expect(again.body.closedAt).toBe(closed.body.closedAt);
+
+      expect((await request('GET', '/v1/tenant', { key })).body).toMatchObject({
+        status: 401,
+        code: 'TENANT_INACTIVE',
+      });
+      // Every replica asks identity about a user, and keeps the answer a few seconds.
+      for (const credential of [token, clientToken]) {
+        const refused = await eventually("the closed tenant's user and client to be refused", async () => {
+          const answer = await request('GET', '/v1/tenant', { key: credential });
+          if (answer.status === 200) throw new Error('still accepted');
+          return answer;
+        });
+        expect(refused.body).toMatchObject({ status: 401, code: 'TENANT_INACTIVE' });
+      }
+      // Other tenants carry on.
+      expect((await request('GET', '/v1/tenant', { key: keys['tenant-a'] })).status).toBe(200);
+    });
+  });
+
   describe('API keys', () => {
     it('answers 401 problem+json without credentials, naming the scheme', async () => {
       const answer = await request('GET', '/v1/tenant');

@@ -21,6 +21,7 @@ export const tenants = pgTable('tenants', {
   minimumAge: integer('minimum_age').notNull(),
   realm: text('realm').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  closedAt: timestamp('closed_at', { withTimezone: true }),
 });
 
 export const apiKeys = pgTable('api_keys', {

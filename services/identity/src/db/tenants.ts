@@ -1,4 +1,4 @@
-import { desc, eq, and } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import {
   olderThan,
   toPage,
@@ -16,6 +16,7 @@ export interface Tenant extends NewTenant {
   status: string;
   realm: string;
   createdAt: Date;
+  closedAt: Date | null;
 }
 
 export const PLATFORM_TENANT = 'platform';
@@ -30,6 +31,7 @@ function fromRow(row: TenantRow): Tenant {
     status: row.status,
     realm: row.realm,
     createdAt: row.createdAt,
+    closedAt: row.closedAt,
   };
 }
 
@@ -97,6 +99,33 @@ export class TenantRepository {
         payload: { tenant: toProtoTenant(tenant) },
       });
       return { tenant, extra: await also(tx) };
+    });
+  }
+
+  /**
+   * Closes the tenant once, whatever its status, announcing identity.tenant.closed in the same
+   * transaction; closing again returns the first closing and announces nothing. Undefined when there is
+   * no such tenant.
+   */
+  async close(id: string, at: Date): Promise<Tenant | undefined> {
+    return withTenant(this.db, id, async (tx) => {
+      const [row] = await tx
+        .update(tenants)
+        .set({ status: 'closed', closedAt: at })
+        .where(and(eq(tenants.id, id), isNull(tenants.closedAt)))
+        .returning();
+      if (!row) {
+        const [current] = await tx.select().from(tenants).where(eq(tenants.id, id));
+        return current ? fromRow(current) : undefined;
+      }
+      await this.outbox.enqueue(tx, {
+        type: 'identity.tenant.closed',
+        tenantId: id,
+        payloadType: 'parley.identity.v1.TenantClosed',
+        messageType: identityV1.TenantClosed,
+        payload: { tenantId: id, closedAt: at },
+      });
+      return fromRow(row);
     });
   }
 }

@@ -10,13 +10,13 @@ import {
   type SubjectHashKeys,
 } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
-import { accounts } from '../db/schema';
+import { accounts, tenants } from '../db/schema';
 
 /**
  * Whether a user's access tokens may still be honoured. Identity is the one place that knows an account
  * was closed (its row says so) or erased (the row is gone, the tombstone recorded in the same
- * transaction remembers the user id's hash), so every gateway replica asks here rather than keep a list
- * of its own. A user with no account (an operator who exists only in the identity provider) is active.
+ * transaction remembers the user id's hash), or that the user's tenant was closed (or suspended), so
+ * every gateway replica asks here rather than keep a list of its own. A user with no account (an operator who exists only in the identity provider) is active.
  */
 export function makeGetUserStatus(deps: { db: Database; subjectHashKeys: SubjectHashKeys }) {
   return async ({
@@ -30,6 +30,11 @@ export function makeGetUserStatus(deps: { db: Database; subjectHashKeys: Subject
     }
     const { tenantId, userId } = request;
     const status = await withTenant(deps.db, tenantId, async (tx) => {
+      const [tenant] = await tx
+        .select({ status: tenants.status })
+        .from(tenants)
+        .where(eq(tenants.id, tenantId));
+      if (tenant?.status === 'closed' || tenant?.status === 'suspended') return 'tenant-inactive';
       const [account] = await tx
         .select({ status: accounts.status })
         .from(accounts)
@@ -46,7 +51,9 @@ export function makeGetUserStatus(deps: { db: Database; subjectHashKeys: Subject
           ? identityV1.UserStatus.USER_STATUS_CLOSED
           : status === 'erased'
             ? identityV1.UserStatus.USER_STATUS_ERASED
-            : identityV1.UserStatus.USER_STATUS_ACTIVE,
+            : status === 'tenant-inactive'
+              ? identityV1.UserStatus.USER_STATUS_TENANT_INACTIVE
+              : identityV1.UserStatus.USER_STATUS_ACTIVE,
     };
   };
 }

@@ -1,5 +1,12 @@
-import { and, asc, getTableColumns, gt, inArray, sql } from 'drizzle-orm';
-import type { ExportContext, ExportPage, SubjectIdentifiers, Transaction } from '@parley/kit';
+import { and, asc, getTableColumns, inArray, sql } from 'drizzle-orm';
+import {
+  keysetExport,
+  type ExportContext,
+  type ExportPage,
+  type ExportRecord,
+  type SubjectIdentifiers,
+  type Transaction,
+} from '@parley/kit';
 import {
   callRecordings,
   calls,
@@ -184,30 +191,25 @@ export async function exportSubject(
   }
   if (stage !== 'w' && stage !== 'c' && stage !== 'k') {
     // The opt-out list: the tenant's numbers the subject opted out of or back in to (found by hash).
-    const rows = await tx
-      .select()
-      .from(optOuts)
-      .where(and(optOutsOf(context.hashes), stage === 'o' && after ? gt(optOuts.number, after) : undefined))
-      .orderBy(asc(optOuts.number))
-      .limit(limit + 1);
-    if (rows.length > 0)
-      return keysetPage(
-        rows,
-        limit,
-        'o',
-        (row) => row.number,
-        (row) => ({
-          category: 'opt_outs',
-          record: {
-            number: row.number,
-            optedOut: row.optedOut,
-            keyword: row.keyword,
-            changedAt: row.changedAt.toISOString(),
-            messageId: row.sourceMessageId,
-          },
-        }),
-        'c:',
-      );
+    const page = await keysetExport(tx, {
+      from: optOuts,
+      key: optOuts.number,
+      where: optOutsOf(context.hashes),
+      after: stage === 'o' ? after : '',
+      limit,
+      keyOf: (row) => row.number,
+      record: (row): ExportRecord => ({
+        category: 'opt_outs',
+        record: {
+          number: row.number,
+          optedOut: row.optedOut,
+          keyword: row.keyword,
+          changedAt: row.changedAt.toISOString(),
+          messageId: row.sourceMessageId,
+        },
+      }),
+    });
+    if (page.records.length > 0) return staged(page, 'o', 'c:');
   }
   if (stage !== 'w' && stage !== 'k') {
     // Their calls, each with its recording references (a call gives one to a few records).
@@ -256,32 +258,30 @@ export async function exportSubject(
   if (stage !== 'w') {
     // Call records kept after someone else's erasure in which they are still named (the other party's
     // identifiers there are keyed hashes: not shown). Records anonymised for them are not theirs: not here.
-    const rows = await tx
-      .select()
-      .from(keptCalls)
-      .where(and(keptCallsOf(subject), stage === 'k' && after ? gt(keptCalls.id, after) : undefined))
-      .orderBy(asc(keptCalls.id))
-      .limit(limit + 1);
-    if (rows.length > 0)
-      return keysetPage(
-        rows,
-        limit,
-        'k',
-        (row) => row.id,
-        (row) => ({ category: 'call_records', record: keptCallRecord(row) }),
-        'w:',
-      );
+    const page = await keysetExport(tx, {
+      from: keptCalls,
+      key: keptCalls.id,
+      where: keptCallsOf(subject),
+      after: stage === 'k' ? after : '',
+      limit,
+      keyOf: (row) => row.id,
+      record: (row): ExportRecord => ({ category: 'call_records', record: keptCallRecord(row) }),
+    });
+    if (page.records.length > 0) return staged(page, 'k', 'w:');
   }
-  const from = stage === 'w' ? after : '';
-  const rows = await tx
-    .select()
-    .from(webhookDeliveries)
-    .where(and(deliveriesOf(subject), from ? gt(webhookDeliveries.id, from) : undefined))
-    .orderBy(asc(webhookDeliveries.id))
-    .limit(limit + 1);
-  const page = rows.slice(0, limit);
-  return {
-    records: page.map((row) => ({ category: 'webhook_deliveries', record: deliveryRecord(row) })),
-    ...(rows.length > limit ? { next: `w:${page[page.length - 1]!.id}` } : {}),
-  };
+  const page = await keysetExport(tx, {
+    from: webhookDeliveries,
+    key: webhookDeliveries.id,
+    where: deliveriesOf(subject),
+    after: stage === 'w' ? after : '',
+    limit,
+    keyOf: (row) => row.id,
+    record: (row): ExportRecord => ({ category: 'webhook_deliveries', record: deliveryRecord(row) }),
+  });
+  return page.next !== undefined ? staged(page, 'w', '') : { records: page.records };
+}
+
+/** A keyset page of one stage: the next cursor is the stage's own while it has more, else `then`. */
+function staged(page: { records: ExportRecord[]; next?: string }, stage: string, then: string): ExportPage {
+  return { records: page.records, next: page.next !== undefined ? `${stage}:${page.next}` : then };
 }

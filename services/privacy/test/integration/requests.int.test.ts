@@ -720,10 +720,10 @@ describe('privacy: data-subject requests across every participant', () => {
         ),
       );
       expect(declared).toEqual({
-        'billing/billing_profile': 2557,
-        'billing/invoices': 2557,
+        'billing/billing_profile': 2191,
+        'billing/invoices': 2191,
         'billing/payment_methods': 180,
-        'billing/usage_records': 2557,
+        'billing/usage_records': 2191,
         'gateway/access_log': 30,
         'identity/account_profile': 90,
         'identity/login_facts': 90,
@@ -755,10 +755,10 @@ describe('privacy: data-subject requests across every participant', () => {
           .map((policy) => `${policy.participant}/${policy.category}:${policy.days}:${policy.isDefault}`)
           .sort(),
       ).toEqual([
-        'billing/billing_profile:2557:true',
-        'billing/invoices:2557:true',
+        'billing/billing_profile:2191:true',
+        'billing/invoices:2191:true',
         'billing/payment_methods:180:true',
-        'billing/usage_records:2557:true',
+        'billing/usage_records:2191:true',
         'gateway/access_log:30:true',
         'identity/account_profile:90:true',
         'identity/login_facts:90:true',

@@ -116,6 +116,27 @@ export function tenantRoutes(backends: Backends) {
         tenantJson((await backends.as(caller, identity, identity.getTenant, { id: params.id })).tenant),
     }),
     route({
+      method: 'post',
+      path: '/v1/admin/tenants/{id}/close',
+      operationId: 'closeTenant',
+      problems: ['TENANT_NOT_FOUND', 'TENANT_NOT_CLOSABLE'],
+      summary: 'Close a tenant (the customer left)',
+      description:
+        "From then on the tenant's API keys, Twilio auth tokens and users' access tokens are refused with 401 `TENANT_INACTIVE` (access tokens within a few seconds), and `identity.tenant.closed` starts the retention clocks of its records: billing keeps its invoices and usage for the legal period of its billing country after `closedAt`, then deletes them. Closing a closed tenant returns the first closing.",
+      tags: ['Tenants'],
+      scope: 'platform:admin',
+      params: tenantIdParams,
+      response: {
+        status: 200,
+        description: 'The closed tenant',
+        schema: z.object({ tenant: tenantSchema, closedAt: timestamp }).openapi('ClosedTenant'),
+      },
+      handler: async ({ caller, params }) => {
+        const closed = await backends.as(caller, identity, identity.closeTenant, { id: params.id });
+        return { tenant: tenantJson(closed.tenant), closedAt: iso(closed.closedAt) ?? '' };
+      },
+    }),
+    route({
       method: 'get',
       path: '/v1/tenant',
       operationId: 'getCurrentTenant',

@@ -30,6 +30,8 @@ export enum UserStatus {
   USER_STATUS_CLOSED = 2,
   /** USER_STATUS_ERASED - The user's account was erased. */
   USER_STATUS_ERASED = 3,
+  /** USER_STATUS_TENANT_INACTIVE - The user's tenant is closed (or suspended): nobody of it may act. */
+  USER_STATUS_TENANT_INACTIVE = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -47,6 +49,9 @@ export function userStatusFromJSON(object: any): UserStatus {
     case 3:
     case "USER_STATUS_ERASED":
       return UserStatus.USER_STATUS_ERASED;
+    case 4:
+    case "USER_STATUS_TENANT_INACTIVE":
+      return UserStatus.USER_STATUS_TENANT_INACTIVE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -64,6 +69,8 @@ export function userStatusToJSON(object: UserStatus): string {
       return "USER_STATUS_CLOSED";
     case UserStatus.USER_STATUS_ERASED:
       return "USER_STATUS_ERASED";
+    case UserStatus.USER_STATUS_TENANT_INACTIVE:
+      return "USER_STATUS_TENANT_INACTIVE";
     case UserStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -651,6 +658,22 @@ export interface GetTenantRequest {
   id: string;
 }
 
+/** CloseTenantRequest names the tenant to close. */
+export interface CloseTenantRequest {
+  /** Tenant id. */
+  id: string;
+}
+
+/** CloseTenantResponse carries the closed tenant. */
+export interface CloseTenantResponse {
+  /** The tenant, now closed. */
+  tenant?:
+    | Tenant
+    | undefined;
+  /** When it was closed (the first closing, when closed before). */
+  closedAt?: Date | undefined;
+}
+
 /** GetTenantResponse carries the tenant. */
 export interface GetTenantResponse {
   /** The tenant. */
@@ -807,6 +830,17 @@ export interface AuthenticateApiKeyResponse {
 export interface TenantCreated {
   /** The new tenant. */
   tenant?: Tenant | undefined;
+}
+
+/**
+ * TenantClosed is published as identity.tenant.closed; retention clocks of the tenant's records start at
+ * closed_at.
+ */
+export interface TenantClosed {
+  /** Tenant id. */
+  tenantId: string;
+  /** When it was closed. */
+  closedAt?: Date | undefined;
 }
 
 /** AccountCreated is published as identity.account.created. */
@@ -4666,6 +4700,164 @@ export const GetTenantRequest: MessageFns<GetTenantRequest> = {
   },
 };
 
+function createBaseCloseTenantRequest(): CloseTenantRequest {
+  return { id: "" };
+}
+
+export const CloseTenantRequest: MessageFns<CloseTenantRequest> = {
+  encode(message: CloseTenantRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseTenantRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseTenantRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseTenantRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: CloseTenantRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CloseTenantRequest>, I>>(base?: I): CloseTenantRequest {
+    return CloseTenantRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CloseTenantRequest>, I>>(object: I): CloseTenantRequest {
+    const message = createBaseCloseTenantRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseCloseTenantResponse(): CloseTenantResponse {
+  return { tenant: undefined, closedAt: undefined };
+}
+
+export const CloseTenantResponse: MessageFns<CloseTenantResponse> = {
+  encode(message: CloseTenantResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenant !== undefined) {
+      Tenant.encode(message.tenant, writer.uint32(10).fork()).join();
+    }
+    if (message.closedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.closedAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseTenantResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseTenantResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenant = Tenant.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.closedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseTenantResponse {
+    return {
+      tenant: isSet(object.tenant) ? Tenant.fromJSON(object.tenant) : undefined,
+      closedAt: isSet(object.closedAt)
+        ? fromJsonTimestamp(object.closedAt)
+        : isSet(object.closed_at)
+        ? fromJsonTimestamp(object.closed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: CloseTenantResponse): unknown {
+    const obj: any = {};
+    if (message.tenant !== undefined) {
+      obj.tenant = Tenant.toJSON(message.tenant);
+    }
+    if (message.closedAt !== undefined) {
+      obj.closedAt = message.closedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CloseTenantResponse>, I>>(base?: I): CloseTenantResponse {
+    return CloseTenantResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CloseTenantResponse>, I>>(object: I): CloseTenantResponse {
+    const message = createBaseCloseTenantResponse();
+    message.tenant = (object.tenant !== undefined && object.tenant !== null)
+      ? Tenant.fromPartial(object.tenant)
+      : undefined;
+    message.closedAt = object.closedAt ?? undefined;
+    return message;
+  },
+};
+
 function createBaseGetTenantResponse(): GetTenantResponse {
   return { tenant: undefined };
 }
@@ -6302,6 +6494,99 @@ export const TenantCreated: MessageFns<TenantCreated> = {
   },
 };
 
+function createBaseTenantClosed(): TenantClosed {
+  return { tenantId: "", closedAt: undefined };
+}
+
+export const TenantClosed: MessageFns<TenantClosed> = {
+  encode(message: TenantClosed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tenantId !== "") {
+      writer.uint32(10).string(message.tenantId);
+    }
+    if (message.closedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.closedAt), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TenantClosed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTenantClosed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tenantId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.closedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TenantClosed {
+    return {
+      tenantId: isSet(object.tenantId)
+        ? globalThis.String(object.tenantId)
+        : isSet(object.tenant_id)
+        ? globalThis.String(object.tenant_id)
+        : "",
+      closedAt: isSet(object.closedAt)
+        ? fromJsonTimestamp(object.closedAt)
+        : isSet(object.closed_at)
+        ? fromJsonTimestamp(object.closed_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: TenantClosed): unknown {
+    const obj: any = {};
+    if (message.tenantId !== "") {
+      obj.tenantId = message.tenantId;
+    }
+    if (message.closedAt !== undefined) {
+      obj.closedAt = message.closedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<TenantClosed>, I>>(base?: I): TenantClosed {
+    return TenantClosed.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<TenantClosed>, I>>(object: I): TenantClosed {
+    const message = createBaseTenantClosed();
+    message.tenantId = object.tenantId ?? "";
+    message.closedAt = object.closedAt ?? undefined;
+    return message;
+  },
+};
+
 function createBaseAccountCreated(): AccountCreated {
   return { accountId: "", createdAt: undefined };
 }
@@ -6618,6 +6903,20 @@ export const IdentityServiceService = {
     responseSerialize: (value: ListTenantsResponse): Buffer => Buffer.from(ListTenantsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListTenantsResponse => ListTenantsResponse.decode(value),
   },
+  /**
+   * CloseTenant closes a tenant (platform:admin): its API keys, Twilio auth tokens and users are refused
+   * from then on, and identity.tenant.closed starts the retention clocks; closing twice returns the first
+   * closing.
+   */
+  closeTenant: {
+    path: "/parley.identity.v1.IdentityService/CloseTenant" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CloseTenantRequest): Buffer => Buffer.from(CloseTenantRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CloseTenantRequest => CloseTenantRequest.decode(value),
+    responseSerialize: (value: CloseTenantResponse): Buffer => Buffer.from(CloseTenantResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CloseTenantResponse => CloseTenantResponse.decode(value),
+  },
   /** CreateAccount signs up an end user of the caller's tenant. */
   createAccount: {
     path: "/parley.identity.v1.IdentityService/CreateAccount" as const,
@@ -6785,8 +7084,9 @@ export const IdentityServiceService = {
     responseDeserialize: (value: Buffer): ResolveSubjectResponse => ResolveSubjectResponse.decode(value),
   },
   /**
-   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
-   * log in with is closed or erased (internal, the gateway).
+   * GetUserStatus says whether a user's (or a partner client's) access tokens may still be honoured: not
+   * once the account they log in with is closed or erased, nor once their tenant is closed (internal, the
+   * gateway).
    */
   getUserStatus: {
     path: "/parley.identity.v1.IdentityService/GetUserStatus" as const,
@@ -6849,6 +7149,12 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   getTenant: handleUnaryCall<GetTenantRequest, GetTenantResponse>;
   /** ListTenants pages through every tenant (platform:admin). */
   listTenants: handleUnaryCall<ListTenantsRequest, ListTenantsResponse>;
+  /**
+   * CloseTenant closes a tenant (platform:admin): its API keys, Twilio auth tokens and users are refused
+   * from then on, and identity.tenant.closed starts the retention clocks; closing twice returns the first
+   * closing.
+   */
+  closeTenant: handleUnaryCall<CloseTenantRequest, CloseTenantResponse>;
   /** CreateAccount signs up an end user of the caller's tenant. */
   createAccount: handleUnaryCall<CreateAccountRequest, CreateAccountResponse>;
   /** GetAccount returns one account of the caller's tenant ("me" for the caller's own). */
@@ -6880,8 +7186,9 @@ export interface IdentityServiceServer extends UntypedServiceImplementation {
   /** ResolveSubject finds every identifier identity holds for a data subject (internal, privacy). */
   resolveSubject: handleUnaryCall<ResolveSubjectRequest, ResolveSubjectResponse>;
   /**
-   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
-   * log in with is closed or erased (internal, the gateway).
+   * GetUserStatus says whether a user's (or a partner client's) access tokens may still be honoured: not
+   * once the account they log in with is closed or erased, nor once their tenant is closed (internal, the
+   * gateway).
    */
   getUserStatus: handleUnaryCall<GetUserStatusRequest, GetUserStatusResponse>;
   /**
@@ -6947,6 +7254,26 @@ export interface IdentityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListTenantsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * CloseTenant closes a tenant (platform:admin): its API keys, Twilio auth tokens and users are refused
+   * from then on, and identity.tenant.closed starts the retention clocks; closing twice returns the first
+   * closing.
+   */
+  closeTenant(
+    request: CloseTenantRequest,
+    callback: (error: ServiceError | null, response: CloseTenantResponse) => void,
+  ): ClientUnaryCall;
+  closeTenant(
+    request: CloseTenantRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CloseTenantResponse) => void,
+  ): ClientUnaryCall;
+  closeTenant(
+    request: CloseTenantRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CloseTenantResponse) => void,
+  ): ClientUnaryCall;
   /** CreateAccount signs up an end user of the caller's tenant. */
   createAccount(
     request: CreateAccountRequest,
@@ -7188,8 +7515,9 @@ export interface IdentityServiceClient extends Client {
     callback: (error: ServiceError | null, response: ResolveSubjectResponse) => void,
   ): ClientUnaryCall;
   /**
-   * GetUserStatus says whether a user's access tokens may still be honoured: not once the account they
-   * log in with is closed or erased (internal, the gateway).
+   * GetUserStatus says whether a user's (or a partner client's) access tokens may still be honoured: not
+   * once the account they log in with is closed or erased, nor once their tenant is closed (internal, the
+   * gateway).
    */
   getUserStatus(
     request: GetUserStatusRequest,
