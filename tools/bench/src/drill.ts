@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeMicroResults } from './micro';
 import { startPlatform, UNPACED_ENV, type BenchPlatform } from './platform';
+import { runErasureDrill } from './drill/erasure';
 import { DRILL_TARGETS, drillTable, runDrills, type DrillTarget } from './drill/run';
 
 const { values } = parseArgs({
@@ -16,6 +17,7 @@ const { values } = parseArgs({
     'after-recovery-ms': { type: 'string', default: '3000' },
     'settle-seconds': { type: 'string', default: '240' },
     'latency-ms': { type: 'string', default: '20' },
+    'erasure-messages': { type: 'string', default: '10000' },
     'max-seconds': { type: 'string', default: '1800' },
     out: { type: 'string', default: join(__dirname, '..', 'results', 'drill.json') },
   },
@@ -31,6 +33,7 @@ const numbers = {
   afterRecoveryMs: Number(values['after-recovery-ms']),
   settleSeconds: Number(values['settle-seconds']),
   latencyMs: Number(values['latency-ms']),
+  erasureMessages: Number(values['erasure-messages']),
   maxSeconds: Number(values['max-seconds']),
 };
 for (const [name, value] of Object.entries(numbers))
@@ -60,13 +63,38 @@ async function main(): Promise<number> {
       senders: 4,
       log: (line) => console.log(line),
     });
+    const erasure =
+      numbers.erasureMessages > 0
+        ? await runErasureDrill(platform, {
+            messages: numbers.erasureMessages,
+            stoppedForMs: 10_000,
+            timeoutMs: numbers.settleSeconds * 1000,
+            log: (line) => console.log(line),
+          })
+        : undefined;
     console.log(`\n${drillTable(results)}`);
-    writeMicroResults(values.out!, 'drill', { settings: { targets, ...numbers }, results });
-    const clean = results.every(
-      (result) =>
-        result.lost + result.duplicated + result.doubleBilled + result.usageMissing + result.webhooksLost ===
-        0,
-    );
+    if (erasure)
+      console.log(
+        `\nerasure of a subject with ${erasure.messages} messages, messaging stopped: ${erasure.state}; ` +
+          `waited naming messaging: ${erasure.waitedNamingMessaging ? 'yes' : 'NO'}; missed ${erasure.missed}; ` +
+          `erased twice ${erasure.erasedTwice}; completed ${erasure.completedSeconds} s after the restart`,
+      );
+    writeMicroResults(values.out!, 'drill', { settings: { targets, ...numbers }, results, erasure });
+    const clean =
+      results.every(
+        (result) =>
+          result.lost +
+            result.duplicated +
+            result.doubleBilled +
+            result.usageMissing +
+            result.webhooksLost ===
+          0,
+      ) &&
+      (!erasure ||
+        (erasure.state === 'completed' &&
+          erasure.waitedNamingMessaging &&
+          erasure.missed === 0 &&
+          erasure.erasedTwice === 0));
     if (!clean) console.error('a drill lost, repeated or double-billed something: see the table');
     return clean ? 0 : 1;
   } catch (error) {
