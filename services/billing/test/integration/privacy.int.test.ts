@@ -420,11 +420,15 @@ describe('billing: retention after the customer leaves, by billing country', () 
     await sim?.stop();
   });
 
-  /** A tenant billed in `country`, with a sub-account billed in `accountCountry`, each with an invoice. */
+  /**
+   * A tenant billed in `country`, with a sub-account it resells billed in `accountCountry`, each with an
+   * invoice (the tenant's from Parley, the sub-account's from the tenant).
+   */
   const customer = async (country: string, accountCountry: string) => {
     const tenantId = `kept-${country.toLowerCase()}-${randomUUID().slice(0, 8)}`;
     const accountId = `acct-${randomUUID().slice(0, 8)}`;
     await helpers.openAccount(tenantId);
+    await helpers.resell(tenantId, 'customers', prices(), [accountId]);
     await billing.app.invoices.saveProfile(tenantId, { accountId: '', name: 'Tenant', country });
     await billing.app.invoices.saveProfile(tenantId, { accountId, name: 'Sub', country: accountCountry });
     await helpers.rate(tenantId, '2004-02-03T10:00:00Z', 1);
@@ -478,7 +482,8 @@ describe('billing: retention after the customer leaves, by billing country', () 
       kept: '1',
     });
     const pseudonymous = (await held(de.tenantId)).find((row) => row.account_id.startsWith('erased-'));
-    expect(pseudonymous).toEqual({ account_id: expect.any(String), usage: 1, invoices: 1 });
+    // A resold sub-account's message has two usage lines: Parley's to the tenant and the tenant's to it.
+    expect(pseudonymous).toEqual({ account_id: expect.any(String), usage: 2, invoices: 1 });
 
     now = new Date('2033-12-31T23:00:00Z');
     for (const { tenantId } of [gb, de, open])
@@ -486,13 +491,13 @@ describe('billing: retention after the customer leaves, by billing country', () 
         expect({ tenantId, category, deleted: await purge(tenantId, category) }).toEqual({
           tenantId,
           category,
-          deleted: tenantId === de.tenantId ? 1 : 0,
+          deleted: tenantId !== de.tenantId ? 0 : category === 'usage_records' ? 2 : 1,
         });
     // The sub-account's records went, and then its profile (it dated them); the tenant's stay.
     expect(await held(de.tenantId)).toEqual([{ account_id: '', usage: 1, invoices: 1 }]);
 
     now = new Date('2034-01-01T00:00:01Z');
-    expect(await purge(gb.tenantId, 'usage_records')).toBe(2);
+    expect(await purge(gb.tenantId, 'usage_records')).toBe(3);
     expect(await purge(gb.tenantId, 'invoices')).toBe(2);
     expect(await purge(gb.tenantId, 'billing_profile')).toBe(2);
     expect(await held(gb.tenantId)).toEqual([]);
