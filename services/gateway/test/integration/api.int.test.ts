@@ -250,7 +250,7 @@ describe('gateway REST API', () => {
     });
 
     it('answers 403 when the key lacks the scope, and lets a write scope read', async () => {
-      expect((await request('GET', '/v1/billing/balance', { key: keys.numbersOnly })).body).toMatchObject({
+      expect((await request('GET', '/v1/balance', { key: keys.numbersOnly })).body).toMatchObject({
         status: 403,
         code: 'SCOPE_MISSING',
       });
@@ -550,7 +550,7 @@ describe('gateway REST API', () => {
         ).map((n) => n.e164),
       ).toEqual(['+447700900123']);
       const balance = await eventually('billing to open the account', async () => {
-        const answer = await request('GET', '/v1/billing/balance', { key: keys['tenant-a'] });
+        const answer = await request('GET', '/v1/balance', { key: keys['tenant-a'] });
         if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
         return answer.body;
       });
