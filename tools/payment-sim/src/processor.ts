@@ -189,6 +189,14 @@ export class Processor {
     return publicCharge(charge);
   }
 
+  /** Charges whose metadata has `key` = `value`, newest first (Stripe's search by metadata). */
+  searchCharges(key: string, value: string): Charge[] {
+    return [...this.charges.values()]
+      .filter((charge) => charge.metadata[key] === value)
+      .reverse()
+      .map(publicCharge);
+  }
+
   refund(input: { charge: string; amount?: number; metadata: Record<string, string> }): Refund {
     const charge = this.charges.get(input.charge);
     if (!charge) throw new SimError(404, 'not_found', `no such charge: ${input.charge}`, 'charge');
