@@ -778,6 +778,50 @@ describe('gateway REST API', () => {
         status: 404,
         body: { code: 'INVOICE_NOT_FOUND' },
       });
+
+      // Its payments: none yet, and none to make on a platform without a payment processor.
+      expect(
+        await request('GET', `/v1/invoices/${issued!.id}/payments`, { key: keys['tenant-b'] }),
+      ).toMatchObject({ status: 200, body: { payments: [] } });
+      expect(
+        await request('GET', `/v1/invoices/${issued!.id}/payments`, { key: keys['tenant-a'] }),
+      ).toMatchObject({ status: 404, body: { code: 'INVOICE_NOT_FOUND' } });
+      expect(
+        await request('POST', `/v1/invoices/${issued!.id}/payments`, {
+          key: keys['tenant-b'],
+          body: {},
+          headers: { 'idempotency-key': randomUUID() },
+        }),
+      ).toMatchObject({ status: 422, body: { code: 'PAYMENTS_NOT_CONFIGURED' } });
+    });
+  });
+
+  describe('top-ups and refunds at the API', () => {
+    it('lists them with filters and reads a refund, answering 400 and 404 naming what is wrong', async () => {
+      expect(
+        await request('GET', '/v1/top-ups?status=succeeded&pageSize=10', { key: keys['tenant-b'] }),
+      ).toMatchObject({
+        status: 200,
+        body: { topUps: [], nextPageToken: '' },
+      });
+      expect(await request('GET', '/v1/refunds', { key: keys['tenant-b'] })).toMatchObject({
+        status: 200,
+        body: { refunds: [], nextPageToken: '' },
+      });
+      expect(
+        await request(
+          'GET',
+          '/v1/top-ups?createdAfter=2026-11-02T00:00:00.000Z&createdBefore=2026-11-01T00:00:00.000Z',
+          { key: keys['tenant-b'] },
+        ),
+      ).toMatchObject({ status: 400, body: { code: 'TIME_RANGE_INVALID' } });
+      expect(await request('GET', '/v1/refunds?status=lost', { key: keys['tenant-b'] })).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', errors: [{ field: 'status' }] },
+      });
+      expect(
+        await request('GET', `/v1/refunds/rf_${'0'.repeat(24)}`, { key: keys['tenant-b'] }),
+      ).toMatchObject({ status: 404, body: { code: 'REFUND_NOT_FOUND' } });
     });
   });
 
