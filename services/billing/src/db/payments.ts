@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { and, asc, desc, eq, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
-import { Money, withTenant, type Database, type Transaction } from '@parley/kit';
+import {
+  failedPrecondition,
+  Money,
+  notFound,
+  withTenant,
+  type Database,
+  type Transaction,
+} from '@parley/kit';
 import type { CardDescription, ChargeResult } from '../domain/paymentProcessor';
 import { nextTopUpStatus } from '../domain/topUps';
 import type { Wallet } from '../domain/wallet';
@@ -141,6 +148,20 @@ export class PaymentRepository {
         ),
     );
     return row;
+  }
+
+  /**
+   * The method a charge goes to: the named one, or the default; NOT_FOUND for a named one the tenant does
+   * not have, FAILED_PRECONDITION `PAYMENT_METHOD_REQUIRED` when it has none.
+   */
+  async methodToCharge(tenantId: string, id: string | undefined): Promise<PaymentMethodRow> {
+    const method = await this.paymentMethod(tenantId, id || undefined);
+    if (method) return method;
+    if (id) throw notFound('PAYMENT_METHOD_NOT_FOUND', `no payment method ${id}`);
+    throw failedPrecondition(
+      'PAYMENT_METHOD_REQUIRED',
+      'add a payment method first (POST /v1/payment-methods)',
+    );
   }
 
   /**

@@ -9,7 +9,7 @@ import {
 } from '@parley/kit';
 import type { billingPaymentsV1 } from '@parley/proto';
 import type { InvoicePaymentRepository } from '../db/invoicePayments';
-import type { PaymentRepository } from '../db/payments';
+import type { PaymentMethodRow, PaymentRepository } from '../db/payments';
 import type { InvoicePaymentRow } from '../db/paymentsSchema';
 import type { PaymentProcessor } from '../domain/paymentProcessor';
 import { requireProcessor } from '../domain/payments';
@@ -49,15 +49,10 @@ export async function payInvoice(
     throw invalidArgument('INVOICE_ID_INVALID', 'invoiceId must be an invoice id (a UUID)', [
       { field: 'invoiceId', description: 'a UUID' },
     ]);
-  let method = await deps.payments.paymentMethod(input.tenantId, input.paymentMethodId || undefined);
-  if (!method) {
-    if (input.paymentMethodId)
-      throw notFound('PAYMENT_METHOD_NOT_FOUND', `no payment method ${input.paymentMethodId}`);
-    throw failedPrecondition(
-      'PAYMENT_METHOD_REQUIRED',
-      'add a payment method first (POST /v1/payment-methods)',
-    );
-  }
+  let method: PaymentMethodRow | undefined = await deps.payments.methodToCharge(
+    input.tenantId,
+    input.paymentMethodId,
+  );
   const claimed = await deps.invoicePayments.claim(
     input.tenantId,
     { ...input, paymentMethodId: method.id },

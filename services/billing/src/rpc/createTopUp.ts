@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { failedPrecondition, notFound, Money, type RpcContext, type Transaction } from '@parley/kit';
+import { notFound, Money, type RpcContext, type Transaction } from '@parley/kit';
 import type { billingPaymentsV1 } from '@parley/proto';
 import type { AccountRepository } from '../db/accounts';
 import type { PaymentRepository } from '../db/payments';
@@ -33,15 +33,7 @@ export function makeCreateTopUp(deps: {
     if (!account)
       throw notFound('BILLING_ACCOUNT_NOT_FOUND', `tenant ${caller.tenantId} has no billing account yet`);
     const amount = positiveAmount(request.amount, account.currency, 'amount');
-    const method = await deps.payments.paymentMethod(caller.tenantId, request.paymentMethodId || undefined);
-    if (!method) {
-      if (request.paymentMethodId)
-        throw notFound('PAYMENT_METHOD_NOT_FOUND', `no payment method ${request.paymentMethodId}`);
-      throw failedPrecondition(
-        'PAYMENT_METHOD_REQUIRED',
-        'add a payment method first (POST /v1/payment-methods)',
-      );
-    }
+    const method = await deps.payments.methodToCharge(caller.tenantId, request.paymentMethodId);
     const topUp = await deps.payments.claimTopUp(
       caller.tenantId,
       requestId ?? randomUUID(),

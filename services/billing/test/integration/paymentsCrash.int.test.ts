@@ -1,6 +1,7 @@
 // A billing process SIGKILLed while a top-up's (or an invoice payment's) charge is in flight at the
 // processor: the charge goes through without it, and the top-up is credited (the invoice paid) exactly once
 // after a restart, by the processor's webhook and the client's retry together.
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
@@ -32,6 +33,30 @@ describe('billing: SIGKILL while a top-up is being charged', () => {
     await sim?.stop();
   });
 
+  /**
+   * Starts `request`, SIGKILLs billing (`process`) once its charge has reached the processor, and waits for
+   * the processor to charge the card without it: the request fails, the charge succeeds.
+   */
+  async function killMidCharge(process: ChildProcess, request: () => Promise<unknown>) {
+    const before = await sim.counters();
+    const inFlight = request().then(
+      () => 'answered',
+      () => 'failed',
+    );
+    await eventually('the charge to reach the processor', async () => {
+      const now = await sim.counters();
+      if (now.requestsReceived! <= before.requestsReceived!) throw new Error('not yet');
+    });
+    process.kill('SIGKILL');
+    await new Promise((resolve) => process.once('exit', resolve));
+    expect(await inFlight).toBe('failed');
+    await eventually('the processor to charge the card', async () => {
+      const now = await sim.counters();
+      if ((now.chargesSucceeded ?? 0) <= (before.chargesSucceeded ?? 0)) throw new Error('not yet');
+    });
+    return before;
+  }
+
   it('credits the top-up once after a restart, charged once at the processor', async () => {
     const [grpcPort, webhookPort] = [await freePort(), await freePort()];
     const env = { ...sim.billingEnv, PAYMENT_WEBHOOK_PORT: String(webhookPort) };
@@ -60,24 +85,7 @@ describe('billing: SIGKILL while a top-up is being charged', () => {
       const token = await sim.tokenise('4242424242424242');
       await call(client, client.createPaymentMethod, { token, makeDefault: true }, await as(TENANT));
 
-      const before = await sim.counters();
-      const inFlight = topUp().then(
-        () => 'answered',
-        () => 'failed',
-      );
-      // Killed once the charge request has reached the processor, before its answer comes back.
-      await eventually('the charge to reach the processor', async () => {
-        const now = await sim.counters();
-        if (now.requestsReceived! <= before.requestsReceived!) throw new Error('not yet');
-      });
-      first.kill('SIGKILL');
-      await new Promise((resolve) => first.once('exit', resolve));
-      expect(await inFlight).toBe('failed');
-      // The processor charged the card anyway; its webhook finds no one listening (and is retried).
-      await eventually('the processor to charge the card', async () => {
-        const now = await sim.counters();
-        if ((now.chargesSucceeded ?? 0) <= (before.chargesSucceeded ?? 0)) throw new Error('not yet');
-      });
+      const before = await killMidCharge(first, topUp);
       const pending = await withTenant(billing.db, TENANT, (tx) =>
         tx.execute<{ status: string }>(sql`select status from top_ups`),
       );
@@ -138,22 +146,7 @@ describe('billing: SIGKILL while a top-up is being charged', () => {
     try {
       const token = await sim.tokenise('4242424242424242');
       await call(client, client.createPaymentMethod, { token, makeDefault: true }, await as(PAYER));
-      const before = await sim.counters();
-      const inFlight = pay().then(
-        () => 'answered',
-        () => 'failed',
-      );
-      await eventually('the charge to reach the processor', async () => {
-        const now = await sim.counters();
-        if (now.requestsReceived! <= before.requestsReceived!) throw new Error('not yet');
-      });
-      first.kill('SIGKILL');
-      await new Promise((resolve) => first.once('exit', resolve));
-      expect(await inFlight).toBe('failed');
-      await eventually('the processor to charge the card', async () => {
-        const now = await sim.counters();
-        if ((now.chargesSucceeded ?? 0) <= (before.chargesSucceeded ?? 0)) throw new Error('not yet');
-      });
+      const before = await killMidCharge(first, pay);
       const stateOf = async () =>
         (
           await withTenant(billing.db, PAYER, (tx) =>
