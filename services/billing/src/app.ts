@@ -147,7 +147,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
   const payments = new PaymentRepository(runtime.db, wallet);
-  const invoicePayments = new InvoicePaymentRepository(runtime.db, invoices);
+  const invoicePayments = new InvoicePaymentRepository(runtime.db, invoices, wallet);
   const processor = paymentProcessor(config);
   /** The settlement job of a new top-up or invoice payment, sent in the transaction that creates it. */
   const settleLater = (tx: Transaction, tenantId: string, job: SettleChargeJob) =>

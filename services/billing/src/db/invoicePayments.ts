@@ -1,10 +1,14 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
-import { withTenant, type Database, type Transaction } from '@parley/kit';
+import { Money, withTenant, type Database, type Transaction } from '@parley/kit';
 import type { ChargeResult } from '../domain/paymentProcessor';
+import type { Wallet } from '../domain/wallet';
 import type { InvoiceRepository } from './invoices';
 import { invoices } from './invoiceSchema';
 import { chargeChange, newId } from './payments';
 import { invoicePayments, type InvoicePaymentRow } from './paymentsSchema';
+
+/** An invoice payment's wallet reference: one credit per payment, ever. */
+export const invoicePaymentReference = (paymentId: string) => `invoice-payment:${paymentId}`;
 
 /** The request key of the charge billing makes itself after an invoice is issued: one per invoice. */
 export const automaticPaymentKey = (invoiceId: string) => `auto:${invoiceId}`;
@@ -17,12 +21,14 @@ export type ClaimedInvoicePayment =
 /**
  * Payments of invoices: each one a charge of what is left to pay of an issued invoice. At most one per
  * invoice is pending, waiting for the cardholder or succeeded (a unique index), and the step of a payment
- * into `succeeded` records the payment on the invoice in the same transaction, once.
+ * into `succeeded` records the payment on the invoice and credits the wallet (which rating debited) in the
+ * same transaction, once.
  */
 export class InvoicePaymentRepository {
   constructor(
     private readonly db: Database,
     private readonly invoices: InvoiceRepository,
+    private readonly wallet: Wallet,
   ) {}
 
   /**
@@ -116,8 +122,16 @@ export class InvoicePaymentRepository {
       .set(change)
       .where(eq(invoicePayments.id, paymentId))
       .returning();
-    if (change.status === 'succeeded')
+    if (change.status === 'succeeded') {
       await this.invoices.recordPayment(tx, tenantId, current.invoiceId, current.amountMinor);
+      // The usage the invoice bills was debited from the wallet as it was rated: the payment puts it back.
+      await this.wallet.credit(
+        tx,
+        tenantId,
+        Money.of(current.amountMinor, current.currency),
+        invoicePaymentReference(paymentId),
+      );
+    }
     return updated!;
   }
 

@@ -18,6 +18,7 @@ import { PlanRepository } from '../../src/db/plans';
 import { PAYMENT_WEBHOOK_PATH } from '../../src/processor/onProcessorWebhook';
 import { PaymentRepository } from '../../src/db/payments';
 import { makeSettleCharge, SETTLE_CHARGE_QUEUE, type SettleChargeJob } from '../../src/jobs/settleCharge';
+import { CHARGE_INVOICE_QUEUE, makeChargeInvoice } from '../../src/jobs/chargeInvoice';
 import { invoicing as invoicingHelpers, type Invoicing } from '../support/invoicing';
 
 const { TopUpStatus } = billingPaymentsV1;
@@ -503,7 +504,10 @@ describe('billing payments', () => {
 
     /** A postpaid EUR tenant with `number`'s card and one issued invoice (3 segments to Germany + VAT). */
     async function issuedInvoice(tenant: string, number: string) {
-      await invoicing.openAccount(tenant);
+      const opened = await withTenant(billing.app.runtime.db, tenant, (tx) =>
+        tx.execute(sql`select 1 from billing_accounts`),
+      );
+      if (opened.rows.length === 0) await invoicing.openAccount(tenant);
       await addCard(tenant, number);
       period += 1;
       const month = `2025-${String(period).padStart(2, '0')}`;
@@ -566,6 +570,10 @@ describe('billing payments', () => {
       });
       expect(await invoiceOf('inv-auto', invoice.id)).toMatchObject({ state: 'paid', paidMinor: total });
       expect(((await sim.counters()).chargesCreated ?? 0) - before).toBe(1);
+      // The wallet rating debits is credited once with what was paid.
+      expect(await creditsOf('inv-auto')).toEqual([
+        { reference: `invoice-payment:${payment!.id}`, amount_minor: total },
+      ]);
       await expectStatus(pay('inv-auto', invoice.id), status.FAILED_PRECONDITION, 'INVOICE_ALREADY_PAID');
       await expect(billing.app.invoices.void('inv-auto', invoice.id, 'no')).rejects.toMatchObject({
         reason: 'INVOICE_NOT_VOIDABLE',
@@ -628,6 +636,53 @@ describe('billing payments', () => {
       expect((await paymentsOf('inv-secure', invoice.id)).map((payment) => payment.status)).toEqual([
         'succeeded',
       ]);
+      expect(await creditsOf('inv-secure')).toEqual([
+        { reference: `invoice-payment:${waiting!.id}`, amount_minor: String(invoice.totalMinor) },
+      ]);
+    });
+
+    it('fails the charge job while the processor throttles (pg-boss retries it), then charges once', async () => {
+      // Prepaid, so the live worker has no job for this invoice: the test runs the job's handler itself.
+      await invoicing.openAccount('inv-throttled');
+      await withTenant(billing.app.runtime.db, 'inv-throttled', (tx) =>
+        tx.execute(sql`update billing_accounts set billing_mode = 'prepaid'`),
+      );
+      const invoice = await issuedInvoice('inv-throttled', '4242424242424242');
+      await sim.throttle(1000);
+      const chargeJob = makeChargeInvoice({
+        processor: billing.app.processor,
+        payments: new PaymentRepository(billing.app.runtime.db, billing.app.wallet),
+        invoicePayments: billing.app.invoicePayments,
+        onClaimed: async () => undefined,
+      });
+      const job = (): JobContext<{ invoiceId: string }> => ({
+        data: { invoiceId: invoice.id },
+        id: randomUUID(),
+        queue: CHARGE_INVOICE_QUEUE,
+        retryCount: 0,
+        retryLimit: 30,
+        createdOn: new Date(),
+        tenantId: 'inv-throttled',
+        log: billing.app.runtime.log,
+        signal: new AbortController().signal,
+      });
+      try {
+        await expect(chargeJob(job())).rejects.toMatchObject({ reason: 'PAYMENT_PROCESSOR_UNAVAILABLE' });
+        expect(await paymentsOf('inv-throttled', invoice.id)).toMatchObject([{ status: 'pending' }]);
+      } finally {
+        await sim.throttle(0);
+      }
+      const before = (await sim.counters()).chargesCreated ?? 0;
+      await chargeJob(job());
+      await chargeJob(job());
+      await eventually('the invoice to be paid', async () => {
+        const current = await invoiceOf('inv-throttled', invoice.id);
+        if (current.state !== 'paid') throw new Error(current.state);
+      });
+      expect(await paymentsOf('inv-throttled', invoice.id)).toMatchObject([
+        { status: 'succeeded', trigger: 'automatic' },
+      ]);
+      expect(((await sim.counters()).chargesCreated ?? 0) - before).toBe(1);
     });
 
     it('refuses a void invoice with INVOICE_VOID and an unknown one with INVOICE_NOT_FOUND', async () => {
