@@ -82,6 +82,19 @@ describe('billing payments', () => {
   const getTopUp = async (tenant: string, id: string) =>
     (await call(payments, payments.getTopUp, { id }, await as(tenant))).topUp!;
 
+  /** What pg-boss hands a job's handler, for a test that runs a handler itself. */
+  const jobContext = <Data>(queue: string, tenantId: string, data: Data): JobContext<Data> => ({
+    data,
+    id: randomUUID(),
+    queue,
+    retryCount: 0,
+    retryLimit: 40,
+    createdOn: new Date(),
+    tenantId,
+    log: billing.app.runtime.log,
+    signal: new AbortController().signal,
+  });
+
   beforeAll(async () => {
     sim = await startPaymentSim();
     billing = await startService('billing', (env) => buildApp(loadConfig(env)), {
@@ -426,17 +439,8 @@ describe('billing payments', () => {
 
   describe('pending charges settled by the settlement job', () => {
     const repository = () => new PaymentRepository(billing.app.runtime.db, billing.app.wallet);
-    const jobFor = (tenantId: string, data: SettleChargeJob): JobContext<SettleChargeJob> => ({
-      data,
-      id: randomUUID(),
-      queue: SETTLE_CHARGE_QUEUE,
-      retryCount: 0,
-      retryLimit: 40,
-      createdOn: new Date(),
-      tenantId,
-      log: billing.app.runtime.log,
-      signal: new AbortController().signal,
-    });
+    const jobFor = (tenantId: string, data: SettleChargeJob) =>
+      jobContext(SETTLE_CHARGE_QUEUE, tenantId, data);
 
     it('credits a top-up charged at the processor whose answer and webhook never came, once', async () => {
       await openAccount('orphan');
@@ -655,17 +659,7 @@ describe('billing payments', () => {
         invoicePayments: billing.app.invoicePayments,
         onClaimed: async () => undefined,
       });
-      const job = (): JobContext<{ invoiceId: string }> => ({
-        data: { invoiceId: invoice.id },
-        id: randomUUID(),
-        queue: CHARGE_INVOICE_QUEUE,
-        retryCount: 0,
-        retryLimit: 30,
-        createdOn: new Date(),
-        tenantId: 'inv-throttled',
-        log: billing.app.runtime.log,
-        signal: new AbortController().signal,
-      });
+      const job = () => jobContext(CHARGE_INVOICE_QUEUE, 'inv-throttled', { invoiceId: invoice.id });
       try {
         await expect(chargeJob(job())).rejects.toMatchObject({ reason: 'PAYMENT_PROCESSOR_UNAVAILABLE' });
         expect(await paymentsOf('inv-throttled', invoice.id)).toMatchObject([{ status: 'pending' }]);
@@ -683,6 +677,60 @@ describe('billing payments', () => {
         { status: 'succeeded', trigger: 'automatic' },
       ]);
       expect(((await sim.counters()).chargesCreated ?? 0) - before).toBe(1);
+    });
+
+    it('pays an invoice whose charge answer and webhook never came through the settlement job, once', async () => {
+      await invoicing.openAccount('inv-orphan');
+      await withTenant(billing.app.runtime.db, 'inv-orphan', (tx) =>
+        tx.execute(sql`update billing_accounts set billing_mode = 'prepaid'`),
+      );
+      const invoice = await issuedInvoice('inv-orphan', '4242424242424242');
+      const [method] = await new PaymentRepository(
+        billing.app.runtime.db,
+        billing.app.wallet,
+      ).listPaymentMethods('inv-orphan');
+      const claimed = await billing.app.invoicePayments.claim(
+        'inv-orphan',
+        {
+          invoiceId: invoice.id,
+          requestKey: randomUUID(),
+          trigger: 'on_demand',
+          paymentMethodId: method!.id,
+        },
+        async () => undefined,
+      );
+      if (claimed.outcome !== 'claimed') throw new Error(claimed.outcome);
+      // Charged, then the process died; the webhook is held back.
+      await sim.holdWebhooks();
+      await billing.app.processor!.charge({
+        token: method!.processorToken,
+        amount: Money.of(invoice.totalMinor, 'EUR'),
+        idempotencyKey: claimed.payment.id,
+        metadata: { tenantId: 'inv-orphan', invoicePaymentId: claimed.payment.id },
+      });
+      const job = jobContext<SettleChargeJob>(SETTLE_CHARGE_QUEUE, 'inv-orphan', {
+        kind: 'invoice-payment',
+        id: claimed.payment.id,
+      });
+      await billing.app.settleCharge(job);
+      await billing.app.settleCharge(job);
+      await sim.releaseWebhooks('created', 2);
+      expect(await invoiceOf('inv-orphan', invoice.id)).toMatchObject({
+        state: 'paid',
+        paidMinor: String(invoice.totalMinor),
+      });
+      await eventually('the late webhooks to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'inv-orphan', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 1) throw new Error('not yet');
+      });
+      expect(await invoiceOf('inv-orphan', invoice.id)).toMatchObject({
+        paidMinor: String(invoice.totalMinor),
+      });
+      expect(await creditsOf('inv-orphan')).toEqual([
+        { reference: `invoice-payment:${claimed.payment.id}`, amount_minor: String(invoice.totalMinor) },
+      ]);
     });
 
     it('refuses a void invoice with INVOICE_VOID and an unknown one with INVOICE_NOT_FOUND', async () => {
