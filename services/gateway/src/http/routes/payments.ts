@@ -113,6 +113,15 @@ const recordQuery = <Status extends readonly [string, ...string[]]>(statuses: St
     createdBefore: timestamp.optional().openapi({ description: 'Only records created before this' }),
   });
 
+/** What the top-up and refund lists share: their problems, filters' description, tag and scope. */
+const listProblems = ['PAGE_TOKEN_INVALID', 'TIME_RANGE_INVALID'] as const;
+const listed = {
+  description:
+    'Filter by `status` and by creation time (`createdAfter` inclusive, `createdBefore` exclusive).',
+  tags: ['Billing'],
+  scope: 'billing:read' as const,
+};
+
 const recordFilter = (query: {
   status?: string;
   createdAfter?: string;
@@ -337,12 +346,9 @@ export function paymentRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/top-ups',
       operationId: 'listTopUps',
-      problems: ['PAGE_TOKEN_INVALID', 'TIME_RANGE_INVALID'],
+      problems: listProblems,
       summary: "The tenant's top-ups, newest first",
-      description:
-        'Filter by `status` and by creation time (`createdAfter` inclusive, `createdBefore` exclusive).',
-      tags: ['Billing'],
-      scope: 'billing:read',
+      ...listed,
       query: recordQuery(['pending', 'requires_action', 'succeeded', 'failed'] as const),
       response: {
         status: 200,
@@ -360,12 +366,9 @@ export function paymentRoutes(backends: Backends) {
       method: 'get',
       path: '/v1/refunds',
       operationId: 'listRefunds',
-      problems: ['PAGE_TOKEN_INVALID', 'TIME_RANGE_INVALID'],
+      problems: listProblems,
       summary: "The tenant's refunds, newest first",
-      description:
-        'Filter by `status` and by creation time (`createdAfter` inclusive, `createdBefore` exclusive).',
-      tags: ['Billing'],
-      scope: 'billing:read',
+      ...listed,
       query: recordQuery(['pending', 'succeeded', 'failed'] as const),
       response: {
         status: 200,
