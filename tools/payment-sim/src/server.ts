@@ -104,6 +104,7 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
     webhooks,
     tally,
     authenticateAfterMs: config.authenticateAfterMs,
+    actionExpiresAfterMs: config.actionExpiresAfterMs,
     baseUrl: () => baseUrl,
   });
   const idempotency = new IdempotencyKeys(tally);
