@@ -45,8 +45,9 @@ class NotSettledYet extends Error {
  * metadata when the answer never came) and applies a final answer through the same state machine as the
  * webhook and the client's retry (credited or paid once, whoever comes first). Nothing known yet: asked
  * again later. No charge at the processor once its idempotency keys have expired: failed, nothing charged
- * (no retry can make that charge any more). A charge still waiting for the cardholder past the expiry is
- * left to the processor's webhook.
+ * (no retry can make that charge any more). A charge waiting for the cardholder is asked about again until
+ * it settles: the processor fails a challenge nobody answers when it expires (payment-sim: 24 h), within
+ * the job's retries (about a day and a half).
  */
 export function makeSettleCharge(deps: {
   processor: PaymentProcessor | undefined;
@@ -75,10 +76,6 @@ export function makeSettleCharge(deps: {
           ? await deps.payments.settleTopUpNow(tenantId, id, news)
           : await deps.invoicePayments.settleNow(tenantId, id, news);
       job.log.info({ kind, status: settled.status }, 'charge settled by the settlement job');
-      return;
-    }
-    if (news && expired) {
-      job.log.info({ kind }, 'charge still waits for the cardholder past the expiry; left to the webhook');
       return;
     }
     throw new NotSettledYet(news ? news.status : 'unknown');

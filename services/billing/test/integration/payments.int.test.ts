@@ -478,6 +478,32 @@ describe('billing payments', () => {
       expect(await balanceOf('orphan')).toBe('1200');
     });
 
+    it('asks again while the cardholder has not authenticated, then credits what the processor says', async () => {
+      await openAccount('orphan-3ds');
+      await addCard('orphan-3ds', '4000002500003155');
+      await sim.holdWebhooks();
+      const waiting = await topUp('orphan-3ds', '800');
+      expect(waiting.status).toBe(TopUpStatus.TOP_UP_STATUS_REQUIRES_ACTION);
+      const job = jobFor('orphan-3ds', { kind: 'top-up', id: waiting.id });
+      await expect(billing.app.settleCharge(job)).rejects.toThrow('requires_action');
+      await sim.authenticate(waiting.nextActionUrl, 'approve');
+      // Its webhook is still held back: the job finds the charge succeeded and credits the top-up.
+      await billing.app.settleCharge(job);
+      expect(await getTopUp('orphan-3ds', waiting.id)).toMatchObject({
+        status: TopUpStatus.TOP_UP_STATUS_SUCCEEDED,
+      });
+      await sim.releaseWebhooks('reverse', 2);
+      await eventually('the late webhooks to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'orphan-3ds', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 2) throw new Error('not yet');
+      });
+      expect(await creditsOf('orphan-3ds')).toEqual([
+        { reference: `top-up:${waiting.id}`, amount_minor: '800' },
+      ]);
+    });
+
     it('asks again later while the processor has no charge, and fails the top-up after its expiry', async () => {
       const [method] = await repository().listPaymentMethods('orphan');
       const topUp = await repository().claimTopUp('orphan', randomUUID(), {
