@@ -139,7 +139,7 @@ describe('card numbers never reach Parley (npm start)', () => {
       status: 400,
       body: { code: 'VALIDATION_FAILED', errors: [{ field: 'amount.minorUnits' }] },
     });
-    const balance = await api('GET', '/v1/billing/balance', dev.apiKey);
+    const balance = await api('GET', '/v1/balance', dev.apiKey);
     expect(balance.body.balanceMinor).toBe('1000');
   });
 

@@ -38,7 +38,12 @@ export interface Platform {
  * Messaging posts webhooks to receivers on loopback, as in dev mode.
  */
 export async function startPlatform(
-  options: { privacyEnv?: Record<string, string>; messagingEnv?: Record<string, string> } = {},
+  options: {
+    privacyEnv?: Record<string, string>;
+    messagingEnv?: Record<string, string>;
+    /** Messaging asks billing to authorise each send (BILLING_ADDR), as under `npm start`. */
+    billingAuthorises?: boolean;
+  } = {},
 ): Promise<Platform> {
   const NATS_PREFIX = uniquePrefix('gw');
   // Privacy and the gateway name each other (participant and backend), so their ports are chosen first.
@@ -52,15 +57,17 @@ export async function startPlatform(
     NATS_PREFIX,
     ...carrier.env,
   });
+  // Billing first when messaging is to ask it before each send.
+  const billing = await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX });
   const messaging = await startService('messaging', (env) => buildMessaging(messagingConfig(env)), {
     NATS_PREFIX,
+    ...(options.billingAuthorises ? { BILLING_ADDR: billing.address } : {}),
     NUMBERING_ADDR: numbering.address,
     IDENTITY_ADDR: identity.address,
     ...carrier.messagingEnv,
     WEBHOOK_ALLOW_PRIVATE: 'true',
     ...options.messagingEnv,
   });
-  const billing = await startService('billing', (env) => buildBilling(billingConfig(env)), { NATS_PREFIX });
   const backends = {
     identity,
     numbering,

@@ -4,6 +4,7 @@ import {
   startCallbackServer,
   type App,
   type CallbackServer,
+  type Transaction,
 } from '@parley/kit';
 import { billingInvoicesV1, billingPaymentsV1, billingV1, protoFiles } from '@parley/proto';
 import { version } from '../package.json';
@@ -63,6 +64,21 @@ import { makeVoidInvoice } from './rpc/invoices/voidInvoice';
 import { makeCreateCreditNote } from './rpc/invoices/createCreditNote';
 import { billingParticipant, paymentMethodsPart } from './privacy';
 import { retentionPeriods } from './domain/retention';
+import { InvoicePaymentRepository } from './db/invoicePayments';
+import {
+  makeCreateInvoicePayment,
+  makeListInvoicePayments,
+  type PayInvoiceDeps,
+} from './rpc/createInvoicePayment';
+import { makeGetRefund, makeListRefunds, makeListTopUps } from './rpc/listPaymentRecords';
+import { CHARGE_INVOICE_QUEUE, CHARGE_INVOICE_RETRIES, makeChargeInvoice } from './jobs/chargeInvoice';
+import {
+  makeSettleCharge,
+  SETTLE_CHARGE_AFTER_SECONDS,
+  SETTLE_CHARGE_QUEUE,
+  SETTLE_CHARGE_RETRIES,
+  type SettleChargeJob,
+} from './jobs/settleCharge';
 
 export interface BillingApp extends App {
   runtime: ServiceRuntime;
@@ -70,8 +86,14 @@ export interface BillingApp extends App {
   wallet: WalletRepository;
   /** The processor's webhook endpoint once started (undefined without a payment processor). */
   paymentWebhooks(): CallbackServer | undefined;
-  /** Invoices and credit notes (for the payments step: recordPayment marks an invoice paid). */
+  /** Invoices and credit notes. */
   invoices: InvoiceRepository;
+  /** Payments of invoices (charged after issue or on demand). */
+  invoicePayments: InvoicePaymentRepository;
+  /** The payment processor (undefined when PAYMENT_PROCESSOR=none). */
+  processor: PaymentProcessor | undefined;
+  /** Settles a pending top-up or invoice payment from the processor's state (the settlement job's handler). */
+  settleCharge: ReturnType<typeof makeSettleCharge>;
 }
 
 function paymentProcessor(config: Config): PaymentProcessor | undefined {
@@ -118,6 +140,15 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     accountPlans,
     usage,
     now,
+    // A postpaid tenant's invoice is charged to its default payment method by a job sent with the invoice.
+    onIssuedPostpaid: async (tx, invoice) => {
+      if (config.PAYMENT_PROCESSOR === 'none') return;
+      await runtime.jobs.send(
+        CHARGE_INVOICE_QUEUE,
+        { invoiceId: invoice.id },
+        { tx, tenantId: invoice.tenantId, id: invoice.id, ...CHARGE_INVOICE_RETRIES },
+      );
+    },
     seller: {
       name: config.INVOICE_SELLER_NAME,
       address: config.INVOICE_SELLER_ADDRESS,
@@ -128,7 +159,26 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
   const rpc = runtime.unary.bind(runtime);
   const platform = { scope: 'platform:admin', tenant: false } as const;
   const payments = new PaymentRepository(runtime.db, wallet);
+  const invoicePayments = new InvoicePaymentRepository(runtime.db, invoices, wallet);
   const processor = paymentProcessor(config);
+  /** The settlement job of a new top-up or invoice payment, sent in the transaction that creates it. */
+  const settleLater = (tx: Transaction, tenantId: string, job: SettleChargeJob) =>
+    runtime.jobs
+      .send(SETTLE_CHARGE_QUEUE, job, {
+        tx,
+        tenantId,
+        startAfter: SETTLE_CHARGE_AFTER_SECONDS,
+        ...SETTLE_CHARGE_RETRIES,
+      })
+      .then(() => undefined);
+  const payInvoiceDeps: PayInvoiceDeps = {
+    processor,
+    payments,
+    invoicePayments,
+    onClaimed: (tx, payment) =>
+      settleLater(tx, payment.tenantId, { kind: 'invoice-payment', id: payment.id }),
+  };
+  const settleCharge = makeSettleCharge({ processor, payments, invoicePayments, now });
   const read = { scope: 'billing:read' } as const;
   const write = { scope: 'billing:write' } as const;
   const implementation: billingV1.BillingServiceServer = {
@@ -174,9 +224,23 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
   const paymentsImplementation: billingPaymentsV1.PaymentsServiceServer = {
     createPaymentMethod: rpc('CreatePaymentMethod', makeCreatePaymentMethod({ processor, payments }), write),
     listPaymentMethods: rpc('ListPaymentMethods', makeListPaymentMethods({ payments }), read),
-    createTopUp: rpc('CreateTopUp', makeCreateTopUp({ processor, payments, accounts }), write),
+    createTopUp: rpc(
+      'CreateTopUp',
+      makeCreateTopUp({
+        processor,
+        payments,
+        accounts,
+        onClaimed: (tx, topUp) => settleLater(tx, topUp.tenantId, { kind: 'top-up', id: topUp.id }),
+      }),
+      write,
+    ),
     getTopUp: rpc('GetTopUp', makeGetTopUp({ payments }), read),
     createRefund: rpc('CreateRefund', makeCreateRefund({ processor, payments }), write),
+    listTopUps: rpc('ListTopUps', makeListTopUps({ payments }), read),
+    listRefunds: rpc('ListRefunds', makeListRefunds({ payments }), read),
+    getRefund: rpc('GetRefund', makeGetRefund({ payments }), read),
+    createInvoicePayment: rpc('CreateInvoicePayment', makeCreateInvoicePayment(payInvoiceDeps), write),
+    listInvoicePayments: rpc('ListInvoicePayments', makeListInvoicePayments({ invoicePayments }), read),
   };
   const invoicing: billingInvoicesV1.InvoicesServiceServer = {
     runInvoices: rpc('RunInvoices', makeRunInvoices({ invoices, now }), platform),
@@ -201,6 +265,9 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
     runtime,
     wallet,
     invoices,
+    invoicePayments,
+    processor,
+    settleCharge,
     paymentWebhooks: () => webhooks,
     start: async () => {
       await runtime.jobs.work(MONTHLY_RENT_QUEUE, makeMonthlyRent({ ...rating, db: runtime.db }), {
@@ -215,6 +282,12 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
         { retryLimit: 20, retryBackoff: true, retryDelayMaxSeconds: 3600 },
       );
       await runtime.jobs.schedule(INVOICE_RUN_QUEUE, INVOICE_RUN_CRON, { tz: 'UTC' });
+      await runtime.jobs.work(
+        CHARGE_INVOICE_QUEUE,
+        makeChargeInvoice(payInvoiceDeps),
+        CHARGE_INVOICE_RETRIES,
+      );
+      await runtime.jobs.work(SETTLE_CHARGE_QUEUE, settleCharge, SETTLE_CHARGE_RETRIES);
       await runtime.start({
         grpcServices: [
           {
@@ -269,6 +342,7 @@ export function buildApp(config: Config, options: { now?: () => Date } = {}): Bi
           handle: makeOnProcessorWebhook({
             processor,
             payments,
+            invoicePayments,
             log: runtime.log.child({ component: 'payment-webhooks' }),
           }),
           log: runtime.log.child({ component: 'payment-webhooks' }),

@@ -22,7 +22,7 @@ export const configSchema = serviceEnv({
     .enum(['prepaid', 'postpaid'], { error: 'must be prepaid or postpaid' })
     .default('postpaid'),
   /**
-   * The payment processor top-ups and refunds go through: `payment-sim` (tools/payment-sim, the one adapter
+   * The payment processor top-ups, refunds and invoice payments go through: `payment-sim` (tools/payment-sim, the one adapter
    * so far) or `none` (payment endpoints answer PAYMENTS_NOT_CONFIGURED).
    */
   PAYMENT_PROCESSOR: z

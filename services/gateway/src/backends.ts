@@ -89,7 +89,14 @@ export class Backends {
     // Billing serves it too. Creating calls carry the request id, which billing deduplicates by.
     this.payments = createClient(billingPaymentsV1.PaymentsServiceClient, config.BILLING_ADDR, {
       serviceName: 'parley.billing.v1.PaymentsService',
-      idempotentMethods: ['ListPaymentMethods', 'GetTopUp'],
+      idempotentMethods: [
+        'ListPaymentMethods',
+        'GetTopUp',
+        'ListTopUps',
+        'ListRefunds',
+        'GetRefund',
+        'ListInvoicePayments',
+      ],
     });
     this.invoices = createClient(billingInvoicesV1.InvoicesServiceClient, config.BILLING_ADDR, {
       serviceName: 'parley.billing.v1.InvoicesService',

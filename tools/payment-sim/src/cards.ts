@@ -19,7 +19,8 @@ export type DeclineCode =
   | 'expired_card'
   | 'incorrect_cvc'
   | 'processing_error'
-  | 'authentication_failed';
+  | 'authentication_failed'
+  | 'authentication_expired';
 
 export const DECLINE_MESSAGES: Record<DeclineCode, string> = {
   generic_decline: 'Your card was declined.',
@@ -28,6 +29,7 @@ export const DECLINE_MESSAGES: Record<DeclineCode, string> = {
   incorrect_cvc: "Your card's security code is incorrect.",
   processing_error: 'An error occurred while processing your card. Try again in a little bit.',
   authentication_failed: 'The cardholder did not complete authentication.',
+  authentication_expired: 'The cardholder did not authenticate in time; the charge expired.',
 };
 
 /** Every magic number and what it does (tools/payment-sim/README.md, "Test cards"); any other valid card succeeds. */

@@ -12,6 +12,7 @@ const envSchema = z.object({
   PAYMENT_SIM_WEBHOOK_MAX_ATTEMPTS: whole(1, 20).default(8),
   PAYMENT_SIM_WEBHOOK_RETRY_MS: whole(1, 600_000).default(500),
   PAYMENT_SIM_AUTHENTICATE_AFTER_MS: whole(0, 3_600_000).default(0),
+  PAYMENT_SIM_ACTION_EXPIRES_AFTER_MS: whole(1, 7 * 86_400_000).default(86_400_000),
   PAYMENT_SIM_LATENCY_MS: whole(0, 60_000).default(0),
   PAYMENT_SIM_RATE_LIMIT_PER_SECOND: whole(0, 1_000_000).default(0),
 });
@@ -30,6 +31,8 @@ export interface PaymentSimConfig {
   webhookRetryMs: number;
   /** When above 0, a 3-D Secure challenge is passed by the "cardholder" on their own after this long. */
   authenticateAfterMs: number;
+  /** A 3-D Secure challenge nobody answered fails (`authentication_expired`) after this long. */
+  actionExpiresAfterMs: number;
   /** Added before every /v1 answer. */
   latencyMs: number;
   /** /v1 requests per second before 429 + Retry-After; 0 for no limit. */
@@ -58,6 +61,7 @@ export function loadPaymentSimConfig(env: Record<string, string | undefined>): P
     webhookMaxAttempts: value.PAYMENT_SIM_WEBHOOK_MAX_ATTEMPTS,
     webhookRetryMs: value.PAYMENT_SIM_WEBHOOK_RETRY_MS,
     authenticateAfterMs: value.PAYMENT_SIM_AUTHENTICATE_AFTER_MS,
+    actionExpiresAfterMs: value.PAYMENT_SIM_ACTION_EXPIRES_AFTER_MS,
     latencyMs: value.PAYMENT_SIM_LATENCY_MS,
     rateLimitPerSecond: value.PAYMENT_SIM_RATE_LIMIT_PER_SECOND,
   };

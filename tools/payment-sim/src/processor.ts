@@ -77,6 +77,7 @@ export class Processor {
       webhooks: WebhookSender;
       tally: Tally;
       authenticateAfterMs: number;
+      actionExpiresAfterMs: number;
       baseUrl: () => string;
     },
   ) {}
@@ -158,14 +159,16 @@ export class Processor {
     charge.nextAction = { type: 'authenticate', url: `${this.deps.baseUrl()}/authenticate/${charge.id}` };
     this.deps.tally.add('chargesRequiringAction');
     this.deps.webhooks.emit('charge.requires_action', publicCharge(charge));
-    if (this.deps.authenticateAfterMs > 0) {
-      const timer = setTimeout(() => {
-        this.timers.delete(timer);
+    if (this.deps.authenticateAfterMs > 0)
+      this.after(this.deps.authenticateAfterMs, () => {
         if (charge.status === 'requires_action') this.authenticate(charge.id, 'approve');
-      }, this.deps.authenticateAfterMs);
-      timer.unref();
-      this.timers.add(timer);
-    }
+      });
+    // A challenge nobody answers expires, as a processor's does: the charge fails and says so by webhook.
+    this.after(this.deps.actionExpiresAfterMs, () => {
+      if (charge.status !== 'requires_action') return;
+      delete charge.nextAction;
+      this.fail(charge, 'authentication_expired');
+    });
     return publicCharge(charge);
   }
 
@@ -187,6 +190,14 @@ export class Processor {
     const charge = this.charges.get(chargeId);
     if (!charge) throw new SimError(404, 'not_found', `no such charge: ${chargeId}`);
     return publicCharge(charge);
+  }
+
+  /** Charges whose metadata has `key` = `value`, newest first (Stripe's search by metadata). */
+  searchCharges(key: string, value: string): Charge[] {
+    return [...this.charges.values()]
+      .filter((charge) => charge.metadata[key] === value)
+      .reverse()
+      .map(publicCharge);
   }
 
   refund(input: { charge: string; amount?: number; metadata: Record<string, string> }): Refund {
@@ -223,6 +234,16 @@ export class Processor {
 
   close(): void {
     for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  /** Runs `work` after `ms`, unless the processor closes first (the timer keeps no process alive). */
+  private after(ms: number, work: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      work();
+    }, ms);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   private succeed(charge: Charge): void {

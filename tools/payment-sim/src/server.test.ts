@@ -175,6 +175,39 @@ describe('payment simulator', () => {
       expect(events()[0]).toMatchObject({ type: 'charge.failed' });
     });
 
+    it("finds a merchant's charges by a metadata value, and refuses any other search", async () => {
+      const tok = await token('4242424242424242');
+      const made = await call('POST', '/v1/charges', {
+        amount: 700,
+        currency: 'usd',
+        token: tok,
+        metadata: { topUpId: 'tu_search' },
+      });
+      await call('POST', '/v1/charges', {
+        amount: 800,
+        currency: 'usd',
+        token: tok,
+        metadata: { topUpId: 'tu_x' },
+      });
+      const found = await call(
+        'GET',
+        `/v1/charges/search?query=${encodeURIComponent("metadata['topUpId']:'tu_search'")}`,
+      );
+      expect(found.status).toBe(200);
+      expect(found.body).toMatchObject({ data: [{ id: made.body.id, amount: 700, status: 'succeeded' }] });
+      expect((found.body as { data: unknown[] }).data).toHaveLength(1);
+      const none = await call(
+        'GET',
+        `/v1/charges/search?query=${encodeURIComponent("metadata['topUpId']:'tu_none'")}`,
+      );
+      expect(none.body).toMatchObject({ data: [] });
+      const bad = await call('GET', `/v1/charges/search?query=${encodeURIComponent('amount>5')}`);
+      expect(bad).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_search_query', field: 'query' } },
+      });
+    });
+
     it('charges once for one Idempotency-Key, replays the answer, and refuses the key for another body', async () => {
       const tok = await token('4242424242424242');
       const before = sim.tally.get('chargesCreated');

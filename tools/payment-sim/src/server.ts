@@ -104,6 +104,7 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
     webhooks,
     tally,
     authenticateAfterMs: config.authenticateAfterMs,
+    actionExpiresAfterMs: config.actionExpiresAfterMs,
     baseUrl: () => baseUrl,
   });
   const idempotency = new IdempotencyKeys(tally);
@@ -216,6 +217,19 @@ export async function startPaymentSim(config: PaymentSimConfig): Promise<Payment
       request.body,
     );
     idempotency.run(request, response, () => ({ status: 201, body: processor.charge(input) }));
+  });
+  // Stripe's search query language, the one clause a merchant needs to find its own charge again:
+  // metadata['key']:'value' (a charge whose answer it never got: its own id is in the metadata).
+  merchant.get('/charges/search', (request, response) => {
+    const { query } = parse(z.object({ query: z.string().max(300) }), request.query);
+    const clause = /^metadata\['([A-Za-z0-9_]{1,40})'\]:'([^']{1,500})'$/.exec(query);
+    if (!clause)
+      throw new SimError(400, 'invalid_search_query', "query must be metadata['key']:'value'", 'query');
+    response.json({
+      object: 'search_result',
+      data: processor.searchCharges(clause[1]!, clause[2]!),
+      has_more: false,
+    });
   });
   merchant.get('/charges/:id', (request, response) => {
     response.json(processor.getCharge(String(request.params.id)));

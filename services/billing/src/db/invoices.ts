@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, sql } from 'drizzle-orm';
 import {
   failedPrecondition,
   notFound,
@@ -16,6 +16,7 @@ import type { AccountRepository } from './accounts';
 import type { PlanRepository } from './plans';
 import type { UsageRepository } from './usage';
 import { billingPeriods, usageRecords } from './schema';
+import { invoicePayments } from './paymentsSchema';
 import {
   billingProfiles,
   invoiceCounters,
@@ -38,6 +39,11 @@ export interface InvoiceDeps {
   /** The platform operator, printed as the seller of every tenant's invoice. */
   seller: InvoiceParty;
   now: () => Date;
+  /**
+   * Runs in the issuing transaction for each invoice a postpaid tenant owes for itself (account '', a total
+   * above zero): where its charge is scheduled, so the job exists if and only if the invoice does.
+   */
+  onIssuedPostpaid?: (tx: Transaction, invoice: InvoiceRow) => Promise<void>;
 }
 
 /** Invoices and credit notes: issued from rated usage, numbered gaplessly per tenant and month. */
@@ -188,6 +194,8 @@ export class InvoiceRepository {
       })
       .where(eq(invoices.id, id))
       .returning();
+    if (accountId === '' && account.billingMode === 'postpaid' && row!.totalMinor > 0n)
+      await this.deps.onIssuedPostpaid?.(tx, row!);
     return row!;
   }
 
@@ -340,28 +348,50 @@ export class InvoiceRepository {
       .limit(limit);
   }
 
-  /** Records a payment; the invoice is paid once the total is covered. */
-  async recordPayment(tenantId: string, id: string, amountMinor: bigint): Promise<InvoiceRow> {
-    return withTenant(this.deps.db, tenantId, async (tx) => {
-      const invoice = await this.forUpdate(tx, id);
-      if (invoice.state === 'void') throw failedPrecondition('INVOICE_VOID', `invoice ${id} is void`);
-      const paid = invoice.paidMinor + amountMinor;
-      const [row] = await tx
-        .update(invoices)
-        .set({
-          paidMinor: paid,
-          ...(paid >= invoice.totalMinor ? { state: 'paid' as const, paidAt: this.deps.now() } : {}),
-        })
-        .where(eq(invoices.id, id))
-        .returning();
-      return row!;
-    });
+  /**
+   * Records a payment inside `tx` (an invoice payment stepping into `succeeded`); the invoice is paid once
+   * the total is covered.
+   */
+  async recordPayment(
+    tx: Transaction,
+    tenantId: string,
+    id: string,
+    amountMinor: bigint,
+  ): Promise<InvoiceRow> {
+    const invoice = await this.forUpdate(tx, id);
+    if (invoice.state === 'void') throw failedPrecondition('INVOICE_VOID', `invoice ${id} is void`);
+    const paid = invoice.paidMinor + amountMinor;
+    const [row] = await tx
+      .update(invoices)
+      .set({
+        paidMinor: paid,
+        ...(paid >= invoice.totalMinor ? { state: 'paid' as const, paidAt: this.deps.now() } : {}),
+      })
+      .where(and(eq(invoices.tenantId, tenantId), eq(invoices.id, id)))
+      .returning();
+    return row!;
   }
 
   /** Voids an issued invoice on which nothing was paid (its number stays used: no gap). */
   async void(tenantId: string, id: string, reason: string): Promise<InvoiceRow> {
     return withTenant(this.deps.db, tenantId, async (tx) => {
       const invoice = await this.forUpdate(tx, id);
+      // A charge in flight may still succeed: an invoice being paid cannot be voided under it.
+      const [charging] = await tx
+        .select({ id: invoicePayments.id })
+        .from(invoicePayments)
+        .where(
+          and(
+            eq(invoicePayments.invoiceId, id),
+            inArray(invoicePayments.status, ['pending', 'requires_action', 'succeeded']),
+          ),
+        );
+      if (charging) {
+        throw failedPrecondition(
+          'INVOICE_NOT_VOIDABLE',
+          `invoice ${id} is being paid or was paid (payment ${charging.id}): only an unpaid issued invoice can be voided`,
+        );
+      }
       if (invoice.state !== 'issued' || invoice.paidMinor > 0n) {
         throw failedPrecondition(
           'INVOICE_NOT_VOIDABLE',

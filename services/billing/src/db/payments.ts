@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { and, asc, desc, eq, ne, sql } from 'drizzle-orm';
-import { Money, withTenant, type Database, type Transaction } from '@parley/kit';
+import { and, asc, desc, eq, gte, lt, ne, sql, type SQL } from 'drizzle-orm';
+import {
+  failedPrecondition,
+  Money,
+  notFound,
+  withTenant,
+  type Database,
+  type Transaction,
+} from '@parley/kit';
 import type { CardDescription, ChargeResult } from '../domain/paymentProcessor';
 import { nextTopUpStatus } from '../domain/topUps';
 import type { Wallet } from '../domain/wallet';
@@ -11,12 +18,34 @@ import {
   topUps,
   type RefundRow,
   type TopUpRow,
+  type TopUpStatus,
 } from './paymentsSchema';
 
 export type PaymentMethodRow = typeof paymentMethods.$inferSelect;
 
-/** Parley's ids for payment records: a prefix and 24 random hex digits (`pm_…`, `tu_…`, `rf_…`). */
-export const newId = (prefix: 'pm' | 'tu' | 'rf') => `${prefix}_${randomBytes(12).toString('hex')}`;
+/** Parley's ids for payment records: a prefix and 24 random hex digits (`pm_…`, `tu_…`, `rf_…`, `ip_…`). */
+export const newId = (prefix: 'pm' | 'tu' | 'rf' | 'ip') => `${prefix}_${randomBytes(12).toString('hex')}`;
+
+/** What a list of top-ups or refunds is narrowed to, and where its page starts. */
+export interface RecordFilter {
+  status?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  /** The id of the last record of the previous page (its creation time is read in SQL, to the microsecond). */
+  afterId?: string;
+  limit: number;
+}
+
+function filterConditions(table: typeof topUps | typeof refunds, filter: RecordFilter): SQL[] {
+  return [
+    filter.status ? eq(table.status, filter.status as TopUpStatus) : undefined,
+    filter.createdFrom ? gte(table.createdAt, filter.createdFrom) : undefined,
+    filter.createdTo ? lt(table.createdAt, filter.createdTo) : undefined,
+    filter.afterId
+      ? sql`(${table.createdAt}, ${table.id}) < (select created_at, id from ${table} where id = ${filter.afterId})`
+      : undefined,
+  ].filter((condition): condition is SQL => condition !== undefined);
+}
 
 /** A top-up's wallet reference: one credit per top-up, ever. */
 export const topUpReference = (topUpId: string) => `top-up:${topUpId}`;
@@ -122,13 +151,29 @@ export class PaymentRepository {
   }
 
   /**
+   * The method a charge goes to: the named one, or the default; NOT_FOUND for a named one the tenant does
+   * not have, FAILED_PRECONDITION `PAYMENT_METHOD_REQUIRED` when it has none.
+   */
+  async methodToCharge(tenantId: string, id: string | undefined): Promise<PaymentMethodRow> {
+    const method = await this.paymentMethod(tenantId, id || undefined);
+    if (method) return method;
+    if (id) throw notFound('PAYMENT_METHOD_NOT_FOUND', `no payment method ${id}`);
+    throw failedPrecondition(
+      'PAYMENT_METHOD_REQUIRED',
+      'add a payment method first (POST /v1/payment-methods)',
+    );
+  }
+
+  /**
    * The top-up of this request: created `pending` the first time, found again on a retry (same request
    * key), so a retried request charges with the same idempotency key and credits the same top-up.
+   * `onClaimed` runs in the creating transaction (the settlement job is sent there).
    */
   async claimTopUp(
     tenantId: string,
     requestKey: string,
     input: { amount: Money; paymentMethodId: string },
+    onClaimed?: (tx: Transaction, topUp: TopUpRow) => Promise<void>,
   ): Promise<TopUpRow> {
     return withTenant(this.db, tenantId, async (tx) => {
       const [inserted] = await tx
@@ -144,13 +189,50 @@ export class PaymentRepository {
         })
         .onConflictDoNothing()
         .returning();
-      if (inserted) return inserted;
+      if (inserted) {
+        await onClaimed?.(tx, inserted);
+        return inserted;
+      }
       const [existing] = await tx
         .select()
         .from(topUps)
         .where(and(eq(topUps.tenantId, tenantId), eq(topUps.requestKey, requestKey)));
       return existing!;
     });
+  }
+
+  /** A page of the tenant's top-ups, newest first (keyset on creation time and id), filtered. */
+  listTopUps(tenantId: string, filter: RecordFilter): Promise<TopUpRow[]> {
+    return withTenant(this.db, tenantId, (tx) =>
+      tx
+        .select()
+        .from(topUps)
+        .where(and(eq(topUps.tenantId, tenantId), ...filterConditions(topUps, filter)))
+        .orderBy(desc(topUps.createdAt), desc(topUps.id))
+        .limit(filter.limit),
+    );
+  }
+
+  /** A page of the tenant's refunds, newest first (keyset on creation time and id), filtered. */
+  listRefunds(tenantId: string, filter: RecordFilter): Promise<RefundRow[]> {
+    return withTenant(this.db, tenantId, (tx) =>
+      tx
+        .select()
+        .from(refunds)
+        .where(and(eq(refunds.tenantId, tenantId), ...filterConditions(refunds, filter)))
+        .orderBy(desc(refunds.createdAt), desc(refunds.id))
+        .limit(filter.limit),
+    );
+  }
+
+  async refund(tenantId: string, id: string): Promise<RefundRow | undefined> {
+    const [row] = await withTenant(this.db, tenantId, (tx) =>
+      tx
+        .select()
+        .from(refunds)
+        .where(and(eq(refunds.tenantId, tenantId), eq(refunds.id, id))),
+    );
+    return row;
   }
 
   async topUp(tenantId: string, id: string): Promise<TopUpRow | undefined> {
@@ -180,29 +262,10 @@ export class PaymentRepository {
       .where(and(eq(topUps.tenantId, tenantId), eq(topUps.id, topUpId)))
       .for('update');
     if (!current) return undefined;
-    if (current.chargeId && current.chargeId !== charge.chargeId) return current;
-    const next = nextTopUpStatus(current.status, charge);
-    if (!next) {
-      if (current.chargeId) return current;
-      const [withCharge] = await tx
-        .update(topUps)
-        .set({ chargeId: charge.chargeId, updatedAt: new Date() })
-        .where(eq(topUps.id, topUpId))
-        .returning();
-      return withCharge!;
-    }
-    const [updated] = await tx
-      .update(topUps)
-      .set({
-        status: next,
-        chargeId: charge.chargeId,
-        failureCode: charge.status === 'failed' ? charge.failureCode : null,
-        failureMessage: charge.status === 'failed' ? charge.failureMessage : null,
-        nextActionUrl: charge.status === 'requires_action' ? charge.actionUrl : null,
-        updatedAt: new Date(),
-      })
-      .where(eq(topUps.id, topUpId))
-      .returning();
+    const change = chargeChange(current, charge);
+    if (!change) return current;
+    const [updated] = await tx.update(topUps).set(change).where(eq(topUps.id, topUpId)).returning();
+    const next = change.status;
     if (next === 'succeeded')
       await this.wallet.credit(
         tx,
@@ -377,4 +440,37 @@ export class PaymentRepository {
       return failed;
     });
   }
+}
+
+/**
+ * What the news of a charge changes on a record paid by it (a top-up, an invoice payment): the charge id
+ * once known, and the status forward only (`nextTopUpStatus`) with the decline reason or the 3-D Secure
+ * link. `undefined` when nothing changes (old or repeated news, or a charge that is not the record's).
+ */
+export function chargeChange(
+  current: { status: TopUpStatus; chargeId: string | null },
+  charge: ChargeResult,
+):
+  | {
+      status?: TopUpStatus;
+      chargeId: string | null;
+      failureCode?: string | null;
+      failureMessage?: string | null;
+      nextActionUrl?: string | null;
+      updatedAt: Date;
+    }
+  | undefined {
+  if (current.chargeId && charge.chargeId && current.chargeId !== charge.chargeId) return undefined;
+  const next = nextTopUpStatus(current.status, charge);
+  // A charge id '' is news of no charge at all (NEVER_CHARGED): the record keeps none.
+  const chargeId = charge.chargeId || null;
+  if (!next) return current.chargeId || !chargeId ? undefined : { chargeId, updatedAt: new Date() };
+  return {
+    status: next,
+    chargeId,
+    failureCode: charge.status === 'failed' ? charge.failureCode : null,
+    failureMessage: charge.status === 'failed' ? charge.failureMessage : null,
+    nextActionUrl: charge.status === 'requires_action' ? charge.actionUrl : null,
+    updatedAt: new Date(),
+  };
 }

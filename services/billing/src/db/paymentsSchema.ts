@@ -1,4 +1,4 @@
-import { bigint, boolean, char, pgTable, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, boolean, char, pgTable, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 
 // Tables of migration 0003 (payments).
 
@@ -20,6 +20,15 @@ export const paymentMethods = pgTable('payment_methods', {
 export const topUpStatuses = ['pending', 'requires_action', 'succeeded', 'failed'] as const;
 export type TopUpStatus = (typeof topUpStatuses)[number];
 
+/** Where the charge of a record paid by one stands (a top-up, an invoice payment): fresh builders per table. */
+const chargeColumns = () => ({
+  status: text('status', { enum: topUpStatuses }).notNull(),
+  chargeId: text('charge_id'),
+  failureCode: text('failure_code'),
+  failureMessage: text('failure_message'),
+  nextActionUrl: text('next_action_url'),
+});
+
 export const topUps = pgTable('top_ups', {
   id: text('id').primaryKey(),
   tenantId: text('tenant_id').notNull(),
@@ -28,11 +37,7 @@ export const topUps = pgTable('top_ups', {
   paymentMethodId: text('payment_method_id'),
   amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
   currency: char('currency', { length: 3 }).notNull(),
-  status: text('status', { enum: topUpStatuses }).notNull(),
-  chargeId: text('charge_id'),
-  failureCode: text('failure_code'),
-  failureMessage: text('failure_message'),
-  nextActionUrl: text('next_action_url'),
+  ...chargeColumns(),
   refundedMinor: bigint('refunded_minor', { mode: 'bigint' }).notNull().default(0n),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -62,3 +67,21 @@ export const paymentWebhookEvents = pgTable('payment_webhook_events', {
   type: text('type').notNull(),
   receivedAt: timestamp('received_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+// Tables of migration 0008 (invoice payments).
+
+export const invoicePayments = pgTable('invoice_payments', {
+  id: text('id').primaryKey(),
+  tenantId: text('tenant_id').notNull(),
+  invoiceId: uuid('invoice_id').notNull(),
+  requestKey: text('request_key').notNull(),
+  trigger: text('trigger', { enum: ['automatic', 'on_demand'] }).notNull(),
+  paymentMethodId: text('payment_method_id'),
+  amountMinor: bigint('amount_minor', { mode: 'bigint' }).notNull(),
+  currency: char('currency', { length: 3 }).notNull(),
+  ...chargeColumns(),
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export type InvoicePaymentRow = typeof invoicePayments.$inferSelect;

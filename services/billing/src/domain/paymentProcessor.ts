@@ -21,6 +21,18 @@ export interface PaymentProcessor {
     idempotencyKey: string;
     metadata: PaymentMetadata;
   }): Promise<ChargeResult>;
+  /**
+   * Where the charge made for a record stands at the processor, for a record whose answer never came (a
+   * process killed mid-charge, a webhook lost): read by its charge id when known, else found by the
+   * record's id in the charge's metadata. `undefined`: the processor has no such charge. Throws
+   * `unavailable` as `charge` does.
+   */
+  findCharge(reference: { chargeId?: string; metadata: ChargeReference }): Promise<ChargeResult | undefined>;
+  /**
+   * How long the processor keeps a charge request's idempotency key (Stripe: 24 hours): a record with no
+   * charge at the processor this long after it was made will never get one, and is failed.
+   */
+  readonly chargeExpiryMs: number;
   /** Refunds (part of) a charge; `refused` when the processor will not (nothing left, not succeeded). */
   refund(input: {
     chargeId: string;
@@ -49,7 +61,11 @@ export interface PaymentMetadata {
   tenantId: string;
   topUpId?: string;
   refundId?: string;
+  invoicePaymentId?: string;
 }
+
+/** The metadata entry that names the record a charge was made for. */
+export type ChargeReference = { key: 'topUpId' | 'invoicePaymentId'; value: string };
 
 /** Where a charge stands, as the processor answered or a webhook said. */
 export type ChargeOutcome =

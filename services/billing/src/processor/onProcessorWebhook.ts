@@ -1,4 +1,5 @@
 import { isTenantId, type CallbackAnswer, type Logger } from '@parley/kit';
+import type { InvoicePaymentRepository } from '../db/invoicePayments';
 import type { PaymentRepository } from '../db/payments';
 import type { PaymentProcessor, ProcessorEvent } from '../domain/paymentProcessor';
 
@@ -9,13 +10,15 @@ export const PAYMENT_WEBHOOK_PATH = '/processor/webhooks';
  * The processor's webhooks: a signature that does not verify is refused (401) before the body is read as
  * anything. Each event is applied once (its id recorded in the same transaction as its effect; a copy is
  * acknowledged and does nothing) and through the top-up's state machine (an event older than what is known,
- * arriving out of order, changes nothing), so a top-up is credited once whatever comes twice or late. An
+ * arriving out of order, changes nothing), so a top-up is credited, and an invoice paid, once whatever
+ * comes twice or late. An
  * event for no known tenant or record is acknowledged (the processor would otherwise resend it forever).
  * Nothing from the body is logged.
  */
 export function makeOnProcessorWebhook(deps: {
   processor: PaymentProcessor;
   payments: PaymentRepository;
+  invoicePayments: InvoicePaymentRepository;
   log: Logger;
 }) {
   return async (body: string, headers: Record<string, string | undefined>): Promise<CallbackAnswer> => {
@@ -42,6 +45,11 @@ export function makeOnProcessorWebhook(deps: {
       async (tx) => {
         if (applied.type === 'charge' && applied.metadata.topUpId)
           await deps.payments.settleTopUp(tx, tenantId, applied.metadata.topUpId, {
+            chargeId: applied.chargeId,
+            ...applied.outcome,
+          });
+        if (applied.type === 'charge' && applied.metadata.invoicePaymentId)
+          await deps.invoicePayments.settle(tx, tenantId, applied.metadata.invoicePaymentId, {
             chargeId: applied.chargeId,
             ...applied.outcome,
           });

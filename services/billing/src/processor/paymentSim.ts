@@ -9,6 +9,7 @@ import {
 import type {
   CardDescription,
   ChargeOutcome,
+  ChargeReference,
   ChargeResult,
   PaymentMetadata,
   PaymentProcessor,
@@ -61,7 +62,12 @@ function outcomeOf(charge: z.infer<typeof chargeSchema>): ChargeOutcome {
 }
 
 function metadataOf(metadata: Record<string, string>): Partial<PaymentMetadata> {
-  return { tenantId: metadata.tenantId, topUpId: metadata.topUpId, refundId: metadata.refundId };
+  return {
+    tenantId: metadata.tenantId,
+    topUpId: metadata.topUpId,
+    refundId: metadata.refundId,
+    invoicePaymentId: metadata.invoicePaymentId,
+  };
 }
 
 /**
@@ -72,6 +78,8 @@ function metadataOf(metadata: Record<string, string>): Partial<PaymentMetadata> 
  */
 export class PaymentSimProcessor implements PaymentProcessor {
   readonly name = 'payment-sim';
+  /** Idempotency keys are kept 24 hours, as Stripe keeps them. */
+  readonly chargeExpiryMs = 24 * 3_600_000;
 
   constructor(
     private readonly options: { url: string; secretKey: string; webhookSecret: string; timeoutMs: number },
@@ -114,6 +122,26 @@ export class PaymentSimProcessor implements PaymentProcessor {
         { field: 'paymentMethodId', description: 'add the card again' },
       ]);
     throw new Error(`payment processor answered ${answer.status} to a charge`);
+  }
+
+  async findCharge(reference: {
+    chargeId?: string;
+    metadata: ChargeReference;
+  }): Promise<ChargeResult | undefined> {
+    let found: unknown;
+    if (reference.chargeId) {
+      const answer = await this.request('GET', `/v1/charges/${encodeURIComponent(reference.chargeId)}`);
+      if (answer.status === 404) return undefined;
+      found = answer.body;
+    } else {
+      const query = `metadata['${reference.metadata.key}']:'${reference.metadata.value}'`;
+      const answer = await this.request('GET', `/v1/charges/search?query=${encodeURIComponent(query)}`);
+      if (answer.status !== 200) throw new Error(`payment processor answered ${answer.status} to a search`);
+      found = z.object({ data: z.array(z.unknown()) }).parse(answer.body).data[0];
+      if (found === undefined) return undefined;
+    }
+    const charge = chargeSchema.parse(found);
+    return { chargeId: charge.id, ...outcomeOf(charge) };
   }
 
   async refund(input: {

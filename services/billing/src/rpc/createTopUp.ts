@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { failedPrecondition, notFound, Money, type RpcContext } from '@parley/kit';
+import { notFound, Money, type RpcContext, type Transaction } from '@parley/kit';
 import type { billingPaymentsV1 } from '@parley/proto';
 import type { AccountRepository } from '../db/accounts';
 import type { PaymentRepository } from '../db/payments';
+import type { TopUpRow } from '../db/paymentsSchema';
 import type { PaymentProcessor } from '../domain/paymentProcessor';
 import { positiveAmount, requireProcessor } from '../domain/payments';
 import { topUpMessage } from './paymentMessages';
@@ -11,13 +12,16 @@ import { topUpMessage } from './paymentMessages';
  * Puts money into the wallet: the top-up is recorded `pending` under the request's id first, then the
  * payment method is charged with the top-up's id as the processor's idempotency key, then the answer is
  * applied (credited once if it succeeded). A process killed in between leaves a pending top-up that the
- * processor's webhook or the client's retry (same Idempotency-Key, so the same top-up and the same
- * charge) settles; neither can credit twice (state machine, unique wallet reference).
+ * processor's webhook, the client's retry (same Idempotency-Key, so the same top-up and the same charge)
+ * or, when neither comes, the settlement job settles; none can credit twice (state machine, unique wallet
+ * reference).
  */
 export function makeCreateTopUp(deps: {
   processor: PaymentProcessor | undefined;
   payments: PaymentRepository;
   accounts: AccountRepository;
+  /** Runs in the transaction that creates the top-up (the settlement job is sent there). */
+  onClaimed?: (tx: Transaction, topUp: TopUpRow) => Promise<void>;
 }) {
   return async ({
     request,
@@ -29,19 +33,13 @@ export function makeCreateTopUp(deps: {
     if (!account)
       throw notFound('BILLING_ACCOUNT_NOT_FOUND', `tenant ${caller.tenantId} has no billing account yet`);
     const amount = positiveAmount(request.amount, account.currency, 'amount');
-    const method = await deps.payments.paymentMethod(caller.tenantId, request.paymentMethodId || undefined);
-    if (!method) {
-      if (request.paymentMethodId)
-        throw notFound('PAYMENT_METHOD_NOT_FOUND', `no payment method ${request.paymentMethodId}`);
-      throw failedPrecondition(
-        'PAYMENT_METHOD_REQUIRED',
-        'add a payment method first (POST /v1/payment-methods)',
-      );
-    }
-    const topUp = await deps.payments.claimTopUp(caller.tenantId, requestId ?? randomUUID(), {
-      amount,
-      paymentMethodId: method.id,
-    });
+    const method = await deps.payments.methodToCharge(caller.tenantId, request.paymentMethodId);
+    const topUp = await deps.payments.claimTopUp(
+      caller.tenantId,
+      requestId ?? randomUUID(),
+      { amount, paymentMethodId: method.id },
+      deps.onClaimed,
+    );
     if (topUp.status !== 'pending') return { topUp: topUpMessage(topUp) };
     const charge = await processor.charge({
       token: method.processorToken,

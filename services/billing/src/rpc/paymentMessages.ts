@@ -1,7 +1,7 @@
 // Payment records as PaymentsService messages (shared by its RPC handlers).
 import { billingPaymentsV1 } from '@parley/proto';
 import type { PaymentMethodRow } from '../db/payments';
-import type { RefundRow, TopUpRow } from '../db/paymentsSchema';
+import type { InvoicePaymentRow, RefundRow, TopUpRow } from '../db/paymentsSchema';
 
 const { TopUpStatus } = billingPaymentsV1;
 
@@ -47,5 +47,21 @@ export function refundMessage(row: RefundRow): billingPaymentsV1.Refund {
     status: row.status,
     reason: row.reason,
     createdAt: row.createdAt,
+  };
+}
+
+export function invoicePaymentMessage(row: InvoicePaymentRow): billingPaymentsV1.InvoicePayment {
+  return {
+    id: row.id,
+    invoiceId: row.invoiceId,
+    status: row.status,
+    amount: { currency: row.currency, minorUnits: row.amountMinor.toString() },
+    paymentMethodId: row.paymentMethodId ?? '',
+    failureCode: row.failureCode ?? '',
+    failureMessage: row.failureMessage ?? '',
+    nextActionUrl: row.nextActionUrl ?? '',
+    trigger: row.trigger,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
   };
 }

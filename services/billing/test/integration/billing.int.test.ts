@@ -771,6 +771,7 @@ describe('billing service', () => {
         'billing_profiles',
         'invoice_counters',
         'invoice_lines',
+        'invoice_payments',
         'invoices',
         'payment_methods',
         'payment_webhook_events',

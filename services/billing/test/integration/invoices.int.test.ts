@@ -366,7 +366,9 @@ describe('invoices', () => {
       taxMinor: '-19',
       totalMinor: '-119',
     });
-    await billing.app.invoices.recordPayment('acme', main.id, 1n);
+    await withTenant(billing.app.runtime.db, 'acme', (tx) =>
+      billing.app.invoices.recordPayment(tx, 'acme', main.id, 1n),
+    );
     await expectStatus(
       call(client, client.voidInvoice, { tenantId: 'acme', id: main.id, reason: 'x' }, await asPlatform()),
       status.FAILED_PRECONDITION,

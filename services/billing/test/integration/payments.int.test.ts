@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { status } from '@grpc/grpc-js';
 import { sql } from 'drizzle-orm';
-import { call, createClient, signPaymentWebhook, withTenant } from '@parley/kit';
+import { call, createClient, Money, signPaymentWebhook, withTenant, type JobContext } from '@parley/kit';
 import { billingPaymentsV1, billingV1 } from '@parley/proto';
 import { as } from '../../../../tests/support/callers';
 import { eventually, expectStatus } from '../../../../tests/support/grpc';
@@ -16,6 +16,10 @@ import { loadConfig } from '../../src/config';
 import { AccountRepository } from '../../src/db/accounts';
 import { PlanRepository } from '../../src/db/plans';
 import { PAYMENT_WEBHOOK_PATH } from '../../src/processor/onProcessorWebhook';
+import { PaymentRepository } from '../../src/db/payments';
+import { makeSettleCharge, SETTLE_CHARGE_QUEUE, type SettleChargeJob } from '../../src/jobs/settleCharge';
+import { CHARGE_INVOICE_QUEUE, makeChargeInvoice } from '../../src/jobs/chargeInvoice';
+import { invoicing as invoicingHelpers, type Invoicing } from '../support/invoicing';
 
 const { TopUpStatus } = billingPaymentsV1;
 
@@ -77,6 +81,19 @@ describe('billing payments', () => {
 
   const getTopUp = async (tenant: string, id: string) =>
     (await call(payments, payments.getTopUp, { id }, await as(tenant))).topUp!;
+
+  /** What pg-boss hands a job's handler, for a test that runs a handler itself. */
+  const jobContext = <Data>(queue: string, tenantId: string, data: Data): JobContext<Data> => ({
+    data,
+    id: randomUUID(),
+    queue,
+    retryCount: 0,
+    retryLimit: 40,
+    createdOn: new Date(),
+    tenantId,
+    log: billing.app.runtime.log,
+    signal: new AbortController().signal,
+  });
 
   beforeAll(async () => {
     sim = await startPaymentSim();
@@ -349,6 +366,413 @@ describe('billing payments', () => {
         status.FAILED_PRECONDITION,
         'TOP_UP_NOT_REFUNDABLE',
       );
+    });
+  });
+
+  describe('PaymentsService/ListTopUps, ListRefunds, GetRefund', () => {
+    const listTopUps = async (tenant: string, filter: Partial<billingPaymentsV1.PageFilter> = {}) =>
+      call(
+        payments,
+        payments.listTopUps,
+        { filter: { status: '', pageSize: 0, pageToken: '', ...filter } },
+        await as(tenant),
+      );
+
+    it('pages through the top-ups newest first, filtered by status and time, and walls tenants', async () => {
+      const all = await listTopUps('payer');
+      expect(all.topUps.length).toBeGreaterThanOrEqual(3);
+      const times = all.topUps.map((topUp) => topUp.createdAt!.getTime());
+      expect([...times].sort((a, b) => b - a)).toEqual(times);
+      const seen: string[] = [];
+      let pageToken = '';
+      do {
+        const page = await listTopUps('payer', { pageSize: 1, pageToken });
+        expect(page.topUps.length).toBeLessThanOrEqual(1);
+        seen.push(...page.topUps.map((topUp) => topUp.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+      expect(seen).toEqual(all.topUps.map((topUp) => topUp.id));
+      const failed = await listTopUps('declined', { status: 'failed' });
+      expect(failed.topUps.length).toBeGreaterThanOrEqual(1);
+      expect(failed.topUps.every((topUp) => topUp.status === TopUpStatus.TOP_UP_STATUS_FAILED)).toBe(true);
+      expect((await listTopUps('declined', { status: 'succeeded' })).topUps).toEqual([]);
+      const oldest = all.topUps[all.topUps.length - 1]!;
+      const after = await listTopUps('payer', { createdAfter: new Date(oldest.createdAt!.getTime() + 1) });
+      expect(after.topUps.map((topUp) => topUp.id)).not.toContain(oldest.id);
+      const before = await listTopUps('payer', { createdBefore: new Date(oldest.createdAt!.getTime() + 1) });
+      expect(before.topUps.map((topUp) => topUp.id)).toEqual([oldest.id]);
+      expect((await listTopUps('someone-else')).topUps).toEqual([]);
+    });
+
+    it('refuses a status, a time range or a page token that is not right, naming it', async () => {
+      await expectStatus(listTopUps('payer', { status: 'lost' }), status.INVALID_ARGUMENT, 'STATUS_INVALID');
+      await expectStatus(
+        listTopUps('payer', { createdAfter: new Date(2000), createdBefore: new Date(1000) }),
+        status.INVALID_ARGUMENT,
+        'TIME_RANGE_INVALID',
+      );
+      await expectStatus(
+        listTopUps('payer', { pageToken: Buffer.from("x' or 1=1").toString('base64url') }),
+        status.INVALID_ARGUMENT,
+        'PAGE_TOKEN_INVALID',
+      );
+    });
+
+    it('lists refunds and reads one, only to its tenant', async () => {
+      const { refunds, nextPageToken } = await call(
+        payments,
+        payments.listRefunds,
+        { filter: { status: 'succeeded', pageSize: 0, pageToken: '' } },
+        await as('refunded'),
+      );
+      expect(nextPageToken).toBe('');
+      expect(refunds.map((refund) => refund.amount!.minorUnits)).toEqual(['700', '300']);
+      const one = await call(payments, payments.getRefund, { id: refunds[0]!.id }, await as('refunded'));
+      expect(one.refund).toMatchObject({ id: refunds[0]!.id, status: 'succeeded' });
+      await expectStatus(
+        call(payments, payments.getRefund, { id: refunds[0]!.id }, await as('someone-else')),
+        status.NOT_FOUND,
+        'REFUND_NOT_FOUND',
+      );
+    });
+  });
+
+  describe('pending charges settled by the settlement job', () => {
+    const repository = () => new PaymentRepository(billing.app.runtime.db, billing.app.wallet);
+    const jobFor = (tenantId: string, data: SettleChargeJob) =>
+      jobContext(SETTLE_CHARGE_QUEUE, tenantId, data);
+
+    it('credits a top-up charged at the processor whose answer and webhook never came, once', async () => {
+      await openAccount('orphan');
+      const method = await addCard('orphan', '4242424242424242');
+      const [stored] = await repository().listPaymentMethods('orphan');
+      expect(stored!.id).toBe(method.id);
+      const topUp = await repository().claimTopUp('orphan', randomUUID(), {
+        amount: Money.of(1200n, 'USD'),
+        paymentMethodId: method.id,
+      });
+      // The process charged, then died before applying the answer; the webhook is lost too (held, never sent).
+      await sim.holdWebhooks();
+      const charged = await billing.app.processor!.charge({
+        token: stored!.processorToken,
+        amount: Money.of(1200n, 'USD'),
+        idempotencyKey: topUp.id,
+        metadata: { tenantId: 'orphan', topUpId: topUp.id },
+      });
+      expect(charged.status).toBe('succeeded');
+      expect(await getTopUp('orphan', topUp.id)).toMatchObject({ status: TopUpStatus.TOP_UP_STATUS_PENDING });
+      await billing.app.settleCharge(jobFor('orphan', { kind: 'top-up', id: topUp.id }));
+      await billing.app.settleCharge(jobFor('orphan', { kind: 'top-up', id: topUp.id }));
+      expect(await getTopUp('orphan', topUp.id)).toMatchObject({
+        status: TopUpStatus.TOP_UP_STATUS_SUCCEEDED,
+      });
+      // The webhook arrives after all, twice: still one credit.
+      await sim.releaseWebhooks('created', 2);
+      await eventually('the webhooks to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'orphan', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 1) throw new Error('not yet');
+      });
+      expect(await creditsOf('orphan')).toEqual([{ reference: `top-up:${topUp.id}`, amount_minor: '1200' }]);
+      expect(await balanceOf('orphan')).toBe('1200');
+    });
+
+    it('asks again while the cardholder has not authenticated, then credits what the processor says', async () => {
+      await openAccount('orphan-3ds');
+      await addCard('orphan-3ds', '4000002500003155');
+      await sim.holdWebhooks();
+      const waiting = await topUp('orphan-3ds', '800');
+      expect(waiting.status).toBe(TopUpStatus.TOP_UP_STATUS_REQUIRES_ACTION);
+      const job = jobFor('orphan-3ds', { kind: 'top-up', id: waiting.id });
+      await expect(billing.app.settleCharge(job)).rejects.toThrow('requires_action');
+      await sim.authenticate(waiting.nextActionUrl, 'approve');
+      // Its webhook is still held back: the job finds the charge succeeded and credits the top-up.
+      await billing.app.settleCharge(job);
+      expect(await getTopUp('orphan-3ds', waiting.id)).toMatchObject({
+        status: TopUpStatus.TOP_UP_STATUS_SUCCEEDED,
+      });
+      await sim.releaseWebhooks('reverse', 2);
+      await eventually('the late webhooks to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'orphan-3ds', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 2) throw new Error('not yet');
+      });
+      expect(await creditsOf('orphan-3ds')).toEqual([
+        { reference: `top-up:${waiting.id}`, amount_minor: '800' },
+      ]);
+    });
+
+    it('asks again later while the processor has no charge, and fails the top-up after its expiry', async () => {
+      const [method] = await repository().listPaymentMethods('orphan');
+      const topUp = await repository().claimTopUp('orphan', randomUUID(), {
+        amount: Money.of(500n, 'USD'),
+        paymentMethodId: method!.id,
+      });
+      await expect(
+        billing.app.settleCharge(jobFor('orphan', { kind: 'top-up', id: topUp.id })),
+      ).rejects.toThrow('asked again later');
+      const dayLater = makeSettleCharge({
+        processor: billing.app.processor,
+        payments: repository(),
+        invoicePayments: billing.app.invoicePayments,
+        now: () => new Date(Date.now() + billing.app.processor!.chargeExpiryMs + 60_000),
+      });
+      await dayLater(jobFor('orphan', { kind: 'top-up', id: topUp.id }));
+      expect(await getTopUp('orphan', topUp.id)).toMatchObject({
+        status: TopUpStatus.TOP_UP_STATUS_FAILED,
+        failureCode: 'charge_expired',
+      });
+      expect(await balanceOf('orphan')).toBe('1200');
+    });
+  });
+
+  describe('PaymentsService/CreateInvoicePayment', () => {
+    let invoicing: Invoicing;
+    let period = 0;
+
+    /** A postpaid EUR tenant with `number`'s card and one issued invoice (3 segments to Germany + VAT). */
+    async function issuedInvoice(tenant: string, number: string) {
+      const opened = await withTenant(billing.app.runtime.db, tenant, (tx) =>
+        tx.execute(sql`select 1 from billing_accounts`),
+      );
+      if (opened.rows.length === 0) await invoicing.openAccount(tenant);
+      await addCard(tenant, number);
+      period += 1;
+      const month = `2025-${String(period).padStart(2, '0')}`;
+      await invoicing.rate(tenant, `${month}-10T10:00:00Z`, 3);
+      const [invoice] = await billing.app.invoices.issuePeriod(tenant, month);
+      return invoice!;
+    }
+
+    const invoiceOf = async (tenant: string, id: string) =>
+      (
+        await call(
+          invoicing.client,
+          invoicing.client.getInvoice,
+          { id, linePageSize: 1, afterLine: 0 },
+          await as(tenant),
+        )
+      ).invoice!;
+
+    const pay = async (tenant: string, invoiceId: string, requestId?: string, paymentMethodId = '') =>
+      (
+        await call(
+          payments,
+          payments.createInvoicePayment,
+          { invoiceId, paymentMethodId },
+          await asTenant(tenant, requestId),
+        )
+      ).payment!;
+
+    const paymentsOf = async (tenant: string, invoiceId: string) =>
+      (await call(payments, payments.listInvoicePayments, { invoiceId }, await as(tenant))).payments;
+
+    beforeAll(async () => {
+      invoicing = await invoicingHelpers(billing);
+    });
+
+    afterAll(() => invoicing?.close());
+
+    it("charges a postpaid tenant's issued invoice to its default card after issue, and it is paid once", async () => {
+      const before = (await sim.counters()).chargesCreated ?? 0;
+      const invoice = await issuedInvoice('inv-auto', '4242424242424242');
+      const total = String(invoice.totalMinor); // 3 segments × EUR 0.075: 0.23
+      expect(total).toBe('23');
+      await eventually('the charge job to pay the invoice', async () => {
+        const current = await invoiceOf('inv-auto', invoice.id);
+        if (current.state !== 'paid') throw new Error(current.state);
+      });
+      const [payment, ...others] = await paymentsOf('inv-auto', invoice.id);
+      expect(others).toEqual([]);
+      expect(payment).toMatchObject({
+        status: 'succeeded',
+        trigger: 'automatic',
+        amount: { currency: 'EUR', minorUnits: total },
+      });
+      // The processor's charge.succeeded comes again: the invoice is not paid twice.
+      await eventually('the webhook to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'inv-auto', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 1) throw new Error('not yet');
+      });
+      expect(await invoiceOf('inv-auto', invoice.id)).toMatchObject({ state: 'paid', paidMinor: total });
+      expect(((await sim.counters()).chargesCreated ?? 0) - before).toBe(1);
+      // The wallet rating debits is credited once with what was paid.
+      expect(await creditsOf('inv-auto')).toEqual([
+        { reference: `invoice-payment:${payment!.id}`, amount_minor: total },
+      ]);
+      await expectStatus(pay('inv-auto', invoice.id), status.FAILED_PRECONDITION, 'INVOICE_ALREADY_PAID');
+      await expect(billing.app.invoices.void('inv-auto', invoice.id, 'no')).rejects.toMatchObject({
+        reason: 'INVOICE_NOT_VOIDABLE',
+      });
+    });
+
+    it('records a decline with its reason and leaves the invoice unpaid; paid on demand with another card', async () => {
+      const invoice = await issuedInvoice('inv-declined', '4000000000009995');
+      const [declined] = await eventually('the charge job to be declined', async () => {
+        const found = await paymentsOf('inv-declined', invoice.id);
+        if (found.length === 0 || found[0]!.status === 'pending') throw new Error('not yet');
+        return found;
+      });
+      expect(declined).toMatchObject({
+        status: 'failed',
+        failureCode: 'insufficient_funds',
+        trigger: 'automatic',
+      });
+      expect(await invoiceOf('inv-declined', invoice.id)).toMatchObject({ state: 'issued', paidMinor: '0' });
+      const good = await addCard('inv-declined', '5555555555554444', false);
+      const before = (await sim.counters()).chargesCreated ?? 0;
+      const requestId = randomUUID();
+      const paid = await pay('inv-declined', invoice.id, requestId, good.id);
+      const again = await pay('inv-declined', invoice.id, requestId, good.id);
+      expect(paid).toMatchObject({ status: 'succeeded', trigger: 'on_demand', paymentMethodId: good.id });
+      expect(again.id).toBe(paid.id);
+      expect(((await sim.counters()).chargesCreated ?? 0) - before).toBe(1);
+      expect(await invoiceOf('inv-declined', invoice.id)).toMatchObject({
+        state: 'paid',
+        paidMinor: String(invoice.totalMinor),
+      });
+    });
+
+    it('waits for 3-D Secure and pays once on webhooks that come twice and in reverse order', async () => {
+      await sim.holdWebhooks();
+      const invoice = await issuedInvoice('inv-secure', '4000002500003155');
+      // The automatic charge waits for the cardholder (the job is done: its webhook will settle it).
+      const [waiting] = await eventually('the automatic charge to wait for the cardholder', async () => {
+        const found = await paymentsOf('inv-secure', invoice.id);
+        if (found[0]?.status !== 'requires_action') throw new Error('not yet');
+        return found;
+      });
+      await expectStatus(
+        pay('inv-secure', invoice.id),
+        status.FAILED_PRECONDITION,
+        'INVOICE_PAYMENT_IN_PROGRESS',
+      );
+      await expect(billing.app.invoices.void('inv-secure', invoice.id, 'no')).rejects.toMatchObject({
+        reason: 'INVOICE_NOT_VOIDABLE',
+      });
+      await sim.authenticate(waiting!.nextActionUrl, 'approve');
+      expect(await sim.releaseWebhooks('reverse', 2)).toBeGreaterThanOrEqual(2);
+      await eventually('the invoice to be paid', async () => {
+        const current = await invoiceOf('inv-secure', invoice.id);
+        if (current.state !== 'paid') throw new Error(current.state);
+      });
+      expect(await invoiceOf('inv-secure', invoice.id)).toMatchObject({
+        paidMinor: String(invoice.totalMinor),
+      });
+      expect((await paymentsOf('inv-secure', invoice.id)).map((payment) => payment.status)).toEqual([
+        'succeeded',
+      ]);
+      expect(await creditsOf('inv-secure')).toEqual([
+        { reference: `invoice-payment:${waiting!.id}`, amount_minor: String(invoice.totalMinor) },
+      ]);
+    });
+
+    it('fails the charge job while the processor throttles (pg-boss retries it), then charges once', async () => {
+      // Prepaid, so the live worker has no job for this invoice: the test runs the job's handler itself.
+      await invoicing.openAccount('inv-throttled');
+      await withTenant(billing.app.runtime.db, 'inv-throttled', (tx) =>
+        tx.execute(sql`update billing_accounts set billing_mode = 'prepaid'`),
+      );
+      const invoice = await issuedInvoice('inv-throttled', '4242424242424242');
+      await sim.throttle(1000);
+      const chargeJob = makeChargeInvoice({
+        processor: billing.app.processor,
+        payments: new PaymentRepository(billing.app.runtime.db, billing.app.wallet),
+        invoicePayments: billing.app.invoicePayments,
+        onClaimed: async () => undefined,
+      });
+      const job = () => jobContext(CHARGE_INVOICE_QUEUE, 'inv-throttled', { invoiceId: invoice.id });
+      try {
+        await expect(chargeJob(job())).rejects.toMatchObject({ reason: 'PAYMENT_PROCESSOR_UNAVAILABLE' });
+        expect(await paymentsOf('inv-throttled', invoice.id)).toMatchObject([{ status: 'pending' }]);
+      } finally {
+        await sim.throttle(0);
+      }
+      const before = (await sim.counters()).chargesCreated ?? 0;
+      await chargeJob(job());
+      await chargeJob(job());
+      await eventually('the invoice to be paid', async () => {
+        const current = await invoiceOf('inv-throttled', invoice.id);
+        if (current.state !== 'paid') throw new Error(current.state);
+      });
+      expect(await paymentsOf('inv-throttled', invoice.id)).toMatchObject([
+        { status: 'succeeded', trigger: 'automatic' },
+      ]);
+      expect(((await sim.counters()).chargesCreated ?? 0) - before).toBe(1);
+    });
+
+    it('pays an invoice whose charge answer and webhook never came through the settlement job, once', async () => {
+      await invoicing.openAccount('inv-orphan');
+      await withTenant(billing.app.runtime.db, 'inv-orphan', (tx) =>
+        tx.execute(sql`update billing_accounts set billing_mode = 'prepaid'`),
+      );
+      const invoice = await issuedInvoice('inv-orphan', '4242424242424242');
+      const [method] = await new PaymentRepository(
+        billing.app.runtime.db,
+        billing.app.wallet,
+      ).listPaymentMethods('inv-orphan');
+      const claimed = await billing.app.invoicePayments.claim(
+        'inv-orphan',
+        {
+          invoiceId: invoice.id,
+          requestKey: randomUUID(),
+          trigger: 'on_demand',
+          paymentMethodId: method!.id,
+        },
+        async () => undefined,
+      );
+      if (claimed.outcome !== 'claimed') throw new Error(claimed.outcome);
+      // Charged, then the process died; the webhook is held back.
+      await sim.holdWebhooks();
+      await billing.app.processor!.charge({
+        token: method!.processorToken,
+        amount: Money.of(invoice.totalMinor, 'EUR'),
+        idempotencyKey: claimed.payment.id,
+        metadata: { tenantId: 'inv-orphan', invoicePaymentId: claimed.payment.id },
+      });
+      const job = jobContext<SettleChargeJob>(SETTLE_CHARGE_QUEUE, 'inv-orphan', {
+        kind: 'invoice-payment',
+        id: claimed.payment.id,
+      });
+      await billing.app.settleCharge(job);
+      await billing.app.settleCharge(job);
+      await sim.releaseWebhooks('created', 2);
+      expect(await invoiceOf('inv-orphan', invoice.id)).toMatchObject({
+        state: 'paid',
+        paidMinor: String(invoice.totalMinor),
+      });
+      await eventually('the late webhooks to be handled', async () => {
+        const seen = await withTenant(billing.app.runtime.db, 'inv-orphan', (tx) =>
+          tx.execute<{ n: number }>(sql`select count(*)::int as n from payment_webhook_events`),
+        );
+        if (seen.rows[0]!.n < 1) throw new Error('not yet');
+      });
+      expect(await invoiceOf('inv-orphan', invoice.id)).toMatchObject({
+        paidMinor: String(invoice.totalMinor),
+      });
+      expect(await creditsOf('inv-orphan')).toEqual([
+        { reference: `invoice-payment:${claimed.payment.id}`, amount_minor: String(invoice.totalMinor) },
+      ]);
+    });
+
+    it('refuses a void invoice with INVOICE_VOID and an unknown one with INVOICE_NOT_FOUND', async () => {
+      await invoicing.openAccount('inv-void');
+      period += 1;
+      const month = `2025-${String(period).padStart(2, '0')}`;
+      await invoicing.rate('inv-void', `${month}-10T10:00:00Z`, 1);
+      // No card yet: nothing is charged after issue, and the invoice can be voided.
+      const [invoice] = await billing.app.invoices.issuePeriod('inv-void', month);
+      await billing.app.invoices.void('inv-void', invoice!.id, 'issued in error');
+      await addCard('inv-void', '4242424242424242');
+      await expectStatus(pay('inv-void', invoice!.id), status.FAILED_PRECONDITION, 'INVOICE_VOID');
+      await expectStatus(pay('inv-void', randomUUID()), status.NOT_FOUND, 'INVOICE_NOT_FOUND');
+      await addCard('inv-other', '4242424242424242');
+      await expectStatus(pay('inv-other', invoice!.id), status.NOT_FOUND, 'INVOICE_NOT_FOUND');
+      await expectStatus(pay('inv-void', 'not-an-id'), status.INVALID_ARGUMENT, 'INVOICE_ID_INVALID');
     });
   });
 

@@ -147,7 +147,13 @@ export const problemCatalogue = define({
       'Only an issued invoice on which nothing was paid can be voided; correct it with a credit note.',
   },
   INVOICE_NOT_CREDITABLE: { status: 422, description: 'Only an issued or paid invoice can be credited.' },
-  INVOICE_VOID: { status: 422, description: 'The invoice is void.' },
+  INVOICE_VOID: { status: 409, description: 'The invoice is void: nothing can be paid on it.' },
+  INVOICE_ALREADY_PAID: { status: 409, description: 'The invoice is paid already: nothing is left to pay.' },
+  INVOICE_PAYMENT_IN_PROGRESS: {
+    status: 409,
+    description:
+      'A payment of the invoice is pending or waiting for the cardholder; wait for it (`GET /v1/invoices/{id}/payments`).',
+  },
   CREDIT_AMOUNT_INVALID: {
     status: 422,
     description: "The credit must be positive and at most the invoice's subtotal.",
@@ -323,6 +329,8 @@ export const problemCatalogue = define({
   },
   PAYMENT_METHOD_NOT_FOUND: { status: 404, description: 'No such payment method in this tenant.' },
   TOP_UP_NOT_FOUND: { status: 404, description: 'No such top-up in this tenant.' },
+  REFUND_NOT_FOUND: { status: 404, description: 'No such refund in this tenant.' },
+  TIME_RANGE_INVALID: { status: 400, description: '`createdAfter` must be before `createdBefore`.' },
   PAYMENTS_NOT_CONFIGURED: {
     status: 422,
     description: 'This installation has no payment processor configured.',

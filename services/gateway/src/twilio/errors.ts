@@ -68,6 +68,13 @@ const codeByProblem: Record<string, { code: number; message: string }> = {
     message: 'The phone number is not available: search AvailablePhoneNumbers for it first.',
   },
   COUNTRY_UNKNOWN: { code: 21452, message: 'No phone numbers are offered in this country.' },
+  // Twilio's error dictionary has no code for one message the balance cannot cover: an account out of funds
+  // is "not active" (20005, "potentially because you ran out of funds"), which is what a prepaid tenant with
+  // no balance left is for sending until it tops up.
+  INSUFFICIENT_BALANCE: {
+    code: 20005,
+    message: 'Account not active: the balance does not cover this message; top up to send again.',
+  },
 };
 
 /**

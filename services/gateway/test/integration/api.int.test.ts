@@ -302,7 +302,7 @@ describe('gateway REST API', () => {
     });
 
     it('answers 403 when the key lacks the scope, and lets a write scope read', async () => {
-      expect((await request('GET', '/v1/billing/balance', { key: keys.numbersOnly })).body).toMatchObject({
+      expect((await request('GET', '/v1/balance', { key: keys.numbersOnly })).body).toMatchObject({
         status: 403,
         code: 'SCOPE_MISSING',
       });
@@ -602,7 +602,7 @@ describe('gateway REST API', () => {
         ).map((n) => n.e164),
       ).toEqual(['+447700900123']);
       const balance = await eventually('billing to open the account', async () => {
-        const answer = await request('GET', '/v1/billing/balance', { key: keys['tenant-a'] });
+        const answer = await request('GET', '/v1/balance', { key: keys['tenant-a'] });
         if (answer.status !== 200) throw new Error(JSON.stringify(answer.body));
         return answer.body;
       });
@@ -912,6 +912,50 @@ describe('gateway REST API', () => {
         status: 404,
         body: { code: 'INVOICE_NOT_FOUND' },
       });
+
+      // Its payments: none yet, and none to make on a platform without a payment processor.
+      expect(
+        await request('GET', `/v1/invoices/${issued!.id}/payments`, { key: keys['tenant-b'] }),
+      ).toMatchObject({ status: 200, body: { payments: [] } });
+      expect(
+        await request('GET', `/v1/invoices/${issued!.id}/payments`, { key: keys['tenant-a'] }),
+      ).toMatchObject({ status: 404, body: { code: 'INVOICE_NOT_FOUND' } });
+      expect(
+        await request('POST', `/v1/invoices/${issued!.id}/payments`, {
+          key: keys['tenant-b'],
+          body: {},
+          headers: { 'idempotency-key': randomUUID() },
+        }),
+      ).toMatchObject({ status: 422, body: { code: 'PAYMENTS_NOT_CONFIGURED' } });
+    });
+  });
+
+  describe('top-ups and refunds at the API', () => {
+    it('lists them with filters and reads a refund, answering 400 and 404 naming what is wrong', async () => {
+      expect(
+        await request('GET', '/v1/top-ups?status=succeeded&pageSize=10', { key: keys['tenant-b'] }),
+      ).toMatchObject({
+        status: 200,
+        body: { topUps: [], nextPageToken: '' },
+      });
+      expect(await request('GET', '/v1/refunds', { key: keys['tenant-b'] })).toMatchObject({
+        status: 200,
+        body: { refunds: [], nextPageToken: '' },
+      });
+      expect(
+        await request(
+          'GET',
+          '/v1/top-ups?createdAfter=2026-11-02T00:00:00.000Z&createdBefore=2026-11-01T00:00:00.000Z',
+          { key: keys['tenant-b'] },
+        ),
+      ).toMatchObject({ status: 400, body: { code: 'TIME_RANGE_INVALID' } });
+      expect(await request('GET', '/v1/refunds?status=lost', { key: keys['tenant-b'] })).toMatchObject({
+        status: 400,
+        body: { code: 'VALIDATION_FAILED', errors: [{ field: 'status' }] },
+      });
+      expect(
+        await request('GET', `/v1/refunds/rf_${'0'.repeat(24)}`, { key: keys['tenant-b'] }),
+      ).toMatchObject({ status: 404, body: { code: 'REFUND_NOT_FOUND' } });
     });
   });
 

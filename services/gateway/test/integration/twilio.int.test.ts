@@ -65,7 +65,8 @@ describe('gateway: the Twilio-compatible API', () => {
   };
 
   beforeAll(async () => {
-    platform = await startPlatform();
+    // Billing authorises every send, so a prepaid tenant without balance is refused as it would be live.
+    platform = await startPlatform({ billingAuthorises: true });
     const operator = await platformOperator(platform);
     operator.identity.close();
     adminKey = operator.adminKey;
@@ -227,6 +228,38 @@ describe('gateway: the Twilio-compatible API', () => {
         .create({ from: '+14155550000', to: recipient, body: 'nope' })
         .catch((error: unknown) => error);
       expect(failure).toMatchObject({ status: 400, code: 21606 });
+    });
+
+    it('refuses a send a prepaid balance cannot cover with 20005, and sends again once postpaid', async () => {
+      const setMode = (billingMode: 'prepaid' | 'postpaid') =>
+        api('PATCH', '/v1/admin/tenants/twilio-a/wallet', adminKey, { billingMode, creditLimitMinor: '0' });
+      expect((await setMode('prepaid')).status).toBe(200);
+      try {
+        // The number's rent and the messages above took the balance below zero; no credit limit is left.
+        // The mode reaches billing's authoriser by a broadcast: one send a moment may still pass before it.
+        const failure = await eventually('the prepaid mode to reach billing', async () => {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          const answer = await client.messages
+            .create({ from: ourNumber, to: recipient, body: 'no funds' })
+            .then(
+              () => undefined,
+              (error: unknown) => error,
+            );
+          if (!answer) throw new Error('the send was still allowed');
+          return answer;
+        });
+        expect(failure).toBeInstanceOf(RestException);
+        expect(failure).toMatchObject({
+          status: 400,
+          code: 20005,
+          moreInfo: 'https://www.twilio.com/docs/errors/20005',
+        });
+      } finally {
+        expect((await setMode('postpaid')).status).toBe(200);
+      }
+      await eventually('postpaid to reach billing', () =>
+        client.messages.create({ from: ourNumber, to: recipient, body: 'invoiced later' }),
+      );
     });
 
     it('sends a retried create once: I-Twilio-Idempotency-Token and Idempotency-Key', async () => {

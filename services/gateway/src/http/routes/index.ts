@@ -4,7 +4,6 @@ import { operationRoutes } from './operations';
 import { tenantRoutes } from './tenants';
 import { accountRoutes } from './accounts';
 import { credentialRoutes } from './credentials';
-import { dataRoutes } from './data';
 import { privacyRoutes } from './privacy';
 import { rateLimitRoutes } from './rateLimits';
 import type { RateLimitOverrides } from '../../db/rateLimitOverrides';
@@ -38,7 +37,6 @@ export function buildRoutes(
     ...messageRoutes(backends),
     ...messagingSettingsRoutes(backends),
     ...callRoutes(backends),
-    ...dataRoutes(backends),
     ...planRoutes(backends),
     ...accountPlanRoutes(backends),
     ...balanceRoutes(backends),

@@ -325,7 +325,8 @@ export function invoiceRoutes(backends: Backends) {
       operationId: 'voidInvoice',
       problems: ['INVOICE_NOT_FOUND', 'INVOICE_NOT_VOIDABLE'],
       summary: 'Void an issued invoice on which nothing was paid',
-      description: 'Its number stays used (no gap); a paid invoice is corrected with a credit note instead.',
+      description:
+        'Its number stays used (no gap). An invoice that is paid, or whose payment is pending or waiting for the cardholder, cannot be voided (422 `INVOICE_NOT_VOIDABLE`): correct it with a credit note instead.',
       tags: ['Invoices'],
       scope: 'platform:admin',
       params: adminInvoiceParams,

@@ -2,11 +2,16 @@ import { billingPaymentsV1 } from '@parley/proto';
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
-import { iso, money, timestamp } from '../schemas';
+import { idParams, iso, money, nextPage, pageQuery, timestamp } from '../schemas';
 
 const { TopUpStatus } = billingPaymentsV1;
 
-const idExamples = { pm: 'pm_5f0c2a9e8d7b6c5a4f3e2d1c', tu: 'tu_0a1b2c3d4e5f60718293a4b5' };
+const idExamples = {
+  pm: 'pm_5f0c2a9e8d7b6c5a4f3e2d1c',
+  tu: 'tu_0a1b2c3d4e5f60718293a4b5',
+  rf: 'rf_9a8b7c6d5e4f30211203a4b5',
+  ip: 'ip_1c2d3e4f5a6b7c8d9e0f1a2b',
+};
 
 const paymentMethodSchema = z
   .object({
@@ -51,7 +56,7 @@ const topUpSchema = z
 
 const refundSchema = z
   .object({
-    id: z.string().openapi({ example: 'rf_9a8b7c6d5e4f30211203a4b5' }),
+    id: z.string().openapi({ example: idExamples.rf }),
     topUpId: z.string(),
     amount: money,
     status: z.enum(['pending', 'succeeded', 'failed']),
@@ -59,6 +64,77 @@ const refundSchema = z
     createdAt: timestamp,
   })
   .openapi('Refund');
+
+const invoicePaymentStatuses = ['pending', 'requires_action', 'succeeded', 'failed'] as const;
+
+const invoicePaymentSchema = z
+  .object({
+    id: z.string().openapi({ example: idExamples.ip }),
+    invoiceId: z.uuid(),
+    status: z.enum(invoicePaymentStatuses).openapi({
+      description:
+        "`succeeded`: charged, and the invoice is paid. `failed`: declined (`failureCode` is the processor's reason) and the invoice stays issued and unpaid: pay it again, with another card if need be. `requires_action`: the cardholder must authenticate at `nextActionUrl` (3-D Secure); the invoice is paid when the processor confirms. `pending`: the charge has not been answered yet; it settles on its own.",
+    }),
+    amount: money,
+    paymentMethodId: z.string(),
+    failureCode: z
+      .string()
+      .openapi({ description: "The processor's decline reason, e.g. `insufficient_funds`" }),
+    failureMessage: z.string(),
+    nextActionUrl: z.string(),
+    trigger: z.enum(['automatic', 'on_demand']).openapi({
+      description:
+        '`automatic`: charged to the default card after issue (postpaid); `on_demand`: asked for by the tenant',
+    }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .openapi('InvoicePayment');
+
+const invoicePaymentJson = (payment: billingPaymentsV1.InvoicePayment | undefined) => ({
+  id: payment?.id ?? '',
+  invoiceId: payment?.invoiceId ?? '',
+  status: (payment?.status ?? 'pending') as (typeof invoicePaymentStatuses)[number],
+  amount: moneyOf(payment?.amount),
+  paymentMethodId: payment?.paymentMethodId ?? '',
+  failureCode: payment?.failureCode ?? '',
+  failureMessage: payment?.failureMessage ?? '',
+  nextActionUrl: payment?.nextActionUrl ?? '',
+  trigger: (payment?.trigger === 'automatic' ? 'automatic' : 'on_demand') as 'automatic' | 'on_demand',
+  createdAt: iso(payment?.createdAt) ?? '',
+  updatedAt: iso(payment?.updatedAt) ?? '',
+});
+
+/** The filters of the top-up and refund lists: status, creation time range, page. */
+const recordQuery = <Status extends readonly [string, ...string[]]>(statuses: Status) =>
+  pageQuery.extend({
+    status: z.enum(statuses).optional().openapi({ description: 'Only records in this status' }),
+    createdAfter: timestamp.optional().openapi({ description: 'Only records created at or after this' }),
+    createdBefore: timestamp.optional().openapi({ description: 'Only records created before this' }),
+  });
+
+/** What the top-up and refund lists share: their problems, filters' description, tag and scope. */
+const listProblems = ['PAGE_TOKEN_INVALID', 'TIME_RANGE_INVALID'] as const;
+const listed = {
+  description:
+    'Filter by `status` and by creation time (`createdAfter` inclusive, `createdBefore` exclusive).',
+  tags: ['Billing'],
+  scope: 'billing:read' as const,
+};
+
+const recordFilter = (query: {
+  status?: string;
+  createdAfter?: string;
+  createdBefore?: string;
+  pageSize?: number;
+  pageToken?: string;
+}): billingPaymentsV1.PageFilter => ({
+  status: query.status ?? '',
+  createdAfter: query.createdAfter ? new Date(query.createdAfter) : undefined,
+  createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
+  pageSize: query.pageSize ?? 0,
+  pageToken: query.pageToken ?? '',
+});
 
 /** An amount a client sends: a currency code and a positive whole number of minor units. */
 const amountInput = z
@@ -264,6 +340,125 @@ export function paymentRoutes(backends: Backends) {
           reason: body.reason ?? '',
         });
         return refundJson(refund);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/top-ups',
+      operationId: 'listTopUps',
+      problems: listProblems,
+      summary: "The tenant's top-ups, newest first",
+      ...listed,
+      query: recordQuery(['pending', 'requires_action', 'succeeded', 'failed'] as const),
+      response: {
+        status: 200,
+        description: 'A page of top-ups',
+        schema: z.object({ topUps: z.array(topUpSchema), nextPageToken: nextPage }).openapi('TopUpList'),
+      },
+      handler: async ({ caller, query }) => {
+        const answer = await backends.as(caller, payments, payments.listTopUps, {
+          filter: recordFilter(query),
+        });
+        return { topUps: answer.topUps.map(topUpJson), nextPageToken: answer.nextPageToken };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/refunds',
+      operationId: 'listRefunds',
+      problems: listProblems,
+      summary: "The tenant's refunds, newest first",
+      ...listed,
+      query: recordQuery(['pending', 'succeeded', 'failed'] as const),
+      response: {
+        status: 200,
+        description: 'A page of refunds',
+        schema: z.object({ refunds: z.array(refundSchema), nextPageToken: nextPage }).openapi('RefundList'),
+      },
+      handler: async ({ caller, query }) => {
+        const answer = await backends.as(caller, payments, payments.listRefunds, {
+          filter: recordFilter(query),
+        });
+        return { refunds: answer.refunds.map(refundJson), nextPageToken: answer.nextPageToken };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/refunds/{id}',
+      operationId: 'getRefund',
+      problems: ['REFUND_NOT_FOUND'],
+      summary: 'One refund, as it stands',
+      tags: ['Billing'],
+      scope: 'billing:read',
+      params: z.object({ id: processorId('rf') }),
+      response: { status: 200, description: 'The refund', schema: refundSchema },
+      handler: async ({ caller, params }) => {
+        const { refund } = await backends.as(caller, payments, payments.getRefund, { id: params.id });
+        return refundJson(refund);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/v1/invoices/{id}/payments',
+      operationId: 'payInvoice',
+      problems: [
+        'INVOICE_NOT_FOUND',
+        'INVOICE_VOID',
+        'INVOICE_ALREADY_PAID',
+        'INVOICE_PAYMENT_IN_PROGRESS',
+        'PAYMENT_METHOD_NOT_FOUND',
+        'PAYMENT_METHOD_REQUIRED',
+        'PAYMENT_METHOD_UNUSABLE',
+        'PAYMENTS_NOT_CONFIGURED',
+        'PAYMENT_PROCESSOR_UNAVAILABLE',
+      ],
+      summary: 'Pay an issued invoice now by charging a payment method',
+      description:
+        "Charges what is left to pay of the invoice to the default payment method (or `paymentMethodId`); the invoice is paid exactly once, whatever is retried and whatever order the processor's confirmations come in. A postpaid tenant's invoice is also charged to its default card automatically after issue; this pays one on demand (after a decline, say). Send an `Idempotency-Key`: a retry after a timeout or a 503 is the same payment and the same charge. A declined card answers 201 with `status: failed` and the processor's reason (the invoice stays issued); 3-D Secure answers 202 with `status: requires_action` and `nextActionUrl`. A void invoice answers 409 `INVOICE_VOID`, a paid one 409 `INVOICE_ALREADY_PAID`, one whose payment is still pending 409 `INVOICE_PAYMENT_IN_PROGRESS`.",
+      tags: ['Invoices'],
+      scope: 'billing:write',
+      params: idParams.extend({}).openapi({ description: 'The invoice id' }),
+      body: z
+        .object({ paymentMethodId: processorId('pm').optional() })
+        .strict()
+        .openapi('PayInvoiceRequest'),
+      response: {
+        status: 201,
+        description: 'Charged (succeeded) or declined (failed)',
+        schema: invoicePaymentSchema,
+      },
+      alternateStatuses: {
+        202: 'Accepted: waiting for the cardholder (requires_action) or the processor (pending)',
+      },
+      statusFor: (payment) => (payment.status === 'succeeded' || payment.status === 'failed' ? 201 : 202),
+      examples: { request: {} },
+      handler: async ({ caller, params, body }) => {
+        const { payment } = await backends.as(caller, payments, payments.createInvoicePayment, {
+          invoiceId: params.id,
+          paymentMethodId: body.paymentMethodId ?? '',
+        });
+        return invoicePaymentJson(payment);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/v1/invoices/{id}/payments',
+      operationId: 'listInvoicePayments',
+      problems: ['INVOICE_NOT_FOUND'],
+      summary: 'Every payment attempt of an invoice, oldest first',
+      tags: ['Invoices'],
+      scope: 'billing:read',
+      params: idParams.extend({}).openapi({ description: 'The invoice id' }),
+      response: {
+        status: 200,
+        description: 'The payments',
+        schema: z.object({ payments: z.array(invoicePaymentSchema) }).openapi('InvoicePaymentList'),
+      },
+      handler: async ({ caller, params }) => {
+        const answer = await backends.as(caller, payments, payments.listInvoicePayments, {
+          invoiceId: params.id,
+        });
+        return { payments: answer.payments.map(invoicePaymentJson) };
       },
     }),
   ];

@@ -214,6 +214,120 @@ export interface CreateRefundResponse {
   refund?: Refund | undefined;
 }
 
+/** PageFilter narrows a list of payment records: by status and by creation time. */
+export interface PageFilter {
+  /** Only records in this status (e.g. "pending", "succeeded"); empty for all. */
+  status: string;
+  /** Only records created at or after this time. */
+  createdAfter?:
+    | Date
+    | undefined;
+  /** Only records created before this time. */
+  createdBefore?:
+    | Date
+    | undefined;
+  /** At most this many (1-200; 0: 50). */
+  pageSize: number;
+  /** The next_page_token of the previous page; empty for the first. */
+  pageToken: string;
+}
+
+/** ListTopUpsRequest asks for a page of the tenant's top-ups. */
+export interface ListTopUpsRequest {
+  /** Status, time range and page. */
+  filter?: PageFilter | undefined;
+}
+
+/** ListTopUpsResponse is a page of top-ups, newest first. */
+export interface ListTopUpsResponse {
+  /** The top-ups. */
+  topUps: TopUp[];
+  /** Where the next page starts; empty when this is the last. */
+  nextPageToken: string;
+}
+
+/** ListRefundsRequest asks for a page of the tenant's refunds. */
+export interface ListRefundsRequest {
+  /** Status, time range and page. */
+  filter?: PageFilter | undefined;
+}
+
+/** ListRefundsResponse is a page of refunds, newest first. */
+export interface ListRefundsResponse {
+  /** The refunds. */
+  refunds: Refund[];
+  /** Where the next page starts; empty when this is the last. */
+  nextPageToken: string;
+}
+
+/** GetRefundRequest names a refund. */
+export interface GetRefundRequest {
+  /** The refund's id (rf_...). */
+  id: string;
+}
+
+/** GetRefundResponse is the refund. */
+export interface GetRefundResponse {
+  /** The refund. */
+  refund?: Refund | undefined;
+}
+
+/** InvoicePayment is one attempt to pay an invoice by charging a payment method; it only moves forward. */
+export interface InvoicePayment {
+  /** Parley's id (ip_...). */
+  id: string;
+  /** The invoice paid. */
+  invoiceId: string;
+  /** "pending", "requires_action", "succeeded" or "failed". */
+  status: string;
+  /** What was charged: what was left to pay of the invoice. */
+  amount?:
+    | Money
+    | undefined;
+  /** The payment method charged (empty once it was erased). */
+  paymentMethodId: string;
+  /** The processor's decline reason (failed), e.g. insufficient_funds. */
+  failureCode: string;
+  /** The processor's explanation of a decline. */
+  failureMessage: string;
+  /** Where the cardholder authenticates (requires_action). */
+  nextActionUrl: string;
+  /** "automatic" (charged after issue) or "on_demand" (asked for by the tenant). */
+  trigger: string;
+  /** When it was created. */
+  createdAt?:
+    | Date
+    | undefined;
+  /** When it last changed. */
+  updatedAt?: Date | undefined;
+}
+
+/** CreateInvoicePaymentRequest asks to pay an invoice now. */
+export interface CreateInvoicePaymentRequest {
+  /** The invoice (uuid). */
+  invoiceId: string;
+  /** The payment method to charge; empty: the default one. */
+  paymentMethodId: string;
+}
+
+/** CreateInvoicePaymentResponse is the payment as it stands. */
+export interface CreateInvoicePaymentResponse {
+  /** The payment. */
+  payment?: InvoicePayment | undefined;
+}
+
+/** ListInvoicePaymentsRequest names an invoice. */
+export interface ListInvoicePaymentsRequest {
+  /** The invoice (uuid). */
+  invoiceId: string;
+}
+
+/** ListInvoicePaymentsResponse is every payment attempt of the invoice, oldest first. */
+export interface ListInvoicePaymentsResponse {
+  /** The payments. */
+  payments: InvoicePayment[];
+}
+
 function createBasePaymentMethod(): PaymentMethod {
   return { id: "", brand: "", last4: "", expMonth: 0, expYear: 0, isDefault: false, createdAt: undefined };
 }
@@ -1575,6 +1689,1188 @@ export const CreateRefundResponse: MessageFns<CreateRefundResponse> = {
   },
 };
 
+function createBasePageFilter(): PageFilter {
+  return { status: "", createdAfter: undefined, createdBefore: undefined, pageSize: 0, pageToken: "" };
+}
+
+export const PageFilter: MessageFns<PageFilter> = {
+  encode(message: PageFilter, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.status !== "") {
+      writer.uint32(10).string(message.status);
+    }
+    if (message.createdAfter !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAfter), writer.uint32(18).fork()).join();
+    }
+    if (message.createdBefore !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdBefore), writer.uint32(26).fork()).join();
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PageFilter {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePageFilter();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.createdAfter = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createdBefore = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.pageSize = reader.int32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.pageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PageFilter {
+    return {
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      createdAfter: isSet(object.createdAfter)
+        ? fromJsonTimestamp(object.createdAfter)
+        : isSet(object.created_after)
+        ? fromJsonTimestamp(object.created_after)
+        : undefined,
+      createdBefore: isSet(object.createdBefore)
+        ? fromJsonTimestamp(object.createdBefore)
+        : isSet(object.created_before)
+        ? fromJsonTimestamp(object.created_before)
+        : undefined,
+      pageSize: isSet(object.pageSize)
+        ? globalThis.Number(object.pageSize)
+        : isSet(object.page_size)
+        ? globalThis.Number(object.page_size)
+        : 0,
+      pageToken: isSet(object.pageToken)
+        ? globalThis.String(object.pageToken)
+        : isSet(object.page_token)
+        ? globalThis.String(object.page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: PageFilter): unknown {
+    const obj: any = {};
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.createdAfter !== undefined) {
+      obj.createdAfter = message.createdAfter.toISOString();
+    }
+    if (message.createdBefore !== undefined) {
+      obj.createdBefore = message.createdBefore.toISOString();
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PageFilter>, I>>(base?: I): PageFilter {
+    return PageFilter.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PageFilter>, I>>(object: I): PageFilter {
+    const message = createBasePageFilter();
+    message.status = object.status ?? "";
+    message.createdAfter = object.createdAfter ?? undefined;
+    message.createdBefore = object.createdBefore ?? undefined;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTopUpsRequest(): ListTopUpsRequest {
+  return { filter: undefined };
+}
+
+export const ListTopUpsRequest: MessageFns<ListTopUpsRequest> = {
+  encode(message: ListTopUpsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      PageFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTopUpsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTopUpsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = PageFilter.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTopUpsRequest {
+    return { filter: isSet(object.filter) ? PageFilter.fromJSON(object.filter) : undefined };
+  },
+
+  toJSON(message: ListTopUpsRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== undefined) {
+      obj.filter = PageFilter.toJSON(message.filter);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTopUpsRequest>, I>>(base?: I): ListTopUpsRequest {
+    return ListTopUpsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTopUpsRequest>, I>>(object: I): ListTopUpsRequest {
+    const message = createBaseListTopUpsRequest();
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? PageFilter.fromPartial(object.filter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListTopUpsResponse(): ListTopUpsResponse {
+  return { topUps: [], nextPageToken: "" };
+}
+
+export const ListTopUpsResponse: MessageFns<ListTopUpsResponse> = {
+  encode(message: ListTopUpsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.topUps) {
+      TopUp.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTopUpsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListTopUpsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.topUps.push(TopUp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListTopUpsResponse {
+    return {
+      topUps: globalThis.Array.isArray(object?.topUps)
+        ? object.topUps.map((e: any) => TopUp.fromJSON(e))
+        : globalThis.Array.isArray(object?.top_ups)
+        ? object.top_ups.map((e: any) => TopUp.fromJSON(e))
+        : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListTopUpsResponse): unknown {
+    const obj: any = {};
+    if (message.topUps?.length) {
+      obj.topUps = message.topUps.map((e) => TopUp.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListTopUpsResponse>, I>>(base?: I): ListTopUpsResponse {
+    return ListTopUpsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListTopUpsResponse>, I>>(object: I): ListTopUpsResponse {
+    const message = createBaseListTopUpsResponse();
+    message.topUps = object.topUps?.map((e) => TopUp.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListRefundsRequest(): ListRefundsRequest {
+  return { filter: undefined };
+}
+
+export const ListRefundsRequest: MessageFns<ListRefundsRequest> = {
+  encode(message: ListRefundsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.filter !== undefined) {
+      PageFilter.encode(message.filter, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRefundsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRefundsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.filter = PageFilter.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRefundsRequest {
+    return { filter: isSet(object.filter) ? PageFilter.fromJSON(object.filter) : undefined };
+  },
+
+  toJSON(message: ListRefundsRequest): unknown {
+    const obj: any = {};
+    if (message.filter !== undefined) {
+      obj.filter = PageFilter.toJSON(message.filter);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRefundsRequest>, I>>(base?: I): ListRefundsRequest {
+    return ListRefundsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRefundsRequest>, I>>(object: I): ListRefundsRequest {
+    const message = createBaseListRefundsRequest();
+    message.filter = (object.filter !== undefined && object.filter !== null)
+      ? PageFilter.fromPartial(object.filter)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListRefundsResponse(): ListRefundsResponse {
+  return { refunds: [], nextPageToken: "" };
+}
+
+export const ListRefundsResponse: MessageFns<ListRefundsResponse> = {
+  encode(message: ListRefundsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.refunds) {
+      Refund.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListRefundsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListRefundsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.refunds.push(Refund.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextPageToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListRefundsResponse {
+    return {
+      refunds: globalThis.Array.isArray(object?.refunds) ? object.refunds.map((e: any) => Refund.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken)
+        ? globalThis.String(object.nextPageToken)
+        : isSet(object.next_page_token)
+        ? globalThis.String(object.next_page_token)
+        : "",
+    };
+  },
+
+  toJSON(message: ListRefundsResponse): unknown {
+    const obj: any = {};
+    if (message.refunds?.length) {
+      obj.refunds = message.refunds.map((e) => Refund.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListRefundsResponse>, I>>(base?: I): ListRefundsResponse {
+    return ListRefundsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListRefundsResponse>, I>>(object: I): ListRefundsResponse {
+    const message = createBaseListRefundsResponse();
+    message.refunds = object.refunds?.map((e) => Refund.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseGetRefundRequest(): GetRefundRequest {
+  return { id: "" };
+}
+
+export const GetRefundRequest: MessageFns<GetRefundRequest> = {
+  encode(message: GetRefundRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRefundRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRefundRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRefundRequest {
+    return { id: isSet(object.id) ? globalThis.String(object.id) : "" };
+  },
+
+  toJSON(message: GetRefundRequest): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRefundRequest>, I>>(base?: I): GetRefundRequest {
+    return GetRefundRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRefundRequest>, I>>(object: I): GetRefundRequest {
+    const message = createBaseGetRefundRequest();
+    message.id = object.id ?? "";
+    return message;
+  },
+};
+
+function createBaseGetRefundResponse(): GetRefundResponse {
+  return { refund: undefined };
+}
+
+export const GetRefundResponse: MessageFns<GetRefundResponse> = {
+  encode(message: GetRefundResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.refund !== undefined) {
+      Refund.encode(message.refund, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRefundResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetRefundResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.refund = Refund.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetRefundResponse {
+    return { refund: isSet(object.refund) ? Refund.fromJSON(object.refund) : undefined };
+  },
+
+  toJSON(message: GetRefundResponse): unknown {
+    const obj: any = {};
+    if (message.refund !== undefined) {
+      obj.refund = Refund.toJSON(message.refund);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetRefundResponse>, I>>(base?: I): GetRefundResponse {
+    return GetRefundResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetRefundResponse>, I>>(object: I): GetRefundResponse {
+    const message = createBaseGetRefundResponse();
+    message.refund = (object.refund !== undefined && object.refund !== null)
+      ? Refund.fromPartial(object.refund)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseInvoicePayment(): InvoicePayment {
+  return {
+    id: "",
+    invoiceId: "",
+    status: "",
+    amount: undefined,
+    paymentMethodId: "",
+    failureCode: "",
+    failureMessage: "",
+    nextActionUrl: "",
+    trigger: "",
+    createdAt: undefined,
+    updatedAt: undefined,
+  };
+}
+
+export const InvoicePayment: MessageFns<InvoicePayment> = {
+  encode(message: InvoicePayment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.invoiceId !== "") {
+      writer.uint32(18).string(message.invoiceId);
+    }
+    if (message.status !== "") {
+      writer.uint32(26).string(message.status);
+    }
+    if (message.amount !== undefined) {
+      Money.encode(message.amount, writer.uint32(34).fork()).join();
+    }
+    if (message.paymentMethodId !== "") {
+      writer.uint32(42).string(message.paymentMethodId);
+    }
+    if (message.failureCode !== "") {
+      writer.uint32(50).string(message.failureCode);
+    }
+    if (message.failureMessage !== "") {
+      writer.uint32(58).string(message.failureMessage);
+    }
+    if (message.nextActionUrl !== "") {
+      writer.uint32(66).string(message.nextActionUrl);
+    }
+    if (message.trigger !== "") {
+      writer.uint32(74).string(message.trigger);
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(82).fork()).join();
+    }
+    if (message.updatedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.updatedAt), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InvoicePayment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInvoicePayment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.invoiceId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.amount = Money.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.paymentMethodId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.failureCode = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.failureMessage = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.nextActionUrl = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.trigger = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.updatedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InvoicePayment {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      invoiceId: isSet(object.invoiceId)
+        ? globalThis.String(object.invoiceId)
+        : isSet(object.invoice_id)
+        ? globalThis.String(object.invoice_id)
+        : "",
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      amount: isSet(object.amount) ? Money.fromJSON(object.amount) : undefined,
+      paymentMethodId: isSet(object.paymentMethodId)
+        ? globalThis.String(object.paymentMethodId)
+        : isSet(object.payment_method_id)
+        ? globalThis.String(object.payment_method_id)
+        : "",
+      failureCode: isSet(object.failureCode)
+        ? globalThis.String(object.failureCode)
+        : isSet(object.failure_code)
+        ? globalThis.String(object.failure_code)
+        : "",
+      failureMessage: isSet(object.failureMessage)
+        ? globalThis.String(object.failureMessage)
+        : isSet(object.failure_message)
+        ? globalThis.String(object.failure_message)
+        : "",
+      nextActionUrl: isSet(object.nextActionUrl)
+        ? globalThis.String(object.nextActionUrl)
+        : isSet(object.next_action_url)
+        ? globalThis.String(object.next_action_url)
+        : "",
+      trigger: isSet(object.trigger) ? globalThis.String(object.trigger) : "",
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      updatedAt: isSet(object.updatedAt)
+        ? fromJsonTimestamp(object.updatedAt)
+        : isSet(object.updated_at)
+        ? fromJsonTimestamp(object.updated_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: InvoicePayment): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.invoiceId !== "") {
+      obj.invoiceId = message.invoiceId;
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.amount !== undefined) {
+      obj.amount = Money.toJSON(message.amount);
+    }
+    if (message.paymentMethodId !== "") {
+      obj.paymentMethodId = message.paymentMethodId;
+    }
+    if (message.failureCode !== "") {
+      obj.failureCode = message.failureCode;
+    }
+    if (message.failureMessage !== "") {
+      obj.failureMessage = message.failureMessage;
+    }
+    if (message.nextActionUrl !== "") {
+      obj.nextActionUrl = message.nextActionUrl;
+    }
+    if (message.trigger !== "") {
+      obj.trigger = message.trigger;
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.updatedAt !== undefined) {
+      obj.updatedAt = message.updatedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InvoicePayment>, I>>(base?: I): InvoicePayment {
+    return InvoicePayment.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InvoicePayment>, I>>(object: I): InvoicePayment {
+    const message = createBaseInvoicePayment();
+    message.id = object.id ?? "";
+    message.invoiceId = object.invoiceId ?? "";
+    message.status = object.status ?? "";
+    message.amount = (object.amount !== undefined && object.amount !== null)
+      ? Money.fromPartial(object.amount)
+      : undefined;
+    message.paymentMethodId = object.paymentMethodId ?? "";
+    message.failureCode = object.failureCode ?? "";
+    message.failureMessage = object.failureMessage ?? "";
+    message.nextActionUrl = object.nextActionUrl ?? "";
+    message.trigger = object.trigger ?? "";
+    message.createdAt = object.createdAt ?? undefined;
+    message.updatedAt = object.updatedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseCreateInvoicePaymentRequest(): CreateInvoicePaymentRequest {
+  return { invoiceId: "", paymentMethodId: "" };
+}
+
+export const CreateInvoicePaymentRequest: MessageFns<CreateInvoicePaymentRequest> = {
+  encode(message: CreateInvoicePaymentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoiceId !== "") {
+      writer.uint32(10).string(message.invoiceId);
+    }
+    if (message.paymentMethodId !== "") {
+      writer.uint32(18).string(message.paymentMethodId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateInvoicePaymentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateInvoicePaymentRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoiceId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.paymentMethodId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateInvoicePaymentRequest {
+    return {
+      invoiceId: isSet(object.invoiceId)
+        ? globalThis.String(object.invoiceId)
+        : isSet(object.invoice_id)
+        ? globalThis.String(object.invoice_id)
+        : "",
+      paymentMethodId: isSet(object.paymentMethodId)
+        ? globalThis.String(object.paymentMethodId)
+        : isSet(object.payment_method_id)
+        ? globalThis.String(object.payment_method_id)
+        : "",
+    };
+  },
+
+  toJSON(message: CreateInvoicePaymentRequest): unknown {
+    const obj: any = {};
+    if (message.invoiceId !== "") {
+      obj.invoiceId = message.invoiceId;
+    }
+    if (message.paymentMethodId !== "") {
+      obj.paymentMethodId = message.paymentMethodId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateInvoicePaymentRequest>, I>>(base?: I): CreateInvoicePaymentRequest {
+    return CreateInvoicePaymentRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateInvoicePaymentRequest>, I>>(object: I): CreateInvoicePaymentRequest {
+    const message = createBaseCreateInvoicePaymentRequest();
+    message.invoiceId = object.invoiceId ?? "";
+    message.paymentMethodId = object.paymentMethodId ?? "";
+    return message;
+  },
+};
+
+function createBaseCreateInvoicePaymentResponse(): CreateInvoicePaymentResponse {
+  return { payment: undefined };
+}
+
+export const CreateInvoicePaymentResponse: MessageFns<CreateInvoicePaymentResponse> = {
+  encode(message: CreateInvoicePaymentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.payment !== undefined) {
+      InvoicePayment.encode(message.payment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateInvoicePaymentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateInvoicePaymentResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.payment = InvoicePayment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateInvoicePaymentResponse {
+    return { payment: isSet(object.payment) ? InvoicePayment.fromJSON(object.payment) : undefined };
+  },
+
+  toJSON(message: CreateInvoicePaymentResponse): unknown {
+    const obj: any = {};
+    if (message.payment !== undefined) {
+      obj.payment = InvoicePayment.toJSON(message.payment);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateInvoicePaymentResponse>, I>>(base?: I): CreateInvoicePaymentResponse {
+    return CreateInvoicePaymentResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateInvoicePaymentResponse>, I>>(object: I): CreateInvoicePaymentResponse {
+    const message = createBaseCreateInvoicePaymentResponse();
+    message.payment = (object.payment !== undefined && object.payment !== null)
+      ? InvoicePayment.fromPartial(object.payment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListInvoicePaymentsRequest(): ListInvoicePaymentsRequest {
+  return { invoiceId: "" };
+}
+
+export const ListInvoicePaymentsRequest: MessageFns<ListInvoicePaymentsRequest> = {
+  encode(message: ListInvoicePaymentsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.invoiceId !== "") {
+      writer.uint32(10).string(message.invoiceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListInvoicePaymentsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListInvoicePaymentsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.invoiceId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListInvoicePaymentsRequest {
+    return {
+      invoiceId: isSet(object.invoiceId)
+        ? globalThis.String(object.invoiceId)
+        : isSet(object.invoice_id)
+        ? globalThis.String(object.invoice_id)
+        : "",
+    };
+  },
+
+  toJSON(message: ListInvoicePaymentsRequest): unknown {
+    const obj: any = {};
+    if (message.invoiceId !== "") {
+      obj.invoiceId = message.invoiceId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListInvoicePaymentsRequest>, I>>(base?: I): ListInvoicePaymentsRequest {
+    return ListInvoicePaymentsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListInvoicePaymentsRequest>, I>>(object: I): ListInvoicePaymentsRequest {
+    const message = createBaseListInvoicePaymentsRequest();
+    message.invoiceId = object.invoiceId ?? "";
+    return message;
+  },
+};
+
+function createBaseListInvoicePaymentsResponse(): ListInvoicePaymentsResponse {
+  return { payments: [] };
+}
+
+export const ListInvoicePaymentsResponse: MessageFns<ListInvoicePaymentsResponse> = {
+  encode(message: ListInvoicePaymentsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.payments) {
+      InvoicePayment.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListInvoicePaymentsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListInvoicePaymentsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.payments.push(InvoicePayment.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListInvoicePaymentsResponse {
+    return {
+      payments: globalThis.Array.isArray(object?.payments)
+        ? object.payments.map((e: any) => InvoicePayment.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListInvoicePaymentsResponse): unknown {
+    const obj: any = {};
+    if (message.payments?.length) {
+      obj.payments = message.payments.map((e) => InvoicePayment.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListInvoicePaymentsResponse>, I>>(base?: I): ListInvoicePaymentsResponse {
+    return ListInvoicePaymentsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListInvoicePaymentsResponse>, I>>(object: I): ListInvoicePaymentsResponse {
+    const message = createBaseListInvoicePaymentsResponse();
+    message.payments = object.payments?.map((e) => InvoicePayment.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * PaymentsService takes a tenant's money through the payment processor: payment methods (the processor's
  * token with brand, last four digits and expiry, never a card number), prepaid top-ups credited to the
@@ -1637,6 +2933,60 @@ export const PaymentsServiceService = {
       Buffer.from(CreateRefundResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateRefundResponse => CreateRefundResponse.decode(value),
   },
+  /** ListTopUps lists the tenant's top-ups, newest first, a page at a time. */
+  listTopUps: {
+    path: "/parley.billing.v1.PaymentsService/ListTopUps" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListTopUpsRequest): Buffer => Buffer.from(ListTopUpsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTopUpsRequest => ListTopUpsRequest.decode(value),
+    responseSerialize: (value: ListTopUpsResponse): Buffer => Buffer.from(ListTopUpsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTopUpsResponse => ListTopUpsResponse.decode(value),
+  },
+  /** ListRefunds lists the tenant's refunds, newest first, a page at a time. */
+  listRefunds: {
+    path: "/parley.billing.v1.PaymentsService/ListRefunds" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListRefundsRequest): Buffer => Buffer.from(ListRefundsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListRefundsRequest => ListRefundsRequest.decode(value),
+    responseSerialize: (value: ListRefundsResponse): Buffer => Buffer.from(ListRefundsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListRefundsResponse => ListRefundsResponse.decode(value),
+  },
+  /** GetRefund reads one refund of the tenant. */
+  getRefund: {
+    path: "/parley.billing.v1.PaymentsService/GetRefund" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetRefundRequest): Buffer => Buffer.from(GetRefundRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRefundRequest => GetRefundRequest.decode(value),
+    responseSerialize: (value: GetRefundResponse): Buffer => Buffer.from(GetRefundResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRefundResponse => GetRefundResponse.decode(value),
+  },
+  /** CreateInvoicePayment charges an issued invoice to a payment method; the invoice is paid once it succeeds. */
+  createInvoicePayment: {
+    path: "/parley.billing.v1.PaymentsService/CreateInvoicePayment" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateInvoicePaymentRequest): Buffer =>
+      Buffer.from(CreateInvoicePaymentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateInvoicePaymentRequest => CreateInvoicePaymentRequest.decode(value),
+    responseSerialize: (value: CreateInvoicePaymentResponse): Buffer =>
+      Buffer.from(CreateInvoicePaymentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateInvoicePaymentResponse => CreateInvoicePaymentResponse.decode(value),
+  },
+  /** ListInvoicePayments lists the payments of one invoice of the tenant, oldest first. */
+  listInvoicePayments: {
+    path: "/parley.billing.v1.PaymentsService/ListInvoicePayments" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListInvoicePaymentsRequest): Buffer =>
+      Buffer.from(ListInvoicePaymentsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListInvoicePaymentsRequest => ListInvoicePaymentsRequest.decode(value),
+    responseSerialize: (value: ListInvoicePaymentsResponse): Buffer =>
+      Buffer.from(ListInvoicePaymentsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListInvoicePaymentsResponse => ListInvoicePaymentsResponse.decode(value),
+  },
 } as const;
 
 export interface PaymentsServiceServer extends UntypedServiceImplementation {
@@ -1650,6 +3000,16 @@ export interface PaymentsServiceServer extends UntypedServiceImplementation {
   getTopUp: handleUnaryCall<GetTopUpRequest, GetTopUpResponse>;
   /** CreateRefund refunds a succeeded top-up in full or in part, debiting the wallet. */
   createRefund: handleUnaryCall<CreateRefundRequest, CreateRefundResponse>;
+  /** ListTopUps lists the tenant's top-ups, newest first, a page at a time. */
+  listTopUps: handleUnaryCall<ListTopUpsRequest, ListTopUpsResponse>;
+  /** ListRefunds lists the tenant's refunds, newest first, a page at a time. */
+  listRefunds: handleUnaryCall<ListRefundsRequest, ListRefundsResponse>;
+  /** GetRefund reads one refund of the tenant. */
+  getRefund: handleUnaryCall<GetRefundRequest, GetRefundResponse>;
+  /** CreateInvoicePayment charges an issued invoice to a payment method; the invoice is paid once it succeeds. */
+  createInvoicePayment: handleUnaryCall<CreateInvoicePaymentRequest, CreateInvoicePaymentResponse>;
+  /** ListInvoicePayments lists the payments of one invoice of the tenant, oldest first. */
+  listInvoicePayments: handleUnaryCall<ListInvoicePaymentsRequest, ListInvoicePaymentsResponse>;
 }
 
 export interface PaymentsServiceClient extends Client {
@@ -1732,6 +3092,86 @@ export interface PaymentsServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateRefundResponse) => void,
+  ): ClientUnaryCall;
+  /** ListTopUps lists the tenant's top-ups, newest first, a page at a time. */
+  listTopUps(
+    request: ListTopUpsRequest,
+    callback: (error: ServiceError | null, response: ListTopUpsResponse) => void,
+  ): ClientUnaryCall;
+  listTopUps(
+    request: ListTopUpsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTopUpsResponse) => void,
+  ): ClientUnaryCall;
+  listTopUps(
+    request: ListTopUpsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTopUpsResponse) => void,
+  ): ClientUnaryCall;
+  /** ListRefunds lists the tenant's refunds, newest first, a page at a time. */
+  listRefunds(
+    request: ListRefundsRequest,
+    callback: (error: ServiceError | null, response: ListRefundsResponse) => void,
+  ): ClientUnaryCall;
+  listRefunds(
+    request: ListRefundsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListRefundsResponse) => void,
+  ): ClientUnaryCall;
+  listRefunds(
+    request: ListRefundsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListRefundsResponse) => void,
+  ): ClientUnaryCall;
+  /** GetRefund reads one refund of the tenant. */
+  getRefund(
+    request: GetRefundRequest,
+    callback: (error: ServiceError | null, response: GetRefundResponse) => void,
+  ): ClientUnaryCall;
+  getRefund(
+    request: GetRefundRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRefundResponse) => void,
+  ): ClientUnaryCall;
+  getRefund(
+    request: GetRefundRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRefundResponse) => void,
+  ): ClientUnaryCall;
+  /** CreateInvoicePayment charges an issued invoice to a payment method; the invoice is paid once it succeeds. */
+  createInvoicePayment(
+    request: CreateInvoicePaymentRequest,
+    callback: (error: ServiceError | null, response: CreateInvoicePaymentResponse) => void,
+  ): ClientUnaryCall;
+  createInvoicePayment(
+    request: CreateInvoicePaymentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateInvoicePaymentResponse) => void,
+  ): ClientUnaryCall;
+  createInvoicePayment(
+    request: CreateInvoicePaymentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateInvoicePaymentResponse) => void,
+  ): ClientUnaryCall;
+  /** ListInvoicePayments lists the payments of one invoice of the tenant, oldest first. */
+  listInvoicePayments(
+    request: ListInvoicePaymentsRequest,
+    callback: (error: ServiceError | null, response: ListInvoicePaymentsResponse) => void,
+  ): ClientUnaryCall;
+  listInvoicePayments(
+    request: ListInvoicePaymentsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListInvoicePaymentsResponse) => void,
+  ): ClientUnaryCall;
+  listInvoicePayments(
+    request: ListInvoicePaymentsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListInvoicePaymentsResponse) => void,
   ): ClientUnaryCall;
 }
 
