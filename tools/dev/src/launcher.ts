@@ -531,27 +531,38 @@ export class Launcher {
       if (this.stopping) return;
       printer.banner(`${name} crashed (exit code ${code ?? 'none'}${signal ? `, signal ${signal}` : ''})`);
       for (const line of service.tail.slice(-15)) printer.line(name, line, 'stderr');
-      const decision = service.restarts.crashed(Date.now());
-      const { maxRestarts, windowMs } = service.restarts.options;
-      if (decision.action === 'give-up') {
-        printer.banner(
-          `${name} crashed ${decision.crashes} times within ${windowMs / 1000} s: giving up on it`,
-        );
-        for (const handler of this.giveUpHandlers) handler(name);
-        return;
-      }
-      printer.info(
-        `restarting ${name} in ${decision.delayMs / 1000} s (restart ${decision.restart} of ${maxRestarts} within ${windowMs / 1000} s)`,
-      );
-      service.restartTimer = setTimeout(() => {
+      service.restartTimer = this.afterCrash(name, service.restarts, () => {
         service.restartTimer = undefined;
-        if (this.stopping) return;
         Object.assign(service, this.run(name, service.env));
         this.recordProcesses();
         printer.info(`restarted ${name} (pid ${service.child.pid})`);
         this.watch(service);
-      }, decision.delayMs);
+      });
     });
+  }
+
+  /**
+   * After a crash: the restart policy decides. Giving up tells the give-up handlers (the platform cannot
+   * work without the process); otherwise `start` runs after the policy's delay (unless the launcher is
+   * stopping by then). Returns the timer, for `stop` to clear.
+   */
+  private afterCrash(name: string, restarts: RestartPolicy, start: () => void): NodeJS.Timeout | undefined {
+    const { printer } = this.options;
+    const decision = restarts.crashed(Date.now());
+    const { maxRestarts, windowMs } = restarts.options;
+    if (decision.action === 'give-up') {
+      printer.banner(
+        `${name} crashed ${decision.crashes} times within ${windowMs / 1000} s: giving up on it`,
+      );
+      for (const handler of this.giveUpHandlers) handler(name);
+      return undefined;
+    }
+    printer.info(
+      `restarting ${name} in ${decision.delayMs / 1000} s (restart ${decision.restart} of ${maxRestarts} within ${windowMs / 1000} s)`,
+    );
+    return setTimeout(() => {
+      if (!this.stopping) start();
+    }, decision.delayMs);
   }
 
   /**
@@ -569,21 +580,8 @@ export class Launcher {
         printer.banner(`${name} crashed (exit code ${code ?? 'none'}${signal ? `, signal ${signal}` : ''})`);
         crashed();
       });
-    const crashed = () => {
-      const decision = restarts.crashed(Date.now());
-      const { maxRestarts, windowMs } = restarts.options;
-      if (decision.action === 'give-up') {
-        printer.banner(
-          `${name} crashed ${decision.crashes} times within ${windowMs / 1000} s: giving up on it`,
-        );
-        for (const handler of this.giveUpHandlers) handler(name);
-        return;
-      }
-      printer.info(
-        `restarting ${name} in ${decision.delayMs / 1000} s (restart ${decision.restart} of ${maxRestarts})`,
-      );
-      setTimeout(() => {
-        if (this.stopping) return;
+    const crashed = () =>
+      this.afterCrash(name, restarts, () =>
         restart().then(
           () => {
             if (this.stopping) return void current().kill('SIGTERM');
@@ -595,9 +593,8 @@ export class Launcher {
             printer.line(name, `could not start again: ${(error as Error).message.split('\n')[0]}`, 'stderr');
             if (!this.stopping) crashed();
           },
-        );
-      }, decision.delayMs);
-    };
+        ),
+      );
     watch(current());
   }
 
