@@ -75,8 +75,10 @@ export class SteadyLoad {
       statusCallback: this.statusCallback,
     });
     const firstTriedAt = Date.now();
-    while (Date.now() - firstTriedAt < SEND_GIVE_UP_MS) {
-      let waitMs = 500;
+    for (let attempt = 0; Date.now() - firstTriedAt < SEND_GIVE_UP_MS; attempt++) {
+      // Backing off as a careful client does (doubling, with jitter, up to 5 s): retries of every send
+      // held up by an outage must not become the load that keeps the platform from recovering.
+      let waitMs = Math.min(5_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
       try {
         const response = await fetch(`${this.dev.gatewayUrl}/v1/messages`, {
           method: 'POST',
