@@ -153,9 +153,15 @@ function phaseFigures(shots: Shot[], times: Map<string, MessageTimes>) {
     const sent = message?.sent ?? message?.delivered;
     return message?.queued !== undefined && sent !== undefined ? [sent - message.queued] : [];
   });
+  const refused: Record<string, number> = {};
+  for (const shot of shots.filter((shot) => !acceptedShot(shot))) {
+    const reason = `${shot.status} ${shot.code ?? ''}`.trim();
+    refused[reason] = (refused[reason] ?? 0) + 1;
+  }
   return {
     offered: shots.length,
     accepted: accepted.length,
+    refused,
     sent: toSent.length,
     acceptP99Ms: p99(accepted.map((shot) => shot.doneAt - shot.dueAt)),
     acceptToSentP99Ms: p99(toSent),
@@ -277,7 +283,8 @@ async function run(platform: BenchPlatform, deadline: number): Promise<number> {
   writeScenarioResults('fairness', results, values.out);
   if (summary.nineNotSent > 0)
     console.error(`${summary.nineNotSent} of the nine's messages were not sent in time`);
-  return summary.nineNotSent === 0 && summary.nineRefused === 0 ? 0 : 1;
+  // Refusals under the burst are a finding (in the summary); an accepted message never sent is a failure.
+  return summary.nineNotSent === 0 ? 0 : 1;
 }
 
 runOnPlatform('bench-fairness', platformEnv(), settings.maxSeconds, run);
