@@ -66,7 +66,10 @@ function scenarioSection(run: ScenarioRun): string[] {
   const lines = [`## ${run.name}`, '', statusLine(run)];
   const results = run.results;
   if (results) {
-    const targets = results.targets ?? {};
+    // Only targets in the contract's shape (results written before it held plain numbers).
+    const targets = Object.fromEntries(
+      Object.entries(results.targets ?? {}).filter(([, goal]) => typeof goal?.target === 'number'),
+    );
     lines.push('', '| figure | value | target | met |', '| --- | ---: | ---: | :---: |');
     const names = [...new Set([...Object.keys(results.summary ?? {}), ...Object.keys(targets)])];
     for (const name of names) {
