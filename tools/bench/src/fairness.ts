@@ -9,6 +9,7 @@ import { messageTimes, type MessageTimes } from './messageTimes';
 import { acceptedShot, epochMs, openLoop, postMessage, type Shot } from './openLoop';
 import {
   pause,
+  platformSettings,
   recipient,
   runOnPlatform,
   senderNumbers,
@@ -52,18 +53,14 @@ for (const [name, value] of Object.entries(settings))
 
 /** Sender pacing and rate limits out of the way, the SMSC at 20 ms; the fairness settings are the platform's own. */
 function platformEnv(): Record<string, string> {
-  const defaults: Record<string, string> = {
-    ...UNPACED_ENV,
-    CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
-    CARRIER_SIM_SMPP_MAX_TPS: '0',
-  };
-  for (const name of Object.keys(defaults)) {
-    const given = process.env[name];
-    if (given) defaults[name] = given;
-  }
-  for (const name of ['SEND_CONCURRENCY', 'SEND_TENANT_CONCURRENCY', 'SMPP_WINDOW'])
-    if (process.env[name]) defaults[name] = process.env[name];
-  return defaults;
+  return platformSettings(
+    {
+      ...UNPACED_ENV,
+      CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
+      CARRIER_SIM_SMPP_MAX_TPS: '0',
+    },
+    ['SEND_CONCURRENCY', 'SEND_TENANT_CONCURRENCY', 'SMPP_WINDOW'],
+  );
 }
 
 interface Tenant {

@@ -12,6 +12,7 @@ import { FINAL_STATUSES, messageTimes, progress, type MessageTimes } from './mes
 import { acceptedShot, openLoop, postMessage, type Shot } from './openLoop';
 import {
   pause,
+  platformSettings,
   ProcessSampler,
   recipient,
   runOnPlatform,
@@ -74,19 +75,14 @@ if (settings.rates.some((rate) => !Number.isInteger(rate) || rate < 1))
  * cap. Any of these set in the bench's environment wins.
  */
 function platformEnv(): Record<string, string> {
-  const defaults: Record<string, string> = {
+  return platformSettings({
     ...UNPACED_ENV,
     SMPP_WINDOW: '32',
     SEND_CONCURRENCY: '32',
     CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
     CARRIER_SIM_DLR_DELAY_MS: String(settings.receiptDelayMs),
     CARRIER_SIM_SMPP_MAX_TPS: '0',
-  };
-  for (const name of Object.keys(defaults)) {
-    const given = process.env[name];
-    if (given) defaults[name] = given;
-  }
-  return defaults;
+  });
 }
 
 interface Step {

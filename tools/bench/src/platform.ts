@@ -134,6 +134,22 @@ export function recipient(index: number): string {
   return `+4479${/998\d$/.test(digits) ? '1' : '0'}00${digits}`;
 }
 
+/**
+ * A run's platform settings: `defaults`, with any of them (and of `alsoFromEnvironment`) set in the bench's
+ * own environment winning.
+ */
+export function platformSettings(
+  defaults: Record<string, string>,
+  alsoFromEnvironment: string[] = [],
+): Record<string, string> {
+  const settings = { ...defaults };
+  for (const name of [...Object.keys(defaults), ...alsoFromEnvironment]) {
+    const given = process.env[name];
+    if (given) settings[name] = given;
+  }
+  return settings;
+}
+
 /** Sender pacing and the gateway's rate limits out of the way: the runs measure the path, not the policy. */
 export const UNPACED_ENV: Record<string, string> = {
   SENDER_RATES: 'long_code:100000,toll_free:100000,short_code:100000',
