@@ -299,6 +299,13 @@ async function run(platform: BenchPlatform, deadline: number): Promise<number> {
     sustainedSubmittedPerSecond: sustained.submitted,
     sustainedDeliveredPerSecond: sustained.delivered,
     sustainedRatedPerSecond: sustained.rated,
+    // What each stage did at best, whether or not it kept up: the platform's capacity when none sustained.
+    ...Object.fromEntries(
+      STAGES.map((stage) => [
+        `best${stage[0]!.toUpperCase()}${stage.slice(1)}PerSecond`,
+        Math.max(0, ...figures.map((step) => step.stages[stage].perSecond)),
+      ]),
+    ),
     acceptP99MsAt500PerSecond: at500,
     acceptToDeliveredP50Ms: acceptToDelivered.p50,
     acceptToDeliveredP99Ms: acceptToDelivered.p99,
