@@ -55,6 +55,6 @@ export function budgetOptions(
   quick: number,
 ) {
   const maxSeconds = Number(values['max-seconds'] ?? (values.quick ? quick : full));
-  if (!Number.isInteger(maxSeconds) || maxSeconds < 30) throw new Error('--max-seconds: 30 or more');
+  if (!Number.isInteger(maxSeconds) || maxSeconds < 60) throw new Error('--max-seconds: 60 or more');
   return { quick: values.quick === true, maxSeconds };
 }
