@@ -35,10 +35,21 @@ describe('RESULTS.md', () => {
             scenario: 'messaging',
             date: '2026-12-01T21:02:00.000Z',
             machine: { cpus: 2, memoryBytes: 1, node: 'v20.19.0' },
-            summary: { sustainedAcceptedPerSecond: 50, 'a|b': 1, acceptP99MsAt500PerSecond: null as never },
+            summary: {
+              sustainedAcceptedPerSecond: 50,
+              'a|b': 1,
+              acceptP99MsAt500PerSecond: null as never,
+              stallMs: 12,
+              rowsPerSecond: 30,
+              unsure: 5,
+            },
             targets: {
               sustainedAcceptedPerSecond: { target: 1000, met: false },
               acceptP99MsAt500PerSecond: { target: 25, met: false, atMost: true },
+              // Written without atMost: the bearing follows from the figure and whether it met the target.
+              stallMs: { target: 50, met: true },
+              rowsPerSecond: { target: 60, met: false },
+              unsure: { target: 5, met: true },
             },
             processes: { gateway: { cpuSeconds: 12.5, peakPssMiB: 80 } },
           },
@@ -52,6 +63,9 @@ describe('RESULTS.md', () => {
     expect(markdown).toContain('| sustainedAcceptedPerSecond | 50 | ≥ 1,000 | **no** |');
     expect(markdown).toContain('| acceptP99MsAt500PerSecond | — | ≤ 25 | **no** |');
     expect(markdown).toContain('| a\\|b | 1 |  |  |');
+    expect(markdown).toContain('| stallMs | 12 | ≤ 50 | yes |');
+    expect(markdown).toContain('| rowsPerSecond | 30 | ≥ 60 | **no** |');
+    expect(markdown).toContain('| unsure | 5 | 5 | yes |');
     expect(markdown).toContain('| gateway | 12.5 | 80 |');
     expect(markdown).toContain('![messaging: throughput](results/messaging-throughput.svg)');
     expect(markdown).toContain('| [dsr](#dsr) | missing: no script yet |');

@@ -1,6 +1,6 @@
 // tools/bench/RESULTS.md as `npm run bench` writes it: the machine, the date, and per scenario its summary
 // figures against their targets, its processes' CPU and memory where it measured them, and its charts.
-import type { ScenarioFile } from './scenario';
+import type { ScenarioFile, Target } from './scenario';
 
 export interface Machine {
   cpuModel: string;
@@ -47,6 +47,16 @@ function statusLine(run: ScenarioRun): string {
   }
 }
 
+/**
+ * '≤ ' or '≥ ' before a target: as the scenario said, or else as its figure and `met` tell (a figure above
+ * its target that met it had to reach it; one below that met it had to stay under); nothing when unsure.
+ */
+function bearing(goal: Target, value: unknown): string {
+  if (goal.atMost !== undefined) return goal.atMost ? '≤ ' : '≥ ';
+  if (typeof value !== 'number' || !Number.isFinite(value) || value === goal.target) return '';
+  return value > goal.target === goal.met ? '≥ ' : '≤ ';
+}
+
 function processTable(processes: unknown): string[] {
   if (typeof processes !== 'object' || processes === null) return [];
   const rows = Object.entries(processes as Record<string, { cpuSeconds?: number; peakPssMiB?: number }>);
@@ -74,7 +84,7 @@ function scenarioSection(run: ScenarioRun): string[] {
     const names = [...new Set([...Object.keys(results.summary ?? {}), ...Object.keys(targets)])];
     for (const name of names) {
       const goal = targets[name];
-      const bound = goal ? `${goal.atMost ? '≤' : '≥'} ${formatFigure(goal.target)}` : '';
+      const bound = goal ? `${bearing(goal, results.summary?.[name])}${formatFigure(goal.target)}` : '';
       const met = goal ? (goal.met ? 'yes' : '**no**') : '';
       lines.push(`| ${cell(name)} | ${formatFigure(results.summary?.[name])} | ${bound} | ${met} |`);
     }

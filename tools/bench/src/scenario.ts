@@ -7,7 +7,10 @@ import { writeMicroResults } from './micro';
 export interface Target {
   target: number;
   met: boolean;
-  /** Whether the figure must stay at or below the target (latency) rather than reach it (a rate). */
+  /**
+   * Whether the figure must stay at or below the target (latency) rather than reach it (a rate). When absent,
+   * RESULTS.md infers it from the figure and `met` where it can.
+   */
   atMost?: boolean;
 }
 
@@ -45,7 +48,7 @@ export function writeScenarioResults(
 export function target(value: number, goal: number, direction: 'atLeast' | 'atMost'): Target {
   return direction === 'atMost'
     ? { target: goal, met: Number.isFinite(value) && value <= goal, atMost: true }
-    : { target: goal, met: Number.isFinite(value) && value >= goal };
+    : { target: goal, met: Number.isFinite(value) && value >= goal, atMost: false };
 }
 
 /** `--quick` and `--max-seconds` with the scenario's own defaults for both modes. */
