@@ -3,7 +3,7 @@
 // tools/bench/README.md for the scenarios and the results contract between them and this runner.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem, type as osType } from 'node:os';
+import { cpus, loadavg, release, totalmem, type as osType } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { findNatsServer } from '../../dev/src/nats';
@@ -23,10 +23,16 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    /** No runs: charts and RESULTS.md again from the results files there. */
+    report: { type: 'boolean', default: false },
     'scenario-timeout': { type: 'string', default: '3600' },
   },
 });
-const selected = values.only ? values.only.split(',').map((name) => name.trim()) : [...SCENARIOS];
+const selected = values.report
+  ? []
+  : values.only
+    ? values.only.split(',').map((name) => name.trim())
+    : [...SCENARIOS];
 for (const name of selected)
   if (!(SCENARIOS as readonly string[]).includes(name))
     throw new Error(`--only: ${name} is not one of ${SCENARIOS.join(', ')}`);
@@ -87,8 +93,9 @@ function versionOf(binary: string | undefined, pattern: RegExp): string {
   }
 }
 
-function machine(): Machine {
+function machine(loadAverage: number[]): Machine {
   return {
+    loadAverage: loadAverage.map((load) => Math.round(load * 100) / 100),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
@@ -110,6 +117,7 @@ function writeCharts(name: string, results: ScenarioFile | undefined) {
 
 async function main(): Promise<number> {
   const started = new Date();
+  const loadAtStart = loadavg();
   const runs: ScenarioRun[] = [];
   for (const name of SCENARIOS) {
     const script = join(__dirname, `${name}.ts`);
@@ -143,7 +151,12 @@ async function main(): Promise<number> {
   const out = join(benchDir, 'RESULTS.md');
   writeFileSync(
     out,
-    resultsMarkdown({ machine: machine(), date: started.toISOString(), quick: values.quick === true, runs }),
+    resultsMarkdown({
+      machine: machine(loadAtStart),
+      date: started.toISOString(),
+      quick: values.quick === true,
+      runs,
+    }),
   );
   console.log(`\nwritten ${out}`);
   for (const run of runs) console.log(`${run.name.padEnd(10)} ${run.status}`);

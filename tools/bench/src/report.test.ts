@@ -9,6 +9,7 @@ const machine = {
   node: 'v20.19.0',
   postgres: '17.5',
   natsServer: '2.11.0',
+  loadAverage: [1.5, 0.75, 0.5],
 };
 
 describe('RESULTS.md', () => {
@@ -60,6 +61,7 @@ describe('RESULTS.md', () => {
     });
     expect(markdown).toContain('| CPU | Test CPU, 2 cores |');
     expect(markdown).toContain('| PostgreSQL | 17.5 |');
+    expect(markdown).toContain('| load average when the run began | 1.5, 0.75, 0.5 (1, 5, 15 min) |');
     expect(markdown).toContain('| sustainedAcceptedPerSecond | 50 | ≥ 1,000 | **no** |');
     expect(markdown).toContain('| acceptP99MsAt500PerSecond | — | ≤ 25 | **no** |');
     expect(markdown).toContain('| a\\|b | 1 |  |  |');

@@ -10,6 +10,8 @@ export interface Machine {
   node: string;
   postgres: string;
   natsServer: string;
+  /** The system's load average (1, 5, 15 minutes) when the run began: how busy the machine already was. */
+  loadAverage: number[];
 }
 
 export interface ScenarioRun {
@@ -117,6 +119,7 @@ export function resultsMarkdown(options: {
     `| Node | ${cell(machine.node)} |`,
     `| PostgreSQL | ${cell(machine.postgres)} |`,
     `| nats-server | ${cell(machine.natsServer)} |`,
+    `| load average when the run began | ${machine.loadAverage.map(formatFigure).join(', ')} (1, 5, 15 min) |`,
     '',
     '| scenario | this run |',
     '| --- | --- |',
