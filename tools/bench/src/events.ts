@@ -1,24 +1,14 @@
 // `npm run bench:events`: raw JetStream acked publishes against the kit's outbox -> JetStream -> inbox,
 // in one run on one machine, with their own PostgreSQL and nats-server. See tools/bench/README.md.
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { headers as natsHeaders } from '@nats-io/nats-core';
-import { jetstream, jetstreamManager, type PubAck } from '@nats-io/jetstream';
-import pg from 'pg';
-import { eventsV1 } from '@parley/proto';
-import { connectNats, createLogger } from '@parley/kit';
+import { createLogger } from '@parley/kit';
 import { startInfra, type BenchInfra } from './infra';
-import {
-  BENCH_EVENT,
-  benchItemMessage,
-  createKitPipeline,
-  type BenchItem,
-  type EventPipeline,
-} from './kitAdapter';
+import { createKitPipeline, type EventPipeline } from './kitAdapter';
+import { payloadFor, rawPublishes, round, serverVersions, type RawResult } from './raw';
 import { latencySummary, MemorySampler, mebibytes } from './stats';
 
 const TARGET_EVENTS_PER_SECOND = 5_000;
@@ -88,87 +78,6 @@ function readSettings(argv: string[]): Settings {
 }
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
-
-function payloadFor(item: number, payloadBytes: number): BenchItem {
-  // JSON overhead of {"item":N,"pad":""} is ~20 bytes; pad brings the payload to the size asked for.
-  const base = JSON.stringify({ item, pad: '' }).length;
-  return { item, pad: 'x'.repeat(Math.max(0, payloadBytes - base)) };
-}
-
-/** An envelope as the relay publishes it, so raw publishes carry the same bytes per message. */
-function sampleEnvelope(payloadBytes: number): Uint8Array {
-  return eventsV1.Envelope.encode(
-    eventsV1.Envelope.fromPartial({
-      eventId: randomUUID(),
-      type: BENCH_EVENT,
-      tenantId: 'bench',
-      occurredAt: new Date(),
-      producer: 'bench',
-      traceparent: '',
-      tracestate: '',
-      payloadType: 'bench.Item',
-      payload: Buffer.from(benchItemMessage.encode(payloadFor(0, payloadBytes)).finish()),
-    }),
-  ).finish();
-}
-
-interface RawResult {
-  events: number;
-  seconds: number;
-  eventsPerSecond: number;
-  completed: boolean;
-}
-
-/** (a) Acked JetStream publishes, `window` in flight at a time, same message size and headers as the relay's. */
-async function rawPublishes(infra: BenchInfra, settings: Settings, deadline: number): Promise<RawResult> {
-  const nc = await connectNats({ url: infra.natsUrl, name: 'bench-raw' });
-  try {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.add({ name: 'BENCHRAW', subjects: ['benchraw.>'] });
-    const js = jetstream(nc);
-    const data = sampleEnvelope(settings.payloadBytes);
-    const publish = () => {
-      const headers = natsHeaders();
-      headers.set('Parley-Event-Type', BENCH_EVENT);
-      headers.set('Parley-Tenant', 'bench');
-      return js.publish('benchraw.item.created', data, { msgID: randomUUID(), headers });
-    };
-    // Warm-up: connection, stream files, JIT.
-    await Promise.all(Array.from({ length: Math.min(500, settings.rawEvents) }, publish));
-    const started = performance.now();
-    let sent = 0;
-    let acked = 0;
-    const inFlight = new Set<Promise<PubAck>>();
-    while (acked < settings.rawEvents && performance.now() < deadline) {
-      while (sent < settings.rawEvents && inFlight.size < settings.window) {
-        const pending = publish();
-        inFlight.add(pending);
-        void pending.then(
-          () => {
-            inFlight.delete(pending);
-            acked += 1;
-          },
-          () => inFlight.delete(pending),
-        );
-        sent += 1;
-      }
-      // A refused publish is not counted; the loop goes on and the result says it did not complete.
-      await Promise.race(inFlight).catch(() => undefined);
-    }
-    await Promise.allSettled(inFlight);
-    const seconds = (performance.now() - started) / 1000;
-    await jsm.streams.delete('BENCHRAW');
-    return {
-      events: acked,
-      seconds: round(seconds, 3),
-      eventsPerSecond: Math.round(acked / seconds),
-      completed: acked >= settings.rawEvents,
-    };
-  } finally {
-    await nc.drain().catch(() => nc.close());
-  }
-}
 
 interface PipelineResult extends RawResult {
   produced: number;
@@ -246,19 +155,6 @@ async function outboxToInbox(
   };
 }
 
-async function versions(infra: BenchInfra): Promise<{ postgres?: string; natsServer?: string }> {
-  const client = new pg.Client({ connectionString: infra.databaseUrl });
-  await client.connect();
-  const { rows } = await client.query<{ version: string }>(
-    "select current_setting('server_version') as version",
-  );
-  await client.end();
-  const nc = await connectNats({ url: infra.natsUrl, name: 'bench-info' });
-  const natsServer = nc.info?.version;
-  await nc.close();
-  return { postgres: rows[0]?.version, natsServer };
-}
-
 async function main(): Promise<number> {
   const settings = readSettings(process.argv.slice(2));
   const deadline = performance.now() + settings.maxSeconds * 1000;
@@ -296,10 +192,14 @@ async function main(): Promise<number> {
     infra = await startInfra(say);
     sampler = new MemorySampler(infra.pids);
     sampler.start();
-    const serverVersions = await versions(infra);
+    const versions = await serverVersions(infra);
 
     say('(a) raw JetStream acked publishes...');
-    const raw = await rawPublishes(infra, settings, deadline);
+    const raw = await rawPublishes(
+      infra.natsUrl,
+      { events: settings.rawEvents, window: settings.window, payloadBytes: settings.payloadBytes },
+      deadline,
+    );
     say(`    ${raw.events} events in ${raw.seconds} s: ${raw.eventsPerSecond} events/s`);
 
     say('(b) outbox -> JetStream -> inbox...');
@@ -348,8 +248,8 @@ async function main(): Promise<number> {
         platform: process.platform,
         arch: process.arch,
         node: process.version,
-        postgres: serverVersions.postgres,
-        natsServer: serverVersions.natsServer,
+        postgres: versions.postgres,
+        natsServer: versions.natsServer,
       },
       settings: { ...settings, out: undefined },
       raw,

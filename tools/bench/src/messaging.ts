@@ -1,50 +1,73 @@
-// `npm run bench:messaging`: messages through the gateway of a platform started as `npm start` starts it,
-// to the carrier simulator's SMSC over SMPP and back as delivery receipts. See tools/bench/README.md.
-import { readFileSync } from 'node:fs';
+// `npm run bench:messaging` (scenario 1 of `npm run bench`): POST /v1/messages at a rising rate on a
+// platform started as `npm start` starts it, until the accept latency p99 of a step passes its limit or
+// errors appear; the highest rate sustained at each stage (accepted, submitted over SMPP, delivered, rated),
+// with the raw JetStream publish and PostgreSQL insert rates of the same machine beside them. See
+// tools/bench/README.md.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { writeMicroResults } from './micro';
+import type { ChartSeries } from './chart';
+import { startInfra } from './infra';
+import { FINAL_STATUSES, messageTimes, progress, type MessageTimes } from './messageTimes';
+import { acceptedShot, openLoop, postMessage, type Shot } from './openLoop';
 import {
+  pause,
+  platformSettings,
+  ProcessSampler,
   recipient,
-  request,
+  runOnPlatform,
   senderNumbers,
-  simCounters,
-  startPlatform,
   UNPACED_ENV,
   type BenchPlatform,
-  type Dev,
 } from './platform';
-import { latencySummary, mebibytes, treeCpuSeconds, treeRssBytes } from './stats';
+import { rawInserts, rawPublishes, round, type RawResult } from './raw';
+import { budgetOptions, target, writeScenarioResults } from './scenario';
+import { latencySummary, percentile } from './stats';
 
 const TARGET_ACCEPTED_PER_SECOND = 1_000;
-const TARGET_DELIVERED_PER_SECOND = 500;
-const FINAL = new Set(['delivered', 'undelivered', 'failed', 'expired']);
+const TARGET_END_TO_END_PER_SECOND = 500;
+const TARGET_ACCEPT_P99_MS = 25;
+/** A stage keeps up with a step when it handled the step's messages at this share of the offered rate. */
+const SUSTAINED_SHARE = 0.9;
+const STAGES = ['accepted', 'submitted', 'delivered', 'rated'] as const;
+type Stage = (typeof STAGES)[number];
 
 const { values } = parseArgs({
   args: process.argv.slice(2),
   options: {
-    messages: { type: 'string', default: '3000' },
-    warmup: { type: 'string', default: '200' },
-    concurrency: { type: 'string', default: '64' },
+    quick: { type: 'boolean', default: false },
+    rates: { type: 'string' },
+    'step-seconds': { type: 'string' },
+    'p99-limit-ms': { type: 'string', default: '100' },
+    warmup: { type: 'string' },
     senders: { type: 'string', default: '8' },
+    'max-in-flight': { type: 'string', default: '2000' },
     'latency-ms': { type: 'string', default: '20' },
     'receipt-delay-ms': { type: 'string', default: '0' },
-    'max-seconds': { type: 'string', default: '300' },
+    'raw-events': { type: 'string' },
+    'max-seconds': { type: 'string' },
     out: { type: 'string', default: join(__dirname, '..', 'results', 'messaging.json') },
   },
 });
+const { quick, maxSeconds } = budgetOptions(values, 900, 240);
 const settings = {
-  messages: Number(values.messages),
-  warmup: Number(values.warmup),
-  concurrency: Number(values.concurrency),
+  quick,
+  rates: (values.rates ?? (quick ? '5,10,25' : '5,10,25,50,100,250,500,1000,1500')).split(',').map(Number),
+  stepSeconds: Number(values['step-seconds'] ?? (quick ? 4 : 15)),
+  p99LimitMs: Number(values['p99-limit-ms']),
+  warmup: Number(values.warmup ?? (quick ? 25 : 100)),
   senders: Number(values.senders),
+  maxInFlight: Number(values['max-in-flight']),
   smscLatencyMs: Number(values['latency-ms']),
   receiptDelayMs: Number(values['receipt-delay-ms']),
-  maxSeconds: Number(values['max-seconds']),
+  rawEvents: Number(values['raw-events'] ?? (quick ? 3000 : 20000)),
+  maxSeconds,
 };
 for (const [name, value] of Object.entries(settings))
-  if (!Number.isInteger(value) || value < 0) throw new Error(`--${name}: a whole number is expected`);
+  if (typeof value === 'number' && (!Number.isInteger(value) || value < (name === 'receiptDelayMs' ? 0 : 1)))
+    throw new Error(`${name}: a positive whole number is expected`);
+if (settings.rates.some((rate) => !Number.isInteger(rate) || rate < 1))
+  throw new Error('--rates: positive whole numbers separated by commas');
 
 /**
  * The platform's settings for the run: sender pacing and the gateway's rate limits out of the way (the bench
@@ -52,284 +75,283 @@ for (const [name, value] of Object.entries(settings))
  * cap. Any of these set in the bench's environment wins.
  */
 function platformEnv(): Record<string, string> {
-  const defaults: Record<string, string> = {
+  return platformSettings({
     ...UNPACED_ENV,
     SMPP_WINDOW: '32',
     SEND_CONCURRENCY: '32',
     CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
     CARRIER_SIM_DLR_DELAY_MS: String(settings.receiptDelayMs),
     CARRIER_SIM_SMPP_MAX_TPS: '0',
-  };
-  for (const name of Object.keys(defaults)) {
-    const given = process.env[name];
-    if (given) defaults[name] = given;
-  }
-  return defaults;
+  });
 }
 
-async function untilCounter(dev: Dev, name: string, atLeast: number, deadline: number) {
-  for (;;) {
-    const counters = await simCounters(dev);
-    if ((counters[name] ?? 0) >= atLeast) return counters;
-    if (Date.now() > deadline) throw new Error(`${name} reached ${counters[name]} of ${atLeast} in time`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+interface Step {
+  offeredPerSecond: number;
+  shots: Shot[];
 }
 
-/** Peak resident memory and CPU seconds of every process the launcher started (processes.json). */
-class ProcessSampler {
-  private timer?: NodeJS.Timeout;
-  readonly peakPss = new Map<string, number>();
-  private readonly cpuAtStart = new Map<string, number>();
-  private readonly processes: { name: string; pid: number }[];
-
-  constructor(home: string) {
-    this.processes = JSON.parse(readFileSync(join(home, 'processes.json'), 'utf8')) as typeof this.processes;
-  }
-
-  start() {
-    for (const { name, pid } of this.processes) this.cpuAtStart.set(name, treeCpuSeconds(pid));
-    this.timer = setInterval(() => this.sample(), 250);
-    this.timer.unref();
-  }
-
-  stop(): Record<string, { cpuSeconds: number; peakPssMiB: number }> {
-    clearInterval(this.timer);
-    this.sample();
-    return Object.fromEntries(
-      this.processes.map(({ name, pid }) => [
-        name,
-        {
-          cpuSeconds: Math.round((treeCpuSeconds(pid) - (this.cpuAtStart.get(name) ?? 0)) * 100) / 100,
-          peakPssMiB: mebibytes(this.peakPss.get(name) ?? 0),
-        },
-      ]),
-    );
-  }
-
-  private sample() {
-    for (const { name, pid } of this.processes)
-      this.peakPss.set(name, Math.max(this.peakPss.get(name) ?? 0, treeRssBytes(pid, true)));
-  }
+/** The epoch-ms time each stage of a message was reached (submitted: sent, or delivered when that came first). */
+function stageTime(stage: Stage, shot: Shot, times: MessageTimes | undefined): number | undefined {
+  if (stage === 'accepted') return acceptedShot(shot) ? shot.doneAt : undefined;
+  if (!times) return undefined;
+  if (stage === 'submitted') return times.sent ?? times.delivered;
+  return times[stage];
 }
 
 /**
- * Committed transactions and written rows per database so far, from PostgreSQL's own statistics (the
- * launcher's server, through its admin account in PARLEY_HOME).
+ * What each stage did with one step's messages: the rate at which it handled them (all it reached, over the
+ * time from the step's first due send until the last of them reached the stage) and whether that kept up:
+ * every message reached it, at SUSTAINED_SHARE of the offered rate or better (accepted: also no errors and
+ * the accept p99 within the limit).
  */
-async function databaseActivity(platform: BenchPlatform): Promise<Record<string, Record<string, number>>> {
-  const client = await platform.admin('postgres');
-  try {
-    const { rows } = await client.query<{
-      datname: string;
-      commits: string;
-      inserted: string;
-      updated: string;
-      deleted: string;
-    }>(
-      `select datname, xact_commit as commits, tup_inserted as inserted, tup_updated as updated,
-              tup_deleted as deleted
-         from pg_stat_database where datname is not null and datname not in ('postgres', 'template0', 'template1')`,
-    );
-    return Object.fromEntries(
-      rows.map((row) => [
-        row.datname,
-        {
-          commits: Number(row.commits),
-          inserted: Number(row.inserted),
-          updated: Number(row.updated),
-          deleted: Number(row.deleted),
-        },
-      ]),
-    );
-  } finally {
-    await client.end();
+function stepFigures(step: Step, times: Map<string, MessageTimes>) {
+  const started = step.shots[0]!.dueAt;
+  const accepted = step.shots.filter(acceptedShot);
+  const acceptMs = latencySummary(accepted.map((shot) => shot.doneAt - shot.dueAt));
+  const sorted = accepted.map((shot) => shot.doneAt - shot.dueAt).sort((a, b) => a - b);
+  const errors = step.shots.length - accepted.length;
+  const stages = Object.fromEntries(
+    STAGES.map((stage) => {
+      const reached = step.shots
+        .map((shot) => stageTime(stage, shot, shot.id ? times.get(shot.id) : undefined))
+        .filter((at): at is number => at !== undefined);
+      const seconds = reached.length ? (Math.max(...reached) - started) / 1000 : Number.NaN;
+      const perSecond = reached.length ? round(reached.length / seconds) : 0;
+      const sustained =
+        reached.length === step.shots.length &&
+        perSecond >= SUSTAINED_SHARE * step.offeredPerSecond &&
+        (stage !== 'accepted' || acceptMs.p99 <= settings.p99LimitMs);
+      return [stage, { reached: reached.length, perSecond, sustained }];
+    }),
+  ) as Record<Stage, { reached: number; perSecond: number; sustained: boolean }>;
+  return {
+    offeredPerSecond: step.offeredPerSecond,
+    offered: step.shots.length,
+    errors,
+    errorCodes: [
+      ...new Set(step.shots.filter((shot) => !acceptedShot(shot)).map((shot) => shot.code ?? shot.status)),
+    ],
+    acceptMs: { ...acceptMs, p999: round(percentile(sorted, 0.999) ?? Number.NaN, 2) },
+    stages,
+  };
+}
+
+/** Per second of the load: how many were offered, accepted, submitted, delivered and rated. */
+function throughputSeries(steps: Step[], times: Map<string, MessageTimes>, started: number): ChartSeries[] {
+  const shots = steps.flatMap((step) => step.shots);
+  const lines: [string, (shot: Shot) => number | undefined][] = [
+    ['offered', (shot) => shot.dueAt],
+    ...STAGES.map(
+      (stage) =>
+        [stage, (shot: Shot) => stageTime(stage, shot, shot.id ? times.get(shot.id) : undefined)] as [
+          string,
+          (shot: Shot) => number | undefined,
+        ],
+    ),
+  ];
+  return lines.map(([label, at]) => {
+    const perSecond = new Map<number, number>();
+    for (const shot of shots) {
+      const when = at(shot);
+      if (when === undefined) continue;
+      const second = Math.floor((when - started) / 1000);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    }
+    const last = Math.max(0, ...perSecond.keys());
+    return {
+      label,
+      unit: 'messages/s',
+      xUnit: 's since the load began',
+      points: Array.from({ length: last + 1 }, (_, second) => [second, perSecond.get(second) ?? 0]),
+    };
+  });
+}
+
+/** The highest step rate a stage sustained, with every lower step sustained too (0: not even the first). */
+function highestSustained(figures: ReturnType<typeof stepFigures>[], stage: Stage): number {
+  let highest = 0;
+  for (const step of figures) {
+    if (!step.stages[stage].sustained) break;
+    highest = step.offeredPerSecond;
+  }
+  return highest;
+}
+
+async function waitUntilSettled(platform: BenchPlatform, ids: string[], deadline: number) {
+  for (;;) {
+    const now = await progress(platform, ids);
+    if ((now.final >= ids.length && now.rated >= now.sent) || Date.now() > deadline) return now;
+    await pause(1_000);
   }
 }
 
-/** What each database did per message between two readings (statistics lag by up to a second). */
-function perMessage(
-  before: Awaited<ReturnType<typeof databaseActivity>>,
-  after: typeof before,
-  messages: number,
-) {
-  return Object.fromEntries(
-    Object.entries(after).map(([database, counts]) => [
-      database,
-      Object.fromEntries(
-        Object.entries(counts).map(([name, value]) => [
-          name,
-          Math.round(((value - (before[database]?.[name] ?? 0)) / messages) * 10) / 10,
-        ]),
-      ),
-    ]),
-  );
-}
-
-async function sendAll(dev: Dev, senders: string[], count: number, offset: number) {
-  const accepted: { id: string; ms: number }[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: settings.concurrency }, async () => {
-      while (next < count) {
-        const index = offset + next++;
-        const started = performance.now();
-        const message = await request(dev, 'POST', '/v1/messages', {
-          from: senders[index % senders.length],
-          to: recipient(index),
-          body: `bench ${index}`,
-        });
-        accepted.push({ id: String(message.id), ms: performance.now() - started });
-      }
-    }),
-  );
-  return accepted;
-}
-
-/** Each message's status history, read once it is final. */
-async function histories(dev: Dev, ids: string[], deadline: number) {
-  const found = new Map<string, { status: string; history: { status: string; at: string }[] }>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < ids.length) {
-        const id = ids[next++]!;
-        for (;;) {
-          const message = await request(dev, 'GET', `/v1/messages/${id}`);
-          if (FINAL.has(String(message.status)) || Date.now() > deadline) {
-            found.set(id, message as never);
-            break;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 200));
-        }
-      }
-    }),
-  );
-  return [...found.values()];
-}
-
-async function run(platform: BenchPlatform): Promise<number> {
-  const deadline = Date.now() + settings.maxSeconds * 1000;
-  const { dev, home } = platform;
-  if (!dev.carrierSimulator) throw new Error('dev.json names no carrier simulator');
+async function run(platform: BenchPlatform, deadline: number): Promise<number> {
+  const { dev } = platform;
   const senders = await senderNumbers(dev, settings.senders);
+  const fire = (index: number) =>
+    postMessage(dev.gatewayUrl, dev.apiKey, {
+      from: senders[index % senders.length]!,
+      to: recipient(index),
+      body: `bench ${index}`,
+    });
   console.log(`bought ${senders.length} sender numbers; warming up with ${settings.warmup} messages`);
-  await sendAll(dev, senders, settings.warmup, 0);
-  await untilCounter(dev, 'receiptsAcked', settings.warmup, deadline);
-
-  const before = await simCounters(dev);
-  const activityBefore = await databaseActivity(platform);
-  const sampler = new ProcessSampler(home);
-  sampler.start();
-  const timeline: { atMs: number; submitsAccepted: number; receiptsAcked: number }[] = [];
-  const started = performance.now();
-  let sampling = true;
-  const sampling$ = (async () => {
-    while (sampling) {
-      const counters = await simCounters(dev);
-      timeline.push({
-        atMs: Math.round(performance.now() - started),
-        submitsAccepted: (counters.submitsAccepted ?? 0) - (before.submitsAccepted ?? 0),
-        receiptsAcked: (counters.receiptsAcked ?? 0) - (before.receiptsAcked ?? 0),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
-  console.log(`sending ${settings.messages} messages, ${settings.concurrency} at a time`);
-  const accepted = await sendAll(dev, senders, settings.messages, settings.warmup);
-  const acceptSeconds = (performance.now() - started) / 1000;
-  const after = await untilCounter(
-    dev,
-    'receiptsAcked',
-    (before.receiptsAcked ?? 0) + settings.messages,
-    deadline,
-  ).catch((error: unknown) => {
-    console.error(String(error));
-    return simCounters(dev);
+  const warmup = await openLoop({
+    perSecond: settings.rates[0]!,
+    durationMs: (settings.warmup / settings.rates[0]!) * 1000,
+    maxInFlight: settings.maxInFlight,
+    fire,
   });
-  sampling = false;
-  await sampling$;
-  const processes = sampler.stop();
-  await new Promise((resolve) => setTimeout(resolve, 1_000)); // PostgreSQL's statistics catch up
-  const databases = perMessage(activityBefore, await databaseActivity(platform), settings.messages);
-
-  /** Seconds from the start of the load until the counter reached its last value. */
-  const secondsToReach = (name: 'submitsAccepted' | 'receiptsAcked') => {
-    const last = timeline[timeline.length - 1]?.[name] ?? 0;
-    const reached = timeline.find((sample) => sample[name] >= last);
-    return { count: last, seconds: (reached?.atMs ?? Number.NaN) / 1000 };
-  };
-  const submitted = secondsToReach('submitsAccepted');
-  const delivered = secondsToReach('receiptsAcked');
-  const messages = await histories(
-    dev,
-    accepted.map((message) => message.id),
-    Date.now() + 60_000,
+  await waitUntilSettled(
+    platform,
+    warmup.filter(acceptedShot).map((shot) => shot.id),
+    Math.min(deadline, Date.now() + 60_000),
   );
-  const at = (history: { status: string; at: string }[], status: string) =>
-    Date.parse(history.find((change) => change.status === status)?.at ?? '');
-  const statuses: Record<string, number> = {};
-  for (const message of messages) statuses[message.status] = (statuses[message.status] ?? 0) + 1;
-  const delta = (name: string) => (after[name] ?? 0) - (before[name] ?? 0);
-  const results = {
-    settings: { ...settings, platform: platformEnv() },
-    acceptedPerSecond: Math.round(settings.messages / acceptSeconds),
-    submittedPerSecond: Math.round(submitted.count / submitted.seconds),
-    deliveredReceiptsPerSecond: Math.round(delivered.count / delivered.seconds),
-    acceptMs: latencySummary(accepted.map((message) => message.ms)),
-    acceptToDeliveredMs: latencySummary(
-      messages.map(({ history }) => at(history, 'delivered') - at(history, 'queued')).filter(Number.isFinite),
-    ),
-    statuses,
-    simulator: {
-      messagesAccepted: delta('messagesAccepted'),
-      duplicates: delta('duplicates'),
-      throttled: delta('throttled'),
-      receiptsAcked: delta('receiptsAcked'),
-    },
-    processes,
-    databasePerMessage: databases,
-    targets: {
-      acceptedPerSecond: TARGET_ACCEPTED_PER_SECOND,
-      deliveredPerSecond: TARGET_DELIVERED_PER_SECOND,
-    },
-    timeline,
+
+  // Keep a third of what is left after the load for the platform to finish, and a minute for the raw rates.
+  const loadDeadline = deadline - 60_000 - settings.stepSeconds * 1000;
+  const sampler = new ProcessSampler(platform);
+  sampler.start();
+  const steps: Step[] = [];
+  const loadStarted = Date.now();
+  let stopReason = 'every step was offered';
+  let next = settings.warmup;
+  for (const rate of settings.rates) {
+    if (Date.now() + settings.stepSeconds * 1000 > loadDeadline) {
+      stopReason = '--max-seconds leaves no time for another step';
+      break;
+    }
+    const shots = await openLoop({
+      perSecond: rate,
+      durationMs: settings.stepSeconds * 1000,
+      maxInFlight: settings.maxInFlight,
+      fire,
+      firstIndex: next,
+    });
+    next += shots.length;
+    steps.push({ offeredPerSecond: rate, shots });
+    const accepted = shots.filter(acceptedShot);
+    const acceptMs = latencySummary(accepted.map((shot) => shot.doneAt - shot.dueAt));
+    console.log(
+      `${rate}/s for ${settings.stepSeconds} s: ${accepted.length} of ${shots.length} accepted, ` +
+        `accept p50 ${acceptMs.p50} ms, p99 ${acceptMs.p99} ms`,
+    );
+    if (accepted.length < shots.length) {
+      stopReason = `errors at ${rate}/s`;
+      break;
+    }
+    if (acceptMs.p99 > settings.p99LimitMs) {
+      stopReason = `accept p99 over ${settings.p99LimitMs} ms at ${rate}/s`;
+      break;
+    }
+  }
+  const loadSeconds = (Date.now() - loadStarted) / 1000;
+  const ids = steps.flatMap((step) => step.shots.filter(acceptedShot).map((shot) => shot.id));
+  console.log(`${stopReason}; waiting for ${ids.length} messages to be delivered and rated`);
+  const settled = await waitUntilSettled(platform, ids, deadline - 60_000);
+  const processes = sampler.stop();
+  const times = await messageTimes(platform, ids);
+  await platform.stop(); // the raw rates are measured on an otherwise idle machine
+
+  console.log(`raw JetStream publishes and PostgreSQL inserts (${settings.rawEvents} each)`);
+  const infra = await startInfra(() => undefined);
+  let rawJetStream: RawResult;
+  let rawPostgres: RawResult;
+  try {
+    const rawDeadline = performance.now() + Math.max(10_000, deadline - Date.now());
+    rawJetStream = await rawPublishes(
+      infra.natsUrl,
+      { events: settings.rawEvents, window: 256, payloadBytes: 256 },
+      rawDeadline,
+    );
+    rawPostgres = await rawInserts(
+      infra.databaseUrl,
+      { rows: settings.rawEvents, connections: 8, payloadBytes: 256 },
+      rawDeadline,
+    );
+  } finally {
+    await infra.stop();
+  }
+
+  const figures = steps.map((step) => stepFigures(step, times));
+  const sustained = Object.fromEntries(
+    STAGES.map((stage) => [stage, highestSustained(figures, stage)]),
+  ) as Record<Stage, number>;
+  // Accept-to-delivered over the steps the platform delivered in time (all of them when none was).
+  const within = steps.filter((step) => step.offeredPerSecond <= sustained.delivered);
+  const latencies = (within.length ? within : steps)
+    .flatMap((step) => step.shots.filter(acceptedShot))
+    .map((shot) => {
+      const delivered = times.get(shot.id)?.delivered;
+      return delivered === undefined ? Number.NaN : delivered - shot.dueAt;
+    })
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
+  const acceptToDelivered = {
+    p50: round(percentile(latencies, 0.5) ?? Number.NaN, 1),
+    p99: round(percentile(latencies, 0.99) ?? Number.NaN, 1),
+    p999: round(percentile(latencies, 0.999) ?? Number.NaN, 1),
   };
-  const { timeline: _timeline, ...printed } = results;
-  console.log(JSON.stringify(printed, null, 2));
-  writeMicroResults(values.out!, 'messaging', results);
+  const at500 = figures.find((step) => step.offeredPerSecond === 500)?.acceptMs.p99 ?? Number.NaN;
+  const statuses: Record<string, number> = {};
+  for (const message of times.values()) statuses[message.status] = (statuses[message.status] ?? 0) + 1;
+  const summary = {
+    sustainedAcceptedPerSecond: sustained.accepted,
+    sustainedSubmittedPerSecond: sustained.submitted,
+    sustainedDeliveredPerSecond: sustained.delivered,
+    sustainedRatedPerSecond: sustained.rated,
+    // What each stage did at best, whether or not it kept up: the platform's capacity when none sustained.
+    ...Object.fromEntries(
+      STAGES.map((stage) => [
+        `best${stage[0]!.toUpperCase()}${stage.slice(1)}PerSecond`,
+        Math.max(0, ...figures.map((step) => step.stages[stage].perSecond)),
+      ]),
+    ),
+    acceptP99MsAt500PerSecond: at500,
+    acceptToDeliveredP50Ms: acceptToDelivered.p50,
+    acceptToDeliveredP99Ms: acceptToDelivered.p99,
+    acceptToDeliveredP999Ms: acceptToDelivered.p999,
+    rawJetStreamPublishesPerSecond: rawJetStream.eventsPerSecond,
+    rawPostgresInsertsPerSecond: rawPostgres.eventsPerSecond,
+    deliveredPerRawJetStreamPublish: round(sustained.delivered / rawJetStream.eventsPerSecond, 4),
+    deliveredPerRawPostgresInsert: round(sustained.delivered / rawPostgres.eventsPerSecond, 4),
+    messages: ids.length,
+    notFinal: ids.length - settled.final,
+  };
+  const results = {
+    summary,
+    targets: {
+      sustainedAcceptedPerSecond: target(sustained.accepted, TARGET_ACCEPTED_PER_SECOND, 'atLeast'),
+      sustainedDeliveredPerSecond: target(sustained.delivered, TARGET_END_TO_END_PER_SECOND, 'atLeast'),
+      sustainedRatedPerSecond: target(sustained.rated, TARGET_END_TO_END_PER_SECOND, 'atLeast'),
+      acceptP99MsAt500PerSecond: target(at500, TARGET_ACCEPT_P99_MS, 'atMost'),
+    },
+    series: {
+      throughput: throughputSeries(steps, times, loadStarted),
+      acceptLatency: (['p50', 'p99'] as const).map((quantile) => ({
+        label: `accept ${quantile}`,
+        unit: 'ms',
+        xUnit: 'messages/s offered',
+        points: figures.map((step) => [step.offeredPerSecond, step.acceptMs[quantile]] as [number, number]),
+      })),
+    },
+    settings: { ...settings, platform: platformEnv() },
+    stopReason,
+    loadSeconds: round(loadSeconds),
+    steps: figures,
+    statuses,
+    processes,
+    raw: { jetStream: rawJetStream, postgres: rawPostgres },
+  };
+  console.log(
+    JSON.stringify({ summary, steps: figures.map(({ errorCodes: _codes, ...step }) => step) }, null, 2),
+  );
+  writeScenarioResults('messaging', results, values.out);
   const whole =
-    results.simulator.messagesAccepted === settings.messages &&
-    results.simulator.duplicates === 0 &&
-    statuses.delivered === settings.messages;
-  if (!whole) console.error('not every message was delivered exactly once: see statuses and simulator');
+    ids.length > 0 &&
+    [...times.values()].every((message) => FINAL_STATUSES.has(message.status)) &&
+    times.size === ids.length;
+  if (!whole) console.error('not every accepted message reached a final status in time: see statuses');
   return whole ? 0 : 1;
 }
 
-async function main(): Promise<number> {
-  let platform: BenchPlatform | undefined;
-  const stop = async () => platform?.stop();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => void stop().then(() => process.exit(130)));
-  const budget = setTimeout(
-    () => {
-      console.error(`--max-seconds ${settings.maxSeconds} ran out`);
-      void stop().then(() => process.exit(1));
-    },
-    (settings.maxSeconds + 240) * 1000,
-  );
-  budget.unref();
-  try {
-    platform = await startPlatform('bench-messaging', platformEnv());
-    return await run(platform);
-  } catch (error) {
-    console.error(error);
-    if (platform && platform.launched.child.exitCode !== null)
-      console.error(platform.launched.output().slice(-4000));
-    return 1;
-  } finally {
-    await stop();
-  }
-}
-
-void main().then((code) => process.exit(code));
+runOnPlatform('bench-messaging', platformEnv(), settings.maxSeconds, run);

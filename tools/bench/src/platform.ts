@@ -5,6 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { mebibytes, treeCpuSeconds, treeRssBytes } from './stats';
 import { freePort } from '../../dev/src/ports';
 import { devCredentials, launch, untilReady, type Launch } from '../../dev/src/spawnLauncher';
 
@@ -133,6 +134,22 @@ export function recipient(index: number): string {
   return `+4479${/998\d$/.test(digits) ? '1' : '0'}00${digits}`;
 }
 
+/**
+ * A run's platform settings: `defaults`, with any of them (and of `alsoFromEnvironment`) set in the bench's
+ * own environment winning.
+ */
+export function platformSettings(
+  defaults: Record<string, string>,
+  alsoFromEnvironment: string[] = [],
+): Record<string, string> {
+  const settings = { ...defaults };
+  for (const name of [...Object.keys(defaults), ...alsoFromEnvironment]) {
+    const given = process.env[name];
+    if (given) settings[name] = given;
+  }
+  return settings;
+}
+
 /** Sender pacing and the gateway's rate limits out of the way: the runs measure the path, not the policy. */
 export const UNPACED_ENV: Record<string, string> = {
   SENDER_RATES: 'long_code:100000,toll_free:100000,short_code:100000',
@@ -140,3 +157,92 @@ export const UNPACED_ENV: Record<string, string> = {
   RATE_LIMIT_PER_TENANT: '0',
   CARRIER_SIM_ORDER_DELAY_MS: '100',
 };
+
+/** Peak memory (PSS) and CPU seconds of every process the launcher started (processes.json), from `start`. */
+export class ProcessSampler {
+  private timer?: NodeJS.Timeout;
+  readonly peakPss = new Map<string, number>();
+  private readonly cpuAtStart = new Map<string, number>();
+  private readonly processes: { name: string; pid: number }[];
+
+  constructor(platform: BenchPlatform) {
+    this.processes = platform.processes();
+  }
+
+  start() {
+    for (const { name, pid } of this.processes) this.cpuAtStart.set(name, treeCpuSeconds(pid));
+    this.timer = setInterval(() => this.sample(), 250);
+    this.timer.unref();
+  }
+
+  stop(): Record<string, { cpuSeconds: number; peakPssMiB: number }> {
+    clearInterval(this.timer);
+    this.sample();
+    return Object.fromEntries(
+      this.processes.map(({ name, pid }) => [
+        name,
+        {
+          cpuSeconds: Math.round((treeCpuSeconds(pid) - (this.cpuAtStart.get(name) ?? 0)) * 100) / 100,
+          peakPssMiB: mebibytes(this.peakPss.get(name) ?? 0),
+        },
+      ]),
+    );
+  }
+
+  private sample() {
+    for (const { name, pid } of this.processes)
+      this.peakPss.set(name, Math.max(this.peakPss.get(name) ?? 0, treeRssBytes(pid, true)));
+  }
+}
+
+/**
+ * A scenario's process on a platform of its own: starts it with `env`, runs `run` with the time left
+ * (milliseconds since the epoch by which the load must be over; stopping the platform takes the rest), and
+ * exits with its code. Whatever happens (an error, SIGINT/SIGTERM, `maxSeconds` running out) the platform is
+ * stopped and its data removed before the process exits.
+ */
+export function runOnPlatform(
+  prefix: string,
+  env: Record<string, string>,
+  maxSeconds: number,
+  run: (platform: BenchPlatform, deadline: number) => Promise<number>,
+): void {
+  const deadline = Date.now() + (maxSeconds - STOP_ALLOWANCE_SECONDS) * 1000;
+  let platform: BenchPlatform | undefined;
+  const stop = async () => platform?.stop();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stop().then(() => process.exit(130)));
+  const budget = setTimeout(
+    () => {
+      console.error(`--max-seconds ${maxSeconds} ran out`);
+      void stop().then(() => process.exit(1));
+    },
+    (maxSeconds - STOP_ALLOWANCE_SECONDS / 2) * 1000,
+  );
+  budget.unref();
+  const main = async () => {
+    try {
+      platform = await startPlatform(prefix, env, Math.min(180_000, deadline - Date.now()));
+      return await run(platform, deadline);
+    } catch (error) {
+      console.error(error);
+      if (platform && platform.launched.child.exitCode !== null)
+        console.error(platform.launched.output().slice(-4000));
+      return 1;
+    } finally {
+      await stop();
+    }
+  };
+  void main().then((code) => process.exit(code));
+}
+
+/** What a scenario keeps of its `--max-seconds` to stop the platform (SIGINT, every process's exit). */
+const STOP_ALLOWANCE_SECONDS = 30;
+
+/** Waits `ms` unless that would pass `deadline`; false when there was no time left. */
+export async function pause(ms: number, deadline = Infinity): Promise<boolean> {
+  const wait = Math.min(ms, deadline - Date.now());
+  if (wait <= 0) return false;
+  await new Promise((resolve) => setTimeout(resolve, wait));
+  return true;
+}
