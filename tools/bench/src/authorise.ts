@@ -10,7 +10,7 @@ import { call, createClient, InternalTokens, internalTokenPublicKeySet } from '@
 import { billingV1 } from '@parley/proto';
 import { Metadata } from '@grpc/grpc-js';
 import { writeMicroResults } from './micro';
-import { startPlatform, type BenchPlatform } from './platform';
+import { runOnPlatform, type BenchPlatform } from './platform';
 import { latencySummary, percentile } from './stats';
 
 const TARGET_P99_MS = 2;
@@ -129,36 +129,14 @@ async function run(platform: BenchPlatform) {
   }
 }
 
-async function main(): Promise<number> {
-  let platform: BenchPlatform | undefined;
-  const stop = async () => platform?.stop();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => void stop().then(() => process.exit(130)));
-  const budget = setTimeout(
-    () => {
-      console.error(`--max-seconds ${values['max-seconds']} ran out`);
-      void stop().then(() => process.exit(1));
-    },
-    Number(values['max-seconds']) * 1000,
-  );
-  budget.unref();
-  try {
-    platform = await startPlatform('bench-authorise', {});
-    const runs = await run(platform);
-    const single = runs.find((summary) => summary.concurrency === 1) ?? runs[0]!;
-    writeMicroResults(values.out!, 'authorise', {
-      settings: { calls, concurrencies },
-      summary: { p99MsOneAtATime: single.ms.p99, callsPerSecondOneAtATime: single.perSecond },
-      targets: { p99MsOneAtATime: { target: TARGET_P99_MS, met: single.ms.p99 < TARGET_P99_MS } },
-      runs,
-    });
-    return runs.every((summary) => summary.refused === 0) ? 0 : 1;
-  } catch (error) {
-    console.error(error);
-    return 1;
-  } finally {
-    await stop();
-  }
-}
-
-void main().then((code) => process.exit(code));
+runOnPlatform('bench-authorise', {}, Number(values['max-seconds']), async (platform) => {
+  const runs = await run(platform);
+  const single = runs.find((summary) => summary.concurrency === 1) ?? runs[0]!;
+  writeMicroResults(values.out!, 'authorise', {
+    settings: { calls, concurrencies },
+    summary: { p99MsOneAtATime: single.ms.p99, callsPerSecondOneAtATime: single.perSecond },
+    targets: { p99MsOneAtATime: { target: TARGET_P99_MS, met: single.ms.p99 < TARGET_P99_MS } },
+    runs,
+  });
+  return runs.every((summary) => summary.refused === 0) ? 0 : 1;
+});
