@@ -19,6 +19,8 @@ export interface BenchPlatform {
   pidOf(name: string): number | undefined;
   /** A client of one of the platform's databases as PostgreSQL's superuser (RLS does not apply). */
   admin(database: string): Promise<pg.Client>;
+  /** The connection string of that superuser client (for a pool or the kit's job queue). */
+  adminUrl(database: string): string;
   stop(): Promise<void>;
 }
 
@@ -59,23 +61,25 @@ export async function startPlatform(
     dev: devCredentials(home),
     processes,
     pidOf: (name) => processes().find((record) => record.name === name)?.pid,
+    adminUrl: (database) => adminUrl(home, database),
     admin: async (database) => {
-      const client = new pg.Client({
-        host: '127.0.0.1',
-        port: Number(
-          readFileSync(join(home, 'pg', 'postmaster.pid'), 'utf8')
-            .split('\n')[3]!
-            .trim(),
-        ),
-        user: 'parley_admin',
-        password: readFileSync(join(home, '.pg-admin-password'), 'utf8').trim(),
-        database,
-      });
+      const client = new pg.Client({ connectionString: adminUrl(home, database) });
       await client.connect();
       return client;
     },
     stop,
   };
+}
+
+/** The launcher's PostgreSQL (port from its postmaster.pid) as its superuser, on `database`. */
+function adminUrl(home: string, database: string): string {
+  const port = Number(
+    readFileSync(join(home, 'pg', 'postmaster.pid'), 'utf8')
+      .split('\n')[3]!
+      .trim(),
+  );
+  const password = readFileSync(join(home, '.pg-admin-password'), 'utf8').trim();
+  return `postgres://parley_admin:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
 /** One call to the gateway with the demo tenant's key; a write carries a fresh Idempotency-Key. */
@@ -140,3 +144,37 @@ export const UNPACED_ENV: Record<string, string> = {
   RATE_LIMIT_PER_TENANT: '0',
   CARRIER_SIM_ORDER_DELAY_MS: '100',
 };
+
+/**
+ * Runs one scenario on a platform of its own: started with `env`, stopped (and its data removed) when `run`
+ * ends, fails, the process is interrupted, or `maxSeconds` runs out; exits with `run`'s code (1 on an error).
+ */
+export function runOnPlatform(
+  prefix: string,
+  env: Record<string, string>,
+  maxSeconds: number,
+  run: (platform: BenchPlatform) => Promise<number>,
+): void {
+  let platform: BenchPlatform | undefined;
+  const stop = async () => platform?.stop();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stop().then(() => process.exit(130)));
+  const budget = setTimeout(() => {
+    console.error(`--max-seconds ${maxSeconds} ran out`);
+    void stop().then(() => process.exit(1));
+  }, maxSeconds * 1000);
+  budget.unref();
+  void (async () => {
+    try {
+      platform = await startPlatform(prefix, env);
+      return await run(platform);
+    } catch (error) {
+      console.error(error);
+      if (platform && platform.launched.child.exitCode !== null)
+        console.error(platform.launched.output().slice(-4000));
+      return 1;
+    } finally {
+      await stop();
+    }
+  })().then((code) => process.exit(code));
+}
