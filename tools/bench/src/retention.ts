@@ -197,7 +197,15 @@ async function remaining(platform: BenchPlatform, months: Date[]) {
   }
 }
 
-type JobRow = { id: string; name: string; state: string; started_on: Date | null; completed_on: Date | null };
+type JobRow = {
+  id: string;
+  name: string;
+  state: string;
+  retry_count: number;
+  created_on: Date;
+  started_on: Date | null;
+  completed_on: Date | null;
+};
 
 /**
  * Sends the platform's daily metadata-retention job to messaging's own job queue (the job its cron sends at
@@ -220,7 +228,7 @@ async function purge(platform: BenchPlatform, deadline: number): Promise<JobRow[
   try {
     for (;;) {
       const { rows } = await messaging.query<JobRow>(
-        `select id, name, state, started_on, completed_on from pgboss.job
+        `select id, name, state, retry_count, created_on, started_on, completed_on from pgboss.job
           where id = $1 or (name = $2 and created_on >= $3) order by created_on`,
         [id, QUEUES.tenantMetadataRetention, sentAt],
       );
@@ -234,6 +242,49 @@ async function purge(platform: BenchPlatform, deadline: number): Promise<JobRow[
     }
   } finally {
     await messaging.end();
+  }
+}
+
+/**
+ * Samples, every 50 ms, the statements in messaging's database waiting on a lock (a send's insert queued
+ * behind the purge's detach, say): the longest wait seen, independent of how busy the CPUs are.
+ */
+class LockWaits {
+  readonly samples: [number, number][] = [];
+  private running = true;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly platform: BenchPlatform,
+    private readonly clock: () => number,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = await this.platform.admin('messaging');
+    this.loop = (async () => {
+      try {
+        while (this.running) {
+          const { rows } = await client.query<{ ms: number | null }>(
+            `select max(extract(epoch from clock_timestamp() - query_start) * 1000)::float8 as ms
+               from pg_stat_activity where datname = 'messaging' and wait_event_type = 'Lock'`,
+          );
+          this.samples.push([this.clock(), rows[0]?.ms ?? 0]);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      } finally {
+        await client.end();
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.loop;
+  }
+
+  /** The longest lock wait seen between two times (seconds since the load began), in ms. */
+  longest(from: number, to: number): number {
+    return Math.max(0, ...this.samples.filter(([at]) => at >= from && at <= to).map(([, ms]) => ms));
   }
 }
 
@@ -266,6 +317,8 @@ async function run(platform: BenchPlatform): Promise<number> {
 
   const load = new PacedSends(dev, senders, settings.rate);
   load.start();
+  const locks = new LockWaits(platform, () => load.now());
+  await locks.start();
   await new Promise((resolve) => setTimeout(resolve, settings.beforeSeconds * 1000));
   const triggeredAt = load.now();
   const epochAtStart = Date.now() - triggeredAt * 1000;
@@ -273,11 +326,15 @@ async function run(platform: BenchPlatform): Promise<number> {
   const observedAt = load.now();
   await new Promise((resolve) => setTimeout(resolve, settings.afterSeconds * 1000));
   await load.stop();
+  await locks.stop();
   const after = await remaining(platform, months);
 
   const seconds = (at: Date | null) => (at ? (at.getTime() - epochAtStart) / 1000 : Number.NaN);
+  // From the start of the job's run (of its first attempt when it was retried: from when it was queued).
   const window = {
-    fromSeconds: round(Math.min(...jobs.map((job) => seconds(job.started_on)))),
+    fromSeconds: round(
+      Math.min(...jobs.map((job) => seconds(job.retry_count > 0 ? job.created_on : job.started_on))),
+    ),
     toSeconds: round(Math.max(...jobs.map((job) => seconds(job.completed_on)))),
   };
   // A send overlaps the purge when it was in flight at any moment of the window.
@@ -299,6 +356,8 @@ async function run(platform: BenchPlatform): Promise<number> {
     jobs: jobs.map((job) => ({
       queue: job.name,
       state: job.state,
+      /** Attempts before the one that finished (a maintenance lock not granted within 5 s fails one). */
+      retries: job.retry_count,
       seconds: round(seconds(job.completed_on) - seconds(job.started_on), 3),
     })),
     purgeWindow: window,
@@ -326,6 +385,10 @@ async function run(platform: BenchPlatform): Promise<number> {
       acceptMaxDuringPurgeMs: round(maxDuring),
       acceptMaxOutsidePurgeMs: round(Math.max(0, ...outside.map((send) => send.ms))),
       acceptP99Ms: latencySummary(ok(load.sends)).p99,
+      lockWaitMaxDuringPurgeMs: round(locks.longest(window.fromSeconds, window.toSeconds + 1)),
+      lockWaitMaxOutsidePurgeMs: round(
+        Math.max(locks.longest(0, window.fromSeconds - 0.001), locks.longest(window.toSeconds + 1, Infinity)),
+      ),
       sendsDuringPurge: during.length,
       sendErrors: errors.length,
     },
@@ -336,6 +399,11 @@ async function run(platform: BenchPlatform): Promise<number> {
           unit: 'ms',
           label: 'accept latency (POST /v1/messages)',
           points: load.sends.map((send) => [round(send.at, 3), round(send.ms)]),
+        },
+        {
+          unit: 'ms',
+          label: "longest lock wait in messaging's database (sampled every 50 ms)",
+          points: locks.samples.map(([at, ms]) => [round(at, 3), round(ms)]),
         },
         {
           unit: 'ms',
