@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeMicroResults } from './micro';
-import { startPlatform, UNPACED_ENV, type BenchPlatform } from './platform';
+import { runOnPlatform, UNPACED_ENV } from './platform';
 import { DRILL_TARGETS, drillTable, runDrills, type DrillTarget } from './drill/run';
 
 const { values } = parseArgs({
@@ -36,22 +36,15 @@ const numbers = {
 for (const [name, value] of Object.entries(numbers))
   if (!Number.isInteger(value) || value < 0) throw new Error(`${name}: a whole number is expected`);
 
-async function main(): Promise<number> {
-  let platform: BenchPlatform | undefined;
-  const stop = async () => platform?.stop();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => void stop().then(() => process.exit(130)));
-  const budget = setTimeout(() => {
-    console.error(`--max-seconds ${numbers.maxSeconds} ran out`);
-    void stop().then(() => process.exit(1));
-  }, numbers.maxSeconds * 1000);
-  budget.unref();
-  try {
-    platform = await startPlatform('drill', {
-      ...UNPACED_ENV,
-      CARRIER_SIM_SMPP_LATENCY_MS: String(numbers.latencyMs),
-      CARRIER_SIM_SMPP_MAX_TPS: '0',
-    });
+runOnPlatform(
+  'drill',
+  {
+    ...UNPACED_ENV,
+    CARRIER_SIM_SMPP_LATENCY_MS: String(numbers.latencyMs),
+    CARRIER_SIM_SMPP_MAX_TPS: '0',
+  },
+  numbers.maxSeconds,
+  async (platform) => {
     const results = await runDrills(platform, targets, {
       perSecond: numbers.rate,
       beforeKillMs: numbers.beforeKillMs,
@@ -69,14 +62,5 @@ async function main(): Promise<number> {
     );
     if (!clean) console.error('a drill lost, repeated or double-billed something: see the table');
     return clean ? 0 : 1;
-  } catch (error) {
-    console.error(error);
-    if (platform && platform.launched.child.exitCode !== null)
-      console.error(platform.launched.output().slice(-4000));
-    return 1;
-  } finally {
-    await stop();
-  }
-}
-
-void main().then((code) => process.exit(code));
+  },
+);

@@ -10,7 +10,7 @@ import {
   request,
   senderNumbers,
   simCounters,
-  startPlatform,
+  runOnPlatform,
   UNPACED_ENV,
   type BenchPlatform,
   type Dev,
@@ -306,30 +306,4 @@ async function run(platform: BenchPlatform): Promise<number> {
   return whole ? 0 : 1;
 }
 
-async function main(): Promise<number> {
-  let platform: BenchPlatform | undefined;
-  const stop = async () => platform?.stop();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => void stop().then(() => process.exit(130)));
-  const budget = setTimeout(
-    () => {
-      console.error(`--max-seconds ${settings.maxSeconds} ran out`);
-      void stop().then(() => process.exit(1));
-    },
-    (settings.maxSeconds + 240) * 1000,
-  );
-  budget.unref();
-  try {
-    platform = await startPlatform('bench-messaging', platformEnv());
-    return await run(platform);
-  } catch (error) {
-    console.error(error);
-    if (platform && platform.launched.child.exitCode !== null)
-      console.error(platform.launched.output().slice(-4000));
-    return 1;
-  } finally {
-    await stop();
-  }
-}
-
-void main().then((code) => process.exit(code));
+runOnPlatform('bench-messaging', platformEnv(), settings.maxSeconds + 240, run);

@@ -97,6 +97,20 @@ export async function request(dev: Dev, method: string, path: string, body?: unk
   return json;
 }
 
+/** POST /v1/messages with the demo tenant's key and this Idempotency-Key, given up after `timeoutMs`. */
+export function postMessage(dev: Dev, body: string, idempotencyKey: string, timeoutMs: number) {
+  return fetch(`${dev.gatewayUrl}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${dev.apiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': idempotencyKey,
+    },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+}
+
 /** The carrier simulator's SMSC counters (accepted, duplicates, receipts, ...). */
 export async function simCounters(dev: Dev): Promise<Record<string, number>> {
   const sim = dev.carrierSimulator!;
@@ -160,7 +174,7 @@ export function runOnPlatform(
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.once(signal, () => void stop().then(() => process.exit(130)));
   const budget = setTimeout(() => {
-    console.error(`--max-seconds ${maxSeconds} ran out`);
+    console.error(`out of time after ${maxSeconds} s: stopping`);
     void stop().then(() => process.exit(1));
   }, maxSeconds * 1000);
   budget.unref();

@@ -8,8 +8,10 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createLogger, Jobs, partitionName } from '@parley/kit';
 import { QUEUES } from '../../../services/messaging/src/deps';
+import { pace } from './drill/load';
 import { writeMicroResults } from './micro';
 import {
+  postMessage,
   recipient,
   request,
   runOnPlatform,
@@ -73,7 +75,7 @@ interface Send {
 /** Sends at a fixed rate through the gateway, each with its own Idempotency-Key, timing every answer. */
 class PacedSends {
   readonly sends: Send[] = [];
-  private timer?: NodeJS.Timeout;
+  private stopPacing?: () => void;
   private readonly inFlight = new Set<Promise<void>>();
   private next = 0;
   readonly started = performance.now();
@@ -85,22 +87,15 @@ class PacedSends {
   ) {}
 
   start(): void {
-    const interval = 1000 / this.perSecond;
-    let due = performance.now();
-    const tick = () => {
-      while (due <= performance.now()) {
-        const sending = this.send(this.next++);
-        this.inFlight.add(sending);
-        void sending.finally(() => this.inFlight.delete(sending));
-        due += interval;
-      }
-      this.timer = setTimeout(tick, Math.max(1, due - performance.now()));
-    };
-    tick();
+    this.stopPacing = pace(this.perSecond, () => {
+      const sending = this.send(this.next++);
+      this.inFlight.add(sending);
+      void sending.finally(() => this.inFlight.delete(sending));
+    });
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
+    this.stopPacing?.();
     await Promise.all([...this.inFlight]);
   }
 
@@ -113,20 +108,16 @@ class PacedSends {
     const begun = performance.now();
     let status = 0;
     try {
-      const response = await fetch(`${this.dev.gatewayUrl}/v1/messages`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${this.dev.apiKey}`,
-          'content-type': 'application/json',
-          'idempotency-key': randomUUID(),
-        },
-        body: JSON.stringify({
+      const response = await postMessage(
+        this.dev,
+        JSON.stringify({
           from: this.senders[index % this.senders.length],
           to: recipient(index),
           body: `retention ${index}`,
         }),
-        signal: AbortSignal.timeout(30_000),
-      });
+        randomUUID(),
+        30_000,
+      );
       await response.arrayBuffer();
       status = response.status;
     } catch {
