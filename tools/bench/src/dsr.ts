@@ -130,7 +130,8 @@ async function archiveBytes(dev: Dev, id: string): Promise<number> {
     const response = await fetch(`${dev.gatewayUrl}${String(link.url)}`, {
       headers: { authorization: `Bearer ${dev.apiKey}` },
     });
-    if (!response.ok) throw new Error(`archive download: ${response.status}`);
+    if (!response.ok)
+      throw new Error(`archive download: ${response.status} ${(await response.text()).slice(0, 300)}`);
     return (await response.arrayBuffer()).byteLength;
   } catch (error) {
     console.error(`archive of ${id} not downloaded: ${String(error)}`);
