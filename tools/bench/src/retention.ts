@@ -182,7 +182,16 @@ async function remaining(platform: BenchPlatform, months: Date[]) {
       'select count(*) n from messages where created_at < $1',
       [before.toISOString()],
     );
-    return { partitions: Number(partitions.rows[0]!.n), messages: Number(rows.rows[0]!.n) };
+    // Per partition too: where the rows are, so a count short of --rows says which month it misses.
+    const perPartition = await messaging.query<{ partition: string; n: string }>(
+      `select tableoid::regclass::text as partition, count(*) n from messages where created_at < $1 group by 1 order by 1`,
+      [before.toISOString()],
+    );
+    return {
+      partitions: Number(partitions.rows[0]!.n),
+      messages: Number(rows.rows[0]!.n),
+      perPartition: Object.fromEntries(perPartition.rows.map((row) => [row.partition, Number(row.n)])),
+    };
   } finally {
     await messaging.end();
   }
