@@ -20,6 +20,8 @@ export interface BenchPlatform {
   pidOf(name: string): number | undefined;
   /** A client of one of the platform's databases as PostgreSQL's superuser (RLS does not apply). */
   admin(database: string): Promise<pg.Client>;
+  /** The connection string of that superuser client (for a pool or the kit's job queue). */
+  adminUrl(database: string): string;
   stop(): Promise<void>;
 }
 
@@ -60,23 +62,25 @@ export async function startPlatform(
     dev: devCredentials(home),
     processes,
     pidOf: (name) => processes().find((record) => record.name === name)?.pid,
+    adminUrl: (database) => adminUrl(home, database),
     admin: async (database) => {
-      const client = new pg.Client({
-        host: '127.0.0.1',
-        port: Number(
-          readFileSync(join(home, 'pg', 'postmaster.pid'), 'utf8')
-            .split('\n')[3]!
-            .trim(),
-        ),
-        user: 'parley_admin',
-        password: readFileSync(join(home, '.pg-admin-password'), 'utf8').trim(),
-        database,
-      });
+      const client = new pg.Client({ connectionString: adminUrl(home, database) });
       await client.connect();
       return client;
     },
     stop,
   };
+}
+
+/** The launcher's PostgreSQL (port from its postmaster.pid) as its superuser, on `database`. */
+function adminUrl(home: string, database: string): string {
+  const port = Number(
+    readFileSync(join(home, 'pg', 'postmaster.pid'), 'utf8')
+      .split('\n')[3]!
+      .trim(),
+  );
+  const password = readFileSync(join(home, '.pg-admin-password'), 'utf8').trim();
+  return `postgres://parley_admin:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
 /** One call to the gateway with the demo tenant's key; a write carries a fresh Idempotency-Key. */
@@ -92,6 +96,20 @@ export async function request(dev: Dev, method: string, path: string, body?: unk
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${String(json.code)}`);
   return json;
+}
+
+/** POST /v1/messages with the demo tenant's key and this Idempotency-Key, given up after `timeoutMs`. */
+export function postMessage(dev: Dev, body: string, idempotencyKey: string, timeoutMs: number) {
+  return fetch(`${dev.gatewayUrl}/v1/messages`, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${dev.apiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': idempotencyKey,
+    },
+    body,
+    signal: AbortSignal.timeout(timeoutMs),
+  });
 }
 
 /** The carrier simulator's SMSC counters (accepted, duplicates, receipts, ...). */

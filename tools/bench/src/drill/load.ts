@@ -1,7 +1,27 @@
 // The steady load a drill runs under: sends at a fixed rate through the gateway, each send retried with
 // its own Idempotency-Key until the platform gives a definite answer, as a careful client does.
 import { randomUUID } from 'node:crypto';
-import { recipient, type Dev } from '../platform';
+import { performance } from 'node:perf_hooks';
+import { postMessage, recipient, type Dev } from '../platform';
+
+/**
+ * Calls `fire` `perSecond` times a second, on schedule: a late timer catches up with the calls it owes
+ * rather than drifting. Returns the function that stops it.
+ */
+export function pace(perSecond: number, fire: () => void): () => void {
+  const interval = 1000 / perSecond;
+  let due = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const tick = () => {
+    while (due <= performance.now()) {
+      fire();
+      due += interval;
+    }
+    timer = setTimeout(tick, Math.max(1, due - performance.now()));
+  };
+  tick();
+  return () => clearTimeout(timer);
+}
 
 export interface AcceptedSend {
   id: string;
@@ -23,7 +43,7 @@ export class SteadyLoad {
   unanswered = 0;
   /** Attempts that failed and were retried (connection refused, 503 while a service restarts, ...). */
   retries = 0;
-  private timer?: NodeJS.Timeout;
+  private stopPacing?: () => void;
   private readonly inFlight = new Set<Promise<void>>();
   private next = 0;
 
@@ -37,24 +57,16 @@ export class SteadyLoad {
   ) {}
 
   start(): void {
-    const interval = 1000 / this.perSecond;
-    let due = Date.now();
-    const tick = () => {
-      const now = Date.now();
-      while (due <= now) {
-        const sending = this.send(this.firstIndex + this.next++);
-        this.inFlight.add(sending);
-        void sending.finally(() => this.inFlight.delete(sending));
-        due += interval;
-      }
-      this.timer = setTimeout(tick, Math.max(1, due - Date.now()));
-    };
-    tick();
+    this.stopPacing = pace(this.perSecond, () => {
+      const sending = this.send(this.firstIndex + this.next++);
+      this.inFlight.add(sending);
+      void sending.finally(() => this.inFlight.delete(sending));
+    });
   }
 
   /** Stops starting sends and waits for those under way to get their definite answer. */
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
+    this.stopPacing?.();
     while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
   }
 
@@ -80,16 +92,7 @@ export class SteadyLoad {
       // held up by an outage must not become the load that keeps the platform from recovering.
       let waitMs = Math.min(5_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
       try {
-        const response = await fetch(`${this.dev.gatewayUrl}/v1/messages`, {
-          method: 'POST',
-          headers: {
-            authorization: `Bearer ${this.dev.apiKey}`,
-            'content-type': 'application/json',
-            'idempotency-key': key,
-          },
-          body,
-          signal: AbortSignal.timeout(15_000),
-        });
+        const response = await postMessage(this.dev, body, key, 15_000);
         const answer = (await response.json().catch(() => ({}))) as { id?: string; code?: string };
         if (response.ok && answer.id) {
           this.accepted.push({ id: answer.id, firstTriedAt, acceptedAt: Date.now() });
