@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ChartSeries } from './chart';
 import { messageTimes, type MessageTimes } from './messageTimes';
-import { acceptedShot, epochMs, openLoop, postMessage, type Shot } from './openLoop';
+import { acceptedShot, epochMs, openLoop, type Shot } from './openLoop';
 import {
   pause,
+  postMessage,
   platformSettings,
   recipient,
   runOnPlatform,

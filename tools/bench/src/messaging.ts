@@ -9,9 +9,10 @@ import { parseArgs } from 'node:util';
 import type { ChartSeries } from './chart';
 import { startInfra } from './infra';
 import { FINAL_STATUSES, messageTimes, progress, type MessageTimes } from './messageTimes';
-import { acceptedShot, openLoop, postMessage, type Shot } from './openLoop';
+import { acceptedShot, openLoop, type Shot } from './openLoop';
 import {
   pause,
+  postMessage,
   platformSettings,
   ProcessSampler,
   recipient,

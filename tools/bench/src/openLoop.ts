@@ -1,7 +1,6 @@
 // Open-loop load: requests go out on a fixed schedule whether or not earlier ones were answered, so a slow
 // platform shows up as latency (measured from when each request was due) and not as a lower offered rate.
 import { performance } from 'node:perf_hooks';
-import { randomUUID } from 'node:crypto';
 
 /** Milliseconds since the epoch, with the fraction performance.now() gives (comparable to PostgreSQL's clock). */
 export const epochMs = () => performance.timeOrigin + performance.now();
@@ -58,26 +57,6 @@ export async function openLoop(options: OpenLoopOptions): Promise<Shot[]> {
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, started + sent * interval - epochMs())));
   }
   return Promise.all(shots);
-}
-
-/** POST /v1/messages with `apiKey`: the status, and the message's id (or the problem's code). */
-export async function postMessage(
-  gatewayUrl: string,
-  apiKey: string,
-  message: { from: string; to: string; body: string },
-): Promise<{ status: number; id?: string; code?: string }> {
-  const response = await fetch(`${gatewayUrl}/v1/messages`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${apiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': randomUUID(),
-    },
-    body: JSON.stringify(message),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const answer = (await response.json().catch(() => ({}))) as { id?: string; code?: string };
-  return { status: response.status, id: answer.id, code: answer.code };
 }
 
 /** Answered 2xx with a message id. */

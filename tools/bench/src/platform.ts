@@ -98,18 +98,35 @@ export async function request(dev: Dev, method: string, path: string, body?: unk
   return json;
 }
 
-/** POST /v1/messages with the demo tenant's key and this Idempotency-Key, given up after `timeoutMs`. */
-export function postMessage(dev: Dev, body: string, idempotencyKey: string, timeoutMs: number) {
-  return fetch(`${dev.gatewayUrl}/v1/messages`, {
+/**
+ * POST /v1/messages with `apiKey` and an Idempotency-Key (a fresh one unless given, so a retry can repeat
+ * it), given up after `timeoutMs`: the status, the message's id (or the problem's code) and the answer's
+ * Retry-After in seconds (0 without one).
+ */
+export async function postMessage(
+  gatewayUrl: string,
+  apiKey: string,
+  message: { from: string; to: string; body: string; statusCallback?: string },
+  options: { idempotencyKey?: string; timeoutMs?: number } = {},
+): Promise<{ status: number; id?: string; code?: string; retryAfter: number }> {
+  const response = await fetch(`${gatewayUrl}/v1/messages`, {
     method: 'POST',
     headers: {
-      authorization: `Bearer ${dev.apiKey}`,
+      authorization: `Bearer ${apiKey}`,
       'content-type': 'application/json',
-      'idempotency-key': idempotencyKey,
+      'idempotency-key': options.idempotencyKey ?? randomUUID(),
     },
-    body,
-    signal: AbortSignal.timeout(timeoutMs),
+    body: JSON.stringify(message),
+    signal: AbortSignal.timeout(options.timeoutMs ?? 15_000),
   });
+  const answer = (await response.json().catch(() => ({}))) as { id?: string; code?: string };
+  const retryAfter = Number(response.headers.get('retry-after'));
+  return {
+    status: response.status,
+    id: answer.id,
+    code: answer.code,
+    retryAfter: retryAfter > 0 ? retryAfter : 0,
+  };
 }
 
 /** The carrier simulator's SMSC counters (accepted, duplicates, receipts, ...). */

@@ -2,7 +2,6 @@
 // partitions, purged by messaging's own retention job while sends go on at a steady rate through the
 // gateway: how long the purge takes, and the longest stall of the send path during it. See
 // tools/bench/README.md.
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -108,18 +107,16 @@ class PacedSends {
     const begun = performance.now();
     let status = 0;
     try {
-      const response = await postMessage(
-        this.dev,
-        JSON.stringify({
-          from: this.senders[index % this.senders.length],
+      ({ status } = await postMessage(
+        this.dev.gatewayUrl,
+        this.dev.apiKey,
+        {
+          from: this.senders[index % this.senders.length]!,
           to: recipient(index),
           body: `retention ${index}`,
-        }),
-        randomUUID(),
-        30_000,
-      );
-      await response.arrayBuffer();
-      status = response.status;
+        },
+        { timeoutMs: 30_000 },
+      ));
     } catch {
       // no answer: status 0
     }

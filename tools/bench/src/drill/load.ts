@@ -80,30 +80,30 @@ export class SteadyLoad {
 
   private async send(index: number): Promise<void> {
     const key = randomUUID();
-    const body = JSON.stringify({
-      from: this.senders[index % this.senders.length],
+    const message = {
+      from: this.senders[index % this.senders.length]!,
       to: recipient(index),
       body: `drill ${index}`,
       statusCallback: this.statusCallback,
-    });
+    };
     const firstTriedAt = Date.now();
     for (let attempt = 0; Date.now() - firstTriedAt < SEND_GIVE_UP_MS; attempt++) {
       // Backing off as a careful client does (doubling, with jitter, up to 5 s): retries of every send
       // held up by an outage must not become the load that keeps the platform from recovering.
       let waitMs = Math.min(5_000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2);
       try {
-        const response = await postMessage(this.dev, body, key, 15_000);
-        const answer = (await response.json().catch(() => ({}))) as { id?: string; code?: string };
-        if (response.ok && answer.id) {
+        const answer = await postMessage(this.dev.gatewayUrl, this.dev.apiKey, message, {
+          idempotencyKey: key,
+        });
+        if (answer.status >= 200 && answer.status < 300 && answer.id) {
           this.accepted.push({ id: answer.id, firstTriedAt, acceptedAt: Date.now() });
           return;
         }
-        if (!RETRYABLE.has(response.status)) {
-          this.refused.push({ status: response.status, code: String(answer.code) });
+        if (!RETRYABLE.has(answer.status)) {
+          this.refused.push({ status: answer.status, code: String(answer.code) });
           return;
         }
-        const retryAfter = Number(response.headers.get('retry-after'));
-        if (retryAfter > 0) waitMs = Math.min(retryAfter * 1000, 5_000);
+        if (answer.retryAfter > 0) waitMs = Math.min(answer.retryAfter * 1000, 5_000);
       } catch {
         // connection refused or reset, or no answer in time: the same request again, same key
       }
