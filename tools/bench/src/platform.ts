@@ -83,7 +83,7 @@ function adminUrl(home: string, database: string): string {
   return `postgres://parley_admin:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
 }
 
-/** One call to the gateway with the demo tenant's key; a write carries a fresh Idempotency-Key. */
+/** One call to the gateway with the demo tenant's key (given up after 30 s); a write carries a fresh Idempotency-Key. */
 export async function request(dev: Dev, method: string, path: string, body?: unknown) {
   const response = await fetch(`${dev.gatewayUrl}${path}`, {
     method,
@@ -92,6 +92,7 @@ export async function request(dev: Dev, method: string, path: string, body?: unk
       ...(body === undefined ? {} : { 'content-type': 'application/json', 'idempotency-key': randomUUID() }),
     },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
   });
   const json = (await response.json()) as Record<string, unknown>;
   if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${String(json.code)}`);

@@ -103,6 +103,7 @@ export function makeSendMessageJob(deps: MessagingDeps) {
       return deps.messages.transition(tx, found, 'sending', { submitStartedAt: deps.now() });
     });
     if (!row) return;
+    const parts = partTexts(row);
     let carrierMessageIds: string[];
     try {
       carrierMessageIds = await deps.carrier.submit({
@@ -110,7 +111,7 @@ export function makeSendMessageJob(deps: MessagingDeps) {
         from: row.from,
         to: row.to,
         encoding: row.encoding,
-        parts: partTexts(row),
+        parts,
         expiresAt: row.expiresAt,
       });
     } catch (error) {
@@ -124,7 +125,7 @@ export function makeSendMessageJob(deps: MessagingDeps) {
       }
       // Busy: offered again with backoff. When the carrier surely took none of it (one part, refused as
       // busy), the next run submits at once; otherwise it is in doubt (settleInDoubt).
-      if (row.segments <= 1 && !mayHaveReachedCarrier(error))
+      if (parts.length === 1 && !mayHaveReachedCarrier(error))
         await deps
           .withTenant(tenantId, (tx) => deps.messages.setSubmitStarted(tx, row, null))
           .catch(() => undefined);

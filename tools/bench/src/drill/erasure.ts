@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 import { isAlive } from '../../../dev/src/processes';
-import { senderNumbers, type BenchPlatform } from '../platform';
+import { request as call, senderNumbers, type BenchPlatform } from '../platform';
 
 export interface ErasureDrillResult {
   messages: number;
@@ -82,21 +82,6 @@ interface PrivacyRequest {
   tasks: { participant: string; state: string; receipt: { category: string; deleted: number }[] }[];
 }
 
-async function privacyCall(platform: BenchPlatform, method: string, path: string, body?: unknown) {
-  const response = await fetch(`${platform.dev.gatewayUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${platform.dev.apiKey}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const answer = (await response.json()) as PrivacyRequest & { code?: string };
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${answer.code}`);
-  return answer;
-}
-
 export async function runErasureDrill(
   platform: BenchPlatform,
   options: { messages: number; stoppedForMs: number; timeoutMs: number; log: (line: string) => void },
@@ -111,12 +96,16 @@ export async function runErasureDrill(
   process.kill(stopped, 'SIGSTOP');
   let request: PrivacyRequest;
   try {
-    request = await privacyCall(platform, 'POST', '/v1/privacy/requests', {
+    request = (await call(platform.dev, 'POST', '/v1/privacy/requests', {
       type: 'erasure',
       subject: { phone: subject },
-    });
+    })) as unknown as PrivacyRequest;
     await sleep(options.stoppedForMs);
-    request = await privacyCall(platform, 'GET', `/v1/privacy/requests/${request.id}`);
+    request = (await call(
+      platform.dev,
+      'GET',
+      `/v1/privacy/requests/${request.id}`,
+    )) as unknown as PrivacyRequest;
   } finally {
     // Killed while stopped (the signal ends it even so); the launcher starts it again.
     process.kill(stopped, 'SIGKILL');
@@ -132,7 +121,10 @@ export async function runErasureDrill(
   const restartedAt = Date.now();
   while (!['completed', 'partially_completed'].includes(request.state) && Date.now() < deadline) {
     await sleep(500);
-    request = await privacyCall(platform, 'GET', `/v1/privacy/requests/${request.id}`).catch(() => request);
+    request = await call(platform.dev, 'GET', `/v1/privacy/requests/${request.id}`).then(
+      (answer) => answer as unknown as PrivacyRequest,
+      () => request,
+    );
   }
   const messagingTask = request.tasks.filter((task) => task.participant === 'messaging');
   const deleted = messagingTask
