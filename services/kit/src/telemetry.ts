@@ -6,7 +6,7 @@ import {
   ATTR_URL_PATH,
   ATTR_URL_QUERY,
 } from '@opentelemetry/semantic-conventions';
-import { BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AlwaysOffSampler, BatchSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
@@ -18,7 +18,10 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { context, propagation, metrics, type Attributes, type Meter } from '@opentelemetry/api';
 import { containsCardNumber, maskCardNumbers } from './cardNumbers';
 
-/** Keeps trace ids alive (for logs and propagation) when no collector is configured; exports nothing. */
+/**
+ * Registers the tracer provider when no collector is configured, so trace ids stay alive (for logs and
+ * propagation); with the always-off sampler no span reaches it.
+ */
 class DiscardingSpanProcessor implements SpanProcessor {
   onStart(): void {}
   onEnd(): void {}
@@ -93,11 +96,12 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
       [ATTR_SERVICE_NAME]: options.service,
       [ATTR_SERVICE_VERSION]: options.version,
     }),
-    spanProcessors: [
-      endpoint
-        ? new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))
-        : new DiscardingSpanProcessor(),
-    ],
+    // Without a collector no span is recorded: each is a non-recording span that still carries its trace
+    // and span ids (for the logs and for propagation), so the instrumentations cost next to nothing. With
+    // one, spans are exported and OTEL_TRACES_SAMPLER decides (default: parent-based, always on).
+    ...(endpoint
+      ? { spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${endpoint}/v1/traces` }))] }
+      : { spanProcessors: [new DiscardingSpanProcessor()], sampler: new AlwaysOffSampler() }),
     metricReaders,
     instrumentations: [
       new HttpInstrumentation({
