@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { SignJWT } from 'jose';
 import { generateKeyPairSync } from 'node:crypto';
 import {
@@ -100,6 +100,51 @@ describe('InternalTokens', () => {
       .setExpirationTime('1m')
       .sign(key);
     await expect(verifier.verify(elsewhere)).rejects.toThrow('internal token invalid');
+  });
+
+  describe('signed and verified tokens kept for their lifetime', () => {
+    afterEach(() => jest.useRealTimers());
+    const clock = (at: number) => {
+      jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+      jest.setSystemTime(at);
+    };
+
+    it('signs once per caller per half-minute', async () => {
+      const start = Date.parse('2026-12-01T12:00:00Z');
+      clock(start);
+      const gateway = tokensOf('gateway');
+      const first = await gateway.sign(user);
+      expect(await gateway.sign({ ...user, scopes: [...user.scopes] })).toBe(first);
+      expect(await gateway.sign({ ...user, tenantId: 'globex' })).not.toBe(first);
+      expect(await gateway.sign({ ...user, scopes: ['numbers:write'] })).not.toBe(first);
+      jest.setSystemTime(start + 31_000);
+      const second = await gateway.sign(user);
+      expect(second).not.toBe(first);
+      // Both are valid: the first has half a minute left.
+      expect(await tokensOf('privacy').verify(first)).toEqual(user);
+      expect(await tokensOf('privacy').verify(second)).toEqual(user);
+    });
+
+    it('answers a token verified before from memory, and refuses it once it has expired', async () => {
+      const start = Date.parse('2026-12-01T12:00:00Z');
+      clock(start);
+      const verifier = tokensOf('privacy');
+      const token = await tokensOf('gateway').sign(admin);
+      const caller = await verifier.verify(token);
+      expect(caller).toEqual(admin);
+      // The caller handed out is a copy: changing it changes nothing for the next call.
+      caller.scopes.push('extra');
+      expect(await verifier.verify(token)).toEqual(admin);
+      jest.setSystemTime(start + 61_000);
+      await expect(verifier.verify(token)).rejects.toThrow('internal token expired');
+    });
+
+    it('does not keep a token that failed verification', async () => {
+      const verifier = tokensOf('gateway');
+      const forged = await forge({ tid: 'acme', sub: 'api-key:1', scp: ['*'] });
+      await expect(verifier.verify(forged)).rejects.toThrow(/may not assert/);
+      await expect(verifier.verify(forged)).rejects.toThrow(/may not assert/);
+    });
   });
 
   it('validates the key set: JSON, Ed25519 public keys only, the gateway present', () => {
