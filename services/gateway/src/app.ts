@@ -3,6 +3,7 @@ import { IdempotencyKeys, locateAssets, ServiceRuntime, SharedRateLimiter, type 
 import { version } from '../package.json';
 import type { Config } from './config';
 import { Backends } from './backends';
+import { ApiKeys } from './apiKeys';
 import { makeAuthenticate, TokenVerifier } from './auth';
 import { AccessLogRepository } from './db/accessLog';
 import { RateLimitOverrides } from './db/rateLimitOverrides';
@@ -59,12 +60,19 @@ export function buildApp(config: Config): GatewayApp {
   );
   const idempotencyKeys = new IdempotencyKeys(runtime.db, { leaseMs: config.IDEMPOTENCY_LEASE_MS });
   const globalPrivacyControl = new GlobalPrivacyControl(backends, runtime.log);
-  const routes = buildRoutes(backends, { overrides, defaults: rateLimitDefaults }, globalPrivacyControl);
+  const apiKeys = new ApiKeys(backends);
+  const routes = buildRoutes(
+    backends,
+    { overrides, defaults: rateLimitDefaults },
+    globalPrivacyControl,
+    apiKeys,
+  );
   let document: object | undefined;
   const recordAccess = (entry: AccessEntry) => accessLog.record(entry);
   // The Twilio-compatible API: the same backends, limits, idempotency store and access log, Twilio's wire.
   const twilio = createTwilioRouter({
     backends,
+    apiKeys,
     rateLimits,
     idempotencyKeys,
     recordAccess,
@@ -73,7 +81,7 @@ export function buildApp(config: Config): GatewayApp {
   const http = createHttpApp({
     routes,
     openApiDocument: () => (document ??= buildOpenApiDocument(routes, version)),
-    authenticate: makeAuthenticate(backends, tokens, runtime.log),
+    authenticate: makeAuthenticate(backends, apiKeys, tokens, runtime.log),
     recordAccess,
     onAuthenticated: (caller, request) => globalPrivacyControl.seen(caller, request),
     rateLimits,

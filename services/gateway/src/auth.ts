@@ -2,6 +2,7 @@ import { createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JWTPayload } fro
 import { LRUCache } from 'lru-cache';
 import { isScope, isTenantId, scopesOfRoles, unauthenticated, type Caller, type Logger } from '@parley/kit';
 import { identityV1 } from '@parley/proto';
+import type { ApiKeys } from './apiKeys';
 import type { Backends } from './backends';
 
 export interface TokenSettings {
@@ -121,12 +122,12 @@ export interface RequestOrigin {
 export const USER_STATUS_CACHE_MS = 5_000;
 
 /**
- * Resolves a bearer credential to the caller: a Parley API key (checked by identity on every request, so
- * revocation is immediate) or an access token, refused once the user's account is closed or erased, or their
+ * Resolves a bearer credential to the caller: a Parley API key (checked by identity, the answer cached for
+ * API_KEY_CACHE_MS; revocation through this replica is immediate) or an access token, refused once the user's account is closed or erased, or their
  * (or a partner client's) tenant closed (identity says so; the answer is cached for USER_STATUS_CACHE_MS). The first time a user's login session is seen, its IP and
  * user agent are recorded as the account's last login.
  */
-export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log: Logger) {
+export function makeAuthenticate(backends: Backends, apiKeys: ApiKeys, tokens: TokenVerifier, log: Logger) {
   const seenLogins = new Map<string, number>();
   const userStatus = new LRUCache<string, identityV1.UserStatus>({ max: 10_000, ttl: USER_STATUS_CACHE_MS });
   const requireActiveUser = async (tenantId: string, userId: string) => {
@@ -152,16 +153,9 @@ export function makeAuthenticate(backends: Backends, tokens: TokenVerifier, log:
   };
   return async (credential: string, origin: RequestOrigin): Promise<Caller> => {
     if (credential.startsWith('prl_')) {
-      const { apiKey } = await backends.as(
-        backends.gatewayCaller,
-        backends.identity,
-        backends.identity.authenticateApiKey,
-        {
-          secret: credential,
-        },
-      );
+      const apiKey = await apiKeys.authenticate(credential);
       if (!apiKey) throw unauthenticated('CREDENTIAL_INVALID', 'the API key is not valid');
-      return { tenantId: apiKey.tenantId, principal: `api-key:${apiKey.id}`, scopes: apiKey.scopes };
+      return { tenantId: apiKey.tenantId, principal: `api-key:${apiKey.id}`, scopes: [...apiKey.scopes] };
     }
     if (!jwt.test(credential)) {
       throw unauthenticated(

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { decodeServiceError, type Caller, type Scope } from '@parley/kit';
 import { status as grpcStatus } from '@grpc/grpc-js';
+import type { ApiKeys } from '../apiKeys';
 import type { Backends } from '../backends';
 import { TwilioError } from './errors';
 import { sidOf } from './sids';
@@ -37,7 +38,7 @@ export function basicCredentials(header: string | undefined): { user: string; pa
  *   key's id without hyphens (shown by `GET /v1/api-keys`); the key's scopes apply.
  * Both are checked by identity on every request, so a rotation or revocation takes effect at once.
  */
-export function makeTwilioAuthenticate(backends: Backends) {
+export function makeTwilioAuthenticate(backends: Backends, apiKeys: ApiKeys) {
   const { identity } = backends;
   // A tenant's Account SID never changes (it is derived from the tenant id): one look-up per tenant.
   const accountSids = new LRUCache<string, string>({ max: 10_000 });
@@ -73,17 +74,15 @@ export function makeTwilioAuthenticate(backends: Backends) {
       };
     }
     if (/^SK[0-9a-f]{32}$/.test(user)) {
-      const { apiKey } = await backends
-        .as(backends.gatewayCaller, identity, identity.authenticateApiKey, { secret: password })
-        .catch((error: unknown) => {
-          throw rejectedAs(error, 'the API key SID and secret do not match');
-        });
+      const apiKey = await apiKeys.authenticate(password).catch((error: unknown) => {
+        throw rejectedAs(error, 'the API key SID and secret do not match');
+      });
       if (!apiKey || sidOf('SK', apiKey.id) !== user)
         throw authenticate('the API key SID and secret do not match');
       const caller: Caller = {
         tenantId: apiKey.tenantId,
         principal: `api-key:${apiKey.id}`,
-        scopes: apiKey.scopes,
+        scopes: [...apiKey.scopes],
       };
       return { caller, accountSid: await accountSidOf(caller) };
     }

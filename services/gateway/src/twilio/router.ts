@@ -7,6 +7,7 @@ import {
   type IdempotencyKeys,
   type Logger,
 } from '@parley/kit';
+import type { ApiKeys } from '../apiKeys';
 import type { Backends } from '../backends';
 import { runIdempotently, step, type AccessEntry, type Answer } from '../http/server';
 import { rateLimitOutcome, type GatewayRateLimits } from '../http/rateLimiting';
@@ -23,6 +24,8 @@ import { API_VERSION } from './format';
 
 export interface TwilioDependencies {
   backends: Backends;
+  /** API keys as identity authenticates them (an `SK...` user name with its secret). */
+  apiKeys: ApiKeys;
   rateLimits?: GatewayRateLimits;
   idempotencyKeys?: IdempotencyKeys;
   recordAccess?: (entry: AccessEntry) => void;
@@ -69,7 +72,7 @@ function errorAnswer(error: TwilioError): Answer {
  */
 export function createTwilioRouter(deps: TwilioDependencies): express.Router {
   const router = express.Router();
-  const authenticate = makeTwilioAuthenticate(deps.backends);
+  const authenticate = makeTwilioAuthenticate(deps.backends, deps.apiKeys);
   const operations: TwilioOperation[] = [
     ...messageOperations(deps.backends),
     ...numberOperations(deps.backends, { orderWaitMs: deps.orderWaitMs ?? 30_000 }),

@@ -103,7 +103,9 @@ describe('InternalTokens', () => {
   });
 
   describe('signed and verified tokens kept for their lifetime', () => {
-    afterEach(() => jest.useRealTimers());
+    afterEach(() => {
+      jest.useRealTimers();
+    });
     const clock = (at: number) => {
       jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
       jest.setSystemTime(at);

@@ -1,3 +1,4 @@
+import type { ApiKeys } from '../../apiKeys';
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
@@ -11,7 +12,8 @@ import {
   scopeEnum,
 } from '../schemas';
 
-export function credentialRoutes(backends: Backends) {
+/** `apiKeys`: told of a key revoked here, so this replica stops accepting it at once. */
+export function credentialRoutes(backends: Backends, apiKeys?: Pick<ApiKeys, 'forget'>) {
   const { identity } = backends;
   return [
     route({
@@ -77,12 +79,17 @@ export function credentialRoutes(backends: Backends) {
       operationId: 'revokeApiKey',
       problems: ['API_KEY_NOT_FOUND'],
       summary: 'Revoke an API key; it stops working at once',
+      description:
+        'Refused at once by the gateway replica that revoked it; other replicas trust an earlier answer for a key for up to 5 seconds.',
       tags: ['API keys'],
       scope: 'api-keys:write',
       params: idParams,
       response: { status: 200, description: 'The revoked key', schema: apiKeySchema },
-      handler: async ({ caller, params }) =>
-        apiKeyJson((await backends.as(caller, identity, identity.revokeApiKey, { id: params.id })).apiKey),
+      handler: async ({ caller, params }) => {
+        const { apiKey } = await backends.as(caller, identity, identity.revokeApiKey, { id: params.id });
+        apiKeys?.forget(params.id);
+        return apiKeyJson(apiKey);
+      },
     }),
     route({
       method: 'post',

@@ -1,3 +1,4 @@
+import type { ApiKeys } from '../../apiKeys';
 import type { Backends } from '../../backends';
 import type { Route } from '../route';
 import { operationRoutes } from './operations';
@@ -26,12 +27,13 @@ export function buildRoutes(
   backends: Backends,
   rateLimits: { overrides: RateLimitOverrides; defaults: RateLimitDefaults },
   globalPrivacyControl?: GlobalPrivacyControl,
+  apiKeys?: Pick<ApiKeys, 'forget'>,
 ): Route[] {
   return [
     ...operationRoutes(backends),
     ...tenantRoutes(backends),
     ...accountRoutes(backends, globalPrivacyControl),
-    ...credentialRoutes(backends),
+    ...credentialRoutes(backends, apiKeys),
     ...numberRoutes(backends),
     ...webhookRoutes(backends),
     ...messageRoutes(backends),
