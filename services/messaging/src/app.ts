@@ -60,6 +60,7 @@ import { makeRetryWebhookDelivery } from './rpc/retryWebhookDelivery';
 import { makeSendMessage } from './rpc/sendMessage';
 import { makeUpdateMessagingSettings } from './rpc/updateMessagingSettings';
 import { messagingParticipant } from './privacy';
+import { cachedNumberDirectory } from './numberDirectory';
 
 export interface MessagingApp extends App {
   runtime: ServiceRuntime;
@@ -96,7 +97,7 @@ export function buildApp(config: Config): MessagingApp {
     ? billingAuthorisation(config.BILLING_ADDR, (caller) => runtime.metadataFor(caller))
     : undefined;
   const authorisation = billing ?? allowEverySend;
-  const numbers: NumberDirectory = {
+  const numbers: NumberDirectory = cachedNumberDirectory({
     async resolve(e164, tenantId) {
       try {
         const found = await call(
@@ -117,7 +118,7 @@ export function buildApp(config: Config): MessagingApp {
         throw numberingUnavailable(); // numbering down or answering otherwise: the caller retries
       }
     },
-  };
+  });
   // Callbacks in Twilio's format are signed by identity, which keeps the tenants' auth tokens sealed.
   const identity = config.IDENTITY_ADDR
     ? createClient(identityV1.IdentityServiceClient, config.IDENTITY_ADDR, {
