@@ -47,7 +47,7 @@ export class MessageRepository {
     row: MessageRow,
     status: MessageStatus,
     changes: Partial<
-      Pick<MessageRow, 'errorCode' | 'carrierMessageIds' | 'senderClass' | 'submitStartedAt'>
+      Pick<MessageRow, 'errorCode' | 'carrierMessageIds' | 'senderClass' | 'submitStartedAt' | 'sendAt'>
     > = {},
   ): Promise<MessageRow> {
     const [updated] = await tx
@@ -114,8 +114,9 @@ export class MessageRepository {
   }
 
   /**
-   * Reserves the sender's next free slot for a message occupying it `occupancyMs`, records it on the
-   * message and answers it. Concurrent reservations for one sender wait on its pacing row.
+   * Reserves the sender's next free slot for a message occupying it `occupancyMs` and answers it; the
+   * caller records it on the message (`sendAt`) in the same transaction, with the message's next change.
+   * Concurrent reservations for one sender wait on its pacing row.
    */
   async reserveSlot(tx: Transaction, row: MessageRow, occupancyMs: number): Promise<Date> {
     const reserved = await tx.execute<{ slot: Date }>(sql`
@@ -125,12 +126,15 @@ export class MessageRepository {
         set next_free_at = greatest(sender_pacing.next_free_at, clock_timestamp())
                            + ${occupancyMs} * interval '1 millisecond'
       returning next_free_at - ${occupancyMs} * interval '1 millisecond' as slot`);
-    const slot = new Date(reserved.rows[0]!.slot);
+    return new Date(reserved.rows[0]!.slot);
+  }
+
+  /** Records the slot a message waits for (it is sent by a job scheduled for then). */
+  async setSendAt(tx: Transaction, row: MessageRow, slot: Date): Promise<void> {
     await tx
       .update(messages)
       .set({ sendAt: slot })
       .where(and(eq(messages.createdAt, row.createdAt), eq(messages.id, row.id)));
-    return slot;
   }
 
   /** Records the carrier's id of each part (in the tenant's transaction that marks it sent). */

@@ -92,6 +92,7 @@ export function makeSendMessageJob(deps: MessagingDeps) {
           ),
         ));
       if (slot.getTime() > Date.now() + PACING_TOLERANCE_MS) {
+        if (!found.sendAt) await deps.messages.setSendAt(tx, found, slot);
         // The same message and slot give the same job id: a rerun of this job schedules nothing more.
         await deps.jobs.send(
           QUEUES.send,
@@ -100,7 +101,7 @@ export function makeSendMessageJob(deps: MessagingDeps) {
         );
         return undefined;
       }
-      return deps.messages.transition(tx, found, 'sending', { submitStartedAt: deps.now() });
+      return deps.messages.transition(tx, found, 'sending', { submitStartedAt: deps.now(), sendAt: slot });
     });
     if (!row) return;
     const parts = partTexts(row);

@@ -18,6 +18,7 @@ import {
 } from '../domain/errors';
 import { checkSend } from '../domain/messages';
 import { optedOut, phone, queueMessage } from '../outbound';
+import type { MessageRow } from '../db/schema';
 import { messageRecord } from './mappers';
 
 /**
@@ -59,11 +60,12 @@ export function makeSendMessage(
     });
     if (!answer.allowed) throw sendNotAuthorised(answer.reason, answer.message);
     const queued = deps.withTenant(tenantId, async (tx) => {
+      let inserted: MessageRow | undefined;
       const { result } = await onceForRequest(tx, { requestId, operation: 'SendMessage' }, async () => {
         if (await isRestricted(tx, tenantId, matchingHashes(deps.subjectHashKeys, tenantId, phone(send.to))))
           throw recipientRestricted();
         if (await optedOut(deps, tx, tenantId, send.from, send.to)) throw recipientOptedOut();
-        const row = await queueMessage(deps, tx, {
+        inserted = await queueMessage(deps, tx, {
           id,
           tenantId,
           accountId: sender.accountId || null,
@@ -81,13 +83,11 @@ export function makeSendMessage(
           senderClass: sender.throughputClass || null,
           validitySeconds: send.validitySeconds,
         });
-        return { id: row.id, createdAt: row.createdAt.toISOString() };
+        return { id: inserted.id, createdAt: inserted.createdAt.toISOString() };
       });
-      return {
-        row: (await deps.messages.find(tx, result.id, new Date(result.createdAt)))!,
-        // A repeated request answers with the first message: this send's reservation is not used.
-        reused: result.id !== id,
-      };
+      // A repeated request answers with the first message: this send's reservation is not used.
+      if (inserted) return { row: inserted, reused: false };
+      return { row: (await deps.messages.find(tx, result.id, new Date(result.createdAt)))!, reused: true };
     });
     // Not queued (refused, or failed): the reservation goes back at once rather than at its expiry.
     const outcome = await queued.catch(async (error: unknown) => {
