@@ -6,8 +6,8 @@ import type { Backends } from './backends';
 /**
  * How long a replica trusts identity's answer that an API key is valid: within it, one call to identity
  * per key, not one per request (the call and its five statements were a fifth of a send's cost). A key
- * revoked through this replica stops working here at once; on other replicas within this time. A key never
- * outlives its own expiry here.
+ * revoked, or whose tenant is closed, through this replica stops working here at once; on other replicas
+ * within this time. A key never outlives its own expiry here.
  */
 export const API_KEY_CACHE_MS = 5_000;
 
@@ -40,5 +40,11 @@ export class ApiKeys {
   /** Forgets a key at once: it was revoked through this replica. */
   forget(id: string): void {
     for (const [digest, apiKey] of this.valid.entries()) if (apiKey.id === id) this.valid.delete(digest);
+  }
+
+  /** Forgets every key of a tenant at once: the tenant was closed through this replica. */
+  forgetTenant(tenantId: string): void {
+    for (const [digest, apiKey] of this.valid.entries())
+      if (apiKey.tenantId === tenantId) this.valid.delete(digest);
   }
 }

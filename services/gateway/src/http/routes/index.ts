@@ -27,11 +27,11 @@ export function buildRoutes(
   backends: Backends,
   rateLimits: { overrides: RateLimitOverrides; defaults: RateLimitDefaults },
   globalPrivacyControl?: GlobalPrivacyControl,
-  apiKeys?: Pick<ApiKeys, 'forget'>,
+  apiKeys?: Pick<ApiKeys, 'forget' | 'forgetTenant'>,
 ): Route[] {
   return [
     ...operationRoutes(backends),
-    ...tenantRoutes(backends),
+    ...tenantRoutes(backends, apiKeys),
     ...accountRoutes(backends, globalPrivacyControl),
     ...credentialRoutes(backends, apiKeys),
     ...numberRoutes(backends),

@@ -1,3 +1,4 @@
+import type { ApiKeys } from '../../apiKeys';
 import type { Backends } from '../../backends';
 import { route } from '../route';
 import { z } from '../zod';
@@ -16,7 +17,8 @@ import {
 /** How long a rotated auth token keeps working (identity's TWILIO_TOKEN_OVERLAP_MS). */
 const TWILIO_TOKEN_OVERLAP_HOURS = 24;
 
-export function tenantRoutes(backends: Backends) {
+/** `apiKeys`: told of a tenant closed here, so this replica stops accepting its keys at once. */
+export function tenantRoutes(backends: Backends, apiKeys?: Pick<ApiKeys, 'forgetTenant'>) {
   const { identity } = backends;
   return [
     route({
@@ -122,7 +124,7 @@ export function tenantRoutes(backends: Backends) {
       problems: ['TENANT_NOT_FOUND', 'TENANT_NOT_CLOSABLE'],
       summary: 'Close a tenant (the customer left)',
       description:
-        "From then on the tenant's API keys, Twilio auth tokens and users' access tokens are refused with 401 `TENANT_INACTIVE` (access tokens within a few seconds), and `identity.tenant.closed` starts the retention clocks of its records: billing keeps its invoices and usage for the legal period of its billing country after `closedAt`, then deletes them. Closing a closed tenant returns the first closing.",
+        "From then on the tenant's API keys, Twilio auth tokens and users' access tokens are refused with 401 `TENANT_INACTIVE` (access tokens, and API keys on other gateway replicas, within a few seconds), and `identity.tenant.closed` starts the retention clocks of its records: billing keeps its invoices and usage for the legal period of its billing country after `closedAt`, then deletes them. Closing a closed tenant returns the first closing.",
       tags: ['Tenants'],
       scope: 'platform:admin',
       params: tenantIdParams,
@@ -133,6 +135,7 @@ export function tenantRoutes(backends: Backends) {
       },
       handler: async ({ caller, params }) => {
         const closed = await backends.as(caller, identity, identity.closeTenant, { id: params.id });
+        apiKeys?.forgetTenant(params.id);
         return { tenant: tenantJson(closed.tenant), closedAt: iso(closed.closedAt) ?? '' };
       },
     }),
