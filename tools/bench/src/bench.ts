@@ -156,6 +156,7 @@ async function main(): Promise<number> {
       date: started.toISOString(),
       quick: values.quick === true,
       runs,
+      reportOnly: values.report === true,
     }),
   );
   console.log(`\nwritten ${out}`);

@@ -1,7 +1,7 @@
 // What the in-process micro-benchmarks (no servers: `bench:request-checks`, `bench:segments`) share: the
 // timing loop, the command-line options, the printed line and the results file with the machine.
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -53,6 +53,9 @@ export function timingLine(name: string, timing: Timing, unit: string, nameWidth
 }
 
 /** Writes the results as JSON with the date and the machine they were measured on. */
+/** The load average (1, 5, 15 min) when this process began: how busy the machine was before the run. */
+const LOAD_AT_START = loadavg().map((load) => Math.round(load * 100) / 100);
+
 export function writeMicroResults(out: string, scenario: string, results: Record<string, unknown>): void {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
@@ -66,6 +69,7 @@ export function writeMicroResults(out: string, scenario: string, results: Record
           cpuModel: cpus()[0]?.model,
           memoryBytes: totalmem(),
           node: process.version,
+          loadAverageAtStart: LOAD_AT_START,
         },
         ...results,
       },

@@ -35,7 +35,7 @@ describe('RESULTS.md', () => {
           results: {
             scenario: 'messaging',
             date: '2026-12-01T21:02:00.000Z',
-            machine: { cpus: 2, memoryBytes: 1, node: 'v20.19.0' },
+            machine: { cpus: 2, memoryBytes: 1, node: 'v20.19.0', loadAverageAtStart: [0.25, 0.5, 1] },
             summary: {
               sustainedAcceptedPerSecond: 50,
               'a|b': 1,
@@ -73,5 +73,20 @@ describe('RESULTS.md', () => {
     expect(markdown).toContain('| [dsr](#dsr) | missing: no script yet |');
     expect(markdown).toContain('**failed** (exit 1) in 3 s, no results');
     expect(markdown).toContain('quick mode');
+    expect(markdown).toContain('Load average when it began: 0.25, 0.5, 1 (1, 5, 15 min).');
+  });
+
+  it('says, when only redrawn, that the machine load is of the report, not of the runs', () => {
+    const markdown = resultsMarkdown({
+      machine,
+      date: '2026-12-01T21:00:00.000Z',
+      quick: false,
+      reportOnly: true,
+      runs: [{ name: 'dsr', status: 'not run', charts: [] }],
+    });
+    expect(markdown).toContain(
+      '| load average when this report was written | 1.5, 0.75, 0.5 (1, 5, 15 min) |',
+    );
+    expect(markdown).not.toContain('when the run began');
   });
 });

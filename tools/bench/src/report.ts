@@ -77,6 +77,9 @@ function processTable(processes: unknown): string[] {
 function scenarioSection(run: ScenarioRun): string[] {
   const lines = [`## ${run.name}`, '', statusLine(run)];
   const results = run.results;
+  const load = results?.machine?.loadAverageAtStart;
+  if (load)
+    lines.push('', `Load average when it began: ${load.map(formatFigure).join(', ')} (1, 5, 15 min).`);
   if (results) {
     // Only targets in the contract's shape (results written before it held plain numbers).
     const targets = Object.fromEntries(
@@ -102,6 +105,8 @@ export function resultsMarkdown(options: {
   date: string;
   quick: boolean;
   runs: ScenarioRun[];
+  /** `--report`: nothing ran, the figures are the last runs' (each scenario says its own load). */
+  reportOnly?: boolean;
 }): string {
   const { machine } = options;
   const lines = [
@@ -119,7 +124,7 @@ export function resultsMarkdown(options: {
     `| Node | ${cell(machine.node)} |`,
     `| PostgreSQL | ${cell(machine.postgres)} |`,
     `| nats-server | ${cell(machine.natsServer)} |`,
-    `| load average when the run began | ${machine.loadAverage.map(formatFigure).join(', ')} (1, 5, 15 min) |`,
+    `| load average when ${options.reportOnly ? 'this report was written' : 'the run began'} | ${machine.loadAverage.map(formatFigure).join(', ')} (1, 5, 15 min) |`,
     '',
     '| scenario | this run |',
     '| --- | --- |',

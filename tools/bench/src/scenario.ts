@@ -28,7 +28,14 @@ export interface ScenarioResults {
 export interface ScenarioFile extends ScenarioResults {
   scenario: string;
   date: string;
-  machine: { cpus: number; cpuModel?: string; memoryBytes: number; node: string };
+  machine: {
+    cpus: number;
+    cpuModel?: string;
+    memoryBytes: number;
+    node: string;
+    /** The load average (1, 5, 15 min) when the scenario began; absent in results written before it was kept. */
+    loadAverageAtStart?: number[];
+  };
 }
 
 export const RESULTS_DIR = join(__dirname, '..', 'results');
