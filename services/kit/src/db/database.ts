@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { sql, type SQL } from 'drizzle-orm';
@@ -7,8 +8,55 @@ export type Database = NodePgDatabase<Record<string, never>>;
 /** A transaction handle; the same query API as `Database`. */
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
+/** At most this many statements are kept prepared on one connection; the rest are sent as before. */
+const PREPARED_PER_CONNECTION = 256;
+/** Longer statements (many-row inserts, long lists) are not worth keeping. */
+const PREPARED_TEXT_LIMIT = 4_000;
+
+/**
+ * A connection that keeps its parameterised statements prepared: each statement text gets a name (a digest
+ * of the text), so PostgreSQL parses and plans it once per connection and later runs only bind and execute
+ * it (each statement's parse and plan was a large share of the database's CPU on the send path). Statements
+ * without parameters (begin, commit) and long ones go unnamed; a connection keeps at most
+ * PREPARED_PER_CONNECTION, so texts that vary (lists of different lengths) cannot grow it without bound.
+ */
+class PreparingClient extends pg.Client {
+  private readonly prepared = new Set<string>();
+
+  // pg's query has a dozen overloads; this one only adds a name to a plain { text } config.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override query(config: any, values?: any, callback?: any): any {
+    const plain =
+      config !== null &&
+      typeof config === 'object' &&
+      typeof config.text === 'string' &&
+      config.name === undefined &&
+      typeof config.submit !== 'function';
+    if (plain && (config.text as string).length <= PREPARED_TEXT_LIMIT) {
+      const parameters: unknown = Array.isArray(values) ? values : config.values;
+      if (Array.isArray(parameters) && parameters.length > 0) {
+        const name = `k${createHash('sha1')
+          .update(config.text as string)
+          .digest('base64url')}`;
+        if (this.prepared.has(name) || this.prepared.size < PREPARED_PER_CONNECTION) {
+          this.prepared.add(name);
+
+          return super.query({ ...config, name }, values, callback);
+        }
+      }
+    }
+
+    return super.query(config, values, callback);
+  }
+}
+
 export function createPool(url: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    idleTimeoutMillis: 30_000,
+    Client: PreparingClient,
+  });
   // An idle client that loses its connection must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return pool;
