@@ -1,8 +1,6 @@
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import {
-  isUuid,
   textArray,
   PrivacyAction,
   ReceiptOutcome,
@@ -25,10 +23,8 @@ import {
 } from '@parley/kit';
 import { participantV1 } from '@parley/proto';
 import {
-  archiveLinks,
   archives,
   consents,
-  exportRecords,
   legalHolds,
   requestTasks,
   retentionRuns,
@@ -53,8 +49,10 @@ import {
   type Clock,
   type Jurisdiction,
 } from './domain/clock';
-import { buildArchive, type ExportRecord } from './domain/archive';
-import { hashToken, randomToken, type Sealer } from './domain/sealing';
+import type { ExportParts } from './db/exportParts';
+import { loadRequest } from './db/requests';
+import type { makeAssembleArchive } from './archives/assembleArchive';
+import type { makeGatherExport } from './archives/gatherExport';
 import { IntakeLimits, type IntakeCaps } from './intakeLimits';
 import { privacyParticipant } from './privacy';
 
@@ -75,12 +73,14 @@ export interface WorkflowDeps {
   notifier: Notifier;
   participants: Participants;
   subjects: SubjectDirectory;
-  sealer: Sealer;
+  /** The export parts gathered from participants, until the archive is made of them. */
+  parts: ExportParts;
+  gatherExport: ReturnType<typeof makeGatherExport>;
+  assembleArchive: ReturnType<typeof makeAssembleArchive>;
   /** SUBJECT_HASH_KEY and the previous ones, for the keyed subject hashes every participant computes alike. */
   secret: SubjectHashKeys;
   log: Logger;
   codeTtlMs: number;
-  linkTtlMs: number;
   /** Daily caps on requests, codes and guesses without privacy:write. */
   caps: IntakeCaps;
   now?: () => Date;
@@ -504,22 +504,12 @@ export class RequestWorkflow {
     const failed = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
     if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT && !failed) {
       const row = await this.load(tx, receipt.requestId);
-      for await (const item of this.deps.participants.export(
-        receipt.participant,
-        { tenantId, principal: 'service:privacy', scopes: ['internal'] },
-        {
-          requestId: receipt.requestId,
-          subject: { ...emptyIdentifiers, ...row.identifiers },
-        },
-      )) {
-        await tx.insert(exportRecords).values({
-          tenantId,
-          requestId: receipt.requestId,
-          participant: receipt.participant,
-          category: item.category,
-          sealed: this.deps.sealer.seal(Buffer.from(item.recordJson), `${tenantId}:${receipt.requestId}`),
-        });
-      }
+      await this.deps.gatherExport(tx, {
+        tenantId,
+        requestId: receipt.requestId,
+        participant: receipt.participant,
+        subject: { ...emptyIdentifiers, ...row.identifiers },
+      });
     }
     await tx
       .update(requestTasks)
@@ -580,43 +570,24 @@ export class RequestWorkflow {
     // An erasure of the subject that overtook this export anonymised the request: no archive is made of
     // what was gathered before it, and the parts gathered go.
     const subjectErased = 'erased' in row.subject;
-    if (subjectErased) await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
+    if (subjectErased) await this.deps.parts.discard(tx, id);
     if ((row.type === 'access' || row.type === 'portability') && !subjectErased) {
-      const records = await tx
-        .select()
-        .from(exportRecords)
-        .where(eq(exportRecords.requestId, id))
-        .orderBy(asc(exportRecords.seq));
-      const sealer = this.deps.sealer;
-      const exported: ExportRecord[] = records.map((record) => ({
-        participant: record.participant,
-        category: record.category,
-        data: JSON.parse(sealer.open(record.sealed, `${tenantId}:${id}`).toString()) as Record<
-          string,
-          unknown
-        >,
-      }));
-      const { zip, manifest } = await buildArchive({
-        request: {
-          id,
-          type: row.type,
-          tenantId,
-          receivedAt: row.receivedAt,
-          completedAt: this.now(),
-          jurisdiction: row.jurisdiction,
+      await this.deps.assembleArchive(
+        tx,
+        {
+          request: {
+            id,
+            type: row.type,
+            tenantId,
+            receivedAt: row.receivedAt,
+            completedAt: this.now(),
+            jurisdiction: row.jurisdiction,
+          },
+          subject: { ...row.subject, identifiers: row.identifiers },
+          participants: tasks.map((task) => ({ name: task.participant, receipt: task.receipt })),
         },
-        subject: { ...row.subject, identifiers: row.identifiers },
-        participants: tasks.map((task) => ({ name: task.participant, receipt: task.receipt })),
-        records: exported,
-      });
-      await tx.insert(archives).values({
-        tenantId,
-        requestId: id,
-        sealed: sealer.seal(zip, `${tenantId}:${id}:archive`),
-        manifest,
-        requester: row.requester,
-      });
-      await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
+        row.requester,
+      );
     }
     const kept = tasks
       .flatMap((task) => (task.receipt ?? []) as { kept?: string; keptBasis?: string }[])
@@ -658,10 +629,8 @@ export class RequestWorkflow {
     return this.load(tx, id);
   }
 
-  private async load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
-    const [row] = isUuid(id) ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)) : [];
-    if (!row) throw notFound('PRIVACY_REQUEST_NOT_FOUND', `privacy request ${id} does not exist`);
-    return row;
+  private load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
+    return loadRequest(tx, id);
   }
 
   /**
@@ -677,20 +646,29 @@ export class RequestWorkflow {
     return view;
   }
 
+  /**
+   * The request with its tasks and whether its archive can be had, all as of one moment (one snapshot):
+   * the archive is ready only once the request it answers has completed, which commits with it.
+   */
   async view(tenantId: string, id: string): Promise<RequestView> {
-    return withTenant(this.deps.db, tenantId, async (tx) => {
-      const row = await this.load(tx, id);
-      const tasks = await tx
-        .select()
-        .from(requestTasks)
-        .where(eq(requestTasks.requestId, id))
-        .orderBy(asc(requestTasks.participant));
-      const [archive] = await tx
-        .select({ id: archives.requestId })
-        .from(archives)
-        .where(eq(archives.requestId, id));
-      return this.toView(row, tasks, Boolean(archive));
-    });
+    return withTenant(
+      this.deps.db,
+      tenantId,
+      async (tx) => {
+        const row = await this.load(tx, id);
+        const tasks = await tx
+          .select()
+          .from(requestTasks)
+          .where(eq(requestTasks.requestId, id))
+          .orderBy(asc(requestTasks.participant));
+        const [archive] = await tx
+          .select({ id: archives.requestId })
+          .from(archives)
+          .where(eq(archives.requestId, id));
+        return this.toView(row, tasks, Boolean(archive) && !openStates.includes(row.state));
+      },
+      { isolationLevel: 'repeatable read' },
+    );
   }
 
   toView(row: SubjectRequestRow, tasks: RequestTaskRow[], archiveReady: boolean): RequestView {
@@ -828,71 +806,5 @@ export class RequestWorkflow {
       });
     });
     return this.view(caller.tenantId, id);
-  }
-
-  /**
-   * Whether the caller may have the request's archive: the requester themselves (the same user or
-   * client; for a request a tenant credential filed, the tenant's privacy office, so a rotated API key
-   * does not lose the request), or the subject logged in.
-   */
-  private mayHaveArchive(caller: Caller, row: SubjectRequestRow): boolean {
-    if (caller.principal === row.requester) return true;
-    if (caller.principal.startsWith('user:') && row.identifiers.userIds?.includes(caller.principal.slice(5)))
-      return true;
-    const filedByTenantCredential = /^(api-key|client):/.test(row.requester);
-    return filedByTenantCredential && grants(caller.scopes, 'privacy:write');
-  }
-
-  /** An expiring link to the archive, for the verified requester or the subject themselves only. */
-  async archiveLink(caller: Caller, id: string): Promise<{ token: string; expiresAt: Date }> {
-    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const row = await this.loadForChange(tx, caller.tenantId, id);
-      const [archive] = await tx
-        .select({ id: archives.requestId })
-        .from(archives)
-        .where(eq(archives.requestId, id));
-      if (!archive) throw failedPrecondition('ARCHIVE_NOT_READY', `request ${id} has no archive (yet)`);
-      if (!this.mayHaveArchive(caller, row)) {
-        throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
-      }
-      const token = randomToken();
-      const expiresAt = new Date(this.now().getTime() + this.deps.linkTtlMs);
-      await tx
-        .insert(archiveLinks)
-        .values({ tokenHash: hashToken(token), tenantId: caller.tenantId, requestId: id, expiresAt });
-      await this.audit(tx, caller.tenantId, caller.principal, 'archive.link_created', id, {
-        expiresAt: expiresAt.toISOString(),
-      });
-      return { token, expiresAt };
-    });
-  }
-
-  /**
-   * The archive behind a link, for a caller who may have it: the link alone is not enough, so a link
-   * that leaks (a forwarded mail, a proxy log) opens nothing. An archive destroyed by an erasure or its
-   * retention has no links left.
-   */
-  async download(caller: Caller, token: string): Promise<{ fileName: string; zip: Buffer }> {
-    const invalid = () =>
-      notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
-    const [link] = await this.deps.db
-      .select()
-      .from(archiveLinks)
-      .where(eq(archiveLinks.tokenHash, hashToken(token)));
-    if (!link || link.tenantId !== caller.tenantId || link.expiresAt.getTime() < this.now().getTime()) {
-      throw invalid();
-    }
-    return withTenant(this.deps.db, link.tenantId, async (tx) => {
-      const [archive] = await tx.select().from(archives).where(eq(archives.requestId, link.requestId));
-      if (!archive) throw invalid();
-      if (!this.mayHaveArchive(caller, await this.load(tx, link.requestId))) {
-        throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
-      }
-      await this.audit(tx, link.tenantId, caller.principal, 'archive.downloaded', link.requestId, {});
-      return {
-        fileName: `parley-export-${link.requestId}.zip`,
-        zip: this.deps.sealer.open(archive.sealed, `${link.tenantId}:${link.requestId}:archive`),
-      };
-    });
   }
 }
