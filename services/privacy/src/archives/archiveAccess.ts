@@ -12,6 +12,7 @@ import { archiveLinks, archives, type SubjectRequestRow } from '../db/schema';
 import type { AuditLog } from '../db/audit';
 import type { ArchiveStore } from '../db/archiveStore';
 import { loadRequest } from '../db/requests';
+import { openStates } from '../domain/requests';
 import { hashToken, randomToken } from '../domain/sealing';
 
 export interface ArchiveAccessDeps {
@@ -56,7 +57,9 @@ export function makeCreateArchiveLink(deps: ArchiveAccessDeps) {
         .select({ id: archives.requestId })
         .from(archives)
         .where(eq(archives.requestId, id));
-      if (!archive) throw failedPrecondition('ARCHIVE_NOT_READY', `request ${id} has no archive (yet)`);
+      // Ready only with the request completed: the archive is stored in the transaction that completes it.
+      if (!archive || openStates.includes(row.state))
+        throw failedPrecondition('ARCHIVE_NOT_READY', `request ${id} has no archive (yet)`);
       if (!mayHaveArchive(caller, row)) throw notTheRequester();
       const token = randomToken();
       const expiresAt = new Date((deps.now?.() ?? new Date()).getTime() + deps.linkTtlMs);

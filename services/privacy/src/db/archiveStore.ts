@@ -42,6 +42,9 @@ export class ArchiveStore {
     write: (put: (bytes: Uint8Array) => Promise<void>) => Promise<ArchiveManifest>,
   ): Promise<void> {
     const { tenantId, requestId } = archive;
+    // Only the completing transaction stores an archive; one found before it is stale (an earlier attempt
+    // made by hand, a restore) and never the answer to this request.
+    await tx.delete(archives).where(eq(archives.requestId, requestId));
     await tx.insert(archives).values({ ...archive, manifest: {}, sealed: null });
     let seq = 0;
     let bytes = 0;
