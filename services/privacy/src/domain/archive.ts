@@ -2,13 +2,17 @@
  * The export archive handed to a data subject for an access or portability request: one ZIP with a
  * manifest (what was asked, which participants answered, which files hold what, with their sha256) and,
  * for every participant and data category, the records as JSON (the exact copy) and as CSV (for
- * spreadsheets). Written as a stream with fflate's streaming Zip: records are read a page at a time and
- * the ZIP's bytes handed on as they are made, so an archive of a million records needs no more memory
- * than one page; the manifest, which names every file's digest, is the last entry.
+ * spreadsheets). Written as a stream with fflate's streaming Zip, each entry deflated by Node's zlib
+ * (native code, several times faster than a JavaScript DEFLATE): records are read a page at a time and the
+ * ZIP's bytes handed on as they are made, so an archive of a million records needs no more memory than one
+ * page; the manifest, which names every file's digest, is the last entry. Entries are plain ZIP (no ZIP64):
+ * each file must stay under 4 GiB, some ten million records of one category.
  */
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { strToU8, unzipSync, Zip, ZipDeflate } from 'fflate';
+import { crc32, createDeflateRaw } from 'node:zlib';
+import { strToU8, unzipSync, Zip, type AsyncFlateStreamHandler, type ZipInputFile } from 'fflate';
 import { invalidArgument, type FieldViolation } from '@parley/kit';
 
 export interface ExportRecord {
@@ -101,6 +105,55 @@ function checkParticipants(participants: ArchiveHeading['participants']): void {
 }
 
 /**
+ * A ZIP entry deflated by zlib, for fflate's Zip (which accepts any ZipInputFile): its size and CRC-32 are
+ * counted as the text goes in, and the Zip writes them after the data (a data descriptor).
+ */
+class ZlibEntry implements ZipInputFile {
+  size = 0;
+  crc = 0;
+  readonly compression = 8;
+  readonly flag = 0;
+  ondata: AsyncFlateStreamHandler = () => undefined;
+  private readonly deflate = createDeflateRaw({ level: DEFLATE_LEVEL });
+  private readonly finished: Promise<void>;
+
+  constructor(
+    readonly filename: string,
+    readonly mtime: Date,
+  ) {
+    this.finished = new Promise((resolve, reject) => {
+      this.deflate.on('data', (data: Buffer) =>
+        this.ondata(
+          null,
+          new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength),
+          false,
+        ),
+      );
+      this.deflate.once('end', () => {
+        this.ondata(null, new Uint8Array(0), true);
+        resolve();
+      });
+      this.deflate.once('error', reject);
+    });
+  }
+
+  async write(piece: Uint8Array): Promise<void> {
+    this.size += piece.length;
+    this.crc = crc32(piece, this.crc);
+    if (!this.deflate.write(piece)) await once(this.deflate, 'drain');
+  }
+
+  async end(): Promise<void> {
+    this.deflate.end();
+    await this.finished;
+  }
+
+  terminate(): void {
+    this.deflate.destroy();
+  }
+}
+
+/**
  * A ZIP written entry by entry: the bytes fflate makes are collected as it makes them and handed to
  * `write` after each piece of input, which is awaited (back-pressure), so nothing piles up.
  */
@@ -131,8 +184,7 @@ class ZipStream {
     path: string,
     fill: (put: (text: string) => Promise<void>) => Promise<void>,
   ): Promise<ArchiveFile> {
-    const entry = new ZipDeflate(path, { level: DEFLATE_LEVEL });
-    entry.mtime = this.mtime;
+    const entry = new ZlibEntry(path, this.mtime);
     this.zip.add(entry);
     const digest = createHash('sha256');
     let bytes = 0;
@@ -141,10 +193,10 @@ class ZipStream {
       const piece = strToU8(text);
       digest.update(piece);
       bytes += piece.length;
-      entry.push(piece);
+      await entry.write(piece);
       await this.flush();
     });
-    entry.push(new Uint8Array(0), true);
+    await entry.end();
     await this.flush();
     return { path, sha256: digest.digest('hex'), bytes };
   }
@@ -259,7 +311,7 @@ export async function buildArchive(input: ArchiveInput): Promise<{ zip: Buffer; 
     input,
     {
       categories: async (participant) => [...(byParticipant.get(participant)?.keys() ?? [])],
-       
+
       pages: async function* (participant, category) {
         yield byParticipant.get(participant)?.get(category) ?? [];
       },
