@@ -8,6 +8,7 @@ import { Participants, parseDirectory } from './participants';
 import { Sealer } from './domain/sealing';
 import type { Jurisdiction } from './domain/clock';
 import { RequestWorkflow, type SubjectDirectory } from './workflow';
+import { Receipts } from './receipts';
 import { Ledger } from './ledger';
 import { Scheduling } from './scheduling';
 import { retentionCron } from './domain/retentionSchedule';
@@ -115,9 +116,6 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     notifier,
     participants,
     subjects,
-    parts,
-    gatherExport: makeGatherExport({ participants, parts }),
-    assembleArchive: makeAssembleArchive({ parts, store }),
     secret,
     log,
     codeTtlMs: config.VERIFICATION_CODE_TTL_MINUTES * 60_000,
@@ -126,6 +124,15 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
       codesPerSubject: config.PRIVACY_CODES_PER_SUBJECT_PER_DAY,
       attemptsPerDay: config.VERIFICATION_ATTEMPTS_PER_DAY,
     },
+    now: overrides.now,
+  });
+  const receipts = new Receipts({
+    outbox,
+    audit,
+    notifier,
+    parts,
+    gatherExport: makeGatherExport({ participants, parts }),
+    assembleArchive: makeAssembleArchive({ parts, store }),
     now: overrides.now,
   });
   const ledger = new Ledger({ db, audit, subjects, secret, now: overrides.now });
@@ -225,7 +232,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
             implementation,
           },
         ],
-        consumers: [onReceiptSubmitted({ workflow })],
+        consumers: [onReceiptSubmitted({ receipts })],
         participant: privacyParticipant,
       });
       await scheduling.catchUp();

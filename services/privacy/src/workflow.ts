@@ -3,8 +3,6 @@ import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import {
   textArray,
   PrivacyAction,
-  ReceiptOutcome,
-  receiptLine,
   failedPrecondition,
   grants,
   identifierHashes,
@@ -13,7 +11,6 @@ import {
   invalidArgument,
   notFound,
   permissionDenied,
-  privacyTaskEvent,
   withTenant,
   type Caller,
   type Database,
@@ -27,7 +24,6 @@ import {
   consents,
   legalHolds,
   requestTasks,
-  retentionRuns,
   subjectRequests,
   verificationCodes,
   type Identifiers,
@@ -49,12 +45,10 @@ import {
   type Clock,
   type Jurisdiction,
 } from './domain/clock';
-import type { ExportParts } from './db/exportParts';
 import { loadRequest } from './db/requests';
-import type { makeAssembleArchive } from './archives/assembleArchive';
-import type { makeGatherExport } from './archives/gatherExport';
 import { IntakeLimits, type IntakeCaps } from './intakeLimits';
 import { privacyParticipant } from './privacy';
+import { emptyIdentifiers, sendTask } from './tasks';
 
 export interface SubjectDirectory {
   /**
@@ -73,10 +67,6 @@ export interface WorkflowDeps {
   notifier: Notifier;
   participants: Participants;
   subjects: SubjectDirectory;
-  /** The export parts gathered from participants, until the archive is made of them. */
-  parts: ExportParts;
-  gatherExport: ReturnType<typeof makeGatherExport>;
-  assembleArchive: ReturnType<typeof makeAssembleArchive>;
   /** SUBJECT_HASH_KEY and the previous ones, for the keyed subject hashes every participant computes alike. */
   secret: SubjectHashKeys;
   log: Logger;
@@ -97,7 +87,6 @@ export interface RequestView {
 }
 
 const CODE_ATTEMPTS = 5;
-const emptyIdentifiers: Identifiers = { accountIds: [], emails: [], phones: [], userIds: [] };
 
 function clockOf(row: SubjectRequestRow): Clock {
   return {
@@ -135,7 +124,8 @@ const hashCode = (code: string) => createHash('sha256').update(code).digest();
 
 /**
  * The life of a data-subject request: submission and verification, the legal clock, the fan-out of one
- * durable task per participant, the receipts coming back, the export archive, and completion. Every step
+ * durable task per participant, and what callers see of it (the receipts coming back, the export archive
+ * and completion are in receipts.ts). Every step
  * writes to the audit chain in the same transaction as the change it records.
  */
 export class RequestWorkflow {
@@ -405,7 +395,7 @@ export class RequestWorkflow {
       // sent once every other participant has applied the correction (see releaseOwnRectification).
       if (action === PrivacyAction.PRIVACY_ACTION_RECTIFY && participant === privacyParticipant.name)
         continue;
-      await this.sendTask(tx, tenantId, row, participant, action, hold, withdrawn);
+      await sendTask(this.deps.outbox, tx, { tenantId, row, participant, action, hold, purposes: withdrawn });
     }
     await tx
       .update(subjectRequests)
@@ -416,208 +406,6 @@ export class RequestWorkflow {
       participants: this.deps.participants.names,
       legalHold: hold ? true : false,
     });
-  }
-
-  private async sendTask(
-    tx: Transaction,
-    tenantId: string,
-    row: SubjectRequestRow,
-    participant: string,
-    action: number,
-    hold: string | undefined,
-    purposes: string[] = [],
-  ): Promise<void> {
-    await this.deps.outbox.enqueue(tx, {
-      type: privacyTaskEvent(participant),
-      tenantId,
-      key: `privacy-request:${row.id}`,
-      subject: { ...emptyIdentifiers, ...row.identifiers },
-      payloadType: 'parley.privacy.v1.PrivacyTask',
-      messageType: participantV1.PrivacyTask,
-      payload: {
-        requestId: row.id,
-        participant,
-        action,
-        subject: { ...emptyIdentifiers, ...row.identifiers },
-        changesJson: row.changes ? JSON.stringify(row.changes) : '',
-        legalHoldReason: hold ?? '',
-        purgeCategory: '',
-        purposes,
-      },
-    });
-  }
-
-  /**
-   * A rectification reaches privacy's own records only after every holder accepted it: once the last
-   * other participant has answered, privacy's task is sent if all of them applied the correction, and is
-   * otherwise closed with nothing corrected (a value a holder refused never becomes privacy's copy).
-   */
-  private async releaseOwnRectification(tx: Transaction, tenantId: string, id: string): Promise<void> {
-    // The request row is locked so that, of the receipts coming in at once, exactly one sees all the others.
-    const [row] = await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)).for('update');
-    if (!row) return;
-    const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
-    const own = tasks.find((task) => task.participant === privacyParticipant.name);
-    const others = tasks.filter((task) => task.participant !== privacyParticipant.name);
-    if (!own || own.state !== 'pending' || others.some((task) => task.state === 'pending')) return;
-    const refused = others.filter((task) => task.state === 'failed').map((task) => task.participant);
-    if (refused.length === 0) {
-      await this.sendTask(
-        tx,
-        tenantId,
-        row,
-        own.participant,
-        PrivacyAction.PRIVACY_ACTION_RECTIFY,
-        undefined,
-      );
-      return;
-    }
-    const receipt = privacyParticipant.categories.map((category) => receiptLine(category.id));
-    await tx
-      .update(requestTasks)
-      .set({ state: 'done', completedAt: this.now(), receipt: receipt.map((line) => ({ ...line })) })
-      .where(and(eq(requestTasks.requestId, id), eq(requestTasks.participant, own.participant)));
-    await this.audit(tx, tenantId, 'service:privacy', 'task.receipt', id, {
-      participant: own.participant,
-      categories: receipt,
-      notApplied: `refused by ${refused.join(', ')}`,
-    });
-  }
-
-  /** A participant's receipt: records it, pulls an export's records, and completes the request when all are in. */
-  async onReceipt(tx: Transaction, tenantId: string, receipt: participantV1.PrivacyReceipt): Promise<void> {
-    const category =
-      receipt.action === PrivacyAction.PRIVACY_ACTION_PURGE ? (receipt.categories[0]?.category ?? '') : '';
-    const [task] = await tx
-      .select()
-      .from(requestTasks)
-      .where(
-        and(
-          eq(requestTasks.requestId, receipt.requestId),
-          eq(requestTasks.participant, receipt.participant),
-          eq(requestTasks.action, receipt.action),
-          eq(requestTasks.category, category),
-        ),
-      );
-    // A receipt seen again (redelivered, or answered twice) changes nothing.
-    if (!task || task.state !== 'pending') return;
-    const failed = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
-    if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT && !failed) {
-      const row = await this.load(tx, receipt.requestId);
-      await this.deps.gatherExport(tx, {
-        tenantId,
-        requestId: receipt.requestId,
-        participant: receipt.participant,
-        subject: { ...emptyIdentifiers, ...row.identifiers },
-      });
-    }
-    await tx
-      .update(requestTasks)
-      .set({
-        state: failed ? 'failed' : 'done',
-        completedAt: this.now(),
-        receipt: receipt.categories.map((line) => ({ ...line })),
-        failureCode: failed ? receipt.failureCode || 'FAILED' : null,
-        failureReason: failed ? receipt.failureReason || 'the participant gave no reason' : null,
-      })
-      .where(
-        and(
-          eq(requestTasks.requestId, receipt.requestId),
-          eq(requestTasks.participant, receipt.participant),
-          eq(requestTasks.action, receipt.action),
-          eq(requestTasks.category, category),
-        ),
-      );
-    await this.audit(
-      tx,
-      tenantId,
-      `service:${receipt.participant}`,
-      failed ? 'task.failed' : 'task.receipt',
-      receipt.requestId,
-      failed
-        ? { participant: receipt.participant, code: receipt.failureCode, reason: receipt.failureReason }
-        : { participant: receipt.participant, categories: receipt.categories },
-    );
-    if (
-      receipt.action === PrivacyAction.PRIVACY_ACTION_RECTIFY &&
-      receipt.participant !== privacyParticipant.name
-    ) {
-      await this.releaseOwnRectification(tx, tenantId, receipt.requestId);
-    }
-    const pending = await tx
-      .select({ participant: requestTasks.participant })
-      .from(requestTasks)
-      .where(and(eq(requestTasks.requestId, receipt.requestId), eq(requestTasks.state, 'pending')));
-    if (pending.length > 0) return;
-    const [run] = await tx.select().from(retentionRuns).where(eq(retentionRuns.id, receipt.requestId));
-    if (run) {
-      const failures = await tx
-        .select({ participant: requestTasks.participant })
-        .from(requestTasks)
-        .where(and(eq(requestTasks.requestId, run.id), eq(requestTasks.state, 'failed')));
-      const state = failures.length > 0 ? 'partially_completed' : 'completed';
-      await tx.update(retentionRuns).set({ state }).where(eq(retentionRuns.id, run.id));
-      await this.audit(tx, tenantId, 'service:privacy', 'retention.completed', run.id, { state });
-      return;
-    }
-    await this.complete(tx, tenantId, receipt.requestId);
-  }
-
-  private async complete(tx: Transaction, tenantId: string, id: string): Promise<void> {
-    const row = await this.load(tx, id);
-    if (!openStates.includes(row.state)) return;
-    const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
-    // An erasure of the subject that overtook this export anonymised the request: no archive is made of
-    // what was gathered before it, and the parts gathered go.
-    const subjectErased = 'erased' in row.subject;
-    if (subjectErased) await this.deps.parts.discard(tx, id);
-    if ((row.type === 'access' || row.type === 'portability') && !subjectErased) {
-      await this.deps.assembleArchive(
-        tx,
-        {
-          request: {
-            id,
-            type: row.type,
-            tenantId,
-            receivedAt: row.receivedAt,
-            completedAt: this.now(),
-            jurisdiction: row.jurisdiction,
-          },
-          subject: { ...row.subject, identifiers: row.identifiers },
-          participants: tasks.map((task) => ({ name: task.participant, receipt: task.receipt })),
-        },
-        row.requester,
-      );
-    }
-    const kept = tasks
-      .flatMap((task) => (task.receipt ?? []) as { kept?: string; keptBasis?: string }[])
-      .filter((line) => Number(line.kept ?? 0) > 0);
-    // A participant that could not carry out its part, or kept data under a law or a hold, makes the
-    // request partially completed; the reason names each participant and why.
-    const failures = tasks
-      .filter((task) => task.state === 'failed')
-      .map((task) => `${task.participant} could not carry it out: ${task.failureReason ?? task.failureCode}`);
-    const keptBases = row.type === 'erasure' ? [...new Set(kept.map((line) => line.keptBasis ?? ''))] : [];
-    const state = failures.length > 0 || keptBases.length > 0 ? 'partially_completed' : 'completed';
-    const reason = state === 'partially_completed' ? [...failures, ...keptBases].join('; ') : row.reason;
-    await tx
-      .update(subjectRequests)
-      .set({ state, completedAt: this.now(), reason })
-      .where(eq(subjectRequests.id, id));
-    await this.audit(tx, tenantId, 'service:privacy', 'request.completed', id, {
-      state,
-      participants: tasks.map((task) => task.participant),
-      failed: tasks.filter((task) => task.state === 'failed').map((task) => task.participant),
-    });
-    const contact = row.identifiers.emails?.[0];
-    if (contact && row.type !== 'erasure') {
-      await this.deps.notifier.send(tx, {
-        tenantId,
-        to: contact,
-        subject: 'Your privacy request is complete',
-        text: `Your ${row.type.replace('_', ' ')} request (${id}) is ${state.replace('_', ' ')}.`,
-      });
-    }
   }
 
   /**

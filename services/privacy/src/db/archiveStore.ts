@@ -92,7 +92,7 @@ export class ArchiveStore {
         tenantId,
         requestId,
         bytes: whole.length,
-         
+
         read: async function* () {
           yield whole;
         },
