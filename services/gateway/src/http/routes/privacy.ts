@@ -469,7 +469,7 @@ export function privacyRoutes(backends: Backends) {
       ],
       summary: 'Download an export archive through its link',
       description:
-        "Needs the requester's own credentials as well as the link: the link alone opens nothing. Answers 404 once the link has expired or the archive was destroyed (by the subject's erasure or its retention).",
+        "Needs the requester's own credentials as well as the link: the link alone opens nothing. Answers 404 once the link has expired or the archive was destroyed (by the subject's erasure or its retention). Streamed as it is read, whatever its size, with its Content-Length.",
       tags,
       scope: 'profile',
       params: linkTokenParams,
