@@ -8,6 +8,7 @@ import { as, asPlatform } from '../../../../tests/support/callers';
 import { startPlatform, type Platform } from '../../../../tests/support/platform';
 import { gatewayCall, userLogin, type CallArgs } from '../../../../tests/support/http';
 import { readArchive } from '../../src/domain/archive';
+import { Sealer } from '../../src/domain/sealing';
 
 /**
  * Data-subject requests across the real platform: identity, the gateway and privacy itself take part, each
@@ -627,14 +628,30 @@ describe('privacy: data-subject requests across every participant', () => {
         );
         expect(finished.archiveReady).toBe(true);
         const link = await call(privacyClient, privacyClient.createArchiveLink, { id }, await officer());
-        const pieces: Buffer[] = [];
-        const stream = privacyClient.downloadArchive({ token: link.token }, (await officer()).metadata);
-        for await (const piece of stream as AsyncIterable<privacyV1.DownloadArchiveResponse>)
-          pieces.push(Buffer.from(piece.chunk));
-        const manifest = JSON.parse(readArchive(Buffer.concat(pieces)).get('manifest.json')!.toString()) as {
+        const download = async () => {
+          const pieces: Buffer[] = [];
+          const stream = privacyClient.downloadArchive({ token: link.token }, (await officer()).metadata);
+          for await (const piece of stream as AsyncIterable<privacyV1.DownloadArchiveResponse>)
+            pieces.push(Buffer.from(piece.chunk));
+          return Buffer.concat(pieces);
+        };
+        const zip = await download();
+        const manifest = JSON.parse(readArchive(zip).get('manifest.json')!.toString()) as {
           request: { id: string };
         };
         expect(manifest.request.id).toBe(id);
+        // An archive sealed whole, as before archives were stored in chunks, still downloads as it was.
+        const whole = new Sealer('test-archive-key-0123456789abcdefghijkl').seal(
+          zip,
+          `${tenant}:${id}:archive`,
+        );
+        await withTenant(platform.backends.privacy.app.runtime.db, tenant, async (tx) => {
+          await tx.execute(sql`delete from archive_chunks where request_id = ${id}`);
+          await tx.execute(
+            sql`update archives set sealed = ${whole}, chunks = 0, bytes = 0 where request_id = ${id}`,
+          );
+        });
+        expect((await download()).equals(zip)).toBe(true);
       } finally {
         privacyClient.close();
       }
