@@ -8,13 +8,28 @@ import { Participants, parseDirectory } from './participants';
 import { Sealer } from './domain/sealing';
 import type { Jurisdiction } from './domain/clock';
 import { RequestWorkflow, type SubjectDirectory } from './workflow';
+import { Receipts } from './receipts';
 import { Ledger } from './ledger';
 import { Scheduling } from './scheduling';
 import { retentionCron } from './domain/retentionSchedule';
 import { privacyParticipant } from './privacy';
 import { onReceiptSubmitted } from './events/consumers/receiptSubmitted';
-import { makeRequestHandlers } from './rpc/requests';
 import { makeLedgerHandlers } from './rpc/ledger';
+import { makeSubmitRequest } from './rpc/submitRequest';
+import { makeVerifyRequest } from './rpc/verifyRequest';
+import { makeGetRequest } from './rpc/getRequest';
+import { makeListRequests } from './rpc/listRequests';
+import { makeExtendRequest } from './rpc/extendRequest';
+import { makePauseRequest } from './rpc/pauseRequest';
+import { makeResumeRequest } from './rpc/resumeRequest';
+import { makeCancelRequest } from './rpc/cancelRequest';
+import { makeCreateArchiveLink } from './rpc/createArchiveLink';
+import { makeDownloadArchive } from './rpc/downloadArchive';
+import { ExportParts } from './db/exportParts';
+import { ArchiveStore } from './db/archiveStore';
+import { makeGatherExport } from './archives/gatherExport';
+import { makeAssembleArchive } from './archives/assembleArchive';
+import { makeCreateArchiveLink as makeLinks, makeOpenArchive } from './archives/archiveAccess';
 
 export interface PrivacyApp extends App {
   runtime: ServiceRuntime;
@@ -84,6 +99,16 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
   const notifier: Notifier = mailbox ?? smtp!;
   const audit = new AuditLog(db);
   const secret = runtime.subjectHashKeys;
+  const sealer = new Sealer(config.PRIVACY_ARCHIVE_KEY);
+  const parts = new ExportParts(sealer);
+  const store = new ArchiveStore(db, sealer);
+  const archiveAccess = {
+    db,
+    audit,
+    store,
+    linkTtlMs: config.ARCHIVE_LINK_TTL_MINUTES * 60_000,
+    now: overrides.now,
+  };
   const workflow = new RequestWorkflow({
     db,
     outbox,
@@ -91,7 +116,6 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
     notifier,
     participants,
     subjects,
-    sealer: new Sealer(config.PRIVACY_ARCHIVE_KEY),
     secret,
     log,
     codeTtlMs: config.VERIFICATION_CODE_TTL_MINUTES * 60_000,
@@ -100,7 +124,15 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
       codesPerSubject: config.PRIVACY_CODES_PER_SUBJECT_PER_DAY,
       attemptsPerDay: config.VERIFICATION_ATTEMPTS_PER_DAY,
     },
-    linkTtlMs: config.ARCHIVE_LINK_TTL_MINUTES * 60_000,
+    now: overrides.now,
+  });
+  const receipts = new Receipts({
+    outbox,
+    audit,
+    notifier,
+    parts,
+    gatherExport: makeGatherExport({ participants, parts }),
+    assembleArchive: makeAssembleArchive({ parts, store }),
     now: overrides.now,
   });
   const ledger = new Ledger({ db, audit, subjects, secret, now: overrides.now });
@@ -134,26 +166,36 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
       return ids;
     },
   });
-  const requests = makeRequestHandlers({ workflow });
   const ledgerHandlers = makeLedgerHandlers({ ledger, scheduling, audit, participants, mailbox });
   const rpc = runtime.unary.bind(runtime);
+  const stream = runtime.serverStream.bind(runtime);
   const read = { scope: 'privacy:read' } as const;
   const write = { scope: 'privacy:write' } as const;
   const ownOrRead = { scope: ['profile', 'privacy:read'] } as const;
   const implementation: privacyV1.PrivacyServiceServer = {
     // Subjects submit and verify their own requests (self-service); officers and partners too.
-    submitRequest: rpc('SubmitRequest', requests.submitRequest, { scope: 'profile' }),
-    verifyRequest: rpc('VerifyRequest', requests.verifyRequest, { scope: 'profile' }),
+    submitRequest: rpc('SubmitRequest', makeSubmitRequest({ workflow }), { scope: 'profile' }),
+    verifyRequest: rpc('VerifyRequest', makeVerifyRequest({ workflow }), { scope: 'profile' }),
     // A subject reads their own requests; privacy:read reads every one of the tenant's (see viewFor).
-    getRequest: rpc('GetRequest', requests.getRequest, ownOrRead),
-    listRequests: rpc('ListRequests', requests.listRequests, ownOrRead),
-    extendRequest: rpc('ExtendRequest', requests.extendRequest, write),
-    pauseRequest: rpc('PauseRequest', requests.pauseRequest, write),
-    resumeRequest: rpc('ResumeRequest', requests.resumeRequest, write),
-    cancelRequest: rpc('CancelRequest', requests.cancelRequest, write),
-    createArchiveLink: rpc('CreateArchiveLink', requests.createArchiveLink, { scope: 'profile' }),
+    getRequest: rpc('GetRequest', makeGetRequest({ workflow }), ownOrRead),
+    listRequests: rpc('ListRequests', makeListRequests({ workflow }), ownOrRead),
+    extendRequest: rpc('ExtendRequest', makeExtendRequest({ workflow }), write),
+    pauseRequest: rpc('PauseRequest', makePauseRequest({ workflow }), write),
+    resumeRequest: rpc('ResumeRequest', makeResumeRequest({ workflow }), write),
+    cancelRequest: rpc('CancelRequest', makeCancelRequest({ workflow }), write),
+    createArchiveLink: rpc(
+      'CreateArchiveLink',
+      makeCreateArchiveLink({ createLink: makeLinks(archiveAccess) }),
+      { scope: 'profile' },
+    ),
     // The link token and the requester's own credentials together open the archive.
-    downloadArchive: rpc('DownloadArchive', requests.downloadArchive, { scope: 'profile' }),
+    downloadArchive: stream(
+      'DownloadArchive',
+      makeDownloadArchive({ openArchive: makeOpenArchive(archiveAccess) }),
+      {
+        scope: 'profile',
+      },
+    ),
     recordConsent: rpc('RecordConsent', ledgerHandlers.recordConsent, { scope: 'profile' }),
     listConsents: rpc('ListConsents', ledgerHandlers.listConsents, read),
     // The gateway reports the Global Privacy Control signal it sees on a subject's requests.
@@ -190,7 +232,7 @@ export function buildApp(config: Config, overrides: { now?: () => Date } = {}): 
             implementation,
           },
         ],
-        consumers: [onReceiptSubmitted({ workflow })],
+        consumers: [onReceiptSubmitted({ receipts })],
         participant: privacyParticipant,
       });
       await scheduling.catchUp();

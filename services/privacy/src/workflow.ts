@@ -1,12 +1,8 @@
-import { createHash, randomInt, timingSafeEqual } from 'node:crypto';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { and, asc, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import {
-  isUuid,
   textArray,
   PrivacyAction,
-  ReceiptOutcome,
-  receiptLine,
   failedPrecondition,
   grants,
   identifierHashes,
@@ -15,7 +11,6 @@ import {
   invalidArgument,
   notFound,
   permissionDenied,
-  privacyTaskEvent,
   withTenant,
   type Caller,
   type Database,
@@ -25,13 +20,10 @@ import {
 } from '@parley/kit';
 import { participantV1 } from '@parley/proto';
 import {
-  archiveLinks,
   archives,
   consents,
-  exportRecords,
   legalHolds,
   requestTasks,
-  retentionRuns,
   subjectRequests,
   verificationCodes,
   type Identifiers,
@@ -53,10 +45,10 @@ import {
   type Clock,
   type Jurisdiction,
 } from './domain/clock';
-import { buildArchive, type ExportRecord } from './domain/archive';
-import { hashToken, randomToken, type Sealer } from './domain/sealing';
+import { loadRequest } from './db/requests';
 import { IntakeLimits, type IntakeCaps } from './intakeLimits';
 import { privacyParticipant } from './privacy';
+import { emptyIdentifiers, sendTask } from './tasks';
 
 export interface SubjectDirectory {
   /**
@@ -75,12 +67,10 @@ export interface WorkflowDeps {
   notifier: Notifier;
   participants: Participants;
   subjects: SubjectDirectory;
-  sealer: Sealer;
   /** SUBJECT_HASH_KEY and the previous ones, for the keyed subject hashes every participant computes alike. */
   secret: SubjectHashKeys;
   log: Logger;
   codeTtlMs: number;
-  linkTtlMs: number;
   /** Daily caps on requests, codes and guesses without privacy:write. */
   caps: IntakeCaps;
   now?: () => Date;
@@ -97,7 +87,6 @@ export interface RequestView {
 }
 
 const CODE_ATTEMPTS = 5;
-const emptyIdentifiers: Identifiers = { accountIds: [], emails: [], phones: [], userIds: [] };
 
 function clockOf(row: SubjectRequestRow): Clock {
   return {
@@ -135,7 +124,8 @@ const hashCode = (code: string) => createHash('sha256').update(code).digest();
 
 /**
  * The life of a data-subject request: submission and verification, the legal clock, the fan-out of one
- * durable task per participant, the receipts coming back, the export archive, and completion. Every step
+ * durable task per participant, and what callers see of it (the receipts coming back, the export archive
+ * and completion are in receipts.ts). Every step
  * writes to the audit chain in the same transaction as the change it records.
  */
 export class RequestWorkflow {
@@ -405,7 +395,7 @@ export class RequestWorkflow {
       // sent once every other participant has applied the correction (see releaseOwnRectification).
       if (action === PrivacyAction.PRIVACY_ACTION_RECTIFY && participant === privacyParticipant.name)
         continue;
-      await this.sendTask(tx, tenantId, row, participant, action, hold, withdrawn);
+      await sendTask(this.deps.outbox, tx, { tenantId, row, participant, action, hold, purposes: withdrawn });
     }
     await tx
       .update(subjectRequests)
@@ -418,237 +408,6 @@ export class RequestWorkflow {
     });
   }
 
-  private async sendTask(
-    tx: Transaction,
-    tenantId: string,
-    row: SubjectRequestRow,
-    participant: string,
-    action: number,
-    hold: string | undefined,
-    purposes: string[] = [],
-  ): Promise<void> {
-    await this.deps.outbox.enqueue(tx, {
-      type: privacyTaskEvent(participant),
-      tenantId,
-      key: `privacy-request:${row.id}`,
-      subject: { ...emptyIdentifiers, ...row.identifiers },
-      payloadType: 'parley.privacy.v1.PrivacyTask',
-      messageType: participantV1.PrivacyTask,
-      payload: {
-        requestId: row.id,
-        participant,
-        action,
-        subject: { ...emptyIdentifiers, ...row.identifiers },
-        changesJson: row.changes ? JSON.stringify(row.changes) : '',
-        legalHoldReason: hold ?? '',
-        purgeCategory: '',
-        purposes,
-      },
-    });
-  }
-
-  /**
-   * A rectification reaches privacy's own records only after every holder accepted it: once the last
-   * other participant has answered, privacy's task is sent if all of them applied the correction, and is
-   * otherwise closed with nothing corrected (a value a holder refused never becomes privacy's copy).
-   */
-  private async releaseOwnRectification(tx: Transaction, tenantId: string, id: string): Promise<void> {
-    // The request row is locked so that, of the receipts coming in at once, exactly one sees all the others.
-    const [row] = await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)).for('update');
-    if (!row) return;
-    const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
-    const own = tasks.find((task) => task.participant === privacyParticipant.name);
-    const others = tasks.filter((task) => task.participant !== privacyParticipant.name);
-    if (!own || own.state !== 'pending' || others.some((task) => task.state === 'pending')) return;
-    const refused = others.filter((task) => task.state === 'failed').map((task) => task.participant);
-    if (refused.length === 0) {
-      await this.sendTask(
-        tx,
-        tenantId,
-        row,
-        own.participant,
-        PrivacyAction.PRIVACY_ACTION_RECTIFY,
-        undefined,
-      );
-      return;
-    }
-    const receipt = privacyParticipant.categories.map((category) => receiptLine(category.id));
-    await tx
-      .update(requestTasks)
-      .set({ state: 'done', completedAt: this.now(), receipt: receipt.map((line) => ({ ...line })) })
-      .where(and(eq(requestTasks.requestId, id), eq(requestTasks.participant, own.participant)));
-    await this.audit(tx, tenantId, 'service:privacy', 'task.receipt', id, {
-      participant: own.participant,
-      categories: receipt,
-      notApplied: `refused by ${refused.join(', ')}`,
-    });
-  }
-
-  /** A participant's receipt: records it, pulls an export's records, and completes the request when all are in. */
-  async onReceipt(tx: Transaction, tenantId: string, receipt: participantV1.PrivacyReceipt): Promise<void> {
-    const category =
-      receipt.action === PrivacyAction.PRIVACY_ACTION_PURGE ? (receipt.categories[0]?.category ?? '') : '';
-    const [task] = await tx
-      .select()
-      .from(requestTasks)
-      .where(
-        and(
-          eq(requestTasks.requestId, receipt.requestId),
-          eq(requestTasks.participant, receipt.participant),
-          eq(requestTasks.action, receipt.action),
-          eq(requestTasks.category, category),
-        ),
-      );
-    // A receipt seen again (redelivered, or answered twice) changes nothing.
-    if (!task || task.state !== 'pending') return;
-    const failed = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
-    if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT && !failed) {
-      const row = await this.load(tx, receipt.requestId);
-      for await (const item of this.deps.participants.export(
-        receipt.participant,
-        { tenantId, principal: 'service:privacy', scopes: ['internal'] },
-        {
-          requestId: receipt.requestId,
-          subject: { ...emptyIdentifiers, ...row.identifiers },
-        },
-      )) {
-        await tx.insert(exportRecords).values({
-          tenantId,
-          requestId: receipt.requestId,
-          participant: receipt.participant,
-          category: item.category,
-          sealed: this.deps.sealer.seal(Buffer.from(item.recordJson), `${tenantId}:${receipt.requestId}`),
-        });
-      }
-    }
-    await tx
-      .update(requestTasks)
-      .set({
-        state: failed ? 'failed' : 'done',
-        completedAt: this.now(),
-        receipt: receipt.categories.map((line) => ({ ...line })),
-        failureCode: failed ? receipt.failureCode || 'FAILED' : null,
-        failureReason: failed ? receipt.failureReason || 'the participant gave no reason' : null,
-      })
-      .where(
-        and(
-          eq(requestTasks.requestId, receipt.requestId),
-          eq(requestTasks.participant, receipt.participant),
-          eq(requestTasks.action, receipt.action),
-          eq(requestTasks.category, category),
-        ),
-      );
-    await this.audit(
-      tx,
-      tenantId,
-      `service:${receipt.participant}`,
-      failed ? 'task.failed' : 'task.receipt',
-      receipt.requestId,
-      failed
-        ? { participant: receipt.participant, code: receipt.failureCode, reason: receipt.failureReason }
-        : { participant: receipt.participant, categories: receipt.categories },
-    );
-    if (
-      receipt.action === PrivacyAction.PRIVACY_ACTION_RECTIFY &&
-      receipt.participant !== privacyParticipant.name
-    ) {
-      await this.releaseOwnRectification(tx, tenantId, receipt.requestId);
-    }
-    const pending = await tx
-      .select({ participant: requestTasks.participant })
-      .from(requestTasks)
-      .where(and(eq(requestTasks.requestId, receipt.requestId), eq(requestTasks.state, 'pending')));
-    if (pending.length > 0) return;
-    const [run] = await tx.select().from(retentionRuns).where(eq(retentionRuns.id, receipt.requestId));
-    if (run) {
-      const failures = await tx
-        .select({ participant: requestTasks.participant })
-        .from(requestTasks)
-        .where(and(eq(requestTasks.requestId, run.id), eq(requestTasks.state, 'failed')));
-      const state = failures.length > 0 ? 'partially_completed' : 'completed';
-      await tx.update(retentionRuns).set({ state }).where(eq(retentionRuns.id, run.id));
-      await this.audit(tx, tenantId, 'service:privacy', 'retention.completed', run.id, { state });
-      return;
-    }
-    await this.complete(tx, tenantId, receipt.requestId);
-  }
-
-  private async complete(tx: Transaction, tenantId: string, id: string): Promise<void> {
-    const row = await this.load(tx, id);
-    if (!openStates.includes(row.state)) return;
-    const tasks = await tx.select().from(requestTasks).where(eq(requestTasks.requestId, id));
-    // An erasure of the subject that overtook this export anonymised the request: no archive is made of
-    // what was gathered before it, and the parts gathered go.
-    const subjectErased = 'erased' in row.subject;
-    if (subjectErased) await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
-    if ((row.type === 'access' || row.type === 'portability') && !subjectErased) {
-      const records = await tx
-        .select()
-        .from(exportRecords)
-        .where(eq(exportRecords.requestId, id))
-        .orderBy(asc(exportRecords.seq));
-      const sealer = this.deps.sealer;
-      const exported: ExportRecord[] = records.map((record) => ({
-        participant: record.participant,
-        category: record.category,
-        data: JSON.parse(sealer.open(record.sealed, `${tenantId}:${id}`).toString()) as Record<
-          string,
-          unknown
-        >,
-      }));
-      const { zip, manifest } = await buildArchive({
-        request: {
-          id,
-          type: row.type,
-          tenantId,
-          receivedAt: row.receivedAt,
-          completedAt: this.now(),
-          jurisdiction: row.jurisdiction,
-        },
-        subject: { ...row.subject, identifiers: row.identifiers },
-        participants: tasks.map((task) => ({ name: task.participant, receipt: task.receipt })),
-        records: exported,
-      });
-      await tx.insert(archives).values({
-        tenantId,
-        requestId: id,
-        sealed: sealer.seal(zip, `${tenantId}:${id}:archive`),
-        manifest,
-        requester: row.requester,
-      });
-      await tx.delete(exportRecords).where(eq(exportRecords.requestId, id));
-    }
-    const kept = tasks
-      .flatMap((task) => (task.receipt ?? []) as { kept?: string; keptBasis?: string }[])
-      .filter((line) => Number(line.kept ?? 0) > 0);
-    // A participant that could not carry out its part, or kept data under a law or a hold, makes the
-    // request partially completed; the reason names each participant and why.
-    const failures = tasks
-      .filter((task) => task.state === 'failed')
-      .map((task) => `${task.participant} could not carry it out: ${task.failureReason ?? task.failureCode}`);
-    const keptBases = row.type === 'erasure' ? [...new Set(kept.map((line) => line.keptBasis ?? ''))] : [];
-    const state = failures.length > 0 || keptBases.length > 0 ? 'partially_completed' : 'completed';
-    const reason = state === 'partially_completed' ? [...failures, ...keptBases].join('; ') : row.reason;
-    await tx
-      .update(subjectRequests)
-      .set({ state, completedAt: this.now(), reason })
-      .where(eq(subjectRequests.id, id));
-    await this.audit(tx, tenantId, 'service:privacy', 'request.completed', id, {
-      state,
-      participants: tasks.map((task) => task.participant),
-      failed: tasks.filter((task) => task.state === 'failed').map((task) => task.participant),
-    });
-    const contact = row.identifiers.emails?.[0];
-    if (contact && row.type !== 'erasure') {
-      await this.deps.notifier.send(tx, {
-        tenantId,
-        to: contact,
-        subject: 'Your privacy request is complete',
-        text: `Your ${row.type.replace('_', ' ')} request (${id}) is ${state.replace('_', ' ')}.`,
-      });
-    }
-  }
-
   /**
    * The request, for a change that will be audited: the tenant's audit chain is locked first, the order in
    * which receipts take the two (see AuditLog.lockChain).
@@ -658,10 +417,8 @@ export class RequestWorkflow {
     return this.load(tx, id);
   }
 
-  private async load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
-    const [row] = isUuid(id) ? await tx.select().from(subjectRequests).where(eq(subjectRequests.id, id)) : [];
-    if (!row) throw notFound('PRIVACY_REQUEST_NOT_FOUND', `privacy request ${id} does not exist`);
-    return row;
+  private load(tx: Transaction, id: string): Promise<SubjectRequestRow> {
+    return loadRequest(tx, id);
   }
 
   /**
@@ -677,20 +434,29 @@ export class RequestWorkflow {
     return view;
   }
 
+  /**
+   * The request with its tasks and whether its archive can be had, all as of one moment (one snapshot):
+   * the archive is ready only once the request it answers has completed, which commits with it.
+   */
   async view(tenantId: string, id: string): Promise<RequestView> {
-    return withTenant(this.deps.db, tenantId, async (tx) => {
-      const row = await this.load(tx, id);
-      const tasks = await tx
-        .select()
-        .from(requestTasks)
-        .where(eq(requestTasks.requestId, id))
-        .orderBy(asc(requestTasks.participant));
-      const [archive] = await tx
-        .select({ id: archives.requestId })
-        .from(archives)
-        .where(eq(archives.requestId, id));
-      return this.toView(row, tasks, Boolean(archive));
-    });
+    return withTenant(
+      this.deps.db,
+      tenantId,
+      async (tx) => {
+        const row = await this.load(tx, id);
+        const tasks = await tx
+          .select()
+          .from(requestTasks)
+          .where(eq(requestTasks.requestId, id))
+          .orderBy(asc(requestTasks.participant));
+        const [archive] = await tx
+          .select({ id: archives.requestId })
+          .from(archives)
+          .where(eq(archives.requestId, id));
+        return this.toView(row, tasks, Boolean(archive) && !openStates.includes(row.state));
+      },
+      { isolationLevel: 'repeatable read' },
+    );
   }
 
   toView(row: SubjectRequestRow, tasks: RequestTaskRow[], archiveReady: boolean): RequestView {
@@ -828,71 +594,5 @@ export class RequestWorkflow {
       });
     });
     return this.view(caller.tenantId, id);
-  }
-
-  /**
-   * Whether the caller may have the request's archive: the requester themselves (the same user or
-   * client; for a request a tenant credential filed, the tenant's privacy office, so a rotated API key
-   * does not lose the request), or the subject logged in.
-   */
-  private mayHaveArchive(caller: Caller, row: SubjectRequestRow): boolean {
-    if (caller.principal === row.requester) return true;
-    if (caller.principal.startsWith('user:') && row.identifiers.userIds?.includes(caller.principal.slice(5)))
-      return true;
-    const filedByTenantCredential = /^(api-key|client):/.test(row.requester);
-    return filedByTenantCredential && grants(caller.scopes, 'privacy:write');
-  }
-
-  /** An expiring link to the archive, for the verified requester or the subject themselves only. */
-  async archiveLink(caller: Caller, id: string): Promise<{ token: string; expiresAt: Date }> {
-    return withTenant(this.deps.db, caller.tenantId, async (tx) => {
-      const row = await this.loadForChange(tx, caller.tenantId, id);
-      const [archive] = await tx
-        .select({ id: archives.requestId })
-        .from(archives)
-        .where(eq(archives.requestId, id));
-      if (!archive) throw failedPrecondition('ARCHIVE_NOT_READY', `request ${id} has no archive (yet)`);
-      if (!this.mayHaveArchive(caller, row)) {
-        throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
-      }
-      const token = randomToken();
-      const expiresAt = new Date(this.now().getTime() + this.deps.linkTtlMs);
-      await tx
-        .insert(archiveLinks)
-        .values({ tokenHash: hashToken(token), tenantId: caller.tenantId, requestId: id, expiresAt });
-      await this.audit(tx, caller.tenantId, caller.principal, 'archive.link_created', id, {
-        expiresAt: expiresAt.toISOString(),
-      });
-      return { token, expiresAt };
-    });
-  }
-
-  /**
-   * The archive behind a link, for a caller who may have it: the link alone is not enough, so a link
-   * that leaks (a forwarded mail, a proxy log) opens nothing. An archive destroyed by an erasure or its
-   * retention has no links left.
-   */
-  async download(caller: Caller, token: string): Promise<{ fileName: string; zip: Buffer }> {
-    const invalid = () =>
-      notFound('ARCHIVE_LINK_INVALID', 'this download link does not exist or has expired');
-    const [link] = await this.deps.db
-      .select()
-      .from(archiveLinks)
-      .where(eq(archiveLinks.tokenHash, hashToken(token)));
-    if (!link || link.tenantId !== caller.tenantId || link.expiresAt.getTime() < this.now().getTime()) {
-      throw invalid();
-    }
-    return withTenant(this.deps.db, link.tenantId, async (tx) => {
-      const [archive] = await tx.select().from(archives).where(eq(archives.requestId, link.requestId));
-      if (!archive) throw invalid();
-      if (!this.mayHaveArchive(caller, await this.load(tx, link.requestId))) {
-        throw permissionDenied('NOT_THE_REQUESTER', 'only the verified requester may download the archive');
-      }
-      await this.audit(tx, link.tenantId, caller.principal, 'archive.downloaded', link.requestId, {});
-      return {
-        fileName: `parley-export-${link.requestId}.zip`,
-        zip: this.deps.sealer.open(archive.sealed, `${link.tenantId}:${link.requestId}:archive`),
-      };
-    });
   }
 }

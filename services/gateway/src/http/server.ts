@@ -104,7 +104,7 @@ export interface Answer {
 async function streamAnswer(
   status: number,
   contentType: string,
-  file: { name: string; stream: AsyncIterable<Buffer> },
+  file: { name: string; stream: AsyncIterable<Buffer>; length?: number },
 ): Promise<Answer> {
   const iterator = file.stream[Symbol.asyncIterator]();
   const first = await iterator.next();
@@ -116,7 +116,14 @@ async function streamAnswer(
     status,
     contentType,
     body: Buffer.alloc(0),
-    headers: { 'Content-Disposition': `attachment; filename="${file.name}"`, 'Cache-Control': 'no-store' },
+    headers: {
+      'Content-Disposition': `attachment; filename="${file.name}"`,
+      'Cache-Control': 'no-store',
+      // Known ahead (an archive), the client can tell a download cut short from a complete one.
+      ...(file.length !== undefined && Number.isSafeInteger(file.length) && file.length >= 0
+        ? { 'Content-Length': String(file.length) }
+        : {}),
+    },
     stream: rest(),
   };
 }
@@ -235,12 +242,14 @@ async function produce(
   const result = await route.handler({ ...parsed, caller: caller as Caller, request } as never);
   const status = route.statusFor?.(result) ?? route.response.status;
   const file = (
-    result as { file?: { name: string; body?: Buffer; stream?: AsyncIterable<Buffer> } } | undefined
+    result as
+      { file?: { name: string; body?: Buffer; stream?: AsyncIterable<Buffer>; length?: number } } | undefined
   )?.file;
   if (file?.stream) {
     return streamAnswer(status, route.response.contentType ?? 'application/octet-stream', {
       name: file.name,
       stream: file.stream,
+      length: file.length,
     });
   }
   if (file && Buffer.isBuffer(file.body)) {

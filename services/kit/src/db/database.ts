@@ -81,6 +81,8 @@ export async function withTenant<T>(
   db: Database,
   tenantId: string,
   work: (tx: Transaction) => Promise<T>,
+  /** `repeatable read`: every statement of `work` reads the same snapshot (a view made of several reads). */
+  options: { isolationLevel?: 'read committed' | 'repeatable read' | 'serializable' } = {},
 ): Promise<T> {
   if (!isTenantId(tenantId)) {
     throw invalidArgument('TENANT_ID_INVALID', 'tenant id must be a lowercase slug', [
@@ -92,7 +94,7 @@ export async function withTenant<T>(
     committed = tx;
     await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`);
     return work(tx);
-  });
+  }, options);
   if (committed) runAfterCommit(committed);
   return result;
 }

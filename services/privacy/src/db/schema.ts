@@ -78,17 +78,35 @@ export const exportRecords = pgTable('export_records', {
   seq: bigserial('seq', { mode: 'number' }),
   participant: text('participant').notNull(),
   category: text('category').notNull(),
+  /** A page of the category's records, sealed together as one JSON array (a single record before 0007). */
   sealed: bytea('sealed').notNull(),
+  records: integer('records').notNull().default(1),
 });
 
 export const archives = pgTable('archives', {
   tenantId: text('tenant_id').notNull(),
   requestId: uuid('request_id').primaryKey(),
-  sealed: bytea('sealed').notNull(),
+  /** The whole archive sealed at once (archives made before 0007); null for one stored in archive_chunks. */
+  sealed: bytea('sealed'),
   manifest: jsonb('manifest').notNull(),
   requester: text('requester').notNull(),
   createdAt: ts('created_at').notNull().defaultNow(),
+  /** How many archive_chunks rows hold it, and its size in bytes once opened. */
+  chunks: integer('chunks').notNull().default(0),
+  bytes: bigint('bytes', { mode: 'number' }).notNull().default(0),
 });
+
+/** A streamed archive's bytes, in order; each sealed with its request and position as associated data. */
+export const archiveChunks = pgTable(
+  'archive_chunks',
+  {
+    tenantId: text('tenant_id').notNull(),
+    requestId: uuid('request_id').notNull(),
+    seq: integer('seq').notNull(),
+    sealed: bytea('sealed').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.requestId, table.seq] })],
+);
 
 export const archiveLinks = pgTable('archive_links', {
   tokenHash: text('token_hash').primaryKey(),

@@ -4,6 +4,7 @@ import {
   buildArchive,
   readArchive,
   toCsv,
+  writeArchive,
   type ArchiveInput,
   type ArchiveManifest,
   type ExportRecord,
@@ -242,6 +243,63 @@ describe('buildArchive', () => {
     await expect(buildArchive(input({ participants, records: [] }))).rejects.toMatchObject({
       reason: 'EXPORT_PARTICIPANT_DUPLICATE',
     });
+  });
+});
+
+describe('writeArchive', () => {
+  // Records whose keys differ from page to page: the CSV header is the union over every page.
+  const rows = Array.from({ length: 1_200 }, (_, index) => ({
+    id: `m_${index}`,
+    body: `${createHash('sha256').update(String(index)).digest('hex')} = "${index}"`,
+    ...(index % 500 === 499 ? { late: index } : {}),
+  }));
+  const pagesOf = (size: number) => {
+    const pages: Record<string, unknown>[][] = [];
+    for (let at = 0; at < rows.length; at += size) pages.push(rows.slice(at, at + size));
+    return pages;
+  };
+
+  async function streamed(pageSize: number) {
+    const pieces: Uint8Array[] = [];
+    const manifest = await writeArchive(
+      { ...input(), participants: [{ name: 'messaging', receipt: {} }] },
+      {
+        categories: async () => Promise.resolve(['messages']),
+        pages: async function* () {
+          for (const page of pagesOf(pageSize)) yield await Promise.resolve(page);
+        },
+      },
+      async (bytes) => {
+        pieces.push(bytes);
+        return Promise.resolve();
+      },
+    );
+    return { manifest, pieces, files: readArchive(Buffer.concat(pieces)) };
+  }
+
+  it('writes a category read in many pages exactly as one given whole', async () => {
+    const { files, manifest } = await streamed(7);
+    const whole = readArchive(
+      (
+        await buildArchive({
+          ...input(),
+          participants: [{ name: 'messaging', receipt: {} }],
+          records: rows.map((data) => ({ participant: 'messaging', category: 'messages', data })),
+        })
+      ).zip,
+    );
+    expect(text(files, 'data/messaging/messages.json')).toBe(`${JSON.stringify(rows, null, 2)}\n`);
+    expect(text(files, 'data/messaging/messages.csv')).toBe(toCsv(rows));
+    expect(text(files, 'data/messaging/messages.csv')).toBe(text(whole, 'data/messaging/messages.csv'));
+    expect(text(files, 'manifest.json')).toBe(text(whole, 'manifest.json'));
+    expect(manifest.categories).toEqual([
+      expect.objectContaining({ participant: 'messaging', category: 'messages', records: rows.length }),
+    ]);
+  });
+
+  it('hands the ZIP on in pieces as it is made, not once at the end', async () => {
+    const { pieces } = await streamed(100);
+    expect(pieces.length).toBeGreaterThan(2);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Scheduling } from '../scheduling';
 import type { AuditLog } from '../db/audit';
 import type { Participants } from '../participants';
 import type { MailboxNotifier } from '../notifications';
-import { toProtoTask } from './requests';
+import { toProtoTask } from './requestMessage';
 import { failedPrecondition } from '@parley/kit';
 
 type ConsentRow = Awaited<ReturnType<Ledger['recordConsent']>>[number] & {

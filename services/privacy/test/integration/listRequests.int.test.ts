@@ -63,6 +63,7 @@ describe('privacy service', () => {
   describe('tenant walls (row-level security)', () => {
     it('covers every tenant table, and holds against hand-written SQL', async () => {
       expect(await expectEveryTenantTableWalled(service.app.runtime.db)).toEqual([
+        'archive_chunks',
         'archives',
         'audit_log',
         'breaches',

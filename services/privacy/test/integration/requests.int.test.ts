@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'drizzle-orm';
 import { call, createClient, withTenant } from '@parley/kit';
@@ -7,6 +8,7 @@ import { as, asPlatform } from '../../../../tests/support/callers';
 import { startPlatform, type Platform } from '../../../../tests/support/platform';
 import { gatewayCall, userLogin, type CallArgs } from '../../../../tests/support/http';
 import { readArchive } from '../../src/domain/archive';
+import { Sealer } from '../../src/domain/sealing';
 
 /**
  * Data-subject requests across the real platform: identity, the gateway and privacy itself take part, each
@@ -483,6 +485,173 @@ describe('privacy: data-subject requests across every participant', () => {
           ),
         );
         expect(stored.rows[0]!.n).toBe(0);
+      } finally {
+        privacyClient.close();
+      }
+    }, 120_000);
+  });
+
+  describe('access at scale', () => {
+    it('archives every one of 20,000 records, and a >4 MiB archive downloads through the gateway intact', async () => {
+      const phone = '+447700900777';
+      const messages = 10_000;
+      // Bulk-seeded as messaging stores them: random bodies, so the archive stays over 4 MiB compressed.
+      await withTenant(platform.backends.messaging.app.runtime.db, tenant, (tx) =>
+        tx.execute(sql`
+          insert into messages (tenant_id, id, direction, from_e164, to_e164, body, encoding, segments, status,
+                                expires_at, created_at, updated_at)
+          select ${tenant}, gen_random_uuid(), 'outbound', '+447700900001', ${phone},
+                 (select string_agg(md5(random()::text || i || n), '') from generate_series(1, 10) n),
+                 'GSM-7', 3, 'delivered', now() + interval '1 day', now() - i * interval '1 millisecond', now()
+            from generate_series(1, ${messages}) i`),
+      );
+      const seeded = await withTenant(platform.backends.messaging.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ id: string; body: string }>(
+          sql`select id::text, body from messages where to_e164 = ${phone}`,
+        ),
+      );
+      expect(seeded.rows).toHaveLength(messages);
+
+      const submitted = await api('POST', '/v1/privacy/requests', ownerKey, {
+        type: 'access',
+        subject: { phone },
+      });
+      expect(submitted.status).toBe(201);
+      const id = String(submitted.body.id);
+      const done = await settled(id);
+      expect(done).toMatchObject({ state: 'completed', archiveReady: true });
+      const link = await api('GET', `/v1/privacy/requests/${id}/archive`, ownerKey);
+      const download = await fetch(`${platform.baseUrl}${String(link.body.url)}`, {
+        headers: { authorization: `Bearer ${ownerKey}` },
+      });
+      expect(download.status).toBe(200);
+      expect(download.headers.get('content-type')).toContain('application/zip');
+      const zip = Buffer.from(await download.arrayBuffer());
+      expect(zip.length).toBeGreaterThan(4 * 1024 * 1024);
+      expect(Number(download.headers.get('content-length'))).toBe(zip.length);
+
+      const files = readArchive(zip);
+      const manifest = JSON.parse(files.get('manifest.json')!.toString()) as {
+        request: { id: string };
+        categories: {
+          participant: string;
+          category: string;
+          records: number;
+          files: { path: string; sha256: string; bytes: number }[];
+        }[];
+      };
+      expect(manifest.request.id).toBe(id);
+      for (const entry of manifest.categories) {
+        for (const file of entry.files) {
+          const bytes = files.get(file.path)!;
+          expect(bytes.length).toBe(file.bytes);
+          expect(createHash('sha256').update(bytes).digest('hex')).toBe(file.sha256);
+        }
+      }
+      const records = (category: string) =>
+        manifest.categories.find((entry) => entry.participant === 'messaging' && entry.category === category)
+          ?.records;
+      expect(records('message_metadata')).toBe(messages);
+      expect(records('message_content')).toBe(messages);
+      // Every message, exactly once, with its own body: the archive is complete and correct.
+      const content = JSON.parse(files.get('data/messaging/message_content.json')!.toString()) as {
+        messageId: string;
+        body: string;
+      }[];
+      expect(new Map(content.map((record) => [record.messageId, record.body]))).toEqual(
+        new Map(seeded.rows.map((row) => [row.id, row.body])),
+      );
+      const metadata = JSON.parse(files.get('data/messaging/message_metadata.json')!.toString()) as {
+        messageId: string;
+        to: string;
+      }[];
+      expect(new Set(metadata.map((record) => record.messageId)).size).toBe(messages);
+      expect(metadata.every((record) => record.to === phone)).toBe(true);
+      const csvLines = files.get('data/messaging/message_content.csv')!.toString().split('\r\n');
+      expect(csvLines.filter(Boolean)).toHaveLength(messages + 1);
+
+      // Stored in sealed chunks, and nothing of the gathered parts left behind.
+      const stored = await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+        tx.execute<{ chunks: number; parts: number }>(
+          sql`select (select count(*) from archive_chunks where request_id = ${id})::int as chunks,
+                     (select count(*) from export_records where request_id = ${id})::int as parts`,
+        ),
+      );
+      expect(stored.rows[0]!.chunks).toBeGreaterThan(1);
+      expect(stored.rows[0]!.parts).toBe(0);
+    }, 120_000);
+
+    it('says archiveReady only once the request has completed, whatever archive row is found before', async () => {
+      const privacyClient = createClient(privacyV1.PrivacyServiceClient, platform.backends.privacy.address, {
+        serviceName: 'parley.privacy.v1.PrivacyService',
+      });
+      const officer = () => as(tenant, ['privacy:write', 'profile']);
+      const current = async (id: string) =>
+        (await call(privacyClient, privacyClient.getRequest, { id }, await officer())).request!;
+      // The gateway (a participant) holds the export back while a stale archive row sits in the store.
+      await platform.gateway.halt();
+      try {
+        const { request } = await call(
+          privacyClient,
+          privacyClient.submitRequest,
+          {
+            type: 'access',
+            subject: { accountId: people.dan.id, email: '', phone: '' },
+            jurisdiction: '',
+            changesJson: '',
+          },
+          await officer(),
+        );
+        const id = request!.id;
+        await eventually('every participant but the gateway to answer', async () => {
+          const waiting = (await current(id)).waitingFor;
+          if (waiting.join() !== 'gateway') throw new Error(`waiting for ${waiting.join(', ')}`);
+        });
+        await withTenant(platform.backends.privacy.app.runtime.db, tenant, (tx) =>
+          tx.execute(sql`insert into archives (tenant_id, request_id, sealed, manifest, requester)
+                         values (${tenant}, ${id}, decode('00', 'hex'), '{}', 'test')`),
+        );
+        expect(await current(id)).toMatchObject({ state: 'in_progress', archiveReady: false });
+        await expect(
+          call(privacyClient, privacyClient.createArchiveLink, { id }, await officer()),
+        ).rejects.toMatchObject({ details: expect.stringContaining('no archive') });
+
+        await platform.gateway.restart();
+        const finished = await eventually(
+          'the export to complete',
+          async () => {
+            const now = await current(id);
+            if (now.state !== 'completed') throw new Error(now.state);
+            return now;
+          },
+          60_000,
+        );
+        expect(finished.archiveReady).toBe(true);
+        const link = await call(privacyClient, privacyClient.createArchiveLink, { id }, await officer());
+        const download = async () => {
+          const pieces: Buffer[] = [];
+          const stream = privacyClient.downloadArchive({ token: link.token }, (await officer()).metadata);
+          for await (const piece of stream as AsyncIterable<privacyV1.DownloadArchiveResponse>)
+            pieces.push(Buffer.from(piece.chunk));
+          return Buffer.concat(pieces);
+        };
+        const zip = await download();
+        const manifest = JSON.parse(readArchive(zip).get('manifest.json')!.toString()) as {
+          request: { id: string };
+        };
+        expect(manifest.request.id).toBe(id);
+        // An archive sealed whole, as before archives were stored in chunks, still downloads as it was.
+        const whole = new Sealer('test-archive-key-0123456789abcdefghijkl').seal(
+          zip,
+          `${tenant}:${id}:archive`,
+        );
+        await withTenant(platform.backends.privacy.app.runtime.db, tenant, async (tx) => {
+          await tx.execute(sql`delete from archive_chunks where request_id = ${id}`);
+          await tx.execute(
+            sql`update archives set sealed = ${whole}, chunks = 0, bytes = 0 where request_id = ${id}`,
+          );
+        });
+        expect((await download()).equals(zip)).toBe(true);
       } finally {
         privacyClient.close();
       }

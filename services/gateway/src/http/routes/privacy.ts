@@ -469,7 +469,7 @@ export function privacyRoutes(backends: Backends) {
       ],
       summary: 'Download an export archive through its link',
       description:
-        "Needs the requester's own credentials as well as the link: the link alone opens nothing. Answers 404 once the link has expired or the archive was destroyed (by the subject's erasure or its retention).",
+        "Needs the requester's own credentials as well as the link: the link alone opens nothing. Answers 404 once the link has expired or the archive was destroyed (by the subject's erasure or its retention). Streamed as it is read, whatever its size, with its Content-Length.",
       tags,
       scope: 'profile',
       params: linkTokenParams,
@@ -480,10 +480,23 @@ export function privacyRoutes(backends: Backends) {
         contentType: 'application/zip',
       },
       handler: async ({ caller, params }) => {
-        const archive = await backends.as(caller, privacy, privacy.downloadArchive, {
-          token: params.id,
-        });
-        return { file: { name: archive.fileName, body: archive.zip } } as never;
+        const pieces = privacy.downloadArchive(
+          { token: params.id },
+          await backends.metadataFor(caller),
+        ) as AsyncIterable<privacyV1.DownloadArchiveResponse>;
+        // The first piece names and sizes the archive; a refusal (link invalid, not the requester) comes
+        // instead of it and answers its problem.
+        const iterator = pieces[Symbol.asyncIterator]();
+        const first = await iterator.next();
+        if (first.done) throw new Error('the archive stream ended before its first piece');
+        async function* bytes(): AsyncIterable<Buffer> {
+          yield Buffer.from(first.value.chunk);
+          for (let next = await iterator.next(); !next.done; next = await iterator.next())
+            yield Buffer.from(next.value.chunk);
+        }
+        return {
+          file: { name: first.value.fileName, length: Number(first.value.size), stream: bytes() },
+        } as never;
       },
     }),
     route({

@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -215,12 +217,14 @@ export interface DownloadArchiveRequest {
   token: string;
 }
 
-/** DownloadArchiveResponse is the archive. */
+/** DownloadArchiveResponse is the next piece of the archive; the first also names and sizes it. */
 export interface DownloadArchiveResponse {
-  /** A file name for it. */
+  /** A file name for it (first message only). */
   fileName: string;
-  /** The ZIP. */
-  zip: Buffer;
+  /** The next bytes of the ZIP, at most 256 KiB. */
+  chunk: Buffer;
+  /** The ZIP's size in bytes (first message only). */
+  size: string;
 }
 
 /** Consent is one entry of the append-only ledger. */
@@ -2546,7 +2550,7 @@ export const DownloadArchiveRequest: MessageFns<DownloadArchiveRequest> = {
 };
 
 function createBaseDownloadArchiveResponse(): DownloadArchiveResponse {
-  return { fileName: "", zip: Buffer.alloc(0) };
+  return { fileName: "", chunk: Buffer.alloc(0), size: "0" };
 }
 
 export const DownloadArchiveResponse: MessageFns<DownloadArchiveResponse> = {
@@ -2554,8 +2558,11 @@ export const DownloadArchiveResponse: MessageFns<DownloadArchiveResponse> = {
     if (message.fileName !== "") {
       writer.uint32(10).string(message.fileName);
     }
-    if (message.zip.length !== 0) {
-      writer.uint32(18).bytes(message.zip);
+    if (message.chunk.length !== 0) {
+      writer.uint32(18).bytes(message.chunk);
+    }
+    if (message.size !== "0") {
+      writer.uint32(24).int64(message.size);
     }
     return writer;
   },
@@ -2586,7 +2593,15 @@ export const DownloadArchiveResponse: MessageFns<DownloadArchiveResponse> = {
               break;
             }
 
-            message.zip = Buffer.from(reader.bytes());
+            message.chunk = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.size = reader.int64().toString();
             continue;
           }
         }
@@ -2608,7 +2623,8 @@ export const DownloadArchiveResponse: MessageFns<DownloadArchiveResponse> = {
         : isSet(object.file_name)
         ? globalThis.String(object.file_name)
         : "",
-      zip: isSet(object.zip) ? Buffer.from(bytesFromBase64(object.zip)) : Buffer.alloc(0),
+      chunk: isSet(object.chunk) ? Buffer.from(bytesFromBase64(object.chunk)) : Buffer.alloc(0),
+      size: isSet(object.size) ? globalThis.String(object.size) : "0",
     };
   },
 
@@ -2617,8 +2633,11 @@ export const DownloadArchiveResponse: MessageFns<DownloadArchiveResponse> = {
     if (message.fileName !== "") {
       obj.fileName = message.fileName;
     }
-    if (message.zip.length !== 0) {
-      obj.zip = base64FromBytes(message.zip);
+    if (message.chunk.length !== 0) {
+      obj.chunk = base64FromBytes(message.chunk);
+    }
+    if (message.size !== "0") {
+      obj.size = message.size;
     }
     return obj;
   },
@@ -2629,7 +2648,8 @@ export const DownloadArchiveResponse: MessageFns<DownloadArchiveResponse> = {
   fromPartial<I extends Exact<DeepPartial<DownloadArchiveResponse>, I>>(object: I): DownloadArchiveResponse {
     const message = createBaseDownloadArchiveResponse();
     message.fileName = object.fileName ?? "";
-    message.zip = object.zip ?? Buffer.alloc(0);
+    message.chunk = object.chunk ?? Buffer.alloc(0);
+    message.size = object.size ?? "0";
     return message;
   },
 };
@@ -7055,11 +7075,14 @@ export const PrivacyServiceService = {
       Buffer.from(CreateArchiveLinkResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CreateArchiveLinkResponse => CreateArchiveLinkResponse.decode(value),
   },
-  /** DownloadArchive returns the archive behind a link token. */
+  /**
+   * DownloadArchive streams the archive behind a link token, in pieces of at most 256 KiB (an archive of any
+   * size, none of its messages near gRPC's 4 MiB limit).
+   */
   downloadArchive: {
     path: "/parley.privacy.v1.PrivacyService/DownloadArchive" as const,
     requestStream: false as const,
-    responseStream: false as const,
+    responseStream: true as const,
     requestSerialize: (value: DownloadArchiveRequest): Buffer =>
       Buffer.from(DownloadArchiveRequest.encode(value).finish()),
     requestDeserialize: (value: Buffer): DownloadArchiveRequest => DownloadArchiveRequest.decode(value),
@@ -7285,8 +7308,11 @@ export interface PrivacyServiceServer extends UntypedServiceImplementation {
   cancelRequest: handleUnaryCall<CancelRequestRequest, CancelRequestResponse>;
   /** CreateArchiveLink returns an expiring link to the export archive, for the verified requester. */
   createArchiveLink: handleUnaryCall<CreateArchiveLinkRequest, CreateArchiveLinkResponse>;
-  /** DownloadArchive returns the archive behind a link token. */
-  downloadArchive: handleUnaryCall<DownloadArchiveRequest, DownloadArchiveResponse>;
+  /**
+   * DownloadArchive streams the archive behind a link token, in pieces of at most 256 KiB (an archive of any
+   * size, none of its messages near gRPC's 4 MiB limit).
+   */
+  downloadArchive: handleServerStreamingCall<DownloadArchiveRequest, DownloadArchiveResponse>;
   /** RecordConsent appends a consent decision to the ledger. */
   recordConsent: handleUnaryCall<RecordConsentRequest, RecordConsentResponse>;
   /** ListConsents returns a subject's current consents and their history. */
@@ -7472,22 +7498,19 @@ export interface PrivacyServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CreateArchiveLinkResponse) => void,
   ): ClientUnaryCall;
-  /** DownloadArchive returns the archive behind a link token. */
+  /**
+   * DownloadArchive streams the archive behind a link token, in pieces of at most 256 KiB (an archive of any
+   * size, none of its messages near gRPC's 4 MiB limit).
+   */
   downloadArchive(
     request: DownloadArchiveRequest,
-    callback: (error: ServiceError | null, response: DownloadArchiveResponse) => void,
-  ): ClientUnaryCall;
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadArchiveResponse>;
   downloadArchive(
     request: DownloadArchiveRequest,
-    metadata: Metadata,
-    callback: (error: ServiceError | null, response: DownloadArchiveResponse) => void,
-  ): ClientUnaryCall;
-  downloadArchive(
-    request: DownloadArchiveRequest,
-    metadata: Metadata,
-    options: Partial<CallOptions>,
-    callback: (error: ServiceError | null, response: DownloadArchiveResponse) => void,
-  ): ClientUnaryCall;
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<DownloadArchiveResponse>;
   /** RecordConsent appends a consent decision to the ledger. */
   recordConsent(
     request: RecordConsentRequest,
