@@ -242,12 +242,34 @@ async function purge(platform: BenchPlatform, deadline: number): Promise<JobRow[
   }
 }
 
+/** One statement seen waiting for a lock. */
+interface LockWait {
+  /** Seconds since the load began. */
+  at: number;
+  /** How long it had waited for the lock (pg_locks.waitstart), ms. */
+  ms: number;
+  /** The lock it waits for: relation, transactionid (a row another transaction wrote), tuple, advisory. */
+  lock: string;
+  mode: string;
+  relation: string | null;
+  /** Its statement's first words (every statement here is parameterised: no data in it). */
+  query: string;
+  /** What holds what it waits for: the blockers' statements, or their backend type (autovacuum worker). */
+  blockers: string;
+  /** The purge's own statement (DETACH, DROP, LOCK): it waits by design; sends waiting behind it do not. */
+  maintenance: boolean;
+}
+
+const MAINTENANCE = /^\s*(alter\s+table|drop\s+table|lock\s+table|select\s+pg_advisory)/i;
+
 /**
  * Samples, every 50 ms, the statements in messaging's database waiting on a lock (a send's insert queued
- * behind the purge's detach, say): the longest wait seen, independent of how busy the CPUs are.
+ * behind the purge's detach, say): how long each has waited (pg_locks.waitstart), for what, and behind
+ * whom, so a stall can be told apart from a busy CPU and traced to what caused it.
  */
 class LockWaits {
   readonly samples: [number, number][] = [];
+  readonly waits: LockWait[] = [];
   private running = true;
   private loop?: Promise<void>;
 
@@ -261,11 +283,21 @@ class LockWaits {
     this.loop = (async () => {
       try {
         while (this.running) {
-          const { rows } = await client.query<{ ms: number | null }>(
-            `select max(extract(epoch from clock_timestamp() - query_start) * 1000)::float8 as ms
-               from pg_stat_activity where datname = 'messaging' and wait_event_type = 'Lock'`,
+          const { rows } = await client.query<Omit<LockWait, 'at' | 'maintenance'>>(
+            `select extract(epoch from clock_timestamp() - l.waitstart) * 1000 as ms, l.locktype as lock,
+                    l.mode, l.relation::regclass::text as relation,
+                    coalesce(left(regexp_replace(a.query, '\\s+', ' ', 'g'), 90), a.backend_type) as query,
+                    coalesce((select string_agg(coalesce(nullif(left(regexp_replace(b.query, '\\s+', ' ', 'g'), 60), ''),
+                                                         b.backend_type), ' | ')
+                                from pg_stat_activity b where b.pid = any(pg_blocking_pids(l.pid))), '') as blockers
+               from pg_locks l join pg_stat_activity a on a.pid = l.pid
+              where not l.granted and a.datname = 'messaging' and l.waitstart is not null`,
           );
-          this.samples.push([this.clock(), rows[0]?.ms ?? 0]);
+          const at = this.clock();
+          for (const row of rows)
+            this.waits.push({ ...row, ms: Number(row.ms), at, maintenance: MAINTENANCE.test(row.query) });
+          const others = rows.filter((row) => !MAINTENANCE.test(row.query)).map((row) => Number(row.ms));
+          this.samples.push([at, Math.max(0, ...others)]);
           await new Promise((resolve) => setTimeout(resolve, 50));
         }
       } finally {
@@ -279,9 +311,27 @@ class LockWaits {
     await this.loop;
   }
 
-  /** The longest lock wait seen between two times (seconds since the load began), in ms. */
-  longest(from: number, to: number): number {
-    return Math.max(0, ...this.samples.filter(([at]) => at >= from && at <= to).map(([, ms]) => ms));
+  /** The longest lock wait of any statement but the purge's own between two times (seconds since the load began), ms. */
+  longest(from: number, to: number, maintenance = false): number {
+    return Math.max(
+      0,
+      ...this.waits
+        .filter((wait) => wait.at >= from && wait.at <= to && wait.maintenance === maintenance)
+        .map((wait) => wait.ms),
+    );
+  }
+
+  /** The longest waits, one per kind (statement, lock, blockers), longest first. */
+  worst(count: number): LockWait[] {
+    const byKind = new Map<string, LockWait>();
+    for (const wait of this.waits) {
+      const key = `${wait.query}|${wait.lock}|${wait.relation}|${wait.blockers}`;
+      if ((byKind.get(key)?.ms ?? -1) < wait.ms) byKind.set(key, wait);
+    }
+    return [...byKind.values()]
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, count)
+      .map((wait) => ({ ...wait, at: round(wait.at, 2), ms: round(wait.ms) }));
   }
 }
 
@@ -386,9 +436,12 @@ async function run(platform: BenchPlatform): Promise<number> {
       lockWaitMaxOutsidePurgeMs: round(
         Math.max(locks.longest(0, window.fromSeconds - 0.001), locks.longest(window.toSeconds + 1, Infinity)),
       ),
+      purgeOwnLockWaitMaxMs: round(locks.longest(window.fromSeconds, window.toSeconds + 1, true)),
       sendsDuringPurge: during.length,
       sendErrors: errors.length,
     },
+    /** The longest lock waits seen (sends' and the purge's own), with what they waited for and behind whom. */
+    lockWaits: locks.worst(12),
     targets: { acceptMaxDuringPurgeMs: { target: TARGET_STALL_MS, met: maxDuring <= TARGET_STALL_MS } },
     series: {
       acceptLatency: [
@@ -399,7 +452,7 @@ async function run(platform: BenchPlatform): Promise<number> {
         },
         {
           unit: 'ms',
-          label: "longest lock wait in messaging's database (sampled every 50 ms)",
+          label: "longest lock wait in messaging's database but the purge's own (sampled every 50 ms)",
           points: locks.samples.map(([at, ms]) => [round(at, 3), round(ms)]),
         },
         {
