@@ -25,12 +25,14 @@ export interface PartitionedTable {
   table: string;
   /** Its timestamptz partition key. */
   column: string;
+  /** Its primary key's columns: needed by `purgeBefore`'s `batch`, which deletes a bounded number of rows. */
+  key?: readonly string[];
 }
 
 const identifier = /^[a-z_][a-z0-9_]{0,47}$/;
 
 function checked(spec: PartitionedTable): PartitionedTable {
-  for (const name of [spec.table, spec.column]) {
+  for (const name of [spec.table, spec.column, ...(spec.key ?? [])]) {
     if (!identifier.test(name))
       throw new Error(`partitioned table: unsafe identifier ${JSON.stringify(name)}`);
   }
@@ -353,6 +355,12 @@ export interface PurgeBeforeOptions {
   tenantId?: string;
   /** The tenant column, when it is not `tenant_id`. */
   tenantColumn?: string;
+  /**
+   * Deletes at most this many rows (the table's `key` must be given): a caller that deletes millions of rows
+   * calls it in a loop, a transaction per batch, until fewer come back, so no transaction holds its rows'
+   * locks or a snapshot for long (a long one would keep `dropExpired` waiting, and vacuum from cleaning up).
+   */
+  batch?: number;
 }
 
 /**
@@ -369,12 +377,25 @@ export async function purgeBefore(
   before: Date,
   options: PurgeBeforeOptions = {},
 ): Promise<number> {
-  const { table, column } = checked(spec);
+  const { table, column, key } = checked(spec);
   const tenantColumn = options.tenantColumn ?? 'tenant_id';
   if (!identifier.test(tenantColumn)) throw new Error(`unsafe identifier ${JSON.stringify(tenantColumn)}`);
   const tenant = options.tenantId ? sql` and ${sql.identifier(tenantColumn)} = ${options.tenantId}` : sql``;
+  const expired = sql`${sql.identifier(column)} < ${before.toISOString()}::timestamptz${tenant}`;
+  if (options.batch === undefined) {
+    const result = await tx.execute(sql`delete from ${sql.identifier(table)} where ${expired}`);
+    return result.rowCount ?? 0;
+  }
+  if (!key?.length) throw new Error(`purgeBefore: a batch needs the key of ${table}`);
+  if (!Number.isInteger(options.batch) || options.batch < 1)
+    throw new Error('purgeBefore: batch must be a positive whole number');
+  const columns = sql.join(
+    key.map((name) => sql.identifier(name)),
+    sql`, `,
+  );
   const result = await tx.execute(
-    sql`delete from ${sql.identifier(table)} where ${sql.identifier(column)} < ${before.toISOString()}::timestamptz${tenant}`,
+    sql`delete from ${sql.identifier(table)} where (${columns}) in (
+          select ${columns} from ${sql.identifier(table)} where ${expired} limit ${sql.raw(String(options.batch))})`,
   );
   return result.rowCount ?? 0;
 }

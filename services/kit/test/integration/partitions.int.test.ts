@@ -293,6 +293,19 @@ describe('kit monthly partitions', () => {
         tables: ['events_p202602', 'events_p202603', 'events_p202604'],
         rows: { '2026-02': 672, '2026-03': 744 + 2, '2026-04': 240 },
       });
+      // The edge month's rows go in batches, a transaction each, until fewer than a batch come back.
+      const batches: number[] = [];
+      for (let count = -1; count !== 0;) {
+        count = await db.transaction((tx) =>
+          purgeBefore(tx, { ...events, key: ['at', 'id'] }, new Date('2026-03-01T00:00:00Z'), { batch: 500 }),
+        );
+        batches.push(count);
+      }
+      expect(batches).toEqual([500, 172, 0]);
+      expect((await leftOf(events)).rows).toEqual({ '2026-03': 746, '2026-04': 240 });
+      await expect(
+        db.transaction((tx) => purgeBefore(tx, events, new Date('2026-03-01T00:00:00Z'), { batch: 500 })),
+      ).rejects.toThrow(/a batch needs the key of events/);
     } finally {
       holder.release();
     }
