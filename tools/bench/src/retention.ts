@@ -141,7 +141,7 @@ async function seed(platform: BenchPlatform, months: Date[]) {
     for (const month of months) {
       const count = Math.min(perMonth, settings.rows - seeded);
       const to = new Date(Date.UTC(month.getUTCFullYear(), month.getUTCMonth() + 1, 1) - 60_000);
-      await seedMessages(messaging, {
+      const inserted = await seedMessages(messaging, {
         tenantId: platform.dev.tenantId,
         subjectSql: `'+447900' || lpad((i % 100000)::text, 6, '0')`,
         tenantNumber: '+15550100001',
@@ -150,9 +150,11 @@ async function seed(platform: BenchPlatform, months: Date[]) {
         to,
         history: settings.history,
       });
+      if (inserted !== count)
+        throw new Error(`${partitionName('messages', month)}: ${inserted} rows inserted of ${count}`);
       seeded += count;
       console.log(
-        `  ${partitionName('messages', month)}: ${count} rows (${round((performance.now() - started) / 1000, 1)} s)`,
+        `  ${partitionName('messages', month)}: ${inserted} rows (${round((performance.now() - started) / 1000, 1)} s)`,
       );
     }
     await messaging.query('analyze messages; analyze message_status_history');

@@ -48,10 +48,11 @@ export interface MessageSeed {
 /**
  * Messages as messaging stores them, in the partitions of their created_at: two outbound (delivered) to one
  * inbound (received), a GSM-7 body of one segment, the carrier's id on the outbound ones. Returns the rows
- * inserted.
+ * PostgreSQL reports inserted (not the count asked for), so a caller can tell a short seed from a short count.
  */
 export async function seedMessages(client: pg.Client, seed: MessageSeed): Promise<number> {
   const span = seed.to.getTime() - seed.from.getTime();
+  let inserted = 0;
   for (let first = 0; first < seed.count; first += BATCH) {
     const last = Math.min(seed.count, first + BATCH) - 1;
     const insertMessages = `
@@ -70,20 +71,24 @@ export async function seedMessages(client: pg.Client, seed: MessageSeed): Promis
              lateral (select $5::timestamptz + (i::float8 / $6::float8) * ($7::float8 * interval '1 millisecond') as at) t`;
     const params = [seed.tenantId, seed.tenantNumber, first, last, seed.from.toISOString(), seed.count, span];
     if (!seed.history) {
-      await client.query(insertMessages, params);
+      inserted += (await client.query(insertMessages, params)).rowCount ?? 0;
       continue;
     }
-    await client.query(
-      `with m as (${insertMessages} returning tenant_id, id, created_at, direction)
-       insert into message_status_history (tenant_id, message_id, message_created_at, seq, status, at)
-       select m.tenant_id, m.id, m.created_at, s.seq, s.status, m.created_at + s.seq * interval '1 second'
-         from m join (values (1, 'queued', 'outbound'), (2, 'sending', 'outbound'), (3, 'sent', 'outbound'),
-                             (4, 'delivered', 'outbound'), (1, 'received', 'inbound')) s(seq, status, direction)
-           on s.direction = m.direction`,
+    // The history is written by a data-modifying WITH (always run to completion); the messages are counted.
+    const { rows } = await client.query<{ n: number }>(
+      `with m as (${insertMessages} returning tenant_id, id, created_at, direction),
+       h as (
+         insert into message_status_history (tenant_id, message_id, message_created_at, seq, status, at)
+         select m.tenant_id, m.id, m.created_at, s.seq, s.status, m.created_at + s.seq * interval '1 second'
+           from m join (values (1, 'queued', 'outbound'), (2, 'sending', 'outbound'), (3, 'sent', 'outbound'),
+                               (4, 'delivered', 'outbound'), (1, 'received', 'inbound')) s(seq, status, direction)
+             on s.direction = m.direction)
+       select count(*)::int as n from m`,
       params,
     );
+    inserted += rows[0]!.n;
   }
-  return seed.count;
+  return inserted;
 }
 
 /** Call records (answered, 1-10 minutes; every fifth one missed), half made by the subject, half to them. */
