@@ -323,10 +323,10 @@ class LockWaits {
     );
   }
 
-  /** The longest waits, one per kind (statement, lock, blockers), longest first. */
-  worst(count: number): LockWait[] {
+  /** The longest waits between two times, one per kind (statement, lock, blockers), longest first. */
+  worst(count: number, from: number, to: number): LockWait[] {
     const byKind = new Map<string, LockWait>();
-    for (const wait of this.waits) {
+    for (const wait of this.waits.filter((entry) => entry.at >= from && entry.at <= to)) {
       const key = `${wait.query}|${wait.lock}|${wait.relation}|${wait.blockers}`;
       if ((byKind.get(key)?.ms ?? -1) < wait.ms) byKind.set(key, wait);
     }
@@ -362,6 +362,10 @@ async function run(platform: BenchPlatform): Promise<number> {
   const seedSeconds = await seed(platform, months);
   const before = await remaining(platform, months);
   console.log(`seeded in ${seedSeconds} s; ${before.messages} rows in ${before.partitions} partitions`);
+  if (before.messages !== settings.rows)
+    throw new Error(
+      `${settings.rows} rows seeded, ${before.messages} found: something removed rows meanwhile`,
+    );
   const senders = await senderNumbers(dev, 4);
 
   const load = new PacedSends(dev, senders, settings.rate);
@@ -443,7 +447,15 @@ async function run(platform: BenchPlatform): Promise<number> {
       sendErrors: errors.length,
     },
     /** The longest lock waits seen (sends' and the purge's own), with what they waited for and behind whom. */
-    lockWaits: locks.worst(12),
+    lockWaits: {
+      duringPurge: locks.worst(8, window.fromSeconds, window.toSeconds + 1),
+      outsidePurge: [
+        ...locks.worst(8, 0, window.fromSeconds - 0.001),
+        ...locks.worst(8, window.toSeconds + 1.001, Infinity),
+      ]
+        .sort((a, b) => b.ms - a.ms)
+        .slice(0, 8),
+    },
     targets: { acceptMaxDuringPurgeMs: { target: TARGET_STALL_MS, met: maxDuring <= TARGET_STALL_MS } },
     series: {
       acceptLatency: [
@@ -486,6 +498,10 @@ runOnPlatform(
   'bench-retention',
   {
     ...UNPACED_ENV,
+    // The privacy service makes up a missed daily retention run at start-up (and retries it a minute later
+    // when a participant was not ready): its purge of message_metadata deleted the seeded rows committed
+    // by then (400,000 of 10,000,000) and ran beside the purge measured here. Only messaging's job purges.
+    RETENTION_RUN_AT: 'off',
     CARRIER_SIM_SMPP_LATENCY_MS: String(settings.smscLatencyMs),
     CARRIER_SIM_SMPP_MAX_TPS: '0',
   },
