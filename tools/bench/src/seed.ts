@@ -10,10 +10,18 @@ const BATCH = 200_000;
 /**
  * Creates the monthly partitions of `table` holding `months` (first days, UTC) as the kit's
  * `ensurePartitions` does: `<table>_pYYYYMM`, the month's bounds, row-level security enabled and forced with
- * no policy (every access goes through the parent). The kit only creates the current month and those after
- * it; a platform that has run for a year has the older ones, so a benchmark of old data creates them.
+ * no policy (every access goes through the parent), owned by the service's role (the parent's owner), which
+ * created them in a platform that has run for a year. The kit only creates the current month and those
+ * after it, so a benchmark of old data creates the older ones.
  */
 export async function ensureMonths(client: pg.Client, table: string, months: Date[]): Promise<void> {
+  const { rows } = await client.query<{ owner: string }>(
+    `select pg_get_userbyid(relowner) as owner from pg_class
+      where relname = $1 and relnamespace = to_regnamespace(current_schema())`,
+    [table],
+  );
+  const owner = rows[0]?.owner;
+  if (!owner) throw new Error(`table ${table} does not exist`);
   for (const month of months) {
     const name = partitionName(table, month);
     const next = monthStart(month, 1);
@@ -23,6 +31,7 @@ export async function ensureMonths(client: pg.Client, table: string, months: Dat
     );
     await client.query(`alter table ${name} enable row level security`);
     await client.query(`alter table ${name} force row level security`);
+    await client.query(`alter table ${name} owner to "${owner}"`);
   }
 }
 
