@@ -52,6 +52,11 @@ export interface MessageSeed {
   to: Date;
   /** Each message's status history too (outbound: queued, sending, sent, delivered; inbound: received). */
   history: boolean;
+  /**
+   * Bodies on the delivered ones (default true). False: emptied, as messaging's content retention leaves
+   * finished messages by default; with bodies, its sweep empties every seeded message while a benchmark runs.
+   */
+  content?: boolean;
 }
 
 /**
@@ -70,7 +75,8 @@ export async function seedMessages(client: pg.Client, seed: MessageSeed): Promis
       select $1, gen_random_uuid(), d.direction,
              case d.direction when 'outbound' then $2 else ${seed.subjectSql} end,
              case d.direction when 'outbound' then ${seed.subjectSql} else $2 end,
-             'Your code is ' || lpad((i % 1000000)::text, 6, '0') || '. Reply STOP to opt out.',
+             case when d.direction = 'inbound' or $8::boolean
+                  then 'Your code is ' || lpad((i % 1000000)::text, 6, '0') || '. Reply STOP to opt out.' end,
              'GSM-7', 1, case d.direction when 'outbound' then 'delivered' else 'received' end,
              case d.direction when 'outbound' then array['sim-' || i] else '{}' end,
              case d.direction when 'outbound' then 'long_code' end,
@@ -78,7 +84,16 @@ export async function seedMessages(client: pg.Client, seed: MessageSeed): Promis
         from generate_series($3::int, $4::int) i,
              lateral (select case when i % 3 = 2 then 'inbound' else 'outbound' end as direction) d,
              lateral (select $5::timestamptz + (i::float8 / $6::float8) * ($7::float8 * interval '1 millisecond') as at) t`;
-    const params = [seed.tenantId, seed.tenantNumber, first, last, seed.from.toISOString(), seed.count, span];
+    const params = [
+      seed.tenantId,
+      seed.tenantNumber,
+      first,
+      last,
+      seed.from.toISOString(),
+      seed.count,
+      span,
+      seed.content ?? true,
+    ];
     if (!seed.history) {
       inserted += (await client.query(insertMessages, params)).rowCount ?? 0;
       continue;

@@ -214,10 +214,15 @@ export async function ensurePartitions(
 
 export interface DropExpiredOptions {
   /**
-   * How long a detach waits for the parent table's lock (ms, default 20). While it waits, every insert into
-   * the table queues behind it, so it gives way quickly and tries again rather than stall the writers.
+   * How long a detach first waits for the parent table's lock (ms, default 20). While it waits, every insert
+   * into the table queues behind it, so it gives way quickly and tries again rather than stall the writers.
    */
   lockTimeoutMs?: number;
+  /**
+   * The longest wait it may grow to (ms, default 200): the wait doubles every 5 attempts that found the table
+   * busy, for a table whose writers' transactions never all end within the first (a saturated machine).
+   */
+  maxLockTimeoutMs?: number;
   /** Attempts at one partition's detach before the run gives up (its job retries later); default 40. */
   attempts?: number;
   /** The pause after the first failed attempt (ms, default 50); it doubles, up to 2 s, with jitter. */
@@ -260,6 +265,7 @@ export async function dropExpired(
 ): Promise<string[]> {
   const { table } = checked(spec);
   const lockTimeoutMs = Math.max(1, Math.round(options.lockTimeoutMs ?? 20));
+  const maxLockTimeoutMs = Math.max(lockTimeoutMs, Math.round(options.maxLockTimeoutMs ?? 200));
   const attempts = Math.max(1, options.attempts ?? 40);
   const retryDelayMs = options.retryDelayMs ?? 50;
   const client = await pool.connect();
@@ -286,7 +292,12 @@ export async function dropExpired(
         await client.query(`alter table ${quote(table)} detach partition ${quote(child.name)} finalize`);
       for (const child of expired.filter((entry) => !entry.pending)) {
         if (hasDefault)
-          await detachGivingWay(client, table, child.name, { lockTimeoutMs, attempts, retryDelayMs });
+          await detachGivingWay(client, table, child.name, {
+            lockTimeoutMs,
+            maxLockTimeoutMs,
+            attempts,
+            retryDelayMs,
+          });
         else
           await client.query(
             `alter table ${quote(table)} detach partition ${quote(child.name)} concurrently`,
@@ -322,22 +333,24 @@ export async function dropExpired(
 /**
  * Detaches one partition of a table that has a default partition (ACCESS EXCLUSIVE on the parent), in a
  * transaction of its own: the partition's own lock first, then at most `lockTimeoutMs` waiting for the
- * parent's; on timeout it rolls back, so the inserts queued behind it go on, and tries again after a pause.
+ * parent's (doubling every 5 attempts up to `maxLockTimeoutMs`); on timeout it rolls back, so the inserts
+ * queued behind it go on, and tries again after a pause.
  */
 async function detachGivingWay(
   client: pg.PoolClient,
   table: string,
   partition: string,
-  retry: { lockTimeoutMs: number; attempts: number; retryDelayMs: number },
+  retry: { lockTimeoutMs: number; maxLockTimeoutMs: number; attempts: number; retryDelayMs: number },
 ): Promise<void> {
   for (let attempt = 1; ; attempt++) {
+    const wait = Math.min(retry.maxLockTimeoutMs, retry.lockTimeoutMs * 2 ** Math.floor((attempt - 1) / 5));
     try {
       await client.query('begin');
       // Nobody writes an expired month; waiting here holds up only readers of it. Long enough for an
-      // autovacuum of the partition to be cancelled for us (after deadlock_timeout).
+      // autovacuum of it to be cancelled for us (after deadlock_timeout).
       await client.query(`set local lock_timeout = '${LOCK_TIMEOUT}'`);
       await client.query(`lock table ${quote(partition)} in access exclusive mode`);
-      await client.query(`set local lock_timeout = '${retry.lockTimeoutMs}ms'`);
+      await client.query(`set local lock_timeout = '${wait}ms'`);
       await client.query(`alter table ${quote(table)} detach partition ${quote(partition)}`);
       await client.query('commit');
       return;
