@@ -207,6 +207,8 @@ type JobRow = {
   created_on: Date;
   started_on: Date | null;
   completed_on: Date | null;
+  /** Why an attempt failed (the error pg-boss kept). */
+  output: string | null;
 };
 
 /**
@@ -230,7 +232,8 @@ async function purge(platform: BenchPlatform, deadline: number): Promise<JobRow[
   try {
     for (;;) {
       const { rows } = await messaging.query<JobRow>(
-        `select id, name, state, retry_count, created_on, started_on, completed_on from pgboss.job
+        `select id, name, state, retry_count, created_on, started_on, completed_on,
+                case when state in ('retry', 'failed') then left(output::text, 400) end as output from pgboss.job
           where id = $1 or (name = $2 and created_on >= $3) order by created_on`,
         [id, QUEUES.tenantMetadataRetention, sentAt],
       );
