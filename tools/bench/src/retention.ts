@@ -330,9 +330,12 @@ class LockWaits {
   }
 
   /** The longest waits between two times, one per kind (statement, lock, blockers), longest first. */
-  worst(count: number, from: number, to: number): LockWait[] {
+  worst(count: number, from: number, to: number, maintenance = false): LockWait[] {
     const byKind = new Map<string, LockWait>();
-    for (const wait of this.waits.filter((entry) => entry.at >= from && entry.at <= to)) {
+    const waits = this.waits.filter(
+      (entry) => entry.at >= from && entry.at <= to && entry.maintenance === maintenance,
+    );
+    for (const wait of waits) {
       const key = `${wait.query}|${wait.lock}|${wait.relation}|${wait.blockers}`;
       if ((byKind.get(key)?.ms ?? -1) < wait.ms) byKind.set(key, wait);
     }
@@ -455,6 +458,7 @@ async function run(platform: BenchPlatform): Promise<number> {
     /** The longest lock waits seen (sends' and the purge's own), with what they waited for and behind whom. */
     lockWaits: {
       duringPurge: locks.worst(8, window.fromSeconds, window.toSeconds + 1),
+      purgeOwn: locks.worst(4, window.fromSeconds, window.toSeconds + 1, true),
       outsidePurge: [
         ...locks.worst(8, 0, window.fromSeconds - 0.001),
         ...locks.worst(8, window.toSeconds + 1.001, Infinity),

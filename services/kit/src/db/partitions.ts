@@ -219,11 +219,11 @@ export interface DropExpiredOptions {
    */
   lockTimeoutMs?: number;
   /**
-   * The longest wait it may grow to (ms, default 200): the wait doubles every 5 attempts that found the table
-   * busy, for a table whose writers' transactions never all end within the first (a saturated machine).
+   * The longest wait it may grow to (ms, default 50): the wait doubles every 5 attempts that found the table
+   * busy, for a table whose writers' transactions rarely all end within the first (a saturated machine).
    */
   maxLockTimeoutMs?: number;
-  /** Attempts at one partition's detach before the run gives up (its job retries later); default 40. */
+  /** Attempts at one partition's detach before the run gives up (its job retries later); default 100. */
   attempts?: number;
   /** The pause after the first failed attempt (ms, default 50); it doubles, up to 2 s, with jitter. */
   retryDelayMs?: number;
@@ -265,8 +265,8 @@ export async function dropExpired(
 ): Promise<string[]> {
   const { table } = checked(spec);
   const lockTimeoutMs = Math.max(1, Math.round(options.lockTimeoutMs ?? 20));
-  const maxLockTimeoutMs = Math.max(lockTimeoutMs, Math.round(options.maxLockTimeoutMs ?? 200));
-  const attempts = Math.max(1, options.attempts ?? 40);
+  const maxLockTimeoutMs = Math.max(lockTimeoutMs, Math.round(options.maxLockTimeoutMs ?? 50));
+  const attempts = Math.max(1, options.attempts ?? 100);
   const retryDelayMs = options.retryDelayMs ?? 50;
   const client = await pool.connect();
   // Set when the connection itself failed (an error without a PostgreSQL code): it is not given back.
