@@ -10,10 +10,18 @@ const BATCH = 200_000;
 /**
  * Creates the monthly partitions of `table` holding `months` (first days, UTC) as the kit's
  * `ensurePartitions` does: `<table>_pYYYYMM`, the month's bounds, row-level security enabled and forced with
- * no policy (every access goes through the parent). The kit only creates the current month and those after
- * it; a platform that has run for a year has the older ones, so a benchmark of old data creates them.
+ * no policy (every access goes through the parent), owned by the service's role (the parent's owner), which
+ * created them in a platform that has run for a year. The kit only creates the current month and those
+ * after it, so a benchmark of old data creates the older ones.
  */
 export async function ensureMonths(client: pg.Client, table: string, months: Date[]): Promise<void> {
+  const { rows } = await client.query<{ owner: string }>(
+    `select pg_get_userbyid(relowner) as owner from pg_class
+      where relname = $1 and relnamespace = to_regnamespace(current_schema())`,
+    [table],
+  );
+  const owner = rows[0]?.owner;
+  if (!owner) throw new Error(`table ${table} does not exist`);
   for (const month of months) {
     const name = partitionName(table, month);
     const next = monthStart(month, 1);
@@ -23,6 +31,7 @@ export async function ensureMonths(client: pg.Client, table: string, months: Dat
     );
     await client.query(`alter table ${name} enable row level security`);
     await client.query(`alter table ${name} force row level security`);
+    await client.query(`alter table ${name} owner to "${owner}"`);
   }
 }
 
@@ -43,15 +52,21 @@ export interface MessageSeed {
   to: Date;
   /** Each message's status history too (outbound: queued, sending, sent, delivered; inbound: received). */
   history: boolean;
+  /**
+   * Bodies on the delivered ones (default true). False: emptied, as messaging's content retention leaves
+   * finished messages by default; with bodies, its sweep empties every seeded message while a benchmark runs.
+   */
+  content?: boolean;
 }
 
 /**
  * Messages as messaging stores them, in the partitions of their created_at: two outbound (delivered) to one
  * inbound (received), a GSM-7 body of one segment, the carrier's id on the outbound ones. Returns the rows
- * inserted.
+ * PostgreSQL reports inserted (not the count asked for), so a caller can tell a short seed from a short count.
  */
 export async function seedMessages(client: pg.Client, seed: MessageSeed): Promise<number> {
   const span = seed.to.getTime() - seed.from.getTime();
+  let inserted = 0;
   for (let first = 0; first < seed.count; first += BATCH) {
     const last = Math.min(seed.count, first + BATCH) - 1;
     const insertMessages = `
@@ -60,7 +75,8 @@ export async function seedMessages(client: pg.Client, seed: MessageSeed): Promis
       select $1, gen_random_uuid(), d.direction,
              case d.direction when 'outbound' then $2 else ${seed.subjectSql} end,
              case d.direction when 'outbound' then ${seed.subjectSql} else $2 end,
-             'Your code is ' || lpad((i % 1000000)::text, 6, '0') || '. Reply STOP to opt out.',
+             case when d.direction = 'inbound' or $8::boolean
+                  then 'Your code is ' || lpad((i % 1000000)::text, 6, '0') || '. Reply STOP to opt out.' end,
              'GSM-7', 1, case d.direction when 'outbound' then 'delivered' else 'received' end,
              case d.direction when 'outbound' then array['sim-' || i] else '{}' end,
              case d.direction when 'outbound' then 'long_code' end,
@@ -68,22 +84,35 @@ export async function seedMessages(client: pg.Client, seed: MessageSeed): Promis
         from generate_series($3::int, $4::int) i,
              lateral (select case when i % 3 = 2 then 'inbound' else 'outbound' end as direction) d,
              lateral (select $5::timestamptz + (i::float8 / $6::float8) * ($7::float8 * interval '1 millisecond') as at) t`;
-    const params = [seed.tenantId, seed.tenantNumber, first, last, seed.from.toISOString(), seed.count, span];
+    const params = [
+      seed.tenantId,
+      seed.tenantNumber,
+      first,
+      last,
+      seed.from.toISOString(),
+      seed.count,
+      span,
+      seed.content ?? true,
+    ];
     if (!seed.history) {
-      await client.query(insertMessages, params);
+      inserted += (await client.query(insertMessages, params)).rowCount ?? 0;
       continue;
     }
-    await client.query(
-      `with m as (${insertMessages} returning tenant_id, id, created_at, direction)
-       insert into message_status_history (tenant_id, message_id, message_created_at, seq, status, at)
-       select m.tenant_id, m.id, m.created_at, s.seq, s.status, m.created_at + s.seq * interval '1 second'
-         from m join (values (1, 'queued', 'outbound'), (2, 'sending', 'outbound'), (3, 'sent', 'outbound'),
-                             (4, 'delivered', 'outbound'), (1, 'received', 'inbound')) s(seq, status, direction)
-           on s.direction = m.direction`,
+    // The history is written by a data-modifying WITH (always run to completion); the messages are counted.
+    const { rows } = await client.query<{ n: number }>(
+      `with m as (${insertMessages} returning tenant_id, id, created_at, direction),
+       h as (
+         insert into message_status_history (tenant_id, message_id, message_created_at, seq, status, at)
+         select m.tenant_id, m.id, m.created_at, s.seq, s.status, m.created_at + s.seq * interval '1 second'
+           from m join (values (1, 'queued', 'outbound'), (2, 'sending', 'outbound'), (3, 'sent', 'outbound'),
+                               (4, 'delivered', 'outbound'), (1, 'received', 'inbound')) s(seq, status, direction)
+             on s.direction = m.direction)
+       select count(*)::int as n from m`,
       params,
     );
+    inserted += rows[0]!.n;
   }
-  return seed.count;
+  return inserted;
 }
 
 /** Call records (answered, 1-10 minutes; every fifth one missed), half made by the subject, half to them. */

@@ -13,8 +13,9 @@ export const invoicePaymentReference = (paymentId: string) => `invoice-payment:$
 /** The request key of the charge billing makes itself after an invoice is issued: one per invoice. */
 export const automaticPaymentKey = (invoiceId: string) => `auto:${invoiceId}`;
 
-export type ClaimedInvoicePayment =
-  | { outcome: 'claimed' | 'existing'; payment: InvoicePaymentRow }
+export type ClaimedInvoicePayment<Method> =
+  | { outcome: 'claimed'; payment: InvoicePaymentRow; method: Method }
+  | { outcome: 'existing'; payment: InvoicePaymentRow }
   | { outcome: 'in_progress'; payment: InvoicePaymentRow; detail: string }
   | { outcome: 'not_found' | 'void' | 'paid'; detail: string };
 
@@ -34,18 +35,21 @@ export class InvoicePaymentRepository {
   /**
    * The payment of this request: started `pending` for what is left to pay, under the invoice's row lock
    * (so a void, another payment or a settling charge waits), or found again on a retry (same request key).
-   * `onClaimed` runs in the same transaction (the settlement job is sent there). Refusals change nothing.
+   * The method to charge is asked of `methodFor` only once the invoice is known to be payable, so an unknown,
+   * void or paid invoice is refused as such whatever the tenant's payment methods (`methodFor` may throw,
+   * e.g. no payment method). `onClaimed` runs in the same transaction (the settlement job is sent there).
+   * Refusals change nothing.
    */
-  claim(
+  claim<Method extends { id: string }>(
     tenantId: string,
     input: {
       invoiceId: string;
       requestKey: string;
       trigger: InvoicePaymentRow['trigger'];
-      paymentMethodId: string;
     },
+    methodFor: (tx: Transaction) => Promise<Method>,
     onClaimed: (tx: Transaction, payment: InvoicePaymentRow) => Promise<void>,
-  ): Promise<ClaimedInvoicePayment> {
+  ): Promise<ClaimedInvoicePayment<Method>> {
     return withTenant(this.db, tenantId, async (tx) => {
       const [existing] = await tx
         .select()
@@ -79,6 +83,7 @@ export class InvoicePaymentRepository {
           payment: live,
           detail: `payment ${live.id} of invoice ${invoice.number} is ${live.status}; wait for it (GET /v1/invoices/${invoice.id}/payments)`,
         };
+      const method = await methodFor(tx);
       const [payment] = await tx
         .insert(invoicePayments)
         .values({
@@ -87,14 +92,14 @@ export class InvoicePaymentRepository {
           invoiceId: invoice.id,
           requestKey: input.requestKey,
           trigger: input.trigger,
-          paymentMethodId: input.paymentMethodId,
+          paymentMethodId: method.id,
           amountMinor: due,
           currency: invoice.currency,
           status: 'pending',
         })
         .returning();
       await onClaimed(tx, payment!);
-      return { outcome: 'claimed', payment: payment! };
+      return { outcome: 'claimed', payment: payment!, method };
     });
   }
 

@@ -136,26 +136,39 @@ export class PaymentRepository {
 
   /** The named method, or the default one when no id is given. */
   async paymentMethod(tenantId: string, id: string | undefined): Promise<PaymentMethodRow | undefined> {
-    const [row] = await withTenant(this.db, tenantId, (tx) =>
-      tx
-        .select()
-        .from(paymentMethods)
-        .where(
-          and(
-            eq(paymentMethods.tenantId, tenantId),
-            id ? eq(paymentMethods.id, id) : eq(paymentMethods.isDefault, true),
-          ),
+    return withTenant(this.db, tenantId, (tx) => this.paymentMethodIn(tx, tenantId, id));
+  }
+
+  /** `paymentMethod` inside the caller's transaction. */
+  async paymentMethodIn(
+    tx: Transaction,
+    tenantId: string,
+    id: string | undefined,
+  ): Promise<PaymentMethodRow | undefined> {
+    const [row] = await tx
+      .select()
+      .from(paymentMethods)
+      .where(
+        and(
+          eq(paymentMethods.tenantId, tenantId),
+          id ? eq(paymentMethods.id, id) : eq(paymentMethods.isDefault, true),
         ),
-    );
+      );
     return row;
   }
 
   /**
    * The method a charge goes to: the named one, or the default; NOT_FOUND for a named one the tenant does
-   * not have, FAILED_PRECONDITION `PAYMENT_METHOD_REQUIRED` when it has none.
+   * not have, FAILED_PRECONDITION `PAYMENT_METHOD_REQUIRED` when it has none. In `tx` when given.
    */
-  async methodToCharge(tenantId: string, id: string | undefined): Promise<PaymentMethodRow> {
-    const method = await this.paymentMethod(tenantId, id || undefined);
+  async methodToCharge(
+    tenantId: string,
+    id: string | undefined,
+    tx?: Transaction,
+  ): Promise<PaymentMethodRow> {
+    const method = tx
+      ? await this.paymentMethodIn(tx, tenantId, id || undefined)
+      : await this.paymentMethod(tenantId, id || undefined);
     if (method) return method;
     if (id) throw notFound('PAYMENT_METHOD_NOT_FOUND', `no payment method ${id}`);
     throw failedPrecondition(

@@ -49,13 +49,11 @@ export async function payInvoice(
     throw invalidArgument('INVOICE_ID_INVALID', 'invoiceId must be an invoice id (a UUID)', [
       { field: 'invoiceId', description: 'a UUID' },
     ]);
-  let method: PaymentMethodRow | undefined = await deps.payments.methodToCharge(
-    input.tenantId,
-    input.paymentMethodId,
-  );
+  // The invoice first: an unknown, void or paid one is refused as such, with or without a payment method.
   const claimed = await deps.invoicePayments.claim(
     input.tenantId,
-    { ...input, paymentMethodId: method.id },
+    input,
+    (tx) => deps.payments.methodToCharge(input.tenantId, input.paymentMethodId, tx),
     deps.onClaimed,
   );
   switch (claimed.outcome) {
@@ -72,10 +70,12 @@ export async function payInvoice(
   const { payment } = claimed;
   if (payment.status !== 'pending') return payment;
   // A retry charges the card the payment started with (the same idempotency key needs the same request).
-  if (payment.paymentMethodId !== method.id)
-    method = payment.paymentMethodId
-      ? await deps.payments.paymentMethod(input.tenantId, payment.paymentMethodId)
-      : undefined;
+  const method: PaymentMethodRow | undefined =
+    claimed.outcome === 'claimed'
+      ? claimed.method
+      : payment.paymentMethodId
+        ? await deps.payments.paymentMethod(input.tenantId, payment.paymentMethodId)
+        : undefined;
   if (!method) return payment;
   const charge = await processor.charge({
     token: method.processorToken,

@@ -721,8 +721,8 @@ describe('billing payments', () => {
           invoiceId: invoice.id,
           requestKey: randomUUID(),
           trigger: 'on_demand',
-          paymentMethodId: method!.id,
         },
+        async () => method!,
         async () => undefined,
       );
       if (claimed.outcome !== 'claimed') throw new Error(claimed.outcome);
@@ -773,6 +773,28 @@ describe('billing payments', () => {
       await addCard('inv-other', '4242424242424242');
       await expectStatus(pay('inv-other', invoice!.id), status.NOT_FOUND, 'INVOICE_NOT_FOUND');
       await expectStatus(pay('inv-void', 'not-an-id'), status.INVALID_ARGUMENT, 'INVOICE_ID_INVALID');
+    });
+
+    it('answers a tenant without a card about the invoice first: unknown, void or paid before PAYMENT_METHOD_REQUIRED', async () => {
+      // A card pays the first invoice; then the card goes, and a second invoice is issued and voided.
+      const paid = await issuedInvoice('inv-nocard', '4242424242424242');
+      await eventually('the invoice to be paid after issue', async () => {
+        if ((await invoiceOf('inv-nocard', paid.id)).state !== 'paid') throw new Error('not yet');
+      });
+      await withTenant(billing.app.runtime.db, 'inv-nocard', (tx) =>
+        tx.execute(sql`delete from payment_methods`),
+      );
+      period += 1;
+      const month = `2025-${String(period).padStart(2, '0')}`;
+      await invoicing.rate('inv-nocard', `${month}-10T10:00:00Z`, 1);
+      const [open] = await billing.app.invoices.issuePeriod('inv-nocard', month);
+      await expectStatus(pay('inv-nocard', randomUUID()), status.NOT_FOUND, 'INVOICE_NOT_FOUND');
+      await expectStatus(pay('inv-nocard', paid.id), status.FAILED_PRECONDITION, 'INVOICE_ALREADY_PAID');
+      // Payable, but nothing to charge it to: now the missing card is the answer, and no payment is left.
+      await expectStatus(pay('inv-nocard', open!.id), status.FAILED_PRECONDITION, 'PAYMENT_METHOD_REQUIRED');
+      expect(await paymentsOf('inv-nocard', open!.id)).toEqual([]);
+      await billing.app.invoices.void('inv-nocard', open!.id, 'issued in error');
+      await expectStatus(pay('inv-nocard', open!.id), status.FAILED_PRECONDITION, 'INVOICE_VOID');
     });
   });
 

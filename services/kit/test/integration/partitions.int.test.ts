@@ -11,7 +11,8 @@ import {
   type Database,
   type PartitionedTable,
 } from '@parley/kit';
-import type pg from 'pg';
+import pg from 'pg';
+import { eventually } from '../../../../tests/support/grpc';
 import { createTestDatabase, type TestDatabase } from '../../../../tests/support/infra';
 
 const usage: PartitionedTable = { table: 'usage_records', column: 'recorded_at' };
@@ -222,6 +223,140 @@ describe('kit monthly partitions', () => {
     );
     expect(edge).toBe(1);
     expect(await dropExpired(pool, usage, new Date('2026-02-10T12:00:00Z'))).toEqual([]);
+  });
+
+  /** A table of `id`s by month (January to April 2026), with or without a default partition, and rows. */
+  async function monthly(table: string, withDefault: boolean): Promise<PartitionedTable> {
+    await pool.query(
+      `create table ${table} (id int not null, at timestamptz not null, primary key (at, id)) partition by range (at)`,
+    );
+    if (withDefault) await pool.query(`create table ${table}_default partition of ${table} default`);
+    const spec = { table, column: 'at' };
+    await ensurePartitions(pool, spec, { now, behind: 2, ahead: 1 });
+    await pool.query(
+      `insert into ${table} select i, timestamptz '2026-01-01' + i * interval '1 hour' from generate_series(0, 2399) i`,
+    );
+    return spec;
+  }
+
+  /** What is left: months attached, tables named like months, and the rows of each month. */
+  async function leftOf(spec: PartitionedTable) {
+    const { rows: tables } = await pool.query<{ name: string }>(
+      `select relname as name from pg_class where relname like $1 and relkind = 'r' order by 1`,
+      [`${spec.table}_p%`],
+    );
+    const { rows } = await pool.query<{ month: string; n: number }>(
+      `select to_char(at at time zone 'UTC', 'YYYY-MM') as month, count(*)::int as n from ${spec.table} group by 1 order by 1`,
+    );
+    return {
+      attached: (await listPartitions(pool, spec)).map((partition) => partition.name),
+      tables: tables.map((table) => table.name),
+      rows: Object.fromEntries(rows.map((row) => [row.month, row.n])),
+    };
+  }
+
+  it('gives way to writers while a long transaction holds the table, and detaches once it ends', async () => {
+    const events = await monthly('events', true);
+    // A long transaction writing to the table: the detach cannot have its lock until it ends.
+    const holder = await otherPool.connect();
+    try {
+      await holder.query('begin');
+      await holder.query(`insert into events values (-1, '2026-03-20')`);
+      const settled: string[] = [];
+      const dropping = dropExpired(pool, events, new Date('2026-02-01T00:00:00Z'), {
+        lockTimeoutMs: 20,
+        attempts: 10_000,
+        retryDelayMs: 10,
+      }).then((dropped) => {
+        settled.push('dropped');
+        return dropped;
+      });
+      await eventually('the detach to be trying', async () => {
+        // Its statement waiting for the table, or the month's own lock it takes first.
+        const { rows } = await pool.query(
+          `select 1 from pg_stat_activity where state = 'active' and query like 'alter table "events" detach%'
+           union all
+           select 1 from pg_locks where relation = 'events_p202601'::regclass and mode = 'AccessExclusiveLock'`,
+        );
+        if (rows.length === 0) throw new Error('not yet');
+      });
+      // Another writer gets through between the detach's attempts instead of queueing behind it.
+      await pool.query(`insert into events values (-2, '2026-03-21')`);
+      settled.push('inserted');
+      await pool.query(`insert into events values (-3, '2026-01-21')`);
+      settled.push('inserted into an expired month');
+      expect(settled).toEqual(['inserted', 'inserted into an expired month']);
+      await holder.query('commit');
+      expect(await dropping).toEqual(['events_p202601']);
+      expect(await leftOf(events)).toEqual({
+        attached: ['events_p202602', 'events_p202603', 'events_p202604'],
+        tables: ['events_p202602', 'events_p202603', 'events_p202604'],
+        rows: { '2026-02': 672, '2026-03': 744 + 2, '2026-04': 240 },
+      });
+      // The edge month's rows go in batches, a transaction each, until fewer than a batch come back.
+      const batches: number[] = [];
+      for (let count = -1; count !== 0;) {
+        count = await db.transaction((tx) =>
+          purgeBefore(tx, { ...events, key: ['at', 'id'] }, new Date('2026-03-01T00:00:00Z'), { batch: 500 }),
+        );
+        batches.push(count);
+      }
+      expect(batches).toEqual([500, 172, 0]);
+      expect((await leftOf(events)).rows).toEqual({ '2026-03': 746, '2026-04': 240 });
+      await expect(
+        db.transaction((tx) => purgeBefore(tx, events, new Date('2026-03-01T00:00:00Z'), { batch: 500 })),
+      ).rejects.toThrow(/a batch needs the key of events/);
+    } finally {
+      holder.release();
+    }
+  });
+
+  it('finishes a DETACH CONCURRENTLY cut between its two transactions, and drops a month detached but not dropped', async () => {
+    // Without a default partition, months are detached CONCURRENTLY (no lock that writers wait for).
+    const ledger = await monthly('ledger', false);
+    // A reader keeps its snapshot: DETACH CONCURRENTLY commits its first transaction, then waits for it.
+    const reader = await otherPool.connect();
+    // The dying process's own connection (its error on termination is expected).
+    const detacher = new pg.Client({ connectionString: database.url });
+    detacher.on('error', () => undefined);
+    await detacher.connect();
+    try {
+      await reader.query('begin isolation level repeatable read');
+      await reader.query('select count(*) from ledger');
+      const { rows: pid } = await detacher.query<{ pid: number }>('select pg_backend_pid() as pid');
+      const cut = detacher
+        .query('alter table ledger detach partition ledger_p202601 concurrently')
+        .catch((error: Error) => error);
+      await eventually('the first transaction to commit', async () => {
+        const { rows } = await pool.query(
+          `select 1 from pg_inherits where inhrelid = 'ledger_p202601'::regclass and inhdetachpending`,
+        );
+        if (rows.length === 0) throw new Error('not yet');
+      });
+      // The process doing it dies (its session ends) before the second transaction.
+      await pool.query('select pg_terminate_backend($1)', [pid[0]!.pid]);
+      expect(await cut).toBeInstanceOf(Error);
+      await reader.query('commit');
+    } finally {
+      reader.release();
+      await detacher.end().catch(() => undefined);
+    }
+    // And a month detached by a run that died before dropping it, beside one detached by hand that is kept.
+    await pool.query('alter table ledger detach partition ledger_p202602');
+    await pool.query('alter table ledger detach partition ledger_p202604');
+    expect(await dropExpired(pool, ledger, new Date('2026-03-01T00:00:00Z'))).toEqual([
+      'ledger_p202601',
+      'ledger_p202602',
+    ]);
+    expect(await leftOf(ledger)).toEqual({
+      attached: ['ledger_p202603'],
+      tables: ['ledger_p202603', 'ledger_p202604'],
+      rows: { '2026-03': 744 },
+    });
+    // Its rows are all there (read directly: it is sealed like every partition, so unsealed first).
+    await pool.query('alter table ledger_p202604 no force row level security');
+    const { rows } = await pool.query<{ n: number }>('select count(*)::int as n from ledger_p202604');
+    expect(rows[0]).toEqual({ n: 240 });
   });
 
   it('refuses a table that is not range-partitioned on the given column', async () => {

@@ -16,10 +16,18 @@ const at = (name: string) => timestamp(name, { withTimezone: true });
 
 /** The monthly-partitioned tables (services/kit/PARTITIONS.md). */
 export const PARTITIONED = {
-  messages: { table: 'messages', column: 'created_at' },
-  history: { table: 'message_status_history', column: 'message_created_at' },
-  calls: { table: 'calls', column: 'started_at' },
-  callRecordings: { table: 'call_recordings', column: 'call_started_at' },
+  messages: { table: 'messages', column: 'created_at', key: ['tenant_id', 'created_at', 'id'] },
+  history: {
+    table: 'message_status_history',
+    column: 'message_created_at',
+    key: ['tenant_id', 'message_created_at', 'message_id', 'seq'],
+  },
+  calls: { table: 'calls', column: 'started_at', key: ['tenant_id', 'started_at', 'id'] },
+  callRecordings: {
+    table: 'call_recordings',
+    column: 'call_started_at',
+    key: ['tenant_id', 'call_started_at', 'id'],
+  },
 } as const;
 
 /** Messages (migration 0003): monthly partitions on created_at. */

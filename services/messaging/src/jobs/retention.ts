@@ -2,7 +2,13 @@
 // after it, the tenant's contentRetentionDays); metadata goes after the tenant's metadataRetentionDays,
 // whole months at once when no tenant keeps them any more. Call records (issue 12) go likewise, after the
 // tenant's call retention: its metadata retention, or its traffic-data obligation's days when longer.
-import { dropExpired, purgeBefore, type JobContext, type Transaction } from '@parley/kit';
+import {
+  dropExpired,
+  purgeBefore,
+  type JobContext,
+  type PartitionedTable,
+  type Transaction,
+} from '@parley/kit';
 import type pg from 'pg';
 import { QUEUES, type MessagingDeps } from '../deps';
 import { PARTITIONED } from '../db/schema';
@@ -110,23 +116,38 @@ export function makeMetadataRetention(
   };
 }
 
+/** Rows a tenant's metadata retention deletes per transaction. */
+const TENANT_PURGE_BATCH = 5000;
+
 /**
  * Deletes one tenant's messages (and their history) and recording references older than its metadata
  * retention, and its call records older than its call retention (longer under a traffic-data obligation).
+ * In batches, each a short transaction of its own: a tenant with millions of expired rows never holds one
+ * transaction open for minutes (which would keep the platform's month drops waiting, and vacuum from
+ * cleaning up). A rerun after a crash deletes what is left (the rows' age is the only state).
  */
 export function makeTenantMetadataRetention(deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'now'>) {
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const tenantId = job.tenantId!;
     const now = deps.now().getTime();
-    const deleted = await deps.withTenant(tenantId, async (tx) => {
-      const settings = await deps.settings.get(tx);
-      const before = new Date(now - metadataRetentionDays(settings) * DAY_MS);
-      const callsBefore = new Date(now - callRetentionDays(settings) * DAY_MS);
-      await purgeBefore(tx, PARTITIONED.history, before, { tenantId });
-      await purgeBefore(tx, PARTITIONED.callRecordings, before, { tenantId });
-      const calls = await purgeBefore(tx, PARTITIONED.calls, callsBefore, { tenantId });
-      return { messages: await purgeBefore(tx, PARTITIONED.messages, before, { tenantId }), calls };
-    });
+    const settings = await deps.withTenant(tenantId, (tx) => deps.settings.get(tx));
+    const before = new Date(now - metadataRetentionDays(settings) * DAY_MS);
+    const callsBefore = new Date(now - callRetentionDays(settings) * DAY_MS);
+    const purge = async (spec: PartitionedTable, until: Date): Promise<number> => {
+      let deleted = 0;
+      for (;;) {
+        const count = await deps.withTenant(tenantId, (tx) =>
+          purgeBefore(tx, spec, until, { tenantId, batch: TENANT_PURGE_BATCH }),
+        );
+        deleted += count;
+        if (count < TENANT_PURGE_BATCH) return deleted;
+      }
+    };
+    // A message's history and a call's recording references before the message and the call.
+    await purge(PARTITIONED.history, before);
+    await purge(PARTITIONED.callRecordings, before);
+    const calls = await purge(PARTITIONED.calls, callsBefore);
+    const deleted = { messages: await purge(PARTITIONED.messages, before), calls };
     job.log.info(deleted, 'messages and call records past the tenant retention deleted');
   };
 }
