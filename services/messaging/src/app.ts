@@ -193,6 +193,7 @@ export function buildApp(config: Config): MessagingApp {
     withTenant: (tenantId, work) => runtime.withTenant(tenantId, work),
     outbox: runtime.outbox,
     jobs: runtime.jobs,
+    sweepsQueued: new Map(),
     messages: new MessageRepository(),
     inboundParts: new InboundPartRepository(),
     optOuts: new OptOutRepository(),

@@ -57,6 +57,8 @@ export interface MessagingDeps {
   withTenant<R>(tenantId: string, work: (tx: Transaction) => Promise<R>): Promise<R>;
   outbox: Outbox;
   jobs: Jobs;
+  /** Per tenant, the last content-sweep window whose job this replica committed (jobs/retention.ts). */
+  sweepsQueued: Map<string, number>;
   messages: MessageRepository;
   inboundParts: InboundPartRepository;
   optOuts: OptOutRepository;

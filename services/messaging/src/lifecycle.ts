@@ -8,7 +8,7 @@ import { countryOf, FINAL_STATUSES } from './domain/messages';
 import { publishDelivered, publishFailed, publishSent } from './events/published';
 
 export async function moveTo(
-  deps: Pick<MessagingDeps, 'messages' | 'outbox' | 'statusCallbacks' | 'jobs'>,
+  deps: Pick<MessagingDeps, 'messages' | 'outbox' | 'statusCallbacks' | 'jobs' | 'sweepsQueued'>,
   tx: Transaction,
   row: MessageRow,
   status: MessageStatus,

@@ -3,6 +3,7 @@
 // whole months at once when no tenant keeps them any more. Call records (issue 12) go likewise, after the
 // tenant's call retention: its metadata retention, or its traffic-data obligation's days when longer.
 import {
+  afterCommit,
   dropExpired,
   purgeBefore,
   type JobContext,
@@ -24,7 +25,7 @@ export const CONTENT_SWEEP_WINDOW_MS = 10_000;
 /** Messages emptied per statement (the sweep loops until none is left due). */
 const CONTENT_SWEEP_BATCH = 1000;
 
-type SweepDeps = Pick<MessagingDeps, 'jobs'>;
+type SweepDeps = Pick<MessagingDeps, 'jobs' | 'sweepsQueued'>;
 
 /**
  * Queues the sweep of the tenant's content at the end of the window holding `at` (default now), in `tx`:
@@ -38,11 +39,15 @@ export async function queueContentSweep(
   at: Date = new Date(),
 ): Promise<void> {
   const window = Math.ceil(at.getTime() / CONTENT_SWEEP_WINDOW_MS) * CONTENT_SWEEP_WINDOW_MS;
+  // This replica committed the window's job already: another would be the same singleton (a statement per
+  // final status saved). Remembered only once committed, so a rolled-back one is queued again.
+  if (deps.sweepsQueued.get(tenantId) === window) return;
   await deps.jobs.send(
     QUEUES.contentRetention,
     {},
     { tx, tenantId, singletonKey: `${tenantId}@${window}`, startAfter: new Date(window) },
   );
+  afterCommit(tx, () => deps.sweepsQueued.set(tenantId, window));
 }
 
 /**
@@ -51,7 +56,7 @@ export async function queueContentSweep(
  * Idempotent: it keys on the messages' state, so a rerun after a crash empties what is left.
  */
 export function makeContentRetention(
-  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'messages' | 'jobs' | 'now'>,
+  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'messages' | 'jobs' | 'sweepsQueued' | 'now'>,
 ) {
   return async (job: JobContext<Record<string, never>>): Promise<void> => {
     const tenantId = job.tenantId!;

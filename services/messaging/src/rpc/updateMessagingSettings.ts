@@ -21,7 +21,7 @@ const MASKABLE = [
  * at once: a sweep is queued in the same transaction, so content already past it goes now.
  */
 export function makeUpdateMessagingSettings(
-  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'rates' | 'jobs'>,
+  deps: Pick<MessagingDeps, 'withTenant' | 'settings' | 'rates' | 'jobs' | 'sweepsQueued'>,
 ) {
   return async ({
     request,
