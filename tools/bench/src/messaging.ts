@@ -39,6 +39,7 @@ const { values } = parseArgs({
     quick: { type: 'boolean', default: false },
     rates: { type: 'string' },
     'step-seconds': { type: 'string' },
+    'min-samples': { type: 'string' },
     'p99-limit-ms': { type: 'string', default: '100' },
     warmup: { type: 'string' },
     senders: { type: 'string', default: '8' },
@@ -55,6 +56,8 @@ const settings = {
   quick,
   rates: (values.rates ?? (quick ? '5,10,25' : '5,10,25,50,100,250,500,1000,1500')).split(',').map(Number),
   stepSeconds: Number(values['step-seconds'] ?? (quick ? 4 : 15)),
+  // A p99 over fewer sends is the slowest one or two: a slow step lasts until it has this many.
+  minSamples: Number(values['min-samples'] ?? (quick ? 50 : 300)),
   p99LimitMs: Number(values['p99-limit-ms']),
   warmup: Number(values.warmup ?? (quick ? 25 : 100)),
   senders: Number(values.senders),
@@ -217,13 +220,14 @@ async function run(platform: BenchPlatform, deadline: number): Promise<number> {
   let stopReason = 'every step was offered';
   let next = settings.warmup;
   for (const rate of settings.rates) {
-    if (Date.now() + settings.stepSeconds * 1000 > loadDeadline) {
+    const stepMs = Math.max(settings.stepSeconds, settings.minSamples / rate) * 1000;
+    if (Date.now() + stepMs > loadDeadline) {
       stopReason = '--max-seconds leaves no time for another step';
       break;
     }
     const shots = await openLoop({
       perSecond: rate,
-      durationMs: settings.stepSeconds * 1000,
+      durationMs: stepMs,
       maxInFlight: settings.maxInFlight,
       fire,
       firstIndex: next,
@@ -233,7 +237,7 @@ async function run(platform: BenchPlatform, deadline: number): Promise<number> {
     const accepted = shots.filter(acceptedShot);
     const acceptMs = latencySummary(accepted.map((shot) => shot.doneAt - shot.dueAt));
     console.log(
-      `${rate}/s for ${settings.stepSeconds} s: ${accepted.length} of ${shots.length} accepted, ` +
+      `${rate}/s for ${stepMs / 1000} s: ${accepted.length} of ${shots.length} accepted, ` +
         `accept p50 ${acceptMs.p50} ms, p99 ${acceptMs.p99} ms`,
     );
     if (accepted.length < shots.length) {
