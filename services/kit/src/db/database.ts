@@ -9,7 +9,7 @@ export type Database = NodePgDatabase<Record<string, never>>;
 export type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0];
 
 /** At most this many statements are kept prepared on one connection; the rest are sent as before. */
-const PREPARED_PER_CONNECTION = 256;
+export const PREPARED_PER_CONNECTION = 256;
 /** Longer statements (many-row inserts, long lists) are not worth keeping. */
 const PREPARED_TEXT_LIMIT = 4_000;
 
@@ -26,6 +26,7 @@ class PreparingClient extends pg.Client {
   // pg's query has a dozen overloads; this one only adds a name to a plain { text } config.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   override query(config: any, values?: any, callback?: any): any {
+    if (typeof config === 'string' && Array.isArray(values)) config = { text: config };
     const plain =
       config !== null &&
       typeof config === 'object' &&
@@ -35,17 +36,16 @@ class PreparingClient extends pg.Client {
     if (plain && (config.text as string).length <= PREPARED_TEXT_LIMIT) {
       const parameters: unknown = Array.isArray(values) ? values : config.values;
       if (Array.isArray(parameters) && parameters.length > 0) {
-        const name = `k${createHash('sha1')
-          .update(config.text as string)
-          .digest('base64url')}`;
+        // Its verb first: a trace names a query's span after its statement's name.
+        const text = config.text as string;
+        const verb = /^\s*(\w+)/.exec(text)?.[1]?.toLowerCase() ?? 'query';
+        const name = `${verb}-${createHash('sha1').update(text).digest('base64url')}`;
         if (this.prepared.has(name) || this.prepared.size < PREPARED_PER_CONNECTION) {
           this.prepared.add(name);
-
           return super.query({ ...config, name }, values, callback);
         }
       }
     }
-
     return super.query(config, values, callback);
   }
 }
