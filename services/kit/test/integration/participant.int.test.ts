@@ -7,6 +7,7 @@ import {
   createDatabase,
   createLogger,
   createPool,
+  exportedRecords,
   identifierHashes,
   invalidArgument,
   isErased,
@@ -461,13 +462,19 @@ describe('ExportSubject over gRPC', () => {
     ),
   });
 
-  it('streams a large export in pages, each read in a transaction of its own', async () => {
+  it('streams a large export in pages, each read in a transaction of its own and sent as one message', async () => {
     exportPageTransactions.length = 0;
     let received = 0;
+    let messages = 0;
     for await (const item of (await open()) as AsyncIterable<participantV1.ExportSubjectResponse>) {
-      if (item.category === 'call_records') received += 1;
+      messages += 1;
+      // Pages travel in `records`; the single-record fields are left empty.
+      expect(item.category).toBe('');
+      expect(item.records.length).toBeLessThanOrEqual(PAGE);
+      received += exportedRecords(item).filter((record) => record.category === 'call_records').length;
     }
     expect(received).toBe(RECORDS);
+    expect(messages).toBe(RECORDS / PAGE);
     // 10 full pages and the empty one that ends it, each in a different transaction.
     expect(exportPageTransactions.length).toBe(RECORDS / PAGE + 1);
     expect(new Set(exportPageTransactions).size).toBe(exportPageTransactions.length);

@@ -7,8 +7,9 @@ import type { Participants } from '../participants';
 const PAGE_BYTES = 1024 * 1024;
 
 /**
- * Pulls one participant's export of the subject (ExportSubject, one record per message) and stores it a
- * page at a time: up to the participant's own page size of records (or 1 MiB) of one category per insert.
+ * Pulls one participant's export of the subject (ExportSubject: a page of records per message, or one
+ * record per message from a participant from before pages) and stores it a page at a time: up to the
+ * participant's own page size of records (or 1 MiB) of one category per insert.
  * A participant may interleave categories (a message's metadata, then its content), so a page is kept per
  * category; each category's pages are stored in the order its records came.
  */
@@ -26,14 +27,16 @@ export function makeGatherExport(deps: { participants: Participants; parts: Expo
       { tenantId, principal: 'service:privacy', scopes: ['internal'] },
       { requestId, subject: request.subject },
     );
-    for await (const { category, recordJson } of records) {
-      let page = pages.get(category);
-      if (!page) pages.set(category, (page = { records: [], bytes: 0 }));
-      page.records.push(recordJson);
-      page.bytes += recordJson.length;
-      if (page.records.length >= EXPORT_PAGE_SIZE || page.bytes >= PAGE_BYTES) {
-        pages.delete(category);
-        await store(category, page.records);
+    for await (const message of records) {
+      for (const { category, recordJson } of message) {
+        let page = pages.get(category);
+        if (!page) pages.set(category, (page = { records: [], bytes: 0 }));
+        page.records.push(recordJson);
+        page.bytes += recordJson.length;
+        if (page.records.length >= EXPORT_PAGE_SIZE || page.bytes >= PAGE_BYTES) {
+          pages.delete(category);
+          await store(category, page.records);
+        }
       }
     }
     for (const [category, page] of pages) await store(category, page.records);
