@@ -107,7 +107,7 @@ describe('gathering an export from participants old and new', () => {
       const requestId = randomUUID();
       const gather = makeGatherExport({ participants, parts });
       const part = { tenantId: TENANT, requestId, participant };
-      await withTenant(service.app.runtime.db, TENANT, (tx) =>
+      const counts = await withTenant(service.app.runtime.db, TENANT, (tx) =>
         gather(tx, {
           ...part,
           subject: { accountIds: [], emails: ['a@example.com'], phones: [], userIds: [] },
@@ -121,6 +121,8 @@ describe('gathering an export from participants old and new', () => {
         }
         return found;
       });
+      // What the export receipt will say was exported: what was stored.
+      expect(Object.fromEntries(counts)).toEqual({ contacts: 5, calls: 2 });
       expect(stored).toEqual({
         calls: [0, 1].map((n) => ({ category: 'calls', n })),
         contacts: [0, 1, 2, 3, 4].map((n) => ({ category: 'contacts', n })),

@@ -26,7 +26,11 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 export enum PrivacyAction {
   /** PRIVACY_ACTION_UNSPECIFIED - Not set. */
   PRIVACY_ACTION_UNSPECIFIED = 0,
-  /** PRIVACY_ACTION_EXPORT - Count the subject's records; the data itself is pulled with ExportSubject. */
+  /**
+   * PRIVACY_ACTION_EXPORT - Ready the subject's export: the receipt lists the declared categories, and privacy pulls the records
+   * with ExportSubject and counts them itself (the receipt's `exported` counts are not relied on;
+   * participants from before this counted them there).
+   */
   PRIVACY_ACTION_EXPORT = 1,
   /** PRIVACY_ACTION_ERASE - Delete the subject's data, or anonymise what a law obliges keeping. */
   PRIVACY_ACTION_ERASE = 2,
