@@ -7,6 +7,7 @@ import {
   createDatabase,
   createLogger,
   createPool,
+  EXPORT_MESSAGE_BYTES,
   exportedRecords,
   identifierHashes,
   invalidArgument,
@@ -478,6 +479,39 @@ describe('ExportSubject over gRPC', () => {
     // 10 full pages and the empty one that ends it, each in a different transaction.
     expect(exportPageTransactions.length).toBe(RECORDS / PAGE + 1);
     expect(new Set(exportPageTransactions).size).toBe(exportPageTransactions.length);
+  });
+
+  it('splits a page whose records exceed the message size, one large record going alone', async () => {
+    // 40 records of 100 KiB, then one of 1.5 MiB, then 3 small: one page of the participant, several messages.
+    const big = 'x'.repeat(100 * 1024);
+    const bigger = 'y'.repeat(1536 * 1024);
+    const sizes = [...Array.from({ length: 40 }, () => big), bigger, 'a', 'b', 'c'];
+    const pageOfBlobs: PrivacyParticipant = {
+      ...callsParticipant,
+      export: async () => ({ records: sizes.map((text) => ({ category: 'contacts', record: { text } })) }),
+    };
+    const messages: participantV1.ExportSubjectResponse[] = [];
+    await participantService(pageOfBlobs, { db, secret: SECRET, pageSize: PAGE }).exportSubject(
+      {
+        request: { requestId: randomUUID(), subject },
+        caller: { tenantId: TENANT, principal: 'test', scopes: ['internal'] },
+        log: silent,
+      },
+      async (message) => {
+        messages.push(message);
+      },
+    );
+    const sent = messages.map((message) =>
+      exportedRecords(message).map((record) => JSON.parse(record.recordJson) as { text: string }),
+    );
+    // Every record once, in order.
+    expect(sent.flat().map((record) => record.text)).toEqual(sizes);
+    // No message over the limit unless it holds a single record larger than it.
+    for (const records of sent) {
+      const bytes = records.reduce((sum, record) => sum + JSON.stringify(record).length, 0);
+      if (records.length > 1) expect(bytes).toBeLessThanOrEqual(EXPORT_MESSAGE_BYTES);
+    }
+    expect(sent.map((records) => records.length)).toEqual([10, 10, 10, 10, 1, 3]);
   });
 
   it('holds no transaction or connection once the reader cancels midway', async () => {
