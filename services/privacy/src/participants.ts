@@ -1,5 +1,5 @@
 import { credentials, type ServiceError } from '@grpc/grpc-js';
-import { call, callerMetadata, type Caller, type InternalTokens } from '@parley/kit';
+import { call, callerMetadata, exportedRecords, type Caller, type InternalTokens } from '@parley/kit';
 import { participantV1 } from '@parley/proto';
 import type { DeclaredRetention } from './ledger';
 
@@ -71,17 +71,21 @@ export class Participants {
     );
   }
 
-  /** Pulls a subject's records from a participant as they stream in. */
+  /**
+   * Pulls a subject's records from a participant as they stream in, a message's worth at a time: a page of
+   * records, or one record from a participant that sends one per message.
+   */
   async *export(
     name: string,
     caller: Caller,
     request: participantV1.ExportSubjectRequest,
-  ): AsyncIterable<participantV1.ExportSubjectResponse> {
+  ): AsyncIterable<participantV1.ExportedRecord[]> {
     const stream = this.client(name).exportSubject(request, await callerMetadata(this.tokens, caller), {
       deadline: new Date(Date.now() + 10 * 60_000),
     });
     try {
-      for await (const item of stream as AsyncIterable<participantV1.ExportSubjectResponse>) yield item;
+      for await (const item of stream as AsyncIterable<participantV1.ExportSubjectResponse>)
+        yield exportedRecords(item);
     } catch (error) {
       throw new Error(
         `export from ${name} failed: ${(error as ServiceError).details ?? (error as Error).message}`,

@@ -24,6 +24,25 @@ export interface ReceiptsDeps {
 }
 
 /**
+ * An export receipt's lines with the counts of what privacy gathered, in the same transaction that stored
+ * it: one read of the participant's data gives both the records and their count (a participant that also
+ * counted them, from before, may have counted a moment earlier). Every category the participant declared
+ * keeps its line, with 0 when nothing of it came; a category that came but was not declared gets one.
+ */
+function exportedCounts(
+  lines: participantV1.CategoryReceipt[],
+  gathered: Map<string, number>,
+): participantV1.CategoryReceipt[] {
+  const declared = new Set(lines.map((line) => line.category));
+  return [
+    ...lines.map((line) => ({ ...line, exported: String(gathered.get(line.category) ?? 0) })),
+    ...[...gathered]
+      .filter(([category]) => !declared.has(category))
+      .map(([category, count]) => receiptLine(category, { exported: String(count) })),
+  ];
+}
+
+/**
  * Participants' receipts coming back: each is recorded (an export's records pulled with it), and the last
  * one completes the request, with its archive for an access or portability request, or closes the
  * retention run it belongs to. Every step writes to the audit chain in the same transaction.
@@ -51,7 +70,8 @@ export class Receipts {
   }
 
   /** A participant's receipt: records it, pulls an export's records, and completes the request when all are in. */
-  async onReceipt(tx: Transaction, tenantId: string, receipt: participantV1.PrivacyReceipt): Promise<void> {
+  async onReceipt(tx: Transaction, tenantId: string, received: participantV1.PrivacyReceipt): Promise<void> {
+    let receipt = received;
     const category =
       receipt.action === PrivacyAction.PRIVACY_ACTION_PURGE ? (receipt.categories[0]?.category ?? '') : '';
     const [task] = await tx
@@ -70,12 +90,13 @@ export class Receipts {
     const failed = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
     if (receipt.action === PrivacyAction.PRIVACY_ACTION_EXPORT && !failed) {
       const row = await this.load(tx, receipt.requestId);
-      await this.deps.gatherExport(tx, {
+      const gathered = await this.deps.gatherExport(tx, {
         tenantId,
         requestId: receipt.requestId,
         participant: receipt.participant,
         subject: { ...emptyIdentifiers, ...row.identifiers },
       });
+      receipt = { ...receipt, categories: exportedCounts(receipt.categories, gathered) };
     }
     await tx
       .update(requestTasks)

@@ -24,8 +24,25 @@ export type CategoryReceipt = participantV1.CategoryReceipt;
 export const PrivacyAction = participantV1.PrivacyAction;
 export const ReceiptOutcome = participantV1.ReceiptOutcome;
 
-/** How many records the kit asks a participant for per export page. */
+/** How many records the kit asks a participant for per export page, and sends per ExportSubject message. */
 export const EXPORT_PAGE_SIZE = 500;
+
+/**
+ * About how many bytes of records one ExportSubject message carries: a message is sent once it holds this
+ * much (a single larger record goes alone), well under gRPC's 4 MiB default limit on what a reader accepts.
+ */
+export const EXPORT_MESSAGE_BYTES = 1024 * 1024;
+
+/**
+ * The records one ExportSubject message carries, whichever shape it has: a page in `records`, or (from a
+ * participant from before pages) one record in `category` and `recordJson`, which comes first.
+ */
+export function exportedRecords(
+  message: participantV1.ExportSubjectResponse,
+): participantV1.ExportedRecord[] {
+  const single = message.category ? [{ category: message.category, recordJson: message.recordJson }] : [];
+  return single.length > 0 ? [...single, ...message.records] : message.records;
+}
 
 /** A receipt line with every count zero except those given. */
 export function receiptLine(
@@ -177,25 +194,6 @@ export async function* exportPages(
   } while (cursor !== undefined);
 }
 
-/** Counts the export records per category, for the receipt of an export task (in the task's transaction). */
-async function countExport(
-  participant: PrivacyParticipant,
-  tx: Transaction,
-  subject: SubjectIdentifiers,
-  context: ActionContext,
-) {
-  const counts = new Map(participant.categories.map((category) => [category.id, 0]));
-  let cursor: string | undefined;
-  do {
-    const page = await participant.export(tx, subject, { ...context, limit: EXPORT_PAGE_SIZE }, cursor);
-    for (const { category } of page.records) counts.set(category, (counts.get(category) ?? 0) + 1);
-    if (page.next !== undefined && page.next === cursor)
-      throw new Error(`${participant.name} returned the same export cursor twice`);
-    cursor = page.next;
-  } while (cursor !== undefined);
-  return [...counts].map(([category, exported]) => receiptLine(category, { exported: String(exported) }));
-}
-
 function parseChanges(json: string): Record<string, unknown> {
   let changes: unknown;
   try {
@@ -234,7 +232,10 @@ async function carryOut(
   const subject = task.subject ?? { accountIds: [], emails: [], phones: [], userIds: [] };
   switch (task.action) {
     case PrivacyAction.PRIVACY_ACTION_EXPORT:
-      return countExport(participant, tx, subject, context);
+      // The records are read once, when privacy pulls them with ExportSubject, and privacy counts them as
+      // they arrive: the receipt only says the participant is ready, listing its declared categories.
+      // Counting them here as well read every record twice.
+      return participant.categories.map((category) => receiptLine(category.id));
     case PrivacyAction.PRIVACY_ACTION_ERASE: {
       const lines = await participant.erase(tx, subject, {
         ...context,
@@ -394,9 +395,25 @@ export function participantService(
       };
       // Each page is read in its own transaction and sent after it has ended: `send` waits while the
       // reader is slow (back-pressure) and fails once it has gone, and no transaction is open meanwhile.
-      for await (const records of exportPages(deps.db, participant, subject, context, deps.pageSize)) {
-        for (const { category, record } of records)
-          await send({ category, recordJson: JSON.stringify(record) });
+      // A message carries a page of records (up to a page's worth, or about EXPORT_MESSAGE_BYTES): one
+      // message per record cost more than reading them.
+      const pageSize = deps.pageSize ?? EXPORT_PAGE_SIZE;
+      for await (const records of exportPages(deps.db, participant, subject, context, pageSize)) {
+        let batch: participantV1.ExportedRecord[] = [];
+        let bytes = 0;
+        for (const { category, record } of records) {
+          const recordJson = JSON.stringify(record);
+          const size = Buffer.byteLength(recordJson) + category.length;
+          // A record that would take the message past the limit starts the next one.
+          if (batch.length >= pageSize || (batch.length > 0 && bytes + size > EXPORT_MESSAGE_BYTES)) {
+            await send({ category: '', recordJson: '', records: batch });
+            batch = [];
+            bytes = 0;
+          }
+          batch.push({ category, recordJson });
+          bytes += size;
+        }
+        if (batch.length > 0) await send({ category: '', recordJson: '', records: batch });
       }
     },
   };

@@ -7,6 +7,8 @@ import {
   createDatabase,
   createLogger,
   createPool,
+  EXPORT_MESSAGE_BYTES,
+  exportedRecords,
   identifierHashes,
   invalidArgument,
   isErased,
@@ -461,16 +463,55 @@ describe('ExportSubject over gRPC', () => {
     ),
   });
 
-  it('streams a large export in pages, each read in a transaction of its own', async () => {
+  it('streams a large export in pages, each read in a transaction of its own and sent as one message', async () => {
     exportPageTransactions.length = 0;
     let received = 0;
+    let messages = 0;
     for await (const item of (await open()) as AsyncIterable<participantV1.ExportSubjectResponse>) {
-      if (item.category === 'call_records') received += 1;
+      messages += 1;
+      // Pages travel in `records`; the single-record fields are left empty.
+      expect(item.category).toBe('');
+      expect(item.records.length).toBeLessThanOrEqual(PAGE);
+      received += exportedRecords(item).filter((record) => record.category === 'call_records').length;
     }
     expect(received).toBe(RECORDS);
+    expect(messages).toBe(RECORDS / PAGE);
     // 10 full pages and the empty one that ends it, each in a different transaction.
     expect(exportPageTransactions.length).toBe(RECORDS / PAGE + 1);
     expect(new Set(exportPageTransactions).size).toBe(exportPageTransactions.length);
+  });
+
+  it('splits a page whose records exceed the message size, one large record going alone', async () => {
+    // 40 records of 100 KiB, then one of 1.5 MiB, then 3 small: one page of the participant, several messages.
+    const big = 'x'.repeat(100 * 1024);
+    const bigger = 'y'.repeat(1536 * 1024);
+    const sizes = [...Array.from({ length: 40 }, () => big), bigger, 'a', 'b', 'c'];
+    const pageOfBlobs: PrivacyParticipant = {
+      ...callsParticipant,
+      export: async () => ({ records: sizes.map((text) => ({ category: 'contacts', record: { text } })) }),
+    };
+    const messages: participantV1.ExportSubjectResponse[] = [];
+    await participantService(pageOfBlobs, { db, secret: SECRET, pageSize: PAGE }).exportSubject(
+      {
+        request: { requestId: randomUUID(), subject },
+        caller: { tenantId: TENANT, principal: 'test', scopes: ['internal'] },
+        log: silent,
+      },
+      async (message) => {
+        messages.push(message);
+      },
+    );
+    const sent = messages.map((message) =>
+      exportedRecords(message).map((record) => JSON.parse(record.recordJson) as { text: string }),
+    );
+    // Every record once, in order.
+    expect(sent.flat().map((record) => record.text)).toEqual(sizes);
+    // No message over the limit unless it holds a single record larger than it.
+    for (const records of sent) {
+      const bytes = records.reduce((sum, record) => sum + JSON.stringify(record).length, 0);
+      if (records.length > 1) expect(bytes).toBeLessThanOrEqual(EXPORT_MESSAGE_BYTES);
+    }
+    expect(sent.map((records) => records.length)).toEqual([10, 10, 10, 10, 1, 3]);
   });
 
   it('holds no transaction or connection once the reader cancels midway', async () => {

@@ -533,6 +533,7 @@ describe('privacy: data-subject requests across every participant', () => {
       const files = readArchive(zip);
       const manifest = JSON.parse(files.get('manifest.json')!.toString()) as {
         request: { id: string };
+        participants: { name: string; receipt: { category: string; exported: string | number }[] }[];
         categories: {
           participant: string;
           category: string;
@@ -553,6 +554,12 @@ describe('privacy: data-subject requests across every participant', () => {
           ?.records;
       expect(records('message_metadata')).toBe(messages);
       expect(records('message_content')).toBe(messages);
+      // The receipt counts what privacy received, in the one read of messaging's data.
+      const receipt = manifest.participants.find((entry) => entry.name === 'messaging')!.receipt;
+      const counted = (category: string) =>
+        Number(receipt.find((line) => line.category === category)?.exported);
+      expect(counted('message_metadata')).toBe(messages);
+      expect(counted('message_content')).toBe(messages);
       // Every message, exactly once, with its own body: the archive is complete and correct.
       const content = JSON.parse(files.get('data/messaging/message_content.json')!.toString()) as {
         messageId: string;

@@ -26,7 +26,11 @@ import { Timestamp } from "../../../google/protobuf/timestamp";
 export enum PrivacyAction {
   /** PRIVACY_ACTION_UNSPECIFIED - Not set. */
   PRIVACY_ACTION_UNSPECIFIED = 0,
-  /** PRIVACY_ACTION_EXPORT - Count the subject's records; the data itself is pulled with ExportSubject. */
+  /**
+   * PRIVACY_ACTION_EXPORT - Ready the subject's export: the receipt lists the declared categories, and privacy pulls the records
+   * with ExportSubject and counts them itself (the receipt's `exported` counts are not relied on;
+   * participants from before this counted them there).
+   */
   PRIVACY_ACTION_EXPORT = 1,
   /** PRIVACY_ACTION_ERASE - Delete the subject's data, or anonymise what a law obliges keeping. */
   PRIVACY_ACTION_ERASE = 2,
@@ -211,12 +215,27 @@ export interface ExportSubjectRequest {
   subject?: SubjectIdentifiers | undefined;
 }
 
-/** ExportSubjectResponse is one record. */
-export interface ExportSubjectResponse {
+/** ExportedRecord is one record of an export. */
+export interface ExportedRecord {
   /** The record's category id. */
   category: string;
   /** The record as a JSON object. */
   recordJson: string;
+}
+
+/**
+ * ExportSubjectResponse is one message of the export stream: a page of records (up to 500 records or
+ * about 1 MiB) in `records`. Participants from before pages send one record per message in `category` and
+ * `record_json` instead; readers take both: the single record (when `category` is set) comes first, then
+ * the page.
+ */
+export interface ExportSubjectResponse {
+  /** One record per message (the original shape): the record's category id; empty when `records` is used. */
+  category: string;
+  /** One record per message (the original shape): the record as a JSON object. */
+  recordJson: string;
+  /** A page of records, in the order the participant read them. */
+  records: ExportedRecord[];
 }
 
 /** PrivacyTask is published as privacy.task.requested.<participant>. */
@@ -870,8 +889,97 @@ export const ExportSubjectRequest: MessageFns<ExportSubjectRequest> = {
   },
 };
 
-function createBaseExportSubjectResponse(): ExportSubjectResponse {
+function createBaseExportedRecord(): ExportedRecord {
   return { category: "", recordJson: "" };
+}
+
+export const ExportedRecord: MessageFns<ExportedRecord> = {
+  encode(message: ExportedRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.category !== "") {
+      writer.uint32(10).string(message.category);
+    }
+    if (message.recordJson !== "") {
+      writer.uint32(18).string(message.recordJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ExportedRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseExportedRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.category = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.recordJson = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ExportedRecord {
+    return {
+      category: isSet(object.category) ? globalThis.String(object.category) : "",
+      recordJson: isSet(object.recordJson)
+        ? globalThis.String(object.recordJson)
+        : isSet(object.record_json)
+        ? globalThis.String(object.record_json)
+        : "",
+    };
+  },
+
+  toJSON(message: ExportedRecord): unknown {
+    const obj: any = {};
+    if (message.category !== "") {
+      obj.category = message.category;
+    }
+    if (message.recordJson !== "") {
+      obj.recordJson = message.recordJson;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ExportedRecord>, I>>(base?: I): ExportedRecord {
+    return ExportedRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ExportedRecord>, I>>(object: I): ExportedRecord {
+    const message = createBaseExportedRecord();
+    message.category = object.category ?? "";
+    message.recordJson = object.recordJson ?? "";
+    return message;
+  },
+};
+
+function createBaseExportSubjectResponse(): ExportSubjectResponse {
+  return { category: "", recordJson: "", records: [] };
 }
 
 export const ExportSubjectResponse: MessageFns<ExportSubjectResponse> = {
@@ -881,6 +989,9 @@ export const ExportSubjectResponse: MessageFns<ExportSubjectResponse> = {
     }
     if (message.recordJson !== "") {
       writer.uint32(18).string(message.recordJson);
+    }
+    for (const v of message.records) {
+      ExportedRecord.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -914,6 +1025,14 @@ export const ExportSubjectResponse: MessageFns<ExportSubjectResponse> = {
             message.recordJson = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.records.push(ExportedRecord.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -934,6 +1053,9 @@ export const ExportSubjectResponse: MessageFns<ExportSubjectResponse> = {
         : isSet(object.record_json)
         ? globalThis.String(object.record_json)
         : "",
+      records: globalThis.Array.isArray(object?.records)
+        ? object.records.map((e: any) => ExportedRecord.fromJSON(e))
+        : [],
     };
   },
 
@@ -945,6 +1067,9 @@ export const ExportSubjectResponse: MessageFns<ExportSubjectResponse> = {
     if (message.recordJson !== "") {
       obj.recordJson = message.recordJson;
     }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => ExportedRecord.toJSON(e));
+    }
     return obj;
   },
 
@@ -955,6 +1080,7 @@ export const ExportSubjectResponse: MessageFns<ExportSubjectResponse> = {
     const message = createBaseExportSubjectResponse();
     message.category = object.category ?? "";
     message.recordJson = object.recordJson ?? "";
+    message.records = object.records?.map((e) => ExportedRecord.fromPartial(e)) || [];
     return message;
   },
 };
