@@ -253,7 +253,7 @@ async function run(platform: BenchPlatform, deadline: number): Promise<number> {
   const ids = steps.flatMap((step) => step.shots.filter(acceptedShot).map((shot) => shot.id));
   console.log(`${stopReason}; waiting for ${ids.length} messages to be delivered and rated`);
   const settled = await waitUntilSettled(platform, ids, deadline - 60_000);
-  const processes = sampler.stop();
+  const processes = await sampler.stop();
   const times = await messageTimes(platform, ids);
   await platform.stop(); // the raw rates are measured on an otherwise idle machine
 

@@ -1,4 +1,5 @@
 import { readFileSync, readdirSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
 
 /** The value below which `fraction` of the samples fall (nearest-rank), or undefined for no samples. */
 export function percentile(sorted: readonly number[], fraction: number): number | undefined {
@@ -41,6 +42,32 @@ export function treeRssBytes(pid: number, proportional = false): number {
       if (match) total += Number(match[1]) * 1024;
       for (const task of readdirSync(`/proc/${current}/task`)) {
         const children = readFileSync(`/proc/${current}/task/${task}/children`, 'utf8').trim();
+        if (children) stack.push(...children.split(/\s+/).map(Number));
+      }
+    } catch {
+      // The process ended between two reads, or /proc is not there (not Linux).
+    }
+  }
+  return total;
+}
+
+/**
+ * `treeRssBytes` without blocking the event loop: the kernel walks a process's page tables to answer
+ * smaps_rollup, tens of milliseconds for a large one, which a load generator cannot spend on its own loop.
+ */
+export async function treeRssBytesAsync(pid: number, proportional = false): Promise<number> {
+  let total = 0;
+  const stack = [pid];
+  while (stack.length > 0) {
+    const current = stack.pop()!;
+    try {
+      const source = proportional ? `/proc/${current}/smaps_rollup` : `/proc/${current}/status`;
+      const match = (proportional ? /^Pss:\s+(\d+)\s+kB/m : /^VmRSS:\s+(\d+)\s+kB/m).exec(
+        await readFile(source, 'utf8'),
+      );
+      if (match) total += Number(match[1]) * 1024;
+      for (const task of await readdir(`/proc/${current}/task`)) {
+        const children = (await readFile(`/proc/${current}/task/${task}/children`, 'utf8')).trim();
         if (children) stack.push(...children.split(/\s+/).map(Number));
       }
     } catch {
