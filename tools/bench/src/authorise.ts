@@ -6,9 +6,8 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { randomUUID } from 'node:crypto';
-import { call, createClient, InternalTokens, internalTokenPublicKeySet } from '@parley/kit';
+import { call, callerMetadata, createClient, InternalTokens, internalTokenPublicKeySet } from '@parley/kit';
 import { billingV1 } from '@parley/proto';
-import { Metadata } from '@grpc/grpc-js';
 import { writeMicroResults } from './micro';
 import { runOnPlatform, type BenchPlatform } from './platform';
 import { latencySummary, percentile } from './stats';
@@ -70,24 +69,17 @@ async function run(platform: BenchPlatform) {
     privateKey: privateKeys.messaging!,
     publicKeys: internalTokenPublicKeySet(privateKeys),
   });
-  const metadata = new Metadata();
-  metadata.set(
-    'parley-internal-token',
-    await tokens.sign({
-      tenantId: platform.dev.tenantId,
-      principal: 'service:messaging',
-      scopes: ['internal'],
-    }),
-  );
+  const caller = { tenantId: platform.dev.tenantId, principal: 'service:messaging', scopes: ['internal'] };
   const billing = createClient(billingV1.BillingServiceClient, grpcAddress(platform, 'billing'), {
     serviceName: 'parley.billing.v1.BillingService',
   });
-  const authorise = () =>
+  // Signed per call as messaging signs it (the same token for half a minute, then a new one).
+  const authorise = async () =>
     call(
       billing,
       billing.authorise,
       { kind: 'sms', segments: 1, destinationCountry: 'GB', reference: randomUUID() },
-      { metadata },
+      { metadata: await callerMetadata(tokens, caller) },
     );
   try {
     // Warm the connection, the JIT and billing's wallet cache.

@@ -83,6 +83,30 @@ describe('Authoriser', () => {
     expect(loads()).toBe(1);
   });
 
+  it("counts only the tenant's own reservations, releases by tenant and reference, and expires the oldest first", async () => {
+    const clock = { now: Date.parse('2026-12-01T00:00:00Z') };
+    const { subject } = authoriser({ balanceMinor: 10n }, clock);
+    // Another tenant's sends take nothing from this one's balance.
+    for (const reference of ['o-1', 'o-2'])
+      expect((await subject.authorise('other', send(reference))).allowed).toBe(true);
+    expect((await subject.authorise('t', send('m-1'))).allowed).toBe(true);
+    clock.now += 30_000;
+    expect((await subject.authorise('t', send('m-2'))).allowed).toBe(true);
+    expect((await subject.authorise('t', send('m-3'))).allowed).toBe(false);
+    // A rating naming m-2 for another tenant releases nothing of this one.
+    subject.apply(changed('other', '10', 'm-2'));
+    expect((await subject.authorise('t', send('m-3'))).allowed).toBe(false);
+    // m-1 (made first) expires, m-2 (made 30 s later) does not yet.
+    clock.now += 30_001;
+    expect((await subject.authorise('t', send('m-3'))).allowed).toBe(true);
+    expect((await subject.authorise('t', send('m-4'))).allowed).toBe(false);
+    // The rating of m-2 releases it.
+    subject.apply(changed('t', '5', 'm-2'));
+    expect((await subject.authorise('t', send('m-4'))).allowed).toBe(false); // balance 5, m-3 holds 5
+    subject.apply(changed('t', '10', 'top-up'));
+    expect((await subject.authorise('t', send('m-4'))).allowed).toBe(true);
+  });
+
   it('lets a top-up through at once and allows every postpaid send', async () => {
     const clock = { now: Date.parse('2026-12-01T00:00:00Z') };
     const { subject } = authoriser({}, clock);

@@ -48,7 +48,15 @@ interface Reservation {
  */
 export class Authoriser {
   private readonly wallets = new Map<string, { state: WalletState; loadedAt: number }>();
+  /**
+   * Live reservations in the order they were made, which is the order they expire in (one TTL for all):
+   * expiry looks only at the oldest, and a tenant's total is kept as reservations come and go. Walking every
+   * reservation of every tenant on each send and each rating cost time in proportion to the sends in flight.
+   */
   private readonly reservations = new Map<string, Reservation>();
+  private readonly reservedBy = new Map<string, bigint>();
+  /** The reservations of a send (tenant and reference), which its rating releases. */
+  private readonly byReference = new Map<string, Set<string>>();
 
   constructor(
     private readonly deps: {
@@ -83,7 +91,7 @@ export class Authoriser {
       }
     }
     const reservationId = randomUUID();
-    this.reservations.set(reservationId, {
+    this.add(reservationId, {
       tenantId,
       reference: send.reference,
       amount: estimate.minorUnits,
@@ -94,7 +102,7 @@ export class Authoriser {
 
   /** Ends a reservation of this tenant (another tenant's id changes nothing). */
   release(tenantId: string, reservationId: string): void {
-    if (this.reservations.get(reservationId)?.tenantId === tenantId) this.reservations.delete(reservationId);
+    if (this.reservations.get(reservationId)?.tenantId === tenantId) this.remove(reservationId);
   }
 
   /** billing.balance.changed, heard by every replica: the new balance, and the rated send's reservation released. */
@@ -113,19 +121,42 @@ export class Authoriser {
       }
     }
     if (change.reference) {
-      for (const [id, reservation] of this.reservations)
-        if (reservation.tenantId === envelope.tenantId && reservation.reference === change.reference)
-          this.reservations.delete(id);
+      const ids = this.byReference.get(referenceKey(envelope.tenantId, change.reference));
+      for (const id of [...(ids ?? [])]) this.remove(id);
     }
   }
 
   private reserved(tenantId: string, now: number): bigint {
-    let total = 0n;
+    // The oldest first: the first one still live ends the walk.
     for (const [id, reservation] of this.reservations) {
-      if (reservation.expiresAt <= now) this.reservations.delete(id);
-      else if (reservation.tenantId === tenantId) total += reservation.amount;
+      if (reservation.expiresAt > now) break;
+      this.remove(id);
     }
-    return total;
+    return this.reservedBy.get(tenantId) ?? 0n;
+  }
+
+  private add(id: string, reservation: Reservation): void {
+    this.reservations.set(id, reservation);
+    const { tenantId, amount } = reservation;
+    this.reservedBy.set(tenantId, (this.reservedBy.get(tenantId) ?? 0n) + amount);
+    const key = referenceKey(tenantId, reservation.reference);
+    const ids = this.byReference.get(key);
+    if (ids) ids.add(id);
+    else this.byReference.set(key, new Set([id]));
+  }
+
+  private remove(id: string): void {
+    const reservation = this.reservations.get(id);
+    if (!reservation) return;
+    this.reservations.delete(id);
+    const { tenantId, amount } = reservation;
+    const total = (this.reservedBy.get(tenantId) ?? 0n) - amount;
+    if (total === 0n) this.reservedBy.delete(tenantId);
+    else this.reservedBy.set(tenantId, total);
+    const key = referenceKey(tenantId, reservation.reference);
+    const ids = this.byReference.get(key);
+    ids?.delete(id);
+    if (ids?.size === 0) this.byReference.delete(key);
   }
 
   private async wallet(tenantId: string, now: number): Promise<WalletState | undefined> {
@@ -136,6 +167,8 @@ export class Authoriser {
     return state;
   }
 }
+
+const referenceKey = (tenantId: string, reference: string) => `${tenantId}\n${reference}`;
 
 /** Money of a wallet state, for answers. */
 export const balanceOf = (state: WalletState) => Money.of(state.balanceMinor, state.currency);
