@@ -298,7 +298,14 @@ describe('billing service', () => {
         status.INVALID_ARGUMENT,
         'EFFECTIVE_FROM_IN_PAST',
       );
-      const later = new Date(Date.now() + 30 * 86_400_000);
+      // In the future, and in force before January 2027, whose rent is charged below (30 days from now was,
+      // until a run on 2 December after midnight made it 1 January after midnight).
+      const later = new Date(
+        Math.max(
+          Date.now() + 60_000,
+          Math.min(Date.now() + 30 * 86_400_000, Date.parse('2026-12-31T00:00:00Z')),
+        ),
+      );
       const added = await call(
         billingClient,
         billingClient.addPlanVersion,
@@ -407,7 +414,7 @@ describe('billing service', () => {
           throw new Error('no');
       });
       const january = (await lines('number_rent')).filter((line) => line.source_id === 'rent:n-1:2027-01');
-      // Version 2 (EUR 4.00, effective in 30 days) is in force when January starts; November kept version 1.
+      // Version 2 (EUR 4.00, effective before January) is in force when January starts; November kept version 1.
       expect(january).toEqual([
         { source_id: 'rent:n-1:2027-01', billing_period: '2027-01', amount_minor: '400', plan_version: 2 },
       ]);
