@@ -453,7 +453,10 @@ export function createHttpApp(deps: HttpDependencies): express.Express {
     app[route.method](path, step(admit(route, deps)), json, step(handle(route, deps), true));
   }
   for (const [path, methods] of methodsByPath) {
-    app.all(path, (request, response) => {
+    app.all(path, (request, response, next) => {
+      // `/v1/accounts/` is `/v1/accounts/{accountId}` with an empty id, not the collection with another
+      // method: no such resource (404), rather than 405 for a route the caller did not mean.
+      if (request.path.length > 1 && request.path.endsWith('/')) return next();
       const allowed = methods.join(', ');
       const { problem } = toProblem(
         new HttpProblem(405, METHOD_NOT_ALLOWED, `${request.method} is not allowed here; use ${allowed}`),

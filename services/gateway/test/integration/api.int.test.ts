@@ -993,6 +993,11 @@ describe('gateway REST API', () => {
       const wrongMethod = await request('DELETE', '/v1/tenant');
       expect(wrongMethod.body).toMatchObject({ status: 405, code: 'METHOD_NOT_ALLOWED' });
       expect(wrongMethod.headers.get('allow')).toBe('GET');
+      // An empty id (`/v1/accounts/{accountId}` with none) is no such resource, not the collection's 405.
+      expect((await request('PATCH', '/v1/accounts/', { body: {} })).body).toMatchObject({
+        status: 404,
+        code: 'ROUTE_NOT_FOUND',
+      });
     });
   });
 
