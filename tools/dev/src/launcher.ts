@@ -8,7 +8,7 @@ import {
   generateInternalTokenKeyPair,
   internalTokenPublicKeySet,
 } from '@parley/kit';
-import { freePort, keptPort } from './ports';
+import { freePort, keptPort, reservePort } from './ports';
 import { belongsTo, isAlive, isLauncher, processesInside, stopProcess } from './processes';
 import { DEV_RESTART_POLICY, RestartPolicy, type RestartPolicyOptions } from './supervisor';
 import { startDevCarrierSim, type DevCarrierSim } from './carrierSim';
@@ -122,6 +122,8 @@ export class Launcher {
     const natsBinary = findNatsServer(this.options.env);
     if (!natsBinary) throw new LaunchError(NATS_INSTALL_HINT);
 
+    // The gateway binds its port last, a minute from now: no other process may be given it meanwhile.
+    reservePort(this.options.gatewayPort);
     this.freshCluster = !existsSync(join(files.pg, 'PG_VERSION'));
     printer.info(
       this.freshCluster

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, jest } from '@jest/globals';
-import { freePort, keptPort } from './ports';
+import { freePort, keptPort, reservePort } from './ports';
 
 describe('freePort', () => {
   it('never hands out the same port twice in one process, since none is bound before all are picked', async () => {
@@ -13,6 +13,16 @@ describe('freePort', () => {
     for (let index = 0; index < 300; index += 1) ports.push(await freePort());
     expect(new Set(ports).size).toBe(ports.length);
     expect(ports.every((port) => port >= 1 && port <= 65_535)).toBe(true);
+  });
+
+  it('never hands out a port reserved for a process that binds it later (the gateway)', async () => {
+    // Reserve most of the range: every pick must then come from the rest.
+    const reserved = new Set<number>();
+    for (let port = 20_000; port < 31_900; port += 1) {
+      reservePort(port);
+      reserved.add(port);
+    }
+    for (let index = 0; index < 20; index += 1) expect(reserved.has(await freePort())).toBe(false);
   });
 });
 

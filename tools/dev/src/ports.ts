@@ -47,6 +47,14 @@ export async function keptPort(file: string, name: string): Promise<{ port: numb
   return previous ? { port, replaced: previous } : { port };
 }
 
+/**
+ * Marks a port chosen elsewhere (the gateway's PORT) as taken, so `freePort` never hands it to another
+ * process of this launcher while its owner has not bound it yet.
+ */
+export function reservePort(port: number): void {
+  handOut(port);
+}
+
 /** Every port this process has handed out (a launcher picks about fifteen before any is bound). */
 const handedOut = new Set<number>();
 
