@@ -39,12 +39,15 @@ export class ApiKeys {
 
   /** Forgets a key at once: it was revoked through this replica. */
   forget(id: string): void {
-    for (const [digest, apiKey] of this.valid.entries()) if (apiKey.id === id) this.valid.delete(digest);
+    this.forgetWhere((apiKey) => apiKey.id === id);
   }
 
   /** Forgets every key of a tenant at once: the tenant was closed through this replica. */
   forgetTenant(tenantId: string): void {
-    for (const [digest, apiKey] of this.valid.entries())
-      if (apiKey.tenantId === tenantId) this.valid.delete(digest);
+    this.forgetWhere((apiKey) => apiKey.tenantId === tenantId);
+  }
+
+  private forgetWhere(matches: (apiKey: identityV1.ApiKey) => boolean): void {
+    for (const [digest, apiKey] of this.valid.entries()) if (matches(apiKey)) this.valid.delete(digest);
   }
 }
