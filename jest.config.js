@@ -31,6 +31,9 @@ const common = {
 
 module.exports = {
   testTimeout: 60_000,
+  // Ends the run when its results are in, even if a suite left something running (a service whose stop gave
+  // up on a stuck step): a run that never exits costs CI its whole time budget and reports nothing.
+  forceExit: true,
   reporters: ['default', '<rootDir>/tools/jest/summaryReporter.js'],
   projects: [
     {

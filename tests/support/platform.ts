@@ -107,9 +107,13 @@ export async function startPlatform(
     issuerBaseUrl,
     carrier,
     stop: async () => {
-      await gateway.stop();
-      await Promise.all(Object.values(backends).map((backend) => backend.stop()));
-      await carrier.stop();
+      // The simulator is a process of its own: it is stopped even when a service's stop fails.
+      try {
+        await gateway.stop();
+        await Promise.all(Object.values(backends).map((backend) => backend.stop()));
+      } finally {
+        await carrier.stop();
+      }
     },
   };
 }

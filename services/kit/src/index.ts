@@ -4,6 +4,7 @@ export * from './logging';
 export * from './telemetry';
 export * from './errors';
 export * from './text';
+export * from './within';
 export * from './assets';
 export * from './runtime';
 export * from './service';

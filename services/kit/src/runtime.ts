@@ -32,11 +32,14 @@ import type { SubjectHashKeys } from './privacy/subjects';
 import { kitV1, participantV1, protoFiles } from '@parley/proto';
 
 import { callerMetadata, type Caller } from './grpc/caller';
+import { within } from './within';
 import type { Metadata } from '@grpc/grpc-js';
 
 /** The kit's own job: event housekeeping, at minute 7 of every hour. */
 const EVENT_HOUSEKEEPING_QUEUE = 'kit-event-housekeeping';
 const EVENT_HOUSEKEEPING_CRON = '7 * * * *';
+/** What a shutdown step gets beyond SHUTDOWN_TIMEOUT_MS before it is given up. */
+const STOP_STEP_SLACK_MS = 1_000;
 
 export interface RuntimeOptions {
   service: string;
@@ -341,14 +344,24 @@ export class ServiceRuntime {
 
   private async stopParts(): Promise<void> {
     const timeout = this.options.env.SHUTDOWN_TIMEOUT_MS;
-    await this.grpc?.shutdown(timeout);
+    // Each step has its own bound, so one that hangs (a handler stuck on a lock, a peer that never answers)
+    // cannot keep the process from exiting: it is logged and the next step runs.
+    const step = async (name: string, work: () => Promise<unknown>) => {
+      const outcome = work().catch((error: unknown) =>
+        this.log.warn({ err: error, step: name }, 'a shutdown step failed; going on'),
+      );
+      if (!(await within(timeout + STOP_STEP_SLACK_MS, outcome))) {
+        this.log.warn({ step: name, timeoutMs: timeout }, 'a shutdown step did not finish in time; going on');
+      }
+    };
+    await step('grpc', async () => this.grpc?.shutdown(timeout));
     // Stop taking jobs and let the ones in hand finish (up to the timeout) while NATS and the pool are
     // still there for them; a job cut off is retried by another replica after it expires.
-    await this.jobs.stop(timeout);
-    await Promise.all(this.consumers.map((consumer) => consumer.stop()));
-    await Promise.all(this.listeners.map((listener) => listener.stop()));
-    await this.relay?.stop();
-    await this.nats?.drain().catch(() => undefined);
-    await this.pool.end();
+    await step('jobs', () => this.jobs.stop(timeout));
+    await step('consumers', () => Promise.all(this.consumers.map((consumer) => consumer.stop())));
+    await step('listeners', () => Promise.all(this.listeners.map((listener) => listener.stop())));
+    await step('relay', async () => this.relay?.stop());
+    await step('nats', async () => this.nats?.drain().catch(() => undefined));
+    await step('pool', () => this.pool.end());
   }
 }

@@ -107,6 +107,9 @@ function parseLine(line: string): Record<string, unknown> | undefined {
   }
 }
 
+/** How often a tool checks that the process that started it is still there. */
+const ORPHAN_CHECK_MS = 1_000;
+
 export interface SpawnedCarrierSim {
   /** Base URL of its HTTP API (from its `listening` line). */
   url: string;
@@ -162,6 +165,12 @@ export function runTool<Tool extends { stop(): Promise<void> }>(options: {
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    // A parent killed outright (SIGKILL) sends no signal: an orphan notices its new parent and stops too,
+    // rather than holding its ports until the machine restarts.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) stop();
+    }, ORPHAN_CHECK_MS).unref();
   };
   main().catch((error: unknown) => {
     console.error(options.isConfigError(error) ? `${options.name}: ${error.message}` : error);

@@ -57,8 +57,12 @@ export function createPool(url: string, max = 10): pg.Pool {
     idleTimeoutMillis: 30_000,
     Client: PreparingClient,
   });
-  // An idle client that loses its connection must not crash the process; the pool replaces it.
+  // A client that loses its connection must not crash the process. An idle one is replaced by the pool; a
+  // checked-out one fails its queries (its holder sees that) and is discarded when released. Without this
+  // listener a checked-out client between queries, such as a transaction waiting on a peer, would emit an
+  // unhandled 'error' when the server ends its connection (a restart, or a forced database drop).
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 

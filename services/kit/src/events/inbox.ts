@@ -185,7 +185,10 @@ export class InboxConsumer<T> {
   async start(): Promise<void> {
     this.running = true;
     const ackWait = this.settings.backoffMs[0] ?? 30_000;
+    // Unref'd: it keeps events in hand alive while their handlers run, and is no reason to keep a process
+    // whose shutdown gave up on a handler.
     this.heartbeat = setInterval(() => this.keepAlive(ackWait), Math.max(100, Math.floor(ackWait / 3)));
+    this.heartbeat.unref();
     this.loop = this.attachAndRun();
   }
 

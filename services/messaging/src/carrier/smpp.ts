@@ -132,18 +132,19 @@ export class SmppCarrier implements CarrierPort {
     this.session = undefined;
     this.bound = false;
     if (!session) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => session.destroy(() => resolve()), 1_000);
-      timer.unref();
-      const sent = session.send(new PDU('unbind', {}), () => {
-        clearTimeout(timer);
-        session.destroy(() => resolve());
-      });
-      if (!sent) {
-        clearTimeout(timer);
-        resolve();
-      }
+    // Resolves once the socket is closed, including when it closed before this was asked (a 'close' listener
+    // added then would wait forever).
+    const { socket } = session;
+    const closed = new Promise<void>((resolve) => {
+      if (socket.destroyed) resolve();
+      else socket.once('close', () => resolve());
     });
+    // Unbind politely; destroy the socket on the answer, or after a second without one.
+    const timer = setTimeout(() => session.destroy(), 1_000);
+    const sent = session.send(new PDU('unbind', {}), () => session.destroy());
+    if (!sent) session.destroy();
+    await closed;
+    clearTimeout(timer);
   }
 
   get isBound(): boolean {
