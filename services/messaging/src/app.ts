@@ -61,6 +61,7 @@ import { makeSendMessage } from './rpc/sendMessage';
 import { makeUpdateMessagingSettings } from './rpc/updateMessagingSettings';
 import { messagingParticipant } from './privacy';
 import { cachedNumberDirectory } from './numberDirectory';
+import { SendPriorities } from './domain/sendPriority';
 
 export interface MessagingApp extends App {
   runtime: ServiceRuntime;
@@ -194,6 +195,7 @@ export function buildApp(config: Config): MessagingApp {
     outbox: runtime.outbox,
     jobs: runtime.jobs,
     sweepsQueued: new Map(),
+    sendPriorities: new SendPriorities(),
     messages: new MessageRepository(),
     inboundParts: new InboundPartRepository(),
     optOuts: new OptOutRepository(),

@@ -18,6 +18,7 @@ import type { CarrierPort } from './domain/carrier';
 import type { SenderRates } from './domain/pacing';
 import type { StatusCallbacks } from './domain/statusCallbacks';
 import type { RetryPolicy } from './domain/webhooks';
+import type { SendPriorities } from './domain/sendPriority';
 
 /** A number as numbering resolves it (ResolveNumber): its tenant, capabilities and throughput class. */
 export interface ResolvedNumber {
@@ -59,6 +60,8 @@ export interface MessagingDeps {
   jobs: Jobs;
   /** Per tenant, the last content-sweep window whose job this replica committed (jobs/retention.ts). */
   sweepsQueued: Map<string, number>;
+  /** The priority of each new send job by its tenant's recent sending rate (domain/sendPriority.ts). */
+  sendPriorities: SendPriorities;
   messages: MessageRepository;
   inboundParts: InboundPartRepository;
   optOuts: OptOutRepository;

@@ -31,7 +31,7 @@ export interface MessageToQueue {
 }
 
 export async function queueMessage(
-  deps: Pick<MessagingDeps, 'messages' | 'jobs'>,
+  deps: Pick<MessagingDeps, 'messages' | 'jobs' | 'sendPriorities'>,
   tx: Transaction,
   message: MessageToQueue,
 ): Promise<MessageRow> {
@@ -59,7 +59,11 @@ export async function queueMessage(
     createdAt,
     updatedAt: createdAt,
   });
-  await deps.jobs.send(QUEUES.send, { messageId: id }, { tx, id, ...sendJobOptions(message.tenantId) });
+  await deps.jobs.send(
+    QUEUES.send,
+    { messageId: id },
+    { tx, id, ...sendJobOptions(message.tenantId), priority: deps.sendPriorities.next(message.tenantId) },
+  );
   return row;
 }
 

@@ -88,5 +88,7 @@ describe('RESULTS.md', () => {
       '| load average when this report was written | 1.5, 0.75, 0.5 (1, 5, 15 min) |',
     );
     expect(markdown).not.toContain('when the run began');
+    expect(markdown).toContain('Redrawn from the last results by `npm run bench -- --report`');
+    expect(markdown).not.toContain('Written by');
   });
 });

@@ -112,7 +112,9 @@ export function resultsMarkdown(options: {
   const lines = [
     '# Benchmark results',
     '',
-    `Written by \`npm run bench${options.quick ? ' -- --quick' : ''}\` on ${options.date}` +
+    (options.reportOnly
+      ? `Redrawn from the last results by \`npm run bench -- --report\` on ${options.date}`
+      : `Written by \`npm run bench${options.quick ? ' -- --quick' : ''}\` on ${options.date}`) +
       (options.quick ? ' (quick mode: small settings, not figures to quote).' : '.') +
       ' Each scenario, its settings and its targets: `tools/bench/README.md`; every figure: `tools/bench/results/<scenario>.json`.',
     '',

@@ -106,6 +106,8 @@ export interface SendJobOptions {
   tenantId?: string;
   /** The group the job counts against on a worker with `groupConcurrency` (a tenant id, say). */
   group?: string;
+  /** Jobs of higher priority are taken first, then the oldest first (default 0; negative is allowed). */
+  priority?: number;
   /**
    * A transaction (withTenant / db.transaction): the job is inserted in it, so it exists if and only if
    * the transaction commits.
@@ -241,6 +243,7 @@ export class Jobs {
       ...(options.singletonKey !== undefined ? { singletonKey: options.singletonKey } : {}),
       ...(options.id !== undefined ? { id: options.id } : {}),
       ...(options.group !== undefined ? { group: { id: options.group } } : {}),
+      ...(options.priority !== undefined ? { priority: options.priority } : {}),
       ...(options.tx ? { db: fromDrizzle(options.tx, sql) } : {}),
     });
     return id ?? undefined;

@@ -51,10 +51,11 @@ const PACING_TOLERANCE_MS = 20;
  *   part): surely not taken, so the next run submits at once.
  *
  * Fairness between tenants: every send job carries its tenant as its pg-boss group, and the worker takes
- * at most SEND_TENANT_CONCURRENCY of one tenant's jobs at once (across replicas); the queue stays FIFO
- * otherwise, so another tenant's message behind a burst is taken by the next free worker instead of
- * waiting for the whole burst. This changes only which job is fetched, not what a job does, so the crash
- * cases above are unchanged (a job lost with its worker holds one of its tenant's slots until it expires).
+ * at most SEND_TENANT_CONCURRENCY of one tenant's jobs at once (across replicas). Jobs are taken by
+ * priority, then oldest first, and a new send's priority falls as its tenant's recent rate rises
+ * (domain/sendPriority.ts), so another tenant's message behind a burst is taken before the burst's backlog
+ * rather than after it. This changes only which job is fetched, not what a job does, so the crash cases
+ * above are unchanged (a job lost with its worker holds one of its tenant's slots until it expires).
  */
 export function makeSendMessageJob(deps: MessagingDeps) {
   return async (job: JobContext<{ messageId: string }>): Promise<void> => {

@@ -31,7 +31,14 @@ import { messageRecord } from './mappers';
 export function makeSendMessage(
   deps: Pick<
     MessagingDeps,
-    'withTenant' | 'messages' | 'numbers' | 'jobs' | 'authorisation' | 'subjectHashKeys' | 'optOuts'
+    | 'withTenant'
+    | 'messages'
+    | 'numbers'
+    | 'jobs'
+    | 'authorisation'
+    | 'subjectHashKeys'
+    | 'optOuts'
+    | 'sendPriorities'
   >,
 ) {
   return async ({
