@@ -138,7 +138,12 @@ describe('numbers through the gateway (npm start, demo credentials)', () => {
       callerId: '+14155550123',
     });
     expect(configured.status).toBe(200);
-    expect(configured.body).toMatchObject({ forwardingTarget: '+14155550199', callerId: '+14155550123' });
+    // Assigned to no account: null, never an empty id a client could put into /v1/accounts/{accountId}.
+    expect(configured.body).toMatchObject({
+      forwardingTarget: '+14155550199',
+      callerId: '+14155550123',
+      accountId: null,
+    });
     // Every mistake is named in one answer, not one per round.
     const refused = await api('PATCH', `/v1/numbers/${numberId}`, dev.apiKey, {
       forwardingTarget: 'not a number',

@@ -84,6 +84,8 @@ describe('gateway: /v1/calls', () => {
         externalCallerId: caller,
         durationSeconds: 61,
         disposition: 'answered',
+        // The number is the tenant's own, assigned to no account: null, not an empty id.
+        accountId: null,
         recordings: 0,
       }),
     ]);

@@ -39,7 +39,10 @@ const callSchema = z
     clientIp: z
       .string()
       .openapi({ description: "App-originated calls: the client's IP address; empty otherwise" }),
-    accountId: z.string().openapi({ description: "The account of the tenant's number; empty for none" }),
+    accountId: z
+      .string()
+      .nullable()
+      .openapi({ description: "The account of the tenant's number; null for none" }),
     recordings: z.number().int().openapi({ description: 'How many recording references are kept for it' }),
   })
   .openapi('Call');
@@ -79,7 +82,7 @@ function callJson(call: messagingV1.CallRecord | undefined): CallJson {
     durationSeconds: call.durationSeconds,
     disposition: call.disposition as CallJson['disposition'],
     clientIp: call.clientIp,
-    accountId: call.accountId,
+    accountId: call.accountId || null,
     recordings: call.recordings,
   };
 }

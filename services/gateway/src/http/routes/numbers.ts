@@ -51,7 +51,7 @@ const numberSchema = z
     status: z.enum(['active', 'quarantined', 'released']),
     type: numberType,
     capabilities: z.array(capability),
-    accountId: z.string(),
+    accountId: z.string().nullable().openapi({ description: 'The account it is assigned to; null for none' }),
     friendlyName: z.string(),
     forwardingTarget: z.string().openapi({ description: 'E.164, empty for none', example: '+14155550199' }),
     callerId: z
@@ -97,7 +97,10 @@ const portInSchema = z
     focDate: timestamp.optional(),
     exceptionReason: z.string().openapi({ description: 'In exception: pin_mismatch, name_mismatch, ...' }),
     documents: z.array(z.object({ kind: z.string(), fileName: z.string(), sizeBytes: z.number().int() })),
-    accountId: z.string(),
+    accountId: z
+      .string()
+      .nullable()
+      .openapi({ description: 'The account its numbers are assigned to once ported; null for none' }),
     createdAt: timestamp,
   })
   .openapi('PortIn');
@@ -127,6 +130,7 @@ function numberJson(number: numberingV1.PhoneNumber | undefined): z.infer<typeof
     status: number.status as z.infer<typeof numberSchema>['status'],
     type: number.type as z.infer<typeof numberType>,
     capabilities: number.capabilities as z.infer<typeof capability>[],
+    accountId: number.accountId || null,
     throughputClass: number.throughputClass as z.infer<typeof numberSchema>['throughputClass'],
     setupPrice: moneyJson(number.setupPrice),
     monthlyPrice: moneyJson(number.monthlyPrice),
@@ -145,6 +149,7 @@ function portInJson(portIn: numberingV1.PortIn | undefined): z.infer<typeof port
     requestedDate: iso(portIn.requestedDate) ?? '',
     focDate: iso(portIn.focDate),
     documents: portIn.documents.map((doc) => ({ ...doc, sizeBytes: Number(doc.sizeBytes) })),
+    accountId: portIn.accountId || null,
     createdAt: iso(portIn.createdAt) ?? '',
   };
 }
