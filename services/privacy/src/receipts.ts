@@ -58,33 +58,18 @@ export class Receipts {
     return loadRequest(tx, id);
   }
 
-  private audit(
-    tx: Transaction,
-    tenantId: string,
-    actor: string,
-    action: string,
-    requestId: string | undefined,
-    details: Record<string, unknown>,
-  ) {
-    return this.deps.audit.append(tx, { tenantId, actor, action, requestId, details });
-  }
-
   /** A participant's receipt: records it, pulls an export's records, and completes the request when all are in. */
   async onReceipt(tx: Transaction, tenantId: string, received: participantV1.PrivacyReceipt): Promise<void> {
     let receipt = received;
     const category =
       receipt.action === PrivacyAction.PRIVACY_ACTION_PURGE ? (receipt.categories[0]?.category ?? '') : '';
-    const [task] = await tx
-      .select()
-      .from(requestTasks)
-      .where(
-        and(
-          eq(requestTasks.requestId, receipt.requestId),
-          eq(requestTasks.participant, receipt.participant),
-          eq(requestTasks.action, receipt.action),
-          eq(requestTasks.category, category),
-        ),
-      );
+    const thisTask = and(
+      eq(requestTasks.requestId, receipt.requestId),
+      eq(requestTasks.participant, receipt.participant),
+      eq(requestTasks.action, receipt.action),
+      eq(requestTasks.category, category),
+    );
+    const [task] = await tx.select().from(requestTasks).where(thisTask);
     // A receipt seen again (redelivered, or answered twice) changes nothing.
     if (!task || task.state !== 'pending') return;
     const failed = receipt.outcome === ReceiptOutcome.RECEIPT_OUTCOME_FAILED;
@@ -107,15 +92,8 @@ export class Receipts {
         failureCode: failed ? receipt.failureCode || 'FAILED' : null,
         failureReason: failed ? receipt.failureReason || 'the participant gave no reason' : null,
       })
-      .where(
-        and(
-          eq(requestTasks.requestId, receipt.requestId),
-          eq(requestTasks.participant, receipt.participant),
-          eq(requestTasks.action, receipt.action),
-          eq(requestTasks.category, category),
-        ),
-      );
-    await this.audit(
+      .where(thisTask);
+    await this.deps.audit.record(
       tx,
       tenantId,
       `service:${receipt.participant}`,
@@ -144,7 +122,7 @@ export class Receipts {
         .where(and(eq(requestTasks.requestId, run.id), eq(requestTasks.state, 'failed')));
       const state = failures.length > 0 ? 'partially_completed' : 'completed';
       await tx.update(retentionRuns).set({ state }).where(eq(retentionRuns.id, run.id));
-      await this.audit(tx, tenantId, 'service:privacy', 'retention.completed', run.id, { state });
+      await this.deps.audit.record(tx, tenantId, 'service:privacy', 'retention.completed', run.id, { state });
       return;
     }
     await this.complete(tx, tenantId, receipt.requestId);
@@ -178,7 +156,7 @@ export class Receipts {
       .update(requestTasks)
       .set({ state: 'done', completedAt: this.now(), receipt: receipt.map((line) => ({ ...line })) })
       .where(and(eq(requestTasks.requestId, id), eq(requestTasks.participant, own.participant)));
-    await this.audit(tx, tenantId, 'service:privacy', 'task.receipt', id, {
+    await this.deps.audit.record(tx, tenantId, 'service:privacy', 'task.receipt', id, {
       participant: own.participant,
       categories: receipt,
       notApplied: `refused by ${refused.join(', ')}`,
@@ -226,7 +204,7 @@ export class Receipts {
       .update(subjectRequests)
       .set({ state, completedAt: this.now(), reason })
       .where(eq(subjectRequests.id, id));
-    await this.audit(tx, tenantId, 'service:privacy', 'request.completed', id, {
+    await this.deps.audit.record(tx, tenantId, 'service:privacy', 'request.completed', id, {
       state,
       participants: tasks.map((task) => task.participant),
       failed: tasks.filter((task) => task.state === 'failed').map((task) => task.participant),

@@ -146,17 +146,6 @@ export class RequestWorkflow {
     return this.deps.now?.() ?? new Date();
   }
 
-  private audit(
-    tx: Transaction,
-    tenantId: string,
-    actor: string,
-    action: string,
-    requestId: string | undefined,
-    details: Record<string, unknown>,
-  ) {
-    return this.deps.audit.append(tx, { tenantId, actor, action, requestId, details });
-  }
-
   async submit(caller: Caller, submission: Submission): Promise<RequestView> {
     const { tenantId } = caller;
     const { found, ...identifiers } = await this.deps.subjects.resolve(tenantId, submission.subject);
@@ -217,7 +206,7 @@ export class RequestWorkflow {
         requester: caller.principal,
         overdueAnnounced: false,
       });
-      await this.audit(tx, tenantId, caller.principal, 'request.received', id, {
+      await this.deps.audit.record(tx, tenantId, caller.principal, 'request.received', id, {
         type: submission.type,
         jurisdiction,
         dueAt: clock.baseDueAt.toISOString(),
@@ -283,7 +272,7 @@ export class RequestWorkflow {
     }
     // The same entry either way: the audit log is readable by the tenant's officers, not the requester,
     // but it must not tell a code that went out from one that did not either.
-    await this.audit(tx, tenantId, 'service:privacy', 'verification.code_sent', requestId, {});
+    await this.deps.audit.record(tx, tenantId, 'service:privacy', 'verification.code_sent', requestId, {});
   }
 
   async verify(caller: Caller, id: string, code: string): Promise<RequestView> {
@@ -328,7 +317,7 @@ export class RequestWorkflow {
       const expected = Buffer.from(stored.codeHash, 'hex');
       const ok = /^\d{6}$/.test(code) && timingSafeEqual(expected, hashCode(code));
       if (!ok) {
-        await this.audit(tx, caller.tenantId, caller.principal, 'verification.failed', id, {
+        await this.deps.audit.record(tx, caller.tenantId, caller.principal, 'verification.failed', id, {
           attempts: stored.attempts,
         });
         return;
@@ -338,7 +327,9 @@ export class RequestWorkflow {
         .update(subjectRequests)
         .set({ state: 'verified', verifiedBy: 'code' })
         .where(eq(subjectRequests.id, id));
-      await this.audit(tx, caller.tenantId, caller.principal, 'request.verified', id, { by: 'code' });
+      await this.deps.audit.record(tx, caller.tenantId, caller.principal, 'request.verified', id, {
+        by: 'code',
+      });
       await this.dispatch(tx, caller.tenantId, id, caller.principal);
     });
     const view = await this.view(caller.tenantId, id);
@@ -370,7 +361,7 @@ export class RequestWorkflow {
           recordedBy: actor,
         });
       }
-      await this.audit(tx, tenantId, actor, 'consents.withdrawn', id, { purposes: withdrawn });
+      await this.deps.audit.record(tx, tenantId, actor, 'consents.withdrawn', id, { purposes: withdrawn });
     }
     // The ledger now says what the subject wants; every participant is told to stop, and says what stopped.
     const action = actionFor(type);
@@ -401,7 +392,7 @@ export class RequestWorkflow {
       .update(subjectRequests)
       .set({ state: 'in_progress', reason: hold ? `legal hold: ${hold}` : null })
       .where(eq(subjectRequests.id, id));
-    await this.audit(tx, tenantId, actor, 'request.dispatched', id, {
+    await this.deps.audit.record(tx, tenantId, actor, 'request.dispatched', id, {
       action: participantV1.PrivacyAction[action],
       participants: this.deps.participants.names,
       legalHold: hold ? true : false,
@@ -551,7 +542,7 @@ export class RequestWorkflow {
           overdueAnnounced: false,
         })
         .where(eq(subjectRequests.id, id));
-      await this.audit(
+      await this.deps.audit.record(
         tx,
         caller.tenantId,
         caller.principal,
@@ -589,7 +580,7 @@ export class RequestWorkflow {
         .set({ state: 'cancelled', reason: reason || 'cancelled' })
         .where(eq(subjectRequests.id, id));
       await tx.delete(verificationCodes).where(eq(verificationCodes.requestId, id));
-      await this.audit(tx, caller.tenantId, caller.principal, 'request.cancelled', id, {
+      await this.deps.audit.record(tx, caller.tenantId, caller.principal, 'request.cancelled', id, {
         reason: reason || null,
       });
     });

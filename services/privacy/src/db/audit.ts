@@ -22,6 +22,18 @@ export class AuditLog {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${`audit:${tenantId}`}))`);
   }
 
+  /** `append` with its fields in order: the request workflow's and the receipts' way of writing an entry. */
+  record(
+    tx: Transaction,
+    tenantId: string,
+    actor: string,
+    action: string,
+    requestId: string | undefined,
+    details: Record<string, unknown>,
+  ): Promise<void> {
+    return this.append(tx, { tenantId, actor, action, requestId, details });
+  }
+
   async append(tx: Transaction, entry: Omit<AuditEntryInput, 'at'> & { at?: Date }): Promise<void> {
     const complete: AuditEntryInput = { ...entry, at: entry.at ?? new Date() };
     await this.lockChain(tx, entry.tenantId);
