@@ -254,6 +254,12 @@ describe('npm start (tools/dev launcher)', () => {
     const started = recorded();
     run.child.kill('SIGKILL');
     await run.exited;
+    // The simulators notice their parent is gone and stop by themselves; the rest is left over.
+    const simulators = started.filter((entry) => /-sim$/.test(entry.name));
+    expect(simulators.map((entry) => entry.name).sort()).toEqual(['carrier-sim', 'payment-sim']);
+    await until('the simulators to stop by themselves', () =>
+      simulators.some((entry) => alive(entry.pid)) ? undefined : true,
+    );
     orphans = started.filter((entry) => alive(entry.pid));
     expect(orphans.map((entry) => entry.name)).toContain('postgres');
   }, 240_000);

@@ -1,18 +1,8 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from '@jest/globals';
-
-/** Running: a zombie (exited, not yet reaped by whoever adopted it) counts as stopped. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
+import { isAlive as alive } from '../../dev/src/processes';
 
 describe('a spawned simulator', () => {
   it('stops by itself when the process that started it is SIGKILLed', async () => {

@@ -1,5 +1,8 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isAlive } from './processes';
 
 function tryListen(port: number): Promise<number | undefined> {
   return new Promise((resolve) => {
@@ -24,11 +27,51 @@ export async function freePort(): Promise<number> {
     // A port handed out earlier may not be bound yet by the process it was meant for: never give it twice.
     if (handedOut.has(candidate)) continue;
     const port = await tryListen(candidate);
-    if (port) return handOut(port);
+    // Nor give one another process picked and has not bound yet (parallel test workers, two launchers).
+    if (port && claimPort(port)) return handOut(port);
   }
   const port = await tryListen(0);
   if (!port) throw new Error('no free TCP port on 127.0.0.1');
+  claimPort(port);
   return handOut(port);
+}
+
+/** How long a port picked by one process is kept from the others: long enough for a slow start to bind it. */
+const CLAIM_MS = 120_000;
+
+/**
+ * Claims `port` for this process among every process on the machine that picks ports here: a file per port
+ * in PARLEY_PORTS_DIR (default <tmp>/parley-ports) names the process and when. False when another process
+ * that is still running claimed it less than CLAIM_MS ago; a claim of this process, an old one, or one of a
+ * process gone is taken over.
+ */
+export function claimPort(port: number): boolean {
+  const dir = process.env.PARLEY_PORTS_DIR || join(tmpdir(), 'parley-ports');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, String(port));
+  const mine = `${process.pid} ${Date.now()}`;
+  for (let attempt = 0; attempt < 2; attempt += 1) {
+    try {
+      writeFileSync(file, mine, { flag: 'wx' });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    let holder = 0;
+    let at = 0;
+    try {
+      [holder = 0, at = 0] = readFileSync(file, 'utf8').split(' ').map(Number);
+    } catch {
+      // Removed meanwhile: try to create it again.
+    }
+    if (holder !== process.pid && Date.now() - at < CLAIM_MS && holder > 0 && isAlive(holder)) return false;
+    try {
+      unlinkSync(file);
+    } catch {
+      // Another process took it over first; the exclusive create decides.
+    }
+  }
+  return false;
 }
 
 /**
@@ -40,7 +83,7 @@ export async function freePort(): Promise<number> {
 export async function keptPort(file: string, name: string): Promise<{ port: number; replaced?: number }> {
   const kept = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>) : {};
   const previous = kept[name];
-  if (previous && !handedOut.has(previous) && (await tryListen(previous)) === previous)
+  if (previous && !handedOut.has(previous) && (await tryListen(previous)) === previous && claimPort(previous))
     return { port: handOut(previous) };
   const port = await freePort();
   writeFileSync(file, `${JSON.stringify({ ...kept, [name]: port }, null, 2)}\n`);
