@@ -96,15 +96,18 @@ describe('billing service', () => {
   });
 
   describe('leaving: billing-on-tenant-closed and billing-on-account-closed', () => {
-    const closedAtOf = async (tenantId: string, accountId: string) =>
-      (
+    /** The instant billing recorded, as an ISO string (PostgreSQL's JSON drops trailing zeros of the fraction). */
+    const closedAtOf = async (tenantId: string, accountId: string) => {
+      const closedAt = (
         await withTenant(billing.app.runtime.db, tenantId, (tx) =>
           tx.execute<{ closed_at: string | null }>(
             sql`select to_json(closed_at)#>>'{}' as closed_at from billing_profiles where tenant_id = ${tenantId} and account_id = ${accountId}`,
           ),
         )
-      ).rows[0]?.closed_at?.replace(/\+00:00$/, 'Z');
-    const isoOf = (at: Date | undefined) => at?.toISOString().replace('.000Z', 'Z');
+      ).rows[0]?.closed_at;
+      return closedAt ? new Date(closedAt).toISOString() : undefined;
+    };
+    const isoOf = (at: Date | undefined) => at?.toISOString();
 
     it('a closed tenant is refused everywhere, and billing records the day it left once, redelivery or not', async () => {
       const created = await call(
